@@ -1,0 +1,194 @@
+"""`eightstep case ...`: open, list, show, check, advance, return, suspend, resume, withdraw, history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from eightstep.cli import Settings
+from eightstep.cli.output import emit_json, table
+from eightstep.cli.params import AT, actor_option, at_option, json_option
+
+
+@click.group()
+def case() -> None:
+    """Open a stairwell unit's case and move it through the stages."""
+
+
+@case.command("open")
+@click.argument("case_id", metavar="CASE")
+@click.option("--complex", "complex_name", required=True, help="Residential complex (小区), e.g. 人大小区.")
+@click.option("--building", required=True, help="Building number (栋), e.g. 3.")
+@click.option("--unit", required=True, help="Stairwell unit (单元), e.g. 2.")
+@click.option("--workflow", "workflow_id", default=None, help="Workflow id (default: wuhan).")
+@click.option("--district", default=None, help="District (区), kept with a new complex.")
+@click.option("--street", default=None, help="Street office (街道), kept with a new complex.")
+@click.option("--community", default=None, help="Community (社区), kept with a new complex.")
+@at_option
+@actor_option
+@click.pass_obj
+def open_(settings: Settings, case_id: str, complex_name: str, building: str, unit: str, workflow_id: str | None,
+          district: str | None, street: str | None, community: str | None, at: datetime | None,
+          actor: str | None) -> None:
+    """Open CASE for one stairwell unit, pinned to the current version of its workflow."""
+    from eightstep import engine
+
+    view = engine.open_case(settings.workspace(), case_id, complex_name=complex_name, building=building, unit=unit,
+                            workflow_id=workflow_id, at=at, actor=actor, district=district, street=street,
+                            community=community)
+    click.echo(f"Opened {view.id}: {view.complex} {view.building}栋{view.unit}单元, workflow "
+               f"{view.workflow_id} {view.workflow_version}, stage S{view.stage_index} {view.stage} {view.stage_title}")
+
+
+@case.command("list")
+@click.option("--complex", "complex_name", default=None, help="Only this complex.")
+@click.option("--stage", default=None, help="Only cases in this stage id.")
+@json_option
+@click.pass_obj
+def list_(settings: Settings, complex_name: str | None, stage: str | None, as_json: bool) -> None:
+    """List cases with their stage and status."""
+    from eightstep import engine
+    from eightstep.timeutil import show
+
+    views = engine.list_cases(settings.workspace(), complex_name=complex_name, stage=stage)
+    if as_json:
+        emit_json([v.as_dict() for v in views])
+        return
+    if not views:
+        click.echo("No cases.")
+        return
+    table(["case", "complex", "unit", "stage", "status", "since"],
+          [[v.id, v.complex, f"{v.building}-{v.unit}", f"S{v.stage_index} {v.stage} {v.stage_title}", v.status,
+            show(v.stage_entered_at)] for v in views])
+
+
+@case.command("show")
+@click.argument("case_id", metavar="CASE")
+@json_option
+@click.pass_obj
+def show_(settings: Settings, case_id: str, as_json: bool) -> None:
+    """Show one case."""
+    from eightstep import engine
+    from eightstep.timeutil import show
+
+    v = engine.show_case(settings.workspace(), case_id)
+    if as_json:
+        emit_json(v.as_dict())
+        return
+    status = v.status if not v.status_reason or v.status == "active" else f"{v.status} ({v.status_reason})"
+    for label, value in [("case", v.id), ("unit", f"{v.complex} {v.building}栋{v.unit}单元"),
+                         ("workflow", f"{v.workflow_id} {v.workflow_version}"),
+                         ("stage", f"S{v.stage_index} {v.stage} {v.stage_title} / {v.stage_title_en}"),
+                         ("status", status), ("in stage since", show(v.stage_entered_at)),
+                         ("opened", show(v.opened_at))]:
+        click.echo(f"{label:>15}: {value}")
+
+
+@case.command("check")
+@click.argument("case_id", metavar="CASE")
+@click.option("--at", type=AT, default=None, help="Check as of this date (default now).")
+@json_option
+@click.pass_obj
+def check_(settings: Settings, case_id: str, at: datetime | None, as_json: bool) -> None:
+    """What still blocks CASE from leaving its stage (all blockers). Exit 0 ready, 3 blocked."""
+    from eightstep import engine
+
+    result = engine.check(settings.workspace(), case_id, at=at)
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        head = f"{result.case_id}: {result.stage} {result.stage_title}"
+        if result.ready:
+            click.echo(f"{head}: ready to advance to {result.next_stage}")
+        else:
+            click.echo(f"{head}: blocked by {len(result.blockers)}")
+            for blocker in result.blockers:
+                click.echo(f"  [{blocker.type}] {blocker.message}")
+    if not result.ready:
+        click.get_current_context().exit(3)
+
+
+@case.command("advance")
+@click.argument("case_id", metavar="CASE")
+@at_option
+@actor_option
+@click.option("--note", default=None, help="A note for the history.")
+@click.pass_obj
+def advance_(settings: Settings, case_id: str, at: datetime | None, actor: str | None, note: str | None) -> None:
+    """Move CASE to the next stage when nothing blocks it (exit 3 and the blockers otherwise)."""
+    from eightstep import engine
+
+    move = engine.advance(settings.workspace(), case_id, at=at, actor=actor, note=note)
+    click.echo(f"{move.case_id}: {move.from_stage} -> {move.to_stage}")
+    consent = move.details.get("consent")
+    if consent:
+        click.echo(f"  consent recorded: {consent['agree']} of {consent['owners']} owners agree, "
+                   f"area {consent['area_agree']} of {consent['area_total']} m² ({consent['rule']['description']})")
+
+
+@case.command("return")
+@click.argument("case_id", metavar="CASE")
+@click.option("--to", "to", required=True, help="The earlier stage id to return to.")
+@click.option("--reason", required=True, help="Why (驳回理由).")
+@at_option
+@actor_option
+@click.pass_obj
+def return_(settings: Settings, case_id: str, to: str, reason: str, at: datetime | None, actor: str | None) -> None:
+    """Return CASE to an earlier stage for rework, with the reason on record."""
+    from eightstep import engine
+
+    move = engine.return_to(settings.workspace(), case_id, to, reason=reason, at=at, actor=actor)
+    click.echo(f"{move.case_id}: {move.from_stage} -> {move.to_stage} (returned: {reason})")
+
+
+def _status_command(name: str, doc: str) -> None:
+    @case.command(name, help=doc)
+    @click.argument("case_id", metavar="CASE")
+    @click.option("--reason", required=True, help="Why, for the record.")
+    @at_option
+    @actor_option
+    @click.pass_obj
+    def command(settings: Settings, case_id: str, reason: str, at: datetime | None, actor: str | None,
+                **extra: datetime | None) -> None:
+        from eightstep import engine
+
+        move = getattr(engine, name)(settings.workspace(), case_id, reason=reason, at=at, actor=actor, **extra)
+        click.echo(f"{move.case_id}: {move.details['status']['from']} -> {move.details['status']['to']}")
+
+    if name == "suspend":
+        click.option("--review-at", "review_at", type=AT, default=None,
+                     help="When the suspension should be reviewed (the audit flags it after).")(command)
+
+
+_status_command("suspend", "Suspend CASE (mediation, litigation, ...); its stall clock stops.")
+_status_command("resume", "Resume a suspended CASE.")
+_status_command("withdraw", "Withdraw CASE for good (已撤销); the unit may then get a new case.")
+
+
+@case.command("history")
+@click.argument("case_id", metavar="CASE")
+@json_option
+@click.pass_obj
+def history_(settings: Settings, case_id: str, as_json: bool) -> None:
+    """Every recorded change of CASE, oldest first."""
+    import json
+
+    from eightstep import engine
+    from eightstep.timeutil import show
+
+    events = engine.history(settings.workspace(), case_id)
+    if as_json:
+        emit_json([{"seq": e.seq, "at": e.business_at, "recorded_at": e.recorded_at, "actor": e.actor,
+                    "action": e.action, "from": e.from_stage, "to": e.to_stage, "note": e.note,
+                    "details": json.loads(e.details)} for e in events])
+        return
+    table(["#", "at", "actor", "action", "stage", "note"],
+          [[e.seq, show(e.business_at), e.actor, e.action,
+            f"{e.from_stage or ''} -> {e.to_stage}" if e.from_stage != e.to_stage else e.to_stage,
+            e.note or _summary(json.loads(e.details))] for e in events])
+
+
+def _summary(details: dict[str, object]) -> str:
+    keys = ("room", "choice", "kind", "decision", "objection", "outcome", "file", "ballots", "added", "step")
+    return ", ".join(f"{k}={details[k]}" for k in keys if details.get(k) is not None)

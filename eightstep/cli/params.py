@@ -1,0 +1,48 @@
+"""Shared options and parameter types."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import click
+
+from eightstep.errors import InputError
+
+
+class AtType(click.ParamType):
+    """A business date/time: 2025-03-01 or '2025-03-01 14:30' (Asia/Shanghai), or ISO 8601 with offset."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        from eightstep.timeutil import parse_at
+
+        try:
+            return parse_at(value, field=f"--{param.name}" if param and param.name else "--at")
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+AT = AtType()
+
+
+def at_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--at", type=AT, default=None,
+                        help="When it happened (default now): 2025-03-01 or '2025-03-01 14:30', Asia/Shanghai.")(fn)
+
+
+def actor_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--actor", default=None, help="Who acts (default $EIGHTSTEP_ACTOR or the login name).")(fn)
+
+
+def json_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def mark(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        ctx.meta["json"] = value
+        return value
+
+    return click.option("--json", "as_json", is_flag=True, callback=mark, expose_value=True,
+                        help="Print JSON instead of text.")(fn)

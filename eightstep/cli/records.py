@@ -1,0 +1,160 @@
+"""`eightstep doc|approval|objection ...`: documents, approvals and objections of a case."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from eightstep.cli import Settings
+from eightstep.cli.output import emit_json, table
+from eightstep.cli.params import actor_option, at_option, json_option
+
+
+@click.group()
+def doc() -> None:
+    """Documents attached to a case (copied into the store by content hash)."""
+
+
+@doc.command("add")
+@click.argument("case_id", metavar="CASE")
+@click.argument("kind")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@at_option
+@click.option("--number", default=None, help="Document number (文号).")
+@click.option("--issuer", default=None, help="Who issued it (default: the workflow's issuer for KIND).")
+@actor_option
+@click.pass_obj
+def doc_add(settings: Settings, case_id: str, kind: str, file: Path, at: datetime | None, number: str | None,
+            issuer: str | None, actor: str | None) -> None:
+    """Attach FILE to CASE as a document of KIND (see `eightstep workflow show`)."""
+    from eightstep import records
+
+    d = records.add_document(settings.workspace(), case_id, kind, file, at=at, number=number, issuer=issuer,
+                             actor=actor)
+    click.echo(f"{case_id}: {kind} {file.name} stored (sha256 {d.sha256[:12]}, {d.size} bytes)")
+
+
+@doc.command("list")
+@click.argument("case_id", metavar="CASE")
+@json_option
+@click.pass_obj
+def doc_list(settings: Settings, case_id: str, as_json: bool) -> None:
+    """The documents of CASE."""
+    from eightstep import engine
+    from eightstep.timeutil import show
+
+    ws = settings.workspace()
+    with ws.session() as session:
+        engine.get_case(session, case_id)
+        docs = engine.load_records(session, case_id).documents
+    if as_json:
+        emit_json([{"id": d.id, "kind": d.kind, "stage": d.stage, "at": d.issued_at, "issuer": d.issuer,
+                    "number": d.number, "file": d.original_name, "sha256": d.sha256, "size": d.size} for d in docs])
+        return
+    table(["kind", "date", "number", "issuer", "file", "sha256"],
+          [[d.kind, show(d.issued_at), d.number or "", d.issuer or "", d.original_name, d.sha256[:12]] for d in docs])
+
+
+@click.group()
+def approval() -> None:
+    """Approvals and opinions issued by authorities."""
+
+
+@approval.command("add")
+@click.argument("case_id", metavar="CASE")
+@click.argument("kind")
+@click.option("--authority", required=True, help="Who issued it, e.g. 江夏区行政审批局.")
+@click.option("--rejected", is_flag=True, help="The authority refused (不予通过).")
+@click.option("--number", default=None, help="Document number (文号).")
+@click.option("--note", default=None, help="A note, e.g. the conditions attached.")
+@at_option
+@actor_option
+@click.pass_obj
+def approval_add(settings: Settings, case_id: str, kind: str, authority: str, rejected: bool, number: str | None,
+                 note: str | None, at: datetime | None, actor: str | None) -> None:
+    """Record an approval of KIND (see `eightstep workflow show`) for CASE."""
+    from eightstep import records
+
+    a = records.add_approval(settings.workspace(), case_id, kind, authority=authority, rejected=rejected,
+                             number=number, note=note, at=at, actor=actor)
+    click.echo(f"{case_id}: {kind} {a.decision} by {a.authority}" + (f" ({a.number})" if a.number else ""))
+
+
+@click.group()
+def objection() -> None:
+    """Objections (异议) and their mediation."""
+
+
+@objection.command("add")
+@click.argument("case_id", metavar="CASE")
+@click.option("--room", default=None, help="The objecting household's room.")
+@click.option("--objector", default=None, help="The objector's name, when not a household of the unit.")
+@click.option("--grounds", required=True, help="What it is about: 采光, 通风, 噪音, 隐私, 费用, ...")
+@click.option("--oral", is_flag=True, help="Not in writing (some workflows count only written objections).")
+@click.option("--anonymous", is_flag=True, help="Not under a real name.")
+@at_option
+@actor_option
+@click.pass_obj
+def objection_add(settings: Settings, case_id: str, room: str | None, objector: str | None, grounds: str, oral: bool,
+                  anonymous: bool, at: datetime | None, actor: str | None) -> None:
+    """Register an objection; prints its id."""
+    from eightstep import records
+
+    o = records.add_objection(settings.workspace(), case_id, grounds=grounds, room=room, objector=objector,
+                              written=not oral, real_name=not anonymous, at=at, actor=actor)
+    click.echo(o.id)
+
+
+@objection.command("mediate")
+@click.argument("case_id", metavar="CASE")
+@click.argument("objection_id", metavar="ID", type=int)
+@click.option("--step", required=True,
+              type=click.Choice(["negotiation", "coordination", "mediation", "hearing", "litigation"]),
+              help="协商, 街道/社区协调, 人民调解, 听证, 诉讼.")
+@click.option("--note", required=True, help="What happened.")
+@at_option
+@actor_option
+@click.pass_obj
+def objection_mediate(settings: Settings, case_id: str, objection_id: int, step: str, note: str,
+                      at: datetime | None, actor: str | None) -> None:
+    """Record a mediation step on objection ID."""
+    from eightstep import records
+
+    records.mediate_objection(settings.workspace(), case_id, objection_id, step=step, note=note, at=at, actor=actor)
+    click.echo(f"{case_id}: objection #{objection_id}: {step} recorded")
+
+
+@objection.command("resolve")
+@click.argument("case_id", metavar="CASE")
+@click.argument("objection_id", metavar="ID", type=int)
+@click.option("--outcome", required=True, help="How it was settled.")
+@at_option
+@actor_option
+@click.pass_obj
+def objection_resolve(settings: Settings, case_id: str, objection_id: int, outcome: str, at: datetime | None,
+                      actor: str | None) -> None:
+    """Mark objection ID resolved with its outcome."""
+    from eightstep import records
+
+    records.resolve_objection(settings.workspace(), case_id, objection_id, outcome=outcome, at=at, actor=actor)
+    click.echo(f"{case_id}: objection #{objection_id} resolved")
+
+
+@objection.command("list")
+@click.argument("case_id", metavar="CASE")
+@json_option
+@click.pass_obj
+def objection_list(settings: Settings, case_id: str, as_json: bool) -> None:
+    """The objections of CASE with their mediation steps."""
+    from eightstep import records
+    from eightstep.timeutil import show
+
+    rows = records.list_objections(settings.workspace(), case_id)
+    if as_json:
+        emit_json(rows)
+        return
+    table(["id", "who", "grounds", "lodged", "status", "steps", "outcome"],
+          [[r["id"], r["room"] or r["objector"], r["grounds"], show(r["lodged_at"]), r["status"], len(r["steps"]),
+            r["outcome"] or ""] for r in rows])

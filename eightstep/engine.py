@@ -1,0 +1,418 @@
+"""Cases and their moves: open, check, advance, return, suspend, resume, withdraw.
+
+Every change runs in one transaction that also appends the case's event and bumps its version, so two clerks
+working on the same case at once never lose an update: one wins, the other gets ConflictError.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+from transitions import Machine
+
+from eightstep.errors import BlockedError, ConflictError, InputError, NotFoundError
+from eightstep.guards import Blocker, CaseRecords, GuardContext
+from eightstep.history import append_event
+from eightstep.store import models
+from eightstep.store.models import ACTIVE, SUSPENDED, WITHDRAWN
+from eightstep.timeutil import as_utc, iso_local, now_utc, show
+from eightstep.workflow.loader import LoadedWorkflow
+from eightstep.workflow.machine import ADVANCE, build_machine, return_trigger
+from eightstep.workflow.registry import DEFAULT_WORKFLOW
+from eightstep.workspace import Workspace
+
+CASE_ID = re.compile(r"^[\w][\w.\-]{0,63}$")
+ENV_ACTOR = "EIGHTSTEP_ACTOR"
+
+_STATUS_MACHINE = Machine(
+    model=None, states=[ACTIVE, SUSPENDED, WITHDRAWN], initial=ACTIVE, auto_transitions=False,
+    model_attribute="status",
+    transitions=[
+        {"trigger": "suspend", "source": ACTIVE, "dest": SUSPENDED},
+        {"trigger": "resume", "source": SUSPENDED, "dest": ACTIVE},
+        {"trigger": "withdraw", "source": [ACTIVE, SUSPENDED], "dest": WITHDRAWN},
+    ],
+)
+
+
+def default_actor(actor: str | None) -> str:
+    """Who acts: ``--actor``, else $EIGHTSTEP_ACTOR, else the login name."""
+    if actor and actor.strip():
+        return actor.strip()
+    if os.environ.get(ENV_ACTOR):
+        return os.environ[ENV_ACTOR]
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class CaseView:
+    id: str
+    complex: str
+    building: str
+    unit: str
+    workflow_id: str
+    workflow_version: str
+    stage: str
+    stage_index: int
+    stage_title: str
+    stage_title_en: str
+    status: str
+    status_reason: str | None
+    stage_entered_at: datetime
+    opened_at: datetime
+    version: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "complex": self.complex, "building": self.building, "unit": self.unit,
+            "workflow": {"id": self.workflow_id, "version": self.workflow_version},
+            "stage": self.stage, "stage_index": self.stage_index, "stage_title": self.stage_title,
+            "stage_title_en": self.stage_title_en, "status": self.status, "status_reason": self.status_reason,
+            "stage_entered_at": iso_local(self.stage_entered_at), "opened_at": iso_local(self.opened_at),
+            "version": self.version,
+        }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    case_id: str
+    stage: str
+    stage_title: str
+    status: str
+    at: datetime
+    blockers: list[Blocker]
+    next_stage: str | None
+
+    @property
+    def ready(self) -> bool:
+        return not self.blockers and self.next_stage is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ready": self.ready, "stage": self.stage, "next": self.next_stage,
+                "blockers": [b.as_dict() for b in self.blockers]}
+
+
+@dataclass(frozen=True)
+class Move:
+    case_id: str
+    action: str
+    from_stage: str | None
+    to_stage: str | None
+    at: datetime
+    details: dict[str, Any]
+
+
+# --- loading ---------------------------------------------------------------------------------------------
+
+def get_case(session: Session, case_id: str) -> models.Case:
+    case = session.get(models.Case, case_id)
+    if case is None:
+        raise NotFoundError(f"no case {case_id!r}: `eightstep case list` shows the cases")
+    return case
+
+
+def workflow_of(ws: Workspace, session: Session, case: models.Case) -> LoadedWorkflow:
+    """The rules the case was opened under (its stored snapshot), not whatever the file says today."""
+    snap = session.get(models.WorkflowSnapshot, case.workflow_sha256)
+    if snap is None:
+        raise NotFoundError(f"case {case.id}: its workflow snapshot {case.workflow_sha256[:12]} is missing")
+    return ws.workflows.from_snapshot(snap.content, snap.sha256, f"{snap.workflow_id} {snap.version}")
+
+
+def machine_of(ws: Workspace, loaded: LoadedWorkflow) -> Machine:
+    machine = ws.machines.get(loaded.sha256)
+    if machine is None:
+        machine = build_machine(loaded.definition, lambda event: not event.kwargs["ctx"].blockers())
+        ws.machines[loaded.sha256] = machine
+    return machine  # type: ignore[return-value]
+
+
+def load_records(session: Session, case_id: str) -> CaseRecords:
+    def rows(model: Any) -> list[Any]:
+        return list(session.exec(select(model).where(model.case_id == case_id).order_by(model.id)))
+
+    return CaseRecords(documents=rows(models.Document), approvals=rows(models.Approval),
+                       households=rows(models.Household), ballots=rows(models.Ballot),
+                       objections=rows(models.Objection))
+
+
+def guard_context(ws: Workspace, session: Session, case: models.Case, loaded: LoadedWorkflow,
+                  at: datetime) -> GuardContext:
+    return GuardContext(workflow=loaded.definition, stage=loaded.definition.stage(case.stage),
+                        records=load_records(session, case.id), at=at, calendar=ws.calendar)
+
+
+def view(session: Session, case: models.Case, loaded: LoadedWorkflow) -> CaseView:
+    complex_row = session.get(models.Complex, case.complex_id)
+    wf = loaded.definition
+    stage = wf.stage(case.stage)
+    return CaseView(
+        id=case.id, complex=complex_row.name if complex_row else "?", building=case.building, unit=case.unit,
+        workflow_id=case.workflow_id, workflow_version=case.workflow_version, stage=case.stage,
+        stage_index=wf.stage_ids().index(case.stage) + 1, stage_title=stage.title, stage_title_en=stage.title_en,
+        status=case.status, status_reason=case.status_reason, stage_entered_at=as_utc(case.stage_entered_at),
+        opened_at=as_utc(case.opened_at), version=case.version,
+    )
+
+
+@contextmanager
+def editing(ws: Workspace, case_id: str, *, expected_version: int | None = None,
+            allow_withdrawn: bool = False) -> Iterator[tuple[Session, models.Case, LoadedWorkflow]]:
+    """A write transaction on one case. The caller appends exactly one event per command."""
+    with ws.writing() as session:
+        case = get_case(session, case_id)
+        if expected_version is not None and case.version != expected_version:
+            raise ConflictError(f"case {case_id} is at version {case.version}, not {expected_version}: it was "
+                                "changed by someone else; nothing was written")
+        if case.status == WITHDRAWN and not allow_withdrawn:
+            raise InputError(f"case {case_id} was withdrawn ({case.status_reason}); it can no longer change. "
+                             "Open a new case for the unit")
+        yield session, case, workflow_of(ws, session, case)
+
+
+# --- cases -----------------------------------------------------------------------------------------------
+
+def snapshot(session: Session, loaded: LoadedWorkflow) -> None:
+    """Store the workflow text (once per hash). Refuse an edited file that kept a version already in use."""
+    if session.get(models.WorkflowSnapshot, loaded.sha256) is not None:
+        return
+    clash = session.exec(select(models.WorkflowSnapshot).where(
+        models.WorkflowSnapshot.workflow_id == loaded.id, models.WorkflowSnapshot.version == loaded.version)).first()
+    if clash is not None:
+        raise InputError(
+            f"workflow {loaded.id} version {loaded.version} ({loaded.source}) differs from the version "
+            f"{loaded.version} that earlier cases were opened under: the rules were edited without a new "
+            "version. Give the file a new `version:` so both can be told apart")
+    session.add(models.WorkflowSnapshot(sha256=loaded.sha256, workflow_id=loaded.id, version=loaded.version,
+                                        source=loaded.source, content=loaded.content, stored_at=now_utc()))
+    session.flush()
+
+
+def open_case(ws: Workspace, case_id: str, *, complex_name: str, building: str, unit: str,
+              workflow_id: str | None = None, at: datetime | None = None, actor: str | None = None,
+              district: str | None = None, street: str | None = None,
+              community: str | None = None) -> CaseView:
+    """Open the case of one stairwell unit, pinned to the current version of its workflow."""
+    if not CASE_ID.match(case_id):
+        raise InputError(f"case id {case_id!r}: use up to 64 letters, digits, '-', '_' or '.', e.g. RD-3-2")
+    fields = {"--complex": complex_name, "--building": building, "--unit": unit}
+    for name, value in fields.items():
+        if not value or not value.strip():
+            raise InputError(f"{name} must not be empty")
+    complex_name, building, unit = complex_name.strip(), building.strip(), unit.strip()
+    at = at or now_utc()
+    loaded = ws.workflows.get(workflow_id or DEFAULT_WORKFLOW)
+    who = default_actor(actor)
+    with ws.writing() as session:
+        if session.get(models.Case, case_id) is not None:
+            raise InputError(f"case {case_id} already exists: choose another id")
+        cx = session.exec(select(models.Complex).where(models.Complex.name == complex_name)).first()
+        if cx is None:
+            cx = models.Complex(name=complex_name, district=district, street=street, community=community,
+                                created_at=now_utc())
+            session.add(cx)
+            session.flush()
+        else:
+            existing = session.exec(select(models.Case).where(
+                models.Case.complex_id == cx.id, models.Case.building == building, models.Case.unit == unit,
+                models.Case.status != WITHDRAWN)).first()
+            if existing is not None:
+                raise InputError(f"{complex_name} {building}栋{unit}单元 already has an active case: "
+                                 f"{existing.id} (withdraw it first to start again)")
+        snapshot(session, loaded)
+        case = models.Case(
+            id=case_id, complex_id=cx.id, building=building, unit=unit, workflow_id=loaded.id,
+            workflow_version=loaded.version, workflow_sha256=loaded.sha256, stage=loaded.definition.initial,
+            opened_at=at, stage_entered_at=at, clock_started_at=at,
+        )
+        session.add(case)
+        try:
+            session.flush()  # parents before the event that refers to them
+        except IntegrityError:
+            raise ConflictError(f"another case for {complex_name} {building}-{unit} (or with id {case_id}) was "
+                                "opened at the same moment; nothing was written") from None
+        append_event(session, case, at=at, actor=who, action="open", to_stage=case.stage,
+                     details={"complex": complex_name, "building": building, "unit": unit,
+                              "workflow": {"id": loaded.id, "version": loaded.version, "sha256": loaded.sha256}})
+        return view(session, case, loaded)
+
+
+def show_case(ws: Workspace, case_id: str) -> CaseView:
+    with ws.session() as session:
+        case = get_case(session, case_id)
+        return view(session, case, workflow_of(ws, session, case))
+
+
+def list_cases(ws: Workspace, *, complex_name: str | None = None, stage: str | None = None,
+               include_withdrawn: bool = True) -> list[CaseView]:
+    with ws.session() as session:
+        query = select(models.Case).join(models.Complex).order_by(
+            models.Complex.name, models.Case.building, models.Case.unit, models.Case.id)
+        if complex_name:
+            if session.exec(select(models.Complex).where(models.Complex.name == complex_name)).first() is None:
+                raise NotFoundError(f"no complex named {complex_name!r}")
+            query = query.where(models.Complex.name == complex_name)
+        if stage:
+            query = query.where(models.Case.stage == stage)
+        if not include_withdrawn:
+            query = query.where(models.Case.status != WITHDRAWN)
+        return [view(session, case, workflow_of(ws, session, case)) for case in session.exec(query)]
+
+
+# --- guards and moves ------------------------------------------------------------------------------------
+
+def _status_blocker(case: models.Case) -> Blocker | None:
+    if case.status == SUSPENDED:
+        return Blocker("status", f"案件已暂停：{case.status_reason} / the case is suspended since "
+                       f"{show(case.suspended_at)} ({case.status_reason}): resume it first")
+    if case.status == WITHDRAWN:
+        return Blocker("status", f"案件已撤销：{case.status_reason} / the case was withdrawn")
+    return None
+
+
+def check(ws: Workspace, case_id: str, at: datetime | None = None) -> CheckResult:
+    """Everything that still blocks the case from leaving its stage: all blockers at once."""
+    at = at or now_utc()
+    with ws.session() as session:
+        case = get_case(session, case_id)
+        loaded = workflow_of(ws, session, case)
+        ctx = guard_context(ws, session, case, loaded, at)
+        blockers = ctx.blockers()
+        status = _status_blocker(case)
+        nxt = loaded.definition.next_of(case.stage)
+        if nxt is None:
+            stage = loaded.definition.stage(case.stage)
+            blockers = [*blockers, Blocker("final", f"{stage.title}是最后阶段，持续运行维护 / {stage.title_en} is "
+                                          "the last stage: nothing to advance to")]
+        return CheckResult(case.id, case.stage, loaded.definition.stage(case.stage).title, case.status, at,
+                           [status, *blockers] if status else blockers, nxt)
+
+
+def _not_before_stage(case: models.Case, at: datetime, what: str) -> None:
+    if at < as_utc(case.stage_entered_at):
+        raise InputError(f"{what} at {show(at)} would be before the case entered its stage "
+                         f"({show(case.stage_entered_at)}); check --at")
+
+
+def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: str | None = None,
+            note: str | None = None, expected_version: int | None = None) -> Move:
+    """Move to the next stage if no blocker remains; otherwise BlockedError listing every blocker."""
+    at = at or now_utc()
+    who = default_actor(actor)
+    with editing(ws, case_id, expected_version=expected_version) as (session, case, loaded):
+        wf = loaded.definition
+        if case.status != ACTIVE:
+            blocker = _status_blocker(case)
+            raise BlockedError(f"case {case_id} is {case.status}", [blocker] if blocker else [])
+        if wf.next_of(case.stage) is None:
+            raise InputError(f"case {case_id} is in the last stage ({case.stage}): there is nothing to advance to")
+        _not_before_stage(case, at, "advancing")
+        ctx = guard_context(ws, session, case, loaded, at)
+        source = case.stage
+        if not machine_of(ws, loaded).events[ADVANCE].trigger(case, ctx=ctx):
+            raise BlockedError(f"case {case_id} cannot leave {source} yet", ctx.blockers())
+        details: dict[str, Any] = {}
+        if ctx.consent_tally is not None:
+            details["consent"] = ctx.consent_tally.as_dict()
+            session.add(models.ConsentRecord(case_id=case.id, stage=source, at=at,
+                                             rule=json.dumps(ctx.consent_tally.rule, ensure_ascii=False),
+                                             tally=json.dumps(details["consent"], ensure_ascii=False)))
+        case.stage_entered_at = at
+        case.clock_started_at = at
+        append_event(session, case, at=at, actor=who, action="advance", from_stage=source, to_stage=case.stage,
+                     note=note, details=details)
+        return Move(case.id, "advance", source, case.stage, at, details)
+
+
+def _reason(reason: str | None) -> str:
+    if not reason or not reason.strip():
+        raise InputError("--reason is required and must not be empty: say why, for the record")
+    return reason.strip()
+
+
+def return_to(ws: Workspace, case_id: str, to: str, *, reason: str, at: datetime | None = None,
+              actor: str | None = None, expected_version: int | None = None) -> Move:
+    """Send the case back to an earlier stage (驳回), with the reason on record."""
+    reason = _reason(reason)
+    at = at or now_utc()
+    who = default_actor(actor)
+    with editing(ws, case_id, expected_version=expected_version) as (session, case, loaded):
+        wf = loaded.definition
+        if case.status != ACTIVE:
+            raise InputError(f"case {case_id} is {case.status}: resume it before returning it")
+        allowed = wf.return_targets(case.stage)
+        if to not in allowed:
+            raise InputError(f"case {case_id} in {case.stage} can be returned to: {', '.join(allowed) or 'nothing'}"
+                             f" (not {to!r})")
+        _not_before_stage(case, at, "returning")
+        source = case.stage
+        machine_of(ws, loaded).events[return_trigger(to)].trigger(case)
+        case.stage_entered_at = at
+        case.clock_started_at = at
+        append_event(session, case, at=at, actor=who, action="return", from_stage=source, to_stage=to,
+                     note=reason)
+        return Move(case.id, "return", source, to, at, {})
+
+
+def _status_move(ws: Workspace, case_id: str, trigger: str, reason: str | None, at: datetime | None,
+                 actor: str | None, review_at: datetime | None = None,
+                 expected_version: int | None = None) -> Move:
+    reason = _reason(reason)
+    at = at or now_utc()
+    who = default_actor(actor)
+    with editing(ws, case_id, expected_version=expected_version) as (session, case, _loaded):
+        before = case.status
+        if trigger not in _STATUS_MACHINE.get_triggers(before):
+            raise InputError(f"case {case_id} is {before}: it cannot {trigger}")
+        if trigger == "resume" and case.suspended_at is not None:
+            if at < as_utc(case.suspended_at):
+                raise InputError(f"resuming at {show(at)} is before the suspension ({show(case.suspended_at)})")
+            # The stall clock does not run while a case is suspended.
+            case.clock_started_at = as_utc(case.clock_started_at) + (at - as_utc(case.suspended_at))
+        _STATUS_MACHINE.events[trigger].trigger(case)
+        case.status_reason = reason
+        case.suspended_at = at if trigger == "suspend" else None
+        case.review_at = review_at if trigger == "suspend" else None
+        details = {"status": {"from": before, "to": case.status}}
+        if review_at is not None:
+            details["review_at"] = iso_local(review_at)
+        append_event(session, case, at=at, actor=who, action=trigger, from_stage=case.stage,
+                     to_stage=case.stage, note=reason, details=details)
+        return Move(case.id, trigger, case.stage, case.stage, at, details)
+
+
+def suspend(ws: Workspace, case_id: str, *, reason: str, at: datetime | None = None, actor: str | None = None,
+            review_at: datetime | None = None) -> Move:
+    """Pause the case (mediation, litigation, ...); its stall clock stops until it is resumed."""
+    return _status_move(ws, case_id, "suspend", reason, at, actor, review_at)
+
+
+def resume(ws: Workspace, case_id: str, *, reason: str, at: datetime | None = None,
+           actor: str | None = None) -> Move:
+    return _status_move(ws, case_id, "resume", reason, at, actor)
+
+
+def withdraw(ws: Workspace, case_id: str, *, reason: str, at: datetime | None = None,
+             actor: str | None = None) -> Move:
+    """Withdraw the case for good (已撤销); the unit may then get a new case."""
+    return _status_move(ws, case_id, "withdraw", reason, at, actor)
+
+
+def history(ws: Workspace, case_id: str) -> list[models.Event]:
+    with ws.session() as session:
+        get_case(session, case_id)
+        return list(session.exec(select(models.Event).where(models.Event.case_id == case_id)
+                                 .order_by(col(models.Event.seq))))

@@ -1,0 +1,43 @@
+"""The small family of exceptions the library raises; the CLI turns each into a message and an exit code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class EightstepError(Exception):
+    """Base class: a failure the user can act on. ``exit_code`` is what the CLI exits with."""
+
+    exit_code = 1
+
+
+class InputError(EightstepError):
+    """Bad input from the user: a value, a file or a row. The message says what and where."""
+
+
+class NotFoundError(EightstepError):
+    """An unknown case, workflow, household, objection, ..."""
+
+
+class WorkflowError(EightstepError):
+    """A workflow file that does not pass validation. ``problems`` lists every one of them."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class BlockedError(EightstepError):
+    """A move refused by the guards of the current stage; ``blockers`` lists everything still missing."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, blockers: list[Any]) -> None:
+        self.blockers = blockers
+        super().__init__(message)
+
+
+class ConflictError(EightstepError):
+    """Somebody else changed the case between our read and our write: nothing was written."""
+
+    exit_code = 4

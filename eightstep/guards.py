@@ -1,0 +1,198 @@
+"""The registry of named guards. Each returns the unmet items of one kind of requirement, with a message in
+Chinese and English; ``check`` runs all of them, the state machine asks whether any item is left."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from eightstep.consent import Tally, Voter, tally
+from eightstep.store import models
+from eightstep.timeutil import as_utc, local_date, show
+from eightstep.workcalendar import WorkCalendar
+from eightstep.workflow.schema import Stage, Workflow
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """One thing that still stands between a case and the next stage."""
+
+    type: str  # document | approval | consent | notice | objection | status | final
+    message: str
+    kind: str | None = None
+    authority: str | None = None
+    id: int | None = None
+    until: date | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": self.type}
+        for key in ("kind", "authority", "id"):
+            if getattr(self, key) is not None:
+                data[key] = getattr(self, key)
+        if self.until is not None:
+            data["until"] = self.until.isoformat()
+        data["message"] = self.message
+        return data
+
+
+@dataclass
+class CaseRecords:
+    """What the guards look at, loaded once per check."""
+
+    documents: list[models.Document]
+    approvals: list[models.Approval]
+    households: list[models.Household]
+    ballots: list[models.Ballot]
+    objections: list[models.Objection]
+
+
+@dataclass
+class GuardContext:
+    workflow: Workflow
+    stage: Stage
+    records: CaseRecords
+    at: datetime
+    calendar: WorkCalendar
+    _memo: dict[str, list[Blocker]] = field(default_factory=dict)
+    consent_tally: Tally | None = None
+
+    def blockers(self) -> list[Blocker]:
+        """Every unmet requirement of the stage, all guards evaluated (memoised)."""
+        found: list[Blocker] = []
+        for name, guard in GUARDS.items():
+            if name not in self._memo:
+                self._memo[name] = guard(self)
+            found.extend(self._memo[name])
+        return found
+
+    def authority_title(self, authority_id: str) -> str:
+        auth = self.workflow.authorities.get(authority_id)
+        return auth.title if auth else authority_id
+
+    def until_now(self, when: datetime) -> bool:
+        return as_utc(when) <= self.at
+
+
+Guard = Callable[[GuardContext], list[Blocker]]
+GUARDS: dict[str, Guard] = {}
+
+
+def guard(name: str) -> Callable[[Guard], Guard]:
+    def register(fn: Guard) -> Guard:
+        GUARDS[name] = fn
+        return fn
+    return register
+
+
+@guard("documents")
+def documents_present(ctx: GuardContext) -> list[Blocker]:
+    have = {d.kind for d in ctx.records.documents if ctx.until_now(d.issued_at)}
+    out = []
+    for kind in ctx.stage.requires.documents:
+        if kind not in have:
+            doc = ctx.workflow.documents[kind]
+            issuer = ctx.authority_title(doc.issuer)
+            out.append(Blocker("document", f"缺少文件：{doc.title}（{issuer}） / missing document: {doc.title_en}",
+                               kind=kind, authority=issuer))
+    return out
+
+
+@guard("approvals")
+def approvals_granted(ctx: GuardContext) -> list[Blocker]:
+    out = []
+    for kind in ctx.stage.requires.approvals:
+        spec = ctx.workflow.approvals[kind]
+        authority = ctx.authority_title(spec.authority)
+        decisions = sorted((a for a in ctx.records.approvals if a.kind == kind and ctx.until_now(a.decided_at)),
+                           key=lambda a: (as_utc(a.decided_at), a.id or 0))
+        if not decisions:
+            out.append(Blocker("approval", f"待{authority}出具：{spec.title} / awaiting approval: {spec.title_en}",
+                               kind=kind, authority=authority))
+        elif decisions[-1].decision != "approved":
+            last = decisions[-1]
+            number = f"，文号 {last.number}" if last.number else ""
+            out.append(Blocker("approval", f"{spec.title}于{show(last.decided_at)}未获通过{number}，需重新申报 / "
+                               f"{spec.title_en} was refused on {show(last.decided_at)}: a new approval is needed",
+                               kind=kind, authority=authority))
+    return out
+
+
+def voters(records: CaseRecords, at: datetime | None) -> list[Voter]:
+    """One voter per household with its ballot as of ``at`` (None: every ballot)."""
+    ballots = {b.household_id: b for b in records.ballots if at is None or as_utc(b.cast_at) <= at}
+    out = []
+    for h in records.households:
+        b = ballots.get(h.id or -1)
+        out.append(Voter(h.room, h.owner_key, h.area_centi, b.choice if b else None,
+                         as_utc(b.cast_at) if b else None))
+    return out
+
+
+@guard("consent")
+def consent_reached(ctx: GuardContext) -> list[Blocker]:
+    rule = ctx.stage.requires.consent
+    if rule is None:
+        return []
+    if not ctx.records.households:
+        return [Blocker("consent", "尚未录入本单元业主 / no households recorded: import them with "
+                        "`eightstep household import`")]
+    result = tally(voters(ctx.records, ctx.at), rule)
+    ctx.consent_tally = result
+    if result.passed:
+        return []
+    return [Blocker("consent", f"业主表决未通过（{rule.description}） / owner consent not reached: {s}")
+            for s in result.shortfalls]
+
+
+def notice_end(ctx: GuardContext, posted: date) -> date:
+    rule = ctx.stage.requires.notice
+    assert rule is not None
+    return ctx.calendar.add_days(posted, rule.days, working=rule.calendar == "working")
+
+
+@guard("notice")
+def notice_period_over(ctx: GuardContext) -> list[Blocker]:
+    rule = ctx.stage.requires.notice
+    if rule is None:
+        return []
+    postings = [d for d in ctx.records.documents if d.kind == rule.document and ctx.until_now(d.issued_at)]
+    unit = "个工作日" if rule.calendar == "working" else "日"
+    unit_en = "working days" if rule.calendar == "working" else "days"
+    if not postings:
+        doc = ctx.workflow.documents[rule.document]
+        return [Blocker("notice", f"尚未公示（公示期{rule.days}{unit}，以“{doc.title}”为准） / the public notice "
+                        f"has not been posted ({rule.days} {unit_en}, started by '{doc.title_en}')",
+                        kind=rule.document)]
+    posted = max(local_date(d.issued_at) for d in postings)  # a re-posted notice restarts the period
+    end = notice_end(ctx, posted)
+    if local_date(ctx.at) > end:
+        return []
+    return [Blocker("notice", f"公示期未满：{posted}张贴，公示{rule.days}{unit}，至{end}止 / the public notice "
+                    f"posted on {posted} runs {rule.days} {unit_en} until {end} inclusive", kind=rule.document,
+                    until=end)]
+
+
+def counted_objection(ctx: GuardContext, obj: models.Objection) -> bool:
+    if ctx.workflow.objections.only_written_real_name and not (obj.written and obj.real_name):
+        return False
+    return ctx.until_now(obj.lodged_at)
+
+
+def open_as_of(obj: models.Objection, at: datetime) -> bool:
+    return obj.resolved_at is None or as_utc(obj.resolved_at) > at
+
+
+@guard("objections")
+def no_open_objections(ctx: GuardContext) -> list[Blocker]:
+    if not ctx.stage.requires.no_open_objections:
+        return []
+    out = []
+    for obj in ctx.records.objections:
+        if counted_objection(ctx, obj) and open_as_of(obj, ctx.at):
+            who = f"{obj.room}室" if obj.room else (obj.objector or "匿名")
+            lodged = show(obj.lodged_at)
+            out.append(Blocker("objection", f"异议未解决：#{obj.id} {who}（{obj.grounds}），{lodged}提出 / "
+                               f"open objection #{obj.id} lodged {lodged}", id=obj.id))
+    return out

@@ -1,0 +1,59 @@
+"""The append-only event log and its hash chain (each event hashes the previous one of the same case)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from eightstep.store import models
+from eightstep.timeutil import as_utc, now_utc
+
+GENESIS = "0" * 64
+
+
+def _stamp(value: datetime) -> str:
+    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(case_id: str, seq: int, business_at: datetime, recorded_at: datetime, actor: str, action: str,
+               from_stage: str | None, to_stage: str | None, note: str | None, details: str,
+               prev_hash: str) -> str:
+    """SHA-256 over a canonical JSON of every field of the event and the previous hash."""
+    payload = json.dumps(
+        [case_id, seq, _stamp(business_at), _stamp(recorded_at), actor, action, from_stage, to_stage, note,
+         details, prev_hash],
+        ensure_ascii=False, separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def hash_of(event: models.Event) -> str:
+    return event_hash(event.case_id, event.seq, event.business_at, event.recorded_at, event.actor, event.action,
+                      event.from_stage, event.to_stage, event.note, event.details, event.prev_hash)
+
+
+def append_event(session: Session, case: models.Case, *, at: datetime, actor: str, action: str,
+                 from_stage: str | None = None, to_stage: str | None = None, note: str | None = None,
+                 details: dict[str, Any] | None = None) -> models.Event:
+    """Add the next event of ``case`` and move the case's chain head; the caller commits both together.
+
+    Touching the case row is what makes concurrent writers collide on its version column: one wins, the
+    other gets a conflict, and no event is ever duplicated.
+    """
+    seq = case.event_count + 1
+    recorded = now_utc()
+    body = json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str)
+    prev = case.last_hash or GENESIS
+    digest = event_hash(case.id, seq, at, recorded, actor, action, from_stage, to_stage, note, body, prev)
+    event = models.Event(case_id=case.id, seq=seq, business_at=at, recorded_at=recorded, actor=actor,
+                         action=action, from_stage=from_stage, to_stage=to_stage, note=note, details=body,
+                         prev_hash=prev, hash=digest)
+    session.add(event)
+    case.event_count = seq
+    case.last_hash = digest
+    session.add(case)
+    return event

@@ -1,0 +1,1 @@
+"""Persistence: sqlmodel tables, the database connection, content-addressed file storage."""

@@ -1,0 +1,63 @@
+"""Content-addressed storage of attached files: copied in, named by their SHA-256, never referenced in place."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from eightstep.errors import InputError
+
+CHUNK = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class BlobStore:
+    """Files under ``root/ab/abcdef...`` (the first two hex digits fan the folder out)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256
+
+    def put(self, source: Path) -> tuple[str, int]:
+        """Copy ``source`` in (atomically); return its hash and size. Re-adding the same content is free."""
+        if not source.is_file():
+            raise InputError(f"{source}: no such file")
+        # Copy first, hash the copy: the stored bytes are exactly the hashed bytes.
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+                shutil.copyfileobj(src, out, CHUNK)
+            digest = sha256_file(tmp)
+            target = self.path_for(digest)
+            if target.exists():
+                tmp.unlink()
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp, target)
+                target.chmod(0o444)
+            return digest, target.stat().st_size
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
+    def verify(self, sha256: str) -> str | None:
+        """None when the stored file is intact, else what is wrong with it."""
+        target = self.path_for(sha256)
+        if not target.is_file():
+            return "missing"
+        actual = sha256_file(target)
+        return None if actual == sha256 else f"changed (now {actual[:12]})"

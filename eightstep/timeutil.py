@@ -1,0 +1,87 @@
+"""Time at the edges: parse what users type, store UTC, show Asia/Shanghai."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from eightstep.errors import InputError
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+# A business date may be a little ahead of the recording clock (a clerk in another time zone, a slow clock),
+# but not days ahead: that is a typo.
+FUTURE_TOLERANCE = timedelta(hours=12)
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_at(text: str | None, *, field: str = "--at", now: datetime | None = None) -> datetime:
+    """Parse a business time typed by a user: ``2025-03-01``, ``2025-03-01 14:30``, or ISO 8601 with offset.
+
+    A time without an offset is Asia/Shanghai time; a bare date means local midnight. The result is UTC.
+    Times in the future (beyond a small tolerance) are refused.
+    """
+    current = now or now_utc()
+    if text is None or text.strip() == "":
+        return current
+    raw = text.strip().replace("/", "-")
+    try:
+        if _DATE_ONLY.match(raw):
+            parsed = datetime.combine(date.fromisoformat(_pad_date(raw)), time(0, 0))
+        else:
+            parsed = datetime.fromisoformat(raw.replace(" ", "T", 1))
+    except ValueError:
+        raise InputError(
+            f"{field}: {text!r} is not a date or time; use 2025-03-01 or '2025-03-01 14:30' (Asia/Shanghai)"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=LOCAL_TZ)
+    result = parsed.astimezone(UTC)
+    if result > current + FUTURE_TOLERANCE:
+        raise InputError(f"{field}: {text!r} is in the future; records are entered for what has happened")
+    return result
+
+
+def _pad_date(raw: str) -> str:
+    y, m, d = raw.split("-")
+    return f"{int(y):04d}-{int(m):02d}-{int(d):02d}"
+
+
+def as_utc(value: datetime) -> datetime:
+    """Normalise a datetime from the database (SQLite may hand back naive UTC) to aware UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def local(value: datetime) -> datetime:
+    return as_utc(value).astimezone(LOCAL_TZ)
+
+
+def local_date(value: datetime) -> date:
+    """The calendar date in Asia/Shanghai: what day clocks and notices count in."""
+    return local(value).date()
+
+
+def show(value: datetime | None) -> str:
+    """Local time for people: date alone at midnight, else date and minutes."""
+    if value is None:
+        return "—"
+    lt = local(value)
+    if lt.time() == time(0, 0):
+        return lt.date().isoformat()
+    return lt.strftime("%Y-%m-%d %H:%M")
+
+
+def iso_local(value: datetime | None) -> str | None:
+    """ISO 8601 with the +08:00 offset, for JSON output."""
+    return None if value is None else local(value).isoformat()
+
+
+def local_midnight_utc(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=LOCAL_TZ).astimezone(UTC)

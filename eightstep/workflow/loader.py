@@ -1,0 +1,185 @@
+"""Load workflow files: YAML with line numbers, strict schema, every problem reported at once."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from eightstep.errors import WorkflowError
+from eightstep.workflow.checks import semantic_problems
+from eightstep.workflow.schema import Workflow
+
+
+@dataclass(frozen=True)
+class LoadedWorkflow:
+    """A validated workflow with where it came from and the hash that pins cases to it."""
+
+    definition: Workflow
+    source: str
+    content: str
+    sha256: str
+
+    @property
+    def id(self) -> str:
+        return self.definition.id
+
+    @property
+    def version(self) -> str:
+        return self.definition.version
+
+
+def content_hash(content: str) -> str:
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def load_workflow_file(path: Path, template_names: set[str] | None = None) -> LoadedWorkflow:
+    """Read and validate one file; raise WorkflowError listing every problem as ``file:line: message``."""
+    try:
+        content = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise WorkflowError([f"{path}: no such file"]) from None
+    except UnicodeDecodeError as exc:
+        raise WorkflowError([f"{path}: not UTF-8 text ({exc.reason}); save the file as UTF-8"]) from None
+    loaded = parse_workflow_text(content, str(path), template_names)
+    if path.suffix in (".yaml", ".yml") and loaded.id != path.stem:
+        raise WorkflowError(
+            [f"{path}:{_line_of(_yaml().load(content), ('id',))}: id {loaded.id!r} differs from the file name "
+             f"{path.name!r}; name the file {loaded.id}.yaml or change the id"]
+        )
+    return loaded
+
+
+def parse_workflow_text(content: str, source: str, template_names: set[str] | None = None) -> LoadedWorkflow:
+    """Validate workflow YAML text; ``source`` names it in messages."""
+    try:
+        data = _yaml().load(content)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else "?"
+        problem = (exc.problem or str(exc)).strip()
+        hint = " (each key may appear once in a mapping)" if "duplicate key" in problem else ""
+        raise WorkflowError([f"{source}:{line}: YAML error: {problem}{hint}"]) from None
+    except YAMLError as exc:
+        raise WorkflowError([f"{source}: YAML error: {exc}"]) from None
+    if not isinstance(data, CommentedMap):
+        raise WorkflowError([f"{source}:1: a workflow file is a mapping with keys id, version, stages, ..."])
+    try:
+        definition = Workflow.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{source}:{_line_of(data, err['loc'])}: {_explain(err)}" for err in exc.errors()]
+        raise WorkflowError(_unique(problems)) from None
+    problems = [
+        f"{source}:{_line_of(data, loc)}: {message}"
+        for loc, message in semantic_problems(definition, template_names)
+    ]
+    if problems:
+        raise WorkflowError(problems)
+    return LoadedWorkflow(definition, source, content, content_hash(content))
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _line_of(data: Any, loc: tuple[Any, ...]) -> int:
+    """The 1-based line of the deepest node of ``loc`` that exists in the YAML tree."""
+    line = 1
+    node = data
+    for part in loc:
+        if isinstance(node, CommentedMap) and part in node:
+            line = node.lc.key(part)[0] + 1
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+            line = node.lc.item(part)[0] + 1
+            node = node[part]
+        else:
+            if isinstance(node, CommentedMap | CommentedSeq):
+                line = node.lc.line + 1
+            break
+    return line
+
+
+def _explain(err: Any) -> str:
+    """A pydantic error as a sentence that says where and what to do."""
+    loc = tuple(err["loc"])
+    where = _dotted(loc)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        hint = ""
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        if close:
+            hint = f"; did you mean {close[0]!r}?"
+        listing = f" (allowed here: {', '.join(allowed)})" if allowed else ""
+        return f"unknown key {loc[-1]!r} at {where}{hint}{listing}"
+    if kind == "missing":
+        return f"missing key {where}: add it"
+    if kind == "string_type":
+        return f"{where}: expected text, got {err['input']!r}; put it in quotes, e.g. \"{err['input']}\""
+    if kind == "string_pattern_mismatch":
+        return (f"{where}: {err['input']!r} is not a valid id; use lower-case ASCII letters, digits and "
+                "underscores, starting with a letter (titles carry the Chinese text)")
+    message = err["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    return f"{where}: {message}"
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "top level"
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the model found at ``loc`` in the schema (empty when it is not a model)."""
+    annotation: Any = Workflow
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return []
+            annotation = field.annotation
+        elif typing.get_origin(annotation) is list:
+            annotation = typing.get_args(annotation)[0]
+        elif typing.get_origin(annotation) is dict:
+            annotation = typing.get_args(annotation)[1]
+        else:
+            return []
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Optional/Annotated so that the model inside shows."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(args) != 1:
+                return annotation
+            annotation = args[0]
+        else:
+            return annotation

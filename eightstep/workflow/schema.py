@@ -1,0 +1,163 @@
+"""The strict schema of a workflow file. Unknown keys are errors; every reference is checked in ``checks``."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+WORKFLOW_ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
+
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+
+
+def _parse_ratio(value: object) -> Fraction:
+    """Accept "2/3", "0.75", 0.75 or 1; keep the value exact. Must be in (0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError("a ratio is written like \"2/3\" or \"3/4\"")
+    try:
+        ratio = Fraction(str(value).strip())
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"{value!r} is not a ratio; write it like \"2/3\" or \"3/4\"") from None
+    if not 0 < ratio <= 1:
+        raise ValueError(f"{value!r} is not between 0 (excluded) and 1: no vote could ever meet it")
+    return ratio
+
+
+Ratio = Annotated[Fraction, BeforeValidator(_parse_ratio)]
+Calendar = Literal["calendar", "working"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class Authority(Strict):
+    """A party that issues documents or approvals, or is responsible for a stage."""
+
+    title: str = Field(min_length=1)
+    title_en: str = Field(min_length=1)
+
+
+class DocumentKind(Strict):
+    title: str = Field(min_length=1)
+    title_en: str = Field(min_length=1)
+    issuer: Id
+
+
+class ApprovalKind(Strict):
+    title: str = Field(min_length=1)
+    title_en: str = Field(min_length=1)
+    authority: Id
+
+
+class Period(Strict):
+    """A length of time in calendar days or in working days (Chinese statutory calendar)."""
+
+    days: int = Field(gt=0, le=3650)
+    calendar: Calendar = "calendar"
+
+
+class Threshold(Strict):
+    area: Ratio
+    headcount: Ratio
+
+
+class ConsentRule(Strict):
+    """Owner consent (Civil Code art. 278 by default): who must take part, and who must agree.
+
+    ``participation`` is a share of the unit's total area and headcount (omit it for rules that only count
+    agreement). ``agreement`` is a share of the participants (``agreement_base: participants``) or of the
+    unit's total (``agreement_base: total``). Abstainers take part but do not agree unless
+    ``abstain: excluded`` removes them from participation too. Boundaries are inclusive.
+    """
+
+    description: str = Field(min_length=1)
+    participation: Threshold | None = None
+    agreement: Threshold
+    agreement_base: Literal["participants", "total"] = "participants"
+    abstain: Literal["participates", "excluded"] = "participates"
+
+
+class NoticeRule(Strict):
+    """A public notice: posted on the date of ``document``; runs ``days`` after that day (not counted)."""
+
+    document: Id
+    days: int = Field(gt=0, le=365)
+    calendar: Calendar = "working"
+
+
+class Requirements(Strict):
+    documents: list[Id] = []
+    approvals: list[Id] = []
+    consent: ConsentRule | None = None
+    notice: NoticeRule | None = None
+    no_open_objections: bool = False
+
+
+class Stage(Strict):
+    id: Id
+    title: str = Field(min_length=1)
+    title_en: str = Field(min_length=1)
+    responsible: Id
+    stall_limit: Period | None = None
+    requires: Requirements = Requirements()
+    next: Id | None = None
+    final: bool = False
+    returns_to: list[Id] | None = None
+    forms: list[str] = []
+
+
+class ObjectionPolicy(Strict):
+    only_written_real_name: bool = False
+    mediation_within: Period = Period(days=15)
+
+
+class Workflow(Strict):
+    id: Annotated[str, Field(pattern=WORKFLOW_ID_PATTERN)]
+    version: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    title_en: str = Field(min_length=1)
+    region: str = Field(min_length=1)
+    basis: list[str] = []
+    authorities: dict[Id, Authority]
+    documents: dict[Id, DocumentKind] = {}
+    approvals: dict[Id, ApprovalKind] = {}
+    objections: ObjectionPolicy = ObjectionPolicy()
+    stages: list[Stage] = Field(min_length=1)
+
+    # Derived views, computed once per loaded workflow (the model is frozen).
+    def stage(self, stage_id: str) -> Stage:
+        for stage in self.stages:
+            if stage.id == stage_id:
+                return stage
+        raise KeyError(stage_id)
+
+    def stage_ids(self) -> list[str]:
+        return [s.id for s in self.stages]
+
+    def next_of(self, stage_id: str) -> str | None:
+        """The stage an ``advance`` leads to, or None from a final stage."""
+        ids = self.stage_ids()
+        stage = self.stage(stage_id)
+        if stage.final:
+            return None
+        if stage.next:
+            return stage.next
+        index = ids.index(stage_id)
+        return ids[index + 1] if index + 1 < len(ids) else None
+
+    def return_targets(self, stage_id: str) -> list[str]:
+        """The earlier stages a case in ``stage_id`` may be returned to."""
+        stage = self.stage(stage_id)
+        ids = self.stage_ids()
+        earlier = ids[: ids.index(stage_id)]
+        if stage.returns_to is None:
+            return earlier
+        return [s for s in stage.returns_to if s in earlier]
+
+    @property
+    def initial(self) -> str:
+        return self.stages[0].id

@@ -1,0 +1,105 @@
+"""A Workspace ties together one database, its file store, the workflow registry and the work calendar."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session
+
+from eightstep.errors import ConflictError, InputError
+from eightstep.store.db import check_schema, create_schema, make_engine, resolve_url, sqlite_path
+from eightstep.store.files import BlobStore
+from eightstep.workcalendar import WorkCalendar
+from eightstep.workflow.registry import WorkflowRegistry
+
+ENV_DB = "EIGHTSTEP_DB"
+ENV_FILES = "EIGHTSTEP_FILES"
+ENV_WORKFLOWS = "EIGHTSTEP_WORKFLOWS"
+ENV_HOLIDAYS = "EIGHTSTEP_HOLIDAYS"
+
+
+def _dirs_from_env(name: str) -> list[Path]:
+    value = os.environ.get(name, "")
+    return [Path(p) for p in value.split(os.pathsep) if p]
+
+
+@dataclass
+class Workspace:
+    """Everything a command needs. Build one with :meth:`open` (existing database) or :meth:`init`."""
+
+    url: str
+    engine: Engine
+    files: BlobStore
+    workflows: WorkflowRegistry
+    calendar: WorkCalendar
+    machines: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def _build(cls, db: str | None, workflow_dirs: list[Path] | None = None,
+               holiday_dirs: list[Path] | None = None) -> Workspace:
+        url = resolve_url(db if db is not None else os.environ.get(ENV_DB))
+        db_path = sqlite_path(url)
+        base = db_path.parent if db_path else Path.cwd()
+        files_root = Path(os.environ[ENV_FILES]) if os.environ.get(ENV_FILES) else (
+            db_path.with_name(db_path.name + ".files") if db_path else base / "eightstep-files")
+        holidays = [*(holiday_dirs or []), *_dirs_from_env(ENV_HOLIDAYS), base / "holidays"]
+        workflows = [*(workflow_dirs or []), *_dirs_from_env(ENV_WORKFLOWS)]
+        return cls(url=url, engine=make_engine(url), files=BlobStore(files_root),
+                   workflows=WorkflowRegistry(workflows), calendar=WorkCalendar(holidays))
+
+    @classmethod
+    def open(cls, db: str | None = None, **kwargs: list[Path] | None) -> Workspace:
+        """An existing, initialised database (``eightstep init`` creates one)."""
+        ws = cls._build(db, **kwargs)
+        db_path = sqlite_path(ws.url)
+        if db_path is not None and not db_path.exists():
+            raise InputError(f"no database at {db_path}: run `eightstep init` there first, or pass --db")
+        check_schema(ws.engine, ws.where)
+        return ws
+
+    @classmethod
+    def init(cls, db: str | None = None, **kwargs: list[Path] | None) -> tuple[Workspace, bool]:
+        """Create (or keep) the database and its tables; returns the workspace and whether it was new."""
+        ws = cls._build(db, **kwargs)
+        db_path = sqlite_path(ws.url)
+        if db_path is not None:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+        return ws, create_schema(ws.engine)
+
+    @property
+    def where(self) -> str:
+        path = sqlite_path(self.url)
+        return str(path) if path else self.engine.url.render_as_string(hide_password=True)
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """One transaction; a lost race on the case's version (or a locked database) becomes ConflictError."""
+        with self.session() as session:
+            try:
+                yield session
+                session.commit()
+            except StaleDataError:
+                session.rollback()
+                raise ConflictError(
+                    "the case was changed by someone else while this command ran; nothing was written. "
+                    "Look at `eightstep case show` and try again"
+                ) from None
+            except OperationalError as exc:
+                session.rollback()
+                if "locked" in str(exc.orig) or "could not serialize" in str(exc.orig):
+                    raise ConflictError(f"the database is busy with another writer ({exc.orig}); nothing was "
+                                        "written, try again") from None
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()
