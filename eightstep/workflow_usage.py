@@ -36,7 +36,8 @@ def usage(registry: WorkflowRegistry, ws: Workspace | None) -> list[dict[str, An
             entry.update(version=loaded.version, title=loaded.definition.title, sha256=loaded.sha256)
         except WorkflowError as exc:
             entry["error"] = f"invalid file: {exc.problems[0]}"
-        entry["versions"] = [_version(v, sha, o, t, sha == entry["sha256"]) for v, sha, o, t in sorted(counts.pop(wid, []))]
+        pinned = sorted(counts.pop(wid, []))
+        entry["versions"] = [_version(v, sha, o, t, sha == entry["sha256"]) for v, sha, o, t in pinned]
         rows.append(entry)
     for wid, versions in sorted(counts.items()):  # cases pinned to workflows whose file is gone
         rows.append({"id": wid, "source": "(file not found)", "version": None, "title": "", "sha256": None,
