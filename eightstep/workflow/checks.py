@@ -29,6 +29,21 @@ def semantic_problems(wf: Workflow, template_names: set[str] | None = None) -> l
     for appr_id, appr in wf.approvals.items():
         ref(("approvals", appr_id, "authority"), appr.authority, wf.authorities, "authority", "authorities")
 
+    if wf.upkeep is not None:
+        ref(("upkeep", "maintenance_document"), wf.upkeep.maintenance_document, wf.documents, "document kind",
+            "documents")
+        ref(("upkeep", "inspection_document"), wf.upkeep.inspection_document, wf.documents, "document kind",
+            "documents")
+    sharing = wf.cost_sharing
+    if sharing.method == "floor_coefficient":
+        for floor in sharing.coefficients:
+            if floor in sharing.exempt_floors:
+                problems.append((("cost_sharing", "coefficients", floor), f"floor {floor} is exempt and also has a "
+                                 "coefficient; remove one"))
+    elif sharing.coefficients or sharing.exempt_floors:
+        problems.append((("cost_sharing", "method"), f"coefficients and exempt_floors only apply to method "
+                         f"floor_coefficient, not {sharing.method}"))
+
     for i, stage in enumerate(wf.stages):
         base: Loc = ("stages", i)
         ref((*base, "responsible"), stage.responsible, wf.authorities, "authority", "authorities")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Annotated, Literal
 
@@ -110,6 +111,45 @@ class Stage(Strict):
     forms: list[str] = []
 
 
+def _parse_coefficient(value: object) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError("a coefficient is a number such as 0.8 or 1.2")
+    try:
+        coefficient = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number; write it like 0.8") from None
+    if coefficient < 0 or coefficient != coefficient.quantize(Decimal("0.0001")):
+        raise ValueError(f"{value!r}: use a non-negative number with at most 4 decimals")
+    return coefficient
+
+
+Coefficient = Annotated[Decimal, BeforeValidator(_parse_coefficient)]
+
+
+class CostSharing(Strict):
+    """How the construction cost (after subsidy) is shared among the unit's households (Civil Code art. 283).
+
+    ``floor_coefficient``: share ∝ coefficient(floor) × exclusive area, floors in ``exempt_floors`` pay nothing;
+    ``area``: share ∝ exclusive area; ``agreed_table``: the owners' own table of shares. Maintenance is shared
+    by the same weights unless ``maintenance`` says ``equal`` (per household) or ``area``.
+    """
+
+    method: Literal["floor_coefficient", "area", "agreed_table"] = "floor_coefficient"
+    exempt_floors: list[int] = []
+    coefficients: dict[int, Coefficient] = {}
+    maintenance: Literal["same", "equal", "area"] = "same"
+
+
+class Upkeep(Strict):
+    """Operation-stage duties the audit watches: maintenance interval and the periodic inspection."""
+
+    maintenance_document: Id
+    maintenance_every: Period = Period(days=15)
+    inspection_document: Id
+    inspection_valid: Period = Period(days=365)
+    request_before: Period = Period(days=30)
+
+
 class ObjectionPolicy(Strict):
     only_written_real_name: bool = False
     mediation_within: Period = Period(days=15)
@@ -126,6 +166,8 @@ class Workflow(Strict):
     documents: dict[Id, DocumentKind] = {}
     approvals: dict[Id, ApprovalKind] = {}
     objections: ObjectionPolicy = ObjectionPolicy()
+    cost_sharing: CostSharing = CostSharing(method="area")
+    upkeep: Upkeep | None = None
     stages: list[Stage] = Field(min_length=1)
 
     # Derived views, computed once per loaded workflow (the model is frozen).
