@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
@@ -94,6 +94,13 @@ class Workspace:
                     "the case was changed by someone else while this command ran; nothing was written. "
                     "Look at `eightstep case show` and try again"
                 ) from None
+            except IntegrityError as exc:
+                session.rollback()
+                if not _is_unique_violation(exc):
+                    raise
+                # We looked before writing; a duplicate now means another writer got there first.
+                raise ConflictError("another command wrote the same record at the same moment (e.g. the same "
+                                    "event of this case); nothing was written, try again") from None
             except OperationalError as exc:
                 session.rollback()
                 if "locked" in str(exc.orig) or "could not serialize" in str(exc.orig):
@@ -103,3 +110,8 @@ class Workspace:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    text = str(exc.orig).lower()
+    return "unique" in text or "duplicate key" in text
