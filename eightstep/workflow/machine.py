@@ -52,8 +52,18 @@ def mermaid(wf: Workflow) -> str:
             lines.append(f"    {stage.id} --> {nxt}: advance")
         if stage.final:
             lines.append(f"    {stage.id} --> [*]")
+    # Returns (驳回) are drawn to the stage just before; a note says when any earlier stage is allowed too.
+    open_returns = []
     for stage in wf.stages:
-        for target in wf.return_targets(stage.id):
-            if target != stage.id:
-                lines.append(f"    {stage.id} --> {target}: return")
+        targets = wf.return_targets(stage.id)
+        if targets:
+            lines.append(f"    {stage.id} --> {targets[-1]}: return")
+        if stage.returns_to is None and len(targets) > 1:
+            open_returns.append(stage.id)
+        elif len(targets) > 1:
+            lines.extend(f"    {stage.id} --> {t}: return" for t in targets[:-1])
+    if open_returns:
+        lines.append(f"    note right of {open_returns[-1]}")
+        lines.append(f"        return may go to any earlier stage from: {', '.join(open_returns)}")
+        lines.append("    end note")
     return "\n".join(lines) + "\n"
