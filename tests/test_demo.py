@@ -1,0 +1,154 @@
+"""`eightstep demo`: the story of 人大小区 built through the library, and its overview."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from eightstep import engine, records
+from eightstep.cli import main
+from eightstep.demo import HELD, PILOT, build_demo, overview_lines
+from eightstep.errors import InputError
+from eightstep.timeutil import as_utc, local_date
+from eightstep.workspace import Workspace
+
+CASES = [f"RD-{b}-{u}" for b in range(1, 5) for u in (1, 2)]
+STAGES = ["consent", "survey", "agreement", "design_notice", "joint_review", "construction", "acceptance",
+          "operation"]
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once for the module: the demo takes a second or two."""
+    folder = tmp_path_factory.mktemp("demo") / "eightstep-demo"
+    build_demo(folder).dispose()
+    return folder
+
+
+@pytest.fixture
+def demo(demo_dir: Path) -> Iterator[Workspace]:
+    ws = Workspace.open(str(demo_dir / "eightstep.db"))
+    yield ws
+    ws.dispose()
+
+
+def test_builds_eight_cases_across_all_stages(demo: Workspace) -> None:
+    views = engine.list_cases(demo)
+    assert [v.id for v in views] == CASES
+    assert {v.complex for v in views} == {"人大小区"}
+    assert sorted(v.stage for v in views) == sorted(STAGES)  # one unit in each stage at the end
+    assert all(v.status == "active" for v in views)
+    for case_id in CASES:
+        assert len(records.list_households(demo, case_id)) == 12
+
+
+def test_pilot_went_through_all_eight_stages_in_order(demo: Workspace) -> None:
+    assert engine.show_case(demo, PILOT).stage == "operation"
+    moves = [e for e in engine.history(demo, PILOT) if e.action == "advance"]
+    assert [(e.from_stage, e.to_stage) for e in moves] == list(pairwise(STAGES))
+    dates = [as_utc(e.business_at) for e in moves]
+    assert all(a < b for a, b in pairwise(dates))
+    assert local_date(dates[0]).year == 2025 and local_date(dates[-1]) <= date(2025, 12, 31)
+
+
+def test_pilot_hesitant_owner_changes_her_ballot(demo: Workspace) -> None:
+    casts = [json.loads(e.details) for e in engine.history(demo, PILOT) if e.action == "vote.cast"]
+    room_201 = [c for c in casts if c["room"] == "201"]
+    assert [(c["choice"], c["previous"]) for c in room_201] == [("oppose", None), ("agree", "oppose")]
+    tally = records.vote_tally(demo, PILOT)
+    assert tally.passed and tally.owners == 11  # 陈国华 owns 501 and 502 and counts once
+
+
+def test_pilot_notice_period_and_objection(demo: Workspace) -> None:
+    events = engine.history(demo, PILOT)
+    leave = next(e for e in events if e.action == "advance" and e.from_stage == "design_notice")
+    # Posted 2025-04-21; ten working days run over the May Day holiday to 2025-05-07 inclusive.
+    assert demo.calendar.add_working_days(date(2025, 4, 21), 10) == date(2025, 5, 7)
+    assert local_date(leave.business_at) > date(2025, 5, 7)
+    [objection] = records.list_objections(demo, PILOT)
+    assert objection["status"] == "resolved" and objection["room"] == "202" and "采光" in objection["grounds"]
+    assert [s["step"] for s in objection["steps"]] == ["negotiation", "coordination"]
+
+
+def test_business_dates_never_run_backwards_nor_past_the_limit(demo: Workspace) -> None:
+    for case_id in CASES:
+        dates = [as_utc(e.business_at) for e in engine.history(demo, case_id)]
+        assert dates == sorted(dates), case_id
+        assert local_date(dates[-1]) <= date(2026, 11, 1)
+
+
+def test_held_unit_is_blocked_by_an_open_objection(demo: Workspace) -> None:
+    assert engine.show_case(demo, HELD).stage == "design_notice"
+    blockers = engine.check(demo, HELD).blockers
+    assert [b.type for b in blockers] == ["objection"]
+    [objection] = records.list_objections(demo, HELD)
+    assert objection["status"] == "open" and objection["written"] and objection["real_name"]
+    assert objection["steps"]
+
+
+def test_a_unit_in_consent_shows_a_shortfall(demo: Workspace) -> None:
+    in_consent = [v.id for v in engine.list_cases(demo, stage="consent")]
+    assert in_consent
+    blockers = engine.check(demo, in_consent[0]).blockers
+    assert blockers and {b.type for b in blockers} == {"consent"}
+    assert any(e.action == "vote.import" for e in engine.history(demo, in_consent[0]))
+
+
+def test_overview_names_every_case(demo: Workspace) -> None:
+    lines = overview_lines(demo)
+    text = "\n".join(lines)
+    for case_id in CASES:
+        assert sum(1 for line in lines if line.startswith(case_id)) == 1
+    assert "S4 design_notice 方案设计与公示" in text and "●●●●○○○○" in text
+    assert "异议未解决" in text and "表决未达标" in text
+    assert "S8 operation 1" in text
+
+
+def test_owner_list_in_gb18030_really_is(demo_dir: Path) -> None:
+    [path] = (demo_dir / "owners").glob(f"{PILOT}-*.csv")
+    data = path.read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    assert data.decode("gb18030").startswith("房号,楼层,面积,业主,业主编号,电话")
+    assert len(list((demo_dir / "owners").glob("*.csv"))) == 8
+    assert any((demo_dir / "files-in" / PILOT).iterdir())
+
+
+def test_deterministic_apart_from_recording_times(demo: Workspace, tmp_path: Path) -> None:
+    def story(ws: Workspace) -> list[tuple[object, ...]]:
+        return [(e.case_id, e.seq, as_utc(e.business_at), e.actor, e.action, e.from_stage, e.to_stage, e.note,
+                 e.details) for case_id in CASES for e in engine.history(ws, case_id)]
+
+    other = build_demo(tmp_path / "again")
+    try:
+        assert story(other) == story(demo)
+    finally:
+        other.dispose()
+
+
+def test_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
+    folder = tmp_path / "busy"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(InputError, match="choose another --dir or remove it"):
+        build_demo(folder)
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+
+
+def test_cli_demo(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["demo", "--dir", "X"])
+    assert result.exit_code == 0, result.output
+    for case_id in CASES:
+        assert case_id in result.output
+    assert "S8 operation 运行维护管理" in result.output
+    assert (tmp_path / "X" / "eightstep.db").is_file()
+
+    again = runner.invoke(main, ["demo", "--dir", "X"])
+    assert again.exit_code == 1
+    assert "choose another --dir" in again.output
