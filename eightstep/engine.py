@@ -25,7 +25,7 @@ from eightstep.guards import Blocker, CaseRecords, GuardContext
 from eightstep.history import append_event
 from eightstep.store import models
 from eightstep.store.models import ACTIVE, SUSPENDED, WITHDRAWN
-from eightstep.timeutil import as_utc, iso_local, now_utc, show
+from eightstep.timeutil import as_utc, business_time, iso_local, now_utc, show
 from eightstep.workflow.loader import LoadedWorkflow
 from eightstep.workflow.machine import ADVANCE, build_machine, return_trigger
 from eightstep.workflow.registry import DEFAULT_WORKFLOW
@@ -213,7 +213,7 @@ def open_case(ws: Workspace, case_id: str, *, complex_name: str, building: str, 
         if not value or not value.strip():
             raise InputError(f"{name} must not be empty")
     complex_name, building, unit = complex_name.strip(), building.strip(), unit.strip()
-    at = at or now_utc()
+    at = business_time(at)
     loaded = ws.workflows.get(workflow_id or DEFAULT_WORKFLOW)
     who = default_actor(actor)
     with ws.writing() as session:
@@ -285,7 +285,7 @@ def _status_blocker(case: models.Case) -> Blocker | None:
 
 def check(ws: Workspace, case_id: str, at: datetime | None = None) -> CheckResult:
     """Everything that still blocks the case from leaving its stage: all blockers at once."""
-    at = at or now_utc()
+    at = business_time(at)
     with ws.session() as session:
         case = get_case(session, case_id)
         loaded = workflow_of(ws, session, case)
@@ -310,7 +310,7 @@ def _not_before_stage(case: models.Case, at: datetime, what: str) -> None:
 def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: str | None = None,
             note: str | None = None, expected_version: int | None = None) -> Move:
     """Move to the next stage if no blocker remains; otherwise BlockedError listing every blocker."""
-    at = at or now_utc()
+    at = business_time(at)
     who = default_actor(actor)
     with editing(ws, case_id, expected_version=expected_version) as (session, case, loaded):
         wf = loaded.definition
@@ -347,7 +347,7 @@ def return_to(ws: Workspace, case_id: str, to: str, *, reason: str, at: datetime
               actor: str | None = None, expected_version: int | None = None) -> Move:
     """Send the case back to an earlier stage (驳回), with the reason on record."""
     reason = _reason(reason)
-    at = at or now_utc()
+    at = business_time(at)
     who = default_actor(actor)
     with editing(ws, case_id, expected_version=expected_version) as (session, case, loaded):
         wf = loaded.definition
@@ -371,7 +371,7 @@ def _status_move(ws: Workspace, case_id: str, trigger: str, reason: str | None, 
                  actor: str | None, review_at: datetime | None = None,
                  expected_version: int | None = None) -> Move:
     reason = _reason(reason)
-    at = at or now_utc()
+    at = business_time(at)
     who = default_actor(actor)
     with editing(ws, case_id, expected_version=expected_version) as (session, case, _loaded):
         before = case.status

@@ -142,8 +142,7 @@ def consent_reached(ctx: GuardContext) -> list[Blocker]:
     ctx.consent_tally = result
     if result.passed:
         return []
-    return [Blocker("consent", f"业主表决未通过（{rule.description}） / owner consent not reached: {s}")
-            for s in result.shortfalls]
+    return [Blocker("consent", f"业主表决未达标 / owner consent not reached: {s}") for s in result.shortfalls]
 
 
 def notice_end(ctx: GuardContext, posted: date) -> date:

@@ -21,7 +21,7 @@ from eightstep.errors import InputError, NotFoundError
 from eightstep.guards import voters
 from eightstep.history import append_event
 from eightstep.store import models
-from eightstep.timeutil import as_utc, now_utc, parse_at
+from eightstep.timeutil import as_utc, business_time, now_utc, parse_at, show
 from eightstep.workflow.schema import ConsentRule, Workflow
 from eightstep.workspace import Workspace
 
@@ -102,7 +102,7 @@ def import_households(ws: Workspace, case_id: str, path: Path, *, replace: bool 
                     setattr(household, key, value)
                 session.add(household)
                 updated += 1
-        append_event(session, case, at=at or now_utc(), actor=default_actor(actor), action="household.import",
+        append_event(session, case, at=business_time(at), actor=default_actor(actor), action="household.import",
                      from_stage=case.stage, to_stage=case.stage,
                      details={"file": path.name, "added": added, "updated": updated})
     return ImportResult(added, updated, warnings)
@@ -160,7 +160,7 @@ def cast_vote(ws: Workspace, case_id: str, room: str, choice: str, *, at: dateti
     """Record a household's ballot (a later ballot replaces an earlier one); returns the previous choice."""
     if choice not in CHOICES:
         raise InputError(f"choice {choice!r}: use agree, oppose or abstain")
-    at = at or now_utc()
+    at = business_time(at)
     with editing(ws, case_id) as (session, case, _loaded):
         household = _household(session, case_id, room)
         before = _set_ballot(session, case_id, household, choice, at)
@@ -174,7 +174,7 @@ def import_votes(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
                  actor: str | None = None) -> int:
     """Record ballots from CSV/xlsx (header: room, choice[, at]); all rows checked before anything is written."""
     rows = tabular.read_table(path, VOTE_COLUMNS)
-    default_at = at or now_utc()
+    default_at = business_time(at)
     problems: list[str] = []
     parsed: list[tuple[str, str, datetime]] = []
     with ws.session() as session:
@@ -234,7 +234,7 @@ def vote_tally(ws: Workspace, case_id: str, at: datetime | None = None) -> Tally
 def add_document(ws: Workspace, case_id: str, kind: str, path: Path, *, at: datetime | None = None,
                  number: str | None = None, issuer: str | None = None, actor: str | None = None) -> models.Document:
     """Attach a file as a document of ``kind``: copied into the store by content hash, never referenced."""
-    at = at or now_utc()
+    at = business_time(at)
     with ws.session() as session:
         loaded = workflow_of(ws, session, get_case(session, case_id))
     kinds = loaded.definition.documents
@@ -259,7 +259,7 @@ def add_document(ws: Workspace, case_id: str, kind: str, path: Path, *, at: date
 def add_approval(ws: Workspace, case_id: str, kind: str, *, authority: str, rejected: bool = False,
                  number: str | None = None, note: str | None = None, at: datetime | None = None,
                  actor: str | None = None) -> models.Approval:
-    at = at or now_utc()
+    at = business_time(at)
     if not authority or not authority.strip():
         raise InputError("--authority must name who issued the approval, e.g. 江夏区行政审批局")
     with editing(ws, case_id) as (session, case, loaded):
@@ -288,7 +288,7 @@ def add_objection(ws: Workspace, case_id: str, *, grounds: str, room: str | None
         raise InputError("--grounds must say what the objection is about (采光, 噪音, 费用, ...)")
     if not room and not objector:
         raise InputError("name the objector's room (--room) or the objector (--objector)")
-    at = at or now_utc()
+    at = business_time(at)
     with editing(ws, case_id) as (session, case, _loaded):
         if room:
             _household(session, case_id, room)
@@ -317,14 +317,14 @@ def mediate_objection(ws: Workspace, case_id: str, objection_id: int, *, step: s
         raise InputError(f"--step {step!r}: use one of {', '.join(MEDIATION_STEPS)}")
     if not note or not note.strip():
         raise InputError("--note must say what happened in this step")
-    at = at or now_utc()
+    at = business_time(at)
     who = default_actor(actor)
     with editing(ws, case_id) as (session, case, _loaded):
         obj = _objection(session, case_id, objection_id)
         if obj.status != "open":
             raise InputError(f"objection #{objection_id} is already {obj.status}")
         if at < as_utc(obj.lodged_at):
-            raise InputError(f"the step at {at:%Y-%m-%d} would be before the objection was lodged")
+            raise InputError(f"the step at {show(at)} would be before the objection was lodged ({show(obj.lodged_at)})")
         record = models.MediationStep(objection_id=objection_id, step=step, note=note.strip(), at=at, actor=who)
         session.add(record)
         append_event(session, case, at=at, actor=who, action="objection.mediate", from_stage=case.stage,
@@ -336,13 +336,14 @@ def resolve_objection(ws: Workspace, case_id: str, objection_id: int, *, outcome
                       at: datetime | None = None, actor: str | None = None) -> models.Objection:
     if not outcome or not outcome.strip():
         raise InputError("--outcome must say how the objection was resolved")
-    at = at or now_utc()
+    at = business_time(at)
     with editing(ws, case_id) as (session, case, _loaded):
         obj = _objection(session, case_id, objection_id)
         if obj.status != "open":
             raise InputError(f"objection #{objection_id} is already {obj.status}")
         if at < as_utc(obj.lodged_at):
-            raise InputError(f"resolving at {at:%Y-%m-%d} would be before the objection was lodged")
+            raise InputError(f"resolving at {show(at)} would be before the objection was lodged "
+                             f"({show(obj.lodged_at)})")
         obj.status, obj.outcome, obj.resolved_at = "resolved", outcome.strip(), at
         session.add(obj)
         append_event(session, case, at=at, actor=default_actor(actor), action="objection.resolve",

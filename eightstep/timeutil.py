@@ -47,6 +47,18 @@ def parse_at(text: str | None, *, field: str = "--at", now: datetime | None = No
     return result
 
 
+def business_time(at: datetime | None, *, field: str = "at") -> datetime:
+    """The time a record is about: ``at`` (timezone-aware) or now. Library-side twin of :func:`parse_at`."""
+    current = now_utc()
+    if at is None:
+        return current
+    if at.tzinfo is None:
+        raise InputError(f"{field}: {at} has no time zone; pass an aware datetime (UTC or Asia/Shanghai)")
+    if at > current + FUTURE_TOLERANCE:
+        raise InputError(f"{field}: {show(at)} is in the future; records are entered for what has happened")
+    return at.astimezone(UTC)
+
+
 def _pad_date(raw: str) -> str:
     y, m, d = raw.split("-")
     return f"{int(y):04d}-{int(m):02d}-{int(d):02d}"
