@@ -124,10 +124,12 @@ def tally(voters: Sequence[Voter], rule: ConsentRule) -> Tally:
     ok_area = meets(area_agree, base_area, a.area)
     ok_heads = meets(heads[AGREE], base_heads, a.headcount)
     agreement_met = ok_area and ok_heads
-    if not ok_area:
+    if base_heads == 0:
+        shortfalls.append("尚无有效表决票 / no ballots counted yet")
+    elif not ok_area:
         shortfalls.append(f"同意面积不足（{base_name}） / agreeing area {area_text(area_agree)} of "
                           f"{area_text(base_area)} m² is below {a.area}")
-    if not ok_heads:
+    if base_heads and not ok_heads:
         shortfalls.append(f"同意人数不足（{base_name}） / agreeing owners {heads[AGREE]} of {base_heads} is below "
                           f"{a.headcount}")
     return Tally(
