@@ -1,0 +1,311 @@
+"""Tests for the shipped workflow files and for the problems reported on broken ones (file, line, hint)."""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from eightstep.errors import WorkflowError
+from eightstep.resources import builtin_dir
+from eightstep.workflow.checks import semantic_problems
+from eightstep.workflow.loader import load_workflow_file
+from eightstep.workflow.machine import mermaid
+from eightstep.workflow.registry import WorkflowRegistry
+from eightstep.workflow.schema import Workflow
+
+SHIPPED = ("wuhan", "wuhan-2018", "guangzhou")
+CANONICAL = ["consent", "survey", "agreement", "design_notice", "joint_review", "construction", "acceptance",
+             "operation"]
+ASCII_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@cache
+def shipped(workflow_id: str) -> Workflow:
+    return load_workflow_file(builtin_dir("workflows") / f"{workflow_id}.yaml").definition
+
+
+def wuhan_text() -> str:
+    return (builtin_dir("workflows") / "wuhan.yaml").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- shipped files
+
+
+@pytest.mark.parametrize("workflow_id", SHIPPED)
+def test_shipped_file_loads_and_passes_checks(workflow_id: str) -> None:
+    path = builtin_dir("workflows") / f"{workflow_id}.yaml"
+    loaded = load_workflow_file(path)
+    assert loaded.id == workflow_id
+    assert semantic_problems(loaded.definition) == []
+    assert len(loaded.sha256) == 64
+    assert WorkflowRegistry().get(workflow_id).sha256 == loaded.sha256
+    assert sum(1 for s in loaded.definition.stages if s.final) == 1
+    assert loaded.definition.stages[-1].final
+
+
+def test_registry_knows_the_three_shipped_files() -> None:
+    assert set(SHIPPED) <= set(WorkflowRegistry().paths())
+
+
+@pytest.mark.parametrize(
+    ("workflow_id", "stage_ids"),
+    [
+        pytest.param("wuhan", CANONICAL, id="wuhan-canonical-order"),
+        pytest.param("wuhan-2018", ["survey", "consent", *CANONICAL[2:]], id="wuhan-2018-survey-first"),
+        pytest.param("guangzhou", CANONICAL, id="guangzhou-canonical-order"),
+    ],
+)
+def test_stage_order(workflow_id: str, stage_ids: list[str]) -> None:
+    wf = shipped(workflow_id)
+    assert wf.stage_ids() == stage_ids
+    assert wf.initial == stage_ids[0]
+    assert [wf.next_of(s) for s in stage_ids] == [*stage_ids[1:], None]
+
+
+@pytest.mark.parametrize(
+    ("workflow_id", "participation", "agreement", "base", "abstain"),
+    [
+        pytest.param("wuhan", (Fraction(2, 3), Fraction(2, 3)), (Fraction(3, 4), Fraction(3, 4)), "participants",
+                     "participates", id="wuhan-2/3-take-part-3/4-agree"),
+        pytest.param("wuhan-2018", None, (Fraction(2, 3), Fraction(2, 3)), "total", "participates",
+                     id="wuhan-2018-2/3-of-total"),
+        pytest.param("guangzhou", (Fraction(2, 3), Fraction(2, 3)), (Fraction(3, 4), Fraction(3, 4)),
+                     "participants", "participates", id="guangzhou-civil-code"),
+    ],
+)
+def test_consent_rule(workflow_id: str, participation: tuple[Fraction, Fraction] | None,
+                      agreement: tuple[Fraction, Fraction], base: str, abstain: str) -> None:
+    rules = {s.id: s.requires.consent for s in shipped(workflow_id).stages if s.requires.consent is not None}
+    assert list(rules) == ["consent"]
+    rule = rules["consent"]
+    part = None if rule.participation is None else (rule.participation.area, rule.participation.headcount)
+    assert part == participation
+    assert (rule.agreement.area, rule.agreement.headcount) == agreement
+    assert (rule.agreement_base, rule.abstain) == (base, abstain)
+
+
+@pytest.mark.parametrize(
+    ("workflow_id", "days", "calendar"),
+    [
+        pytest.param("wuhan", 10, "working", id="wuhan-10-working-days"),
+        pytest.param("wuhan-2018", 5, "working", id="wuhan-2018-5-working-days"),
+        pytest.param("guangzhou", 20, "calendar", id="guangzhou-20-calendar-days"),
+    ],
+)
+def test_notice_period(workflow_id: str, days: int, calendar: str) -> None:
+    stage = shipped(workflow_id).stage("design_notice")
+    notice = stage.requires.notice
+    assert notice is not None
+    assert (notice.document, notice.days, notice.calendar) == ("notice_posting", days, calendar)
+    assert stage.requires.no_open_objections is True
+    assert "notice_posting" in stage.requires.documents
+
+
+@pytest.mark.parametrize(
+    ("workflow_id", "approvals"),
+    [
+        pytest.param("wuhan", ["joint_review"], id="wuhan-joint-review-only"),
+        pytest.param("wuhan-2018", ["joint_review"], id="wuhan-2018-joint-review-only"),
+        pytest.param("guangzhou", ["joint_review", "planning_permit"], id="guangzhou-planning-permit"),
+    ],
+)
+def test_joint_review_approvals(workflow_id: str, approvals: list[str]) -> None:
+    wf = shipped(workflow_id)
+    assert wf.stage("joint_review").requires.approvals == approvals
+    assert ("planning_permit" in wf.approvals) is ("planning_permit" in approvals)
+
+
+@pytest.mark.parametrize("workflow_id", SHIPPED)
+def test_only_written_real_name_objections_count(workflow_id: str) -> None:
+    assert shipped(workflow_id).objections.only_written_real_name is True
+
+
+# --------------------------------------------------------------------------- mermaid
+
+
+@pytest.mark.parametrize("workflow_id", SHIPPED)
+def test_mermaid_has_every_stage_with_ascii_node_ids(workflow_id: str) -> None:
+    wf = shipped(workflow_id)
+    text = mermaid(wf)
+    lines = text.splitlines()
+    assert lines[0] == "stateDiagram-v2"
+    declared = [m.group(1) for line in lines if (m := re.match(r'^\s*state ".*" as (\S+)$', line))]
+    assert declared == wf.stage_ids()
+    node_ids: list[str] = list(declared)
+    for line in lines:
+        if m := re.match(r"^\s*(\S+) --> (\S+?)(?::.*)?$", line):
+            node_ids.extend(n for n in m.groups() if n != "[*]")
+        if m := re.match(r"^\s*note (?:right|left) of (\S+)$", line):
+            node_ids.append(m.group(1))
+    assert set(node_ids) == set(wf.stage_ids())
+    for node in node_ids:
+        assert ASCII_ID.match(node), node
+    assert f"[*] --> {wf.initial}" in text
+    for stage_id, nxt in zip(wf.stage_ids(), wf.stage_ids()[1:], strict=False):
+        assert f"{stage_id} --> {nxt}: advance" in text
+    assert f"{wf.stage_ids()[-1]} --> [*]" in text
+    for stage in wf.stages:
+        assert stage.title in text
+
+
+# --------------------------------------------------------------------------- broken files
+
+
+def line_of(text: str, needle: str, nth: int = 1) -> int:
+    """The 1-based line where the ``nth`` occurrence of ``needle`` starts."""
+    at = -1
+    for _ in range(nth):
+        at = text.index(needle, at + 1)
+    return text.count("\n", 0, at) + 1
+
+
+def write_edited(tmp_path: Path, edits: list[tuple[str, str]], name: str = "wuhan.yaml") -> tuple[Path, str]:
+    text = wuhan_text()
+    for old, new in edits:
+        assert text.count(old) == 1, f"edit marker not unique in wuhan.yaml: {old!r}"
+        text = text.replace(old, new)
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path, text
+
+
+def problems_of(path: Path) -> list[str]:
+    with pytest.raises(WorkflowError) as info:
+        load_workflow_file(path)
+    problems = info.value.problems
+    assert problems
+    assert str(info.value) == "\n".join(problems)
+    for problem in problems:
+        assert problem.startswith(f"{path}:"), problem
+    return problems
+
+
+def assert_reported(problems: list[str], path: Path, line: int, phrases: tuple[str, ...]) -> None:
+    prefix = f"{path}:{line}: "
+    matching = [p for p in problems if p.startswith(prefix) and all(ph in p for ph in phrases)]
+    assert matching, f"no problem at line {line} with {phrases}; got:\n" + "\n".join(problems)
+
+
+# Each case: edits to the text of wuhan.yaml, the text whose line the problem must name (and which occurrence),
+# and phrases the problem must contain.
+TITLE_LINE = "title: 武汉市既有住宅加装电梯（现行）"
+AGREEMENT_OWNERS = "    responsible: owners\n"
+STALL_120 = "    stall_limit: {days: 120,"  # in construction only
+STALL_20 = "    stall_limit: {days: 20,"  # in design_notice only
+OPERATION_RESPONSIBLE = "    responsible: use_unit\n"
+RETURNS_LATER = (STALL_20, "    returns_to: [construction]\n" + STALL_20)
+UNKNOWN_RESPONSIBLE = (OPERATION_RESPONSIBLE, "    responsible: builder\n")
+
+BROKEN = [
+    pytest.param([(TITLE_LINE, TITLE_LINE.replace("title", "titel"))], ("titel:", 1),
+                 ("unknown key 'titel'", "did you mean 'title'?"), id="misspelled-top-level-key"),
+    pytest.param([("stall_limit: {days: 10, calendar: working}", "stall_limt: {days: 10, calendar: working}")],
+                 ("stall_limt:", 1), ("unknown key 'stall_limt'", "did you mean 'stall_limit'?"),
+                 id="misspelled-stage-key"),
+    pytest.param([("      no_open_objections: true", "      no_open_objection: true")], ("no_open_objection:", 1),
+                 ("unknown key 'no_open_objection'", "did you mean 'no_open_objections'?"),
+                 id="misspelled-requires-key"),
+    pytest.param([("  - id: survey\n", "  - id: consent\n")], ("  - id: consent\n", 2),
+                 ("duplicate stage id 'consent'",), id="duplicate-stage-id"),
+    pytest.param([("      documents: [site_survey]", "      documents: [site_surveys]")], ("[site_surveys]", 1),
+                 ("document kind 'site_surveys' is not defined under documents",), id="undefined-document-kind"),
+    pytest.param([("notice: {document: notice_posting,", "notice: {document: notice_post,")],
+                 ("document: notice_post,", 1), ("document kind 'notice_post' is not defined under documents",),
+                 id="undefined-notice-document"),
+    pytest.param([("      approvals: [feasibility]", "      approvals: [feasability]")], ("[feasability]", 1),
+                 ("approval kind 'feasability' is not defined under approvals",), id="undefined-approval-kind"),
+    pytest.param([UNKNOWN_RESPONSIBLE],
+                 ("responsible: builder", 1), ("authority 'builder' is not defined under authorities",),
+                 id="undefined-authority-of-stage"),
+    pytest.param([("title_en: Site survey record, issuer: street}", "title_en: Site survey record, issuer: streets}")],
+                 ("issuer: streets", 1), ("authority 'streets' is not defined under authorities",),
+                 id="undefined-authority-of-document"),
+    pytest.param([(AGREEMENT_OWNERS, AGREEMENT_OWNERS + "    next: inspection\n")], ("    next: inspection", 1),
+                 ("stage 'inspection' is not defined under stages",), id="next-names-undefined-stage"),
+    pytest.param([RETURNS_LATER],
+                 ("returns_to: [construction]", 1),
+                 ("can only return to an earlier stage; 'construction' is not one",), id="returns-to-later-stage"),
+    pytest.param([(AGREEMENT_OWNERS, AGREEMENT_OWNERS + "    next: joint_review\n")], ("  - id: design_notice", 1),
+                 ("stage 'design_notice' is unreachable",), id="unreachable-stage"),
+    pytest.param([("    final: true\n", "")], ("  - id: operation", 1),
+                 ("stage 'operation' cannot be left", "final: true"), id="last-stage-not-final"),
+    pytest.param([(STALL_120, "    next: survey\n" + STALL_120)],
+                 ("    next: survey", 1), ("loops back to 'survey'",), id="next-loop"),
+    pytest.param([("agreement: {area: 3/4, headcount: 3/4}", "agreement: {area: 4/3, headcount: 3/4}")],
+                 ("area: 4/3", 1), ("'4/3' is not between 0 (excluded) and 1",), id="ratio-above-one"),
+    pytest.param([("agreement: {area: 3/4, headcount: 3/4}", "agreement: {area: three quarters, headcount: 3/4}")],
+                 ("area: three quarters", 1), ("is not a ratio", "2/3"), id="ratio-not-a-number"),
+    pytest.param([('version: "2026.1"', "version: 2026.1")], ("version: 2026.1", 1),
+                 ("version", 'put it in quotes, e.g. "2026.1"'), id="version-bare-number"),
+    pytest.param([('version: "2026.1"', "version: 2026.10")], ("version: 2026.10", 1),
+                 ("version", 'put it in quotes, e.g. "2026.10"'), id="version-bare-number-keeps-trailing-zero"),
+    pytest.param([('version: "2026.1"', "version: 2026")], ("version: 2026", 1),
+                 ("version", 'put it in quotes, e.g. "2026"'), id="version-bare-integer"),
+    pytest.param([("region: 湖北省武汉市\n", "region: 湖北省武汉市\nregion: 武汉\n")], ("region: 武汉\n", 1),
+                 ('duplicate key "region"', "each key may appear once"), id="duplicate-top-level-key"),
+    pytest.param([(STALL_120, "    responsible: street\n" + STALL_120)],
+                 ("    responsible: street", 1), ('duplicate key "responsible"', "each key may appear once"),
+                 id="duplicate-key-in-stage"),
+    pytest.param([("    title: 签订加梯协议", "    title: 签订: 加梯协议")], ("    title: 签订: 加梯协议", 1),
+                 ("YAML error", "mapping values are not allowed"), id="invalid-yaml-syntax"),
+    pytest.param([("id: wuhan\n", "id: Wuhan\n")], ("id: Wuhan", 1), ("'Wuhan' is not a valid id",),
+                 id="upper-case-workflow-id"),
+]
+
+
+@pytest.mark.parametrize(("edits", "where", "phrases"), BROKEN)
+def test_broken_file_reports_file_line_and_hint(tmp_path: Path, edits: list[tuple[str, str]], where: tuple[str, int],
+                                                 phrases: tuple[str, ...]) -> None:
+    path, text = write_edited(tmp_path, edits)
+    assert_reported(problems_of(path), path, line_of(text, *where), phrases)
+
+
+def test_id_different_from_file_name(tmp_path: Path) -> None:
+    path, text = write_edited(tmp_path, [], name="wuhan-copy.yaml")
+    problems = problems_of(path)
+    assert_reported(problems, path, line_of(text, "id: wuhan\n"),
+                    ("id 'wuhan' differs from the file name 'wuhan-copy.yaml'",))
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere.yaml"
+    assert problems_of(path) == [f"{path}: no such file"]
+
+
+# Several problems in one file: each (edit, where, phrases) must be reported, all in one WorkflowError.
+SCHEMA_TITEL = ((TITLE_LINE, TITLE_LINE.replace("title", "titel")), ("titel:", 1), ("did you mean 'title'?",))
+SCHEMA_VERSION = (('version: "2026.1"', "version: 2026.1"), ("version: 2026.1", 1), ("put it in quotes",))
+SCHEMA_RATIO = (("agreement: {area: 3/4, headcount: 3/4}", "agreement: {area: 4/3, headcount: 3/4}"),
+                ("area: 4/3", 1), ("'4/3' is not between",))
+SCHEMA_STALL = (("stall_limit: {days: 10, calendar: working}", "stall_limt: {days: 10, calendar: working}"),
+                ("stall_limt:", 1), ("did you mean 'stall_limit'?",))
+REF_DOC = (("      documents: [site_survey]", "      documents: [site_surveys]"), ("[site_surveys]", 1),
+           ("document kind 'site_surveys'",))
+REF_APPROVAL = (("      approvals: [feasibility]", "      approvals: [feasability]"), ("[feasability]", 1),
+                ("approval kind 'feasability'",))
+REF_AUTHORITY = (UNKNOWN_RESPONSIBLE, ("responsible: builder", 1),
+                 ("authority 'builder'",))
+REF_RETURN = (RETURNS_LATER,
+              ("returns_to: [construction]", 1), ("'construction' is not one",))
+FLOW_UNREACHABLE = ((AGREEMENT_OWNERS, AGREEMENT_OWNERS + "    next: joint_review\n"), ("  - id: design_notice", 1),
+                    ("stage 'design_notice' is unreachable",))
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        pytest.param([SCHEMA_TITEL, SCHEMA_VERSION, SCHEMA_RATIO, SCHEMA_STALL], id="four-schema-problems"),
+        pytest.param([REF_DOC, REF_APPROVAL, REF_AUTHORITY, REF_RETURN], id="four-reference-problems"),
+        pytest.param([SCHEMA_TITEL, REF_DOC], id="schema-problem-and-reference-problem"),
+        pytest.param([REF_DOC, FLOW_UNREACHABLE], id="reference-problem-and-unreachable-stage"),
+    ],
+)
+def test_several_problems_are_all_reported_at_once(tmp_path: Path, parts: list[tuple]) -> None:
+    path, text = write_edited(tmp_path, [edit for edit, _, _ in parts])
+    problems = problems_of(path)
+    for _, where, phrases in parts:
+        assert_reported(problems, path, line_of(text, *where), phrases)
