@@ -113,6 +113,7 @@ class Move:
     to_stage: str | None
     at: datetime
     details: dict[str, Any]
+    version: int  # the case's version after the move: pass it as expected_version to the next one
 
 
 # --- loading ---------------------------------------------------------------------------------------------
@@ -247,7 +248,7 @@ def open_case(ws: Workspace, case_id: str, *, complex_name: str, building: str, 
         append_event(session, case, at=at, actor=who, action="open", to_stage=case.stage,
                      details={"complex": complex_name, "building": building, "unit": unit,
                               "workflow": {"id": loaded.id, "version": loaded.version, "sha256": loaded.sha256}})
-        return view(session, case, loaded)
+    return show_case(ws, case_id)
 
 
 def show_case(ws: Workspace, case_id: str) -> CaseView:
@@ -303,7 +304,7 @@ def check(ws: Workspace, case_id: str, at: datetime | None = None) -> CheckResul
 
 def _not_before_stage(case: models.Case, at: datetime, what: str) -> None:
     if at < as_utc(case.stage_entered_at):
-        raise InputError(f"{what} at {show(at)} would be before the case entered its stage "
+        raise InputError(f"{what} {show(at)} would be before the case entered its stage "
                          f"({show(case.stage_entered_at)}); check --at")
 
 
@@ -319,7 +320,7 @@ def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: s
             raise BlockedError(f"case {case_id} is {case.status}", [blocker] if blocker else [])
         if wf.next_of(case.stage) is None:
             raise InputError(f"case {case_id} is in the last stage ({case.stage}): there is nothing to advance to")
-        _not_before_stage(case, at, "advancing")
+        _not_before_stage(case, at, "advancing at")
         ctx = guard_context(ws, session, case, loaded, at)
         source = case.stage
         if not machine_of(ws, loaded).events[ADVANCE].trigger(case, ctx=ctx):
@@ -334,7 +335,7 @@ def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: s
         case.clock_started_at = at
         append_event(session, case, at=at, actor=who, action="advance", from_stage=source, to_stage=case.stage,
                      note=note, details=details)
-        return Move(case.id, "advance", source, case.stage, at, details)
+    return Move(case.id, "advance", source, case.stage, at, details, case.version)
 
 
 def _reason(reason: str | None) -> str:
@@ -357,14 +358,14 @@ def return_to(ws: Workspace, case_id: str, to: str, *, reason: str, at: datetime
         if to not in allowed:
             raise InputError(f"case {case_id} in {case.stage} can be returned to: {', '.join(allowed) or 'nothing'}"
                              f" (not {to!r})")
-        _not_before_stage(case, at, "returning")
+        _not_before_stage(case, at, "returning at")
         source = case.stage
         machine_of(ws, loaded).events[return_trigger(to)].trigger(case)
         case.stage_entered_at = at
         case.clock_started_at = at
         append_event(session, case, at=at, actor=who, action="return", from_stage=source, to_stage=to,
                      note=reason)
-        return Move(case.id, "return", source, to, at, {})
+    return Move(case.id, "return", source, to, at, {}, case.version)
 
 
 def _status_move(ws: Workspace, case_id: str, trigger: str, reason: str | None, at: datetime | None,
@@ -377,6 +378,7 @@ def _status_move(ws: Workspace, case_id: str, trigger: str, reason: str | None, 
         before = case.status
         if trigger not in _STATUS_MACHINE.get_triggers(before):
             raise InputError(f"case {case_id} is {before}: it cannot {trigger}")
+        _not_before_stage(case, at, f"{trigger} at")
         if trigger == "resume" and case.suspended_at is not None:
             if at < as_utc(case.suspended_at):
                 raise InputError(f"resuming at {show(at)} is before the suspension ({show(case.suspended_at)})")
@@ -391,7 +393,7 @@ def _status_move(ws: Workspace, case_id: str, trigger: str, reason: str | None, 
             details["review_at"] = iso_local(review_at)
         append_event(session, case, at=at, actor=who, action=trigger, from_stage=case.stage,
                      to_stage=case.stage, note=reason, details=details)
-        return Move(case.id, trigger, case.stage, case.stage, at, details)
+    return Move(case.id, trigger, case.stage, case.stage, at, details, case.version)
 
 
 def suspend(ws: Workspace, case_id: str, *, reason: str, at: datetime | None = None, actor: str | None = None,

@@ -119,9 +119,18 @@ def approvals_granted(ctx: GuardContext) -> list[Blocker]:
     return out
 
 
+def current_ballots(ballots: list[models.Ballot], at: datetime | None) -> dict[int, models.Ballot]:
+    """Household id -> its latest ballot cast by ``at`` (None: the latest of all)."""
+    latest: dict[int, models.Ballot] = {}
+    for b in sorted(ballots, key=lambda b: (as_utc(b.cast_at), b.id or 0)):
+        if at is None or as_utc(b.cast_at) <= at:
+            latest[b.household_id] = b
+    return latest
+
+
 def voters(records: CaseRecords, at: datetime | None) -> list[Voter]:
     """One voter per household with its ballot as of ``at`` (None: every ballot)."""
-    ballots = {b.household_id: b for b in records.ballots if at is None or as_utc(b.cast_at) <= at}
+    ballots = current_ballots(records.ballots, at)
     out = []
     for h in records.households:
         b = ballots.get(h.id or -1)

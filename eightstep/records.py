@@ -18,7 +18,7 @@ from eightstep import tabular
 from eightstep.consent import AGREE, CHOICES, Tally, tally
 from eightstep.engine import default_actor, editing, get_case, load_records, workflow_of
 from eightstep.errors import InputError, NotFoundError
-from eightstep.guards import voters
+from eightstep.guards import current_ballots, voters
 from eightstep.history import append_event
 from eightstep.store import models
 from eightstep.timeutil import as_utc, business_time, now_utc, parse_at, show
@@ -123,7 +123,7 @@ def list_households(ws: Workspace, case_id: str) -> list[dict[str, Any]]:
     with ws.session() as session:
         get_case(session, case_id)
         records = load_records(session, case_id)
-    ballots = {b.household_id: b for b in records.ballots}
+    ballots = current_ballots(records.ballots, None)
     out = []
     for h in sorted(records.households, key=lambda h: (h.floor, h.room)):
         ballot = ballots.get(h.id or -1)
@@ -144,15 +144,13 @@ def _household(session: Session, case_id: str, room: str) -> models.Household:
 
 def _set_ballot(session: Session, case_id: str, household: models.Household, choice: str,
                 at: datetime) -> str | None:
-    ballot = session.exec(select(models.Ballot).where(models.Ballot.household_id == household.id)).first()
-    before = ballot.choice if ballot else None
-    if ballot is None:
-        ballot = models.Ballot(case_id=case_id, household_id=household.id or 0, choice=choice, cast_at=at,
-                               recorded_at=now_utc())
-    else:
-        ballot.choice, ballot.cast_at, ballot.recorded_at = choice, at, now_utc()
-    session.add(ballot)
-    return before
+    """Add a ballot (earlier ones stay, so a tally as of an earlier date is still right); return the
+    household's previous choice."""
+    earlier = list(session.exec(select(models.Ballot).where(models.Ballot.household_id == household.id)))
+    before = current_ballots(earlier, None).get(household.id or -1)
+    session.add(models.Ballot(case_id=case_id, household_id=household.id or 0, choice=choice, cast_at=at,
+                              recorded_at=now_utc()))
+    return before.choice if before else None
 
 
 def cast_vote(ws: Workspace, case_id: str, room: str, choice: str, *, at: datetime | None = None,
@@ -235,15 +233,13 @@ def add_document(ws: Workspace, case_id: str, kind: str, path: Path, *, at: date
                  number: str | None = None, issuer: str | None = None, actor: str | None = None) -> models.Document:
     """Attach a file as a document of ``kind``: copied into the store by content hash, never referenced."""
     at = business_time(at)
-    with ws.session() as session:
-        loaded = workflow_of(ws, session, get_case(session, case_id))
-    kinds = loaded.definition.documents
-    if kind not in kinds:
-        raise InputError(f"unknown document kind {kind!r} for workflow {loaded.id}; known: {', '.join(kinds)}")
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    digest, size = ws.files.put(path)
-    with editing(ws, case_id) as (session, case, _loaded):
+    with editing(ws, case_id) as (session, case, loaded):
+        kinds = loaded.definition.documents
+        if kind not in kinds:
+            raise InputError(f"unknown document kind {kind!r} for workflow {loaded.id}; known: {', '.join(kinds)}")
+        digest, size = ws.files.put(path)  # content-addressed: a rolled-back copy is harmless and reused
         doc = models.Document(case_id=case_id, kind=kind, stage=case.stage, issued_at=at,
                               issuer=issuer or loaded.definition.authorities[kinds[kind].issuer].title,
                               number=number, original_name=path.name, sha256=digest, size=size,

@@ -97,12 +97,12 @@ class Household(SQLModel, table=True):
 
 
 class Ballot(SQLModel, table=True):
-    """The current ballot of a household; earlier ballots live in the event log."""
+    """Every ballot cast; a household's ballot as of a date is its latest one cast by then."""
 
     __tablename__ = "ballots"
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(foreign_key="cases.id", index=True)
-    household_id: int = Field(foreign_key="households.id", unique=True)
+    household_id: int = Field(foreign_key="households.id", index=True)
     choice: str
     cast_at: datetime = _when()
     recorded_at: datetime = _when()

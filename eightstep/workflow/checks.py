@@ -73,8 +73,6 @@ def semantic_problems(wf: Workflow, template_names: set[str] | None = None) -> l
         if not stage.final and stage.next is None and i == len(wf.stages) - 1:
             problems.append(((*base, "id"), f"stage {stage.id!r} cannot be left: it is the last stage and has "
                              "no next; mark it final: true or name its next stage"))
-    if problems:
-        return problems
     return problems + _flow_problems(wf)
 
 
@@ -86,12 +84,15 @@ def _flow_problems(wf: Workflow) -> list[tuple[Loc, str]]:
         problems.append((("stages",), "no stage is final: mark the last stage of the procedure final: true"))
     reached: list[str] = []
     current: str | None = wf.initial
-    while current is not None and current not in reached:
+    while current is not None and current in index and current not in reached:
         reached.append(current)
         current = wf.next_of(current)
-    if current is not None:
-        problems.append((("stages", index[current], "id"), f"the advance chain loops back to {current!r} "
-                         f"({' -> '.join([*reached, current])}): a case there can never finish"))
+    if current is not None and current in reached:
+        closing = wf.stages[index[reached[-1]]]
+        key = "next" if closing.next is not None else "id"
+        problems.append((("stages", index[closing.id], key), f"the advance chain loops back to {current!r} "
+                         f"({' -> '.join([*reached, current])}): a case there can never finish; point next of "
+                         f"{closing.id!r} forward"))
     for stage in wf.stages:
         if stage.id not in reached:
             problems.append((("stages", index[stage.id], "id"), f"stage {stage.id!r} is unreachable from the "

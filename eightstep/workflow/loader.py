@@ -73,18 +73,66 @@ def parse_workflow_text(content: str, source: str, template_names: set[str] | No
         raise WorkflowError([f"{source}: YAML error: {exc}"]) from None
     if not isinstance(data, CommentedMap):
         raise WorkflowError([f"{source}:1: a workflow file is a mapping with keys id, version, stages, ..."])
+    lines = content.splitlines()
+    problems: list[str] = []
     try:
         definition = Workflow.model_validate(data)
     except ValidationError as exc:
-        problems = [f"{source}:{_line_of(data, err['loc'])}: {_explain(err)}" for err in exc.errors()]
-        raise WorkflowError(_unique(problems)) from None
-    problems = [
+        errors = exc.errors()
+        renames = _misspellings(errors)
+        # A misspelled required key is one problem ("did you mean"), not two.
+        errors = [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) in renames.values())]
+        problems = [f"{source}:{_line_of(data, err['loc'])}: {_explain(err, lines)}" for err in errors]
+        # Unknown keys alone do not hide the rest: set them right (or aside) and go on, so that one run
+        # reports everything.
+        if not all(err["type"] == "extra_forbidden" for err in errors):
+            raise WorkflowError(_unique(problems)) from None
+        try:
+            definition = Workflow.model_validate(_corrected(data, renames))
+        except ValidationError:
+            raise WorkflowError(_unique(problems)) from None
+    problems += [
         f"{source}:{_line_of(data, loc)}: {message}"
         for loc, message in semantic_problems(definition, template_names)
     ]
     if problems:
-        raise WorkflowError(problems)
+        raise WorkflowError(_unique(problems))
     return LoadedWorkflow(definition, source, content, content_hash(content))
+
+
+def _misspellings(errors: list[Any]) -> dict[tuple[Any, ...], tuple[Any, ...] | None]:
+    """Unknown key location -> the missing key it most likely meant (None: no such key, drop it)."""
+    missing = {tuple(e["loc"]) for e in errors if e["type"] == "missing"}
+    out: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
+    for err in errors:
+        if err["type"] != "extra_forbidden":
+            continue
+        loc = tuple(err["loc"])
+        candidates = [str(m[-1]) for m in missing if m[:-1] == loc[:-1]]
+        close = difflib.get_close_matches(str(loc[-1]), candidates, n=1)
+        out[loc] = (*loc[:-1], close[0]) if close else None
+    return out
+
+
+def _corrected(data: Any, renames: dict[tuple[Any, ...], tuple[Any, ...] | None]) -> Any:
+    """A plain copy of ``data`` with misspelled keys renamed and other unknown keys left out."""
+    def copy(node: Any, path: tuple[Any, ...]) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                loc = (*path, key)
+                if loc in renames:
+                    target = renames[loc]
+                    if target is None:
+                        continue
+                    key = target[-1]
+                out[key] = copy(value, loc)
+            return out
+        if isinstance(node, list):
+            return [copy(v, (*path, i)) for i, v in enumerate(node)]
+        return node
+
+    return copy(data, ())
 
 
 def _yaml() -> YAML:
@@ -115,7 +163,7 @@ def _line_of(data: Any, loc: tuple[Any, ...]) -> int:
     return line
 
 
-def _explain(err: Any) -> str:
+def _explain(err: Any, lines: list[str]) -> str:
     """A pydantic error as a sentence that says where and what to do."""
     loc = tuple(err["loc"])
     where = _dotted(loc)
@@ -131,7 +179,8 @@ def _explain(err: Any) -> str:
     if kind == "missing":
         return f"missing key {where}: add it"
     if kind == "string_type":
-        return f"{where}: expected text, got {err['input']!r}; put it in quotes, e.g. \"{err['input']}\""
+        written = _written_value(lines, err) or str(err["input"])
+        return f"{where}: expected text, got {written}; put it in quotes, e.g. \"{written}\""
     if kind == "string_pattern_mismatch":
         return (f"{where}: {err['input']!r} is not a valid id; use lower-case ASCII letters, digits and "
                 "underscores, starting with a letter (titles carry the Chinese text)")
@@ -139,6 +188,18 @@ def _explain(err: Any) -> str:
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
     return f"{where}: {message}"
+
+
+def _written_value(lines: list[str], err: Any) -> str | None:
+    """The value as typed in the file (``2026.10``, not the float 2026.1), when it is on its key's line."""
+    key = err["loc"][-1] if err["loc"] else None
+    for line in lines:
+        stripped = line.split("#", 1)[0].strip().lstrip("- ")
+        if isinstance(key, str) and stripped.startswith(f"{key}:"):
+            value = stripped.split(":", 1)[1].strip()
+            if value and value.replace(".", "", 1).replace("-", "", 1).isdigit():
+                return value
+    return None
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:
