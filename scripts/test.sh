@@ -8,7 +8,7 @@ PYTHON=${PYTHON:-python3}
 VENV=.venv-test
 
 # Debian packages the tests need (installed only when missing; needs root, as on CI).
-DEBIAN_PACKAGES=()
+DEBIAN_PACKAGES=(chromium)  # chromium: tests/test_report.py opens the HTML overview in a real headless browser
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -124,5 +124,10 @@ def _register() -> None:
     main.add_command(records.approval)
     main.add_command(records.objection)
 
+    from eightstep.cli import audit, report
+
+    main.add_command(audit.audit)
+    main.add_command(report.report)
+
 
 _register()

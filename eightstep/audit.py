@@ -1,0 +1,550 @@
+"""The audit: which cases are stuck, where, since when, waiting on whom, and what exactly is missing.
+
+Every rule is "more than N days since some date", N in calendar or working days (Chinese statutory calendar).
+How days are counted (the same everywhere in eightstep, like notice periods):
+
+* Days are Asia/Shanghai calendar dates. The starting day is not counted: a stage entered on 09-29 has spent
+  1 day in it on 09-30. In working days only working days in ``(start, as_of]`` count (调休 weekends count,
+  holidays do not), so a stage whose limit is in working days also shows its age in working days.
+* A case *exceeds* its limit when the count is strictly greater than the limit: on the N-th day it is still
+  within the limit (the ``due`` date), from the next day on it is over. ``days_over`` = count - limit.
+
+The audit never loads every case. For each stored workflow snapshot (there are few) and each rule, the
+latest start date that is still within the limit is computed in Python (``over_cutoff``), and SQL filters with
+an OR of ``(workflow_sha256 = :w AND stage = :s AND clock_started_at < :cutoff)``, which SQLite answers with one
+range search per term on ``ix_cases_stage_clock`` (see ``tests/test_audit.py::test_stall_query_uses_the_index``
+for the plan). Only the cases found are then checked with the engine for their current blockers.
+
+``as_of`` judges the cases' *current* state (stage, status, clock) as of that date: records dated after it
+(documents, mediation steps, ballots, ...) are ignored, so the same database and the same date give the same
+answer. It does not rewind the history: a case that has since left a stage is not reported for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import and_, exists, false, or_
+from sqlmodel import Session, col, select
+
+from eightstep import engine
+from eightstep.errors import NotFoundError
+from eightstep.guards import Blocker
+from eightstep.store import models
+from eightstep.store.models import ACTIVE, SUSPENDED, WITHDRAWN
+from eightstep.timeutil import local_date, local_midnight_utc, now_utc
+from eightstep.workcalendar import WorkCalendar
+from eightstep.workflow.loader import LoadedWorkflow
+from eightstep.workflow.schema import Period, Stage, Workflow
+from eightstep.workspace import Workspace
+
+STAGE_OVERDUE = "stage_overdue"
+OBJECTION_UNMEDIATED = "objection_unmediated"
+MAINTENANCE_OVERDUE = "maintenance_overdue"
+INSPECTION_DUE = "inspection_due"
+INSPECTION_OVERDUE = "inspection_overdue"
+SUSPENSION_REVIEW_OVERDUE = "suspension_review_overdue"
+FINDING_TYPES = (STAGE_OVERDUE, OBJECTION_UNMEDIATED, MAINTENANCE_OVERDUE, INSPECTION_OVERDUE, INSPECTION_DUE,
+                 SUSPENSION_REVIEW_OVERDUE)
+
+ONE_DAY = timedelta(days=1)
+_IN_CHUNK = 500  # ids per IN (...) list: far below any database's limit on bound parameters
+_SEARCH_HORIZON_DAYS = 1 << 15  # ~90 years: far beyond any limit a workflow may set (3650 days)
+
+
+# --- counting days ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Limit:
+    """A limit of ``days`` calendar days or working days."""
+
+    days: int
+    calendar: str  # calendar | working
+
+    @classmethod
+    def of(cls, period: Period) -> Limit:
+        return cls(period.days, period.calendar)
+
+    @property
+    def working(self) -> bool:
+        return self.calendar == "working"
+
+    @property
+    def unit(self) -> str:
+        return "working days" if self.working else "days"
+
+    @property
+    def unit_zh(self) -> str:
+        return "个工作日" if self.working else "日"
+
+    def __str__(self) -> str:
+        return f"{self.days} {'wd' if self.working else 'd'}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"days": self.days, "calendar": self.calendar}
+
+
+def today() -> date:
+    """Today in Asia/Shanghai: the default audit date."""
+    return local_date(now_utc())
+
+
+def end_of(day: date) -> datetime:
+    """The first instant after ``day`` ends in Asia/Shanghai (UTC): everything before it counts as of ``day``."""
+    return local_midnight_utc(day + ONE_DAY)
+
+
+def check_time(day: date) -> datetime:
+    """What the guards are asked about: the last instant of ``day``, or now if that is still ahead (no record
+    can be dated in the future, so the answer is the same, and the engine refuses future times)."""
+    return min(end_of(day) - timedelta(microseconds=1), now_utc())
+
+
+@lru_cache(maxsize=1 << 16)
+def count_days(calendar: WorkCalendar, start: date, end: date, working: bool) -> int:
+    """Days in ``(start, end]``: the start day is not counted. (Cached: an audit asks about the same few
+    hundred start dates thousands of times; a calendar never changes once loaded.)"""
+    return calendar.days_between(start, end, working=working)
+
+
+@lru_cache(maxsize=1 << 16)
+def add_days(calendar: WorkCalendar, start: date, days: int, working: bool) -> date:
+    """The last day within a limit of ``days`` counted after ``start``."""
+    return calendar.add_days(start, days, working=working)
+
+
+def signed_days(calendar: WorkCalendar, due: date, as_of: date, working: bool) -> int:
+    """Days from ``due`` to ``as_of``: positive when past it, negative when still ahead."""
+    if as_of >= due:
+        return count_days(calendar, due, as_of, working)
+    return -count_days(calendar, as_of, due, working)
+
+
+def over_cutoff(as_of: date, over: Callable[[date], bool]) -> date | None:
+    """The cutoff C with ``over(d) <=> d < C`` for every ``d <= as_of``; None when no date is over.
+
+    ``over`` must be monotone: true for old enough dates, false from some date on (every rule of the audit
+    is "too long since d"). Exponential search back from ``as_of``, then bisection: a dozen or two calls.
+    """
+    if over(as_of):
+        return as_of + ONE_DAY
+    within = as_of  # over(within) is False
+    step = 1
+    while True:
+        probe = as_of - timedelta(days=step)
+        if over(probe):
+            break
+        within = probe
+        if step > _SEARCH_HORIZON_DAYS:
+            return None
+        step *= 2
+    while (within - probe).days > 1:  # over(probe) and not over(within)
+        middle = probe + timedelta(days=(within - probe).days // 2)
+        if over(middle):
+            probe = middle
+        else:
+            within = middle
+    return within
+
+
+def limit_cutoff(calendar: WorkCalendar, as_of: date, limit: Limit) -> date | None:
+    """Dates before the cutoff are more than ``limit`` days before ``as_of``."""
+    return over_cutoff(as_of, lambda d: count_days(calendar, d, as_of, limit.working) > limit.days)
+
+
+def clock_days(calendar: WorkCalendar, case: models.Case, stage: Stage, as_of: date) -> int:
+    """How long the case has been in its stage as of ``as_of``, suspended time excluded.
+
+    Counted in working days when the stage limit is in working days, else in calendar days. The clock starts
+    at ``clock_started_at`` (stage entry moved forward by earlier suspensions) and stands still while the case
+    is suspended.
+    """
+    working = stage.stall_limit is not None and stage.stall_limit.calendar == "working"
+    end = as_of
+    if case.status == SUSPENDED and case.suspended_at is not None:
+        end = min(end, local_date(case.suspended_at))
+    return count_days(calendar, local_date(case.clock_started_at), end, working)
+
+
+# --- findings --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the audit flags about one case.
+
+    ``since`` is the date this finding's clock counts from (stage: clock start; objection: lodged; maintenance:
+    last record or entry into operation; inspection: last inspection or entry into operation; suspension: the
+    day it was suspended). ``due`` is the last day within the limit (inspection: the expiry date; suspension:
+    the review date). ``days_over`` counts days after ``due`` in the limit's unit; it is negative for
+    ``inspection_due`` (days left before expiry).
+    """
+
+    type: str
+    case: str
+    complex: str
+    building: str
+    unit: str
+    workflow_id: str
+    workflow_version: str
+    stage: str
+    stage_index: int
+    stage_title: str
+    status: str
+    entered_on: date
+    days_in_stage: int
+    days_in_stage_unit: str  # calendar | working
+    limit: Limit | None
+    since: date
+    due: date
+    days_over: int
+    waiting_on: str
+    subject: str
+    message: str
+    blockers: tuple[Blocker, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type, "case": self.case, "complex": self.complex, "building": self.building,
+            "unit": self.unit, "workflow": {"id": self.workflow_id, "version": self.workflow_version},
+            "stage": self.stage, "stage_index": self.stage_index, "stage_title": self.stage_title,
+            "status": self.status, "entered_on": self.entered_on.isoformat(),
+            "days_in_stage": self.days_in_stage, "days_in_stage_unit": self.days_in_stage_unit,
+            "limit": self.limit.as_dict() if self.limit else None, "since": self.since.isoformat(),
+            "due": self.due.isoformat(), "days_over": self.days_over, "waiting_on": self.waiting_on,
+            "subject": self.subject, "message": self.message,
+            "blockers": [b.as_dict() for b in self.blockers],
+        }
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    as_of: date
+    complex: str | None
+    findings: list[Finding]
+    cases_checked: int = 0  # cases the engine checked for blockers (the ones found)
+
+
+@dataclass
+class AuditScope:
+    """What every query of one audit shares: the date, the complex filter, the workflows in use."""
+
+    ws: Workspace
+    session: Session
+    as_of: date
+    complex_id: int | None
+    workflows: dict[str, LoadedWorkflow] = field(default_factory=dict)
+    complex_names: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def end(self) -> datetime:
+        return end_of(self.as_of)
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        return self.ws.calendar
+
+    def cases(self, query: Any) -> Any:
+        """Restrict a query on cases to the complex, if one was asked for."""
+        if self.complex_id is not None:
+            query = query.where(models.Case.complex_id == self.complex_id)
+        return query
+
+    def complex_name(self, complex_id: int) -> str:
+        if complex_id not in self.complex_names:
+            row = self.session.get(models.Complex, complex_id)
+            self.complex_names[complex_id] = row.name if row else "?"
+        return self.complex_names[complex_id]
+
+    def finding(self, case: models.Case, kind: str, *, limit: Limit | None, since: date, due: date,
+                days_over: int, waiting_on: str | None, subject: str, message: str) -> Finding:
+        wf = self.workflows[case.workflow_sha256].definition
+        stage = wf.stage(case.stage)
+        working = stage.stall_limit is not None and stage.stall_limit.calendar == "working"
+        return Finding(
+            type=kind, case=case.id, complex=self.complex_name(case.complex_id), building=case.building,
+            unit=case.unit, workflow_id=case.workflow_id, workflow_version=case.workflow_version, stage=case.stage,
+            stage_index=wf.stage_ids().index(case.stage) + 1, stage_title=stage.title, status=case.status,
+            entered_on=local_date(case.stage_entered_at), days_in_stage=clock_days(self.calendar, case, stage,
+                                                                                    self.as_of),
+            days_in_stage_unit="working" if working else "calendar", limit=limit, since=since, due=due,
+            days_over=days_over, waiting_on=waiting_on or authority_title(wf, stage.responsible),
+            subject=subject, message=message,
+        )
+
+
+def authority_title(wf: Workflow, authority_id: str) -> str:
+    auth = wf.authorities.get(authority_id)
+    return auth.title if auth else authority_id
+
+
+def load_workflows(ws: Workspace, session: Session) -> dict[str, LoadedWorkflow]:
+    """Every stored workflow snapshot, by hash. A district has a handful, not one per case."""
+    rows = session.exec(select(models.WorkflowSnapshot)).all()
+    return {r.sha256: ws.workflows.from_snapshot(r.content, r.sha256, f"{r.workflow_id} {r.version}") for r in rows}
+
+
+def final_stages(wf: Workflow) -> list[Stage]:
+    return [s for s in wf.stages if wf.next_of(s.id) is None]
+
+
+# --- the rules -------------------------------------------------------------------------------------------
+
+def stall_terms(scope: AuditScope) -> list[Any]:
+    """One ``(workflow_sha256 = :w AND stage = :s AND clock_started_at < :cutoff)`` per stage with a limit."""
+    terms = []
+    for sha, loaded in scope.workflows.items():
+        for stage in loaded.definition.stages:
+            if stage.stall_limit is None:
+                continue
+            cutoff = limit_cutoff(scope.calendar, scope.as_of, Limit.of(stage.stall_limit))
+            if cutoff is None:
+                continue
+            terms.append(and_(models.Case.workflow_sha256 == sha, models.Case.stage == stage.id,
+                              col(models.Case.clock_started_at) < local_midnight_utc(cutoff)))
+    return terms
+
+
+def stall_query(scope: AuditScope) -> Any:
+    """Active cases past their stage's limit (the SQL does the filtering, on ``ix_cases_stage_clock``)."""
+    terms = stall_terms(scope)
+    return scope.cases(select(models.Case).where(models.Case.status == ACTIVE, or_(*terms) if terms else false()))
+
+
+def stalled_stages(scope: AuditScope) -> list[Finding]:
+    out = []
+    for case in scope.session.exec(stall_query(scope)):
+        stage = scope.workflows[case.workflow_sha256].definition.stage(case.stage)
+        assert stage.stall_limit is not None
+        limit = Limit.of(stage.stall_limit)
+        start = local_date(case.clock_started_at)
+        days = count_days(scope.calendar, start, scope.as_of, limit.working)
+        if days <= limit.days:  # cannot happen: the SQL cutoff is exact; kept as a guard against drift
+            continue
+        out.append(scope.finding(
+            case, STAGE_OVERDUE, limit=limit, since=start,
+            due=add_days(scope.calendar, start, limit.days, limit.working), days_over=days - limit.days,
+            waiting_on=None, subject=f"stage {case.stage}",
+            message=f"{stage.title}已{days}{limit.unit_zh}，时限{limit.days}{limit.unit_zh}，超出{days - limit.days}"
+                    f"{limit.unit_zh} / {days} {limit.unit} in {stage.title_en}, limit {limit.days}: "
+                    f"{days - limit.days} over"))
+    return out
+
+
+def unmediated_objections(scope: AuditScope) -> list[Finding]:
+    """Open objections (counted ones) with no mediation step at all, lodged longer ago than the workflow allows."""
+    terms = []
+    limits: dict[str, Limit] = {}
+    for sha, loaded in scope.workflows.items():
+        policy = loaded.definition.objections
+        limits[sha] = Limit.of(policy.mediation_within)
+        cutoff = limit_cutoff(scope.calendar, scope.as_of, limits[sha])
+        if cutoff is None:
+            continue
+        term = and_(models.Case.workflow_sha256 == sha, col(models.Objection.lodged_at) < local_midnight_utc(cutoff))
+        if policy.only_written_real_name:
+            term = and_(term, col(models.Objection.written).is_(True), col(models.Objection.real_name).is_(True))
+        terms.append(term)
+    if not terms:
+        return []
+    end = scope.end
+    stepped = exists().where(models.MediationStep.objection_id == models.Objection.id,
+                             col(models.MediationStep.at) < end)
+    query = scope.cases(
+        select(models.Objection, models.Case).join(models.Case, col(models.Case.id) == models.Objection.case_id)
+        .where(models.Case.status != WITHDRAWN, or_(*terms), ~stepped,
+               or_(col(models.Objection.resolved_at).is_(None), col(models.Objection.resolved_at) >= end)))
+    out = []
+    for obj, case in scope.session.exec(query):
+        limit = limits[case.workflow_sha256]
+        lodged = local_date(obj.lodged_at)
+        days = count_days(scope.calendar, lodged, scope.as_of, limit.working)
+        who = f"{obj.room}室" if obj.room else (obj.objector or "匿名")
+        out.append(scope.finding(
+            case, OBJECTION_UNMEDIATED, limit=limit, since=lodged,
+            due=add_days(scope.calendar, lodged, limit.days, limit.working), days_over=days - limit.days,
+            waiting_on=None, subject=f"objection #{obj.id}",
+            message=f"异议#{obj.id}（{who}：{obj.grounds}）{lodged}提出，{days}{limit.unit_zh}无调解记录（时限"
+                    f"{limit.days}{limit.unit_zh}） / objection #{obj.id} lodged {lodged}: no mediation step in "
+                    f"{days} {limit.unit} (limit {limit.days})"))
+    return out
+
+
+def _latest_documents(scope: AuditScope, case_ids: Iterable[str], kind: str) -> dict[str, date]:
+    """The date of the latest document of ``kind`` issued up to the audit date, per case."""
+    ids = list(case_ids)
+    latest: dict[str, date] = {}
+    for i in range(0, len(ids), _IN_CHUNK):
+        rows = scope.session.exec(select(models.Document.case_id, models.Document.issued_at).where(
+            col(models.Document.case_id).in_(ids[i:i + _IN_CHUNK]), models.Document.kind == kind,
+            col(models.Document.issued_at) < scope.end))
+        for case_id, issued in rows:
+            day = local_date(issued)
+            if case_id not in latest or day > latest[case_id]:
+                latest[case_id] = day
+    return latest
+
+
+def _upkeep_query(scope: AuditScope, sha: str, wf: Workflow, kind: str, cutoff: date) -> Any:
+    """Active cases of workflow ``sha`` in a final stage whose last ``kind`` record (or their entry into the
+    stage, whichever is later) is before ``cutoff``."""
+    border = local_midnight_utc(cutoff)
+    recent = exists().where(models.Document.case_id == models.Case.id, models.Document.kind == kind,
+                            col(models.Document.issued_at) >= border, col(models.Document.issued_at) < scope.end)
+    return scope.cases(select(models.Case).where(
+        models.Case.workflow_sha256 == sha, col(models.Case.stage).in_([s.id for s in final_stages(wf)]),
+        models.Case.status == ACTIVE, col(models.Case.stage_entered_at) < border, ~recent))
+
+
+def upkeep_findings(scope: AuditScope) -> list[Finding]:
+    """Cases in operation: maintenance older than the interval, periodic inspection due soon or past due."""
+    out: list[Finding] = []
+    cal, as_of = scope.calendar, scope.as_of
+    for sha, loaded in scope.workflows.items():
+        wf = loaded.definition
+        upkeep = wf.upkeep
+        if upkeep is None:
+            continue
+        every = Limit.of(upkeep.maintenance_every)
+        cutoff = limit_cutoff(cal, as_of, every)
+        if cutoff is not None:
+            cases = list(scope.session.exec(_upkeep_query(scope, sha, wf, upkeep.maintenance_document, cutoff)))
+            latest = _latest_documents(scope, (c.id for c in cases), upkeep.maintenance_document)
+            doc = wf.documents[upkeep.maintenance_document]
+            for case in cases:
+                entered = local_date(case.stage_entered_at)
+                since = max(entered, latest.get(case.id, entered))
+                days = count_days(cal, since, as_of, every.working)
+                what = f"上次{doc.title}{since}" if case.id in latest else f"{entered}投入使用后无{doc.title}"
+                what_en = f"last {doc.title_en} {since}" if case.id in latest else f"no {doc.title_en} since {entered}"
+                out.append(scope.finding(
+                    case, MAINTENANCE_OVERDUE, limit=every, since=since,
+                    due=add_days(cal, since, every.days, every.working), days_over=days - every.days,
+                    waiting_on=authority_title(wf, doc.issuer), subject=upkeep.maintenance_document,
+                    message=f"{what}，已{days}{every.unit_zh}（每{every.days}{every.unit_zh}一次） / {what_en}: "
+                            f"{days} {every.unit} ago, due every {every.days}"))
+        out.extend(_inspection_findings(scope, sha, wf))
+    return out
+
+
+def _inspection_findings(scope: AuditScope, sha: str, wf: Workflow) -> list[Finding]:
+    upkeep = wf.upkeep
+    assert upkeep is not None
+    cal, as_of = scope.calendar, scope.as_of
+    valid, before = Limit.of(upkeep.inspection_valid), Limit.of(upkeep.request_before)
+
+    def expiry(base: date) -> date:
+        return add_days(cal, base, valid.days, valid.working)
+
+    def due_soon(base: date) -> bool:  # expires within ``request_before`` (or has expired)
+        return count_days(cal, as_of, expiry(base), before.working) <= before.days
+
+    cutoff = over_cutoff(as_of, due_soon)
+    if cutoff is None:
+        return []
+    cases = list(scope.session.exec(_upkeep_query(scope, sha, wf, upkeep.inspection_document, cutoff)))
+    latest = _latest_documents(scope, (c.id for c in cases), upkeep.inspection_document)
+    doc = wf.documents[upkeep.inspection_document]
+    out = []
+    for case in cases:
+        entered = local_date(case.stage_entered_at)
+        since = max(entered, latest.get(case.id, entered))
+        expires = expiry(since)
+        over = signed_days(cal, expires, as_of, valid.working)
+        kind = INSPECTION_OVERDUE if over > 0 else INSPECTION_DUE
+        basis = f"{doc.title}{since}" if case.id in latest else f"{entered}投入使用（尚无{doc.title}）"
+        basis_en = (f"{doc.title_en} of {since}" if case.id in latest
+                    else f"in operation since {entered}, no {doc.title_en} yet")
+        if over > 0:
+            state = f"已于{expires}到期{over}{valid.unit_zh}"
+            state_en = f"expired on {expires}, {over} {valid.unit} ago"
+        else:
+            state = f"将于{expires}到期，应提前{before.days}{before.unit_zh}申请定期检验"
+            state_en = f"expires on {expires}: request the periodic inspection {before.days} {before.unit} before"
+        out.append(scope.finding(
+            case, kind, limit=valid, since=since, due=expires, days_over=over,
+            waiting_on=None, subject=upkeep.inspection_document,
+            message=f"{basis}，{state} / {basis_en}: {state_en}"))
+    return out
+
+
+def overdue_reviews(scope: AuditScope) -> list[Finding]:
+    """Suspended cases whose review date has passed (the review day itself is not yet past)."""
+    query = scope.cases(select(models.Case).where(
+        models.Case.status == SUSPENDED, col(models.Case.review_at).is_not(None),
+        col(models.Case.review_at) < local_midnight_utc(scope.as_of)))
+    out = []
+    for case in scope.session.exec(query):
+        assert case.review_at is not None
+        review = local_date(case.review_at)
+        suspended = local_date(case.suspended_at) if case.suspended_at else local_date(case.stage_entered_at)
+        days = (scope.as_of - review).days
+        out.append(scope.finding(
+            case, SUSPENSION_REVIEW_OVERDUE, limit=None, since=suspended, due=review, days_over=days,
+            waiting_on=None, subject="suspension",
+            message=f"案件{suspended}暂停（{case.status_reason}），复查日期{review}已过{days}日 / suspended on "
+                    f"{suspended} ({case.status_reason}); review date {review} passed {days} days ago"))
+    return out
+
+
+RULES: tuple[Callable[[AuditScope], list[Finding]], ...] = (
+    stalled_stages, unmediated_objections, upkeep_findings, overdue_reviews)
+
+
+# --- the audit -------------------------------------------------------------------------------------------
+
+def waiting_on(finding: Finding, blockers: list[Blocker]) -> str:
+    """For a stalled stage: the authority of the missing approval(s) if any is missing, else as found."""
+    if finding.type != STAGE_OVERDUE:
+        return finding.waiting_on
+    authorities = list(dict.fromkeys(b.authority for b in blockers if b.type == "approval" and b.authority))
+    return "、".join(authorities) if authorities else finding.waiting_on
+
+
+def sort_key(finding: Finding) -> tuple[Any, ...]:
+    return (-finding.days_over, FINDING_TYPES.index(finding.type), finding.complex, finding.case, finding.subject)
+
+
+def find(ws: Workspace, *, as_of: date | None = None, complex_name: str | None = None,
+         with_blockers: bool = True) -> AuditResult:
+    """Every finding as of ``as_of`` (default: today in Asia/Shanghai), most overdue first.
+
+    With ``with_blockers`` each finding carries the engine's current blockers for its case (checked as of the
+    end of ``as_of``), and a stalled stage names the authority of a missing approval as what it waits on.
+    """
+    day = as_of or today()
+    with ws.session() as session:
+        complex_id = None
+        if complex_name is not None:
+            row = session.exec(select(models.Complex).where(models.Complex.name == complex_name)).first()
+            if row is None:
+                raise NotFoundError(f"no complex named {complex_name!r}")
+            complex_id = row.id
+        scope = AuditScope(ws, session, day, complex_id, load_workflows(ws, session))
+        findings = [f for rule in RULES for f in rule(scope)]
+    checked = 0
+    if with_blockers:
+        blockers: dict[str, list[Blocker]] = {}
+        for case_id in dict.fromkeys(f.case for f in findings):
+            result = engine.check(ws, case_id, at=check_time(day))
+            blockers[case_id] = [b for b in result.blockers if b.type != "final"]
+        checked = len(blockers)
+        findings = [_with_blockers(f, blockers[f.case]) for f in findings]
+    return AuditResult(day, complex_name, sorted(findings, key=sort_key), checked)
+
+
+def _with_blockers(finding: Finding, blockers: list[Blocker]) -> Finding:
+    return replace(finding, blockers=tuple(blockers), waiting_on=waiting_on(finding, blockers))
+
+
+def stalled_case_ids(ws: Workspace, *, as_of: date, complex_name: str | None = None) -> dict[str, list[str]]:
+    """Case id -> the finding types flagged for it (no blockers computed): what the overview highlights."""
+    flagged: dict[str, list[str]] = {}
+    for f in find(ws, as_of=as_of, complex_name=complex_name, with_blockers=False).findings:
+        flagged.setdefault(f.case, [])
+        if f.type not in flagged[f.case]:
+            flagged[f.case].append(f.type)
+    return flagged

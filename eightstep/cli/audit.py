@@ -1,0 +1,146 @@
+"""`eightstep audit ...`: stalled cases and other overdue duties; verification of the history and stored files."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from eightstep.cli import Settings
+from eightstep.cli.output import emit_json, table
+
+if TYPE_CHECKING:
+    from eightstep.audit import Finding
+
+CSV_COLUMNS = ("type", "case", "complex", "building", "unit", "workflow", "stage", "stage_title", "status",
+               "entered_on", "days_in_stage", "limit_days", "limit_calendar", "since", "due", "days_over",
+               "waiting_on", "subject", "message", "blockers")
+
+
+class DateType(click.ParamType):
+    """A calendar date, 2025-10-28 (or 2025/10/28); may be in the future (to see what will be overdue)."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        text = str(value).strip().replace("/", "-")
+        try:
+            year, month, day = (int(part) for part in text.split("-"))
+            return date(year, month, day)
+        except ValueError:
+            self.fail(f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2025-10-28", param, ctx)
+
+
+DATE = DateType()
+
+
+def as_of_option(fn: Any) -> Any:
+    return click.option("--as-of", "as_of", type=DATE, default=None,
+                        help="As of this date (default today, Asia/Shanghai): records dated later are ignored, "
+                             "so the same date and database always give the same answer.")(fn)
+
+
+@click.group()
+def audit() -> None:
+    """Find stalled cases and overdue duties; verify the tamper-evident history."""
+
+
+@audit.command("stalled")
+@as_of_option
+@click.option("--complex", "complex_name", default=None, help="Only this complex (小区).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of findings.")
+@click.option("--csv", "as_csv", is_flag=True,
+              help="Print CSV (UTF-8 with BOM and CRLF line ends, so Excel on Chinese Windows opens it "
+                   "correctly): a header and one row per finding. Redirect it to a file: > audit.csv")
+@click.pass_obj
+def stalled(settings: Settings, as_of: date | None, complex_name: str | None, as_json: bool, as_csv: bool) -> None:
+    """Cases stuck in their stage past its limit, and other overdue duties, most overdue first.
+
+    Flagged: stage_overdue (active case longer in its stage than the stage's stall limit, calendar or working
+    days, suspended time excluded), objection_unmediated (open objection with no mediation step within the
+    workflow's limit), maintenance_overdue, inspection_due / inspection_overdue (cases in operation), and
+    suspension_review_overdue (suspended case past its review date). Each finding names who it waits on and
+    the case's current blockers.
+
+    Days are counted after the start day: working days when the limit is in working days (Chinese statutory
+    holidays and 调休 weekends), else calendar days. A case is over its limit from the day after the limit's
+    last day. Exit 0 whether or not anything is found.
+    """
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    from eightstep import audit as audit_lib
+
+    result = audit_lib.find(settings.workspace(), as_of=as_of, complex_name=complex_name)
+    if as_json:
+        emit_json([f.as_dict() for f in result.findings])
+    elif as_csv:
+        click.echo(findings_csv(result.findings).encode("utf-8-sig"), nl=False)  # bytes: UTF-8 whatever the console
+    else:
+        print_findings(result.as_of, result.findings)
+
+
+def findings_csv(findings: list[Finding]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)  # CRLF line ends, as Excel expects
+    writer.writerow(CSV_COLUMNS)
+    for f in findings:
+        writer.writerow([
+            f.type, f.case, f.complex, f.building, f.unit, f"{f.workflow_id} {f.workflow_version}", f.stage,
+            f.stage_title, f.status, f.entered_on.isoformat(), f.days_in_stage, f.limit.days if f.limit else "",
+            f.limit.calendar if f.limit else "", f.since.isoformat(), f.due.isoformat(), f.days_over,
+            f.waiting_on, f.subject, f.message, " | ".join(b.message for b in f.blockers),
+        ])
+    return out.getvalue()
+
+
+def print_findings(as_of: date, findings: list[Finding]) -> None:
+    click.echo(f"Audit as of {as_of} (Asia/Shanghai): {len(findings)} finding{'s' if len(findings) != 1 else ''}")
+    if not findings:
+        return
+    click.echo()
+    table(["over", "type", "case", "unit", "stage", "since", "limit", "waiting on"],
+          [[f"{f.days_over:+d}", f.type, f.case, f"{f.complex} {f.building}-{f.unit}",
+            f"S{f.stage_index} {f.stage} {f.stage_title}", f.since.isoformat(), str(f.limit) if f.limit else "—",
+            f.waiting_on] for f in findings])
+    click.echo()
+    for f in findings:
+        click.echo(f"{f.case} [{f.type}] {f.message}")
+        for b in f.blockers:
+            click.echo(f"    [{b.type}] {b.message}")
+
+
+@audit.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def verify_(settings: Settings, as_json: bool) -> None:
+    """Recompute every case's event hash chain and re-hash every stored file.
+
+    Reports, per case, the first altered, inserted or deleted event (with its seq), and every stored document
+    file that changed or went missing (with its case and kind). Exit 0 when all is intact, 1 otherwise.
+    """
+    from eightstep.verify import verify
+
+    report = verify(settings.workspace())
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        for p in report.chain_problems:
+            click.echo(f"BROKEN  case {p.case_id} event {p.seq}: {p.kind}: {p.message}")
+        for fp in report.file_problems:
+            click.echo(f"BROKEN  case {fp.case_id} document #{fp.document_id} {fp.kind} ({fp.original_name}, "
+                       f"{fp.sha256[:12]}): file {fp.problem}")
+        summary = (f"{report.cases} cases, {report.events} events, {report.documents} documents "
+                   f"({report.files} stored files) checked")
+        if report.ok:
+            click.echo(f"OK: {summary}; every hash chain and stored file is intact.")
+        else:
+            broken = len({p.case_id for p in report.chain_problems})
+            click.echo(f"FAILED: {summary}; {broken} case histories broken, {len(report.file_problems)} "
+                       "document files changed or missing.")
+    if not report.ok:
+        click.get_current_context().exit(1)

@@ -1,0 +1,180 @@
+"""Tamper evidence: edit the database and the file store behind eightstep's back, then `audit verify`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from eightstep import engine, records
+from eightstep.cli import main
+from eightstep.history import event_hash
+from eightstep.timeutil import LOCAL_TZ
+from eightstep.verify import verify
+from eightstep.workspace import Workspace
+
+
+def at(day: str) -> datetime:
+    return datetime.combine(date.fromisoformat(day), time(10), tzinfo=LOCAL_TZ)
+
+
+@pytest.fixture
+def history(ws: Workspace, db_path: Path, tmp_path: Path) -> Path:
+    """Two cases: A with 6 events (open, 3 documents, an approval, a suspension), B with 2 (open, a document)."""
+    engine.open_case(ws, "A", complex_name="人大小区", building="3", unit="2", workflow_id="wuhan-2018",
+                     at=at("2025-03-01"))
+    for kind, day in (("application", "2025-03-02"), ("site_survey", "2025-03-03"), ("owner_proof", "2025-03-04")):
+        path = tmp_path / f"{kind}.txt"
+        path.write_text(f"A {kind}", encoding="utf-8")
+        records.add_document(ws, "A", kind, path, at=at(day))
+    records.add_approval(ws, "A", "feasibility", authority="江夏区行政审批局", at=at("2025-03-05"))
+    engine.suspend(ws, "A", reason="调解中", at=at("2025-03-06"))
+    engine.open_case(ws, "B", complex_name="人大小区", building="4", unit="1", at=at("2025-03-01"))
+    path = tmp_path / "b.txt"
+    path.write_text("B application", encoding="utf-8")
+    records.add_document(ws, "B", "application", path, at=at("2025-03-02"))
+    return db_path
+
+
+def sql(db: Path, statement: str, *params: object) -> None:
+    with sqlite3.connect(db) as con:
+        con.execute(statement, params)
+    con.close()
+
+
+def stored_file(ws: Workspace, db: Path, case_id: str, kind: str) -> Path:
+    with sqlite3.connect(db) as con:
+        (sha,) = con.execute("SELECT sha256 FROM documents WHERE case_id = ? AND kind = ?", (case_id, kind)).fetchone()
+    con.close()
+    return ws.files.path_for(sha)
+
+
+def forge_next(db: Path) -> None:
+    """Append a well-formed 7th event to case A: right seq, right prev_hash, right hash; only the head knows."""
+    with sqlite3.connect(db) as con:
+        prev = con.execute("SELECT hash FROM events WHERE case_id = 'A' AND seq = 6").fetchone()[0]
+        when = datetime(2025, 3, 7, 2, 0, tzinfo=LOCAL_TZ)
+        digest = event_hash("A", 7, when, when, "forger", "resume", "survey", "survey", "伪造", "{}", prev)
+        stamp = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        con.execute("INSERT INTO events (case_id, seq, business_at, recorded_at, actor, action, from_stage, to_stage,"
+                    " note, details, prev_hash, hash) VALUES ('A', 7, ?, ?, 'forger', 'resume', 'survey', 'survey',"
+                    " '伪造', '{}', ?, ?)", (stamp, stamp, prev, digest))
+    con.close()
+
+
+def rehash(db: Path, case_id: str, seq: int) -> None:
+    """Recompute one event's hash after an edit, as a forger who knows the algorithm would."""
+    ws = Workspace.open(str(db))
+    try:
+        (event,) = [e for e in engine.history(ws, case_id) if e.seq == seq]
+    finally:
+        ws.dispose()
+    from eightstep.history import hash_of
+
+    sql(db, "UPDATE events SET hash = ? WHERE case_id = ? AND seq = ?", hash_of(event), case_id, seq)
+
+
+TAMPERING: list[tuple[str, Callable[[Path], None], str, int, str]] = [
+    ("update-note", lambda db: sql(db, "UPDATE events SET note = '改过' WHERE case_id = 'A' AND seq = 3"),
+     "altered", 3, "event 3 (doc.add) was altered"),
+    ("update-business-date", lambda db: sql(db, "UPDATE events SET business_at = '2025-01-01 02:00:00.000000' "
+                                                "WHERE case_id = 'A' AND seq = 5"),
+     "altered", 5, "event 5 (approval.add) was altered"),
+    ("update-and-rehash", lambda db: (sql(db, "UPDATE events SET actor = '某人' WHERE case_id = 'A' AND seq = 2"),
+                                      rehash(db, "A", 2)),
+     "altered", 3, "event 3 does not link to event 2"),
+    ("delete-middle", lambda db: sql(db, "DELETE FROM events WHERE case_id = 'A' AND seq = 4"),
+     "deleted", 4, "event 4 is missing: the log jumps from 3 to 5"),
+    ("delete-middle-and-renumber", lambda db: (sql(db, "DELETE FROM events WHERE case_id = 'A' AND seq = 4"),
+                                               sql(db, "UPDATE events SET seq = seq - 1 WHERE case_id = 'A' "
+                                                       "AND seq > 4")),
+     "altered", 4, "event 4 does not link to event 3"),
+    ("delete-last", lambda db: sql(db, "DELETE FROM events WHERE case_id = 'A' AND seq = 6"),
+     "deleted", 6, "event 6 is missing: the case records 6 events, the log ends at 5"),
+    ("delete-all", lambda db: sql(db, "DELETE FROM events WHERE case_id = 'A'"),
+     "deleted", 1, "event 1-6 is missing: the case records 6 events, the log ends at 0"),
+    ("insert-forged", forge_next, "inserted", 7, "event 7 is beyond the chain head: the case records 6 events"),
+    ("insert-garbage", lambda db: sql(db, "INSERT INTO events (case_id, seq, business_at, recorded_at, actor, "
+                                          "action, details, prev_hash, hash) VALUES ('A', 9, '2025-03-09', "
+                                          "'2025-03-09', 'x', 'advance', '{}', 'x', 'x')"),
+     "inserted", 9, "event 9 is beyond the chain head"),
+    ("unreadable-date", lambda db: sql(db, "UPDATE events SET recorded_at = 'yesterday' WHERE case_id = 'A' "
+                                           "AND seq = 2"),
+     "altered", 2, "event 2 (doc.add) was altered"),
+    ("rewind-head", lambda db: sql(db, "UPDATE cases SET last_hash = 'f00' WHERE id = 'A'"),
+     "altered", 6, "the chain head recorded on the case does not match event 6"),
+]
+
+
+@pytest.mark.parametrize(("tamper", "kind", "seq", "message"), [t[1:] for t in TAMPERING],
+                         ids=[t[0] for t in TAMPERING])
+def test_tampered_history_is_caught(ws: Workspace, history: Path, runner: CliRunner,
+                                    tamper: Callable[[Path], None], kind: str, seq: int, message: str) -> None:
+    assert verify(ws).ok
+    tamper(history)
+    report = verify(ws)
+    assert not report.ok
+    assert [(p.case_id, p.kind, p.seq) for p in report.chain_problems] == [("A", kind, seq)]  # B is intact
+    assert report.chain_problems[0].message.startswith(message)
+    result = runner.invoke(main, ["--db", str(history), "audit", "verify"])
+    assert result.exit_code == 1
+    assert f"BROKEN  case A event {seq}: {kind}: {message}" in result.output
+    assert result.output.splitlines()[-1].startswith("FAILED: 2 cases, ")
+    assert result.output.splitlines()[-1].endswith("1 case histories broken, 0 document files changed or missing.")
+
+
+def test_events_of_a_deleted_case(ws: Workspace, history: Path) -> None:
+    with sqlite3.connect(history) as con:  # foreign keys are off in a plain sqlite3 connection
+        con.execute("DELETE FROM cases WHERE id = 'B'")
+    con.close()
+    problems = verify(ws).chain_problems
+    assert [(p.case_id, p.kind, p.seq) for p in problems] == [("B", "inserted", 1)]
+    assert problems[0].message == "event 1 belongs to case B, which does not exist"
+
+
+def test_changed_file_is_caught(ws: Workspace, history: Path, runner: CliRunner) -> None:
+    target = stored_file(ws, history, "A", "site_survey")
+    target.chmod(0o644)  # stored files are read-only
+    target.write_bytes(b"A site_survey, doctored")
+    report = verify(ws)
+    assert report.chain_problems == []
+    assert [(p.case_id, p.kind, p.original_name) for p in report.file_problems] == [("A", "site_survey",
+                                                                                     "site_survey.txt")]
+    assert report.file_problems[0].problem.startswith("changed (now ")
+    result = runner.invoke(main, ["--db", str(history), "audit", "verify"])
+    assert result.exit_code == 1
+    doc_id = report.file_problems[0].document_id
+    assert f"BROKEN  case A document #{doc_id} site_survey (site_survey.txt, {target.name[:12]}): file changed" \
+        in result.output
+    assert result.output.splitlines()[-1].endswith("0 case histories broken, 1 document files changed or missing.")
+
+
+def test_missing_file_is_caught(ws: Workspace, history: Path, runner: CliRunner) -> None:
+    stored_file(ws, history, "B", "application").unlink()
+    report = verify(ws)
+    assert [(p.case_id, p.kind, p.problem) for p in report.file_problems] == [("B", "application", "missing")]
+    result = runner.invoke(main, ["--db", str(history), "audit", "verify", "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["ok"] is False
+    assert data["file_problems"][0]["case"] == "B" and data["file_problems"][0]["problem"] == "missing"
+
+
+def test_intact_history(ws: Workspace, history: Path, runner: CliRunner) -> None:
+    result = runner.invoke(main, ["--db", str(history), "audit", "verify"])
+    assert (result.exit_code, result.output) == (
+        0, "OK: 2 cases, 8 events, 4 documents (4 stored files) checked; every hash chain and stored file is "
+           "intact.\n")
+    data = json.loads(runner.invoke(main, ["--db", str(history), "audit", "verify", "--json"]).output)
+    assert data == {"ok": True, "cases": 2, "events": 8, "documents": 4, "files": 4, "chain_problems": [],
+                    "file_problems": []}
+
+
+def test_empty_database(ws: Workspace, db_path: Path, runner: CliRunner) -> None:
+    result = runner.invoke(main, ["--db", str(db_path), "audit", "verify"])
+    assert result.exit_code == 0 and result.output.startswith("OK: 0 cases, 0 events")
