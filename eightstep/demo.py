@@ -14,18 +14,14 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlmodel import select
-
 from eightstep import engine, records
 from eightstep.errors import InputError
-from eightstep.store import models
-from eightstep.timeutil import LOCAL_TZ, local_date, now_utc
+from eightstep.timeutil import LOCAL_TZ
 from eightstep.workspace import Workspace
 
 COMPLEX = "人大小区"
@@ -466,65 +462,3 @@ def build_demo(folder: Path) -> Workspace:
         ws.dispose()
         raise
     return ws
-
-
-# --- the overview ----------------------------------------------------------------------------------------
-
-def width(text: str) -> int:
-    """Terminal cells: East-Asian wide and full-width characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def pad(text: str, size: int) -> str:
-    return text + " " * max(0, size - width(text))
-
-
-def short(message: str) -> str:
-    """The Chinese half of a bilingual blocker message."""
-    return message.split(" / ", 1)[0]
-
-
-def overview_lines(ws: Workspace) -> list[str]:
-    """One line per unit (stage, track, days in stage, first blockers), then the count per stage."""
-    views = engine.list_cases(ws)
-    today = local_date(now_utc())
-    with ws.session() as session:
-        complexes = list(session.exec(select(models.Complex).order_by(models.Complex.name)))
-        stages = {}
-        for v in views:
-            loaded = engine.workflow_of(ws, session, engine.get_case(session, v.id))
-            stages[v.id] = [(s.id, s.title) for s in loaded.definition.stages]
-    places = "、".join(f"{c.name}（{''.join(x for x in (c.district, c.street, c.community) if x)}）"
-                      for c in complexes)
-    lines = [f"{places or '（无小区）'} · {len(views)} 个单元 · 截至 {today}", ""]
-    rows = []
-    for v in views:
-        blockers = engine.check(ws, v.id).blockers
-        if v.status != "active":
-            todo = f"[{v.status}] {v.status_reason or ''}"
-        elif [b.type for b in blockers] == ["final"]:
-            todo = "运行维护中"
-        else:
-            items: list[str] = []
-            for blocker in blockers:
-                if blocker.type != "consent":
-                    items.append(short(blocker.message))
-                elif not any(item.startswith("表决未达标") for item in items):
-                    t = records.vote_tally(ws, v.id)
-                    items.append(f"表决未达标：参与{t.participants}/{t.owners}人、面积{t.area_participating}/"
-                                 f"{t.area_total}㎡，同意{t.agree}人")
-            todo = "；".join(items[:2]) + (f"（另{len(items) - 2}项）" if len(items) > 2 else "")
-        total = len(stages[v.id])
-        rows.append([v.id, f"{v.building}栋{v.unit}单元", f"S{v.stage_index} {v.stage} {v.stage_title}",
-                     "●" * v.stage_index + "○" * (total - v.stage_index),
-                     f"{(today - local_date(v.stage_entered_at)).days}天", todo or "可推进 / ready"])
-    headers = ["单元", "楼栋", "阶段", "进度", "本阶段", "待办 / 卡点"]
-    sizes = [max([width(h), *(width(r[i]) for r in rows)]) for i, h in enumerate(headers)]
-    lines.append("  ".join(pad(h, sizes[i]) for i, h in enumerate(headers)).rstrip())
-    for row in rows:
-        lines.append("  ".join(pad(cell, sizes[i]) for i, cell in enumerate(row)).rstrip())
-    counts = Counter(v.stage for v in views)
-    order = next(iter(stages.values()), [])
-    lines += ["", "各阶段合计 / per stage: " + " · ".join(
-        f"S{i} {sid} {counts.get(sid, 0)}" for i, (sid, _title) in enumerate(order, 1))]
-    return lines

@@ -13,8 +13,9 @@ from click.testing import CliRunner
 
 from eightstep import engine, records
 from eightstep.cli import main
-from eightstep.demo import HELD, PILOT, build_demo, overview_lines
+from eightstep.demo import HELD, PILOT, build_demo
 from eightstep.errors import InputError
+from eightstep.report import overview
 from eightstep.timeutil import as_utc, local_date
 from eightstep.workspace import Workspace
 
@@ -101,13 +102,12 @@ def test_a_unit_in_consent_shows_a_shortfall(demo: Workspace) -> None:
 
 
 def test_overview_names_every_case(demo: Workspace) -> None:
-    lines = overview_lines(demo)
-    text = "\n".join(lines)
-    for case_id in CASES:
-        assert sum(1 for line in lines if line.startswith(case_id)) == 1
-    assert "S4 design_notice 方案设计与公示" in text and "●●●●○○○○" in text
-    assert "异议未解决" in text and "表决未达标" in text
-    assert "S8 operation 1" in text
+    ov = overview(demo)
+    assert sorted(r.case for r in ov.rows) == sorted(CASES)
+    held = next(r for r in ov.rows if r.case == HELD)
+    assert held.track.startswith("●●●●○○○○") and held.stage == "design_notice"
+    assert any(b.type == "objection" for b in held.blockers)
+    assert {t.stage: t.cases for t in ov.totals}["operation"] == 1
 
 
 def test_owner_list_in_gb18030_really_is(demo_dir: Path) -> None:

@@ -102,13 +102,16 @@ def init(settings: Settings) -> None:
               show_default=True, help="Folder for the demo database and its files (must be new or empty).")
 def demo(folder: Path) -> None:
     """Build the story of 人大小区 (8 units, the pilot through all eight stages) and print its overview."""
-    from eightstep.demo import build_demo, overview_lines
+    from eightstep.cli.report import print_overview
+    from eightstep.demo import build_demo
+    from eightstep.report import overview
 
     ws = build_demo(folder)
     try:
-        for line in overview_lines(ws):
-            click.echo(line)
-        click.echo(f"\nDatabase: {ws.where}\nTry: eightstep --db {os.path.relpath(ws.where)} case check RD-4-1")
+        print_overview(overview(ws))
+        db = os.path.relpath(ws.where)
+        click.echo(f"\nDatabase: {ws.where}\nTry: eightstep --db {db} case check RD-4-1\n"
+                   f"     eightstep --db {db} case history RD-3-2\n     eightstep --db {db} audit stalled")
     finally:
         ws.dispose()
 

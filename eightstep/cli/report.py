@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,6 +12,9 @@ from eightstep.cli import Settings
 from eightstep.cli.audit import as_of_option
 from eightstep.cli.output import table
 from eightstep.errors import InputError
+
+if TYPE_CHECKING:
+    from eightstep.report import Overview
 
 
 @click.command("report")
@@ -26,24 +30,32 @@ def report(settings: Settings, complex_name: str | None, as_of: date | None, htm
     Days in stage exclude suspended time and are counted in working days when the stage limit is in working
     days ("16/15 wd": 16 working days against a limit of 15). Stalled cases are marked with "!".
     """
-    from eightstep.report import blocker_summary, overview, render_html
+    from eightstep.report import overview, render_html
 
     ov = overview(settings.workspace(), complex_name=complex_name, as_of=as_of)
-    scope = f" · {ov.complex}" if ov.complex else ""
-    click.echo(f"Overview as of {ov.as_of}{scope}: {len(ov.rows)} cases, {ov.stalled} stalled"
-               + (f" ({ov.withdrawn} withdrawn not shown)" if ov.withdrawn else ""))
-    if ov.rows:
-        click.echo()
-        table(["case", "unit", "stage", "in stage", "first blockers"],
-              [[r.case, f"{r.complex} {r.unit_label}", f"{r.track} {r.stage}",
-                r.days_label + (" !" if r.stalled else "") + (" (suspended)" if r.status == "suspended" else ""),
-                blocker_summary(r.blockers) or "—"] for r in ov.rows])
-        click.echo()
-        table(["stage", "cases", "stalled", "suspended"],
-              [[f"S{t.index} {t.stage} {t.title}", t.cases, t.stalled, t.suspended] for t in ov.totals])
+    print_overview(ov)
     if html_file is not None:
         try:
             html_file.write_text(render_html(ov), encoding="utf-8")
         except OSError as exc:
             raise InputError(f"--html: cannot write {html_file}: {exc.strerror or exc}") from None
         click.echo(f"\nWrote {html_file}")
+
+
+def print_overview(ov: Overview) -> None:
+    """The overview as terminal tables (also printed by `eightstep demo`)."""
+    from eightstep.report import blocker_summary
+
+    scope = f" · {ov.complex}" if ov.complex else ""
+    click.echo(f"Overview as of {ov.as_of}{scope}: {len(ov.rows)} cases, {ov.stalled} stalled"
+               + (f" ({ov.withdrawn} withdrawn not shown)" if ov.withdrawn else ""))
+    if not ov.rows:
+        return
+    click.echo()
+    table(["case", "unit", "stage", "in stage", "first blockers"],
+          [[r.case, f"{r.complex} {r.unit_label}", f"{r.track} {r.stage}",
+            r.days_label + (" !" if r.stalled else "") + (" (suspended)" if r.status == "suspended" else ""),
+            blocker_summary(r.blockers) or "—"] for r in ov.rows])
+    click.echo()
+    table(["stage", "cases", "stalled", "suspended"],
+          [[f"S{t.index} {t.stage} {t.title}", t.cases, t.stalled, t.suspended] for t in ov.totals])
