@@ -99,9 +99,9 @@ def end_of(day: date) -> datetime:
 
 
 def check_time(day: date) -> datetime:
-    """What the guards are asked about: the last instant of ``day``, or now if that is still ahead (no record
-    can be dated in the future, so the answer is the same, and the engine refuses future times)."""
-    return min(end_of(day) - timedelta(microseconds=1), now_utc())
+    """What the guards are asked about: the last instant of ``day`` (for a future day, the blockers that will
+    still stand then, such as a notice period running past it)."""
+    return end_of(day) - timedelta(microseconds=1)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -527,10 +527,9 @@ def find(ws: Workspace, *, as_of: date | None = None, complex_name: str | None =
         findings = [f for rule in RULES for f in rule(scope)]
     checked = 0
     if with_blockers:
-        blockers: dict[str, list[Blocker]] = {}
-        for case_id in dict.fromkeys(f.case for f in findings):
-            result = engine.check(ws, case_id, at=check_time(day))
-            blockers[case_id] = [b for b in result.blockers if b.type != "final"]
+        results = engine.check_many(ws, [f.case for f in findings], at=check_time(day))
+        blockers: dict[str, list[Blocker]] = {
+            case_id: [b for b in result.blockers if b.type != "final"] for case_id, result in results.items()}
         checked = len(blockers)
         findings = [_with_blockers(f, blockers[f.case]) for f in findings]
     return AuditResult(day, complex_name, sorted(findings, key=sort_key), checked)

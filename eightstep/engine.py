@@ -141,13 +141,24 @@ def machine_of(ws: Workspace, loaded: LoadedWorkflow) -> Machine:
     return machine  # type: ignore[return-value]
 
 
-def load_records(session: Session, case_id: str) -> CaseRecords:
-    def rows(model: Any) -> list[Any]:
-        return list(session.exec(select(model).where(model.case_id == case_id).order_by(model.id)))
+RECORD_TABLES = {"documents": models.Document, "approvals": models.Approval, "households": models.Household,
+                 "ballots": models.Ballot, "objections": models.Objection}
+BATCH = 500  # ids per IN (...) query
 
-    return CaseRecords(documents=rows(models.Document), approvals=rows(models.Approval),
-                       households=rows(models.Household), ballots=rows(models.Ballot),
-                       objections=rows(models.Objection))
+
+def load_records_many(session: Session, case_ids: list[str]) -> dict[str, CaseRecords]:
+    """The guards' inputs for many cases: one query per table and batch, not per case."""
+    grouped: dict[str, dict[str, list[Any]]] = {cid: {name: [] for name in RECORD_TABLES} for cid in case_ids}
+    for start in range(0, len(case_ids), BATCH):
+        batch = case_ids[start:start + BATCH]
+        for name, model in RECORD_TABLES.items():
+            for row in session.exec(select(model).where(col(model.case_id).in_(batch)).order_by(model.id)):
+                grouped[row.case_id][name].append(row)
+    return {cid: CaseRecords(**tables) for cid, tables in grouped.items()}
+
+
+def load_records(session: Session, case_id: str) -> CaseRecords:
+    return load_records_many(session, [case_id])[case_id]
 
 
 def guard_context(ws: Workspace, session: Session, case: models.Case, loaded: LoadedWorkflow,
@@ -285,21 +296,41 @@ def _status_blocker(case: models.Case) -> Blocker | None:
 
 
 def check(ws: Workspace, case_id: str, at: datetime | None = None) -> CheckResult:
-    """Everything that still blocks the case from leaving its stage: all blockers at once."""
-    at = business_time(at)
+    """Everything that still blocks the case from leaving its stage: all blockers at once.
+
+    ``at`` defaults to now; a later ``at`` asks what will still block then (e.g. a running notice).
+    """
+    return check_many(ws, [case_id], at)[case_id]
+
+
+def check_many(ws: Workspace, case_ids: list[str], at: datetime | None = None) -> dict[str, CheckResult]:
+    """``check`` for many cases at once, loading their records in batches (audits, overviews)."""
+    at = now_utc() if at is None else as_utc(at)
+    unique_ids = list(dict.fromkeys(case_ids))
+    results: dict[str, CheckResult] = {}
     with ws.session() as session:
-        case = get_case(session, case_id)
-        loaded = workflow_of(ws, session, case)
-        ctx = guard_context(ws, session, case, loaded, at)
-        blockers = ctx.blockers()
-        status = _status_blocker(case)
-        nxt = loaded.definition.next_of(case.stage)
-        if nxt is None:
+        cases: dict[str, models.Case] = {}
+        for start in range(0, len(unique_ids), BATCH):
+            batch = unique_ids[start:start + BATCH]
+            cases.update((c.id, c) for c in session.exec(select(models.Case).where(col(models.Case.id).in_(batch))))
+        for case_id in unique_ids:
+            if case_id not in cases:
+                get_case(session, case_id)  # raises NotFoundError with the usual message
+        all_records = load_records_many(session, unique_ids)
+        for case_id, case in cases.items():
+            loaded = workflow_of(ws, session, case)
             stage = loaded.definition.stage(case.stage)
-            blockers = [*blockers, Blocker("final", f"{stage.title}是最后阶段，持续运行维护 / {stage.title_en} is "
-                                          "the last stage: nothing to advance to")]
-        return CheckResult(case.id, case.stage, loaded.definition.stage(case.stage).title, case.status, at,
-                           [status, *blockers] if status else blockers, nxt)
+            ctx = GuardContext(workflow=loaded.definition, stage=stage, records=all_records[case_id], at=at,
+                               calendar=ws.calendar)
+            blockers = ctx.blockers()
+            nxt = loaded.definition.next_of(case.stage)
+            if nxt is None:
+                blockers.append(Blocker("final", f"{stage.title}是最后阶段，持续运行维护 / {stage.title_en} is the "
+                                        "last stage: nothing to advance to"))
+            status = _status_blocker(case)
+            results[case_id] = CheckResult(case.id, case.stage, stage.title, case.status, at,
+                                           [status, *blockers] if status else blockers, nxt)
+    return results
 
 
 def _not_before_stage(case: models.Case, at: datetime, what: str) -> None:

@@ -149,12 +149,13 @@ def overview(ws: Workspace, *, complex_name: str | None = None, as_of: date | No
         workflows = audit.load_workflows(ws, session)
         events = _timeline_events(session, complex_name, end)
     flags = audit.stalled_case_ids(ws, as_of=day, complex_name=complex_name)
+    checks = engine.check_many(ws, [case.id for case, _ in pairs], at=audit.check_time(day))
     rows = []
     for case, cx_name in pairs:
         wf = workflows[case.workflow_sha256].definition
         stage = wf.stage(case.stage)
         ids = wf.stage_ids()
-        check = engine.check(ws, case.id, at=audit.check_time(day))
+        check = checks[case.id]
         timeline, pauses = _timeline(events.get(case.id, []), wf.stage_ids(), {s.id: s.title for s in wf.stages})
         rows.append(OverviewRow(
             case=case.id, complex=cx_name, building=case.building, unit=case.unit, workflow_id=case.workflow_id,
