@@ -9,6 +9,9 @@ VENV=.venv-test
 
 # Debian packages the tests need (installed only when missing; needs root, as on CI).
 DEBIAN_PACKAGES=(chromium)  # chromium: tests/test_report.py opens the HTML overview in a real headless browser
+# PDF forms (tests/test_paperwork.py): WeasyPrint's Pango, a Chinese font (Noto Serif/Sans CJK), HarfBuzz subsetting
+# (without it a PDF page takes seconds), and poppler's pdffonts/pdftotext to check that the font is embedded.
+DEBIAN_PACKAGES+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

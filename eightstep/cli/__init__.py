@@ -127,6 +127,11 @@ def _register() -> None:
     main.add_command(records.approval)
     main.add_command(records.objection)
 
+    from eightstep.cli import forms, funding
+
+    main.add_command(forms.forms)
+    main.add_command(funding.funding)
+
     from eightstep.cli import audit, report
 
     main.add_command(audit.audit)

@@ -110,11 +110,10 @@ def check_(settings: Settings, files: tuple[Path, ...]) -> None:
 
 
 def _template_names() -> set[str] | None:
-    """Names of the form templates that workflows may reference, without the .j2 suffix."""
-    from eightstep.resources import builtin_dir
+    """Form ids that workflows may reference: template names without .html.j2 ($EIGHTSTEP_TEMPLATES, built-in)."""
+    from eightstep.paperwork.names import form_ids, template_dirs
 
-    folder = builtin_dir("templates")
-    return {p.name.removesuffix(".j2") for p in folder.glob("*.j2")} if folder.is_dir() else set()
+    return form_ids(template_dirs())
 
 
 @workflow.command("diagram")

@@ -192,3 +192,47 @@ class Event(SQLModel, table=True):
     details: str = Field(default="{}", sa_type=Text)  # JSON
     prev_hash: str
     hash: str = Field(max_length=64)
+
+
+# --- money and paperwork (issue 3) -----------------------------------------------------------------------
+
+class Funding(SQLModel, table=True):
+    """The money of one case in integer fen (1 yuan = 100 fen): the cost, who else pays, yearly upkeep."""
+
+    __tablename__ = "funding"
+    case_id: str = Field(primary_key=True, foreign_key="cases.id", max_length=64)
+    total_fen: int
+    subsidy_fen: int = 0
+    other_fen: int = 0
+    other_note: str | None = None
+    maintenance_fen: int = 0  # per year
+    set_at: datetime = _when()
+
+
+class AgreedShare(SQLModel, table=True):
+    """The owners' own share table (cost_sharing.method agreed_table): one weight per household.
+
+    Weights are in ten-thousandths (12.5 is stored as 125000); only their proportions matter.
+    """
+
+    __tablename__ = "agreed_shares"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True)
+    household_id: int = Field(foreign_key="households.id", unique=True)
+    weight_e4: int
+    maintenance_e4: int | None = None
+
+
+class CaseParty(SQLModel, table=True):
+    """Who the paperwork of a case names: the agent, the use-management unit, the property company, ..."""
+
+    __tablename__ = "case_parties"
+    __table_args__ = (UniqueConstraint("case_id", "role"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True)
+    role: str
+    name: str
+    phone: str | None = None
+    id_number: str | None = None
+    address: str | None = None
+    recorded_at: datetime = _when()

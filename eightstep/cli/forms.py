@@ -1,0 +1,154 @@
+"""`eightstep forms ...`: list, render and pack the forms of a case; name the parties the forms mention."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from eightstep.cli import Settings
+from eightstep.cli.output import emit_json, table, warn
+from eightstep.cli.params import actor_option, at_option, json_option
+from eightstep.paperwork.roles import ROLES
+
+if TYPE_CHECKING:
+    from eightstep.paperwork.render import Paperwork
+
+
+def templates_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--templates", "template_dirs", multiple=True,
+                        type=click.Path(path_type=Path, file_okay=False, exists=True),
+                        help="Folder of templates that override or extend the built-in ones (repeatable; also env "
+                             "EIGHTSTEP_TEMPLATES). Extend a shipped form with {% extends \"builtin/NAME.html.j2\" %}."
+                        )(fn)
+
+
+def _paperwork(settings: Settings, template_dirs: tuple[Path, ...], with_db: bool = True) -> Paperwork:
+    from eightstep.paperwork.render import Paperwork
+
+    return Paperwork(settings.workspace() if with_db else None, template_dirs)
+
+
+@click.group()
+def forms() -> None:
+    """The forms and notices of each stage, generated from the case's records (HTML or PDF)."""
+
+
+@forms.command("list")
+@click.argument("case_id", metavar="[CASE]", required=False)
+@click.option("--workflow", "workflow_id", default=None, help="Without CASE: show the stages of this workflow.")
+@templates_option
+@json_option
+@click.pass_obj
+def list_(settings: Settings, case_id: str | None, workflow_id: str | None, template_dirs: tuple[Path, ...],
+          as_json: bool) -> None:
+    """The forms, the stages that list them, and (with CASE) whether each can be rendered now."""
+    workflow = None
+    if case_id is None:
+        from eightstep.workflow.registry import DEFAULT_WORKFLOW, WorkflowRegistry
+        from eightstep.workspace import ENV_WORKFLOWS, _dirs_from_env
+
+        registry = WorkflowRegistry([*settings.workflow_dirs, *_dirs_from_env(ENV_WORKFLOWS)])
+        workflow = registry.get(workflow_id or DEFAULT_WORKFLOW).definition
+    rows = _paperwork(settings, template_dirs, with_db=case_id is not None).list_forms(case_id, workflow=workflow)
+    if as_json:
+        emit_json([r.as_dict() for r in rows])
+        return
+    headers = ["form", "title", "stages", "public"] + (["ready"] if case_id else [])
+    table(headers, [[r.id + (" (custom)" if r.custom else ""), r.title, ", ".join(r.stages) or "—",
+                     "yes" if r.public else "", *([("yes" if not r.missing else "no")] if case_id else [])]
+                    for r in rows])
+    for r in rows:
+        for item in r.missing or []:
+            click.echo(f"  {r.id}: missing {item}")
+
+
+@forms.command("render")
+@click.argument("case_id", metavar="CASE")
+@click.argument("form_id", metavar="FORM")
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="html", show_default=True,
+              help="HTML (prints on A4 from a browser) or PDF (Chinese fonts embedded).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True), default=None,
+              help="File to write (default CASE-FORM.html|pdf here; - for standard output).")
+@templates_option
+@at_option
+@actor_option
+@click.pass_obj
+def render(settings: Settings, case_id: str, form_id: str, fmt: str, output: Path | None,
+           template_dirs: tuple[Path, ...], at: datetime | None, actor: str | None) -> None:
+    """Render FORM of CASE from its records, and record it in the case history (template version, sha256)."""
+    to_stdout = output is not None and str(output) == "-"
+    target = None if to_stdout else (output or Path(f"{case_id}-{form_id}.{fmt}"))
+    result = _paperwork(settings, template_dirs).render(case_id, form_id, fmt, at=at, actor=actor, output=target)
+    for message in result.warnings:
+        warn(message)
+    if target is None:
+        click.echo(result.content, nl=False)  # bytes go to the binary stream as they are
+        return
+    click.echo(f"{case_id}: {result.title} -> {target} ({len(result.content)} bytes, sha256 {result.sha256[:12]}, "
+               f"template {result.version.sha256[:12]})")
+
+
+@forms.command("pack")
+@click.argument("case_id", metavar="CASE")
+@click.option("--stage", default=None, help="Stage id (default: the case's current stage).")
+@click.option("-o", "--output", "folder", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to write the forms and manifest.json into (created if needed).")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf", show_default=True,
+              help="Format of the forms in the pack.")
+@templates_option
+@at_option
+@actor_option
+@click.pass_obj
+def pack(settings: Settings, case_id: str, stage: str | None, folder: Path, fmt: str,
+         template_dirs: tuple[Path, ...], at: datetime | None, actor: str | None) -> None:
+    """Every form of a stage plus manifest.json (file, sha256, template version) for the approval window."""
+    result = _paperwork(settings, template_dirs).pack(case_id, folder, stage=stage, fmt=fmt, at=at, actor=actor)
+    for entry in result.manifest["files"]:
+        click.echo(f"{entry['file']}  sha256 {entry['sha256'][:12]}  template {entry['template_version'][:12]}")
+    click.echo(f"{case_id}: {len(result.files)} forms of stage {result.manifest['stage']['id']} and manifest.json "
+               f"in {folder} (manifest sha256 {result.manifest_sha256[:12]})")
+
+
+@forms.command("party")
+@click.argument("case_id", metavar="CASE")
+@click.argument("role", type=click.Choice(list(ROLES)))
+@click.option("--name", required=True, help="Person or organisation, e.g. 武汉纸坊物业服务有限公司.")
+@click.option("--phone", default=None, help="Phone number (masked on posted documents).")
+@click.option("--id-number", default=None, help="Resident ID number of a person (masked on posted documents).")
+@click.option("--address", default=None, help="Address (for objection_office: where objections are lodged).")
+@at_option
+@actor_option
+@click.pass_obj
+def party(settings: Settings, case_id: str, role: str, name: str, phone: str | None, id_number: str | None,
+          address: str | None, at: datetime | None, actor: str | None) -> None:
+    """Name who the forms of CASE mention in ROLE (replaces an earlier one).
+
+    agent: the owners' agent or representative; use_unit: the use-management unit (使用管理单位); property: the
+    property company the owners authorise; designer, installer, maintainer; objection_office: where objections
+    to the notice are lodged (default: the community's residents' committee).
+    """
+    from eightstep.paperwork.parties import set_party
+
+    p = set_party(settings.workspace(), case_id, role, name=name, phone=phone, id_number=id_number,
+                  address=address, at=at, actor=actor)
+    click.echo(f"{case_id}: {p.role_title} {p.name}")
+
+
+@forms.command("parties")
+@click.argument("case_id", metavar="CASE")
+@json_option
+@click.pass_obj
+def parties(settings: Settings, case_id: str, as_json: bool) -> None:
+    """The parties named for CASE's forms."""
+    from eightstep.paperwork.parties import list_parties
+
+    rows = list_parties(settings.workspace(), case_id)
+    if as_json:
+        emit_json([p.as_dict() for p in rows])
+        return
+    table(["role", "title", "name", "phone", "id number", "address"],
+          [[p.role, p.role_title, p.name, p.phone or "", p.id_number or "", p.address or ""] for p in rows])

@@ -1,0 +1,106 @@
+"""`eightstep funding ...`: the money of a case (total, subsidy, other sources, maintenance) and its share table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from eightstep.cli import Settings
+from eightstep.cli.output import emit_json, table
+from eightstep.cli.params import actor_option, at_option, json_option
+
+
+class YuanType(click.ParamType):
+    """An amount in yuan with at most 2 decimals (650000 or 650000.01), converted to integer fen."""
+
+    name = "AMOUNT"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        from eightstep.errors import InputError
+        from eightstep.money import parse_yuan
+
+        try:
+            return parse_yuan(value, field=f"--{param.name}" if param and param.name else "amount")
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+YUAN = YuanType()
+
+
+@click.group()
+def funding() -> None:
+    """The money of a case and each household's share (in yuan, exact to the fen)."""
+
+
+@funding.command("set")
+@click.argument("case_id", metavar="CASE")
+@click.option("--total", type=YUAN, default=None, help="Total construction cost in yuan, e.g. 650000.01 "
+              "(required the first time).")
+@click.option("--subsidy", type=YUAN, default=None, help="Government subsidy in yuan.")
+@click.option("--other", type=YUAN, default=None, help="Money from other sources in yuan (needs --other-note).")
+@click.option("--other-note", default=None, help="Where the other money comes from, e.g. 企业赞助.")
+@click.option("--maintenance", type=YUAN, default=None, help="Yearly maintenance and running cost in yuan.")
+@at_option
+@actor_option
+@click.pass_obj
+def set_(settings: Settings, case_id: str, total: int | None, subsidy: int | None, other: int | None,
+         other_note: str | None, maintenance: int | None, at: datetime | None, actor: str | None) -> None:
+    """Record the money of CASE. Options left out keep their recorded value.
+
+    The owners share total - subsidy - other sources; the yearly maintenance is shared on its own.
+    """
+    from eightstep.funding import set_funding
+    from eightstep.money import yuan
+
+    f = set_funding(settings.workspace(), case_id, total=total, subsidy=subsidy, other=other, other_note=other_note,
+                    maintenance=maintenance, at=at, actor=actor)
+    click.echo(f"{case_id}: total {yuan(f.total)}, subsidy {yuan(f.subsidy)}, other {yuan(f.other)}; "
+               f"the owners share {yuan(f.shared)} yuan; maintenance {yuan(f.maintenance)} yuan a year")
+
+
+@funding.command("shares")
+@click.argument("case_id", metavar="CASE")
+@json_option
+@click.pass_obj
+def shares(settings: Settings, case_id: str, as_json: bool) -> None:
+    """Each household's share of the construction cost and of the yearly maintenance, under the workflow's rule."""
+    from eightstep.funding import case_shares, shares_json
+    from eightstep.money import METHOD_TITLES, yuan
+
+    result = case_shares(settings.workspace(), case_id)
+    if as_json:
+        emit_json(shares_json(result))
+        return
+    f = result.figures
+    click.echo(f"{case_id}: total {yuan(f.total)} - subsidy {yuan(f.subsidy)} - other {yuan(f.other)} = "
+               f"{yuan(f.shared)} yuan shared; maintenance {yuan(f.maintenance)} yuan a year")
+    exempt = f", exempt floors {', '.join(map(str, result.exempt_floors))}" if result.exempt_floors else ""
+    click.echo(f"rule: {result.method} ({METHOD_TITLES[result.method]}){exempt}; maintenance: "
+               f"{result.maintenance_method}\n")
+    rows = [[r.room, r.floor, r.area, r.owner, "exempt" if r.exempt else (r.coefficient or "—"), yuan(r.share),
+             yuan(r.maintenance)] for r in result.rows]
+    rows.append(["total", "", "", "", "", yuan(result.share_sum), yuan(result.maintenance_sum)])
+    table(["room", "floor", "area m²", "owner", "coefficient", "share", "maintenance/yr"], rows)
+
+
+@funding.command("agree")
+@click.argument("case_id", metavar="CASE")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@at_option
+@actor_option
+@click.pass_obj
+def agree(settings: Settings, case_id: str, file: Path, at: datetime | None, actor: str | None) -> None:
+    """Record the owners' own share table from CSV/xlsx: room,share[,maintenance] (proportions, not amounts).
+
+    Only for workflows whose cost_sharing.method is agreed_table; every household needs a row.
+    """
+    from eightstep.funding import agree_shares
+
+    rows = agree_shares(settings.workspace(), case_id, file, at=at, actor=actor)
+    click.echo(f"{case_id}: agreed shares recorded for {len(rows)} households from {file.name}")

@@ -1,0 +1,177 @@
+"""The money of a case on record: funding figures, the owners' agreed share table, and the share table itself.
+
+Arithmetic lives in ``money``; this module reads and writes the store, one transaction and one event per change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from eightstep import tabular
+from eightstep.engine import default_actor, editing, get_case, workflow_of
+from eightstep.errors import InputError
+from eightstep.history import append_event
+from eightstep.money import Figures, ShareTable, compute_shares, yuan_plain
+from eightstep.store import models
+from eightstep.timeutil import now_utc
+from eightstep.workflow.schema import Workflow
+from eightstep.workspace import Workspace
+
+E4 = 10_000
+AGREED_COLUMNS = (
+    tabular.Column("room", ("room", "房号", "室号", "房间号", "门牌号"), tabular.parse_text),
+    tabular.Column("share", ("share", "weight", "分摊比例", "比例", "份额", "分摊份额"),
+                   tabular.parse_decimal(4, positive=False)),
+    tabular.Column("maintenance", ("maintenance", "维保比例", "维保份额"), tabular.parse_decimal(4, positive=False),
+                   required=False),
+)
+
+
+def figures_of(row: models.Funding) -> Figures:
+    return Figures(total=row.total_fen, subsidy=row.subsidy_fen, other=row.other_fen,
+                   maintenance=row.maintenance_fen, other_note=row.other_note)
+
+
+def set_funding(ws: Workspace, case_id: str, *, total: int | None = None, subsidy: int | None = None,
+                other: int | None = None, other_note: str | None = None, maintenance: int | None = None,
+                at: datetime | None = None, actor: str | None = None) -> Figures:
+    """Record the case's money (fen). Figures not given keep their recorded value; the first time needs ``total``."""
+    at = at or now_utc()
+    with editing(ws, case_id) as (session, case, _loaded):
+        row = session.get(models.Funding, case_id)
+        if row is None:
+            if total is None:
+                raise InputError(f"case {case_id} has no funding yet: give the total cost with --total")
+            row = models.Funding(case_id=case_id, total_fen=total, set_at=at)
+            before = None
+        else:
+            before = figures_of(row).as_dict()
+        for name, value in (("total_fen", total), ("subsidy_fen", subsidy), ("other_fen", other),
+                            ("maintenance_fen", maintenance)):
+            if value is not None:
+                setattr(row, name, value)
+        if other_note is not None:
+            row.other_note = other_note.strip() or None
+        if row.other_fen and not row.other_note:
+            raise InputError("say where the other money comes from with --other-note (e.g. 公积金提取, 企业赞助)")
+        figures = figures_of(row)  # validates: nothing negative, subsidy + other <= total
+        row.set_at = at
+        session.add(row)
+        append_event(session, case, at=at, actor=default_actor(actor), action="funding.set",
+                     from_stage=case.stage, to_stage=case.stage,
+                     details={"funding": figures.as_dict(), "before": before})
+        return figures
+
+
+def load_funding(session: Session, case_id: str) -> models.Funding | None:
+    return session.get(models.Funding, case_id)
+
+
+def load_agreed(session: Session, case_id: str) -> tuple[dict[str, Fraction], dict[str, Fraction]]:
+    """The agreed weights by room: (construction, maintenance); empty when no table is recorded."""
+    rows = session.exec(select(models.AgreedShare, models.Household).where(
+        models.AgreedShare.case_id == case_id, models.AgreedShare.household_id == models.Household.id))
+    shares: dict[str, Fraction] = {}
+    upkeep: dict[str, Fraction] = {}
+    for agreed, household in rows:
+        shares[household.room] = Fraction(agreed.weight_e4, E4)
+        if agreed.maintenance_e4 is not None:
+            upkeep[household.room] = Fraction(agreed.maintenance_e4, E4)
+    return shares, upkeep
+
+
+def share_table(wf: Workflow, households: Sequence[models.Household], funding: models.Funding,
+                agreed: tuple[dict[str, Fraction], dict[str, Fraction]]) -> ShareTable:
+    return compute_shares(wf.cost_sharing, households, figures_of(funding), agreed[0] or None, agreed[1] or None)
+
+
+def case_shares(ws: Workspace, case_id: str) -> ShareTable:
+    """The case's share table under its workflow's rule; InputError says what is missing."""
+    with ws.session() as session:
+        case = get_case(session, case_id)
+        wf = workflow_of(ws, session, case).definition
+        funding = load_funding(session, case_id)
+        households = list(session.exec(select(models.Household).where(models.Household.case_id == case_id)))
+        agreed = load_agreed(session, case_id)
+    if funding is None:
+        raise InputError(f"case {case_id} has no funding yet: `eightstep funding set {case_id} --total AMOUNT "
+                         "[--subsidy AMOUNT] [--maintenance AMOUNT]`")
+    if not households:
+        raise InputError(f"case {case_id} has no households yet: `eightstep household import {case_id} FILE`")
+    return share_table(wf, households, funding, agreed)
+
+
+@dataclass(frozen=True)
+class AgreedRow:
+    room: str
+    share: Decimal
+    maintenance: Decimal | None
+
+
+def _e4(value: Decimal) -> int:
+    return int((value * E4).to_integral_exact())
+
+
+def agree_shares(ws: Workspace, case_id: str, path: Path, *, at: datetime | None = None,
+                 actor: str | None = None) -> list[AgreedRow]:
+    """Record the owners' own share table (columns room, share[, maintenance]): one row for every household.
+
+    Shares are proportions (percentages or parts, up to 4 decimals); the amounts follow from the funding.
+    """
+    rows = tabular.read_table(path, AGREED_COLUMNS)
+    parsed = [AgreedRow(r.values["room"], r.values["share"], r.values["maintenance"]) for r in rows]
+    problems = [f"{path}:{r.line}: field '{name}': {r.values[name]} is negative; shares are 0 or more"
+                for r in rows for name in ("share", "maintenance")
+                if r.values[name] is not None and r.values[name] < 0]
+    with_upkeep = [r for r in rows if r.values["maintenance"] is not None]
+    if with_upkeep and len(with_upkeep) != len(rows):
+        problems.append(f"{path}: give a maintenance share for every room or for none")
+    at = at or now_utc()
+    with editing(ws, case_id) as (session, case, loaded):
+        if loaded.definition.cost_sharing.method != "agreed_table":
+            raise InputError(f"case {case_id} follows workflow {loaded.id}, which shares costs by "
+                             f"{loaded.definition.cost_sharing.method}; an agreed table applies only under "
+                             "cost_sharing.method: agreed_table")
+        households = {h.room: h for h in session.exec(select(models.Household).where(
+            models.Household.case_id == case_id))}
+        seen: set[str] = set()
+        for r in rows:
+            room = r.values["room"]
+            if room not in households:
+                problems.append(f"{path}:{r.line}: field 'room': case {case_id} has no room {room!r}")
+            if room in seen:
+                problems.append(f"{path}:{r.line}: field 'room': room {room!r} appears twice")
+            seen.add(room)
+        missing = sorted(set(households) - seen)
+        if missing:
+            problems.append(f"{path}: no share for room(s) {', '.join(missing)}: every household needs one")
+        if not problems and sum(r.share for r in parsed) == 0:
+            problems.append(f"{path}: every share is 0: somebody has to pay")
+        if problems:
+            raise InputError("\n".join(problems))
+        for old in session.exec(select(models.AgreedShare).where(models.AgreedShare.case_id == case_id)):
+            session.delete(old)
+        session.flush()
+        for r in parsed:
+            session.add(models.AgreedShare(case_id=case_id, household_id=households[r.room].id or 0,
+                                           weight_e4=_e4(r.share),
+                                           maintenance_e4=None if r.maintenance is None else _e4(r.maintenance)))
+        append_event(session, case, at=at, actor=default_actor(actor), action="funding.agree",
+                     from_stage=case.stage, to_stage=case.stage,
+                     details={"file": path.name, "shares": {r.room: str(r.share) for r in parsed},
+                              "maintenance": {r.room: str(r.maintenance) for r in parsed}
+                              if with_upkeep else None})
+    return parsed
+
+
+def shares_json(table: ShareTable) -> dict[str, object]:
+    data = table.as_dict()
+    data["check"] = {"shares_sum": yuan_plain(table.share_sum), "maintenance_sum": yuan_plain(table.maintenance_sum)}
+    return data

@@ -1,0 +1,32 @@
+"""Where form templates are found and what they are called; cheap to import (no Jinja)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from eightstep.resources import builtin_dir
+
+ENV_TEMPLATES = "EIGHTSTEP_TEMPLATES"
+SUFFIX = ".html.j2"
+BUILTIN_PREFIX = "builtin"  # {% extends "builtin/agreement.html.j2" %} always reaches the shipped template
+
+
+def template_name(form_id: str) -> str:
+    return form_id + SUFFIX
+
+
+def template_dirs(user_dirs: Sequence[Path] = ()) -> list[Path]:
+    """User folders (given, then $EIGHTSTEP_TEMPLATES), then the built-in folder: earlier folders win."""
+    env = [Path(p) for p in os.environ.get(ENV_TEMPLATES, "").split(os.pathsep) if p]
+    return [*user_dirs, *env, builtin_dir("templates")]
+
+
+def form_ids(folders: Sequence[Path]) -> set[str]:
+    """Form ids of the templates in ``folders``: file names without ``.html.j2``; ``_name`` files are partials."""
+    found: set[str] = set()
+    for folder in folders:
+        if folder.is_dir():
+            found.update(p.name.removesuffix(SUFFIX) for p in folder.glob("*" + SUFFIX) if not p.name.startswith("_"))
+    return found

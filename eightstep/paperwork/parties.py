@@ -1,0 +1,96 @@
+"""Who the paperwork names besides the owners: the agent, the use-management unit, the property company, ...
+
+One party per role and case; setting a role again replaces it (the event log keeps the earlier one).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from eightstep import tabular
+from eightstep.engine import default_actor, editing, get_case
+from eightstep.errors import InputError
+from eightstep.history import append_event
+from eightstep.paperwork.roles import ROLES
+from eightstep.store import models
+from eightstep.timeutil import now_utc
+from eightstep.workspace import Workspace
+
+_ID_NUMBER = re.compile(r"^(\d{17}[\dX]|\d{15})$")
+
+
+@dataclass(frozen=True)
+class Party:
+    role: str
+    role_title: str
+    name: str
+    phone: str | None = None
+    id_number: str | None = None
+    address: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"role": self.role, "role_title": self.role_title, "name": self.name, "phone": self.phone,
+                "id_number": self.id_number, "address": self.address}
+
+
+def party_of(row: models.CaseParty) -> Party:
+    return Party(row.role, ROLES.get(row.role, (row.role, ""))[0], row.name, row.phone, row.id_number, row.address)
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        known = "; ".join(f"{k} ({v[0]})" for k, v in ROLES.items())
+        raise InputError(f"unknown party role {role!r}; use one of: {known}")
+
+
+def parse_id_number(text: str) -> str:
+    value = text.strip().upper()
+    if not _ID_NUMBER.match(value):
+        raise InputError(f"--id-number {text!r} is not a resident ID number (18 characters: 17 digits and a digit "
+                         "or X)")
+    return value
+
+
+def set_party(ws: Workspace, case_id: str, role: str, *, name: str, phone: str | None = None,
+              id_number: str | None = None, address: str | None = None, at: datetime | None = None,
+              actor: str | None = None) -> Party:
+    _check_role(role)
+    if not name or not name.strip():
+        raise InputError("--name must not be empty")
+    if phone:
+        try:
+            phone = tabular.parse_phone(phone)
+        except ValueError as exc:
+            raise InputError(f"--phone: {exc}") from None
+    id_number = parse_id_number(id_number) if id_number else None
+    at = at or now_utc()
+    with editing(ws, case_id) as (session, case, _loaded):
+        row = session.exec(select(models.CaseParty).where(models.CaseParty.case_id == case_id,
+                                                          models.CaseParty.role == role)).first()
+        before = party_of(row).name if row else None
+        row = row or models.CaseParty(case_id=case_id, role=role, name="")
+        row.name, row.phone, row.id_number = name.strip(), phone or None, id_number
+        row.address = address.strip() if address and address.strip() else None
+        row.recorded_at = now_utc()
+        session.add(row)
+        # The history keeps who was named, not their phone or ID number.
+        append_event(session, case, at=at, actor=default_actor(actor), action="party.set", from_stage=case.stage,
+                     to_stage=case.stage, details={"role": role, "name": row.name, "previous": before})
+        return party_of(row)
+
+
+def load_parties(session: Session, case_id: str) -> dict[str, Party]:
+    rows = session.exec(select(models.CaseParty).where(models.CaseParty.case_id == case_id))
+    return {r.role: party_of(r) for r in rows}
+
+
+def list_parties(ws: Workspace, case_id: str) -> list[Party]:
+    with ws.session() as session:
+        get_case(session, case_id)
+        parties = load_parties(session, case_id)
+    return [parties[r] for r in ROLES if r in parties]

@@ -1,0 +1,263 @@
+"""Render a case's forms to HTML or PDF, pack a stage's forms for the window, and log each in the case history."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from eightstep import __version__
+from eightstep.engine import default_actor, editing
+from eightstep.errors import InputError, NotFoundError
+from eightstep.history import append_event
+from eightstep.paperwork import privacy
+from eightstep.paperwork.casedata import CaseData, load_case_data
+from eightstep.paperwork.context import FormInfo, MissingData, as_context, secrets
+from eightstep.paperwork.environment import FormEnvironment, TemplateVersion
+from eightstep.paperwork.forms import FORMS, generic
+from eightstep.paperwork.names import form_ids, template_name
+from eightstep.timeutil import iso_local, local_date, now_utc
+from eightstep.workflow.schema import Workflow
+from eightstep.workspace import Workspace
+
+FORMATS = ("html", "pdf")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    form: str
+    title: str
+    format: str
+    content: bytes
+    sha256: str
+    template: str  # the file the form's template resolved to
+    version: TemplateVersion
+    public: bool
+    as_of_version: int
+    warnings: list[str] = field(default_factory=list)
+
+    def filename(self, case_id: str) -> str:
+        return f"{case_id}-{self.form}.{self.format}"
+
+    def record(self, file: str | None = None) -> dict[str, Any]:
+        """What the history and the manifest keep of a generated document."""
+        data: dict[str, Any] = {"form": self.form, "format": self.format, "sha256": self.sha256,
+                                "bytes": len(self.content), "template_version": self.version.sha256,
+                                "templates": self.version.sources, "public": self.public,
+                                "as_of_version": self.as_of_version}
+        if file is not None:
+            data = {"file": file, **data}
+        return data
+
+
+@dataclass(frozen=True)
+class FormStatus:
+    id: str
+    title: str
+    stages: list[str]
+    public: bool
+    template: str
+    custom: bool  # a user template without a built-in builder
+    missing: list[str] | None = None  # None: not checked (no case)
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "title": self.title, "stages": self.stages, "public": self.public,
+                                "template": self.template, "custom": self.custom}
+        if self.missing is not None:
+            data["ready"] = not self.missing
+            data["missing"] = self.missing
+        return data
+
+
+@dataclass(frozen=True)
+class Pack:
+    folder: Path
+    manifest: dict[str, Any]
+    manifest_sha256: str
+    files: list[Path]
+
+
+class Paperwork:
+    """The forms of the cases of one workspace, rendered with one template environment."""
+
+    def __init__(self, ws: Workspace | None, template_dirs: Sequence[Path] = ()) -> None:
+        self._ws = ws
+        self.env = FormEnvironment(template_dirs)
+
+    @property
+    def ws(self) -> Workspace:
+        if self._ws is None:
+            raise InputError("this needs a database: pass --db or run `eightstep init`")
+        return self._ws
+
+    # --- what exists ---------------------------------------------------------------------------------------
+
+    def form_ids(self) -> list[str]:
+        """Built-in forms first (in procedure order), then users' own templates by name."""
+        found = form_ids(self.env.dirs)
+        return [f for f in FORMS if f in found] + sorted(found - set(FORMS))
+
+    def _require(self, form_id: str) -> None:
+        if not self.env.exists(template_name(form_id)):
+            known = ", ".join(self.form_ids()) or "none"
+            raise NotFoundError(f"unknown form {form_id!r}: no template {template_name(form_id)} (known: {known})")
+
+    def list_forms(self, case_id: str | None = None, *, workflow: Workflow | None = None,
+                   at: datetime | None = None) -> list[FormStatus]:
+        """Every form with the stages that list it (of the case's workflow, else of ``workflow``); with a case,
+        also whether its data is complete and what is missing."""
+        data = load_case_data(self.ws, case_id) if case_id else None
+        wf = data.workflow.definition if data else workflow
+        out = []
+        for form_id in self.form_ids():
+            spec = FORMS.get(form_id)
+            stages = [s.id for s in wf.stages if form_id in s.forms] if wf else []
+            missing = None
+            if data is not None:
+                try:
+                    self._context(data, form_id, at or now_utc())
+                    missing = []
+                except MissingData as exc:
+                    missing = exc.missing
+            out.append(FormStatus(form_id, spec.title if spec else form_id, stages, spec.public if spec else False,
+                                  self.env.source_path(template_name(form_id)), spec is None, missing))
+        return out
+
+    # --- one form ------------------------------------------------------------------------------------------
+
+    def _info(self, data: CaseData, form_id: str, at: datetime) -> FormInfo:
+        wf = data.workflow.definition
+        spec = FORMS.get(form_id)
+        listed = [s for s in wf.stages if form_id in s.forms]
+        stage = listed[0] if listed else wf.stage(data.case.stage)
+        return FormInfo(id=form_id, title=spec.title if spec else form_id, title_en=spec.title_en if spec else "",
+                        public=spec.public if spec else False, stage_id=stage.id, stage_title=stage.title,
+                        date=local_date(at), serial=f"{data.case.id}-{form_id}")
+
+    def _context(self, data: CaseData, form_id: str, at: datetime) -> tuple[FormInfo, dict[str, Any]]:
+        info = self._info(data, form_id, at)
+        spec = FORMS.get(form_id)
+        context = spec.build(data, info) if spec else generic(data, info)
+        return info, as_context(context)
+
+    def _render(self, data: CaseData, form_id: str, fmt: str, at: datetime) -> Rendered:
+        if fmt not in FORMATS:
+            raise InputError(f"format {fmt!r}: use html or pdf")
+        self._require(form_id)
+        name = template_name(form_id)
+        version = self.env.version(name)
+        info, context = self._context(data, form_id, at)
+        html = self.env.render(name, context)
+        path = self.env.source_path(name)
+        if info.public:
+            shown = privacy.leaks(html, secrets(data))
+            if shown:
+                raise InputError(f"{form_id} is posted in public, but template {path} prints full phone or ID "
+                                 f"numbers ({len(shown)} of them); print them with |mask_phone or |mask_id")
+        warnings: list[str] = []
+        content = html.encode("utf-8")
+        if fmt == "pdf":
+            from eightstep.paperwork.pdf import CJK_FONT_WARNING, cjk_font_missing, html_to_pdf
+
+            if cjk_font_missing():
+                warnings.append(CJK_FONT_WARNING)
+            content = html_to_pdf(html, base_url=str(Path(path).parent))
+        return Rendered(form_id, info.title, fmt, content, hashlib.sha256(content).hexdigest(), path, version,
+                        info.public, data.version, warnings)
+
+    def render(self, case_id: str, form_id: str, fmt: str = "html", *, at: datetime | None = None,
+               actor: str | None = None, output: Path | None = None) -> Rendered:
+        """Render one form from the case's records and log it (``form.render``) in the case's history.
+
+        With ``output`` the file is written first and removed again if the history cannot record it.
+        """
+        at = at or now_utc()
+        data = load_case_data(self.ws, case_id)
+        result = self._render(data, form_id, fmt, at)
+        written = _write_all(output.parent, {output.name: result.content}) if output is not None else []
+        try:
+            self._log(case_id, data.version, at, actor, "form.render",
+                      result.record(output.name if output is not None else None))
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
+        return result
+
+    def _log(self, case_id: str, version: int, at: datetime, actor: str | None, action: str,
+             details: dict[str, Any]) -> None:
+        # Printing is recorded even for a withdrawn case; the records must not have changed since they were read.
+        with editing(self.ws, case_id, expected_version=version, allow_withdrawn=True) as (session, case, _l):
+            append_event(session, case, at=at, actor=default_actor(actor), action=action, from_stage=case.stage,
+                         to_stage=case.stage, details=details)
+
+    # --- a stage's pack for the window ---------------------------------------------------------------------
+
+    def pack(self, case_id: str, folder: Path, *, stage: str | None = None, fmt: str = "pdf",
+             at: datetime | None = None, actor: str | None = None) -> Pack:
+        """Every form of the stage (default: the case's current stage) into ``folder``, with ``manifest.json``.
+
+        All forms are rendered before anything is written; one incomplete form refuses the whole pack.
+        """
+        at = at or now_utc()
+        data = load_case_data(self.ws, case_id)
+        wf = data.workflow.definition
+        stage_id = stage or data.case.stage
+        if stage_id not in wf.stage_ids():
+            raise InputError(f"--stage {stage_id!r}: workflow {wf.id} has stages {', '.join(wf.stage_ids())}")
+        forms = wf.stage(stage_id).forms
+        if not forms:
+            with_forms = [s.id for s in wf.stages if s.forms]
+            raise InputError(f"stage {stage_id} of workflow {wf.id} lists no forms (stages with forms: "
+                             f"{', '.join(with_forms) or 'none'})")
+        results: list[Rendered] = []
+        problems: list[str] = []
+        for form_id in forms:
+            try:
+                results.append(self._render(data, form_id, fmt, at))
+            except MissingData as exc:
+                problems.append(str(exc))
+        if problems:
+            raise InputError("\n".join(problems))
+        manifest = {
+            "case": case_id, "place": f"{data.complex.name}{data.case.building}栋{data.case.unit}单元",
+            "workflow": {"id": wf.id, "version": wf.version, "sha256": data.workflow.sha256},
+            "stage": {"id": stage_id, "title": wf.stage(stage_id).title}, "format": fmt,
+            "generated_at": iso_local(at), "as_of_version": data.version, "generator": f"eightstep {__version__}",
+            "files": [r.record(r.filename(case_id)) for r in results],
+        }
+        text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        contents = {r.filename(case_id): r.content for r in results}
+        contents["manifest.json"] = text.encode("utf-8")
+        written = _write_all(folder, contents)
+        try:
+            self._log(case_id, data.version, at, actor, "form.pack",
+                      {"stage": stage_id, "format": fmt, "manifest_sha256": digest,
+                       "files": [{"file": r.filename(case_id), "form": r.form, "sha256": r.sha256,
+                                  "template_version": r.version.sha256} for r in results]})
+        except BaseException:
+            for path in written:  # no pack on disk without its record in the history
+                path.unlink(missing_ok=True)
+            raise
+        return Pack(folder, manifest, digest, written[:-1])
+
+
+def _write_all(folder: Path, contents: dict[str, bytes]) -> list[Path]:
+    """Write every file or none (what was written before a failure is removed)."""
+    written: list[Path] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in contents.items():
+            target = folder / name
+            target.write_bytes(content)
+            written.append(target)
+    except OSError as exc:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise InputError(f"cannot write into {folder}: {exc.strerror or exc}") from None
+    return written

@@ -1,0 +1,239 @@
+"""`eightstep funding ...` and `eightstep forms ...` through the CLI, on a real database, with exact messages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from eightstep.cli import main
+from eightstep.paperwork.names import ENV_TEMPLATES
+from eightstep.paperwork.roles import ROLES
+from eightstep.resources import builtin_dir
+
+CASE = "RD-3-2"
+
+
+@pytest.fixture(autouse=True)
+def no_user_templates(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV_TEMPLATES, raising=False)
+
+
+def run(runner: CliRunner, *args: str, code: int = 0) -> Result:
+    result = runner.invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result
+
+
+@pytest.fixture
+def case(runner: CliRunner, tmp_path: Path) -> CliRunner:
+    """A unit with 12 households (floors 2-7) and ballots, set up through the CLI."""
+    rows = ["room,floor,area,owner,owner_key,phone"] + [
+        f"{f}0{n},{f},{'78.36' if n == 1 else '92.15'},业主{f}0{n},,13900000{f}0{n}"
+        for f in range(2, 8) for n in (1, 2)]
+    (tmp_path / "h.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    votes = ["room,choice"] + [f"{f}0{n},agree" for f in range(2, 8) for n in (1, 2)]
+    (tmp_path / "v.csv").write_text("\n".join(votes) + "\n", encoding="utf-8")
+    run(runner, "init")
+    run(runner, "case", "open", CASE, "--complex", "人大小区", "--building", "3", "--unit", "2", "--at", "2025-03-03")
+    run(runner, "household", "import", CASE, "h.csv", "--at", "2025-03-04")
+    run(runner, "vote", "import", CASE, "v.csv", "--at", "2025-03-10")
+    return runner
+
+
+def funded(runner: CliRunner) -> CliRunner:
+    run(runner, "funding", "set", CASE, "--total", "650000.01", "--subsidy", "200000", "--maintenance", "6000")
+    run(runner, "forms", "party", CASE, "use_unit", "--name", "武汉纸坊物业服务有限公司")
+    return runner
+
+
+# --- funding -----------------------------------------------------------------------------------------------
+
+def test_funding_set_and_shares(case: CliRunner) -> None:
+    out = run(case, "funding", "set", CASE, "--total", "650,000.01", "--subsidy", "200000",
+              "--maintenance", "6000").output
+    assert out == ("RD-3-2: total 650,000.01, subsidy 200,000.00, other 0.00; the owners share 450,000.01 yuan; "
+                   "maintenance 6,000.00 yuan a year\n")
+    data = json.loads(run(case, "funding", "shares", CASE, "--json").output)
+    assert data["shared"] == "450000.01" and data["total"] == "650000.01"
+    assert data["check"] == {"shares_sum": "450000.01", "maintenance_sum": "6000.00"}
+    rows = {r["room"]: r for r in data["households"]}
+    assert rows["201"] == {"room": "201", "floor": 2, "area": "78.36", "owner": "业主201", "exempt": True,
+                           "coefficient": None, "share": "0.00", "maintenance": "0.00"}
+    assert rows["301"]["coefficient"] == "0.7" and rows["301"]["share"] == "32169.38"
+    text = run(case, "funding", "shares", CASE).output
+    assert "rule: floor_coefficient (按楼层系数×专有面积分摊), exempt floors 1, 2; maintenance: same" in text
+    assert re.search(r"^total\s+450,000\.01\s+6,000\.00$", text, re.M)
+    # Later changes keep what is not given; the history records each change.
+    run(case, "funding", "set", CASE, "--other", "10000", "--other-note", "企业赞助")
+    data = json.loads(run(case, "funding", "shares", CASE, "--json").output)
+    assert data["shared"] == "440000.01" and data["other_note"] == "企业赞助"
+    history = json.loads(run(case, "case", "history", CASE, "--json").output)
+    assert [e["action"] for e in history].count("funding.set") == 2
+
+
+@pytest.mark.parametrize(("amount", "message"), [
+    ("1.234", "has 3 decimals"), ("-5", "is negative"), ("12万", "is not an amount in yuan")])
+def test_funding_amounts_are_parsed_strictly(case: CliRunner, amount: str, message: str) -> None:
+    result = run(case, "funding", "set", CASE, "--total", amount, code=2)
+    assert message in result.output
+    assert "Invalid value for '--total'" in result.output
+
+
+def test_funding_refusals(case: CliRunner) -> None:
+    result = run(case, "funding", "shares", CASE, code=1)
+    assert result.output == ("Error: case RD-3-2 has no funding yet: `eightstep funding set RD-3-2 --total AMOUNT "
+                             "[--subsidy AMOUNT] [--maintenance AMOUNT]`\n")
+    assert "give the total cost with --total" in run(case, "funding", "set", CASE, "--subsidy", "1", code=1).output
+    result = run(case, "funding", "set", CASE, "--total", "100", "--subsidy", "200", code=1)
+    assert "exceed the total cost 100.00 yuan" in result.output
+    assert "--other-note" in run(case, "funding", "set", CASE, "--total", "100", "--other", "5", code=1).output
+
+
+def test_agreed_table_needs_an_agreed_table_workflow(case: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("room,share\n201,1\n", encoding="utf-8")
+    result = run(case, "funding", "agree", CASE, "a.csv", code=1)
+    assert "which shares costs by floor_coefficient; an agreed table applies only under" in result.output
+
+
+def test_agreed_table_workflow(runner: CliRunner, tmp_path: Path) -> None:
+    src = builtin_dir("workflows") / "wuhan.yaml"
+    folder = tmp_path / "wf"
+    folder.mkdir()
+    text = src.read_text(encoding="utf-8").replace("id: wuhan\n", "id: agreed\n")
+    text = re.sub(r"cost_sharing:.*?\n\n", "cost_sharing: {method: agreed_table}\n\n", text, flags=re.S)
+    (folder / "agreed.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "h.csv").write_text("room,floor,area,owner\n101,1,80,甲\n201,2,80,乙\n301,3,80,丙\n", encoding="utf-8")
+    run(runner, "init")
+    run(runner, "--workflows", str(folder), "case", "open", "X", "--complex", "c", "--building", "1", "--unit", "1",
+        "--workflow", "agreed")
+    run(runner, "household", "import", "X", "h.csv")
+    (tmp_path / "a.csv").write_text("房号,分摊比例\n101,0\n201,1\n", encoding="utf-8")
+    assert "no share for room(s) 301" in run(runner, "funding", "agree", "X", "a.csv", code=1).output
+    (tmp_path / "a.csv").write_text("房号,分摊比例\n101,0\n201,1\n301,2\n", encoding="utf-8")
+    run(runner, "funding", "agree", "X", "a.csv")
+    run(runner, "funding", "set", "X", "--total", "1000", "--maintenance", "1")
+    data = json.loads(run(runner, "funding", "shares", "X", "--json").output)
+    assert [(r["room"], r["share"], r["maintenance"]) for r in data["households"]] == [
+        ("101", "0.00", "0.00"), ("201", "333.33", "0.33"), ("301", "666.67", "0.67")]
+
+
+# --- forms -------------------------------------------------------------------------------------------------
+
+def test_forms_list_without_and_with_a_case(case: CliRunner) -> None:
+    rows = json.loads(run(case, "forms", "list", "--json").output)
+    assert [r["id"] for r in rows] == ["application", "ballots", "tally", "agreement", "notice",
+                                       "objection_register", "joint_review", "completion_subsidy",
+                                       "usage_convention", "operation_authorization"]
+    assert rows[4]["public"] is True and rows[4]["stages"] == ["design_notice"]
+    assert json.loads(run(case, "forms", "list", "--workflow", "wuhan-2018", "--json").output)[0]["stages"] == [
+        "survey"]
+    rows = {r["id"]: r for r in json.loads(run(case, "forms", "list", CASE, "--json").output)}
+    assert rows["tally"]["ready"] is True
+    assert rows["agreement"]["ready"] is False
+    assert rows["agreement"]["missing"][0].startswith("funding is not set")
+    text = run(case, "forms", "list", CASE).output
+    assert "  agreement: missing funding is not set" in text
+
+
+def test_render_refuses_incomplete_data_with_exit_1(case: CliRunner) -> None:
+    result = run(case, "forms", "render", CASE, "agreement", code=1)
+    assert result.output.startswith("Error: cannot render agreement (既有住宅加装电梯协议书) for case RD-3-2: its "
+                                    "data is incomplete:\n  - funding is not set")
+    assert not Path("RD-3-2-agreement.html").exists()
+
+
+def test_render_writes_the_file_and_logs_it(case: CliRunner) -> None:
+    funded(case)
+    out = run(case, "forms", "render", CASE, "agreement").output
+    page = Path("RD-3-2-agreement.html").read_bytes()
+    digest = hashlib.sha256(page).hexdigest()
+    assert out.startswith(f"RD-3-2: 既有住宅加装电梯协议书 -> RD-3-2-agreement.html ({len(page)} bytes, sha256 "
+                          f"{digest[:12]}, template ")
+    assert "450,000.01" in page.decode("utf-8")
+    event = json.loads(run(case, "case", "history", CASE, "--json").output)[-1]
+    assert event["action"] == "form.render"
+    assert event["details"]["sha256"] == digest and event["details"]["file"] == "RD-3-2-agreement.html"
+
+
+def test_render_to_stdout_and_the_notice_masks_phones(case: CliRunner) -> None:
+    result = run(case, "forms", "render", CASE, "notice", code=1)
+    assert "nobody is named to receive objections: `eightstep forms party RD-3-2 objection_office" in result.output
+    run(case, "forms", "party", CASE, "objection_office", "--name", "河头社区居委会", "--phone", "13912345678",
+        "--address", "纸坊街道河头社区服务中心")
+    page = run(case, "forms", "render", CASE, "notice", "-o", "-").output
+    assert "关于人大小区3栋2单元加装电梯方案的公示" in page
+    assert "13900000201" not in page and "139****0201" in page
+    assert "13912345678" not in page and "139****5678" in page and "纸坊街道河头社区服务中心" in page
+
+
+def test_unknown_form_and_bad_party(case: CliRunner) -> None:
+    assert "unknown form 'nope'" in run(case, "forms", "render", CASE, "nope", code=1).output
+    result = run(case, "forms", "party", CASE, "agent", "--name", "李建国", "--id-number", "12345", code=1)
+    assert "is not a resident ID number" in result.output
+    assert sorted(json.loads(run(case, "forms", "list", "--json").output)[0]) == sorted(
+        ["id", "title", "stages", "public", "template", "custom"])
+    assert set(ROLES) == {"agent", "use_unit", "property", "designer", "installer", "maintainer", "objection_office"}
+
+
+def test_parties_are_listed_and_replaced(case: CliRunner) -> None:
+    run(case, "forms", "party", CASE, "agent", "--name", "李建国", "--phone", "138-0712-0935")
+    run(case, "forms", "party", CASE, "agent", "--name", "李建国", "--phone", "+86 13807120936")
+    rows = json.loads(run(case, "forms", "parties", CASE, "--json").output)
+    assert rows == [{"role": "agent", "role_title": "委托代理人（业主代表）", "name": "李建国", "phone": "13807120936",
+                     "id_number": None, "address": None}]
+    event = json.loads(run(case, "case", "history", CASE, "--json").output)[-1]
+    assert event["details"] == {"role": "agent", "name": "李建国", "previous": "李建国"}  # no phone in the log
+
+
+def test_templates_option_overrides_a_form(case: CliRunner, tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "tally.html.j2").write_text('{% extends "builtin/tally.html.j2" %}{% block title %}自定义统计表'
+                                        '{% endblock %}', encoding="utf-8")
+    page = run(case, "forms", "render", CASE, "tally", "-o", "-", "--templates", str(mine)).output
+    assert "<title>自定义统计表（人大小区3栋2单元）</title>" in page
+    assert "业主201" in page
+
+
+def test_broken_template_gives_file_and_line(case: CliRunner, tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "tally.html.j2").write_text('{% extends "_base.html.j2" %}\n{% block content %}\n{{ tally.nope }\n'
+                                        '{% endblock %}\n', encoding="utf-8")
+    result = run(case, "forms", "render", CASE, "tally", "--templates", str(mine), code=1)
+    assert result.output.startswith(f"Error: template {mine / 'tally.html.j2'}, line 3: unexpected '}}'")
+
+
+def test_pack_html_writes_forms_and_manifest(case: CliRunner, tmp_path: Path) -> None:
+    out = run(case, "forms", "pack", CASE, "-o", "window", "--format", "html").output
+    assert "RD-3-2: 3 forms of stage consent and manifest.json in window" in out
+    manifest = json.loads(Path("window/manifest.json").read_text(encoding="utf-8"))
+    assert [f["file"] for f in manifest["files"]] == ["RD-3-2-application.html", "RD-3-2-ballots.html",
+                                                      "RD-3-2-tally.html"]
+    for entry in manifest["files"]:
+        assert hashlib.sha256(Path("window", entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
+    result = run(case, "forms", "pack", CASE, "--stage", "nope", "-o", "x", code=1)
+    assert "--stage 'nope': workflow wuhan has stages consent, survey" in result.output
+
+
+def test_pack_pdf(case: CliRunner) -> None:
+    funded(case)
+    run(case, "forms", "pack", CASE, "--stage", "agreement", "-o", "out")
+    manifest = json.loads(Path("out/manifest.json").read_text(encoding="utf-8"))
+    assert manifest["format"] == "pdf"
+    assert Path("out/RD-3-2-agreement.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_workflow_check_knows_the_form_templates(runner: CliRunner, tmp_path: Path) -> None:
+    src = builtin_dir("workflows") / "wuhan.yaml"
+    run(runner, "workflow", "check", str(src))
+    bad = tmp_path / "wuhan.yaml"
+    bad.write_text(src.read_text(encoding="utf-8").replace("forms: [agreement]", "forms: [agreemnt]"),
+                   encoding="utf-8")
+    result = run(runner, "workflow", "check", str(bad), code=1)
+    assert "form 'agreemnt' has no template" in result.output
