@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from eightstep import engine, records
+from eightstep import engine, funding, records
 from eightstep.errors import InputError
+from eightstep.paperwork.parties import set_party
 from eightstep.timeutil import LOCAL_TZ
 from eightstep.workspace import Workspace
 
@@ -230,7 +231,18 @@ class Builder:
             self.approve(case_id, "feasibility", APPROVAL_BUREAU, day, self.approval_no(day), "同意开展加装电梯工作")
             self.advance(case_id, leave, "可行性分析意见已出具")
 
+    def settle(self, case_id: str, day: date, rep: str) -> None:
+        """The negotiation group settles budget and shares, and the parties the forms name."""
+        # Half-floor entry elevator: 480,000 yuan budget, Wuhan subsidy 200,000, 5,000 yuan a year upkeep.
+        funding.set_funding(self.ws, case_id, total=48_000_000, subsidy=20_000_000, maintenance=500_000,
+                            at=at(day), actor=rep)
+        for role, party in (("agent", rep.split()[-1]), ("use_unit", PROPERTY), ("property", PROPERTY),
+                            ("designer", DESIGNER), ("installer", INSTALLER), ("maintainer", INSTALLER),
+                            ("objection_office", f"{COMMUNITY}居委会（{COMPLEX}3栋旁）")):
+            set_party(self.ws, case_id, role, name=party, at=at(day, "10:00"), actor=OFFICER)
+
     def agreement(self, case_id: str, entered: date, leave: date, rep: str) -> None:
+        self.settle(case_id, self.wd(entered, 3), rep)
         self.doc(case_id, "agreement", self.before(leave, 2), actor=rep,
                  text=f"二层不出资，三至七层按楼层系数分摊；使用管理单位：{PROPERTY}")
         self.advance(case_id, leave, "加梯协议已签订", actor=rep)
@@ -320,6 +332,7 @@ def _pilot(b: Builder) -> None:
               "同意开展加装电梯工作")
     b.advance(c, d("2025-03-13"), "可行性分析意见已出具（15个工作日内）")
 
+    b.settle(c, d("2025-03-20"), rep)
     b.doc(c, "agreement", d("2025-04-02"), actor=rep,
           text="二层不出资；三至七层按系数0.7/0.8/0.9/1.0/1.1乘面积分摊；电费、维保费同比例；"
                f"使用管理单位：{PROPERTY}")

@@ -20,7 +20,7 @@ from eightstep.errors import InputError
 from eightstep.history import append_event
 from eightstep.money import Figures, ShareTable, compute_shares, yuan_plain
 from eightstep.store import models
-from eightstep.timeutil import now_utc
+from eightstep.timeutil import business_time
 from eightstep.workflow.schema import Workflow
 from eightstep.workspace import Workspace
 
@@ -43,7 +43,7 @@ def set_funding(ws: Workspace, case_id: str, *, total: int | None = None, subsid
                 other: int | None = None, other_note: str | None = None, maintenance: int | None = None,
                 at: datetime | None = None, actor: str | None = None) -> Figures:
     """Record the case's money (fen). Figures not given keep their recorded value; the first time needs ``total``."""
-    at = at or now_utc()
+    at = business_time(at)
     with editing(ws, case_id) as (session, case, _loaded):
         row = session.get(models.Funding, case_id)
         if row is None:
@@ -133,7 +133,7 @@ def agree_shares(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
     with_upkeep = [r for r in rows if r.values["maintenance"] is not None]
     if with_upkeep and len(with_upkeep) != len(rows):
         problems.append(f"{path}: give a maintenance share for every room or for none")
-    at = at or now_utc()
+    at = business_time(at)
     with editing(ws, case_id) as (session, case, loaded):
         if loaded.definition.cost_sharing.method != "agreed_table":
             raise InputError(f"case {case_id} follows workflow {loaded.id}, which shares costs by "

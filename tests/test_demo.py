@@ -15,6 +15,7 @@ from eightstep import engine, records
 from eightstep.cli import main
 from eightstep.demo import HELD, PILOT, build_demo
 from eightstep.errors import InputError
+from eightstep.paperwork.render import Paperwork
 from eightstep.report import overview
 from eightstep.timeutil import as_utc, local_date
 from eightstep.workspace import Workspace
@@ -152,3 +153,13 @@ def test_cli_demo(runner: CliRunner, tmp_path: Path) -> None:
     again = runner.invoke(main, ["demo", "--dir", "X"])
     assert again.exit_code == 1
     assert "choose another --dir" in again.output
+
+
+def test_every_form_of_the_pilot_renders(demo: Workspace) -> None:
+    """The pilot went through all eight stages: each of its forms has the data it needs."""
+    paperwork = Paperwork(demo)
+    forms = paperwork.list_forms(PILOT)
+    assert len(forms) == 10 and all(f.missing == [] for f in forms), [f.as_dict() for f in forms if f.missing]
+    for form in forms:
+        rendered = paperwork.render(PILOT, form.id, "html")
+        assert "人大小区" in rendered.content.decode("utf-8")

@@ -18,7 +18,7 @@ from eightstep.errors import InputError
 from eightstep.history import append_event
 from eightstep.paperwork.roles import ROLES
 from eightstep.store import models
-from eightstep.timeutil import now_utc
+from eightstep.timeutil import business_time, now_utc
 from eightstep.workspace import Workspace
 
 _ID_NUMBER = re.compile(r"^(\d{17}[\dX]|\d{15})$")
@@ -68,7 +68,7 @@ def set_party(ws: Workspace, case_id: str, role: str, *, name: str, phone: str |
         except ValueError as exc:
             raise InputError(f"--phone: {exc}") from None
     id_number = parse_id_number(id_number) if id_number else None
-    at = at or now_utc()
+    at = business_time(at)
     with editing(ws, case_id) as (session, case, _loaded):
         row = session.exec(select(models.CaseParty).where(models.CaseParty.case_id == case_id,
                                                           models.CaseParty.role == role)).first()
