@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
@@ -51,7 +51,12 @@ class Workspace:
             db_path.with_name(db_path.name + ".files") if db_path else base / "eightstep-files")
         holidays = [*(holiday_dirs or []), *_dirs_from_env(ENV_HOLIDAYS), base / "holidays"]
         workflows = [*(workflow_dirs or []), *_dirs_from_env(ENV_WORKFLOWS)]
-        return cls(url=url, engine=make_engine(url), files=BlobStore(files_root),
+        try:
+            engine = make_engine(url)
+        except ModuleNotFoundError as exc:
+            raise InputError(f"--db: the database driver {exc.name!r} for {url.split('://')[0]} is not installed "
+                             "(for PostgreSQL: pip install 'psycopg[binary]')") from None
+        return cls(url=url, engine=engine, files=BlobStore(files_root),
                    workflows=WorkflowRegistry(workflows), calendar=WorkCalendar(holidays))
 
     @classmethod
@@ -61,7 +66,8 @@ class Workspace:
         db_path = sqlite_path(ws.url)
         if db_path is not None and not db_path.exists():
             raise InputError(f"no database at {db_path}: run `eightstep init` there first, or pass --db")
-        check_schema(ws.engine, ws.where)
+        with ws._reaching():
+            check_schema(ws.engine, ws.where)
         return ws
 
     @classmethod
@@ -71,7 +77,18 @@ class Workspace:
         db_path = sqlite_path(ws.url)
         if db_path is not None:
             db_path.parent.mkdir(parents=True, exist_ok=True)
-        return ws, create_schema(ws.engine)
+        with ws._reaching():
+            return ws, create_schema(ws.engine)
+
+    @contextmanager
+    def _reaching(self) -> Iterator[None]:
+        """The first contact with the database: a wrong --db becomes a message, not a traceback."""
+        try:
+            yield
+        except DBAPIError as exc:
+            self.dispose()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise InputError(f"--db: cannot use {self.where} as an eightstep database: {reason}") from None
 
     @property
     def where(self) -> str:
