@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from eightstep.errors import ConflictError, InputError
-from eightstep.store.db import check_schema, create_schema, make_engine, resolve_url, sqlite_path
+from eightstep.store.db import SchemaChange, check_schema, create_schema, make_engine, resolve_url, sqlite_path
 from eightstep.store.files import BlobStore
 from eightstep.workcalendar import WorkCalendar
 from eightstep.workflow.registry import WorkflowRegistry
@@ -40,6 +40,7 @@ class Workspace:
     workflows: WorkflowRegistry
     calendar: WorkCalendar
     machines: dict[str, object] = field(default_factory=dict)
+    schema_change: SchemaChange | None = None  # what `init` did to the schema (None for `open`)
 
     @classmethod
     def _build(cls, db: str | None, workflow_dirs: list[Path] | None = None,
@@ -54,8 +55,10 @@ class Workspace:
         try:
             engine = make_engine(url)
         except ModuleNotFoundError as exc:
-            raise InputError(f"--db: the database driver {exc.name!r} for {url.split('://')[0]} is not installed "
-                             "(for PostgreSQL: pip install 'psycopg[binary]')") from None
+            scheme = url.split("://")[0]
+            hint = ("eightstep ships psycopg 3 for PostgreSQL: write the URL as postgresql+psycopg://..."
+                    if scheme.startswith("postgres") else "install it")
+            raise InputError(f"--db: the database driver {exc.name!r} for {scheme} is not installed ({hint})") from None
         return cls(url=url, engine=engine, files=BlobStore(files_root),
                    workflows=WorkflowRegistry(workflows), calendar=WorkCalendar(holidays))
 
@@ -72,23 +75,32 @@ class Workspace:
 
     @classmethod
     def init(cls, db: str | None = None, **kwargs: list[Path] | None) -> tuple[Workspace, bool]:
-        """Create (or keep) the database and its tables; returns the workspace and whether it was new."""
+        """Create the database, or upgrade it to this eightstep's schema revision (idempotent).
+
+        Returns the workspace and whether the database was new; ``ws.schema_change`` says from which revision
+        to which it went. Only this imports alembic (the migrations); `open` just checks the revision.
+        """
         ws = cls._build(db, **kwargs)
         db_path = sqlite_path(ws.url)
         if db_path is not None:
             db_path.parent.mkdir(parents=True, exist_ok=True)
         with ws._reaching():
-            return ws, create_schema(ws.engine)
+            ws.schema_change = create_schema(ws.engine)
+        return ws, ws.schema_change.fresh
 
     @contextmanager
     def _reaching(self) -> Iterator[None]:
-        """The first contact with the database: a wrong --db becomes a message, not a traceback."""
+        """The first contact with the database: a wrong --db becomes a message, not a traceback; on any failure
+        the engine's connections are closed (nothing is left for the garbage collector)."""
         try:
             yield
         except DBAPIError as exc:
             self.dispose()
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise InputError(f"--db: cannot use {self.where} as an eightstep database: {reason}") from None
+        except BaseException:
+            self.dispose()
+            raise
 
     @property
     def where(self) -> str:
@@ -120,15 +132,50 @@ class Workspace:
                                     "event of this case); nothing was written, try again") from None
             except OperationalError as exc:
                 session.rollback()
-                if "locked" in str(exc.orig) or "could not serialize" in str(exc.orig):
+                if is_busy(exc):
                     raise ConflictError(f"the database is busy with another writer ({exc.orig}); nothing was "
                                         "written, try again") from None
                 raise
+            except ProgrammingError as exc:
+                session.rollback()
+                if _codes(exc)[0] != PG_INSUFFICIENT_PRIVILEGE:
+                    raise
+                reason = str(exc.orig).strip().splitlines()[0]
+                raise InputError(f"the database refused the change ({reason}): this login may only read there; "
+                                 "nothing was written") from None
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
+# PostgreSQL's SQLSTATE codes (psycopg: ``exc.orig.sqlstate``). Its messages may be translated (a server with
+# lc_messages = 'zh_CN.UTF-8' says 重复键违反唯一约束), the codes never are; SQLite names its codes too.
+PG_UNIQUE_VIOLATION = "23505"
+PG_INSUFFICIENT_PRIVILEGE = "42501"
+PG_BUSY = {"40001": "serialization_failure", "40P01": "deadlock_detected", "55P03": "lock_not_available"}
+
+
+def _codes(exc: DBAPIError) -> tuple[str | None, str | None]:
+    """(SQLSTATE, SQLite error name) of the driver's exception; None where the driver has no such thing."""
+    return getattr(exc.orig, "sqlstate", None), getattr(exc.orig, "sqlite_errorname", None)
+
+
 def _is_unique_violation(exc: IntegrityError) -> bool:
-    text = str(exc.orig).lower()
+    sqlstate, sqlite_name = _codes(exc)
+    if sqlstate:
+        return sqlstate == PG_UNIQUE_VIOLATION
+    if sqlite_name:
+        return sqlite_name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+    text = str(exc.orig).lower()  # another driver: its English message
     return "unique" in text or "duplicate key" in text
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """Another writer held what we needed (SQLite: locked past the busy timeout; PostgreSQL: a serialization
+    failure, a deadlock, a lock timeout): the transaction was rolled back and may simply be tried again."""
+    sqlstate, sqlite_name = _codes(exc)
+    if sqlstate:
+        return sqlstate in PG_BUSY
+    if sqlite_name:
+        return sqlite_name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+    return "locked" in str(exc.orig) or "could not serialize" in str(exc.orig)

@@ -1,6 +1,7 @@
 """The command line as a clerk uses it: exact exit codes, the key words of every message, JSON shapes.
 
-Every command runs through click's CliRunner with ``--db`` pointing at a file in the test's own folder.
+Every command runs through click's CliRunner with ``--db`` pointing at a file in the test's own folder, or (the
+[postgresql] variants) at a fresh PostgreSQL schema.
 Exit codes (the contract): 0 success, 1 error, 2 usage, 3 refused by guards, 4 concurrent-modification conflict.
 """
 
@@ -22,6 +23,8 @@ from click.testing import CliRunner, Result
 from eightstep.cli import main
 from eightstep.resources import builtin_dir
 from tests.conftest import write_households
+
+pytestmark = pytest.mark.backends("sqlite", "postgresql")  # tests on a `db` run on both (see conftest)
 
 CASE = "RD-3-2"
 BLOCKER_KEYS = {"type", "kind", "authority", "id", "until", "message"}
@@ -95,8 +98,9 @@ def to_second_stage(runner: CliRunner, db: Path, tmp_path: Path, case_id: str = 
 
 
 @pytest.fixture
-def db(runner: CliRunner, tmp_path: Path) -> Path:
-    path = tmp_path / "cli.db"
+def db(runner: CliRunner, tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Path | str:
+    """An initialised database: a SQLite file, or a PostgreSQL URL for the [postgresql] variants (see conftest)."""
+    path = tmp_path / "cli.db" if backend == "sqlite" else request.getfixturevalue("pg_url")
     run(runner, path, "init")
     return path
 

@@ -7,6 +7,8 @@
     same case at the same moment. Each exits 0 or 4 (never 1 or a traceback); afterwards the case's events are
     numbered 1..n without gap or duplicate, the hash chain holds, every exit-0 ballot is there, and the number
     of successful advances equals the distance the case moved.
+
+Every test runs on SQLite and on PostgreSQL ([postgresql]: the processes share a fresh schema; see conftest).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ AT_START = HELPERS / "at_start.py"
 CLI = [sys.executable, "-m", "eightstep"]
 TIMEOUT = 60
 CASE = "RD-3-2"
+
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
 
 # --------------------------------------------------------------------------- #
@@ -164,17 +168,17 @@ class Interleaved:
 
 
 @pytest.fixture
-def interleave(ws: Workspace, db_path: Path, tmp_path: Path) -> Iterator:
+def interleave(ws: Workspace, db_url: str, tmp_path: Path) -> Iterator:
     """Run: helper reads -> the CLI command runs to its end -> the helper writes. Both processes start together."""
     spawned: list[Helper | Round] = []
 
     def run(helper_args: list[str], cli_args: list[str]) -> Interleaved:
         n = len(spawned)
-        command = Round(db_path, tmp_path / f"cli-{n}", {"cli": cli_args})  # imports while the helper starts
+        command = Round(db_url, tmp_path / f"cli-{n}", {"cli": cli_args})  # imports while the helper starts
         spawned.append(command)
         signals = tmp_path / f"helper-{n}"
         signals.mkdir()
-        helper = Helper(subprocess.Popen([sys.executable, str(RACE_HELPER), str(db_path), str(signals),
+        helper = Helper(subprocess.Popen([sys.executable, str(RACE_HELPER), db_url, str(signals),
                                           *helper_args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
                         signals)
         spawned.append(helper)
@@ -293,7 +297,7 @@ def test_two_cases_opened_at_once_in_a_new_complex(ws: Workspace, interleave) ->
 class Round:
     """The processes of one round, spawned ahead: they import the CLI, then wait for the shared start time."""
 
-    def __init__(self, db: Path, folder: Path, commands: dict[str, list[str]]) -> None:
+    def __init__(self, db: str, folder: Path, commands: dict[str, list[str]]) -> None:
         folder.mkdir()
         self.folder, self.commands = folder, commands
         self.procs = {
@@ -327,7 +331,7 @@ class Round:
             proc.communicate()
 
 
-def race(db: Path, folder: Path, rounds: list[dict[str, list[str]]]) -> Iterator[dict[str, Outcome]]:
+def race(db: str, folder: Path, rounds: list[dict[str, list[str]]]) -> Iterator[dict[str, Outcome]]:
     """Run the rounds one after the other; the next round's processes start importing while one runs."""
     spawned: list[Round] = []
     try:
@@ -353,7 +357,7 @@ def assert_clean_exit(outcome: Outcome, allowed: tuple[int, ...] = (0, 4)) -> No
 ROUNDS = int(os.environ.get("EIGHTSTEP_RACE_ROUNDS", "10"))  # more rounds: a longer, harder race
 
 
-def test_race_vote_casts_on_one_case(ws: Workspace, db_path: Path, tmp_path: Path) -> None:
+def test_race_vote_casts_on_one_case(ws: Workspace, db_url: str, tmp_path: Path) -> None:
     rooms = [f"{floor}0{flat}" for floor in range(2, 3 + ROUNDS) for flat in (1, 2)]
     prepare_households(ws, tmp_path, CASE, rooms)
     base = len(events_of(ws, CASE))
@@ -361,7 +365,7 @@ def test_race_vote_casts_on_one_case(ws: Workspace, db_path: Path, tmp_path: Pat
     conflicts = 0
     pairs = [(rooms[2 * i], rooms[2 * i + 1]) for i in range(ROUNDS)]
     rounds = [{"a": ["vote", "cast", CASE, a, "agree"], "b": ["vote", "cast", CASE, b, "oppose"]} for a, b in pairs]
-    for (a, b), outcomes in zip(pairs, race(db_path, tmp_path, rounds), strict=True):
+    for (a, b), outcomes in zip(pairs, race(db_url, tmp_path, rounds), strict=True):
         for name, room, choice in (("a", a, "agree"), ("b", b, "oppose")):
             outcome = outcomes[name]
             assert_clean_exit(outcome)
@@ -379,13 +383,13 @@ def test_race_vote_casts_on_one_case(ws: Workspace, db_path: Path, tmp_path: Pat
     print(f"{ROUNDS} rounds: {len(won)} ballots written, {conflicts} conflicts")
 
 
-def test_race_vote_casts_on_the_same_room(ws: Workspace, db_path: Path, tmp_path: Path) -> None:
+def test_race_vote_casts_on_the_same_room(ws: Workspace, db_url: str, tmp_path: Path) -> None:
     """Both clerks record the same flat: the stored ballot is the one of the last event, never a mix."""
     prepare_households(ws, tmp_path, CASE, ["201", "202"])
     base = len(events_of(ws, CASE))
     successes = 0
     rounds = [{"a": ["vote", "cast", CASE, "201", "agree"], "b": ["vote", "cast", CASE, "201", "oppose"]}] * 3
-    for outcomes in race(db_path, tmp_path, rounds):
+    for outcomes in race(db_url, tmp_path, rounds):
         for outcome in outcomes.values():
             assert_clean_exit(outcome)
             successes += outcome.code == 0
@@ -398,7 +402,7 @@ def test_race_vote_casts_on_the_same_room(ws: Workspace, db_path: Path, tmp_path
     assert previous == [None, *[c["choice"] for c in casts[:-1]]]
 
 
-def test_race_advances(ws: Workspace, db_path: Path, tmp_path: Path) -> None:
+def test_race_advances(ws: Workspace, db_url: str, tmp_path: Path) -> None:
     wf = ws.workflows.get("wuhan").definition
     ids = wf.stage_ids()
     total_conflicts = 0
@@ -408,7 +412,7 @@ def test_race_advances(ws: Workspace, db_path: Path, tmp_path: Path) -> None:
     before = {c: (engine.show_case(ws, c).stage, len(events_of(ws, c))) for c in case_ids}
     rounds = [{"a": ["case", "advance", c, "--actor", "clerk-A"], "b": ["case", "advance", c, "--actor", "clerk-B"]}
               for c in case_ids]
-    for case_id, outcomes in zip(case_ids, race(db_path, tmp_path, rounds), strict=True):
+    for case_id, outcomes in zip(case_ids, race(db_url, tmp_path, rounds), strict=True):
         start_stage, base = before[case_id]
         successes = 0
         for outcome in outcomes.values():
@@ -426,13 +430,13 @@ def test_race_advances(ws: Workspace, db_path: Path, tmp_path: Path) -> None:
     print(f"{ROUNDS} rounds of advances: {total_conflicts} conflicts")
 
 
-def test_the_race_harness_runs_the_real_cli(ws: Workspace, db_path: Path, tmp_path: Path) -> None:
+def test_the_race_harness_runs_the_real_cli(ws: Workspace, db_url: str, tmp_path: Path) -> None:
     """at_start.py must behave exactly like `python -m eightstep`: same output, same exit codes."""
     engine.open_case(ws, CASE, complex_name="人大小区", building="3", unit="2", at=at("2025-03-01"))
     commands = {"blocked": ["case", "advance", CASE], "usage": ["case", "advance", CASE, "--at", "2025-13-01"]}
-    (outcomes,) = race(db_path, tmp_path, [commands])
+    (outcomes,) = race(db_url, tmp_path, [commands])
     for name, args in commands.items():
-        direct = subprocess.run([*CLI, "--db", str(db_path), *args], capture_output=True, text=True,
+        direct = subprocess.run([*CLI, "--db", db_url, *args], capture_output=True, text=True,
                                 timeout=TIMEOUT, check=False)
         got = outcomes[name]
         assert (got.code, got.stdout, got.stderr) == (direct.returncode, direct.stdout, direct.stderr), name

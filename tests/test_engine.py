@@ -1,4 +1,4 @@
-"""Tests for eightstep.engine through the library API on a real SQLite workspace.
+"""Tests for eightstep.engine through the library API on a real workspace: SQLite and PostgreSQL.
 
 Dates are business dates in Asia/Shanghai; notice periods follow the official 2025 holiday calendar
 (2025-10-01..08 off; Sunday 2025-09-28 and Saturday 2025-10-11 are adjusted working days).
@@ -28,6 +28,8 @@ from eightstep.workflow import loader, registry
 from eightstep.workflow.loader import LoadedWorkflow
 from eightstep.workflow.schema import Stage
 from eightstep.workspace import Workspace
+
+pytestmark = pytest.mark.backends("sqlite", "postgresql")  # tests on a database run on both (see conftest)
 
 CID = "RD-3-2"
 COMPLEX = "人大小区"
@@ -859,15 +861,14 @@ def test_expected_version_mismatch_writes_nothing(ws: Workspace, move: Callable[
 # --------------------------------------------------------------------------- workflow snapshots
 
 
-def test_workflow_edits_and_snapshots(tmp_path: Path) -> None:
+def test_workflow_edits_and_snapshots(tmp_path: Path, db_url: str) -> None:
     folder = tmp_path / "my-workflows"
     folder.mkdir()
     copy = folder / "wuhan.yaml"
     shutil.copyfile(builtin_dir("workflows") / "wuhan.yaml", copy)
     original = copy.read_text(encoding="utf-8")
-    db = str(tmp_path / "snap.db")
 
-    ws, _ = Workspace.init(db, workflow_dirs=[folder])
+    ws, _ = Workspace.init(db_url, workflow_dirs=[folder])
     try:
         old = open_unit(ws, "OLD", unit="1", at=t("2025-08-01 09:00"))
     finally:
@@ -877,7 +878,7 @@ def test_workflow_edits_and_snapshots(tmp_path: Path) -> None:
     edited = original.replace("title_en: Wuhan elevator retrofit", "title_en: Wuhan elevator retrofit (edited)", 1)
     assert edited != original
     copy.write_text(edited, encoding="utf-8")
-    ws = Workspace.open(db, workflow_dirs=[folder])
+    ws = Workspace.open(db_url, workflow_dirs=[folder])
     try:
         with pytest.raises(InputError, match="without a new version"):
             open_unit(ws, "NEW", unit="2", at=t("2025-08-01 09:00"))
@@ -892,7 +893,7 @@ def test_workflow_edits_and_snapshots(tmp_path: Path) -> None:
     bumped = original.replace(f'version: "{old.workflow_version}"', 'version: "2099.9"', 1).replace(
         old_notice, "notice: {document: notice_posting, days: 5, calendar: working}")
     copy.write_text(bumped, encoding="utf-8")
-    ws = Workspace.open(db, workflow_dirs=[folder])
+    ws = Workspace.open(db_url, workflow_dirs=[folder])
     try:
         new = open_unit(ws, "NEW", unit="2", at=t("2025-08-01 09:00"))
         assert new.workflow_version == "2099.9"

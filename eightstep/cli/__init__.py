@@ -92,9 +92,20 @@ def main(ctx: click.Context, db: str | None, workflow_dirs: tuple[Path, ...], ho
 @main.command()
 @click.pass_obj
 def init(settings: Settings) -> None:
-    """Create the database (or check an existing one) and its file store."""
-    ws, fresh = settings.init()
-    click.echo(f"{'Created' if fresh else 'Already initialised:'} {ws.where}")
+    """Create the database, or upgrade an existing one to this eightstep's schema (safe to repeat)."""
+    ws, _fresh = settings.init()
+    change = ws.schema_change
+    assert change is not None
+    if change.fresh:
+        click.echo(f"Created {ws.where}")
+        return
+    if change.recorded:
+        click.echo(f"Recorded {ws.where} as schema revision {change.before} (it was made before eightstep had "
+                   "migrations)")
+    if change.before != change.after:
+        click.echo(f"Upgraded {ws.where} from schema revision {change.before} to {change.after}")
+    elif not change.recorded:
+        click.echo(f"Already initialised: {ws.where} (schema revision {change.after})")
 
 
 @main.command()

@@ -1,26 +1,38 @@
-"""Database URL resolution, engine set-up (SQLite pragmas), schema creation and version checks."""
+"""Database URL resolution, engine set-up (SQLite pragmas), the schema's revision and its checks.
+
+Creating and upgrading the schema is :mod:`eightstep.store.migrate` (alembic), imported by `eightstep init`
+only; everything else reads the revision here with plain SQL.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, inspect
+from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import SQLModel, create_engine, select
 
 from eightstep.errors import InputError
 from eightstep.store import models
-from eightstep.timeutil import now_utc
+from eightstep.store.migrations import HEAD, REVISIONS, UNVERSIONED, UNVERSIONED_SCHEMA_VERSION
 
 DEFAULT_DB = "eightstep.db"
 BUSY_TIMEOUT_MS = 10_000
 
 
 def resolve_url(path_or_url: str | None) -> str:
-    """``eightstep.db`` (a path) or any SQLAlchemy URL such as ``postgresql+psycopg://...``."""
+    """``eightstep.db`` (a path) or any SQLAlchemy URL such as ``postgresql+psycopg://...``.
+
+    A plain libpq URI (``postgresql://`` or ``postgres://``, as a DBA or psql writes it) means psycopg 3, the
+    driver eightstep ships with (SQLAlchemy alone would pick psycopg2).
+    """
     value = (path_or_url or DEFAULT_DB).strip()
     if "://" in value:
+        scheme, rest = value.split("://", 1)
+        if scheme in ("postgresql", "postgres"):
+            value = f"postgresql+psycopg://{rest}"
         try:
             make_url(value)
         except Exception as exc:  # SQLAlchemy raises ArgumentError for malformed URLs
@@ -41,7 +53,11 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    parsed = make_url(url)
+    args: dict[str, str] = {}
+    if parsed.get_driver_name() == "psycopg" and "application_name" not in parsed.query:
+        args["application_name"] = "eightstep"  # what a DBA sees in pg_stat_activity
+    return create_engine(url, pool_pre_ping=True, connect_args=args)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -53,25 +69,81 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_schema(engine: Engine) -> bool:
-    """Create the tables (idempotent). Returns True when the database was new."""
-    fresh = not inspect(engine).has_table("meta")
-    SQLModel.metadata.create_all(engine)
-    with Session(engine) as session:
-        if session.get(models.Meta, "schema_version") is None:
-            session.add(models.Meta(key="schema_version", value=str(models.SCHEMA_VERSION)))
-            session.add(models.Meta(key="created_at", value=now_utc().isoformat()))
-            session.commit()
-    return fresh
+@dataclass(frozen=True)
+class SchemaState:
+    """What a database says about its schema, read with plain SQL (no alembic: it costs ~0.3 s to import)."""
+
+    revision: str | None  # alembic_version.version_num; None when the table is missing
+    unversioned: int | None  # meta.schema_version of a database made before migrations (no alembic_version)
+    eightstep_tables: frozenset[str]  # which of eightstep's tables exist
+
+    @property
+    def empty(self) -> bool:
+        return self.revision is None and not self.eightstep_tables
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """What `eightstep init` did: ``before`` is None for a new database; ``recorded`` when an unversioned
+    database (made before migrations) was first recorded as revision ``before``."""
+
+    before: str | None
+    after: str
+    recorded: bool = False
+
+    @property
+    def fresh(self) -> bool:
+        return self.before is None
+
+
+def read_schema_state(connection: Connection) -> SchemaState:
+    """The revision of the database on ``connection`` (one catalog query and one read on a current database)."""
+    inspector = inspect(connection)
+    if inspector.has_table("alembic_version"):
+        rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        if rows:  # several rows would be alembic branches: a revision this eightstep does not know
+            return SchemaState(",".join(sorted(rows)), None, frozenset())
+    known = {table.name for table in SQLModel.metadata.sorted_tables}
+    existing = frozenset(name for name in inspector.get_table_names() if name in known)
+    unversioned = None
+    if "meta" in existing:
+        value = connection.execute(select(models.Meta.value).where(models.Meta.key == "schema_version")).scalar()
+        unversioned = int(value) if value is not None and value.isdigit() else 0
+    return SchemaState(None, unversioned, existing)
+
+
+def create_schema(engine: Engine) -> SchemaChange:
+    """Create the tables of a new database or upgrade an existing one, with the migrations (alembic)."""
+    from eightstep.store.migrate import upgrade
+
+    return upgrade(engine)
 
 
 def check_schema(engine: Engine, where: str) -> None:
-    """Refuse to work on a database that was never initialised or is newer than this program."""
-    if not inspect(engine).has_table("meta"):
-        raise InputError(f"{where} is not an eightstep database yet: run `eightstep init` first")
-    with Session(engine) as session:
-        row = session.exec(select(models.Meta).where(models.Meta.key == "schema_version")).first()
-    version = int(row.value) if row else 0
-    if version > models.SCHEMA_VERSION:
-        raise InputError(f"{where} has schema version {version}, newer than this eightstep "
-                         f"({models.SCHEMA_VERSION}); upgrade eightstep")
+    """Refuse a database that was never initialised, needs `eightstep init` to upgrade, or is newer than us."""
+    with engine.connect() as connection:
+        state = read_schema_state(connection)
+    problem = schema_problem(state, where)
+    if problem:
+        raise InputError(problem)
+
+
+def schema_problem(state: SchemaState, where: str) -> str | None:
+    """Why this eightstep cannot work on a database in ``state`` (None: it can)."""
+    if state.revision == HEAD:
+        return None
+    if state.revision is None:
+        if state.unversioned is None:
+            return f"{where} is not an eightstep database yet: run `eightstep init` first"
+        if state.unversioned == UNVERSIONED_SCHEMA_VERSION:
+            return (f"{where} is at schema revision {UNVERSIONED} (made before eightstep had migrations), this "
+                    f"eightstep needs {HEAD}: run `eightstep init` to upgrade it")
+        if state.unversioned > UNVERSIONED_SCHEMA_VERSION:
+            return (f"{where} has schema version {state.unversioned} without a migration record, newer than this "
+                    "eightstep: upgrade eightstep")
+        return f"{where} is not an eightstep database (its meta table has no schema version)"
+    if state.revision in REVISIONS:
+        return (f"{where} is at schema revision {state.revision}, this eightstep needs {HEAD}: "
+                "run `eightstep init` to upgrade it")
+    return (f"{where} is at schema revision {state.revision}, newer than this eightstep (which knows up to "
+            f"{HEAD}): upgrade eightstep")

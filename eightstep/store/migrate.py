@@ -1,0 +1,140 @@
+"""Create or upgrade the schema with the migrations in eightstep/store/migrations (alembic).
+
+Imported by `eightstep init` only: alembic costs ~0.3 s to import, and every other command just compares the
+revision with :data:`eightstep.store.migrations.HEAD` (see :func:`eightstep.store.db.check_schema`).
+
+One upgrade is one transaction holding the database's write lock (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: an
+advisory lock), so two `eightstep init` at once never both create the tables, and a failed revision leaves the
+database as it was (SQLite and PostgreSQL both run DDL inside transactions).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, text, update
+from sqlalchemy.engine import make_url
+
+from eightstep.errors import InputError
+from eightstep.store import models
+from eightstep.store.db import (
+    BUSY_TIMEOUT_MS,
+    SchemaChange,
+    read_schema_state,
+    schema_problem,
+    sqlite_path,
+)
+from eightstep.store.migrations import HEAD, REVISIONS, UNVERSIONED, UNVERSIONED_SCHEMA_VERSION
+from eightstep.timeutil import now_utc
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+PG_LOCK_KEY = 0x8E1675  # pg_advisory_xact_lock: one `eightstep init` at a time per database
+
+
+def alembic_config(connection: Connection | None = None, url: str | None = None,
+                   directory: Path = MIGRATIONS_DIR) -> Config:
+    """The alembic configuration, built in code (no alembic.ini): the scripts are inside the package."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(directory).replace("%", "%%"))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+    if url is not None:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade(engine: Engine) -> SchemaChange:
+    """Bring the database of ``engine`` to :data:`HEAD`: create it, record an unversioned one, or upgrade."""
+    own = _sqlite_migration_engine(engine)
+    try:
+        with (own or engine).begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+            change = _upgrade(connection, engine)
+            if connection.dialect.name == "sqlite":
+                _check_foreign_keys(connection)
+        return change
+    finally:
+        if own is not None:
+            own.dispose()
+
+
+def _upgrade(connection: Connection, engine: Engine) -> SchemaChange:
+    where = _where(engine)
+    state = read_schema_state(connection)
+    cfg = alembic_config(connection)
+    if state.revision is None:
+        if state.unversioned is None:
+            if not state.empty:
+                raise InputError(f"{where} has tables of eightstep ({', '.join(sorted(state.eightstep_tables))}) "
+                                 "but no record of their schema: it was not made by `eightstep init`; "
+                                 "nothing was changed")
+            command.upgrade(cfg, "head")
+            _write_meta(connection)
+            return SchemaChange(None, HEAD)
+        if state.unversioned != UNVERSIONED_SCHEMA_VERSION:
+            raise InputError(schema_problem(state, where) or f"{where}: unknown schema")
+        command.stamp(cfg, UNVERSIONED)
+        command.upgrade(cfg, "head")
+        _write_meta(connection)
+        return SchemaChange(UNVERSIONED, HEAD, recorded=True)
+    if state.revision not in REVISIONS:
+        raise InputError(schema_problem(state, where) or f"{where}: unknown schema revision")
+    if state.revision != HEAD:
+        command.upgrade(cfg, "head")
+    _write_meta(connection)
+    return SchemaChange(state.revision, HEAD)
+
+
+def _write_meta(connection: Connection) -> None:
+    """meta.schema_version follows the head revision's number: eightstep 0.1.0, which predates migrations and
+    reads only that row, then refuses any database past revision 0001 ("newer than this eightstep")."""
+    table = models.Meta.__table__
+    present = {row.key: row.value for row in connection.execute(select(table.c.key, table.c.value))}
+    version = str(int(HEAD))
+    if "schema_version" not in present:
+        connection.execute(insert(table).values(key="schema_version", value=version))
+    elif present["schema_version"] != version:
+        connection.execute(update(table).where(table.c.key == "schema_version").values(value=version))
+    if "created_at" not in present:
+        connection.execute(insert(table).values(key="created_at", value=now_utc().isoformat()))
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """Migrations on SQLite run with foreign keys off (copying a table would trip them): check them after."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        sample = ", ".join(f"{row[0]} row {row[1]} -> {row[2]}" for row in broken[:5])
+        raise InputError(f"the upgrade would break {len(broken)} foreign keys ({sample}); nothing was changed")
+
+
+def _sqlite_migration_engine(engine: Engine) -> Engine | None:
+    """For a SQLite file: an engine whose transactions are real (DDL included) and take the write lock first."""
+    url = engine.url.render_as_string(hide_password=False)
+    if sqlite_path(url) is None:
+        return None
+    own = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None})
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=OFF")
+        cursor.close()
+
+    def on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    event.listen(own, "connect", on_connect)
+    event.listen(own, "begin", on_begin)
+    return own
+
+
+def _where(engine: Engine) -> str:
+    url = engine.url
+    path = sqlite_path(url.render_as_string(hide_password=False))
+    return str(path) if path else make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,245 @@
+"""FROZEN: the tables of eightstep 0.1.0, the release before migrations (eightstep/store/models.py at revision 0001).
+
+Never edit this file. tests/helpers/released_schema.py builds a database exactly as that release did (create_all,
+then the meta rows), so that tests/test_migrations.py can check that revision 0001 is that schema and that such a
+database is recorded and upgraded by `eightstep init`.
+
+Original docstring: The tables. Times are UTC; areas are whole hundredths of a square metre (exact arithmetic).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, Index, Integer, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+SCHEMA_VERSION = 1
+
+# Case status values.
+ACTIVE = "active"
+SUSPENDED = "suspended"
+WITHDRAWN = "withdrawn"
+
+
+def _when(nullable: bool = False, index: bool = False) -> object:
+    return Field(default=None, sa_type=DateTime(timezone=True), nullable=nullable, index=index)
+
+
+class Meta(SQLModel, table=True):
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class WorkflowSnapshot(SQLModel, table=True):
+    """The exact workflow text a case was opened under: editing the file never changes an open case."""
+
+    __tablename__ = "workflow_snapshots"
+    sha256: str = Field(primary_key=True, max_length=64)
+    workflow_id: str = Field(index=True)
+    version: str
+    source: str
+    content: str = Field(sa_type=Text)
+    stored_at: datetime = _when()
+
+
+class Complex(SQLModel, table=True):
+    __tablename__ = "complexes"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    district: str | None = None
+    street: str | None = None
+    community: str | None = None
+    created_at: datetime = _when()
+
+
+_CASE_VERSION = Column("version", Integer, nullable=False)
+
+
+class Case(SQLModel, table=True):
+    """One stairwell unit (单元): one elevator. ``version`` is the optimistic-lock counter."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_stage_clock", "stage", "clock_started_at"),
+        Index(
+            "uq_cases_active_unit", "complex_id", "building", "unit", unique=True,
+            sqlite_where=text("status != 'withdrawn'"), postgresql_where=text("status != 'withdrawn'"),
+        ),
+    )
+    id: str = Field(primary_key=True, max_length=64)
+    complex_id: int = Field(foreign_key="complexes.id", index=True)
+    building: str
+    unit: str
+    workflow_id: str
+    workflow_version: str
+    workflow_sha256: str = Field(foreign_key="workflow_snapshots.sha256")
+    stage: str
+    status: str = ACTIVE
+    status_reason: str | None = None
+    review_at: datetime | None = _when(nullable=True)
+    opened_at: datetime = _when()
+    stage_entered_at: datetime = _when()
+    clock_started_at: datetime = _when()  # stage_entered_at moved forward by any time spent suspended
+    suspended_at: datetime | None = _when(nullable=True)
+    event_count: int = 0
+    last_hash: str = ""
+    version: int = Field(default=1, sa_column=_CASE_VERSION)
+
+    __mapper_args__ = {"version_id_col": _CASE_VERSION}  # UPDATE ... WHERE version = :seen
+
+
+class Household(SQLModel, table=True):
+    __tablename__ = "households"
+    __table_args__ = (UniqueConstraint("case_id", "room"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True)
+    room: str
+    floor: int
+    area_centi: int  # 86.50 m² is stored as 8650
+    owner: str
+    owner_key: str
+    phone: str | None = None
+
+
+class Ballot(SQLModel, table=True):
+    """Every ballot cast; a household's ballot as of a date is its latest one cast by then."""
+
+    __tablename__ = "ballots"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True)
+    household_id: int = Field(foreign_key="households.id", index=True)
+    choice: str
+    cast_at: datetime = _when()
+    recorded_at: datetime = _when()
+
+
+class Document(SQLModel, table=True):
+    __tablename__ = "documents"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True)
+    kind: str
+    stage: str
+    issued_at: datetime = _when()
+    issuer: str | None = None
+    number: str | None = None
+    original_name: str
+    sha256: str = Field(max_length=64)
+    size: int
+    recorded_at: datetime = _when()
+
+
+class Approval(SQLModel, table=True):
+    __tablename__ = "approvals"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True)
+    kind: str
+    authority: str
+    decision: str  # approved | rejected
+    decided_at: datetime = _when()
+    number: str | None = None
+    note: str | None = None
+    recorded_at: datetime = _when()
+
+
+class Objection(SQLModel, table=True):
+    __tablename__ = "objections"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True)
+    room: str | None = None
+    objector: str | None = None
+    grounds: str
+    written: bool = True
+    real_name: bool = True
+    stage: str
+    status: str = "open"  # open | resolved
+    lodged_at: datetime = _when()
+    outcome: str | None = None
+    resolved_at: datetime | None = _when(nullable=True)
+
+
+class MediationStep(SQLModel, table=True):
+    __tablename__ = "mediation_steps"
+    id: int | None = Field(default=None, primary_key=True)
+    objection_id: int = Field(foreign_key="objections.id", index=True)
+    step: str
+    note: str
+    at: datetime = _when()
+    actor: str
+
+
+class ConsentRecord(SQLModel, table=True):
+    """The tally and the rule used when a consent stage was passed, kept so it can be reproduced later."""
+
+    __tablename__ = "consent_records"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True)
+    stage: str
+    at: datetime = _when()
+    rule: str = Field(sa_type=Text)  # JSON
+    tally: str = Field(sa_type=Text)  # JSON
+
+
+class Event(SQLModel, table=True):
+    """Append-only case history; ``hash`` chains each event to the previous one of the same case."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True)
+    seq: int
+    business_at: datetime = _when()
+    recorded_at: datetime = _when()
+    actor: str
+    action: str
+    from_stage: str | None = None
+    to_stage: str | None = None
+    note: str | None = None
+    details: str = Field(default="{}", sa_type=Text)  # JSON
+    prev_hash: str
+    hash: str = Field(max_length=64)
+
+
+# --- money and paperwork (issue 3) -----------------------------------------------------------------------
+
+class Funding(SQLModel, table=True):
+    """The money of one case in integer fen (1 yuan = 100 fen): the cost, who else pays, yearly upkeep."""
+
+    __tablename__ = "funding"
+    case_id: str = Field(primary_key=True, foreign_key="cases.id", max_length=64)
+    total_fen: int
+    subsidy_fen: int = 0
+    other_fen: int = 0
+    other_note: str | None = None
+    maintenance_fen: int = 0  # per year
+    set_at: datetime = _when()
+
+
+class AgreedShare(SQLModel, table=True):
+    """The owners' own share table (cost_sharing.method agreed_table): one weight per household.
+
+    Weights are in ten-thousandths (12.5 is stored as 125000); only their proportions matter.
+    """
+
+    __tablename__ = "agreed_shares"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True)
+    household_id: int = Field(foreign_key="households.id", unique=True)
+    weight_e4: int
+    maintenance_e4: int | None = None
+
+
+class CaseParty(SQLModel, table=True):
+    """Who the paperwork of a case names: the agent, the use-management unit, the property company, ..."""
+
+    __tablename__ = "case_parties"
+    __table_args__ = (UniqueConstraint("case_id", "role"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True)
+    role: str
+    name: str
+    phone: str | None = None
+    id_number: str | None = None
+    address: str | None = None
+    recorded_at: datetime = _when()
