@@ -3,8 +3,13 @@
 Four 7-storey buildings with two stairwell units each: eight cases, RD-1-1 ... RD-4-2. The pilot 3栋2单元
 (RD-3-2) goes through all eight stages in 2025; the other seven follow it (以点扩面) and stand at different stages
 at the end, one of them held in the public-notice stage by an open objection (RD-4-1), one still collecting
-ballots (RD-4-2). Owner lists are written as real CSV files (one in GB18030, as Excel on Chinese Windows saves
-it) and imported; documents are small text files standing for scans. Every move passes the real guards.
+ballots (RD-4-2). The community's own method is on record too: the canvass that turned a hesitant second-floor
+owner (推), three companies' schemes compared and one chosen by the negotiation group of high- and low-floor
+owners (联), the owner representative, the group's meetings, the self-management group and its duty rota (退),
+and the seven other units opened one after another by `complex rollout` from the pilot, each with the pilot's
+scheme as a proposal its own owners decide on again (以点扩面). Owner lists are written as real CSV files (one in
+GB18030, as Excel on Chinese Windows saves it) and imported; documents are small text files standing for scans.
+Every move passes the real guards.
 
 Everything is deterministic except the recorded-at timestamps. Business dates run from 2025-01-06 to
 2026-10-30: the holiday calendar knows both years, and records dated in the future would be refused.
@@ -20,8 +25,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from eightstep import engine, funding, records
+from eightstep.canvass import add_entry
 from eightstep.errors import InputError
+from eightstep.meetings import add_meeting
 from eightstep.paperwork.parties import set_party
+from eightstep.roles import add_role
+from eightstep.rollout import rollout
+from eightstep.schemes import SchemeView, add_scheme, choose, load_schemes
 from eightstep.timeutil import LOCAL_TZ
 from eightstep.workspace import Workspace
 
@@ -58,6 +68,14 @@ PILOT_OWNERS = {
     "702": ("郭爱民", "", ""),
 }
 PILOT_REP = "业主代表 李建国"
+OFFICER_NAME = OFFICER.split()[-1]
+TECHNICIAN = "张磊"  # the design unit's engineer in the negotiation group
+# The three companies that presented on site (联): (company, price in fen, entry, days, note)
+SCHEMES = (
+    (INSTALLER, 48_000_000, "half_floor", 150, "半层入户；井道设于北侧楼梯间外，可选玻璃幕墙井道；本地维保站3公里"),
+    ("武汉升华电梯有限公司", 45_500_000, "half_floor", 180, "半层入户；钢结构井道；首年免费维保"),
+    ("江城快速电梯科技有限公司", 69_800_000, "level", 120, "平层入户；需加建连廊，对二、三层采光影响较大"),
+)
 
 
 def at(day: date, hm: str = "09:30") -> datetime:
@@ -146,9 +164,15 @@ class Builder:
     # -- records -----------------------------------------------------------------------------------------
 
     def open_unit(self, case_id: str, day: date) -> None:
+        """The pilot is opened on its own; every other unit by `complex rollout` from the pilot (以点扩面)."""
         building, unit = building_unit(case_id)
-        engine.open_case(self.ws, case_id, complex_name=COMPLEX, building=building, unit=unit,
-                         at=at(day, "09:00"), actor=OFFICER, district=DISTRICT, street=STREET, community=COMMUNITY)
+        if case_id == PILOT:
+            engine.open_case(self.ws, case_id, complex_name=COMPLEX, building=building, unit=unit,
+                             at=at(day, "09:00"), actor=OFFICER, district=DISTRICT, street=STREET,
+                             community=COMMUNITY)
+        else:
+            rollout(self.ws, COMPLEX, from_case=PILOT, units=[(building, unit)], at=at(day, "09:00"), actor=OFFICER,
+                    as_role="officer")
         flats = unit_flats(building, unit)
         path = self.folder / "owners" / f"{case_id}-{building}栋{unit}单元业主名册.csv"
         buffer = io.StringIO()
@@ -203,6 +227,8 @@ class Builder:
         self.open_unit(case_id, opened)
         self.doc(case_id, "application", opened, actor=rep, text="本单元业主申请加装电梯一部")
         self.doc(case_id, "agent_authorization", self.wd(opened, 1), actor=rep, text=f"全体业主委托{rep}办理")
+        add_role(self.ws, case_id, "owner_rep", rep.split()[-1], room="701", at=at(self.wd(opened, 1), "10:30"),
+                 actor=OFFICER, as_role="officer")
         self.doc(case_id, "owner_proof", self.wd(opened, 3), text="身份证及不动产权证书复印件12份")
         building, unit = building_unit(case_id)
         seed = int(building) * 2 + int(unit)
@@ -232,16 +258,40 @@ class Builder:
             self.advance(case_id, leave, "可行性分析意见已出具")
 
     def settle(self, case_id: str, day: date, rep: str) -> None:
-        """The negotiation group settles budget and shares, and the parties the forms name."""
-        # Half-floor entry elevator: 480,000 yuan budget, Wuhan subsidy 200,000, 5,000 yuan a year upkeep.
-        funding.set_funding(self.ws, case_id, total=48_000_000, subsidy=20_000_000, maintenance=500_000,
-                            at=at(day), actor=rep)
+        """After the scheme is chosen (its price is the funding total): subsidy, upkeep and the named parties."""
+        # Half-floor entry elevator: 480,000 yuan (the chosen scheme), Wuhan subsidy 200,000, 5,000 yuan a year upkeep.
+        funding.set_funding(self.ws, case_id, subsidy=20_000_000, maintenance=500_000, at=at(day), actor=rep)
         for role, party in (("agent", rep.split()[-1]), ("use_unit", PROPERTY), ("property", PROPERTY),
                             ("designer", DESIGNER), ("installer", INSTALLER), ("maintainer", INSTALLER),
                             ("objection_office", f"{COMMUNITY}居委会（{COMPLEX}3栋旁）")):
             set_party(self.ws, case_id, role, name=party, at=at(day, "10:00"), actor=OFFICER)
 
+    def minutes(self, case_id: str, day: date, title: str, text: str) -> Path:
+        folder = self.folder / "files-in" / case_id
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{day.isoformat()}-{title}.txt"
+        lines = [f"【{title}】", f"{COMPLEX}（{case_id}） {day.isoformat()}", text,
+                 "本文件由 eightstep demo 生成，仅为演示。"]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    def schemes(self, case_id: str) -> list[SchemeView]:
+        with self.ws.session() as session:
+            return load_schemes(session, case_id)
+
+    def negotiate(self, case_id: str, day: date, rep: str) -> None:
+        """The unit's negotiation group takes up the pilot's scheme (carried by the rollout) and decides on it."""
+        name = rep.split()[-1]
+        decision = "沿用3栋2单元试点方案（湖北梯安，48万元，半层入户）；二层不出资，三至七层按楼层系数分摊"
+        add_meeting(self.ws, case_id, at=at(day, "19:00"), attendees=[name, OFFICER_NAME, TECHNICIAN],
+                    decision=decision, kinds=["brand", "budget", "cost_shares"], actor=rep,
+                    file=self.minutes(case_id, day, "协商小组会议纪要", decision))
+        [proposal] = self.schemes(case_id)
+        choose(self.ws, case_id, proposal.id, reason="协商小组会议：沿用试点方案，本单元业主重新表决同意",
+               at=at(self.wd(day, 1), "09:00"), actor=rep)
+
     def agreement(self, case_id: str, entered: date, leave: date, rep: str) -> None:
+        self.negotiate(case_id, self.wd(entered, 2), rep)
         self.settle(case_id, self.wd(entered, 3), rep)
         self.doc(case_id, "agreement", self.before(leave, 2), actor=rep,
                  text=f"二层不出资，三至七层按楼层系数分摊；使用管理单位：{PROPERTY}")
@@ -305,6 +355,20 @@ class Builder:
         self.doc(case_id, "usage_convention", self.wd(entered, 3), actor=rep,
                  text="电梯自治小组制定；每户出一名轮值管理员，每周轮换")
 
+    def self_management(self, case_id: str, day: date, rep: str) -> None:
+        """The elevator self-management group and its duty rota: one administrator from every household."""
+        flats = unit_flats(*building_unit(case_id))
+        by_room = {f.room: f for f in flats}
+        for i, (room, note) in enumerate((("701", "组长"), ("601", None), ("402", None), ("201", "低层业主代表"))):
+            add_role(self.ws, case_id, "self_management", by_room[room].owner, room=room, note=note,
+                     at=at(day, f"14:{i:02d}"), actor=rep)
+        owners: dict[str, str] = {}
+        for f in flats:
+            owners.setdefault(f.owner_key or f.room, f.room)  # an owner of two flats takes one turn
+        for week, room in enumerate(owners.values(), start=1):
+            add_role(self.ws, case_id, "duty_rota", by_room[room].owner, room=room, note=f"第{week}周",
+                     at=at(day, f"15:{week:02d}"), actor=rep)
+
 
 def _pilot(b: Builder) -> None:
     """3栋2单元: the pilot, through all eight stages in 2025."""
@@ -312,15 +376,29 @@ def _pilot(b: Builder) -> None:
     b.open_unit(c, d("2025-01-06"))
     b.doc(c, "application", d("2025-01-06"), actor=rep, hm="11:00", text="本单元业主申请加装电梯一部")
     b.doc(c, "agent_authorization", d("2025-01-08"), actor=rep, text="全体业主委托李建国（701室）为业主代表")
+    add_role(b.ws, c, "owner_rep", "李建国", room="701", phone="13807120935", at=at(d("2025-01-08"), "10:30"),
+             actor=OFFICER, as_role="officer")
     b.doc(c, "owner_proof", d("2025-01-10"), text="身份证及不动产权证书复印件12份")
     first = {"201": "oppose", "202": "oppose", "301": "abstain", "401": "agree", "402": "agree", "501": "agree",
              "502": "agree", "601": "agree", "602": "agree", "701": "agree", "702": "agree"}
     for i, (room, choice) in enumerate(first.items()):
         records.cast_vote(b.ws, c, room, choice, at=at(d("2025-01-13") + timedelta(days=i // 4), "19:30"),
                           actor=OFFICER)
+    # The first count falls short (7 of 10 participating owners agree, 3/4 needed): `vote whatif` names the
+    # households that would carry it, and the canvass log records what holds each of them back (推).
+    visits = (("201", "hesitant", "二楼用不上电梯，还担心运行噪音影响休息"),
+              ("202", "opposed", "井道紧贴北侧卧室窗，担心采光和通风"),
+              ("301", "hesitant", "费用怎么分摊还不清楚"))
+    for i, (room, stance, concern) in enumerate(visits):
+        add_entry(b.ws, c, room, stance=stance, concern=concern, at=at(d("2025-01-16"), f"19:{i * 20:02d}"),
+                  actor=OFFICER, as_role="officer")
+    add_entry(b.ws, c, "302", stance="supportive", by=f"{OFFICER_NAME}（电话）", at=at(d("2025-01-20"), "20:00"),
+              actor=OFFICER, as_role="officer")
     # 302 works in Shenzhen and votes when he is home for the Spring Festival; 201 (82, second floor) went to
     # see a finished elevator in 文化路社区 with the community and changes her ballot: the later one counts.
     records.cast_vote(b.ws, c, "302", "agree", at=at(d("2025-01-26"), "10:00"), actor=OFFICER)
+    add_entry(b.ws, c, "201", stance="supportive", concern="参观文化路社区已建电梯：运行安静，不再担心噪音",
+              kinds=["noise"], at=at(d("2025-02-08"), "16:30"), actor=OFFICER, as_role="officer")
     records.cast_vote(b.ws, c, "201", "agree", at=at(d("2025-02-17"), "16:00"), actor=OFFICER)
     b.doc(c, "ballot_forms", d("2025-02-18"), text="表决票原件12份（201室2月17日重新表决）")
     b.advance(c, d("2025-02-19"), "同意9人/参与11人，面积同意过3/4；申请已受理")
@@ -332,6 +410,26 @@ def _pilot(b: Builder) -> None:
               "同意开展加装电梯工作")
     b.advance(c, d("2025-03-13"), "可行性分析意见已出具（15个工作日内）")
 
+    # The negotiation group (退): high- and low-floor owners, the community and a technician.
+    group = (("李建国", "701", "high_floor"), ("马永康", "602", "high_floor"), ("周桂兰", "201", "low_floor"),
+             ("吴淑芬", "301", "low_floor"), (OFFICER_NAME, None, "community"), (TECHNICIAN, None, "technician"))
+    for i, (name, room, side) in enumerate(group):
+        add_role(b.ws, c, "negotiator", name, room=room, side=side, at=at(d("2025-03-14"), f"10:{i:02d}"),
+                 actor=OFFICER, as_role="officer",
+                 note=f"{DESIGNER}工程师" if side == "technician" else None)
+    # Three companies present their schemes on site (联); the residents compare everyone's share.
+    for i, (company, price, entry, days, note) in enumerate(SCHEMES):
+        proposal = b.minutes(c, d("2025-03-15"), f"加梯方案-{company}", f"{company}：{note}；报价{price // 100}元")
+        add_scheme(b.ws, c, company=company, price=price, entry=entry, duration_days=days, note=note, file=proposal,
+                   at=at(d("2025-03-15"), f"{10 + i}:00"), actor=OFFICER, as_role="officer")
+    decision = ("选定湖北梯安电梯工程有限公司方案（48万元，半层入户，工期150天）；申请补贴20万元；"
+                "二层不出资，三至七层按楼层系数0.7/0.8/0.9/1.0/1.1乘面积分摊")
+    add_meeting(b.ws, c, at=at(d("2025-03-19"), "19:00"), kinds=["brand", "budget", "cost_shares"],
+                attendees=[name for name, _room, _side in group], decision=decision, actor=rep,
+                file=b.minutes(c, d("2025-03-19"), "协商小组会议纪要", decision))
+    [chosen] = [s for s in b.schemes(c) if s.company == INSTALLER]
+    choose(b.ws, c, chosen.id, at=at(d("2025-03-20"), "09:00"), actor=rep,
+           reason="协商小组3月19日会议：价格居中、工期较短、本地维保响应快；玻璃幕墙井道可缓解低层采光顾虑")
     b.settle(c, d("2025-03-20"), rep)
     b.doc(c, "agreement", d("2025-04-02"), actor=rep,
           text="二层不出资；三至七层按系数0.7/0.8/0.9/1.0/1.1乘面积分摊；电费、维保费同比例；"
@@ -340,7 +438,7 @@ def _pilot(b: Builder) -> None:
 
     b.doc(c, "design_scheme", d("2025-04-15"), issuer=DESIGNER,
           number=b.number("设计", 2025, 11, "CT-DT-{year}-{n:03d}"),
-          text="三家电梯企业现场比选后定稿：平层入户，井道北侧")
+          text="三家电梯企业现场比选后定稿：半层入户，井道北侧")
     b.doc(c, "notice_posting", d("2025-04-21"), hm="09:00",
           text="于3栋2单元入口及小区公示栏张贴，公示10个工作日，遇五一假期顺延至2025-05-07，附照片3张")
     objection = records.add_objection(
@@ -352,6 +450,9 @@ def _pilot(b: Builder) -> None:
                               actor=OFFICER)
     records.mediate_objection(b.ws, c, objection.id, step="coordination", at=at(d("2025-05-06"), "15:00"),
                               note="河头社区组织协调会，设计单位出具采光分析，高层业主同意补偿", actor=OFFICER)
+    remedy = "井道改为玻璃幕墙（增加约1.8万元，由三至七层分摊）；高层业主一次性补偿202室8000元"
+    add_meeting(b.ws, c, at=at(d("2025-05-08"), "19:00"), kinds=["objection_remedy"], decision=remedy,
+                attendees=["李建国", "马永康", "刘德明", OFFICER_NAME, TECHNICIAN], actor=OFFICER, as_role="officer")
     records.resolve_objection(b.ws, c, objection.id, at=at(d("2025-05-09"), "16:00"), actor=OFFICER,
                               outcome="井道改为玻璃幕墙（增加约1.8万元，由三至七层分摊）；高层业主一次性补偿"
                                       "202室8000元，写入补充协议，刘德明书面撤回异议")
@@ -380,6 +481,7 @@ def _pilot(b: Builder) -> None:
     b.advance(c, d("2025-11-12"), "验收合格，取得使用登记证，交付使用")
 
     b.operation(c, d("2025-11-12"), rep)
+    b.self_management(c, d("2025-11-17"), rep)
     # Maintenance every 15 days; the yearly periodic inspection, requested a month before the certificate runs out.
     day = d("2025-11-27")
     while day < d("2026-10-27"):
@@ -442,6 +544,9 @@ def _rollout(b: Builder) -> None:
     c = "RD-2-2"
     b.consent(c, d("2026-04-13"), d("2026-07-06"), rep(c))
     b.survey(c, d("2026-07-06"), d("2026-08-31"))
+    add_meeting(b.ws, c, at=at(d("2026-09-15"), "19:00"), kinds=["budget"], actor=rep(c),
+                attendees=[rep(c).split()[-1], OFFICER_NAME, TECHNICIAN],
+                decision="原则同意沿用试点方案（48万元）；二层业主要求补偿，分摊比例下次再议")
 
     # RD-3-1: consent reached, survey done, waiting for the feasibility opinion.
     c = "RD-3-1"
@@ -457,6 +562,11 @@ def _rollout(b: Builder) -> None:
     b.ballots_csv(c, [("701", "同意", d("2026-09-19")), ("702", "同意", d("2026-09-19")),
                       ("601", "同意", d("2026-09-20")), ("602", "同意", d("2026-09-27")),
                       ("502", "同意", d("2026-10-10")), ("201", "反对", d("2026-10-28"))])
+    visits = (("201", "opposed", "担心噪音，二楼不想出钱"), ("202", "hesitant", "井道会不会挡住厨房采光"),
+              ("301", "hesitant", "想先去3栋2单元看看已建电梯"))
+    for i, (room, stance, concern) in enumerate(visits):
+        add_entry(b.ws, c, room, stance=stance, concern=concern, at=at(d("2026-10-29"), f"19:{i * 20:02d}"),
+                  actor=OFFICER, as_role="officer")
     b.doc(c, "ballot_forms", d("2026-10-30"), text="已收回表决票6份（第一批）")
 
 

@@ -142,7 +142,8 @@ def machine_of(ws: Workspace, loaded: LoadedWorkflow) -> Machine:
 
 
 RECORD_TABLES = {"documents": models.Document, "approvals": models.Approval, "households": models.Household,
-                 "ballots": models.Ballot, "objections": models.Objection}
+                 "ballots": models.Ballot, "objections": models.Objection,
+                 "scheme_choices": models.SchemeChoice, "meetings": models.Meeting}
 BATCH = 500  # ids per IN (...) query
 
 

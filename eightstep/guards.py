@@ -19,7 +19,7 @@ from eightstep.workflow.schema import Stage, Workflow
 class Blocker:
     """One thing that still stands between a case and the next stage."""
 
-    type: str  # document | approval | consent | notice | objection | status | final
+    type: str  # document | approval | consent | notice | objection | scheme | meeting | status | final
     message: str
     kind: str | None = None
     authority: str | None = None
@@ -46,6 +46,8 @@ class CaseRecords:
     households: list[models.Household]
     ballots: list[models.Ballot]
     objections: list[models.Objection]
+    scheme_choices: list[models.SchemeChoice] = field(default_factory=list)
+    meetings: list[models.Meeting] = field(default_factory=list)
 
 
 @dataclass
@@ -203,4 +205,36 @@ def no_open_objections(ctx: GuardContext) -> list[Blocker]:
             lodged = show(obj.lodged_at)
             out.append(Blocker("objection", f"异议未解决：#{obj.id} {who}（{obj.grounds}），{lodged}提出 / "
                                f"open objection #{obj.id} lodged {lodged}", id=obj.id))
+    return out
+
+
+MEETING_KINDS: dict[str, tuple[str, str]] = {
+    "brand": ("电梯品牌", "the elevator brand"),
+    "budget": ("预算", "the budget"),
+    "cost_shares": ("费用分摊", "the cost shares"),
+    "objection_remedy": ("异议化解方案", "a remedy for an objection"),
+    "other": ("其他事项", "other matters"),
+}
+
+
+@guard("scheme")
+def scheme_chosen(ctx: GuardContext) -> list[Blocker]:
+    if not ctx.stage.requires.chosen_scheme:
+        return []
+    if any(ctx.until_now(c.at) for c in ctx.records.scheme_choices):
+        return []
+    return [Blocker("scheme", "尚未选定加梯方案 / no elevator scheme chosen yet: compare the companies' schemes "
+                    "with `eightstep scheme compare`, then `eightstep scheme choose`")]
+
+
+@guard("meetings")
+def meetings_held(ctx: GuardContext) -> list[Blocker]:
+    out = []
+    for kind in ctx.stage.requires.meetings:
+        held = [m for m in ctx.records.meetings if kind in m.kinds.split(",") and ctx.until_now(m.held_at)]
+        if not held:
+            title, title_en = MEETING_KINDS[kind]
+            out.append(Blocker("meeting", f"缺少协商会议记录：{title} / no meeting on record deciding {title_en}: "
+                               f"`eightstep meeting add CASE --kind {kind} --at DATE --attendees ... --decision ...`",
+                               kind=kind))
     return out

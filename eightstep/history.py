@@ -38,14 +38,18 @@ def hash_of(event: models.Event) -> str:
 
 def append_event(session: Session, case: models.Case, *, at: datetime, actor: str, action: str,
                  from_stage: str | None = None, to_stage: str | None = None, note: str | None = None,
-                 details: dict[str, Any] | None = None) -> models.Event:
+                 details: dict[str, Any] | None = None, role: str | None = None) -> models.Event:
     """Add the next event of ``case`` and move the case's chain head; the caller commits both together.
+
+    ``role`` is the role the actor acted in (业主代表, 协商小组, ...), kept as ``details["actor_role"]``.
 
     Touching the case row is what makes concurrent writers collide on its version column: one wins, the
     other gets a conflict, and no event is ever duplicated.
     """
     seq = case.event_count + 1
     recorded = now_utc()
+    if role:
+        details = {**(details or {}), "actor_role": role}
     body = json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str)
     prev = case.last_hash or GENESIS
     digest = event_hash(case.id, seq, at, recorded, actor, action, from_stage, to_stage, note, body, prev)

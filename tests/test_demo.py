@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from itertools import pairwise
 from pathlib import Path
 
@@ -163,3 +163,86 @@ def test_every_form_of_the_pilot_renders(demo: Workspace) -> None:
     for form in forms:
         rendered = paperwork.render(PILOT, form.id, "html")
         assert "人大小区" in rendered.content.decode("utf-8")
+
+
+# --- the community's method (issue 6) --------------------------------------------------------------------
+
+def test_pilot_compared_three_schemes_and_chose_one(demo: Workspace) -> None:
+    from eightstep import funding
+    from eightstep.schemes import compare
+
+    result = compare(demo, PILOT)
+    assert [(p.scheme.company, p.scheme.price) for p in result.priced] == [
+        ("湖北梯安电梯工程有限公司", 48_000_000), ("武汉升华电梯有限公司", 45_500_000),
+        ("江城快速电梯科技有限公司", 69_800_000)]
+    [chosen] = [p for p in result.priced if p.scheme.chosen]
+    assert chosen.scheme.company == "湖北梯安电梯工程有限公司" and "协商小组" in (chosen.scheme.reason or "")
+    assert all(p.scheme.file_sha256 for p in result.priced)  # each company's proposal is on file
+    assert all(p.after.share_sum == p.scheme.price - 20_000_000 for p in result.priced)
+    assert funding.case_shares(demo, PILOT).figures.total == 48_000_000  # the forms use the chosen price
+
+
+def test_pilot_canvass_turned_the_hesitant_second_floor_owner(demo: Workspace) -> None:
+    from eightstep.canvass import canvass_list
+
+    events = [e for e in engine.history(demo, PILOT) if e.action in ("canvass.add", "vote.cast")]
+    room_201 = [(e.action, json.loads(e.details).get("stance") or json.loads(e.details)["choice"])
+                for e in events if json.loads(e.details)["room"] == "201"]
+    assert room_201 == [("vote.cast", "oppose"), ("canvass.add", "hesitant"), ("canvass.add", "supportive"),
+                        ("vote.cast", "agree")]
+    rows = {r.room: r for r in canvass_list(demo, PILOT).rows}
+    assert rows["201"].stance == "supportive" and rows["201"].concerns[0].kinds == ["noise"]
+    assert rows["202"].stance == "opposed" and rows["202"].concerns[0].kinds == ["light", "ventilation"]
+
+
+def test_pilot_roles_meetings_and_who_acted_in_which_role(demo: Workspace) -> None:
+    from eightstep.meetings import list_meetings
+    from eightstep.roles import list_roles
+
+    roles = list_roles(demo, PILOT)
+    assert [r.name for r in roles.roles if r.role == "owner_rep"] == ["李建国"]
+    sides = {r.side for r in roles.roles if r.role == "negotiator"}
+    assert sides == {"high_floor", "low_floor", "community", "technician"}
+    assert len([r for r in roles.roles if r.role == "self_management"]) == 4
+    assert roles.rota_missing == [] and roles.households == 12  # one administrator from every household
+    meetings = list_meetings(demo, PILOT)
+    assert [m.kinds for m in meetings] == [["brand", "budget", "cost_shares"], ["objection_remedy"]]
+    events = engine.history(demo, PILOT)
+    signed = next(e for e in events if e.action == "advance" and e.from_stage == "agreement")
+    assert as_utc(signed.business_at) > meetings[0].held_at  # negotiated before the agreement
+    choice = next(e for e in events if e.action == "scheme.choose")
+    assert (choice.actor, json.loads(choice.details)["actor_role"]) == ("业主代表 李建国", "owner_rep")
+
+
+def test_other_units_were_rolled_out_from_the_pilot_without_its_votes(demo: Workspace) -> None:
+    from eightstep.schemes import compare
+
+    pilot_rooms_voted = {json.loads(e.details)["room"] for e in engine.history(demo, PILOT)
+                         if e.action == "vote.cast"}
+    assert len(pilot_rooms_voted) == 12
+    for case_id in CASES:
+        if case_id == PILOT:
+            continue
+        events = engine.history(demo, case_id)
+        opened = json.loads(events[0].details)
+        assert events[0].action == "open" and opened["rollout"]["from"] == PILOT
+        assert opened["rollout"]["proposal"]["company"] == "湖北梯安电梯工程有限公司"
+        assert not any(e.action == "vote.cast" for e in events)  # only the unit's own imported ballots
+        [priced] = compare(demo, case_id).priced
+        assert priced.scheme.proposed_from == PILOT
+        stage = engine.show_case(demo, case_id).stage
+        assert priced.scheme.chosen is (STAGES.index(stage) > STAGES.index("agreement"))
+
+
+def test_complex_progress_and_the_canvass_of_the_unit_still_voting(demo: Workspace) -> None:
+    from eightstep.canvass import canvass_list
+    from eightstep.progress import progress
+
+    result = progress(demo, "人大小区", at=as_utc(datetime(2026, 11, 1, tzinfo=UTC)))
+    assert (result.units, result.target, result.in_operation) == (8, 8, 1)
+    assert result.last_unit is not None and result.last_unit > date(2026, 11, 1)
+    assert all(e.basis == "observed" for e in result.expected)  # every stage was passed at least once
+    voting = canvass_list(demo, "RD-4-2")
+    assert voting.whatif.needed and not voting.whatif.passed
+    assert voting.rows[0].rank == 1 and voting.rows[0].needed_after == voting.whatif.needed - 1
+    assert {c.kind for c in voting.concerns} >= {"noise", "cost", "light"}

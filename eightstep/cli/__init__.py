@@ -122,7 +122,9 @@ def demo(folder: Path) -> None:
         print_overview(overview(ws))
         db = os.path.relpath(ws.where)
         click.echo(f"\nDatabase: {ws.where}\nTry: eightstep --db {db} case check RD-4-1\n"
-                   f"     eightstep --db {db} case history RD-3-2\n     eightstep --db {db} audit stalled")
+                   f"     eightstep --db {db} case history RD-3-2\n     eightstep --db {db} audit stalled\n"
+                   f"     eightstep --db {db} canvass list RD-4-2\n     eightstep --db {db} scheme compare RD-3-2\n"
+                   f"     eightstep --db {db} complex progress 人大小区")
     finally:
         ws.dispose()
 
@@ -147,6 +149,15 @@ def _register() -> None:
 
     main.add_command(audit.audit)
     main.add_command(report.report)
+
+    from eightstep.cli import canvass, meeting, role, scheme
+    from eightstep.cli import complex as complex_cli
+
+    main.add_command(canvass.canvass)
+    main.add_command(scheme.scheme)
+    main.add_command(role.role)
+    main.add_command(meeting.meeting)
+    main.add_command(complex_cli.complex_)
 
 
 _register()

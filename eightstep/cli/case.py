@@ -180,15 +180,16 @@ def history_(settings: Settings, case_id: str, as_json: bool) -> None:
     events = engine.history(settings.workspace(), case_id)
     if as_json:
         emit_json([{"seq": e.seq, "at": e.business_at, "recorded_at": e.recorded_at, "actor": e.actor,
-                    "action": e.action, "from": e.from_stage, "to": e.to_stage, "note": e.note,
-                    "details": json.loads(e.details)} for e in events])
+                    "role": json.loads(e.details).get("actor_role"), "action": e.action, "from": e.from_stage,
+                    "to": e.to_stage, "note": e.note, "details": json.loads(e.details)} for e in events])
         return
-    table(["#", "at", "actor", "action", "stage", "note"],
-          [[e.seq, show(e.business_at), e.actor, e.action,
+    table(["#", "at", "actor", "role", "action", "stage", "note"],
+          [[e.seq, show(e.business_at), e.actor, json.loads(e.details).get("actor_role") or "", e.action,
             f"{e.from_stage or ''} -> {e.to_stage}" if e.from_stage != e.to_stage else e.to_stage,
             e.note or _summary(json.loads(e.details))] for e in events])
 
 
 def _summary(details: dict[str, object]) -> str:
-    keys = ("room", "choice", "kind", "decision", "objection", "outcome", "file", "ballots", "added", "step")
+    keys = ("room", "choice", "kind", "decision", "objection", "outcome", "file", "ballots", "added", "step",
+            "stance", "company", "name", "reason")
     return ", ".join(f"{k}={details[k]}" for k in keys if details.get(k) is not None)

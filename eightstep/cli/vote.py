@@ -73,3 +73,43 @@ def tally_(settings: Settings, case_id: str, at: datetime | None, as_json: bool)
         click.echo(f"  - {line}")
     for line in t.conflicts:
         warn(line)
+
+
+@vote.command("whatif")
+@click.argument("case_id", metavar="CASE")
+@click.option("--exclude", multiple=True, metavar="ROOM",
+              help="A room whose owner will not change their ballot (repeatable): plan without them.")
+@json_option
+@click.pass_obj
+def whatif(settings: Settings, case_id: str, exclude: tuple[str, ...], as_json: bool) -> None:
+    """What it takes to pass: the fewest further owners who must agree, and which rooms.
+
+    Area and headcount together, owners counted once (an owner of two flats wins both areas but one head); an
+    absent owner who agrees also raises the participation base, an opposing one does not. Exact: every
+    candidate is judged by the same tally as the guards.
+    """
+    from eightstep.canvass import case_what_if
+
+    result = case_what_if(settings.workspace(), case_id, list(exclude))
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    after = result.tally_after
+    if result.passed:
+        click.echo(f"{case_id}: already passed ({after.agree} of {after.participants} participating owners agree, "
+                   f"area {after.area_agree} of {after.area_participating} m²)")
+        return
+    if not result.possible:
+        click.echo(f"{case_id}: cannot pass even if every remaining owner agrees"
+                   f"{' (without ' + ', '.join(exclude) + ')' if exclude else ''}:")
+        for line in after.shortfalls:
+            click.echo(f"  - {line}")
+        return
+    click.echo(f"{case_id}: {result.needed} more owner{'s' if result.needed != 1 else ''} must agree:")
+    for c in result.owners:
+        was = "no ballot" if c.choice is None else c.choice
+        click.echo(f"  rooms {', '.join(c.rooms)} ({was} -> agree, {c.as_dict()['area']} m²)")
+    click.echo(f"then: {after.agree} of {after.participants} participating owners agree ({after.owners} owners), "
+               f"area {after.area_agree} of {after.area_participating} m² (total {after.area_total})")
+    if not result.exact:
+        warn("many owners have flats in mixed states: the plan is good but may not be the smallest")

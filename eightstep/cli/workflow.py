@@ -84,6 +84,10 @@ def show_(settings: Settings, workflow_id: str, as_json: bool) -> None:
             click.echo(f"   notice    {req.notice.days} {unit}, from the date of {req.notice.document}")
         if req.no_open_objections:
             click.echo("   objections  none may be open")
+        if req.chosen_scheme:
+            click.echo("   scheme    the owners' chosen elevator scheme")
+        for kind in req.meetings:
+            click.echo(f"   meeting   a meeting on record deciding {kind}")
 
 
 @workflow.command("check")

@@ -236,3 +236,83 @@ class CaseParty(SQLModel, table=True):
     id_number: str | None = None
     address: str | None = None
     recorded_at: datetime = _when()
+
+
+# --- canvassing, schemes, self-governance (issue 6) ------------------------------------------------------
+
+class CanvassEntry(SQLModel, table=True):
+    """One visit or call to a household (推): its stance then and the concern it raised, in its own words."""
+
+    __tablename__ = "canvass_entries"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True)
+    household_id: int = Field(foreign_key="households.id", index=True)
+    stance: str  # supportive | hesitant | opposed
+    concern: str | None = None  # as said, free text
+    kinds: str = ""  # the concern's kinds, comma-separated: light,noise,cost,space,privacy,ventilation,safety,other
+    visited_by: str | None = None  # who visited or called
+    at: datetime = _when()
+    recorded_at: datetime = _when()
+
+
+class Scheme(SQLModel, table=True):
+    """An elevator company's scheme for the unit (联); ``proposed_from`` names the pilot case it was carried from."""
+
+    __tablename__ = "schemes"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True)
+    company: str
+    price_fen: int
+    entry: str | None = None  # level | half_floor
+    duration_days: int | None = None
+    note: str | None = None
+    file_name: str | None = None  # the proposal, stored in the file store by content hash
+    file_sha256: str | None = Field(default=None, max_length=64)
+    proposed_from: str | None = None  # the case whose chosen scheme this is a copy of (complex rollout)
+    share_rule: str | None = Field(default=None, sa_type=Text)  # JSON: the pilot's cost-share rule, as proposed
+    added_at: datetime = _when()
+
+
+class SchemeChoice(SQLModel, table=True):
+    """The owners' choice of a scheme; a later choice replaces an earlier one (both stay on record)."""
+
+    __tablename__ = "scheme_choices"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True)
+    scheme_id: int = Field(foreign_key="schemes.id", index=True)
+    reason: str = Field(sa_type=Text)
+    at: datetime = _when()
+    actor: str
+
+
+class CaseRole(SQLModel, table=True):
+    """Who does what in a case (退): owner representative, agent, negotiation group (with a side), self-management
+    group and duty rota members."""
+
+    __tablename__ = "case_roles"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True)
+    role: str  # owner_rep | agent | negotiator | self_management | duty_rota | volunteer
+    name: str
+    room: str | None = None  # the member's flat, when an owner of the unit
+    side: str | None = None  # negotiators: high_floor | low_floor | community | technician
+    phone: str | None = None
+    note: str | None = None
+    since: datetime = _when()
+    recorded_at: datetime = _when()
+
+
+class Meeting(SQLModel, table=True):
+    """A meeting of the case on record: who attended and what was decided (brand, budget, cost shares, ...)."""
+
+    __tablename__ = "meetings"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True)
+    kinds: str  # comma-separated: brand,budget,cost_shares,objection_remedy,other
+    held_at: datetime = _when()
+    attendees: str = Field(sa_type=Text)  # JSON list of names
+    decision: str = Field(sa_type=Text)
+    file_name: str | None = None  # the minutes, stored in the file store by content hash
+    file_sha256: str | None = Field(default=None, max_length=64)
+    actor: str
+    recorded_at: datetime = _when()

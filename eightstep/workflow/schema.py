@@ -90,12 +90,21 @@ class NoticeRule(Strict):
     calendar: Calendar = "working"
 
 
+MeetingKind = Literal["brand", "budget", "cost_shares", "objection_remedy", "other"]
+
+
 class Requirements(Strict):
+    """What a stage needs before it is left. ``chosen_scheme``: the owners chose an elevator scheme (联);
+    ``meetings``: a meeting on record that decided each of these kinds (e.g. the negotiation group's
+    cost_shares), held by the time the stage is left."""
+
     documents: list[Id] = []
     approvals: list[Id] = []
     consent: ConsentRule | None = None
     notice: NoticeRule | None = None
     no_open_objections: bool = False
+    chosen_scheme: bool = False
+    meetings: list[MeetingKind] = []
 
 
 class Stage(Strict):

@@ -12,6 +12,7 @@ from __future__ import annotations
 # Every revision, oldest first. `python -m eightstep.store.migrations new` appends the new one.
 REVISIONS: tuple[str, ...] = (
     "0001",
+    "0002",
 )
 HEAD = REVISIONS[-1]
 

@@ -1,0 +1,262 @@
+"""The canvass log (推): visits and calls to households, their stance and concerns, and whom to visit next.
+
+``canvass_list`` orders households by what their agreement would do for the vote (the what-if): first those
+whose agreement leaves the fewest owners still to win, then those that bring the tally nearest to its
+thresholds, then by stance (supportive, hesitant, not yet visited, opposed), then by floor and room. ``in_plan``
+marks one smallest set of owners that would carry the vote (the likelier households among equals).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import select
+
+from eightstep.consent import Voter
+from eightstep.engine import default_actor, editing, get_case, load_records, workflow_of
+from eightstep.errors import InputError
+from eightstep.guards import current_ballots, voters
+from eightstep.history import append_event
+from eightstep.money import room_order
+from eightstep.records import consent_rule
+from eightstep.roles import acting_role, household
+from eightstep.store import models
+from eightstep.timeutil import as_utc, business_time, now_utc
+from eightstep.whatif import WhatIf, gains, what_if
+from eightstep.workflow.schema import ConsentRule
+from eightstep.workspace import Workspace
+
+STANCES: dict[str, tuple[str, str]] = {
+    "supportive": ("支持", "supportive"), "hesitant": ("犹豫", "hesitant"), "opposed": ("反对", "opposed")}
+STANCE_WORDS = {"supportive": "supportive", "support": "supportive", "支持": "supportive", "同意": "supportive",
+                "hesitant": "hesitant", "犹豫": "hesitant", "观望": "hesitant", "undecided": "hesitant",
+                "opposed": "opposed", "oppose": "opposed", "反对": "opposed"}
+STANCE_RANK = {"supportive": 0, "hesitant": 1, None: 2, "opposed": 3}  # who is likeliest to agree
+
+# kind -> (中文, English, words that name it). Chinese words match anywhere, English ones as whole words.
+CONCERN_KINDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "light": ("采光", "light", ("采光", "光线", "挡光", "遮光", "日照", "阳光", "light", "sunlight", "dark")),
+    "noise": ("噪音", "noise", ("噪音", "噪声", "吵", "声音", "振动", "震动", "noise", "noisy", "vibration")),
+    "cost": ("费用", "cost", ("费用", "出钱", "出资", "分摊", "价格", "贵", "钱", "补偿", "电费", "维保费", "cost",
+                              "costs", "price", "fee", "fees", "pay", "money", "expensive")),
+    "space": ("公共空间", "public space", ("公共空间", "占用", "绿地", "绿化", "楼道", "通道", "停车", "空间",
+                                           "space", "green", "parking", "corridor")),
+    "privacy": ("隐私", "privacy", ("隐私", "视线", "窥", "privacy", "overlooked")),
+    "ventilation": ("通风", "ventilation", ("通风", "空气", "闷", "ventilation", "air", "airflow")),
+    "safety": ("安全", "safety", ("安全", "结构", "地基", "消防", "safety", "structure", "structural", "fire")),
+    "other": ("其他", "other", ()),
+}
+
+
+def _pattern(word: str) -> str:
+    return rf"\b{re.escape(word)}\b" if word.isascii() else re.escape(word)
+
+
+_MATCHERS = {kind: re.compile("|".join(_pattern(w) for w in words), re.IGNORECASE)
+             for kind, (_zh, _en, words) in CONCERN_KINDS.items() if words}
+
+
+def classify(text: str) -> list[str]:
+    """The kinds of concern a remark names, in a fixed order; ``["other"]`` when it names none."""
+    found = [kind for kind, matcher in _MATCHERS.items() if matcher.search(text)]
+    return found or ["other"]
+
+
+def stance_of(text: str) -> str:
+    stance = STANCE_WORDS.get(text.strip().lower())
+    if stance is None:
+        raise InputError(f"--stance {text!r}: use supportive (支持), hesitant (犹豫) or opposed (反对)")
+    return stance
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    room: str
+    stance: str
+    concern: str | None
+    kinds: list[str]
+    by: str | None
+    at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "room": self.room, "stance": self.stance, "concern": self.concern,
+                "kinds": self.kinds, "by": self.by, "at": self.at}
+
+
+def _entry(row: models.CanvassEntry, room: str) -> Entry:
+    return Entry(row.id or 0, room, row.stance, row.concern, [k for k in row.kinds.split(",") if k],
+                 row.visited_by, as_utc(row.at))
+
+
+def add_entry(ws: Workspace, case_id: str, room: str, *, stance: str, concern: str | None = None,
+              kinds: list[str] | None = None, by: str | None = None, at: datetime | None = None,
+              actor: str | None = None, as_role: str | None = None) -> Entry:
+    """Log a visit or call: the household's stance and, if any, its concern (kinds classified from the text
+    unless given)."""
+    stance = stance_of(stance)
+    concern = concern.strip() if concern and concern.strip() else None
+    if kinds:
+        unknown = [k for k in kinds if k not in CONCERN_KINDS]
+        if unknown:
+            raise InputError(f"--kind {', '.join(unknown)}: use {', '.join(CONCERN_KINDS)}")
+        kinds = list(dict.fromkeys(kinds))
+    else:
+        kinds = classify(concern) if concern else []
+    at = business_time(at)
+    who = default_actor(actor)
+    with editing(ws, case_id) as (session, case, _loaded):
+        flat = household(session, case_id, room)
+        row = models.CanvassEntry(case_id=case_id, household_id=flat.id or 0, stance=stance, concern=concern,
+                                  kinds=",".join(kinds), visited_by=(by or "").strip() or who, at=at,
+                                  recorded_at=now_utc())
+        session.add(row)
+        session.flush()
+        append_event(session, case, at=at, actor=who, action="canvass.add", from_stage=case.stage,
+                     to_stage=case.stage, role=acting_role(session, case_id, who, as_role),
+                     details={"room": room, "stance": stance, "concern": concern, "kinds": kinds,
+                              "by": row.visited_by})
+        return _entry(row, room)
+
+
+# --- the what-if of a case -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CaseVoters:
+    rule: ConsentRule
+    voters: list[Voter]
+    households: list[models.Household]
+    ballots: dict[int, str]  # household id -> current choice
+
+
+def case_voters(ws: Workspace, case_id: str) -> CaseVoters:
+    with ws.session() as session:
+        case = get_case(session, case_id)
+        loaded = workflow_of(ws, session, case)
+        records = load_records(session, case_id)
+    _stage, rule = consent_rule(loaded.definition)
+    if not records.households:
+        raise InputError(f"case {case_id} has no households yet: `eightstep household import {case_id} FILE`")
+    ballots = {hid: b.choice for hid, b in current_ballots(records.ballots, None).items()}
+    return CaseVoters(rule, voters(records, None), records.households, ballots)
+
+
+def case_what_if(ws: Workspace, case_id: str, exclude: list[str] | None = None) -> WhatIf:
+    """What it takes for the case's vote to pass; owners of the ``exclude`` rooms are taken as not moving."""
+    data = case_voters(ws, case_id)
+    rooms = {h.room: h for h in data.households}
+    unknown = [r for r in exclude or [] if r not in rooms]
+    if unknown:
+        raise InputError(f"--exclude: case {case_id} has no room {', '.join(map(repr, unknown))}")
+    return what_if(data.voters, data.rule, {rooms[r].owner_key for r in exclude or []})
+
+
+# --- the list --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Row:
+    rank: int | None  # None: already agrees (nothing to win)
+    room: str
+    floor: int
+    owner: str
+    ballot: str | None
+    stance: str | None
+    stance_at: datetime | None
+    visits: int
+    concerns: list[Entry]  # entries with a concern, newest first
+    in_plan: bool
+    needed_after: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rank": self.rank, "room": self.room, "floor": self.floor, "owner": self.owner,
+                "ballot": self.ballot, "stance": self.stance, "stance_at": self.stance_at, "visits": self.visits,
+                "in_plan": self.in_plan, "needed_after": self.needed_after,
+                "concerns": [{"at": e.at, "kinds": e.kinds, "text": e.concern, "by": e.by} for e in self.concerns]}
+
+
+@dataclass(frozen=True)
+class ConcernSummary:
+    kind: str
+    title: str
+    households: int  # raised it at some time
+    open: int  # ... and are not supportive at their latest visit
+    floors: dict[int, int]  # floor -> households that raised it
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "title": self.title, "households": self.households, "open": self.open,
+                "floors": {str(f): n for f, n in sorted(self.floors.items())}}
+
+
+@dataclass(frozen=True)
+class CanvassList:
+    case_id: str
+    whatif: WhatIf
+    rows: list[Row]
+    concerns: list[ConcernSummary]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"case": self.case_id, "passed": self.whatif.passed, "needed": self.whatif.needed,
+                "plan": self.whatif.rooms, "households": [r.as_dict() for r in self.rows],
+                "concerns": [c.as_dict() for c in self.concerns]}
+
+
+def canvass_list(ws: Workspace, case_id: str) -> CanvassList:
+    """Every household, the ones to visit first on top, with its latest stance and its concerns; and the
+    concerns by kind and floor (what the negotiation must answer)."""
+    data = case_voters(ws, case_id)
+    with ws.session() as session:
+        rows = session.exec(select(models.CanvassEntry).where(models.CanvassEntry.case_id == case_id)
+                            .order_by(models.CanvassEntry.at, models.CanvassEntry.id)).all()
+    by_id = {h.id: h for h in data.households}
+    entries: dict[str, list[Entry]] = {}
+    for row in rows:
+        room = by_id[row.household_id].room
+        entries.setdefault(room, []).append(_entry(row, room))
+    latest = {room: items[-1] for room, items in entries.items()}
+
+    def owner_stance(rooms: tuple[str, ...]) -> str | None:
+        seen = [latest[r] for r in rooms if r in latest]
+        return max(seen, key=lambda e: (e.at, e.id)).stance if seen else None
+
+    place = {h.room: room_order(h) for h in data.households}
+    owner_rooms: dict[str, list[str]] = {}
+    for h in data.households:
+        owner_rooms.setdefault(h.owner_key, []).append(h.room)
+    prefer = {key: STANCE_RANK[owner_stance(tuple(rooms))] for key, rooms in owner_rooms.items()}
+    result = what_if(data.voters, data.rule, prefer=prefer)
+    unreachable = len(data.voters) + 1
+    ranked = sorted(gains(data.voters, data.rule, prefer=prefer), key=lambda g: (
+        unreachable if g.needed_after is None else g.needed_after, -g.closeness_after, prefer[g.candidate.owner_key],
+        min(place[r] for r in g.candidate.rooms)))
+    order: dict[str, tuple[int, bool, int | None]] = {}
+    for rank, gain in enumerate(ranked, start=1):
+        for room in gain.candidate.rooms:
+            order[room] = (rank, gain.in_plan, gain.needed_after)
+    out = []
+    for h in data.households:
+        rank, in_plan, needed_after = order.get(h.room, (None, False, None))
+        mine = entries.get(h.room, [])
+        out.append(Row(rank, h.room, h.floor, h.owner, data.ballots.get(h.id or -1), mine[-1].stance if mine else None,
+                       mine[-1].at if mine else None, len(mine), [e for e in reversed(mine) if e.concern or e.kinds],
+                       in_plan, needed_after))
+    out.sort(key=lambda r: (r.rank is None, r.rank or 0, place[r.room]))
+    return CanvassList(case_id, result, out, _summary(data.households, entries))
+
+
+def _summary(households: list[models.Household], entries: dict[str, list[Entry]]) -> list[ConcernSummary]:
+    floors = {h.room: h.floor for h in households}
+    out = []
+    for kind, (title, _en, _words) in CONCERN_KINDS.items():
+        rooms = [room for room, items in entries.items() if any(kind in e.kinds for e in items)]
+        if not rooms:
+            continue
+        by_floor: dict[int, int] = {}
+        for room in rooms:
+            by_floor[floors[room]] = by_floor.get(floors[room], 0) + 1
+        still = sum(1 for room in rooms if entries[room][-1].stance != "supportive")
+        out.append(ConcernSummary(kind, title, len(rooms), still, by_floor))
+    out.sort(key=lambda c: (-c.open, -c.households, list(CONCERN_KINDS).index(c.kind)))
+    return out

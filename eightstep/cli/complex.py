@@ -1,0 +1,82 @@
+"""`eightstep complex ...`: from the pilot to the whole complex (以点扩面)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from eightstep.cli import Settings
+from eightstep.cli.output import emit_json, table
+from eightstep.cli.params import AT, actor_option, at_option, json_option
+from eightstep.cli.role import as_option
+
+
+@click.group("complex")
+def complex_() -> None:
+    """A residential complex (小区) as a whole: roll the pilot out, follow the progress."""
+
+
+@complex_.command("rollout")
+@click.argument("complex_name", metavar="COMPLEX")
+@click.option("--from", "from_case", required=True, help="The pilot case whose scheme the new units start from.")
+@click.option("--units", default=None, metavar="B-U,...",
+              help="The units to open, e.g. 1-1,1-2,4-2 (default: every unit of the complex's buildings "
+                   "that has no active case).")
+@at_option
+@actor_option
+@as_option
+@click.pass_obj
+def rollout(settings: Settings, complex_name: str, from_case: str, units: str | None, at: datetime | None,
+            actor: str | None, as_role: str | None) -> None:
+    """Open cases for the sibling units of the pilot, all or none.
+
+    Each new case gets the pilot's chosen scheme and cost-share rule as a proposal, to be voted on again;
+    never its households, votes or signatures. A unit that already has an active case is refused.
+    """
+    from eightstep.money import yuan
+    from eightstep.rollout import parse_units
+    from eightstep.rollout import rollout as do_rollout
+
+    result = do_rollout(settings.workspace(), complex_name, from_case=from_case,
+                        units=parse_units(units) if units is not None else None, at=at, actor=actor,
+                        as_role=as_role)
+    click.echo(f"{complex_name}: opened {len(result.opened)} case(s) from {result.pilot} "
+               f"({result.workflow['id']} {result.workflow['version']}): "
+               f"{', '.join(o.case_id for o in result.opened)}")
+    if result.scheme is not None:
+        click.echo(f"proposal carried: {result.scheme.company}, {yuan(result.scheme.price)} yuan; cost-share rule "
+                   f"{result.share_rule['method']} (to be voted on again in each unit)")
+    for note in result.notes:
+        click.echo(f"note: {note}")
+
+
+@complex_.command("progress")
+@click.argument("complex_name", metavar="COMPLEX")
+@click.option("--target", type=int, default=None, help="Units to put into operation (default: the number of units).")
+@click.option("--at", type=AT, default=None, help="As of this date (default now).")
+@json_option
+@click.pass_obj
+def progress(settings: Settings, complex_name: str, target: int | None, at: datetime | None, as_json: bool) -> None:
+    """Units per stage, units in operation against the target, and a forecast date for the last unit."""
+    from eightstep.progress import METHOD
+    from eightstep.progress import progress as complex_progress
+
+    result = complex_progress(settings.workspace(), complex_name, target=target, at=at)
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    click.echo(f"{complex_name} on {result.as_of}: {result.in_operation} of {result.target} units in operation "
+               f"({result.units} with a case)\n")
+    table(["stage", "units", "cases"],
+          [[f"S{s.index} {s.stage} {s.title}", len(s.cases) or "", " ".join(s.cases)] for s in result.stages])
+    click.echo("")
+    if result.last_unit is not None:
+        click.echo(f"forecast: the last unit ({result.last_case}) in operation by {result.last_unit}")
+    elif result.forecasts or result.not_started:
+        click.echo(f"forecast: not possible yet (no duration known for {', '.join(result.missing_basis)})")
+    else:
+        click.echo("forecast: every unit is in operation")
+    days = ", ".join(f"{e.stage} {e.days if e.days is not None else '?'}d"
+                     f"{'' if e.basis == 'observed' else ' (' + e.basis + ')'}" for e in result.expected)
+    click.echo(f"  expected stage durations: {days}\n  method: {METHOD}")

@@ -1,0 +1,64 @@
+"""`eightstep meeting ...`: meetings and their decisions, on the case's record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from eightstep.cli import Settings
+from eightstep.cli.output import emit_json, table
+from eightstep.cli.params import AT, actor_option, json_option
+from eightstep.cli.role import as_option
+
+KINDS = ("brand", "budget", "cost_shares", "objection_remedy", "other")
+
+
+@click.group()
+def meeting() -> None:
+    """Meetings (协商会议) of a case: attendees and decisions (brand, budget, cost shares, objection remedies)."""
+
+
+@meeting.command("add")
+@click.argument("case_id", metavar="CASE")
+@click.option("--at", type=AT, required=True, help="When the meeting was held: 2025-03-19 or '2025-03-19 19:00'.")
+@click.option("--attendees", multiple=True, required=True,
+              help="Who attended: 'A,B,C' (also 、) or the option repeated.")
+@click.option("--decision", required=True, help="What was decided.")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS),
+              help="What the decision is about (repeatable; default other).")
+@click.option("--file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The minutes (stored by content hash).")
+@actor_option
+@as_option
+@click.pass_obj
+def add(settings: Settings, case_id: str, at: datetime, attendees: tuple[str, ...], decision: str,
+        kinds: tuple[str, ...], file: Path | None, actor: str | None, as_role: str | None) -> None:
+    """Record a meeting of CASE and its decision (part of the case history)."""
+    from eightstep.meetings import add_meeting
+
+    view = add_meeting(settings.workspace(), case_id, at=at, attendees=list(attendees), decision=decision,
+                       kinds=list(kinds), file=file, actor=actor, as_role=as_role)
+    click.echo(f"{case_id}: meeting #{view.id} ({', '.join(view.kinds)}), {len(view.attendees)} attendees")
+
+
+@meeting.command("list")
+@click.argument("case_id", metavar="CASE")
+@json_option
+@click.pass_obj
+def list_(settings: Settings, case_id: str, as_json: bool) -> None:
+    """The meetings of CASE, oldest first."""
+    from eightstep.meetings import list_meetings
+    from eightstep.timeutil import show
+
+    views = list_meetings(settings.workspace(), case_id)
+    if as_json:
+        emit_json([v.as_dict() for v in views])
+        return
+    if not views:
+        click.echo(f"{case_id}: no meetings recorded")
+        return
+    table(["#", "held", "kinds", "attendees", "decision", "minutes"],
+          [[v.id, show(v.held_at), ",".join(v.kinds), "、".join(v.attendees), v.decision, v.file_name or ""]
+           for v in views])

@@ -1,0 +1,75 @@
+"""`eightstep role ...`: who does what in a case (owner representative, negotiation group, duty rota, ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import click
+
+from eightstep.cli import Settings
+from eightstep.cli.output import emit_json, table
+from eightstep.cli.params import actor_option, at_option, json_option
+
+ROLE_KEYS = ("owner_rep", "agent", "negotiator", "self_management", "duty_rota", "volunteer")
+SIDE_KEYS = ("high_floor", "low_floor", "community", "technician")
+
+
+def as_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--as ROLE: in which role the actor acts (kept in the history)."""
+    return click.option("--as", "as_role", default=None, metavar="ROLE",
+                        help="The role the actor acts in, e.g. officer, owner_rep, negotiator (default: the "
+                             "actor's recorded role in the case, if any).")(fn)
+
+
+@click.group()
+def role() -> None:
+    """Case roles: owner representative (业主代表), agent, negotiation group, self-management group, duty rota."""
+
+
+@role.command("add")
+@click.argument("case_id", metavar="CASE")
+@click.argument("role_key", metavar="ROLE", type=click.Choice(ROLE_KEYS))
+@click.argument("name")
+@click.option("--room", default=None, help="The member's flat in the unit (required for duty_rota).")
+@click.option("--side", type=click.Choice(SIDE_KEYS), default=None,
+              help="Negotiation-group members: whose side they speak for.")
+@click.option("--phone", default=None, help="Phone number (not written to the history).")
+@click.option("--note", default=None, help="A note, e.g. 组长 or 第1周.")
+@at_option
+@actor_option
+@as_option
+@click.pass_obj
+def add(settings: Settings, case_id: str, role_key: str, name: str, room: str | None, side: str | None,
+        phone: str | None, note: str | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:
+    """Name NAME to ROLE in CASE: owner_rep, agent, negotiator (with --side), self_management, duty_rota, volunteer."""
+    from eightstep.roles import add_role
+
+    view = add_role(settings.workspace(), case_id, role_key, name, room=room, side=side, phone=phone, note=note,
+                    at=at, actor=actor, as_role=as_role)
+    room_text = f", room {view.room}" if view.room else ""
+    click.echo(f"{case_id}: {view.name} is {view.title} ({view.role}{room_text}) #{view.id}")
+
+
+@role.command("list")
+@click.argument("case_id", metavar="CASE")
+@json_option
+@click.pass_obj
+def list_(settings: Settings, case_id: str, as_json: bool) -> None:
+    """The roles of CASE, and which households the duty rota does not cover yet."""
+    from eightstep.roles import list_roles
+    from eightstep.timeutil import show
+
+    result = list_roles(settings.workspace(), case_id)
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    if not result.roles:
+        click.echo(f"{case_id}: no roles recorded (`eightstep role add {case_id} owner_rep NAME`)")
+        return
+    table(["#", "role", "name", "room", "since", "note"],
+          [[r.id, r.title, r.name, r.room, show(r.since), r.note] for r in result.roles])
+    if any(r.role == "duty_rota" for r in result.roles):
+        missing = f"; not yet: {', '.join(result.rota_missing)}" if result.rota_missing else ""
+        click.echo(f"\nduty rota covers {len(result.rota_rooms)} of {result.households} households{missing}")

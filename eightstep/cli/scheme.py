@@ -1,0 +1,106 @@
+"""`eightstep scheme ...`: the elevator companies' schemes side by side (联), and the owners' choice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from eightstep.cli import Settings
+from eightstep.cli.funding import YUAN
+from eightstep.cli.output import emit_json, table
+from eightstep.cli.params import actor_option, at_option, json_option
+from eightstep.cli.role import as_option
+
+
+@click.group()
+def scheme() -> None:
+    """Elevator schemes (加梯方案): add the companies' offers, compare everyone's share, record the choice."""
+
+
+@scheme.command("add")
+@click.argument("case_id", metavar="CASE")
+@click.option("--company", required=True, help="The elevator company.")
+@click.option("--price", type=YUAN, required=True, help="The scheme's total price in yuan, e.g. 480000.")
+@click.option("--entry", type=click.Choice(["level", "half-floor"]), default=None,
+              help="Entry: level (平层入户) or half-floor (半层入户).")
+@click.option("--duration", "duration", type=int, default=None, help="Construction time in days.")
+@click.option("--note", default=None, help="What else sets the scheme apart (shaft, brand, warranty, ...).")
+@click.option("--file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The company's proposal (stored by content hash).")
+@at_option
+@actor_option
+@as_option
+@click.pass_obj
+def add(settings: Settings, case_id: str, company: str, price: int, entry: str | None, duration: int | None,
+        note: str | None, file: Path | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:
+    """Record a company's scheme for CASE."""
+    from eightstep.money import yuan
+    from eightstep.schemes import add_scheme
+
+    view = add_scheme(settings.workspace(), case_id, company=company, price=price, entry=entry,
+                      duration_days=duration, note=note, file=file, at=at, actor=actor, as_role=as_role)
+    click.echo(f"{case_id}: scheme #{view.id} {view.company}, {yuan(view.price)} yuan")
+
+
+@scheme.command("compare")
+@click.argument("case_id", metavar="CASE")
+@click.option("--subsidy", type=YUAN, default=None,
+              help="Subsidy in yuan to compare with (default: the case's recorded funding subsidy, else 0).")
+@click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write the comparison as a self-contained HTML page.")
+@json_option
+@click.pass_obj
+def compare(settings: Settings, case_id: str, subsidy: int | None, html_file: Path | None, as_json: bool) -> None:
+    """The schemes of CASE side by side: each household's share under each, before and after the subsidy.
+
+    Shares follow the workflow's cost-share rule, exact to the fen: every column adds up to what is shared.
+    """
+    from eightstep.money import yuan
+    from eightstep.schemes import ENTRIES, render_html
+    from eightstep.schemes import compare as compare_schemes
+
+    result = compare_schemes(settings.workspace(), case_id, subsidy=subsidy)
+    if html_file is not None:
+        html_file.write_text(render_html(result), encoding="utf-8")
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    click.echo(f"{case_id}: rule {result.method}; subsidy {yuan(result.subsidy)} ({result.subsidy_source})"
+               f"{'; other ' + yuan(result.other) if result.other else ''}\n")
+    table(["#", "company", "price", "entry", "days", "chosen", "note"],
+          [[p.scheme.id, p.scheme.company + (f" (from {p.scheme.proposed_from})" if p.scheme.proposed_from else ""),
+            yuan(p.scheme.price), ENTRIES[p.scheme.entry][0] if p.scheme.entry else "—",
+            p.scheme.duration_days or "—", "✔ " + (p.scheme.reason or "") if p.scheme.chosen else "",
+            p.scheme.note or ""] for p in result.priced])
+    click.echo("")
+    heads = [h for p in result.priced for h in (f"#{p.scheme.id} before", f"#{p.scheme.id} after")]
+    first = result.priced[0].before.rows
+    rows = [[r.room, r.floor, r.area, *(yuan(x) for p in result.priced
+                                        for x in (p.before.rows[i].share, p.after.rows[i].share))]
+            for i, r in enumerate(first)]
+    rows.append(["total", "", "", *(yuan(x) for p in result.priced for x in (p.before.share_sum, p.after.share_sum))])
+    table(["room", "floor", "area m²", *heads], rows)
+    if html_file is not None:
+        click.echo(f"\nWrote {html_file}")
+
+
+@scheme.command("choose")
+@click.argument("case_id", metavar="CASE")
+@click.argument("scheme_id", metavar="ID", type=int)
+@click.option("--reason", required=True, help="Why this scheme (the negotiation's reasons), for the record.")
+@at_option
+@actor_option
+@as_option
+@click.pass_obj
+def choose(settings: Settings, case_id: str, scheme_id: int, reason: str, at: datetime | None, actor: str | None,
+           as_role: str | None) -> None:
+    """Record the owners' choice of scheme ID; the case's funding total becomes its price (the forms use it)."""
+    from eightstep.money import yuan
+    from eightstep.schemes import choose as choose_scheme
+
+    view, figures = choose_scheme(settings.workspace(), case_id, scheme_id, reason=reason, at=at, actor=actor,
+                                  as_role=as_role)
+    click.echo(f"{case_id}: chose #{view.id} {view.company}; funding total {yuan(figures.total)}, subsidy "
+               f"{yuan(figures.subsidy)}: the owners share {yuan(figures.shared)} yuan")

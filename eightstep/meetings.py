@@ -1,0 +1,94 @@
+"""Meetings of a case on record (退): who attended and what was decided. A workflow stage may require a meeting
+that decided a kind of thing (``requires.meetings``), e.g. the negotiation group's cost shares before the
+agreement is signed."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import select
+
+from eightstep.engine import default_actor, editing, get_case
+from eightstep.errors import InputError
+from eightstep.guards import MEETING_KINDS
+from eightstep.history import append_event
+from eightstep.roles import acting_role
+from eightstep.store import models
+from eightstep.timeutil import as_utc, business_time, now_utc
+from eightstep.workspace import Workspace
+
+_SEPARATORS = re.compile(r"[,，、;；]")
+
+
+def split_names(values: list[str]) -> list[str]:
+    """Attendees given as one list ("李建国,周桂兰" or "李建国、周桂兰") or one by one; blanks and repeats dropped."""
+    names = [n.strip() for value in values for n in _SEPARATORS.split(value)]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    id: int
+    kinds: list[str]
+    held_at: datetime
+    attendees: list[str]
+    decision: str
+    file_name: str | None
+    file_sha256: str | None
+    actor: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kinds": self.kinds, "held_at": self.held_at, "attendees": self.attendees,
+                "decision": self.decision, "file": self.file_name, "sha256": self.file_sha256, "actor": self.actor}
+
+
+def _view(row: models.Meeting) -> MeetingView:
+    return MeetingView(row.id or 0, row.kinds.split(","), as_utc(row.held_at), json.loads(row.attendees),
+                       row.decision, row.file_name, row.file_sha256, row.actor)
+
+
+def add_meeting(ws: Workspace, case_id: str, *, at: datetime | None, attendees: list[str], decision: str,
+                kinds: list[str] | None = None, file: Path | None = None, actor: str | None = None,
+                as_role: str | None = None) -> MeetingView:
+    """Record a meeting held at ``at`` and its decision; the minutes file is stored by content hash."""
+    if at is None:
+        raise InputError("--at is required: when was the meeting held?")
+    at = business_time(at)
+    names = split_names(attendees)
+    if not names:
+        raise InputError("--attendees: name who attended (e.g. --attendees 李建国,周桂兰,王敏)")
+    if not decision or not decision.strip():
+        raise InputError("--decision must say what was decided")
+    kinds = list(dict.fromkeys(kinds or ["other"]))
+    unknown = [k for k in kinds if k not in MEETING_KINDS]
+    if unknown:
+        raise InputError(f"--kind {', '.join(unknown)}: use {', '.join(MEETING_KINDS)}")
+    if file is not None and not file.is_file():
+        raise InputError(f"{file}: no such file")
+    who = default_actor(actor)
+    with editing(ws, case_id) as (session, case, _loaded):
+        digest = ws.files.put(file)[0] if file is not None else None  # content-addressed: a rollback is harmless
+        row = models.Meeting(case_id=case_id, kinds=",".join(kinds), held_at=at,
+                             attendees=json.dumps(names, ensure_ascii=False), decision=decision.strip(),
+                             file_name=file.name if file else None, file_sha256=digest, actor=who,
+                             recorded_at=now_utc())
+        session.add(row)
+        session.flush()
+        append_event(session, case, at=at, actor=who, action="meeting.add", from_stage=case.stage,
+                     to_stage=case.stage, role=acting_role(session, case_id, who, as_role),
+                     details={"meeting": row.id, "kinds": kinds, "attendees": names, "decision": row.decision,
+                              "file": row.file_name, "sha256": digest})
+        return _view(row)
+
+
+def list_meetings(ws: Workspace, case_id: str) -> list[MeetingView]:
+    with ws.session() as session:
+        get_case(session, case_id)
+        rows = session.exec(select(models.Meeting).where(models.Meeting.case_id == case_id)
+                            .order_by(models.Meeting.held_at, models.Meeting.id)).all()
+    return [_view(r) for r in rows]

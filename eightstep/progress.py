@@ -1,0 +1,222 @@
+"""Progress of a complex (以点扩面): units per stage, units in operation against a target, and a forecast.
+
+How the forecast works (``METHOD``): every completed passage of a stage in this complex (entered by opening,
+advancing or being returned; left by advancing) gives that stage's duration in calendar days, suspensions
+included. A stage's expected duration is the median of its passages (rounded up); a stage no unit of the
+complex has completed yet falls back to its workflow stall limit. Each unit then needs what is left of its
+current stage (expected minus the days already spent, at least 0) plus the expected duration of every later
+stage before the final one. Units of the target that have no case yet start on the day of the forecast. The
+date of the last unit is the latest of these.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import col, select
+
+from eightstep.engine import workflow_of
+from eightstep.errors import InputError, NotFoundError
+from eightstep.store import models
+from eightstep.store.models import SUSPENDED, WITHDRAWN
+from eightstep.timeutil import as_utc, local_date, now_utc
+from eightstep.workcalendar import WorkCalendar
+from eightstep.workflow.schema import Workflow
+from eightstep.workspace import Workspace
+
+METHOD = ("each unit's remaining stages at the median duration observed in this complex (calendar days, "
+          "suspensions included; days already spent in the current stage deducted); stages no unit has "
+          "completed yet use the workflow's stall limit; units without a case start today")
+
+
+@dataclass(frozen=True)
+class StageCount:
+    stage: str
+    index: int
+    title: str
+    cases: list[str]
+    suspended: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"stage": self.stage, "index": self.index, "title": self.title, "units": len(self.cases),
+                "cases": self.cases, "suspended": self.suspended}
+
+
+@dataclass(frozen=True)
+class Expected:
+    stage: str
+    days: int | None
+    basis: str  # observed | stall_limit | none
+    observed: list[int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"stage": self.stage, "days": self.days, "basis": self.basis, "observed": self.observed}
+
+
+@dataclass(frozen=True)
+class UnitForecast:
+    case: str
+    stage: str
+    finish: date | None
+    overdue: bool  # longer in its stage than expected
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"case": self.case, "stage": self.stage, "finish": self.finish, "overdue": self.overdue}
+
+
+@dataclass(frozen=True)
+class Progress:
+    complex: str
+    as_of: date
+    units: int
+    target: int
+    in_operation: int
+    stages: list[StageCount]
+    expected: list[Expected]
+    forecasts: list[UnitForecast]
+    not_started: int
+    not_started_finish: date | None
+    last_unit: date | None
+    last_case: str | None
+    missing_basis: list[str]  # stages with neither observations nor a stall limit
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"complex": self.complex, "as_of": self.as_of, "units": self.units, "target": self.target,
+                "in_operation": self.in_operation, "stages": [s.as_dict() for s in self.stages],
+                "forecast": {"last_unit": self.last_unit, "last_case": self.last_case, "method": METHOD,
+                             "stage_days": [e.as_dict() for e in self.expected],
+                             "units": [f.as_dict() for f in self.forecasts], "not_started": self.not_started,
+                             "not_started_finish": self.not_started_finish, "missing_basis": self.missing_basis}}
+
+
+def observed_durations(events: list[models.Event]) -> dict[str, list[int]]:
+    """Stage -> days of each completed passage, from one case's events (in order)."""
+    out: dict[str, list[int]] = {}
+    stage: str | None = None
+    entered: datetime | None = None
+    for e in events:
+        at = as_utc(e.business_at)
+        if e.action == "advance" and stage is not None and entered is not None and e.from_stage == stage:
+            out.setdefault(stage, []).append((local_date(at) - local_date(entered)).days)
+        if e.action in ("open", "advance", "return") and e.to_stage:
+            stage, entered = e.to_stage, at
+    return out
+
+
+def _limit_days(wf: Workflow, stage_id: str, calendar: WorkCalendar, today: date) -> int | None:
+    limit = wf.stage(stage_id).stall_limit
+    if limit is None:
+        return None
+    if limit.calendar == "working":
+        return (calendar.add_days(today, limit.days, working=True) - today).days
+    return limit.days
+
+
+def _expected(wf: Workflow, seen: dict[str, list[int]], calendar: WorkCalendar, today: date) -> list[Expected]:
+    out = []
+    for stage in wf.stages:
+        if stage.final:
+            continue
+        days = sorted(seen.get(stage.id, []))
+        if days:
+            out.append(Expected(stage.id, math.ceil(statistics.median(days)), "observed", days))
+        else:
+            limit = _limit_days(wf, stage.id, calendar, today)
+            out.append(Expected(stage.id, limit, "stall_limit" if limit is not None else "none", []))
+    return out
+
+
+def _remaining(wf: Workflow, stage_id: str, spent: int, expected: dict[str, Expected]) -> tuple[int | None, bool]:
+    """Days still needed from ``stage_id`` (``spent`` days in) to the final stage, and whether it is overdue."""
+    first = expected[stage_id].days
+    if first is None:
+        return None, False
+    total = max(0, first - spent)
+    current = wf.next_of(stage_id)
+    while current is not None and not wf.stage(current).final:
+        days = expected[current].days
+        if days is None:
+            return None, spent > first
+        total += days
+        current = wf.next_of(current)
+    return total, spent > first
+
+
+def progress(ws: Workspace, complex_name: str, *, target: int | None = None,
+             at: datetime | None = None) -> Progress:
+    """Where the units of ``complex_name`` stand and when the last one should be in operation."""
+    at = now_utc() if at is None else as_utc(at)
+    today = local_date(at)
+    if target is not None and target < 1:
+        raise InputError("--target: the number of units to put into operation, at least 1")
+    with ws.session() as session:
+        cx = session.exec(select(models.Complex).where(models.Complex.name == complex_name)).first()
+        if cx is None:
+            raise NotFoundError(f"no complex named {complex_name!r}: `eightstep case list` shows the cases")
+        cases = [c for c in session.exec(select(models.Case).where(models.Case.complex_id == cx.id)
+                                         .order_by(models.Case.building, models.Case.unit, models.Case.id))
+                 if c.status != WITHDRAWN]
+        if not cases:
+            raise InputError(f"{complex_name} has no active cases")
+        flows = {c.id: workflow_of(ws, session, c).definition for c in cases}
+        events = session.exec(select(models.Event).where(col(models.Event.case_id).in_([c.id for c in cases]))
+                              .order_by(models.Event.case_id, models.Event.seq)).all()
+    by_case: dict[str, list[models.Event]] = {}
+    for e in events:
+        if as_utc(e.business_at) <= at:
+            by_case.setdefault(e.case_id, []).append(e)
+    seen: dict[str, list[int]] = {}
+    for case_events in by_case.values():
+        for stage, days in observed_durations(case_events).items():
+            seen.setdefault(stage, []).extend(days)
+
+    main = flows[cases[0].id]
+    counts: dict[str, StageCount] = {}
+    for wf in [main, *flows.values()]:
+        for i, stage in enumerate(wf.stages, start=1):
+            counts.setdefault(stage.id, StageCount(stage.id, i, stage.title, [], 0))
+    for c in cases:
+        counts[c.stage].cases.append(c.id)
+    stages = [StageCount(s.stage, s.index, s.title, s.cases, sum(1 for c in cases if c.id in s.cases and
+                                                                   c.status == SUSPENDED))
+              for s in counts.values()]
+
+    expected_by_flow = {id(wf): {e.stage: e for e in _expected(wf, seen, ws.calendar, today)}
+                        for wf in flows.values()}
+    in_operation = 0
+    forecasts = []
+    for c in cases:
+        wf = flows[c.id]
+        if wf.stage(c.stage).final:
+            in_operation += 1
+            continue
+        spent = max(0, (today - local_date(c.stage_entered_at)).days)
+        days, overdue = _remaining(wf, c.stage, spent, expected_by_flow[id(wf)])
+        forecasts.append(UnitForecast(c.id, c.stage, None if days is None else today + timedelta(days=days),
+                                      overdue))
+    target = len(cases) if target is None else target
+    not_started = max(0, target - len(cases))
+    start, _overdue = _remaining(main, main.initial, 0, expected_by_flow[id(main)])
+    not_started_finish = None if not not_started or start is None else today + timedelta(days=start)
+    missing = sorted({e.stage for exp in expected_by_flow.values() for e in exp.values() if e.days is None})
+    last_unit, last_case = _last(forecasts, not_started, not_started_finish)
+    return Progress(complex_name, today, len(cases), target, in_operation, stages,
+                    list(expected_by_flow[id(main)].values()), forecasts, not_started, not_started_finish,
+                    last_unit, last_case, missing)
+
+
+def _last(forecasts: list[UnitForecast], not_started: int,
+          not_started_finish: date | None) -> tuple[date | None, str | None]:
+    """The latest finish and its case; None when every unit is in operation or one cannot be forecast."""
+    if any(f.finish is None for f in forecasts) or (not_started and not_started_finish is None):
+        return None, None
+    dated = [(f.finish, f.case) for f in forecasts if f.finish is not None]
+    if not_started and not_started_finish is not None:
+        dated.append((not_started_finish, f"{not_started} unit(s) without a case"))
+    if not dated:
+        return None, None
+    return max(dated)

@@ -1,0 +1,180 @@
+"""Who does what in a case (退): owner representative, agent, the negotiation group with its sides, the elevator
+self-management group and its duty rota. Also: in which role an actor acts, for the history.
+
+A member may hold several roles (the owner representative often sits in the negotiation group too). Roles are
+added, not edited: the history keeps who was named when.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from eightstep import tabular
+from eightstep.engine import default_actor, editing, get_case
+from eightstep.errors import InputError, NotFoundError
+from eightstep.history import append_event
+from eightstep.store import models
+from eightstep.timeutil import as_utc, business_time, now_utc
+from eightstep.workspace import Workspace
+
+ROLES: dict[str, tuple[str, str]] = {  # in the order an actor holding several is named by
+    "owner_rep": ("业主代表", "owner representative"),
+    "agent": ("委托代理人", "agent"),
+    "negotiator": ("协商小组成员", "negotiation group member"),
+    "self_management": ("电梯自治小组成员", "self-management group member"),
+    "duty_rota": ("轮值管理员", "duty rota member"),
+    "volunteer": ("志愿者", "volunteer"),
+}
+SIDES: dict[str, tuple[str, str]] = {
+    "high_floor": ("高层业主", "high-floor owners"),
+    "low_floor": ("低层业主", "low-floor owners"),
+    "community": ("社区", "community"),
+    "technician": ("技术人员", "technician"),
+}
+# Roles an actor may name with --as besides the case roles (any other short text is kept as written).
+ACTOR_ROLES: dict[str, tuple[str, str]] = {  # in the order an actor holding several is named by
+    **ROLES,
+    "officer": ("社区干事", "community officer"),
+    "street": ("街道办事处", "street office"),
+    "property": ("物业服务企业", "property company"),
+    "installer": ("电梯安装单位", "installer"),
+}
+MAX_ROLE_TEXT = 40
+
+
+@dataclass(frozen=True)
+class RoleView:
+    id: int
+    role: str
+    name: str
+    room: str | None
+    side: str | None
+    phone: str | None
+    note: str | None
+    since: datetime
+
+    @property
+    def title(self) -> str:
+        title = ROLES[self.role][0] if self.role in ROLES else self.role
+        return f"{title}（{SIDES[self.side][0]}）" if self.side in SIDES else title
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "role": self.role, "title": self.title, "name": self.name, "room": self.room,
+                "side": self.side, "phone": self.phone, "note": self.note, "since": self.since}
+
+
+def _view(row: models.CaseRole) -> RoleView:
+    return RoleView(row.id or 0, row.role, row.name, row.room, row.side, row.phone, row.note, as_utc(row.since))
+
+
+def recorded_role(session: Session, case_id: str, actor: str) -> str | None:
+    """The actor's role in the case on record: matched by name, or by the last word of names written like
+    "业主代表 李建国"; the first of ``ROLES`` the actor holds."""
+    words = actor.split()
+    names = {actor, words[-1]} if words else {actor}
+    with session.no_autoflush:  # a read inside a write: never flush the case row twice (its version counts)
+        held = set(session.exec(select(models.CaseRole.role).where(models.CaseRole.case_id == case_id,
+                                                                    col(models.CaseRole.name).in_(names))))
+    return next((key for key in ROLES if key in held), None)
+
+
+def acting_role(session: Session, case_id: str, actor: str, role: str | None) -> str | None:
+    """The role an actor acts in: ``role`` as given (checked), else the actor's recorded role in the case (by
+    name, or the last word of names like "业主代表 李建国"), else None."""
+    if role is None:
+        return recorded_role(session, case_id, actor)
+    role = role.strip()
+    if not role or len(role) > MAX_ROLE_TEXT:
+        raise InputError(f"--as: give the role the actor acts in, in at most {MAX_ROLE_TEXT} characters "
+                         f"(e.g. {', '.join(ACTOR_ROLES)})")
+    return role
+
+
+def household(session: Session, case_id: str, room: str) -> models.Household:
+    row = session.exec(select(models.Household).where(models.Household.case_id == case_id,
+                                                      models.Household.room == room)).first()
+    if row is None:
+        raise NotFoundError(f"case {case_id} has no room {room!r}: `eightstep household list {case_id}`")
+    return row
+
+
+def _check(role: str, side: str | None, room: str | None) -> None:
+    if role not in ROLES:
+        known = "; ".join(f"{k} ({v[0]})" for k, v in ROLES.items())
+        raise InputError(f"unknown role {role!r}; use one of: {known}")
+    if role == "negotiator" and side is None:
+        raise InputError(f"a negotiation-group member needs --side: {', '.join(SIDES)}")
+    if side is not None:
+        if role != "negotiator":
+            raise InputError("--side is for negotiation-group members (role negotiator) only")
+        if side not in SIDES:
+            raise InputError(f"--side {side!r}: use one of {', '.join(SIDES)}")
+    if role == "duty_rota" and not room:
+        raise InputError("a duty rota member is drawn from a household: give --room")
+
+
+def add_role(ws: Workspace, case_id: str, role: str, name: str, *, room: str | None = None,
+             side: str | None = None, phone: str | None = None, note: str | None = None,
+             at: datetime | None = None, actor: str | None = None, as_role: str | None = None) -> RoleView:
+    """Name someone to a role in the case (one transaction, one event)."""
+    name = (name or "").strip()
+    if not name:
+        raise InputError("NAME must not be empty")
+    room = room.strip() if room and room.strip() else None
+    _check(role, side, room)
+    if phone:
+        try:
+            phone = tabular.parse_phone(phone)
+        except ValueError as exc:
+            raise InputError(f"--phone: {exc}") from None
+    at = business_time(at)
+    who = default_actor(actor)
+    with editing(ws, case_id) as (session, case, _loaded):
+        if room is not None:
+            household(session, case_id, room)
+        same = session.exec(select(models.CaseRole).where(
+            models.CaseRole.case_id == case_id, models.CaseRole.role == role, models.CaseRole.name == name)).all()
+        if any(r.side == side for r in same):
+            raise InputError(f"{name} is already {ROLES[role][0]} ({role}) of case {case_id}")
+        row = models.CaseRole(case_id=case_id, role=role, name=name, room=room, side=side, phone=phone or None,
+                              note=note.strip() if note and note.strip() else None, since=at, recorded_at=now_utc())
+        session.add(row)
+        session.flush()
+        # The history keeps who holds which role, not their phone number.
+        append_event(session, case, at=at, actor=who, action="role.add", from_stage=case.stage,
+                     to_stage=case.stage, role=acting_role(session, case_id, who, as_role),
+                     details={"role_id": row.id, "member_role": role, "name": name, "room": room, "side": side})
+        return _view(row)
+
+
+@dataclass(frozen=True)
+class RoleList:
+    roles: list[RoleView]
+    households: int
+    rota_rooms: list[str]  # rooms whose owner has a duty rota member
+    rota_missing: list[str]  # rooms whose owner has none
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"roles": [r.as_dict() for r in self.roles],
+                "duty_rota": {"households": self.households, "covered": self.rota_rooms,
+                              "missing": self.rota_missing}}
+
+
+def list_roles(ws: Workspace, case_id: str) -> RoleList:
+    """Every role of the case, by role then when named; and which households the duty rota covers (an owner of
+    several flats covers them all)."""
+    with ws.session() as session:
+        get_case(session, case_id)
+        rows = session.exec(select(models.CaseRole).where(models.CaseRole.case_id == case_id)).all()
+        households = session.exec(select(models.Household).where(models.Household.case_id == case_id)).all()
+    order = list(ROLES)
+    views = sorted((_view(r) for r in rows), key=lambda v: (order.index(v.role), v.since, v.id))
+    owner_of = {h.room: h.owner_key for h in households}
+    on_rota = {owner_of[v.room] for v in views if v.role == "duty_rota" and v.room in owner_of}
+    rooms = [h.room for h in sorted(households, key=lambda h: (h.floor, h.room))]
+    covered = [r for r in rooms if owner_of[r] in on_rota]
+    return RoleList(views, len(rooms), covered, [r for r in rooms if owner_of[r] not in on_rota])

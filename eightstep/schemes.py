@@ -1,0 +1,247 @@
+"""Elevator companies' schemes side by side (联), and the owners' choice.
+
+``compare`` prices every household under every scheme by the workflow's cost-share rule, before and after the
+subsidy (``money.compute_shares``: exact fen, largest remainder, each column adds up to what is shared).
+``choose`` records the choice and sets the case's funding total to the chosen price in the same transaction,
+so the forms use the chosen scheme's figures.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from eightstep.engine import default_actor, editing, get_case, workflow_of
+from eightstep.errors import InputError, NotFoundError
+from eightstep.funding import figures_of, load_agreed, load_funding
+from eightstep.history import append_event
+from eightstep.money import MAX_FEN, Figures, ShareTable, compute_shares, yuan, yuan_plain
+from eightstep.roles import acting_role
+from eightstep.store import models
+from eightstep.timeutil import as_utc, business_time, show
+from eightstep.workflow.schema import CostSharing
+from eightstep.workspace import Workspace
+
+ENTRIES: dict[str, tuple[str, str]] = {"level": ("平层入户", "level entry"),
+                                       "half_floor": ("半层入户", "half-floor entry")}
+MAX_DURATION_DAYS = 3650
+
+
+def entry_of(text: str | None) -> str | None:
+    if text is None or not text.strip():
+        return None
+    value = text.strip().lower().replace("-", "_")
+    value = {"平层": "level", "平层入户": "level", "半层": "half_floor", "半层入户": "half_floor"}.get(value, value)
+    if value not in ENTRIES:
+        raise InputError(f"--entry {text!r}: use level (平层入户) or half-floor (半层入户)")
+    return value
+
+
+@dataclass(frozen=True)
+class SchemeView:
+    id: int
+    company: str
+    price: int  # fen
+    entry: str | None
+    duration_days: int | None
+    note: str | None
+    file_name: str | None
+    file_sha256: str | None
+    proposed_from: str | None
+    share_rule: dict[str, Any] | None
+    added_at: datetime
+    chosen: bool = False
+    chosen_at: datetime | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "company": self.company, "price": yuan_plain(self.price), "entry": self.entry,
+                "duration_days": self.duration_days, "note": self.note, "file": self.file_name,
+                "sha256": self.file_sha256, "proposed_from": self.proposed_from, "share_rule": self.share_rule,
+                "added_at": self.added_at, "chosen": self.chosen, "chosen_at": self.chosen_at, "reason": self.reason}
+
+
+def _view(row: models.Scheme, choice: models.SchemeChoice | None = None) -> SchemeView:
+    chosen = choice is not None and choice.scheme_id == row.id
+    return SchemeView(row.id or 0, row.company, row.price_fen, row.entry, row.duration_days, row.note,
+                      row.file_name, row.file_sha256, row.proposed_from,
+                      json.loads(row.share_rule) if row.share_rule else None, as_utc(row.added_at), chosen,
+                      as_utc(choice.at) if chosen and choice else None, choice.reason if chosen and choice else None)
+
+
+def current_choice(session: Session, case_id: str) -> models.SchemeChoice | None:
+    rows = session.exec(select(models.SchemeChoice).where(models.SchemeChoice.case_id == case_id)).all()
+    return max(rows, key=lambda c: (as_utc(c.at), c.id or 0)) if rows else None
+
+
+def load_schemes(session: Session, case_id: str) -> list[SchemeView]:
+    choice = current_choice(session, case_id)
+    rows = session.exec(select(models.Scheme).where(models.Scheme.case_id == case_id).order_by(models.Scheme.id))
+    return [_view(r, choice) for r in rows]
+
+
+def add_scheme(ws: Workspace, case_id: str, *, company: str, price: int, entry: str | None = None,
+               duration_days: int | None = None, note: str | None = None, file: Path | None = None,
+               at: datetime | None = None, actor: str | None = None, as_role: str | None = None) -> SchemeView:
+    """Record a company's scheme for the unit (price in fen); the proposal file is stored by content hash."""
+    company = (company or "").strip()
+    if not company:
+        raise InputError("--company must name the elevator company")
+    if not 0 < price <= MAX_FEN:
+        raise InputError(f"--price {yuan(price)}: give the scheme's total price in yuan, more than 0")
+    if duration_days is not None and not 0 < duration_days <= MAX_DURATION_DAYS:
+        raise InputError(f"--duration {duration_days}: the construction time in days, 1 to {MAX_DURATION_DAYS}")
+    entry = entry_of(entry)
+    if file is not None and not file.is_file():
+        raise InputError(f"{file}: no such file")
+    at = business_time(at)
+    who = default_actor(actor)
+    with editing(ws, case_id) as (session, case, _loaded):
+        digest = ws.files.put(file)[0] if file is not None else None
+        row = models.Scheme(case_id=case_id, company=company, price_fen=price, entry=entry,
+                            duration_days=duration_days, note=note.strip() if note and note.strip() else None,
+                            file_name=file.name if file else None, file_sha256=digest, added_at=at)
+        session.add(row)
+        session.flush()
+        append_event(session, case, at=at, actor=who, action="scheme.add", from_stage=case.stage,
+                     to_stage=case.stage, role=acting_role(session, case_id, who, as_role),
+                     details={"scheme": row.id, "company": company, "price": yuan_plain(price), "entry": entry,
+                              "duration_days": duration_days, "file": row.file_name, "sha256": digest})
+        return _view(row)
+
+
+def choose(ws: Workspace, case_id: str, scheme_id: int, *, reason: str, at: datetime | None = None,
+           actor: str | None = None, as_role: str | None = None) -> tuple[SchemeView, Figures]:
+    """Record the owners' choice and set the case's funding total to its price (subsidy and the rest kept)."""
+    if not reason or not reason.strip():
+        raise InputError("--reason is required: say why this scheme was chosen, for the record")
+    at = business_time(at)
+    who = default_actor(actor)
+    with editing(ws, case_id) as (session, case, _loaded):
+        scheme = session.get(models.Scheme, scheme_id)
+        if scheme is None or scheme.case_id != case_id:
+            raise NotFoundError(f"case {case_id} has no scheme #{scheme_id}: `eightstep scheme compare {case_id}`")
+        if at < as_utc(scheme.added_at):
+            raise InputError(f"choosing at {show(at)} would be before scheme #{scheme_id} was presented "
+                             f"({show(scheme.added_at)}); check --at")
+        before = current_choice(session, case_id)
+        funding = load_funding(session, case_id)
+        funding_before = figures_of(funding).as_dict() if funding else None
+        if funding is None:
+            funding = models.Funding(case_id=case_id, total_fen=scheme.price_fen, set_at=at)
+        funding.total_fen = scheme.price_fen
+        funding.set_at = at
+        figures = figures_of(funding)  # refuses a subsidy and other money above the chosen price
+        session.add(funding)
+        choice = models.SchemeChoice(case_id=case_id, scheme_id=scheme_id, reason=reason.strip(), at=at, actor=who)
+        session.add(choice)
+        session.flush()
+        append_event(session, case, at=at, actor=who, action="scheme.choose", from_stage=case.stage,
+                     to_stage=case.stage, role=acting_role(session, case_id, who, as_role),
+                     details={"scheme": scheme_id, "company": scheme.company, "price": yuan_plain(scheme.price_fen),
+                              "reason": choice.reason, "previous": before.scheme_id if before else None,
+                              "funding": figures.as_dict(), "funding_before": funding_before})
+        return _view(scheme, choice), figures
+
+
+# --- comparison ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Priced:
+    scheme: SchemeView
+    figures: Figures  # with the subsidy and other money (capped at the price)
+    before: ShareTable  # the whole price shared
+    after: ShareTable  # what is left after the subsidy and other money
+
+
+@dataclass(frozen=True)
+class Comparison:
+    case_id: str
+    method: str
+    subsidy: int
+    subsidy_source: str  # option | funding | none
+    other: int
+    priced: list[Priced]
+    proposal_weights: bool  # shares by a rolled-out proposal's agreed table (the case has none of its own)
+
+    def as_dict(self) -> dict[str, Any]:
+        rows = self.priced[0].before.rows if self.priced else []
+        households = []
+        for i, row in enumerate(rows):
+            households.append({"room": row.room, "floor": row.floor, "area": row.area, "owner": row.owner,
+                               "exempt": row.exempt, "shares": {
+                                   str(p.scheme.id): {"before": yuan_plain(p.before.rows[i].share),
+                                                      "after": yuan_plain(p.after.rows[i].share)}
+                                   for p in self.priced}})
+        return {"case": self.case_id, "method": self.method, "subsidy": yuan_plain(self.subsidy),
+                "subsidy_source": self.subsidy_source, "other": yuan_plain(self.other),
+                "proposal_weights": self.proposal_weights,
+                "schemes": [{**p.scheme.as_dict(), "figures": p.figures.as_dict(),
+                             "total_before": yuan_plain(p.before.share_sum),
+                             "total_after": yuan_plain(p.after.share_sum)} for p in self.priced],
+                "households": households}
+
+
+def _proposal_weights(schemes: list[SchemeView], rooms: set[str]) -> dict[str, Fraction] | None:
+    """An agreed table carried from a pilot (by room), when it names exactly this unit's rooms."""
+    for s in schemes:
+        table = (s.share_rule or {}).get("agreed")
+        if table and set(table) == rooms:
+            return {room: Fraction(weight) for room, weight in table.items()}
+    return None
+
+
+def compare(ws: Workspace, case_id: str, *, subsidy: int | None = None) -> Comparison:
+    """Every scheme of the case with each household's share, before and after the subsidy.
+
+    The subsidy is ``subsidy`` (fen) if given, else the one recorded with the case's funding, else 0; other
+    money recorded with the funding is deducted too. Neither is taken above a scheme's price.
+    """
+    with ws.session() as session:
+        case = get_case(session, case_id)
+        sharing: CostSharing = workflow_of(ws, session, case).definition.cost_sharing
+        schemes = load_schemes(session, case_id)
+        households = list(session.exec(select(models.Household).where(models.Household.case_id == case_id)))
+        funding = load_funding(session, case_id)
+        agreed, upkeep = load_agreed(session, case_id)
+    if not schemes:
+        raise InputError(f"case {case_id} has no schemes yet: `eightstep scheme add {case_id} --company NAME "
+                         "--price AMOUNT`")
+    if not households:
+        raise InputError(f"case {case_id} has no households yet: `eightstep household import {case_id} FILE`")
+    source = "option" if subsidy is not None else ("funding" if funding and funding.subsidy_fen else "none")
+    subsidy = subsidy if subsidy is not None else (funding.subsidy_fen if funding else 0)
+    other = funding.other_fen if funding else 0
+    from_proposal = None
+    if sharing.method == "agreed_table" and not agreed:
+        from_proposal = _proposal_weights(schemes, {h.room for h in households})
+    priced = []
+    for s in schemes:
+        used = min(subsidy, s.price)
+        figures = Figures(total=s.price, subsidy=used, other=min(other, s.price - used),
+                          other_note=funding.other_note if funding else None)
+        weights = agreed or from_proposal
+        before = compute_shares(sharing, households, Figures(total=s.price), weights, upkeep or None)
+        after = compute_shares(sharing, households, figures, weights, upkeep or None)
+        priced.append(Priced(s, figures, before, after))
+    return Comparison(case_id, sharing.method, subsidy, source, other, priced, from_proposal is not None)
+
+
+def render_html(comparison: Comparison) -> str:
+    """One self-contained page: the schemes and every household's share under each (inline CSS only)."""
+    from importlib.resources import files
+
+    from jinja2 import Environment, StrictUndefined, select_autoescape
+
+    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["yuan"] = yuan
+    env.globals["entries"] = ENTRIES
+    source = files("eightstep").joinpath("schemes.html.j2").read_text(encoding="utf-8")
+    return env.from_string(source).render(c=comparison)
