@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import click
 
@@ -110,13 +111,40 @@ def check_(settings: Settings, case_id: str, at: datetime | None, as_json: bool)
 
 
 @case.command("advance")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="[CASE]", required=False)
+@click.option("--all-ready", "all_ready", is_flag=True,
+              help="Advance every active case whose guards pass (instead of one CASE), in batches.")
+@click.option("--complex", "complex_name", default=None, help="With --all-ready: only this complex (小区).")
+@click.option("--dry-run", "dry_run", is_flag=True, help="With --all-ready: say what would move; write nothing.")
 @at_option
 @actor_option
 @click.option("--note", default=None, help="A note for the history.")
+@click.option("--json", "as_json", is_flag=True, help="With --all-ready: print JSON (results and totals).")
 @click.pass_obj
-def advance_(settings: Settings, case_id: str, at: datetime | None, actor: str | None, note: str | None) -> None:
-    """Move CASE to the next stage when nothing blocks it (exit 3 and the blockers otherwise)."""
+def advance_(settings: Settings, case_id: str | None, all_ready: bool, complex_name: str | None, dry_run: bool,
+             at: datetime | None, actor: str | None, note: str | None, as_json: bool) -> None:
+    """Move CASE to the next stage when nothing blocks it (exit 3 and the blockers otherwise).
+
+    With --all-ready instead of CASE: every active case whose guards pass moves on (each case atomically);
+    one line per case (advanced, blocked with its blockers, or conflict: changed by someone else meanwhile,
+    left as it is) and the totals. Exit 0, or 4 when there were conflicts (run it again).
+    """
+    if all_ready and case_id is not None:
+        raise click.UsageError("give either CASE or --all-ready, not both")
+    if not all_ready:
+        if case_id is None:
+            raise click.UsageError("missing CASE (or --all-ready to advance every ready case)")
+        used = [name for name, value in (("--complex", complex_name), ("--dry-run", dry_run), ("--json", as_json))
+                if value]
+        if used:
+            raise click.UsageError(f"{', '.join(used)} go{'es' if len(used) == 1 else ''} with --all-ready "
+                                   "(to see whether one case is ready: eightstep case check CASE)")
+        _advance_one(settings, case_id, at, actor, note)
+        return
+    _advance_all(settings, complex_name, dry_run, at, actor, note, as_json)
+
+
+def _advance_one(settings: Settings, case_id: str, at: datetime | None, actor: str | None, note: str | None) -> None:
     from eightstep import engine
 
     move = engine.advance(settings.workspace(), case_id, at=at, actor=actor, note=note)
@@ -125,6 +153,58 @@ def advance_(settings: Settings, case_id: str, at: datetime | None, actor: str |
     if consent:
         click.echo(f"  consent recorded: {consent['agree']} of {consent['owners']} owners agree, "
                    f"area {consent['area_agree']} of {consent['area_total']} m² ({consent['rule']['description']})")
+
+
+def _advance_all(settings: Settings, complex_name: str | None, dry_run: bool, at: datetime | None,
+                 actor: str | None, note: str | None, as_json: bool) -> None:
+    from eightstep import bulk
+
+    ws = settings.workspace()
+    runs = bulk.iter_advance_all_ready(ws, complex_name=complex_name, at=at, actor=actor, note=note,
+                                       dry_run=dry_run)
+    report = bulk.BulkReport(dry_run)
+    if as_json or not _is_terminal():
+        for results in runs:
+            report.results.extend(results)
+            if not as_json:
+                _print_results(results)
+    else:
+        total = bulk.count_candidates(ws, complex_name=complex_name)
+        with click.progressbar(length=total, label="Advancing" if not dry_run else "Checking") as bar:
+            for results in runs:
+                report.results.extend(results)
+                bar.update(len(results))
+        _print_results(report.results)
+    totals = report.totals
+    if as_json:
+        emit_json({"dry_run": dry_run, "results": [r.as_dict() for r in report.results], "totals": totals})
+    else:
+        moved = f"would advance {totals['ready']}" if dry_run else f"advanced {totals['advanced']}"
+        conflicts = "" if dry_run else f", conflicts {totals['conflict']}"
+        click.echo(f"{moved.capitalize()}, blocked {totals['blocked']}{conflicts} "
+                   f"({totals['cases']} active case{'s' if totals['cases'] != 1 else ''} considered)"
+                   f"{'; nothing was written (dry run)' if dry_run else ''}.")
+    if totals.get("conflict"):
+        click.get_current_context().exit(4)
+
+
+def _is_terminal() -> bool:
+    import sys
+
+    return sys.stdout.isatty()
+
+
+def _print_results(results: list[Any]) -> None:
+    for r in results:
+        if r.outcome == "blocked":
+            click.echo(f"{r.case_id}: blocked in {r.from_stage} by {len(r.blockers)}")
+            for blocker in r.blockers:
+                click.echo(f"  [{blocker.type}] {blocker.message}")
+        elif r.outcome == "conflict":
+            click.echo(f"{r.case_id}: conflict: changed by someone else meanwhile; left in {r.from_stage}")
+        else:
+            verb = "would advance" if r.outcome == "ready" else "advanced"
+            click.echo(f"{r.case_id}: {verb} {r.from_stage} -> {r.to_stage}")
 
 
 @case.command("return")
