@@ -25,6 +25,7 @@ from eightstep.store.db import (
     SchemaChange,
     read_schema_state,
     schema_problem,
+    set_wal,
     sqlite_path,
 )
 from eightstep.store.migrations import HEAD, REVISIONS, UNVERSIONED, UNVERSIONED_SCHEMA_VERSION
@@ -122,7 +123,7 @@ def _sqlite_migration_engine(engine: Engine) -> Engine | None:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        set_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=OFF")
         cursor.close()
 
