@@ -1,9 +1,9 @@
 """Advance every ready case at once (``eightstep case advance --all-ready``), batch by batch.
 
 For each batch of active cases (ordered by id) the cases and the records their guards look at are read with
-one query per table (only the tables, columns and document kinds the stage's guards read), the guards run once
-per case, and the workflow's ``transitions`` machine (one per workflow
-snapshot, see ``engine.machine_of``) decides where each ready case goes. The batch is then written in one
+one query per table (only the tables, columns and kinds of rows the stage's guards read: ``eightstep.recordload``),
+the guards run once per case, and the workflow's ``transitions`` machine (one per workflow snapshot, see
+``engine.machine_of``) decides where each ready case goes. The batch is then written in one
 transaction with Core statements: a compare-and-set ``UPDATE cases ... WHERE id = :id AND version = :seen``
 for all of them (executemany), then their events (the next link of each case's hash chain) and, when a case
 leaves a consent stage, its consent record. A case that somebody else changed between the read and the write
@@ -18,25 +18,24 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, false, func, insert, or_, select, type_coerce, update
+from sqlalchemy import Connection, bindparam, false, func, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.types import DateTime, String, TypeDecorator
 
-from eightstep import engine, guards
 from eightstep.consent import Tally
 from eightstep.engine import default_actor, machine_of
 from eightstep.errors import NotFoundError
-from eightstep.guards import Blocker, CaseRecords, GuardContext
+from eightstep.guards import Blocker, GuardContext
 from eightstep.history import GENESIS, event_hash
+from eightstep.recordload import RecordLoader
 from eightstep.store import models
 from eightstep.store.models import ACTIVE
 from eightstep.timeutil import as_utc, business_time, now_utc, show
 from eightstep.workflow.loader import LoadedWorkflow
 from eightstep.workflow.machine import ADVANCE
-from eightstep.workflow.schema import Requirements, Stage
+from eightstep.workflow.schema import Stage
 from eightstep.workspace import Workspace, is_busy
 
 ADVANCED, READY, BLOCKED, CONFLICT = "advanced", "ready", "blocked", "conflict"
@@ -46,43 +45,6 @@ BATCH = 500
 CASES = models.Case.__table__
 EVENTS = models.Event.__table__
 CONSENT_RECORDS = models.ConsentRecord.__table__
-RECORD_TABLES = {name: model.__table__ for name, model in engine.RECORD_TABLES.items()}  # what the guards read
-
-# Which record tables each guard reads for a stage, given its requirements, and which rows of them: the document
-# kinds it looks at, or None for every row of the case. An entry is only consulted when its guard is registered;
-# a guard missing here gets every row of every table (correct, only slower).
-Reads = dict[str, frozenset[str] | None]
-_READS: dict[str, Callable[[Requirements], Reads]] = {
-    "documents": lambda req: {"documents": frozenset(req.documents)} if req.documents else {},
-    "notice": lambda req: {"documents": frozenset({req.notice.document})} if req.notice is not None else {},
-    "approvals": lambda req: {"approvals": None} if req.approvals else {},
-    "consent": lambda req: {"households": None, "ballots": None} if req.consent is not None else {},
-    "objections": lambda req: {"objections": None} if req.no_open_objections else {},
-    "scheme": lambda req: {"scheme_choices": None} if req.chosen_scheme else {},
-    "meetings": lambda req: {"meetings": None} if req.meetings else {},
-}
-KIND_FILTERED = {"documents"}  # tables whose rows a read may limit to some kinds
-
-
-def tables_needed(stage: Stage) -> Reads:
-    """The record tables the guards of ``stage`` read, each with the kinds of rows they need (None: all)."""
-    needed: Reads = {}
-    for name in guards.GUARDS:
-        reads = _READS.get(name)
-        wants: Reads = reads(stage.requires) if reads is not None else dict.fromkeys(RECORD_TABLES)
-        for table, kinds in wants.items():
-            if table not in RECORD_TABLES:
-                continue
-            if table not in KIND_FILTERED:
-                kinds = None
-            if table not in needed:
-                needed[table] = kinds
-            else:
-                have = needed[table]
-                needed[table] = None if have is None or kinds is None else have | kinds
-    return needed
-
-
 @dataclass(frozen=True)
 class BulkResult:
     """What happened to one case: advanced (or ready, in a dry run), blocked, or conflict."""
@@ -139,7 +101,7 @@ class _Scope:
     workflows: dict[str, LoadedWorkflow]
     complex_id: int | None
     movable: set[tuple[str, str]] = field(default_factory=set)  # (workflow sha256, stage) with a next stage
-    tables: dict[tuple[str, str], Reads] = field(default_factory=dict)  # (sha256, stage) -> tables_needed
+    loader: RecordLoader = field(default_factory=RecordLoader)  # the guards' records of each batch
 
 
 def _scope(ws: Workspace, conn: Connection, complex_name: str | None) -> _Scope:
@@ -183,77 +145,15 @@ def _page(scope: _Scope, conn: Connection, after: str, size: int) -> tuple[str |
     return rows[-1].id, [r for r in rows if (r.workflow_sha256, r.stage) in scope.movable]
 
 
-# The columns guards.py reads of each record table (with case_id, to group the rows). Reading only these halves
-# the cost of loading; a guard that reads another column fails loudly here (AttributeError): add it. Tables not
-# listed are read whole.
-GUARD_COLUMNS = {
-    "documents": ("id", "case_id", "kind", "issued_at"),
-    "approvals": ("id", "case_id", "kind", "decision", "decided_at", "number"),
-    "households": ("id", "case_id", "room", "owner_key", "area_centi"),
-    "ballots": ("id", "case_id", "household_id", "choice", "cast_at"),
-    "objections": ("id", "case_id", "room", "objector", "grounds", "written", "real_name", "lodged_at",
-                   "resolved_at"),
-}
-
-
-class _StoredUTC(TypeDecorator[datetime]):
-    """A time as SQLite stores it (UTC, no offset) read as an aware UTC datetime.
-
-    The guards compare times with ``as_utc``, which costs ten times more on a naive datetime (``replace``) than on
-    an aware one; parsing the stored text with its offset costs no more than SQLAlchemy's own parsing.
-    """
-
-    impl = String
-    cache_ok = True
-
-    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if len(value) == 26:  # 2025-03-01 09:30:00.000000, as SQLAlchemy writes it
-            return datetime.fromisoformat(value + "+00:00")
-        parsed = datetime.fromisoformat(value)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _columns(conn: Connection, table: Any, names: tuple[str, ...] | None) -> list[Any]:
-    columns = [table.c[n] for n in names] if names is not None else list(table.c)
-    if conn.dialect.name != "sqlite":
-        return columns
-    return [type_coerce(c, _StoredUTC()).label(c.name) if isinstance(c.type, DateTime) else c for c in columns]
-
-
-def _load_records(conn: Connection, wanted: dict[tuple[str, frozenset[str] | None], list[str]]
-                  ) -> dict[str, dict[str, list[Any]]]:
-    """Table -> case id -> rows, for the case ids each (table, kinds) is wanted for: one query per table (and per
-    set of document kinds)."""
-    out: dict[str, dict[str, list[Any]]] = {name: {} for name in RECORD_TABLES}
-    for (name, kinds), ids in wanted.items():
-        table = RECORD_TABLES[name]
-        grouped = out[name]
-        query = select(*_columns(conn, table, GUARD_COLUMNS.get(name))).where(table.c.case_id.in_(ids))
-        if kinds is not None:
-            query = query.where(table.c.kind.in_(sorted(kinds)))
-        for row in conn.execute(query.order_by(table.c.id)).all():
-            grouped.setdefault(row.case_id, []).append(row)
-    return out
-
-
 def _judge(scope: _Scope, conn: Connection, cases: list[Any], at: datetime
            ) -> tuple[list[_Move], dict[str, BulkResult]]:
     """Run the guards of every case of the batch once; the machine decides where each case they let pass goes.
 
     (A case with blockers is not handed to the machine: its only condition is that there are none.)
     """
-    wanted: dict[tuple[str, frozenset[str] | None], list[str]] = {}
-    stages: dict[str, Stage] = {}
-    for case in cases:
-        stage = stages[case.id] = scope.workflows[case.workflow_sha256].definition.stage(case.stage)
-        key = (case.workflow_sha256, case.stage)
-        if key not in scope.tables:
-            scope.tables[key] = tables_needed(stage)
-        for read in scope.tables[key].items():
-            wanted.setdefault(read, []).append(case.id)
-    loaded = _load_records(conn, wanted)
+    stages: dict[str, Stage] = {
+        case.id: scope.workflows[case.workflow_sha256].definition.stage(case.stage) for case in cases}
+    records = scope.loader.load(conn, [(case.id, case.workflow_sha256, stages[case.id]) for case in cases])
     moves: list[_Move] = []
     blocked: dict[str, BulkResult] = {}
     for case in cases:
@@ -263,8 +163,7 @@ def _judge(scope: _Scope, conn: Connection, cases: list[Any], at: datetime
                                       f"case entered its stage ({show(case.stage_entered_at)})")
             blocked[case.id] = BulkResult(case.id, BLOCKED, case.stage, blockers=(blocker,))
             continue
-        records = CaseRecords(**{name: loaded[name].get(case.id, []) for name in RECORD_TABLES})
-        ctx = GuardContext(workflow=workflow.definition, stage=stages[case.id], records=records, at=at,
+        ctx = GuardContext(workflow=workflow.definition, stage=stages[case.id], records=records[case.id], at=at,
                            calendar=scope.ws.calendar)
         found = ctx.blockers()  # every guard runs once; the machine's condition reads the same (memoised) result
         position = _Position(case.stage)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection, Row, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from transitions import Machine
@@ -23,6 +24,7 @@ from transitions import Machine
 from eightstep.errors import BlockedError, ConflictError, InputError, NotFoundError
 from eightstep.guards import Blocker, CaseRecords, GuardContext
 from eightstep.history import append_event
+from eightstep.recordload import RECORD_MODELS, RecordLoader
 from eightstep.store import models
 from eightstep.store.models import ACTIVE, SUSPENDED, WITHDRAWN
 from eightstep.timeutil import as_utc, business_time, iso_local, now_utc, show
@@ -118,10 +120,18 @@ class Move:
 
 # --- loading ---------------------------------------------------------------------------------------------
 
+def _no_case(case_id: str) -> NotFoundError:
+    return NotFoundError(f"no case {case_id!r}: `eightstep case list` shows the cases")
+
+
+def _no_snapshot(case_id: str, sha256: str) -> NotFoundError:
+    return NotFoundError(f"case {case_id}: its workflow snapshot {sha256[:12]} is missing")
+
+
 def get_case(session: Session, case_id: str) -> models.Case:
     case = session.get(models.Case, case_id)
     if case is None:
-        raise NotFoundError(f"no case {case_id!r}: `eightstep case list` shows the cases")
+        raise _no_case(case_id)
     return case
 
 
@@ -129,8 +139,26 @@ def workflow_of(ws: Workspace, session: Session, case: models.Case) -> LoadedWor
     """The rules the case was opened under (its stored snapshot), not whatever the file says today."""
     snap = session.get(models.WorkflowSnapshot, case.workflow_sha256)
     if snap is None:
-        raise NotFoundError(f"case {case.id}: its workflow snapshot {case.workflow_sha256[:12]} is missing")
+        raise _no_snapshot(case.id, case.workflow_sha256)
     return ws.workflows.from_snapshot(snap.content, snap.sha256, f"{snap.workflow_id} {snap.version}")
+
+
+_CASE_AND_SNAPSHOT = (
+    select(models.Case, models.WorkflowSnapshot.content, models.WorkflowSnapshot.workflow_id,
+           models.WorkflowSnapshot.version)
+    .outerjoin(models.WorkflowSnapshot, col(models.WorkflowSnapshot.sha256) == col(models.Case.workflow_sha256))
+    .where(models.Case.id == bindparam("case_id")))
+
+
+def case_and_workflow(ws: Workspace, session: Session, case_id: str) -> tuple[models.Case, LoadedWorkflow]:
+    """``get_case`` and ``workflow_of`` in one query."""
+    row = session.exec(_CASE_AND_SNAPSHOT, params={"case_id": case_id}).first()
+    if row is None:
+        raise _no_case(case_id)
+    case, content, workflow_id, version = row
+    if content is None:
+        raise _no_snapshot(case_id, case.workflow_sha256)
+    return case, ws.workflows.from_snapshot(content, case.workflow_sha256, f"{workflow_id} {version}")
 
 
 def machine_of(ws: Workspace, loaded: LoadedWorkflow) -> Machine:
@@ -141,31 +169,24 @@ def machine_of(ws: Workspace, loaded: LoadedWorkflow) -> Machine:
     return machine  # type: ignore[return-value]
 
 
-RECORD_TABLES = {"documents": models.Document, "approvals": models.Approval, "households": models.Household,
-                 "ballots": models.Ballot, "objections": models.Objection,
-                 "scheme_choices": models.SchemeChoice, "meetings": models.Meeting}
-BATCH = 500  # ids per IN (...) query
-
-
-def load_records_many(session: Session, case_ids: list[str]) -> dict[str, CaseRecords]:
-    """The guards' inputs for many cases: one query per table and batch, not per case."""
-    grouped: dict[str, dict[str, list[Any]]] = {cid: {name: [] for name in RECORD_TABLES} for cid in case_ids}
-    for start in range(0, len(case_ids), BATCH):
-        batch = case_ids[start:start + BATCH]
-        for name, model in RECORD_TABLES.items():
-            for row in session.exec(select(model).where(col(model.case_id).in_(batch)).order_by(model.id)):
-                grouped[row.case_id][name].append(row)
-    return {cid: CaseRecords(**tables) for cid, tables in grouped.items()}
-
-
 def load_records(session: Session, case_id: str) -> CaseRecords:
-    return load_records_many(session, [case_id])[case_id]
+    """Every record the guards may read of one case, as whole ORM objects (listings, tallies, paperwork).
+
+    The guards themselves read less, through ``eightstep.recordload``.
+    """
+    tables = {}
+    for name, model in RECORD_MODELS.items():
+        query = select(model).where(col(model.case_id) == case_id).order_by(col(model.id))
+        tables[name] = list(session.exec(query))
+    return CaseRecords(**tables)
 
 
 def guard_context(ws: Workspace, session: Session, case: models.Case, loaded: LoadedWorkflow,
                   at: datetime) -> GuardContext:
-    return GuardContext(workflow=loaded.definition, stage=loaded.definition.stage(case.stage),
-                        records=load_records(session, case.id), at=at, calendar=ws.calendar)
+    """The guards of the case's stage, with only the records they read (in ``session``'s transaction)."""
+    stage = loaded.definition.stage(case.stage)
+    records = RecordLoader().load(session.connection(), [(case.id, loaded.sha256, stage)])[case.id]
+    return GuardContext(workflow=loaded.definition, stage=stage, records=records, at=at, calendar=ws.calendar)
 
 
 def view(session: Session, case: models.Case, loaded: LoadedWorkflow) -> CaseView:
@@ -186,14 +207,14 @@ def editing(ws: Workspace, case_id: str, *, expected_version: int | None = None,
             allow_withdrawn: bool = False) -> Iterator[tuple[Session, models.Case, LoadedWorkflow]]:
     """A write transaction on one case. The caller appends exactly one event per command."""
     with ws.writing() as session:
-        case = get_case(session, case_id)
+        case, loaded = case_and_workflow(ws, session, case_id)
         if expected_version is not None and case.version != expected_version:
             raise ConflictError(f"case {case_id} is at version {case.version}, not {expected_version}: it was "
                                 "changed by someone else; nothing was written")
         if case.status == WITHDRAWN and not allow_withdrawn:
             raise InputError(f"case {case_id} was withdrawn ({case.status_reason}); it can no longer change. "
                              "Open a new case for the unit")
-        yield session, case, workflow_of(ws, session, case)
+        yield session, case, loaded
 
 
 # --- cases -----------------------------------------------------------------------------------------------
@@ -265,8 +286,7 @@ def open_case(ws: Workspace, case_id: str, *, complex_name: str, building: str, 
 
 def show_case(ws: Workspace, case_id: str) -> CaseView:
     with ws.session() as session:
-        case = get_case(session, case_id)
-        return view(session, case, workflow_of(ws, session, case))
+        return view(session, *case_and_workflow(ws, session, case_id))
 
 
 def list_cases(ws: Workspace, *, complex_name: str | None = None, stage: str | None = None,
@@ -287,7 +307,7 @@ def list_cases(ws: Workspace, *, complex_name: str | None = None, stage: str | N
 
 # --- guards and moves ------------------------------------------------------------------------------------
 
-def _status_blocker(case: models.Case) -> Blocker | None:
+def _status_blocker(case: models.Case | Row[Any]) -> Blocker | None:
     if case.status == SUSPENDED:
         return Blocker("status", f"案件已暂停：{case.status_reason} / the case is suspended since "
                        f"{show(case.suspended_at)} ({case.status_reason}): resume it first")
@@ -304,34 +324,77 @@ def check(ws: Workspace, case_id: str, at: datetime | None = None) -> CheckResul
     return check_many(ws, [case_id], at)[case_id]
 
 
+BATCH = 500  # ids per IN (...) query
+_CASES = models.Case.__table__
+_SNAPSHOTS = models.WorkflowSnapshot.__table__
+_CHECKED_COLUMNS = ("id", "workflow_sha256", "stage", "status", "status_reason", "suspended_at")
+
+
 def check_many(ws: Workspace, case_ids: list[str], at: datetime | None = None) -> dict[str, CheckResult]:
-    """``check`` for many cases at once, loading their records in batches (audits, overviews)."""
+    """``check`` for many cases (audits, overviews), in the order of ``case_ids`` (each once).
+
+    ``BATCH`` cases at a time: per batch their rows and only the records their stages' guards read, as light rows
+    dropped once the batch is judged, so that memory does not grow with the number of cases.
+    """
     at = now_utc() if at is None else as_utc(at)
     unique_ids = list(dict.fromkeys(case_ids))
+    workflows: dict[str, LoadedWorkflow] = {}
+    loader = RecordLoader()
     results: dict[str, CheckResult] = {}
-    with ws.session() as session:
-        cases: dict[str, models.Case] = {}
+    with ws.engine.connect() as conn:  # one read transaction: every batch sees the same state
         for start in range(0, len(unique_ids), BATCH):
-            batch = unique_ids[start:start + BATCH]
-            cases.update((c.id, c) for c in session.exec(select(models.Case).where(col(models.Case.id).in_(batch))))
-        for case_id in unique_ids:
-            if case_id not in cases:
-                get_case(session, case_id)  # raises NotFoundError with the usual message
-        all_records = load_records_many(session, unique_ids)
-        for case_id, case in cases.items():
-            loaded = workflow_of(ws, session, case)
-            stage = loaded.definition.stage(case.stage)
-            ctx = GuardContext(workflow=loaded.definition, stage=stage, records=all_records[case_id], at=at,
-                               calendar=ws.calendar)
-            blockers = ctx.blockers()
-            nxt = loaded.definition.next_of(case.stage)
-            if nxt is None:
-                blockers.append(Blocker("final", f"{stage.title}是最后阶段，持续运行维护 / {stage.title_en} is the "
-                                        "last stage: nothing to advance to"))
-            status = _status_blocker(case)
-            results[case_id] = CheckResult(case.id, case.stage, stage.title, case.status, at,
-                                           [status, *blockers] if status else blockers, nxt)
+            for result in _check_batch(ws, conn, unique_ids[start:start + BATCH], at, workflows, loader):
+                results[result.case_id] = result
     return results
+
+
+def _check_batch(ws: Workspace, conn: Connection, case_ids: list[str], at: datetime,
+                 workflows: dict[str, LoadedWorkflow], loader: RecordLoader) -> list[CheckResult]:
+    """``check`` of a batch of cases, reading their rows and their guards' records; nothing is kept."""
+    cases = _case_rows(conn, case_ids)
+    _read_workflows(ws, conn, cases, workflows)
+    stages = {case.id: workflows[case.workflow_sha256].definition.stage(case.stage) for case in cases}
+    records = loader.load(conn, [(case.id, case.workflow_sha256, stages[case.id]) for case in cases])
+    return [_check_result(ws, case, workflows[case.workflow_sha256], records[case.id], at) for case in cases]
+
+
+def _case_rows(conn: Connection, case_ids: list[str]) -> list[Row[Any]]:
+    """The rows of ``case_ids`` (the columns a check reads), in that order; NotFoundError names the first missing."""
+    rows = {r.id: r for r in conn.execute(select(*(_CASES.c[n] for n in _CHECKED_COLUMNS))
+                                          .where(_CASES.c.id.in_(case_ids)))}
+    for case_id in case_ids:
+        if case_id not in rows:
+            raise _no_case(case_id)
+    return [rows[case_id] for case_id in case_ids]
+
+
+def _read_workflows(ws: Workspace, conn: Connection, cases: list[Row[Any]],
+                    workflows: dict[str, LoadedWorkflow]) -> None:
+    """Add to ``workflows`` (sha256 -> rules) the stored snapshots of ``cases`` not in it yet."""
+    new = {case.workflow_sha256 for case in cases} - workflows.keys()
+    if not new:
+        return
+    query = select(_SNAPSHOTS.c.sha256, _SNAPSHOTS.c.workflow_id, _SNAPSHOTS.c.version, _SNAPSHOTS.c.content)
+    for r in conn.execute(query.where(_SNAPSHOTS.c.sha256.in_(new))):
+        workflows[r.sha256] = ws.workflows.from_snapshot(r.content, r.sha256, f"{r.workflow_id} {r.version}")
+    for case in cases:
+        if case.workflow_sha256 not in workflows:
+            raise _no_snapshot(case.id, case.workflow_sha256)
+
+
+def _check_result(ws: Workspace, case: Row[Any], loaded: LoadedWorkflow, records: CaseRecords,
+                  at: datetime) -> CheckResult:
+    """What blocks one case: its status, every guard of its stage, and the end of the workflow."""
+    stage = loaded.definition.stage(case.stage)
+    ctx = GuardContext(workflow=loaded.definition, stage=stage, records=records, at=at, calendar=ws.calendar)
+    blockers = ctx.blockers()
+    nxt = loaded.definition.next_of(case.stage)
+    if nxt is None:
+        blockers.append(Blocker("final", f"{stage.title}是最后阶段，持续运行维护 / {stage.title_en} is the "
+                                "last stage: nothing to advance to"))
+    status = _status_blocker(case)
+    return CheckResult(case.id, case.stage, stage.title, case.status, at,
+                       [status, *blockers] if status else blockers, nxt)
 
 
 def _not_before_stage(case: models.Case, at: datetime, what: str) -> None:

@@ -20,7 +20,6 @@ from sqlmodel import select
 from eightstep import bulk, engine, records
 from eightstep.cli import main
 from eightstep.errors import NotFoundError
-from eightstep.guards import GUARDS
 from eightstep.store import models
 from eightstep.timeutil import as_utc, parse_at
 from eightstep.verify import verify
@@ -174,23 +173,6 @@ def test_too_early_is_a_blocker(district: Workspace) -> None:
 def test_final_and_suspended_cases_are_not_considered(district: Workspace) -> None:
     report = bulk.advance_all_ready(district, at=AT)
     assert "S-1" not in outcomes(report)
-
-
-def test_only_the_tables_the_guards_read_are_loaded(ws: Workspace) -> None:
-    wf = ws.workflows.get("wuhan").definition
-    assert bulk.tables_needed(wf.stage("survey")) == {"documents": {"site_survey"}, "approvals": None}
-    assert bulk.tables_needed(wf.stage("consent")) == {
-        "documents": {"application", "owner_proof", "ballot_forms"}, "households": None, "ballots": None}
-    assert bulk.tables_needed(wf.stage("design_notice")) == {
-        "documents": {"design_scheme", "notice_posting"}, "objections": None}
-    assert set(bulk.RECORD_TABLES) == set(engine.RECORD_TABLES)
-
-
-def test_a_guard_it_does_not_know_gets_every_row_of_every_table(monkeypatch: pytest.MonkeyPatch,
-                                                                 ws: Workspace) -> None:
-    survey = ws.workflows.get("wuhan").definition.stage("survey")
-    monkeypatch.setitem(GUARDS, "novel", lambda ctx: [])
-    assert bulk.tables_needed(survey) == dict.fromkeys(bulk.RECORD_TABLES)
 
 
 # --- a real conflict: another writer between the batch's read and its write -----------------------------
