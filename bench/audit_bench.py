@@ -40,8 +40,8 @@ def audit_lib(db: str, day: date, *, blockers: bool) -> dict[str, Any]:
 def stall_rule(db: str, day: date) -> dict[str, Any]:
     started = time.perf_counter()
     ws = Workspace.open(db)
-    with ws.session() as session:
-        scope = audit.AuditScope(ws, session, day, None, audit.load_workflows(ws, session))
+    with ws.engine.connect() as conn:
+        scope = audit.AuditScope(ws, conn, day, None, audit.load_workflows(ws, conn))
         found = audit.stalled_stages(scope)
     seconds = time.perf_counter() - started
     ws.dispose()
@@ -52,8 +52,8 @@ def stall_cutoffs(db: str, day: date) -> list[tuple[str, str, str]]:
     """(workflow sha256, stage, cutoff as stored) for every stage with a stall limit: what the audit computes."""
     ws = Workspace.open(db)
     out = []
-    with ws.session() as session:
-        for sha, loaded in audit.load_workflows(ws, session).items():
+    with ws.engine.connect() as conn:
+        for sha, loaded in audit.load_workflows(ws, conn).items():
             for stage in loaded.definition.stages:
                 if stage.stall_limit is None:
                     continue

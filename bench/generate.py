@@ -32,7 +32,7 @@ from eightstep.store import models
 from eightstep.workflow.registry import WorkflowRegistry
 from eightstep.workspace import Workspace
 
-GENERATOR_VERSION = 1  # bump when the data changes, so that cached databases are rebuilt
+GENERATOR_VERSION = 2  # bump when the data changes, so that cached databases are rebuilt
 CHUNK = 4000  # cases per chunk (one transaction)
 ID_SPAN = 1_000_000  # ids per table and chunk: chunk k numbers its rows from k * ID_SPAN + 1
 TABLES: tuple[tuple[str, Any], ...] = (

@@ -121,6 +121,7 @@ class CaseFactory:
         self.stage_ids = wf.stage_ids()
         self.stage_weights = [STAGE_SHARES.get(s, 1) for s in self.stage_ids]
         self.rule_json = ""
+        self.upkeep_dates: dict[str, dict[str, datetime]] = {}  # case id -> Case.maintained_at / inspected_at
 
     # -- randomness ------------------------------------------------------------------------------------
 
@@ -204,6 +205,7 @@ class CaseFactory:
             "opened_at": opened, "stage_entered_at": entered, "clock_started_at": entered,
             "suspended_at": suspended_at, "event_count": chain.seq, "last_hash": chain.head,
             "version": chain.seq + 1,  # the ORM's counter: 1 on insert, +1 with every event
+            "maintained_at": None, "inspected_at": None, **self.upkeep_dates.pop(case_id, {}),
         }
 
     def status(self, final: bool, entered: date, chain: Chain, stage_id: str
@@ -351,10 +353,12 @@ class CaseFactory:
         back = self.rng.randint(16, 90) if late else self.rng.randint(0, 14)
         day = max(start, self.ref_day - timedelta(days=back))
         self.document(rows, case_id, "maintenance_record", "operation", local(day, 10), None)
+        dates = self.upkeep_dates[case_id] = {"maintained_at": local(day, 10)}  # as records.add_document keeps
         running = (self.ref_day - start).days
         if running > 300 and self.rng.random() < 0.97:
             day = max(start, self.ref_day - timedelta(days=self.rng.randint(0, min(running, 400) - 30)))
             self.document(rows, case_id, "periodic_inspection", "operation", local(day, 14), None)
+            dates["inspected_at"] = local(day, 14)
 
 
 class Chain:

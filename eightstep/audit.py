@@ -22,18 +22,18 @@ answer. It does not rewind the history: a case that has since left a stage is no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, exists, false, or_
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, Row, and_, exists, false, or_, select
 
 from eightstep import engine
 from eightstep.errors import NotFoundError
 from eightstep.guards import Blocker
+from eightstep.recordload import light_columns
 from eightstep.store import models
 from eightstep.store.models import ACTIVE, SUSPENDED, WITHDRAWN
 from eightstep.timeutil import local_date, local_midnight_utc, now_utc
@@ -156,7 +156,7 @@ def limit_cutoff(calendar: WorkCalendar, as_of: date, limit: Limit) -> date | No
     return over_cutoff(as_of, lambda d: count_days(calendar, d, as_of, limit.working) > limit.days)
 
 
-def clock_days(calendar: WorkCalendar, case: models.Case, stage: Stage, as_of: date) -> int:
+def clock_days(calendar: WorkCalendar, case: models.Case | Row[Any], stage: Stage, as_of: date) -> int:
     """How long the case has been in its stage as of ``as_of``, suspended time excluded.
 
     Counted in working days when the stage limit is in working days, else in calendar days. The clock starts
@@ -172,7 +172,7 @@ def clock_days(calendar: WorkCalendar, case: models.Case, stage: Stage, as_of: d
 
 # --- findings --------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Finding:
     """One thing the audit flags about one case.
 
@@ -228,16 +228,38 @@ class AuditResult:
     cases_checked: int = 0  # cases the engine checked for blockers (the ones found)
 
 
+CASES = models.Case.__table__
+COMPLEXES = models.Complex.__table__
+DOCUMENTS = models.Document.__table__
+OBJECTIONS = models.Objection.__table__
+MEDIATION_STEPS = models.MediationStep.__table__
+# What a finding reads of its case (Core rows: an audit of a city builds tens of thousands of findings).
+CASE_COLUMNS = ("id", "complex_id", "building", "unit", "workflow_id", "workflow_version", "workflow_sha256",
+                "stage", "status", "status_reason", "review_at", "stage_entered_at", "clock_started_at",
+                "suspended_at", "maintained_at", "inspected_at")
+
+
+@dataclass(frozen=True)
+class StageInfo:
+    """What every finding of one stage of one workflow shares."""
+
+    stage: Stage
+    index: int  # 1-based position in the workflow
+    working: bool  # the stage's limit (and so its age) is in working days
+    responsible: str  # the title of the party responsible for the stage
+
+
 @dataclass
 class AuditScope:
     """What every query of one audit shares: the date, the complex filter, the workflows in use."""
 
     ws: Workspace
-    session: Session
+    conn: Connection
     as_of: date
     complex_id: int | None
     workflows: dict[str, LoadedWorkflow] = field(default_factory=dict)
     complex_names: dict[int, str] = field(default_factory=dict)
+    _stages: dict[tuple[str, str], StageInfo] = field(default_factory=dict)
 
     @property
     def end(self) -> datetime:
@@ -250,29 +272,41 @@ class AuditScope:
     def cases(self, query: Any) -> Any:
         """Restrict a query on cases to the complex, if one was asked for."""
         if self.complex_id is not None:
-            query = query.where(models.Case.complex_id == self.complex_id)
+            query = query.where(CASES.c.complex_id == self.complex_id)
         return query
 
-    def complex_name(self, complex_id: int) -> str:
-        if complex_id not in self.complex_names:
-            row = self.session.get(models.Complex, complex_id)
-            self.complex_names[complex_id] = row.name if row else "?"
-        return self.complex_names[complex_id]
+    def rows(self, query: Any) -> list[Row[Any]]:
+        """Run ``query``; the names of the complexes of its rows are read too (one query per few hundred)."""
+        rows = self.conn.execute(query).all()
+        unnamed = sorted({row.complex_id for row in rows} - self.complex_names.keys())
+        for i in range(0, len(unnamed), _IN_CHUNK):
+            chunk = unnamed[i:i + _IN_CHUNK]
+            self.complex_names.update((row.id, row.name) for row in self.conn.execute(
+                select(COMPLEXES.c.id, COMPLEXES.c.name).where(COMPLEXES.c.id.in_(chunk))))
+        return rows
 
-    def finding(self, case: models.Case, kind: str, *, limit: Limit | None, since: date, due: date,
+    def stage_info(self, sha256: str, stage_id: str) -> StageInfo:
+        key = (sha256, stage_id)
+        info = self._stages.get(key)
+        if info is None:
+            wf = self.workflows[sha256].definition
+            stage = wf.stage(stage_id)
+            working = stage.stall_limit is not None and stage.stall_limit.calendar == "working"
+            info = self._stages[key] = StageInfo(stage, wf.stage_ids().index(stage_id) + 1, working,
+                                                 authority_title(wf, stage.responsible))
+        return info
+
+    def finding(self, case: Row[Any], kind: str, *, limit: Limit | None, since: date, due: date,
                 days_over: int, waiting_on: str | None, subject: str, message: str) -> Finding:
-        wf = self.workflows[case.workflow_sha256].definition
-        stage = wf.stage(case.stage)
-        working = stage.stall_limit is not None and stage.stall_limit.calendar == "working"
+        info = self.stage_info(case.workflow_sha256, case.stage)
         return Finding(
-            type=kind, case=case.id, complex=self.complex_name(case.complex_id), building=case.building,
+            type=kind, case=case.id, complex=self.complex_names.get(case.complex_id, "?"), building=case.building,
             unit=case.unit, workflow_id=case.workflow_id, workflow_version=case.workflow_version, stage=case.stage,
-            stage_index=wf.stage_ids().index(case.stage) + 1, stage_title=stage.title, status=case.status,
-            entered_on=local_date(case.stage_entered_at), days_in_stage=clock_days(self.calendar, case, stage,
-                                                                                    self.as_of),
-            days_in_stage_unit="working" if working else "calendar", limit=limit, since=since, due=due,
-            days_over=days_over, waiting_on=waiting_on or authority_title(wf, stage.responsible),
-            subject=subject, message=message,
+            stage_index=info.index, stage_title=info.stage.title, status=case.status,
+            entered_on=local_date(case.stage_entered_at),
+            days_in_stage=clock_days(self.calendar, case, info.stage, self.as_of),
+            days_in_stage_unit="working" if info.working else "calendar", limit=limit, since=since, due=due,
+            days_over=days_over, waiting_on=waiting_on or info.responsible, subject=subject, message=message,
         )
 
 
@@ -281,14 +315,21 @@ def authority_title(wf: Workflow, authority_id: str) -> str:
     return auth.title if auth else authority_id
 
 
-def load_workflows(ws: Workspace, session: Session) -> dict[str, LoadedWorkflow]:
+def load_workflows(ws: Workspace, conn: Connection) -> dict[str, LoadedWorkflow]:
     """Every stored workflow snapshot, by hash. A district has a handful, not one per case."""
-    rows = session.exec(select(models.WorkflowSnapshot)).all()
+    snapshots = models.WorkflowSnapshot.__table__
+    rows = conn.execute(select(snapshots.c.sha256, snapshots.c.workflow_id, snapshots.c.version,
+                               snapshots.c.content)).all()
     return {r.sha256: ws.workflows.from_snapshot(r.content, r.sha256, f"{r.workflow_id} {r.version}") for r in rows}
 
 
 def final_stages(wf: Workflow) -> list[Stage]:
     return [s for s in wf.stages if wf.next_of(s.id) is None]
+
+
+def case_query(scope: AuditScope, *where: Any) -> Any:
+    """The finding columns of the cases matching ``where`` (and the audit's complex)."""
+    return scope.cases(select(*light_columns(scope.conn.dialect.name, CASES, CASE_COLUMNS)).where(*where))
 
 
 # --- the rules -------------------------------------------------------------------------------------------
@@ -303,21 +344,22 @@ def stall_terms(scope: AuditScope) -> list[Any]:
             cutoff = limit_cutoff(scope.calendar, scope.as_of, Limit.of(stage.stall_limit))
             if cutoff is None:
                 continue
-            terms.append(and_(models.Case.workflow_sha256 == sha, models.Case.stage == stage.id,
-                              col(models.Case.clock_started_at) < local_midnight_utc(cutoff)))
+            terms.append(and_(CASES.c.workflow_sha256 == sha, CASES.c.stage == stage.id,
+                              CASES.c.clock_started_at < local_midnight_utc(cutoff)))
     return terms
 
 
 def stall_query(scope: AuditScope) -> Any:
     """Active cases past their stage's limit (the SQL does the filtering, on ``ix_cases_stage_clock``)."""
     terms = stall_terms(scope)
-    return scope.cases(select(models.Case).where(models.Case.status == ACTIVE, or_(*terms) if terms else false()))
+    return case_query(scope, CASES.c.status == ACTIVE, or_(*terms) if terms else false())
 
 
 def stalled_stages(scope: AuditScope) -> list[Finding]:
     out = []
-    for case in scope.session.exec(stall_query(scope)):
-        stage = scope.workflows[case.workflow_sha256].definition.stage(case.stage)
+    for case in scope.rows(stall_query(scope)):
+        info = scope.stage_info(case.workflow_sha256, case.stage)
+        stage = info.stage
         assert stage.stall_limit is not None
         limit = Limit.of(stage.stall_limit)
         start = local_date(case.clock_started_at)
@@ -344,59 +386,79 @@ def unmediated_objections(scope: AuditScope) -> list[Finding]:
         cutoff = limit_cutoff(scope.calendar, scope.as_of, limits[sha])
         if cutoff is None:
             continue
-        term = and_(models.Case.workflow_sha256 == sha, col(models.Objection.lodged_at) < local_midnight_utc(cutoff))
+        term = and_(CASES.c.workflow_sha256 == sha, OBJECTIONS.c.lodged_at < local_midnight_utc(cutoff))
         if policy.only_written_real_name:
-            term = and_(term, col(models.Objection.written).is_(True), col(models.Objection.real_name).is_(True))
+            term = and_(term, OBJECTIONS.c.written.is_(True), OBJECTIONS.c.real_name.is_(True))
         terms.append(term)
     if not terms:
         return []
     end = scope.end
-    stepped = exists().where(models.MediationStep.objection_id == models.Objection.id,
-                             col(models.MediationStep.at) < end)
+    stepped = exists().where(MEDIATION_STEPS.c.objection_id == OBJECTIONS.c.id, MEDIATION_STEPS.c.at < end)
+    dialect = scope.conn.dialect.name
+    objection_columns = [c.label(f"objection_{c.name}") for c in light_columns(
+        dialect, OBJECTIONS, ("id", "room", "objector", "grounds", "lodged_at"))]
     query = scope.cases(
-        select(models.Objection, models.Case).join(models.Case, col(models.Case.id) == models.Objection.case_id)
-        .where(models.Case.status != WITHDRAWN, or_(*terms), ~stepped,
-               or_(col(models.Objection.resolved_at).is_(None), col(models.Objection.resolved_at) >= end)))
+        select(*light_columns(dialect, CASES, CASE_COLUMNS), *objection_columns)
+        .join_from(OBJECTIONS, CASES, CASES.c.id == OBJECTIONS.c.case_id)
+        .where(CASES.c.status != WITHDRAWN, or_(*terms), ~stepped,
+               or_(OBJECTIONS.c.resolved_at.is_(None), OBJECTIONS.c.resolved_at >= end)))
     out = []
-    for obj, case in scope.session.exec(query):
-        limit = limits[case.workflow_sha256]
-        lodged = local_date(obj.lodged_at)
+    for row in scope.rows(query):
+        limit = limits[row.workflow_sha256]
+        lodged = local_date(row.objection_lodged_at)
         days = count_days(scope.calendar, lodged, scope.as_of, limit.working)
-        who = f"{obj.room}室" if obj.room else (obj.objector or "匿名")
+        oid = row.objection_id
+        who = f"{row.objection_room}室" if row.objection_room else (row.objection_objector or "匿名")
         out.append(scope.finding(
-            case, OBJECTION_UNMEDIATED, limit=limit, since=lodged,
+            row, OBJECTION_UNMEDIATED, limit=limit, since=lodged,
             due=add_days(scope.calendar, lodged, limit.days, limit.working), days_over=days - limit.days,
-            waiting_on=None, subject=f"objection #{obj.id}",
-            message=f"异议#{obj.id}（{who}：{obj.grounds}）{lodged}提出，{days}{limit.unit_zh}无调解记录（时限"
-                    f"{limit.days}{limit.unit_zh}） / objection #{obj.id} lodged {lodged}: no mediation step in "
+            waiting_on=None, subject=f"objection #{oid}",
+            message=f"异议#{oid}（{who}：{row.objection_grounds}）{lodged}提出，{days}{limit.unit_zh}无调解记录（时限"
+                    f"{limit.days}{limit.unit_zh}） / objection #{oid} lodged {lodged}: no mediation step in "
                     f"{days} {limit.unit} (limit {limit.days})"))
     return out
 
 
-def _latest_documents(scope: AuditScope, case_ids: Iterable[str], kind: str) -> dict[str, date]:
+def _latest_documents(scope: AuditScope, case_ids: list[str], kind: str) -> dict[str, date]:
     """The date of the latest document of ``kind`` issued up to the audit date, per case."""
-    ids = list(case_ids)
     latest: dict[str, date] = {}
-    for i in range(0, len(ids), _IN_CHUNK):
-        rows = scope.session.exec(select(models.Document.case_id, models.Document.issued_at).where(
-            col(models.Document.case_id).in_(ids[i:i + _IN_CHUNK]), models.Document.kind == kind,
-            col(models.Document.issued_at) < scope.end))
-        for case_id, issued in rows:
-            day = local_date(issued)
+    issued = light_columns(scope.conn.dialect.name, DOCUMENTS, ("issued_at",))[0]
+    for i in range(0, len(case_ids), _IN_CHUNK):
+        rows = scope.conn.execute(select(DOCUMENTS.c.case_id, issued).where(
+            DOCUMENTS.c.case_id.in_(case_ids[i:i + _IN_CHUNK]), DOCUMENTS.c.kind == kind,
+            DOCUMENTS.c.issued_at < scope.end))
+        for case_id, when in rows:
+            day = local_date(when)
             if case_id not in latest or day > latest[case_id]:
                 latest[case_id] = day
     return latest
 
 
-def _upkeep_query(scope: AuditScope, sha: str, wf: Workflow, kind: str, cutoff: date) -> Any:
-    """Active cases of workflow ``sha`` in a final stage whose last ``kind`` record (or their entry into the
-    stage, whichever is later) is before ``cutoff``."""
+def upkeep_cases(scope: AuditScope, sha: str, wf: Workflow, column: str, kind: str, cutoff: date
+                 ) -> list[tuple[Row[Any], date | None]]:
+    """Active cases of workflow ``sha`` in a final stage whose last ``kind`` record up to the audit date (or their
+    entry into the stage, whichever is later) is before ``cutoff``, each with the date of that record.
+
+    ``column`` is the case's latest ``kind`` record of all (``Case.maintained_at`` or ``inspected_at``): when it
+    is before the cutoff or missing, that is the answer, found by a range search on ``(stage, column)``. Only a
+    case with a record after the audit date (a past audit) needs its documents read.
+    """
     border = local_midnight_utc(cutoff)
-    recent = exists().where(models.Document.case_id == models.Case.id, models.Document.kind == kind,
-                            col(models.Document.issued_at) >= border, col(models.Document.issued_at) < scope.end)
-    return scope.cases(select(models.Case).where(
-        models.Case.workflow_sha256 == sha, col(models.Case.stage).in_([s.id for s in final_stages(wf)]),
-        models.Case.status == ACTIVE, col(models.Case.stage_entered_at) < border, ~recent))
+    end = scope.end
+    latest = CASES.c[column]
+    base = (CASES.c.workflow_sha256 == sha, CASES.c.stage.in_([s.id for s in final_stages(wf)]),
+            CASES.c.status == ACTIVE, CASES.c.stage_entered_at < border)
+    found: list[tuple[Row[Any], date | None]] = []
+    for before in (latest.is_(None), latest < border):  # two range searches (an OR of both would scan the stage)
+        for case in scope.rows(case_query(scope, *base, before)):
+            value = getattr(case, column)
+            found.append((case, local_date(value) if value is not None else None))
+    recent = exists().where(DOCUMENTS.c.case_id == CASES.c.id, DOCUMENTS.c.kind == kind,
+                            DOCUMENTS.c.issued_at >= border, DOCUMENTS.c.issued_at < end)
+    later = scope.rows(case_query(scope, *base, latest >= end, ~recent))
+    dates = _latest_documents(scope, [case.id for case in later], kind)
+    found.extend((case, dates.get(case.id)) for case in later)
+    return found
 
 
 def upkeep_findings(scope: AuditScope) -> list[Finding]:
@@ -411,19 +473,18 @@ def upkeep_findings(scope: AuditScope) -> list[Finding]:
         every = Limit.of(upkeep.maintenance_every)
         cutoff = limit_cutoff(cal, as_of, every)
         if cutoff is not None:
-            cases = list(scope.session.exec(_upkeep_query(scope, sha, wf, upkeep.maintenance_document, cutoff)))
-            latest = _latest_documents(scope, (c.id for c in cases), upkeep.maintenance_document)
             doc = wf.documents[upkeep.maintenance_document]
-            for case in cases:
+            issuer = authority_title(wf, doc.issuer)
+            for case, last in upkeep_cases(scope, sha, wf, "maintained_at", upkeep.maintenance_document, cutoff):
                 entered = local_date(case.stage_entered_at)
-                since = max(entered, latest.get(case.id, entered))
+                since = max(entered, last) if last else entered
                 days = count_days(cal, since, as_of, every.working)
-                what = f"上次{doc.title}{since}" if case.id in latest else f"{entered}投入使用后无{doc.title}"
-                what_en = f"last {doc.title_en} {since}" if case.id in latest else f"no {doc.title_en} since {entered}"
+                what = f"上次{doc.title}{since}" if last else f"{entered}投入使用后无{doc.title}"
+                what_en = f"last {doc.title_en} {since}" if last else f"no {doc.title_en} since {entered}"
                 out.append(scope.finding(
                     case, MAINTENANCE_OVERDUE, limit=every, since=since,
                     due=add_days(cal, since, every.days, every.working), days_over=days - every.days,
-                    waiting_on=authority_title(wf, doc.issuer), subject=upkeep.maintenance_document,
+                    waiting_on=issuer, subject=upkeep.maintenance_document,
                     message=f"{what}，已{days}{every.unit_zh}（每{every.days}{every.unit_zh}一次） / {what_en}: "
                             f"{days} {every.unit} ago, due every {every.days}"))
         out.extend(_inspection_findings(scope, sha, wf))
@@ -445,19 +506,16 @@ def _inspection_findings(scope: AuditScope, sha: str, wf: Workflow) -> list[Find
     cutoff = over_cutoff(as_of, due_soon)
     if cutoff is None:
         return []
-    cases = list(scope.session.exec(_upkeep_query(scope, sha, wf, upkeep.inspection_document, cutoff)))
-    latest = _latest_documents(scope, (c.id for c in cases), upkeep.inspection_document)
     doc = wf.documents[upkeep.inspection_document]
     out = []
-    for case in cases:
+    for case, last in upkeep_cases(scope, sha, wf, "inspected_at", upkeep.inspection_document, cutoff):
         entered = local_date(case.stage_entered_at)
-        since = max(entered, latest.get(case.id, entered))
+        since = max(entered, last) if last else entered
         expires = expiry(since)
         over = signed_days(cal, expires, as_of, valid.working)
         kind = INSPECTION_OVERDUE if over > 0 else INSPECTION_DUE
-        basis = f"{doc.title}{since}" if case.id in latest else f"{entered}投入使用（尚无{doc.title}）"
-        basis_en = (f"{doc.title_en} of {since}" if case.id in latest
-                    else f"in operation since {entered}, no {doc.title_en} yet")
+        basis = f"{doc.title}{since}" if last else f"{entered}投入使用（尚无{doc.title}）"
+        basis_en = f"{doc.title_en} of {since}" if last else f"in operation since {entered}, no {doc.title_en} yet"
         if over > 0:
             state = f"已于{expires}到期{over}{valid.unit_zh}"
             state_en = f"expired on {expires}, {over} {valid.unit} ago"
@@ -473,12 +531,10 @@ def _inspection_findings(scope: AuditScope, sha: str, wf: Workflow) -> list[Find
 
 def overdue_reviews(scope: AuditScope) -> list[Finding]:
     """Suspended cases whose review date has passed (the review day itself is not yet past)."""
-    query = scope.cases(select(models.Case).where(
-        models.Case.status == SUSPENDED, col(models.Case.review_at).is_not(None),
-        col(models.Case.review_at) < local_midnight_utc(scope.as_of)))
+    query = case_query(scope, CASES.c.status == SUSPENDED, CASES.c.review_at.is_not(None),
+                       CASES.c.review_at < local_midnight_utc(scope.as_of))
     out = []
-    for case in scope.session.exec(query):
-        assert case.review_at is not None
+    for case in scope.rows(query):
         review = local_date(case.review_at)
         suspended = local_date(case.suspended_at) if case.suspended_at else local_date(case.stage_entered_at)
         days = (scope.as_of - review).days
@@ -516,27 +572,25 @@ def find(ws: Workspace, *, as_of: date | None = None, complex_name: str | None =
     end of ``as_of``), and a stalled stage names the authority of a missing approval as what it waits on.
     """
     day = as_of or today()
-    with ws.session() as session:
+    with ws.engine.connect() as conn:
         complex_id = None
         if complex_name is not None:
-            row = session.exec(select(models.Complex).where(models.Complex.name == complex_name)).first()
-            if row is None:
+            complex_id = conn.execute(select(COMPLEXES.c.id).where(COMPLEXES.c.name == complex_name)).scalar()
+            if complex_id is None:
                 raise NotFoundError(f"no complex named {complex_name!r}")
-            complex_id = row.id
-        scope = AuditScope(ws, session, day, complex_id, load_workflows(ws, session))
+        scope = AuditScope(ws, conn, day, complex_id, load_workflows(ws, conn))
         findings = [f for rule in RULES for f in rule(scope)]
     checked = 0
     if with_blockers:
-        results = engine.check_many(ws, [f.case for f in findings], at=check_time(day))
+        results = engine.check_many(ws, [f.case for f in findings], at=check_time(day), cache=True)
         blockers: dict[str, list[Blocker]] = {
             case_id: [b for b in result.blockers if b.type != "final"] for case_id, result in results.items()}
         checked = len(blockers)
-        findings = [_with_blockers(f, blockers[f.case]) for f in findings]
+        for finding in findings:
+            found = blockers[finding.case]
+            finding.blockers = tuple(found)  # filled in once, here (a Finding is built first, blockers later)
+            finding.waiting_on = waiting_on(finding, found)
     return AuditResult(day, complex_name, sorted(findings, key=sort_key), checked)
-
-
-def _with_blockers(finding: Finding, blockers: list[Blocker]) -> Finding:
-    return replace(finding, blockers=tuple(blockers), waiting_on=waiting_on(finding, blockers))
 
 
 def stalled_case_ids(ws: Workspace, *, as_of: date, complex_name: str | None = None) -> dict[str, list[str]]:

@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from transitions import Machine
 
+from eightstep import checkcache
 from eightstep.errors import BlockedError, ConflictError, InputError, NotFoundError
 from eightstep.guards import Blocker, CaseRecords, GuardContext
 from eightstep.history import append_event
@@ -327,41 +328,73 @@ def check(ws: Workspace, case_id: str, at: datetime | None = None) -> CheckResul
 BATCH = 500  # ids per IN (...) query
 _CASES = models.Case.__table__
 _SNAPSHOTS = models.WorkflowSnapshot.__table__
-_CHECKED_COLUMNS = ("id", "workflow_sha256", "stage", "status", "status_reason", "suspended_at")
+_CHECKED_COLUMNS = ("id", "version", "workflow_sha256", "stage", "status", "status_reason", "suspended_at")
 
 
-def check_many(ws: Workspace, case_ids: list[str], at: datetime | None = None) -> dict[str, CheckResult]:
+def check_many(ws: Workspace, case_ids: list[str], at: datetime | None = None, *,
+               cache: bool = False) -> dict[str, CheckResult]:
     """``check`` for many cases (audits, overviews), in the order of ``case_ids`` (each once).
 
     ``BATCH`` cases at a time: per batch their rows and only the records their stages' guards read, as light rows
-    dropped once the batch is judged, so that memory does not grow with the number of cases.
+    dropped once the batch is judged, so that memory does not grow with the number of cases. With ``cache``, the
+    guards' answers kept in ``case_checks`` are reused while they hold and new ones are kept there
+    (``eightstep.checkcache``): what an audit of cases that have not moved needs.
     """
     at = now_utc() if at is None else as_utc(at)
     unique_ids = list(dict.fromkeys(case_ids))
-    workflows: dict[str, LoadedWorkflow] = {}
-    loader = RecordLoader()
+    batch = _CheckBatch(ws, at, checkcache.basis(ws.calendar) if cache else None)
     results: dict[str, CheckResult] = {}
-    with ws.engine.connect() as conn:  # one read transaction: every batch sees the same state
+    with ws.engine.connect() as conn:
         for start in range(0, len(unique_ids), BATCH):
-            for result in _check_batch(ws, conn, unique_ids[start:start + BATCH], at, workflows, loader):
-                results[result.case_id] = result
+            checked, entries = batch.check(conn, unique_ids[start:start + BATCH])
+            results.update((result.case_id, result) for result in checked)
+            checkcache.write(ws.engine, entries)
     return results
 
 
-def _check_batch(ws: Workspace, conn: Connection, case_ids: list[str], at: datetime,
-                 workflows: dict[str, LoadedWorkflow], loader: RecordLoader) -> list[CheckResult]:
-    """``check`` of a batch of cases, reading their rows and their guards' records; nothing is kept."""
-    cases = _case_rows(conn, case_ids)
-    _read_workflows(ws, conn, cases, workflows)
-    stages = {case.id: workflows[case.workflow_sha256].definition.stage(case.stage) for case in cases}
-    records = loader.load(conn, [(case.id, case.workflow_sha256, stages[case.id]) for case in cases])
-    return [_check_result(ws, case, workflows[case.workflow_sha256], records[case.id], at) for case in cases]
+@dataclass
+class _CheckBatch:
+    """``check`` of one batch of cases after another, sharing the workflows read and the loader's plans."""
+
+    ws: Workspace
+    at: datetime
+    basis: str | None  # the cache's basis; None: no cache
+    workflows: dict[str, LoadedWorkflow] = field(default_factory=dict)
+    loader: RecordLoader = field(default_factory=RecordLoader)
+
+    def check(self, conn: Connection, case_ids: list[str]) -> tuple[list[CheckResult], list[checkcache.Entry]]:
+        """The results of ``case_ids`` in order, and the cache entries to write; nothing is kept."""
+        cases = _case_rows(conn, case_ids, cached=self.basis is not None)
+        _read_workflows(self.ws, conn, cases, self.workflows)
+        found: dict[str, list[Blocker]] = {}
+        if self.basis is not None:
+            for case in cases:
+                hit = checkcache.cached_blockers(case, self.at, self.basis)
+                if hit is not None:
+                    found[case.id] = hit
+        todo = [case for case in cases if case.id not in found]
+        stages = {case.id: self.workflows[case.workflow_sha256].definition.stage(case.stage) for case in todo}
+        records = self.loader.load(conn, [(case.id, case.workflow_sha256, stages[case.id]) for case in todo])
+        entries = []
+        for case in todo:
+            ctx = GuardContext(workflow=self.workflows[case.workflow_sha256].definition, stage=stages[case.id],
+                               records=records[case.id], at=self.at, calendar=self.ws.calendar)
+            found[case.id] = ctx.blockers()
+            if self.basis is not None:
+                new = checkcache.entry(case.id, case.version, ctx, found[case.id], self.basis)
+                if new is not None:
+                    entries.append(new)
+        return [_check_result(case, self.workflows[case.workflow_sha256], found[case.id], self.at)
+                for case in cases], entries
 
 
-def _case_rows(conn: Connection, case_ids: list[str]) -> list[Row[Any]]:
-    """The rows of ``case_ids`` (the columns a check reads), in that order; NotFoundError names the first missing."""
-    rows = {r.id: r for r in conn.execute(select(*(_CASES.c[n] for n in _CHECKED_COLUMNS))
-                                          .where(_CASES.c.id.in_(case_ids)))}
+def _case_rows(conn: Connection, case_ids: list[str], *, cached: bool = False) -> list[Row[Any]]:
+    """The rows of ``case_ids`` (the columns a check reads; with ``cached`` their ``case_checks`` entries too), in
+    that order; NotFoundError names the first missing."""
+    query = select(*(_CASES.c[n] for n in _CHECKED_COLUMNS)).where(_CASES.c.id.in_(case_ids))
+    if cached:
+        query = checkcache.with_entries(query, conn.dialect.name)
+    rows = {r.id: r for r in conn.execute(query)}
     for case_id in case_ids:
         if case_id not in rows:
             raise _no_case(case_id)
@@ -382,12 +415,11 @@ def _read_workflows(ws: Workspace, conn: Connection, cases: list[Row[Any]],
             raise _no_snapshot(case.id, case.workflow_sha256)
 
 
-def _check_result(ws: Workspace, case: Row[Any], loaded: LoadedWorkflow, records: CaseRecords,
+def _check_result(case: Row[Any], loaded: LoadedWorkflow, guard_blockers: list[Blocker],
                   at: datetime) -> CheckResult:
     """What blocks one case: its status, every guard of its stage, and the end of the workflow."""
     stage = loaded.definition.stage(case.stage)
-    ctx = GuardContext(workflow=loaded.definition, stage=stage, records=records, at=at, calendar=ws.calendar)
-    blockers = ctx.blockers()
+    blockers = list(guard_blockers)
     nxt = loaded.definition.next_of(case.stage)
     if nxt is None:
         blockers.append(Blocker("final", f"{stage.title}是最后阶段，持续运行维护 / {stage.title_en} is the "

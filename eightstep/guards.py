@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from eightstep.consent import Tally, Voter, tally
 from eightstep.store import models
-from eightstep.timeutil import as_utc, local_date, show
+from eightstep.timeutil import as_utc, local_date, local_midnight_utc, show
 from eightstep.workcalendar import WorkCalendar
 from eightstep.workflow.schema import Stage, Workflow
 
@@ -52,6 +52,14 @@ class CaseRecords:
 
 @dataclass
 class GuardContext:
+    """What the guards judge: one case's stage and records, as of ``at``.
+
+    A guard whose answer can change with time alone, with no new record (a public notice period that ends),
+    must say from when until when its answer holds with ``holds``: the blockers are cached on that promise
+    (``eightstep.checkcache``). Records dated after ``at`` are the other way time matters; the cache accounts
+    for those itself.
+    """
+
     workflow: Workflow
     stage: Stage
     records: CaseRecords
@@ -59,6 +67,8 @@ class GuardContext:
     calendar: WorkCalendar
     _memo: dict[str, list[Blocker]] = field(default_factory=dict)
     consent_tally: Tally | None = None
+    holds_from: datetime | None = None  # the guards' answers are the same for every time in [from, until)
+    holds_until: datetime | None = None  # None: no bound
 
     def blockers(self) -> list[Blocker]:
         """Every unmet requirement of the stage, all guards evaluated (memoised)."""
@@ -75,6 +85,13 @@ class GuardContext:
 
     def until_now(self, when: datetime) -> bool:
         return as_utc(when) <= self.at
+
+    def holds(self, *, since: datetime | None = None, until: datetime | None = None) -> None:
+        """Narrow the window of times around ``at`` in which the guards' answers stay as they are now."""
+        if since is not None and (self.holds_from is None or since > self.holds_from):
+            self.holds_from = since
+        if until is not None and (self.holds_until is None or until < self.holds_until):
+            self.holds_until = until
 
 
 Guard = Callable[[GuardContext], list[Blocker]]
@@ -177,8 +194,11 @@ def notice_period_over(ctx: GuardContext) -> list[Blocker]:
                         kind=rule.document)]
     posted = max(local_date(d.issued_at) for d in postings)  # a re-posted notice restarts the period
     end = notice_end(ctx, posted)
+    over_from = local_midnight_utc(end + timedelta(days=1))  # the notice period is over from this instant
     if local_date(ctx.at) > end:
+        ctx.holds(since=over_from)
         return []
+    ctx.holds(until=over_from)
     return [Blocker("notice", f"公示期未满：{posted}张贴，公示{rule.days}{unit}，至{end}止 / the public notice "
                     f"posted on {posted} runs {rule.days} {unit_en} until {end} inclusive", kind=rule.document,
                     until=end)]

@@ -65,6 +65,13 @@ GUARD_COLUMNS: dict[str, tuple[str, ...]] = {
     "meetings": ("id", "case_id", "kinds", "held_at"),
 }
 
+# The times among GUARD_COLUMNS that the guards compare with the check time (records dated later are left out):
+# what ``eightstep.checkcache`` needs to know how far back a cached answer holds.
+TIME_COLUMNS: dict[str, tuple[str, ...]] = {
+    "documents": ("issued_at",), "approvals": ("decided_at",), "ballots": ("cast_at",),
+    "objections": ("lodged_at", "resolved_at"), "scheme_choices": ("at",), "meetings": ("held_at",),
+}
+
 Wanted = dict[tuple[str, frozenset[str] | None], list[str]]  # (table, kinds) -> the case ids to read it for
 Loaded = dict[str, dict[str, list[Row[Any]]]]  # table -> case id -> its rows, in id order
 
@@ -111,7 +118,8 @@ class _StoredUTC(TypeDecorator[datetime]):
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _columns(dialect: str, table: Table, names: tuple[str, ...]) -> list[ColumnElement[Any]]:
+def light_columns(dialect: str, table: Table, names: tuple[str, ...]) -> list[ColumnElement[Any]]:
+    """``names`` of ``table`` for a Core select; on SQLite its times are read as aware UTC datetimes."""
     columns: list[ColumnElement[Any]] = [table.c[n] for n in names]
     if dialect != "sqlite":
         return columns
@@ -122,7 +130,7 @@ def _columns(dialect: str, table: Table, names: tuple[str, ...]) -> list[ColumnE
 def _query(dialect: str, name: str, kinds: frozenset[str] | None) -> Select[Any]:
     """The rows of table ``name`` (of ``kinds``) of the cases bound to ``case_ids``: built once, reused."""
     table = RECORD_TABLES[name]
-    query = select(*_columns(dialect, table, GUARD_COLUMNS[name])).where(
+    query = select(*light_columns(dialect, table, GUARD_COLUMNS[name])).where(
         table.c.case_id.in_(bindparam("case_ids", expanding=True)))
     if kinds is not None:
         query = query.where(table.c.kind.in_(sorted(kinds)))

@@ -245,11 +245,23 @@ def add_document(ws: Workspace, case_id: str, kind: str, path: Path, *, at: date
                               number=number, original_name=path.name, sha256=digest, size=size,
                               recorded_at=now_utc())
         session.add(doc)
+        _note_upkeep(case, loaded.definition, kind, at)
         append_event(session, case, at=at, actor=default_actor(actor), action="doc.add", from_stage=case.stage,
                      to_stage=case.stage, details={"kind": kind, "file": path.name, "sha256": digest,
                                                    "number": number, "issuer": doc.issuer})
         session.flush()
         return doc
+
+
+def _note_upkeep(case: models.Case, wf: Workflow, kind: str, issued_at: datetime) -> None:
+    """Keep the case's latest maintenance and inspection dates (``Case.maintained_at``, ``inspected_at``)."""
+    if wf.upkeep is None:
+        return
+    for column, upkeep_kind in (("maintained_at", wf.upkeep.maintenance_document),
+                                ("inspected_at", wf.upkeep.inspection_document)):
+        latest = getattr(case, column)
+        if kind == upkeep_kind and (latest is None or as_utc(latest) < issued_at):
+            setattr(case, column, issued_at)
 
 
 def add_approval(ws: Workspace, case_id: str, kind: str, *, authority: str, rejected: bool = False,

@@ -146,10 +146,10 @@ def overview(ws: Workspace, *, complex_name: str | None = None, as_of: date | No
         pairs = [(c, name) for c, name in session.exec(query)]
         withdrawn = sum(1 for c, _ in pairs if c.status == WITHDRAWN)
         pairs = [(c, name) for c, name in pairs if c.status != WITHDRAWN]
-        workflows = audit.load_workflows(ws, session)
+        workflows = audit.load_workflows(ws, session.connection())
         events = _timeline_events(session, complex_name, end)
     flags = audit.stalled_case_ids(ws, as_of=day, complex_name=complex_name)
-    checks = engine.check_many(ws, [case.id for case, _ in pairs], at=audit.check_time(day))
+    checks = engine.check_many(ws, [case.id for case, _ in pairs], at=audit.check_time(day), cache=True)
     rows = []
     for case, cx_name in pairs:
         wf = workflows[case.workflow_sha256].definition

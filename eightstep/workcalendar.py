@@ -11,6 +11,7 @@ warning once for that year.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import logging
 import re
 from collections.abc import Iterator, Sequence
@@ -337,6 +338,7 @@ class WorkCalendar:
         self._years: dict[int, _YearSets] = _package_years()
         self._sources: dict[int, str] = {y: package_source for y in self._years}
         self._missing: set[int] = set()
+        self._fingerprint: str | None = None
 
         for path in _iter_data_files(self.data_dirs):
             data, year_line = _load_year_file(path)
@@ -379,6 +381,18 @@ class WorkCalendar:
         if d in workdays:
             return True
         return d.weekday() < 5 and d not in holidays
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of every year's holidays and adjusted working days: it changes with the data counted."""
+        if self._fingerprint is None:
+            digest = hashlib.sha256()
+            for year in sorted(self._years):
+                holidays, workdays = self._years[year]
+                digest.update(f"{year}:{','.join(sorted(map(str, holidays)))}:"
+                              f"{','.join(sorted(map(str, workdays)))};".encode())
+            self._fingerprint = digest.hexdigest()[:16]
+        return self._fingerprint
 
     def covered_years(self) -> dict[int, str]:
         """Years with holiday data, mapped to their source (package or file path)."""

@@ -301,11 +301,11 @@ def test_stall_query_uses_the_index(ws: Workspace, tmp_path: Path) -> None:
     """
     open_at(ws, "A", "2025-09-29")
     open_at(ws, "G", "2025-09-29", workflow="guangzhou")
-    with ws.session() as session:
-        scope = audit.AuditScope(ws, session, D("2025-10-28"), None, audit.load_workflows(ws, session))
+    with ws.engine.connect() as conn:
+        scope = audit.AuditScope(ws, conn, D("2025-10-28"), None, audit.load_workflows(ws, conn))
         query = audit.stall_query(scope)
         sql = str(query.compile(dialect=ws.engine.dialect, compile_kwargs={"literal_binds": True}))
-        plan = [row[-1] for row in session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
+        plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
         terms = len(audit.stall_terms(scope))
     assert "MULTI-INDEX OR" in plan
     searches = [p for p in plan if p.startswith("SEARCH")]

@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from eightstep import bulk, engine
 from eightstep.verify import VerifyReport, verify_chains
@@ -81,6 +82,13 @@ def test_synthetic_data(smoke: tuple[dict[str, Any], Path]) -> None:
         assert report.chain_problems == [], "every generated hash chain must verify"
         stages = {v.stage for v in engine.list_cases(ws)}
         assert len(stages) >= 6, f"a spread of stages, not {stages}"
+        with ws.engine.connect() as conn:  # the upkeep dates on the case rows are those of the documents
+            for column, kind in (("maintained_at", "maintenance_record"), ("inspected_at", "periodic_inspection")):
+                differing = conn.execute(text(
+                    f"SELECT count(*) FROM cases WHERE {column} IS NOT (SELECT MAX(issued_at) FROM documents d "
+                    "WHERE d.case_id = cases.id AND d.kind = :kind)"), {"kind": kind}).scalar()
+                kept = conn.execute(text(f"SELECT count(*) FROM cases WHERE {column} IS NOT NULL")).scalar()
+                assert (differing, kept > 0) == (0, True), column
     finally:
         ws.dispose()
 

@@ -37,7 +37,7 @@ from eightstep.store import migrations, models
 from eightstep.store.db import make_engine, resolve_url
 from eightstep.store.migrate import MIGRATIONS_DIR, alembic_config
 from eightstep.store.migrations import HEAD, REVISIONS, UNVERSIONED
-from eightstep.timeutil import parse_at
+from eightstep.timeutil import as_utc, parse_at
 from eightstep.verify import verify
 from eightstep.workspace import Workspace
 from tests.conftest import write_households
@@ -291,19 +291,27 @@ def copy_rows(source: str, target: str) -> None:
         dst.dispose()
 
 
-def rows_of(url: str, tables: list[str]) -> dict[str, list[tuple[Any, ...]]]:
-    """The rows of ``tables``, limited to the columns that existed at revision 0001, in primary-key order."""
+def columns_of(url: str, tables: list[str]) -> dict[str, set[str]]:
+    eng = connect(url)
+    try:
+        insp = inspect(eng)
+        return {name: {c["name"] for c in insp.get_columns(name)} for name in tables}
+    finally:
+        eng.dispose()
+
+
+def rows_of(url: str, tables: list[str], columns: dict[str, set[str]]) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows of ``tables``, limited to ``columns`` (those of revision 0001), in primary-key order."""
     eng = connect(url)
     try:
         with eng.connect() as connection:
-            insp = inspect(connection)
             out = {}
             for name in tables:
-                names = {c["name"] for c in insp.get_columns(name)}
+                names = columns[name]
                 model_table = SQLModel.metadata.tables[name]
-                columns = [c for c in model_table.columns if c.name in names]
+                selected = [c for c in model_table.columns if c.name in names]
                 out[name] = [tuple(r) for r in connection.execute(
-                    select(*columns).order_by(*model_table.primary_key.columns))]
+                    select(*selected).order_by(*model_table.primary_key.columns))]
             return out
     finally:
         eng.dispose()
@@ -328,8 +336,9 @@ def test_upgrade_keeps_every_row_and_the_chains_verify(db_url: str, new_db_url: 
     finally:
         ws.dispose()
     copy_rows(scratch, db_url)
-    before = rows_of(db_url, tables_0001)
-    assert before == rows_of(scratch, tables_0001)
+    columns_0001 = columns_of(db_url, tables_0001)
+    before = rows_of(db_url, tables_0001, columns_0001)
+    assert before == rows_of(scratch, tables_0001, columns_0001)
     counts = {name: len(rows) for name, rows in before.items()}
     assert counts["cases"] == 3
     assert counts["households"] == 24
@@ -351,7 +360,7 @@ def test_upgrade_keeps_every_row_and_the_chains_verify(db_url: str, new_db_url: 
     assert revision_of(db_url) == [HEAD]
     assert "Already initialised" in cli(db_url, "init").stdout
 
-    assert rows_of(db_url, tables_0001) == before, "the upgrade changed or lost rows"
+    assert rows_of(db_url, tables_0001, columns_0001) == before, "the upgrade changed or lost rows"
     ws = Workspace.open(db_url)
     try:
         report = verify(ws)
@@ -506,3 +515,40 @@ def test_a_new_revision_is_written_from_the_models(tmp_path: Path) -> None:
     assert "extra_things" in source
     assert f'    "{nxt}",\n)' in (folder / "__init__.py").read_text(encoding="utf-8")
     assert not (MIGRATIONS_DIR / "versions" / written.name).exists(), "the package's own folder is untouched"
+
+
+def test_upgrade_to_0003_fills_the_upkeep_dates(db_url: str, new_db_url: Callable[[str], str], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Revision 0003 fills cases.maintained_at / inspected_at with the latest document of the workflow's upkeep
+    kinds, read from the documents (the kinds from each stored workflow snapshot)."""
+    monkeypatch.setenv("EIGHTSTEP_FILES", str(tmp_path / "files"))
+    migrate(db_url, "0002")
+    scratch = new_db_url("scratch")
+    ws, _ = Workspace.init(scratch)
+    try:
+        fill(ws, tmp_path)
+        for day in ("2025-04-01", "2025-04-16", "2025-04-03"):  # recorded out of order: the latest counts
+            scan = tmp_path / f"m-{day}.pdf"
+            scan.write_bytes(day.encode())
+            records.add_document(ws, "RD-3-2", "maintenance_record", scan, at=at(day))
+        expected = _upkeep_dates(ws)
+    finally:
+        ws.dispose()
+    assert expected["RD-3-2"] == (at("2025-04-16"), None)
+    assert expected["RD-4-1"] == (None, None)
+    copy_rows(scratch, db_url)  # without the new columns: revision 0002 has none
+    cli(db_url, "init")
+    ws = Workspace.open(db_url)
+    try:
+        assert _upkeep_dates(ws) == expected
+    finally:
+        ws.dispose()
+
+
+def _upkeep_dates(ws: Workspace) -> dict[str, tuple[Any, Any]]:
+    def utc(value: Any) -> Any:
+        return None if value is None else as_utc(value)
+
+    with ws.session() as session:
+        return {case.id: (utc(case.maintained_at), utc(case.inspected_at))
+                for case in session.scalars(select(models.Case))}

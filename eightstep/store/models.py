@@ -56,6 +56,10 @@ class Case(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_stage_clock", "stage", "clock_started_at"),
+        Index("ix_cases_stage_maintained", "stage", "maintained_at"),
+        Index("ix_cases_stage_inspected", "stage", "inspected_at"),
+        Index("ix_cases_suspended_review", "review_at", sqlite_where=text("status = 'suspended'"),
+              postgresql_where=text("status = 'suspended'")),
         Index(
             "uq_cases_active_unit", "complex_id", "building", "unit", unique=True,
             sqlite_where=text("status != 'withdrawn'"), postgresql_where=text("status != 'withdrawn'"),
@@ -79,8 +83,32 @@ class Case(SQLModel, table=True):
     event_count: int = 0
     last_hash: str = ""
     version: int = Field(default=1, sa_column=_CASE_VERSION)
+    # The issue time of the case's latest document of its workflow's upkeep kinds (the maintenance record and the
+    # periodic inspection), kept by ``records.add_document`` so that the audit finds overdue elevators with a
+    # range search instead of visiting every elevator in operation.
+    maintained_at: datetime | None = _when(nullable=True)
+    inspected_at: datetime | None = _when(nullable=True)
 
     __mapper_args__ = {"version_id_col": _CASE_VERSION}  # UPDATE ... WHERE version = :seen
+
+
+class CaseCheck(SQLModel, table=True):
+    """The guards' blockers of a case as last computed, reused while they still hold (``eightstep.checkcache``).
+
+    It holds while the case is at ``version`` (every change of a case bumps it), for check times from
+    ``valid_from`` (the time it was computed for, after every record of the case) until ``valid_until`` (when a
+    time-bound blocker such as a running public notice ends; None: never), and while ``basis`` (the eightstep
+    release and the holiday data the guards counted with) is today's. A derived table: deleting rows loses nothing.
+    """
+
+    __tablename__ = "case_checks"
+    case_id: str = Field(primary_key=True, foreign_key="cases.id", max_length=64)
+    version: int
+    stage: str
+    valid_from: datetime = _when()
+    valid_until: datetime | None = _when(nullable=True)
+    basis: str
+    blockers: str = Field(sa_type=Text)  # JSON: a list of Blocker.as_dict()
 
 
 class Household(SQLModel, table=True):
@@ -138,6 +166,7 @@ class Approval(SQLModel, table=True):
 
 class Objection(SQLModel, table=True):
     __tablename__ = "objections"
+    __table_args__ = (Index("ix_objections_lodged", "lodged_at"),)  # the audit's unmediated objections
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(foreign_key="cases.id", index=True)
     room: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -179,26 +180,36 @@ class Workflow(Strict):
     upkeep: Upkeep | None = None
     stages: list[Stage] = Field(min_length=1)
 
-    # Derived views, computed once per loaded workflow (the model is frozen).
+    # Derived views, computed once per loaded workflow (the model is frozen; a cached_property is kept in the
+    # instance's __dict__, outside the fields).
+    @cached_property
+    def stage_positions(self) -> dict[str, int]:
+        """Stage id -> its index in ``stages``."""
+        return {s.id: i for i, s in enumerate(self.stages)}
+
+    @cached_property
+    def next_stages(self) -> dict[str, str | None]:
+        """Stage id -> the stage an ``advance`` leads to (None from a final stage)."""
+        ids = self.stage_ids()
+        out: dict[str, str | None] = {}
+        for index, stage in enumerate(self.stages):
+            if stage.final:
+                out[stage.id] = None
+            elif stage.next:
+                out[stage.id] = stage.next
+            else:
+                out[stage.id] = ids[index + 1] if index + 1 < len(ids) else None
+        return out
+
     def stage(self, stage_id: str) -> Stage:
-        for stage in self.stages:
-            if stage.id == stage_id:
-                return stage
-        raise KeyError(stage_id)
+        return self.stages[self.stage_positions[stage_id]]
 
     def stage_ids(self) -> list[str]:
         return [s.id for s in self.stages]
 
     def next_of(self, stage_id: str) -> str | None:
         """The stage an ``advance`` leads to, or None from a final stage."""
-        ids = self.stage_ids()
-        stage = self.stage(stage_id)
-        if stage.final:
-            return None
-        if stage.next:
-            return stage.next
-        index = ids.index(stage_id)
-        return ids[index + 1] if index + 1 < len(ids) else None
+        return self.next_stages[stage_id]
 
     def return_targets(self, stage_id: str) -> list[str]:
         """The earlier stages a case in ``stage_id`` may be returned to."""

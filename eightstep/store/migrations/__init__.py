@@ -13,6 +13,7 @@ from __future__ import annotations
 REVISIONS: tuple[str, ...] = (
     "0001",
     "0002",
+    "0003",
 )
 HEAD = REVISIONS[-1]
 

@@ -1,0 +1,145 @@
+"""The guards' blockers of a case, kept in ``case_checks`` and reused while they provably still hold.
+
+A street office's weekly audit asks the same question of the same cases: the stalled ones are exactly those
+that have not changed. ``engine.check_many(..., cache=True)`` (the audit, the overview) reads each case's entry
+with the case row (``with_entries``) and reuses its blockers when
+
+* the case is still at the ``version`` the entry was computed for (every change of a case bumps it: a new
+  record, a move, a rendered form);
+* the check time lies in ``[valid_from, valid_until)``: ``valid_from`` is the latest time of the records the
+  guards read (an earlier check time would have left that record out) or later when a time-bound guard says so
+  (a notice period over since), ``valid_until`` the end of a time-bound answer (a running notice period);
+* its ``basis`` is today's: the same eightstep release (guards and messages) and the same holiday data.
+
+Otherwise the guards run, and their answer is written back in a transaction of its own: best effort, since a
+busy or read-only database only means that the next audit computes it again. The table is derived data:
+emptying it changes nothing but speed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, Row, Select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+
+from eightstep import __version__
+from eightstep.guards import Blocker, CaseRecords, GuardContext
+from eightstep.recordload import TIME_COLUMNS, light_columns
+from eightstep.store import models
+from eightstep.timeutil import as_utc
+from eightstep.workcalendar import WorkCalendar
+
+_log = logging.getLogger(__name__)
+
+CHECKS = models.CaseCheck.__table__
+
+
+def basis(calendar: WorkCalendar) -> str:
+    """What the guards' answer depends on besides the case: the eightstep release and the holiday data."""
+    return f"eightstep {__version__}; calendar {calendar.fingerprint}"
+
+
+def encode(blockers: Iterable[Blocker]) -> str:
+    return json.dumps([b.as_dict() for b in blockers], ensure_ascii=False, separators=(",", ":"))
+
+
+def decode(text: str) -> list[Blocker]:
+    out = []
+    for item in json.loads(text):
+        until = item.get("until")
+        out.append(Blocker(item["type"], item["message"], kind=item.get("kind"), authority=item.get("authority"),
+                           id=item.get("id"), until=date.fromisoformat(until) if until else None))
+    return out
+
+
+def latest_record_time(records: CaseRecords) -> datetime | None:
+    """The latest of the times the guards compare with the check time, over every record they read."""
+    latest: datetime | None = None
+    for table, names in TIME_COLUMNS.items():
+        for row in getattr(records, table):
+            for name in names:
+                value = getattr(row, name)
+                if value is not None:
+                    value = as_utc(value)
+                    if latest is None or value > latest:
+                        latest = value
+    return latest
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of ``case_checks``."""
+
+    case_id: str
+    version: int
+    stage: str
+    valid_from: datetime
+    valid_until: datetime | None
+    basis: str
+    blockers: str
+
+    def as_row(self) -> dict[str, Any]:
+        return {"case_id": self.case_id, "version": self.version, "stage": self.stage,
+                "valid_from": self.valid_from, "valid_until": self.valid_until, "basis": self.basis,
+                "blockers": self.blockers}
+
+
+def entry(case_id: str, version: int, ctx: GuardContext, blockers: list[Blocker], basis_: str) -> Entry | None:
+    """The cache entry of the guards' answer in ``ctx`` (all guards run), or None when it cannot be reused: a
+    record dated after the check time was left out, so a later check would count it."""
+    since = latest_record_time(ctx.records)
+    if ctx.holds_from is not None and (since is None or ctx.holds_from > since):
+        since = ctx.holds_from
+    since = ctx.at if since is None else since
+    if since > ctx.at:
+        return None
+    return Entry(case_id, version, ctx.stage.id, since, ctx.holds_until, basis_, encode(blockers))
+
+
+ENTRY_COLUMNS = ("version", "valid_from", "valid_until", "basis", "blockers")
+
+
+def with_entries(query: Select[Any], dialect: str) -> Select[Any]:
+    """``query`` on cases with each case's entry joined (columns ``check_version``, ``check_valid_from``, ...)."""
+    columns = [c.label(f"check_{c.name}") for c in light_columns(dialect, CHECKS, ENTRY_COLUMNS)]
+    return query.add_columns(*columns).outerjoin(CHECKS, CHECKS.c.case_id == models.Case.__table__.c.id)
+
+
+def cached_blockers(row: Row[Any], at: datetime, basis_: str) -> list[Blocker] | None:
+    """The cached blockers of a case row read ``with_entries``, if they hold at ``at``; None: run the guards."""
+    if row.check_version != row.version or row.check_basis != basis_:
+        return None
+    if at < as_utc(row.check_valid_from) or (row.check_valid_until is not None
+                                             and at >= as_utc(row.check_valid_until)):
+        return None
+    return decode(row.check_blockers)
+
+
+def write(engine: Engine, entries: list[Entry]) -> bool:
+    """Insert or replace ``entries`` in one transaction; False (and nothing written) when the database would not
+    take them (busy with another writer, read-only, no privilege): they are computed again next time."""
+    if not entries:
+        return True
+    dialect = engine.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if dialect not in ("postgresql", "sqlite"):
+        return False
+    statement = insert(CHECKS)
+    statement = statement.on_conflict_do_update(
+        index_elements=[CHECKS.c.case_id],
+        set_={name: statement.excluded[name] for name in ("version", "stage", "valid_from", "valid_until", "basis",
+                                                          "blockers")})
+    try:
+        with engine.begin() as conn:
+            conn.execute(statement, [e.as_row() for e in entries])
+    except DBAPIError as exc:
+        _log.info("case checks not cached (%s): they are computed again next time", exc.orig)
+        return False
+    return True
