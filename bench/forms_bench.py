@@ -1,10 +1,12 @@
 """Paperwork: HTML forms per second and seconds per PDF page, on the demo's pilot case (all ten forms ready).
 
-``html``: ``Paperwork.render(case, form, "html")`` as the CLI calls it: the case's data read, the form rendered,
-and the render logged in the case's history (one write transaction per form). ``html_render_only``: the same
-forms from data read once (the template work alone). ``html_pack``: ``Paperwork.pack`` of every stage with
-forms (``forms pack --format html``: the stage's data read once, every form rendered and written, one history
-entry per pack). ``pdf``: ``render(..., "pdf")``, pages counted.
+``html``: ``Paperwork.render(case, form, "html")`` as ``forms render CASE FORM`` calls it: the case's data read,
+the form rendered, and the render logged in the case's history (one write transaction per form). ``html_many``:
+``Paperwork.render_many(case, forms, "html")`` as ``forms render CASE FORM...`` calls it with every ready form:
+the data read once, each form rendered and logged with its own event, all events in one transaction.
+``html_render_only``: the same forms from data read once (the template work alone). ``html_pack``:
+``Paperwork.pack`` of every stage with forms (``forms pack --format html``: the stage's data read once, every
+form rendered and written, one history entry per pack). ``pdf``: ``render(..., "pdf")``, pages counted.
 """
 
 from __future__ import annotations
@@ -71,6 +73,10 @@ def _measure(ws: Workspace, rounds: int, pdf_runs: int) -> dict[str, Any]:
         for form in ids:
             pw.render(PILOT, form, "html")
     html_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    for _ in range(rounds):
+        pw.render_many(PILOT, ids, "html")
+    many_seconds = time.perf_counter() - started
     data = load_case_data(ws, PILOT)
     at = now_utc()
     started = time.perf_counter()
@@ -93,5 +99,6 @@ def _measure(ws: Workspace, rounds: int, pdf_runs: int) -> dict[str, Any]:
     pdf_seconds = pdf_times[len(pdf_times) // 2]
     count = rounds * len(ids)
     return {"forms": ids, "html_renders": count, "html_per_s": count / html_seconds,
+            "html_many_per_s": count / many_seconds,
             "html_render_only_per_s": count / only_seconds, "pdf_pages": pages, "pdf_seconds": pdf_seconds,
             "pdf_s_per_page": pdf_seconds / pages if pages else None, "pdf_runs": pdf_times}

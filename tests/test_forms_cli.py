@@ -160,6 +160,42 @@ def test_render_writes_the_file_and_logs_it(case: CliRunner) -> None:
     assert event["details"]["sha256"] == digest and event["details"]["file"] == "RD-3-2-agreement.html"
 
 
+def test_render_several_forms_into_a_folder(case: CliRunner) -> None:
+    funded(case)
+    out = run(case, "forms", "render", CASE, "tally", "agreement", "-o", "papers").output.splitlines()
+    assert len(out) == 2
+    for line, (form, title) in zip(out, [("tally", "既有住宅加装电梯业主表决结果统计表"),
+                                         ("agreement", "既有住宅加装电梯协议书")], strict=True):
+        page = Path("papers", f"RD-3-2-{form}.html").read_bytes()
+        digest = hashlib.sha256(page).hexdigest()
+        assert line.startswith(f"RD-3-2: {title} -> {Path('papers', f'RD-3-2-{form}.html')} ({len(page)} bytes, "
+                               f"sha256 {digest[:12]}, template ")
+    events = json.loads(run(case, "case", "history", CASE, "--json").output)[-2:]
+    assert [(e["action"], e["details"]["form"], e["details"]["file"]) for e in events] == [
+        ("form.render", "tally", "RD-3-2-tally.html"), ("form.render", "agreement", "RD-3-2-agreement.html")]
+    assert events[0]["details"]["sha256"] == hashlib.sha256(Path("papers/RD-3-2-tally.html").read_bytes()).hexdigest()
+    # Without -o: here.
+    assert run(case, "forms", "render", CASE, "application", "tally").output.startswith(
+        "RD-3-2: 既有住宅加装电梯申请书 -> RD-3-2-application.html (")
+    assert Path("RD-3-2-application.html").is_file() and Path("RD-3-2-tally.html").is_file()
+
+
+def test_render_several_forms_refusals(case: CliRunner) -> None:
+    result = run(case, "forms", "render", CASE, "application", "agreement", "-o", "papers", code=1)
+    assert result.output.startswith("Error: cannot render agreement (既有住宅加装电梯协议书) for case RD-3-2: its "
+                                    "data is incomplete:\n  - funding is not set")
+    assert not Path("papers").exists()  # application had its data, and is not written either
+    result = run(case, "forms", "render", CASE, "application", "tally", "-o", "-", code=2)
+    assert "standard output (-) takes one FORM; give a folder for several" in result.output
+    Path("a-file").write_text("", encoding="utf-8")
+    result = run(case, "forms", "render", CASE, "application", "tally", "-o", "a-file", code=2)
+    assert "a-file is a file; with several FORMs -o names a folder" in result.output
+    Path("a-folder").mkdir()
+    result = run(case, "forms", "render", CASE, "tally", "-o", "a-folder", code=2)
+    assert "a-folder is a folder; with one FORM -o names the file to write" in result.output
+    assert list(Path("a-folder").iterdir()) == []
+
+
 def test_render_to_stdout_and_the_notice_masks_phones(case: CliRunner) -> None:
     result = run(case, "forms", "render", CASE, "notice", code=1)
     assert "nobody is named to receive objections: `eightstep forms party RD-3-2 objection_office" in result.output

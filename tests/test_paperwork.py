@@ -10,9 +10,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from jinja2.exceptions import SecurityError
 
 from eightstep import engine, funding, records
-from eightstep.errors import InputError, NotFoundError
+from eightstep.errors import ConflictError, InputError, NotFoundError
 from eightstep.paperwork.context import MissingData
 from eightstep.paperwork.environment import FormEnvironment, TemplateProblem
 from eightstep.paperwork.forms import FORMS
@@ -21,6 +22,7 @@ from eightstep.paperwork.parties import set_party
 from eightstep.paperwork.render import Paperwork
 from eightstep.resources import builtin_dir
 from eightstep.timeutil import parse_at
+from eightstep.verify import VerifyReport, verify_chains
 from eightstep.workflow.loader import load_workflow_file
 from eightstep.workspace import Workspace
 
@@ -288,6 +290,68 @@ def test_pack_refuses_as_a_whole_when_a_form_lacks_data(ws: Workspace, tmp_path:
         Paperwork(ws).pack(CASE, tmp_path / "out", stage="survey")
 
 
+def test_render_many_reads_once_and_logs_each_form_in_one_transaction(full_case: Workspace,
+                                                                      tmp_path: Path) -> None:
+    before = engine.show_case(full_case, CASE).version
+    count = len(engine.history(full_case, CASE))
+    results = Paperwork(full_case).render_many(CASE, ["tally", "agreement", "tally"], at=parse_at("2025-06-02"),
+                                               folder=tmp_path / "out")
+    assert [r.form for r in results] == ["tally", "agreement"]  # each form once
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["RD-3-2-agreement.html", "RD-3-2-tally.html"]
+    history = engine.history(full_case, CASE)
+    assert len(history) == count + 2
+    for event, result in zip(history[-2:], results, strict=True):
+        assert (tmp_path / "out" / result.filename(CASE)).read_bytes() == result.content
+        assert event.action == "form.render" and event.actor == "tester"
+        assert json.loads(event.details) == result.record(result.filename(CASE))
+        assert json.loads(event.details)["as_of_version"] == before == result.as_of_version
+    assert engine.show_case(full_case, CASE).version == before + 1  # one transaction
+    report = VerifyReport()
+    verify_chains(full_case, report)
+    assert report.chain_problems == [] and report.events == len(history)
+    # The same paper as the form rendered on its own.
+    alone = Paperwork(full_case).render(CASE, "agreement", at=parse_at("2025-06-02"))
+    assert alone.sha256 == results[1].sha256 and alone.as_of_version == before + 1
+
+
+def test_render_many_refuses_as_a_whole_and_lists_every_gap(ws: Workspace, tmp_path: Path) -> None:
+    open_case(ws, tmp_path)  # households, no ballots, no funding
+    count = len(engine.history(ws, CASE))
+    with pytest.raises(InputError) as exc:
+        Paperwork(ws).render_many(CASE, ["application", "tally", "agreement"], folder=tmp_path / "out")
+    message = str(exc.value)
+    assert not isinstance(exc.value, MissingData)
+    assert "cannot render tally (既有住宅加装电梯业主表决结果统计表) for case RD-3-2" in message
+    assert "  - no ballots recorded: `eightstep vote import RD-3-2 FILE`" in message
+    assert "cannot render agreement (既有住宅加装电梯协议书) for case RD-3-2" in message
+    assert "  - funding is not set" in message
+    assert "application" not in message  # it had its data
+    assert not (tmp_path / "out").exists()
+    assert len(engine.history(ws, CASE)) == count
+    with pytest.raises(InputError, match="name at least one form"):
+        Paperwork(ws).render_many(CASE, [])
+    with pytest.raises(MissingData) as one:  # one form: its own refusal, as render gives it
+        Paperwork(ws).render_many(CASE, ["tally"])
+    assert one.value.missing == ["no ballots recorded: `eightstep vote import RD-3-2 FILE` or `eightstep vote cast`"]
+
+
+def test_what_one_template_does_to_its_data_never_reaches_the_next(full_case: Workspace, tmp_path: Path) -> None:
+    """Forms rendered together share one read of the records; a template that empties a list it was given
+    (the sandbox lets it call list.clear) empties its own copy only."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "cover.html.j2").write_text(
+        '{% extends "_base.html.j2" %}{% block content %}{{ shares.rows.clear() or "" }}'
+        '{{ households.clear() or "" }}{{ shares.rows|length }} rows{% endblock %}', encoding="utf-8")
+    at = parse_at("2025-06-02")
+    cover, agreement, notice = Paperwork(full_case, [mine]).render_many(CASE, ["cover", "agreement", "notice"],
+                                                                        at=at)
+    assert "0 rows" in cover.content.decode("utf-8")
+    assert agreement.sha256 == Paperwork(full_case).render(CASE, "agreement", at=at).sha256
+    assert notice.sha256 == Paperwork(full_case).render(CASE, "notice", at=at).sha256
+    assert "32,169.38" in agreement.content.decode("utf-8")
+
+
 # --- user templates ----------------------------------------------------------------------------------------
 
 def test_user_template_overrides_and_extends_the_builtin(full_case: Workspace, tmp_path: Path) -> None:
@@ -355,6 +419,30 @@ def test_a_posted_document_never_prints_a_full_number(full_case: Workspace, tmp_
         html(full_case, "notice", [mine])
 
 
+def test_the_sandbox_remembers_its_verdict_per_type_and_name() -> None:
+    env = FormEnvironment().env
+
+    class Plain:
+        mro = "a field called mro"
+        gi_frame = "a field called gi_frame"
+
+    def gen() -> object:
+        yield 1
+
+    for _ in range(2):  # the second time from what it remembers
+        assert env.is_safe_attribute(str, "mro", str.mro) is False
+        assert env.is_safe_attribute(Plain, "mro", Plain.mro) is False  # any class's mro
+        assert env.is_safe_attribute(Plain(), "mro", Plain.mro) is True
+        assert env.is_safe_attribute(gen(), "gi_frame", None) is False
+        assert env.is_safe_attribute(Plain(), "gi_frame", Plain.gi_frame) is True
+        assert env.is_safe_attribute(Plain(), "_private", None) is False
+        assert env.is_safe_attribute(gen, "__code__", gen.__code__) is False
+    page = env.from_string("{{ p.mro }}|{{ p.gi_frame }}").render(p=Plain())
+    assert page == "a field called mro|a field called gi_frame"
+    with pytest.raises(SecurityError, match="access to attribute 'gi_frame' of 'generator' object is unsafe"):
+        env.from_string("{{ g.gi_frame }}").render(g=gen())
+
+
 def test_environment_filters_are_strict_about_none() -> None:
     env = FormEnvironment()
     assert env.env.filters["yuan"](None) is None
@@ -385,8 +473,6 @@ def test_pdf_embeds_a_cjk_font(full_case: Workspace, tmp_path: Path) -> None:
 
 def test_no_file_stays_on_disk_when_the_history_cannot_record_it(full_case: Workspace, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from eightstep.errors import ConflictError
-
     def conflict(*_args: object, **_kwargs: object) -> None:
         raise ConflictError("changed meanwhile")
 
@@ -398,6 +484,9 @@ def test_no_file_stays_on_disk_when_the_history_cannot_record_it(full_case: Work
     with pytest.raises(ConflictError):
         paperwork.render(CASE, "tally", output=tmp_path / "tally.html")
     assert not (tmp_path / "tally.html").exists()
+    with pytest.raises(ConflictError):
+        paperwork.render_many(CASE, ["tally", "application"], folder=tmp_path / "many")
+    assert list((tmp_path / "many").iterdir()) == []
 
 
 def test_unwritable_output_is_an_input_error(full_case: Workspace, tmp_path: Path) -> None:

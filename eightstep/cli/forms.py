@@ -15,7 +15,7 @@ from eightstep.cli.params import actor_option, at_option, json_option
 from eightstep.paperwork.roles import ROLES
 
 if TYPE_CHECKING:
-    from eightstep.paperwork.render import Paperwork
+    from eightstep.paperwork.render import Paperwork, Rendered
 
 
 def templates_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -68,19 +68,44 @@ def list_(settings: Settings, case_id: str | None, workflow_id: str | None, temp
 
 @forms.command("render")
 @click.argument("case_id", metavar="CASE")
-@click.argument("form_id", metavar="FORM")
+@click.argument("form_ids", metavar="FORM...", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="html", show_default=True,
               help="HTML (prints on A4 from a browser) or PDF (Chinese fonts embedded).")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True), default=None,
-              help="File to write (default CASE-FORM.html|pdf here; - for standard output).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, allow_dash=True), default=None,
+              help="One FORM: the file to write (default CASE-FORM.html|pdf here; - for standard output). Several: "
+                   "the folder to write CASE-FORM.html|pdf into (default here; created if needed).")
 @templates_option
 @at_option
 @actor_option
 @click.pass_obj
-def render(settings: Settings, case_id: str, form_id: str, fmt: str, output: Path | None,
+def render(settings: Settings, case_id: str, form_ids: tuple[str, ...], fmt: str, output: Path | None,
            template_dirs: tuple[Path, ...], at: datetime | None, actor: str | None) -> None:
-    """Render FORM of CASE from its records, and record it in the case history (template version, sha256)."""
+    """Render FORM of CASE from its records, and record it in the case history (template version, sha256).
+
+    Several FORMs are rendered from one read of the records and recorded together (one history entry each);
+    one form with incomplete data refuses them all.
+    """
     to_stdout = output is not None and str(output) == "-"
+    forms_asked = list(dict.fromkeys(form_ids))
+    if len(forms_asked) > 1:
+        if to_stdout:
+            raise click.BadParameter("standard output (-) takes one FORM; give a folder for several",
+                                     param_hint="'-o' / '--output'")
+        folder = output or Path(".")
+        if folder.exists() and not folder.is_dir():
+            raise click.BadParameter(f"{folder} is a file; with several FORMs -o names a folder",
+                                     param_hint="'-o' / '--output'")
+        results = _paperwork(settings, template_dirs).render_many(case_id, forms_asked, fmt, at=at, actor=actor,
+                                                                  folder=folder)
+        for message in dict.fromkeys(m for r in results for m in r.warnings):
+            warn(message)
+        for result in results:
+            _rendered(case_id, result, folder / result.filename(case_id))
+        return
+    if output is not None and not to_stdout and output.is_dir():
+        raise click.BadParameter(f"{output} is a folder; with one FORM -o names the file to write",
+                                 param_hint="'-o' / '--output'")
+    form_id = forms_asked[0]
     target = None if to_stdout else (output or Path(f"{case_id}-{form_id}.{fmt}"))
     result = _paperwork(settings, template_dirs).render(case_id, form_id, fmt, at=at, actor=actor, output=target)
     for message in result.warnings:
@@ -88,6 +113,10 @@ def render(settings: Settings, case_id: str, form_id: str, fmt: str, output: Pat
     if target is None:
         click.echo(result.content, nl=False)  # bytes go to the binary stream as they are
         return
+    _rendered(case_id, result, target)
+
+
+def _rendered(case_id: str, result: Rendered, target: Path) -> None:
     click.echo(f"{case_id}: {result.title} -> {target} ({len(result.content)} bytes, sha256 {result.sha256[:12]}, "
                f"template {result.version.sha256[:12]})")
 

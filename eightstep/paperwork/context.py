@@ -13,14 +13,12 @@ from typing import Any
 
 from eightstep.consent import Tally, tally
 from eightstep.errors import InputError
-from eightstep.guards import voters
-from eightstep.money import room_order
 from eightstep.paperwork import privacy
 from eightstep.paperwork.casedata import CaseData
 from eightstep.paperwork.environment import CHOICE_TEXT
 from eightstep.paperwork.parties import ROLES, Party
 from eightstep.store import models
-from eightstep.timeutil import as_utc, local_date
+from eightstep.timeutil import local_date
 
 
 class MissingData(InputError):
@@ -193,9 +191,9 @@ def local_authority(title: str, data: CaseData) -> str:
 def household_rows(data: CaseData, *, public: bool, shares: dict[str, tuple[int, int]] | None = None
                    ) -> list[HouseholdRow]:
     """Every household in floor and room order, with its current ballot; masked when ``public``."""
-    ballots = {b.household_id: b for b in data.records.ballots}
+    ballots = data.last_ballots
     rows = []
-    for i, h in enumerate(sorted(data.records.households, key=room_order), 1):
+    for i, h in enumerate(data.ordered_households, 1):
         ballot = ballots.get(h.id or -1)
         choice = ballot.choice if ballot else None
         share, upkeep = (shares or {}).get(h.room, (None, None))
@@ -227,7 +225,7 @@ def current_tally(data: CaseData) -> tuple[Tally, str] | None:
     for stage in data.workflow.definition.stages:
         rule = stage.requires.consent
         if rule is not None:
-            return tally(voters(data.records, None), rule), rule.description
+            return tally(data.voters, rule), rule.description
     return None
 
 
@@ -252,8 +250,7 @@ def materials(data: CaseData, up_to: str | None, only: str | None = None) -> lis
             if ("doc", kind) in seen:
                 continue
             seen.add(("doc", kind))
-            docs = sorted((d for d in data.records.documents if d.kind == kind),
-                          key=lambda d: (as_utc(d.issued_at), d.id or 0))
+            docs = data.documents_by_kind.get(kind, ())
             spec = wf.documents[kind]
             last = docs[-1] if docs else None
             rows.append(MaterialRow(
@@ -266,8 +263,7 @@ def materials(data: CaseData, up_to: str | None, only: str | None = None) -> lis
             if ("approval", kind) in seen:
                 continue
             seen.add(("approval", kind))
-            approved = sorted((a for a in data.records.approvals if a.kind == kind and a.decision == "approved"),
-                              key=lambda a: (as_utc(a.decided_at), a.id or 0))
+            approved = data.approved_by_kind.get(kind, ())
             spec_a = wf.approvals[kind]
             last_a = approved[-1] if approved else None
             rows.append(MaterialRow(
@@ -290,7 +286,7 @@ def month_rota(data: CaseData, start: date, public: bool = False) -> list[RotaRo
     """A duty administrator (轮值管理员) each month, one household after another, from ``start``'s month."""
     rows = []
     year, month = start.year, start.month
-    for h in sorted(data.records.households, key=room_order):
+    for h in data.ordered_households:
         owner = privacy.mask_name(h.owner) or "" if public else h.owner
         rows.append(RotaRow(f"{year}年{month}月", h.room, owner))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)

@@ -13,7 +13,7 @@ from typing import Any
 
 from eightstep.consent import Tally
 from eightstep.errors import InputError
-from eightstep.funding import figures_of, share_table
+from eightstep.funding import figures_of
 from eightstep.money import MAINTENANCE_TITLES, METHOD_TITLES, Figures, ShareTable
 from eightstep.paperwork.casedata import CaseData
 from eightstep.paperwork.context import (
@@ -74,7 +74,7 @@ def _shares(needs: Needs, data: CaseData) -> ShareTable | None:
     if funding is None or not data.records.households:
         return None
     try:
-        return share_table(data.workflow.definition, data.records.households, funding, data.agreed)
+        return data.share_table()
     except InputError as exc:  # the share rule does not fit the data: say so as a missing item
         needs.add(f"cost shares cannot be computed: {exc}")
         return None

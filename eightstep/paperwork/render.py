@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from eightstep import __version__
-from eightstep.engine import default_actor, editing
+from eightstep.engine import default_actor
 from eightstep.errors import InputError, NotFoundError
-from eightstep.history import append_event
 from eightstep.paperwork import privacy
 from eightstep.paperwork.casedata import CaseData, load_case_data
 from eightstep.paperwork.context import FormInfo, MissingData, as_context, secrets
 from eightstep.paperwork.environment import FormEnvironment, TemplateVersion
 from eightstep.paperwork.forms import FORMS, generic
+from eightstep.paperwork.log import log_events
 from eightstep.paperwork.names import form_ids, template_name
 from eightstep.timeutil import iso_local, local_date, now_utc
 from eightstep.workflow.schema import Workflow
@@ -175,25 +175,56 @@ class Paperwork:
 
         With ``output`` the file is written first and removed again if the history cannot record it.
         """
+        return self._render_logged(case_id, [(form_id, output)], fmt, at, actor)[0]
+
+    def render_many(self, case_id: str, form_ids: Sequence[str], fmt: str = "html", *, at: datetime | None = None,
+                    actor: str | None = None, folder: Path | None = None) -> list[Rendered]:
+        """Render several forms of one case from one read of its records, as ``render`` does each.
+
+        Every form is logged with its own ``form.render`` event (the same details as ``render``), all in one
+        transaction. With ``folder`` each is written there as ``CASE-FORM.FORMAT``. All forms are rendered before
+        anything is written: one form with incomplete data refuses them all, listing the gaps of each.
+        """
+        wanted = list(dict.fromkeys(form_ids))
+        if not wanted:
+            raise InputError("name at least one form")
+        return self._render_logged(case_id, [(f, folder / f"{case_id}-{f}.{fmt}" if folder is not None else None)
+                                             for f in wanted], fmt, at, actor)
+
+    def _render_logged(self, case_id: str, forms: list[tuple[str, Path | None]], fmt: str, at: datetime | None,
+                       actor: str | None) -> list[Rendered]:
         at = at or now_utc()
         data = load_case_data(self.ws, case_id)
-        result = self._render(data, form_id, fmt, at)
-        written = _write_all(output.parent, {output.name: result.content}) if output is not None else []
+        results: list[Rendered] = []
+        problems: list[MissingData] = []
+        for form_id, _output in forms:
+            try:
+                results.append(self._render(data, form_id, fmt, at))
+            except MissingData as exc:
+                problems.append(exc)
+        if len(problems) == 1 and len(forms) == 1:
+            raise problems[0]
+        if problems:
+            raise InputError("\n".join(str(p) for p in problems))
+        files = [(output, r.content) for (_f, output), r in zip(forms, results, strict=True) if output is not None]
+        written = _write_all(files)
         try:
-            self._log(case_id, data.version, at, actor, "form.render",
-                      result.record(output.name if output is not None else None))
+            self._log(case_id, data.version, at, actor,
+                      [("form.render", r.record(output.name if output is not None else None))
+                       for (_f, output), r in zip(forms, results, strict=True)])
         except BaseException:
             for path in written:
                 path.unlink(missing_ok=True)
             raise
-        return result
+        return results
 
-    def _log(self, case_id: str, version: int, at: datetime, actor: str | None, action: str,
-             details: dict[str, Any]) -> None:
-        # Printing is recorded even for a withdrawn case; the records must not have changed since they were read.
-        with editing(self.ws, case_id, expected_version=version, allow_withdrawn=True) as (session, case, _l):
-            append_event(session, case, at=at, actor=default_actor(actor), action=action, from_stage=case.stage,
-                         to_stage=case.stage, details=details)
+    def _log(self, case_id: str, version: int, at: datetime, actor: str | None,
+             events: Sequence[tuple[str, dict[str, Any]]]) -> int:
+        """Append ``events`` (action, details) to the case's history in one transaction; the case's new version.
+
+        Printing is recorded even for a withdrawn case; the records must not have changed since they were read.
+        """
+        return log_events(self.ws, case_id, version, at=at, actor=default_actor(actor), events=events)
 
     # --- a stage's pack for the window ---------------------------------------------------------------------
 
@@ -234,12 +265,12 @@ class Paperwork:
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         contents = {r.filename(case_id): r.content for r in results}
         contents["manifest.json"] = text.encode("utf-8")
-        written = _write_all(folder, contents)
+        written = _write_all([(folder / name, content) for name, content in contents.items()])
         try:
-            self._log(case_id, data.version, at, actor, "form.pack",
-                      {"stage": stage_id, "format": fmt, "manifest_sha256": digest,
-                       "files": [{"file": r.filename(case_id), "form": r.form, "sha256": r.sha256,
-                                  "template_version": r.version.sha256} for r in results]})
+            self._log(case_id, data.version, at, actor, [("form.pack", {
+                "stage": stage_id, "format": fmt, "manifest_sha256": digest,
+                "files": [{"file": r.filename(case_id), "form": r.form, "sha256": r.sha256,
+                           "template_version": r.version.sha256} for r in results]})])
         except BaseException:
             for path in written:  # no pack on disk without its record in the history
                 path.unlink(missing_ok=True)
@@ -247,17 +278,16 @@ class Paperwork:
         return Pack(folder, manifest, digest, written[:-1])
 
 
-def _write_all(folder: Path, contents: dict[str, bytes]) -> list[Path]:
+def _write_all(files: Sequence[tuple[Path, bytes]]) -> list[Path]:
     """Write every file or none (what was written before a failure is removed)."""
     written: list[Path] = []
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, content in contents.items():
-            target = folder / name
+        for target, content in files:
+            target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
             written.append(target)
     except OSError as exc:
         for path in written:
             path.unlink(missing_ok=True)
-        raise InputError(f"cannot write into {folder}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot write into {target.parent}: {exc.strerror or exc}") from None
     return written
