@@ -205,7 +205,7 @@ class CaseFactory:
             "opened_at": opened, "stage_entered_at": entered, "clock_started_at": entered,
             "suspended_at": suspended_at, "event_count": chain.seq, "last_hash": chain.head,
             "version": chain.seq + 1,  # the ORM's counter: 1 on insert, +1 with every event
-            "maintained_at": None, "inspected_at": None, **self.upkeep_dates.pop(case_id, {}),
+            "maintained_at": None, "inspected_at": None, **self.upkeep_dates.pop(case_id, {}), "evidence_from": None,
         }
 
     def status(self, final: bool, entered: date, chain: Chain, stage_id: str

@@ -28,7 +28,7 @@ from eightstep.consent import Tally
 from eightstep.engine import default_actor, machine_of
 from eightstep.errors import NotFoundError
 from eightstep.guards import Blocker, GuardContext
-from eightstep.history import GENESIS, event_hash
+from eightstep.history import GENESIS, event_row
 from eightstep.recordload import RecordLoader
 from eightstep.store import models
 from eightstep.store.models import ACTIVE
@@ -153,7 +153,7 @@ def _judge(scope: _Scope, conn: Connection, cases: list[Any], at: datetime
     """
     stages: dict[str, Stage] = {
         case.id: scope.workflows[case.workflow_sha256].definition.stage(case.stage) for case in cases}
-    records = scope.loader.load(conn, [(case.id, case.workflow_sha256, stages[case.id]) for case in cases])
+    records = scope.loader.load(conn, [(case, stages[case.id]) for case in cases])
     moves: list[_Move] = []
     blocked: dict[str, BulkResult] = {}
     for case in cases:
@@ -200,15 +200,12 @@ def write_batch(conn: Connection, moves: list[_Move], *, at: datetime, actor: st
     for m in moves:
         case = m.case
         seq = case.event_count + 1
-        prev = case.last_hash or GENESIS
         details = {"consent": m.consent} if m.consent is not None else {}
-        body = json.dumps(details, ensure_ascii=False, sort_keys=True, default=str)
-        digest = event_hash(case.id, seq, at, recorded, actor, "advance", case.stage, m.to_stage, note, body, prev)
+        event = events[case.id] = event_row(case.id, seq, case.last_hash or GENESIS, at=at, recorded_at=recorded,
+                                            actor=actor, action="advance", from_stage=case.stage,
+                                            to_stage=m.to_stage, note=note, details=details)
         params.append({"b_id": case.id, "b_seen": case.version, "b_stage": m.to_stage, "b_at": at, "b_seq": seq,
-                       "b_hash": digest, "b_version": case.version + 1})
-        events[case.id] = {"case_id": case.id, "seq": seq, "business_at": at, "recorded_at": recorded,
-                           "actor": actor, "action": "advance", "from_stage": case.stage, "to_stage": m.to_stage,
-                           "note": note, "details": body, "prev_hash": prev, "hash": digest}
+                       "b_hash": event["hash"], "b_version": case.version + 1})
         if m.consent is not None:
             consents[case.id] = {"case_id": case.id, "stage": case.stage, "at": at,
                                  "rule": json.dumps(m.consent["rule"], ensure_ascii=False),

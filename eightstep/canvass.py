@@ -140,7 +140,7 @@ def case_voters(ws: Workspace, case_id: str) -> CaseVoters:
     _stage, rule = consent_rule(loaded.definition)
     if not records.households:
         raise InputError(f"case {case_id} has no households yet: `eightstep household import {case_id} FILE`")
-    ballots = {hid: b.choice for hid, b in current_ballots(records.ballots, None).items()}
+    ballots = {hid: b.choice for hid, b in current_ballots(records.ballots, None, records.evidence_from).items()}
     return CaseVoters(rule, voters(records, None), records.households, ballots)
 
 

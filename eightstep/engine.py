@@ -179,14 +179,14 @@ def load_records(session: Session, case_id: str) -> CaseRecords:
     for name, model in RECORD_MODELS.items():
         query = select(model).where(col(model.case_id) == case_id).order_by(col(model.id))
         tables[name] = list(session.exec(query))
-    return CaseRecords(**tables)
+    return CaseRecords(**tables, evidence_from=get_case(session, case_id).evidence_from)
 
 
 def guard_context(ws: Workspace, session: Session, case: models.Case, loaded: LoadedWorkflow,
                   at: datetime) -> GuardContext:
     """The guards of the case's stage, with only the records they read (in ``session``'s transaction)."""
     stage = loaded.definition.stage(case.stage)
-    records = RecordLoader().load(session.connection(), [(case.id, loaded.sha256, stage)])[case.id]
+    records = RecordLoader().load(session.connection(), [(case, stage)])[case.id]
     return GuardContext(workflow=loaded.definition, stage=stage, records=records, at=at, calendar=ws.calendar)
 
 
@@ -328,7 +328,8 @@ def check(ws: Workspace, case_id: str, at: datetime | None = None) -> CheckResul
 BATCH = 500  # ids per IN (...) query
 _CASES = models.Case.__table__
 _SNAPSHOTS = models.WorkflowSnapshot.__table__
-_CHECKED_COLUMNS = ("id", "version", "workflow_sha256", "stage", "status", "status_reason", "suspended_at")
+_CHECKED_COLUMNS = ("id", "version", "workflow_sha256", "stage", "status", "status_reason", "suspended_at",
+                    "evidence_from")
 
 
 def check_many(ws: Workspace, case_ids: list[str], at: datetime | None = None, *,
@@ -374,7 +375,7 @@ class _CheckBatch:
                     found[case.id] = hit
         todo = [case for case in cases if case.id not in found]
         stages = {case.id: self.workflows[case.workflow_sha256].definition.stage(case.stage) for case in todo}
-        records = self.loader.load(conn, [(case.id, case.workflow_sha256, stages[case.id]) for case in todo])
+        records = self.loader.load(conn, [(case, stages[case.id]) for case in todo])
         entries = []
         for case in todo:
             ctx = GuardContext(workflow=self.workflows[case.workflow_sha256].definition, stage=stages[case.id],
@@ -472,8 +473,13 @@ def _reason(reason: str | None) -> str:
 
 
 def return_to(ws: Workspace, case_id: str, to: str, *, reason: str, at: datetime | None = None,
-              actor: str | None = None, expected_version: int | None = None) -> Move:
-    """Send the case back to an earlier stage (驳回), with the reason on record."""
+              actor: str | None = None, expected_version: int | None = None, keep_records: bool = False) -> Move:
+    """Send the case back to an earlier stage (驳回), with the reason on record.
+
+    The work is then done again: documents, approvals, ballots, scheme choices and meetings dated before the
+    return no longer count toward any stage (``Case.evidence_from``), so the reworked scheme is noticed again,
+    the vote taken again, and so on. ``keep_records`` keeps them counting (a return to add a missing paper).
+    """
     reason = _reason(reason)
     at = business_time(at)
     who = default_actor(actor)
@@ -490,9 +496,12 @@ def return_to(ws: Workspace, case_id: str, to: str, *, reason: str, at: datetime
         machine_of(ws, loaded).events[return_trigger(to)].trigger(case)
         case.stage_entered_at = at
         case.clock_started_at = at
+        if not keep_records:
+            case.evidence_from = at
+        details = {"records": "kept" if keep_records else "restarted"}
         append_event(session, case, at=at, actor=who, action="return", from_stage=source, to_stage=to,
-                     note=reason)
-    return Move(case.id, "return", source, to, at, {}, case.version)
+                     note=reason, details=details)
+    return Move(case.id, "return", source, to, at, details, case.version)
 
 
 def _status_move(ws: Workspace, case_id: str, trigger: str, reason: str | None, at: datetime | None,

@@ -39,7 +39,12 @@ class Blocker:
 
 @dataclass
 class CaseRecords:
-    """What the guards look at, loaded once per check."""
+    """What the guards look at, loaded once per check.
+
+    ``evidence_from`` is the case's ``Case.evidence_from``: documents, approvals, ballots, scheme choices and
+    meetings dated before it no longer count (a return for rework started them afresh); households and
+    objections always do.
+    """
 
     documents: list[models.Document]
     approvals: list[models.Approval]
@@ -48,6 +53,7 @@ class CaseRecords:
     objections: list[models.Objection]
     scheme_choices: list[models.SchemeChoice] = field(default_factory=list)
     meetings: list[models.Meeting] = field(default_factory=list)
+    evidence_from: datetime | None = None
 
 
 @dataclass
@@ -86,6 +92,12 @@ class GuardContext:
     def until_now(self, when: datetime) -> bool:
         return as_utc(when) <= self.at
 
+    def counts(self, when: datetime) -> bool:
+        """A piece of evidence dated ``when`` counts: by the check time, and not before a return for rework."""
+        when = as_utc(when)
+        since = self.records.evidence_from
+        return when <= self.at and (since is None or when >= as_utc(since))
+
     def holds(self, *, since: datetime | None = None, until: datetime | None = None) -> None:
         """Narrow the window of times around ``at`` in which the guards' answers stay as they are now."""
         if since is not None and (self.holds_from is None or since > self.holds_from):
@@ -107,7 +119,7 @@ def guard(name: str) -> Callable[[Guard], Guard]:
 
 @guard("documents")
 def documents_present(ctx: GuardContext) -> list[Blocker]:
-    have = {d.kind for d in ctx.records.documents if ctx.until_now(d.issued_at)}
+    have = {d.kind for d in ctx.records.documents if ctx.counts(d.issued_at)}
     out = []
     for kind in ctx.stage.requires.documents:
         if kind not in have:
@@ -124,7 +136,7 @@ def approvals_granted(ctx: GuardContext) -> list[Blocker]:
     for kind in ctx.stage.requires.approvals:
         spec = ctx.workflow.approvals[kind]
         authority = ctx.authority_title(spec.authority)
-        decisions = sorted((a for a in ctx.records.approvals if a.kind == kind and ctx.until_now(a.decided_at)),
+        decisions = sorted((a for a in ctx.records.approvals if a.kind == kind and ctx.counts(a.decided_at)),
                            key=lambda a: (as_utc(a.decided_at), a.id or 0))
         if not decisions:
             out.append(Blocker("approval", f"待{authority}出具：{spec.title} / awaiting approval: {spec.title_en}",
@@ -138,18 +150,22 @@ def approvals_granted(ctx: GuardContext) -> list[Blocker]:
     return out
 
 
-def current_ballots(ballots: list[models.Ballot], at: datetime | None) -> dict[int, models.Ballot]:
-    """Household id -> its latest ballot cast by ``at`` (None: the latest of all)."""
+def current_ballots(ballots: list[models.Ballot], at: datetime | None,
+                    since: datetime | None = None) -> dict[int, models.Ballot]:
+    """Household id -> its latest ballot cast by ``at`` (None: the latest of all), not before ``since`` (a
+    return to the vote: the ballots of the earlier vote no longer count)."""
     latest: dict[int, models.Ballot] = {}
+    since = as_utc(since) if since is not None else None
     for b in sorted(ballots, key=lambda b: (as_utc(b.cast_at), b.id or 0)):
-        if at is None or as_utc(b.cast_at) <= at:
+        cast = as_utc(b.cast_at)
+        if (at is None or cast <= at) and (since is None or cast >= since):
             latest[b.household_id] = b
     return latest
 
 
 def voters(records: CaseRecords, at: datetime | None) -> list[Voter]:
-    """One voter per household with its ballot as of ``at`` (None: every ballot)."""
-    ballots = current_ballots(records.ballots, at)
+    """One voter per household with its ballot as of ``at`` (None: every ballot), from ``evidence_from`` on."""
+    ballots = current_ballots(records.ballots, at, records.evidence_from)
     out = []
     for h in records.households:
         b = ballots.get(h.id or -1)
@@ -184,7 +200,7 @@ def notice_period_over(ctx: GuardContext) -> list[Blocker]:
     rule = ctx.stage.requires.notice
     if rule is None:
         return []
-    postings = [d for d in ctx.records.documents if d.kind == rule.document and ctx.until_now(d.issued_at)]
+    postings = [d for d in ctx.records.documents if d.kind == rule.document and ctx.counts(d.issued_at)]
     unit = "个工作日" if rule.calendar == "working" else "日"
     unit_en = "working days" if rule.calendar == "working" else "days"
     if not postings:
@@ -241,7 +257,7 @@ MEETING_KINDS: dict[str, tuple[str, str]] = {
 def scheme_chosen(ctx: GuardContext) -> list[Blocker]:
     if not ctx.stage.requires.chosen_scheme:
         return []
-    if any(ctx.until_now(c.at) for c in ctx.records.scheme_choices):
+    if any(ctx.counts(c.at) for c in ctx.records.scheme_choices):
         return []
     return [Blocker("scheme", "尚未选定加梯方案 / no elevator scheme chosen yet: compare the companies' schemes "
                     "with `eightstep scheme compare`, then `eightstep scheme choose`")]
@@ -251,7 +267,7 @@ def scheme_chosen(ctx: GuardContext) -> list[Blocker]:
 def meetings_held(ctx: GuardContext) -> list[Blocker]:
     out = []
     for kind in ctx.stage.requires.meetings:
-        held = [m for m in ctx.records.meetings if kind in m.kinds.split(",") and ctx.until_now(m.held_at)]
+        held = [m for m in ctx.records.meetings if kind in m.kinds.split(",") and ctx.counts(m.held_at)]
         if not held:
             title, title_en = MEETING_KINDS[kind]
             out.append(Blocker("meeting", f"缺少协商会议记录：{title} / no meeting on record deciding {title_en}: "

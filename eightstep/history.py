@@ -36,6 +36,23 @@ def hash_of(event: models.Event) -> str:
                       event.from_stage, event.to_stage, event.note, event.details, event.prev_hash)
 
 
+def details_text(details: dict[str, Any] | None) -> str:
+    """The stored (and hashed) form of an event's details."""
+    return json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def event_row(case_id: str, seq: int, prev_hash: str, *, at: datetime, recorded_at: datetime, actor: str,
+              action: str, from_stage: str | None, to_stage: str | None, note: str | None,
+              details: dict[str, Any] | None) -> dict[str, Any]:
+    """The columns of the event ``seq`` of a case, following ``prev_hash``, with its hash: for Core inserts of
+    many events at once (bulk advance, the paperwork's log); ``append_event`` is the ORM twin."""
+    body = details_text(details)
+    digest = event_hash(case_id, seq, at, recorded_at, actor, action, from_stage, to_stage, note, body, prev_hash)
+    return {"case_id": case_id, "seq": seq, "business_at": at, "recorded_at": recorded_at, "actor": actor,
+            "action": action, "from_stage": from_stage, "to_stage": to_stage, "note": note, "details": body,
+            "prev_hash": prev_hash, "hash": digest}
+
+
 def append_event(session: Session, case: models.Case, *, at: datetime, actor: str, action: str,
                  from_stage: str | None = None, to_stage: str | None = None, note: str | None = None,
                  details: dict[str, Any] | None = None, role: str | None = None) -> models.Event:
@@ -50,14 +67,11 @@ def append_event(session: Session, case: models.Case, *, at: datetime, actor: st
     recorded = now_utc()
     if role:
         details = {**(details or {}), "actor_role": role}
-    body = json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str)
-    prev = case.last_hash or GENESIS
-    digest = event_hash(case.id, seq, at, recorded, actor, action, from_stage, to_stage, note, body, prev)
-    event = models.Event(case_id=case.id, seq=seq, business_at=at, recorded_at=recorded, actor=actor,
-                         action=action, from_stage=from_stage, to_stage=to_stage, note=note, details=body,
-                         prev_hash=prev, hash=digest)
+    row = event_row(case.id, seq, case.last_hash or GENESIS, at=at, recorded_at=recorded, actor=actor,
+                    action=action, from_stage=from_stage, to_stage=to_stage, note=note, details=details)
+    event = models.Event(**row)
     session.add(event)
     case.event_count = seq
-    case.last_hash = digest
+    case.last_hash = row["hash"]
     session.add(case)
     return event

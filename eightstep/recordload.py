@@ -147,9 +147,9 @@ def load_rows(conn: Connection, wanted: Wanted) -> Loaded:
     return out
 
 
-def records_of(loaded: Loaded, case_id: str) -> CaseRecords:
+def records_of(loaded: Loaded, case_id: str, evidence_from: datetime | None = None) -> CaseRecords:
     """The ``CaseRecords`` of one case out of ``load_rows``' result (empty lists for the tables not read)."""
-    return CaseRecords(**{name: rows.get(case_id, []) for name, rows in loaded.items()})
+    return CaseRecords(**{name: rows.get(case_id, []) for name, rows in loaded.items()}, evidence_from=evidence_from)
 
 
 @dataclass
@@ -164,13 +164,14 @@ class RecordLoader:
             self._needed[key] = tables_needed(stage)
         return self._needed[key]
 
-    def load(self, conn: Connection, cases: Iterable[tuple[str, str, Stage]]) -> dict[str, CaseRecords]:
-        """Case id -> its records, for each (case id, workflow sha256, stage): one query per table needed."""
+    def load(self, conn: Connection, cases: Iterable[tuple[Any, Stage]]) -> dict[str, CaseRecords]:
+        """Case id -> its records, for each (case, stage): one query per table needed. A case is anything with
+        ``id``, ``workflow_sha256`` and ``evidence_from`` (a row of ``cases`` or a ``Case``)."""
         wanted: Wanted = {}
-        ids: list[str] = []
-        for case_id, sha256, stage in cases:
-            ids.append(case_id)
-            for read in self.needed(sha256, stage).items():
-                wanted.setdefault(read, []).append(case_id)
+        since: dict[str, datetime | None] = {}
+        for case, stage in cases:
+            since[case.id] = case.evidence_from
+            for read in self.needed(case.workflow_sha256, stage).items():
+                wanted.setdefault(read, []).append(case.id)
         loaded = load_rows(conn, wanted)
-        return {case_id: records_of(loaded, case_id) for case_id in ids}
+        return {case_id: records_of(loaded, case_id, evidence_from) for case_id, evidence_from in since.items()}

@@ -123,7 +123,7 @@ def list_households(ws: Workspace, case_id: str) -> list[dict[str, Any]]:
     with ws.session() as session:
         get_case(session, case_id)
         records = load_records(session, case_id)
-    ballots = current_ballots(records.ballots, None)
+    ballots = current_ballots(records.ballots, None, records.evidence_from)
     out = []
     for h in sorted(records.households, key=lambda h: (h.floor, h.room)):
         ballot = ballots.get(h.id or -1)
@@ -147,7 +147,8 @@ def _set_ballot(session: Session, case_id: str, household: models.Household, cho
     """Add a ballot (earlier ones stay, so a tally as of an earlier date is still right); return the
     household's previous choice."""
     earlier = list(session.exec(select(models.Ballot).where(models.Ballot.household_id == household.id)))
-    before = current_ballots(earlier, None).get(household.id or -1)
+    since = get_case(session, case_id).evidence_from
+    before = current_ballots(earlier, None, since).get(household.id or -1)
     session.add(models.Ballot(case_id=case_id, household_id=household.id or 0, choice=choice, cast_at=at,
                               recorded_at=now_utc()))
     return before.choice if before else None

@@ -665,6 +665,57 @@ def test_return_to(ws: Workspace, to: str, reason: str, error: str | None) -> No
     assert aware(last.business_at) == at
 
 
+def blocker_kinds(ws: Workspace, case_id: str, at: datetime) -> list[tuple[str, str | None]]:
+    return [(b.type, b.kind) for b in engine.check(ws, case_id, at=at).blockers]
+
+
+def test_a_return_starts_the_evidence_afresh(ws: Workspace) -> None:
+    """Returned from joint review to the design notice (the scheme must change): the old scheme, the old notice
+    and the window papers no longer count; the households and the vote of the stage passed before do."""
+    open_unit(ws)
+    entered = walk_to(ws, CID, "joint_review", T0)
+    satisfy(ws, CID, entered + timedelta(hours=1))
+    back = entered + timedelta(days=1)
+    assert blocker_kinds(ws, CID, back) == []
+    move = engine.return_to(ws, CID, "design_notice", reason="方案需修改：改为玻璃井道", at=back)
+    assert move.details == {"records": "restarted"}
+    assert aware(case_row(ws).evidence_from) == back
+    later = back + timedelta(hours=1)
+    assert blocker_kinds(ws, CID, later) == [("document", "design_scheme"), ("document", "notice_posting"),
+                                             ("notice", "notice_posting")]
+    satisfy(ws, CID, later)  # the new scheme and a new posting: the notice period runs again from it
+    assert blocker_kinds(ws, CID, later + timedelta(days=1)) == [("notice", "notice_posting")]
+    engine.advance(ws, CID, at=later + timedelta(days=40))
+    # at joint review again: the earlier window papers and approvals were before the return
+    again = later + timedelta(days=41)
+    wf = ws.workflows.get("wuhan").definition
+    required = wf.stage("joint_review").requires
+    assert blocker_kinds(ws, CID, again) == [*(("document", k) for k in required.documents),
+                                             *(("approval", k) for k in required.approvals)]
+
+
+def test_a_return_to_the_vote_needs_a_new_vote(ws: Workspace) -> None:
+    open_unit(ws)
+    entered = walk_to(ws, CID, "survey", T0)
+    engine.return_to(ws, CID, "consent", reason="业主对费用分摊有异议，重新表决", at=entered + timedelta(days=1))
+    kinds = blocker_kinds(ws, CID, entered + timedelta(days=2))
+    assert ("consent", None) in kinds  # the households stay; their ballots before the return no longer count
+    tally = records.vote_tally(ws, CID, at=entered + timedelta(days=2))
+    assert (tally.participants, tally.passed) == (0, False)
+    vote(ws, CID, entered + timedelta(days=3), agree=9, oppose=1)
+    assert records.vote_tally(ws, CID, at=entered + timedelta(days=3)).passed
+
+
+def test_a_return_that_keeps_the_records(ws: Workspace) -> None:
+    open_unit(ws)
+    entered = walk_to(ws, CID, "agreement", T0)
+    move = engine.return_to(ws, CID, "survey", reason="补充管线单位意见", at=entered + timedelta(days=1),
+                            keep_records=True)
+    assert move.details == {"records": "kept"}
+    assert case_row(ws).evidence_from is None
+    assert blocker_kinds(ws, CID, entered + timedelta(days=2)) == []
+
+
 def test_return_from_the_first_stage_is_refused(ws: Workspace) -> None:
     open_unit(ws)
     with pytest.raises(InputError, match="nothing"):

@@ -211,15 +211,26 @@ def _print_results(results: list[Any]) -> None:
 @click.argument("case_id", metavar="CASE")
 @click.option("--to", "to", required=True, help="The earlier stage id to return to.")
 @click.option("--reason", required=True, help="Why (驳回理由).")
+@click.option("--keep-records", is_flag=True,
+              help="Keep the documents, approvals, ballots, scheme choices and meetings recorded so far counting "
+                   "(default: they no longer count, and the reworked stages need them anew).")
 @at_option
 @actor_option
 @click.pass_obj
-def return_(settings: Settings, case_id: str, to: str, reason: str, at: datetime | None, actor: str | None) -> None:
-    """Return CASE to an earlier stage for rework, with the reason on record."""
+def return_(settings: Settings, case_id: str, to: str, reason: str, keep_records: bool, at: datetime | None,
+            actor: str | None) -> None:
+    """Return CASE to an earlier stage for rework, with the reason on record.
+
+    The rework starts its evidence afresh: what was recorded before the return (documents, approvals, ballots,
+    scheme choices, meetings) no longer counts, so the new scheme is noticed again, the vote taken again, and
+    so on. Households and open objections stay. --keep-records keeps everything counting.
+    """
     from eightstep import engine
 
-    move = engine.return_to(settings.workspace(), case_id, to, reason=reason, at=at, actor=actor)
-    click.echo(f"{move.case_id}: {move.from_stage} -> {move.to_stage} (returned: {reason})")
+    move = engine.return_to(settings.workspace(), case_id, to, reason=reason, at=at, actor=actor,
+                            keep_records=keep_records)
+    kept = "records kept" if keep_records else "records before the return no longer count"
+    click.echo(f"{move.case_id}: {move.from_stage} -> {move.to_stage} (returned: {reason}; {kept})")
 
 
 def _status_command(name: str, doc: str) -> None:

@@ -88,6 +88,9 @@ class Case(SQLModel, table=True):
     # range search instead of visiting every elevator in operation.
     maintained_at: datetime | None = _when(nullable=True)
     inspected_at: datetime | None = _when(nullable=True)
+    # Records dated before this no longer count toward the guards (documents, approvals, ballots, scheme choices,
+    # meetings): set by a return for rework (``engine.return_to``), which starts the evidence afresh.
+    evidence_from: datetime | None = _when(nullable=True)
 
     __mapper_args__ = {"version_id_col": _CASE_VERSION}  # UPDATE ... WHERE version = :seen
 

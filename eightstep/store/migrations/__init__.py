@@ -14,6 +14,7 @@ REVISIONS: tuple[str, ...] = (
     "0001",
     "0002",
     "0003",
+    "0004",
 )
 HEAD = REVISIONS[-1]
 
