@@ -309,3 +309,108 @@ def test_several_problems_are_all_reported_at_once(tmp_path: Path, parts: list[t
     problems = problems_of(path)
     for _, where, phrases in parts:
         assert_reported(problems, path, line_of(text, *where), phrases)
+
+
+# A value the schema refuses does not stop the reference and reachability checks (issue 2): one run lists every
+# problem, each with its line, each once.
+VALUE_CALENDAR = (("stall_limit: {days: 15, calendar: working}", "stall_limit: {days: 15, calendar: workin}"),
+                  ("calendar: workin", 1), ("stages[1].stall_limit.calendar", "'calendar' or 'working'"))
+VALUE_DAYS = (("stall_limit: {days: 60, calendar: calendar}", "stall_limit: {days: -3, calendar: calendar}"),
+              ("days: -3", 1), ("stages[0].stall_limit.days", "greater than 0"))
+VALUE_FORMS_TYPE = (("    forms: [agreement]", "    forms: agreement"), ("forms: agreement", 1),
+                    ("stages[2].forms", "valid list"))
+REF_NOTICE = (("notice: {document: notice_posting,", "notice: {document: notice_post,"), ("document: notice_post,", 1),
+              ("document kind 'notice_post' is not defined",))
+REF_NEXT = ((STALL_120, "    next: inspection\n" + STALL_120), ("    next: inspection", 1),
+            ("stage 'inspection' is not defined under stages",))
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        pytest.param([VALUE_CALENDAR, VALUE_DAYS, VALUE_FORMS_TYPE, SCHEMA_VERSION, SCHEMA_RATIO,
+                      REF_DOC, REF_APPROVAL, REF_AUTHORITY, REF_NOTICE, REF_RETURN, FLOW_UNREACHABLE],
+                     id="five-value-errors-and-six-reference-and-flow-problems"),
+        pytest.param([VALUE_CALENDAR, REF_DOC], id="bad-calendar-and-undefined-document"),
+        pytest.param([SCHEMA_TITEL, VALUE_DAYS, REF_APPROVAL, REF_NEXT],
+                     id="unknown-key-value-error-and-references"),
+    ],
+)
+def test_value_errors_do_not_hide_reference_problems(tmp_path: Path, parts: list[tuple]) -> None:
+    path, text = write_edited(tmp_path, [edit for edit, _, _ in parts])
+    problems = problems_of(path)
+    for _, where, phrases in parts:
+        assert_reported(problems, path, line_of(text, *where), phrases)
+    # Each problem once, nothing else: the next stage after an undefined `next` is not reached either, so with
+    # REF_NEXT the stages after construction are reported unreachable too.
+    extra = 2 if REF_NEXT in parts else 0
+    assert len(problems) == len(parts) + extra, "\n".join(problems)
+    lines = [int(p[len(str(path)) + 1:].split(":", 1)[0]) for p in problems]
+    assert lines == sorted(lines), "problems are listed in the order of the file"
+
+
+@pytest.mark.parametrize(
+    ("edits", "where", "phrases"),
+    [
+        pytest.param([(OPERATION_RESPONSIBLE, "    responsible: Use_Unit\n")], ("responsible: Use_Unit", 1),
+                     ("'Use_Unit' is not a valid id",), id="invalid-id-is-not-also-undefined"),
+        pytest.param([("    final: true\n", "    final: maybe\n")], ("final: maybe", 1),
+                     ("stages[7].final", "valid boolean"), id="refused-final-is-not-also-cannot-be-left"),
+        pytest.param([("  - id: agreement\n", "  - id: Agreement\n")], ("id: Agreement", 1),
+                     ("'Agreement' is not a valid id",), id="invalid-stage-id-still-names-its-stage"),
+    ],
+)
+def test_a_refused_value_is_reported_once(tmp_path: Path, edits: list[tuple[str, str]], where: tuple[str, int],
+                                          phrases: tuple[str, ...]) -> None:
+    path, text = write_edited(tmp_path, edits)
+    problems = problems_of(path)
+    assert_reported(problems, path, line_of(text, *where), phrases)
+    assert len(problems) == 1, "\n".join(problems)
+
+
+def test_an_invalid_stage_id_still_resolves_the_references_to_it(tmp_path: Path) -> None:
+    path, text = write_edited(tmp_path, [("  - id: agreement\n", "  - id: Agreement\n"),
+                                         (AGREEMENT_OWNERS, AGREEMENT_OWNERS + "    next: Design\n"),
+                                         ("  - id: design_notice\n", "  - id: Design\n"),
+                                         RETURNS_LATER])
+    problems = problems_of(path)
+    assert_reported(problems, path, line_of(text, "id: Agreement"), ("'Agreement' is not a valid id",))
+    assert_reported(problems, path, line_of(text, "id: Design\n"), ("'Design' is not a valid id",))
+    assert_reported(problems, path, line_of(text, "next: Design"), ("'Design' is not a valid id",))
+    assert_reported(problems, path, line_of(text, "returns_to: [construction]"), ("'construction' is not one",))
+    # `next: Design` reaches the stage called Design: nothing is unreachable.
+    assert len(problems) == 4, "\n".join(problems)
+
+
+def test_value_errors_and_the_file_name_are_reported_together(tmp_path: Path) -> None:
+    path, text = write_edited(tmp_path, [VALUE_CALENDAR[0], REF_DOC[0]], name="wuhan-copy.yaml")
+    problems = problems_of(path)
+    assert_reported(problems, path, line_of(text, "calendar: workin"), ("'calendar' or 'working'",))
+    assert_reported(problems, path, line_of(text, "[site_surveys]"), ("document kind 'site_surveys'",))
+    assert_reported(problems, path, line_of(text, "id: wuhan\n"), ("differs from the file name",))
+    assert len(problems) == 3
+
+
+def test_a_stage_that_is_not_a_mapping_keeps_its_place(tmp_path: Path) -> None:
+    path, text = write_edited(tmp_path, [("  - id: survey\n", "  - just a note\n  - id: survey\n"),
+                                         REF_APPROVAL[0]])
+    problems = problems_of(path)
+    assert_reported(problems, path, line_of(text, "  - just a note"), ("stages[1]", "valid dictionary"))
+    assert_reported(problems, path, line_of(text, "[feasability]"), ("approval kind 'feasability'",))
+    assert len(problems) == 2, "\n".join(problems)
+
+
+def test_workflow_check_lists_value_and_reference_problems_in_one_run(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from eightstep.cli import main
+
+    parts = [VALUE_CALENDAR, SCHEMA_VERSION, REF_DOC, REF_AUTHORITY, FLOW_UNREACHABLE]
+    path, text = write_edited(tmp_path, [edit for edit, _, _ in parts])
+    result = CliRunner().invoke(main, ["workflow", "check", str(path)])
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[-1] == "1 of 1 file(s) have problems"
+    assert len(lines) == len(parts) + 1, result.stderr
+    for _, where, phrases in parts:
+        assert_reported(lines, path, line_of(text, *where), phrases)

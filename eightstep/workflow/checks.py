@@ -1,11 +1,16 @@
-"""Semantic checks of a schema-valid workflow: references, reachability, stages that cannot be left."""
+"""Semantic checks of a workflow: references, reachability, stages that cannot be left, duplicates.
+
+They also run on a best-effort reading of a file that failed the schema (``loader``), so that one run reports
+everything: there a value the schema refused may be None (or kept as written), and is skipped here; its problem
+is already reported.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any
 
-from eightstep.workflow.schema import Workflow
+from eightstep.workflow.schema import Stage, Workflow
 
 Loc = tuple[Any, ...]
 
@@ -13,17 +18,19 @@ Loc = tuple[Any, ...]
 def semantic_problems(wf: Workflow, template_names: set[str] | None = None) -> list[tuple[Loc, str]]:
     """Every problem found, each with the location of the offending key (for the line number)."""
     problems: list[tuple[Loc, str]] = []
-    ids = wf.stage_ids()
-    for stage_id, count in Counter(ids).items():
+    stages = list(wf.stages or [])
+    ids = [s.id for s in stages]
+    for stage_id, count in Counter(i for i in ids if isinstance(i, str)).items():
         if count > 1:
             at = [i for i, s in enumerate(ids) if s == stage_id][1]
             problems.append((("stages", at, "id"), f"duplicate stage id {stage_id!r}: each stage id once"))
 
-    def ref(loc: Loc, value: str, pool: dict[str, Any] | list[str], what: str, section: str) -> None:
-        if value not in pool:
-            known = ", ".join(pool) or "none defined"
+    def ref(loc: Loc, value: object, pool: dict[str, Any] | list[str], what: str, section: str) -> None:
+        if isinstance(value, str) and value not in pool:
+            known = ", ".join(str(k) for k in pool if isinstance(k, str)) or "none defined"
             problems.append((loc, f"{what} {value!r} is not defined under {section} (defined: {known})"))
 
+    stage_ids = [i for i in ids if isinstance(i, str)]
     for doc_id, doc in wf.documents.items():
         ref(("documents", doc_id, "issuer"), doc.issuer, wf.authorities, "authority", "authorities")
     for appr_id, appr in wf.approvals.items():
@@ -44,7 +51,7 @@ def semantic_problems(wf: Workflow, template_names: set[str] | None = None) -> l
         problems.append((("cost_sharing", "method"), f"coefficients and exempt_floors only apply to method "
                          f"floor_coefficient, not {sharing.method}"))
 
-    for i, stage in enumerate(wf.stages):
+    for i, stage in enumerate(stages):
         base: Loc = ("stages", i)
         ref((*base, "responsible"), stage.responsible, wf.authorities, "authority", "authorities")
         for j, doc in enumerate(stage.requires.documents):
@@ -55,47 +62,70 @@ def semantic_problems(wf: Workflow, template_names: set[str] | None = None) -> l
             ref((*base, "requires", "notice", "document"), stage.requires.notice.document, wf.documents,
                 "document kind", "documents")
         if stage.next is not None:
-            ref((*base, "next"), stage.next, ids, "stage", "stages")
+            ref((*base, "next"), stage.next, stage_ids, "stage", "stages")
             if stage.final:
-                problems.append(((*base, "final"), f"stage {stage.id!r} is final but names next: "
+                problems.append(((*base, "final"), f"stage {_name(stage, i)!r} is final but names next: "
                                  f"{stage.next!r}; remove one of them"))
             if stage.next == stage.id:
                 problems.append(((*base, "next"), f"stage {stage.id!r} names itself as next"))
+        earlier = [s for s in ids[:i] if isinstance(s, str)]
         for j, target in enumerate(stage.returns_to or []):
-            if target not in ids[:i]:
-                problems.append(((*base, "returns_to", j), f"stage {stage.id!r} can only return to an "
-                                 f"earlier stage; {target!r} is not one (earlier: {', '.join(ids[:i]) or 'none'})"))
+            if isinstance(target, str) and target not in earlier:
+                problems.append(((*base, "returns_to", j), f"stage {_name(stage, i)!r} can only return to an "
+                                 f"earlier stage; {target!r} is not one (earlier: {', '.join(earlier) or 'none'})"))
         if template_names is not None:
             for j, form in enumerate(stage.forms):
-                if form not in template_names:
+                if isinstance(form, str) and form not in template_names:
                     known = ", ".join(sorted(template_names)) or "none"
                     problems.append(((*base, "forms", j), f"form {form!r} has no template (known: {known})"))
-        if not stage.final and stage.next is None and i == len(wf.stages) - 1:
-            problems.append(((*base, "id"), f"stage {stage.id!r} cannot be left: it is the last stage and has "
-                             "no next; mark it final: true or name its next stage"))
-    return problems + _flow_problems(wf)
+        if stage.final is False and stage.next is None and i == len(stages) - 1:
+            problems.append(((*base, "id"), f"stage {_name(stage, i)!r} cannot be left: it is the last stage and "
+                             "has no next; mark it final: true or name its next stage"))
+    return problems + _flow_problems(stages)
 
 
-def _flow_problems(wf: Workflow) -> list[tuple[Loc, str]]:
-    """Unreachable stages and ``next`` chains that never reach a final stage (checked once refs are sound)."""
+def _name(stage: Stage, index: int) -> str:
+    """The stage's id, or where it is when it has no usable one (a file read best-effort)."""
+    return stage.id if isinstance(stage.id, str) else f"stages[{index}]"
+
+
+def _flow_problems(stages: list[Stage]) -> list[tuple[Loc, str]]:
+    """Unreachable stages and ``next`` chains that never reach a final stage, followed by position (so that a
+    stage without a usable id, or a duplicate id, still has its place in the chain)."""
     problems: list[tuple[Loc, str]] = []
-    index = {s.id: i for i, s in enumerate(wf.stages)}
-    if not any(s.final for s in wf.stages):
+    if not stages:
+        return problems
+    if all(s.final is False for s in stages):  # None: a refused value, unknown
         problems.append((("stages",), "no stage is final: mark the last stage of the procedure final: true"))
-    reached: list[str] = []
-    current: str | None = wf.initial
-    while current is not None and current in index and current not in reached:
+    position: dict[str, int] = {}
+    for i, s in enumerate(stages):
+        if isinstance(s.id, str):
+            position.setdefault(s.id, i)
+
+    def after(i: int) -> int | None:
+        stage = stages[i]
+        if stage.final is not False:  # final, or unknown (a refused value): the chain is not followed on
+            return None
+        if isinstance(stage.next, str):
+            return position.get(stage.next)  # an undefined next is reported as a reference
+        return i + 1 if i + 1 < len(stages) else None
+
+    reached: list[int] = []
+    current: int | None = 0
+    while current is not None and current not in reached:
         reached.append(current)
-        current = wf.next_of(current)
-    if current is not None and current in reached:
-        closing = wf.stages[index[reached[-1]]]
+        current = after(current)
+    if current is not None:
+        closing = stages[reached[-1]]
         key = "next" if closing.next is not None else "id"
-        problems.append((("stages", index[closing.id], key), f"the advance chain loops back to {current!r} "
-                         f"({' -> '.join([*reached, current])}): a case there can never finish; point next of "
-                         f"{closing.id!r} forward"))
-    for stage in wf.stages:
-        if stage.id not in reached:
-            problems.append((("stages", index[stage.id], "id"), f"stage {stage.id!r} is unreachable from the "
-                             f"initial stage {wf.initial!r}: no advance leads to it; give an earlier stage "
-                             f"next: {stage.id} or remove it"))
+        chain = " -> ".join(_name(stages[i], i) for i in [*reached, current])
+        problems.append((("stages", reached[-1], key), f"the advance chain loops back to "
+                         f"{_name(stages[current], current)!r} ({chain}): a case there can never finish; point "
+                         f"next of {_name(closing, reached[-1])!r} forward"))
+    initial = _name(stages[0], 0)
+    for i, stage in enumerate(stages):
+        if i not in reached and isinstance(stage.id, str):
+            problems.append((("stages", i, "id"), f"stage {stage.id!r} is unreachable from the initial stage "
+                             f"{initial!r}: no advance leads to it; give an earlier stage next: {stage.id} or "
+                             "remove it"))
     return problems

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from eightstep.errors import WorkflowError
 from eightstep.workflow.checks import semantic_problems
-from eightstep.workflow.schema import Workflow
+from eightstep.workflow.schema import WORKFLOW_ID_PATTERN, Workflow
 
 
 @dataclass(frozen=True)
@@ -50,17 +51,42 @@ def load_workflow_file(path: Path, template_names: set[str] | None = None) -> Lo
         raise WorkflowError([f"{path}: no such file"]) from None
     except UnicodeDecodeError as exc:
         raise WorkflowError([f"{path}: not UTF-8 text ({exc.reason}); save the file as UTF-8"]) from None
-    loaded = parse_workflow_text(content, str(path), template_names)
-    if path.suffix in (".yaml", ".yml") and loaded.id != path.stem:
-        raise WorkflowError(
-            [f"{path}:{_line_of(_yaml().load(content), ('id',))}: id {loaded.id!r} differs from the file name "
-             f"{path.name!r}; name the file {loaded.id}.yaml or change the id"]
-        )
+    try:
+        loaded = parse_workflow_text(content, str(path), template_names)
+    except WorkflowError as exc:
+        named = _file_name_problem(path, content)
+        if named is None or named in exc.problems:
+            raise
+        raise WorkflowError([*exc.problems, named]) from None
+    named = _file_name_problem(path, content)
+    if named is not None:
+        raise WorkflowError([named])
     return loaded
 
 
+def _file_name_problem(path: Path, content: str) -> str | None:
+    """A YAML file's id must be its file name (a valid id that differs; an invalid one is reported as such)."""
+    if path.suffix not in (".yaml", ".yml"):
+        return None
+    try:
+        data = _yaml().load(content)
+    except YAMLError:
+        return None
+    workflow_id = data.get("id") if isinstance(data, CommentedMap) else None
+    if not isinstance(workflow_id, str) or not re.match(WORKFLOW_ID_PATTERN, workflow_id) \
+            or workflow_id == path.stem:
+        return None
+    return (f"{path}:{_line_of(data, ('id',))}: id {workflow_id!r} differs from the file name {path.name!r}; "
+            f"name the file {workflow_id}.yaml or change the id")
+
+
 def parse_workflow_text(content: str, source: str, template_names: set[str] | None = None) -> LoadedWorkflow:
-    """Validate workflow YAML text; ``source`` names it in messages."""
+    """Validate workflow YAML text; ``source`` names it in messages.
+
+    Every problem is reported at once: when the schema refuses values, the semantic checks (references,
+    reachability, duplicates) still run on a best-effort reading of the file (``_best_effort``), and a
+    semantic problem at or under a key the schema already refused is left out (one problem, one report).
+    """
     try:
         data = _yaml().load(content)
     except MarkedYAMLError as exc:
@@ -74,7 +100,10 @@ def parse_workflow_text(content: str, source: str, template_names: set[str] | No
     if not isinstance(data, CommentedMap):
         raise WorkflowError([f"{source}:1: a workflow file is a mapping with keys id, version, stages, ..."])
     lines = content.splitlines()
-    problems: list[str] = []
+    problems: list[tuple[int, str]] = []  # (line, message): reported in the order of the file
+    refused: list[tuple[Any, ...]] = []
+    renames: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
+    definition: Workflow
     try:
         definition = Workflow.model_validate(data)
     except ValidationError as exc:
@@ -82,22 +111,128 @@ def parse_workflow_text(content: str, source: str, template_names: set[str] | No
         renames = _misspellings(errors)
         # A misspelled required key is one problem ("did you mean"), not two.
         errors = [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) in renames.values())]
-        problems = [f"{source}:{_line_of(data, err['loc'])}: {_explain(err, lines)}" for err in errors]
-        # Unknown keys alone do not hide the rest: set them right (or aside) and go on, so that one run
-        # reports everything.
-        if not all(err["type"] == "extra_forbidden" for err in errors):
-            raise WorkflowError(_unique(problems)) from None
+        problems = [(_line_of(data, err["loc"]), _explain(err, lines)) for err in errors]
+        refused = [tuple(err["loc"]) for err in errors if err["type"] != "extra_forbidden"]
+        # Unknown keys are set right (or aside); refused values are read as well as they can be: the
+        # semantic checks below then report everything else in the same run.
+        corrected = _corrected(data, renames)
         try:
-            definition = Workflow.model_validate(_corrected(data, renames))
+            definition = Workflow.model_validate(corrected)
         except ValidationError:
-            raise WorkflowError(_unique(problems)) from None
-    problems += [
-        f"{source}:{_line_of(data, loc)}: {message}"
-        for loc, message in semantic_problems(definition, template_names)
-    ]
+            definition = _best_effort(Workflow, corrected)
+    back = {target: loc for loc, target in renames.items() if target is not None}
+    for loc, message in semantic_problems(definition, template_names):
+        if any(loc[:len(r)] == r for r in refused):
+            continue  # the value there was refused by the schema: reported once, above
+        problems.append((_line_of(data, _as_written(loc, back)), message))
     if problems:
-        raise WorkflowError(_unique(problems))
+        problems.sort(key=lambda p: p[0])
+        raise WorkflowError(_unique([f"{source}:{line}: {message}" for line, message in problems]))
     return LoadedWorkflow(definition, source, content, content_hash(content))
+
+
+def _as_written(loc: tuple[Any, ...], back: dict[tuple[Any, ...], tuple[Any, ...]]) -> tuple[Any, ...]:
+    """A location in the corrected data as it is in the file (under the misspelled key it was renamed from)."""
+    for target, written in back.items():
+        if loc[:len(target)] == target:
+            return (*written, *loc[len(target):])
+    return loc
+
+
+_MISSING: Any = object()
+_ADAPTERS: dict[int, tuple[Any, TypeAdapter[Any]]] = {}
+
+
+def _adapter(annotation: Any) -> TypeAdapter[Any]:
+    found = _ADAPTERS.get(id(annotation))
+    if found is None or found[0] is not annotation:
+        found = (annotation, TypeAdapter(annotation, config=None if _is_model(annotation) else
+                                          ConfigDict(arbitrary_types_allowed=True)))
+        _ADAPTERS[id(annotation)] = found
+    return found[1]
+
+
+_FIELD_TYPES: dict[tuple[type[BaseModel], str], Any] = {}
+
+
+def _field_type(model: type[BaseModel], name: str) -> Any:
+    """The field's annotation with its constraints (pattern, lengths, validators)."""
+    key = (model, name)
+    if key not in _FIELD_TYPES:
+        _FIELD_TYPES[key] = model.model_fields[name].rebuild_annotation()
+    return _FIELD_TYPES[key]
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _best_effort(model: type[Any], raw: Any) -> Any:
+    """``model`` built from ``raw`` without failing, for the semantic checks of a file the schema refused.
+
+    Valid parts are validated as usual. A refused value is kept as written when it is text where text is
+    expected (an id such as ``Design`` still names its stage); a refused flag is None (unknown: the checks that
+    depend on it are skipped); anything else becomes its field's default, or for a required field an empty list
+    or mapping, or None. Nested models, lists and mappings are read item by item, so that one bad item does not
+    hide its siblings.
+    """
+    given = raw if isinstance(raw, dict) else {}
+    values: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        value = _lenient(_field_type(model, name), given[name]) if name in given else _MISSING
+        if value is _MISSING:
+            written = given.get(name, _MISSING)
+            inner = _unwrap(field.annotation)
+            if written is not _MISSING and (inner is bool or (inner is str and isinstance(written, str))):
+                value = written if inner is str else None
+            elif not field.is_required():
+                value = field.get_default(call_default_factory=True)
+            else:
+                value = _placeholder(field.annotation, written)
+        values[name] = value
+    return model.model_construct(**values)
+
+
+def _lenient(annotation: Any, raw: Any) -> Any:
+    """``raw`` validated as ``annotation``, else read as well as it can be, else _MISSING."""
+    inner = _unwrap(annotation)
+    if _is_model(inner):
+        if not isinstance(raw, dict):
+            return _MISSING
+        try:
+            return inner.model_validate(raw)
+        except ValidationError:
+            return _best_effort(inner, raw)
+    try:
+        return _adapter(annotation).validate_python(raw)
+    except ValidationError:
+        pass
+    origin = typing.get_origin(inner)
+    if origin is list and isinstance(raw, list):
+        item = typing.get_args(inner)[0]
+        return [_item(item, value) for value in raw]
+    if origin is dict and isinstance(raw, dict):
+        item = typing.get_args(inner)[1]
+        return {key: _item(item, value) for key, value in raw.items()}
+    return _MISSING
+
+
+def _item(annotation: Any, raw: Any) -> Any:
+    """One item of a list or mapping: valid, read best-effort, or a placeholder that keeps its place."""
+    value = _lenient(annotation, raw)
+    return _placeholder(annotation, raw) if value is _MISSING else value
+
+
+def _placeholder(annotation: Any, raw: Any) -> Any:
+    inner = _unwrap(annotation)
+    if _is_model(inner):
+        return _best_effort(inner, {})
+    origin = typing.get_origin(inner)
+    if origin is list:
+        return []
+    if origin is dict:
+        return {}
+    return raw if isinstance(raw, str) and inner is str else None
 
 
 def _misspellings(errors: list[Any]) -> dict[tuple[Any, ...], tuple[Any, ...] | None]:

@@ -165,6 +165,12 @@ class ObjectionPolicy(Strict):
     mediation_within: Period = Period(days=15)
 
 
+class SuspensionPolicy(Strict):
+    """A suspended case suspended without a review date is flagged by the audit after ``review_within``."""
+
+    review_within: Period = Period(days=90)
+
+
 class Workflow(Strict):
     id: Annotated[str, Field(pattern=WORKFLOW_ID_PATTERN)]
     version: str = Field(min_length=1)
@@ -176,6 +182,7 @@ class Workflow(Strict):
     documents: dict[Id, DocumentKind] = {}
     approvals: dict[Id, ApprovalKind] = {}
     objections: ObjectionPolicy = ObjectionPolicy()
+    suspension: SuspensionPolicy = SuspensionPolicy()
     cost_sharing: CostSharing = CostSharing(method="area")
     upkeep: Upkeep | None = None
     stages: list[Stage] = Field(min_length=1)
