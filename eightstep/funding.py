@@ -21,7 +21,7 @@ from eightstep.history import append_event
 from eightstep.money import Figures, ShareTable, compute_shares, yuan_plain
 from eightstep.store import models
 from eightstep.timeutil import business_time
-from eightstep.workflow.schema import Workflow
+from eightstep.workflow.schema import Stage, Workflow
 from eightstep.workspace import Workspace
 
 E4 = 10_000
@@ -39,12 +39,70 @@ def figures_of(row: models.Funding) -> Figures:
                    maintenance=row.maintenance_fen, other_note=row.other_note)
 
 
+# --- the signed agreement ----------------------------------------------------------------------------------
+
+AGREEMENT_FORM = "agreement"  # the owner agreement with its cost-share table (paperwork form id)
+
+
+def agreement_stage(wf: Workflow) -> Stage | None:
+    """The stage whose forms include the owner agreement (the first when several do): leaving it means the
+    owners signed it."""
+    return next((s for s in wf.stages if AGREEMENT_FORM in s.forms), None)
+
+
+def agreement_signed(wf: Workflow, stage_id: str) -> Stage | None:
+    """The agreement stage when a case at ``stage_id`` has left it (the agreement is signed), else None."""
+    stage = agreement_stage(wf)
+    positions = wf.stage_positions
+    if stage is None or stage_id not in positions or positions[stage_id] <= positions[stage.id]:
+        return None
+    return stage
+
+
+def amendment(wf: Workflow, case: models.Case, command: str, amend: str | None, *, changes: bool = True
+              ) -> str | None:
+    """Guard a change of the cost shares: after the agreement was signed it is refused unless ``amend`` gives
+    the reason (a real change of a signed agreement is a new agreement). Returns the reason to record, or None.
+
+    ``changes`` False: the command changes nothing (the same figures again), so nothing needs amending.
+    """
+    reason = amend.strip() if amend is not None else None
+    if amend is not None and not reason:
+        raise InputError("--amend needs the reason the signed agreement changes (e.g. 业主大会同意改选平层入户), "
+                         "for the record")
+    signed = agreement_signed(wf, case.stage)
+    if signed is None:
+        if reason is not None:
+            first = agreement_stage(wf)
+            where = (f"has not left stage {first.id} yet" if first is not None
+                     else f"follows workflow {wf.id}, whose stages list no agreement form")
+            raise InputError(f"--amend: case {case.id} {where}: there is no signed agreement to amend; leave "
+                             "--amend out")
+        return None
+    if not changes:
+        return reason
+    if reason is None:
+        raise InputError(
+            f"case {case.id} has left stage {signed.id} ({signed.title}), where the owners signed the agreement "
+            f"(加装电梯协议书) with its cost-share table: `{command}` would change the shares printed on the signed "
+            "agreement. A change of a signed agreement is a new agreement: once the owners agree to it, run the "
+            f"command again with --amend REASON (recorded in the history), then print the agreement again "
+            f"(`eightstep forms render {case.id} agreement`), have it signed and record it (`eightstep doc add "
+            f"{case.id} agreement FILE`). Or return the case to that stage first (`eightstep case return {case.id} "
+            f"--to {signed.id} --reason TEXT`)")
+    return reason
+
+
 def set_funding(ws: Workspace, case_id: str, *, total: int | None = None, subsidy: int | None = None,
                 other: int | None = None, other_note: str | None = None, maintenance: int | None = None,
-                at: datetime | None = None, actor: str | None = None) -> Figures:
-    """Record the case's money (fen). Figures not given keep their recorded value; the first time needs ``total``."""
+                at: datetime | None = None, actor: str | None = None, amend: str | None = None) -> Figures:
+    """Record the case's money (fen). Figures not given keep their recorded value; the first time needs ``total``.
+
+    Once the case has left the agreement stage, a change is refused unless ``amend`` says why the signed
+    agreement changes (recorded in the event).
+    """
     at = business_time(at)
-    with editing(ws, case_id) as (session, case, _loaded):
+    with editing(ws, case_id) as (session, case, loaded):
         row = session.get(models.Funding, case_id)
         if row is None:
             if total is None:
@@ -62,11 +120,14 @@ def set_funding(ws: Workspace, case_id: str, *, total: int | None = None, subsid
         if row.other_fen and not row.other_note:
             raise InputError("say where the other money comes from with --other-note (e.g. 公积金提取, 企业赞助)")
         figures = figures_of(row)  # validates: nothing negative, subsidy + other <= total
+        reason = amendment(loaded.definition, case, "funding set", amend, changes=figures.as_dict() != before)
         row.set_at = at
         session.add(row)
+        details: dict[str, object] = {"funding": figures.as_dict(), "before": before}
+        if reason is not None:
+            details["amend"] = reason
         append_event(session, case, at=at, actor=default_actor(actor), action="funding.set",
-                     from_stage=case.stage, to_stage=case.stage,
-                     details={"funding": figures.as_dict(), "before": before})
+                     from_stage=case.stage, to_stage=case.stage, details=details)
         return figures
 
 
@@ -120,10 +181,11 @@ def _e4(value: Decimal) -> int:
 
 
 def agree_shares(ws: Workspace, case_id: str, path: Path, *, at: datetime | None = None,
-                 actor: str | None = None) -> list[AgreedRow]:
+                 actor: str | None = None, amend: str | None = None) -> list[AgreedRow]:
     """Record the owners' own share table (columns room, share[, maintenance]): one row for every household.
 
-    Shares are proportions (percentages or parts, up to 4 decimals); the amounts follow from the funding.
+    Shares are proportions (percentages or parts, up to 4 decimals); the amounts follow from the funding. Once
+    the case has left the agreement stage, refused unless ``amend`` says why the signed agreement changes.
     """
     rows = tabular.read_table(path, AGREED_COLUMNS)
     parsed = [AgreedRow(r.values["room"], r.values["share"], r.values["maintenance"]) for r in rows]
@@ -156,6 +218,7 @@ def agree_shares(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
             problems.append(f"{path}: every share is 0: somebody has to pay")
         if problems:
             raise InputError("\n".join(problems))
+        reason = amendment(loaded.definition, case, "funding agree", amend)
         for old in session.exec(select(models.AgreedShare).where(models.AgreedShare.case_id == case_id)):
             session.delete(old)
         session.flush()
@@ -167,7 +230,7 @@ def agree_shares(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
                      from_stage=case.stage, to_stage=case.stage,
                      details={"file": path.name, "shares": {r.room: str(r.share) for r in parsed},
                               "maintenance": {r.room: str(r.maintenance) for r in parsed}
-                              if with_upkeep else None})
+                              if with_upkeep else None, **({"amend": reason} if reason is not None else {})})
     return parsed
 
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from eightstep.engine import default_actor, editing, get_case, workflow_of
 from eightstep.errors import InputError, NotFoundError
-from eightstep.funding import figures_of, load_agreed, load_funding
+from eightstep.funding import amendment, figures_of, load_agreed, load_funding
 from eightstep.history import append_event
 from eightstep.money import MAX_FEN, Figures, ShareTable, compute_shares, yuan, yuan_plain
 from eightstep.roles import acting_role
@@ -117,13 +117,18 @@ def add_scheme(ws: Workspace, case_id: str, *, company: str, price: int, entry: 
 
 
 def choose(ws: Workspace, case_id: str, scheme_id: int, *, reason: str, at: datetime | None = None,
-           actor: str | None = None, as_role: str | None = None) -> tuple[SchemeView, Figures]:
-    """Record the owners' choice and set the case's funding total to its price (subsidy and the rest kept)."""
+           actor: str | None = None, as_role: str | None = None, amend: str | None = None
+           ) -> tuple[SchemeView, Figures]:
+    """Record the owners' choice and set the case's funding total to its price (subsidy and the rest kept).
+
+    Once the case has left the agreement stage (the owners signed the cost shares), a different choice is
+    refused unless ``amend`` says why the signed agreement changes (recorded in the event).
+    """
     if not reason or not reason.strip():
         raise InputError("--reason is required: say why this scheme was chosen, for the record")
     at = business_time(at)
     who = default_actor(actor)
-    with editing(ws, case_id) as (session, case, _loaded):
+    with editing(ws, case_id) as (session, case, loaded):
         scheme = session.get(models.Scheme, scheme_id)
         if scheme is None or scheme.case_id != case_id:
             raise NotFoundError(f"case {case_id} has no scheme #{scheme_id}: `eightstep scheme compare {case_id}`")
@@ -138,6 +143,8 @@ def choose(ws: Workspace, case_id: str, scheme_id: int, *, reason: str, at: date
         funding.total_fen = scheme.price_fen
         funding.set_at = at
         figures = figures_of(funding)  # refuses a subsidy and other money above the chosen price
+        same = before is not None and before.scheme_id == scheme_id and figures.as_dict() == funding_before
+        amended = amendment(loaded.definition, case, "scheme choose", amend, changes=not same)
         session.add(funding)
         choice = models.SchemeChoice(case_id=case_id, scheme_id=scheme_id, reason=reason.strip(), at=at, actor=who)
         session.add(choice)
@@ -146,7 +153,8 @@ def choose(ws: Workspace, case_id: str, scheme_id: int, *, reason: str, at: date
                      to_stage=case.stage, role=acting_role(session, case_id, who, as_role),
                      details={"scheme": scheme_id, "company": scheme.company, "price": yuan_plain(scheme.price_fen),
                               "reason": choice.reason, "previous": before.scheme_id if before else None,
-                              "funding": figures.as_dict(), "funding_before": funding_before})
+                              "funding": figures.as_dict(), "funding_before": funding_before,
+                              **({"amend": amended} if amended is not None else {})})
         return _view(scheme, choice), figures
 
 

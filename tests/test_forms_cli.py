@@ -201,6 +201,8 @@ def test_render_to_stdout_and_the_notice_masks_phones(case: CliRunner) -> None:
     assert "nobody is named to receive objections: `eightstep forms party RD-3-2 objection_office" in result.output
     run(case, "forms", "party", CASE, "objection_office", "--name", "河头社区居委会", "--phone", "13912345678",
         "--address", "纸坊街道河头社区服务中心")
+    Path("scheme.pdf").write_bytes(b"scheme")
+    run(case, "doc", "add", CASE, "design_scheme", "scheme.pdf", "--at", "2025-05-05")
     page = run(case, "forms", "render", CASE, "notice", "-o", "-").output
     assert "关于人大小区3栋2单元加装电梯方案的公示" in page
     assert "13900000201" not in page and "139****0201" in page

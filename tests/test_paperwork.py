@@ -239,6 +239,73 @@ def test_missing_data_lists_every_form_gap(ws: Workspace, tmp_path: Path) -> Non
         html(ws, "completion_subsidy")
 
 
+def test_notice_refuses_before_the_vote_passed_and_without_the_design_scheme(ws: Workspace,
+                                                                             tmp_path: Path) -> None:
+    """Issue 3: a case still at S1, vote not passed, no design scheme: the notice announces neither."""
+    open_case(ws, tmp_path)
+    for room in ("201", "202", "301"):
+        records.cast_vote(ws, CASE, room, "agree", at=parse_at("2025-03-10"))
+    with pytest.raises(MissingData) as exc:
+        html(ws, "notice")
+    assert exc.value.missing == [
+        "加装电梯设计方案 (Design scheme) is not on record, and the notice announces it: `eightstep doc add RD-3-2 "
+        "design_scheme FILE --at DATE [--number NUMBER] [--issuer NAME]`",
+        "the owners' vote has not passed (参与表决面积不足 / participating area 248.87 of 1023.06 m² is below 2/3; "
+        "参与表决人数不足 / participating owners 3 of 11 is below 2/3), and the notice states the result: record "
+        "the ballots (`eightstep vote cast RD-3-2 ROOM agree|oppose|abstain` or `eightstep vote import RD-3-2 "
+        "FILE`) and check with `eightstep vote tally RD-3-2`"]
+    assert str(exc.value).startswith("cannot render notice (既有住宅加装电梯方案公示) for case RD-3-2: its data is "
+                                     "incomplete:\n  - 加装电梯设计方案")
+    statuses = {s.id: s for s in Paperwork(ws).list_forms(CASE)}
+    assert statuses["notice"].missing == exc.value.missing
+    history = len(engine.history(ws, CASE))
+    # The design scheme on record: only the vote is missing.
+    scan = tmp_path / "scheme.pdf"
+    scan.write_text("scheme", encoding="utf-8")
+    records.add_document(ws, CASE, "design_scheme", scan, at=parse_at("2025-05-05"), number="CT-2025-018",
+                         issuer="武汉楚天建筑设计有限公司")
+    with pytest.raises(MissingData) as again:
+        html(ws, "notice")
+    assert len(again.value.missing) == 1 and again.value.missing[0].startswith("the owners' vote has not passed")
+    assert len(engine.history(ws, CASE)) == history + 1  # the document; no render was logged
+
+
+def notice_ready(ws: Workspace, folder: Path) -> None:
+    """A unit whose vote passed and whose design scheme is on record; the notice is not posted yet."""
+    open_case(ws, folder)
+    for floor in range(2, 8):
+        for flat in (1, 2):
+            records.cast_vote(ws, CASE, f"{floor}0{flat}", "agree", at=parse_at("2025-03-10"))
+    scan = folder / "scheme.pdf"
+    scan.write_text("scheme", encoding="utf-8")
+    records.add_document(ws, CASE, "design_scheme", scan, at=parse_at("2025-05-05"), number="CT-2025-018",
+                         issuer="武汉楚天建筑设计有限公司")
+
+
+def test_notice_before_posting_gives_planned_dates_from_the_date_given(ws: Workspace, tmp_path: Path) -> None:
+    notice_ready(ws, tmp_path)
+    # To be posted on Tuesday 2025-05-06, after the May Day holiday: 10 working days end on Tuesday 2025-05-20.
+    result = Paperwork(ws).render(CASE, "notice", at=parse_at("2025-05-06"))
+    text = text_of(result.content.decode("utf-8"))
+    assert ("本公示自张贴之日起公示 10 个工作日（按国家法定节假日及调休安排计算工作日，张贴当日不计入）。"
+            "拟于 2025年5月6日 张贴，公示期至 2025年5月20日 止"
+            "（拟定日期：实际张贴日期不同的，公示期自实际张贴之日起算）" in text)
+    assert "起公示 10 个工作日，至" not in text  # not stated as a running period
+    assert "加装电梯设计方案已由武汉楚天建筑设计有限公司编制（编号 CT-2025-018）" in text
+    assert "表决结果为通过" in text
+    # Printed on another day for another posting date: the dates follow the date given.
+    later = text_of(Paperwork(ws).render(CASE, "notice", at=parse_at("2025-05-30")).content.decode("utf-8"))
+    # 2025-05-31 to 06-02 is the Dragon Boat holiday: 10 working days after Friday 05-30 end on Monday 06-16.
+    assert "拟于 2025年5月30日 张贴，公示期至 2025年6月16日 止" in later
+    # Once the posting is on record, the period runs from it, whatever date the form is printed on.
+    scan = tmp_path / "posted.jpg"
+    scan.write_text("photo", encoding="utf-8")
+    records.add_document(ws, CASE, "notice_posting", scan, at=parse_at("2025-05-08"))
+    posted = text_of(Paperwork(ws).render(CASE, "notice", at=parse_at("2025-06-02")).content.decode("utf-8"))
+    assert "自 2025年5月8日 起公示 10 个工作日，至 2025年5月22日 止" in posted
+    assert "拟定日期" not in posted and "拟于" not in posted
+
+
 def test_unknown_form(full_case: Workspace) -> None:
     with pytest.raises(NotFoundError, match=r"unknown form 'nope': no template nope\.html\.j2"):
         html(full_case, "nope")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,21 @@ class YuanType(click.ParamType):
 YUAN = YuanType()
 
 
+def amend_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--amend", "amend", default=None, metavar="REASON",
+                        help="After the owners signed the agreement (the case has left its stage): change the cost "
+                             "shares anyway, for this reason (recorded in the history). A changed agreement is a "
+                             "new agreement: print it again and have it signed.")(fn)
+
+
+def amended(case_id: str, amend: str | None) -> None:
+    """After an amending command: what the officer does next."""
+    if amend is not None:
+        click.echo(f"{case_id}: the signed agreement changes ({amend.strip()}): print it again with `eightstep forms "
+                   f"render {case_id} agreement`, have it signed and record it with `eightstep doc add {case_id} "
+                   "agreement FILE`")
+
+
 @click.group()
 def funding() -> None:
     """The money of a case and each household's share (in yuan, exact to the fen)."""
@@ -46,22 +62,26 @@ def funding() -> None:
 @click.option("--other", type=YUAN, default=None, help="Money from other sources in yuan (needs --other-note).")
 @click.option("--other-note", default=None, help="Where the other money comes from, e.g. 企业赞助.")
 @click.option("--maintenance", type=YUAN, default=None, help="Yearly maintenance and running cost in yuan.")
+@amend_option
 @at_option
 @actor_option
 @click.pass_obj
 def set_(settings: Settings, case_id: str, total: int | None, subsidy: int | None, other: int | None,
-         other_note: str | None, maintenance: int | None, at: datetime | None, actor: str | None) -> None:
+         other_note: str | None, maintenance: int | None, amend: str | None, at: datetime | None,
+         actor: str | None) -> None:
     """Record the money of CASE. Options left out keep their recorded value.
 
-    The owners share total - subsidy - other sources; the yearly maintenance is shared on its own.
+    The owners share total - subsidy - other sources; the yearly maintenance is shared on its own. Once the
+    owners signed the agreement (the case has left its stage), a change needs --amend REASON.
     """
     from eightstep.funding import set_funding
     from eightstep.money import yuan
 
     f = set_funding(settings.workspace(), case_id, total=total, subsidy=subsidy, other=other, other_note=other_note,
-                    maintenance=maintenance, at=at, actor=actor)
+                    maintenance=maintenance, at=at, actor=actor, amend=amend)
     click.echo(f"{case_id}: total {yuan(f.total)}, subsidy {yuan(f.subsidy)}, other {yuan(f.other)}; "
                f"the owners share {yuan(f.shared)} yuan; maintenance {yuan(f.maintenance)} yuan a year")
+    amended(case_id, amend)
 
 
 @funding.command("shares")
@@ -92,15 +112,19 @@ def shares(settings: Settings, case_id: str, as_json: bool) -> None:
 @funding.command("agree")
 @click.argument("case_id", metavar="CASE")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@amend_option
 @at_option
 @actor_option
 @click.pass_obj
-def agree(settings: Settings, case_id: str, file: Path, at: datetime | None, actor: str | None) -> None:
+def agree(settings: Settings, case_id: str, file: Path, amend: str | None, at: datetime | None,
+          actor: str | None) -> None:
     """Record the owners' own share table from CSV/xlsx: room,share[,maintenance] (proportions, not amounts).
 
-    Only for workflows whose cost_sharing.method is agreed_table; every household needs a row.
+    Only for workflows whose cost_sharing.method is agreed_table; every household needs a row. Once the owners
+    signed the agreement (the case has left its stage), it needs --amend REASON.
     """
     from eightstep.funding import agree_shares
 
-    rows = agree_shares(settings.workspace(), case_id, file, at=at, actor=actor)
+    rows = agree_shares(settings.workspace(), case_id, file, at=at, actor=actor, amend=amend)
     click.echo(f"{case_id}: agreed shares recorded for {len(rows)} households from {file.name}")
+    amended(case_id, amend)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from eightstep.cli import Settings
-from eightstep.cli.funding import YUAN
+from eightstep.cli.funding import YUAN, amend_option, amended
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import actor_option, at_option, json_option
 from eightstep.cli.role import as_option
@@ -90,17 +90,22 @@ def compare(settings: Settings, case_id: str, subsidy: int | None, html_file: Pa
 @click.argument("case_id", metavar="CASE")
 @click.argument("scheme_id", metavar="ID", type=int)
 @click.option("--reason", required=True, help="Why this scheme (the negotiation's reasons), for the record.")
+@amend_option
 @at_option
 @actor_option
 @as_option
 @click.pass_obj
-def choose(settings: Settings, case_id: str, scheme_id: int, reason: str, at: datetime | None, actor: str | None,
-           as_role: str | None) -> None:
-    """Record the owners' choice of scheme ID; the case's funding total becomes its price (the forms use it)."""
+def choose(settings: Settings, case_id: str, scheme_id: int, reason: str, amend: str | None, at: datetime | None,
+           actor: str | None, as_role: str | None) -> None:
+    """Record the owners' choice of scheme ID; the case's funding total becomes its price (the forms use it).
+
+    Once the owners signed the agreement (the case has left its stage), another choice needs --amend REASON.
+    """
     from eightstep.money import yuan
     from eightstep.schemes import choose as choose_scheme
 
     view, figures = choose_scheme(settings.workspace(), case_id, scheme_id, reason=reason, at=at, actor=actor,
-                                  as_role=as_role)
+                                  as_role=as_role, amend=amend)
     click.echo(f"{case_id}: chose #{view.id} {view.company}; funding total {yuan(figures.total)}, subsidy "
                f"{yuan(figures.subsidy)}: the owners share {yuan(figures.shared)} yuan")
+    amended(case_id, amend)

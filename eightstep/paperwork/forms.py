@@ -13,7 +13,7 @@ from typing import Any
 
 from eightstep.consent import Tally
 from eightstep.errors import InputError
-from eightstep.funding import figures_of
+from eightstep.funding import agreement_signed, figures_of
 from eightstep.money import MAINTENANCE_TITLES, METHOD_TITLES, Figures, ShareTable
 from eightstep.paperwork.casedata import CaseData
 from eightstep.paperwork.context import (
@@ -40,6 +40,7 @@ from eightstep.paperwork.context import (
 from eightstep.paperwork.parties import Party
 from eightstep.paperwork.privacy import mask_name
 from eightstep.timeutil import local_date
+from eightstep.workflow.schema import NoticeRule, Stage
 
 Builder = Callable[[CaseData, FormInfo], Any]
 
@@ -218,7 +219,7 @@ class NoticePeriod:
     end: date
     days: int
     unit: str  # 个工作日 | 日
-    posted: bool  # the posting is on record (else the period counts from the form's date)
+    posted: bool  # the posting is on record; else the dates are planned, for posting on the form's date (--at)
 
 
 @dataclass(frozen=True)
@@ -236,12 +237,18 @@ class NoticeContext:
     only_written_real_name: bool
 
 
-def _notice_period(data: CaseData, info: FormInfo, needs: Needs) -> NoticePeriod | None:
+def _notice_stage(data: CaseData, info: FormInfo) -> Stage | None:
+    """The stage whose public notice this is: the stage listing the form when it has a notice rule, else the
+    first stage with one."""
     wf = data.workflow.definition
-    rule = next((s.requires.notice for s in wf.stages if s.requires.notice is not None), None)
-    if rule is None:
-        needs.add(f"workflow {wf.id} has no public-notice rule (requires.notice) in any stage")
-        return None
+    listed = wf.stage(info.stage_id) if info.stage_id in wf.stage_positions else None
+    if listed is not None and listed.requires.notice is not None:
+        return listed
+    return next((s for s in wf.stages if s.requires.notice is not None), None)
+
+
+def _notice_period(data: CaseData, info: FormInfo, rule: NoticeRule) -> NoticePeriod:
+    """From the posting on record; before it is recorded, planned for posting on the form's date (``--at``)."""
     postings = [local_date(d.issued_at) for d in data.records.documents if d.kind == rule.document]
     start = max(postings) if postings else info.date
     working = rule.calendar == "working"
@@ -249,12 +256,38 @@ def _notice_period(data: CaseData, info: FormInfo, needs: Needs) -> NoticePeriod
                         "个工作日" if working else "日", bool(postings))
 
 
+def _announced(data: CaseData, stage: Stage, rule: NoticeRule, needs: Needs) -> list[str]:
+    """What the notice announces and must have on record: the documents its stage requires besides the posting
+    itself (the design scheme), and the owners' consent when the workflow has a consent rule."""
+    wf = data.workflow.definition
+    kinds = [k for k in stage.requires.documents if k != rule.document]
+    for kind in kinds:
+        if kind not in data.documents_by_kind:
+            spec = wf.documents[kind]
+            needs.add(f"{spec.title} ({spec.title_en}) is not on record, and the notice announces it: "
+                      f"`eightstep doc add {data.case.id} {kind} FILE --at DATE [--number NUMBER] [--issuer NAME]`")
+    found = current_tally(data)
+    if found is not None and data.records.households and not found[0].passed:
+        result = found[0]
+        needs.add(f"the owners' vote has not passed ({'; '.join(result.shortfalls)}), and the notice states "
+                  f"the result: record the ballots (`eightstep vote cast {data.case.id} ROOM agree|oppose|abstain` "
+                  f"or `eightstep vote import {data.case.id} FILE`) and check with "
+                  f"`eightstep vote tally {data.case.id}`")
+    return kinds
+
+
 @form("notice", "既有住宅加装电梯方案公示", "Public notice of the scheme (posted: private data masked)",
       public=True)
 def notice(data: CaseData, info: FormInfo) -> NoticeContext:
     needs = Needs()
     needs.households(data)
-    period = _notice_period(data, info, needs)
+    stage = _notice_stage(data, info)
+    rule = stage.requires.notice if stage is not None else None
+    announced: list[str] = []
+    if stage is None or rule is None:
+        needs.add(f"workflow {data.workflow.id} has no public-notice rule (requires.notice) in any stage")
+    else:
+        announced = _announced(data, stage, rule, needs)
     office = data.parties.get("objection_office")
     if office is None and data.complex.community:
         office = Party("objection_office", "异议受理处", case_info(data).community_committee)
@@ -262,17 +295,20 @@ def notice(data: CaseData, info: FormInfo) -> NoticeContext:
         needs.add(f"nobody is named to receive objections: `eightstep forms party {data.case.id} objection_office "
                   "--name NAME --address ADDRESS` (or give the complex its community)")
     _refuse(needs, info, data)
-    assert period is not None and office is not None
+    assert rule is not None and office is not None
+    period = _notice_period(data, info, rule)
     table = _shares(Needs(), data) if data.funding is not None and data.records.households else None
     if table is not None:  # posted: the share plan keeps the rooms and amounts, not the owners' names
         table = replace(table, rows=[replace(r, owner=mask_name(r.owner) or "") for r in table.rows])
-    design = next((m for m in materials(data, info.stage_id) if m.kind == "design_scheme" and m.present), None)
+    present = {m.kind: m for m in materials(data, info.stage_id) if m.present}
+    first = "design_scheme" if "design_scheme" in announced else (announced[0] if announced else None)
     found = current_tally(data)
     return NoticeContext(
         form=info, case=case_info(data), households=household_rows(data, public=True, shares=_share_map(table)),
         period=period, office=masked(office) or office, agent=masked(data.parties.get("agent")),
-        designer=masked(data.parties.get("designer")), design=design, tally=found[0] if found else None,
-        shares=table, only_written_real_name=data.workflow.definition.objections.only_written_real_name)
+        designer=masked(data.parties.get("designer")), design=present.get(first) if first else None,
+        tally=found[0] if found else None, shares=table,
+        only_written_real_name=data.workflow.definition.objections.only_written_real_name)
 
 
 @dataclass(frozen=True)
@@ -363,7 +399,10 @@ def completion_subsidy(data: CaseData, info: FormInfo) -> CompletionContext:
     needs.households(data)
     funding = needs.funding(data)
     if funding is not None and funding.subsidy_fen <= 0:
-        needs.add(f"the subsidy applied for is 0: `eightstep funding set {data.case.id} --subsidy AMOUNT`")
+        signed = agreement_signed(data.workflow.definition, data.case.stage) is not None
+        needs.add(f"the subsidy applied for is 0: `eightstep funding set {data.case.id} --subsidy AMOUNT"
+                  + (" --amend REASON` (the owners' shares on the signed agreement change with it)" if signed
+                     else "`"))
     use_unit = needs.party(data, "use_unit")
     _refuse(needs, info, data)
     assert funding is not None and use_unit is not None
