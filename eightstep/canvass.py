@@ -22,7 +22,7 @@ from eightstep.guards import current_ballots, voters
 from eightstep.history import append_event
 from eightstep.money import room_order
 from eightstep.records import consent_rule
-from eightstep.roles import acting_role, household
+from eightstep.roles import household
 from eightstep.store import models
 from eightstep.timeutil import as_utc, business_time, now_utc
 from eightstep.whatif import WhatIf, gains, what_if
@@ -116,7 +116,7 @@ def add_entry(ws: Workspace, case_id: str, room: str, *, stance: str, concern: s
         session.add(row)
         session.flush()
         append_event(session, case, at=at, actor=who, action="canvass.add", from_stage=case.stage,
-                     to_stage=case.stage, role=acting_role(session, case_id, who, as_role),
+                     to_stage=case.stage, role=as_role,
                      details={"room": room, "stance": stance, "concern": concern, "kinds": kinds,
                               "by": row.visited_by})
         return _entry(row, room)

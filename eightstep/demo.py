@@ -78,6 +78,12 @@ SCHEMES = (
 )
 
 
+def role_of(actor: str) -> str:
+    """The role each actor of the story acts in (``--as``): the community officer as ``officer``, a unit's owner
+    representative (业主代表 ...) as ``owner_rep``."""
+    return "officer" if actor == OFFICER else "owner_rep"
+
+
 def at(day: date, hm: str = "09:30") -> datetime:
     """A business time: ``day`` at ``hm`` Asia/Shanghai, as UTC."""
     hour, minute = (int(x) for x in hm.split(":"))
@@ -168,8 +174,8 @@ class Builder:
         building, unit = building_unit(case_id)
         if case_id == PILOT:
             engine.open_case(self.ws, case_id, complex_name=COMPLEX, building=building, unit=unit,
-                             at=at(day, "09:00"), actor=OFFICER, district=DISTRICT, street=STREET,
-                             community=COMMUNITY)
+                             at=at(day, "09:00"), actor=OFFICER, as_role="officer", district=DISTRICT,
+                             street=STREET, community=COMMUNITY)
         else:
             rollout(self.ws, COMPLEX, from_case=PILOT, units=[(building, unit)], at=at(day, "09:00"), actor=OFFICER,
                     as_role="officer")
@@ -182,7 +188,7 @@ class Builder:
         # The pilot's list comes from the street office's Excel on Chinese Windows: GB18030. The others were
         # saved as "CSV UTF-8" (with a byte-order mark).
         path.write_bytes(buffer.getvalue().encode("gb18030" if case_id == PILOT else "utf-8-sig"))
-        records.import_households(self.ws, case_id, path, actor=OFFICER, at=at(day, "10:00"))
+        records.import_households(self.ws, case_id, path, actor=OFFICER, as_role="officer", at=at(day, "10:00"))
 
     def doc(self, case_id: str, kind: str, day: date, *, number: str | None = None, issuer: str | None = None,
             actor: str = OFFICER, hm: str = "10:00", text: str = "") -> None:
@@ -202,15 +208,15 @@ class Builder:
         lines.append("本文件由 eightstep demo 生成，仅为演示。")
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         records.add_document(self.ws, case_id, kind, path, at=at(day, hm), number=number, issuer=issuer,
-                             actor=actor)
+                             actor=actor, as_role=role_of(actor))
 
     def approve(self, case_id: str, kind: str, authority: str, day: date, number: str, note: str | None = None
                 ) -> None:
         records.add_approval(self.ws, case_id, kind, authority=authority, number=number, note=note,
-                             at=at(day, "15:00"), actor=OFFICER)
+                             at=at(day, "15:00"), actor=OFFICER, as_role="officer")
 
     def advance(self, case_id: str, day: date, note: str, actor: str = OFFICER) -> None:
-        engine.advance(self.ws, case_id, at=at(day, "17:00"), actor=actor, note=note)
+        engine.advance(self.ws, case_id, at=at(day, "17:00"), actor=actor, as_role=role_of(actor), note=note)
 
     def ballots_csv(self, case_id: str, votes: list[tuple[str, str, date]]) -> None:
         """Ballots collected on paper, typed into a sheet by the volunteers, imported at once."""
@@ -219,7 +225,7 @@ class Builder:
         path = folder / "表决结果汇总.csv"
         rows = ["房号,表决意见,表决日期", *(f"{room},{choice},{day.isoformat()}" for room, choice, day in votes)]
         path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-        records.import_votes(self.ws, case_id, path, actor=OFFICER)
+        records.import_votes(self.ws, case_id, path, actor=OFFICER, as_role="officer")
 
     # -- whole stages, for the units that follow the pilot -----------------------------------------------
 
@@ -258,13 +264,14 @@ class Builder:
             self.advance(case_id, leave, "可行性分析意见已出具")
 
     def settle(self, case_id: str, day: date, rep: str) -> None:
-        """After the scheme is chosen (its price is the funding total): subsidy, upkeep and the named parties."""
+        """After the scheme is chosen (its price is the funding total): subsidy, upkeep and the named parties, entered
+        by the owner representative, the owners' agent (his role in the case on record makes the history say so)."""
         # Half-floor entry elevator: 480,000 yuan (the chosen scheme), Wuhan subsidy 200,000, 5,000 yuan a year upkeep.
         funding.set_funding(self.ws, case_id, subsidy=20_000_000, maintenance=500_000, at=at(day), actor=rep)
         for role, party in (("agent", rep.split()[-1]), ("use_unit", PROPERTY), ("property", PROPERTY),
                             ("designer", DESIGNER), ("installer", INSTALLER), ("maintainer", INSTALLER),
                             ("objection_office", f"{COMMUNITY}居委会（{COMPLEX}3栋旁）")):
-            set_party(self.ws, case_id, role, name=party, at=at(day, "10:00"), actor=OFFICER)
+            set_party(self.ws, case_id, role, name=party, at=at(day, "10:00"), actor=rep)
 
     def minutes(self, case_id: str, day: date, title: str, text: str) -> Path:
         folder = self.folder / "files-in" / case_id
@@ -284,11 +291,11 @@ class Builder:
         name = rep.split()[-1]
         decision = "沿用3栋2单元试点方案（湖北梯安，48万元，半层入户）；二层不出资，三至七层按楼层系数分摊"
         add_meeting(self.ws, case_id, at=at(day, "19:00"), attendees=[name, OFFICER_NAME, TECHNICIAN],
-                    decision=decision, kinds=["brand", "budget", "cost_shares"], actor=rep,
+                    decision=decision, kinds=["brand", "budget", "cost_shares"], actor=rep, as_role="owner_rep",
                     file=self.minutes(case_id, day, "协商小组会议纪要", decision))
         [proposal] = self.schemes(case_id)
         choose(self.ws, case_id, proposal.id, reason="协商小组会议：沿用试点方案，本单元业主重新表决同意",
-               at=at(self.wd(day, 1), "09:00"), actor=rep)
+               at=at(self.wd(day, 1), "09:00"), actor=rep, as_role="owner_rep")
 
     def agreement(self, case_id: str, entered: date, leave: date, rep: str) -> None:
         self.negotiate(case_id, self.wd(entered, 2), rep)
@@ -361,13 +368,13 @@ class Builder:
         by_room = {f.room: f for f in flats}
         for i, (room, note) in enumerate((("701", "组长"), ("601", None), ("402", None), ("201", "低层业主代表"))):
             add_role(self.ws, case_id, "self_management", by_room[room].owner, room=room, note=note,
-                     at=at(day, f"14:{i:02d}"), actor=rep)
+                     at=at(day, f"14:{i:02d}"), actor=rep, as_role="owner_rep")
         owners: dict[str, str] = {}
         for f in flats:
             owners.setdefault(f.owner_key or f.room, f.room)  # an owner of two flats takes one turn
         for week, room in enumerate(owners.values(), start=1):
             add_role(self.ws, case_id, "duty_rota", by_room[room].owner, room=room, note=f"第{week}周",
-                     at=at(day, f"15:{week:02d}"), actor=rep)
+                     at=at(day, f"15:{week:02d}"), actor=rep, as_role="owner_rep")
 
 
 def _pilot(b: Builder) -> None:
@@ -383,7 +390,7 @@ def _pilot(b: Builder) -> None:
              "502": "agree", "601": "agree", "602": "agree", "701": "agree", "702": "agree"}
     for i, (room, choice) in enumerate(first.items()):
         records.cast_vote(b.ws, c, room, choice, at=at(d("2025-01-13") + timedelta(days=i // 4), "19:30"),
-                          actor=OFFICER)
+                          actor=OFFICER, as_role="officer")
     # The first count falls short (7 of 10 participating owners agree, 3/4 needed): `vote whatif` names the
     # households that would carry it, and the canvass log records what holds each of them back (推).
     visits = (("201", "hesitant", "二楼用不上电梯，还担心运行噪音影响休息"),
@@ -396,10 +403,10 @@ def _pilot(b: Builder) -> None:
               actor=OFFICER, as_role="officer")
     # 302 works in Shenzhen and votes when he is home for the Spring Festival; 201 (82, second floor) went to
     # see a finished elevator in 文化路社区 with the community and changes her ballot: the later one counts.
-    records.cast_vote(b.ws, c, "302", "agree", at=at(d("2025-01-26"), "10:00"), actor=OFFICER)
+    records.cast_vote(b.ws, c, "302", "agree", at=at(d("2025-01-26"), "10:00"), actor=OFFICER, as_role="officer")
     add_entry(b.ws, c, "201", stance="supportive", concern="参观文化路社区已建电梯：运行安静，不再担心噪音",
               kinds=["noise"], at=at(d("2025-02-08"), "16:30"), actor=OFFICER, as_role="officer")
-    records.cast_vote(b.ws, c, "201", "agree", at=at(d("2025-02-17"), "16:00"), actor=OFFICER)
+    records.cast_vote(b.ws, c, "201", "agree", at=at(d("2025-02-17"), "16:00"), actor=OFFICER, as_role="officer")
     b.doc(c, "ballot_forms", d("2025-02-18"), text="表决票原件12份（201室2月17日重新表决）")
     b.advance(c, d("2025-02-19"), "同意9人/参与11人，面积同意过3/4；申请已受理")
 
@@ -425,10 +432,10 @@ def _pilot(b: Builder) -> None:
     decision = ("选定湖北梯安电梯工程有限公司方案（48万元，半层入户，工期150天）；申请补贴20万元；"
                 "二层不出资，三至七层按楼层系数0.7/0.8/0.9/1.0/1.1乘面积分摊")
     add_meeting(b.ws, c, at=at(d("2025-03-19"), "19:00"), kinds=["brand", "budget", "cost_shares"],
-                attendees=[name for name, _room, _side in group], decision=decision, actor=rep,
+                attendees=[name for name, _room, _side in group], decision=decision, actor=rep, as_role="owner_rep",
                 file=b.minutes(c, d("2025-03-19"), "协商小组会议纪要", decision))
     [chosen] = [s for s in b.schemes(c) if s.company == INSTALLER]
-    choose(b.ws, c, chosen.id, at=at(d("2025-03-20"), "09:00"), actor=rep,
+    choose(b.ws, c, chosen.id, at=at(d("2025-03-20"), "09:00"), actor=rep, as_role="owner_rep",
            reason="协商小组3月19日会议：价格居中、工期较短、本地维保响应快；玻璃幕墙井道可缓解低层采光顾虑")
     b.settle(c, d("2025-03-20"), rep)
     b.doc(c, "agreement", d("2025-04-02"), actor=rep,
@@ -443,17 +450,18 @@ def _pilot(b: Builder) -> None:
           text="于3栋2单元入口及小区公示栏张贴，公示10个工作日，遇五一假期顺延至2025-05-07，附照片3张")
     objection = records.add_objection(
         b.ws, c, room="202", objector="刘德明", grounds="采光：井道紧贴202室北侧卧室窗，影响采光和通风",
-        written=True, real_name=True, at=at(d("2025-04-24"), "10:20"), actor=OFFICER)
+        written=True, real_name=True, at=at(d("2025-04-24"), "10:20"), actor=OFFICER, as_role="officer")
     assert objection.id is not None
     records.mediate_objection(b.ws, c, objection.id, step="negotiation", at=at(d("2025-04-28"), "19:00"),
                               note="协商小组（高低层业主代表、社区、设计单位）上门沟通，提出改用玻璃井道",
-                              actor=OFFICER)
+                              actor=OFFICER, as_role="officer")
     records.mediate_objection(b.ws, c, objection.id, step="coordination", at=at(d("2025-05-06"), "15:00"),
-                              note="河头社区组织协调会，设计单位出具采光分析，高层业主同意补偿", actor=OFFICER)
+                              note="河头社区组织协调会，设计单位出具采光分析，高层业主同意补偿", actor=OFFICER,
+                              as_role="officer")
     remedy = "井道改为玻璃幕墙（增加约1.8万元，由三至七层分摊）；高层业主一次性补偿202室8000元"
     add_meeting(b.ws, c, at=at(d("2025-05-08"), "19:00"), kinds=["objection_remedy"], decision=remedy,
                 attendees=["李建国", "马永康", "刘德明", OFFICER_NAME, TECHNICIAN], actor=OFFICER, as_role="officer")
-    records.resolve_objection(b.ws, c, objection.id, at=at(d("2025-05-09"), "16:00"), actor=OFFICER,
+    records.resolve_objection(b.ws, c, objection.id, at=at(d("2025-05-09"), "16:00"), actor=OFFICER, as_role="officer",
                               outcome="井道改为玻璃幕墙（增加约1.8万元，由三至七层分摊）；高层业主一次性补偿"
                                       "202室8000元，写入补充协议，刘德明书面撤回异议")
     b.advance(c, d("2025-05-12"), "公示期满，异议已化解")
@@ -532,19 +540,20 @@ def _rollout(b: Builder) -> None:
     objector = unit_flats("4", "1")[0].owner
     objection = records.add_objection(
         b.ws, c, room="201", objector=objector, grounds="采光和噪音：井道正对201室客厅窗，担心运行噪音",
-        written=True, real_name=True, at=at(b.wd(posted, 2), "10:00"), actor=OFFICER)
+        written=True, real_name=True, at=at(b.wd(posted, 2), "10:00"), actor=OFFICER, as_role="officer")
     assert objection.id is not None
     steps = [("negotiation", b.wd(posted, 6), "协商小组上门，提出玻璃井道及低噪音曳引机，201室要求井道外移"),
              ("coordination", d("2026-09-24"), "社区组织协调会，设计单位核算井道外移方案，补偿金额未谈拢"),
              ("mediation", d("2026-10-22"), "提交纸坊街道人民调解委员会，双方同意11月再次调解")]
     for step, day, note in steps:
-        records.mediate_objection(b.ws, c, objection.id, step=step, note=note, at=at(day, "15:00"), actor=OFFICER)
+        records.mediate_objection(b.ws, c, objection.id, step=step, note=note, at=at(day, "15:00"), actor=OFFICER,
+                                  as_role="officer")
 
     # RD-2-2: survey done; the agreement (cost shares) is still being negotiated.
     c = "RD-2-2"
     b.consent(c, d("2026-04-13"), d("2026-07-06"), rep(c))
     b.survey(c, d("2026-07-06"), d("2026-08-31"))
-    add_meeting(b.ws, c, at=at(d("2026-09-15"), "19:00"), kinds=["budget"], actor=rep(c),
+    add_meeting(b.ws, c, at=at(d("2026-09-15"), "19:00"), kinds=["budget"], actor=rep(c), as_role="owner_rep",
                 attendees=[rep(c).split()[-1], OFFICER_NAME, TECHNICIAN],
                 decision="原则同意沿用试点方案（48万元）；二层业主要求补偿，分摊比例下次再议")
 

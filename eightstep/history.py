@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from eightstep.actors import acting_role
 from eightstep.store import models
 from eightstep.timeutil import as_utc, now_utc
 
@@ -41,6 +42,11 @@ def details_text(details: dict[str, Any] | None) -> str:
     return json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def with_role(details: dict[str, Any] | None, role: str | None) -> dict[str, Any] | None:
+    """``details`` with the actor's role (``actor_role``) when there is one: what ``case history`` shows."""
+    return {**(details or {}), "actor_role": role} if role else details
+
+
 def event_row(case_id: str, seq: int, prev_hash: str, *, at: datetime, recorded_at: datetime, actor: str,
               action: str, from_stage: str | None, to_stage: str | None, note: str | None,
               details: dict[str, Any] | None) -> dict[str, Any]:
@@ -58,15 +64,16 @@ def append_event(session: Session, case: models.Case, *, at: datetime, actor: st
                  details: dict[str, Any] | None = None, role: str | None = None) -> models.Event:
     """Add the next event of ``case`` and move the case's chain head; the caller commits both together.
 
-    ``role`` is the role the actor acted in (业主代表, 协商小组, ...), kept as ``details["actor_role"]``.
+    ``role`` is the role the actor acts in (officer, owner_rep, negotiator, ...: a command's ``--as``); when it
+    is None, the actor's role on record in the case at ``at`` (``actors.acting_role``). Kept, when there is one,
+    as ``details["actor_role"]``: every recording command goes through here, so every event names it.
 
     Touching the case row is what makes concurrent writers collide on its version column: one wins, the
     other gets a conflict, and no event is ever duplicated.
     """
     seq = case.event_count + 1
     recorded = now_utc()
-    if role:
-        details = {**(details or {}), "actor_role": role}
+    details = with_role(details, acting_role(session, case.id, actor, role, at))
     row = event_row(case.id, seq, case.last_hash or GENESIS, at=at, recorded_at=recorded, actor=actor,
                     action=action, from_stage=from_stage, to_stage=to_stage, note=note, details=details)
     event = models.Event(**row)

@@ -1,6 +1,7 @@
 """Recording what happens in a case: households, ballots, documents, approvals, objections.
 
-Each function is one transaction with one event in the case's history.
+Each function is one transaction with one event in the case's history, naming who acted and in which role
+(``as_role``, the commands' ``--as``; default: the actor's role on record in the case, see ``eightstep.actors``).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ class ImportResult:
 
 
 def import_households(ws: Workspace, case_id: str, path: Path, *, replace: bool = False,
-                      actor: str | None = None, at: datetime | None = None) -> ImportResult:
+                      actor: str | None = None, at: datetime | None = None,
+                      as_role: str | None = None) -> ImportResult:
     """Load the unit's owners from CSV/xlsx (header: room, floor, area, owner[, owner_key][, phone]).
 
     All rows are checked first; a bad row names its line and field and nothing is written. Rooms already
@@ -104,7 +106,7 @@ def import_households(ws: Workspace, case_id: str, path: Path, *, replace: bool 
                 updated += 1
         append_event(session, case, at=business_time(at), actor=default_actor(actor), action="household.import",
                      from_stage=case.stage, to_stage=case.stage,
-                     details={"file": path.name, "added": added, "updated": updated})
+                     details={"file": path.name, "added": added, "updated": updated}, role=as_role)
     return ImportResult(added, updated, warnings)
 
 
@@ -155,7 +157,7 @@ def _set_ballot(session: Session, case_id: str, household: models.Household, cho
 
 
 def cast_vote(ws: Workspace, case_id: str, room: str, choice: str, *, at: datetime | None = None,
-              actor: str | None = None) -> str | None:
+              actor: str | None = None, as_role: str | None = None) -> str | None:
     """Record a household's ballot (a later ballot replaces an earlier one); returns the previous choice."""
     if choice not in CHOICES:
         raise InputError(f"choice {choice!r}: use agree, oppose or abstain")
@@ -165,12 +167,12 @@ def cast_vote(ws: Workspace, case_id: str, room: str, choice: str, *, at: dateti
         before = _set_ballot(session, case_id, household, choice, at)
         append_event(session, case, at=at, actor=default_actor(actor), action="vote.cast",
                      from_stage=case.stage, to_stage=case.stage,
-                     details={"room": room, "choice": choice, "previous": before})
+                     details={"room": room, "choice": choice, "previous": before}, role=as_role)
     return before
 
 
 def import_votes(ws: Workspace, case_id: str, path: Path, *, at: datetime | None = None,
-                 actor: str | None = None) -> int:
+                 actor: str | None = None, as_role: str | None = None) -> int:
     """Record ballots from CSV/xlsx (header: room, choice[, at]); all rows checked before anything is written."""
     rows = tabular.read_table(path, VOTE_COLUMNS)
     default_at = business_time(at)
@@ -205,7 +207,7 @@ def import_votes(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
         counts = {c: sum(1 for _, x, _ in parsed if x == c) for c in CHOICES}
         append_event(session, case, at=max(w for _, _, w in parsed), actor=default_actor(actor),
                      action="vote.import", from_stage=case.stage, to_stage=case.stage,
-                     details={"file": path.name, "ballots": len(parsed), **counts})
+                     details={"file": path.name, "ballots": len(parsed), **counts}, role=as_role)
     return len(parsed)
 
 
@@ -231,7 +233,8 @@ def vote_tally(ws: Workspace, case_id: str, at: datetime | None = None) -> Tally
 # --- documents and approvals -----------------------------------------------------------------------------
 
 def add_document(ws: Workspace, case_id: str, kind: str, path: Path, *, at: datetime | None = None,
-                 number: str | None = None, issuer: str | None = None, actor: str | None = None) -> models.Document:
+                 number: str | None = None, issuer: str | None = None, actor: str | None = None,
+                 as_role: str | None = None) -> models.Document:
     """Attach a file as a document of ``kind``: copied into the store by content hash, never referenced."""
     at = business_time(at)
     if not path.is_file():
@@ -248,8 +251,9 @@ def add_document(ws: Workspace, case_id: str, kind: str, path: Path, *, at: date
         session.add(doc)
         _note_upkeep(case, loaded.definition, kind, at)
         append_event(session, case, at=at, actor=default_actor(actor), action="doc.add", from_stage=case.stage,
-                     to_stage=case.stage, details={"kind": kind, "file": path.name, "sha256": digest,
-                                                   "number": number, "issuer": doc.issuer})
+                     to_stage=case.stage, role=as_role,
+                     details={"kind": kind, "file": path.name, "sha256": digest, "number": number,
+                              "issuer": doc.issuer})
         session.flush()
         return doc
 
@@ -267,7 +271,7 @@ def _note_upkeep(case: models.Case, wf: Workflow, kind: str, issued_at: datetime
 
 def add_approval(ws: Workspace, case_id: str, kind: str, *, authority: str, rejected: bool = False,
                  number: str | None = None, note: str | None = None, at: datetime | None = None,
-                 actor: str | None = None) -> models.Approval:
+                 actor: str | None = None, as_role: str | None = None) -> models.Approval:
     at = business_time(at)
     if not authority or not authority.strip():
         raise InputError("--authority must name who issued the approval, e.g. 江夏区行政审批局")
@@ -280,7 +284,7 @@ def add_approval(ws: Workspace, case_id: str, kind: str, *, authority: str, reje
                                    note=note, recorded_at=now_utc())
         session.add(approval)
         append_event(session, case, at=at, actor=default_actor(actor), action="approval.add",
-                     from_stage=case.stage, to_stage=case.stage,
+                     from_stage=case.stage, to_stage=case.stage, role=as_role,
                      details={"kind": kind, "authority": approval.authority, "decision": approval.decision,
                               "number": number})
         session.flush()
@@ -291,7 +295,8 @@ def add_approval(ws: Workspace, case_id: str, kind: str, *, authority: str, reje
 
 def add_objection(ws: Workspace, case_id: str, *, grounds: str, room: str | None = None,
                   objector: str | None = None, written: bool = True, real_name: bool = True,
-                  at: datetime | None = None, actor: str | None = None) -> models.Objection:
+                  at: datetime | None = None, actor: str | None = None,
+                  as_role: str | None = None) -> models.Objection:
     """Register an objection (异议); returns it with its id."""
     if not grounds or not grounds.strip():
         raise InputError("--grounds must say what the objection is about (采光, 噪音, 费用, ...)")
@@ -306,7 +311,7 @@ def add_objection(ws: Workspace, case_id: str, *, grounds: str, room: str | None
         session.add(objection)
         session.flush()
         append_event(session, case, at=at, actor=default_actor(actor), action="objection.add",
-                     from_stage=case.stage, to_stage=case.stage,
+                     from_stage=case.stage, to_stage=case.stage, role=as_role,
                      details={"objection": objection.id, "room": room, "objector": objector,
                               "grounds": objection.grounds, "written": written, "real_name": real_name})
         return objection
@@ -320,7 +325,8 @@ def _objection(session: Session, case_id: str, objection_id: int) -> models.Obje
 
 
 def mediate_objection(ws: Workspace, case_id: str, objection_id: int, *, step: str, note: str,
-                      at: datetime | None = None, actor: str | None = None) -> models.MediationStep:
+                      at: datetime | None = None, actor: str | None = None,
+                      as_role: str | None = None) -> models.MediationStep:
     """Record a step on the way to resolving an objection: negotiation, coordination, mediation, ..."""
     if step not in MEDIATION_STEPS:
         raise InputError(f"--step {step!r}: use one of {', '.join(MEDIATION_STEPS)}")
@@ -337,12 +343,14 @@ def mediate_objection(ws: Workspace, case_id: str, objection_id: int, *, step: s
         record = models.MediationStep(objection_id=objection_id, step=step, note=note.strip(), at=at, actor=who)
         session.add(record)
         append_event(session, case, at=at, actor=who, action="objection.mediate", from_stage=case.stage,
-                     to_stage=case.stage, details={"objection": objection_id, "step": step, "note": record.note})
+                     to_stage=case.stage, role=as_role,
+                     details={"objection": objection_id, "step": step, "note": record.note})
         return record
 
 
 def resolve_objection(ws: Workspace, case_id: str, objection_id: int, *, outcome: str,
-                      at: datetime | None = None, actor: str | None = None) -> models.Objection:
+                      at: datetime | None = None, actor: str | None = None,
+                      as_role: str | None = None) -> models.Objection:
     if not outcome or not outcome.strip():
         raise InputError("--outcome must say how the objection was resolved")
     at = business_time(at)
@@ -356,7 +364,7 @@ def resolve_objection(ws: Workspace, case_id: str, objection_id: int, *, outcome
         obj.status, obj.outcome, obj.resolved_at = "resolved", outcome.strip(), at
         session.add(obj)
         append_event(session, case, at=at, actor=default_actor(actor), action="objection.resolve",
-                     from_stage=case.stage, to_stage=case.stage,
+                     from_stage=case.stage, to_stage=case.stage, role=as_role,
                      details={"objection": objection_id, "outcome": obj.outcome})
         return obj
 

@@ -1,5 +1,6 @@
 """Who does what in a case (退): owner representative, agent, the negotiation group with its sides, the elevator
-self-management group and its duty rota. Also: in which role an actor acts, for the history.
+self-management group and its duty rota. The role an actor acts in, for the history, is ``eightstep.actors``
+(its names are re-exported here).
 
 A member may hold several roles (the owner representative often sits in the negotiation group too). Roles are
 added, not edited: the history keeps who was named when.
@@ -11,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from eightstep import tabular
+from eightstep.actors import ACTOR_ROLES, MAX_ROLE_TEXT, ROLES, acting_role, recorded_role
 from eightstep.engine import default_actor, editing, get_case
 from eightstep.errors import InputError, NotFoundError
 from eightstep.history import append_event
@@ -21,29 +23,15 @@ from eightstep.store import models
 from eightstep.timeutil import as_utc, business_time, now_utc
 from eightstep.workspace import Workspace
 
-ROLES: dict[str, tuple[str, str]] = {  # in the order an actor holding several is named by
-    "owner_rep": ("业主代表", "owner representative"),
-    "agent": ("委托代理人", "agent"),
-    "negotiator": ("协商小组成员", "negotiation group member"),
-    "self_management": ("电梯自治小组成员", "self-management group member"),
-    "duty_rota": ("轮值管理员", "duty rota member"),
-    "volunteer": ("志愿者", "volunteer"),
-}
+__all__ = ["ACTOR_ROLES", "MAX_ROLE_TEXT", "ROLES", "SIDES", "RoleList", "RoleView", "acting_role", "add_role",
+           "household", "list_roles", "recorded_role"]
+
 SIDES: dict[str, tuple[str, str]] = {
     "high_floor": ("高层业主", "high-floor owners"),
     "low_floor": ("低层业主", "low-floor owners"),
     "community": ("社区", "community"),
     "technician": ("技术人员", "technician"),
 }
-# Roles an actor may name with --as besides the case roles (any other short text is kept as written).
-ACTOR_ROLES: dict[str, tuple[str, str]] = {  # in the order an actor holding several is named by
-    **ROLES,
-    "officer": ("社区干事", "community officer"),
-    "street": ("街道办事处", "street office"),
-    "property": ("物业服务企业", "property company"),
-    "installer": ("电梯安装单位", "installer"),
-}
-MAX_ROLE_TEXT = 40
 
 
 @dataclass(frozen=True)
@@ -69,29 +57,6 @@ class RoleView:
 
 def _view(row: models.CaseRole) -> RoleView:
     return RoleView(row.id or 0, row.role, row.name, row.room, row.side, row.phone, row.note, as_utc(row.since))
-
-
-def recorded_role(session: Session, case_id: str, actor: str) -> str | None:
-    """The actor's role in the case on record: matched by name, or by the last word of names written like
-    "业主代表 李建国"; the first of ``ROLES`` the actor holds."""
-    words = actor.split()
-    names = {actor, words[-1]} if words else {actor}
-    with session.no_autoflush:  # a read inside a write: never flush the case row twice (its version counts)
-        held = set(session.exec(select(models.CaseRole.role).where(models.CaseRole.case_id == case_id,
-                                                                    col(models.CaseRole.name).in_(names))))
-    return next((key for key in ROLES if key in held), None)
-
-
-def acting_role(session: Session, case_id: str, actor: str, role: str | None) -> str | None:
-    """The role an actor acts in: ``role`` as given (checked), else the actor's recorded role in the case (by
-    name, or the last word of names like "业主代表 李建国"), else None."""
-    if role is None:
-        return recorded_role(session, case_id, actor)
-    role = role.strip()
-    if not role or len(role) > MAX_ROLE_TEXT:
-        raise InputError(f"--as: give the role the actor acts in, in at most {MAX_ROLE_TEXT} characters "
-                         f"(e.g. {', '.join(ACTOR_ROLES)})")
-    return role
 
 
 def household(session: Session, case_id: str, room: str) -> models.Household:
@@ -146,7 +111,7 @@ def add_role(ws: Workspace, case_id: str, role: str, name: str, *, room: str | N
         session.flush()
         # The history keeps who holds which role, not their phone number.
         append_event(session, case, at=at, actor=who, action="role.add", from_stage=case.stage,
-                     to_stage=case.stage, role=acting_role(session, case_id, who, as_role),
+                     to_stage=case.stage, role=as_role,
                      details={"role_id": row.id, "member_role": role, "name": name, "room": room, "side": side})
         return _view(row)
 

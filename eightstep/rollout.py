@@ -20,7 +20,6 @@ from eightstep.errors import InputError, NotFoundError
 from eightstep.funding import load_agreed
 from eightstep.history import append_event
 from eightstep.money import yuan_plain
-from eightstep.roles import acting_role
 from eightstep.schemes import SchemeView, current_choice, load_schemes
 from eightstep.store import models
 from eightstep.store.models import WITHDRAWN
@@ -180,7 +179,7 @@ def _open(session: Session, pilot: models.Case, loaded: LoadedWorkflow, cx: mode
     carried = None if proposal is None else {"scheme": proposal.id, "company": scheme.company if scheme else None,
                                              "price": yuan_plain(proposal.price_fen)}
     append_event(session, case, at=at, actor=who, action="open", to_stage=case.stage,
-                 role=acting_role(session, case_id, who, as_role),
+                 role=as_role,
                  details={"complex": cx.name, "building": building, "unit": unit,
                           "workflow": {"id": loaded.id, "version": loaded.version, "sha256": loaded.sha256},
                           "rollout": {"from": pilot.id, "proposal": carried, "share_rule": rule}})

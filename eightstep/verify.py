@@ -1,4 +1,5 @@
-"""Tamper evidence: recompute every case's event hash chain and re-hash every stored document file.
+"""Tamper evidence: recompute every case's event hash chain and re-hash every stored file (documents, scheme
+proposals, meeting minutes).
 
 Each event's hash covers all of its fields and the previous event's hash (``history.event_hash``); the case row
 keeps the chain head (``event_count``, ``last_hash``). Per case, the first problem found is reported:
@@ -10,6 +11,10 @@ keeps the chain head (``event_count``, ``last_hash``). Per case, the first probl
 
 A forger who rewrites an event, every later hash *and* the case row's head cannot be caught from inside the
 database: only a copy of the head kept elsewhere (a printed report, a second system) can catch that.
+
+Every file a record refers to by its SHA-256 is re-hashed once: a document's scan, a scheme's proposal
+(``schemes.file_sha256``), a meeting's minutes (``meetings.file_sha256``). A changed or missing file is reported
+for every record that refers to it, with its case and what it is.
 """
 
 from __future__ import annotations
@@ -19,10 +24,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import Connection, Row, String, literal, null, select, type_coerce
 
 from eightstep.history import GENESIS, event_hash
 from eightstep.store import models
+from eightstep.timeutil import show
 from eightstep.workspace import Workspace
 
 DELETED = "deleted"
@@ -42,18 +48,41 @@ class ChainProblem:
         return {"case": self.case_id, "seq": self.seq, "kind": self.kind, "message": self.message}
 
 
+DOCUMENT = "document"
+SCHEME = "scheme"
+MEETING = "meeting"
+SCHEME_FILE = "scheme_proposal"  # the ``kind`` of a scheme's file
+MEETING_FILE = "meeting_minutes"  # the ``kind`` of a meeting's file
+
+
 @dataclass(frozen=True)
 class FileProblem:
     case_id: str
-    document_id: int
-    kind: str
+    record: str  # document | scheme | meeting: the table of the record that refers to the file
+    record_id: int
+    kind: str  # the document kind, or scheme_proposal, meeting_minutes
     original_name: str
     sha256: str
     problem: str  # "missing" or "changed (now ...)"
+    about: str | None = None  # the scheme's company, the meeting's date
+
+    @property
+    def document_id(self) -> int:
+        """The record's id (named for documents, which were the only files once)."""
+        return self.record_id
+
+    @property
+    def what(self) -> str:
+        """What the file is, for people: "document #3 site_survey", "scheme #2 proposal (湖北梯安…)", ..."""
+        if self.record == DOCUMENT:
+            return f"document #{self.record_id} {self.kind}"
+        noun = "proposal" if self.record == SCHEME else "minutes"
+        return f"{self.record} #{self.record_id} {noun}" + (f" ({self.about})" if self.about else "")
 
     def as_dict(self) -> dict[str, Any]:
-        return {"case": self.case_id, "document": self.document_id, "kind": self.kind,
-                "file": self.original_name, "sha256": self.sha256, "problem": self.problem}
+        return {"case": self.case_id, "record": self.record, "id": self.record_id,
+                "document": self.record_id if self.record == DOCUMENT else None, "kind": self.kind,
+                "what": self.what, "file": self.original_name, "sha256": self.sha256, "problem": self.problem}
 
 
 @dataclass
@@ -61,7 +90,9 @@ class VerifyReport:
     cases: int = 0
     events: int = 0
     documents: int = 0
-    files: int = 0
+    schemes: int = 0  # schemes with a proposal file
+    meetings: int = 0  # meetings with minutes
+    files: int = 0  # distinct stored files re-hashed
     chain_problems: list[ChainProblem] = field(default_factory=list)
     file_problems: list[FileProblem] = field(default_factory=list)
 
@@ -71,7 +102,8 @@ class VerifyReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "cases": self.cases, "events": self.events, "documents": self.documents,
-                "files": self.files, "chain_problems": [p.as_dict() for p in self.chain_problems],
+                "schemes": self.schemes, "meetings": self.meetings, "files": self.files,
+                "chain_problems": [p.as_dict() for p in self.chain_problems],
                 "file_problems": [p.as_dict() for p in self.file_problems]}
 
 
@@ -178,26 +210,51 @@ def verify_chains(ws: Workspace, report: VerifyReport) -> None:
     report.chain_problems.sort(key=lambda p: (p.case_id, p.seq))
 
 
+def _file_rows(conn: Connection) -> Iterator[tuple[str, Row[Any]]]:
+    """(record, row) of every record that refers to a stored file: each row has id, case_id, kind, name, sha256
+    and about."""
+    docs = models.Document.__table__
+    yield from ((DOCUMENT, r) for r in conn.execute(
+        select(docs.c.id, docs.c.case_id, docs.c.kind, docs.c.original_name.label("name"), docs.c.sha256,
+               null().label("about")).order_by(docs.c.case_id, docs.c.id)))
+    schemes = models.Scheme.__table__
+    yield from ((SCHEME, r) for r in conn.execute(
+        select(schemes.c.id, schemes.c.case_id, literal(SCHEME_FILE).label("kind"), schemes.c.file_name.label("name"),
+               schemes.c.file_sha256.label("sha256"), schemes.c.company.label("about"))
+        .where(schemes.c.file_sha256.is_not(None)).order_by(schemes.c.case_id, schemes.c.id)))
+    meetings = models.Meeting.__table__
+    yield from ((MEETING, r) for r in conn.execute(
+        select(meetings.c.id, meetings.c.case_id, literal(MEETING_FILE).label("kind"),
+               meetings.c.file_name.label("name"), meetings.c.file_sha256.label("sha256"),
+               meetings.c.held_at.label("about"))
+        .where(meetings.c.file_sha256.is_not(None)).order_by(meetings.c.case_id, meetings.c.id)))
+
+
+_RECORD_ORDER = {DOCUMENT: 0, SCHEME: 1, MEETING: 2}
+
+
 def verify_files(ws: Workspace, report: VerifyReport) -> None:
-    """Re-hash each stored file once, and report it for every document that refers to it."""
-    table = models.Document.__table__
+    """Re-hash each stored file once, and report it for every record (document, scheme, meeting) referring to it."""
     verdicts: dict[str, str | None] = {}
+    counts = {DOCUMENT: 0, SCHEME: 0, MEETING: 0}
     with ws.engine.connect() as conn:
-        rows = conn.execute(select(table.c.id, table.c.case_id, table.c.kind, table.c.original_name,
-                                   table.c.sha256).order_by(table.c.case_id, table.c.id))
-        for row in rows:
-            report.documents += 1
+        for record, row in _file_rows(conn):
+            counts[record] += 1
             if row.sha256 not in verdicts:
                 verdicts[row.sha256] = ws.files.verify(row.sha256)
             problem = verdicts[row.sha256]
             if problem is not None:
-                report.file_problems.append(FileProblem(row.case_id, row.id, row.kind, row.original_name,
-                                                        row.sha256, problem))
+                about = show(row.about) if isinstance(row.about, datetime) else row.about
+                report.file_problems.append(FileProblem(row.case_id, record, row.id, row.kind, row.name or "",
+                                                        row.sha256, problem, about))
+    report.documents, report.schemes, report.meetings = counts[DOCUMENT], counts[SCHEME], counts[MEETING]
     report.files = len(verdicts)
+    report.file_problems.sort(key=lambda p: (p.case_id, _RECORD_ORDER[p.record], p.record_id))
 
 
 def verify(ws: Workspace) -> VerifyReport:
-    """Check every case's history and every stored file; ``report.ok`` is False when anything is broken."""
+    """Check every case's history and every stored file (documents, scheme proposals, meeting minutes);
+    ``report.ok`` is False when anything is broken."""
     report = VerifyReport()
     verify_chains(ws, report)
     verify_files(ws, report)

@@ -263,6 +263,30 @@ def test_case_list_json_is_an_array_and_filters(runner: CliRunner, db: Path) -> 
     assert "新村" in text
 
 
+def test_case_list_unknown_stage(runner: CliRunner, opened: Path) -> None:
+    for args in (["case", "list", "--stage", "nope"], ["case", "list", "--stage", "nope", "--json"]):
+        result = run(runner, opened, *args, code=1)
+        assert result.stdout == ""  # not "No cases."
+        assert result.stderr.startswith("Error: --stage 'nope': no workflow has such a stage; known stages: "
+                                        "consent, survey, agreement, design_notice, joint_review, construction, "
+                                        "acceptance, operation")
+    assert "No cases." in run(runner, opened, "case", "list", "--stage", "operation").stdout  # known, just empty
+
+
+def test_suspend_review_date(runner: CliRunner, opened: Path) -> None:
+    early = run(runner, opened, "case", "suspend", CASE, "--reason", "调解中", "--at", "2025-03-10 14:00",
+                "--review-at", "2025-03-10 09:00", code=1)
+    assert early.stderr == ("Error: --review-at 2025-03-10 09:00 is before the suspension (2025-03-10 14:00): the "
+                            "review comes after the case is suspended; check --review-at and --at\n")
+    assert run_json(runner, opened, "case", "show", CASE, "--json")["status"] == "active"
+    assert len(history(runner, opened)) == 1
+    ahead = (date.today() + timedelta(days=90)).isoformat()  # a review date is a plan: it may lie ahead
+    run(runner, opened, "case", "suspend", CASE, "--reason", "调解中", "--at", "2025-03-10", "--review-at", ahead)
+    assert history(runner, opened)[-1]["details"]["review_at"] == f"{ahead}T00:00:00+08:00"
+    bad = run(runner, opened, "case", "suspend", CASE, "--reason", "x", "--review-at", "soon", code=2)
+    assert "--review-at: 'soon' is not a date or time" in bad.stderr
+
+
 def test_case_list_unknown_complex(runner: CliRunner, opened: Path) -> None:
     result = run(runner, opened, "case", "list", "--complex", "不存在小区", code=1)
     assert "不存在小区" in result.stderr

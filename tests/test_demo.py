@@ -214,6 +214,25 @@ def test_pilot_roles_meetings_and_who_acted_in_which_role(demo: Workspace) -> No
     assert (choice.actor, json.loads(choice.details)["actor_role"]) == ("业主代表 李建国", "owner_rep")
 
 
+def test_every_event_names_who_acted_in_which_role(demo: Workspace) -> None:
+    """The officer acts as officer, each unit's representative as owner_rep: by --as where the story says so,
+    else by the representative's role on record (the funding and the parties named for the forms)."""
+    from eightstep.demo import OFFICER, PILOT_REP
+
+    for case_id in CASES:
+        # (the forms other tests here render are logged too, by "tester": not the story's)
+        events = [e for e in engine.history(demo, case_id) if not e.action.startswith("form.")]
+        roles = {(e.actor.startswith("业主代表 "), e.actor == OFFICER, json.loads(e.details).get("actor_role"))
+                 for e in events}
+        assert roles == {(True, False, "owner_rep"), (False, True, "officer")}, case_id
+    pilot = [(e.action, e.actor, json.loads(e.details)["actor_role"]) for e in engine.history(demo, PILOT)
+             if not e.action.startswith("form.")]
+    assert pilot[0] == ("open", OFFICER, "officer")
+    assert ("advance", PILOT_REP, "owner_rep") in pilot and ("advance", OFFICER, "officer") in pilot
+    assert {r for a, _, r in pilot if a in ("funding.set", "party.set")} == {"owner_rep"}
+    assert {r for a, _, r in pilot if a.startswith(("objection.", "vote.", "approval."))} == {"officer"}
+
+
 def test_other_units_were_rolled_out_from_the_pilot_without_its_votes(demo: Workspace) -> None:
     from eightstep.schemes import compare
 

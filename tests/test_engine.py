@@ -810,6 +810,34 @@ def test_resume_before_the_suspension_is_refused(ws: Workspace) -> None:
     assert case_row(ws).status == "suspended"
 
 
+@pytest.mark.parametrize(("review", "error"), [
+    pytest.param(T0 + timedelta(days=5) - timedelta(minutes=1), "--review-at 2025-03-06 08:59 is before the "
+                 "suspension (2025-03-06 09:00)", id="a-minute-early"),
+    pytest.param(datetime(2025, 3, 20, 9, 0), "no time zone", id="naive"),
+    pytest.param(T0 + timedelta(days=5), None, id="at-the-suspension"),
+    pytest.param(datetime.now(UTC) + timedelta(days=60), None, id="ahead"),
+])
+def test_suspend_review_date(ws: Workspace, review: datetime, error: str | None) -> None:
+    open_unit(ws)
+    if error is not None:
+        with pytest.raises(InputError, match=re.escape(error)):
+            engine.suspend(ws, CID, reason="调解", at=T0 + timedelta(days=5), review_at=review)
+        assert (case_row(ws).status, case_row(ws).event_count) == ("active", 1)
+        return
+    engine.suspend(ws, CID, reason="调解", at=T0 + timedelta(days=5), review_at=review)
+    assert aware(case_row(ws).review_at or T0) == review
+
+
+def test_list_cases_by_stage(ws: Workspace) -> None:
+    open_unit(ws)
+    assert [v.id for v in engine.list_cases(ws, stage="consent")] == [CID]
+    assert engine.list_cases(ws, stage="operation") == []
+    with pytest.raises(InputError) as raised:
+        engine.list_cases(ws, stage="nope")
+    assert str(raised.value) == ("--stage 'nope': no workflow has such a stage; known stages: "
+                                 + ", ".join(WUHAN_STAGES))
+
+
 AFTER_WITHDRAW: list[tuple[str, Callable[[Workspace, datetime], object]]] = [
     ("advance", lambda ws, at: engine.advance(ws, CID, at=at)),
     ("return_to", lambda ws, at: engine.return_to(ws, CID, "survey", reason="x", at=at)),

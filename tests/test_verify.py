@@ -171,8 +171,69 @@ def test_intact_history(ws: Workspace, history: Path, runner: CliRunner) -> None
         0, "OK: 2 cases, 8 events, 4 documents (4 stored files) checked; every hash chain and stored file is "
            "intact.\n")
     data = json.loads(runner.invoke(main, ["--db", str(history), "audit", "verify", "--json"]).output)
-    assert data == {"ok": True, "cases": 2, "events": 8, "documents": 4, "files": 4, "chain_problems": [],
-                    "file_problems": []}
+    assert data == {"ok": True, "cases": 2, "events": 8, "documents": 4, "schemes": 0, "meetings": 0, "files": 4,
+                    "chain_problems": [], "file_problems": []}
+
+
+@pytest.fixture
+def proposals(ws: Workspace, history: Path, tmp_path: Path) -> dict[str, Path]:
+    """Case A also has two schemes with proposal files and a meeting with minutes; a scheme and a meeting
+    without a file; and case B a scheme whose proposal is the same file as A's first (stored once)."""
+    from eightstep.meetings import add_meeting
+    from eightstep.schemes import add_scheme
+
+    files = {}
+    for name, text in (("proposal-a", "梯安方案"), ("proposal-b", "升华方案"), ("minutes", "协商小组会议纪要")):
+        files[name] = tmp_path / f"{name}.txt"
+        files[name].write_text(text, encoding="utf-8")
+    add_scheme(ws, "A", company="湖北梯安", price=48_000_000, file=files["proposal-a"], at=at("2025-03-02"))
+    add_scheme(ws, "A", company="升华电梯", price=45_500_000, file=files["proposal-b"], at=at("2025-03-02"))
+    add_scheme(ws, "A", company="口头报价", price=70_000_000, at=at("2025-03-02"))
+    add_meeting(ws, "A", at=at("2025-03-03"), attendees=["李建国"], decision="选定梯安", file=files["minutes"])
+    add_meeting(ws, "A", at=at("2025-03-04"), attendees=["李建国"], decision="无纪要")
+    add_scheme(ws, "B", company="湖北梯安", price=48_000_000, file=files["proposal-a"], at=at("2025-03-02"))
+    return {name: ws.files.path_for(sha256_of(path)) for name, path in files.items()}
+
+
+def sha256_of(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_intact_proposals_and_minutes(ws: Workspace, proposals: dict[str, Path]) -> None:
+    report = verify(ws)
+    assert report.ok
+    assert (report.documents, report.schemes, report.meetings, report.files) == (4, 3, 1, 7)
+
+
+def test_changed_proposal_and_missing_minutes_are_caught(ws: Workspace, history: Path, runner: CliRunner,
+                                                         proposals: dict[str, Path]) -> None:
+    proposals["proposal-a"].chmod(0o644)  # stored files are read-only
+    proposals["proposal-a"].write_text("梯安方案（改过的报价）", encoding="utf-8")
+    proposals["minutes"].unlink()
+    report = verify(ws)
+    assert report.chain_problems == []
+    assert [(p.case_id, p.record, p.record_id, p.kind, p.original_name, p.problem.split()[0])
+            for p in report.file_problems] == [
+        ("A", "scheme", 1, "scheme_proposal", "proposal-a.txt", "changed"),
+        ("A", "meeting", 1, "meeting_minutes", "minutes.txt", "missing"),
+        ("B", "scheme", 4, "scheme_proposal", "proposal-a.txt", "changed")]  # the same file, for each record
+    assert [p.what for p in report.file_problems] == [
+        "scheme #1 proposal (湖北梯安)", "meeting #1 minutes (2025-03-03 10:00)", "scheme #4 proposal (湖北梯安)"]
+    result = runner.invoke(main, ["--db", str(history), "audit", "verify", "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert (data["ok"], data["schemes"], data["meetings"]) == (False, 3, 1)
+    assert data["file_problems"][1] == {
+        "case": "A", "record": "meeting", "id": 1, "document": None, "kind": "meeting_minutes",
+        "what": "meeting #1 minutes (2025-03-03 10:00)", "file": "minutes.txt",
+        "sha256": proposals["minutes"].name, "problem": "missing"}
+    text = runner.invoke(main, ["--db", str(history), "audit", "verify"])
+    assert text.exit_code == 1
+    broken = [line for line in text.output.splitlines() if line.startswith("BROKEN  case ")]
+    assert [(line.split()[2], "proposal-a.txt" in line or "minutes.txt" in line) for line in broken] == [
+        ("A", True), ("A", True), ("B", True)]
 
 
 def test_empty_database(ws: Workspace, db_path: Path, runner: CliRunner) -> None:

@@ -8,8 +8,7 @@ import click
 
 from eightstep.cli import Settings
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import actor_option, at_option, json_option
-from eightstep.cli.role import as_option
+from eightstep.cli.params import actor_option, as_option, at_option, json_option
 
 STANCE_CHOICES = ("supportive", "hesitant", "opposed")
 KIND_CHOICES = ("light", "noise", "cost", "space", "privacy", "ventilation", "safety", "other")

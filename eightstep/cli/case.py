@@ -9,7 +9,7 @@ import click
 
 from eightstep.cli import Settings
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import AT, actor_option, at_option, json_option
+from eightstep.cli.params import AT, PLANNED_AT, actor_option, as_option, at_option, json_option
 
 
 @click.group()
@@ -28,16 +28,17 @@ def case() -> None:
 @click.option("--community", default=None, help="Community (社区), kept with a new complex.")
 @at_option
 @actor_option
+@as_option
 @click.pass_obj
 def open_(settings: Settings, case_id: str, complex_name: str, building: str, unit: str, workflow_id: str | None,
           district: str | None, street: str | None, community: str | None, at: datetime | None,
-          actor: str | None) -> None:
+          actor: str | None, as_role: str | None) -> None:
     """Open CASE for one stairwell unit, pinned to the current version of its workflow."""
     from eightstep import engine
 
     view = engine.open_case(settings.workspace(), case_id, complex_name=complex_name, building=building, unit=unit,
                             workflow_id=workflow_id, at=at, actor=actor, district=district, street=street,
-                            community=community)
+                            community=community, as_role=as_role)
     click.echo(f"Opened {view.id}: {view.complex} {view.building}栋{view.unit}单元, workflow "
                f"{view.workflow_id} {view.workflow_version}, stage S{view.stage_index} {view.stage} {view.stage_title}")
 
@@ -118,11 +119,12 @@ def check_(settings: Settings, case_id: str, at: datetime | None, as_json: bool)
 @click.option("--dry-run", "dry_run", is_flag=True, help="With --all-ready: say what would move; write nothing.")
 @at_option
 @actor_option
+@as_option
 @click.option("--note", default=None, help="A note for the history.")
 @click.option("--json", "as_json", is_flag=True, help="With --all-ready: print JSON (results and totals).")
 @click.pass_obj
 def advance_(settings: Settings, case_id: str | None, all_ready: bool, complex_name: str | None, dry_run: bool,
-             at: datetime | None, actor: str | None, note: str | None, as_json: bool) -> None:
+             at: datetime | None, actor: str | None, as_role: str | None, note: str | None, as_json: bool) -> None:
     """Move CASE to the next stage when nothing blocks it (exit 3 and the blockers otherwise).
 
     With --all-ready instead of CASE: every active case whose guards pass moves on (each case atomically);
@@ -139,15 +141,19 @@ def advance_(settings: Settings, case_id: str | None, all_ready: bool, complex_n
         if used:
             raise click.UsageError(f"{', '.join(used)} go{'es' if len(used) == 1 else ''} with --all-ready "
                                    "(to see whether one case is ready: eightstep case check CASE)")
-        _advance_one(settings, case_id, at, actor, note)
+        _advance_one(settings, case_id, at, actor, as_role, note)
         return
+    if as_role is not None:
+        raise click.UsageError("--as goes with one CASE (eightstep case advance CASE --as ROLE), not with "
+                               "--all-ready")
     _advance_all(settings, complex_name, dry_run, at, actor, note, as_json)
 
 
-def _advance_one(settings: Settings, case_id: str, at: datetime | None, actor: str | None, note: str | None) -> None:
+def _advance_one(settings: Settings, case_id: str, at: datetime | None, actor: str | None, as_role: str | None,
+                 note: str | None) -> None:
     from eightstep import engine
 
-    move = engine.advance(settings.workspace(), case_id, at=at, actor=actor, note=note)
+    move = engine.advance(settings.workspace(), case_id, at=at, actor=actor, note=note, as_role=as_role)
     click.echo(f"{move.case_id}: {move.from_stage} -> {move.to_stage}")
     consent = move.details.get("consent")
     if consent:
@@ -216,9 +222,10 @@ def _print_results(results: list[Any]) -> None:
                    "(default: they no longer count, and the reworked stages need them anew).")
 @at_option
 @actor_option
+@as_option
 @click.pass_obj
 def return_(settings: Settings, case_id: str, to: str, reason: str, keep_records: bool, at: datetime | None,
-            actor: str | None) -> None:
+            actor: str | None, as_role: str | None) -> None:
     """Return CASE to an earlier stage for rework, with the reason on record.
 
     The rework starts its evidence afresh: what was recorded before the return (documents, approvals, ballots,
@@ -228,7 +235,7 @@ def return_(settings: Settings, case_id: str, to: str, reason: str, keep_records
     from eightstep import engine
 
     move = engine.return_to(settings.workspace(), case_id, to, reason=reason, at=at, actor=actor,
-                            keep_records=keep_records)
+                            keep_records=keep_records, as_role=as_role)
     kept = "records kept" if keep_records else "records before the return no longer count"
     click.echo(f"{move.case_id}: {move.from_stage} -> {move.to_stage} (returned: {reason}; {kept})")
 
@@ -239,17 +246,20 @@ def _status_command(name: str, doc: str) -> None:
     @click.option("--reason", required=True, help="Why, for the record.")
     @at_option
     @actor_option
+    @as_option
     @click.pass_obj
     def command(settings: Settings, case_id: str, reason: str, at: datetime | None, actor: str | None,
-                **extra: datetime | None) -> None:
+                as_role: str | None, **extra: datetime | None) -> None:
         from eightstep import engine
 
-        move = getattr(engine, name)(settings.workspace(), case_id, reason=reason, at=at, actor=actor, **extra)
+        move = getattr(engine, name)(settings.workspace(), case_id, reason=reason, at=at, actor=actor,
+                                     as_role=as_role, **extra)
         click.echo(f"{move.case_id}: {move.details['status']['from']} -> {move.details['status']['to']}")
 
     if name == "suspend":
-        click.option("--review-at", "review_at", type=AT, default=None,
-                     help="When the suspension should be reviewed (the audit flags it after).")(command)
+        click.option("--review-at", "review_at", type=PLANNED_AT, default=None,
+                     help="When the suspension should be reviewed (may lie ahead; not before the suspension; "
+                          "the audit flags it after).")(command)
 
 
 _status_command("suspend", "Suspend CASE (mediation, litigation, ...); its stall clock stops.")

@@ -8,8 +8,7 @@ import click
 
 from eightstep.cli import Settings
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import AT, actor_option, at_option, json_option
-from eightstep.cli.role import as_option
+from eightstep.cli.params import AT, actor_option, as_option, at_option, json_option
 
 
 @click.group("complex")

@@ -9,7 +9,7 @@ import click
 
 from eightstep.cli import Settings
 from eightstep.cli.output import emit_json, table, warn
-from eightstep.cli.params import actor_option, at_option, json_option
+from eightstep.cli.params import actor_option, as_option, at_option, json_option
 
 
 @click.group()
@@ -23,9 +23,10 @@ def household() -> None:
 @click.option("--replace", is_flag=True, help="Update rooms that are already recorded instead of refusing.")
 @at_option
 @actor_option
+@as_option
 @click.pass_obj
 def import_(settings: Settings, case_id: str, file: Path, replace: bool, at: datetime | None,
-            actor: str | None) -> None:
+            actor: str | None, as_role: str | None) -> None:
     """Import households from CSV (UTF-8 or GB18030) or .xlsx.
 
     Header: room,floor,area,owner[,owner_key][,phone] or 房号,楼层,面积,业主[,业主编号][,电话].
@@ -33,7 +34,8 @@ def import_(settings: Settings, case_id: str, file: Path, replace: bool, at: dat
     """
     from eightstep import records
 
-    result = records.import_households(settings.workspace(), case_id, file, replace=replace, at=at, actor=actor)
+    result = records.import_households(settings.workspace(), case_id, file, replace=replace, at=at, actor=actor,
+                                       as_role=as_role)
     for message in result.warnings:
         warn(message)
     click.echo(f"{case_id}: {result.added} households added, {result.updated} updated from {file.name}")

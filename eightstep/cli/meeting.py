@@ -9,8 +9,7 @@ import click
 
 from eightstep.cli import Settings
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import AT, actor_option, json_option
-from eightstep.cli.role import as_option
+from eightstep.cli.params import AT, actor_option, as_option, json_option
 
 KINDS = ("brand", "budget", "cost_shares", "objection_remedy", "other")
 

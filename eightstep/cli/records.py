@@ -9,7 +9,7 @@ import click
 
 from eightstep.cli import Settings
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import actor_option, at_option, json_option
+from eightstep.cli.params import actor_option, as_option, at_option, json_option
 
 
 @click.group()
@@ -25,14 +25,15 @@ def doc() -> None:
 @click.option("--number", default=None, help="Document number (文号).")
 @click.option("--issuer", default=None, help="Who issued it (default: the workflow's issuer for KIND).")
 @actor_option
+@as_option
 @click.pass_obj
 def doc_add(settings: Settings, case_id: str, kind: str, file: Path, at: datetime | None, number: str | None,
-            issuer: str | None, actor: str | None) -> None:
+            issuer: str | None, actor: str | None, as_role: str | None) -> None:
     """Attach FILE to CASE as a document of KIND (see `eightstep workflow show`)."""
     from eightstep import records
 
     d = records.add_document(settings.workspace(), case_id, kind, file, at=at, number=number, issuer=issuer,
-                             actor=actor)
+                             actor=actor, as_role=as_role)
     click.echo(f"{case_id}: {kind} {file.name} stored (sha256 {d.sha256[:12]}, {d.size} bytes)")
 
 
@@ -71,14 +72,15 @@ def approval() -> None:
 @click.option("--note", default=None, help="A note, e.g. the conditions attached.")
 @at_option
 @actor_option
+@as_option
 @click.pass_obj
 def approval_add(settings: Settings, case_id: str, kind: str, authority: str, rejected: bool, number: str | None,
-                 note: str | None, at: datetime | None, actor: str | None) -> None:
+                 note: str | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:
     """Record an approval of KIND (see `eightstep workflow show`) for CASE."""
     from eightstep import records
 
     a = records.add_approval(settings.workspace(), case_id, kind, authority=authority, rejected=rejected,
-                             number=number, note=note, at=at, actor=actor)
+                             number=number, note=note, at=at, actor=actor, as_role=as_role)
     click.echo(f"{case_id}: {kind} {a.decision} by {a.authority}" + (f" ({a.number})" if a.number else ""))
 
 
@@ -96,14 +98,15 @@ def objection() -> None:
 @click.option("--anonymous", is_flag=True, help="Not under a real name.")
 @at_option
 @actor_option
+@as_option
 @click.pass_obj
 def objection_add(settings: Settings, case_id: str, room: str | None, objector: str | None, grounds: str, oral: bool,
-                  anonymous: bool, at: datetime | None, actor: str | None) -> None:
+                  anonymous: bool, at: datetime | None, actor: str | None, as_role: str | None) -> None:
     """Register an objection; prints its id."""
     from eightstep import records
 
     o = records.add_objection(settings.workspace(), case_id, grounds=grounds, room=room, objector=objector,
-                              written=not oral, real_name=not anonymous, at=at, actor=actor)
+                              written=not oral, real_name=not anonymous, at=at, actor=actor, as_role=as_role)
     click.echo(o.id)
 
 
@@ -116,13 +119,15 @@ def objection_add(settings: Settings, case_id: str, room: str | None, objector: 
 @click.option("--note", required=True, help="What happened.")
 @at_option
 @actor_option
+@as_option
 @click.pass_obj
 def objection_mediate(settings: Settings, case_id: str, objection_id: int, step: str, note: str,
-                      at: datetime | None, actor: str | None) -> None:
+                      at: datetime | None, actor: str | None, as_role: str | None) -> None:
     """Record a mediation step on objection ID."""
     from eightstep import records
 
-    records.mediate_objection(settings.workspace(), case_id, objection_id, step=step, note=note, at=at, actor=actor)
+    records.mediate_objection(settings.workspace(), case_id, objection_id, step=step, note=note, at=at, actor=actor,
+                              as_role=as_role)
     click.echo(f"{case_id}: objection #{objection_id}: {step} recorded")
 
 
@@ -132,13 +137,15 @@ def objection_mediate(settings: Settings, case_id: str, objection_id: int, step:
 @click.option("--outcome", required=True, help="How it was settled.")
 @at_option
 @actor_option
+@as_option
 @click.pass_obj
 def objection_resolve(settings: Settings, case_id: str, objection_id: int, outcome: str, at: datetime | None,
-                      actor: str | None) -> None:
+                      actor: str | None, as_role: str | None) -> None:
     """Mark objection ID resolved with its outcome."""
     from eightstep import records
 
-    records.resolve_objection(settings.workspace(), case_id, objection_id, outcome=outcome, at=at, actor=actor)
+    records.resolve_objection(settings.workspace(), case_id, objection_id, outcome=outcome, at=at, actor=actor,
+                              as_role=as_role)
     click.echo(f"{case_id}: objection #{objection_id} resolved")
 
 

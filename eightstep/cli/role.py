@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import click
 
 from eightstep.cli import Settings
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import actor_option, at_option, json_option
+from eightstep.cli.params import actor_option, as_option, at_option, json_option
+
+__all__ = ["ROLE_KEYS", "SIDE_KEYS", "as_option", "role"]  # as_option: moved to params, kept for importers
 
 ROLE_KEYS = ("owner_rep", "agent", "negotiator", "self_management", "duty_rota", "volunteer")
 SIDE_KEYS = ("high_floor", "low_floor", "community", "technician")
-
-
-def as_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """--as ROLE: in which role the actor acts (kept in the history)."""
-    return click.option("--as", "as_role", default=None, metavar="ROLE",
-                        help="The role the actor acts in, e.g. officer, owner_rep, negotiator (default: the "
-                             "actor's recorded role in the case, if any).")(fn)
 
 
 @click.group()

@@ -9,7 +9,7 @@ import click
 
 from eightstep.cli import Settings
 from eightstep.cli.output import emit_json, warn
-from eightstep.cli.params import AT, actor_option, at_option, json_option
+from eightstep.cli.params import AT, actor_option, as_option, at_option, json_option
 
 
 @click.group()
@@ -23,12 +23,14 @@ def vote() -> None:
 @click.argument("choice", type=click.Choice(["agree", "oppose", "abstain"]))
 @at_option
 @actor_option
+@as_option
 @click.pass_obj
-def cast(settings: Settings, case_id: str, room: str, choice: str, at: datetime | None, actor: str | None) -> None:
+def cast(settings: Settings, case_id: str, room: str, choice: str, at: datetime | None, actor: str | None,
+         as_role: str | None) -> None:
     """Record ROOM's ballot; a later ballot replaces an earlier one (both stay in the history)."""
     from eightstep import records
 
-    before = records.cast_vote(settings.workspace(), case_id, room, choice, at=at, actor=actor)
+    before = records.cast_vote(settings.workspace(), case_id, room, choice, at=at, actor=actor, as_role=as_role)
     change = f" (was {before})" if before else ""
     click.echo(f"{case_id} room {room}: {choice}{change}")
 
@@ -38,15 +40,17 @@ def cast(settings: Settings, case_id: str, room: str, choice: str, at: datetime 
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @at_option
 @actor_option
+@as_option
 @click.pass_obj
-def import_(settings: Settings, case_id: str, file: Path, at: datetime | None, actor: str | None) -> None:
+def import_(settings: Settings, case_id: str, file: Path, at: datetime | None, actor: str | None,
+            as_role: str | None) -> None:
     """Import ballots from CSV/xlsx. Header: room,choice[,at] or 房号,表决意见[,日期].
 
     Choices: agree/同意, oppose/反对, abstain/弃权. Rows without a date take --at (default now).
     """
     from eightstep import records
 
-    count = records.import_votes(settings.workspace(), case_id, file, at=at, actor=actor)
+    count = records.import_votes(settings.workspace(), case_id, file, at=at, actor=actor, as_role=as_role)
     click.echo(f"{case_id}: {count} ballots recorded from {file.name}")
 
 

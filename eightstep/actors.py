@@ -1,0 +1,65 @@
+"""In which role an actor acts: the roles a case names (业主代表, 协商小组, ...) and the default for the history.
+
+Every event names who acted (``Event.actor``) and, where known, in which role (``details["actor_role"]``). The
+role is what the actor says (``--as``), else the actor's role on record in the case at the time of the action
+(``case_roles``, matched by name), else none. ``history.append_event`` resolves it for every recording command.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from eightstep.errors import InputError
+from eightstep.store import models
+from eightstep.timeutil import as_utc
+
+ROLES: dict[str, tuple[str, str]] = {  # the roles a case names, in the order an actor holding several is named by
+    "owner_rep": ("业主代表", "owner representative"),
+    "agent": ("委托代理人", "agent"),
+    "negotiator": ("协商小组成员", "negotiation group member"),
+    "self_management": ("电梯自治小组成员", "self-management group member"),
+    "duty_rota": ("轮值管理员", "duty rota member"),
+    "volunteer": ("志愿者", "volunteer"),
+}
+# Roles an actor may name with --as besides the case roles (any other short text is kept as written).
+ACTOR_ROLES: dict[str, tuple[str, str]] = {
+    **ROLES,
+    "officer": ("社区干事", "community officer"),
+    "street": ("街道办事处", "street office"),
+    "property": ("物业服务企业", "property company"),
+    "installer": ("电梯安装单位", "installer"),
+}
+MAX_ROLE_TEXT = 40
+
+
+def names_of(actor: str) -> set[str]:
+    """The names an actor may be on record under: as written, and the last word of "业主代表 李建国"."""
+    words = actor.split()
+    return {actor, words[-1]} if words else {actor}
+
+
+def recorded_role(session: Session, case_id: str, actor: str, at: datetime | None = None) -> str | None:
+    """The actor's role in the case on record (held since ``at`` or earlier, when given), matched by name or by
+    the last word of names written like "业主代表 李建国"; the first of ``ROLES`` the actor holds."""
+    query = select(models.CaseRole.role).where(models.CaseRole.case_id == case_id,
+                                               col(models.CaseRole.name).in_(names_of(actor)))
+    if at is not None:
+        query = query.where(col(models.CaseRole.since) <= as_utc(at))
+    with session.no_autoflush:  # a read inside a write: never flush the case row twice (its version counts)
+        held = set(session.exec(query))
+    return next((key for key in ROLES if key in held), None)
+
+
+def acting_role(session: Session, case_id: str, actor: str, role: str | None,
+                at: datetime | None = None) -> str | None:
+    """The role an actor acts in: ``role`` as given (checked: short, not blank), else the actor's recorded role
+    in the case at ``at`` (see ``recorded_role``), else None."""
+    if role is None:
+        return recorded_role(session, case_id, actor, at)
+    role = role.strip()
+    if not role or len(role) > MAX_ROLE_TEXT:
+        raise InputError(f"--as: give the role the actor acts in, in at most {MAX_ROLE_TEXT} characters "
+                         f"(e.g. {', '.join(ACTOR_ROLES)})")
+    return role

@@ -1,0 +1,254 @@
+"""Every recorded action names who acted and in which role (issue 6): `--as ROLE` on every recording command,
+else the actor's role on record in the case (case_roles, by name, held at the time), and `case history` shows it.
+
+Each command runs through the CLI on a real SQLite file; the role is read back from `case history --json`.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from eightstep.cli import main
+from tests.conftest import write_households
+
+CASE = "RT-9-1"
+COMPLEX = "角色小区"
+REP = "李建国"  # named owner_rep of CASE (room 701) on 2025-03-04 by the fixture
+
+
+def run(runner: CliRunner, db: Path, *args: object, code: int = 0, actor: str | None = None) -> Result:
+    argv = ["--db", str(db), *(str(a) for a in args)]
+    env = {"EIGHTSTEP_ACTOR": actor} if actor else None
+    result = runner.invoke(main, argv, prog_name="eightstep", env=env)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        pytest.fail(f"`eightstep {' '.join(argv)}` raised:\n{''.join(traceback.format_exception(result.exception))}")
+    assert result.exit_code == code, (f"`eightstep {' '.join(argv)}` exited {result.exit_code}, expected {code}\n"
+                                      f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
+    return result
+
+
+def history(runner: CliRunner, db: Path, case_id: str = CASE) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = json.loads(run(runner, db, "case", "history", case_id, "--json").stdout)
+    return events
+
+
+def attachment(folder: Path, name: str) -> Path:
+    path = folder / f"{name}.pdf"
+    path.write_bytes(b"%PDF-1.4\n% " + name.encode() + b"\n")
+    return path
+
+
+@pytest.fixture
+def db(runner: CliRunner, tmp_path: Path) -> Path:
+    """CASE at consent, ready to advance (12 owners all agreeing, the three documents), with 李建国 named owner
+    representative on 2025-03-04; everything recorded by `tester` with no role."""
+    path = tmp_path / "roles.db"
+    run(runner, path, "init")
+    run(runner, path, "case", "open", CASE, "--complex", COMPLEX, "--building", "9", "--unit", "1",
+        "--at", "2025-03-03")
+    run(runner, path, "household", "import", CASE, write_households(tmp_path / "owners.csv"), "--at", "2025-03-03")
+    votes = tmp_path / "votes.csv"
+    rooms = [f"{floor}0{flat}" for floor in range(2, 8) for flat in (1, 2)]
+    votes.write_text("room,choice,at\n" + "".join(f"{r},agree,2025-03-04\n" for r in rooms), encoding="utf-8")
+    run(runner, path, "vote", "import", CASE, votes)
+    for kind in ("application", "owner_proof", "ballot_forms"):
+        run(runner, path, "doc", "add", CASE, kind, attachment(tmp_path, kind), "--at", "2025-03-04")
+    run(runner, path, "role", "add", CASE, "owner_rep", REP, "--room", "701", "--at", "2025-03-04 10:00")
+    return path
+
+
+Prep = Callable[[CliRunner, Path, Path], list[str]]  # runs what the command needs first; returns its arguments
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    action: str  # the action of the event it records
+    prep: Prep
+    case_id: str = CASE  # the case whose history gets the event
+    default_role: str | None = "owner_rep"  # what the event names without --as, when 李建国 acts
+
+
+def _then(_done: Result, *args: str) -> list[str]:
+    """The arguments of the command to test, once what it needs has run."""
+    return list(args)
+
+
+def _objection(runner: CliRunner, db: Path) -> str:
+    return run(runner, db, "objection", "add", CASE, "--room", "202", "--grounds", "采光",
+               "--at", "2025-03-05").stdout.strip()
+
+
+def _scheme(runner: CliRunner, db: Path, tmp: Path) -> str:
+    out = run(runner, db, "scheme", "add", CASE, "--company", "湖北梯安", "--price", "480000",
+              "--file", attachment(tmp, "proposal"), "--at", "2025-03-05").stdout
+    return out.split("#")[1].split()[0]
+
+
+def _more_owners(tmp: Path) -> Path:
+    return write_households(tmp / "more.csv", [("801", 8, "80.00", "业主801", "")])
+
+
+def _ballots(tmp: Path) -> Path:
+    path = tmp / "ballot.csv"
+    path.write_text("room,choice,at\n202,oppose,2025-03-06\n", encoding="utf-8")
+    return path
+
+
+COMMANDS = [
+    Command("case open", "open", lambda r, d, t: ["case", "open", "RT-9-2", "--complex", COMPLEX, "--building",
+                                                  "9", "--unit", "2", "--at", "2025-03-05"],
+            case_id="RT-9-2", default_role=None),  # a new case has nobody on record yet
+    Command("case advance", "advance", lambda r, d, t: ["case", "advance", CASE, "--at", "2025-03-05"]),
+    Command("case return", "return", lambda r, d, t: _then(run(r, d, "case", "advance", CASE, "--at", "2025-03-05"),
+                                                       "case", "return", CASE, "--to", "consent", "--reason",
+                                                       "材料不全", "--at", "2025-03-06")),
+    Command("case suspend", "suspend", lambda r, d, t: ["case", "suspend", CASE, "--reason", "调解中",
+                                                        "--at", "2025-03-05", "--review-at", "2025-04-01"]),
+    Command("case resume", "resume", lambda r, d, t: _then(run(r, d, "case", "suspend", CASE, "--reason", "调解中",
+                                                           "--at", "2025-03-05"),
+                                                       "case", "resume", CASE, "--reason", "调解完成",
+                                                       "--at", "2025-03-06")),
+    Command("case withdraw", "withdraw", lambda r, d, t: ["case", "withdraw", CASE, "--reason", "业主放弃",
+                                                          "--at", "2025-03-05"]),
+    Command("household import", "household.import",
+            lambda r, d, t: ["household", "import", CASE, str(_more_owners(t)), "--at", "2025-03-05"]),
+    Command("vote cast", "vote.cast", lambda r, d, t: ["vote", "cast", CASE, "201", "abstain", "--at", "2025-03-05"]),
+    Command("vote import", "vote.import", lambda r, d, t: ["vote", "import", CASE, str(_ballots(t))]),
+    Command("doc add", "doc.add", lambda r, d, t: ["doc", "add", CASE, "site_survey", str(attachment(t, "survey")),
+                                                   "--at", "2025-03-05"]),
+    Command("approval add", "approval.add", lambda r, d, t: ["approval", "add", CASE, "feasibility", "--authority",
+                                                             "江夏区行政审批局", "--at", "2025-03-05"]),
+    Command("objection add", "objection.add", lambda r, d, t: ["objection", "add", CASE, "--room", "202",
+                                                               "--grounds", "采光", "--at", "2025-03-05"]),
+    Command("objection mediate", "objection.mediate",
+            lambda r, d, t: ["objection", "mediate", CASE, _objection(r, d), "--step", "negotiation",
+                             "--note", "上门沟通", "--at", "2025-03-06"]),
+    Command("objection resolve", "objection.resolve",
+            lambda r, d, t: ["objection", "resolve", CASE, _objection(r, d), "--outcome", "改用玻璃井道",
+                             "--at", "2025-03-06"]),
+    Command("canvass add", "canvass.add", lambda r, d, t: ["canvass", "add", CASE, "201", "--stance", "hesitant",
+                                                           "--concern", "担心噪音", "--at", "2025-03-05"]),
+    Command("role add", "role.add", lambda r, d, t: ["role", "add", CASE, "volunteer", "周桂兰", "--room", "201",
+                                                     "--at", "2025-03-05"]),
+    Command("meeting add", "meeting.add", lambda r, d, t: ["meeting", "add", CASE, "--at", "2025-03-05 19:00",
+                                                           "--attendees", "李建国,周桂兰", "--decision", "选定方案",
+                                                           "--kind", "brand"]),
+    Command("scheme add", "scheme.add", lambda r, d, t: ["scheme", "add", CASE, "--company", "升华电梯",
+                                                         "--price", "455000", "--at", "2025-03-05"]),
+    Command("scheme choose", "scheme.choose", lambda r, d, t: ["scheme", "choose", CASE, _scheme(r, d, t),
+                                                               "--reason", "价格居中", "--at", "2025-03-06"]),
+    Command("complex rollout", "open", lambda r, d, t: ["complex", "rollout", COMPLEX, "--from", CASE,
+                                                        "--units", "9-2", "--at", "2025-03-05"],
+            case_id="RT-9-2", default_role=None),
+]
+# Recording commands whose CLI and library do not take --as yet (eightstep/cli/funding.py, cli/forms.py,
+# funding.py, paperwork/): their events still get the default role, through the same history.append_event.
+WITHOUT_AS = {"funding set", "funding agree", "forms party", "forms render", "forms pack"}
+DEFAULT_ONLY = [
+    Command("funding set", "funding.set", lambda r, d, t: ["funding", "set", CASE, "--total", "480000",
+                                                           "--at", "2025-03-05"]),
+    Command("forms party", "party.set", lambda r, d, t: ["forms", "party", CASE, "agent", "--name", REP,
+                                                         "--at", "2025-03-05"]),
+]
+
+
+def last_event(runner: CliRunner, db: Path, command: Command) -> dict[str, Any]:
+    event = history(runner, db, command.case_id)[-1]
+    assert event["action"] == command.action
+    return event
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[c.name for c in COMMANDS])
+def test_as_role_is_kept_in_the_history(runner: CliRunner, db: Path, tmp_path: Path, command: Command) -> None:
+    args = command.prep(runner, db, tmp_path)
+    run(runner, db, *args, "--as", "street", actor="王敏")
+    event = last_event(runner, db, command)
+    assert (event["actor"], event["role"], event["details"]["actor_role"]) == ("王敏", "street", "street")
+
+
+@pytest.mark.parametrize("command", COMMANDS + DEFAULT_ONLY, ids=[c.name for c in COMMANDS + DEFAULT_ONLY])
+def test_role_defaults_to_the_actors_recorded_role(runner: CliRunner, db: Path, tmp_path: Path,
+                                                   command: Command) -> None:
+    args = command.prep(runner, db, tmp_path)
+    run(runner, db, *args, actor=REP)
+    event = last_event(runner, db, command)
+    assert (event["actor"], event["role"]) == (REP, command.default_role)
+    assert ("actor_role" in event["details"]) == (command.default_role is not None)
+
+
+def test_every_recording_command_is_covered() -> None:
+    """Every command that takes --actor takes --as (but the listed ones), and is in the table above."""
+    found: dict[str, set[str | None]] = {}
+
+    def walk(command: click.Command, path: tuple[str, ...]) -> None:
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, (*path, name))
+        else:
+            found[" ".join(path)] = {p.name for p in command.params}
+
+    walk(main, ())
+    recording = {name for name, params in found.items() if "actor" in params}
+    with_as = {name for name, params in found.items() if "as_role" in params}
+    assert recording - with_as == WITHOUT_AS
+    assert with_as == {c.name for c in COMMANDS}
+
+
+def test_recorded_role_counts_from_when_it_was_held(runner: CliRunner, db: Path) -> None:
+    """A role counts from its `since` on; an actor holding several is named by the first of owner_rep, agent,
+    negotiator, ...; names match as written or by their last word ("业主代表 李建国")."""
+    run(runner, db, "vote", "cast", CASE, "201", "agree", "--at", "2025-03-04 09:00", actor=REP)  # before 10:00
+    assert history(runner, db)[-1]["role"] is None
+    run(runner, db, "vote", "cast", CASE, "202", "agree", "--at", "2025-03-04 10:00", actor=f"业主代表 {REP}")
+    assert history(runner, db)[-1]["role"] == "owner_rep"
+    run(runner, db, "role", "add", CASE, "negotiator", "周桂兰", "--room", "201", "--side", "low_floor",
+        "--at", "2025-03-05")
+    run(runner, db, "role", "add", CASE, "negotiator", REP, "--room", "701", "--side", "high_floor",
+        "--at", "2025-03-05")
+    run(runner, db, "vote", "cast", CASE, "301", "agree", "--at", "2025-03-06", actor="周桂兰")
+    run(runner, db, "vote", "cast", CASE, "302", "agree", "--at", "2025-03-06", actor=REP)
+    assert [e["role"] for e in history(runner, db)[-2:]] == ["negotiator", "owner_rep"]
+    run(runner, db, "vote", "cast", CASE, "401", "agree", "--at", "2025-03-06", actor="王敏")  # nobody on record
+    assert history(runner, db)[-1]["role"] is None
+
+
+@pytest.mark.parametrize("role", ["", "  ", "x" * 41])
+def test_as_must_be_a_short_role(runner: CliRunner, db: Path, role: str) -> None:
+    before = len(history(runner, db))
+    result = run(runner, db, "doc", "add", CASE, "site_survey", str(attachment(db.parent, "s")), "--as", role,
+                 code=1)
+    assert "--as: give the role the actor acts in, in at most 40 characters" in result.stderr
+    assert len(history(runner, db)) == before  # nothing was written
+
+
+def test_case_history_shows_who_acted_in_which_role(runner: CliRunner, db: Path) -> None:
+    run(runner, db, "case", "advance", CASE, "--at", "2025-03-05", "--note", "表决通过", "--as", "officer",
+        actor="王敏")
+    run(runner, db, "vote", "cast", CASE, "201", "abstain", "--at", "2025-03-06", actor=REP)
+    lines = run(runner, db, "case", "history", CASE).stdout.splitlines()
+    header = lines[0].split()
+    assert header == ["#", "at", "actor", "role", "action", "stage", "note"]
+    rows = [line.split() for line in lines[2:]]
+    assert rows[-2][:5] == [str(len(rows) - 1), "2025-03-05", "王敏", "officer", "advance"]
+    assert rows[-1][:5] == [str(len(rows)), "2025-03-06", REP, "owner_rep", "vote.cast"]
+    assert rows[0][2:4] == ["tester", "open"]  # no role: the column is empty
+    events = history(runner, db)
+    assert [(e["actor"], e["role"], e["action"]) for e in events[-2:]] == [
+        ("王敏", "officer", "advance"), (REP, "owner_rep", "vote.cast")]
+    assert events[0]["role"] is None and "actor_role" not in events[0]["details"]
+
+
+def test_bulk_advance_refuses_as(runner: CliRunner, db: Path) -> None:
+    result = run(runner, db, "case", "advance", "--all-ready", "--as", "officer", code=2)
+    assert "--as goes with one CASE" in result.output
+    assert history(runner, db)[-1]["action"] == "role.add"  # nothing moved
