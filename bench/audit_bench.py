@@ -5,6 +5,9 @@
   and the naive baseline also do.
 * ``raw_sql``: the minimal stall query through the ``sqlite3`` module: the same per-stage cutoffs, one
   ``SELECT`` with an OR of ``(workflow = :w AND stage = :s AND clock_started_at < :cutoff)``, fetch all rows.
+* ``raw_all``: every SQL statement the audit runs for all its rules (captured from one run of ``audit.find``
+  without blockers, as sent to the driver), replayed through ``sqlite3``, all rows fetched: the lower bound
+  of the same findings, without building them.
 * ``naive``: every case loaded as an ORM object, each with its own ``transitions`` state machine, its days in
   stage counted and compared with the limit in Python.
 
@@ -25,6 +28,13 @@ from eightstep.timeutil import local_date, local_midnight_utc
 from eightstep.workspace import Workspace
 
 SQLITE_STAMP = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime in SQLite (UTC, no offset)
+
+
+def clear_cache(db: str) -> dict[str, Any]:
+    """Empty ``case_checks`` (the cached blockers): the next audit computes every blocker (a cold audit)."""
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM case_checks")
+    return {}
 
 
 def audit_lib(db: str, day: date, *, blockers: bool) -> dict[str, Any]:
@@ -80,6 +90,40 @@ def raw_sql(db: str, day: date, *, runs: int = 7) -> dict[str, Any]:
     conn.close()
     times.sort()
     return {"seconds": times[len(times) // 2], "runs": times, "rows": rows, "sql": sql}
+
+
+def audit_statements(db: str, day: date) -> list[tuple[str, Any]]:
+    """The statements (with their parameters, as the driver got them) of one ``audit.find`` without blockers."""
+    from sqlalchemy import event
+
+    ws = Workspace.open(db)
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(ws.engine, "before_cursor_execute", record)
+    try:
+        audit.find(ws, as_of=day, with_blockers=False)
+    finally:
+        event.remove(ws.engine, "before_cursor_execute", record)
+        ws.dispose()
+    return [(s, p) for s, p in seen if s.lstrip().upper().startswith("SELECT") and "alembic_version" not in s
+            and "sqlite_master" not in s and "workflow_snapshots" not in s]
+
+
+def raw_all(db: str, day: date, *, runs: int = 7) -> dict[str, Any]:
+    """The lower bound of every rule: the audit's own statements replayed through sqlite3 (not timed: capturing)."""
+    statements = audit_statements(db, day)
+    conn = sqlite3.connect(db)
+    times, rows = [], 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        rows = sum(len(conn.execute(sql, params).fetchall()) for sql, params in statements)
+        times.append(time.perf_counter() - started)
+    conn.close()
+    times.sort()
+    return {"seconds": times[len(times) // 2], "runs": times, "rows": rows, "statements": len(statements)}
 
 
 class _Unit:

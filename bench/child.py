@@ -24,7 +24,7 @@ def rss_mb() -> float:
 
 
 def run(kind: str, args: dict[str, Any]) -> dict[str, Any]:
-    if kind in ("audit", "stall_rule", "raw_sql", "naive"):
+    if kind in ("audit", "stall_rule", "raw_sql", "raw_all", "naive"):
         from bench import audit_bench
 
         day = date.fromisoformat(args["day"])
@@ -34,6 +34,8 @@ def run(kind: str, args: dict[str, Any]) -> dict[str, Any]:
             return audit_bench.stall_rule(args["db"], day)
         if kind == "raw_sql":
             return audit_bench.raw_sql(args["db"], day, runs=args.get("runs", 7))
+        if kind == "raw_all":
+            return audit_bench.raw_all(args["db"], day, runs=args.get("runs", 7))
         return audit_bench.naive(args["db"], day)
     if kind == "bulk":
         from bench import bulk_bench

@@ -11,10 +11,11 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench import measure, peer
+from bench import audit_bench, measure, peer
 from bench.generate import cached
 from bench.machine import machine_info, speed_check
 from bench.startup import console_script, startup
@@ -132,10 +133,15 @@ class Suite:
             runs = self.plan.big_runs if cases >= BIG else self.plan.runs
             args = {"db": db, "day": day}
             entry: dict[str, Any] = {"cases": cases}
-            self.log(f"   audit {cases:,}: raw SQL, stall rule, audit without and with blockers, CLI")
+            self.log(f"   audit {cases:,}: raw SQL, stall rule, audit without and with blockers (cold, warm), CLI")
             entry["raw_sql"] = measure.child("raw_sql", {**args, "runs": self.plan.raw_runs})
+            entry["raw_all"] = measure.child("raw_all", {**args, "runs": self.plan.raw_runs})
             entry["stall_rule"] = measure.repeated("stall_rule", args, runs)
             entry["no_blockers"] = measure.repeated("audit", {**args, "blockers": False}, runs)
+            # cold: no cached blockers (a database whose cases all changed since the last audit); warm: the
+            # audit of the next day or week, the cases found having not moved (what the cache is for)
+            entry["with_blockers_cold"] = measure.repeated("audit", {**args, "blockers": True}, runs,
+                                                           prepare=partial(audit_bench.clear_cache, db))
             entry["with_blockers"] = measure.repeated("audit", {**args, "blockers": True}, runs)
             entry["cli"] = measure.repeated_command(
                 [*console_script(), "--db", db, "audit", "stalled", "--as-of", day], runs, cwd=self.scratch)
@@ -163,7 +169,8 @@ class Suite:
         self.log("   forms: the demo's pilot, HTML and PDF")
         self.results["forms"] = measure.repeated(
             "forms", {"rounds": self.plan.forms_rounds, "pdf_runs": self.plan.pdf_runs}, self.plan.forms_runs,
-            keys=(*measure.KEYS, "html_per_s", "html_render_only_per_s", "html_pack_per_s", "pdf_s_per_page"))
+            keys=(*measure.KEYS, "html_per_s", "html_many_per_s", "html_render_only_per_s", "html_pack_per_s",
+                  "pdf_s_per_page"))
 
     def startup(self) -> None:
         size = min(self.plan.audit_sizes)

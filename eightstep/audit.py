@@ -13,30 +13,34 @@ The audit never loads every case. For each stored workflow snapshot (there are f
 latest start date that is still within the limit is computed in Python (``over_cutoff``), and SQL filters with
 an OR of ``(workflow_sha256 = :w AND stage = :s AND clock_started_at < :cutoff)``, which SQLite answers with one
 range search per term on ``ix_cases_stage_clock`` (see ``tests/test_audit.py::test_stall_query_uses_the_index``
-for the plan). Only the cases found are then checked with the engine for their current blockers.
+for the plan). Only the cases found are then checked with the engine for their blockers, reusing the answers
+kept for cases that have not changed since (``eightstep.checkcache``).
 
-``as_of`` judges the cases' *current* state (stage, status, clock) as of that date: records dated after it
-(documents, mediation steps, ballots, ...) are ignored, so the same database and the same date give the same
-answer. It does not rewind the history: a case that has since left a stage is not reported for it.
+``as_of`` judges every case as it stood at the end of that date: records dated after it (documents, mediation
+steps, ballots, ...) are ignored, and a case that has moved since (a later advance, return, suspension, ...) is
+judged in the stage and status it had then, replayed from its history (``eightstep.asof``). So the same date
+gives the same answer however the cases have moved on. The SQL path serves every case that has not moved
+since, which for today's audit is all of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, exists, false, or_, select
 
-from eightstep import engine
+from eightstep import asof, engine
 from eightstep.errors import NotFoundError
 from eightstep.guards import Blocker
 from eightstep.recordload import light_columns
 from eightstep.store import models
 from eightstep.store.models import ACTIVE, SUSPENDED, WITHDRAWN
-from eightstep.timeutil import local_date, local_midnight_utc, now_utc
+from eightstep.timeutil import as_utc, local_date, local_midnight_utc, now_utc
 from eightstep.workcalendar import WorkCalendar
 from eightstep.workflow.loader import LoadedWorkflow
 from eightstep.workflow.schema import Period, Stage, Workflow
@@ -51,6 +55,7 @@ SUSPENSION_REVIEW_OVERDUE = "suspension_review_overdue"
 FINDING_TYPES = (STAGE_OVERDUE, OBJECTION_UNMEDIATED, MAINTENANCE_OVERDUE, INSPECTION_OVERDUE, INSPECTION_DUE,
                  SUSPENSION_REVIEW_OVERDUE)
 
+STATE_FIELDS = tuple(f.name for f in fields(asof.State))
 ONE_DAY = timedelta(days=1)
 _IN_CHUNK = 500  # ids per IN (...) list: far below any database's limit on bound parameters
 _SEARCH_HORIZON_DAYS = 1 << 15  # ~90 years: far beyond any limit a workflow may set (3650 days)
@@ -259,6 +264,7 @@ class AuditScope:
     complex_id: int | None
     workflows: dict[str, LoadedWorkflow] = field(default_factory=dict)
     complex_names: dict[int, str] = field(default_factory=dict)
+    moved: set[str] = field(default_factory=set)  # cases that moved after the audit date: judged as they were
     _stages: dict[tuple[str, str], StageInfo] = field(default_factory=dict)
 
     @property
@@ -285,6 +291,19 @@ class AuditScope:
                 select(COMPLEXES.c.id, COMPLEXES.c.name).where(COMPLEXES.c.id.in_(chunk))))
         return rows
 
+    def current(self, query: Any) -> list[Row[Any]]:
+        """``rows`` of the cases whose row still says how they stood on the audit date."""
+        return [row for row in self.rows(query) if row.id not in self.moved]
+
+    def past_cases(self, case_ids: list[str]) -> list[Any]:
+        """Cases that have moved since the audit date, as they stood at its end (``eightstep.asof``): their rows
+        with the stage and status of then; cases opened later are left out."""
+        states = asof.states_at(self.conn, case_ids, self.end)
+        out = []
+        for row in self.rows(case_query(self, CASES.c.id.in_(sorted(states)))):
+            out.append(asof.as_then(row._asdict(), states[row.id]))
+        return out
+
     def stage_info(self, sha256: str, stage_id: str) -> StageInfo:
         key = (sha256, stage_id)
         info = self._stages.get(key)
@@ -296,7 +315,7 @@ class AuditScope:
                                                  authority_title(wf, stage.responsible))
         return info
 
-    def finding(self, case: Row[Any], kind: str, *, limit: Limit | None, since: date, due: date,
+    def finding(self, case: Any, kind: str, *, limit: Limit | None, since: date, due: date,
                 days_over: int, waiting_on: str | None, subject: str, message: str) -> Finding:
         info = self.stage_info(case.workflow_sha256, case.stage)
         return Finding(
@@ -355,29 +374,40 @@ def stall_query(scope: AuditScope) -> Any:
     return case_query(scope, CASES.c.status == ACTIVE, or_(*terms) if terms else false())
 
 
-def stalled_stages(scope: AuditScope) -> list[Finding]:
+Past = list[Any] | None  # the rules' second argument: cases as they stood on a past audit date (``past_cases``)
+
+
+def stalled_stages(scope: AuditScope, past: Past = None) -> list[Finding]:
+    """Active cases longer in their stage than its limit: found by SQL, or among ``past``."""
     out = []
-    for case in scope.rows(stall_query(scope)):
-        info = scope.stage_info(case.workflow_sha256, case.stage)
-        stage = info.stage
-        assert stage.stall_limit is not None
-        limit = Limit.of(stage.stall_limit)
-        start = local_date(case.clock_started_at)
-        days = count_days(scope.calendar, start, scope.as_of, limit.working)
-        if days <= limit.days:  # cannot happen: the SQL cutoff is exact; kept as a guard against drift
-            continue
-        out.append(scope.finding(
-            case, STAGE_OVERDUE, limit=limit, since=start,
-            due=add_days(scope.calendar, start, limit.days, limit.working), days_over=days - limit.days,
-            waiting_on=None, subject=f"stage {case.stage}",
-            message=f"{stage.title}已{days}{limit.unit_zh}，时限{limit.days}{limit.unit_zh}，超出{days - limit.days}"
-                    f"{limit.unit_zh} / {days} {limit.unit} in {stage.title_en}, limit {limit.days}: "
-                    f"{days - limit.days} over"))
+    for case in scope.current(stall_query(scope)) if past is None else past:
+        finding = _stalled_stage(scope, case)
+        if finding is not None:
+            out.append(finding)
     return out
 
 
-def unmediated_objections(scope: AuditScope) -> list[Finding]:
-    """Open objections (counted ones) with no mediation step at all, lodged longer ago than the workflow allows."""
+def _stalled_stage(scope: AuditScope, case: Any) -> Finding | None:
+    stage = scope.stage_info(case.workflow_sha256, case.stage).stage
+    if case.status != ACTIVE or stage.stall_limit is None:
+        return None
+    limit = Limit.of(stage.stall_limit)
+    start = local_date(case.clock_started_at)
+    days = count_days(scope.calendar, start, scope.as_of, limit.working)
+    if days <= limit.days:  # (for the SQL's rows this cannot happen: its cutoff is exact)
+        return None
+    return scope.finding(
+        case, STAGE_OVERDUE, limit=limit, since=start,
+        due=add_days(scope.calendar, start, limit.days, limit.working), days_over=days - limit.days,
+        waiting_on=None, subject=f"stage {case.stage}",
+        message=f"{stage.title}已{days}{limit.unit_zh}，时限{limit.days}{limit.unit_zh}，超出{days - limit.days}"
+                f"{limit.unit_zh} / {days} {limit.unit} in {stage.title_en}, limit {limit.days}: "
+                f"{days - limit.days} over")
+
+
+def unmediated_objections(scope: AuditScope, past: Past = None) -> list[Finding]:
+    """Open objections (counted ones) with no mediation step at all, lodged longer ago than the workflow allows,
+    of cases not withdrawn (on the audit date, for ``past``)."""
     terms = []
     limits: dict[str, Limit] = {}
     for sha, loaded in scope.workflows.items():
@@ -400,10 +430,15 @@ def unmediated_objections(scope: AuditScope) -> list[Finding]:
     query = scope.cases(
         select(*light_columns(dialect, CASES, CASE_COLUMNS), *objection_columns)
         .join_from(OBJECTIONS, CASES, CASES.c.id == OBJECTIONS.c.case_id)
-        .where(CASES.c.status != WITHDRAWN, or_(*terms), ~stepped,
-               or_(OBJECTIONS.c.resolved_at.is_(None), OBJECTIONS.c.resolved_at >= end)))
+        .where(or_(*terms), ~stepped, or_(OBJECTIONS.c.resolved_at.is_(None), OBJECTIONS.c.resolved_at >= end)))
+    if past is None:
+        rows = scope.current(query.where(CASES.c.status != WITHDRAWN))
+    else:
+        then = {case.id: case for case in past}
+        rows = [SimpleNamespace(**{**row._asdict(), **vars(then[row.id])})
+                for row in scope.rows(query.where(CASES.c.id.in_(sorted(then)))) if then[row.id].status != WITHDRAWN]
     out = []
-    for row in scope.rows(query):
+    for row in rows:
         limit = limits[row.workflow_sha256]
         lodged = local_date(row.objection_lodged_at)
         days = count_days(scope.calendar, lodged, scope.as_of, limit.working)
@@ -450,18 +485,28 @@ def upkeep_cases(scope: AuditScope, sha: str, wf: Workflow, column: str, kind: s
             CASES.c.status == ACTIVE, CASES.c.stage_entered_at < border)
     found: list[tuple[Row[Any], date | None]] = []
     for before in (latest.is_(None), latest < border):  # two range searches (an OR of both would scan the stage)
-        for case in scope.rows(case_query(scope, *base, before)):
+        for case in scope.current(case_query(scope, *base, before)):
             value = getattr(case, column)
             found.append((case, local_date(value) if value is not None else None))
     recent = exists().where(DOCUMENTS.c.case_id == CASES.c.id, DOCUMENTS.c.kind == kind,
                             DOCUMENTS.c.issued_at >= border, DOCUMENTS.c.issued_at < end)
-    later = scope.rows(case_query(scope, *base, latest >= end, ~recent))
+    later = scope.current(case_query(scope, *base, latest >= end, ~recent))
     dates = _latest_documents(scope, [case.id for case in later], kind)
     found.extend((case, dates.get(case.id)) for case in later)
     return found
 
 
-def upkeep_findings(scope: AuditScope) -> list[Finding]:
+def past_upkeep_cases(scope: AuditScope, past: list[Any], sha: str, wf: Workflow, kind: str
+                      ) -> list[tuple[Any, date | None]]:
+    """``upkeep_cases`` among ``past``: active, in a final stage then, with their last ``kind`` record by then
+    (the rule's limit is applied by the caller)."""
+    finals = {s.id for s in final_stages(wf)}
+    cases = [c for c in past if c.workflow_sha256 == sha and c.stage in finals and c.status == ACTIVE]
+    dates = _latest_documents(scope, [c.id for c in cases], kind)
+    return [(c, dates.get(c.id)) for c in cases]
+
+
+def upkeep_findings(scope: AuditScope, past: Past = None) -> list[Finding]:
     """Cases in operation: maintenance older than the interval, periodic inspection due soon or past due."""
     out: list[Finding] = []
     cal, as_of = scope.calendar, scope.as_of
@@ -475,10 +520,15 @@ def upkeep_findings(scope: AuditScope) -> list[Finding]:
         if cutoff is not None:
             doc = wf.documents[upkeep.maintenance_document]
             issuer = authority_title(wf, doc.issuer)
-            for case, last in upkeep_cases(scope, sha, wf, "maintained_at", upkeep.maintenance_document, cutoff):
+            kind = upkeep.maintenance_document
+            found = (upkeep_cases(scope, sha, wf, "maintained_at", kind, cutoff) if past is None
+                     else past_upkeep_cases(scope, past, sha, wf, kind))
+            for case, last in found:
                 entered = local_date(case.stage_entered_at)
                 since = max(entered, last) if last else entered
                 days = count_days(cal, since, as_of, every.working)
+                if days <= every.days:  # (for upkeep_cases' rows this cannot happen: its cutoff is exact)
+                    continue
                 what = f"上次{doc.title}{since}" if last else f"{entered}投入使用后无{doc.title}"
                 what_en = f"last {doc.title_en} {since}" if last else f"no {doc.title_en} since {entered}"
                 out.append(scope.finding(
@@ -487,11 +537,11 @@ def upkeep_findings(scope: AuditScope) -> list[Finding]:
                     waiting_on=issuer, subject=upkeep.maintenance_document,
                     message=f"{what}，已{days}{every.unit_zh}（每{every.days}{every.unit_zh}一次） / {what_en}: "
                             f"{days} {every.unit} ago, due every {every.days}"))
-        out.extend(_inspection_findings(scope, sha, wf))
+        out.extend(_inspection_findings(scope, sha, wf, past))
     return out
 
 
-def _inspection_findings(scope: AuditScope, sha: str, wf: Workflow) -> list[Finding]:
+def _inspection_findings(scope: AuditScope, sha: str, wf: Workflow, past: Past) -> list[Finding]:
     upkeep = wf.upkeep
     assert upkeep is not None
     cal, as_of = scope.calendar, scope.as_of
@@ -508,9 +558,14 @@ def _inspection_findings(scope: AuditScope, sha: str, wf: Workflow) -> list[Find
         return []
     doc = wf.documents[upkeep.inspection_document]
     out = []
-    for case, last in upkeep_cases(scope, sha, wf, "inspected_at", upkeep.inspection_document, cutoff):
+    kind = upkeep.inspection_document
+    found = (upkeep_cases(scope, sha, wf, "inspected_at", kind, cutoff) if past is None
+             else past_upkeep_cases(scope, past, sha, wf, kind))
+    for case, last in found:
         entered = local_date(case.stage_entered_at)
         since = max(entered, last) if last else entered
+        if not due_soon(since):  # (for upkeep_cases' rows this cannot happen: its cutoff is exact)
+            continue
         expires = expiry(since)
         over = signed_days(cal, expires, as_of, valid.working)
         kind = INSPECTION_OVERDUE if over > 0 else INSPECTION_DUE
@@ -529,12 +584,16 @@ def _inspection_findings(scope: AuditScope, sha: str, wf: Workflow) -> list[Find
     return out
 
 
-def overdue_reviews(scope: AuditScope) -> list[Finding]:
-    """Suspended cases whose review date has passed (the review day itself is not yet past)."""
+def overdue_reviews(scope: AuditScope, past: Past = None) -> list[Finding]:
+    """Suspended cases whose review date has passed (the review day itself is not yet past), and those suspended
+    without a review date for longer than the workflow's ``suspension.review_within``."""
+    passed = local_midnight_utc(scope.as_of)
     query = case_query(scope, CASES.c.status == SUSPENDED, CASES.c.review_at.is_not(None),
-                       CASES.c.review_at < local_midnight_utc(scope.as_of))
+                       CASES.c.review_at < passed)
     out = []
-    for case in scope.rows(query):
+    for case in scope.current(query) if past is None else past:
+        if case.status != SUSPENDED or case.review_at is None or as_utc(case.review_at) >= passed:
+            continue
         review = local_date(case.review_at)
         suspended = local_date(case.suspended_at) if case.suspended_at else local_date(case.stage_entered_at)
         days = (scope.as_of - review).days
@@ -543,10 +602,40 @@ def overdue_reviews(scope: AuditScope) -> list[Finding]:
             waiting_on=None, subject="suspension",
             message=f"案件{suspended}暂停（{case.status_reason}），复查日期{review}已过{days}日 / suspended on "
                     f"{suspended} ({case.status_reason}); review date {review} passed {days} days ago"))
+    return out + _unreviewed_suspensions(scope, past)
+
+
+def _unreviewed_suspensions(scope: AuditScope, past: Past) -> list[Finding]:
+    out = []
+    for sha, loaded in scope.workflows.items():
+        limit = Limit.of(loaded.definition.suspension.review_within)
+        cutoff = limit_cutoff(scope.calendar, scope.as_of, limit)
+        if cutoff is None:
+            continue
+        if past is None:
+            cases = scope.current(case_query(scope, CASES.c.workflow_sha256 == sha, CASES.c.status == SUSPENDED,
+                                             CASES.c.review_at.is_(None),
+                                             CASES.c.suspended_at < local_midnight_utc(cutoff)))
+        else:
+            cases = [c for c in past if c.workflow_sha256 == sha and c.status == SUSPENDED and c.review_at is None]
+        for case in cases:
+            if case.suspended_at is None:
+                continue
+            suspended = local_date(case.suspended_at)
+            days = count_days(scope.calendar, suspended, scope.as_of, limit.working)
+            if days <= limit.days:
+                continue
+            due = add_days(scope.calendar, suspended, limit.days, limit.working)
+            out.append(scope.finding(
+                case, SUSPENSION_REVIEW_OVERDUE, limit=limit, since=suspended, due=due, days_over=days - limit.days,
+                waiting_on=None, subject="suspension",
+                message=f"案件{suspended}暂停（{case.status_reason}）未定复查日期，已{days}{limit.unit_zh}（时限"
+                        f"{limit.days}{limit.unit_zh}） / suspended on {suspended} ({case.status_reason}) with no "
+                        f"review date: {days} {limit.unit} (limit {limit.days})"))
     return out
 
 
-RULES: tuple[Callable[[AuditScope], list[Finding]], ...] = (
+RULES: tuple[Callable[[AuditScope, Past], list[Finding]], ...] = (
     stalled_stages, unmediated_objections, upkeep_findings, overdue_reviews)
 
 
@@ -568,8 +657,10 @@ def find(ws: Workspace, *, as_of: date | None = None, complex_name: str | None =
          with_blockers: bool = True) -> AuditResult:
     """Every finding as of ``as_of`` (default: today in Asia/Shanghai), most overdue first.
 
-    With ``with_blockers`` each finding carries the engine's current blockers for its case (checked as of the
-    end of ``as_of``), and a stalled stage names the authority of a missing approval as what it waits on.
+    Each case is judged as it stood at the end of ``as_of``: its stage and status then (a case that has moved
+    since is replayed from its history, ``eightstep.asof``) and its records dated by then. With
+    ``with_blockers`` each finding carries the engine's blockers for its case (checked as of the end of
+    ``as_of``), and a stalled stage names the authority of a missing approval as what it waits on.
     """
     day = as_of or today()
     with ws.engine.connect() as conn:
@@ -579,10 +670,21 @@ def find(ws: Workspace, *, as_of: date | None = None, complex_name: str | None =
             if complex_id is None:
                 raise NotFoundError(f"no complex named {complex_name!r}")
         scope = AuditScope(ws, conn, day, complex_id, load_workflows(ws, conn))
-        findings = [f for rule in RULES for f in rule(scope)]
+        if day < today():  # a case that has moved since is judged as it stood then (nothing can move later)
+            scope.moved = asof.moved_since(conn, scope.end)
+        findings = [f for rule in RULES for f in rule(scope, None)]
+        moved = sorted(scope.moved)
+        then: dict[str, asof.State] = {}
+        for i in range(0, len(moved), _IN_CHUNK):
+            past = scope.past_cases(moved[i:i + _IN_CHUNK])
+            findings.extend(f for rule in RULES for f in rule(scope, past))
+            then.update((case.id, asof.State(**{name: getattr(case, name) for name in STATE_FIELDS}))
+                        for case in past)
     checked = 0
     if with_blockers:
-        results = engine.check_many(ws, [f.case for f in findings], at=check_time(day), cache=True)
+        found_ids = [f.case for f in findings]
+        results = engine.check_many(ws, found_ids, at=check_time(day), cache=True,
+                                    states={cid: then[cid] for cid in found_ids if cid in then})
         blockers: dict[str, list[Blocker]] = {
             case_id: [b for b in result.blockers if b.type != "final"] for case_id, result in results.items()}
         checked = len(blockers)

@@ -10,7 +10,7 @@ import getpass
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,8 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from transitions import Machine
 
-from eightstep import checkcache
-from eightstep.errors import BlockedError, ConflictError, InputError, NotFoundError
+from eightstep import asof, checkcache
+from eightstep.errors import BlockedError, ConflictError, EightstepError, InputError, NotFoundError
 from eightstep.guards import Blocker, CaseRecords, GuardContext
 from eightstep.history import append_event
 from eightstep.recordload import RECORD_MODELS, RecordLoader
@@ -239,8 +239,10 @@ def snapshot(session: Session, loaded: LoadedWorkflow) -> None:
 def open_case(ws: Workspace, case_id: str, *, complex_name: str, building: str, unit: str,
               workflow_id: str | None = None, at: datetime | None = None, actor: str | None = None,
               district: str | None = None, street: str | None = None,
-              community: str | None = None) -> CaseView:
-    """Open the case of one stairwell unit, pinned to the current version of its workflow."""
+              community: str | None = None, as_role: str | None = None) -> CaseView:
+    """Open the case of one stairwell unit, pinned to the current version of its workflow.
+
+    ``as_role``: the role the actor acts in (officer, street, ...), kept in the history."""
     if not CASE_ID.match(case_id):
         raise InputError(f"case id {case_id!r}: use up to 64 letters, digits, '-', '_' or '.', e.g. RD-3-2")
     fields = {"--complex": complex_name, "--building": building, "--unit": unit}
@@ -279,7 +281,7 @@ def open_case(ws: Workspace, case_id: str, *, complex_name: str, building: str, 
         except IntegrityError:
             raise ConflictError(f"another case for {complex_name} {building}-{unit} (or with id {case_id}) was "
                                 "opened at the same moment; nothing was written") from None
-        append_event(session, case, at=at, actor=who, action="open", to_stage=case.stage,
+        append_event(session, case, at=at, actor=who, action="open", to_stage=case.stage, role=as_role,
                      details={"complex": complex_name, "building": building, "unit": unit,
                               "workflow": {"id": loaded.id, "version": loaded.version, "sha256": loaded.sha256}})
     return show_case(ws, case_id)
@@ -292,6 +294,8 @@ def show_case(ws: Workspace, case_id: str) -> CaseView:
 
 def list_cases(ws: Workspace, *, complex_name: str | None = None, stage: str | None = None,
                include_withdrawn: bool = True) -> list[CaseView]:
+    """The cases, by complex, building and unit; ``stage`` must be a stage id of some workflow (InputError
+    naming the known ones otherwise), so that a typo never reads as "no cases"."""
     with ws.session() as session:
         query = select(models.Case).join(models.Complex).order_by(
             models.Complex.name, models.Case.building, models.Case.unit, models.Case.id)
@@ -303,7 +307,26 @@ def list_cases(ws: Workspace, *, complex_name: str | None = None, stage: str | N
             query = query.where(models.Case.stage == stage)
         if not include_withdrawn:
             query = query.where(models.Case.status != WITHDRAWN)
-        return [view(session, case, workflow_of(ws, session, case)) for case in session.exec(query)]
+        views = [view(session, case, workflow_of(ws, session, case)) for case in session.exec(query)]
+        if stage and not views:
+            known = known_stages(ws, session)
+            if stage not in known:
+                raise InputError(f"--stage {stage!r}: no workflow has such a stage; known stages: "
+                                 f"{', '.join(known) or 'none'}")
+        return views
+
+
+def known_stages(ws: Workspace, session: Session) -> list[str]:
+    """Every stage id of the workflow files and of the workflows stored with cases, the default's first."""
+    loaded = []
+    for workflow_id in dict.fromkeys([DEFAULT_WORKFLOW, *ws.workflows.paths()]):
+        try:
+            loaded.append(ws.workflows.get(workflow_id))
+        except EightstepError:  # a broken file is `workflow check`'s business, not the listing's
+            continue
+    for snap in session.exec(select(models.WorkflowSnapshot)):
+        loaded.append(ws.workflows.from_snapshot(snap.content, snap.sha256, f"{snap.workflow_id} {snap.version}"))
+    return list(dict.fromkeys(s for wf in loaded for s in wf.definition.stage_ids()))
 
 
 # --- guards and moves ------------------------------------------------------------------------------------
@@ -332,18 +355,19 @@ _CHECKED_COLUMNS = ("id", "version", "workflow_sha256", "stage", "status", "stat
                     "evidence_from")
 
 
-def check_many(ws: Workspace, case_ids: list[str], at: datetime | None = None, *,
-               cache: bool = False) -> dict[str, CheckResult]:
+def check_many(ws: Workspace, case_ids: list[str], at: datetime | None = None, *, cache: bool = False,
+               states: Mapping[str, asof.State] | None = None) -> dict[str, CheckResult]:
     """``check`` for many cases (audits, overviews), in the order of ``case_ids`` (each once).
 
     ``BATCH`` cases at a time: per batch their rows and only the records their stages' guards read, as light rows
     dropped once the batch is judged, so that memory does not grow with the number of cases. With ``cache``, the
     guards' answers kept in ``case_checks`` are reused while they hold and new ones are kept there
-    (``eightstep.checkcache``): what an audit of cases that have not moved needs.
+    (``eightstep.checkcache``): what an audit of cases that have not moved needs. ``states`` gives the stage and
+    status to judge some cases in instead of their rows' (an audit as of a date before they moved on).
     """
     at = now_utc() if at is None else as_utc(at)
     unique_ids = list(dict.fromkeys(case_ids))
-    batch = _CheckBatch(ws, at, checkcache.basis(ws.calendar) if cache else None)
+    batch = _CheckBatch(ws, at, checkcache.basis(ws.calendar) if cache else None, states or {})
     results: dict[str, CheckResult] = {}
     with ws.engine.connect() as conn:
         for start in range(0, len(unique_ids), BATCH):
@@ -360,16 +384,22 @@ class _CheckBatch:
     ws: Workspace
     at: datetime
     basis: str | None  # the cache's basis; None: no cache
+    states: Mapping[str, asof.State]  # cases judged in another state than their row's (never cached)
     workflows: dict[str, LoadedWorkflow] = field(default_factory=dict)
     loader: RecordLoader = field(default_factory=RecordLoader)
 
     def check(self, conn: Connection, case_ids: list[str]) -> tuple[list[CheckResult], list[checkcache.Entry]]:
         """The results of ``case_ids`` in order, and the cache entries to write; nothing is kept."""
-        cases = _case_rows(conn, case_ids, cached=self.basis is not None)
+        cases: list[Any] = _case_rows(conn, case_ids, cached=self.basis is not None)
         _read_workflows(self.ws, conn, cases, self.workflows)
+        if self.states:
+            cases = [asof.as_then(case._asdict(), self.states[case.id]) if case.id in self.states else case
+                     for case in cases]
         found: dict[str, list[Blocker]] = {}
         if self.basis is not None:
             for case in cases:
+                if case.id in self.states:
+                    continue
                 hit = checkcache.cached_blockers(case, self.at, self.basis)
                 if hit is not None:
                     found[case.id] = hit
@@ -381,7 +411,7 @@ class _CheckBatch:
             ctx = GuardContext(workflow=self.workflows[case.workflow_sha256].definition, stage=stages[case.id],
                                records=records[case.id], at=self.at, calendar=self.ws.calendar)
             found[case.id] = ctx.blockers()
-            if self.basis is not None:
+            if self.basis is not None and case.id not in self.states:
                 new = checkcache.entry(case.id, case.version, ctx, found[case.id], self.basis)
                 if new is not None:
                     entries.append(new)
@@ -416,7 +446,7 @@ def _read_workflows(ws: Workspace, conn: Connection, cases: list[Row[Any]],
             raise _no_snapshot(case.id, case.workflow_sha256)
 
 
-def _check_result(case: Row[Any], loaded: LoadedWorkflow, guard_blockers: list[Blocker],
+def _check_result(case: Any, loaded: LoadedWorkflow, guard_blockers: list[Blocker],
                   at: datetime) -> CheckResult:
     """What blocks one case: its status, every guard of its stage, and the end of the workflow."""
     stage = loaded.definition.stage(case.stage)
@@ -437,7 +467,7 @@ def _not_before_stage(case: models.Case, at: datetime, what: str) -> None:
 
 
 def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: str | None = None,
-            note: str | None = None, expected_version: int | None = None) -> Move:
+            note: str | None = None, expected_version: int | None = None, as_role: str | None = None) -> Move:
     """Move to the next stage if no blocker remains; otherwise BlockedError listing every blocker."""
     at = business_time(at)
     who = default_actor(actor)
@@ -462,7 +492,7 @@ def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: s
         case.stage_entered_at = at
         case.clock_started_at = at
         append_event(session, case, at=at, actor=who, action="advance", from_stage=source, to_stage=case.stage,
-                     note=note, details=details)
+                     note=note, details=details, role=as_role)
     return Move(case.id, "advance", source, case.stage, at, details, case.version)
 
 
@@ -473,7 +503,8 @@ def _reason(reason: str | None) -> str:
 
 
 def return_to(ws: Workspace, case_id: str, to: str, *, reason: str, at: datetime | None = None,
-              actor: str | None = None, expected_version: int | None = None, keep_records: bool = False) -> Move:
+              actor: str | None = None, expected_version: int | None = None, keep_records: bool = False,
+              as_role: str | None = None) -> Move:
     """Send the case back to an earlier stage (驳回), with the reason on record.
 
     The work is then done again: documents, approvals, ballots, scheme choices and meetings dated before the
@@ -500,16 +531,23 @@ def return_to(ws: Workspace, case_id: str, to: str, *, reason: str, at: datetime
             case.evidence_from = at
         details = {"records": "kept" if keep_records else "restarted"}
         append_event(session, case, at=at, actor=who, action="return", from_stage=source, to_stage=to,
-                     note=reason, details=details)
+                     note=reason, details=details, role=as_role)
     return Move(case.id, "return", source, to, at, details, case.version)
 
 
 def _status_move(ws: Workspace, case_id: str, trigger: str, reason: str | None, at: datetime | None,
                  actor: str | None, review_at: datetime | None = None,
-                 expected_version: int | None = None) -> Move:
+                 expected_version: int | None = None, as_role: str | None = None) -> Move:
     reason = _reason(reason)
     at = business_time(at)
     who = default_actor(actor)
+    if review_at is not None:
+        if review_at.tzinfo is None:
+            raise InputError(f"review at {review_at}: no time zone; pass an aware datetime (UTC or Asia/Shanghai)")
+        review_at = as_utc(review_at)
+        if review_at < at:
+            raise InputError(f"--review-at {show(review_at)} is before the suspension ({show(at)}): the review "
+                             "comes after the case is suspended; check --review-at and --at")
     with editing(ws, case_id, expected_version=expected_version) as (session, case, _loaded):
         before = case.status
         if trigger not in _STATUS_MACHINE.get_triggers(before):
@@ -528,25 +566,26 @@ def _status_move(ws: Workspace, case_id: str, trigger: str, reason: str | None, 
         if review_at is not None:
             details["review_at"] = iso_local(review_at)
         append_event(session, case, at=at, actor=who, action=trigger, from_stage=case.stage,
-                     to_stage=case.stage, note=reason, details=details)
+                     to_stage=case.stage, note=reason, details=details, role=as_role)
     return Move(case.id, trigger, case.stage, case.stage, at, details, case.version)
 
 
 def suspend(ws: Workspace, case_id: str, *, reason: str, at: datetime | None = None, actor: str | None = None,
-            review_at: datetime | None = None) -> Move:
-    """Pause the case (mediation, litigation, ...); its stall clock stops until it is resumed."""
-    return _status_move(ws, case_id, "suspend", reason, at, actor, review_at)
+            review_at: datetime | None = None, as_role: str | None = None) -> Move:
+    """Pause the case (mediation, litigation, ...); its stall clock stops until it is resumed. ``review_at``
+    (when the suspension is to be looked at again) may lie ahead, but not before the suspension."""
+    return _status_move(ws, case_id, "suspend", reason, at, actor, review_at, as_role=as_role)
 
 
 def resume(ws: Workspace, case_id: str, *, reason: str, at: datetime | None = None,
-           actor: str | None = None) -> Move:
-    return _status_move(ws, case_id, "resume", reason, at, actor)
+           actor: str | None = None, as_role: str | None = None) -> Move:
+    return _status_move(ws, case_id, "resume", reason, at, actor, as_role=as_role)
 
 
 def withdraw(ws: Workspace, case_id: str, *, reason: str, at: datetime | None = None,
-             actor: str | None = None) -> Move:
+             actor: str | None = None, as_role: str | None = None) -> Move:
     """Withdraw the case for good (已撤销); the unit may then get a new case."""
-    return _status_move(ws, case_id, "withdraw", reason, at, actor)
+    return _status_move(ws, case_id, "withdraw", reason, at, actor, as_role=as_role)
 
 
 def history(ws: Workspace, case_id: str) -> list[models.Event]:

@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined, select_autoescape
 from sqlmodel import col, select
 
-from eightstep import audit, engine
+from eightstep import asof, audit, engine
 from eightstep.audit import Limit
 from eightstep.errors import NotFoundError
 from eightstep.guards import Blocker
@@ -25,7 +25,7 @@ from eightstep.store.models import SUSPENDED, WITHDRAWN
 from eightstep.timeutil import as_utc, local_date
 from eightstep.workspace import Workspace
 
-TIMELINE_ACTIONS = ("open", "advance", "return", "suspend", "resume")
+TIMELINE_ACTIONS = asof.MOVES  # the timeline, and the replay of a case that has moved since the date
 TEMPLATE = "report.html.j2"
 FILLED, EMPTY = "●", "○"
 
@@ -131,7 +131,8 @@ class Overview:
 def overview(ws: Workspace, *, complex_name: str | None = None, as_of: date | None = None) -> Overview:
     """One row per case opened by ``as_of`` (default today in Asia/Shanghai) and not withdrawn.
 
-    Like the audit, it shows each case's current stage and status; records dated after ``as_of`` are ignored.
+    Like the audit, it shows each case as it stood at the end of ``as_of``: its stage and status then (replayed
+    from its history when it has moved since, ``eightstep.asof``) and its records dated by then.
     """
     day = as_of or audit.today()
     end = audit.end_of(day)
@@ -143,13 +144,22 @@ def overview(ws: Workspace, *, complex_name: str | None = None, as_of: date | No
                 raise NotFoundError(f"no complex named {complex_name!r}")
             query = query.where(models.Complex.name == complex_name)
         query = query.where(col(models.Case.opened_at) < end)  # not yet opened on that date
-        pairs = [(c, name) for c, name in session.exec(query)]
-        withdrawn = sum(1 for c, _ in pairs if c.status == WITHDRAWN)
-        pairs = [(c, name) for c, name in pairs if c.status != WITHDRAWN]
+        found: list[tuple[Any, str]] = list(session.exec(query))
         workflows = audit.load_workflows(ws, session.connection())
         events = _timeline_events(session, complex_name, end)
+        moved = asof.moved_since(session.connection(), end) if day < audit.today() else set()
+    states: dict[str, asof.State] = {}
+    for case, _name in found:
+        state = asof.replay((e.action, e.business_at, e.to_stage, e.note, e.details)
+                            for e in events.get(case.id, ())) if case.id in moved else None
+        if state is not None:
+            states[case.id] = state
+    pairs = [(asof.as_then(c.model_dump(), states[c.id]) if c.id in states else c, name) for c, name in found]
+    withdrawn = sum(1 for c, _ in pairs if c.status == WITHDRAWN)
+    pairs = [(c, name) for c, name in pairs if c.status != WITHDRAWN]
     flags = audit.stalled_case_ids(ws, as_of=day, complex_name=complex_name)
-    checks = engine.check_many(ws, [case.id for case, _ in pairs], at=audit.check_time(day), cache=True)
+    checks = engine.check_many(ws, [case.id for case, _ in pairs], at=audit.check_time(day), cache=True,
+                               states={c.id: states[c.id] for c, _ in pairs if c.id in states})
     rows = []
     for case, cx_name in pairs:
         wf = workflows[case.workflow_sha256].definition

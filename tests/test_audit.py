@@ -174,6 +174,18 @@ def test_suspended_time_does_not_count(ws: Workspace) -> None:
         D("2025-09-01"), D("2025-10-11"), 16, 1)
 
 
+def test_a_suspension_without_review_date_is_flagged_after_the_workflow_limit(ws: Workspace) -> None:
+    """wuhan: suspension.review_within defaults to 90 calendar days."""
+    open_at(ws, "S2", "2025-09-01")
+    engine.suspend(ws, "S2", reason="诉讼", at=at("2025-09-03"))
+    assert one(ws, "2025-12-02", audit.SUSPENSION_REVIEW_OVERDUE, "S2") is None  # day 90
+    late = one(ws, "2025-12-03", audit.SUSPENSION_REVIEW_OVERDUE, "S2")
+    assert late is not None
+    assert (late.since, late.due, late.days_over, late.limit) == (D("2025-09-03"), D("2025-12-02"), 1,
+                                                                  audit.Limit(90, "calendar"))
+    assert "未定复查日期" in late.message and "no review date" in late.message
+
+
 def test_withdrawn_cases_are_not_audited(ws: Workspace) -> None:
     open_at(ws, "W1", "2025-01-02")
     engine.withdraw(ws, "W1", reason="业主放弃", at=at("2025-01-03"))
@@ -398,6 +410,39 @@ def test_cli_as_of_is_reproducible(runner: CliRunner, audited: Path, ws: Workspa
     assert run(runner, audited, "--as-of", "2025/10/28", "--json")[1] == first
     later = json.loads(run(runner, audited, "--as-of", "2025-11-05", "--json")[1])
     assert "objection_unmediated" not in {d["type"] for d in later}
+
+
+def test_a_past_audit_stays_the_same_when_the_cases_move_on(ws: Workspace, tmp_path: Path) -> None:
+    """Cases judged as they stood on the audit date: moves, records and resolutions after it change nothing."""
+    open_at(ws, "A", "2025-09-01")                      # survey, far over its 15 working days on 10-28
+    open_at(ws, "B", "2025-08-01", workflow="wuhan")   # consent, 28 days over
+    open_at(ws, "C", "2025-10-20")                      # within its limit
+    objection = records.add_objection(ws, "B", grounds="采光", objector="王五", at=at("2025-09-01"))
+    drive(ws, "OP", ALL_STAGES, tmp_path)               # in operation since 2025-03-04, never maintained
+    engine.suspend(ws, "OP", reason="维保单位更换", at=at("2025-09-15"), review_at=at("2025-10-15"))
+    day = D("2025-10-28")
+    before = [f.as_dict() for f in audit.find(ws, as_of=day).findings]
+    assert {(f["case"], f["type"]) for f in before} == {
+        ("A", audit.STAGE_OVERDUE), ("B", audit.STAGE_OVERDUE), ("B", audit.OBJECTION_UNMEDIATED),
+        ("OP", audit.SUSPENSION_REVIEW_OVERDUE)}
+    # what happened after the audit date
+    survey = ws.workflows.get("wuhan-2018").definition.stage("survey").requires
+    for kind in survey.documents:
+        document(ws, "A", kind, "2025-11-04", tmp_path)
+    for kind in survey.approvals:
+        records.add_approval(ws, "A", kind, authority="江夏区行政审批局", at=at("2025-11-04"))
+    engine.advance(ws, "A", at=at("2025-11-05"))
+    engine.suspend(ws, "B", reason="诉讼", at=at("2025-11-01"))
+    records.mediate_objection(ws, "B", objection.id, step="negotiation", note="协商", at=at("2025-11-02"))
+    records.resolve_objection(ws, "B", objection.id, outcome="给予补偿", at=at("2025-11-03"))
+    engine.withdraw(ws, "C", reason="业主放弃", at=at("2025-11-04"))
+    engine.resume(ws, "OP", reason="新维保单位", at=at("2025-11-05"))
+    document(ws, "OP", "maintenance_record", "2025-11-06", tmp_path)
+    assert [f.as_dict() for f in audit.find(ws, as_of=day).findings] == before
+    # and today's audit sees today's state
+    now = {(f.case, f.type) for f in audit.find(ws, as_of=D("2025-11-20")).findings}
+    assert ("A", audit.STAGE_OVERDUE) not in now and ("B", audit.OBJECTION_UNMEDIATED) not in now
+    assert ("OP", audit.SUSPENSION_REVIEW_OVERDUE) not in now
 
 
 def test_cli_options(runner: CliRunner, audited: Path) -> None:

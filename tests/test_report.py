@@ -123,6 +123,12 @@ def test_overview_as_of_ignores_later_history(district: Workspace) -> None:
     assert [e.stage for e in rows["RD-3"].timeline] == ["consent", "survey", "agreement", "design_notice",
                                                         "joint_review", "construction", "acceptance"]
     assert rows["RD-5"].pauses == ()
+    # each case as it stood then, not as it stands now
+    assert {c: (r.stage, r.status) for c, r in rows.items()} == {
+        "RD-1": ("survey", "active"), "RD-2": ("agreement", "active"), "RD-3": ("acceptance", "active"),
+        "RD-5": ("agreement", "active")}
+    assert rows["RD-3"].entered_on == date(2025, 9, 25) and rows["RD-2"].entered_on == date(2025, 6, 5)
+    assert [b.type for b in rows["RD-5"].blockers] != ["status"]  # its suspension came later
 
 
 def test_cli_report(district: Workspace, db_path: Path, runner: CliRunner, tmp_path: Path) -> None:

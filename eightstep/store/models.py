@@ -210,7 +210,8 @@ class Event(SQLModel, table=True):
     """Append-only case history; ``hash`` chains each event to the previous one of the same case."""
 
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    # ix_events_business_at: the moves after a date, for an audit or overview as of a past date (eightstep.asof)
+    __table_args__ = (UniqueConstraint("case_id", "seq"), Index("ix_events_business_at", "business_at"))
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(foreign_key="cases.id", index=True)
     seq: int
