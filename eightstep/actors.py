@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, bindparam, select
+from sqlmodel import Session
 
 from eightstep.errors import InputError
 from eightstep.store import models
@@ -43,13 +44,32 @@ def names_of(actor: str) -> set[str]:
 def recorded_role(session: Session, case_id: str, actor: str, at: datetime | None = None) -> str | None:
     """The actor's role in the case on record (held since ``at`` or earlier, when given), matched by name or by
     the last word of names written like "业主代表 李建国"; the first of ``ROLES`` the actor holds."""
-    query = select(models.CaseRole.role).where(models.CaseRole.case_id == case_id,
-                                               col(models.CaseRole.name).in_(names_of(actor)))
+    query = _HELD_SINCE if at is not None else _HELD
+    params: dict[str, object] = {"case_id": case_id, "names": sorted(names_of(actor))}
     if at is not None:
-        query = query.where(col(models.CaseRole.since) <= as_utc(at))
-    with session.no_autoflush:  # a read inside a write: never flush the case row twice (its version counts)
-        held = set(session.exec(query))
+        params["at"] = as_utc(at)
+    # Core, on the session's connection: no flush of the case row being written (its version counts), and a
+    # tenth of the ORM's cost (every recorded event asks)
+    held = set(session.connection().execute(query, params).scalars())
     return next((key for key in ROLES if key in held), None)
+
+
+def recorded_roles(conn: Connection, case_ids: list[str], actor: str, at: datetime) -> dict[str, str]:
+    """``recorded_role`` of one actor in many cases at once (the bulk advance): case id -> role, where held."""
+    held: dict[str, set[str]] = {}
+    query = select(_CASE_ROLES.c.case_id, _CASE_ROLES.c.role).where(
+        _CASE_ROLES.c.case_id.in_(bindparam("ids", expanding=True)),
+        _CASE_ROLES.c.name.in_(bindparam("names", expanding=True)), _CASE_ROLES.c.since <= bindparam("at"))
+    for row in conn.execute(query, {"ids": case_ids, "names": sorted(names_of(actor)), "at": as_utc(at)}):
+        held.setdefault(row.case_id, set()).add(row.role)
+    return {case_id: next(key for key in ROLES if key in roles) for case_id, roles in held.items()
+            if any(key in roles for key in ROLES)}
+
+
+_CASE_ROLES = models.CaseRole.__table__
+_HELD = select(_CASE_ROLES.c.role).where(_CASE_ROLES.c.case_id == bindparam("case_id"),
+                                          _CASE_ROLES.c.name.in_(bindparam("names", expanding=True)))
+_HELD_SINCE = _HELD.where(_CASE_ROLES.c.since <= bindparam("at"))
 
 
 def acting_role(session: Session, case_id: str, actor: str, role: str | None,
@@ -58,6 +78,13 @@ def acting_role(session: Session, case_id: str, actor: str, role: str | None,
     in the case at ``at`` (see ``recorded_role``), else None."""
     if role is None:
         return recorded_role(session, case_id, actor, at)
+    return checked_role(role)
+
+
+def checked_role(role: str | None) -> str | None:
+    """A role as given with ``--as``: short, not blank (None stays None)."""
+    if role is None:
+        return None
     role = role.strip()
     if not role or len(role) > MAX_ROLE_TEXT:
         raise InputError(f"--as: give the role the actor acts in, in at most {MAX_ROLE_TEXT} characters "

@@ -21,14 +21,15 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, false, func, insert, or_, select, update
+from sqlalchemy import Connection, false, func, insert, or_, select
 from sqlalchemy.exc import OperationalError
 
+from eightstep.actors import checked_role, recorded_roles
 from eightstep.consent import Tally
-from eightstep.engine import default_actor, machine_of
+from eightstep.engine import ADVANCE_CAS, default_actor, machine_of
 from eightstep.errors import NotFoundError
 from eightstep.guards import Blocker, GuardContext
-from eightstep.history import GENESIS, event_row
+from eightstep.history import GENESIS, event_row, with_role
 from eightstep.recordload import RecordLoader
 from eightstep.store import models
 from eightstep.store.models import ACTIVE
@@ -180,27 +181,26 @@ def _shallow(tally: Tally) -> dict[str, Any]:
     return {f.name: getattr(tally, f.name) for f in fields(tally)}
 
 
-_CAS = (update(CASES)
-        .where(CASES.c.id == bindparam("b_id"), CASES.c.version == bindparam("b_seen"))
-        .values(stage=bindparam("b_stage"), stage_entered_at=bindparam("b_at"), clock_started_at=bindparam("b_at"),
-                event_count=bindparam("b_seq"), last_hash=bindparam("b_hash"), version=bindparam("b_version")))
 
 
-def write_batch(conn: Connection, moves: list[_Move], *, at: datetime, actor: str, note: str | None
-                ) -> dict[str, int]:
+def write_batch(conn: Connection, moves: list[_Move], *, at: datetime, actor: str, note: str | None,
+                as_role: str | None = None) -> dict[str, int]:
     """Write the moves of one batch in one transaction; returns case id -> new version of those that won.
 
-    A case whose version is no longer the one read lost the race: its UPDATE matches no row and nothing of
-    it is written.
+    Each event names the actor's role: ``as_role``, else the actor's role on record in that case (one query
+    for the batch). A case whose version is no longer the one read lost the race: its UPDATE matches no row
+    and nothing of it is written.
     """
     if not moves:
         return {}
     recorded = now_utc()
+    roles = recorded_roles(conn, [m.case.id for m in moves], actor, at) if as_role is None else {}
     params, events, consents = [], {}, {}
     for m in moves:
         case = m.case
         seq = case.event_count + 1
         details = {"consent": m.consent} if m.consent is not None else {}
+        details = with_role(details, as_role or roles.get(case.id)) or {}
         event = events[case.id] = event_row(case.id, seq, case.last_hash or GENESIS, at=at, recorded_at=recorded,
                                             actor=actor, action="advance", from_stage=case.stage,
                                             to_stage=m.to_stage, note=note, details=details)
@@ -211,7 +211,7 @@ def write_batch(conn: Connection, moves: list[_Move], *, at: datetime, actor: st
                                  "rule": json.dumps(m.consent["rule"], ensure_ascii=False),
                                  "tally": json.dumps(m.consent, ensure_ascii=False)}
     try:
-        matched = conn.execute(_CAS, params).rowcount
+        matched = conn.execute(ADVANCE_CAS, params).rowcount
         won = {p["b_id"]: p["b_version"] for p in params}
         if matched != len(params) or not conn.dialect.supports_sane_multi_rowcount:
             heads = {r.id: r.last_hash for r in conn.execute(
@@ -233,10 +233,11 @@ def write_batch(conn: Connection, moves: list[_Move], *, at: datetime, actor: st
 
 def iter_advance_all_ready(ws: Workspace, *, complex_name: str | None = None, at: datetime | None = None,
                            actor: str | None = None, note: str | None = None, dry_run: bool = False,
-                           batch_size: int = BATCH) -> Iterator[list[BulkResult]]:
+                           batch_size: int = BATCH, as_role: str | None = None) -> Iterator[list[BulkResult]]:
     """Advance every ready case (see the module doc); yields the results of each batch, ordered by case id."""
     at = business_time(at)
     who = default_actor(actor)
+    as_role = checked_role(as_role)
     with ws.engine.connect() as conn:
         scope = _scope(ws, conn, complex_name)
         after = ""
@@ -248,7 +249,7 @@ def iter_advance_all_ready(ws: Workspace, *, complex_name: str | None = None, at
             if not cases:
                 continue
             moves, blocked = _judge(scope, conn, cases, at)
-            won = {} if dry_run else write_batch(conn, moves, at=at, actor=who, note=note)
+            won = {} if dry_run else write_batch(conn, moves, at=at, actor=who, note=note, as_role=as_role)
             conn.rollback()  # end the read (a no-op after a commit): the next batch sees what others wrote
             moved = {m.case.id: m for m in moves}
             out = []
@@ -268,11 +269,12 @@ def iter_advance_all_ready(ws: Workspace, *, complex_name: str | None = None, at
 
 def advance_all_ready(ws: Workspace, *, complex_name: str | None = None, at: datetime | None = None,
                       actor: str | None = None, note: str | None = None, dry_run: bool = False,
-                      batch_size: int = BATCH, progress: Callable[[int], None] | None = None) -> BulkReport:
+                      batch_size: int = BATCH, progress: Callable[[int], None] | None = None,
+                      as_role: str | None = None) -> BulkReport:
     """Advance every active case whose guards pass; ``progress`` is called with the size of each batch done."""
     report = BulkReport(dry_run, business_time(at))
     for results in iter_advance_all_ready(ws, complex_name=complex_name, at=report.at, actor=actor, note=note,
-                                          dry_run=dry_run, batch_size=batch_size):
+                                          dry_run=dry_run, batch_size=batch_size, as_role=as_role):
         report.results.extend(results)
         if progress is not None:
             progress(len(results))

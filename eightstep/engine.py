@@ -14,18 +14,21 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam
+from sqlalchemy import Connection, Row, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from transitions import Machine
 
 from eightstep import asof, checkcache
+from eightstep.actors import acting_role
 from eightstep.errors import BlockedError, ConflictError, EightstepError, InputError, NotFoundError
 from eightstep.guards import Blocker, CaseRecords, GuardContext
-from eightstep.history import append_event
-from eightstep.recordload import RECORD_MODELS, RecordLoader
+from eightstep.history import GENESIS, append_event, event_row, with_role
+from eightstep.recordload import RECORD_MODELS, RecordLoader, light_columns
 from eightstep.store import models
 from eightstep.store.models import ACTIVE, SUSPENDED, WITHDRAWN
 from eightstep.timeutil import as_utc, business_time, iso_local, now_utc, show
@@ -182,7 +185,7 @@ def load_records(session: Session, case_id: str) -> CaseRecords:
     return CaseRecords(**tables, evidence_from=get_case(session, case_id).evidence_from)
 
 
-def guard_context(ws: Workspace, session: Session, case: models.Case, loaded: LoadedWorkflow,
+def guard_context(ws: Workspace, session: Session, case: models.Case | Row[Any], loaded: LoadedWorkflow,
                   at: datetime) -> GuardContext:
     """The guards of the case's stage, with only the records they read (in ``session``'s transaction)."""
     stage = loaded.definition.stage(case.stage)
@@ -209,13 +212,17 @@ def editing(ws: Workspace, case_id: str, *, expected_version: int | None = None,
     """A write transaction on one case. The caller appends exactly one event per command."""
     with ws.writing() as session:
         case, loaded = case_and_workflow(ws, session, case_id)
-        if expected_version is not None and case.version != expected_version:
-            raise ConflictError(f"case {case_id} is at version {case.version}, not {expected_version}: it was "
-                                "changed by someone else; nothing was written")
-        if case.status == WITHDRAWN and not allow_withdrawn:
-            raise InputError(f"case {case_id} was withdrawn ({case.status_reason}); it can no longer change. "
-                             "Open a new case for the unit")
+        _refuse_stale_or_withdrawn(case, expected_version, allow_withdrawn=allow_withdrawn)
         yield session, case, loaded
+
+
+def _refuse_stale_or_withdrawn(case: Any, expected_version: int | None, *, allow_withdrawn: bool = False) -> None:
+    if expected_version is not None and case.version != expected_version:
+        raise ConflictError(f"case {case.id} is at version {case.version}, not {expected_version}: it was "
+                            "changed by someone else; nothing was written")
+    if case.status == WITHDRAWN and not allow_withdrawn:
+        raise InputError(f"case {case.id} was withdrawn ({case.status_reason}); it can no longer change. "
+                         "Open a new case for the unit")
 
 
 # --- cases -----------------------------------------------------------------------------------------------
@@ -460,7 +467,7 @@ def _check_result(case: Any, loaded: LoadedWorkflow, guard_blockers: list[Blocke
                        [status, *blockers] if status else blockers, nxt)
 
 
-def _not_before_stage(case: models.Case, at: datetime, what: str) -> None:
+def _not_before_stage(case: Any, at: datetime, what: str) -> None:
     if at < as_utc(case.stage_entered_at):
         raise InputError(f"{what} {show(at)} would be before the case entered its stage "
                          f"({show(case.stage_entered_at)}); check --at")
@@ -468,10 +475,18 @@ def _not_before_stage(case: models.Case, at: datetime, what: str) -> None:
 
 def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: str | None = None,
             note: str | None = None, expected_version: int | None = None, as_role: str | None = None) -> Move:
-    """Move to the next stage if no blocker remains; otherwise BlockedError listing every blocker."""
+    """Move to the next stage if no blocker remains; otherwise BlockedError listing every blocker.
+
+    The most frequent write, so it runs on Core statements (the ORM's unit of work cost as much as everything
+    else together): the case row and its snapshot in one read, the guards' records (``recordload``), then a
+    compare-and-set ``UPDATE cases ... WHERE version = :seen`` (the same as the bulk advance's) with the event
+    and, leaving a consent stage, the consent record, in one transaction.
+    """
     at = business_time(at)
     who = default_actor(actor)
-    with editing(ws, case_id, expected_version=expected_version) as (session, case, loaded):
+    with ws.writing() as session:  # a busy database or a duplicate event becomes ConflictError there
+        conn = session.connection()
+        case, loaded = _move_head(ws, conn, case_id, expected_version)
         wf = loaded.definition
         if case.status != ACTIVE:
             blocker = _status_blocker(case)
@@ -480,20 +495,62 @@ def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: s
             raise InputError(f"case {case_id} is in the last stage ({case.stage}): there is nothing to advance to")
         _not_before_stage(case, at, "advancing at")
         ctx = guard_context(ws, session, case, loaded, at)
-        source = case.stage
-        if not machine_of(ws, loaded).events[ADVANCE].trigger(case, ctx=ctx):
-            raise BlockedError(f"case {case_id} cannot leave {source} yet", ctx.blockers())
+        position = SimpleNamespace(stage=case.stage)  # what the machine moves (nothing is attached to it)
+        if not machine_of(ws, loaded).events[ADVANCE].trigger(position, ctx=ctx):
+            raise BlockedError(f"case {case_id} cannot leave {case.stage} yet", ctx.blockers())
         details: dict[str, Any] = {}
         if ctx.consent_tally is not None:
             details["consent"] = ctx.consent_tally.as_dict()
-            session.add(models.ConsentRecord(case_id=case.id, stage=source, at=at,
-                                             rule=json.dumps(ctx.consent_tally.rule, ensure_ascii=False),
-                                             tally=json.dumps(details["consent"], ensure_ascii=False)))
-        case.stage_entered_at = at
-        case.clock_started_at = at
-        append_event(session, case, at=at, actor=who, action="advance", from_stage=source, to_stage=case.stage,
-                     note=note, details=details, role=as_role)
-    return Move(case.id, "advance", source, case.stage, at, details, case.version)
+        event = event_row(case.id, case.event_count + 1, case.last_hash or GENESIS, at=at, recorded_at=now_utc(),
+                          actor=who, action="advance", from_stage=case.stage, to_stage=position.stage, note=note,
+                          details=with_role(details, acting_role(session, case.id, who, as_role, at)))
+        won = conn.execute(ADVANCE_CAS, {"b_id": case.id, "b_seen": case.version, "b_stage": position.stage,
+                                         "b_at": at, "b_seq": event["seq"], "b_hash": event["hash"],
+                                         "b_version": case.version + 1}).rowcount
+        if won != 1:
+            raise ConflictError(f"case {case_id} was changed by someone else while this command ran; nothing was "
+                                "written. Look at `eightstep case show` and try again")
+        conn.execute(insert(_EVENTS), event)
+        if ctx.consent_tally is not None:
+            conn.execute(insert(_CONSENT_RECORDS), {
+                "case_id": case.id, "stage": case.stage, "at": at,
+                "rule": json.dumps(ctx.consent_tally.rule, ensure_ascii=False),
+                "tally": json.dumps(details["consent"], ensure_ascii=False)})
+    return Move(case.id, "advance", case.stage, position.stage, at, details, case.version + 1)
+
+
+# The compare-and-set move of a case to its next stage (engine.advance, bulk.write_batch): it matches only while
+# the case is still at the version that was read.
+ADVANCE_CAS = (update(_CASES)
+               .where(_CASES.c.id == bindparam("b_id"), _CASES.c.version == bindparam("b_seen"))
+               .values(stage=bindparam("b_stage"), stage_entered_at=bindparam("b_at"),
+                       clock_started_at=bindparam("b_at"), event_count=bindparam("b_seq"),
+                       last_hash=bindparam("b_hash"), version=bindparam("b_version")))
+_EVENTS = models.Event.__table__
+_CONSENT_RECORDS = models.ConsentRecord.__table__
+
+
+@lru_cache(maxsize=4)
+def _move_head_query(dialect: str) -> Any:
+    snapshots = models.WorkflowSnapshot.__table__
+    return (select(*light_columns(dialect, _CASES, tuple(c.name for c in _CASES.c)),
+                   snapshots.c.content.label("snapshot_content"), snapshots.c.workflow_id.label("snapshot_workflow"),
+                   snapshots.c.version.label("snapshot_version"))
+            .outerjoin(snapshots, snapshots.c.sha256 == _CASES.c.workflow_sha256)
+            .where(_CASES.c.id == bindparam("case_id")))
+
+
+def _move_head(ws: Workspace, conn: Connection, case_id: str, expected_version: int | None
+               ) -> tuple[Row[Any], LoadedWorkflow]:
+    """The case row (Core) and its rules, refused as ``editing`` refuses: another version, a withdrawn case."""
+    row = conn.execute(_move_head_query(conn.dialect.name), {"case_id": case_id}).first()
+    if row is None:
+        raise _no_case(case_id)
+    if row.snapshot_content is None:
+        raise _no_snapshot(case_id, row.workflow_sha256)
+    _refuse_stale_or_withdrawn(row, expected_version)
+    return row, ws.workflows.from_snapshot(row.snapshot_content, row.workflow_sha256,
+                                           f"{row.snapshot_workflow} {row.snapshot_version}")
 
 
 def _reason(reason: str | None) -> str:

@@ -95,11 +95,13 @@ def amendment(wf: Workflow, case: models.Case, command: str, amend: str | None, 
 
 def set_funding(ws: Workspace, case_id: str, *, total: int | None = None, subsidy: int | None = None,
                 other: int | None = None, other_note: str | None = None, maintenance: int | None = None,
-                at: datetime | None = None, actor: str | None = None, amend: str | None = None) -> Figures:
+                at: datetime | None = None, actor: str | None = None, as_role: str | None = None,
+                amend: str | None = None) -> Figures:
     """Record the case's money (fen). Figures not given keep their recorded value; the first time needs ``total``.
 
     Once the case has left the agreement stage, a change is refused unless ``amend`` says why the signed
-    agreement changes (recorded in the event).
+    agreement changes (recorded in the event). ``as_role``: the role the actor acts in (``--as``; default: the
+    actor's role on record in the case, see ``history.append_event``).
     """
     at = business_time(at)
     with editing(ws, case_id) as (session, case, loaded):
@@ -127,7 +129,7 @@ def set_funding(ws: Workspace, case_id: str, *, total: int | None = None, subsid
         if reason is not None:
             details["amend"] = reason
         append_event(session, case, at=at, actor=default_actor(actor), action="funding.set",
-                     from_stage=case.stage, to_stage=case.stage, details=details)
+                     from_stage=case.stage, to_stage=case.stage, details=details, role=as_role)
         return figures
 
 
@@ -181,11 +183,13 @@ def _e4(value: Decimal) -> int:
 
 
 def agree_shares(ws: Workspace, case_id: str, path: Path, *, at: datetime | None = None,
-                 actor: str | None = None, amend: str | None = None) -> list[AgreedRow]:
+                 actor: str | None = None, as_role: str | None = None,
+                 amend: str | None = None) -> list[AgreedRow]:
     """Record the owners' own share table (columns room, share[, maintenance]): one row for every household.
 
     Shares are proportions (percentages or parts, up to 4 decimals); the amounts follow from the funding. Once
     the case has left the agreement stage, refused unless ``amend`` says why the signed agreement changes.
+    ``as_role`` as for ``set_funding``.
     """
     rows = tabular.read_table(path, AGREED_COLUMNS)
     parsed = [AgreedRow(r.values["room"], r.values["share"], r.values["maintenance"]) for r in rows]
@@ -227,7 +231,7 @@ def agree_shares(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
                                            weight_e4=_e4(r.share),
                                            maintenance_e4=None if r.maintenance is None else _e4(r.maintenance)))
         append_event(session, case, at=at, actor=default_actor(actor), action="funding.agree",
-                     from_stage=case.stage, to_stage=case.stage,
+                     from_stage=case.stage, to_stage=case.stage, role=as_role,
                      details={"file": path.name, "shares": {r.room: str(r.share) for r in parsed},
                               "maintenance": {r.room: str(r.maintenance) for r in parsed}
                               if with_upkeep else None, **({"amend": reason} if reason is not None else {})})

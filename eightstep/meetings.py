@@ -17,7 +17,6 @@ from eightstep.engine import default_actor, editing, get_case
 from eightstep.errors import InputError
 from eightstep.guards import MEETING_KINDS
 from eightstep.history import append_event
-from eightstep.roles import acting_role
 from eightstep.store import models
 from eightstep.timeutil import as_utc, business_time, now_utc
 from eightstep.workspace import Workspace
@@ -80,7 +79,7 @@ def add_meeting(ws: Workspace, case_id: str, *, at: datetime | None, attendees: 
         session.add(row)
         session.flush()
         append_event(session, case, at=at, actor=who, action="meeting.add", from_stage=case.stage,
-                     to_stage=case.stage, role=acting_role(session, case_id, who, as_role),
+                     to_stage=case.stage, role=as_role,
                      details={"meeting": row.id, "kinds": kinds, "attendees": names, "decision": row.decision,
                               "file": row.file_name, "sha256": digest})
         return _view(row)

@@ -22,7 +22,6 @@ from eightstep.errors import InputError, NotFoundError
 from eightstep.funding import amendment, figures_of, load_agreed, load_funding
 from eightstep.history import append_event
 from eightstep.money import MAX_FEN, Figures, ShareTable, compute_shares, yuan, yuan_plain
-from eightstep.roles import acting_role
 from eightstep.store import models
 from eightstep.timeutil import as_utc, business_time, show
 from eightstep.workflow.schema import CostSharing
@@ -110,7 +109,7 @@ def add_scheme(ws: Workspace, case_id: str, *, company: str, price: int, entry: 
         session.add(row)
         session.flush()
         append_event(session, case, at=at, actor=who, action="scheme.add", from_stage=case.stage,
-                     to_stage=case.stage, role=acting_role(session, case_id, who, as_role),
+                     to_stage=case.stage, role=as_role,
                      details={"scheme": row.id, "company": company, "price": yuan_plain(price), "entry": entry,
                               "duration_days": duration_days, "file": row.file_name, "sha256": digest})
         return _view(row)
@@ -150,7 +149,7 @@ def choose(ws: Workspace, case_id: str, scheme_id: int, *, reason: str, at: date
         session.add(choice)
         session.flush()
         append_event(session, case, at=at, actor=who, action="scheme.choose", from_stage=case.stage,
-                     to_stage=case.stage, role=acting_role(session, case_id, who, as_role),
+                     to_stage=case.stage, role=as_role,
                      details={"scheme": scheme_id, "company": scheme.company, "price": yuan_plain(scheme.price_fen),
                               "reason": choice.reason, "previous": before.scheme_id if before else None,
                               "funding": figures.as_dict(), "funding_before": funding_before,

@@ -7,6 +7,7 @@ Each command runs through the CLI on a real SQLite file; the role is read back f
 from __future__ import annotations
 
 import json
+import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from eightstep.cli import main
+from eightstep.resources import builtin_dir
 from tests.conftest import write_households
 
 CASE = "RT-9-1"
@@ -98,6 +100,26 @@ def _more_owners(tmp: Path) -> Path:
     return write_households(tmp / "more.csv", [("801", 8, "80.00", "业主801", "")])
 
 
+def _agreed_case(runner: CliRunner, db: Path, tmp: Path) -> list[str]:
+    """RT-9-3, under a copy of the wuhan workflow that shares costs by an agreed table, with 李建国 its owner
+    representative from 2025-03-04 10:00; the arguments of `funding agree` for it."""
+    folder = tmp / "wf"
+    folder.mkdir()
+    text = (builtin_dir("workflows") / "wuhan.yaml").read_text(encoding="utf-8").replace("id: wuhan\n", "id: agreed\n")
+    text = re.sub(r"cost_sharing:.*?\n\n", "cost_sharing: {method: agreed_table}\n\n", text, flags=re.S)
+    (folder / "agreed.yaml").write_text(text, encoding="utf-8")
+    wf = ["--workflows", str(folder)]
+    run(runner, db, *wf, "case", "open", "RT-9-3", "--complex", COMPLEX, "--building", "9", "--unit", "3",
+        "--workflow", "agreed", "--at", "2025-03-03")
+    rows = [("201", 2, "80.00", "业主201", ""), ("701", 7, "80.00", REP, "")]
+    run(runner, db, *wf, "household", "import", "RT-9-3", write_households(tmp / "agreed-owners.csv", rows),
+        "--at", "2025-03-03")
+    run(runner, db, *wf, "role", "add", "RT-9-3", "owner_rep", REP, "--room", "701", "--at", "2025-03-04 10:00")
+    shares = tmp / "shares.csv"
+    shares.write_text("room,share\n201,40\n701,60\n", encoding="utf-8")
+    return [*wf, "funding", "agree", "RT-9-3", str(shares), "--at", "2025-03-05"]
+
+
 def _ballots(tmp: Path) -> Path:
     path = tmp / "ballot.csv"
     path.write_text("room,choice,at\n202,oppose,2025-03-06\n", encoding="utf-8")
@@ -150,15 +172,16 @@ COMMANDS = [
     Command("complex rollout", "open", lambda r, d, t: ["complex", "rollout", COMPLEX, "--from", CASE,
                                                         "--units", "9-2", "--at", "2025-03-05"],
             case_id="RT-9-2", default_role=None),
-]
-# Recording commands whose CLI and library do not take --as yet (eightstep/cli/funding.py, cli/forms.py,
-# funding.py, paperwork/): their events still get the default role, through the same history.append_event.
-WITHOUT_AS = {"funding set", "funding agree", "forms party", "forms render", "forms pack"}
-DEFAULT_ONLY = [
     Command("funding set", "funding.set", lambda r, d, t: ["funding", "set", CASE, "--total", "480000",
                                                            "--at", "2025-03-05"]),
+    Command("funding agree", "funding.agree", _agreed_case, case_id="RT-9-3"),
     Command("forms party", "party.set", lambda r, d, t: ["forms", "party", CASE, "agent", "--name", REP,
                                                          "--at", "2025-03-05"]),
+    # The paperwork logs with Core statements (paperwork/log.py), not append_event: the same role all the same.
+    Command("forms render", "form.render", lambda r, d, t: ["forms", "render", CASE, "tally",
+                                                            "-o", str(t / "tally.html"), "--at", "2025-03-05"]),
+    Command("forms pack", "form.pack", lambda r, d, t: ["forms", "pack", CASE, "--format", "html",
+                                                        "-o", str(t / "pack"), "--at", "2025-03-05"]),
 ]
 
 
@@ -176,7 +199,7 @@ def test_as_role_is_kept_in_the_history(runner: CliRunner, db: Path, tmp_path: P
     assert (event["actor"], event["role"], event["details"]["actor_role"]) == ("王敏", "street", "street")
 
 
-@pytest.mark.parametrize("command", COMMANDS + DEFAULT_ONLY, ids=[c.name for c in COMMANDS + DEFAULT_ONLY])
+@pytest.mark.parametrize("command", COMMANDS, ids=[c.name for c in COMMANDS])
 def test_role_defaults_to_the_actors_recorded_role(runner: CliRunner, db: Path, tmp_path: Path,
                                                    command: Command) -> None:
     args = command.prep(runner, db, tmp_path)
@@ -187,7 +210,7 @@ def test_role_defaults_to_the_actors_recorded_role(runner: CliRunner, db: Path, 
 
 
 def test_every_recording_command_is_covered() -> None:
-    """Every command that takes --actor takes --as (but the listed ones), and is in the table above."""
+    """Every command that takes --actor takes --as, and is in the table above."""
     found: dict[str, set[str | None]] = {}
 
     def walk(command: click.Command, path: tuple[str, ...]) -> None:
@@ -200,7 +223,7 @@ def test_every_recording_command_is_covered() -> None:
     walk(main, ())
     recording = {name for name, params in found.items() if "actor" in params}
     with_as = {name for name, params in found.items() if "as_role" in params}
-    assert recording - with_as == WITHOUT_AS
+    assert recording - with_as == set()
     assert with_as == {c.name for c in COMMANDS}
 
 
@@ -220,6 +243,38 @@ def test_recorded_role_counts_from_when_it_was_held(runner: CliRunner, db: Path)
     assert [e["role"] for e in history(runner, db)[-2:]] == ["negotiator", "owner_rep"]
     run(runner, db, "vote", "cast", CASE, "401", "agree", "--at", "2025-03-06", actor="王敏")  # nobody on record
     assert history(runner, db)[-1]["role"] is None
+
+
+EARLY = "2025-03-04 09:00"  # before 李建国 became owner representative (10:00)
+BEFORE_THE_ROLE = [
+    Command("scheme add", "scheme.add", lambda r, d, t: ["scheme", "add", CASE, "--company", "升华电梯",
+                                                         "--price", "455000", "--at", EARLY]),
+    Command("scheme choose", "scheme.choose",
+            lambda r, d, t: _then(run(r, d, "scheme", "add", CASE, "--company", "湖北梯安", "--price", "480000",
+                                      "--at", "2025-03-04 08:00"),
+                                  "scheme", "choose", CASE, "1", "--reason", "价格居中", "--at", EARLY)),
+    Command("meeting add", "meeting.add", lambda r, d, t: ["meeting", "add", CASE, "--at", EARLY,
+                                                           "--attendees", "李建国,周桂兰", "--decision", "选定方案"]),
+    Command("forms render", "form.render", lambda r, d, t: ["forms", "render", CASE, "tally", "ballots",
+                                                            "-o", str(t / "papers"), "--at", EARLY]),
+    Command("forms pack", "form.pack", lambda r, d, t: ["forms", "pack", CASE, "--format", "html",
+                                                        "-o", str(t / "pack"), "--at", EARLY]),
+    Command("forms party", "party.set", lambda r, d, t: ["forms", "party", CASE, "agent", "--name", REP,
+                                                         "--at", EARLY]),
+]
+
+
+@pytest.mark.parametrize("command", BEFORE_THE_ROLE, ids=[c.name for c in BEFORE_THE_ROLE])
+def test_no_recorded_role_before_it_was_held(runner: CliRunner, db: Path, tmp_path: Path, command: Command) -> None:
+    """The default role is the one held at the time of the action: an action dated before 李建国 was named owner
+    representative names no role, in every module that records (schemes, meetings, the paperwork's log)."""
+    args = command.prep(runner, db, tmp_path)
+    count = len(history(runner, db))
+    run(runner, db, *args, actor=REP)
+    events = history(runner, db)[count:]
+    assert [e["action"] for e in events] == [command.action] * len(events) and events
+    assert [(e["actor"], e["role"], "actor_role" in e["details"]) for e in events] == [(REP, None, False)] * len(
+        events)
 
 
 @pytest.mark.parametrize("role", ["", "  ", "x" * 41])
@@ -248,7 +303,11 @@ def test_case_history_shows_who_acted_in_which_role(runner: CliRunner, db: Path)
     assert events[0]["role"] is None and "actor_role" not in events[0]["details"]
 
 
-def test_bulk_advance_refuses_as(runner: CliRunner, db: Path) -> None:
-    result = run(runner, db, "case", "advance", "--all-ready", "--as", "officer", code=2)
-    assert "--as goes with one CASE" in result.output
-    assert history(runner, db)[-1]["action"] == "role.add"  # nothing moved
+@pytest.mark.parametrize(("as_role", "actor", "expected"), [
+    (["--as", "officer"], REP, "officer"), ([], REP, "owner_rep"), ([], "王敏", None)],
+    ids=["given", "on-record", "none"])
+def test_bulk_advance_names_the_role(runner: CliRunner, db: Path, as_role: list[str], actor: str,
+                                     expected: str | None) -> None:
+    run(runner, db, "case", "advance", "--all-ready", "--at", "2025-03-10", *as_role, actor=actor)
+    last = history(runner, db)[-1]
+    assert (last["action"], last["actor"], last["role"]) == ("advance", actor, expected)

@@ -160,6 +160,20 @@ def test_render_writes_the_file_and_logs_it(case: CliRunner) -> None:
     assert event["details"]["sha256"] == digest and event["details"]["file"] == "RD-3-2-agreement.html"
 
 
+def test_render_and_pack_as_a_role(case: CliRunner) -> None:
+    before = json.loads(run(case, "case", "history", CASE, "--json").output)
+    result = run(case, "forms", "render", CASE, "tally", "--as", " ", code=1)
+    assert "--as: give the role the actor acts in, in at most 40 characters" in result.output
+    assert not Path("RD-3-2-tally.html").exists()  # written, then removed again: nothing was recorded
+    assert json.loads(run(case, "case", "history", CASE, "--json").output) == before
+    run(case, "forms", "render", CASE, "tally", "ballots", "-o", "papers", "--as", "officer")
+    run(case, "forms", "pack", CASE, "-o", "window", "--format", "html", "--as", "街道办事处")
+    events = json.loads(run(case, "case", "history", CASE, "--json").output)[len(before):]
+    assert [(e["action"], e["role"], e["details"]["actor_role"]) for e in events] == [
+        ("form.render", "officer", "officer"), ("form.render", "officer", "officer"),
+        ("form.pack", "街道办事处", "街道办事处")]
+
+
 def test_render_several_forms_into_a_folder(case: CliRunner) -> None:
     funded(case)
     out = run(case, "forms", "render", CASE, "tally", "agreement", "-o", "papers").output.splitlines()

@@ -79,6 +79,55 @@ def test_forms_rendered_together_are_each_logged_in_one_transaction(voted: Works
     assert engine.history(voted, CASE)[-1].seq == count + 3
 
 
+def test_the_paperworks_entries_name_the_actors_role(voted: Workspace, tmp_path: Path) -> None:
+    """Like every event, each render and pack names the role the actor acts in (``details["actor_role"]``): the one
+    given, else the actor's role on record in the case at the time; looked up once per call, not per form."""
+    from sqlalchemy import event
+
+    from eightstep.roles import add_role
+
+    add_role(voted, CASE, "owner_rep", "业主401", room="401", at=parse_at("2025-03-15 10:00"))
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(voted.engine, "before_cursor_execute", seen)
+    try:
+        results = Paperwork(voted).render_many(CASE, ["application", "tally", "ballots"],
+                                               at=parse_at("2025-03-20"), actor="业主401", folder=tmp_path / "rep")
+    finally:
+        event.remove(voted.engine, "before_cursor_execute", seen)
+    assert len([s for s in statements if "case_roles" in s]) == 1
+    Paperwork(voted).render_many(CASE, ["tally", "ballots"], at=parse_at("2025-03-20"), actor="王敏",
+                                 as_role="officer", folder=tmp_path / "officer")
+    Paperwork(voted).render(CASE, "tally", at=parse_at("2025-03-15 09:00"), actor="业主401",
+                            output=tmp_path / "early.html")  # before 业主401 was named
+    Paperwork(voted).pack(CASE, tmp_path / "pack", stage="consent", fmt="html", at=parse_at("2025-03-21"),
+                          actor="业主401")
+    history = engine.history(voted, CASE)[-7:]
+    assert [(e.action, e.actor, json.loads(e.details).get("actor_role")) for e in history] == [
+        ("form.render", "业主401", "owner_rep"), ("form.render", "业主401", "owner_rep"),
+        ("form.render", "业主401", "owner_rep"), ("form.render", "王敏", "officer"),
+        ("form.render", "王敏", "officer"), ("form.render", "业主401", None), ("form.pack", "业主401", "owner_rep")]
+    assert "actor_role" not in json.loads(history[5].details)
+    for event_, result in zip(history[:3], results, strict=True):  # the same record, with the role beside it
+        assert json.loads(event_.details) == {**result.record(f"{CASE}-{result.form}.html"), "actor_role": "owner_rep"}
+    report = VerifyReport()
+    verify_chains(voted, report)
+    assert report.chain_problems == []  # the role is hashed with the rest of the event
+
+
+def test_a_bad_role_writes_nothing(voted: Workspace, tmp_path: Path) -> None:
+    count = len(engine.history(voted, CASE))
+    with pytest.raises(InputError, match="--as: give the role the actor acts in, in at most 40 characters"):
+        Paperwork(voted).render_many(CASE, ["application", "tally"], as_role=" ", folder=tmp_path / "out")
+    with pytest.raises(InputError, match="--as: give the role the actor acts in"):
+        Paperwork(voted).pack(CASE, tmp_path / "pack", stage="consent", fmt="html", as_role="x" * 41)
+    assert len(engine.history(voted, CASE)) == count
+    assert list(tmp_path.glob("out/*")) == [] and list(tmp_path.glob("pack/*")) == []  # files removed again
+
+
 def test_a_render_of_records_read_before_a_change_conflicts(voted: Workspace, tmp_path: Path) -> None:
     data = load_case_data(voted, CASE)
     records.cast_vote(voted, CASE, "402", "agree", at=parse_at("2025-03-14"))  # someone else, meanwhile

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Callable
@@ -125,7 +126,7 @@ def test_tampered_history_is_caught(ws: Workspace, history: Path, runner: CliRun
     assert result.exit_code == 1
     assert f"BROKEN  case A event {seq}: {kind}: {message}" in result.output
     assert result.output.splitlines()[-1].startswith("FAILED: 2 cases, ")
-    assert result.output.splitlines()[-1].endswith("1 case histories broken, 0 document files changed or missing.")
+    assert result.output.splitlines()[-1].endswith("; 1 case histories broken, 0 files changed or missing.")
 
 
 def test_events_of_a_deleted_case(ws: Workspace, history: Path) -> None:
@@ -149,9 +150,12 @@ def test_changed_file_is_caught(ws: Workspace, history: Path, runner: CliRunner)
     result = runner.invoke(main, ["--db", str(history), "audit", "verify"])
     assert result.exit_code == 1
     doc_id = report.file_problems[0].document_id
-    assert f"BROKEN  case A document #{doc_id} site_survey (site_survey.txt, {target.name[:12]}): file changed" \
-        in result.output
-    assert result.output.splitlines()[-1].endswith("0 case histories broken, 1 document files changed or missing.")
+    now = hashlib.sha256(b"A site_survey, doctored").hexdigest()[:12]
+    assert result.output.splitlines() == [
+        f"BROKEN  case A document #{doc_id} site_survey (site_survey.txt, {target.name[:12]}): file changed "
+        f"(now {now})",
+        "FAILED: 2 cases, 8 events, 4 documents (4 stored files) checked; 0 case histories broken, 1 files "
+        "changed or missing."]
 
 
 def test_missing_file_is_caught(ws: Workspace, history: Path, runner: CliRunner) -> None:
@@ -196,8 +200,6 @@ def proposals(ws: Workspace, history: Path, tmp_path: Path) -> dict[str, Path]:
 
 
 def sha256_of(path: Path) -> str:
-    import hashlib
-
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -231,9 +233,14 @@ def test_changed_proposal_and_missing_minutes_are_caught(ws: Workspace, history:
         "sha256": proposals["minutes"].name, "problem": "missing"}
     text = runner.invoke(main, ["--db", str(history), "audit", "verify"])
     assert text.exit_code == 1
-    broken = [line for line in text.output.splitlines() if line.startswith("BROKEN  case ")]
-    assert [(line.split()[2], "proposal-a.txt" in line or "minutes.txt" in line) for line in broken] == [
-        ("A", True), ("A", True), ("B", True)]
+    sha_a, sha_minutes = proposals["proposal-a"].name[:12], proposals["minutes"].name[:12]
+    now = hashlib.sha256("梯安方案（改过的报价）".encode()).hexdigest()[:12]
+    assert text.output.splitlines() == [
+        f"BROKEN  case A scheme #1 proposal (湖北梯安) (proposal-a.txt, {sha_a}): file changed (now {now})",
+        f"BROKEN  case A meeting #1 minutes (2025-03-03 10:00) (minutes.txt, {sha_minutes}): file missing",
+        f"BROKEN  case B scheme #4 proposal (湖北梯安) (proposal-a.txt, {sha_a}): file changed (now {now})",
+        "FAILED: 2 cases, 14 events, 4 documents (7 stored files) checked; 0 case histories broken, 3 files "
+        "changed or missing."]
 
 
 def test_empty_database(ws: Workspace, db_path: Path, runner: CliRunner) -> None:

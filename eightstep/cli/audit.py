@@ -120,8 +120,9 @@ def print_findings(as_of: date, findings: list[Finding]) -> None:
 def verify_(settings: Settings, as_json: bool) -> None:
     """Recompute every case's event hash chain and re-hash every stored file.
 
-    Reports, per case, the first altered, inserted or deleted event (with its seq), and every stored document
-    file that changed or went missing (with its case and kind). Exit 0 when all is intact, 1 otherwise.
+    Reports, per case, the first altered, inserted or deleted event (with its seq), and every stored file (a
+    document, a scheme's proposal, a meeting's minutes) that changed or went missing, with its case and record.
+    Exit 0 when all is intact, 1 otherwise.
     """
     from eightstep.verify import verify
 
@@ -132,8 +133,8 @@ def verify_(settings: Settings, as_json: bool) -> None:
         for p in report.chain_problems:
             click.echo(f"BROKEN  case {p.case_id} event {p.seq}: {p.kind}: {p.message}")
         for fp in report.file_problems:
-            click.echo(f"BROKEN  case {fp.case_id} document #{fp.document_id} {fp.kind} ({fp.original_name}, "
-                       f"{fp.sha256[:12]}): file {fp.problem}")
+            click.echo(f"BROKEN  case {fp.case_id} {fp.what} ({fp.original_name}, {fp.sha256[:12]}): "
+                       f"file {fp.problem}")
         summary = (f"{report.cases} cases, {report.events} events, {report.documents} documents "
                    f"({report.files} stored files) checked")
         if report.ok:
@@ -141,6 +142,6 @@ def verify_(settings: Settings, as_json: bool) -> None:
         else:
             broken = len({p.case_id for p in report.chain_problems})
             click.echo(f"FAILED: {summary}; {broken} case histories broken, {len(report.file_problems)} "
-                       "document files changed or missing.")
+                       "files changed or missing.")
     if not report.ok:
         click.get_current_context().exit(1)

@@ -143,10 +143,7 @@ def advance_(settings: Settings, case_id: str | None, all_ready: bool, complex_n
                                    "(to see whether one case is ready: eightstep case check CASE)")
         _advance_one(settings, case_id, at, actor, as_role, note)
         return
-    if as_role is not None:
-        raise click.UsageError("--as goes with one CASE (eightstep case advance CASE --as ROLE), not with "
-                               "--all-ready")
-    _advance_all(settings, complex_name, dry_run, at, actor, note, as_json)
+    _advance_all(settings, complex_name, dry_run, at, actor, as_role, note, as_json)
 
 
 def _advance_one(settings: Settings, case_id: str, at: datetime | None, actor: str | None, as_role: str | None,
@@ -162,12 +159,12 @@ def _advance_one(settings: Settings, case_id: str, at: datetime | None, actor: s
 
 
 def _advance_all(settings: Settings, complex_name: str | None, dry_run: bool, at: datetime | None,
-                 actor: str | None, note: str | None, as_json: bool) -> None:
+                 actor: str | None, as_role: str | None, note: str | None, as_json: bool) -> None:
     from eightstep import bulk
 
     ws = settings.workspace()
     runs = bulk.iter_advance_all_ready(ws, complex_name=complex_name, at=at, actor=actor, note=note,
-                                       dry_run=dry_run)
+                                       dry_run=dry_run, as_role=as_role)
     report = bulk.BulkReport(dry_run)
     if as_json or not _is_terminal():
         for results in runs:

@@ -11,7 +11,7 @@ import click
 
 from eightstep.cli import Settings
 from eightstep.cli.output import emit_json, table, warn
-from eightstep.cli.params import actor_option, at_option, json_option
+from eightstep.cli.params import actor_option, as_option, at_option, json_option
 from eightstep.paperwork.roles import ROLES
 
 if TYPE_CHECKING:
@@ -77,9 +77,10 @@ def list_(settings: Settings, case_id: str | None, workflow_id: str | None, temp
 @templates_option
 @at_option
 @actor_option
+@as_option
 @click.pass_obj
 def render(settings: Settings, case_id: str, form_ids: tuple[str, ...], fmt: str, output: Path | None,
-           template_dirs: tuple[Path, ...], at: datetime | None, actor: str | None) -> None:
+           template_dirs: tuple[Path, ...], at: datetime | None, actor: str | None, as_role: str | None) -> None:
     """Render FORM of CASE from its records, and record it in the case history (template version, sha256).
 
     Several FORMs are rendered from one read of the records and recorded together (one history entry each);
@@ -96,7 +97,7 @@ def render(settings: Settings, case_id: str, form_ids: tuple[str, ...], fmt: str
             raise click.BadParameter(f"{folder} is a file; with several FORMs -o names a folder",
                                      param_hint="'-o' / '--output'")
         results = _paperwork(settings, template_dirs).render_many(case_id, forms_asked, fmt, at=at, actor=actor,
-                                                                  folder=folder)
+                                                                  as_role=as_role, folder=folder)
         for message in dict.fromkeys(m for r in results for m in r.warnings):
             warn(message)
         for result in results:
@@ -107,7 +108,8 @@ def render(settings: Settings, case_id: str, form_ids: tuple[str, ...], fmt: str
                                  param_hint="'-o' / '--output'")
     form_id = forms_asked[0]
     target = None if to_stdout else (output or Path(f"{case_id}-{form_id}.{fmt}"))
-    result = _paperwork(settings, template_dirs).render(case_id, form_id, fmt, at=at, actor=actor, output=target)
+    result = _paperwork(settings, template_dirs).render(case_id, form_id, fmt, at=at, actor=actor, as_role=as_role,
+                                                        output=target)
     for message in result.warnings:
         warn(message)
     if target is None:
@@ -131,11 +133,13 @@ def _rendered(case_id: str, result: Rendered, target: Path) -> None:
 @templates_option
 @at_option
 @actor_option
+@as_option
 @click.pass_obj
 def pack(settings: Settings, case_id: str, stage: str | None, folder: Path, fmt: str,
-         template_dirs: tuple[Path, ...], at: datetime | None, actor: str | None) -> None:
+         template_dirs: tuple[Path, ...], at: datetime | None, actor: str | None, as_role: str | None) -> None:
     """Every form of a stage plus manifest.json (file, sha256, template version) for the approval window."""
-    result = _paperwork(settings, template_dirs).pack(case_id, folder, stage=stage, fmt=fmt, at=at, actor=actor)
+    result = _paperwork(settings, template_dirs).pack(case_id, folder, stage=stage, fmt=fmt, at=at, actor=actor,
+                                                      as_role=as_role)
     for entry in result.manifest["files"]:
         click.echo(f"{entry['file']}  sha256 {entry['sha256'][:12]}  template {entry['template_version'][:12]}")
     click.echo(f"{case_id}: {len(result.files)} forms of stage {result.manifest['stage']['id']} and manifest.json "
@@ -151,9 +155,10 @@ def pack(settings: Settings, case_id: str, stage: str | None, folder: Path, fmt:
 @click.option("--address", default=None, help="Address (for objection_office: where objections are lodged).")
 @at_option
 @actor_option
+@as_option
 @click.pass_obj
 def party(settings: Settings, case_id: str, role: str, name: str, phone: str | None, id_number: str | None,
-          address: str | None, at: datetime | None, actor: str | None) -> None:
+          address: str | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:
     """Name who the forms of CASE mention in ROLE (replaces an earlier one).
 
     agent: the owners' agent or representative; use_unit: the use-management unit (使用管理单位); property: the
@@ -163,7 +168,7 @@ def party(settings: Settings, case_id: str, role: str, name: str, phone: str | N
     from eightstep.paperwork.parties import set_party
 
     p = set_party(settings.workspace(), case_id, role, name=name, phone=phone, id_number=id_number,
-                  address=address, at=at, actor=actor)
+                  address=address, at=at, actor=actor, as_role=as_role)
     click.echo(f"{case_id}: {p.role_title} {p.name}")
 
 

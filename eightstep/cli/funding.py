@@ -11,7 +11,7 @@ import click
 
 from eightstep.cli import Settings
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import actor_option, at_option, json_option
+from eightstep.cli.params import actor_option, as_option, at_option, json_option
 
 
 class YuanType(click.ParamType):
@@ -65,10 +65,11 @@ def funding() -> None:
 @amend_option
 @at_option
 @actor_option
+@as_option
 @click.pass_obj
 def set_(settings: Settings, case_id: str, total: int | None, subsidy: int | None, other: int | None,
          other_note: str | None, maintenance: int | None, amend: str | None, at: datetime | None,
-         actor: str | None) -> None:
+         actor: str | None, as_role: str | None) -> None:
     """Record the money of CASE. Options left out keep their recorded value.
 
     The owners share total - subsidy - other sources; the yearly maintenance is shared on its own. Once the
@@ -78,7 +79,7 @@ def set_(settings: Settings, case_id: str, total: int | None, subsidy: int | Non
     from eightstep.money import yuan
 
     f = set_funding(settings.workspace(), case_id, total=total, subsidy=subsidy, other=other, other_note=other_note,
-                    maintenance=maintenance, at=at, actor=actor, amend=amend)
+                    maintenance=maintenance, at=at, actor=actor, as_role=as_role, amend=amend)
     click.echo(f"{case_id}: total {yuan(f.total)}, subsidy {yuan(f.subsidy)}, other {yuan(f.other)}; "
                f"the owners share {yuan(f.shared)} yuan; maintenance {yuan(f.maintenance)} yuan a year")
     amended(case_id, amend)
@@ -115,9 +116,10 @@ def shares(settings: Settings, case_id: str, as_json: bool) -> None:
 @amend_option
 @at_option
 @actor_option
+@as_option
 @click.pass_obj
 def agree(settings: Settings, case_id: str, file: Path, amend: str | None, at: datetime | None,
-          actor: str | None) -> None:
+          actor: str | None, as_role: str | None) -> None:
     """Record the owners' own share table from CSV/xlsx: room,share[,maintenance] (proportions, not amounts).
 
     Only for workflows whose cost_sharing.method is agreed_table; every household needs a row. Once the owners
@@ -125,6 +127,6 @@ def agree(settings: Settings, case_id: str, file: Path, amend: str | None, at: d
     """
     from eightstep.funding import agree_shares
 
-    rows = agree_shares(settings.workspace(), case_id, file, at=at, actor=actor, amend=amend)
+    rows = agree_shares(settings.workspace(), case_id, file, at=at, actor=actor, as_role=as_role, amend=amend)
     click.echo(f"{case_id}: agreed shares recorded for {len(rows)} households from {file.name}")
     amended(case_id, amend)

@@ -3,7 +3,8 @@
 A render changes no record of the case, only its history: the next links of its hash chain (``history.event_hash``,
 exactly as ``history.append_event`` builds them) and the chain head and version of the case row, set with a
 compare-and-set ``UPDATE cases ... WHERE id = :id AND version = :seen`` (as ``bulk.write_batch`` does). The ORM's
-flush of one event cost four times the statements themselves.
+flush of one event cost four times the statements themselves. Each entry names the actor's role as every event
+does (``details["actor_role"]``, resolved once per call by ``actors.acting_role``, as ``append_event`` does).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 
+from eightstep.actors import acting_role
 from eightstep.errors import ConflictError, NotFoundError
-from eightstep.history import GENESIS, event_row
+from eightstep.history import GENESIS, event_row, with_role
 from eightstep.store import models
 from eightstep.timeutil import now_utc
 from eightstep.workspace import Workspace
@@ -30,8 +32,11 @@ _CAS = (update(CASES).where(CASES.c.id == bindparam("b_id"), CASES.c.version == 
 
 
 def log_events(ws: Workspace, case_id: str, version: int, *, at: datetime, actor: str,
-               events: Sequence[tuple[str, dict[str, Any]]]) -> int:
+               events: Sequence[tuple[str, dict[str, Any]]], role: str | None = None) -> int:
     """Append ``events`` (action, details) to the history of ``case_id``, which must still be at ``version``.
+
+    ``role`` is the role the actor acts in (``--as``); when None, the actor's role on record in the case at
+    ``at``: one lookup for all the events, kept in each as ``details["actor_role"]`` (as ``append_event`` does).
 
     Returns the case's new version. ConflictError (nothing written) when the case changed since ``version``.
     The case may be withdrawn: what was printed for it is still recorded.
@@ -46,13 +51,15 @@ def log_events(ws: Workspace, case_id: str, version: int, *, at: datetime, actor
         if head.version != version:
             raise ConflictError(f"case {case_id} is at version {head.version}, not {version}: it was changed by "
                                 "someone else; nothing was written")
+        acting = acting_role(session, case_id, actor, role, at)
         recorded = now_utc()
         seq, prev = head.event_count, head.last_hash or GENESIS
         rows = []
         for action, details in events:
             seq += 1
             rows.append(event_row(case_id, seq, prev, at=at, recorded_at=recorded, actor=actor, action=action,
-                                  from_stage=head.stage, to_stage=head.stage, note=None, details=details))
+                                  from_stage=head.stage, to_stage=head.stage, note=None,
+                                  details=with_role(details, acting)))
             prev = rows[-1]["hash"]
         won = conn.execute(_CAS, {"b_id": case_id, "b_seen": version, "b_seq": seq, "b_hash": prev,
                                   "b_version": version + 1}).rowcount

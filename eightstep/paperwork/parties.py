@@ -58,7 +58,9 @@ def parse_id_number(text: str) -> str:
 
 def set_party(ws: Workspace, case_id: str, role: str, *, name: str, phone: str | None = None,
               id_number: str | None = None, address: str | None = None, at: datetime | None = None,
-              actor: str | None = None) -> Party:
+              actor: str | None = None, as_role: str | None = None) -> Party:
+    """Name the party of ``role`` for the case's forms (replacing an earlier one), logged as ``party.set``;
+    ``as_role``: the role the actor acts in (``--as``; default: the actor's role on record in the case)."""
     _check_role(role)
     if not name or not name.strip():
         raise InputError("--name must not be empty")
@@ -80,7 +82,8 @@ def set_party(ws: Workspace, case_id: str, role: str, *, name: str, phone: str |
         session.add(row)
         # The history keeps who was named, not their phone or ID number.
         append_event(session, case, at=at, actor=default_actor(actor), action="party.set", from_stage=case.stage,
-                     to_stage=case.stage, details={"role": role, "name": row.name, "previous": before})
+                     to_stage=case.stage, details={"role": role, "name": row.name, "previous": before},
+                     role=as_role)
         return party_of(row)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from eightstep import __version__
+from eightstep.actors import checked_role
 from eightstep.engine import default_actor
 from eightstep.errors import InputError, NotFoundError
 from eightstep.paperwork import privacy
@@ -170,15 +171,17 @@ class Paperwork:
                         info.public, data.version, warnings)
 
     def render(self, case_id: str, form_id: str, fmt: str = "html", *, at: datetime | None = None,
-               actor: str | None = None, output: Path | None = None) -> Rendered:
+               actor: str | None = None, as_role: str | None = None, output: Path | None = None) -> Rendered:
         """Render one form from the case's records and log it (``form.render``) in the case's history.
 
         With ``output`` the file is written first and removed again if the history cannot record it.
+        ``as_role``: the role the actor acts in (``--as``; default: the actor's role on record in the case).
         """
-        return self._render_logged(case_id, [(form_id, output)], fmt, at, actor)[0]
+        return self._render_logged(case_id, [(form_id, output)], fmt, at, actor, as_role)[0]
 
     def render_many(self, case_id: str, form_ids: Sequence[str], fmt: str = "html", *, at: datetime | None = None,
-                    actor: str | None = None, folder: Path | None = None) -> list[Rendered]:
+                    actor: str | None = None, as_role: str | None = None,
+                    folder: Path | None = None) -> list[Rendered]:
         """Render several forms of one case from one read of its records, as ``render`` does each.
 
         Every form is logged with its own ``form.render`` event (the same details as ``render``), all in one
@@ -189,10 +192,11 @@ class Paperwork:
         if not wanted:
             raise InputError("name at least one form")
         return self._render_logged(case_id, [(f, folder / f"{case_id}-{f}.{fmt}" if folder is not None else None)
-                                             for f in wanted], fmt, at, actor)
+                                             for f in wanted], fmt, at, actor, as_role)
 
     def _render_logged(self, case_id: str, forms: list[tuple[str, Path | None]], fmt: str, at: datetime | None,
-                       actor: str | None) -> list[Rendered]:
+                       actor: str | None, as_role: str | None) -> list[Rendered]:
+        checked_role(as_role)  # a bad --as is refused before anything is rendered or written
         at = at or now_utc()
         data = load_case_data(self.ws, case_id)
         results: list[Rendered] = []
@@ -211,7 +215,7 @@ class Paperwork:
         try:
             self._log(case_id, data.version, at, actor,
                       [("form.render", r.record(output.name if output is not None else None))
-                       for (_f, output), r in zip(forms, results, strict=True)])
+                       for (_f, output), r in zip(forms, results, strict=True)], as_role=as_role)
         except BaseException:
             for path in written:
                 path.unlink(missing_ok=True)
@@ -219,21 +223,24 @@ class Paperwork:
         return results
 
     def _log(self, case_id: str, version: int, at: datetime, actor: str | None,
-             events: Sequence[tuple[str, dict[str, Any]]]) -> int:
+             events: Sequence[tuple[str, dict[str, Any]]], *, as_role: str | None = None) -> int:
         """Append ``events`` (action, details) to the case's history in one transaction; the case's new version.
 
         Printing is recorded even for a withdrawn case; the records must not have changed since they were read.
+        Each event names the actor's role (``as_role``, else the one on record: one lookup for all of them).
         """
-        return log_events(self.ws, case_id, version, at=at, actor=default_actor(actor), events=events)
+        return log_events(self.ws, case_id, version, at=at, actor=default_actor(actor), events=events,
+                          role=as_role)
 
     # --- a stage's pack for the window ---------------------------------------------------------------------
 
     def pack(self, case_id: str, folder: Path, *, stage: str | None = None, fmt: str = "pdf",
-             at: datetime | None = None, actor: str | None = None) -> Pack:
+             at: datetime | None = None, actor: str | None = None, as_role: str | None = None) -> Pack:
         """Every form of the stage (default: the case's current stage) into ``folder``, with ``manifest.json``.
 
         All forms are rendered before anything is written; one incomplete form refuses the whole pack.
         """
+        checked_role(as_role)
         at = at or now_utc()
         data = load_case_data(self.ws, case_id)
         wf = data.workflow.definition
@@ -270,7 +277,7 @@ class Paperwork:
             self._log(case_id, data.version, at, actor, [("form.pack", {
                 "stage": stage_id, "format": fmt, "manifest_sha256": digest,
                 "files": [{"file": r.filename(case_id), "form": r.form, "sha256": r.sha256,
-                           "template_version": r.version.sha256} for r in results]})])
+                           "template_version": r.version.sha256} for r in results]})], as_role=as_role)
         except BaseException:
             for path in written:  # no pack on disk without its record in the history
                 path.unlink(missing_ok=True)
