@@ -33,6 +33,7 @@ from eightstep import __version__
 from eightstep.guards import Blocker, CaseRecords, GuardContext
 from eightstep.recordload import TIME_COLUMNS, light_columns
 from eightstep.store import models
+from eightstep.store.db import BUSY_TIMEOUT_MS
 from eightstep.timeutil import as_utc
 from eightstep.workcalendar import WorkCalendar
 
@@ -122,9 +123,13 @@ def cached_blockers(row: Row[Any], at: datetime, basis_: str) -> list[Blocker] |
     return decode(row.check_blockers)
 
 
+CACHE_BUSY_TIMEOUT_MS = 200  # a cache write waits this long for another writer (a command's writes wait 10 s)
+
+
 def write(engine: Engine, entries: list[Entry]) -> bool:
     """Insert or replace ``entries`` in one transaction; False (and nothing written) when the database would not
-    take them (busy with another writer, read-only, no privilege): they are computed again next time."""
+    take them (busy with another writer, read-only, no privilege): they are computed again next time. On SQLite
+    it waits for another writer only ``CACHE_BUSY_TIMEOUT_MS``: an audit never queues behind a bulk advance."""
     if not entries:
         return True
     dialect = engine.dialect.name
@@ -138,7 +143,13 @@ def write(engine: Engine, entries: list[Entry]) -> bool:
                                                           "blockers")})
     try:
         with engine.begin() as conn:
-            conn.execute(statement, [e.as_row() for e in entries])
+            if dialect == "sqlite":
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {CACHE_BUSY_TIMEOUT_MS}")
+            try:
+                conn.execute(statement, [e.as_row() for e in entries])
+            finally:
+                if dialect == "sqlite":
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     except DBAPIError as exc:
         _log.info("case checks not cached (%s): they are computed again next time", exc.orig)
         return False

@@ -376,11 +376,13 @@ def check_many(ws: Workspace, case_ids: list[str], at: datetime | None = None, *
     unique_ids = list(dict.fromkeys(case_ids))
     batch = _CheckBatch(ws, at, checkcache.basis(ws.calendar) if cache else None, states or {})
     results: dict[str, CheckResult] = {}
+    writable = cache
     with ws.engine.connect() as conn:
         for start in range(0, len(unique_ids), BATCH):
             checked, entries = batch.check(conn, unique_ids[start:start + BATCH])
             results.update((result.case_id, result) for result in checked)
-            checkcache.write(ws.engine, entries)
+            if writable and entries:
+                writable = checkcache.write(ws.engine, entries)  # refused once: not tried again this time
     return results
 
 

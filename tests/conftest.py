@@ -187,3 +187,21 @@ def write_households(path: Path, rows: list[tuple[str, int, str, str, str]] | No
     lines = ["room,floor,area,owner,owner_key"] + [",".join(map(str, r)) for r in rows]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo (人大小区, eight units), built once per test module: it takes a second or two."""
+    from eightstep.demo import build_demo
+
+    folder = tmp_path_factory.mktemp("demo") / "eightstep-demo"
+    build_demo(folder).dispose()
+    return folder
+
+
+@pytest.fixture
+def demo(demo_dir: Path) -> Iterator[Workspace]:
+    """The module's demo database, opened (shared by the module's tests: copy it to write)."""
+    ws = Workspace.open(str(demo_dir / "eightstep.db"))
+    yield ws
+    ws.dispose()

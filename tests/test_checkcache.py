@@ -9,6 +9,7 @@ before a record it counted, after a running notice period has ended, or with oth
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from sqlalchemy import delete, select, text, update
 
 from eightstep import audit, checkcache, engine, records
-from eightstep.demo import HELD, PILOT, build_demo
+from eightstep.demo import HELD, PILOT
 from eightstep.engine import CheckResult
 from eightstep.store import models
 from eightstep.timeutil import as_utc, local_midnight_utc
@@ -29,13 +30,6 @@ D = date.fromisoformat
 
 def at(day: str, hour: int = 10) -> datetime:
     return local_midnight_utc(D(day)) + timedelta(hours=hour)
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("demo") / "eightstep-demo"
-    build_demo(folder).dispose()
-    return folder
 
 
 @pytest.fixture
@@ -212,4 +206,20 @@ def test_a_database_that_will_not_take_the_entries_still_answers(demo: Workspace
     when = audit.check_time(D("2025-12-31"))
     assert answers(engine.check_many(demo, ids, at=when, cache=True)) == answers(engine.check_many(demo, ids,
                                                                                                    at=when))
+    assert entries(demo) == {}
+
+
+def test_a_busy_database_gets_no_entries_and_the_same_answers(demo: Workspace) -> None:
+    """Another writer holds SQLite's write lock: the answers are the guards' own, nothing is cached, and the
+    check does not fail (a cache write is given up, not waited for like a command's own writes)."""
+    ids = case_ids(demo)
+    when = audit.check_time(D("2025-12-31"))
+    live = answers(engine.check_many(demo, ids, at=when))
+    other = sqlite3.connect(demo.url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        assert answers(engine.check_many(demo, ids, at=when, cache=True)) == live
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
     assert entries(demo) == {}

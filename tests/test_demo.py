@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -23,21 +22,6 @@ from eightstep.workspace import Workspace
 CASES = [f"RD-{b}-{u}" for b in range(1, 5) for u in (1, 2)]
 STAGES = ["consent", "survey", "agreement", "design_notice", "joint_review", "construction", "acceptance",
           "operation"]
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Built once for the module: the demo takes a second or two."""
-    folder = tmp_path_factory.mktemp("demo") / "eightstep-demo"
-    build_demo(folder).dispose()
-    return folder
-
-
-@pytest.fixture
-def demo(demo_dir: Path) -> Iterator[Workspace]:
-    ws = Workspace.open(str(demo_dir / "eightstep.db"))
-    yield ws
-    ws.dispose()
 
 
 def test_builds_eight_cases_across_all_stages(demo: Workspace) -> None:

@@ -8,10 +8,8 @@ did not declare in ``eightstep.recordload`` makes it fail.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import fields
 from datetime import datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -19,7 +17,6 @@ from sqlalchemy import select
 
 from eightstep import engine, recordload
 from eightstep.consent import Tally
-from eightstep.demo import build_demo
 from eightstep.errors import NotFoundError
 from eightstep.guards import GUARDS, MEETING_KINDS, Blocker, CaseRecords, GuardContext
 from eightstep.recordload import RecordLoader, tables_needed
@@ -27,20 +24,6 @@ from eightstep.store import models
 from eightstep.timeutil import as_utc
 from eightstep.workflow.schema import Requirements, Stage, Workflow
 from eightstep.workspace import Workspace
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("demo") / "eightstep-demo"
-    build_demo(folder).dispose()
-    return folder
-
-
-@pytest.fixture
-def demo(demo_dir: Path) -> Iterator[Workspace]:
-    ws = Workspace.open(str(demo_dir / "eightstep.db"))
-    yield ws
-    ws.dispose()
 
 
 def everything(wf: Workflow) -> Stage:

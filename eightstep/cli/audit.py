@@ -41,8 +41,9 @@ DATE = DateType()
 
 def as_of_option(fn: Any) -> Any:
     return click.option("--as-of", "as_of", type=DATE, default=None,
-                        help="As of this date (default today, Asia/Shanghai): records dated later are ignored, "
-                             "so the same date and database always give the same answer.")(fn)
+                        help="As of this date (default today, Asia/Shanghai): each case as it stood at the end "
+                             "of that day (its stage and status then, records dated later ignored), so the same "
+                             "date always gives the same answer.")(fn)
 
 
 @click.group()
@@ -64,8 +65,8 @@ def stalled(settings: Settings, as_of: date | None, complex_name: str | None, as
     Flagged: stage_overdue (active case longer in its stage than the stage's stall limit, calendar or working
     days, suspended time excluded), objection_unmediated (open objection with no mediation step within the
     workflow's limit), maintenance_overdue, inspection_due / inspection_overdue (cases in operation), and
-    suspension_review_overdue (suspended case past its review date). Each finding names who it waits on and
-    the case's current blockers.
+    suspension_review_overdue (suspended case past its review date, or suspended without one for longer than
+    the workflow's suspension.review_within). Each finding names who it waits on and the case's blockers.
 
     Days are counted after the start day: working days when the limit is in working days (Chinese statutory
     holidays and 调休 weekends), else calendar days. A case is over its limit from the day after the limit's
