@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,9 +23,9 @@ from eightstep.store import models
 from eightstep.workflow.loader import load_workflow_file
 from eightstep.workspace import Workspace
 from tests.conftest import write_households
+from tests.test_schemes import FLOOR_SHARING, T0, day
 
 CASE = "AG-1-1"
-T0 = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
 
 WORKFLOW = """\
 id: {id}
@@ -55,11 +54,6 @@ stages:
     responsible: owners
     final: true
 """
-FLOOR_SHARING = "  exempt_floors: [1, 2]\n  coefficients: {3: 0.7, 4: 0.8, 5: 0.9, 6: 1.0, 7: 1.1}\n"
-
-
-def day(n: int) -> datetime:
-    return T0 + timedelta(days=n)
 
 
 @pytest.fixture
