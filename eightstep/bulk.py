@@ -15,7 +15,6 @@ Not considered: suspended and withdrawn cases, and cases in a final stage (nothi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -26,10 +25,9 @@ from sqlalchemy.exc import OperationalError
 
 from eightstep.actors import checked_role, recorded_roles
 from eightstep.consent import Tally
-from eightstep.engine import ADVANCE_CAS, default_actor, machine_of
+from eightstep.engine import ADVANCE_CAS, advance_rows, default_actor, machine_of
 from eightstep.errors import NotFoundError
 from eightstep.guards import Blocker, GuardContext
-from eightstep.history import GENESIS, event_row, with_role
 from eightstep.recordload import RecordLoader
 from eightstep.store import models
 from eightstep.store.models import ACTIVE
@@ -197,19 +195,12 @@ def write_batch(conn: Connection, moves: list[_Move], *, at: datetime, actor: st
     roles = recorded_roles(conn, [m.case.id for m in moves], actor, at) if as_role is None else {}
     params, events, consents = [], {}, {}
     for m in moves:
-        case = m.case
-        seq = case.event_count + 1
-        details = {"consent": m.consent} if m.consent is not None else {}
-        details = with_role(details, as_role or roles.get(case.id)) or {}
-        event = events[case.id] = event_row(case.id, seq, case.last_hash or GENESIS, at=at, recorded_at=recorded,
-                                            actor=actor, action="advance", from_stage=case.stage,
-                                            to_stage=m.to_stage, note=note, details=details)
-        params.append({"b_id": case.id, "b_seen": case.version, "b_stage": m.to_stage, "b_at": at, "b_seq": seq,
-                       "b_hash": event["hash"], "b_version": case.version + 1})
-        if m.consent is not None:
-            consents[case.id] = {"case_id": case.id, "stage": case.stage, "at": at,
-                                 "rule": json.dumps(m.consent["rule"], ensure_ascii=False),
-                                 "tally": json.dumps(m.consent, ensure_ascii=False)}
+        cas, events[m.case.id], record = advance_rows(m.case, m.to_stage, at=at, recorded_at=recorded, actor=actor,
+                                                      note=note, consent=m.consent,
+                                                      role=as_role or roles.get(m.case.id))
+        params.append(cas)
+        if record is not None:
+            consents[m.case.id] = record
     try:
         matched = conn.execute(ADVANCE_CAS, params).rowcount
         won = {p["b_id"]: p["b_version"] for p in params}

@@ -500,25 +500,36 @@ def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: s
         position = SimpleNamespace(stage=case.stage)  # what the machine moves (nothing is attached to it)
         if not machine_of(ws, loaded).events[ADVANCE].trigger(position, ctx=ctx):
             raise BlockedError(f"case {case_id} cannot leave {case.stage} yet", ctx.blockers())
-        details: dict[str, Any] = {}
-        if ctx.consent_tally is not None:
-            details["consent"] = ctx.consent_tally.as_dict()
-        event = event_row(case.id, case.event_count + 1, case.last_hash or GENESIS, at=at, recorded_at=now_utc(),
-                          actor=who, action="advance", from_stage=case.stage, to_stage=position.stage, note=note,
-                          details=with_role(details, acting_role(session, case.id, who, as_role, at)))
-        won = conn.execute(ADVANCE_CAS, {"b_id": case.id, "b_seen": case.version, "b_stage": position.stage,
-                                         "b_at": at, "b_seq": event["seq"], "b_hash": event["hash"],
-                                         "b_version": case.version + 1}).rowcount
-        if won != 1:
+        consent = ctx.consent_tally.as_dict() if ctx.consent_tally is not None else None
+        cas, event, consent_record = advance_rows(case, position.stage, at=at, recorded_at=now_utc(), actor=who,
+                                                  note=note, consent=consent,
+                                                  role=acting_role(session, case.id, who, as_role, at))
+        if conn.execute(ADVANCE_CAS, cas).rowcount != 1:
             raise ConflictError(f"case {case_id} was changed by someone else while this command ran; nothing was "
                                 "written. Look at `eightstep case show` and try again")
         conn.execute(insert(_EVENTS), event)
-        if ctx.consent_tally is not None:
-            conn.execute(insert(_CONSENT_RECORDS), {
-                "case_id": case.id, "stage": case.stage, "at": at,
-                "rule": json.dumps(ctx.consent_tally.rule, ensure_ascii=False),
-                "tally": json.dumps(details["consent"], ensure_ascii=False)})
+        if consent_record is not None:
+            conn.execute(insert(_CONSENT_RECORDS), consent_record)
+    details = {"consent": consent} if consent is not None else {}
     return Move(case.id, "advance", case.stage, position.stage, at, details, case.version + 1)
+
+
+def advance_rows(case: Any, to_stage: str, *, at: datetime, recorded_at: datetime, actor: str, note: str | None,
+                 consent: dict[str, Any] | None, role: str | None
+                 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    """What moving ``case`` (its row as read) on to ``to_stage`` writes, for ``engine.advance`` and the bulk
+    advance alike: the ``ADVANCE_CAS`` parameters, the event (the next link of the case's chain) and, when it
+    leaves a consent stage with the tally ``consent``, its consent record."""
+    details = {"consent": consent} if consent is not None else {}
+    event = event_row(case.id, case.event_count + 1, case.last_hash or GENESIS, at=at, recorded_at=recorded_at,
+                      actor=actor, action="advance", from_stage=case.stage, to_stage=to_stage, note=note,
+                      details=with_role(details, role))
+    cas = {"b_id": case.id, "b_seen": case.version, "b_stage": to_stage, "b_at": at, "b_seq": event["seq"],
+           "b_hash": event["hash"], "b_version": case.version + 1}
+    record = None if consent is None else {
+        "case_id": case.id, "stage": case.stage, "at": at, "rule": json.dumps(consent["rule"], ensure_ascii=False),
+        "tally": json.dumps(consent, ensure_ascii=False)}
+    return cas, event, record
 
 
 # The compare-and-set move of a case to its next stage (engine.advance, bulk.write_batch): it matches only while
