@@ -26,7 +26,7 @@ since, which for today's audit is all of them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
@@ -55,7 +55,6 @@ SUSPENSION_REVIEW_OVERDUE = "suspension_review_overdue"
 FINDING_TYPES = (STAGE_OVERDUE, OBJECTION_UNMEDIATED, MAINTENANCE_OVERDUE, INSPECTION_OVERDUE, INSPECTION_DUE,
                  SUSPENSION_REVIEW_OVERDUE)
 
-STATE_FIELDS = tuple(f.name for f in fields(asof.State))
 ONE_DAY = timedelta(days=1)
 _IN_CHUNK = 500  # ids per IN (...) list: far below any database's limit on bound parameters
 _SEARCH_HORIZON_DAYS = 1 << 15  # ~90 years: far beyond any limit a workflow may set (3650 days)
@@ -295,14 +294,12 @@ class AuditScope:
         """``rows`` of the cases whose row still says how they stood on the audit date."""
         return [row for row in self.rows(query) if row.id not in self.moved]
 
-    def past_cases(self, case_ids: list[str]) -> list[Any]:
+    def past_cases(self, case_ids: list[str]) -> tuple[list[Any], dict[str, asof.State]]:
         """Cases that have moved since the audit date, as they stood at its end (``eightstep.asof``): their rows
-        with the stage and status of then; cases opened later are left out."""
+        with the stage and status of then, and those states; cases opened later are left out."""
         states = asof.states_at(self.conn, case_ids, self.end)
-        out = []
-        for row in self.rows(case_query(self, CASES.c.id.in_(sorted(states)))):
-            out.append(asof.as_then(row._asdict(), states[row.id]))
-        return out
+        rows = self.rows(case_query(self, CASES.c.id.in_(sorted(states))))
+        return [asof.as_then(row._asdict(), states[row.id]) for row in rows], states
 
     def stage_info(self, sha256: str, stage_id: str) -> StageInfo:
         key = (sha256, stage_id)
@@ -676,10 +673,9 @@ def find(ws: Workspace, *, as_of: date | None = None, complex_name: str | None =
         moved = sorted(scope.moved)
         then: dict[str, asof.State] = {}
         for i in range(0, len(moved), _IN_CHUNK):
-            past = scope.past_cases(moved[i:i + _IN_CHUNK])
+            past, states = scope.past_cases(moved[i:i + _IN_CHUNK])
             findings.extend(f for rule in RULES for f in rule(scope, past))
-            then.update((case.id, asof.State(**{name: getattr(case, name) for name in STATE_FIELDS}))
-                        for case in past)
+            then.update(states)
     checked = 0
     if with_blockers:
         found_ids = [f.case for f in findings]
