@@ -43,33 +43,34 @@ def names_of(actor: str) -> set[str]:
 
 def recorded_role(session: Session, case_id: str, actor: str, at: datetime | None = None) -> str | None:
     """The actor's role in the case on record (held since ``at`` or earlier, when given), matched by name or by
-    the last word of names written like "业主代表 李建国"; the first of ``ROLES`` the actor holds."""
-    query = _HELD_SINCE if at is not None else _HELD
-    params: dict[str, object] = {"case_id": case_id, "names": sorted(names_of(actor))}
-    if at is not None:
-        params["at"] = as_utc(at)
-    # Core, on the session's connection: no flush of the case row being written (its version counts), and a
-    # tenth of the ORM's cost (every recorded event asks)
-    held = set(session.connection().execute(query, params).scalars())
-    return next((key for key in ROLES if key in held), None)
+    the last word of names written like "业主代表 李建国"; the first of ``ROLES`` the actor holds.
+
+    Read with Core on the session's connection: no flush of the case row being written (its version counts), and
+    a tenth of the ORM's cost (every recorded event asks)."""
+    return recorded_roles(session.connection(), [case_id], actor, at).get(case_id)
 
 
-def recorded_roles(conn: Connection, case_ids: list[str], actor: str, at: datetime) -> dict[str, str]:
+def recorded_roles(conn: Connection, case_ids: list[str], actor: str, at: datetime | None) -> dict[str, str]:
     """``recorded_role`` of one actor in many cases at once (the bulk advance): case id -> role, where held."""
-    held: dict[str, set[str]] = {}
     query = select(_CASE_ROLES.c.case_id, _CASE_ROLES.c.role).where(
         _CASE_ROLES.c.case_id.in_(bindparam("ids", expanding=True)),
-        _CASE_ROLES.c.name.in_(bindparam("names", expanding=True)), _CASE_ROLES.c.since <= bindparam("at"))
-    for row in conn.execute(query, {"ids": case_ids, "names": sorted(names_of(actor)), "at": as_utc(at)}):
+        _CASE_ROLES.c.name.in_(bindparam("names", expanding=True)))
+    params: dict[str, object] = {"ids": case_ids, "names": sorted(names_of(actor))}
+    if at is not None:
+        query = query.where(_CASE_ROLES.c.since <= bindparam("at"))
+        params["at"] = as_utc(at)
+    held: dict[str, set[str]] = {}
+    for row in conn.execute(query, params):
         held.setdefault(row.case_id, set()).add(row.role)
-    return {case_id: next(key for key in ROLES if key in roles) for case_id, roles in held.items()
-            if any(key in roles for key in ROLES)}
+    out = {}
+    for case_id, roles in held.items():
+        first = next((key for key in ROLES if key in roles), None)
+        if first is not None:
+            out[case_id] = first
+    return out
 
 
 _CASE_ROLES = models.CaseRole.__table__
-_HELD = select(_CASE_ROLES.c.role).where(_CASE_ROLES.c.case_id == bindparam("case_id"),
-                                          _CASE_ROLES.c.name.in_(bindparam("names", expanding=True)))
-_HELD_SINCE = _HELD.where(_CASE_ROLES.c.since <= bindparam("at"))
 
 
 def acting_role(session: Session, case_id: str, actor: str, role: str | None,
