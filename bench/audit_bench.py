@@ -22,10 +22,11 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from eightstep import audit, engine
+from eightstep import engine
+from eightstep.audit import stalled as audit
 from eightstep.store import models
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import local_date, local_midnight_utc
-from eightstep.workspace import Workspace
 
 SQLITE_STAMP = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime in SQLite (UTC, no offset)
 

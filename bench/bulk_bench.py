@@ -1,4 +1,4 @@
-"""Bulk advance throughput: ``eightstep.bulk.advance_all_ready`` over a whole synthetic city (on a copy)."""
+"""Bulk advance throughput: ``eightstep.engine.bulk.advance_all_ready`` over a whole synthetic city (on a copy)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from bench.synth import REF_DAY, local
-from eightstep import bulk
-from eightstep.workspace import Workspace
+from eightstep.engine import bulk
+from eightstep.store.workspace import Workspace
 
 AT = local(REF_DAY, 18)  # after every generated record: each case whose stage requirements are met may move
 

@@ -59,7 +59,7 @@ def main() -> None:
     args = json.loads(raw)
     # Import what every measurement needs before the baseline is taken.
     import eightstep.engine
-    import eightstep.workspace  # noqa: F401
+    import eightstep.store.workspace  # noqa: F401
 
     baseline = rss_mb()
     before = resource.getrusage(resource.RUSAGE_SELF)

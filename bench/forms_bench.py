@@ -20,8 +20,8 @@ from typing import Any
 from eightstep.demo import PILOT, build_demo
 from eightstep.paperwork.casedata import load_case_data
 from eightstep.paperwork.render import Paperwork
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import now_utc
-from eightstep.workspace import Workspace
 
 _PAGE = re.compile(rb"/Type\s*/Page(?![s\w])")
 

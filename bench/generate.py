@@ -29,8 +29,8 @@ from sqlmodel import Session
 from bench.synth import DISTRICTS, REF_DAY, STEMS, CaseFactory, Ids, Rows, local
 from eightstep import engine
 from eightstep.store import models
+from eightstep.store.workspace import Workspace
 from eightstep.workflow.registry import WorkflowRegistry
-from eightstep.workspace import Workspace
 
 GENERATOR_VERSION = 2  # bump when the data changes, so that cached databases are rebuilt
 CHUNK = 4000  # cases per chunk (one transaction)

@@ -30,7 +30,7 @@ from bench.generate import insert_rows
 from bench.synth import OFFICER, REF_DAY, CaseFactory, Chain, Rows, local
 from eightstep import engine
 from eightstep.store import models
-from eightstep.workspace import Workspace
+from eightstep.store.workspace import Workspace
 
 BPMN = Path(__file__).with_name("eight_steps.bpmn")
 PROCESS = "eight_steps"

@@ -17,7 +17,7 @@ The spread (documented in docs/benchmarks.md):
   that reached or passed the vote, the documents and approvals of every stage passed, a few objections at the
   notice stage, the latest maintenance record and periodic inspection of each elevator in operation;
 * events: open, household import, suspend/withdraw, and one advance per stage passed (consent with its
-  tally), hashed exactly as ``eightstep.history`` does.
+  tally), hashed exactly as ``eightstep.engine.events`` does.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from eightstep.consent import Voter, tally
-from eightstep.history import GENESIS, event_hash
+from eightstep.engine.events import GENESIS, event_hash
+from eightstep.rules.consent import Voter, tally
 from eightstep.workflow.schema import Stage, Workflow
 
 REF_DAY = date(2026, 10, 30)  # the as-of date of every generated database: nothing happens after it
@@ -58,7 +58,7 @@ def local(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def details_json(details: dict[str, Any]) -> str:
-    """The event details exactly as ``eightstep.history.append_event`` stores them."""
+    """The event details exactly as ``eightstep.engine.events.append_event`` stores them."""
     return json.dumps(details, ensure_ascii=False, sort_keys=True, default=str)
 
 
@@ -362,7 +362,7 @@ class CaseFactory:
 
 
 class Chain:
-    """A case's events and their hash chain, hashed exactly as ``eightstep.history.append_event`` does."""
+    """A case's events and their hash chain, hashed exactly as ``eightstep.engine.events.append_event`` does."""
 
     def __init__(self, case_id: str) -> None:
         self.case_id = case_id

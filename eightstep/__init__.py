@@ -7,9 +7,10 @@ The library is usable without the CLI::
     engine.open_case(ws, "RD-3-2", complex_name="人大小区", building="3", unit="2")
     print(engine.check(ws, "RD-3-2").blockers)
 
-Modules: ``engine`` (cases and moves), ``records`` (households, votes, documents, approvals, objections),
-``consent`` (the tally), ``guards`` (named checks), ``workflow`` (procedure files), ``workcalendar``
-(working days), ``store`` (tables). The heavy imports are deferred so that the CLI starts fast.
+Sub-packages, from the bottom up: ``workflow`` (procedure files), ``rules`` (pure arithmetic: consent,
+what-if, money, working days), ``store`` (tables, connection, files, the ``Workspace``), ``engine`` (cases,
+guards, moves, history), ``records`` (what officers record), ``paperwork`` (forms), ``audit`` (stalled cases,
+overview, verification), ``cli``. The heavy imports are deferred so that the CLI starts fast.
 """
 
 from typing import Any
@@ -39,7 +40,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "Workspace":
-        from eightstep.workspace import Workspace
+        from eightstep.store.workspace import Workspace
 
         return Workspace
     raise AttributeError(name)

@@ -24,16 +24,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from eightstep import engine, funding, records
-from eightstep.canvass import add_entry
+from eightstep import engine, records
 from eightstep.errors import InputError
-from eightstep.meetings import add_meeting
 from eightstep.paperwork.parties import set_party
-from eightstep.roles import add_role
-from eightstep.rollout import rollout
-from eightstep.schemes import SchemeView, add_scheme, choose, load_schemes
+from eightstep.records import funding
+from eightstep.records.canvass import add_entry
+from eightstep.records.meetings import add_meeting
+from eightstep.records.roles import add_role
+from eightstep.records.rollout import rollout
+from eightstep.records.schemes import SchemeView, add_scheme, choose, load_schemes
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import LOCAL_TZ
-from eightstep.workspace import Workspace
 
 COMPLEX = "人大小区"
 DISTRICT, STREET, COMMUNITY = "江夏区", "纸坊街道", "河头社区"

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from eightstep.workspace import Workspace
+from eightstep.store.workspace import Workspace
 
 ENV_VARS = ("EIGHTSTEP_DB", "EIGHTSTEP_FILES", "EIGHTSTEP_WORKFLOWS", "EIGHTSTEP_HOLIDAYS", "EIGHTSTEP_ACTOR")
 ENV_TEST_PG = "EIGHTSTEP_TEST_PG"

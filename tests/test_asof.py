@@ -7,11 +7,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from eightstep import asof, engine
+from eightstep import engine
 from eightstep.demo import build_demo
+from eightstep.engine import asof
 from eightstep.store import models
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, local_midnight_utc, parse_at
-from eightstep.workspace import Workspace
 
 FIELDS = ("stage", "status", "status_reason", "stage_entered_at", "clock_started_at", "suspended_at", "review_at",
           "evidence_from")

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from eightstep import audit, engine, records
+from eightstep import engine, records
+from eightstep.audit import stalled as audit
 from eightstep.cli import main
 from eightstep.cli.audit import CSV_COLUMNS
+from eightstep.rules.workcalendar import WorkCalendar
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import local_midnight_utc
-from eightstep.workcalendar import WorkCalendar
-from eightstep.workspace import Workspace
 
 D = date.fromisoformat
 

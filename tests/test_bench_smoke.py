@@ -23,9 +23,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from eightstep import bulk, engine
-from eightstep.verify import VerifyReport, verify_chains
-from eightstep.workspace import Workspace
+from eightstep import engine
+from eightstep.audit.verify import VerifyReport, verify_chains
+from eightstep.engine import bulk
+from eightstep.store.workspace import Workspace
 from tests.conftest import ENV_VARS
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"

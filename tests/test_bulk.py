@@ -17,13 +17,14 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import select
 
-from eightstep import bulk, engine, records
+from eightstep import engine, records
+from eightstep.audit.verify import verify
 from eightstep.cli import main
+from eightstep.engine import bulk
 from eightstep.errors import NotFoundError
 from eightstep.store import models
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, parse_at
-from eightstep.verify import verify
-from eightstep.workspace import Workspace
 from tests.conftest import write_households
 
 OPENED = "2025-03-01"

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from eightstep import engine, records
-from eightstep.canvass import add_entry, canvass_list, classify
 from eightstep.cli import main
 from eightstep.errors import InputError, NotFoundError
-from eightstep.workspace import Workspace
+from eightstep.records.canvass import add_entry, canvass_list, classify
+from eightstep.store.workspace import Workspace
 from tests.conftest import write_households
 
 CASE = "CV-1-1"

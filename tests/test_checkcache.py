@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from eightstep import audit, checkcache, engine, records
+from eightstep import engine, records
+from eightstep.audit import stalled as audit
 from eightstep.demo import HELD, PILOT
-from eightstep.engine import CheckResult
+from eightstep.engine import CheckResult, checkcache
 from eightstep.store import models
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, local_midnight_utc
-from eightstep.workspace import Workspace
 
 CHECKS = models.CaseCheck.__table__
 D = date.fromisoformat

@@ -27,10 +27,10 @@ import pytest
 from sqlmodel import select
 
 from eightstep import engine, records
-from eightstep.history import GENESIS, hash_of
+from eightstep.engine.events import GENESIS, hash_of
 from eightstep.store import models
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import parse_at
-from eightstep.workspace import Workspace
 from tests.conftest import write_households
 
 HELPERS = Path(__file__).parent / "helpers"

@@ -1,4 +1,4 @@
-"""Tests for eightstep.consent.tally under the rules of the shipped workflow files.
+"""Tests for eightstep.rules.consent.tally under the rules of the shipped workflow files.
 
 wuhan: participation by >= 2/3 of area and headcount, then agreement by >= 3/4 of the participating area and
 headcount (Civil Code art. 278; boundaries inclusive, art. 1259). wuhan-2018: agreement by >= 2/3 of the unit's
@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from eightstep.consent import Tally, Voter, tally
 from eightstep.resources import builtin_dir
+from eightstep.rules.consent import Tally, Voter, tally
 from eightstep.workflow.loader import load_workflow_file
 from eightstep.workflow.schema import ConsentRule
 

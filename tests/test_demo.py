@@ -11,13 +11,13 @@ import pytest
 from click.testing import CliRunner
 
 from eightstep import engine, records
+from eightstep.audit.report import overview
 from eightstep.cli import main
 from eightstep.demo import HELD, PILOT, build_demo
 from eightstep.errors import InputError
 from eightstep.paperwork.render import Paperwork
-from eightstep.report import overview
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, local_date
-from eightstep.workspace import Workspace
 
 CASES = [f"RD-{b}-{u}" for b in range(1, 5) for u in (1, 2)]
 STAGES = ["consent", "survey", "agreement", "design_notice", "joint_review", "construction", "acceptance",
@@ -152,8 +152,8 @@ def test_every_form_of_the_pilot_renders(demo: Workspace) -> None:
 # --- the community's method (issue 6) --------------------------------------------------------------------
 
 def test_pilot_compared_three_schemes_and_chose_one(demo: Workspace) -> None:
-    from eightstep import funding
-    from eightstep.schemes import compare
+    from eightstep.records import funding
+    from eightstep.records.schemes import compare
 
     result = compare(demo, PILOT)
     assert [(p.scheme.company, p.scheme.price) for p in result.priced] == [
@@ -167,7 +167,7 @@ def test_pilot_compared_three_schemes_and_chose_one(demo: Workspace) -> None:
 
 
 def test_pilot_canvass_turned_the_hesitant_second_floor_owner(demo: Workspace) -> None:
-    from eightstep.canvass import canvass_list
+    from eightstep.records.canvass import canvass_list
 
     events = [e for e in engine.history(demo, PILOT) if e.action in ("canvass.add", "vote.cast")]
     room_201 = [(e.action, json.loads(e.details).get("stance") or json.loads(e.details)["choice"])
@@ -180,8 +180,8 @@ def test_pilot_canvass_turned_the_hesitant_second_floor_owner(demo: Workspace) -
 
 
 def test_pilot_roles_meetings_and_who_acted_in_which_role(demo: Workspace) -> None:
-    from eightstep.meetings import list_meetings
-    from eightstep.roles import list_roles
+    from eightstep.records.meetings import list_meetings
+    from eightstep.records.roles import list_roles
 
     roles = list_roles(demo, PILOT)
     assert [r.name for r in roles.roles if r.role == "owner_rep"] == ["李建国"]
@@ -218,7 +218,7 @@ def test_every_event_names_who_acted_in_which_role(demo: Workspace) -> None:
 
 
 def test_other_units_were_rolled_out_from_the_pilot_without_its_votes(demo: Workspace) -> None:
-    from eightstep.schemes import compare
+    from eightstep.records.schemes import compare
 
     pilot_rooms_voted = {json.loads(e.details)["room"] for e in engine.history(demo, PILOT)
                          if e.action == "vote.cast"}
@@ -238,8 +238,8 @@ def test_other_units_were_rolled_out_from_the_pilot_without_its_votes(demo: Work
 
 
 def test_complex_progress_and_the_canvass_of_the_unit_still_voting(demo: Workspace) -> None:
-    from eightstep.canvass import canvass_list
-    from eightstep.progress import progress
+    from eightstep.audit.progress import progress
+    from eightstep.records.canvass import canvass_list
 
     result = progress(demo, "人大小区", at=as_utc(datetime(2026, 11, 1, tzinfo=UTC)))
     assert (result.units, result.target, result.in_operation) == (8, 8, 1)

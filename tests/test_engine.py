@@ -18,16 +18,16 @@ from typing import Any
 import pytest
 
 from eightstep import engine, records
-from eightstep.consent import rule_dict
+from eightstep.engine.events import GENESIS, hash_of
 from eightstep.errors import BlockedError, ConflictError, InputError, NotFoundError
-from eightstep.history import GENESIS, hash_of
 from eightstep.resources import builtin_dir
+from eightstep.rules.consent import rule_dict
 from eightstep.store import models
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import LOCAL_TZ
 from eightstep.workflow import loader, registry
 from eightstep.workflow.loader import LoadedWorkflow
 from eightstep.workflow.schema import Stage
-from eightstep.workspace import Workspace
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")  # tests on a database run on both (see conftest)
 

@@ -30,16 +30,17 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine, Integer, column, inspect, select, table, text
 from sqlmodel import SQLModel
 
-from eightstep import engine, funding, records
+from eightstep import engine, records
+from eightstep.audit.verify import verify
 from eightstep.cli import main
+from eightstep.records import funding
 from eightstep.store import db as store_db
 from eightstep.store import migrations, models
 from eightstep.store.db import make_engine, resolve_url
 from eightstep.store.migrate import MIGRATIONS_DIR, alembic_config
 from eightstep.store.migrations import HEAD, REVISIONS, UNVERSIONED
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, parse_at
-from eightstep.verify import verify
-from eightstep.workspace import Workspace
 from tests.conftest import write_households
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")

@@ -9,7 +9,8 @@ from fractions import Fraction
 import pytest
 
 from eightstep.errors import InputError
-from eightstep.money import (
+from eightstep.resources import builtin_dir
+from eightstep.rules.money import (
     Figures,
     allocate,
     compute_shares,
@@ -18,7 +19,6 @@ from eightstep.money import (
     yuan_plain,
     yuan_upper,
 )
-from eightstep.resources import builtin_dir
 from eightstep.workflow.loader import load_workflow_file
 from eightstep.workflow.schema import CostSharing
 

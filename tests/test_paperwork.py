@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from jinja2.exceptions import SecurityError
 
-from eightstep import engine, funding, records
+from eightstep import engine, records
+from eightstep.audit.verify import VerifyReport, verify_chains
 from eightstep.errors import ConflictError, InputError, NotFoundError
 from eightstep.paperwork.context import MissingData
 from eightstep.paperwork.environment import FormEnvironment, TemplateProblem
@@ -20,11 +21,11 @@ from eightstep.paperwork.forms import FORMS
 from eightstep.paperwork.names import ENV_TEMPLATES, form_ids
 from eightstep.paperwork.parties import set_party
 from eightstep.paperwork.render import Paperwork
+from eightstep.records import funding
 from eightstep.resources import builtin_dir
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import parse_at
-from eightstep.verify import VerifyReport, verify_chains
 from eightstep.workflow.loader import load_workflow_file
-from eightstep.workspace import Workspace
 
 CASE = "RD-3-2"
 OWNERS = ["周桂兰", "刘德明", "吴淑芬", "赵志强", "黄玉珍", "徐文斌", "陈国华", "陈国华", "杨春梅", "马永康",
@@ -568,7 +569,7 @@ def test_html_never_imports_weasyprint(full_case: Workspace) -> None:
     import sys
 
     code = ("import sys\n"
-            "from eightstep.workspace import Workspace\n"
+            "from eightstep.store.workspace import Workspace\n"
             "from eightstep.paperwork.render import Paperwork\n"
             f"ws = Workspace.open({str(full_case.where)!r})\n"
             f"Paperwork(ws).render({CASE!r}, 'agreement')\n"

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from eightstep import engine, records
+from eightstep.audit.verify import VerifyReport, verify_chains
 from eightstep.errors import ConflictError, InputError, NotFoundError
 from eightstep.paperwork.casedata import load_case_data
 from eightstep.paperwork.parties import set_party
 from eightstep.paperwork.render import Paperwork
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import parse_at
-from eightstep.verify import VerifyReport, verify_chains
-from eightstep.workspace import Workspace
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
@@ -84,7 +84,7 @@ def test_the_paperworks_entries_name_the_actors_role(voted: Workspace, tmp_path:
     given, else the actor's role on record in the case at the time; looked up once per call, not per form."""
     from sqlalchemy import event
 
-    from eightstep.roles import add_role
+    from eightstep.records.roles import add_role
 
     add_role(voted, CASE, "owner_rep", "业主401", room="401", at=parse_at("2025-03-15 10:00"))
     statements: list[str] = []

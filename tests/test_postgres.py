@@ -23,12 +23,12 @@ from sqlalchemy.exc import IntegrityError, ProgrammingError
 from eightstep import engine
 from eightstep.cli import main
 from eightstep.demo import Builder, _pilot, _rollout, build_demo
+from eightstep.engine.events import append_event
 from eightstep.errors import ConflictError, InputError
-from eightstep.history import append_event
 from eightstep.store import models
 from eightstep.store.db import make_engine
+from eightstep.store.workspace import Workspace, _is_unique_violation, is_busy
 from eightstep.timeutil import as_utc, now_utc, parse_at
-from eightstep.workspace import Workspace, _is_unique_violation, is_busy
 
 pytestmark = pytest.mark.postgresql
 

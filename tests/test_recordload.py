@@ -3,7 +3,7 @@
 The decisive test compares, on the demo's eight cases, every stage of every built-in workflow (and a stage that
 requires everything a stage can), the blockers and the tally computed from the pruned light rows with those
 computed from every record of the case as ORM objects. A guard that reads a table, a kind of row or a column it
-did not declare in ``eightstep.recordload`` makes it fail.
+did not declare in ``eightstep.engine.recordload`` makes it fail.
 """
 
 from __future__ import annotations
@@ -15,15 +15,16 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from eightstep import engine, recordload
-from eightstep.consent import Tally
+from eightstep import engine
+from eightstep.engine import checking, recordload
+from eightstep.engine.guards import GUARDS, MEETING_KINDS, Blocker, CaseRecords, GuardContext
+from eightstep.engine.recordload import RecordLoader, tables_needed
 from eightstep.errors import NotFoundError
-from eightstep.guards import GUARDS, MEETING_KINDS, Blocker, CaseRecords, GuardContext
-from eightstep.recordload import RecordLoader, tables_needed
+from eightstep.rules.consent import Tally
 from eightstep.store import models
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc
 from eightstep.workflow.schema import Requirements, Stage, Workflow
-from eightstep.workspace import Workspace
 
 
 def everything(wf: Workflow) -> Stage:
@@ -98,7 +99,7 @@ def test_check_many_gives_the_same_results_in_any_batch_size(monkeypatch: pytest
     ids = [v.id for v in engine.list_cases(demo)]
     at = datetime.fromisoformat("2026-10-30T18:00:00+08:00")
     whole = engine.check_many(demo, [*ids, ids[0]], at=at)
-    monkeypatch.setattr(engine, "BATCH", 3)
+    monkeypatch.setattr(checking, "BATCH", 3)
     batched = engine.check_many(demo, list(reversed(ids)), at=at)
     assert list(whole) == ids
     assert list(batched) == list(reversed(ids))
@@ -109,6 +110,6 @@ def test_check_many_gives_the_same_results_in_any_batch_size(monkeypatch: pytest
 
 def test_check_many_names_a_missing_case_in_a_later_batch(monkeypatch: pytest.MonkeyPatch, demo: Workspace) -> None:
     ids = [v.id for v in engine.list_cases(demo)]
-    monkeypatch.setattr(engine, "BATCH", 3)
+    monkeypatch.setattr(checking, "BATCH", 3)
     with pytest.raises(NotFoundError, match="no case 'RD-9-9'"):
         engine.check_many(demo, [*ids, "RD-9-9"])

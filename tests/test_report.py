@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from eightstep import engine, records
+from eightstep.audit.report import Overview, OverviewRow, chinese_part, overview, render_html
 from eightstep.cli import main
-from eightstep.report import Overview, OverviewRow, chinese_part, overview, render_html
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import local_midnight_utc
-from eightstep.workspace import Workspace
 
 AS_OF = date(2025, 11, 20)
 EVIL = '<b>&"</script>'  # a complex name that must stay text everywhere

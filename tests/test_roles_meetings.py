@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from eightstep import engine, records
-from eightstep.canvass import add_entry
 from eightstep.cli import main
 from eightstep.errors import InputError, NotFoundError
-from eightstep.meetings import add_meeting, list_meetings, split_names
-from eightstep.roles import add_role, list_roles
-from eightstep.workspace import Workspace
+from eightstep.records.canvass import add_entry
+from eightstep.records.meetings import add_meeting, list_meetings, split_names
+from eightstep.records.roles import add_role, list_roles
+from eightstep.store.workspace import Workspace
 from tests.conftest import write_households
 
 CASE = "RM-3-2"
@@ -167,7 +167,7 @@ def test_cli_roles_meetings_and_history(case: Workspace, db_path: Path, tmp_path
 
 def test_each_action_is_one_event_and_one_version(case: Workspace, tmp_path: Path) -> None:
     """Every mutation of this part is one transaction with one event; the case's version moves by one."""
-    from eightstep.schemes import add_scheme, choose
+    from eightstep.records.schemes import add_scheme, choose
 
     def step(action: object) -> tuple[int, int]:
         before = engine.show_case(case, CASE).version, len(engine.history(case, CASE))
@@ -187,12 +187,12 @@ def test_each_action_is_one_event_and_one_version(case: Workspace, tmp_path: Pat
 
 def test_cli_choices_match_the_library() -> None:
     """The CLI lists its choices without importing the library (start-up time): they must not drift."""
-    from eightstep.canvass import CONCERN_KINDS, STANCES
     from eightstep.cli import canvass as canvass_cli
     from eightstep.cli import meeting as meeting_cli
     from eightstep.cli import role as role_cli
-    from eightstep.guards import MEETING_KINDS
-    from eightstep.roles import ROLES, SIDES
+    from eightstep.engine.guards import MEETING_KINDS
+    from eightstep.records.canvass import CONCERN_KINDS, STANCES
+    from eightstep.records.roles import ROLES, SIDES
 
     assert tuple(ROLES) == role_cli.ROLE_KEYS and tuple(SIDES) == role_cli.SIDE_KEYS
     assert tuple(MEETING_KINDS) == meeting_cli.KINDS

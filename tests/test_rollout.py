@@ -12,16 +12,17 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import select
 
-from eightstep import engine, funding, records
+from eightstep import engine, records
+from eightstep.audit.progress import progress
 from eightstep.cli import main
 from eightstep.errors import InputError, NotFoundError
-from eightstep.meetings import add_meeting
-from eightstep.progress import progress
-from eightstep.roles import add_role
-from eightstep.rollout import parse_units, rollout, sibling_id
-from eightstep.schemes import add_scheme, choose, compare
+from eightstep.records import funding
+from eightstep.records.meetings import add_meeting
+from eightstep.records.roles import add_role
+from eightstep.records.rollout import parse_units, rollout, sibling_id
+from eightstep.records.schemes import add_scheme, choose, compare
 from eightstep.store import models
-from eightstep.workspace import Workspace
+from eightstep.store.workspace import Workspace
 from tests.conftest import write_households
 
 PILOT = "RD-3-2"

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from eightstep import engine, funding, records
+from eightstep import engine, records
 from eightstep.cli import main
 from eightstep.errors import BlockedError, InputError, NotFoundError
-from eightstep.money import parse_yuan
-from eightstep.schemes import add_scheme, choose, compare
-from eightstep.workspace import Workspace
+from eightstep.records import funding
+from eightstep.records.schemes import add_scheme, choose, compare
+from eightstep.rules.money import parse_yuan
+from eightstep.store.workspace import Workspace
 from tests.conftest import write_households
 
 CASE = "SC-1-1"
@@ -160,7 +161,7 @@ def test_choose_refuses(ws: Workspace, tmp_path: Path) -> None:
 
 
 def test_workflow_can_require_a_chosen_scheme_and_meetings(method_ws: Workspace, tmp_path: Path) -> None:
-    from eightstep.meetings import add_meeting
+    from eightstep.records.meetings import add_meeting
 
     ws = opened(method_ws, tmp_path, "method-floor")
     blockers = engine.check(ws, CASE, at=day(1)).blockers

@@ -13,15 +13,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from eightstep import engine, funding, records
+from eightstep import engine, records
 from eightstep.cli import main
 from eightstep.errors import InputError
-from eightstep.funding import agreement_signed, agreement_stage
+from eightstep.records import funding
+from eightstep.records.funding import agreement_signed, agreement_stage
+from eightstep.records.schemes import add_scheme, choose
 from eightstep.resources import builtin_dir
-from eightstep.schemes import add_scheme, choose
 from eightstep.store import models
+from eightstep.store.workspace import Workspace
 from eightstep.workflow.loader import load_workflow_file
-from eightstep.workspace import Workspace
 from tests.conftest import write_households
 from tests.test_schemes import FLOOR_SHARING, T0, day
 

@@ -1,4 +1,4 @@
-"""Tests for eightstep.tabular: strict reading of officer-supplied CSV/xlsx tables."""
+"""Tests for eightstep.records.tabular: strict reading of officer-supplied CSV/xlsx tables."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from eightstep.tabular import (
+from eightstep.records.tabular import (
     Column,
     Problem,
     Row,

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from eightstep import engine, records
+from eightstep.audit.verify import verify
 from eightstep.cli import main
-from eightstep.history import event_hash
+from eightstep.engine.events import event_hash
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import LOCAL_TZ
-from eightstep.verify import verify
-from eightstep.workspace import Workspace
 
 
 def at(day: str) -> datetime:
@@ -75,7 +75,7 @@ def rehash(db: Path, case_id: str, seq: int) -> None:
         (event,) = [e for e in engine.history(ws, case_id) if e.seq == seq]
     finally:
         ws.dispose()
-    from eightstep.history import hash_of
+    from eightstep.engine.events import hash_of
 
     sql(db, "UPDATE events SET hash = ? WHERE case_id = ? AND seq = ?", hash_of(event), case_id, seq)
 
@@ -183,8 +183,8 @@ def test_intact_history(ws: Workspace, history: Path, runner: CliRunner) -> None
 def proposals(ws: Workspace, history: Path, tmp_path: Path) -> dict[str, Path]:
     """Case A also has two schemes with proposal files and a meeting with minutes; a scheme and a meeting
     without a file; and case B a scheme whose proposal is the same file as A's first (stored once)."""
-    from eightstep.meetings import add_meeting
-    from eightstep.schemes import add_scheme
+    from eightstep.records.meetings import add_meeting
+    from eightstep.records.schemes import add_scheme
 
     files = {}
     for name, text in (("proposal-a", "梯安方案"), ("proposal-b", "升华方案"), ("minutes", "协商小组会议纪要")):

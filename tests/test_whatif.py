@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from eightstep import engine, records
-from eightstep.canvass import case_what_if
 from eightstep.cli import main
-from eightstep.consent import Voter, tally
 from eightstep.errors import InputError
-from eightstep.whatif import candidates, gains, what_if, win
+from eightstep.records.canvass import case_what_if
+from eightstep.rules.consent import Voter, tally
+from eightstep.rules.whatif import candidates, gains, what_if, win
+from eightstep.store.workspace import Workspace
 from eightstep.workflow.schema import ConsentRule, Threshold
-from eightstep.workspace import Workspace
 from tests.conftest import write_households
 
 ART_278 = ConsentRule(description="民法典278", participation=Threshold(area="2/3", headcount="2/3"),

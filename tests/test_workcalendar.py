@@ -1,4 +1,4 @@
-"""Tests for eightstep.workcalendar: statutory holidays, 调休, user data files and fallbacks."""
+"""Tests for eightstep.rules.workcalendar: statutory holidays, 调休, user data files and fallbacks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from eightstep.errors import InputError
-from eightstep.workcalendar import HolidayDataError, WorkCalendar, YearData, load_year_file
+from eightstep.rules.workcalendar import HolidayDataError, WorkCalendar, YearData, load_year_file
 
 PACKAGE_SOURCE = "chinesecalendar 1.11.0"
 
@@ -245,7 +245,7 @@ def test_year_without_data_falls_back_to_weekends_with_one_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     cal = WorkCalendar([tmp_path])
-    with caplog.at_level(logging.WARNING, logger="eightstep.workcalendar"):
+    with caplog.at_level(logging.WARNING, logger="eightstep.rules.workcalendar"):
         assert cal.is_workday(d("2031-10-01")) is True  # Wednesday: no National Day data
         assert cal.is_workday(d("2031-10-04")) is False  # Saturday
         assert cal.is_workday(d("2031-01-01")) is True  # Wednesday

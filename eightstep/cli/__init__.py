@@ -16,7 +16,7 @@ from eightstep import __version__
 from eightstep.errors import BlockedError, EightstepError
 
 if TYPE_CHECKING:
-    from eightstep.workspace import Workspace
+    from eightstep.store.workspace import Workspace
 
 
 class Settings:
@@ -30,13 +30,13 @@ class Settings:
 
     def workspace(self) -> Workspace:
         if self._ws is None:
-            from eightstep.workspace import Workspace
+            from eightstep.store.workspace import Workspace
 
             self._ws = Workspace.open(self.db, workflow_dirs=self.workflow_dirs, holiday_dirs=self.holiday_dirs)
         return self._ws
 
     def init(self) -> tuple[Workspace, bool]:
-        from eightstep.workspace import Workspace
+        from eightstep.store.workspace import Workspace
 
         self._ws, fresh = Workspace.init(self.db, workflow_dirs=self.workflow_dirs, holiday_dirs=self.holiday_dirs)
         return self._ws, fresh
@@ -113,9 +113,9 @@ def init(settings: Settings) -> None:
               show_default=True, help="Folder for the demo database and its files (must be new or empty).")
 def demo(folder: Path) -> None:
     """Build the story of 人大小区 (8 units, the pilot through all eight stages) and print its overview."""
+    from eightstep.audit.report import overview
     from eightstep.cli.report import print_overview
     from eightstep.demo import build_demo
-    from eightstep.report import overview
 
     ws = build_demo(folder)
     try:

@@ -13,7 +13,7 @@ from eightstep.cli import Settings
 from eightstep.cli.output import emit_json, table
 
 if TYPE_CHECKING:
-    from eightstep.audit import Finding
+    from eightstep.audit.stalled import Finding
 
 CSV_COLUMNS = ("type", "case", "complex", "building", "unit", "workflow", "stage", "stage_title", "status",
                "entered_on", "days_in_stage", "limit_days", "limit_calendar", "since", "due", "days_over",
@@ -74,7 +74,7 @@ def stalled(settings: Settings, as_of: date | None, complex_name: str | None, as
     """
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
-    from eightstep import audit as audit_lib
+    from eightstep.audit import stalled as audit_lib
 
     result = audit_lib.find(settings.workspace(), as_of=as_of, complex_name=complex_name)
     if as_json:
@@ -125,7 +125,7 @@ def verify_(settings: Settings, as_json: bool) -> None:
     document, a scheme's proposal, a meeting's minutes) that changed or went missing, with its case and record.
     Exit 0 when all is intact, 1 otherwise.
     """
-    from eightstep.verify import verify
+    from eightstep.audit.verify import verify
 
     report = verify(settings.workspace())
     if as_json:

@@ -35,7 +35,7 @@ def canvass() -> None:
 def add(settings: Settings, case_id: str, room: str, stance: str, concern: str | None, kinds: tuple[str, ...],
         by: str | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:
     """Log a visit or call to ROOM: its stance and concern. A household may have many entries over time."""
-    from eightstep.canvass import add_entry
+    from eightstep.records.canvass import add_entry
 
     entry = add_entry(settings.workspace(), case_id, room, stance=stance, concern=concern, kinds=list(kinds),
                       by=by, at=at, actor=actor, as_role=as_role)
@@ -50,7 +50,7 @@ def add(settings: Settings, case_id: str, room: str, stance: str, concern: str |
 def list_(settings: Settings, case_id: str, as_json: bool) -> None:
     """Households to visit first on top (whose agreement brings the vote nearest to passing), with their latest
     stance and concerns; then the concerns by kind and floor."""
-    from eightstep.canvass import CONCERN_KINDS, canvass_list
+    from eightstep.records.canvass import CONCERN_KINDS, canvass_list
     from eightstep.timeutil import show
 
     result = canvass_list(settings.workspace(), case_id)

@@ -160,7 +160,7 @@ def _advance_one(settings: Settings, case_id: str, at: datetime | None, actor: s
 
 def _advance_all(settings: Settings, complex_name: str | None, dry_run: bool, at: datetime | None,
                  actor: str | None, as_role: str | None, note: str | None, as_json: bool) -> None:
-    from eightstep import bulk
+    from eightstep.engine import bulk
 
     ws = settings.workspace()
     runs = bulk.iter_advance_all_ready(ws, complex_name=complex_name, at=at, actor=actor, note=note,

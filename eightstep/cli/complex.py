@@ -33,9 +33,9 @@ def rollout(settings: Settings, complex_name: str, from_case: str, units: str | 
     Each new case gets the pilot's chosen scheme and cost-share rule as a proposal, to be voted on again;
     never its households, votes or signatures. A unit that already has an active case is refused.
     """
-    from eightstep.money import yuan
-    from eightstep.rollout import parse_units
-    from eightstep.rollout import rollout as do_rollout
+    from eightstep.records.rollout import parse_units
+    from eightstep.records.rollout import rollout as do_rollout
+    from eightstep.rules.money import yuan
 
     result = do_rollout(settings.workspace(), complex_name, from_case=from_case,
                         units=parse_units(units) if units is not None else None, at=at, actor=actor,
@@ -58,8 +58,8 @@ def rollout(settings: Settings, complex_name: str, from_case: str, units: str | 
 @click.pass_obj
 def progress(settings: Settings, complex_name: str, target: int | None, at: datetime | None, as_json: bool) -> None:
     """Units per stage, units in operation against the target, and a forecast date for the last unit."""
-    from eightstep.progress import METHOD
-    from eightstep.progress import progress as complex_progress
+    from eightstep.audit.progress import METHOD
+    from eightstep.audit.progress import progress as complex_progress
 
     result = complex_progress(settings.workspace(), complex_name, target=target, at=at)
     if as_json:

@@ -48,8 +48,8 @@ def list_(settings: Settings, case_id: str | None, workflow_id: str | None, temp
     """The forms, the stages that list them, and (with CASE) whether each can be rendered now."""
     workflow = None
     if case_id is None:
+        from eightstep.store.workspace import ENV_WORKFLOWS, _dirs_from_env
         from eightstep.workflow.registry import DEFAULT_WORKFLOW, WorkflowRegistry
-        from eightstep.workspace import ENV_WORKFLOWS, _dirs_from_env
 
         registry = WorkflowRegistry([*settings.workflow_dirs, *_dirs_from_env(ENV_WORKFLOWS)])
         workflow = registry.get(workflow_id or DEFAULT_WORKFLOW).definition

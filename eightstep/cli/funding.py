@@ -23,7 +23,7 @@ class YuanType(click.ParamType):
         if isinstance(value, int):
             return value
         from eightstep.errors import InputError
-        from eightstep.money import parse_yuan
+        from eightstep.rules.money import parse_yuan
 
         try:
             return parse_yuan(value, field=f"--{param.name}" if param and param.name else "amount")
@@ -75,8 +75,8 @@ def set_(settings: Settings, case_id: str, total: int | None, subsidy: int | Non
     The owners share total - subsidy - other sources; the yearly maintenance is shared on its own. Once the
     owners signed the agreement (the case has left its stage), a change needs --amend REASON.
     """
-    from eightstep.funding import set_funding
-    from eightstep.money import yuan
+    from eightstep.records.funding import set_funding
+    from eightstep.rules.money import yuan
 
     f = set_funding(settings.workspace(), case_id, total=total, subsidy=subsidy, other=other, other_note=other_note,
                     maintenance=maintenance, at=at, actor=actor, as_role=as_role, amend=amend)
@@ -91,8 +91,8 @@ def set_(settings: Settings, case_id: str, total: int | None, subsidy: int | Non
 @click.pass_obj
 def shares(settings: Settings, case_id: str, as_json: bool) -> None:
     """Each household's share of the construction cost and of the yearly maintenance, under the workflow's rule."""
-    from eightstep.funding import case_shares, shares_json
-    from eightstep.money import METHOD_TITLES, yuan
+    from eightstep.records.funding import case_shares, shares_json
+    from eightstep.rules.money import METHOD_TITLES, yuan
 
     result = case_shares(settings.workspace(), case_id)
     if as_json:
@@ -125,7 +125,7 @@ def agree(settings: Settings, case_id: str, file: Path, amend: str | None, at: d
     Only for workflows whose cost_sharing.method is agreed_table; every household needs a row. Once the owners
     signed the agreement (the case has left its stage), it needs --amend REASON.
     """
-    from eightstep.funding import agree_shares
+    from eightstep.records.funding import agree_shares
 
     rows = agree_shares(settings.workspace(), case_id, file, at=at, actor=actor, as_role=as_role, amend=amend)
     click.echo(f"{case_id}: agreed shares recorded for {len(rows)} households from {file.name}")

@@ -35,7 +35,7 @@ def meeting() -> None:
 def add(settings: Settings, case_id: str, at: datetime, attendees: tuple[str, ...], decision: str,
         kinds: tuple[str, ...], file: Path | None, actor: str | None, as_role: str | None) -> None:
     """Record a meeting of CASE and its decision (part of the case history)."""
-    from eightstep.meetings import add_meeting
+    from eightstep.records.meetings import add_meeting
 
     view = add_meeting(settings.workspace(), case_id, at=at, attendees=list(attendees), decision=decision,
                        kinds=list(kinds), file=file, actor=actor, as_role=as_role)
@@ -48,7 +48,7 @@ def add(settings: Settings, case_id: str, at: datetime, attendees: tuple[str, ..
 @click.pass_obj
 def list_(settings: Settings, case_id: str, as_json: bool) -> None:
     """The meetings of CASE, oldest first."""
-    from eightstep.meetings import list_meetings
+    from eightstep.records.meetings import list_meetings
     from eightstep.timeutil import show
 
     views = list_meetings(settings.workspace(), case_id)

@@ -14,7 +14,7 @@ from eightstep.cli.output import table
 from eightstep.errors import InputError
 
 if TYPE_CHECKING:
-    from eightstep.report import Overview
+    from eightstep.audit.report import Overview
 
 
 @click.command("report")
@@ -30,7 +30,7 @@ def report(settings: Settings, complex_name: str | None, as_of: date | None, htm
     Days in stage exclude suspended time and are counted in working days when the stage limit is in working
     days ("16/15 wd": 16 working days against a limit of 15). Stalled cases are marked with "!".
     """
-    from eightstep.report import overview, render_html
+    from eightstep.audit.report import overview, render_html
 
     ov = overview(settings.workspace(), complex_name=complex_name, as_of=as_of)
     print_overview(ov)
@@ -44,7 +44,7 @@ def report(settings: Settings, complex_name: str | None, as_of: date | None, htm
 
 def print_overview(ov: Overview) -> None:
     """The overview as terminal tables (also printed by `eightstep demo`)."""
-    from eightstep.report import blocker_summary
+    from eightstep.audit.report import blocker_summary
 
     scope = f" · {ov.complex}" if ov.complex else ""
     click.echo(f"Overview as of {ov.as_of}{scope}: {len(ov.rows)} cases, {ov.stalled} stalled"

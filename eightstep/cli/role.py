@@ -37,7 +37,7 @@ def role() -> None:
 def add(settings: Settings, case_id: str, role_key: str, name: str, room: str | None, side: str | None,
         phone: str | None, note: str | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:
     """Name NAME to ROLE in CASE: owner_rep, agent, negotiator (with --side), self_management, duty_rota, volunteer."""
-    from eightstep.roles import add_role
+    from eightstep.records.roles import add_role
 
     view = add_role(settings.workspace(), case_id, role_key, name, room=room, side=side, phone=phone, note=note,
                     at=at, actor=actor, as_role=as_role)
@@ -51,7 +51,7 @@ def add(settings: Settings, case_id: str, role_key: str, name: str, room: str | 
 @click.pass_obj
 def list_(settings: Settings, case_id: str, as_json: bool) -> None:
     """The roles of CASE, and which households the duty rota does not cover yet."""
-    from eightstep.roles import list_roles
+    from eightstep.records.roles import list_roles
     from eightstep.timeutil import show
 
     result = list_roles(settings.workspace(), case_id)

@@ -36,8 +36,8 @@ def scheme() -> None:
 def add(settings: Settings, case_id: str, company: str, price: int, entry: str | None, duration: int | None,
         note: str | None, file: Path | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:
     """Record a company's scheme for CASE."""
-    from eightstep.money import yuan
-    from eightstep.schemes import add_scheme
+    from eightstep.records.schemes import add_scheme
+    from eightstep.rules.money import yuan
 
     view = add_scheme(settings.workspace(), case_id, company=company, price=price, entry=entry,
                       duration_days=duration, note=note, file=file, at=at, actor=actor, as_role=as_role)
@@ -57,9 +57,9 @@ def compare(settings: Settings, case_id: str, subsidy: int | None, html_file: Pa
 
     Shares follow the workflow's cost-share rule, exact to the fen: every column adds up to what is shared.
     """
-    from eightstep.money import yuan
-    from eightstep.schemes import ENTRIES, render_html
-    from eightstep.schemes import compare as compare_schemes
+    from eightstep.records.schemes import ENTRIES, render_html
+    from eightstep.records.schemes import compare as compare_schemes
+    from eightstep.rules.money import yuan
 
     result = compare_schemes(settings.workspace(), case_id, subsidy=subsidy)
     if html_file is not None:
@@ -101,8 +101,8 @@ def choose(settings: Settings, case_id: str, scheme_id: int, reason: str, amend:
 
     Once the owners signed the agreement (the case has left its stage), another choice needs --amend REASON.
     """
-    from eightstep.money import yuan
-    from eightstep.schemes import choose as choose_scheme
+    from eightstep.records.schemes import choose as choose_scheme
+    from eightstep.rules.money import yuan
 
     view, figures = choose_scheme(settings.workspace(), case_id, scheme_id, reason=reason, at=at, actor=actor,
                                   as_role=as_role, amend=amend)

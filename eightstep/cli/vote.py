@@ -92,7 +92,7 @@ def whatif(settings: Settings, case_id: str, exclude: tuple[str, ...], as_json: 
     absent owner who agrees also raises the participation base, an opposing one does not. Exact: every
     candidate is judged by the same tally as the guards.
     """
-    from eightstep.canvass import case_what_if
+    from eightstep.records.canvass import case_what_if
 
     result = case_what_if(settings.workspace(), case_id, list(exclude))
     if as_json:

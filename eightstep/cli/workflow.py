@@ -17,8 +17,8 @@ def workflow() -> None:
 
 
 def _registry(settings: Settings):
+    from eightstep.store.workspace import ENV_WORKFLOWS, _dirs_from_env
     from eightstep.workflow.registry import WorkflowRegistry
-    from eightstep.workspace import ENV_WORKFLOWS, _dirs_from_env
 
     return WorkflowRegistry([*settings.workflow_dirs, *_dirs_from_env(ENV_WORKFLOWS)])
 
@@ -28,8 +28,8 @@ def _registry(settings: Settings):
 @click.pass_obj
 def list_(settings: Settings, as_json: bool) -> None:
     """Workflows on disk and, when a database is there, which versions have open cases."""
+    from eightstep.engine.workflow_usage import usage
     from eightstep.errors import EightstepError
-    from eightstep.workflow_usage import usage
 
     registry = _registry(settings)
     try:

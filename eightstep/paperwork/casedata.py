@@ -15,17 +15,17 @@ from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, select
 
-from eightstep.consent import Voter
+from eightstep.engine.guards import CaseRecords, voters
 from eightstep.errors import InputError, NotFoundError
-from eightstep.funding import E4, share_table
-from eightstep.guards import CaseRecords, voters
-from eightstep.money import ShareTable, room_order
 from eightstep.paperwork.parties import Party, party_of
+from eightstep.records.funding import E4, share_table
+from eightstep.rules.consent import Voter
+from eightstep.rules.money import ShareTable, room_order
+from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.store import models
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc
-from eightstep.workcalendar import WorkCalendar
 from eightstep.workflow.loader import LoadedWorkflow
-from eightstep.workspace import Workspace
 
 CASES = models.Case.__table__
 COMPLEXES = models.Complex.__table__

@@ -11,12 +11,12 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from eightstep.consent import Tally, tally
 from eightstep.errors import InputError
 from eightstep.paperwork import privacy
 from eightstep.paperwork.casedata import CaseData
 from eightstep.paperwork.environment import CHOICE_TEXT
 from eightstep.paperwork.parties import ROLES, Party
+from eightstep.rules.consent import Tally, tally
 from eightstep.store import models
 from eightstep.timeutil import local_date
 

@@ -20,12 +20,12 @@ import jinja2
 from jinja2 import meta
 from jinja2.sandbox import SandboxedEnvironment
 
-from eightstep import money
-from eightstep.consent import AGREE, OPPOSE
 from eightstep.errors import InputError, NotFoundError
 from eightstep.paperwork import privacy
 from eightstep.paperwork.names import BUILTIN_PREFIX, template_dirs
 from eightstep.resources import builtin_dir
+from eightstep.rules import money
+from eightstep.rules.consent import AGREE, OPPOSE
 from eightstep.timeutil import local_date
 
 CHOICE_TEXT = {AGREE: "同意", OPPOSE: "反对", "abstain": "弃权", None: "未表决"}

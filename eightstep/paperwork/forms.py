@@ -11,10 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from eightstep.consent import Tally
 from eightstep.errors import InputError
-from eightstep.funding import agreement_signed, figures_of
-from eightstep.money import MAINTENANCE_TITLES, METHOD_TITLES, Figures, ShareTable
 from eightstep.paperwork.casedata import CaseData
 from eightstep.paperwork.context import (
     STEP_TITLES,
@@ -39,6 +36,9 @@ from eightstep.paperwork.context import (
 )
 from eightstep.paperwork.parties import Party
 from eightstep.paperwork.privacy import mask_name
+from eightstep.records.funding import agreement_signed, figures_of
+from eightstep.rules.consent import Tally
+from eightstep.rules.money import MAINTENANCE_TITLES, METHOD_TITLES, Figures, ShareTable
 from eightstep.timeutil import local_date
 from eightstep.workflow.schema import NoticeRule, Stage
 

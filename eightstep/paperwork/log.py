@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 
-from eightstep.actors import acting_role
+from eightstep.engine.actors import acting_role
+from eightstep.engine.events import GENESIS, event_row, with_role
 from eightstep.errors import ConflictError, NotFoundError
-from eightstep.history import GENESIS, event_row, with_role
 from eightstep.store import models
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import now_utc
-from eightstep.workspace import Workspace
 
 CASES = models.Case.__table__
 EVENTS = models.Event.__table__

@@ -12,14 +12,14 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from eightstep import tabular
-from eightstep.engine import default_actor, editing, get_case
+from eightstep.engine.cases import default_actor, editing, get_case
+from eightstep.engine.events import append_event
 from eightstep.errors import InputError
-from eightstep.history import append_event
 from eightstep.paperwork.roles import ROLES
+from eightstep.records import tabular
 from eightstep.store import models
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import business_time, now_utc
-from eightstep.workspace import Workspace
 
 _ID_NUMBER = re.compile(r"^(\d{17}[\dX]|\d{15})$")
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from eightstep import __version__
-from eightstep.actors import checked_role
-from eightstep.engine import default_actor
+from eightstep.engine.actors import checked_role
+from eightstep.engine.cases import default_actor
 from eightstep.errors import InputError, NotFoundError
 from eightstep.paperwork import privacy
 from eightstep.paperwork.casedata import CaseData, load_case_data
@@ -21,9 +21,9 @@ from eightstep.paperwork.environment import FormEnvironment, TemplateVersion
 from eightstep.paperwork.forms import FORMS, generic
 from eightstep.paperwork.log import log_events
 from eightstep.paperwork.names import form_ids, template_name
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import iso_local, local_date, now_utc
 from eightstep.workflow.schema import Workflow
-from eightstep.workspace import Workspace
 
 FORMATS = ("html", "pdf")
 

@@ -96,7 +96,7 @@ class Case(SQLModel, table=True):
 
 
 class CaseCheck(SQLModel, table=True):
-    """The guards' blockers of a case as last computed, reused while they still hold (``eightstep.checkcache``).
+    """The guards' blockers of a case as last computed, reused while they still hold (``eightstep.engine.checkcache``).
 
     It holds while the case is at ``version`` (every change of a case bumps it), for check times from
     ``valid_from`` (the time it was computed for, after every record of the case) until ``valid_until`` (when a
@@ -210,7 +210,7 @@ class Event(SQLModel, table=True):
     """Append-only case history; ``hash`` chains each event to the previous one of the same case."""
 
     __tablename__ = "events"
-    # ix_events_business_at: the moves after a date, for an audit or overview as of a past date (eightstep.asof)
+    # ix_events_business_at: the moves after a date, for an audit or overview as of a past date (eightstep.engine.asof)
     __table_args__ = (UniqueConstraint("case_id", "seq"), Index("ix_events_business_at", "business_at"))
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(foreign_key="cases.id", index=True)

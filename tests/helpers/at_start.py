@@ -16,7 +16,7 @@ from pathlib import Path
 
 import eightstep.engine
 import eightstep.records
-import eightstep.workspace
+import eightstep.store.workspace
 from eightstep.cli import main
 
 WAIT_SECONDS = 60
@@ -39,7 +39,7 @@ def wait_for_start(signal_dir: Path, name: str) -> None:
 
 
 if __name__ == "__main__":
-    assert eightstep.engine and eightstep.records and eightstep.workspace  # imported ahead of the barrier
+    assert eightstep.engine and eightstep.records and eightstep.store.workspace  # imported ahead of the barrier
     folder, name, sep, *args = sys.argv[1:]
     if sep != "--":
         raise SystemExit("usage: at_start.py SIGNAL_DIR NAME -- EIGHTSTEP_ARGS...")

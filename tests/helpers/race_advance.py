@@ -29,8 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from eightstep import engine, records
+from eightstep.engine import cases, moves
+from eightstep.records import votes
 from eightstep.errors import ConflictError, EightstepError
-from eightstep.workspace import Workspace
+from eightstep.store.workspace import Workspace
 
 WAIT_SECONDS = 60
 
@@ -79,23 +81,23 @@ def run(ws: Workspace, signal_dir: Path, mode: str, args: list[str]) -> None:
         engine.advance(ws, case_id, expected_version=version, actor="helper", note="from the helper")
     elif mode == "advance-paused":
         (case_id,) = args
-        engine.guard_context = pausing_after(engine.guard_context, signal_dir)
+        moves.guard_context = pausing_after(moves.guard_context, signal_dir)
         engine.advance(ws, case_id, actor="helper", note="from the helper")
     elif mode == "vote-paused":
         case_id, room, choice = args
-        records._household = pausing_after(records._household, signal_dir)
+        votes._household = pausing_after(votes._household, signal_dir)
         records.cast_vote(ws, case_id, room, choice, actor="helper")
     elif mode == "import-votes-paused":
         case_id, file = args
-        records._set_ballot = pausing_after(records._set_ballot, signal_dir)
+        votes._set_ballot = pausing_after(votes._set_ballot, signal_dir)
         records.import_votes(ws, case_id, Path(file), actor="helper")
     elif mode == "open-paused":
         case_id, complex_name, building, unit, at = args
         from eightstep.timeutil import parse_at
 
-        # With an explicit time, engine.now_utc is first called for the created_at of a new complex row:
+        # With an explicit time, cases.now_utc is first called for the created_at of a new complex row:
         # after the lookup that found no complex of that name, before the row is written.
-        engine.now_utc = pausing_before(engine.now_utc, signal_dir)
+        cases.now_utc = pausing_before(cases.now_utc, signal_dir)
         engine.open_case(ws, case_id, complex_name=complex_name, building=building, unit=unit,
                          at=parse_at(at), actor="helper")
     else:

@@ -14,15 +14,15 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from eightstep import tabular
-from eightstep.engine import default_actor, editing, get_case, workflow_of
+from eightstep.engine.cases import default_actor, editing, get_case, workflow_of
+from eightstep.engine.events import append_event
 from eightstep.errors import InputError
-from eightstep.history import append_event
-from eightstep.money import Figures, ShareTable, compute_shares, yuan_plain
+from eightstep.records import tabular
+from eightstep.rules.money import Figures, ShareTable, compute_shares, yuan_plain
 from eightstep.store import models
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import business_time
 from eightstep.workflow.schema import Stage, Workflow
-from eightstep.workspace import Workspace
 
 E4 = 10_000
 AGREED_COLUMNS = (

@@ -30,12 +30,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from eightstep import __version__
-from eightstep.guards import Blocker, CaseRecords, GuardContext
-from eightstep.recordload import TIME_COLUMNS, light_columns
+from eightstep.engine.guards import Blocker, CaseRecords, GuardContext
+from eightstep.engine.recordload import TIME_COLUMNS, light_columns
+from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.store import models
 from eightstep.store.db import BUSY_TIMEOUT_MS
 from eightstep.timeutil import as_utc
-from eightstep.workcalendar import WorkCalendar
 
 _log = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 """Advance every ready case at once (``eightstep case advance --all-ready``), batch by batch.
 
 For each batch of active cases (ordered by id) the cases and the records their guards look at are read with
-one query per table (only the tables, columns and kinds of rows the stage's guards read: ``eightstep.recordload``),
+one query per table (only the tables, columns and kinds of rows the stage's guards read:
+``eightstep.engine.recordload``),
 the guards run once per case, and the workflow's ``transitions`` machine (one per workflow snapshot, see
 ``engine.machine_of``) decides where each ready case goes. The batch is then written in one
 transaction with Core statements: a compare-and-set ``UPDATE cases ... WHERE id = :id AND version = :seen``
@@ -23,19 +24,21 @@ from typing import Any
 from sqlalchemy import Connection, false, func, insert, or_, select
 from sqlalchemy.exc import OperationalError
 
-from eightstep.actors import checked_role, recorded_roles
-from eightstep.consent import Tally
-from eightstep.engine import ADVANCE_CAS, advance_rows, default_actor, machine_of
+from eightstep.engine.actors import checked_role, recorded_roles
+from eightstep.engine.cases import default_actor
+from eightstep.engine.checking import machine_of
+from eightstep.engine.guards import Blocker, GuardContext
+from eightstep.engine.moves import ADVANCE_CAS, advance_rows
+from eightstep.engine.recordload import RecordLoader
 from eightstep.errors import NotFoundError
-from eightstep.guards import Blocker, GuardContext
-from eightstep.recordload import RecordLoader
+from eightstep.rules.consent import Tally
 from eightstep.store import models
 from eightstep.store.models import ACTIVE
+from eightstep.store.workspace import Workspace, is_busy
 from eightstep.timeutil import as_utc, business_time, now_utc, show
 from eightstep.workflow.loader import LoadedWorkflow
 from eightstep.workflow.machine import ADVANCE
 from eightstep.workflow.schema import Stage
-from eightstep.workspace import Workspace, is_busy
 
 ADVANCED, READY, BLOCKED, CONFLICT = "advanced", "ready", "blocked", "conflict"
 OUTCOMES = (ADVANCED, READY, BLOCKED, CONFLICT)  # READY: would advance (dry run)

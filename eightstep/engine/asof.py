@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
-from eightstep.recordload import light_columns
+from eightstep.engine.recordload import light_columns
 from eightstep.store import models
 from eightstep.store.models import ACTIVE, SUSPENDED, WITHDRAWN
 from eightstep.timeutil import as_utc

@@ -15,19 +15,19 @@ from typing import Any
 
 from sqlmodel import select
 
-from eightstep.consent import Voter
-from eightstep.engine import default_actor, editing, get_case, load_records, workflow_of
+from eightstep.engine.cases import default_actor, editing, get_case, load_records, workflow_of
+from eightstep.engine.events import append_event
+from eightstep.engine.guards import current_ballots, voters
 from eightstep.errors import InputError
-from eightstep.guards import current_ballots, voters
-from eightstep.history import append_event
-from eightstep.money import room_order
-from eightstep.records import consent_rule
-from eightstep.roles import household
+from eightstep.records.roles import household
+from eightstep.records.votes import consent_rule
+from eightstep.rules.consent import Voter
+from eightstep.rules.money import room_order
+from eightstep.rules.whatif import WhatIf, gains, what_if
 from eightstep.store import models
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, business_time, now_utc
-from eightstep.whatif import WhatIf, gains, what_if
 from eightstep.workflow.schema import ConsentRule
-from eightstep.workspace import Workspace
 
 STANCES: dict[str, tuple[str, str]] = {
     "supportive": ("支持", "supportive"), "hesitant": ("犹豫", "hesitant"), "opposed": ("反对", "opposed")}

@@ -11,9 +11,9 @@ from sqlmodel import select
 from eightstep.errors import WorkflowError
 from eightstep.store import models
 from eightstep.store.models import WITHDRAWN
+from eightstep.store.workspace import Workspace
 from eightstep.workflow.loader import load_workflow_file
 from eightstep.workflow.registry import WorkflowRegistry
-from eightstep.workspace import Workspace
 
 
 def usage(registry: WorkflowRegistry, ws: Workspace | None) -> list[dict[str, Any]]:

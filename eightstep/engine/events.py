@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from eightstep.actors import acting_role
+from eightstep.engine.actors import acting_role
 from eightstep.store import models
 from eightstep.timeutil import as_utc, now_utc
 

@@ -22,7 +22,7 @@ from fractions import Fraction
 from itertools import combinations
 from typing import Any
 
-from eightstep.consent import ABSTAIN, AGREE, OPPOSE, Tally, Voter, _owner_choices, tally
+from eightstep.rules.consent import ABSTAIN, AGREE, OPPOSE, Tally, Voter, _owner_choices, tally
 from eightstep.workflow.schema import ConsentRule
 
 MAX_MIXED = 6

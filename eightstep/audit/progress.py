@@ -19,14 +19,14 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from eightstep.engine import workflow_of
+from eightstep.engine.cases import workflow_of
 from eightstep.errors import InputError, NotFoundError
+from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.store import models
 from eightstep.store.models import SUSPENDED, WITHDRAWN
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, local_date, now_utc
-from eightstep.workcalendar import WorkCalendar
 from eightstep.workflow.schema import Workflow
-from eightstep.workspace import Workspace
 
 METHOD = ("each unit's remaining stages at the median duration observed in this complex (calendar days, "
           "suspensions included; days already spent in the current stage deducted); stages no unit has "

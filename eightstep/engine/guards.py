@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from eightstep.consent import Tally, Voter, tally
+from eightstep.rules.consent import Tally, Voter, tally
+from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.store import models
 from eightstep.timeutil import as_utc, local_date, local_midnight_utc, show
-from eightstep.workcalendar import WorkCalendar
 from eightstep.workflow.schema import Stage, Workflow
 
 
@@ -62,7 +62,7 @@ class GuardContext:
 
     A guard whose answer can change with time alone, with no new record (a public notice period that ends),
     must say from when until when its answer holds with ``holds``: the blockers are cached on that promise
-    (``eightstep.checkcache``). Records dated after ``at`` are the other way time matters; the cache accounts
+    (``eightstep.engine.checkcache``). Records dated after ``at`` are the other way time matters; the cache accounts
     for those itself.
     """
 

@@ -25,8 +25,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Boolean, DateTime, String, TypeDecorator
 from sqlmodel import SQLModel
 
-from eightstep import guards
-from eightstep.guards import CaseRecords
+from eightstep.engine import guards
+from eightstep.engine.guards import CaseRecords
 from eightstep.store import models
 from eightstep.workflow.schema import Requirements, Stage
 
@@ -67,7 +67,7 @@ GUARD_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 # The times among GUARD_COLUMNS that the guards compare with the check time (records dated later are left out):
-# what ``eightstep.checkcache`` needs to know how far back a cached answer holds.
+# what ``eightstep.engine.checkcache`` needs to know how far back a cached answer holds.
 TIME_COLUMNS: dict[str, tuple[str, ...]] = {
     "documents": ("issued_at",), "approvals": ("decided_at",), "ballots": ("cast_at",),
     "objections": ("lodged_at", "resolved_at"), "scheme_choices": ("at",), "meetings": ("held_at",),

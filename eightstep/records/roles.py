@@ -1,5 +1,5 @@
 """Who does what in a case (退): owner representative, agent, the negotiation group with its sides, the elevator
-self-management group and its duty rota. The role an actor acts in, for the history, is ``eightstep.actors``
+self-management group and its duty rota. The role an actor acts in, for the history, is ``eightstep.engine.actors``
 (its names are re-exported here).
 
 A member may hold several roles (the owner representative often sits in the negotiation group too). Roles are
@@ -14,14 +14,14 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from eightstep import tabular
-from eightstep.actors import ACTOR_ROLES, MAX_ROLE_TEXT, ROLES, acting_role, recorded_role
-from eightstep.engine import default_actor, editing, get_case
+from eightstep.engine.actors import ACTOR_ROLES, MAX_ROLE_TEXT, ROLES, acting_role, recorded_role
+from eightstep.engine.cases import default_actor, editing, get_case
+from eightstep.engine.events import append_event
 from eightstep.errors import InputError, NotFoundError
-from eightstep.history import append_event
+from eightstep.records import tabular
 from eightstep.store import models
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, business_time, now_utc
-from eightstep.workspace import Workspace
 
 __all__ = ["ACTOR_ROLES", "MAX_ROLE_TEXT", "ROLES", "SIDES", "RoleList", "RoleView", "acting_role", "add_role",
            "household", "list_roles", "recorded_role"]

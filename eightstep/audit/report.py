@@ -16,14 +16,16 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined, select_autoescape
 from sqlmodel import col, select
 
-from eightstep import asof, audit, engine
-from eightstep.audit import Limit
+from eightstep import engine
+from eightstep.audit import stalled as audit
+from eightstep.audit.stalled import Limit
+from eightstep.engine import asof
+from eightstep.engine.guards import Blocker
 from eightstep.errors import NotFoundError
-from eightstep.guards import Blocker
 from eightstep.store import models
 from eightstep.store.models import SUSPENDED, WITHDRAWN
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, local_date
-from eightstep.workspace import Workspace
 
 TIMELINE_ACTIONS = asof.MOVES  # the timeline, and the replay of a case that has moved since the date
 TEMPLATE = "report.html.j2"
@@ -132,7 +134,7 @@ def overview(ws: Workspace, *, complex_name: str | None = None, as_of: date | No
     """One row per case opened by ``as_of`` (default today in Asia/Shanghai) and not withdrawn.
 
     Like the audit, it shows each case as it stood at the end of ``as_of``: its stage and status then (replayed
-    from its history when it has moved since, ``eightstep.asof``) and its records dated by then.
+    from its history when it has moved since, ``eightstep.engine.asof``) and its records dated by then.
     """
     day = as_of or audit.today()
     end = audit.end_of(day)

@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlmodel import select
 
-from eightstep.engine import default_actor, editing, get_case
+from eightstep.engine.cases import default_actor, editing, get_case
+from eightstep.engine.events import append_event
+from eightstep.engine.guards import MEETING_KINDS
 from eightstep.errors import InputError
-from eightstep.guards import MEETING_KINDS
-from eightstep.history import append_event
 from eightstep.store import models
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, business_time, now_utc
-from eightstep.workspace import Workspace
 
 _SEPARATORS = re.compile(r"[,，、;；]")
 

@@ -15,18 +15,18 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from eightstep.engine import CASE_ID, default_actor, get_case, snapshot, workflow_of
+from eightstep.engine.cases import CASE_ID, default_actor, get_case, snapshot, workflow_of
+from eightstep.engine.events import append_event
 from eightstep.errors import InputError, NotFoundError
-from eightstep.funding import load_agreed
-from eightstep.history import append_event
-from eightstep.money import yuan_plain
-from eightstep.schemes import SchemeView, current_choice, load_schemes
+from eightstep.records.funding import load_agreed
+from eightstep.records.schemes import SchemeView, current_choice, load_schemes
+from eightstep.rules.money import yuan_plain
 from eightstep.store import models
 from eightstep.store.models import WITHDRAWN
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import business_time
 from eightstep.workflow.loader import LoadedWorkflow
 from eightstep.workflow.schema import CostSharing
-from eightstep.workspace import Workspace
 
 _UNIT = re.compile(r"^([^\s,，\-]+)-([^\s,，\-]+)$")
 

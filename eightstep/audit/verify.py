@@ -26,10 +26,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, String, literal, null, select, type_coerce
 
-from eightstep.history import GENESIS, event_hash
+from eightstep.engine.events import GENESIS, event_hash
 from eightstep.store import models
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import show
-from eightstep.workspace import Workspace
 
 DELETED = "deleted"
 INSERTED = "inserted"

@@ -14,9 +14,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from eightstep.errors import ConflictError, InputError
+from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.store.db import SchemaChange, check_schema, create_schema, make_engine, resolve_url, sqlite_path
 from eightstep.store.files import BlobStore
-from eightstep.workcalendar import WorkCalendar
 from eightstep.workflow.registry import WorkflowRegistry
 
 ENV_DB = "EIGHTSTEP_DB"

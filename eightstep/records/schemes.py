@@ -17,15 +17,15 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from eightstep.engine import default_actor, editing, get_case, workflow_of
+from eightstep.engine.cases import default_actor, editing, get_case, workflow_of
+from eightstep.engine.events import append_event
 from eightstep.errors import InputError, NotFoundError
-from eightstep.funding import amendment, figures_of, load_agreed, load_funding
-from eightstep.history import append_event
-from eightstep.money import MAX_FEN, Figures, ShareTable, compute_shares, yuan, yuan_plain
+from eightstep.records.funding import amendment, figures_of, load_agreed, load_funding
+from eightstep.rules.money import MAX_FEN, Figures, ShareTable, compute_shares, yuan, yuan_plain
 from eightstep.store import models
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, business_time, show
 from eightstep.workflow.schema import CostSharing
-from eightstep.workspace import Workspace
 
 ENTRIES: dict[str, tuple[str, str]] = {"level": ("平层入户", "level entry"),
                                        "half_floor": ("半层入户", "half-floor entry")}

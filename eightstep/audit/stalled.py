@@ -14,11 +14,11 @@ latest start date that is still within the limit is computed in Python (``over_c
 an OR of ``(workflow_sha256 = :w AND stage = :s AND clock_started_at < :cutoff)``, which SQLite answers with one
 range search per term on ``ix_cases_stage_clock`` (see ``tests/test_audit.py::test_stall_query_uses_the_index``
 for the plan). Only the cases found are then checked with the engine for their blockers, reusing the answers
-kept for cases that have not changed since (``eightstep.checkcache``).
+kept for cases that have not changed since (``eightstep.engine.checkcache``).
 
 ``as_of`` judges every case as it stood at the end of that date: records dated after it (documents, mediation
 steps, ballots, ...) are ignored, and a case that has moved since (a later advance, return, suspension, ...) is
-judged in the stage and status it had then, replayed from its history (``eightstep.asof``). So the same date
+judged in the stage and status it had then, replayed from its history (``eightstep.engine.asof``). So the same date
 gives the same answer however the cases have moved on. The SQL path serves every case that has not moved
 since, which for today's audit is all of them.
 """
@@ -34,17 +34,18 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, exists, false, or_, select
 
-from eightstep import asof, engine
+from eightstep import engine
+from eightstep.engine import asof
+from eightstep.engine.guards import Blocker
+from eightstep.engine.recordload import light_columns
 from eightstep.errors import NotFoundError
-from eightstep.guards import Blocker
-from eightstep.recordload import light_columns
+from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.store import models
 from eightstep.store.models import ACTIVE, SUSPENDED, WITHDRAWN
+from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, local_date, local_midnight_utc, now_utc
-from eightstep.workcalendar import WorkCalendar
 from eightstep.workflow.loader import LoadedWorkflow
 from eightstep.workflow.schema import Period, Stage, Workflow
-from eightstep.workspace import Workspace
 
 STAGE_OVERDUE = "stage_overdue"
 OBJECTION_UNMEDIATED = "objection_unmediated"
@@ -295,7 +296,7 @@ class AuditScope:
         return [row for row in self.rows(query) if row.id not in self.moved]
 
     def past_cases(self, case_ids: list[str]) -> tuple[list[Any], dict[str, asof.State]]:
-        """Cases that have moved since the audit date, as they stood at its end (``eightstep.asof``): their rows
+        """Cases that have moved since the audit date, as they stood at its end (``eightstep.engine.asof``): their rows
         with the stage and status of then, and those states; cases opened later are left out."""
         states = asof.states_at(self.conn, case_ids, self.end)
         rows = self.rows(case_query(self, CASES.c.id.in_(sorted(states))))
@@ -655,7 +656,7 @@ def find(ws: Workspace, *, as_of: date | None = None, complex_name: str | None =
     """Every finding as of ``as_of`` (default: today in Asia/Shanghai), most overdue first.
 
     Each case is judged as it stood at the end of ``as_of``: its stage and status then (a case that has moved
-    since is replayed from its history, ``eightstep.asof``) and its records dated by then. With
+    since is replayed from its history, ``eightstep.engine.asof``) and its records dated by then. With
     ``with_blockers`` each finding carries the engine's blockers for its case (checked as of the end of
     ``as_of``), and a stalled stage names the authority of a missing approval as what it waits on.
     """

@@ -1,0 +1,90 @@
+"""The engine: cases and their moves through the stages, the guards, the history.
+
+``cases`` (open, show, list, the write transaction ``editing``), ``checking`` (what blocks a case), ``moves``
+(advance, return, suspend, resume, withdraw), ``bulk`` (every ready case at once), ``guards`` (the registry of
+named checks), ``events`` (the hash-chained history), ``asof`` (a past state replayed), ``checkcache``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from eightstep.engine.cases import (  # noqa: F401
+        CASE_ID,
+        ENV_ACTOR,
+        CaseView,
+        case_and_workflow,
+        default_actor,
+        editing,
+        get_case,
+        history,
+        known_stages,
+        list_cases,
+        load_records,
+        open_case,
+        show_case,
+        snapshot,
+        view,
+        workflow_of,
+    )
+    from eightstep.engine.checking import (  # noqa: F401
+        BATCH,
+        CheckResult,
+        check,
+        check_many,
+        guard_context,
+        machine_of,
+    )
+    from eightstep.engine.moves import (  # noqa: F401
+        ADVANCE_CAS,
+        Move,
+        advance,
+        advance_rows,
+        resume,
+        return_to,
+        suspend,
+        withdraw,
+    )
+
+# The public API, loaded on first use (importing one part does not import the others).
+_EXPORTS = {
+    "ADVANCE_CAS": "moves",
+    "BATCH": "checking",
+    "CASE_ID": "cases",
+    "CaseView": "cases",
+    "CheckResult": "checking",
+    "ENV_ACTOR": "cases",
+    "Move": "moves",
+    "advance": "moves",
+    "advance_rows": "moves",
+    "case_and_workflow": "cases",
+    "check": "checking",
+    "check_many": "checking",
+    "default_actor": "cases",
+    "editing": "cases",
+    "get_case": "cases",
+    "guard_context": "checking",
+    "history": "cases",
+    "known_stages": "cases",
+    "list_cases": "cases",
+    "load_records": "cases",
+    "machine_of": "checking",
+    "open_case": "cases",
+    "resume": "moves",
+    "return_to": "moves",
+    "show_case": "cases",
+    "snapshot": "cases",
+    "suspend": "moves",
+    "view": "cases",
+    "withdraw": "moves",
+    "workflow_of": "cases",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -1,0 +1,67 @@
+"""What officers record in a case: households, ballots, documents, approvals, objections; funding, schemes,
+meetings, roles, canvass, the complex rollout. Each recording function is one transaction with one event.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from eightstep.records.documents import (  # noqa: F401
+        add_approval,
+        add_document,
+    )
+    from eightstep.records.households import (  # noqa: F401
+        HOUSEHOLD_COLUMNS,
+        ImportResult,
+        area_centi,
+        import_households,
+        list_households,
+    )
+    from eightstep.records.objections import (  # noqa: F401
+        MEDIATION_STEPS,
+        add_objection,
+        list_objections,
+        mediate_objection,
+        resolve_objection,
+    )
+    from eightstep.records.votes import (  # noqa: F401
+        CHOICE_WORDS,
+        VOTE_COLUMNS,
+        cast_vote,
+        consent_records,
+        consent_rule,
+        import_votes,
+        vote_tally,
+    )
+
+# The public API, loaded on first use (importing one part does not import the others).
+_EXPORTS = {
+    "CHOICE_WORDS": "votes",
+    "HOUSEHOLD_COLUMNS": "households",
+    "ImportResult": "households",
+    "MEDIATION_STEPS": "objections",
+    "VOTE_COLUMNS": "votes",
+    "add_approval": "documents",
+    "add_document": "documents",
+    "add_objection": "objections",
+    "area_centi": "households",
+    "cast_vote": "votes",
+    "consent_records": "votes",
+    "consent_rule": "votes",
+    "import_households": "households",
+    "import_votes": "votes",
+    "list_households": "households",
+    "list_objections": "objections",
+    "mediate_objection": "objections",
+    "resolve_objection": "objections",
+    "vote_tally": "votes",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

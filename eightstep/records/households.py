@@ -1,0 +1,125 @@
+"""The owners of a unit: households imported from CSV/xlsx, listed with their current ballot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from eightstep.engine.cases import default_actor, editing, get_case, load_records
+from eightstep.engine.events import append_event
+from eightstep.engine.guards import current_ballots
+from eightstep.errors import InputError, NotFoundError
+from eightstep.records import tabular
+from eightstep.store import models
+from eightstep.store.workspace import Workspace
+from eightstep.timeutil import business_time
+
+HOUSEHOLD_COLUMNS = (
+    tabular.Column("room", ("room", "房号", "室号", "房间号", "门牌号"), tabular.parse_text),
+    tabular.Column("floor", ("floor", "楼层", "层"), tabular.parse_int_range(-5, 100)),
+    tabular.Column("area", ("area", "面积", "建筑面积", "专有面积", "专有部分面积"), tabular.parse_decimal(2)),
+    tabular.Column("owner", ("owner", "业主", "业主姓名", "姓名", "产权人"), tabular.parse_text),
+    tabular.Column("owner_key", ("owner_key", "业主编号", "产权人编号", "owner id"), tabular.parse_text,
+                   required=False),
+    tabular.Column("phone", ("phone", "电话", "联系电话", "手机", "手机号"), tabular.parse_phone, required=False),
+)
+
+
+def area_centi(area: Decimal) -> int:
+    return int((area * 100).to_integral_exact())
+
+
+# --- households ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    updated: int
+    warnings: list[str]
+
+
+def import_households(ws: Workspace, case_id: str, path: Path, *, replace: bool = False,
+                      actor: str | None = None, at: datetime | None = None,
+                      as_role: str | None = None) -> ImportResult:
+    """Load the unit's owners from CSV/xlsx (header: room, floor, area, owner[, owner_key][, phone]).
+
+    All rows are checked first; a bad row names its line and field and nothing is written. Rooms already
+    recorded are refused unless ``replace`` (then they are updated in place; their ballots stay).
+    """
+    rows = tabular.read_table(path, HOUSEHOLD_COLUMNS)
+    if not rows:
+        raise InputError(f"{path}: no household rows below the header")
+    problems = []
+    seen: dict[str, int] = {}
+    for row in rows:
+        room = row.values["room"]
+        if room in seen:
+            problems.append(f"{path}:{row.line}: room {room!r} appears twice (first on line {seen[room]})")
+        seen.setdefault(room, row.line)
+    if problems:
+        raise InputError("\n".join(problems))
+    warnings = _shared_name_warnings(rows)
+    with editing(ws, case_id) as (session, case, _loaded):
+        existing = {h.room: h for h in session.exec(select(models.Household).where(
+            models.Household.case_id == case_id))}
+        clashes = [f"{path}:{r.line}: room {r.values['room']!r} is already recorded in case {case_id}; use "
+                   "--replace to update it" for r in rows if r.values["room"] in existing and not replace]
+        if clashes:
+            raise InputError("\n".join(clashes))
+        added = updated = 0
+        for row in rows:
+            v = row.values
+            values = {"floor": v["floor"], "area_centi": area_centi(v["area"]), "owner": v["owner"],
+                      "owner_key": v["owner_key"] or f"room:{v['room']}", "phone": v["phone"]}
+            household = existing.get(v["room"])
+            if household is None:
+                session.add(models.Household(case_id=case_id, room=v["room"], **values))
+                added += 1
+            else:
+                for key, value in values.items():
+                    setattr(household, key, value)
+                session.add(household)
+                updated += 1
+        append_event(session, case, at=business_time(at), actor=default_actor(actor), action="household.import",
+                     from_stage=case.stage, to_stage=case.stage,
+                     details={"file": path.name, "added": added, "updated": updated}, role=as_role)
+    return ImportResult(added, updated, warnings)
+
+
+def _shared_name_warnings(rows: list[tabular.Row]) -> list[str]:
+    """Same owner name on several flats without an owner_key: probably one person, counted twice."""
+    by_name: dict[str, list[str]] = {}
+    for row in rows:
+        if not row.values["owner_key"]:
+            by_name.setdefault(row.values["owner"], []).append(row.values["room"])
+    return [f"rooms {', '.join(rooms)} all name {name} and have no owner_key: they count as {len(rooms)} owners. "
+            "If they are one person, give them the same owner_key so they count once"
+            for name, rooms in by_name.items() if len(rooms) > 1]
+
+
+def list_households(ws: Workspace, case_id: str) -> list[dict[str, Any]]:
+    with ws.session() as session:
+        get_case(session, case_id)
+        records = load_records(session, case_id)
+    ballots = current_ballots(records.ballots, None, records.evidence_from)
+    out = []
+    for h in sorted(records.households, key=lambda h: (h.floor, h.room)):
+        ballot = ballots.get(h.id or -1)
+        out.append({"room": h.room, "floor": h.floor, "area": f"{h.area_centi / 100:.2f}", "owner": h.owner,
+                    "owner_key": h.owner_key, "phone": h.phone, "vote": ballot.choice if ballot else None})
+    return out
+
+
+# --- votes -----------------------------------------------------------------------------------------------
+
+def _household(session: Session, case_id: str, room: str) -> models.Household:
+    household = session.exec(select(models.Household).where(
+        models.Household.case_id == case_id, models.Household.room == room)).first()
+    if household is None:
+        raise NotFoundError(f"case {case_id} has no room {room!r}: `eightstep household list {case_id}`")
+    return household

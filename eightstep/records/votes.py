@@ -1,0 +1,127 @@
+"""Ballots (one household's choice; a later one replaces an earlier one) and the consent tally."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from eightstep.engine.cases import default_actor, editing, get_case, load_records, workflow_of
+from eightstep.engine.events import append_event
+from eightstep.engine.guards import current_ballots, voters
+from eightstep.errors import InputError
+from eightstep.records import tabular
+from eightstep.records.households import _household
+from eightstep.rules.consent import AGREE, CHOICES, Tally, tally
+from eightstep.store import models
+from eightstep.store.workspace import Workspace
+from eightstep.timeutil import as_utc, business_time, now_utc, parse_at
+from eightstep.workflow.schema import ConsentRule, Workflow
+
+CHOICE_WORDS = {
+    "agree": AGREE, "yes": AGREE, "同意": AGREE, "赞成": AGREE,
+    "oppose": "oppose", "no": "oppose", "反对": "oppose", "不同意": "oppose",
+    "abstain": "abstain", "弃权": "abstain",
+}
+VOTE_COLUMNS = (
+    tabular.Column("room", ("room", "房号", "室号", "房间号", "门牌号"), tabular.parse_text),
+    tabular.Column("choice", ("choice", "表决", "表决意见", "意见", "vote"), tabular.parse_choice(CHOICE_WORDS)),
+    tabular.Column("at", ("at", "date", "日期", "时间", "表决日期"), tabular.parse_text, required=False),
+)
+
+
+def _set_ballot(session: Session, case_id: str, household: models.Household, choice: str,
+                at: datetime) -> str | None:
+    """Add a ballot (earlier ones stay, so a tally as of an earlier date is still right); return the
+    household's previous choice."""
+    earlier = list(session.exec(select(models.Ballot).where(models.Ballot.household_id == household.id)))
+    since = get_case(session, case_id).evidence_from
+    before = current_ballots(earlier, None, since).get(household.id or -1)
+    session.add(models.Ballot(case_id=case_id, household_id=household.id or 0, choice=choice, cast_at=at,
+                              recorded_at=now_utc()))
+    return before.choice if before else None
+
+
+def cast_vote(ws: Workspace, case_id: str, room: str, choice: str, *, at: datetime | None = None,
+              actor: str | None = None, as_role: str | None = None) -> str | None:
+    """Record a household's ballot (a later ballot replaces an earlier one); returns the previous choice."""
+    if choice not in CHOICES:
+        raise InputError(f"choice {choice!r}: use agree, oppose or abstain")
+    at = business_time(at)
+    with editing(ws, case_id) as (session, case, _loaded):
+        household = _household(session, case_id, room)
+        before = _set_ballot(session, case_id, household, choice, at)
+        append_event(session, case, at=at, actor=default_actor(actor), action="vote.cast",
+                     from_stage=case.stage, to_stage=case.stage,
+                     details={"room": room, "choice": choice, "previous": before}, role=as_role)
+    return before
+
+
+def import_votes(ws: Workspace, case_id: str, path: Path, *, at: datetime | None = None,
+                 actor: str | None = None, as_role: str | None = None) -> int:
+    """Record ballots from CSV/xlsx (header: room, choice[, at]); all rows checked before anything is written."""
+    rows = tabular.read_table(path, VOTE_COLUMNS)
+    default_at = business_time(at)
+    problems: list[str] = []
+    parsed: list[tuple[str, str, datetime]] = []
+    with ws.session() as session:
+        get_case(session, case_id)
+        rooms = {h.room for h in session.exec(select(models.Household).where(
+            models.Household.case_id == case_id))}
+    seen: set[str] = set()
+    for row in rows:
+        room = row.values["room"]
+        if room not in rooms:
+            problems.append(f"{path}:{row.line}: field 'room': case {case_id} has no room {room!r}")
+        if room in seen:
+            problems.append(f"{path}:{row.line}: field 'room': room {room!r} appears twice in the file")
+        seen.add(room)
+        when = default_at
+        if row.values["at"]:
+            try:
+                when = parse_at(row.values["at"], field=f"{path}:{row.line}: field 'at'")
+            except InputError as exc:
+                problems.append(str(exc))
+        parsed.append((room, row.values["choice"], when))
+    if problems:
+        raise InputError("\n".join(problems))
+    if not parsed:
+        raise InputError(f"{path}: no ballot rows below the header")
+    with editing(ws, case_id) as (session, case, _loaded):
+        for room, choice, when in parsed:
+            _set_ballot(session, case_id, _household(session, case_id, room), choice, when)
+        counts = {c: sum(1 for _, x, _ in parsed if x == c) for c in CHOICES}
+        append_event(session, case, at=max(w for _, _, w in parsed), actor=default_actor(actor),
+                     action="vote.import", from_stage=case.stage, to_stage=case.stage,
+                     details={"file": path.name, "ballots": len(parsed), **counts}, role=as_role)
+    return len(parsed)
+
+
+def consent_rule(wf: Workflow) -> tuple[str, ConsentRule]:
+    for stage in wf.stages:
+        if stage.requires.consent is not None:
+            return stage.id, stage.requires.consent
+    raise InputError(f"workflow {wf.id} has no owner-consent requirement in any stage")
+
+
+def vote_tally(ws: Workspace, case_id: str, at: datetime | None = None) -> Tally:
+    """The tally under the case's own rule, as of ``at`` (default: every ballot recorded)."""
+    with ws.session() as session:
+        case = get_case(session, case_id)
+        loaded = workflow_of(ws, session, case)
+        records = load_records(session, case_id)
+    _stage, rule = consent_rule(loaded.definition)
+    if not records.households:
+        raise InputError(f"case {case_id} has no households yet: `eightstep household import {case_id} FILE`")
+    return tally(voters(records, at), rule)
+
+
+def consent_records(ws: Workspace, case_id: str) -> list[dict[str, Any]]:
+    with ws.session() as session:
+        rows = session.exec(select(models.ConsentRecord).where(models.ConsentRecord.case_id == case_id)
+                            .order_by(models.ConsentRecord.id))
+        return [{"stage": r.stage, "at": as_utc(r.at), "rule": json.loads(r.rule), "tally": json.loads(r.tally)}
+                for r in rows]
