@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 
+@dataclass(frozen=True)
+class Remedy:
+    """What clears a blocker or an error, as data: the library names the action and its arguments, and only the
+    CLI spells it as a command (``doc.add`` with ``{"case": "RD-3-2", "kind": "owner_proof"}`` becomes
+    ``eightstep doc add RD-3-2 owner_proof FILE --at DATE``). ``action`` is a stable id that scripts may read."""
+
+    action: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"action": self.action, "args": dict(self.args)}
+
+
 class EightstepError(Exception):
-    """Base class: a failure the user can act on. ``exit_code`` is what the CLI exits with."""
+    """Base class: a failure the user can act on. ``exit_code`` is what the CLI exits with; ``remedy``, when
+    there is one, says what to do next."""
 
     exit_code = 1
+
+    def __init__(self, *args: object, remedy: Remedy | None = None) -> None:
+        super().__init__(*args)
+        self.remedy = remedy
 
 
 class InputError(EightstepError):
