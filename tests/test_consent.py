@@ -198,15 +198,17 @@ CASES = [
                   "shortfalls": ["participating area 480.00 of 960.00", "participating owners 6 of 12"]},
                  id="abstain-excluded-does-not-make-the-quorum"),
     # --- conflicting ballots of one owner ---------------------------------------------------------------
+    # one owner, one choice: the latest ballot counts for all the owner's flats (90 m²)
     pytest.param(WUHAN, [F("101", "80.00", "agree", "X", at=1), F("102", "10.00", "oppose", "X", at=2),
                          *areas("agree", "80.00", "80.00", "80.00"), *areas("oppose", "80.00")],
-                 {**LOW_AGREEMENT, "owners": 5, "agree": 3, "oppose": 2, "area_agree": "320.00",
-                  "shortfalls": ["agreeing owners 3 of 5"]},
-                 id="wuhan-conflict-latest-oppose-counts"),
+                 {**LOW_AGREEMENT, "owners": 5, "agree": 3, "oppose": 2, "area_agree": "240.00",
+                  "area_participating": "410.00",
+                  "shortfalls": ["agreeing area 240.00 of 410.00", "agreeing owners 3 of 5"]},
+                 id="wuhan-conflict-latest-oppose-counts-for-both-flats"),
     pytest.param(WUHAN, [F("101", "80.00", "agree", "X", at=2), F("102", "10.00", "oppose", "X", at=1),
                          *areas("agree", "80.00", "80.00", "80.00"), *areas("oppose", "80.00")],
-                 {**PASS, "owners": 5, "agree": 4, "oppose": 1, "area_agree": "320.00"},
-                 id="wuhan-conflict-latest-agree-counts"),
+                 {**PASS, "owners": 5, "agree": 4, "oppose": 1, "area_agree": "330.00"},
+                 id="wuhan-conflict-latest-agree-counts-for-both-flats"),
     # --- nothing to count never passes ------------------------------------------------------------------
     pytest.param(WUHAN, [], {"passed": False, "participation_met": False, "agreement_met": False,
                              "households": 0, "owners": 0, "area_total": "0.00"},
@@ -276,10 +278,10 @@ def test_tally_is_pure_and_order_independent() -> None:
     [
         pytest.param([F("101", "80.00", "agree", "X", at=1), F("102", "10.00", "oppose", "X", at=2)],
                      ["owner X voted differently for different flats (agree, oppose); the latest ballot "
-                      "(oppose, room 102) counts for the headcount"], 0, 1, id="later-oppose-reported"),
+                      "(oppose, room 102) counts for all their flats (101, 102)"], 0, 1, id="later-oppose-reported"),
         pytest.param([F("101", "80.00", "agree", "X", at=5), F("102", "10.00", "oppose", "X", at=2)],
                      ["owner X voted differently for different flats (agree, oppose); the latest ballot "
-                      "(agree, room 101) counts for the headcount"], 1, 0, id="later-agree-reported"),
+                      "(agree, room 101) counts for all their flats (101, 102)"], 1, 0, id="later-agree-reported"),
         pytest.param([F("101", "80.00", "agree", "X", at=1), F("102", "10.00", "agree", "X", at=2)],
                      [], 1, 0, id="same-choice-no-conflict"),
         pytest.param([F("101", "80.00", "agree", "X", at=1), F("102", "10.00", None, "X")],
@@ -287,7 +289,8 @@ def test_tally_is_pure_and_order_independent() -> None:
         pytest.param([F("101", "80.00", "abstain", "X", at=1), F("102", "10.00", "agree", "X", at=3),
                       F("103", "10.00", "oppose", "X", at=2)],
                      ["owner X voted differently for different flats (abstain, agree, oppose); the latest ballot "
-                      "(agree, room 102) counts for the headcount"], 1, 0, id="three-flats-three-choices"),
+                      "(agree, room 102) counts for all their flats (101, 102, 103)"], 1, 0,
+                     id="three-flats-three-choices"),
     ],
 )
 def test_conflicting_ballots_of_one_owner(flats: list[F], conflicts: list[str], agree: int, oppose: int) -> None:

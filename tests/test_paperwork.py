@@ -251,8 +251,8 @@ def test_notice_refuses_before_the_vote_passed_and_without_the_design_scheme(ws:
     assert exc.value.missing == [
         "加装电梯设计方案 (Design scheme) is not on record, and the notice announces it: `eightstep doc add RD-3-2 "
         "design_scheme FILE --at DATE [--number NUMBER] [--issuer NAME]`",
-        "the owners' vote has not passed (参与表决面积不足 / participating area 248.87 of 1023.06 m² is below 2/3; "
-        "参与表决人数不足 / participating owners 3 of 11 is below 2/3), and the notice states the result: record "
+        "the owners' vote has not passed (participating area 248.87 of 1023.06 m² is below 2/3; "
+        "participating owners 3 of 11 is below 2/3), and the notice states the result: record "
         "the ballots (`eightstep vote cast RD-3-2 ROOM agree|oppose|abstain` or `eightstep vote import RD-3-2 "
         "FILE`) and check with `eightstep vote tally RD-3-2`"]
     assert str(exc.value).startswith("cannot render notice (既有住宅加装电梯方案公示) for case RD-3-2: its data is "

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from eightstep.cli import Settings
 from eightstep.cli.output import emit_json, warn
 from eightstep.cli.params import AT, actor_option, as_option, at_option, json_option
+from eightstep.i18n import _
+
+if TYPE_CHECKING:
+    from eightstep.rules.consent import Tally
 
 
 @click.group()
@@ -67,10 +72,27 @@ def tally_(settings: Settings, case_id: str, at: datetime | None, as_json: bool)
     if as_json:
         emit_json(t.as_dict())
         return
-    click.echo(f"rule: {t.rule['description']}")
+    print_tally(t)
+
+
+def print_tally(t: Tally) -> None:
+    """The tally as text: the rule, the one-owner-one-choice rule, the counts, owners of several flats."""
+    from eightstep.rules.consent import owner_rule_text
+
+    click.echo(_("rule: {description}").format(description=t.rule["description"]))
+    click.echo(_("owners: {rule}").format(rule=owner_rule_text()))
     click.echo(f"households {t.households}, owners {t.owners}: participants {t.participants}, agree {t.agree}, "
                f"oppose {t.oppose}, abstain {t.abstain}")
     click.echo(f"area m²: total {t.area_total}, participating {t.area_participating}, agreeing {t.area_agree}")
+    for owner in t.per_owner:
+        if len(owner["flats"]) > 1:
+            ballots = ", ".join(f"{b['room']} {b['choice']} {b['at'][:10]}" for b in owner["ballots"]) or "—"
+            click.echo(_("  owner {key}: flats {flats}, {area} m², counted as {choice} (ballots: {ballots})").format(
+                key=owner["key"], flats=", ".join(owner["flats"]), area=owner["area"],
+                choice=owner["choice"] or _("no ballot"), ballots=ballots))
+    if t.also_required_met is not None:
+        click.echo(_("directly affected owners: {state}").format(
+            state=_("all agree") if t.also_required_met else _("NOT all agree")))
     click.echo(f"participation {'met' if t.participation_met else 'NOT met'}; agreement "
                f"{'met' if t.agreement_met else 'NOT met'}: {'PASSED' if t.passed else 'not passed'}")
     for line in t.shortfalls:
@@ -112,8 +134,7 @@ def whatif(settings: Settings, case_id: str, exclude: tuple[str, ...], as_json: 
     click.echo(f"{case_id}: {result.needed} more owner{'s' if result.needed != 1 else ''} must agree:")
     for c in result.owners:
         was = "no ballot" if c.choice is None else c.choice
-        click.echo(f"  rooms {', '.join(c.rooms)} ({was} -> agree, {c.as_dict()['area']} m²)")
+        must = _(", must agree in any case") if c.forced else ""
+        click.echo(f"  rooms {', '.join(c.rooms)} ({was} -> agree, {c.as_dict()['area']} m²{must})")
     click.echo(f"then: {after.agree} of {after.participants} participating owners agree ({after.owners} owners), "
                f"area {after.area_agree} of {after.area_participating} m² (total {after.area_total})")
-    if not result.exact:
-        warn("many owners have flats in mixed states: the plan is good but may not be the smallest")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from eightstep.i18n import _
 from eightstep.rules.consent import Tally, Voter, tally
 from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.store import models
@@ -170,7 +171,7 @@ def voters(records: CaseRecords, at: datetime | None) -> list[Voter]:
     for h in records.households:
         b = ballots.get(h.id or -1)
         out.append(Voter(h.room, h.owner_key, h.area_centi, b.choice if b else None,
-                         as_utc(b.cast_at) if b else None))
+                         as_utc(b.cast_at) if b else None, floor=h.floor))
     return out
 
 
@@ -186,7 +187,8 @@ def consent_reached(ctx: GuardContext) -> list[Blocker]:
     ctx.consent_tally = result
     if result.passed:
         return []
-    return [Blocker("consent", f"业主表决未达标 / owner consent not reached: {s}") for s in result.shortfalls]
+    return [Blocker("consent", _("owner consent not reached: {shortfall}").format(shortfall=s))
+            for s in result.shortfalls]
 
 
 def notice_end(ctx: GuardContext, posted: date) -> date:

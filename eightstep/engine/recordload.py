@@ -58,7 +58,7 @@ KIND_FILTERED = frozenset({"documents", "approvals"})  # tables whose rows a rea
 GUARD_COLUMNS: dict[str, tuple[str, ...]] = {
     "documents": ("id", "case_id", "kind", "issued_at"),
     "approvals": ("id", "case_id", "kind", "decision", "decided_at", "number"),
-    "households": ("id", "case_id", "room", "owner_key", "area_centi"),
+    "households": ("id", "case_id", "room", "floor", "owner_key", "area_centi"),
     "ballots": ("id", "case_id", "household_id", "choice", "cast_at"),
     "objections": ("id", "case_id", "room", "objector", "grounds", "written", "real_name", "lodged_at",
                    "resolved_at"),

@@ -1,8 +1,16 @@
 """The owner-consent tally (Civil Code art. 278 and local variants), in exact integer arithmetic.
 
-Areas are whole hundredths of a square metre; ratios are Fractions; "以上" includes the boundary (art. 1259),
-so exactly 2/3 or exactly 3/4 passes. Headcount counts owners, not flats: one owner of several flats (same
-``owner_key``) counts once, and a developer's unsold flats share one key.
+Counted per owner, not per flat (the ballot reads 面积按其专有部分面积合计): an owner of several flats in the unit
+(one ``owner_key``) takes part once, with the area of all their flats, and makes one choice; a developer's
+unsold flats share one key. A co-owned flat (several names on one title) is one household with one key, so it
+counts once; a ballot signed by any co-owner counts for it unless the rule says every co-owner must sign.
+
+One owner, one choice (``OWNER_RULE``): the owner's latest counted ballot, whichever of their flats it was
+recorded for, is their choice for all their flats. Ballots of one owner recorded for the same moment that
+disagree cannot be ordered: the tally names the conflict and does not pass until a new ballot settles it.
+
+Areas are whole hundredths of a square metre; ratios are Fractions. "以上" includes the boundary (art. 1259), so
+exactly 2/3 or exactly 3/4 passes; a ratio written ">1/2" (过半数) must be exceeded.
 """
 
 from __future__ import annotations
@@ -13,19 +21,53 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from eightstep.workflow.schema import ConsentRule
+from eightstep.i18n import _
+from eightstep.timeutil import iso_local, show
+from eightstep.workflow.schema import Above, AffectedOwners, ConsentRule
 
 AGREE, OPPOSE, ABSTAIN = "agree", "oppose", "abstain"
 CHOICES = (AGREE, OPPOSE, ABSTAIN)
+OWNER_RULE = "latest"  # the id of the one-owner-one-choice rule, reported with every tally
+
+
+def owner_rule_text() -> str:
+    return _("each owner counts once with all their flats; the owner's latest ballot counts for all of them")
 
 
 @dataclass(frozen=True)
 class Voter:
+    """One flat and its current ballot (None: no ballot)."""
+
     room: str
     owner_key: str
     area_centi: int
-    choice: str | None = None  # None: no ballot (absent)
+    choice: str | None = None
     cast_at: datetime | None = None
+    floor: int | None = None
+    affected: bool = False  # marked as directly affected by the elevator (e.g. the flat faces the shaft)
+    co_owners: tuple[str, ...] = ()  # every name on the title when the flat is co-owned
+    signed_by: tuple[str, ...] | None = None  # who signed the ballot (None: not recorded)
+
+
+@dataclass(frozen=True)
+class OwnerVote:
+    """One owner as the tally counts them: all their flats, one choice."""
+
+    key: str
+    rooms: tuple[str, ...]
+    area_centi: int
+    choice: str | None  # None: no counted ballot, or an unsettled conflict
+    ballots: tuple[Voter, ...]  # their flats that have a ballot, oldest first
+    counted: tuple[Voter, ...]  # ... of those, the ballots that count (signatures)
+    affected: bool
+    conflict: bool = False  # latest ballots of the same moment disagree
+
+    def as_dict(self) -> dict[str, Any]:
+        counted = {id(v) for v in self.counted}
+        return {"key": self.key, "flats": list(self.rooms), "area": area_text(self.area_centi),
+                "choice": self.choice, "conflict": self.conflict, "affected": self.affected,
+                "ballots": [{"room": v.room, "choice": v.choice, "at": iso_local(v.cast_at),
+                             "counted": id(v) in counted} for v in self.ballots]}
 
 
 @dataclass(frozen=True)
@@ -44,99 +86,177 @@ class Tally:
     passed: bool
     rule: dict[str, Any]
     shortfalls: list[str] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)  # notes: disagreeing ballots of one owner, how settled
+    also_required_met: bool | None = None  # None: the rule names no directly affected owners
+    owner_rule: str = OWNER_RULE
+    per_owner: list[dict[str, Any]] = field(default_factory=list)  # OwnerVote.as_dict() of each owner
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def rule_dict(rule: ConsentRule) -> dict[str, Any]:
-    """The rule as plain data (ratios as "2/3"), stored with every passed tally."""
+    """The rule as plain data (ratios as "2/3" or ">1/2"), stored with every passed tally."""
     def thr(t: Any) -> dict[str, str] | None:
         return None if t is None else {"area": str(t.area), "headcount": str(t.headcount)}
 
-    return {"description": rule.description, "participation": thr(rule.participation),
-            "agreement": thr(rule.agreement), "agreement_base": rule.agreement_base, "abstain": rule.abstain}
+    data: dict[str, Any] = {"description": rule.description, "participation": thr(rule.participation),
+                            "agreement": thr(rule.agreement), "agreement_base": rule.agreement_base,
+                            "abstain": rule.abstain, "co_owners": rule.co_owners}
+    if rule.also_required is not None:
+        data["also_required"] = rule.also_required.model_dump(mode="json")
+    return data
 
 
 def meets(part: int, whole: int, ratio: Fraction) -> bool:
-    """part/whole >= ratio, exactly, boundary included. Nothing meets a ratio of an empty whole."""
-    return whole > 0 and part * ratio.denominator >= ratio.numerator * whole
+    """part/whole reaches ``ratio`` exactly (boundary included; an ``Above`` ratio must be exceeded). Nothing meets
+    a ratio of an empty whole."""
+    if whole <= 0:
+        return False
+    if isinstance(ratio, Above):
+        return part * ratio.denominator > ratio.numerator * whole
+    return part * ratio.denominator >= ratio.numerator * whole
 
 
 def area_text(centi: int) -> str:
     return f"{centi // 100}.{centi % 100:02d}"
 
 
-def _when(v: Voter) -> float:
-    return v.cast_at.timestamp() if v.cast_at else float("-inf")
+def participates(choice: str | None, rule: ConsentRule) -> bool:
+    return choice in (AGREE, OPPOSE) or (choice == ABSTAIN and rule.abstain == "participates")
 
 
-def _owner_choices(voters: Sequence[Voter]) -> tuple[dict[str, str | None], list[str]]:
-    """Each owner's headcount choice: the latest ballot among their flats; disagreeing flats are reported."""
-    latest: dict[str, Voter] = {}
-    seen: dict[str, set[str]] = {}
-    owners: dict[str, None] = {}
-    for v in voters:
-        owners.setdefault(v.owner_key)
-        if v.choice is None:
-            continue
-        seen.setdefault(v.owner_key, set()).add(v.choice)
-        best = latest.get(v.owner_key)
-        if best is None or _when(v) >= _when(best):
-            latest[v.owner_key] = v
-    conflicts = [
-        f"owner {key} voted differently for different flats ({', '.join(sorted(choices))}); the latest ballot "
-        f"({latest[key].choice}, room {latest[key].room}) counts for the headcount"
-        for key, choices in seen.items() if len(choices) > 1
-    ]
-    return {key: (latest[key].choice if key in latest else None) for key in owners}, conflicts
+def signed_enough(v: Voter, rule: ConsentRule) -> bool:
+    """The ballot counts under the rule's co-owner requirement."""
+    if rule.co_owners == "any" or len(v.co_owners) < 2:
+        return True
+    return v.signed_by is not None and set(v.co_owners) <= set(v.signed_by)
+
+
+def is_affected(v: Voter, spec: AffectedOwners | None) -> bool:
+    if spec is None:
+        return False
+    return (spec.marked and v.affected) or (v.floor is not None and v.floor in spec.floors)
+
+
+def flat_order(v: Voter) -> tuple[Any, ...]:
+    """Flats by floor, then room number ("201" before "1001"): the same order whatever order they came in."""
+    return (v.floor is None, v.floor or 0, len(v.room), v.room)
+
+
+def owner_votes(voters: Sequence[Voter], rule: ConsentRule) -> list[OwnerVote]:
+    """Each owner in the order of their first flat (``flat_order``), with their one choice (``OWNER_RULE``)."""
+    flats: dict[str, list[Voter]] = {}
+    for v in sorted(voters, key=flat_order):
+        flats.setdefault(v.owner_key, []).append(v)
+    out = []
+    for key, mine in flats.items():
+        cast = sorted((v for v in mine if v.choice is not None),
+                      key=lambda v: (v.cast_at is not None, v.cast_at or datetime.min, v.room))
+        counted = tuple(v for v in cast if signed_enough(v, rule))
+        choice: str | None = None
+        conflict = False
+        if counted:
+            last = counted[-1].cast_at
+            latest = {v.choice for v in counted if v.cast_at == last}
+            conflict = len(latest) > 1
+            choice = None if conflict else counted[-1].choice
+        out.append(OwnerVote(key, tuple(v.room for v in mine), sum(v.area_centi for v in mine), choice,
+                             tuple(cast), counted, any(is_affected(v, rule.also_required) for v in mine), conflict))
+    return out
+
+
+def _notes(owner: OwnerVote) -> tuple[list[str], list[str]]:
+    """(shortfalls, notes) about one owner's ballots: conflicts, uncounted signatures, disagreements settled."""
+    shortfalls: list[str] = []
+    notes: list[str] = []
+    uncounted = [v for v in owner.ballots if v not in owner.counted]
+    for v in uncounted:
+        signers = "、".join(v.signed_by or ()) or _("nobody recorded")
+        notes.append(_("room {room}: the ballot of {at} is not counted: signed by {signers}, but every co-owner "
+                       "({names}) must sign").format(room=v.room, at=show(v.cast_at) if v.cast_at else "—",
+                                                     signers=signers, names="、".join(v.co_owners)))
+    if owner.conflict:
+        last = owner.counted[-1].cast_at
+        same = ", ".join(f"{v.room} {v.choice}" for v in owner.counted if v.cast_at == last)
+        shortfalls.append(_("owner {key}: the ballots dated {at} disagree ({ballots}); one owner has one choice: "
+                            "record the owner's ballot again").format(
+            key=owner.key, at=show(last) if last else "—", ballots=same))
+    elif len({v.choice for v in owner.counted}) > 1:
+        last = owner.counted[-1]
+        notes.append(_("owner {key} voted differently for different flats ({choices}); the latest ballot "
+                       "({choice}, room {room}) counts for all their flats ({rooms})").format(
+            key=owner.key, choices=", ".join(sorted({str(v.choice) for v in owner.counted})),
+            choice=last.choice, room=last.room, rooms=", ".join(owner.rooms)))
+    return shortfalls, notes
 
 
 def tally(voters: Sequence[Voter], rule: ConsentRule) -> Tally:
-    """Count ``voters`` (one per flat) under ``rule``. Pure: same input, same result."""
-    participates = {AGREE, OPPOSE, ABSTAIN} if rule.abstain == "participates" else {AGREE, OPPOSE}
-    area_total = sum(v.area_centi for v in voters)
-    area_part = sum(v.area_centi for v in voters if v.choice in participates)
-    area_agree = sum(v.area_centi for v in voters if v.choice == AGREE)
-    by_owner, conflicts = _owner_choices(voters)
-    owners = len(by_owner)
-    heads_part = sum(1 for c in by_owner.values() if c in participates)
-    heads = {c: sum(1 for x in by_owner.values() if x == c) for c in CHOICES}
+    """Count ``voters`` (one per flat) under ``rule``, per owner. Pure: same input, same result."""
+    owners = owner_votes(voters, rule)
+    area_total = sum(o.area_centi for o in owners)
+    taking_part = [o for o in owners if participates(o.choice, rule)]
+    area_part = sum(o.area_centi for o in taking_part)
+    area_agree = sum(o.area_centi for o in owners if o.choice == AGREE)
+    heads = {c: sum(1 for o in owners if o.choice == c) for c in CHOICES}
+    heads_part = len(taking_part)
 
     shortfalls: list[str] = []
+    notes: list[str] = []
+    for owner in owners:
+        owner_shortfalls, owner_notes = _notes(owner)
+        shortfalls += owner_shortfalls
+        notes += owner_notes
     participation_met = True
     if rule.participation is not None:
         p = rule.participation
         ok_area = meets(area_part, area_total, p.area)
-        ok_heads = meets(heads_part, owners, p.headcount)
+        ok_heads = meets(heads_part, len(owners), p.headcount)
         participation_met = ok_area and ok_heads
         if not ok_area:
-            shortfalls.append(f"参与表决面积不足 / participating area {area_text(area_part)} of "
-                              f"{area_text(area_total)} m² is below {p.area}")
+            shortfalls.append(_("participating area {part} of {total} m² is below {ratio}").format(
+                part=area_text(area_part), total=area_text(area_total), ratio=p.area))
         if not ok_heads:
-            shortfalls.append(f"参与表决人数不足 / participating owners {heads_part} of {owners} is below "
-                              f"{p.headcount}")
+            shortfalls.append(_("participating owners {part} of {total} is below {ratio}").format(
+                part=heads_part, total=len(owners), ratio=p.headcount))
     a = rule.agreement
-    base_area, base_heads = (area_part, heads_part) if rule.agreement_base == "participants" else (
-        area_total, owners)
-    base_name = "参与表决" if rule.agreement_base == "participants" else "全体"
+    of_participants = rule.agreement_base == "participants"
+    base_area, base_heads = (area_part, heads_part) if of_participants else (area_total, len(owners))
     ok_area = meets(area_agree, base_area, a.area)
     ok_heads = meets(heads[AGREE], base_heads, a.headcount)
     agreement_met = ok_area and ok_heads
     if base_heads == 0:
-        shortfalls.append("尚无有效表决票 / no ballots counted yet")
-    elif not ok_area:
-        shortfalls.append(f"同意面积不足（{base_name}） / agreeing area {area_text(area_agree)} of "
-                          f"{area_text(base_area)} m² is below {a.area}")
-    if base_heads and not ok_heads:
-        shortfalls.append(f"同意人数不足（{base_name}） / agreeing owners {heads[AGREE]} of {base_heads} is below "
-                          f"{a.headcount}")
+        shortfalls.append(_("no ballots counted yet"))
+    else:
+        if not ok_area:
+            text = (_("agreeing area {part} of {total} m² is below {ratio} of the participants") if of_participants
+                    else _("agreeing area {part} of {total} m² is below {ratio} of the whole unit"))
+            shortfalls.append(text.format(part=area_text(area_agree), total=area_text(base_area), ratio=a.area))
+        if not ok_heads:
+            text = (_("agreeing owners {part} of {total} is below {ratio} of the participants") if of_participants
+                    else _("agreeing owners {part} of {total} is below {ratio} of the whole unit"))
+            shortfalls.append(text.format(part=heads[AGREE], total=base_heads, ratio=a.headcount))
+    also_met = _also_required(owners, rule, shortfalls)
+    conflicts = any(o.conflict for o in owners)
     return Tally(
-        households=len(voters), owners=owners, participants=heads_part, agree=heads[AGREE],
+        households=len(voters), owners=len(owners), participants=heads_part, agree=heads[AGREE],
         oppose=heads[OPPOSE], abstain=heads[ABSTAIN], area_total=area_text(area_total),
         area_participating=area_text(area_part), area_agree=area_text(area_agree),
         participation_met=participation_met, agreement_met=agreement_met,
-        passed=participation_met and agreement_met, rule=rule_dict(rule), shortfalls=shortfalls,
-        conflicts=conflicts,
+        passed=participation_met and agreement_met and also_met is not False and not conflicts,
+        rule=rule_dict(rule), shortfalls=shortfalls, conflicts=notes, also_required_met=also_met,
+        per_owner=[o.as_dict() for o in owners],
     )
+
+
+def _also_required(owners: list[OwnerVote], rule: ConsentRule, shortfalls: list[str]) -> bool | None:
+    """Every directly affected owner agrees (None: the rule names none); appends who does not yet."""
+    spec = rule.also_required
+    if spec is None:
+        return None
+    missing = [o for o in owners if o.affected and o.choice != AGREE]
+    if missing:
+        who = ", ".join(f"{'/'.join(o.rooms)} ({o.choice or _('no ballot')})" for o in missing)
+        shortfalls.append(_("directly affected owners must agree ({description}): not yet {owners}").format(
+            description=spec.description, owners=who))
+    return not missing

@@ -1,17 +1,16 @@
 """Consent what-if (推): the fewest further "agree" owners that make the vote pass, and which ones.
 
-The unit of persuasion is the owner, not the flat: winning an owner of two flats wins both flats' areas but one
-head (Civil Code art. 278 counts heads per owner). An owner with no ballot who agrees raises the participation
-base as well as the agreement; one who opposed only turns a "no" into a "yes". Every candidate set is judged by
-``consent.tally`` itself, so the answer is exactly what the guards will say.
+The unit of persuasion is the owner, as in the tally: winning an owner of two flats wins one head and both
+flats' areas. An owner with no counted ballot who agrees raises the participation base as well as the
+agreement; one who opposed (or abstained and takes part) only turns a "no" into a "yes". Every candidate set is
+judged by ``consent.tally`` itself, so the answer is exactly what the guards will say.
 
-Search (exact): for a fixed number of owners won, and a fixed split between owners who had not voted (absent)
-and owners who had voted against or abstained, every condition of a rule grows with the areas won, so the best
-choice is the largest flats of each group. Trying every split for k = 1, 2, ... finds the smallest k. Owners
-whose flats are in mixed states (one flat voted, the other not) do not fit either group; they are tried in every
-combination (up to ``MAX_MIXED`` of them; beyond that they are ranked by area and ``exact`` is False). So is
-an owner whose head already agrees (his latest ballot) while another of his flats does not: winning that flat adds
-area but no head. The owner's head is taken from ``consent`` itself, ties of ballot times included.
+Some owners must be won whatever else happens: directly affected owners the rule requires (``also_required``)
+who do not agree yet, and owners whose ballots conflict (they must vote again; the plan counts them agreeing).
+
+Search (exact): for a fixed number of owners won and a fixed split between owners who join (no counted ballot)
+and owners who turn (taking part without agreeing), every condition of a rule grows with the areas won, so the
+best choice is the largest owners of each group. Trying every split for k = 1, 2, ... finds the smallest k.
 """
 
 from __future__ import annotations
@@ -19,32 +18,26 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from itertools import combinations
 from typing import Any
 
-from eightstep.rules.consent import ABSTAIN, AGREE, OPPOSE, Tally, Voter, _owner_choices, tally
+from eightstep.rules.consent import AGREE, Tally, Voter, area_text, owner_votes, participates, tally
 from eightstep.workflow.schema import ConsentRule
-
-MAX_MIXED = 6
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """An owner not (wholly) agreeing yet: what winning them adds."""
+    """An owner not agreeing yet: what winning them adds."""
 
     owner_key: str
     rooms: tuple[str, ...]
-    choice: str | None  # the owner's ballot for the headcount (None: absent)
-    area_joining: int  # centi-m² of flats that do not take part yet (they join and agree)
-    area_turning: int  # centi-m² of flats that take part without agreeing (they turn to agree)
-
-    @property
-    def area(self) -> int:
-        return self.area_joining + self.area_turning
+    choice: str | None  # the owner's counted choice (None: absent, or conflicting ballots)
+    area: int  # centi-m² of all their flats
+    joining: bool  # not taking part yet: winning them raises participation too
+    forced: bool = False  # must agree for the vote to pass (directly affected, or conflicting ballots)
 
     def as_dict(self) -> dict[str, Any]:
         return {"owner_key": self.owner_key, "rooms": list(self.rooms), "from": self.choice,
-                "area": f"{self.area // 100}.{self.area % 100:02d}"}
+                "area": area_text(self.area), "required": self.forced}
 
 
 @dataclass(frozen=True)
@@ -54,7 +47,6 @@ class WhatIf:
     owners: tuple[Candidate, ...]  # whom to win (one minimal set)
     tally_now: Tally
     tally_after: Tally  # with those owners agreeing (impossible: with every candidate agreeing)
-    exact: bool = True
 
     @property
     def possible(self) -> bool:
@@ -66,79 +58,60 @@ class WhatIf:
 
     def as_dict(self) -> dict[str, Any]:
         return {"passed": self.passed, "needed": self.needed, "rooms": self.rooms, "possible": self.possible,
-                "owners": [c.as_dict() for c in self.owners], "exact": self.exact,
+                "owners": [c.as_dict() for c in self.owners],
                 "tally_now": self.tally_now.as_dict(), "tally_after": self.tally_after.as_dict()}
 
 
-def _participates(choice: str | None, rule: ConsentRule) -> bool:
-    return choice in (AGREE, OPPOSE) or (choice == ABSTAIN and rule.abstain == "participates")
-
-
 def candidates(voters: Sequence[Voter], rule: ConsentRule, fixed: Collection[str] = ()) -> list[Candidate]:
-    """Owners with a flat that does not agree yet, except those in ``fixed`` (owner keys that will not move)."""
-    by_owner: dict[str, list[Voter]] = {}
-    for v in voters:
-        by_owner.setdefault(v.owner_key, []).append(v)
-    heads, _conflicts = _owner_choices(voters)  # the head exactly as consent.tally counts it (ties included)
+    """Owners who do not agree yet, except those in ``fixed`` (owner keys that will not move)."""
     out = []
-    for key, flats in by_owner.items():
-        if key in fixed or all(v.choice == AGREE for v in flats):
+    for owner in owner_votes(voters, rule):
+        if owner.key in fixed or owner.choice == AGREE:
             continue
-        head = heads[key]
-        joining = sum(v.area_centi for v in flats if not _participates(v.choice, rule))
-        turning = sum(v.area_centi for v in flats if _participates(v.choice, rule) and v.choice != AGREE)
-        out.append(Candidate(key, tuple(v.room for v in flats), head, joining, turning))
+        out.append(Candidate(owner.key, owner.rooms, owner.choice, owner.area_centi,
+                             not participates(owner.choice, rule), owner.affected or owner.conflict))
     return out
 
 
+def blocked_for_good(voters: Sequence[Voter], rule: ConsentRule, fixed: Collection[str]) -> bool:
+    """An owner who must agree (directly affected, or with conflicting ballots) is among those who will not move."""
+    return any(o.key in fixed and o.choice != AGREE and (o.affected or o.conflict)
+               for o in owner_votes(voters, rule))
+
+
 def win(voters: Sequence[Voter], owner_keys: Collection[str]) -> list[Voter]:
-    """The voters with every flat of these owners agreeing."""
-    return [replace(v, choice=AGREE) if v.owner_key in owner_keys else v for v in voters]
+    """The voters with every flat of these owners agreeing (signed by every co-owner)."""
+    return [replace(v, choice=AGREE, signed_by=v.co_owners or v.signed_by) if v.owner_key in owner_keys else v
+            for v in voters]
 
 
-_Groups = tuple[list[Candidate], list[Candidate], list[Candidate]]  # joining, turning, mixed
+_Groups = tuple[list[Candidate], list[Candidate], list[Candidate]]  # forced, joining, turning
 
 
-def _split(cands: list[Candidate], rule: ConsentRule, prefer: Mapping[str, int]) -> _Groups:
-    """(joining, turning, mixed): owners who only join, owners who only turn, and the rest; the first two largest
-    first, equal areas by ``prefer`` (owner key -> rank, lower first), then in the order of the flats."""
-    joining = [c for c in cands if not _participates(c.choice, rule) and c.area_turning == 0]
-    turning = [c for c in cands if _participates(c.choice, rule) and c.choice != AGREE and c.area_joining == 0]
-    plain = {c.owner_key for c in joining + turning}
-    mixed = [c for c in cands if c.owner_key not in plain]
+def _groups(cands: list[Candidate], prefer: Mapping[str, int]) -> _Groups:
+    """(forced, joining, turning), the last two largest first, equal areas by ``prefer`` (owner key -> rank,
+    lower first), then in the order of the flats."""
     rank = {c.owner_key: prefer.get(c.owner_key, 0) for c in cands}
-    joining.sort(key=lambda c: (-c.area_joining, rank[c.owner_key]))  # stable: then the flats' order
-    turning.sort(key=lambda c: (-c.area_turning, rank[c.owner_key]))
-    mixed.sort(key=lambda c: (-c.area, rank[c.owner_key]))
-    return joining, turning, mixed
+
+    def order(group: list[Candidate]) -> list[Candidate]:
+        return sorted(group, key=lambda c: (-c.area, rank[c.owner_key]))  # stable: then the flats' order
+
+    forced = [c for c in cands if c.forced]
+    return (forced, order([c for c in cands if not c.forced and c.joining]),
+            order([c for c in cands if not c.forced and not c.joining]))
 
 
-def _sets(k: int, joining: list[Candidate], turning: list[Candidate],
-          mixed: list[Candidate]) -> Iterator[tuple[Candidate, ...]]:
-    """Every set of k owners worth trying: the largest of each plain group for each split, with each
-    combination of mixed owners."""
-    for m in range(min(k, len(mixed)) + 1):
-        for chosen in combinations(mixed, m):
-            rest = k - m
-            for j in range(rest + 1):
-                if j <= len(joining) and rest - j <= len(turning):
-                    yield (*chosen, *joining[:j], *turning[:rest - j])
+def _sets(k: int, forced: list[Candidate], joining: list[Candidate],
+          turning: list[Candidate]) -> Iterator[tuple[Candidate, ...]]:
+    """Every set of k owners worth trying: the forced ones, and the largest of each group for each split."""
+    rest = k - len(forced)
+    for j in range(rest + 1):
+        if j <= len(joining) and rest - j <= len(turning):
+            yield (*forced, *joining[:j], *turning[:rest - j])
 
 
 def _area_agree(t: Tally) -> int:
     return int(t.area_agree.replace(".", ""))
-
-
-def _prepare(voters: Sequence[Voter], rule: ConsentRule, fixed: Collection[str],
-             prefer: Mapping[str, int]) -> tuple[list[Candidate], _Groups, bool]:
-    """The candidates, their groups, and whether the search over them is exact."""
-    cands = candidates(voters, rule, fixed)
-    joining, turning, mixed = _split(cands, rule, prefer)
-    exact = len(mixed) <= MAX_MIXED
-    if not exact:  # too many to combine: rank them with the owners who turn (largest first)
-        turning = sorted(turning + mixed, key=lambda c: -c.area)
-        mixed = []
-    return cands, (joining, turning, mixed), exact
 
 
 def _best_at(k: int, voters: Sequence[Voter], rule: ConsentRule,
@@ -164,25 +137,26 @@ def what_if(voters: Sequence[Voter], rule: ConsentRule, fixed: Collection[str] =
     now = tally(voters, rule)
     if now.passed:
         return WhatIf(True, 0, (), now, now)
-    cands, groups, exact = _prepare(voters, rule, fixed, prefer or {})
-    for k in range(1, len(cands) + 1):
-        found = _best_at(k, voters, rule, groups)
-        if found is not None:
-            return WhatIf(False, k, found[0], now, found[1], exact)
+    cands = candidates(voters, rule, fixed)
+    if not blocked_for_good(voters, rule, fixed):
+        groups = _groups(cands, prefer or {})
+        for k in range(max(1, len(groups[0])), len(cands) + 1):
+            found = _best_at(k, voters, rule, groups)
+            if found is not None:
+                return WhatIf(False, k, found[0], now, found[1])
     everyone = tally(win(voters, {c.owner_key for c in cands}), rule)
-    return WhatIf(False, None, tuple(cands), now, everyone, exact)
+    return WhatIf(False, None, tuple(cands), now, everyone)
 
 
 def closeness(voters: Sequence[Voter], rule: ConsentRule) -> Fraction:
     """How near ``voters`` are to passing: the sum over the rule's conditions of how much of each is met (each
     at most 1). Used only to order households whose agreement does not change the number still needed."""
-    heads, _conflicts = _owner_choices(voters)
-    area_total = sum(v.area_centi for v in voters)
-    area_part = sum(v.area_centi for v in voters if _participates(v.choice, rule))
-    area_agree = sum(v.area_centi for v in voters if v.choice == AGREE)
-    owners = len(heads)
-    heads_part = sum(1 for c in heads.values() if _participates(c, rule))
-    heads_agree = sum(1 for c in heads.values() if c == AGREE)
+    owners = owner_votes(voters, rule)
+    area_total = sum(o.area_centi for o in owners)
+    area_part = sum(o.area_centi for o in owners if participates(o.choice, rule))
+    area_agree = sum(o.area_centi for o in owners if o.choice == AGREE)
+    heads_part = sum(1 for o in owners if participates(o.choice, rule))
+    heads_agree = sum(1 for o in owners if o.choice == AGREE)
 
     def met(part: int, whole: int, ratio: Fraction) -> Fraction:
         return Fraction(1) if whole == 0 else min(Fraction(1), Fraction(part, whole) / ratio)
@@ -190,11 +164,14 @@ def closeness(voters: Sequence[Voter], rule: ConsentRule) -> Fraction:
     score = Fraction(0)
     if rule.participation is not None:
         score += met(area_part, area_total, rule.participation.area)
-        score += met(heads_part, owners, rule.participation.headcount)
+        score += met(heads_part, len(owners), rule.participation.headcount)
     base_area, base_heads = (area_part, heads_part) if rule.agreement_base == "participants" else (
-        area_total, owners)
+        area_total, len(owners))
     score += met(area_agree, base_area, rule.agreement.area) if base_area else Fraction(0)
     score += met(heads_agree, base_heads, rule.agreement.headcount) if base_heads else Fraction(0)
+    affected = [o for o in owners if o.affected]
+    if affected:
+        score += Fraction(sum(1 for o in affected if o.choice == AGREE), len(affected))
     return score
 
 
@@ -227,7 +204,8 @@ def gains(voters: Sequence[Voter], rule: ConsentRule, fixed: Collection[str] = (
             if result.needed == 1:
                 fewer = tally(after, rule).passed
             else:
-                fewer = _best_at(result.needed - 1, after, rule, _prepare(after, rule, fixed, prefer)[1]) is not None
+                groups = _groups(candidates(after, rule, fixed), prefer)
+                fewer = _best_at(result.needed - 1, after, rule, groups) is not None
             needed_after = result.needed - 1 if fewer else result.needed
         out.append(Gain(c, needed_after, closeness(after, rule), c.owner_key in plan and not result.passed))
     unreachable = len(voters) + 1

@@ -58,6 +58,13 @@ def semantic_problems(wf: Workflow, template_names: set[str] | None = None) -> l
             ref((*base, "requires", "documents", j), doc, wf.documents, "document kind", "documents")
         for j, appr in enumerate(stage.requires.approvals):
             ref((*base, "requires", "approvals", j), appr, wf.approvals, "approval kind", "approvals")
+        consent = stage.requires.consent
+        if consent is not None and consent.also_required is not None:
+            also = consent.also_required
+            if not also.floors and also.marked is False:
+                problems.append(((*base, "requires", "consent", "also_required"), "also_required names no owner: "
+                                 "give floors: [1, 2] (the floors whose owners must agree) or marked: true (flats "
+                                 "marked affected in the household list)"))
         if stage.requires.notice:
             ref((*base, "requires", "notice", "document"), stage.requires.notice.document, wf.documents,
                 "document kind", "documents")

@@ -15,17 +15,33 @@ WORKFLOW_ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
 
 
+class Above(Fraction):
+    """A ratio that must be exceeded, not merely reached: "过半数" (more than half) is written ">1/2"."""
+
+    def __str__(self) -> str:
+        return ">" + super().__str__()
+
+    def __repr__(self) -> str:
+        return f"Above({super().__str__()!r})"
+
+
 def _parse_ratio(value: object) -> Fraction:
-    """Accept "2/3", "0.75", 0.75 or 1; keep the value exact. Must be in (0, 1]."""
+    """Accept "2/3", "0.75", 0.75 or 1 (reached, boundary included: 以上), or ">1/2" (exceeded: 过半数); keep the
+    value exact. Must be in (0, 1] (">" below 1)."""
+    if isinstance(value, Fraction):
+        return value
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError("a ratio is written like \"2/3\" or \"3/4\"")
+        raise ValueError("a ratio is written like \"2/3\" or \"3/4\", or \">1/2\" for more than half")
+    text = str(value).strip()
+    strict = text.startswith(">")
     try:
-        ratio = Fraction(str(value).strip())
+        ratio = Fraction(text[1:].strip() if strict else text)
     except (ValueError, ZeroDivisionError):
-        raise ValueError(f"{value!r} is not a ratio; write it like \"2/3\" or \"3/4\"") from None
-    if not 0 < ratio <= 1:
+        raise ValueError(f"{value!r} is not a ratio; write it like \"2/3\" or \"3/4\", or \">1/2\" for more "
+                         "than half") from None
+    if not 0 < ratio <= 1 or (strict and ratio == 1):
         raise ValueError(f"{value!r} is not between 0 (excluded) and 1: no vote could ever meet it")
-    return ratio
+    return Above(ratio) if strict else ratio
 
 
 Ratio = Annotated[Fraction, BeforeValidator(_parse_ratio)]
@@ -67,13 +83,26 @@ class Threshold(Strict):
     headcount: Ratio
 
 
+class AffectedOwners(Strict):
+    """Owners directly affected by the elevator whose own agreement is needed besides the vote (some cities):
+    the owners of flats on ``floors``, and, with ``marked: true``, of flats marked affected in the household
+    list (e.g. the flats the shaft faces or occupies). Every one of them must agree."""
+
+    description: str = Field(min_length=1)
+    floors: list[int] = []
+    marked: bool = False
+
+
 class ConsentRule(Strict):
     """Owner consent (Civil Code art. 278 by default): who must take part, and who must agree.
 
-    ``participation`` is a share of the unit's total area and headcount (omit it for rules that only count
-    agreement). ``agreement`` is a share of the participants (``agreement_base: participants``) or of the
-    unit's total (``agreement_base: total``). Abstainers take part but do not agree unless
-    ``abstain: excluded`` removes them from participation too. Boundaries are inclusive.
+    ``participation`` is a share of the unit's total area and headcount (omit it
+    for rules that only count agreement). ``agreement`` is a share of the participants (``agreement_base:
+    participants``) or of the unit's total (``agreement_base: total``). Abstainers take part but do not agree
+    unless ``abstain: excluded`` removes them from participation too. Boundaries are inclusive ("以上"); a ratio
+    written ">1/2" must be exceeded. Owners count once with all their flats. ``co_owners``: a ballot signed by
+    ``any`` co-owner of a co-owned flat counts, or only one signed by ``all`` of them. ``also_required``: owners
+    directly affected who must agree as well.
     """
 
     description: str = Field(min_length=1)
@@ -81,6 +110,8 @@ class ConsentRule(Strict):
     agreement: Threshold
     agreement_base: Literal["participants", "total"] = "participants"
     abstain: Literal["participates", "excluded"] = "participates"
+    co_owners: Literal["any", "all"] = "any"
+    also_required: AffectedOwners | None = None
 
 
 class NoticeRule(Strict):
