@@ -10,10 +10,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from importlib.resources import files
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined, select_autoescape
 from sqlmodel import col, select
 
 from eightstep import engine
@@ -28,7 +26,7 @@ from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, local_date
 
 TIMELINE_ACTIONS = asof.MOVES  # the timeline, and the replay of a case that has moved since the date
-TEMPLATE = "report.html.j2"
+TEMPLATE = "pages/report.html.j2"  # in the templates folder
 FILLED, EMPTY = "●", "○"
 
 
@@ -266,15 +264,9 @@ def chart_data(ov: Overview) -> dict[str, Any]:
             "cases": cases}
 
 
-def _environment() -> Environment:
-    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["zh"] = chinese_part
-    return env
-
-
 def render_html(ov: Overview) -> str:
     """One self-contained page: the table, totals per stage and the timeline chart (drawn by inline script)."""
-    source = files("eightstep").joinpath(TEMPLATE).read_text(encoding="utf-8")
-    template = _environment().from_string(source)
-    return template.render(ov=ov, chart=chart_data(ov))
+    from eightstep.templating import TemplateEnvironment
+
+    env = TemplateEnvironment(filters={"zh": chinese_part}, none_shown=False)
+    return env.render(TEMPLATE, {"ov": ov, "chart": chart_data(ov)})

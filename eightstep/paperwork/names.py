@@ -10,17 +10,21 @@ from eightstep.resources import builtin_dir
 
 ENV_TEMPLATES = "EIGHTSTEP_TEMPLATES"
 SUFFIX = ".html.j2"
-BUILTIN_PREFIX = "builtin"  # {% extends "builtin/agreement.html.j2" %} always reaches the shipped template
 
 
 def template_name(form_id: str) -> str:
     return form_id + SUFFIX
 
 
-def template_dirs(user_dirs: Sequence[Path] = ()) -> list[Path]:
-    """User folders (given, then $EIGHTSTEP_TEMPLATES), then the built-in folder: earlier folders win."""
+def user_template_dirs(user_dirs: Sequence[Path] = ()) -> list[Path]:
+    """User folders: those given, then $EIGHTSTEP_TEMPLATES (earlier folders win)."""
     env = [Path(p) for p in os.environ.get(ENV_TEMPLATES, "").split(os.pathsep) if p]
-    return [*user_dirs, *env, builtin_dir("templates")]
+    return [*user_dirs, *env]
+
+
+def template_dirs(user_dirs: Sequence[Path] = ()) -> list[Path]:
+    """User folders, then the built-in folder: where form templates are looked for, earlier folders first."""
+    return [*user_template_dirs(user_dirs), builtin_dir("templates")]
 
 
 def form_ids(folders: Sequence[Path]) -> set[str]:

@@ -30,6 +30,7 @@ from eightstep.workflow.schema import CostSharing
 ENTRIES: dict[str, tuple[str, str]] = {"level": ("平层入户", "level entry"),
                                        "half_floor": ("半层入户", "half-floor entry")}
 MAX_DURATION_DAYS = 3650
+PAGE = "pages/schemes.html.j2"  # in the templates folder
 
 
 def entry_of(text: str | None) -> str | None:
@@ -242,13 +243,7 @@ def compare(ws: Workspace, case_id: str, *, subsidy: int | None = None) -> Compa
 
 def render_html(comparison: Comparison) -> str:
     """One self-contained page: the schemes and every household's share under each (inline CSS only)."""
-    from importlib.resources import files
+    from eightstep.templating import TemplateEnvironment
 
-    from jinja2 import Environment, StrictUndefined, select_autoescape
-
-    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["yuan"] = yuan
-    env.globals["entries"] = ENTRIES
-    source = files("eightstep").joinpath("schemes.html.j2").read_text(encoding="utf-8")
-    return env.from_string(source).render(c=comparison)
+    env = TemplateEnvironment(filters={"yuan": yuan}, none_shown=False)
+    return env.render(PAGE, {"c": comparison, "entries": ENTRIES})
