@@ -108,7 +108,7 @@ def test_a_change_of_the_case_makes_its_entry_stale(demo: Workspace, tmp_path: P
     view = engine.show_case(demo, HELD)
     scan = tmp_path / "note.pdf"
     scan.write_bytes(b"%PDF note")
-    records.add_document(demo, HELD, "design_scheme", scan, at=at("2025-12-01"))
+    records.add_document(demo, HELD, "design_scheme", scan, at=at("2026-11-02"))
     after = engine.check_many(demo, [HELD], at=when, cache=True)[HELD]
     assert "marker" not in [b.kind for b in after.blockers]
     assert answers({HELD: after}) == answers({HELD: engine.check(demo, HELD, at=when)})

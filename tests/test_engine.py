@@ -623,7 +623,7 @@ def test_approval_dated_after_at_does_not_count(ws: Workspace) -> None:
 def test_advance_before_the_stage_was_entered_is_refused(ws: Workspace) -> None:
     open_unit(ws)
     entered = walk_to(ws, CID, "survey", t("2025-03-01 10:00"))
-    satisfy(ws, CID, entered - timedelta(days=5))
+    satisfy(ws, CID, entered - timedelta(minutes=30))  # after the opening (09:00), before the stage
     with pytest.raises(InputError, match="before the case entered its stage"):
         engine.advance(ws, CID, at=entered - timedelta(hours=1))
     assert engine.show_case(ws, CID).stage == "survey"

@@ -12,14 +12,14 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from eightstep.engine.cases import default_actor, editing, get_case
-from eightstep.engine.events import append_event
+from eightstep.engine.cases import get_case
+from eightstep.engine.recording import recording
 from eightstep.errors import InputError
 from eightstep.paperwork.roles import ROLES
 from eightstep.records import tabular
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import business_time, now_utc
+from eightstep.timeutil import now_utc
 
 _ID_NUMBER = re.compile(r"^(\d{17}[\dX]|\d{15})$")
 
@@ -70,21 +70,16 @@ def set_party(ws: Workspace, case_id: str, role: str, *, name: str, phone: str |
         except ValueError as exc:
             raise InputError(f"--phone: {exc}") from None
     id_number = parse_id_number(id_number) if id_number else None
-    at = business_time(at)
-    with editing(ws, case_id) as (session, case, _loaded):
-        row = session.exec(select(models.CaseParty).where(models.CaseParty.case_id == case_id,
-                                                          models.CaseParty.role == role)).first()
+    with recording(ws, case_id, "party.set", at=at, actor=actor, as_role=as_role) as rec:
+        row = rec.session.exec(select(models.CaseParty).where(models.CaseParty.case_id == case_id,
+                                                              models.CaseParty.role == role)).first()
         before = party_of(row).name if row else None
-        row = row or models.CaseParty(case_id=case_id, role=role, name="")
-        row.name, row.phone, row.id_number = name.strip(), phone or None, id_number
-        row.address = address.strip() if address and address.strip() else None
-        row.recorded_at = now_utc()
-        session.add(row)
+        row = rec.change(row or models.CaseParty(case_id=case_id, role=role, name=""), name=name.strip(),
+                         phone=phone or None, id_number=id_number,
+                         address=address.strip() if address and address.strip() else None, recorded_at=now_utc())
         # The history keeps who was named, not their phone or ID number.
-        append_event(session, case, at=at, actor=default_actor(actor), action="party.set", from_stage=case.stage,
-                     to_stage=case.stage, details={"role": role, "name": row.name, "previous": before},
-                     role=as_role)
-        return party_of(row)
+        rec.details = {"role": role, "name": name.strip(), "previous": before}
+    return party_of(row)
 
 
 def load_parties(session: Session, case_id: str) -> dict[str, Party]:

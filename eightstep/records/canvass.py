@@ -15,18 +15,17 @@ from typing import Any
 
 from sqlmodel import select
 
-from eightstep.engine.cases import default_actor, editing, get_case, load_records, workflow_of
-from eightstep.engine.events import append_event
+from eightstep.engine.cases import get_case, load_records, workflow_of
 from eightstep.engine.guards import current_ballots, voters
+from eightstep.engine.recording import recording
 from eightstep.errors import InputError
-from eightstep.records.roles import household
 from eightstep.records.votes import consent_rule
 from eightstep.rules.consent import Voter
 from eightstep.rules.money import room_order
 from eightstep.rules.whatif import WhatIf, gains, what_if
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import as_utc, business_time, now_utc
+from eightstep.timeutil import as_utc, now_utc
 from eightstep.workflow.schema import ConsentRule
 
 STANCES: dict[str, tuple[str, str]] = {
@@ -106,20 +105,13 @@ def add_entry(ws: Workspace, case_id: str, room: str, *, stance: str, concern: s
         kinds = list(dict.fromkeys(kinds))
     else:
         kinds = classify(concern) if concern else []
-    at = business_time(at)
-    who = default_actor(actor)
-    with editing(ws, case_id) as (session, case, _loaded):
-        flat = household(session, case_id, room)
-        row = models.CanvassEntry(case_id=case_id, household_id=flat.id or 0, stance=stance, concern=concern,
-                                  kinds=",".join(kinds), visited_by=(by or "").strip() or who, at=at,
-                                  recorded_at=now_utc())
-        session.add(row)
-        session.flush()
-        append_event(session, case, at=at, actor=who, action="canvass.add", from_stage=case.stage,
-                     to_stage=case.stage, role=as_role,
-                     details={"room": room, "stance": stance, "concern": concern, "kinds": kinds,
-                              "by": row.visited_by})
-        return _entry(row, room)
+    with recording(ws, case_id, "canvass.add", at=at, actor=actor, as_role=as_role) as rec:
+        flat = rec.household(room)
+        row = rec.add(models.CanvassEntry(case_id=case_id, household_id=flat.id or 0, stance=stance, concern=concern,
+                                          kinds=",".join(kinds), visited_by=(by or "").strip() or rec.actor,
+                                          at=rec.at, recorded_at=now_utc()), with_id=True)
+        rec.details = {"room": room, "stance": stance, "concern": concern, "kinds": kinds, "by": row.visited_by}
+    return _entry(row, room)
 
 
 # --- the what-if of a case -------------------------------------------------------------------------------

@@ -14,14 +14,13 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from eightstep.engine.cases import default_actor, editing, get_case, workflow_of
-from eightstep.engine.events import append_event
+from eightstep.engine.cases import get_case, workflow_of
+from eightstep.engine.recording import recording
 from eightstep.errors import InputError
 from eightstep.records import tabular
 from eightstep.rules.money import Figures, ShareTable, compute_shares, yuan_plain
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import business_time
 from eightstep.workflow.schema import Stage, Workflow
 
 E4 = 10_000
@@ -103,13 +102,12 @@ def set_funding(ws: Workspace, case_id: str, *, total: int | None = None, subsid
     agreement changes (recorded in the event). ``as_role``: the role the actor acts in (``--as``; default: the
     actor's role on record in the case, see ``history.append_event``).
     """
-    at = business_time(at)
-    with editing(ws, case_id) as (session, case, loaded):
-        row = session.get(models.Funding, case_id)
+    with recording(ws, case_id, "funding.set", at=at, actor=actor, as_role=as_role) as rec:
+        row = rec.session.get(models.Funding, case_id)
         if row is None:
             if total is None:
                 raise InputError(f"case {case_id} has no funding yet: give the total cost with --total")
-            row = models.Funding(case_id=case_id, total_fen=total, set_at=at)
+            row = models.Funding(case_id=case_id, total_fen=total, set_at=rec.at)
             before = None
         else:
             before = figures_of(row).as_dict()
@@ -122,15 +120,12 @@ def set_funding(ws: Workspace, case_id: str, *, total: int | None = None, subsid
         if row.other_fen and not row.other_note:
             raise InputError("say where the other money comes from with --other-note (e.g. 公积金提取, 企业赞助)")
         figures = figures_of(row)  # validates: nothing negative, subsidy + other <= total
-        reason = amendment(loaded.definition, case, "funding set", amend, changes=figures.as_dict() != before)
-        row.set_at = at
-        session.add(row)
-        details: dict[str, object] = {"funding": figures.as_dict(), "before": before}
+        reason = amendment(rec.workflow, rec.case, "funding set", amend, changes=figures.as_dict() != before)
+        rec.change(row, set_at=rec.at)
+        rec.details = {"funding": figures.as_dict(), "before": before}
         if reason is not None:
-            details["amend"] = reason
-        append_event(session, case, at=at, actor=default_actor(actor), action="funding.set",
-                     from_stage=case.stage, to_stage=case.stage, details=details, role=as_role)
-        return figures
+            rec.details["amend"] = reason
+    return figures
 
 
 def load_funding(session: Session, case_id: str) -> models.Funding | None:
@@ -199,13 +194,12 @@ def agree_shares(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
     with_upkeep = [r for r in rows if r.values["maintenance"] is not None]
     if with_upkeep and len(with_upkeep) != len(rows):
         problems.append(f"{path}: give a maintenance share for every room or for none")
-    at = business_time(at)
-    with editing(ws, case_id) as (session, case, loaded):
-        if loaded.definition.cost_sharing.method != "agreed_table":
-            raise InputError(f"case {case_id} follows workflow {loaded.id}, which shares costs by "
-                             f"{loaded.definition.cost_sharing.method}; an agreed table applies only under "
+    with recording(ws, case_id, "funding.agree", at=at, actor=actor, as_role=as_role) as rec:
+        if rec.workflow.cost_sharing.method != "agreed_table":
+            raise InputError(f"case {case_id} follows workflow {rec.loaded.id}, which shares costs by "
+                             f"{rec.workflow.cost_sharing.method}; an agreed table applies only under "
                              "cost_sharing.method: agreed_table")
-        households = {h.room: h for h in session.exec(select(models.Household).where(
+        households = {h.room: h for h in rec.session.exec(select(models.Household).where(
             models.Household.case_id == case_id))}
         seen: set[str] = set()
         for r in rows:
@@ -222,19 +216,17 @@ def agree_shares(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
             problems.append(f"{path}: every share is 0: somebody has to pay")
         if problems:
             raise InputError("\n".join(problems))
-        reason = amendment(loaded.definition, case, "funding agree", amend)
-        for old in session.exec(select(models.AgreedShare).where(models.AgreedShare.case_id == case_id)):
-            session.delete(old)
-        session.flush()
-        for r in parsed:
-            session.add(models.AgreedShare(case_id=case_id, household_id=households[r.room].id or 0,
-                                           weight_e4=_e4(r.share),
-                                           maintenance_e4=None if r.maintenance is None else _e4(r.maintenance)))
-        append_event(session, case, at=at, actor=default_actor(actor), action="funding.agree",
-                     from_stage=case.stage, to_stage=case.stage, role=as_role,
-                     details={"file": path.name, "shares": {r.room: str(r.share) for r in parsed},
-                              "maintenance": {r.room: str(r.maintenance) for r in parsed}
-                              if with_upkeep else None, **({"amend": reason} if reason is not None else {})})
+        reason = amendment(rec.workflow, rec.case, "funding agree", amend)
+        for old in rec.session.exec(select(models.AgreedShare).where(models.AgreedShare.case_id == case_id)):
+            rec.remove(old)
+        rec.session.flush()
+        rec.add_all([models.AgreedShare(case_id=case_id, household_id=households[r.room].id or 0,
+                                        weight_e4=_e4(r.share),
+                                        maintenance_e4=None if r.maintenance is None else _e4(r.maintenance))
+                     for r in parsed])
+        rec.details = {"file": path.name, "shares": {r.room: str(r.share) for r in parsed},
+                       "maintenance": {r.room: str(r.maintenance) for r in parsed} if with_upkeep else None,
+                       **({"amend": reason} if reason is not None else {})}
     return parsed
 
 

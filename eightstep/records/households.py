@@ -8,16 +8,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from eightstep.engine.cases import default_actor, editing, get_case, load_records
-from eightstep.engine.events import append_event
+from eightstep.engine.cases import get_case, load_records
 from eightstep.engine.guards import current_ballots
-from eightstep.errors import InputError, NotFoundError
+from eightstep.engine.recording import recording
+from eightstep.errors import InputError
 from eightstep.records import tabular
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import business_time
 
 HOUSEHOLD_COLUMNS = (
     tabular.Column("room", ("room", "房号", "室号", "房间号", "门牌号"), tabular.parse_text),
@@ -64,31 +63,27 @@ def import_households(ws: Workspace, case_id: str, path: Path, *, replace: bool 
     if problems:
         raise InputError("\n".join(problems))
     warnings = _shared_name_warnings(rows)
-    with editing(ws, case_id) as (session, case, _loaded):
-        existing = {h.room: h for h in session.exec(select(models.Household).where(
+    with recording(ws, case_id, "household.import", at=at, actor=actor, as_role=as_role) as rec:
+        existing = {h.room: h for h in rec.session.exec(select(models.Household).where(
             models.Household.case_id == case_id))}
         clashes = [f"{path}:{r.line}: room {r.values['room']!r} is already recorded in case {case_id}; use "
                    "--replace to update it" for r in rows if r.values["room"] in existing and not replace]
         if clashes:
             raise InputError("\n".join(clashes))
-        added = updated = 0
+        new, updated = [], 0
         for row in rows:
             v = row.values
             values = {"floor": v["floor"], "area_centi": area_centi(v["area"]), "owner": v["owner"],
                       "owner_key": v["owner_key"] or f"room:{v['room']}", "phone": v["phone"]}
             household = existing.get(v["room"])
             if household is None:
-                session.add(models.Household(case_id=case_id, room=v["room"], **values))
-                added += 1
+                new.append(models.Household(case_id=case_id, room=v["room"], **values))
             else:
-                for key, value in values.items():
-                    setattr(household, key, value)
-                session.add(household)
+                rec.change(household, **values)
                 updated += 1
-        append_event(session, case, at=business_time(at), actor=default_actor(actor), action="household.import",
-                     from_stage=case.stage, to_stage=case.stage,
-                     details={"file": path.name, "added": added, "updated": updated}, role=as_role)
-    return ImportResult(added, updated, warnings)
+        rec.add_all(new)
+        rec.details = {"file": path.name, "added": len(new), "updated": updated}
+    return ImportResult(len(new), updated, warnings)
 
 
 def _shared_name_warnings(rows: list[tabular.Row]) -> list[str]:
@@ -113,13 +108,3 @@ def list_households(ws: Workspace, case_id: str) -> list[dict[str, Any]]:
         out.append({"room": h.room, "floor": h.floor, "area": f"{h.area_centi / 100:.2f}", "owner": h.owner,
                     "owner_key": h.owner_key, "phone": h.phone, "vote": ballot.choice if ballot else None})
     return out
-
-
-# --- votes -----------------------------------------------------------------------------------------------
-
-def _household(session: Session, case_id: str, room: str) -> models.Household:
-    household = session.exec(select(models.Household).where(
-        models.Household.case_id == case_id, models.Household.room == room)).first()
-    if household is None:
-        raise NotFoundError(f"case {case_id} has no room {room!r}: `eightstep household list {case_id}`")
-    return household

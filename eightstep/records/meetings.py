@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlmodel import select
 
-from eightstep.engine.cases import default_actor, editing, get_case
-from eightstep.engine.events import append_event
+from eightstep.engine.cases import get_case
 from eightstep.engine.guards import MEETING_KINDS
+from eightstep.engine.recording import recording
 from eightstep.errors import InputError
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import as_utc, business_time, now_utc
+from eightstep.timeutil import as_utc, now_utc
 
 _SEPARATORS = re.compile(r"[,，、;；]")
 
@@ -57,7 +57,6 @@ def add_meeting(ws: Workspace, case_id: str, *, at: datetime | None, attendees: 
     """Record a meeting held at ``at`` and its decision; the minutes file is stored by content hash."""
     if at is None:
         raise InputError("--at is required: when was the meeting held?")
-    at = business_time(at)
     names = split_names(attendees)
     if not names:
         raise InputError("--attendees: name who attended (e.g. --attendees 李建国,周桂兰,王敏)")
@@ -69,20 +68,15 @@ def add_meeting(ws: Workspace, case_id: str, *, at: datetime | None, attendees: 
         raise InputError(f"--kind {', '.join(unknown)}: use {', '.join(MEETING_KINDS)}")
     if file is not None and not file.is_file():
         raise InputError(f"{file}: no such file")
-    who = default_actor(actor)
-    with editing(ws, case_id) as (session, case, _loaded):
+    with recording(ws, case_id, "meeting.add", at=at, actor=actor, as_role=as_role) as rec:
         digest = ws.files.put(file)[0] if file is not None else None  # content-addressed: a rollback is harmless
-        row = models.Meeting(case_id=case_id, kinds=",".join(kinds), held_at=at,
-                             attendees=json.dumps(names, ensure_ascii=False), decision=decision.strip(),
-                             file_name=file.name if file else None, file_sha256=digest, actor=who,
-                             recorded_at=now_utc())
-        session.add(row)
-        session.flush()
-        append_event(session, case, at=at, actor=who, action="meeting.add", from_stage=case.stage,
-                     to_stage=case.stage, role=as_role,
-                     details={"meeting": row.id, "kinds": kinds, "attendees": names, "decision": row.decision,
-                              "file": row.file_name, "sha256": digest})
-        return _view(row)
+        row = rec.add(models.Meeting(case_id=case_id, kinds=",".join(kinds), held_at=rec.at,
+                                     attendees=json.dumps(names, ensure_ascii=False), decision=decision.strip(),
+                                     file_name=file.name if file else None, file_sha256=digest, actor=rec.actor,
+                                     recorded_at=now_utc()), with_id=True)
+        rec.details = {"meeting": row.id, "kinds": kinds, "attendees": names, "decision": row.decision,
+                       "file": row.file_name, "sha256": digest}
+    return _view(row)
 
 
 def list_meetings(ws: Workspace, case_id: str) -> list[MeetingView]:

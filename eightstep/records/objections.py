@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from eightstep.engine.cases import default_actor, editing, get_case
-from eightstep.engine.events import append_event
+from eightstep.engine.cases import get_case
+from eightstep.engine.recording import Recording, recording
 from eightstep.errors import InputError, NotFoundError
-from eightstep.records.households import _household
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import as_utc, business_time, show
+from eightstep.timeutil import as_utc, show
 
 MEDIATION_STEPS = ("negotiation", "coordination", "mediation", "hearing", "litigation")
 
@@ -29,25 +28,27 @@ def add_objection(ws: Workspace, case_id: str, *, grounds: str, room: str | None
         raise InputError("--grounds must say what the objection is about (采光, 噪音, 费用, ...)")
     if not room and not objector:
         raise InputError("name the objector's room (--room) or the objector (--objector)")
-    at = business_time(at)
-    with editing(ws, case_id) as (session, case, _loaded):
+    with recording(ws, case_id, "objection.add", at=at, actor=actor, as_role=as_role) as rec:
         if room:
-            _household(session, case_id, room)
-        objection = models.Objection(case_id=case_id, room=room, objector=objector, grounds=grounds.strip(),
-                                     written=written, real_name=real_name, stage=case.stage, lodged_at=at)
-        session.add(objection)
-        session.flush()
-        append_event(session, case, at=at, actor=default_actor(actor), action="objection.add",
-                     from_stage=case.stage, to_stage=case.stage, role=as_role,
-                     details={"objection": objection.id, "room": room, "objector": objector,
-                              "grounds": objection.grounds, "written": written, "real_name": real_name})
-        return objection
+            rec.household(room)
+        objection = rec.add(models.Objection(case_id=case_id, room=room, objector=objector, grounds=grounds.strip(),
+                                             written=written, real_name=real_name, stage=rec.case.stage,
+                                             lodged_at=rec.at), with_id=True)
+        rec.details = {"objection": objection.id, "room": room, "objector": objector, "grounds": objection.grounds,
+                       "written": written, "real_name": real_name}
+    return objection
 
 
-def _objection(session: Session, case_id: str, objection_id: int) -> models.Objection:
-    obj = session.get(models.Objection, objection_id)
-    if obj is None or obj.case_id != case_id:
-        raise NotFoundError(f"case {case_id} has no objection #{objection_id}: `eightstep objection list {case_id}`")
+def _open_objection(rec: Recording, objection_id: int, what: str) -> models.Objection:
+    """The case's objection ``objection_id``, still open and lodged no later than ``rec.at``."""
+    obj = rec.session.get(models.Objection, objection_id)
+    if obj is None or obj.case_id != rec.case_id:
+        raise NotFoundError(f"case {rec.case_id} has no objection #{objection_id}: `eightstep objection list "
+                            f"{rec.case_id}`")
+    if obj.status != "open":
+        raise InputError(f"objection #{objection_id} is already {obj.status}")
+    if rec.at < as_utc(obj.lodged_at):
+        raise InputError(f"{what} {show(rec.at)} would be before the objection was lodged ({show(obj.lodged_at)})")
     return obj
 
 
@@ -59,20 +60,12 @@ def mediate_objection(ws: Workspace, case_id: str, objection_id: int, *, step: s
         raise InputError(f"--step {step!r}: use one of {', '.join(MEDIATION_STEPS)}")
     if not note or not note.strip():
         raise InputError("--note must say what happened in this step")
-    at = business_time(at)
-    who = default_actor(actor)
-    with editing(ws, case_id) as (session, case, _loaded):
-        obj = _objection(session, case_id, objection_id)
-        if obj.status != "open":
-            raise InputError(f"objection #{objection_id} is already {obj.status}")
-        if at < as_utc(obj.lodged_at):
-            raise InputError(f"the step at {show(at)} would be before the objection was lodged ({show(obj.lodged_at)})")
-        record = models.MediationStep(objection_id=objection_id, step=step, note=note.strip(), at=at, actor=who)
-        session.add(record)
-        append_event(session, case, at=at, actor=who, action="objection.mediate", from_stage=case.stage,
-                     to_stage=case.stage, role=as_role,
-                     details={"objection": objection_id, "step": step, "note": record.note})
-        return record
+    with recording(ws, case_id, "objection.mediate", at=at, actor=actor, as_role=as_role) as rec:
+        _open_objection(rec, objection_id, "the step at")
+        record = rec.add(models.MediationStep(objection_id=objection_id, step=step, note=note.strip(), at=rec.at,
+                                              actor=rec.actor))
+        rec.details = {"objection": objection_id, "step": step, "note": record.note}
+    return record
 
 
 def resolve_objection(ws: Workspace, case_id: str, objection_id: int, *, outcome: str,
@@ -80,20 +73,11 @@ def resolve_objection(ws: Workspace, case_id: str, objection_id: int, *, outcome
                       as_role: str | None = None) -> models.Objection:
     if not outcome or not outcome.strip():
         raise InputError("--outcome must say how the objection was resolved")
-    at = business_time(at)
-    with editing(ws, case_id) as (session, case, _loaded):
-        obj = _objection(session, case_id, objection_id)
-        if obj.status != "open":
-            raise InputError(f"objection #{objection_id} is already {obj.status}")
-        if at < as_utc(obj.lodged_at):
-            raise InputError(f"resolving at {show(at)} would be before the objection was lodged "
-                             f"({show(obj.lodged_at)})")
-        obj.status, obj.outcome, obj.resolved_at = "resolved", outcome.strip(), at
-        session.add(obj)
-        append_event(session, case, at=at, actor=default_actor(actor), action="objection.resolve",
-                     from_stage=case.stage, to_stage=case.stage, role=as_role,
-                     details={"objection": objection_id, "outcome": obj.outcome})
-        return obj
+    with recording(ws, case_id, "objection.resolve", at=at, actor=actor, as_role=as_role) as rec:
+        obj = _open_objection(rec, objection_id, "resolving at")
+        rec.change(obj, status="resolved", outcome=outcome.strip(), resolved_at=rec.at)
+        rec.details = {"objection": objection_id, "outcome": obj.outcome}
+    return obj
 
 
 def list_objections(ws: Workspace, case_id: str) -> list[dict[str, Any]]:

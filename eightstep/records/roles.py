@@ -12,19 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from eightstep.engine.actors import ACTOR_ROLES, MAX_ROLE_TEXT, ROLES, acting_role, recorded_role
-from eightstep.engine.cases import default_actor, editing, get_case
-from eightstep.engine.events import append_event
-from eightstep.errors import InputError, NotFoundError
+from eightstep.engine.cases import get_case
+from eightstep.engine.recording import recording
+from eightstep.errors import InputError
 from eightstep.records import tabular
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import as_utc, business_time, now_utc
+from eightstep.timeutil import as_utc, now_utc
 
 __all__ = ["ACTOR_ROLES", "MAX_ROLE_TEXT", "ROLES", "SIDES", "RoleList", "RoleView", "acting_role", "add_role",
-           "household", "list_roles", "recorded_role"]
+           "list_roles", "recorded_role"]
 
 SIDES: dict[str, tuple[str, str]] = {
     "high_floor": ("高层业主", "high-floor owners"),
@@ -59,14 +59,6 @@ def _view(row: models.CaseRole) -> RoleView:
     return RoleView(row.id or 0, row.role, row.name, row.room, row.side, row.phone, row.note, as_utc(row.since))
 
 
-def household(session: Session, case_id: str, room: str) -> models.Household:
-    row = session.exec(select(models.Household).where(models.Household.case_id == case_id,
-                                                      models.Household.room == room)).first()
-    if row is None:
-        raise NotFoundError(f"case {case_id} has no room {room!r}: `eightstep household list {case_id}`")
-    return row
-
-
 def _check(role: str, side: str | None, room: str | None) -> None:
     if role not in ROLES:
         known = "; ".join(f"{k} ({v[0]})" for k, v in ROLES.items())
@@ -96,24 +88,19 @@ def add_role(ws: Workspace, case_id: str, role: str, name: str, *, room: str | N
             phone = tabular.parse_phone(phone)
         except ValueError as exc:
             raise InputError(f"--phone: {exc}") from None
-    at = business_time(at)
-    who = default_actor(actor)
-    with editing(ws, case_id) as (session, case, _loaded):
+    with recording(ws, case_id, "role.add", at=at, actor=actor, as_role=as_role) as rec:
         if room is not None:
-            household(session, case_id, room)
-        same = session.exec(select(models.CaseRole).where(
+            rec.household(room)
+        same = rec.session.exec(select(models.CaseRole).where(
             models.CaseRole.case_id == case_id, models.CaseRole.role == role, models.CaseRole.name == name)).all()
         if any(r.side == side for r in same):
             raise InputError(f"{name} is already {ROLES[role][0]} ({role}) of case {case_id}")
-        row = models.CaseRole(case_id=case_id, role=role, name=name, room=room, side=side, phone=phone or None,
-                              note=note.strip() if note and note.strip() else None, since=at, recorded_at=now_utc())
-        session.add(row)
-        session.flush()
+        row = rec.add(models.CaseRole(case_id=case_id, role=role, name=name, room=room, side=side,
+                                      phone=phone or None, note=note.strip() if note and note.strip() else None,
+                                      since=rec.at, recorded_at=now_utc()), with_id=True)
         # The history keeps who holds which role, not their phone number.
-        append_event(session, case, at=at, actor=who, action="role.add", from_stage=case.stage,
-                     to_stage=case.stage, role=as_role,
-                     details={"role_id": row.id, "member_role": role, "name": name, "room": room, "side": side})
-        return _view(row)
+        rec.details = {"role_id": row.id, "member_role": role, "name": name, "room": room, "side": side}
+    return _view(row)
 
 
 @dataclass(frozen=True)

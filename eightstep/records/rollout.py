@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from eightstep.engine.cases import CASE_ID, default_actor, get_case, snapshot, workflow_of
-from eightstep.engine.events import append_event
+from eightstep.engine.recording import record_in
 from eightstep.errors import InputError, NotFoundError
 from eightstep.records.funding import load_agreed
 from eightstep.records.schemes import SchemeView, current_choice, load_schemes
@@ -168,19 +168,18 @@ def _open(session: Session, pilot: models.Case, loaded: LoadedWorkflow, cx: mode
                        stage=loaded.definition.initial, opened_at=at, stage_entered_at=at, clock_started_at=at)
     session.add(case)
     session.flush()
-    proposal = None
-    if scheme is not None:
-        proposal = models.Scheme(case_id=case_id, company=scheme.company, price_fen=scheme.price, entry=scheme.entry,
-                                 duration_days=scheme.duration_days, note=scheme.note, file_name=scheme.file_name,
-                                 file_sha256=scheme.file_sha256, proposed_from=pilot.id,
-                                 share_rule=json.dumps(rule, ensure_ascii=False, sort_keys=True), added_at=at)
-        session.add(proposal)
-        session.flush()
-    carried = None if proposal is None else {"scheme": proposal.id, "company": scheme.company if scheme else None,
-                                             "price": yuan_plain(proposal.price_fen)}
-    append_event(session, case, at=at, actor=who, action="open", to_stage=case.stage,
-                 role=as_role,
-                 details={"complex": cx.name, "building": building, "unit": unit,
-                          "workflow": {"id": loaded.id, "version": loaded.version, "sha256": loaded.sha256},
-                          "rollout": {"from": pilot.id, "proposal": carried, "share_rule": rule}})
+    with record_in(session, case, loaded, "open", at=at, actor=who, as_role=as_role) as rec:
+        rec.from_stage = None
+        proposal = None
+        if scheme is not None:
+            proposal = rec.add(models.Scheme(
+                case_id=case_id, company=scheme.company, price_fen=scheme.price, entry=scheme.entry,
+                duration_days=scheme.duration_days, note=scheme.note, file_name=scheme.file_name,
+                file_sha256=scheme.file_sha256, proposed_from=pilot.id,
+                share_rule=json.dumps(rule, ensure_ascii=False, sort_keys=True), added_at=at), with_id=True)
+        carried = None if proposal is None else {"scheme": proposal.id, "company": scheme.company if scheme else None,
+                                                 "price": yuan_plain(proposal.price_fen)}
+        rec.details = {"complex": cx.name, "building": building, "unit": unit,
+                       "workflow": {"id": loaded.id, "version": loaded.version, "sha256": loaded.sha256},
+                       "rollout": {"from": pilot.id, "proposal": carried, "share_rule": rule}}
     return Opened(case_id, building, unit, proposal.id if proposal else None)

@@ -17,14 +17,14 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from eightstep.engine.cases import default_actor, editing, get_case, workflow_of
-from eightstep.engine.events import append_event
+from eightstep.engine.cases import get_case, workflow_of
+from eightstep.engine.recording import recording
 from eightstep.errors import InputError, NotFoundError
 from eightstep.records.funding import amendment, figures_of, load_agreed, load_funding
 from eightstep.rules.money import MAX_FEN, Figures, ShareTable, compute_shares, yuan, yuan_plain
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import as_utc, business_time, show
+from eightstep.timeutil import as_utc, show
 from eightstep.workflow.schema import CostSharing
 
 ENTRIES: dict[str, tuple[str, str]] = {"level": ("平层入户", "level entry"),
@@ -100,20 +100,15 @@ def add_scheme(ws: Workspace, case_id: str, *, company: str, price: int, entry: 
     entry = entry_of(entry)
     if file is not None and not file.is_file():
         raise InputError(f"{file}: no such file")
-    at = business_time(at)
-    who = default_actor(actor)
-    with editing(ws, case_id) as (session, case, _loaded):
+    with recording(ws, case_id, "scheme.add", at=at, actor=actor, as_role=as_role) as rec:
         digest = ws.files.put(file)[0] if file is not None else None
-        row = models.Scheme(case_id=case_id, company=company, price_fen=price, entry=entry,
-                            duration_days=duration_days, note=note.strip() if note and note.strip() else None,
-                            file_name=file.name if file else None, file_sha256=digest, added_at=at)
-        session.add(row)
-        session.flush()
-        append_event(session, case, at=at, actor=who, action="scheme.add", from_stage=case.stage,
-                     to_stage=case.stage, role=as_role,
-                     details={"scheme": row.id, "company": company, "price": yuan_plain(price), "entry": entry,
-                              "duration_days": duration_days, "file": row.file_name, "sha256": digest})
-        return _view(row)
+        row = rec.add(models.Scheme(case_id=case_id, company=company, price_fen=price, entry=entry,
+                                    duration_days=duration_days, note=note.strip() if note and note.strip() else None,
+                                    file_name=file.name if file else None, file_sha256=digest, added_at=rec.at),
+                      with_id=True)
+        rec.details = {"scheme": row.id, "company": company, "price": yuan_plain(price), "entry": entry,
+                       "duration_days": duration_days, "file": row.file_name, "sha256": digest}
+    return _view(row)
 
 
 def choose(ws: Workspace, case_id: str, scheme_id: int, *, reason: str, at: datetime | None = None,
@@ -126,36 +121,31 @@ def choose(ws: Workspace, case_id: str, scheme_id: int, *, reason: str, at: date
     """
     if not reason or not reason.strip():
         raise InputError("--reason is required: say why this scheme was chosen, for the record")
-    at = business_time(at)
-    who = default_actor(actor)
-    with editing(ws, case_id) as (session, case, loaded):
-        scheme = session.get(models.Scheme, scheme_id)
+    with recording(ws, case_id, "scheme.choose", at=at, actor=actor, as_role=as_role) as rec:
+        scheme = rec.session.get(models.Scheme, scheme_id)
         if scheme is None or scheme.case_id != case_id:
             raise NotFoundError(f"case {case_id} has no scheme #{scheme_id}: `eightstep scheme compare {case_id}`")
-        if at < as_utc(scheme.added_at):
-            raise InputError(f"choosing at {show(at)} would be before scheme #{scheme_id} was presented "
+        if rec.at < as_utc(scheme.added_at):
+            raise InputError(f"choosing at {show(rec.at)} would be before scheme #{scheme_id} was presented "
                              f"({show(scheme.added_at)}); check --at")
-        before = current_choice(session, case_id)
-        funding = load_funding(session, case_id)
+        before = current_choice(rec.session, case_id)
+        funding = load_funding(rec.session, case_id)
         funding_before = figures_of(funding).as_dict() if funding else None
         if funding is None:
-            funding = models.Funding(case_id=case_id, total_fen=scheme.price_fen, set_at=at)
+            funding = models.Funding(case_id=case_id, total_fen=scheme.price_fen, set_at=rec.at)
         funding.total_fen = scheme.price_fen
-        funding.set_at = at
+        funding.set_at = rec.at
         figures = figures_of(funding)  # refuses a subsidy and other money above the chosen price
         same = before is not None and before.scheme_id == scheme_id and figures.as_dict() == funding_before
-        amended = amendment(loaded.definition, case, "scheme choose", amend, changes=not same)
-        session.add(funding)
-        choice = models.SchemeChoice(case_id=case_id, scheme_id=scheme_id, reason=reason.strip(), at=at, actor=who)
-        session.add(choice)
-        session.flush()
-        append_event(session, case, at=at, actor=who, action="scheme.choose", from_stage=case.stage,
-                     to_stage=case.stage, role=as_role,
-                     details={"scheme": scheme_id, "company": scheme.company, "price": yuan_plain(scheme.price_fen),
-                              "reason": choice.reason, "previous": before.scheme_id if before else None,
-                              "funding": figures.as_dict(), "funding_before": funding_before,
-                              **({"amend": amended} if amended is not None else {})})
-        return _view(scheme, choice), figures
+        amended = amendment(rec.workflow, rec.case, "scheme choose", amend, changes=not same)
+        rec.change(funding)
+        choice = rec.add(models.SchemeChoice(case_id=case_id, scheme_id=scheme_id, reason=reason.strip(), at=rec.at,
+                                             actor=rec.actor), with_id=True)
+        rec.details = {"scheme": scheme_id, "company": scheme.company, "price": yuan_plain(scheme.price_fen),
+                       "reason": choice.reason, "previous": before.scheme_id if before else None,
+                       "funding": figures.as_dict(), "funding_before": funding_before,
+                       **({"amend": amended} if amended is not None else {})}
+    return _view(scheme, choice), figures
 
 
 # --- comparison ------------------------------------------------------------------------------------------

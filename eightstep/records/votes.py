@@ -7,14 +7,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from eightstep.engine.cases import default_actor, editing, get_case, load_records, workflow_of
-from eightstep.engine.events import append_event
+from eightstep.engine.cases import get_case, load_records, workflow_of
 from eightstep.engine.guards import current_ballots, voters
+from eightstep.engine.recording import Recording, recording, too_early
 from eightstep.errors import InputError
 from eightstep.records import tabular
-from eightstep.records.households import _household
 from eightstep.rules.consent import AGREE, CHOICES, Tally, tally
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
@@ -33,15 +32,13 @@ VOTE_COLUMNS = (
 )
 
 
-def _set_ballot(session: Session, case_id: str, household: models.Household, choice: str,
-                at: datetime) -> str | None:
+def _set_ballot(rec: Recording, household: models.Household, choice: str, at: datetime) -> str | None:
     """Add a ballot (earlier ones stay, so a tally as of an earlier date is still right); return the
     household's previous choice."""
-    earlier = list(session.exec(select(models.Ballot).where(models.Ballot.household_id == household.id)))
-    since = get_case(session, case_id).evidence_from
-    before = current_ballots(earlier, None, since).get(household.id or -1)
-    session.add(models.Ballot(case_id=case_id, household_id=household.id or 0, choice=choice, cast_at=at,
-                              recorded_at=now_utc()))
+    earlier = list(rec.session.exec(select(models.Ballot).where(models.Ballot.household_id == household.id)))
+    before = current_ballots(earlier, None, rec.case.evidence_from).get(household.id or -1)
+    rec.add(models.Ballot(case_id=rec.case_id, household_id=household.id or 0, choice=choice, cast_at=at,
+                          recorded_at=now_utc()))
     return before.choice if before else None
 
 
@@ -50,13 +47,9 @@ def cast_vote(ws: Workspace, case_id: str, room: str, choice: str, *, at: dateti
     """Record a household's ballot (a later ballot replaces an earlier one); returns the previous choice."""
     if choice not in CHOICES:
         raise InputError(f"choice {choice!r}: use agree, oppose or abstain")
-    at = business_time(at)
-    with editing(ws, case_id) as (session, case, _loaded):
-        household = _household(session, case_id, room)
-        before = _set_ballot(session, case_id, household, choice, at)
-        append_event(session, case, at=at, actor=default_actor(actor), action="vote.cast",
-                     from_stage=case.stage, to_stage=case.stage,
-                     details={"room": room, "choice": choice, "previous": before}, role=as_role)
+    with recording(ws, case_id, "vote.cast", at=at, actor=actor, as_role=as_role) as rec:
+        before = _set_ballot(rec, rec.household(room), choice, rec.at)
+        rec.details = {"room": room, "choice": choice, "previous": before}
     return before
 
 
@@ -66,7 +59,7 @@ def import_votes(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
     rows = tabular.read_table(path, VOTE_COLUMNS)
     default_at = business_time(at)
     problems: list[str] = []
-    parsed: list[tuple[str, str, datetime]] = []
+    parsed: list[tuple[str, str, datetime, str]] = []
     with ws.session() as session:
         get_case(session, case_id)
         rooms = {h.room for h in session.exec(select(models.Household).where(
@@ -85,18 +78,24 @@ def import_votes(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
                 when = parse_at(row.values["at"], field=f"{path}:{row.line}: field 'at'")
             except InputError as exc:
                 problems.append(str(exc))
-        parsed.append((room, row.values["choice"], when))
+        parsed.append((room, row.values["choice"], when, f"{path}:{row.line}: field 'at'"))
     if problems:
         raise InputError("\n".join(problems))
     if not parsed:
         raise InputError(f"{path}: no ballot rows below the header")
-    with editing(ws, case_id) as (session, case, _loaded):
-        for room, choice, when in parsed:
-            _set_ballot(session, case_id, _household(session, case_id, room), choice, when)
-        counts = {c: sum(1 for _, x, _ in parsed if x == c) for c in CHOICES}
-        append_event(session, case, at=max(w for _, _, w in parsed), actor=default_actor(actor),
-                     action="vote.import", from_stage=case.stage, to_stage=case.stage,
-                     details={"file": path.name, "ballots": len(parsed), **counts}, role=as_role)
+
+    def dated(rec: Recording) -> None:
+        early = [f"{where}: {problem}" for _, _, when, where in parsed
+                 if (problem := too_early(rec.case, when)) is not None]
+        if early:
+            raise InputError("\n".join(early))
+
+    with recording(ws, case_id, "vote.import", at=max(w for _, _, w, _ in parsed), actor=actor,
+                   as_role=as_role, validate=dated) as rec:
+        for room, choice, when, _where in parsed:
+            _set_ballot(rec, rec.household(room), choice, when)
+        counts = {c: sum(1 for _, x, _, _ in parsed if x == c) for c in CHOICES}
+        rec.details = {"file": path.name, "ballots": len(parsed), **counts}
     return len(parsed)
 
 

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from eightstep import engine, records
-from eightstep.engine import cases, moves
-from eightstep.records import votes
+from eightstep.engine import cases, moves, recording
 from eightstep.errors import ConflictError, EightstepError
+from eightstep.records import votes
 from eightstep.store.workspace import Workspace
 
 WAIT_SECONDS = 60
@@ -85,7 +85,7 @@ def run(ws: Workspace, signal_dir: Path, mode: str, args: list[str]) -> None:
         engine.advance(ws, case_id, actor="helper", note="from the helper")
     elif mode == "vote-paused":
         case_id, room, choice = args
-        votes._household = pausing_after(votes._household, signal_dir)
+        recording.find_household = pausing_after(recording.find_household, signal_dir)
         records.cast_vote(ws, case_id, room, choice, actor="helper")
     elif mode == "import-votes-paused":
         case_id, file = args
