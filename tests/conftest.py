@@ -24,7 +24,8 @@ from sqlalchemy.pool import NullPool
 
 from eightstep.store.workspace import Workspace
 
-ENV_VARS = ("EIGHTSTEP_DB", "EIGHTSTEP_FILES", "EIGHTSTEP_WORKFLOWS", "EIGHTSTEP_HOLIDAYS", "EIGHTSTEP_ACTOR")
+ENV_VARS = ("EIGHTSTEP_DB", "EIGHTSTEP_FILES", "EIGHTSTEP_WORKFLOWS", "EIGHTSTEP_HOLIDAYS", "EIGHTSTEP_ACTOR",
+            "EIGHTSTEP_LANG", "EIGHTSTEP_SETTINGS")
 ENV_TEST_PG = "EIGHTSTEP_TEST_PG"
 BACKENDS = ("sqlite", "postgresql")
 SCHEMA_PREFIX = f"es_test_{os.getpid()}_"
@@ -64,13 +65,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No EIGHTSTEP_* variable leaks in; the working directory is a fresh temporary folder."""
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """No EIGHTSTEP_* variable leaks in; the working directory is a fresh temporary folder; the settings file is
+    one of the test's own (none at first); messages are English unless a test chooses (the language the CLI
+    sets is put back afterwards, with the $LANGUAGE it writes for gettext)."""
+    from eightstep.i18n import set_language
+
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("EIGHTSTEP_ACTOR", "tester")
+    monkeypatch.setenv("EIGHTSTEP_LANG", "en")
+    monkeypatch.setenv("EIGHTSTEP_SETTINGS", str(tmp_path / "settings" / "settings.toml"))
+    monkeypatch.setenv("LANGUAGE", "en")
     monkeypatch.chdir(tmp_path)
-    return tmp_path
+    yield tmp_path
+    set_language("en")
 
 
 @pytest.fixture

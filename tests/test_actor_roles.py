@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from eightstep.cli import main
+from eightstep.cli.base import walk
 from eightstep.resources import builtin_dir
 from tests.conftest import write_households
 
@@ -211,16 +212,8 @@ def test_role_defaults_to_the_actors_recorded_role(runner: CliRunner, db: Path, 
 
 def test_every_recording_command_is_covered() -> None:
     """Every command that takes --actor takes --as, and is in the table above."""
-    found: dict[str, set[str | None]] = {}
-
-    def walk(command: click.Command, path: tuple[str, ...]) -> None:
-        if isinstance(command, click.Group):
-            for name, sub in command.commands.items():
-                walk(sub, (*path, name))
-        else:
-            found[" ".join(path)] = {p.name for p in command.params}
-
-    walk(main, ())
+    found = {" ".join(path): {p.name for p in command.params} for path, command in walk(main)
+             if not isinstance(command, click.Group)}
     recording = {name for name, params in found.items() if "actor" in params}
     with_as = {name for name, params in found.items() if "as_role" in params}
     assert recording - with_as == set()

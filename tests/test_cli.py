@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from eightstep.cli import main
+from eightstep.cli.base import walk
 from eightstep.resources import builtin_dir
 from tests.conftest import write_households
 
@@ -813,15 +814,7 @@ def test_workflow_check_needs_a_file(runner: CliRunner, db: Path) -> None:
 # --------------------------------------------------------------------------- #
 
 
-def _walk(command: click.Command, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
-    found = [(path, command)]
-    if isinstance(command, click.Group):
-        for name in sorted(command.commands):
-            found.extend(_walk(command.commands[name], (*path, name)))
-    return found
-
-
-COMMANDS = _walk(main)
+COMMANDS = walk(main)
 
 
 def test_the_click_tree_has_the_contract_commands() -> None:

@@ -7,49 +7,128 @@ Exit codes: 0 success; 1 error (unknown case, bad input); 2 usage; 3 advance ref
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from eightstep import __version__
+from eightstep.cli.base import LazyGroup
 from eightstep.errors import BlockedError, EightstepError
+from eightstep.i18n import _, choose_language, set_language
 
 if TYPE_CHECKING:
     from eightstep.store.workspace import Workspace
 
+# Each command group lives in its own module, imported only when the command runs or its help is shown.
+COMMANDS = {
+    "approval": "eightstep.cli.records:approval",
+    "audit": "eightstep.cli.audit:audit",
+    "canvass": "eightstep.cli.canvass:canvass",
+    "case": "eightstep.cli.case:case",
+    "complex": "eightstep.cli.complex:complex_",
+    "doc": "eightstep.cli.records:doc",
+    "forms": "eightstep.cli.forms:forms",
+    "funding": "eightstep.cli.funding:funding",
+    "household": "eightstep.cli.household:household",
+    "meeting": "eightstep.cli.meeting:meeting",
+    "objection": "eightstep.cli.records:objection",
+    "report": "eightstep.cli.report:report",
+    "role": "eightstep.cli.role:role",
+    "scheme": "eightstep.cli.scheme:scheme",
+    "settings": "eightstep.cli.settings:settings_group",
+    "vote": "eightstep.cli.vote:vote",
+    "workflow": "eightstep.cli.workflow:workflow",
+}
+
 
 class Settings:
-    """Global options; the workspace is built on first use so that --help never touches a database."""
+    """Global options; the workspace is built on first use so that --help never touches a database.
+
+    What no option or environment variable gives comes from the settings file (``eightstep.cli.settings``)."""
 
     def __init__(self, db: str | None, workflow_dirs: tuple[Path, ...], holiday_dirs: tuple[Path, ...]) -> None:
         self.db = db
         self.workflow_dirs = list(workflow_dirs)
         self.holiday_dirs = list(holiday_dirs)
         self._ws: Workspace | None = None
+        self._saved: dict[str, str] | None = None
+
+    def saved(self) -> dict[str, str]:
+        """The settings file's values (read once)."""
+        if self._saved is None:
+            from eightstep.cli.settings import load
+
+            self._saved = load()
+        return self._saved
+
+    def _where(self) -> dict[str, Any]:
+        files = os.environ.get("EIGHTSTEP_FILES") or self.saved().get("files")
+        return {"workflow_dirs": self.workflow_dirs, "holiday_dirs": self.holiday_dirs,
+                "files": Path(files) if files else None}
+
+    def _db(self) -> str | None:
+        return self.db if self.db is not None else self.saved().get("db")
+
+    def actor(self, given: str | None) -> str | None:
+        """--actor, else $EIGHTSTEP_ACTOR (the library reads it), else the settings file's actor."""
+        if given or os.environ.get("EIGHTSTEP_ACTOR"):
+            return given
+        return self.saved().get("actor")
 
     def workspace(self) -> Workspace:
         if self._ws is None:
             from eightstep.store.workspace import Workspace
 
-            self._ws = Workspace.open(self.db, workflow_dirs=self.workflow_dirs, holiday_dirs=self.holiday_dirs)
+            self._ws = Workspace.open(self._db(), **self._where())
         return self._ws
 
     def init(self) -> tuple[Workspace, bool]:
         from eightstep.store.workspace import Workspace
 
-        self._ws, fresh = Workspace.init(self.db, workflow_dirs=self.workflow_dirs, holiday_dirs=self.holiday_dirs)
+        self._ws, fresh = Workspace.init(self._db(), **self._where())
         return self._ws, fresh
 
     def close(self) -> None:
         if self._ws is not None:
             for message in self._ws.calendar.warnings:
-                click.echo(f"Warning: {message}", err=True)
+                click.echo(_("Warning: {message}").format(message=message), err=True)
             self._ws.dispose()
 
 
-class EightstepGroup(click.Group):
-    """The root group: the one place where library errors become messages and exit codes."""
+def _option_value(argv: list[str], name: str) -> str | None:
+    """The value of ``name`` in ``argv`` (``--lang zh`` or ``--lang=zh``), read before click parses."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == name and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _saved_language() -> str | None:
+    from eightstep.cli.settings import load
+
+    try:
+        return load().get("lang")
+    except EightstepError:
+        return None  # a broken settings file is reported when a command needs it
+
+
+class EightstepGroup(LazyGroup):
+    """The root group: chooses the language and fits the output streams before parsing, and is the one place
+    where library errors become messages and exit codes."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:
+        from eightstep.cli.output import fit_streams
+
+        fit_streams()
+        argv = list(sys.argv[1:] if args is None else args)
+        set_language(choose_language(_option_value(argv, "--lang"), _saved_language()))
+        return super().main(argv, prog_name=prog_name, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -59,24 +138,32 @@ class EightstepGroup(click.Group):
 
             if ctx.meta.get("json"):
                 emit_json({"error": str(exc), "blockers": [b.as_dict() for b in exc.blockers]})
-            click.echo(f"Blocked: {exc}", err=True)
+            click.echo(_("Blocked: {message}").format(message=exc), err=True)
             for blocker in exc.blockers:
                 click.echo(f"  [{blocker.type}] {blocker.message}", err=True)
             ctx.exit(exc.exit_code)
         except EightstepError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(_("Error: {message}").format(message=exc), err=True)
+            if exc.remedy is not None:
+                from eightstep.cli.remedies import spell
+
+                click.echo("  " + _("Next: {command}").format(command=spell(exc.remedy)), err=True)
             ctx.exit(exc.exit_code)
 
 
-@click.group(cls=EightstepGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="eightstep")
+@click.group(cls=EightstepGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="eightstep", help="Show the version and exit.")
 @click.option("--db", metavar="PATH_OR_URL", envvar="EIGHTSTEP_DB",
-              help="SQLite file or SQLAlchemy URL (default: ./eightstep.db; env EIGHTSTEP_DB).")
+              help="SQLite file or SQLAlchemy URL (default: the settings file's db, else ./eightstep.db; env "
+                   "EIGHTSTEP_DB).")
 @click.option("--workflows", "workflow_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
               help="Extra folder of workflow files, searched before the built-in ones (env EIGHTSTEP_WORKFLOWS).")
 @click.option("--holidays", "holiday_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
               help="Folder of holiday data files (<year>.yaml) for years the calendar package does not know "
                    "(env EIGHTSTEP_HOLIDAYS; also ./holidays beside the database).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), expose_value=False,
+              help="Language of messages and help: zh (中文) or en (default: env EIGHTSTEP_LANG, the settings "
+                   "file's lang, else the system's language).")
 @click.pass_context
 def main(ctx: click.Context, db: str | None, workflow_dirs: tuple[Path, ...], holiday_dirs: tuple[Path, ...]) -> None:
     """eightstep: run elevator-retrofit cases (加装电梯) through the eight-step method.
@@ -97,15 +184,17 @@ def init(settings: Settings) -> None:
     change = ws.schema_change
     assert change is not None
     if change.fresh:
-        click.echo(f"Created {ws.where}")
+        click.echo(_("Created {where}").format(where=ws.where))
         return
     if change.recorded:
-        click.echo(f"Recorded {ws.where} as schema revision {change.before} (it was made before eightstep had "
-                   "migrations)")
+        click.echo(_("Recorded {where} as schema revision {revision} (it was made before eightstep had "
+                     "migrations)").format(where=ws.where, revision=change.before))
     if change.before != change.after:
-        click.echo(f"Upgraded {ws.where} from schema revision {change.before} to {change.after}")
+        click.echo(_("Upgraded {where} from schema revision {before} to {after}").format(
+            where=ws.where, before=change.before, after=change.after))
     elif not change.recorded:
-        click.echo(f"Already initialised: {ws.where} (schema revision {change.after})")
+        click.echo(_("Already initialised: {where} (schema revision {revision})").format(
+            where=ws.where, revision=change.after))
 
 
 @main.command()
@@ -121,43 +210,9 @@ def demo(folder: Path) -> None:
     try:
         print_overview(overview(ws))
         db = os.path.relpath(ws.where)
-        click.echo(f"\nDatabase: {ws.where}\nTry: eightstep --db {db} case check RD-4-1\n"
-                   f"     eightstep --db {db} case history RD-3-2\n     eightstep --db {db} audit stalled\n"
-                   f"     eightstep --db {db} canvass list RD-4-2\n     eightstep --db {db} scheme compare RD-3-2\n"
-                   f"     eightstep --db {db} complex progress 人大小区")
+        tries = ["case check RD-4-1", "case history RD-3-2", "audit stalled", "canvass list RD-4-2",
+                 "scheme compare RD-3-2", "complex progress 人大小区"]
+        click.echo("\n" + _("Database: {where}").format(where=ws.where))
+        click.echo(_("Try:") + "".join(f"\n  eightstep --db {db} {command}" for command in tries))
     finally:
         ws.dispose()
-
-
-def _register() -> None:
-    from eightstep.cli import case, household, records, vote, workflow
-
-    main.add_command(case.case)
-    main.add_command(workflow.workflow)
-    main.add_command(household.household)
-    main.add_command(vote.vote)
-    main.add_command(records.doc)
-    main.add_command(records.approval)
-    main.add_command(records.objection)
-
-    from eightstep.cli import forms, funding
-
-    main.add_command(forms.forms)
-    main.add_command(funding.funding)
-
-    from eightstep.cli import audit, report
-
-    main.add_command(audit.audit)
-    main.add_command(report.report)
-
-    from eightstep.cli import canvass, meeting, role, scheme
-    from eightstep.cli import complex as complex_cli
-
-    main.add_command(canvass.canvass)
-    main.add_command(scheme.scheme)
-    main.add_command(role.role)
-    main.add_command(meeting.meeting)
-    main.add_command(complex_cli.complex_)
-
-
-_register()

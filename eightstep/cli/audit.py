@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from eightstep.cli import Settings
+from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def as_of_option(fn: Any) -> Any:
                              "date always gives the same answer.")(fn)
 
 
-@click.group()
+@click.group(cls=Group)
 def audit() -> None:
     """Find stalled cases and overdue duties; verify the tamper-evident history."""
 

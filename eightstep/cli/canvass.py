@@ -7,6 +7,7 @@ from datetime import datetime
 import click
 
 from eightstep.cli import Settings
+from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import actor_option, as_option, at_option, json_option
 
@@ -14,7 +15,7 @@ STANCE_CHOICES = ("supportive", "hesitant", "opposed")
 KIND_CHOICES = ("light", "noise", "cost", "space", "privacy", "ventilation", "safety", "other")
 
 
-@click.group()
+@click.group(cls=Group)
 def canvass() -> None:
     """Household visits (入户走访): stances, concerns, and who to visit first."""
 

@@ -8,11 +8,12 @@ from typing import Any
 import click
 
 from eightstep.cli import Settings
+from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import AT, PLANNED_AT, actor_option, as_option, at_option, json_option
 
 
-@click.group()
+@click.group(cls=Group)
 def case() -> None:
     """Open a stairwell unit's case and move it through the stages."""
 

@@ -7,11 +7,12 @@ from datetime import datetime
 import click
 
 from eightstep.cli import Settings
+from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import AT, actor_option, as_option, at_option, json_option
 
 
-@click.group("complex")
+@click.group("complex", cls=Group)
 def complex_() -> None:
     """A residential complex (小区) as a whole: roll the pilot out, follow the progress."""
 

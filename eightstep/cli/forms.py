@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from eightstep.cli import Settings
+from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table, warn
 from eightstep.cli.params import actor_option, as_option, at_option, json_option
 from eightstep.paperwork.roles import ROLES
@@ -32,7 +33,7 @@ def _paperwork(settings: Settings, template_dirs: tuple[Path, ...], with_db: boo
     return Paperwork(settings.workspace() if with_db else None, template_dirs)
 
 
-@click.group()
+@click.group(cls=Group)
 def forms() -> None:
     """The forms and notices of each stage, generated from the case's records (HTML or PDF)."""
 

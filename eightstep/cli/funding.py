@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from eightstep.cli import Settings
+from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import actor_option, as_option, at_option, json_option
 
@@ -49,7 +50,7 @@ def amended(case_id: str, amend: str | None) -> None:
                    "agreement FILE`")
 
 
-@click.group()
+@click.group(cls=Group)
 def funding() -> None:
     """The money of a case and each household's share (in yuan, exact to the fen)."""
 

@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 
 from eightstep.cli import Settings
+from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table, warn
 from eightstep.cli.params import actor_option, as_option, at_option, json_option
 
 
-@click.group()
+@click.group(cls=Group)
 def household() -> None:
     """The households (owners) of a case's stairwell unit."""
 

@@ -8,13 +8,14 @@ from pathlib import Path
 import click
 
 from eightstep.cli import Settings
+from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import AT, actor_option, as_option, json_option
 
 KINDS = ("brand", "budget", "cost_shares", "objection_remedy", "other")
 
 
-@click.group()
+@click.group(cls=Group)
 def meeting() -> None:
     """Meetings (协商会议) of a case: attendees and decisions (brand, budget, cost shares, objection remedies)."""
 

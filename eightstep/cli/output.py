@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
+import sys
 import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -22,6 +25,36 @@ def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+# Code pages of Chinese Windows: GB18030 is their superset that encodes every character (a rare name such as
+# 䶮, ², ✓), and stays what Notepad, Excel (a CSV opened by double-click) and PowerShell read as the "ANSI" text.
+_CHINESE_CODE_PAGES = {"gbk", "gb2312", "gb18030", "cp936", "hz"}
+
+
+def fit_streams() -> None:
+    """Make stdout and stderr able to print every character, whatever the console's code page.
+
+    Redirected to a file or a pipe on Chinese Windows, Python writes the ANSI code page (cp936), which lacks
+    characters eightstep prints (``²``, ``✓``, rare characters in names): such a stream becomes GB18030, which
+    encodes all of them and reads as cp936 wherever cp936 has the character. Any other narrow encoding of a
+    redirected stream becomes UTF-8. A terminal keeps its encoding and shows ``?`` for what it cannot show.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if not isinstance(stream, io.TextIOWrapper) or not stream.encoding:
+            continue
+        name = codecs.lookup(stream.encoding).name
+        if name in ("utf-8", "utf-16", "utf-32") or name.startswith("utf_"):
+            continue
+        try:
+            if stream.isatty():
+                stream.reconfigure(errors="replace")
+            elif name in _CHINESE_CODE_PAGES:
+                stream.reconfigure(encoding="gb18030", errors="replace")
+            else:
+                stream.reconfigure(encoding="utf-8")
+        except (ValueError, OSError):  # a closed or unusual stream: leave it as it is
+            continue
 
 
 def emit_json(data: Any) -> None:

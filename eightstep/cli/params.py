@@ -35,8 +35,17 @@ def at_option(fn: Callable[..., Any]) -> Callable[..., Any]:
                         help="When it happened (default now): 2025-03-01 or '2025-03-01 14:30', Asia/Shanghai.")(fn)
 
 
+def _actor(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from eightstep.cli import Settings
+
+    settings = ctx.find_object(Settings)
+    return settings.actor(value) if settings is not None else value
+
+
 def actor_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--actor", default=None, help="Who acts (default $EIGHTSTEP_ACTOR or the login name).")(fn)
+    return click.option("--actor", default=None, callback=_actor,
+                        help="Who acts (default $EIGHTSTEP_ACTOR, the settings file's actor, or the login "
+                             "name).")(fn)
 
 
 def as_option(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 
 from eightstep.cli import Settings
+from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import actor_option, as_option, at_option, json_option
 
 
-@click.group()
+@click.group(cls=Group)
 def doc() -> None:
     """Documents attached to a case (copied into the store by content hash)."""
 
@@ -58,7 +59,7 @@ def doc_list(settings: Settings, case_id: str, as_json: bool) -> None:
           [[d.kind, show(d.issued_at), d.number or "", d.issuer or "", d.original_name, d.sha256[:12]] for d in docs])
 
 
-@click.group()
+@click.group(cls=Group)
 def approval() -> None:
     """Approvals and opinions issued by authorities."""
 
@@ -84,7 +85,7 @@ def approval_add(settings: Settings, case_id: str, kind: str, authority: str, re
     click.echo(f"{case_id}: {kind} {a.decision} by {a.authority}" + (f" ({a.number})" if a.number else ""))
 
 
-@click.group()
+@click.group(cls=Group)
 def objection() -> None:
     """Objections (异议) and their mediation."""
 

@@ -10,6 +10,7 @@ import click
 
 from eightstep.cli import Settings
 from eightstep.cli.audit import as_of_option
+from eightstep.cli.base import Command
 from eightstep.cli.output import table
 from eightstep.errors import InputError
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from eightstep.audit.report import Overview
 
 
-@click.command("report")
+@click.command("report", cls=Command)
 @click.option("--complex", "complex_name", default=None, help="Only this complex (小区).")
 @as_of_option
 @click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False), default=None,

@@ -7,6 +7,7 @@ from datetime import datetime
 import click
 
 from eightstep.cli import Settings
+from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import actor_option, as_option, at_option, json_option
 
@@ -16,7 +17,7 @@ ROLE_KEYS = ("owner_rep", "agent", "negotiator", "self_management", "duty_rota",
 SIDE_KEYS = ("high_floor", "low_floor", "community", "technician")
 
 
-@click.group()
+@click.group(cls=Group)
 def role() -> None:
     """Case roles: owner representative (业主代表), agent, negotiation group, self-management group, duty rota."""
 

@@ -8,13 +8,14 @@ from pathlib import Path
 import click
 
 from eightstep.cli import Settings
+from eightstep.cli.base import Group
 from eightstep.cli.funding import YUAN, amend_option, amended
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import actor_option, at_option, json_option
 from eightstep.cli.role import as_option
 
 
-@click.group()
+@click.group(cls=Group)
 def scheme() -> None:
     """Elevator schemes (加梯方案): add the companies' offers, compare everyone's share, record the choice."""
 

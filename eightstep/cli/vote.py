@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from eightstep.cli import Settings
+from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, warn
 from eightstep.cli.params import AT, actor_option, as_option, at_option, json_option
 from eightstep.i18n import _
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from eightstep.rules.consent import Tally
 
 
-@click.group()
+@click.group(cls=Group)
 def vote() -> None:
     """Owner ballots (意见征询/表决) and the consent tally."""
 

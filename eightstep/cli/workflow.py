@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 
 from eightstep.cli import Settings
+from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import json_option
 
 
-@click.group()
+@click.group(cls=Group)
 def workflow() -> None:
     """Procedure definitions (workflows/*.yaml)."""
 

@@ -7,13 +7,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
-from eightstep.errors import ConflictError, InputError
+from eightstep.errors import ConflictError, InputError, Remedy
+from eightstep.i18n import _
 from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.store.db import SchemaChange, check_schema, create_schema, make_engine, resolve_url, sqlite_path
 from eightstep.store.files import BlobStore
@@ -44,26 +46,31 @@ class Workspace:
 
     @classmethod
     def _build(cls, db: str | None, workflow_dirs: list[Path] | None = None,
-               holiday_dirs: list[Path] | None = None) -> Workspace:
+               holiday_dirs: list[Path] | None = None, files: Path | None = None) -> Workspace:
+        """``files``: the folder of attached files (default $EIGHTSTEP_FILES, else beside the database)."""
         url = resolve_url(db if db is not None else os.environ.get(ENV_DB))
         db_path = sqlite_path(url)
         base = db_path.parent if db_path else Path.cwd()
-        files_root = Path(os.environ[ENV_FILES]) if os.environ.get(ENV_FILES) else (
-            db_path.with_name(db_path.name + ".files") if db_path else base / "eightstep-files")
+        files_root = files or (Path(os.environ[ENV_FILES]) if os.environ.get(ENV_FILES) else (
+            db_path.with_name(db_path.name + ".files") if db_path else base / "eightstep-files"))
         holidays = [*(holiday_dirs or []), *_dirs_from_env(ENV_HOLIDAYS), base / "holidays"]
         workflows = [*(workflow_dirs or []), *_dirs_from_env(ENV_WORKFLOWS)]
         try:
             engine = make_engine(url)
         except ModuleNotFoundError as exc:
             scheme = url.split("://")[0]
-            hint = ("eightstep ships psycopg 3 for PostgreSQL: write the URL as postgresql+psycopg://..."
-                    if scheme.startswith("postgres") else "install it")
-            raise InputError(f"--db: the database driver {exc.name!r} for {scheme} is not installed ({hint})") from None
+            if scheme.startswith("postgres"):
+                raise InputError(_("the database driver {driver!r} for {scheme} is not installed: PostgreSQL needs "
+                                   "the postgresql extra of eightstep (psycopg 3), and the URL written as "
+                                   "postgresql+psycopg://...").format(driver=exc.name, scheme=scheme),
+                                 remedy=Remedy("install.extra", {"extra": "postgresql"})) from None
+            raise InputError(_("the database driver {driver!r} for {scheme} is not installed").format(
+                driver=exc.name, scheme=scheme)) from None
         return cls(url=url, engine=engine, files=BlobStore(files_root),
                    workflows=WorkflowRegistry(workflows), calendar=WorkCalendar(holidays))
 
     @classmethod
-    def open(cls, db: str | None = None, **kwargs: list[Path] | None) -> Workspace:
+    def open(cls, db: str | None = None, **kwargs: Any) -> Workspace:
         """An existing, initialised database (``eightstep init`` creates one)."""
         ws = cls._build(db, **kwargs)
         db_path = sqlite_path(ws.url)
@@ -74,7 +81,7 @@ class Workspace:
         return ws
 
     @classmethod
-    def init(cls, db: str | None = None, **kwargs: list[Path] | None) -> tuple[Workspace, bool]:
+    def init(cls, db: str | None = None, **kwargs: Any) -> tuple[Workspace, bool]:
         """Create the database, or upgrade it to this eightstep's schema revision (idempotent).
 
         Returns the workspace and whether the database was new; ``ws.schema_change`` says from which revision
