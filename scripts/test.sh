@@ -32,7 +32,9 @@ rm -rf "$VENV" dist
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check wheel
 "$VENV/bin/python" -m pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir dist .
 wheel_file=$(ls dist/eightstep-*.whl)
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${wheel_file}[test]"
+# The extras the tests need (pdf: WeasyPrint; postgresql: psycopg), at the versions of constraints.txt.
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -c constraints.txt \
+  "${wheel_file}[test,pdf,postgresql]"
 
 # A throwaway PostgreSQL server for the [postgresql] tests: a fresh cluster in a temporary folder, on a free
 # loopback port, stopped and removed when this script exits. EIGHTSTEP_TEST_PG set by the caller (a URL of a

@@ -6,15 +6,22 @@ import shutil
 import subprocess
 from functools import cache
 
-from eightstep.errors import InputError
+from eightstep.errors import InputError, Remedy
+from eightstep.i18n import _
+
+PDF_EXTRA = Remedy("install.extra", {"extra": "pdf"})
 
 
 def html_to_pdf(html: str, base_url: str | None = None) -> bytes:
     try:
         import weasyprint
-    except (ImportError, OSError) as exc:  # OSError: Pango or its friends are missing
-        raise InputError(f"PDF output needs WeasyPrint and its system libraries (Pango, HarfBuzz): {exc}. "
-                         "Use --format html, or install them") from None
+    except ImportError:
+        raise InputError(_("PDF output needs WeasyPrint, which the pdf extra of eightstep installs; HTML output "
+                           "needs nothing more and prints on A4 from a browser"), remedy=PDF_EXTRA) from None
+    except OSError as exc:  # WeasyPrint is there, but Pango or its friends are missing
+        raise InputError(_("PDF output needs WeasyPrint's system libraries (Pango, HarfBuzz), which are missing "
+                           "({reason}); HTML output needs nothing more and prints on A4 from a browser").format(
+                               reason=exc)) from None
     return weasyprint.HTML(string=html, base_url=base_url).write_pdf()
 
 
@@ -32,5 +39,6 @@ def cjk_font_missing() -> bool:
     return not out.strip()
 
 
-CJK_FONT_WARNING = ("no Chinese font is installed: the PDF would show boxes instead of characters. Install one "
-                    "(Debian: apt-get install fonts-noto-cjk)")
+def cjk_font_warning() -> str:
+    return _("no Chinese font is installed: the PDF would show boxes instead of characters. Install one "
+             "(Debian: apt-get install fonts-noto-cjk)")

@@ -162,10 +162,10 @@ class Paperwork:
         warnings: list[str] = []
         content = html.encode("utf-8")
         if fmt == "pdf":
-            from eightstep.paperwork.pdf import CJK_FONT_WARNING, cjk_font_missing, html_to_pdf
+            from eightstep.paperwork.pdf import cjk_font_missing, cjk_font_warning, html_to_pdf
 
             if cjk_font_missing():
-                warnings.append(CJK_FONT_WARNING)
+                warnings.append(cjk_font_warning())
             content = html_to_pdf(html, base_url=str(Path(path).parent))
         return Rendered(form_id, info.title, fmt, content, hashlib.sha256(content).hexdigest(), path, version,
                         info.public, data.version, warnings)
