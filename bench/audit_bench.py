@@ -1,41 +1,35 @@
-"""`audit stalled` three ways: eightstep's audit, the raw-SQL lower bound, and a naive baseline.
+"""`audit stalled` three ways: eightstep's audit, the raw-SQL bounds, and a naive baseline.
 
-* ``audit_lib``: ``eightstep.audit.find`` (every rule; with or without the engine's blockers of the cases found).
-* ``stall_rule``: the stalled-stage rule of the audit alone (``audit.stalled_stages``), the part the raw query
+* ``audit_lib``: ``eightstep.audit.stalled.find`` (every rule; with or without the engine's blockers of the
+  cases found), as a library call.
+* ``stall_rule``: the stalled-stage rule of the audit alone (``stalled_stages``), the part the raw stall query
   and the naive baseline also do.
-* ``raw_sql``: the minimal stall query through the ``sqlite3`` module: the same per-stage cutoffs, one
-  ``SELECT`` with an OR of ``(workflow = :w AND stage = :s AND clock_started_at < :cutoff)``, fetch all rows.
-* ``raw_all``: every SQL statement the audit runs for all its rules (captured from one run of ``audit.find``
-  without blockers, as sent to the driver), replayed through ``sqlite3``, all rows fetched: the lower bound
-  of the same findings, without building them.
+* ``raw_stall``: a minimal stall query through the driver: the same per-stage cutoffs, one ``SELECT`` with an OR
+  of ``(workflow_sha256 = :w AND stage = :s AND clock_started_at < :cutoff)``, every row fetched: a bound that
+  leaves out holidays, blockers and the other rules.
+* ``raw_all``: every SQL statement the audit runs for all its rules (captured from one run of ``find`` without
+  blockers, as sent to the driver), replayed through the driver, every row fetched: the raw SQL of the same
+  rules, without building the findings.
 * ``naive``: every case loaded as an ORM object, each with its own ``transitions`` state machine, its days in
   stage counted and compared with the limit in Python.
 
-Each function is run in a fresh process by ``bench.child`` (so that peak memory is the measurement's own).
+The CLI (``eightstep audit stalled --json`` to a file) is measured by ``bench.suite`` as a process. Each
+function here runs in a fresh process (``bench.child``), so that peak memory is the measurement's own.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections import Counter
 from datetime import date
 from typing import Any
 
-from eightstep import engine
+from bench.dbs import connect, is_pg
 from eightstep.audit import stalled as audit
-from eightstep.store import models
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import local_date, local_midnight_utc
 
 SQLITE_STAMP = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime in SQLite (UTC, no offset)
-
-
-def clear_cache(db: str) -> dict[str, Any]:
-    """Empty ``case_checks`` (the cached blockers): the next audit computes every blocker (a cold audit)."""
-    with sqlite3.connect(db) as conn:
-        conn.execute("DELETE FROM case_checks")
-    return {}
 
 
 def audit_lib(db: str, day: date, *, blockers: bool) -> dict[str, Any]:
@@ -59,8 +53,8 @@ def stall_rule(db: str, day: date) -> dict[str, Any]:
     return {"seconds": seconds, "found": len(found)}
 
 
-def stall_cutoffs(db: str, day: date) -> list[tuple[str, str, str]]:
-    """(workflow sha256, stage, cutoff as stored) for every stage with a stall limit: what the audit computes."""
+def stall_cutoffs(db: str, day: date) -> list[tuple[str, str, Any]]:
+    """(workflow sha256, stage, cutoff as the driver takes it) for every stage with a stall limit."""
     ws = Workspace.open(db)
     out = []
     with ws.engine.connect() as conn:
@@ -70,31 +64,40 @@ def stall_cutoffs(db: str, day: date) -> list[tuple[str, str, str]]:
                     continue
                 cutoff = audit.limit_cutoff(ws.calendar, day, audit.Limit.of(stage.stall_limit))
                 if cutoff is not None:
-                    stamp = local_midnight_utc(cutoff).replace(tzinfo=None).strftime(SQLITE_STAMP)
-                    out.append((sha, stage.id, stamp))
+                    moment = local_midnight_utc(cutoff)
+                    out.append((sha, stage.id, moment if is_pg(db) else
+                                moment.replace(tzinfo=None).strftime(SQLITE_STAMP)))
     ws.dispose()
     return out
 
 
-def raw_sql(db: str, day: date, *, runs: int = 7) -> dict[str, Any]:
-    """The lower bound: the stall query alone, through sqlite3 (cutoffs computed beforehand, not timed)."""
-    terms = stall_cutoffs(db, day)
-    sql = ("SELECT id, complex_id, stage, clock_started_at FROM cases WHERE status = 'active' AND ("
-           + " OR ".join(["(workflow_sha256 = ? AND stage = ? AND clock_started_at < ?)"] * len(terms)) + ")")
-    params = [value for term in terms for value in term]
-    conn = sqlite3.connect(db)
+def _timed_fetches(db: str, statements: list[tuple[str, Any]], runs: int) -> tuple[list[float], int]:
+    conn = connect(db)
     times, rows = [], 0
-    for _ in range(runs):
-        started = time.perf_counter()
-        rows = len(conn.execute(sql, params).fetchall())
-        times.append(time.perf_counter() - started)
-    conn.close()
-    times.sort()
-    return {"seconds": times[len(times) // 2], "runs": times, "rows": rows, "sql": sql}
+    try:
+        for _ in range(runs):
+            started = time.perf_counter()
+            rows = sum(len(conn.execute(sql, params).fetchall()) for sql, params in statements)
+            times.append(time.perf_counter() - started)
+    finally:
+        conn.close()
+    return sorted(times), rows
+
+
+def raw_stall(db: str, day: date, *, runs: int = 7) -> dict[str, Any]:
+    """The minimal stall query through the driver (cutoffs computed beforehand, not timed)."""
+    terms = stall_cutoffs(db, day)
+    mark = "%s" if is_pg(db) else "?"
+    sql = ("SELECT id, complex_id, stage, clock_started_at FROM cases WHERE status = 'active' AND ("
+           + " OR ".join([f"(workflow_sha256 = {mark} AND stage = {mark} AND clock_started_at < {mark})"]
+                         * len(terms)) + ")")
+    params = [value for term in terms for value in term]
+    times, rows = _timed_fetches(db, [(sql, params)], runs)
+    return {"seconds": times[len(times) // 2], "runs_seconds": times, "rows": rows, "sql": sql}
 
 
 def audit_statements(db: str, day: date) -> list[tuple[str, Any]]:
-    """The statements (with their parameters, as the driver got them) of one ``audit.find`` without blockers."""
+    """The statements (with their parameters, as the driver got them) of one ``find`` without blockers."""
     from sqlalchemy import event
 
     ws = Workspace.open(db)
@@ -110,42 +113,43 @@ def audit_statements(db: str, day: date) -> list[tuple[str, Any]]:
         event.remove(ws.engine, "before_cursor_execute", record)
         ws.dispose()
     return [(s, p) for s, p in seen if s.lstrip().upper().startswith("SELECT") and "alembic_version" not in s
-            and "sqlite_master" not in s and "workflow_snapshots" not in s]
+            and "sqlite_master" not in s and "pg_catalog" not in s and "workflow_snapshots" not in s]
 
 
 def raw_all(db: str, day: date, *, runs: int = 7) -> dict[str, Any]:
-    """The lower bound of every rule: the audit's own statements replayed through sqlite3 (not timed: capturing)."""
+    """The raw SQL of every rule: the audit's own statements replayed through the driver (capture not timed)."""
     statements = audit_statements(db, day)
-    conn = sqlite3.connect(db)
-    times, rows = [], 0
-    for _ in range(runs):
-        started = time.perf_counter()
-        rows = sum(len(conn.execute(sql, params).fetchall()) for sql, params in statements)
-        times.append(time.perf_counter() - started)
-    conn.close()
-    times.sort()
-    return {"seconds": times[len(times) // 2], "runs": times, "rows": rows, "statements": len(statements)}
+    times, rows = _timed_fetches(db, statements, runs)
+    return {"seconds": times[len(times) // 2], "runs_seconds": times, "rows": rows, "statements": len(statements)}
 
 
 class _Unit:
     """A plain object for the naive baseline's own state machine (a SQLModel row cannot carry one)."""
 
-    def __init__(self, case: models.Case) -> None:
+    def __init__(self, case: Any) -> None:
         self.case = case
 
 
 def naive(db: str, day: date) -> dict[str, Any]:
     """Every case as an ORM object with its own state machine; stalled ones found in Python."""
-    from sqlmodel import select
+    from sqlmodel import Session, select
     from transitions import Machine
+
+    from eightstep.store import models
 
     started = time.perf_counter()
     ws = Workspace.open(db)
     found = []
-    with ws.session() as session:
+    definitions: dict[str, Any] = {}
+    with Session(ws.engine) as session:
         cases = session.exec(select(models.Case)).all()
         for case in cases:
-            wf = engine.workflow_of(ws, session, case).definition
+            if case.workflow_sha256 not in definitions:
+                snap = session.get(models.WorkflowSnapshot, case.workflow_sha256)
+                assert snap is not None
+                definitions[case.workflow_sha256] = ws.workflows.from_snapshot(
+                    snap.content, snap.sha256, snap.workflow_id).definition
+            wf = definitions[case.workflow_sha256]
             unit = _Unit(case)
             Machine(model=unit, states=wf.stage_ids(), initial=case.stage,
                     transitions=[{"trigger": "advance", "source": s, "dest": wf.next_of(s)}

@@ -1,56 +1,66 @@
-"""Build a synthetic district or city: N cases in a fresh eightstep database, written in bulk.
+"""Build a synthetic district or city: N cases in a fresh eightstep database (SQLite or PostgreSQL), in bulk.
 
 Complexes of 2-8 buildings with 1-3 units each (about 10 cases a complex) across the districts of Wuhan; each
-case from :class:`bench.synth.CaseFactory`. Rows go in with ``session.execute(insert(Model), dicts)`` in chunks
-of a few thousand cases (1M cases take minutes, not hours). The insert is the table's
-(``insert(Model.__table__)``): the ORM's bulk path groups rows by which values are None and sends rows with
-alternating None columns as many small statements, about 3x slower here. Building the rows costs as much as
-inserting them, so both run in worker processes, one per core, each into a scratch database of bare tables; the
-main process copies finished chunks into the real database with ``INSERT ... SELECT`` (SQLite's C code).
+case from :class:`bench.synth.CaseFactory`. The schema is eightstep's own (``Workspace.init``: the migrations);
+then its secondary indexes are dropped, worker processes (one per core) each build chunks of a few thousand
+cases as tuples and write them with the driver's bulk path (SQLite: ``executemany`` in one transaction per
+chunk, one writer at a time; PostgreSQL: ``COPY``), and the indexes are built again at the end (sorting once
+is much cheaper than keeping 20 indexes up to date through 50 million inserts). SQLite is written without a
+journal while it is built and is in WAL mode, as eightstep leaves it, when done.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import multiprocessing
 import os
 import random
 import shutil
+import sqlite3
 import time
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert
-from sqlmodel import Session
-
-from bench.synth import DISTRICTS, REF_DAY, STEMS, CaseFactory, Ids, Rows, local
-from eightstep import engine
-from eightstep.store import models
+from bench.synth import (
+    COLUMNS,
+    DISTRICTS,
+    READY_SHARE,
+    REF_DAY,
+    STEMS,
+    TABLES,
+    CaseFactory,
+    Ids,
+    Rows,
+    day_number,
+    local,
+    stored,
+)
 from eightstep.store.workspace import Workspace
 from eightstep.workflow.registry import WorkflowRegistry
 
-GENERATOR_VERSION = 2  # bump when the data changes, so that cached databases are rebuilt
-CHUNK = 4000  # cases per chunk (one transaction)
+GENERATOR_VERSION = 3  # bump when the data changes, so that cached databases are rebuilt
+CHUNK = 2000  # cases per chunk (one transaction)
 ID_SPAN = 1_000_000  # ids per table and chunk: chunk k numbers its rows from k * ID_SPAN + 1
-TABLES: tuple[tuple[str, Any], ...] = (
-    ("cases", models.Case), ("households", models.Household), ("ballots", models.Ballot),
-    ("documents", models.Document), ("approvals", models.Approval), ("objections", models.Objection),
-    ("mediation_steps", models.MediationStep), ("consent_records", models.ConsentRecord),
-    ("events", models.Event))
+WORKFLOW = "wuhan"
 
 
 @dataclass(frozen=True)
 class Generated:
-    path: Path
+    where: str
     cases: int
     rows: int
     seconds: float
+    phases: dict[str, float]
+    workers: int
 
     def as_dict(self) -> dict[str, Any]:
-        return {"path": str(self.path), "cases": self.cases, "rows": self.rows, "seconds": round(self.seconds, 2)}
+        return {"where": self.where, "cases": self.cases, "rows": self.rows, "seconds": round(self.seconds, 2),
+                "phases": {k: round(v, 2) for k, v in self.phases.items()}, "workers": self.workers,
+                "generator": GENERATOR_VERSION}
 
 
 @dataclass(frozen=True)
@@ -93,132 +103,271 @@ def chunks(all_estates: list[Estate]) -> list[list[Estate]]:
     return out
 
 
+@dataclass(frozen=True)
+class Spec:
+    """What to build: the random streams' seed and the shares that are not fixed in ``bench.synth``."""
+
+    seed: int = 2026
+    stalled_share: float = 0.05
+    ready_share: float = READY_SHARE
+
+
 _FACTORY: dict[str, Any] = {}
 
 
-def build_chunk(index: int, part: list[Estate], seed: int, stalled_share: float) -> tuple[list[dict[str, Any]], Rows]:
+def build_chunk(index: int, part: list[Estate], spec: Spec) -> Rows:
     """The rows of one chunk: its own random stream and its own range of ids (so chunks can be built anywhere)."""
     if "wf" not in _FACTORY:
-        loaded = WorkflowRegistry().get("wuhan")
+        loaded = WorkflowRegistry().get(WORKFLOW)
         _FACTORY["wf"] = (loaded.definition, loaded.sha256)
     wf, sha = _FACTORY["wf"]
-    factory = CaseFactory(wf, sha, random.Random(f"{seed}-{index}"), stalled_share=stalled_share)
+    factory = CaseFactory(wf, sha, random.Random(f"{spec.seed}-{index}"), stalled_share=spec.stalled_share,
+                          ready_share=spec.ready_share)
     factory.ids = Ids(**{name: index * ID_SPAN for name in vars(Ids())})
     rows = Rows()
-    complex_rows = []
+    created = stored(local(day_number(REF_DAY), 9))
     for e in part:
-        complex_rows.append({"id": e.number, "name": e.name, "district": e.district, "street": e.street,
-                             "community": f"{e.name[:2]}社区", "created_at": local(REF_DAY, 9)})
+        rows.complexes.append((e.number, e.name, e.district, e.street, f"{e.name[:2]}社区", created))
         for building, unit in e.units:
             factory.case(rows, f"C{e.number:07d}-{building}-{unit}", e.number, e.name, building, unit)
-    return complex_rows, rows
+    return rows
 
 
-def insert_rows(session: Session, complex_rows: list[dict[str, Any]], rows: Rows) -> int:
-    """The bulk insert: ``session.execute(insert(table), dicts)``, one executemany per table."""
-    session.execute(insert(models.Complex.__table__), complex_rows)
-    for name, model in TABLES:
-        batch = getattr(rows, name)
-        if batch:
-            session.execute(insert(model.__table__), batch)
-    return rows.count() + len(complex_rows)
+# -- where the rows go ----------------------------------------------------------------------------------------
+
+class SqliteSink:
+    """A SQLite file. Each worker writes a chunk into a scratch file of bare tables (no index, no journal: the
+    driver's ``executemany``, in parallel); this process copies finished chunks into the real file in order with
+    ``INSERT ... SELECT`` (SQLite's C code), its secondary indexes dropped until the end."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.scratch = path.with_name(path.name + ".chunks")
+        self.indexes: list[str] = []
+        self.conn: sqlite3.Connection | None = None
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
+
+    def __getstate__(self) -> dict[str, Any]:  # sent to the workers without this process's connection
+        return {**vars(self), "conn": None}
+
+    def prepare(self) -> None:
+        self.scratch.mkdir(exist_ok=True)
+        conn = self.conn = sqlite3.connect(self.path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=DELETE")  # no WAL while loading: the rows would be written twice
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        names = ", ".join(f"'{t}'" for t in TABLES)
+        found = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                             f"AND tbl_name IN ({names}) ORDER BY name").fetchall()
+        for name, sql in found:
+            conn.execute(f'DROP INDEX "{name}"')
+            self.indexes.append(sql)
+
+    def write(self, index: int, rows: Rows) -> Path:
+        """In a worker: the chunk into its own scratch file."""
+        path = self.scratch / f"chunk-{index}.db"
+        path.unlink(missing_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("BEGIN")
+        for table in TABLES:
+            conn.execute(f'CREATE TABLE "{table}" ({", ".join(COLUMNS[table])})')
+        insert_rows(conn, rows)
+        conn.execute("COMMIT")
+        conn.close()
+        return path
+
+    def merge(self, path: Path) -> None:
+        assert self.conn is not None
+        conn = self.conn
+        conn.execute("ATTACH DATABASE ? AS part", (str(path),))
+        conn.execute("BEGIN")
+        for table in TABLES:
+            cols = ", ".join(COLUMNS[table])
+            conn.execute(f'INSERT INTO main."{table}" ({cols}) SELECT {cols} FROM part."{table}"')
+        conn.execute("COMMIT")
+        conn.execute("DETACH DATABASE part")
+        path.unlink()
+
+    def finish(self) -> None:
+        assert self.conn is not None
+        conn = self.conn
+        conn.execute("PRAGMA cache_size=-1000000")  # 1 GB: CREATE INDEX sorts in memory
+        conn.execute("PRAGMA temp_store=MEMORY")
+        for sql in self.indexes:
+            conn.execute(sql)
+        conn.execute("PRAGMA journal_mode=WAL")  # as eightstep leaves its databases
+        conn.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def _columns(table: Any) -> str:
-    return ", ".join(f'"{c.name}"' for c in table.columns)
+class PostgresSink:
+    """A PostgreSQL database: secondary indexes dropped while loading, each worker sends its chunks with COPY."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.indexes: list[str] = []
+
+    @property
+    def where(self) -> str:
+        return self.url.split("@")[-1]
+
+    def _connect(self) -> Any:
+        import psycopg
+
+        return psycopg.connect(self.url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+    def prepare(self) -> None:
+        with self._connect() as conn:
+            found = conn.execute(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() AND "
+                "i.tablename = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+                (list(TABLES),)).fetchall()
+            for name, sql in found:
+                conn.execute(f'DROP INDEX "{name}"')
+                self.indexes.append(sql)
+
+    def write(self, index: int, rows: Rows) -> None:
+        """In a worker: the chunk, one COPY per table, in one transaction."""
+        conn = _WORKER.get("pg")
+        if conn is None:
+            import psycopg
+
+            conn = _WORKER["pg"] = self._connect()
+            conn.execute("SET TIME ZONE 'UTC'")  # the rows' times are UTC without an offset
+            conn.execute("SET synchronous_commit = off")
+            # Foreign keys are checked by triggers, row by row: a superuser may skip them while loading (the rows
+            # are consistent by construction); another login keeps the checks.
+            with contextlib.suppress(psycopg.errors.InsufficientPrivilege):
+                conn.execute("SET session_replication_role = replica")
+        with conn.transaction(), conn.cursor() as cur:
+            for table in TABLES:
+                batch = getattr(rows, table)
+                if batch:
+                    with cur.copy(f'COPY "{table}" ({", ".join(COLUMNS[table])}) FROM STDIN') as copy:
+                        for row in batch:
+                            copy.write_row(row)
+
+    def merge(self, _written: None) -> None:
+        return None
+
+    def finish(self) -> None:
+        with self._connect() as conn:
+            conn.execute("SET maintenance_work_mem = '512MB'")
+            for sql in self.indexes:
+                conn.execute(sql)
+            for table in TABLES:
+                conn.execute(f'ANALYZE "{table}"')  # what autovacuum does soon after a load
 
 
-def write_part(path: Path, index: int, part: list[Estate], seed: int, stalled_share: float) -> tuple[Path, int, int]:
-    """Build one chunk and bulk-insert it into its own scratch database (bare tables: no index, no journal).
-
-    Runs in a worker process; returns (path, cases, rows).
-    """
-    complex_rows, rows = build_chunk(index, part, seed, stalled_share)
-    scratch = create_engine(f"sqlite:///{path}")
-    with Session(scratch) as session:
-        conn = session.connection()
-        conn.exec_driver_sql("PRAGMA journal_mode=OFF")
-        conn.exec_driver_sql("PRAGMA synchronous=OFF")
-        for table in (models.Complex.__table__, *(model.__table__ for _name, model in TABLES)):
-            conn.exec_driver_sql(f'CREATE TABLE "{table.name}" ({_columns(table)})')
-        count = insert_rows(session, complex_rows, rows)
-        session.commit()
-    scratch.dispose()
-    return path, len(rows.cases), count
+_WORKER: dict[str, Any] = {}
 
 
-def merge_part(conn: Any, path: Path) -> None:
-    """Copy a scratch database into the real one (in SQLite's C code: INSERT ... SELECT)."""
-    conn.exec_driver_sql("ATTACH DATABASE ? AS part", (str(path),))
-    for table in (models.Complex.__table__, *(model.__table__ for _name, model in TABLES)):
-        cols = _columns(table)
-        conn.exec_driver_sql(f'INSERT INTO main."{table.name}" ({cols}) SELECT {cols} FROM part."{table.name}"')
-    conn.commit()
-    conn.exec_driver_sql("DETACH DATABASE part")
-
-
-def _parts(parts: list[list[Estate]], folder: Path, seed: int, stalled_share: float, workers: int
-           ) -> Iterator[tuple[Path, int, int]]:
-    """The chunks' scratch databases in order: built here (one worker or one chunk), else by a process pool that
-    keeps ``workers`` chunks in progress."""
-    targets = [folder / f"chunk-{index}.db" for index in range(len(parts))]
-    for target in targets:
-        target.unlink(missing_ok=True)
-    if workers == 1 or len(parts) == 1:
-        for index, part in enumerate(parts):
-            yield write_part(targets[index], index, part, seed, stalled_share)
-        return
-    with ProcessPoolExecutor(workers) as pool:
-        pending: deque[Future[tuple[Path, int, int]]] = deque()
-        for index, part in enumerate(parts):
-            pending.append(pool.submit(write_part, targets[index], index, part, seed, stalled_share))
-            while len(pending) > workers or (pending and index == len(parts) - 1):
-                yield pending.popleft().result()
-
-
-def generate(path: Path, cases: int, *, seed: int = 2026, stalled_share: float = 0.05,
-             progress: Callable[[int], None] | None = None, workers: int | None = None) -> Generated:
-    """Write ``cases`` cases into a new database at ``path`` (which must not exist).
-
-    Worker processes (one per core) build chunks and bulk-insert each into a scratch database; this process
-    copies the finished ones into the real database in order. The result does not depend on ``workers``.
-    """
-    if path.exists():
-        raise FileExistsError(path)
+def _build_and_write(sink: SqliteSink | PostgresSink, index: int, part: list[Estate], spec: Spec
+                     ) -> tuple[int, Any, int, int, float, float]:
+    """In a worker: build one chunk and write it. Returns (index, what to merge, cases, rows, build s, write s)."""
     started = time.perf_counter()
-    ws, _ = Workspace.init(str(path))
-    parts = chunks(estates(cases, seed))
+    rows = build_chunk(index, part, spec)
+    built = time.perf_counter()
+    written = sink.write(index, rows)
+    return index, written, len(rows.cases), rows.count(), built - started, time.perf_counter() - built
+
+
+def snapshot_row(conn: Any, loaded: Any, paramstyle: str = "qmark") -> None:
+    """The stored text of the workflow every synthetic case was opened under (``workflow_snapshots``)."""
+    mark = "?" if paramstyle == "qmark" else "%s"
+    conn.execute("INSERT INTO workflow_snapshots (sha256, workflow_id, version, source, content, stored_at) "
+                 f"VALUES ({', '.join([mark] * 6)})",
+                 (loaded.sha256, loaded.id, loaded.version, loaded.source, loaded.content,
+                  stored(local(day_number(REF_DAY), 9))))
+
+
+def insert_rows(conn: sqlite3.Connection, rows: Rows) -> None:
+    """Every row of ``rows`` into a SQLite database (the caller commits)."""
+    for table in TABLES:
+        conn.executemany(insert_sql(table), getattr(rows, table))
+
+
+def insert_sql(table: str) -> str:
+    return f'INSERT INTO "{table}" ({", ".join(COLUMNS[table])}) VALUES ({", ".join("?" * len(COLUMNS[table]))})'
+
+
+def generate(target: Path | str, cases: int, *, spec: Spec | None = None,
+             progress: Callable[[int], None] | None = None, workers: int | None = None) -> Generated:
+    """Write ``cases`` cases into a new database: a SQLite path (which must not exist) or an empty PostgreSQL
+    database's URL. The result does not depend on ``workers`` (each chunk has its own random stream and ids)."""
+    spec = spec or Spec()
+    started = time.perf_counter()
+    phases: dict[str, float] = {}
+    if isinstance(target, Path):
+        if target.exists():
+            raise FileExistsError(target)
+        sink: SqliteSink | PostgresSink = SqliteSink(target)
+        ws, _ = Workspace.init(str(target))
+    else:
+        sink = PostgresSink(target)
+        ws, _ = Workspace.init(target)
+    ws.dispose()
+    loaded_wf = WorkflowRegistry().get(WORKFLOW)
+    if isinstance(sink, SqliteSink):
+        with sqlite3.connect(sink.path) as conn:
+            snapshot_row(conn, loaded_wf)
+        conn.close()
+    else:
+        with sink._connect() as conn:
+            conn.execute("SET TIME ZONE 'UTC'")
+            snapshot_row(conn, loaded_wf, "format")
+    sink.prepare()
+    phases["schema"] = time.perf_counter() - started
+    parts = chunks(estates(cases, spec.seed))
     workers = workers or os.cpu_count() or 2
     total_rows = done = 0
-    scratch_dir = path.with_name(path.name + ".chunks")
-    scratch_dir.mkdir(exist_ok=True)
-    try:
-        with Session(ws.engine) as session:
-            engine.snapshot(session, ws.workflows.get("wuhan"))
-            session.commit()
-        with ws.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA synchronous=OFF")
-            for part_path, part_cases, part_rows in _parts(parts, scratch_dir, seed, stalled_share, workers):
-                merge_part(conn, part_path)
-                part_path.unlink()
+    build = write = merge = 0.0
+    finished: dict[int, tuple[Any, int, int]] = {}
+    mp = multiprocessing.get_context("fork" if os.name != "nt" else "spawn")
+    with ProcessPoolExecutor(workers, mp_context=mp) as pool:
+        futures = [pool.submit(_build_and_write, sink, index, part, spec) for index, part in enumerate(parts)]
+        following = 0
+        for future in as_completed(futures):
+            index, written, part_cases, part_rows, b, w = future.result()
+            build += b
+            write += w
+            finished[index] = (written, part_cases, part_rows)
+            while following in finished:  # in order: the indexes kept while loading grow at their end
+                written, part_cases, part_rows = finished.pop(following)
+                merging = time.perf_counter()
+                sink.merge(written)
+                merge += time.perf_counter() - merging
                 total_rows += part_rows
                 done += part_cases
+                following += 1
                 if progress is not None:
                     progress(done)
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        ws.dispose()
-        shutil.rmtree(scratch_dir, ignore_errors=True)
-    return Generated(path, cases, total_rows, time.perf_counter() - started)
+    loaded = time.perf_counter()
+    phases["rows"] = loaded - started - phases["schema"]
+    phases["build_cpu"] = build  # summed over the workers
+    phases["write"] = write  # summed over the workers
+    phases["merge"] = merge
+    sink.finish()
+    phases["indexes"] = time.perf_counter() - loaded
+    return Generated(sink.where, cases, total_rows, time.perf_counter() - started, phases, workers)
 
 
-def cached(folder: Path, cases: int, *, seed: int = 2026, log: Callable[[str], None] = print) -> Path:
-    """The database of ``cases`` cases under ``folder``, built once and reused while the generator is unchanged.
+def data_name(cases: int, spec: Spec) -> str:
+    kind = "city" if spec.ready_share == READY_SHARE else f"ready{round(spec.ready_share * 100)}"
+    return f"{kind}-{cases}-s{spec.seed}-g{GENERATOR_VERSION}"
 
-    Beside it, ``<name>.json`` records how long it took to build.
-    """
+
+def cached(folder: Path, cases: int, *, spec: Spec | None = None, log: Callable[[str], None] = print) -> Path:
+    """The SQLite database of ``cases`` cases under ``folder``, built once and reused while the generator is
+    unchanged. Beside it, ``<name>.json`` records how long it took to build."""
+    spec = spec or Spec()
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"city-{cases}-s{seed}-g{GENERATOR_VERSION}.db"
+    path = folder / f"{data_name(cases, spec)}.db"
     if path.exists():
         ws, _ = Workspace.init(str(path))  # brings a database built by an older eightstep up to its schema
         ws.dispose()
@@ -227,10 +376,17 @@ def cached(folder: Path, cases: int, *, seed: int = 2026, log: Callable[[str], N
     for leftover in folder.glob(scratch.name + "*"):
         leftover.unlink()
     log(f"generating {cases:,} cases into {path} ...")
-    result = generate(scratch, cases, seed=seed)
+    result = generate(scratch, cases, spec=spec)
     for suffix in ("-wal", "-shm"):
         Path(str(scratch) + suffix).unlink(missing_ok=True)
     scratch.rename(path)
-    path.with_suffix(".json").write_text(json.dumps({**result.as_dict(), "path": str(path)}) + "\n", encoding="utf-8")
+    path.with_suffix(".json").write_text(json.dumps({**result.as_dict(), "where": str(path),
+                                                     "load_average": os.getloadavg()}) + "\n", encoding="utf-8")
     log(f"  {result.rows:,} rows in {result.seconds:.1f} s")
     return path
+
+
+def copy_database(source: Path, target: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(source, target)

@@ -1,4 +1,9 @@
-"""Running measurements: each in a fresh child process, several times, reported as the median of the runs."""
+"""Running measurements: each in a fresh process, in interleaved rounds, reported as medians with the load.
+
+Every run records the machine's 1-minute load average before and after it (``os.getloadavg``): on a shared
+2-core machine a figure means little without it. Several measurements of one step run in *rounds* (A B C, A B
+C, ...) rather than one after the other (A A A, B B B), so that a busy minute touches all of them alike.
+"""
 
 from __future__ import annotations
 
@@ -9,68 +14,75 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 CHILD = Path(__file__).with_name("child.py")
+KEYS = ("seconds", "cpu_seconds", "peak_rss_mb")
+
+
+def load() -> float:
+    return round(os.getloadavg()[0], 2)
 
 
 def child(kind: str, args: dict[str, Any], *, timeout: float | None = None) -> dict[str, Any]:
-    """One measurement in a fresh process (see ``bench/child.py``)."""
+    """One measurement in a fresh process (see ``bench/child.py``), with the load average around it."""
+    before = load()
     done = subprocess.run([sys.executable, str(CHILD), kind, json.dumps(args, ensure_ascii=False)],
                           capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"measurement {kind} {args} failed ({done.returncode}):\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["load"] = [before, load()]
+    return result
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
-KEYS = ("seconds", "cpu_seconds", "peak_rss_mb", "load_average")
-
-
-def repeated(kind: str, args: dict[str, Any], runs: int, *, keys: tuple[str, ...] = KEYS,
-             prepare: Any = None) -> dict[str, Any]:
-    """``runs`` fresh-process runs; the median of each of ``keys``, every run's values, and the last run's rest.
-
-    ``prepare`` (optional) is called before each run and returns extra arguments (e.g. a fresh database copy).
-    """
-    results = []
-    for _ in range(runs):
-        extra = prepare() if prepare is not None else {}
-        results.append(child(kind, {**args, **extra}))
-    summary = dict(results[-1])
-    for key in keys:
-        values = [r[key] for r in results if r.get(key) is not None]
-        summary[key] = median(values) if values else None
-        summary[f"{key}_runs"] = values
-    summary["runs"] = runs
-    return summary
-
-
-def command(argv: list[str], *, cwd: Path | None = None) -> dict[str, float]:
-    """Wall time, CPU time and peak RSS (from the kernel's accounting of the child) of one command, output
-    discarded. CPU time well below the wall time means waiting (disk, or other processes on the machine)."""
+def command(argv: list[str], *, cwd: Path | None = None, stdout: Path | None = None,
+            env: dict[str, str] | None = None, expect: int = 0) -> dict[str, Any]:
+    """Wall time, CPU time and peak RSS (from the kernel's accounting of the child) of one command as a user runs
+    it; its output goes to ``stdout`` (a file) or is discarded; it must exit with ``expect``. CPU time well below
+    the wall time means waiting (disk, or other processes on the machine)."""
+    before = load()
     with tempfile.TemporaryFile() as errors:
-        started = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - started
+        out = open(stdout, "wb") if stdout is not None else subprocess.DEVNULL  # noqa: SIM115
+        try:
+            started = time.perf_counter()
+            proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=errors, env=env)
+            _pid, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.perf_counter() - started
+        finally:
+            if stdout is not None:
+                out.close()  # type: ignore[union-attr]
         proc.returncode = os.waitstatus_to_exitcode(status)
         errors.seek(0)
         stderr = errors.read().decode("utf-8", "replace")
-    if proc.returncode != 0:
+    if proc.returncode != expect:
         raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}:\n{stderr}")
-    return {"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
-            "load_average": os.getloadavg()[0]}
+    return {"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mb": usage.ru_maxrss / 1024, "load": [before, load()]}
 
 
-def repeated_command(argv: list[str], runs: int, *, cwd: Path | None = None) -> dict[str, Any]:
-    results = [command(argv, cwd=cwd) for _ in range(runs)]
-    return {"seconds": median([r["seconds"] for r in results]),
-            "cpu_seconds": median([r["cpu_seconds"] for r in results]),
-            "peak_rss_mb": median([r["peak_rss_mb"] for r in results]),
-            "load_average": median([r["load_average"] for r in results]),
-            "seconds_runs": [r["seconds"] for r in results], "runs": runs, "argv": argv}
+def summary(results: list[dict[str, Any]], keys: tuple[str, ...] = KEYS) -> dict[str, Any]:
+    """The median of each of ``keys`` over the runs, every run's values, the load range, and the last run's rest."""
+    if not results:
+        return {}
+    out = dict(results[-1])
+    for key in keys:
+        values = [r[key] for r in results if r.get(key) is not None]
+        out[key] = statistics.median(values) if values else None
+        out[f"{key}_runs"] = values
+    loads = [x for r in results for x in r.get("load", [])]
+    out["load"] = [min(loads), max(loads)] if loads else None
+    out["runs"] = len(results)
+    return out
+
+
+def rounds(runs: int, steps: dict[str, Callable[[], dict[str, Any]]],
+           keys: dict[str, tuple[str, ...]] | None = None) -> dict[str, dict[str, Any]]:
+    """``runs`` rounds, each running every step once in order; the summary of each step's runs."""
+    collected: dict[str, list[dict[str, Any]]] = {name: [] for name in steps}
+    for _ in range(runs):
+        for name, step in steps.items():
+            collected[name].append(step())
+    return {name: summary(results, (keys or {}).get(name, KEYS)) for name, results in collected.items()}

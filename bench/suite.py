@@ -1,13 +1,16 @@
-"""The whole benchmark: data sets, every figure of issue 5 (medians of fresh-process runs), and the targets.
+"""The whole benchmark: data sets, every figure of issue 15 (medians of interleaved fresh-process runs, each with
+the load average around it), the targets, and a profile of every missed one.
 
-Results are written to ``results.json`` after every step, so that a long run that stops leaves what it measured.
+Results are written to ``results.json`` after every step, so that a long run that stops leaves what it measured;
+``--merge`` keeps the figures of an earlier run that this one does not measure again (the 1M figures can be
+measured again alone, when the machine is quiet).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
-import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -15,81 +18,70 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench import audit_bench, measure, peer
-from bench.generate import cached
+from bench import dbs, measure
+from bench.bulk_bench import AT as BULK_AT
+from bench.generate import Spec
 from bench.machine import machine_info, speed_check
-from bench.startup import console_script, startup
+from bench.startup import console_script
 from bench.synth import REF_DAY
 
-RESULTS_SCHEMA = 1
+RESULTS_SCHEMA = 2
 BIG = 1_000_000  # from this size on, fewer runs (each takes a while)
+CITY = Spec()
+READY = Spec(ready_share=1.0)  # every case's current stage done: the bulk advance moves every one it considers
+STEPS = ("audit", "bulk", "peer", "startup", "forms", "pg", "profile")
 
 
 @dataclass(frozen=True)
 class Plan:
-    audit_sizes: tuple[int, ...]
+    audit_sizes: tuple[int, ...]  # the district (city) databases the audit runs on (SQLite)
     naive_sizes: tuple[int, ...]
-    bulk_size: int
-    runs: int  # fresh-process runs per timing; the figure is their median
-    big_runs: int  # the same at 1M cases and more
+    bulk_sizes: tuple[int, ...]  # every case ready (SQLite)
+    district_bulk_size: int  # the bulk advance on the district's mix, for comparison
+    pg_sizes: tuple[int, ...]  # PostgreSQL: the same district and every-case-ready databases
+    runs: int  # interleaved rounds per figure; the figure is their median
+    big_runs: int  # the same at 1M cases
     naive_runs: int
     peer_n: int
     forms_runs: int
-    forms_rounds: int  # HTML: renders of every pilot form per run
+    forms_rounds: int  # in one process: renders of every pilot form per run
     pdf_runs: int
     startup_runs: int
     raw_runs: int
 
 
-FULL = Plan(audit_sizes=(10_000, 100_000, 1_000_000), naive_sizes=(10_000, 100_000), bulk_size=100_000, runs=5,
-            big_runs=3, naive_runs=3, peer_n=200, forms_runs=3, forms_rounds=20, pdf_runs=3, startup_runs=15,
-            raw_runs=7)
-QUICK = Plan(audit_sizes=(10_000,), naive_sizes=(10_000,), bulk_size=10_000, runs=3, big_runs=1, naive_runs=1,
-             peer_n=50, forms_runs=1, forms_rounds=5, pdf_runs=1, startup_runs=7, raw_runs=5)
-SMOKE = Plan(audit_sizes=(200,), naive_sizes=(200,), bulk_size=200, runs=1, big_runs=1, naive_runs=1, peer_n=3,
-             forms_runs=1, forms_rounds=1, pdf_runs=1, startup_runs=1, raw_runs=1)
+FULL = Plan(audit_sizes=(10_000, 100_000, 1_000_000), naive_sizes=(10_000,), bulk_sizes=(100_000, 1_000_000),
+            district_bulk_size=100_000, pg_sizes=(10_000, 100_000), runs=5, big_runs=3, naive_runs=1,
+            peer_n=500, forms_runs=5, forms_rounds=20, pdf_runs=3, startup_runs=15, raw_runs=7)
+QUICK = Plan(audit_sizes=(10_000,), naive_sizes=(10_000,), bulk_sizes=(10_000,), district_bulk_size=10_000,
+             pg_sizes=(10_000,), runs=3, big_runs=1, naive_runs=1, peer_n=100, forms_runs=3, forms_rounds=5,
+             pdf_runs=1, startup_runs=7, raw_runs=5)
+SMOKE = Plan(audit_sizes=(200,), naive_sizes=(200,), bulk_sizes=(200,), district_bulk_size=200, pg_sizes=(200,),
+             runs=1, big_runs=1, naive_runs=1, peer_n=3, forms_runs=1, forms_rounds=1, pdf_runs=1, startup_runs=1,
+             raw_runs=1)
 PLANS = {"full": FULL, "quick": QUICK, "smoke": SMOKE}
-
-TABLES = ("complexes", "cases", "households", "ballots", "documents", "approvals", "objections",
-          "mediation_steps", "consent_records", "events")
-
-
-def dataset_info(path: Path) -> dict[str, Any]:
-    with sqlite3.connect(path) as conn:
-        counts = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in TABLES}
-    sidecar = path.with_suffix(".json")
-    built = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else {}
-    return {"path": str(path), "bytes": path.stat().st_size, "rows": counts, "total_rows": sum(counts.values()),
-            "generated_seconds": built.get("seconds")}
-
-
-def fresh_copy(source: Path, target: Path) -> Callable[[], dict[str, Any]]:
-    """A ``prepare`` for ``measure.repeated``: each run gets its own copy of ``source``."""
-
-    def prepare() -> dict[str, Any]:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{target}{suffix}").unlink(missing_ok=True)
-        shutil.copyfile(source, target)
-        return {"db": str(target)}
-
-    return prepare
 
 
 class Suite:
     def __init__(self, plan: Plan, out: Path, data: Path, log: Callable[[str], None] = print,
-                 previous: dict[str, Any] | None = None) -> None:
+                 previous: dict[str, Any] | None = None, pg: str | None = None, regenerate: bool = False) -> None:
         self.plan = plan
         self.out = out
         self.data = data
         self.log = log
+        self.pg = dbs.Postgres(pg) if pg else None
+        self.regenerate = regenerate
+        self.rebuilt: set[str] = set()
+        self.peer_setup: tuple[Path, list[str]] | None = None  # the peer step's template database and case ids
         self.scratch = out / "scratch"
         self.results: dict[str, Any] = {
-            "schema": RESULTS_SCHEMA, "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "plan": asdict(self.plan), "machine": machine_info(), "as_of": REF_DAY.isoformat(), "datasets": {},
-            "audit": {}, "bulk": None, "forms": None, "startup": None, "peer": None,
-            "speed_check": {"start": speed_check()}}
+            "schema": RESULTS_SCHEMA, "started_at": _now(), "plan": asdict(plan), "machine": machine_info(),
+            "as_of": REF_DAY.isoformat(), "datasets": {}, "audit": {}, "bulk": {}, "peer": None, "startup": None,
+            "forms": None, "profiles": {}, "speed_check": {"start": speed_check()}, "load_at_start": _loads()}
+        if self.pg is not None:
+            self.results["machine"]["postgresql"] = self.pg.version()
         if previous is not None:  # --merge: keep what an earlier run measured, unless measured again
-            for key in ("datasets", "audit", "bulk", "forms", "startup", "peer"):
+            for key in ("datasets", "audit", "bulk", "peer", "startup", "forms", "profiles"):
                 if previous.get(key):
                     self.results[key] = previous[key]
             self.results["merged"] = [*previous.get("merged", []), previous.get("started_at")]
@@ -97,25 +89,21 @@ class Suite:
     def save(self) -> Path:
         self.out.mkdir(parents=True, exist_ok=True)
         path = self.out / "results.json"
-        path.write_text(json.dumps(self.results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        return path
-
-    def db(self, cases: int) -> Path:
-        path = cached(self.data, cases, log=self.log)
-        if str(cases) not in self.results["datasets"]:
-            self.results["datasets"][str(cases)] = dataset_info(path)
+        path.write_text(json.dumps(self.results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         return path
 
     def run(self, only: set[str] | None = None) -> dict[str, Any]:
         self.scratch.mkdir(parents=True, exist_ok=True)
-        steps = {"audit": self.audit, "bulk": self.bulk, "forms": self.forms, "startup": self.startup,
-                 "peer": self.peer}
+        steps = {"audit": self.audit, "bulk": self.bulk, "peer": self.peer, "startup": self.startup,
+                 "forms": self.forms, "pg": self.postgres, "profile": self.profile}
         for name, step in steps.items():
-            if only is None or name in only:
-                self.log(f"== {name}")
+            if (only is None and name != "pg") or (only is not None and name in only) or (
+                    name == "pg" and only is None and self.pg is not None):
+                self.log(f"== {name}  (load {_loads()})")
                 step()
                 self.save()
-        self.results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        self.results["finished_at"] = _now()
+        self.results["load_at_end"] = _loads()
         self.results["speed_check"]["end"] = speed_check()
         from bench.targets import evaluate
 
@@ -124,87 +112,206 @@ class Suite:
         shutil.rmtree(self.scratch, ignore_errors=True)
         return self.results
 
+    # -- data ------------------------------------------------------------------------------------------
+
+    def db(self, cases: int, spec: Spec, backend: str = "sqlite") -> str:
+        """The database of ``cases`` cases (built once and cached; ``regenerate`` builds it again, timed)."""
+        from bench.generate import data_name
+
+        key = f"{backend}/{'city' if spec == CITY else 'ready'}/{cases}"
+        rebuilt = self.regenerate and key not in self.rebuilt
+        if rebuilt:
+            self.rebuilt.add(key)
+            if backend == "pg":
+                assert self.pg is not None
+                self.pg.drop("bench_" + data_name(cases, spec).replace("-", "_"))
+            else:
+                for leftover in self.data.glob(data_name(cases, spec) + ".*"):
+                    leftover.unlink()
+        if backend == "pg":
+            assert self.pg is not None
+            db, record = self.pg.cached(cases, spec, log=self.log)
+        else:
+            db, record = dbs.sqlite_cached(self.data, cases, spec, log=self.log)
+        if key not in self.results["datasets"] or rebuilt:
+            self.results["datasets"][key] = dbs.dataset_info(db, record)
+            self.save()
+        return db
+
+    def fresh(self, source: str, name: str) -> Callable[[], dict[str, Any]]:
+        """A ``prepare`` giving each run that writes its own copy of ``source``."""
+        if dbs.is_pg(source):
+            assert self.pg is not None
+            return self.pg.fresh_copy(source, f"bench_scratch_{name}")
+        return dbs.sqlite_fresh_copy(source, self.scratch / f"{name}.db")
+
     # -- the figures -------------------------------------------------------------------------------------
 
-    def audit(self) -> None:
+    def audit(self, backend: str = "sqlite", sizes: tuple[int, ...] | None = None) -> None:
         day = REF_DAY.isoformat()
-        for cases in self.plan.audit_sizes:
-            db = str(self.db(cases))
+        for cases in sizes or self.plan.audit_sizes:
+            db = self.db(cases, CITY, backend)
             runs = self.plan.big_runs if cases >= BIG else self.plan.runs
+            self.log(f"   audit {backend} {cases:,}: {runs} rounds of raw SQL, rules, library and CLI (cold, warm)")
             args = {"db": db, "day": day}
-            entry: dict[str, Any] = {"cases": cases}
-            self.log(f"   audit {cases:,}: raw SQL, stall rule, audit without and with blockers (cold, warm), CLI")
-            entry["raw_sql"] = measure.child("raw_sql", {**args, "runs": self.plan.raw_runs})
-            entry["raw_all"] = measure.child("raw_all", {**args, "runs": self.plan.raw_runs})
-            entry["stall_rule"] = measure.repeated("stall_rule", args, runs)
-            entry["no_blockers"] = measure.repeated("audit", {**args, "blockers": False}, runs)
-            # cold: no cached blockers (a database whose cases all changed since the last audit); warm: the
-            # audit of the next day or week, the cases found having not moved (what the cache is for)
-            entry["with_blockers_cold"] = measure.repeated("audit", {**args, "blockers": True}, runs,
-                                                           prepare=partial(audit_bench.clear_cache, db))
-            entry["with_blockers"] = measure.repeated("audit", {**args, "blockers": True}, runs)
-            entry["cli"] = measure.repeated_command(
-                [*console_script(), "--db", db, "audit", "stalled", "--as-of", day], runs, cwd=self.scratch)
-            if cases in self.plan.naive_sizes:
-                self.log(f"   naive baseline {cases:,}")
-                entry["naive"] = measure.repeated("naive", args, self.plan.naive_runs)
-            self.results["audit"][str(cases)] = entry
+            cli = [*console_script(), "--db", db, "audit", "stalled", "--as-of", day, "--json"]
+            output = self.scratch / "audit.json"
+            clear = partial(dbs.clear_cache, db)
+            steps = {
+                "raw_stall": partial(measure.child, "raw_stall", {**args, "runs": self.plan.raw_runs}),
+                "raw_all": partial(measure.child, "raw_all", {**args, "runs": self.plan.raw_runs}),
+                "stall_rule": partial(measure.child, "stall_rule", args),
+                "no_blockers": partial(measure.child, "audit", {**args, "blockers": False}),
+                "lib_cold": _after(clear, partial(measure.child, "audit", {**args, "blockers": True})),
+                "lib_warm": partial(measure.child, "audit", {**args, "blockers": True}),
+                "cli_cold": _after(clear, partial(_cli_json, cli, output, self.scratch)),
+                "cli_warm": partial(_cli_json, cli, output, self.scratch),
+            }
+            entry: dict[str, Any] = {"cases": cases, "db": backend, **measure.rounds(runs, steps)}
+            entry["command"] = " ".join(["eightstep", *cli[len(console_script()):]]) + " > audit.json"
+            if cases in self.plan.naive_sizes and backend == "sqlite":
+                entry["naive"] = measure.rounds(self.plan.naive_runs,
+                                                {"n": partial(measure.child, "naive", args)})["n"]
+            self.results["audit"].setdefault(backend, {})[str(cases)] = entry
             self.save()
 
-    def bulk(self) -> None:
-        cases = self.plan.bulk_size
-        source = self.db(cases)
-        copy = self.scratch / "bulk.db"
-        self.log(f"   bulk advance over {cases:,} cases (a fresh copy each run)")
-        keys = (*measure.KEYS, "cases_per_s")
-        write = measure.repeated("bulk", {"dry_run": False}, self.plan.runs, keys=keys,
-                                 prepare=fresh_copy(source, copy))
-        dry = measure.repeated("bulk", {"db": str(source), "dry_run": True}, self.plan.runs, keys=keys)
-        fresh_copy(source, copy)()
-        cli = measure.command([*console_script(), "--db", str(copy), "case", "advance", "--all-ready", "--at",
-                               "2026-10-30 18:00", "--json"], cwd=self.scratch)
-        self.results["bulk"] = {"cases": cases, "write": write, "dry_run": dry, "cli_json": cli}
-
-    def forms(self) -> None:
-        self.log("   forms: the demo's pilot, HTML and PDF")
-        self.results["forms"] = measure.repeated(
-            "forms", {"rounds": self.plan.forms_rounds, "pdf_runs": self.plan.pdf_runs}, self.plan.forms_runs,
-            keys=(*measure.KEYS, "html_per_s", "html_many_per_s", "html_render_only_per_s", "html_pack_per_s",
-                  "pdf_s_per_page"))
-
-    def startup(self) -> None:
-        size = min(self.plan.audit_sizes)
-        db = self.db(size)
-        with sqlite3.connect(db) as conn:
-            case_id = conn.execute("SELECT id FROM cases ORDER BY id LIMIT 1").fetchone()[0]
-        self.log(f"   start-up, {self.plan.startup_runs} runs each")
-        self.results["startup"] = startup(db, case_id, self.plan.startup_runs)
+    def bulk(self, backend: str = "sqlite", sizes: tuple[int, ...] | None = None,
+             district: int | None = None) -> None:
+        keys = {name: (*measure.KEYS, "advanced_per_s", "considered_per_s") for name in ("write", "dry_run")}
+        jobs = [(cases, READY) for cases in sizes or self.plan.bulk_sizes]
+        district = self.plan.district_bulk_size if district is None else district
+        if district:
+            jobs.append((district, CITY))
+        for cases, spec in jobs:
+            source = self.db(cases, spec, backend)
+            kind = "ready" if spec == READY else "city"
+            runs = self.plan.big_runs if cases >= BIG else self.plan.runs
+            self.log(f"   bulk advance {backend} {kind} {cases:,}: {runs} rounds (a fresh copy each)")
+            fresh = self.fresh(source, f"bulk_{kind}_{cases}")
+            steps = {"write": _prepared(fresh, "bulk", {"dry_run": False}),
+                     "dry_run": partial(measure.child, "bulk", {"db": source, "dry_run": True})}
+            entry: dict[str, Any] = {"cases": cases, "data": kind, "db": backend,
+                                     **measure.rounds(runs, steps, keys)}
+            copy = fresh()["db"]
+            cli = [*console_script(), "--db", copy, "case", "advance", "--all-ready", "--at",
+                   BULK_AT.astimezone(UTC).isoformat(), "--json"]
+            entry["cli_json"] = measure.command(cli, cwd=self.scratch, stdout=self.scratch / "bulk.json")
+            entry["command"] = " ".join(["eightstep", "--db", "COPY", *cli[len(console_script()) + 2:]])
+            (self.scratch / "bulk.json").unlink(missing_ok=True)
+            self.results["bulk"].setdefault(backend, {})[f"{kind}/{cases}"] = entry
+            self.save()
 
     def peer(self) -> None:
+        from bench import peer
+
         n = self.plan.peer_n
         template = self.scratch / "peer-template.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{template}{suffix}").unlink(missing_ok=True)
         ids = peer.prepare_eightstep(template, n)
-        self.log(f"   peer engine: {n} instances through every stage, eightstep and SpiffWorkflow")
-        ours = measure.repeated("peer_eightstep", {"ids": ids}, self.plan.runs,
-                                prepare=fresh_copy(template, self.scratch / "peer-eightstep.db"))
+        self.peer_setup = (template, ids)
+        self.log(f"   peer engine: {n} instances through every stage, both engines, both ways")
+        ours = self.fresh(str(template), "peer_eightstep")
         spiff_db = self.scratch / "peer-spiff.db"
-        theirs = measure.repeated("peer_spiff", {"n": n, "reload": True}, self.plan.runs,
-                                  prepare=fresh_copy_empty(spiff_db))
-        memory = measure.repeated("peer_spiff", {"n": n, "reload": False}, self.plan.runs,
-                                  prepare=fresh_copy_empty(spiff_db))
-        self.results["peer"] = {"n": n, "eightstep": ours, "spiff": theirs, "spiff_in_memory": memory,
-                                "ratio": theirs["seconds"] / ours["seconds"],
-                                "ratio_in_memory": memory["seconds"] / ours["seconds"]}
+
+        def spiff(mode: str) -> dict[str, Any]:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{spiff_db}{suffix}").unlink(missing_ok=True)
+            return measure.child("peer_spiff", {"db": str(spiff_db), "n": n, "mode": mode})
+
+        steps = {"eightstep": _prepared(ours, "peer_eightstep", {"ids": ids}),
+                 "spiff_reload": partial(spiff, "reload"), "spiff_memory": partial(spiff, "memory"),
+                 "eightstep_batched": _prepared(ours, "peer_eightstep_batched", {"n": n}),
+                 "spiff_batched": partial(spiff, "batched")}
+        result: dict[str, Any] = {"n": n, **measure.rounds(self.plan.runs, steps)}
+        secs = {name: result[name]["seconds"] for name in steps}
+        result["ratio_per_transaction"] = secs["spiff_reload"] / secs["eightstep"]
+        result["ratio_batched"] = secs["spiff_batched"] / secs["eightstep_batched"]
+        result["ratio_memory"] = secs["spiff_memory"] / secs["eightstep"]
+        self.results["peer"] = result
+
+    def startup(self) -> None:
+        from bench.startup import startup
+
+        self.log(f"   start-up, {self.plan.startup_runs} interleaved rounds")
+        self.results["startup"] = startup(self.scratch / "startup", self.plan.startup_runs)
+
+    def forms(self) -> None:
+        from bench.forms_bench import folder_pages
+        from bench.startup import demo_database
+
+        self.log("   forms: the demo's pilot, every form as HTML and PDF, by the CLI and in one process")
+        db = demo_database(self.scratch / "forms")
+        ids = ["application", "ballots", "tally", "agreement", "notice", "objection_register", "joint_review",
+               "completion_subsidy", "usage_convention", "operation_authorization"]
+        cli = [*console_script(), "--db", str(db), "forms", "render", "RD-3-2", *ids]
+        html, pdf = self.scratch / "forms-html", self.scratch / "forms-pdf"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("EIGHTSTEP_")} | {"EIGHTSTEP_ACTOR": "bench"}
+        steps = {"cli_html": partial(measure.command, [*cli, "-o", str(html)], cwd=self.scratch, env=env),
+                 "cli_pdf": partial(measure.command, [*cli, "--format", "pdf", "-o", str(pdf)], cwd=self.scratch,
+                                    env=env)}
+        result: dict[str, Any] = measure.rounds(self.plan.forms_runs, steps)
+        result["forms"] = ids
+        result["html_files"] = len(list(html.glob("*.html")))
+        result["pdf_pages"] = folder_pages(pdf)
+        result["cli_pdf_s_per_page"] = result["cli_pdf"]["seconds"] / result["pdf_pages"]
+        result["in_process"] = measure.child("forms", {"rounds": self.plan.forms_rounds,
+                                                       "pdf_runs": self.plan.pdf_runs})
+        result["command"] = " ".join(["eightstep", "forms", "render", "RD-3-2", *ids, "-o", "DIR"])
+        self.results["forms"] = result
+
+    def postgres(self) -> None:
+        if self.pg is None:
+            self.log("   no PostgreSQL server given (--pg URL): skipped")
+            return
+        sizes = self.plan.pg_sizes
+        self.audit("pg", sizes)
+        self.bulk("pg", sizes, district=0)
+
+    def profile(self) -> None:
+        from bench.profiles import available
+        from bench.targets import profile_missed
+
+        if not available():
+            self.log("   py-spy is not installed (pip install py-spy): no profiles")
+            return
+        try:
+            self.results["profiles"] = profile_missed(self)
+        except RuntimeError as exc:  # py-spy needs to trace processes: a container may not allow it
+            self.log(f"   profiles failed: {exc}")
+            self.results["profiles"] = {"error": str(exc)[-500:]}
 
 
-def fresh_copy_empty(target: Path) -> Callable[[], dict[str, Any]]:
-    """A ``prepare`` that hands each run a path where no database exists yet."""
+def _cli_json(argv: list[str], output: Path, cwd: Path) -> dict[str, Any]:
+    """``eightstep audit stalled --json`` with its output to a file: the run, and the findings it wrote."""
+    result = measure.command(argv, cwd=cwd, stdout=output)
+    result["output_bytes"] = output.stat().st_size
+    result["findings"] = len(json.loads(output.read_text(encoding="utf-8")))
+    output.unlink()
+    return result
 
-    def prepare() -> dict[str, Any]:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{target}{suffix}").unlink(missing_ok=True)
-        return {"db": str(target)}
 
-    return prepare
+def _after(first: Callable[[], Any], then: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    def both() -> dict[str, Any]:
+        first()
+        return then()
+
+    return both
+
+
+def _prepared(prepare: Callable[[], dict[str, Any]], kind: str, args: dict[str, Any]
+              ) -> Callable[[], dict[str, Any]]:
+    """The measurement ``kind``, given the extra arguments ``prepare`` returns (a fresh database) each time."""
+
+    def step() -> dict[str, Any]:
+        return measure.child(kind, {**args, **prepare()})
+
+    return step
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _loads() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
