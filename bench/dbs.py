@@ -48,6 +48,25 @@ def clear_cache(db: str) -> dict[str, Any]:
     return {}
 
 
+def evict(db: str) -> dict[str, Any]:
+    """Drop a SQLite database's files from the operating system's page cache (written out first), so that the next
+    run reads them from the disk: a *cold* run, as the first audit of the day after other work. (A PostgreSQL
+    server keeps its own buffers: not done there.)"""
+    if is_pg(db):
+        raise ValueError("evict: SQLite files only")
+    for suffix in ("", "-wal", "-shm"):
+        path = Path(f"{db}{suffix}")
+        if not path.exists():
+            continue
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+    return {}
+
+
 def with_database(url: str, name: str) -> str:
     """``url`` pointing at database ``name`` on the same server."""
     head, _sep, tail = url.rpartition("/")
@@ -154,5 +173,5 @@ def dataset_info(db: str, record: dict[str, Any]) -> dict[str, Any]:
             "total_rows": sum(counts.values()), "generated": record}
 
 
-__all__ = ["Generated", "Postgres", "clear_cache", "connect", "dataset_info", "is_pg", "sqlite_cached",
+__all__ = ["Generated", "Postgres", "clear_cache", "connect", "dataset_info", "evict", "is_pg", "sqlite_cached",
            "sqlite_fresh_copy"]

@@ -83,8 +83,8 @@ def judged(results: dict[str, Any]) -> list[Judged]:
     out += [
         Judged("audit_cli_warm", f"`audit stalled --json` to a file through the CLI, warm{at}", "< 1 s",
                value(lambda e: e["cli_warm"]["seconds"]), "s", 1.0),
-        Judged("audit_cli_cold", f"`audit stalled --json` to a file through the CLI, cold{at}", "< 3 s",
-               value(lambda e: e["cli_cold"]["seconds"]), "s", 3.0),
+        Judged("audit_cli_cold", f"`audit stalled --json` to a file through the CLI, cold (page cache dropped){at}",
+               "< 3 s", value(lambda e: e["cli_cold"]["seconds"] if e.get("cli_cold") else None), "s", 3.0),
         Judged("audit_over_raw", f"the CLI (warm) / raw SQL of the same rules{at}", "≤ 2x",
                value(lambda e: e["cli_warm"]["seconds"] / e["raw_all"]["seconds"]), "x", 2.0),
         Judged("audit_rss", f"peak memory of `audit stalled --json`{at}", "< 300 MB",

@@ -149,11 +149,12 @@ def test_audit_figures_agree(smoke: tuple[dict[str, Any], Path]) -> None:
     assert entry["naive"]["cases"] == SIZE
     findings = entry["no_blockers"]["findings"]
     assert findings >= stalled and entry["lib_warm"]["by_type"]["stage_overdue"] == stalled
-    for name in ("lib_cold", "lib_warm"):
+    for name in ("lib_recompute", "lib_warm"):
         assert entry[name]["findings"] == findings, name
-    for name in ("cli_cold", "cli_warm"):
+    for name in ("cli_recompute", "cli_cold", "cli_warm"):
         assert entry[name]["findings"] == findings and entry[name]["output_bytes"] > 0, name
-    for name in ("raw_stall", "raw_all", "stall_rule", "no_blockers", "lib_cold", "lib_warm", "cli_cold", "cli_warm"):
+    for name in ("raw_stall", "raw_all", "stall_rule", "no_blockers", "lib_recompute", "lib_warm", "cli_recompute",
+                 "cli_cold", "cli_warm"):
         assert entry[name]["seconds"] > 0 and len(entry[name]["load"]) == 2, name
     assert entry["raw_all"]["statements"] > 1 and entry["raw_all"]["rows"] >= findings
     assert entry["cli_warm"]["peak_rss_mb"] > 10
