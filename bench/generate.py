@@ -135,8 +135,8 @@ def build_chunk(index: int, part: list[Estate], spec: Spec) -> Rows:
 
 # -- where the rows go ----------------------------------------------------------------------------------------
 
-# Chunks are merged in order and number their rows from k * ID_SPAN: an index whose first column is one of these
-# only ever grows at its end while loading (cheap), the others are dropped and built again once at the end.
+# Chunks are written nearly in order and number their rows from k * ID_SPAN: an index whose first column is one of
+# these grows at its end while loading (cheap), the others are dropped and built again once at the end.
 IN_ORDER = {"case_id", "household_id", "objection_id", "complex_id"}
 
 
@@ -145,30 +145,22 @@ def _first_column(create_index: str) -> str:
 
 
 class SqliteSink:
-    """A SQLite file. Each worker writes a chunk into a scratch file of bare tables (no index, no journal: the
-    driver's ``executemany``, in parallel); this process copies finished chunks into the real file in order with
-    ``INSERT ... SELECT`` (SQLite's C code), the secondary indexes that would grow anywhere but at their end
+    """A SQLite file, written without a journal while it is built. Each worker writes its chunk itself (the
+    driver's ``executemany``, one transaction a chunk, one writer at a time: building a chunk takes longer than
+    writing it, so the workers rarely wait); the secondary indexes that would grow anywhere but at their end are
     dropped until the end."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.scratch = path.with_name(path.name + ".chunks")
         self.indexes: list[str] = []
-        self.conn: sqlite3.Connection | None = None
 
     @property
     def where(self) -> str:
         return str(self.path)
 
-    def __getstate__(self) -> dict[str, Any]:  # sent to the workers without this process's connection
-        return {**vars(self), "conn": None}
-
     def prepare(self) -> None:
-        self.scratch.mkdir(exist_ok=True)
-        conn = self.conn = sqlite3.connect(self.path, isolation_level=None)
+        conn = sqlite3.connect(self.path, isolation_level=None)
         conn.execute("PRAGMA journal_mode=DELETE")  # no WAL while loading: the rows would be written twice
-        conn.execute("PRAGMA journal_mode=OFF")
-        conn.execute("PRAGMA synchronous=OFF")
         names = ", ".join(f"'{t}'" for t in TABLES)
         found = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
                              f"AND tbl_name IN ({names}) ORDER BY name").fetchall()
@@ -176,44 +168,30 @@ class SqliteSink:
             if _first_column(sql) not in IN_ORDER:
                 conn.execute(f'DROP INDEX "{name}"')
                 self.indexes.append(sql)
-
-    def write(self, index: int, rows: Rows) -> Path:
-        """In a worker: the chunk into its own scratch file."""
-        path = self.scratch / f"chunk-{index}.db"
-        path.unlink(missing_ok=True)
-        conn = sqlite3.connect(path, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=OFF")
-        conn.execute("PRAGMA synchronous=OFF")
-        conn.execute("BEGIN")
-        for table in TABLES:
-            conn.execute(f'CREATE TABLE "{table}" ({", ".join(COLUMNS[table])})')
-        insert_rows(conn, rows)
-        conn.execute("COMMIT")
         conn.close()
-        return path
 
-    def merge(self, path: Path) -> None:
-        assert self.conn is not None
-        conn = self.conn
-        conn.execute("ATTACH DATABASE ? AS part", (str(path),))
-        conn.execute("BEGIN")
-        for table in TABLES:
-            cols = ", ".join(COLUMNS[table])
-            conn.execute(f'INSERT INTO main."{table}" ({cols}) SELECT {cols} FROM part."{table}"')
-        conn.execute("COMMIT")
-        conn.execute("DETACH DATABASE part")
-        path.unlink()
+    def write(self, index: int, rows: Rows) -> None:
+        """In a worker: the chunk, in one transaction, while no other worker writes."""
+        conn = _WORKER.get("sqlite")
+        if conn is None:
+            conn = _WORKER["sqlite"] = sqlite3.connect(self.path, timeout=600, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=OFF")
+            conn.execute("PRAGMA synchronous=OFF")
+            conn.execute("PRAGMA cache_size=-200000")
+        with _WORKER["lock"]:
+            conn.execute("BEGIN IMMEDIATE")
+            insert_rows(conn, rows)
+            conn.execute("COMMIT")
 
     def finish(self) -> None:
-        assert self.conn is not None
-        conn = self.conn
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        conn.execute("PRAGMA synchronous=OFF")
         conn.execute("PRAGMA cache_size=-1000000")  # 1 GB: CREATE INDEX sorts in memory
         conn.execute("PRAGMA temp_store=MEMORY")
         for sql in self.indexes:
             conn.execute(sql)
         conn.execute("PRAGMA journal_mode=WAL")  # as eightstep leaves its databases
         conn.close()
-        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 class PostgresSink:
@@ -263,9 +241,6 @@ class PostgresSink:
                         for row in batch:
                             copy.write_row(row)
 
-    def merge(self, _written: None) -> None:
-        return None
-
     def finish(self) -> None:
         with self._connect() as conn:
             conn.execute("SET maintenance_work_mem = '512MB'")
@@ -275,17 +250,22 @@ class PostgresSink:
                 conn.execute(f'ANALYZE "{table}"')  # what autovacuum does soon after a load
 
 
-_WORKER: dict[str, Any] = {}
+_WORKER: dict[str, Any] = {}  # a worker process's connection, opened by its first chunk
+_START = "fork" if os.name != "nt" else "spawn"  # fork: the workers inherit the lock
+
+
+def _init_worker(lock: Any) -> None:
+    _WORKER["lock"] = lock  # one writer at a time (SQLite); handed over when the worker starts, not pickled
 
 
 def _build_and_write(sink: SqliteSink | PostgresSink, index: int, part: list[Estate], spec: Spec
-                     ) -> tuple[int, Any, int, int, float, float]:
-    """In a worker: build one chunk and write it. Returns (index, what to merge, cases, rows, build s, write s)."""
+                     ) -> tuple[int, int, float, float]:
+    """In a worker: build one chunk and write it. Returns (cases, rows, build seconds, write seconds)."""
     started = time.perf_counter()
     rows = build_chunk(index, part, spec)
     built = time.perf_counter()
-    written = sink.write(index, rows)
-    return index, written, len(rows.cases), rows.count(), built - started, time.perf_counter() - built
+    sink.write(index, rows)
+    return len(rows.cases), rows.count(), built - started, time.perf_counter() - built
 
 
 def snapshot_row(conn: Any, loaded: Any, paramstyle: str = "qmark") -> None:
@@ -337,32 +317,23 @@ def generate(target: Path | str, cases: int, *, spec: Spec | None = None,
     parts = chunks(estates(cases, spec.seed))
     workers = workers or os.cpu_count() or 2
     total_rows = done = 0
-    build = write = merge = 0.0
-    finished: dict[int, tuple[Any, int, int]] = {}
-    mp = multiprocessing.get_context("fork" if os.name != "nt" else "spawn")
-    with ProcessPoolExecutor(workers, mp_context=mp) as pool:
+    build = write = 0.0
+    context = multiprocessing.get_context(_START)
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                             initargs=(context.Lock(),)) as pool:
         futures = [pool.submit(_build_and_write, sink, index, part, spec) for index, part in enumerate(parts)]
-        following = 0
         for future in as_completed(futures):
-            index, written, part_cases, part_rows, b, w = future.result()
+            part_cases, part_rows, b, w = future.result()
             build += b
             write += w
-            finished[index] = (written, part_cases, part_rows)
-            while following in finished:  # in order: the indexes kept while loading grow at their end
-                written, part_cases, part_rows = finished.pop(following)
-                merging = time.perf_counter()
-                sink.merge(written)
-                merge += time.perf_counter() - merging
-                total_rows += part_rows
-                done += part_cases
-                following += 1
-                if progress is not None:
-                    progress(done)
+            total_rows += part_rows
+            done += part_cases
+            if progress is not None:
+                progress(done)
     loaded = time.perf_counter()
     phases["rows"] = loaded - started - phases["schema"]
     phases["build_cpu"] = build  # summed over the workers
-    phases["write"] = write  # summed over the workers
-    phases["merge"] = merge
+    phases["write"] = write  # summed over the workers, waits for the other one's writes included
     sink.finish()
     phases["indexes"] = time.perf_counter() - loaded
     return Generated(sink.where, cases, total_rows, time.perf_counter() - started, phases, workers)

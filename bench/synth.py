@@ -31,8 +31,9 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from json.encoder import encode_basestring
-from typing import Any, NamedTuple
+from typing import Any
 
+from bench.fasttally import FastTally
 from eightstep.engine.events import GENESIS
 from eightstep.rules.consent import Voter, tally
 from eightstep.workflow.schema import Stage, Workflow
@@ -85,6 +86,7 @@ TABLES = tuple(COLUMNS)  # in foreign-key order
 _DAYS = [(EPOCH + timedelta(days=d)).isoformat() for d in range(12_000)]  # 2000-01-01 .. 2032
 _CLOCK = [f" {m // 60:02d}:{m % 60:02d}:00.000000" for m in range(1440)]  # as SQLAlchemy stores a DateTime
 _CLOCK_Z = [f"T{m // 60:02d}:{m % 60:02d}:00.000000Z" for m in range(1440)]  # as eightstep.engine.events hashes
+_CLOCK_LOCAL = [f"T{m // 60:02d}:{m % 60:02d}:00+08:00" for m in range(1440)]  # as timeutil.iso_local writes
 
 
 def day_number(day: date) -> int:
@@ -99,6 +101,12 @@ def local(day: int, hour: int, minute: int = 0) -> int:
 def stored(minutes: int) -> str:
     """A time as the database stores it (SQLAlchemy's DateTime on SQLite: UTC, no offset)."""
     return _DAYS[minutes // 1440] + _CLOCK[minutes % 1440]
+
+
+def local_iso(minutes: int) -> str:
+    """A time as eightstep reports it in Asia/Shanghai (``timeutil.iso_local``)."""
+    here = minutes + SHANGHAI_MINUTES
+    return _DAYS[here // 1440] + _CLOCK_LOCAL[here % 1440]
 
 
 def stamp(minutes: int) -> str:
@@ -130,21 +138,13 @@ def _text(value: str | None) -> str:
 
 _RULE = "@rule@"  # stands for the consent rule while a tally is encoded
 _RULE_JSON = json.dumps(_RULE)
+_OWNERS = "@per_owner@"  # stands for the per-owner report while a tally is encoded
+_OWNERS_JSON = json.dumps(_OWNERS)
 
 
 def details_json(details: dict[str, Any]) -> str:
     """The event details exactly as ``eightstep.engine.events`` stores them."""
     return _DETAILS(details)
-
-
-class _Voter(NamedTuple):
-    """What ``rules.consent.tally`` reads of a ``Voter`` (the same fields), built a few times faster."""
-
-    room: str
-    owner_key: str
-    area_centi: int
-    choice: str | None
-    cast_at: datetime | None
 
 
 @dataclass
@@ -214,7 +214,8 @@ class CaseFactory:
         assert rule is not None, "the first stage of the workflow takes the vote"
         self.rule = rule
         self.workflow_json = _DETAILS({"id": wf.id, "version": wf.version, "sha256": sha256})
-        rule_dict = tally([Voter("101", "k", 1)], rule).rule
+        rule_dict = tally([Voter("101", "k", 1, floor=1)], rule).rule
+        self.tally = FastTally(rule)
         self.rule_json = (json.dumps(rule_dict, ensure_ascii=False), _DETAILS(rule_dict))  # as stored, as hashed
         self.upkeep_dates: dict[str, tuple[str | None, str | None]] = {}  # case id -> maintained_at, inspected_at
 
@@ -279,7 +280,7 @@ class CaseFactory:
                 details: dict[str, Any] = {}
                 body = None
                 if chain.tally is not None:
-                    body, tally_json = self.tally_json(chain.tally)
+                    body, tally_json = self.tally_json(chain.tally, chain.owners_json)
                     rows.consent_records.append((self.ids.next("consent"), case_id, sid, stored(leave),
                                                  self.rule_json[0], tally_json))
                     chain.tally = None
@@ -291,13 +292,16 @@ class CaseFactory:
                                         status=status, reason=reason, suspended_at=suspended_at,
                                         review_at=review_at))
 
-    def tally_json(self, result: dict[str, Any]) -> tuple[str, str]:
+    def tally_json(self, result: dict[str, Any], owners: tuple[str, str] | None) -> tuple[str, str]:
         """(the advance event's details, the consent record's tally) of a passed tally, as ``json.dumps`` writes
-        them; the rule (the same for every case, its long description is most of the work) encoded once."""
-        short = {**result, "rule": _RULE}
+        them; the rule (the same for every case) encoded once, the per-owner report as the fast tally wrote it
+        (``owners``: plain and with sorted keys), if it did."""
+        short = {**result, "rule": _RULE, "per_owner": _OWNERS}
         details = _DETAILS({"consent": short}).replace(_RULE_JSON, self.rule_json[1], 1)
         record = json.dumps(short, ensure_ascii=False).replace(_RULE_JSON, self.rule_json[0], 1)
-        return details, record
+        plain, ordered = owners if owners else (json.dumps(result["per_owner"], ensure_ascii=False),
+                                                _DETAILS(result["per_owner"]))
+        return details.replace(_OWNERS_JSON, ordered, 1), record.replace(_OWNERS_JSON, plain, 1)
 
     def case_row(self, case_id: str, complex_id: int, building: int, unit: int, stage_id: str, opened: int,
                  entered: int, chain: Chain, *, status: str = "active", reason: str | None = None,
@@ -328,8 +332,8 @@ class CaseFactory:
                   note="业主放弃加装")
         return "withdrawn", "业主放弃加装", None, None
 
-    def households(self, rows: Rows, case_id: str) -> list[tuple[int, str, int, str]]:
-        """12-24 flats: (id, room, area_centi, owner_key)."""
+    def households(self, rows: Rows, case_id: str) -> list[tuple[int, str, int, str, int]]:
+        """12-24 flats: (id, room, area_centi, owner_key, floor)."""
         rng = self.rng
         r = rng.random
         floors = rng.randint(6, 8)
@@ -344,7 +348,7 @@ class CaseFactory:
                 room = f"{floor}0{flat}"
                 key = "P-shared" if shared and floor == 5 else "room:" + room
                 area = 6500 + int(r() * 5500)
-                out.append((hid, room, area, key))
+                out.append((hid, room, area, key, floor))
                 append((hid, case_id, room, floor, area, NAMES[int(r() * len(NAMES))], key,
                         f"139{rng.getrandbits(26):08d}" if r() < 0.3 else None))
         self.ids.household = hid
@@ -353,7 +357,7 @@ class CaseFactory:
     # -- the requirements of one stage -----------------------------------------------------------------
 
     def stage_records(self, rows: Rows, case_id: str, stage: Stage, start: int, end: int,
-                      households: list[tuple[int, str, int, str]], chain: Chain, *, met: bool, current: bool,
+                      households: list[tuple[int, str, int, str, int]], chain: Chain, *, met: bool, current: bool,
                       leave: int | None) -> None:
         """The records that (when ``met``) satisfy the stage's guards, dated within [start, end] (day numbers)."""
         req = stage.requires
@@ -399,40 +403,36 @@ class CaseFactory:
                                stored(decided), f"审批〔{_DAYS[decided // 1440][:4]}〕{self.rng.randint(1, 999)}号",
                                None, stored(decided + 30)))
 
-    def ballots(self, rows: Rows, case_id: str, households: list[tuple[int, str, int, str]], start: int,
+    def ballots(self, rows: Rows, case_id: str, households: list[tuple[int, str, int, str, int]], start: int,
                 last: int, chain: Chain, *, enough: bool) -> None:
         """Ballots of the vote; ``enough``: the rule passes (re-drawn until it does)."""
         r = self.rng.random
-        shared = any(key == "P-shared" for _h, _r, _a, key in households)  # only then does the order matter
         for attempt in range(20):
             turnout = 0.85 + 0.15 * r() if enough else 0.1 + 0.5 * r()
-            cast = []
-            voters = []
-            for hid, room, area, key in households:
+            cast: dict[int, tuple[str, int]] = {}
+            for hid, _room, _area, _key, _floor in households:
                 if r() >= turnout:
-                    voters.append(_Voter(room, key, area, None, None))
                     continue
                 roll = r()
                 choice = "agree" if enough and attempt > 10 else (
                     "agree" if roll < 0.88 else "oppose" if roll < 0.95 else "abstain")
-                when = self.when(start, last)
-                cast.append((hid, choice, when))
-                voters.append(_Voter(room, key, area, choice, aware(when) if shared else None))
-            result = tally(voters, self.rule)  # type: ignore[arg-type]
-            if result.passed == enough:
+                cast[hid] = (choice, self.when(start, last))
+            passed, result = self.tally(households, cast, local_iso, aware)
+            if passed == enough:
                 break
+        chain.owners_json = self.tally.owners_json if result is not None else None
         append = rows.ballots.append
         ballot = self.ids.ballot
-        for hid, choice, when in cast:
+        for hid, (choice, when) in cast.items():
             ballot += 1
             append((ballot, case_id, hid, choice, stored(when), stored(when + 120)))
         self.ids.ballot = ballot
         if cast:
-            chain.add(max(c[2] for c in cast), "vote.import", self.stage_ids[0], self.stage_ids[0], OFFICER, {},
-                      body=f'{{"ballots": {len(cast)}, "file": "表决结果汇总.csv"}}')
-        chain.tally = dict(vars(result)) if result.passed else None  # what Tally.as_dict() gives, without deep copies
+            chain.add(max(when for _choice, when in cast.values()), "vote.import", self.stage_ids[0],
+                      self.stage_ids[0], OFFICER, {}, body=f'{{"ballots": {len(cast)}, "file": "表决结果汇总.csv"}}')
+        chain.tally = result
 
-    def objection(self, rows: Rows, case_id: str, households: list[tuple[int, str, int, str]], stage_id: str,
+    def objection(self, rows: Rows, case_id: str, households: list[tuple[int, str, int, str, int]], stage_id: str,
                   start: int, last: int, *, open_: bool) -> None:
         oid = self.ids.next("objection")
         lodged = self.when(start, last)
@@ -468,7 +468,8 @@ class Chain:
         self.case_id = case_id
         self.seq = 0
         self.head = ""
-        self.tally: dict[str, Any] | None = None
+        self.tally: dict[str, Any] | None = None  # the vote's passed tally, until the case leaves the stage
+        self.owners_json: tuple[str, str] | None = None  # its per-owner report as JSON, when the fast tally wrote it
         self.pending: list[tuple[int, int, str, str | None, str | None, str, str, str | None]] = []
 
     def add(self, at: int, action: str, from_stage: str | None, to_stage: str | None, actor: str,

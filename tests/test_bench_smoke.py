@@ -139,6 +139,26 @@ def test_the_generators_json_and_hashes_are_eightsteps() -> None:
                                        e["from_stage"], e["to_stage"], e["note"], e["details"], e["prev_hash"])
 
 
+def test_the_generators_fast_tally_is_eightsteps() -> None:
+    """The generator counts votes of its simple units itself: the same answer and dict as rules.consent.tally."""
+    synth = bench("synth")
+    loaded = WorkflowRegistry().get("wuhan")
+    factory = synth.CaseFactory(loaded.definition, loaded.sha256, random.Random(5))
+    rng = random.Random(9)
+    passed = failed = 0
+    for i in range(400):
+        flats = [f for f in factory.households(synth.Rows(), f"T-{i}") if f[3] != "P-shared"]
+        turnout = rng.uniform(0.3, 1.0)
+        cast = {f[0]: (rng.choice(["agree"] * 8 + ["oppose", "abstain"]), 14_000_000 + rng.randrange(50_000))
+                for f in flats if rng.random() < turnout}
+        fast = factory.tally.fast(flats, cast, synth.local_iso)
+        real = factory.tally.real(flats, cast, synth.aware)
+        assert fast == (real.passed, real.as_dict() if real.passed else None), i
+        passed, failed = passed + real.passed, failed + (not real.passed)
+    assert passed > 50 and failed > 50
+    assert factory.tally.trusted
+
+
 def test_audit_figures_agree(smoke: tuple[dict[str, Any], Path]) -> None:
     results, _out = smoke
     entry = results["audit"]["sqlite"][str(SIZE)]
