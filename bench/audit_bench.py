@@ -132,7 +132,8 @@ class _Unit:
 
 def naive(db: str, day: date) -> dict[str, Any]:
     """Every case as an ORM object with its own state machine; stalled ones found in Python."""
-    from sqlmodel import Session, select
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
     from transitions import Machine
 
     from eightstep.store import models
@@ -142,7 +143,7 @@ def naive(db: str, day: date) -> dict[str, Any]:
     found = []
     definitions: dict[str, Any] = {}
     with Session(ws.engine) as session:
-        cases = session.exec(select(models.Case)).all()
+        cases = session.scalars(select(models.Case)).all()
         for case in cases:
             if case.workflow_sha256 not in definitions:
                 snap = session.get(models.WorkflowSnapshot, case.workflow_sha256)
