@@ -51,8 +51,9 @@ class BlockedError(EightstepError):
 
     exit_code = 3
 
-    def __init__(self, message: str, blockers: list[Any]) -> None:
+    def __init__(self, message: str, blockers: list[Any], case: str | None = None) -> None:
         self.blockers = blockers
+        self.case = case  # the case refused, which the blockers' remedies are about
         super().__init__(message)
 
 

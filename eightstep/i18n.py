@@ -37,6 +37,12 @@ def _(message: str) -> str:
     return _translation.gettext(message)
 
 
+def N_(message: str) -> str:
+    """Marks ``message`` for the catalog without translating it now (a label defined at import time, translated
+    with ``_`` when shown)."""
+    return message
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return _translation.ngettext(singular, plural, n)
 
@@ -44,6 +50,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def current_language() -> str:
     """The language in use: "zh" or "en"."""
     return _current
+
+
+def pick(chinese: str, english: str | None) -> str:
+    """A title that data gives in both languages (workflow stages, documents): the one of the chosen language
+    (the Chinese one when there is no English)."""
+    return english if _current == "en" and english else chinese
 
 
 def normalise(lang: str | None) -> str | None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from eightstep.errors import InputError
+from eightstep.i18n import _
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # A business date may be a little ahead of the recording clock (a clerk in another time zone, a slow clock),
@@ -15,6 +17,39 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 FUTURE_TOLERANCE = timedelta(hours=12)
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+# 2025年3月1日, 2025/3/1, 2025.3.1 (and full-width digits) -> 2025-3-1; 14时30分, 14点30 -> 14:30
+_CHINESE_DATE = re.compile(r"^(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*[日号]?")
+_CHINESE_TIME = re.compile(r"(\d{1,2})\s*[时點点:]\s*(\d{1,2})?\s*分?$")
+
+
+def normalise_date_text(text: str) -> str:
+    """A date (and time) as officers write it, in the ISO form ``parse_at`` reads: ``2025年3月1日``,
+    ``2025/3/1``, ``2025.3.1``, ``２０２５年３月１日 14时30分`` -> ``2025-3-1`` / ``2025-3-1 14:30``."""
+    raw = unicodedata.normalize("NFKC", text).strip()
+    match = _CHINESE_DATE.match(raw)
+    if not match or raw[match.end():].startswith("T"):  # ISO 8601 with its T: as it is
+        return raw
+    rest = raw[match.end():].strip()
+    year, month, day_of_month = (int(part) for part in match.groups())
+    day = f"{year:04d}-{month:02d}-{day_of_month:02d}"
+    if not rest:
+        return day
+    clock = _CHINESE_TIME.fullmatch(rest)
+    if clock:
+        return f"{day} {int(clock.group(1)):02d}:{int(clock.group(2) or 0):02d}"
+    return f"{day} {rest}"
+
+
+def parse_day(text: str, *, field: str) -> date:
+    """A calendar date as officers write it (``2025-03-01``, ``2025/3/1``, ``2025年3月1日``)."""
+    raw = normalise_date_text(text)
+    try:
+        if not _DATE_ONLY.match(raw):
+            raise ValueError(raw)
+        return date.fromisoformat(_pad_date(raw))
+    except ValueError:
+        raise InputError(_("{field}: {text!r} is not a date; use 2025-03-01, 2025/3/1 or 2025年3月1日").format(
+            field=field, text=text)) from None
 
 
 def now_utc() -> datetime:
@@ -30,21 +65,21 @@ def parse_at(text: str | None, *, field: str = "--at", now: datetime | None = No
     current = now or now_utc()
     if text is None or text.strip() == "":
         return current
-    raw = text.strip().replace("/", "-")
+    raw = normalise_date_text(text)
     try:
         if _DATE_ONLY.match(raw):
             parsed = datetime.combine(date.fromisoformat(_pad_date(raw)), time(0, 0))
         else:
             parsed = datetime.fromisoformat(raw.replace(" ", "T", 1))
     except ValueError:
-        raise InputError(
-            f"{field}: {text!r} is not a date or time; use 2025-03-01 or '2025-03-01 14:30' (Asia/Shanghai)"
-        ) from None
+        raise InputError(_("{field}: {text!r} is not a date or time; use 2025-03-01, 2025年3月1日 or "
+                           "'2025-03-01 14:30' (Asia/Shanghai)").format(field=field, text=text)) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=LOCAL_TZ)
     result = parsed.astimezone(UTC)
     if result > current + FUTURE_TOLERANCE:
-        raise InputError(f"{field}: {text!r} is in the future; records are entered for what has happened")
+        raise InputError(_("{field}: {text!r} is in the future; records are entered for what has happened").format(
+            field=field, text=text))
     return result
 
 

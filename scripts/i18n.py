@@ -6,10 +6,11 @@
     python scripts/i18n.py check      # exit 1 when a .mo does not match its .po, or a .po misses a message
     python scripts/i18n.py missing    # list the messages without a translation
 
-Where the messages come from: every ``_("...")`` and ``ngettext("...", "...", n)`` in ``eightstep/``; every help
-text of the click tree (command docstrings, ``help=`` of options: shown through ``eightstep.cli.base``); and
-click's own messages ("Usage:", "Error: {message}", "Try {command!r} for help." ...), which click looks up
-through gettext's process-wide text domain, that eightstep sets to its own.
+Where the messages come from: every ``_("...")``, ``N_("...")`` (marked now, translated when shown) and
+``ngettext("...", "...", n)`` in ``eightstep/``; every help text of the click tree (command docstrings, ``help=``
+of options: shown through ``eightstep.cli.base``); and click's own messages ("Usage:", "Error: {message}", "Try
+{command!r} for help." ...), which click looks up through gettext's process-wide text domain, that eightstep sets
+to its own.
 
 The .mo files are committed next to their .po, so that a source checkout, the wheel and a Windows PC need
 nothing beyond the standard library; tests/test_i18n.py checks that they match. To translate: edit
@@ -63,7 +64,7 @@ def _calls(path: Path, label: str) -> list[Entry]:
         args = node.args
         literal = [isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args]
         where = f"{label}:{node.lineno}"
-        if node.func.id == "_" and len(args) == 1 and literal[0]:
+        if node.func.id in ("_", "N_") and len(args) == 1 and literal[0]:
             found.append(Entry(args[0].value, locations=[where]))
         elif node.func.id == "ngettext" and len(args) == 3 and literal[0] and literal[1]:
             found.append(Entry(args[0].value, args[1].value, ["", ""], locations=[where]))

@@ -354,7 +354,7 @@ def test_cli_text(runner: CliRunner, audited: Path) -> None:
     assert [line.split()[:3] for line in lines[4:7]] == [["+42", "objection_unmediated", "B-1"],
                                                          ["+28", "stage_overdue", "B-1"],
                                                          ["+1", "stage_overdue", "A-1"]]
-    assert "    [approval] 待区行政审批局出具：可行性分析意见 / awaiting approval: Feasibility opinion" in lines
+    assert "    [approval] awaiting Feasibility opinion from 区行政审批局" in lines
 
 
 def test_cli_nothing_found_exits_0(runner: CliRunner, audited: Path) -> None:
@@ -383,7 +383,8 @@ def test_cli_json_shape(runner: CliRunner, audited: Path) -> None:
     assert [b["type"] for b in a1["blockers"]] == ["document", "document", "approval"]
     assert a1["blockers"][2] == {
         "type": "approval", "kind": "feasibility", "authority": "区行政审批局",
-        "message": "待区行政审批局出具：可行性分析意见 / awaiting approval: Feasibility opinion"}
+        "message": "awaiting Feasibility opinion from 区行政审批局",
+        "remedy": {"action": "approval.add", "args": {"kind": "feasibility", "authority": "区行政审批局"}}}
 
 
 def test_cli_csv_shape(runner: CliRunner, audited: Path) -> None:
@@ -399,7 +400,7 @@ def test_cli_csv_shape(runner: CliRunner, audited: Path) -> None:
     assert (row["type"], row["case"], row["stage_title"], row["days_in_stage"], row["limit_days"],
             row["limit_calendar"], row["days_over"], row["waiting_on"]) == (
         "stage_overdue", "A-1", "可行性分析", "16", "15", "working", "1", "区行政审批局")
-    assert "待区行政审批局出具：可行性分析意见" in row["blockers"]
+    assert "awaiting Feasibility opinion from 区行政审批局" in row["blockers"]
 
 
 def test_cli_as_of_is_reproducible(runner: CliRunner, audited: Path, ws: Workspace) -> None:
@@ -448,13 +449,13 @@ def test_a_past_audit_stays_the_same_when_the_cases_move_on(ws: Workspace, tmp_p
 
 def test_cli_options(runner: CliRunner, audited: Path) -> None:
     result = runner.invoke(main, ["--db", str(audited), "audit", "stalled", "--json", "--csv"])
-    assert result.exit_code == 2 and "choose one of --json and --csv" in result.output
+    assert result.exit_code == 2 and "choose one of --json, --csv" in result.output
     result = runner.invoke(main, ["--db", str(audited), "audit", "stalled", "--as-of", "2025-13-01"])
     assert result.exit_code == 2 and "'2025-13-01' is not a date" in result.output
     result = runner.invoke(main, ["--db", str(audited), "audit", "stalled", "--complex", "无此小区"])
     assert (result.exit_code, result.output) == (1, "Error: no complex named '无此小区'\n")
     help_text = runner.invoke(main, ["audit", "stalled", "--help"]).output
-    assert "UTF-8 with BOM" in help_text and "Excel" in help_text
+    assert "UTF-8 with a byte-order mark" in " ".join(help_text.split()) and "Excel" in help_text
 
 
 def test_cli_default_and_future_as_of(runner: CliRunner, audited: Path) -> None:

@@ -260,7 +260,7 @@ CONSENT_DOCS = ("application", "owner_proof", "ballot_forms")
             ("document", "application", "missing document: Application"),
             ("document", "owner_proof", "missing document: Owner ID and title proof"),
             ("document", "ballot_forms", "missing document: Signed ballot forms"),
-            ("consent", None, "no households recorded"),
+            ("consent", None, "no households of the unit recorded yet"),
         ], id="nothing-recorded"),
         pytest.param(True, (0, 0), (), [
             ("document", "application", "Application"),
@@ -358,7 +358,7 @@ def test_full_walk_through_the_eight_wuhan_stages(ws: Workspace) -> None:
     final = engine.check(ws, CID, at=t("2025-09-01"))
     assert final.next_stage is None
     assert final.ready is False
-    assert final.blockers[-1].type == "final"
+    assert final.complete == (not final.blockers)  # the last stage's own requirements, nothing else
     count = len(events(ws))
     with pytest.raises(InputError, match="last stage"):
         engine.advance(ws, CID, at=t("2025-09-01"))
@@ -545,7 +545,7 @@ def test_objection_blocks_only_while_open_as_of_at(ws: Workspace) -> None:
 @pytest.mark.parametrize(
     ("decisions", "expected"),
     [
-        pytest.param([], "awaiting approval: Feasibility opinion", id="none-yet"),
+        pytest.param([], "awaiting Feasibility opinion", id="none-yet"),
         pytest.param([("2025-03-03", True)], "was refused on 2025-03-03", id="rejected-blocks"),
         pytest.param([("2025-03-03", True), ("2025-03-06", False)], None, id="later-approval-clears"),
         pytest.param([("2025-03-03", False), ("2025-03-06", True)], "was refused on 2025-03-06",
@@ -566,8 +566,8 @@ def test_rejected_approval(ws: Workspace, decisions: list[tuple[str, bool]], exp
     assert [(b.type, b.kind, b.authority) for b in blockers] == [("approval", "feasibility", "区行政审批局")]
     assert expected in blockers[0].message
     if "refused" in expected:
-        assert "未获通过" in blockers[0].message
-        assert f"文号 武审{decisions[-1][0]}" in blockers[0].message
+        assert "was refused" in blockers[0].message
+        assert f"(number 武审{decisions[-1][0]})" in blockers[0].message
 
 
 # --------------------------------------------------------------------------- guards as of --at

@@ -139,9 +139,10 @@ def test_cli_report(district: Workspace, db_path: Path, runner: CliRunner, tmp_p
     assert lines[2].split() == ["case", "unit", "stage", "in", "stage", "first", "blockers"]
     assert lines[4].split()[:6] == ["RD-1", "人大小区", "1栋1单元", "●●○○○○○○", "S2", "survey"]
     assert "146/15 wd !" in lines[4]
-    assert "缺少文件：现场踏勘记录（街道办事处）；待区行政审批局出具：可行性分析意见" in lines[4]
+    assert "missing document: Site survey record (from 街道办事处); awaiting Feasibility opinion from 区行政审批局" \
+        in lines[4]
     assert "10/90 d (suspended)" in lines[7]
-    assert "案件已暂停：诉讼中" in lines[7]
+    assert "the case is suspended since" in lines[7] and "(诉讼中)" in lines[7]
     assert lines[8] == "" and lines[9].split() == ["stage", "cases", "stalled", "suspended"]
     assert [line.split() for line in lines[11:]] == [["S2", "survey", "现场踏勘与可行性分析", "2", "1", "0"],
                                                      ["S3", "agreement", "签订加梯协议", "1", "0", "1"],

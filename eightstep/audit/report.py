@@ -20,6 +20,7 @@ from eightstep.audit.stalled import Limit
 from eightstep.engine import asof
 from eightstep.engine.guards import Blocker
 from eightstep.errors import NotFoundError
+from eightstep.i18n import _
 from eightstep.store import models
 from eightstep.store.models import SUSPENDED, WITHDRAWN
 from eightstep.store.workspace import Workspace
@@ -231,11 +232,11 @@ def chinese_part(message: str) -> str:
 
 
 def blocker_summary(blockers: Iterable[Blocker], limit: int = 2) -> str:
-    """The first blockers in Chinese, and how many more there are."""
+    """The first blockers (in the chosen language), and how many more there are."""
     items = list(blockers)
     shown = [chinese_part(b.message) for b in items[:limit]]
     more = f" (+{len(items) - limit})" if len(items) > limit else ""
-    return "；".join(shown) + more
+    return _("; ").join(shown) + more
 
 
 # --- the HTML page ---------------------------------------------------------------------------------------

@@ -135,19 +135,20 @@ class EightstepGroup(LazyGroup):
             return super().invoke(ctx)
         except BlockedError as exc:
             from eightstep.cli.output import emit_json
+            from eightstep.cli.remedies import blocker_data, print_blockers
 
             if ctx.meta.get("json"):
-                emit_json({"error": str(exc), "blockers": [b.as_dict() for b in exc.blockers]})
+                emit_json({"error": str(exc), "blockers": [blocker_data(b, exc.case) for b in exc.blockers]})
             click.echo(_("Blocked: {message}").format(message=exc), err=True)
-            for blocker in exc.blockers:
-                click.echo(f"  [{blocker.type}] {blocker.message}", err=True)
+            print_blockers(exc.blockers, exc.case, err=True)
             ctx.exit(exc.exit_code)
         except EightstepError as exc:
             click.echo(_("Error: {message}").format(message=exc), err=True)
             if exc.remedy is not None:
-                from eightstep.cli.remedies import spell
+                from eightstep.cli.remedies import spell_all
 
-                click.echo("  " + _("Next: {command}").format(command=spell(exc.remedy)), err=True)
+                for command in spell_all(exc.remedy):
+                    click.echo("  " + _("Next: {command}").format(command=command), err=True)
             ctx.exit(exc.exit_code)
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -12,6 +11,8 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
+from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
+from eightstep.i18n import N_, _
 
 if TYPE_CHECKING:
     from eightstep.audit.stalled import Finding
@@ -19,22 +20,28 @@ if TYPE_CHECKING:
 CSV_COLUMNS = ("type", "case", "complex", "building", "unit", "workflow", "stage", "stage_title", "status",
                "entered_on", "days_in_stage", "limit_days", "limit_calendar", "since", "due", "days_over",
                "waiting_on", "subject", "message", "blockers")
+CSV_LABELS = (N_("finding"), N_("case"), N_("complex"), N_("building"), N_("unit"), N_("workflow"), N_("stage"),
+              N_("stage title"), N_("status"), N_("in stage since"), N_("days in stage"), N_("limit (days)"),
+              N_("limit counted in"), N_("since"), N_("due"), N_("days over"), N_("waiting on"), N_("subject"),
+              N_("message"), N_("blockers"))  # the .xlsx header, in the chosen language
 
 
 class DateType(click.ParamType):
-    """A calendar date, 2025-10-28 (or 2025/10/28); may be in the future (to see what will be overdue)."""
+    """A calendar date, 2025-10-28 (or 2025/10/28, 2025年10月28日); may be in the future (to see what will be
+    overdue)."""
 
     name = "DATE"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
-        text = str(value).strip().replace("/", "-")
+        from eightstep.errors import InputError
+        from eightstep.timeutil import parse_day
+
         try:
-            year, month, day = (int(part) for part in text.split("-"))
-            return date(year, month, day)
-        except ValueError:
-            self.fail(f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2025-10-28", param, ctx)
+            return parse_day(str(value), field=f"--{param.name.replace('_', '-')}" if param and param.name else "DATE")
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 DATE = DateType()
@@ -56,11 +63,11 @@ def audit() -> None:
 @as_of_option
 @click.option("--complex", "complex_name", default=None, help="Only this complex (小区).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of findings.")
-@click.option("--csv", "as_csv", is_flag=True,
-              help="Print CSV (UTF-8 with BOM and CRLF line ends, so Excel on Chinese Windows opens it "
-                   "correctly): a header and one row per finding. Redirect it to a file: > audit.csv")
+@csv_option
+@xlsx_option
 @click.pass_obj
-def stalled(settings: Settings, as_of: date | None, complex_name: str | None, as_json: bool, as_csv: bool) -> None:
+def stalled(settings: Settings, as_of: date | None, complex_name: str | None, as_json: bool, as_csv: bool,
+            xlsx_file: Path | None) -> None:
     """Cases stuck in their stage past its limit, and other overdue duties, most overdue first.
 
     Flagged: stage_overdue (active case longer in its stage than the stage's stall limit, calendar or working
@@ -73,31 +80,29 @@ def stalled(settings: Settings, as_of: date | None, complex_name: str | None, as
     holidays and 调休 weekends), else calendar days. A case is over its limit from the day after the limit's
     last day. Exit 0 whether or not anything is found.
     """
-    if as_json and as_csv:
-        raise click.UsageError("choose one of --json and --csv")
+    one_format(json=as_json, csv=as_csv, xlsx=xlsx_file is not None)
     from eightstep.audit import stalled as audit_lib
 
     result = audit_lib.find(settings.workspace(), as_of=as_of, complex_name=complex_name)
     if as_json:
         emit_json([f.as_dict() for f in result.findings])
     elif as_csv:
-        click.echo(findings_csv(result.findings).encode("utf-8-sig"), nl=False)  # bytes: UTF-8 whatever the console
+        write_csv("-", CSV_COLUMNS, finding_rows(result.findings))
+    elif xlsx_file is not None:
+        labels = [_(label) for label in CSV_LABELS]
+        write_xlsx(xlsx_file, [Sheet(str(result.as_of), labels, finding_rows(result.findings))])
+        wrote(xlsx_file, len(result.findings))
     else:
         print_findings(result.as_of, result.findings)
 
 
-def findings_csv(findings: list[Finding]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)  # CRLF line ends, as Excel expects
-    writer.writerow(CSV_COLUMNS)
-    for f in findings:
-        writer.writerow([
-            f.type, f.case, f.complex, f.building, f.unit, f"{f.workflow_id} {f.workflow_version}", f.stage,
-            f.stage_title, f.status, f.entered_on.isoformat(), f.days_in_stage, f.limit.days if f.limit else "",
-            f.limit.calendar if f.limit else "", f.since.isoformat(), f.due.isoformat(), f.days_over,
-            f.waiting_on, f.subject, f.message, " | ".join(b.message for b in f.blockers),
-        ])
-    return out.getvalue()
+def finding_rows(findings: list[Finding]) -> list[list[object]]:
+    """One row per finding, in the order of CSV_COLUMNS."""
+    return [[f.type, f.case, f.complex, f.building, f.unit, f"{f.workflow_id} {f.workflow_version}", f.stage,
+             f.stage_title, f.status, f.entered_on, f.days_in_stage, f.limit.days if f.limit else None,
+             f.limit.calendar if f.limit else None, f.since, f.due, f.days_over, f.waiting_on, f.subject, f.message,
+             " | ".join(b.message for b in f.blockers)] for f in findings]
+
 
 
 def print_findings(as_of: date, findings: list[Finding]) -> None:

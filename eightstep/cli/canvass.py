@@ -9,7 +9,7 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import actor_option, as_option, at_option, json_option
+from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
 
 STANCE_CHOICES = ("supportive", "hesitant", "opposed")
 KIND_CHOICES = ("light", "noise", "cost", "space", "privacy", "ventilation", "safety", "other")
@@ -21,7 +21,7 @@ def canvass() -> None:
 
 
 @canvass.command("add")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.argument("room")
 @click.option("--stance", required=True, type=click.Choice(STANCE_CHOICES),
               help="Where the household stands after this visit.")
@@ -45,7 +45,7 @@ def add(settings: Settings, case_id: str, room: str, stance: str, concern: str |
 
 
 @canvass.command("list")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @json_option
 @click.pass_obj
 def list_(settings: Settings, case_id: str, as_json: bool) -> None:

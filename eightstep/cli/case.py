@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
 
-from eightstep.cli import Settings
+from eightstep.cli import Settings, completion
 from eightstep.cli.base import Group
-from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import AT, PLANNED_AT, actor_option, as_option, at_option, json_option
+from eightstep.cli.output import emit_json, table, terminal_width
+from eightstep.cli.params import (
+    AT,
+    CASE,
+    PLANNED_AT,
+    actor_option,
+    as_option,
+    at_option,
+    confirm,
+    json_option,
+    yes_option,
+)
+from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
+from eightstep.i18n import _, ngettext
 
 
 @click.group(cls=Group)
@@ -48,26 +61,42 @@ def open_(settings: Settings, case_id: str, complex_name: str, building: str, un
 @click.option("--complex", "complex_name", default=None, help="Only this complex.")
 @click.option("--stage", default=None, help="Only cases in this stage id.")
 @json_option
+@csv_option
+@xlsx_option
 @click.pass_obj
-def list_(settings: Settings, complex_name: str | None, stage: str | None, as_json: bool) -> None:
+def list_(settings: Settings, complex_name: str | None, stage: str | None, as_json: bool, as_csv: bool,
+          xlsx_file: Path | None) -> None:
     """List cases with their stage and status."""
     from eightstep import engine
-    from eightstep.timeutil import show
+    from eightstep.timeutil import local, show
 
+    one_format(json=as_json, csv=as_csv, xlsx=xlsx_file is not None)
     views = engine.list_cases(settings.workspace(), complex_name=complex_name, stage=stage)
     if as_json:
         emit_json([v.as_dict() for v in views])
         return
-    if not views:
-        click.echo("No cases.")
+    if as_csv or xlsx_file is not None:
+        columns = [("case", _("case")), ("complex", _("complex")), ("building", _("building")), ("unit", _("unit")),
+                   ("workflow", _("workflow")), ("stage_index", _("stage no.")), ("stage", _("stage")),
+                   ("stage_title", _("stage title")), ("status", _("status")), ("since", _("in stage since"))]
+        cells = [[v.id, v.complex, v.building, v.unit, f"{v.workflow_id} {v.workflow_version}", v.stage_index,
+                  v.stage, v.stage_title, v.status, local(v.stage_entered_at).replace(tzinfo=None)] for v in views]
+        if as_csv:
+            write_csv("-", [key for key, _label in columns], cells)
+        else:
+            write_xlsx(xlsx_file, [Sheet(_("cases"), [label for _key, label in columns], cells)])
+            wrote(xlsx_file, len(cells))
         return
-    table(["case", "complex", "unit", "stage", "status", "since"],
+    if not views:
+        click.echo(_("No cases."))
+        return
+    table([_("case"), _("complex"), _("unit"), _("stage"), _("status"), _("since")],
           [[v.id, v.complex, f"{v.building}-{v.unit}", f"S{v.stage_index} {v.stage} {v.stage_title}", v.status,
             show(v.stage_entered_at)] for v in views])
 
 
 @case.command("show")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @json_option
 @click.pass_obj
 def show_(settings: Settings, case_id: str, as_json: bool) -> None:
@@ -89,7 +118,7 @@ def show_(settings: Settings, case_id: str, as_json: bool) -> None:
 
 
 @case.command("check")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.option("--at", type=AT, default=None, help="Check as of this date (default now).")
 @json_option
 @click.pass_obj
@@ -99,21 +128,39 @@ def check_(settings: Settings, case_id: str, at: datetime | None, as_json: bool)
 
     result = engine.check(settings.workspace(), case_id, at=at)
     if as_json:
-        emit_json(result.as_dict())
+        emit_json(check_data(result))
     else:
-        head = f"{result.case_id}: {result.stage} {result.stage_title}"
-        if result.ready:
-            click.echo(f"{head}: ready to advance to {result.next_stage}")
-        else:
-            click.echo(f"{head}: blocked by {len(result.blockers)}")
-            for blocker in result.blockers:
-                click.echo(f"  [{blocker.type}] {blocker.message}")
-    if not result.ready:
+        print_check(result)
+    if not (result.ready or result.complete):
         click.get_current_context().exit(3)
 
 
+def check_data(result: Any) -> dict[str, Any]:
+    """``case check --json``: the engine's answer, each remedy completed with the case and its command."""
+    from eightstep.cli.remedies import blocker_data
+
+    data = result.as_dict()
+    data["case"] = result.case_id
+    data["blockers"] = [blocker_data(b, result.case_id) for b in result.blockers]
+    return data
+
+
+def print_check(result: Any) -> None:
+    from eightstep.cli.remedies import print_blockers
+
+    head = f"{result.case_id}: {result.stage} {result.stage_title}"
+    if result.ready:
+        click.echo(_("{head}: ready to advance to {next}").format(head=head, next=result.next_stage))
+    elif result.complete:
+        click.echo(_("{head}: complete (the final stage, nothing missing)").format(head=head))
+    else:
+        click.echo(ngettext("{head}: blocked by {count}", "{head}: blocked by {count}", len(result.blockers))
+                   .format(head=head, count=len(result.blockers)))
+        print_blockers(result.blockers, result.case_id)
+
+
 @case.command("advance")
-@click.argument("case_id", metavar="[CASE]", required=False)
+@click.argument("case_id", metavar="[CASE]", required=False, type=CASE)
 @click.option("--all-ready", "all_ready", is_flag=True,
               help="Advance every active case whose guards pass (instead of one CASE), in batches.")
 @click.option("--complex", "complex_name", default=None, help="With --all-ready: only this complex (小区).")
@@ -123,9 +170,11 @@ def check_(settings: Settings, case_id: str, at: datetime | None, as_json: bool)
 @as_option
 @click.option("--note", default=None, help="A note for the history.")
 @click.option("--json", "as_json", is_flag=True, help="With --all-ready: print JSON (results and totals).")
+@yes_option
 @click.pass_obj
 def advance_(settings: Settings, case_id: str | None, all_ready: bool, complex_name: str | None, dry_run: bool,
-             at: datetime | None, actor: str | None, as_role: str | None, note: str | None, as_json: bool) -> None:
+             at: datetime | None, actor: str | None, as_role: str | None, note: str | None, as_json: bool,
+             yes: bool) -> None:
     """Move CASE to the next stage when nothing blocks it (exit 3 and the blockers otherwise).
 
     With --all-ready instead of CASE: every active case whose guards pass moves on (each case atomically);
@@ -137,13 +186,17 @@ def advance_(settings: Settings, case_id: str | None, all_ready: bool, complex_n
     if not all_ready:
         if case_id is None:
             raise click.UsageError("missing CASE (or --all-ready to advance every ready case)")
-        used = [name for name, value in (("--complex", complex_name), ("--dry-run", dry_run), ("--json", as_json))
-                if value]
+        used = [name for name, value in (("--complex", complex_name), ("--dry-run", dry_run), ("--json", as_json),
+                                         ("--yes", yes)) if value]
         if used:
             raise click.UsageError(f"{', '.join(used)} go{'es' if len(used) == 1 else ''} with --all-ready "
                                    "(to see whether one case is ready: eightstep case check CASE)")
         _advance_one(settings, case_id, at, actor, as_role, note)
         return
+    if not dry_run:
+        where = (_("every ready case of {complex}").format(complex=complex_name) if complex_name
+                 else _("every ready case"))
+        confirm(_("Advance {where} to its next stage?").format(where=where), yes)
     _advance_all(settings, complex_name, dry_run, at, actor, as_role, note, as_json)
 
 
@@ -151,12 +204,18 @@ def _advance_one(settings: Settings, case_id: str, at: datetime | None, actor: s
                  note: str | None) -> None:
     from eightstep import engine
 
-    move = engine.advance(settings.workspace(), case_id, at=at, actor=actor, note=note, as_role=as_role)
+    ws = settings.workspace()
+    move = engine.advance(ws, case_id, at=at, actor=actor, note=note, as_role=as_role)
     click.echo(f"{move.case_id}: {move.from_stage} -> {move.to_stage}")
     consent = move.details.get("consent")
     if consent:
-        click.echo(f"  consent recorded: {consent['agree']} of {consent['owners']} owners agree, "
-                   f"area {consent['area_agree']} of {consent['area_total']} m² ({consent['rule']['description']})")
+        click.echo("  " + _("consent recorded: {agree} of {owners} owners agree, area {area_agree} of {area_total} "
+                            "m² ({rule})").format(agree=consent["agree"], owners=consent["owners"],
+                                                  area_agree=consent["area_agree"],
+                                                  area_total=consent["area_total"],
+                                                  rule=consent["rule"]["description"]))
+    click.echo(_("What the new stage needs:"))
+    print_check(engine.check(ws, move.case_id, at=move.at))
 
 
 def _advance_all(settings: Settings, complex_name: str | None, dry_run: bool, at: datetime | None,
@@ -199,11 +258,12 @@ def _is_terminal() -> bool:
 
 
 def _print_results(results: list[Any]) -> None:
+    from eightstep.cli.remedies import print_blockers
+
     for r in results:
         if r.outcome == "blocked":
             click.echo(f"{r.case_id}: blocked in {r.from_stage} by {len(r.blockers)}")
-            for blocker in r.blockers:
-                click.echo(f"  [{blocker.type}] {blocker.message}")
+            print_blockers(r.blockers, r.case_id)
         elif r.outcome == "conflict":
             click.echo(f"{r.case_id}: conflict: changed by someone else meanwhile; left in {r.from_stage}")
         else:
@@ -212,8 +272,9 @@ def _print_results(results: list[Any]) -> None:
 
 
 @case.command("return")
-@click.argument("case_id", metavar="CASE")
-@click.option("--to", "to", required=True, help="The earlier stage id to return to.")
+@click.argument("case_id", metavar="CASE", type=CASE)
+@click.option("--to", "to", required=True, shell_complete=completion.stage_ids,
+              help="The earlier stage id to return to.")
 @click.option("--reason", required=True, help="Why (驳回理由).")
 @click.option("--keep-records", is_flag=True,
               help="Keep the documents, approvals, ballots, scheme choices and meetings recorded so far counting "
@@ -240,20 +301,25 @@ def return_(settings: Settings, case_id: str, to: str, reason: str, keep_records
 
 def _status_command(name: str, doc: str) -> None:
     @case.command(name, help=doc)
-    @click.argument("case_id", metavar="CASE")
+    @click.argument("case_id", metavar="CASE", type=CASE)
     @click.option("--reason", required=True, help="Why, for the record.")
     @at_option
     @actor_option
     @as_option
     @click.pass_obj
     def command(settings: Settings, case_id: str, reason: str, at: datetime | None, actor: str | None,
-                as_role: str | None, **extra: datetime | None) -> None:
+                as_role: str | None, **extra: Any) -> None:
         from eightstep import engine
+
+        if name == "withdraw":
+            confirm(_("Withdraw case {case} for good?").format(case=case_id), extra.pop("yes"))
 
         move = getattr(engine, name)(settings.workspace(), case_id, reason=reason, at=at, actor=actor,
                                      as_role=as_role, **extra)
         click.echo(f"{move.case_id}: {move.details['status']['from']} -> {move.details['status']['to']}")
 
+    if name == "withdraw":
+        yes_option(command)
     if name == "suspend":
         click.option("--review-at", "review_at", type=PLANNED_AT, default=None,
                      help="When the suspension should be reviewed (may lie ahead; not before the suspension; "
@@ -266,11 +332,12 @@ _status_command("withdraw", "Withdraw CASE for good (已撤销); the unit may th
 
 
 @case.command("history")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @json_option
+@click.option("--wide", is_flag=True, help="Do not wrap the last column to the terminal's width.")
 @click.pass_obj
-def history_(settings: Settings, case_id: str, as_json: bool) -> None:
-    """Every recorded change of CASE, oldest first."""
+def history_(settings: Settings, case_id: str, as_json: bool, wide: bool) -> None:
+    """Every recorded change of CASE, oldest first (on a terminal the last column wraps to fit; --wide)."""
     import json
 
     from eightstep import engine
@@ -285,7 +352,7 @@ def history_(settings: Settings, case_id: str, as_json: bool) -> None:
     table(["#", "at", "actor", "role", "action", "stage", "note"],
           [[e.seq, show(e.business_at), e.actor, json.loads(e.details).get("actor_role") or "", e.action,
             f"{e.from_stage or ''} -> {e.to_stage}" if e.from_stage != e.to_stage else e.to_stage,
-            e.note or _summary(json.loads(e.details))] for e in events])
+            e.note or _summary(json.loads(e.details))] for e in events], fit=None if wide else terminal_width())
 
 
 def _summary(details: dict[str, object]) -> str:

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from eightstep.cli import Settings
+from eightstep.cli import Settings, completion
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table, warn
-from eightstep.cli.params import actor_option, as_option, at_option, json_option
+from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
 from eightstep.paperwork.roles import ROLES
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def forms() -> None:
 
 
 @forms.command("list")
-@click.argument("case_id", metavar="[CASE]", required=False)
+@click.argument("case_id", metavar="[CASE]", required=False, type=CASE)
 @click.option("--workflow", "workflow_id", default=None, help="Without CASE: show the stages of this workflow.")
 @templates_option
 @json_option
@@ -68,8 +68,8 @@ def list_(settings: Settings, case_id: str | None, workflow_id: str | None, temp
 
 
 @forms.command("render")
-@click.argument("case_id", metavar="CASE")
-@click.argument("form_ids", metavar="FORM...", nargs=-1, required=True)
+@click.argument("case_id", metavar="CASE", type=CASE)
+@click.argument("form_ids", metavar="FORM...", nargs=-1, required=True, shell_complete=completion.form_names)
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="html", show_default=True,
               help="HTML (prints on A4 from a browser) or PDF (Chinese fonts embedded).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, allow_dash=True), default=None,
@@ -125,7 +125,7 @@ def _rendered(case_id: str, result: Rendered, target: Path) -> None:
 
 
 @forms.command("pack")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.option("--stage", default=None, help="Stage id (default: the case's current stage).")
 @click.option("-o", "--output", "folder", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="Folder to write the forms and manifest.json into (created if needed).")
@@ -148,7 +148,7 @@ def pack(settings: Settings, case_id: str, stage: str | None, folder: Path, fmt:
 
 
 @forms.command("party")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.argument("role", type=click.Choice(list(ROLES)))
 @click.option("--name", required=True, help="Person or organisation, e.g. 武汉纸坊物业服务有限公司.")
 @click.option("--phone", default=None, help="Phone number (masked on posted documents).")
@@ -174,7 +174,7 @@ def party(settings: Settings, case_id: str, role: str, name: str, phone: str | N
 
 
 @forms.command("parties")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @json_option
 @click.pass_obj
 def parties(settings: Settings, case_id: str, as_json: bool) -> None:

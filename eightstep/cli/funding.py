@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import actor_option, as_option, at_option, json_option
+from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
+from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
+from eightstep.i18n import _
 
 
 class YuanType(click.ParamType):
@@ -56,7 +59,7 @@ def funding() -> None:
 
 
 @funding.command("set")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.option("--total", type=YUAN, default=None, help="Total construction cost in yuan, e.g. 650000.01 "
               "(required the first time).")
 @click.option("--subsidy", type=YUAN, default=None, help="Government subsidy in yuan.")
@@ -87,17 +90,32 @@ def set_(settings: Settings, case_id: str, total: int | None, subsidy: int | Non
 
 
 @funding.command("shares")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @json_option
+@csv_option
+@xlsx_option
 @click.pass_obj
-def shares(settings: Settings, case_id: str, as_json: bool) -> None:
+def shares(settings: Settings, case_id: str, as_json: bool, as_csv: bool, xlsx_file: Path | None) -> None:
     """Each household's share of the construction cost and of the yearly maintenance, under the workflow's rule."""
     from eightstep.records.funding import case_shares, shares_json
     from eightstep.rules.money import METHOD_TITLES, yuan
 
+    one_format(json=as_json, csv=as_csv, xlsx=xlsx_file is not None)
     result = case_shares(settings.workspace(), case_id)
     if as_json:
         emit_json(shares_json(result))
+        return
+    if as_csv or xlsx_file is not None:
+        cells = [[r.room, r.floor, Decimal(r.area_centi) / 100, r.owner, "exempt" if r.exempt else r.coefficient,
+                  Decimal(r.share) / 100, Decimal(r.maintenance) / 100] for r in result.rows]
+        cells.append(["total", None, None, None, None, Decimal(result.share_sum) / 100,
+                      Decimal(result.maintenance_sum) / 100])
+        if as_csv:
+            write_csv("-", ["room", "floor", "area", "owner", "coefficient", "share_yuan", "maintenance_yuan"], cells)
+        else:
+            write_xlsx(xlsx_file, [Sheet(case_id, [_("room"), _("floor"), _("area m²"), _("owner"), _("coefficient"),
+                                                   _("share (yuan)"), _("maintenance a year (yuan)")], cells)])
+            wrote(xlsx_file, len(result.rows))
         return
     f = result.figures
     click.echo(f"{case_id}: total {yuan(f.total)} - subsidy {yuan(f.subsidy)} - other {yuan(f.other)} = "
@@ -112,7 +130,7 @@ def shares(settings: Settings, case_id: str, as_json: bool) -> None:
 
 
 @funding.command("agree")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @amend_option
 @at_option

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -10,7 +11,9 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table, warn
-from eightstep.cli.params import actor_option, as_option, at_option, json_option
+from eightstep.cli.params import CASE, actor_option, as_option, at_option, confirm, json_option, yes_option
+from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
+from eightstep.i18n import _
 
 
 @click.group(cls=Group)
@@ -19,15 +22,16 @@ def household() -> None:
 
 
 @household.command("import")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--replace", is_flag=True, help="Update rooms that are already recorded instead of refusing.")
 @at_option
 @actor_option
 @as_option
+@yes_option
 @click.pass_obj
 def import_(settings: Settings, case_id: str, file: Path, replace: bool, at: datetime | None,
-            actor: str | None, as_role: str | None) -> None:
+            actor: str | None, as_role: str | None, yes: bool) -> None:
     """Import households from CSV (UTF-8 or GB18030) or .xlsx.
 
     Header: room,floor,area,owner[,owner_key][,phone] or 房号,楼层,面积,业主[,业主编号][,电话].
@@ -35,6 +39,9 @@ def import_(settings: Settings, case_id: str, file: Path, replace: bool, at: dat
     """
     from eightstep import records
 
+    if replace:
+        confirm(_("Replace the recorded households of {case} that {file} lists?").format(case=case_id,
+                                                                                     file=file.name), yes)
     result = records.import_households(settings.workspace(), case_id, file, replace=replace, at=at, actor=actor,
                                        as_role=as_role)
     for message in result.warnings:
@@ -43,17 +50,30 @@ def import_(settings: Settings, case_id: str, file: Path, replace: bool, at: dat
 
 
 @household.command("list")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @json_option
+@csv_option
+@xlsx_option
 @click.pass_obj
-def list_(settings: Settings, case_id: str, as_json: bool) -> None:
+def list_(settings: Settings, case_id: str, as_json: bool, as_csv: bool, xlsx_file: Path | None) -> None:
     """List the households of CASE with their current ballot."""
     from eightstep import records
 
+    one_format(json=as_json, csv=as_csv, xlsx=xlsx_file is not None)
     rows = records.list_households(settings.workspace(), case_id)
     if as_json:
         emit_json(rows)
         return
-    table(["room", "floor", "area m²", "owner", "owner key", "phone", "vote"],
+    columns = [("room", _("room")), ("floor", _("floor")), ("area", _("area m²")), ("owner", _("owner")),
+               ("owner_key", _("owner key")), ("phone", _("phone")), ("vote", _("vote"))]
+    if as_csv or xlsx_file:
+        cells = [[Decimal(r[key]) if key == "area" else r[key] for key, _label in columns] for r in rows]
+        if as_csv:
+            write_csv("-", [key for key, _label in columns], cells)
+        else:
+            write_xlsx(xlsx_file, [Sheet(case_id, [label for _key, label in columns], cells)])
+            wrote(xlsx_file, len(cells))
+        return
+    table([label for _key, label in columns],
           [[r["room"], r["floor"], r["area"], r["owner"], r["owner_key"], r["phone"] or "", r["vote"] or "—"]
            for r in rows])

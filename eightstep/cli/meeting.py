@@ -10,7 +10,7 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import AT, actor_option, as_option, json_option
+from eightstep.cli.params import AT, CASE, actor_option, as_option, json_option
 
 KINDS = ("brand", "budget", "cost_shares", "objection_remedy", "other")
 
@@ -21,7 +21,7 @@ def meeting() -> None:
 
 
 @meeting.command("add")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.option("--at", type=AT, required=True, help="When the meeting was held: 2025-03-19 or '2025-03-19 19:00'.")
 @click.option("--attendees", multiple=True, required=True,
               help="Who attended: 'A,B,C' (also 、) or the option repeated.")
@@ -44,7 +44,7 @@ def add(settings: Settings, case_id: str, at: datetime, attendees: tuple[str, ..
 
 
 @meeting.command("list")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @json_option
 @click.pass_obj
 def list_(settings: Settings, case_id: str, as_json: bool) -> None:

@@ -69,14 +69,42 @@ def pad(text: str, size: int) -> str:
     return text + " " * max(0, size - width(text))
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Columns aligned for a terminal, counting CJK characters as two cells."""
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], fit: int | None = None) -> None:
+    """Columns aligned for a terminal, counting CJK characters as two cells.
+
+    ``fit``: the width of the terminal; the last column then wraps onto lines of its own width (at least 20
+    cells) instead of running past the edge."""
     cells = [[("" if v is None else str(v)) for v in row] for row in rows]
     sizes = [max([width(h), *(width(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    if fit is not None and len(sizes) > 1:
+        before = sum(sizes[:-1]) + 2 * (len(sizes) - 1)
+        sizes[-1] = min(sizes[-1], max(20, fit - before))
     click.echo("  ".join(pad(h, sizes[i]) for i, h in enumerate(headers)).rstrip())
     click.echo("  ".join("-" * s for s in sizes))
     for row in cells:
-        click.echo("  ".join(pad(v, sizes[i]) for i, v in enumerate(row)).rstrip())
+        last = _wrap(row[-1], sizes[-1]) if fit is not None else [row[-1]]
+        click.echo("  ".join(pad(v, sizes[i]) for i, v in enumerate([*row[:-1], last[0]])).rstrip())
+        indent = " " * (sum(sizes[:-1]) + 2 * (len(sizes) - 1))
+        for line in last[1:]:
+            click.echo(indent + line)
+
+
+def _wrap(text: str, size: int) -> list[str]:
+    if width(text) <= size:
+        return [text]
+    from eightstep.cli.helpformat import CjkWrapper
+
+    return CjkWrapper(size, replace_whitespace=True).wrap(text) or [""]
+
+
+def terminal_width() -> int | None:
+    """The width of the terminal standard output goes to; None when it goes to a file or a pipe."""
+    import shutil
+    import sys
+
+    if not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size((100, 24)).columns
 
 
 def warn(message: str) -> None:

@@ -85,3 +85,51 @@ def json_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     return click.option("--json", "as_json", is_flag=True, callback=mark, expose_value=True,
                         help="Print JSON instead of text.")(fn)
+
+
+class CaseIdType(click.ParamType):
+    """A case id as typed: the case's own id, or one differing only in letter case when that is unambiguous
+    (rd-3-2 -> RD-3-2); an unknown id gets "did you mean"."""
+
+    name = "CASE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from eightstep.cli import Settings
+
+        settings = ctx.find_object(Settings) if ctx is not None else None
+        if settings is None or ctx is None or ctx.resilient_parsing:
+            return str(value)
+        from eightstep.engine.lookup import resolve_case_id
+
+        return resolve_case_id(settings.workspace(), str(value))
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from eightstep.cli.completion import case_ids
+
+        return case_ids(ctx, incomplete)
+
+
+CASE = CaseIdType()
+
+
+def yes_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--yes: do it without asking (for scripts; a command asks only on a terminal anyway)."""
+    return click.option("--yes", "-y", "yes", is_flag=True,
+                        help="Do not ask for confirmation (it is asked only on a terminal).")(fn)
+
+
+def interactive() -> bool:
+    """A person at a terminal: standard input and output are both a terminal."""
+    import sys
+
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask ``question`` on a terminal unless --yes; "no" aborts with nothing done (exit 1)."""
+    if yes or not interactive():
+        return
+    if not click.confirm(question, default=False):
+        from eightstep.i18n import _
+
+        raise click.ClickException(_("nothing was done"))

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from eightstep.cli import Settings
+from eightstep.cli import Settings, completion
 from eightstep.cli.base import Group
-from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import actor_option, as_option, at_option, json_option
+from eightstep.cli.output import emit_json, table, terminal_width
+from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
+from eightstep.i18n import _
 
 
 @click.group(cls=Group)
@@ -19,8 +20,8 @@ def doc() -> None:
 
 
 @doc.command("add")
-@click.argument("case_id", metavar="CASE")
-@click.argument("kind")
+@click.argument("case_id", metavar="CASE", type=CASE)
+@click.argument("kind", shell_complete=completion.document_kinds)
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @at_option
 @click.option("--number", default=None, help="Document number (文号).")
@@ -39,7 +40,7 @@ def doc_add(settings: Settings, case_id: str, kind: str, file: Path, at: datetim
 
 
 @doc.command("list")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @json_option
 @click.pass_obj
 def doc_list(settings: Settings, case_id: str, as_json: bool) -> None:
@@ -65,8 +66,8 @@ def approval() -> None:
 
 
 @approval.command("add")
-@click.argument("case_id", metavar="CASE")
-@click.argument("kind")
+@click.argument("case_id", metavar="CASE", type=CASE)
+@click.argument("kind", shell_complete=completion.approval_kinds)
 @click.option("--authority", required=True, help="Who issued it, e.g. 江夏区行政审批局.")
 @click.option("--rejected", is_flag=True, help="The authority refused (不予通过).")
 @click.option("--number", default=None, help="Document number (文号).")
@@ -85,13 +86,38 @@ def approval_add(settings: Settings, case_id: str, kind: str, authority: str, re
     click.echo(f"{case_id}: {kind} {a.decision} by {a.authority}" + (f" ({a.number})" if a.number else ""))
 
 
+@approval.command("list")
+@click.argument("case_id", metavar="CASE", type=CASE)
+@json_option
+@click.pass_obj
+def approval_list(settings: Settings, case_id: str, as_json: bool) -> None:
+    """The approvals and refusals recorded for CASE, oldest first."""
+    from eightstep import engine
+    from eightstep.timeutil import show
+
+    ws = settings.workspace()
+    with ws.session() as session:
+        engine.get_case(session, case_id)
+        approvals = engine.load_records(session, case_id).approvals
+    if as_json:
+        emit_json([{"id": a.id, "kind": a.kind, "decision": a.decision, "authority": a.authority,
+                    "number": a.number, "at": a.decided_at, "note": a.note} for a in approvals])
+        return
+    if not approvals:
+        click.echo(_("No approvals recorded for {case}.").format(case=case_id))
+        return
+    table([_("kind"), _("decision"), _("authority"), _("number"), _("date"), _("note")],
+          [[a.kind, a.decision, a.authority, a.number or "", show(a.decided_at), a.note or ""] for a in approvals],
+          fit=terminal_width())
+
+
 @click.group(cls=Group)
 def objection() -> None:
     """Objections (异议) and their mediation."""
 
 
 @objection.command("add")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.option("--room", default=None, help="The objecting household's room.")
 @click.option("--objector", default=None, help="The objector's name, when not a household of the unit.")
 @click.option("--grounds", required=True, help="What it is about: 采光, 通风, 噪音, 隐私, 费用, ...")
@@ -112,7 +138,7 @@ def objection_add(settings: Settings, case_id: str, room: str | None, objector: 
 
 
 @objection.command("mediate")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.argument("objection_id", metavar="ID", type=int)
 @click.option("--step", required=True,
               type=click.Choice(["negotiation", "coordination", "mediation", "hearing", "litigation"]),
@@ -133,7 +159,7 @@ def objection_mediate(settings: Settings, case_id: str, objection_id: int, step:
 
 
 @objection.command("resolve")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.argument("objection_id", metavar="ID", type=int)
 @click.option("--outcome", required=True, help="How it was settled.")
 @at_option
@@ -151,7 +177,7 @@ def objection_resolve(settings: Settings, case_id: str, objection_id: int, outco
 
 
 @objection.command("list")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @json_option
 @click.pass_obj
 def objection_list(settings: Settings, case_id: str, as_json: bool) -> None:

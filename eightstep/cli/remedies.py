@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import click
+
 from eightstep.errors import Remedy
+from eightstep.i18n import _
 
 PROGRAM = "eightstep"
 
@@ -21,7 +24,7 @@ SPELLINGS: dict[str, str] = {
     "init": "init",
     "case.open": "case open {case} --complex {complex} --building {building} --unit {unit}",
     "case.check": "case check {case}",
-    "case.advance": "case advance {case}",
+    "case.advance": "case advance {case} --at {at}",
     "case.show": "case show {case}",
     "case.resume": "case resume {case} --reason {reason}",
     "case.list": "case list",
@@ -33,6 +36,7 @@ SPELLINGS: dict[str, str] = {
     "approval.add": "approval add {case} {kind} --authority {authority} --at {date}",
     "objection.mediate": "objection mediate {case} {id} --step {step} --note {note}",
     "objection.resolve": "objection resolve {case} {id} --outcome {outcome}",
+    "objection.add": "objection add {case} --room {room} --grounds {grounds}",
     "objection.list": "objection list {case}",
     "funding.set": "funding set {case} --total {amount}",
     "funding.agree": "funding agree {case} {file}",
@@ -47,6 +51,12 @@ SPELLINGS: dict[str, str] = {
     "workflow.list": "workflow list",
 }
 
+# Where one step is usually preceded by another, both are shown (the first is what the remedy's action needs).
+BEFORE: dict[str, str] = {
+    "objection.resolve": "objection.mediate",
+    "scheme.choose": "scheme.add",
+}
+
 _FIELD = re.compile(r"\{(\w+)\}")
 _PLAIN = re.compile(r"^[\w.,:/@+=\-\u3000-\u9fff\uff00-\uffef]+$")
 
@@ -59,15 +69,17 @@ def quote(value: Any) -> str:
     return '"' + text.replace('"', '\\"') + '"'
 
 
-def spell(remedy: Remedy) -> str:
-    """The command line that carries out ``remedy``."""
-    template = SPELLINGS.get(remedy.action)
+def spell(remedy: Remedy, case: str | None = None) -> str:
+    """The command line that carries out ``remedy`` (``case``: the case it is about, when its args lack it)."""
     args = {k: v for k, v in remedy.args.items() if v is not None}
+    if case is not None:
+        args.setdefault("case", case)
+    template = SPELLINGS.get(remedy.action)
     if template is None:
         words = [PROGRAM, *remedy.action.split(".")]
-        case = args.pop("case", None)
-        if case is not None:
-            words.append(quote(case))
+        case_arg = args.pop("case", None)
+        if case_arg is not None:
+            words.append(quote(case_arg))
         for key, value in args.items():
             words += [f"--{key.replace('_', '-')}", quote(value)]
         return " ".join(words)
@@ -76,12 +88,50 @@ def spell(remedy: Remedy) -> str:
         name = match.group(1)
         return quote(args[name]) if name in args else name.upper()
 
+    # an argument the spelling does not mention is left out; a placeholder the remedy does not fill is in capitals
     line = _FIELD.sub(fill, template)
     return line[1:] if line.startswith("!") else f"{PROGRAM} {line}"
 
 
-def as_data(remedy: Remedy | None) -> dict[str, Any] | None:
-    """The remedy for --json: its action and arguments, and the command spelled out."""
+def spell_all(remedy: Remedy, case: str | None = None) -> list[str]:
+    """The commands to show for ``remedy``: the step usually taken first (if any), then the remedy's own."""
+    first = BEFORE.get(remedy.action)
+    steps = [Remedy(first, remedy.args)] if first else []
+    return [spell(step, case) for step in [*steps, remedy]]
+
+
+def as_data(remedy: Remedy | None, case: str | None = None) -> dict[str, Any] | None:
+    """The remedy for --json: its action and arguments (with the case), and the command spelled out."""
     if remedy is None:
         return None
-    return {**remedy.as_dict(), "command": spell(remedy)}
+    args = dict(remedy.args)
+    if case is not None:
+        args.setdefault("case", case)
+    return {"action": remedy.action, "args": args, "command": spell(remedy, case)}
+
+
+def blocker_data(blocker: Any, case: str | None) -> dict[str, Any]:
+    """A blocker for --json, its remedy completed with the case and the command."""
+    data = blocker.as_dict()
+    if blocker.remedy is not None:
+        data["remedy"] = as_data(blocker.remedy, case)
+    return data
+
+
+def type_label(kind: str) -> str:
+    """The blocker type as shown to people (the JSON keeps the type id)."""
+    labels = {"document": _("document"), "approval": _("approval"), "consent": _("consent"),
+              "notice": _("notice"), "objection": _("objection"), "scheme": _("scheme"),
+              "meeting": _("meeting"), "status": _("status"), "time": _("time")}
+    return labels.get(kind, kind)
+
+
+def print_blockers(blockers: Any, case: str | None, *, err: bool = False, indent: str = "  ") -> None:
+    """Each blocker on a line, and under it the command that clears it."""
+    items = [(b, spell_all(b.remedy, case) if b.remedy is not None else []) for b in blockers]
+    for i, (blocker, commands) in enumerate(items):
+        click.echo(f"{indent}[{type_label(blocker.type)}] {blocker.message}", err=err)
+        if i + 1 < len(items) and commands and items[i + 1][1] == commands:
+            continue  # the next blocker has the same remedy (two shortfalls of one vote): show it once, after both
+        for command in commands:
+            click.echo(f"{indent}  → {command}", err=err)

@@ -11,8 +11,11 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.audit import as_of_option
 from eightstep.cli.base import Command
-from eightstep.cli.output import table
+from eightstep.cli.output import emit_json, table
+from eightstep.cli.params import json_option
+from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
 from eightstep.errors import InputError
+from eightstep.i18n import N_, _
 
 if TYPE_CHECKING:
     from eightstep.audit.report import Overview
@@ -24,8 +27,12 @@ if TYPE_CHECKING:
 @click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write a self-contained HTML page (table, totals and a timeline chart; no network "
                    "resources) to this file.")
+@json_option
+@csv_option
+@xlsx_option
 @click.pass_obj
-def report(settings: Settings, complex_name: str | None, as_of: date | None, html_file: Path | None) -> None:
+def report(settings: Settings, complex_name: str | None, as_of: date | None, html_file: Path | None,
+           as_json: bool, as_csv: bool, xlsx_file: Path | None) -> None:
     """Overview: each case's stage on the track, days in stage (against the limit), first blockers; totals.
 
     Days in stage exclude suspended time and are counted in working days when the stage limit is in working
@@ -33,14 +40,44 @@ def report(settings: Settings, complex_name: str | None, as_of: date | None, htm
     """
     from eightstep.audit.report import overview, render_html
 
+    one_format(json=as_json, csv=as_csv, xlsx=xlsx_file is not None)
     ov = overview(settings.workspace(), complex_name=complex_name, as_of=as_of)
-    print_overview(ov)
+    if as_json:
+        emit_json({"as_of": ov.as_of.isoformat(), "complex": ov.complex, "stalled": ov.stalled,
+                   "withdrawn": ov.withdrawn, "cases": [r.as_dict() for r in ov.rows],
+                   "totals": [vars(t) for t in ov.totals]})
+    elif as_csv:
+        write_csv("-", [key for key, _label in ROW_COLUMNS], row_cells(ov))
+    elif xlsx_file is not None:
+        write_xlsx(xlsx_file, [Sheet(_("cases"), [_(label) for _key, label in ROW_COLUMNS], row_cells(ov)),
+                               Sheet(_("stages"), [_("stage"), _("title"), _("cases"), _("stalled"), _("suspended")],
+                                     [[f"S{t.index} {t.stage}", t.title, t.cases, t.stalled, t.suspended]
+                                      for t in ov.totals])])
+        wrote(xlsx_file, len(ov.rows))
+    else:
+        print_overview(ov)
     if html_file is not None:
         try:
             html_file.write_text(render_html(ov), encoding="utf-8")
         except OSError as exc:
-            raise InputError(f"--html: cannot write {html_file}: {exc.strerror or exc}") from None
-        click.echo(f"\nWrote {html_file}")
+            raise InputError(_("--html: cannot write {path}: {reason}").format(
+                path=html_file, reason=exc.strerror or exc)) from None
+        if not (as_json or as_csv):
+            click.echo("\n" + _("Wrote {path}").format(path=html_file))
+
+
+ROW_COLUMNS = [("case", N_("case")), ("complex", N_("complex")), ("building", N_("building")),
+               ("unit", N_("unit")), ("stage_index", N_("stage no.")), ("stage", N_("stage")),
+               ("stage_title", N_("stage title")), ("status", N_("status")),
+               ("entered_on", N_("in stage since")), ("days_in_stage", N_("days in stage")),
+               ("limit_days", N_("limit (days)")), ("limit_calendar", N_("limit counted in")),
+               ("stalled", N_("stalled")), ("blockers", N_("blockers"))]
+
+
+def row_cells(ov: Overview) -> list[list[object]]:
+    return [[r.case, r.complex, r.building, r.unit, r.stage_index, r.stage, r.stage_title, r.status, r.entered_on,
+             r.days_in_stage, r.limit.days if r.limit else None, r.limit.calendar if r.limit else None,
+             "!" if r.stalled else "", "\n".join(b.message for b in r.blockers)] for r in ov.rows]
 
 
 def print_overview(ov: Overview) -> None:

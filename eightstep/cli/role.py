@@ -9,7 +9,7 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import actor_option, as_option, at_option, json_option
+from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
 
 __all__ = ["ROLE_KEYS", "SIDE_KEYS", "as_option", "role"]  # as_option: moved to params, kept for importers
 
@@ -23,7 +23,7 @@ def role() -> None:
 
 
 @role.command("add")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.argument("role_key", metavar="ROLE", type=click.Choice(ROLE_KEYS))
 @click.argument("name")
 @click.option("--room", default=None, help="The member's flat in the unit (required for duty_rota).")
@@ -47,7 +47,7 @@ def add(settings: Settings, case_id: str, role_key: str, name: str, room: str | 
 
 
 @role.command("list")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @json_option
 @click.pass_obj
 def list_(settings: Settings, case_id: str, as_json: bool) -> None:

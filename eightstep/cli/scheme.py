@@ -11,7 +11,7 @@ from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.funding import YUAN, amend_option, amended
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import actor_option, at_option, json_option
+from eightstep.cli.params import CASE, actor_option, at_option, json_option
 from eightstep.cli.role import as_option
 
 
@@ -21,7 +21,7 @@ def scheme() -> None:
 
 
 @scheme.command("add")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.option("--company", required=True, help="The elevator company.")
 @click.option("--price", type=YUAN, required=True, help="The scheme's total price in yuan, e.g. 480000.")
 @click.option("--entry", type=click.Choice(["level", "half-floor"]), default=None,
@@ -46,7 +46,7 @@ def add(settings: Settings, case_id: str, company: str, price: int, entry: str |
 
 
 @scheme.command("compare")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.option("--subsidy", type=YUAN, default=None,
               help="Subsidy in yuan to compare with (default: the case's recorded funding subsidy, else 0).")
 @click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -88,7 +88,7 @@ def compare(settings: Settings, case_id: str, subsidy: int | None, html_file: Pa
 
 
 @scheme.command("choose")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.argument("scheme_id", metavar="ID", type=int)
 @click.option("--reason", required=True, help="Why this scheme (the negotiation's reasons), for the record.")
 @amend_option

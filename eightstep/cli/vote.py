@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,8 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, warn
-from eightstep.cli.params import AT, actor_option, as_option, at_option, json_option
+from eightstep.cli.params import AT, CASE, actor_option, as_option, at_option, json_option
+from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
 from eightstep.i18n import _
 
 if TYPE_CHECKING:
@@ -24,7 +26,7 @@ def vote() -> None:
 
 
 @vote.command("cast")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.argument("room")
 @click.argument("choice", type=click.Choice(["agree", "oppose", "abstain"]))
 @at_option
@@ -42,7 +44,7 @@ def cast(settings: Settings, case_id: str, room: str, choice: str, at: datetime 
 
 
 @vote.command("import")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @at_option
 @actor_option
@@ -61,19 +63,27 @@ def import_(settings: Settings, case_id: str, file: Path, at: datetime | None, a
 
 
 @vote.command("tally")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.option("--at", type=AT, default=None, help="Count the ballots cast up to this date (default: all).")
 @json_option
+@csv_option
+@xlsx_option
 @click.pass_obj
-def tally_(settings: Settings, case_id: str, at: datetime | None, as_json: bool) -> None:
-    """Count the ballots under the case's consent rule (area and headcount, owners counted once)."""
+def tally_(settings: Settings, case_id: str, at: datetime | None, as_json: bool, as_csv: bool,
+           xlsx_file: Path | None) -> None:
+    """Count the ballots under the case's consent rule (area and headcount, owners counted once).
+
+    --csv and --xlsx give one row per owner (flats, area, choice); the workbook also has the figures."""
     from eightstep import records
 
+    one_format(json=as_json, csv=as_csv, xlsx=xlsx_file is not None)
     t = records.vote_tally(settings.workspace(), case_id, at=at)
     if as_json:
         emit_json(t.as_dict())
-        return
-    print_tally(t)
+    elif as_csv or xlsx_file is not None:
+        _tally_sheets(case_id, t, xlsx_file)
+    else:
+        print_tally(t)
 
 
 def print_tally(t: Tally) -> None:
@@ -102,8 +112,27 @@ def print_tally(t: Tally) -> None:
         warn(line)
 
 
+def _tally_sheets(case_id: str, t: Tally, xlsx_file: Path | None) -> None:
+    """The tally as rows: one per owner (CSV: to standard output), and in the workbook its figures too."""
+    owners = [[o["key"], " ".join(o["flats"]), Decimal(str(o["area"])), o["choice"] or ""] for o in t.per_owner]
+    if xlsx_file is None:
+        write_csv("-", ["owner_key", "flats", "area", "choice"], owners)
+        return
+    data = t.as_dict()
+    figures = [("households", _("households")), ("owners", _("owners")), ("participants", _("participants")),
+               ("agree", _("agree")), ("oppose", _("oppose")), ("abstain", _("abstain")),
+               ("area_total", _("area m², total")), ("area_participating", _("area m², participating")),
+               ("area_agree", _("area m², agreeing")), ("participation_met", _("participation met")),
+               ("agreement_met", _("agreement met")), ("passed", _("passed"))]
+    shown = [[label, Decimal(str(data[key])) if key.startswith("area") else data[key]] for key, label in figures]
+    shown.append([_("rule"), data["rule"]["description"]])
+    write_xlsx(xlsx_file, [Sheet(_("owners"), [_("owner key"), _("flats"), _("area m²"), _("choice")], owners),
+                           Sheet(_("tally"), [_("figure"), _("value")], shown)])
+    wrote(xlsx_file, len(owners))
+
+
 @vote.command("whatif")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.option("--exclude", multiple=True, metavar="ROOM",
               help="A room whose owner will not change their ballot (repeatable): plan without them.")
 @json_option

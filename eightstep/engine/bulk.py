@@ -31,6 +31,7 @@ from eightstep.engine.guards import Blocker, GuardContext
 from eightstep.engine.moves import ADVANCE_CAS, advance_rows
 from eightstep.engine.recordload import RecordLoader
 from eightstep.errors import NotFoundError
+from eightstep.i18n import _
 from eightstep.rules.consent import Tally
 from eightstep.store import models
 from eightstep.store.models import ACTIVE
@@ -161,8 +162,8 @@ def _judge(scope: _Scope, conn: Connection, cases: list[Any], at: datetime
     for case in cases:
         workflow = scope.workflows[case.workflow_sha256]
         if at < as_utc(case.stage_entered_at):
-            blocker = Blocker("time", f"推进时间早于进入本阶段的时间 / advancing at {show(at)} would be before the "
-                                      f"case entered its stage ({show(case.stage_entered_at)})")
+            blocker = Blocker("time", _("advancing at {at} would be before the case entered its stage ({entered})")
+                              .format(at=show(at), entered=show(case.stage_entered_at)))
             blocked[case.id] = BulkResult(case.id, BLOCKED, case.stage, blockers=(blocker,))
             continue
         ctx = GuardContext(workflow=workflow.definition, stage=stages[case.id], records=records[case.id], at=at,

@@ -32,6 +32,8 @@ from sqlalchemy.exc import DBAPIError
 from eightstep import __version__
 from eightstep.engine.guards import Blocker, CaseRecords, GuardContext
 from eightstep.engine.recordload import TIME_COLUMNS, light_columns
+from eightstep.errors import Remedy
+from eightstep.i18n import current_language
 from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.store import models
 from eightstep.store.db import BUSY_TIMEOUT_MS
@@ -43,8 +45,9 @@ CHECKS = models.CaseCheck.__table__
 
 
 def basis(calendar: WorkCalendar) -> str:
-    """What the guards' answer depends on besides the case: the eightstep release and the holiday data."""
-    return f"eightstep {__version__}; calendar {calendar.fingerprint}"
+    """What the guards' answer depends on besides the case: the eightstep release, the holiday data, and the
+    language of the blockers' messages."""
+    return f"eightstep {__version__}; calendar {calendar.fingerprint}; lang {current_language()}"
 
 
 def encode(blockers: Iterable[Blocker]) -> str:
@@ -55,8 +58,10 @@ def decode(text: str) -> list[Blocker]:
     out = []
     for item in json.loads(text):
         until = item.get("until")
+        remedy = item.get("remedy")
         out.append(Blocker(item["type"], item["message"], kind=item.get("kind"), authority=item.get("authority"),
-                           id=item.get("id"), until=date.fromisoformat(until) if until else None))
+                           id=item.get("id"), until=date.fromisoformat(until) if until else None,
+                           remedy=Remedy(remedy["action"], remedy["args"]) if remedy else None))
     return out
 
 

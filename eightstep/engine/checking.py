@@ -15,6 +15,8 @@ from eightstep.engine import asof, checkcache
 from eightstep.engine.cases import _no_case, _no_snapshot
 from eightstep.engine.guards import Blocker, GuardContext
 from eightstep.engine.recordload import RecordLoader
+from eightstep.errors import Remedy
+from eightstep.i18n import _
 from eightstep.store import models
 from eightstep.store.models import SUSPENDED, WITHDRAWN
 from eightstep.store.workspace import Workspace
@@ -37,8 +39,13 @@ class CheckResult:
     def ready(self) -> bool:
         return not self.blockers and self.next_stage is not None
 
+    @property
+    def complete(self) -> bool:
+        """In the final stage with nothing missing: the procedure is done (operation goes on)."""
+        return not self.blockers and self.next_stage is None
+
     def as_dict(self) -> dict[str, Any]:
-        return {"ready": self.ready, "stage": self.stage, "next": self.next_stage,
+        return {"ready": self.ready, "complete": self.complete, "stage": self.stage, "next": self.next_stage,
                 "blockers": [b.as_dict() for b in self.blockers]}
 
 
@@ -62,10 +69,10 @@ def guard_context(ws: Workspace, session: Session, case: models.Case | Row[Any],
 
 def _status_blocker(case: models.Case | Row[Any]) -> Blocker | None:
     if case.status == SUSPENDED:
-        return Blocker("status", f"案件已暂停：{case.status_reason} / the case is suspended since "
-                       f"{show(case.suspended_at)} ({case.status_reason}): resume it first")
+        return Blocker("status", _("the case is suspended since {date} ({reason}): resume it first").format(
+            date=show(case.suspended_at), reason=case.status_reason), remedy=Remedy("case.resume", {}))
     if case.status == WITHDRAWN:
-        return Blocker("status", f"案件已撤销：{case.status_reason} / the case was withdrawn")
+        return Blocker("status", _("the case was withdrawn ({reason})").format(reason=case.status_reason))
     return None
 
 
@@ -179,13 +186,11 @@ def _read_workflows(ws: Workspace, conn: Connection, cases: list[Row[Any]],
 
 def _check_result(case: Any, loaded: LoadedWorkflow, guard_blockers: list[Blocker],
                   at: datetime) -> CheckResult:
-    """What blocks one case: its status, every guard of its stage, and the end of the workflow."""
+    """What blocks one case: its status and every guard of its stage. In the final stage (no next stage) a case
+    with nothing missing is complete."""
     stage = loaded.definition.stage(case.stage)
     blockers = list(guard_blockers)
     nxt = loaded.definition.next_of(case.stage)
-    if nxt is None:
-        blockers.append(Blocker("final", f"{stage.title}是最后阶段，持续运行维护 / {stage.title_en} is the "
-                                "last stage: nothing to advance to"))
     status = _status_blocker(case)
     return CheckResult(case.id, case.stage, stage.title, case.status, at,
                        [status, *blockers] if status else blockers, nxt)

@@ -1,5 +1,6 @@
-"""The registry of named guards. Each returns the unmet items of one kind of requirement, with a message in
-Chinese and English; ``check`` runs all of them, the state machine asks whether any item is left."""
+"""The registry of named guards. Each returns the unmet items of one kind of requirement, with a message in the
+chosen language and the remedy that clears it (as data: the CLI spells it as a command); ``check`` runs all of
+them, the state machine asks whether any item is left."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from eightstep.i18n import _
+from eightstep.errors import Remedy
+from eightstep.i18n import _, pick
 from eightstep.rules.consent import Tally, Voter, tally
 from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.store import models
@@ -20,12 +22,13 @@ from eightstep.workflow.schema import Stage, Workflow
 class Blocker:
     """One thing that still stands between a case and the next stage."""
 
-    type: str  # document | approval | consent | notice | objection | scheme | meeting | status | final
+    type: str  # document | approval | consent | notice | objection | scheme | meeting | status | time
     message: str
     kind: str | None = None
     authority: str | None = None
     id: int | None = None
     until: date | None = None
+    remedy: Remedy | None = None  # what clears it (its ``case`` argument is the case checked)
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": self.type}
@@ -35,6 +38,8 @@ class Blocker:
         if self.until is not None:
             data["until"] = self.until.isoformat()
         data["message"] = self.message
+        if self.remedy is not None:
+            data["remedy"] = self.remedy.as_dict()
         return data
 
 
@@ -126,8 +131,9 @@ def documents_present(ctx: GuardContext) -> list[Blocker]:
         if kind not in have:
             doc = ctx.workflow.documents[kind]
             issuer = ctx.authority_title(doc.issuer)
-            out.append(Blocker("document", f"缺少文件：{doc.title}（{issuer}） / missing document: {doc.title_en}",
-                               kind=kind, authority=issuer))
+            out.append(Blocker("document", _("missing document: {title} (from {issuer})").format(
+                title=pick(doc.title, doc.title_en), issuer=issuer), kind=kind, authority=issuer,
+                remedy=Remedy("doc.add", {"kind": kind})))
     return out
 
 
@@ -139,15 +145,18 @@ def approvals_granted(ctx: GuardContext) -> list[Blocker]:
         authority = ctx.authority_title(spec.authority)
         decisions = sorted((a for a in ctx.records.approvals if a.kind == kind and ctx.counts(a.decided_at)),
                            key=lambda a: (as_utc(a.decided_at), a.id or 0))
+        remedy = Remedy("approval.add", {"kind": kind, "authority": authority})
+        title = pick(spec.title, spec.title_en)
         if not decisions:
-            out.append(Blocker("approval", f"待{authority}出具：{spec.title} / awaiting approval: {spec.title_en}",
-                               kind=kind, authority=authority))
+            out.append(Blocker("approval", _("awaiting {title} from {authority}").format(
+                title=title, authority=authority), kind=kind, authority=authority, remedy=remedy))
         elif decisions[-1].decision != "approved":
             last = decisions[-1]
-            number = f"，文号 {last.number}" if last.number else ""
-            out.append(Blocker("approval", f"{spec.title}于{show(last.decided_at)}未获通过{number}，需重新申报 / "
-                               f"{spec.title_en} was refused on {show(last.decided_at)}: a new approval is needed",
-                               kind=kind, authority=authority))
+            message = (_("{title} was refused on {date} (number {number}): apply again") if last.number
+                       else _("{title} was refused on {date}: apply again"))
+            out.append(Blocker("approval", message.format(title=title, date=show(last.decided_at),
+                                                          number=last.number),
+                               kind=kind, authority=authority, remedy=remedy))
     return out
 
 
@@ -181,14 +190,14 @@ def consent_reached(ctx: GuardContext) -> list[Blocker]:
     if rule is None:
         return []
     if not ctx.records.households:
-        return [Blocker("consent", "尚未录入本单元业主 / no households recorded: import them with "
-                        "`eightstep household import`")]
+        return [Blocker("consent", _("no households of the unit recorded yet"),
+                        remedy=Remedy("household.import", {}))]
     result = tally(voters(ctx.records, ctx.at), rule)
     ctx.consent_tally = result
     if result.passed:
         return []
-    return [Blocker("consent", _("owner consent not reached: {shortfall}").format(shortfall=s))
-            for s in result.shortfalls]
+    return [Blocker("consent", _("owner consent not reached: {shortfall}").format(shortfall=s),
+                    remedy=Remedy("vote.import", {})) for s in result.shortfalls]
 
 
 def notice_end(ctx: GuardContext, posted: date) -> date:
@@ -203,13 +212,14 @@ def notice_period_over(ctx: GuardContext) -> list[Blocker]:
     if rule is None:
         return []
     postings = [d for d in ctx.records.documents if d.kind == rule.document and ctx.counts(d.issued_at)]
-    unit = "个工作日" if rule.calendar == "working" else "日"
-    unit_en = "working days" if rule.calendar == "working" else "days"
+    working = rule.calendar == "working"
     if not postings:
         doc = ctx.workflow.documents[rule.document]
-        return [Blocker("notice", f"尚未公示（公示期{rule.days}{unit}，以“{doc.title}”为准） / the public notice "
-                        f"has not been posted ({rule.days} {unit_en}, started by '{doc.title_en}')",
-                        kind=rule.document)]
+        message = (_("the public notice has not been posted ({days} working days from the date of '{title}')")
+                   if working else _("the public notice has not been posted ({days} days from the date of "
+                                     "'{title}')"))
+        return [Blocker("notice", message.format(days=rule.days, title=pick(doc.title, doc.title_en)),
+                        kind=rule.document, remedy=Remedy("doc.add", {"kind": rule.document}))]
     posted = max(local_date(d.issued_at) for d in postings)  # a re-posted notice restarts the period
     end = notice_end(ctx, posted)
     over_from = local_midnight_utc(end + timedelta(days=1))  # the notice period is over from this instant
@@ -217,9 +227,10 @@ def notice_period_over(ctx: GuardContext) -> list[Blocker]:
         ctx.holds(since=over_from)
         return []
     ctx.holds(until=over_from)
-    return [Blocker("notice", f"公示期未满：{posted}张贴，公示{rule.days}{unit}，至{end}止 / the public notice "
-                    f"posted on {posted} runs {rule.days} {unit_en} until {end} inclusive", kind=rule.document,
-                    until=end)]
+    message = (_("the public notice posted on {posted} runs {days} working days, until {end} inclusive") if working
+               else _("the public notice posted on {posted} runs {days} days, until {end} inclusive"))
+    return [Blocker("notice", message.format(posted=posted, days=rule.days, end=end), kind=rule.document,
+                    until=end, remedy=Remedy("case.advance", {"at": (end + timedelta(days=1)).isoformat()}))]
 
 
 def counted_objection(ctx: GuardContext, obj: models.Objection) -> bool:
@@ -239,10 +250,11 @@ def no_open_objections(ctx: GuardContext) -> list[Blocker]:
     out = []
     for obj in ctx.records.objections:
         if counted_objection(ctx, obj) and open_as_of(obj, ctx.at):
-            who = f"{obj.room}室" if obj.room else (obj.objector or "匿名")
-            lodged = show(obj.lodged_at)
-            out.append(Blocker("objection", f"异议未解决：#{obj.id} {who}（{obj.grounds}），{lodged}提出 / "
-                               f"open objection #{obj.id} lodged {lodged}", id=obj.id))
+            who = (_("room {room}").format(room=obj.room) if obj.room
+                   else obj.objector or _("anonymous"))
+            out.append(Blocker("objection", _("open objection #{id} from {who} ({grounds}), lodged {lodged}").format(
+                id=obj.id, who=who, grounds=obj.grounds, lodged=show(obj.lodged_at)), id=obj.id,
+                remedy=Remedy("objection.resolve", {"id": obj.id})))
     return out
 
 
@@ -252,7 +264,7 @@ MEETING_KINDS: dict[str, tuple[str, str]] = {
     "cost_shares": ("费用分摊", "the cost shares"),
     "objection_remedy": ("异议化解方案", "a remedy for an objection"),
     "other": ("其他事项", "other matters"),
-}
+}  # (Chinese, English): data both ways, as the workflow's titles
 
 
 @guard("scheme")
@@ -261,8 +273,8 @@ def scheme_chosen(ctx: GuardContext) -> list[Blocker]:
         return []
     if any(ctx.counts(c.at) for c in ctx.records.scheme_choices):
         return []
-    return [Blocker("scheme", "尚未选定加梯方案 / no elevator scheme chosen yet: compare the companies' schemes "
-                    "with `eightstep scheme compare`, then `eightstep scheme choose`")]
+    return [Blocker("scheme", _("no elevator scheme chosen yet: compare the companies' schemes, then record the "
+                              "owners' choice"), remedy=Remedy("scheme.choose", {}))]
 
 
 @guard("meetings")
@@ -272,7 +284,6 @@ def meetings_held(ctx: GuardContext) -> list[Blocker]:
         held = [m for m in ctx.records.meetings if kind in m.kinds.split(",") and ctx.counts(m.held_at)]
         if not held:
             title, title_en = MEETING_KINDS[kind]
-            out.append(Blocker("meeting", f"缺少协商会议记录：{title} / no meeting on record deciding {title_en}: "
-                               f"`eightstep meeting add CASE --kind {kind} --at DATE --attendees ... --decision ...`",
-                               kind=kind))
+            out.append(Blocker("meeting", _("no meeting on record deciding {what}").format(
+                what=pick(title, title_en)), kind=kind, remedy=Remedy("meeting.add", {"kind": kind})))
     return out

@@ -23,6 +23,7 @@ from eightstep.engine.checking import _CASES, _status_blocker, guard_context, ma
 from eightstep.engine.events import GENESIS, append_event, event_row, with_role
 from eightstep.engine.recordload import light_columns
 from eightstep.errors import BlockedError, ConflictError, InputError
+from eightstep.i18n import _
 from eightstep.store import models
 from eightstep.store.models import ACTIVE, SUSPENDED, WITHDRAWN
 from eightstep.store.workspace import Workspace
@@ -75,14 +76,17 @@ def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: s
         wf = loaded.definition
         if case.status != ACTIVE:
             blocker = _status_blocker(case)
-            raise BlockedError(f"case {case_id} is {case.status}", [blocker] if blocker else [])
+            raise BlockedError(_("case {case} is {status}").format(case=case_id, status=case.status),
+                               [blocker] if blocker else [], case=case.id)
         if wf.next_of(case.stage) is None:
-            raise InputError(f"case {case_id} is in the last stage ({case.stage}): there is nothing to advance to")
+            raise InputError(_("case {case} is in the last stage ({stage}): there is nothing to advance to").format(
+                case=case_id, stage=case.stage))
         _not_before_stage(case, at, "advancing at")
         ctx = guard_context(ws, session, case, loaded, at)
         position = SimpleNamespace(stage=case.stage)  # what the machine moves (nothing is attached to it)
         if not machine_of(ws, loaded).events[ADVANCE].trigger(position, ctx=ctx):
-            raise BlockedError(f"case {case_id} cannot leave {case.stage} yet", ctx.blockers())
+            raise BlockedError(_("case {case} cannot leave {stage} yet").format(case=case_id, stage=case.stage),
+                               ctx.blockers(), case=case.id)
         consent = ctx.consent_tally.as_dict() if ctx.consent_tally is not None else None
         cas, event, consent_record = advance_rows(case, position.stage, at=at, recorded_at=now_utc(), actor=who,
                                                   note=note, consent=consent,

@@ -1,0 +1,126 @@
+"""Tables as files officers open in Excel: .xlsx (openpyxl, imported only here) and CSV (UTF-8 with a byte-order
+mark and CRLF line ends, which Excel on Chinese Windows opens correctly). Every text cell goes through
+``eightstep.cells.neutralise``: nothing written is read as a formula. Files are written whole or not at all."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from eightstep.cells import neutralise, neutralise_row
+from eightstep.cli.output import width
+
+
+@dataclass
+class Sheet:
+    title: str
+    headers: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+
+
+def csv_text(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)  # CRLF line ends, as Excel expects
+    writer.writerow(neutralise_row(list(headers)))
+    for row in rows:
+        writer.writerow(neutralise_row(["" if v is None else v for v in row]))
+    return out.getvalue()
+
+
+def _replace(path: Path, write: Callable[[Path], None]) -> None:
+    """Write to a temporary file beside ``path``, then put it in place: a failure leaves no half file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_csv(target: Path | str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """CSV to a file, or to standard output when ``target`` is ``-``."""
+    data = csv_text(headers, rows).encode("utf-8-sig")
+    if str(target) == "-":
+        click.echo(data, nl=False)  # bytes: UTF-8 with its mark, whatever the console's code page
+        return
+    _replace(Path(target), lambda tmp: tmp.write_bytes(data))
+
+
+def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> None:
+    """One workbook, a sheet per table: bold header row, frozen below it, columns as wide as their text."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for sheet in sheets:
+        ws = book.create_sheet(_sheet_title(sheet.title))
+        ws.append(neutralise_row(list(sheet.headers)))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in sheet.rows:
+            ws.append([neutralise(_cell(v)) for v in row])
+        ws.freeze_panes = "A2"
+        for index, header in enumerate(sheet.headers, 1):
+            longest = max([width(str(header)), *(width(str(r[index - 1] or "")) for r in sheet.rows)])
+            ws.column_dimensions[ws.cell(1, index).column_letter].width = min(60, longest + 2)
+    _replace(Path(path), lambda tmp: book.save(tmp))
+
+
+def _cell(value: Any) -> Any:
+    """A value as openpyxl takes it: numbers and dates stay typed, an aware time becomes Asia/Shanghai's."""
+    if value is None or (isinstance(value, (int, float, str, date)) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, Decimal):  # areas and money: a number Excel can add up
+        return float(value)
+    if isinstance(value, datetime):
+        from eightstep.timeutil import local
+
+        return local(value).replace(tzinfo=None) if value.tzinfo else value
+    return str(value)
+
+
+def _sheet_title(title: str) -> str:
+    """Excel's limits on a sheet name: 31 characters, none of []:*?/\\."""
+    for ch in "[]:*?/\\":
+        title = title.replace(ch, " ")
+    return title[:31] or "Sheet"
+
+
+def xlsx_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--xlsx", "xlsx_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                        metavar="FILE", help="Write the table to an Excel workbook (.xlsx) instead of printing it "
+                                             "(headers in the chosen language).")(fn)
+
+
+def csv_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--csv", "as_csv", is_flag=True,
+                        help="Print CSV instead (UTF-8 with a byte-order mark and CRLF line ends, which Excel on "
+                             "Chinese Windows opens correctly; the header holds stable column ids): redirect it to "
+                             "a file, > table.csv")(fn)
+
+
+def one_format(**chosen: bool) -> None:
+    """At most one of the output formats (--json, --csv, --xlsx, ...) per command."""
+    given = [f"--{name}" for name, value in chosen.items() if value]
+    if len(given) > 1:
+        from eightstep.i18n import _
+
+        raise click.UsageError(_("choose one of {options}").format(options=", ".join(given)))
+
+
+def wrote(path: Path, rows: int) -> None:
+    from eightstep.i18n import ngettext
+
+    click.echo(ngettext("Wrote {path} ({count} row)", "Wrote {path} ({count} rows)", rows).format(
+        path=path, count=rows))

@@ -1,0 +1,94 @@
+"""Told what to do next: every blocker carries its remedy (data in --json, a command in text), a complete case
+is not blocked, `case advance` shows what the new stage needs, case ids match without regard to letter case,
+and a misspelled case id gets "did you mean"."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from eightstep.cli import main
+from eightstep.cli.remedies import spell, spell_all
+from eightstep.errors import Remedy
+
+
+@pytest.fixture
+def db(demo_dir: Path, tmp_path: Path) -> Path:
+    shutil.copytree(demo_dir, tmp_path / "demo")
+    return tmp_path / "demo" / "eightstep.db"
+
+
+def cli(runner: CliRunner, db: Path, *args: str, code: int = 0) -> Result:
+    result = runner.invoke(main, ["--db", str(db), *args], prog_name="eightstep")
+    assert result.exit_code == code, result.output
+    return result
+
+
+def test_spelling() -> None:
+    assert spell(Remedy("doc.add", {"kind": "owner_proof"}), "RD-3-2") == \
+        "eightstep doc add RD-3-2 owner_proof FILE --at DATE"
+    assert spell(Remedy("approval.add", {"kind": "feasibility", "authority": "区行政审批局"}), "RD-3-2") == \
+        "eightstep approval add RD-3-2 feasibility --authority 区行政审批局 --at DATE"
+    assert spell(Remedy("approval.add", {"kind": "k", "authority": "江夏区 审批局"}), "X") == \
+        'eightstep approval add X k --authority "江夏区 审批局" --at DATE'
+    assert spell(Remedy("install.extra", {"extra": "pdf"})) == 'pip install "eightstep[pdf]"'
+    assert spell(Remedy("something.new", {"case": "X", "room": "201"})) == "eightstep something new X --room 201"
+    assert spell_all(Remedy("objection.resolve", {"id": 2}), "RD-4-1") == [
+        "eightstep objection mediate RD-4-1 2 --step STEP --note NOTE",
+        "eightstep objection resolve RD-4-1 2 --outcome OUTCOME"]
+
+
+def test_check_gives_remedies_as_data_and_as_commands(runner: CliRunner, db: Path) -> None:
+    data = json.loads(cli(runner, db, "case", "check", "RD-3-1", "--json", code=3).stdout)
+    (blocker,) = data["blockers"]
+    assert blocker["remedy"] == {"action": "approval.add",
+                                 "args": {"kind": "feasibility", "authority": "区行政审批局", "case": "RD-3-1"},
+                                 "command": "eightstep approval add RD-3-1 feasibility --authority 区行政审批局 "
+                                            "--at DATE"}
+    text = cli(runner, db, "case", "check", "RD-3-1", code=3).stdout
+    assert "    → eightstep approval add RD-3-1 feasibility --authority 区行政审批局 --at DATE\n" in text
+    text = cli(runner, db, "case", "check", "RD-4-1", code=3).stdout
+    assert "→ eightstep objection mediate RD-4-1 2 --step STEP --note NOTE" in text
+
+
+def test_one_language_per_output(runner: CliRunner, db: Path) -> None:
+    en = cli(runner, db, "--lang", "en", "case", "check", "RD-3-1", code=3).stdout
+    zh = cli(runner, db, "--lang", "zh", "case", "check", "RD-3-1", code=3).stdout
+    assert "awaiting Feasibility opinion from 区行政审批局" in en and "待" not in en
+    assert "[批复] 待区行政审批局出具：可行性分析意见" in zh and "awaiting" not in zh
+    data = json.loads(cli(runner, db, "--lang", "zh", "case", "check", "RD-3-1", "--json", code=3).stdout)
+    assert data["blockers"][0]["type"] == "approval" and data["blockers"][0]["remedy"]["action"] == "approval.add"
+
+
+def test_a_complete_case_is_not_blocked(runner: CliRunner, db: Path) -> None:
+    result = cli(runner, db, "case", "check", "RD-3-2")
+    assert result.stdout == "RD-3-2: operation 运行维护管理: complete (the final stage, nothing missing)\n"
+    data = json.loads(cli(runner, db, "case", "check", "RD-3-2", "--json").stdout)
+    assert (data["complete"], data["ready"], data["blockers"]) == (True, False, [])
+
+
+def test_advance_shows_what_the_new_stage_needs(runner: CliRunner, db: Path, tmp_path: Path) -> None:
+    (tmp_path / "opinion.pdf").write_bytes(b"%PDF-1.4 opinion")
+    cli(runner, db, "approval", "add", "RD-3-1", "feasibility", "--authority", "区行政审批局")
+    out = cli(runner, db, "case", "advance", "RD-3-1").stdout
+    assert out.startswith("RD-3-1: survey -> agreement\nWhat the new stage needs:\nRD-3-1: agreement 签订加梯协议:")
+    assert "→ eightstep doc add RD-3-1 agreement FILE --at DATE" in out
+
+
+def test_case_ids_without_regard_to_letter_case(runner: CliRunner, db: Path) -> None:
+    assert json.loads(cli(runner, db, "case", "show", "rd-3-2", "--json").stdout)["id"] == "RD-3-2"
+    err = cli(runner, db, "case", "show", "RD-3-9", code=1).stderr
+    assert err.startswith("Error: no case 'RD-3-9' (did you mean RD-3-2, RD-3-1")
+    assert "Next: eightstep case list" in err
+
+
+def test_ambiguous_letter_case_is_refused(runner: CliRunner, db: Path) -> None:
+    cli(runner, db, "case", "open", "jx-1-1", "--complex", "幸福小区", "--building", "1", "--unit", "1")
+    cli(runner, db, "case", "open", "JX-1-1", "--complex", "幸福小区", "--building", "1", "--unit", "2")
+    assert json.loads(cli(runner, db, "case", "show", "JX-1-1", "--json").stdout)["unit"] == "2"
+    err = cli(runner, db, "case", "show", "Jx-1-1", code=1).stderr
+    assert "matches several cases that differ only in letter case: JX-1-1, jx-1-1" in err
