@@ -28,7 +28,7 @@ from tests.conftest import write_households
 pytestmark = pytest.mark.backends("sqlite", "postgresql")  # tests on a `db` run on both (see conftest)
 
 CASE = "RD-3-2"
-BLOCKER_KEYS = {"type", "kind", "authority", "id", "until", "message"}
+BLOCKER_KEYS = {"type", "kind", "authority", "id", "until", "message", "remedy"}
 BLOCKER_TYPES = {"document", "approval", "consent", "notice", "objection", "status"}
 SHIPPED_WORKFLOWS = ("wuhan", "wuhan-2018", "guangzhou")
 
@@ -356,6 +356,7 @@ def test_case_check_json_shape(runner: CliRunner, opened: Path) -> None:
         assert blocker["type"] in BLOCKER_TYPES
         assert isinstance(blocker["message"], str)
         assert blocker["message"]
+        assert blocker["remedy"]["command"].startswith("eightstep ")  # every blocker here says what to do
     first = run_json(runner, opened, "workflow", "show", "wuhan", "--json")["stages"][0]
     docs = [b for b in data["blockers"] if b["type"] == "document"]
     assert sorted(b["kind"] for b in docs) == sorted(first["requires"]["documents"])

@@ -137,3 +137,27 @@ def test_shell_completion(runner: CliRunner, db: Path) -> None:
     assert complete(runner, f"eightstep --db {db} forms render RD-3-2 agr") == ["agreement"]
     assert complete(runner, f"eightstep --db {db} case return RD-3-2 --to con") == ["consent", "construction"]
     assert complete(runner, "eightstep --db /nonexistent/x.db case check R") == []  # no database: nothing
+
+
+def test_imports_read_standard_input(runner: CliRunner, tmp_path: Path) -> None:
+    """`-` reads the table from standard input, CSV or .xlsx (told apart by content); messages name `-`."""
+    from openpyxl import Workbook
+
+    db = tmp_path / "s.db"
+    cli(runner, db, "init")
+    cli(runner, db, "case", "open", "JX-1-1", "--complex", "幸福小区", "--building", "1", "--unit", "1")
+    csv_bytes = "房号,楼层,面积,业主\n201,2,80,王一\n301,3,80,王二\n".encode("gb18030")
+    result = runner.invoke(main, ["--db", str(db), "household", "import", "JX-1-1", "-"], input=csv_bytes)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "JX-1-1: 2 households added, 0 updated from -\n"
+    book = Workbook()
+    book.active.append(["room", "choice"])
+    book.active.append(["201", "同意"])
+    data = io.BytesIO()
+    book.save(data)
+    result = runner.invoke(main, ["--db", str(db), "vote", "import", "JX-1-1", "-"], input=data.getvalue())
+    assert result.exit_code == 0, result.output
+    assert json.loads(cli(runner, db, "household", "list", "JX-1-1", "--json").stdout)[0]["vote"] == "agree"
+    bad = runner.invoke(main, ["--db", str(db), "vote", "import", "JX-1-1", "-"], input=b"room,choice\n999,agree\n")
+    assert bad.exit_code == 1
+    assert bad.stderr.startswith("Error: -:2: ") and "/tmp" not in bad.stderr

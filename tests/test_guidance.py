@@ -48,7 +48,9 @@ def test_check_gives_remedies_as_data_and_as_commands(runner: CliRunner, db: Pat
     assert blocker["remedy"] == {"action": "approval.add",
                                  "args": {"kind": "feasibility", "authority": "区行政审批局", "case": "RD-3-1"},
                                  "command": "eightstep approval add RD-3-1 feasibility --authority 区行政审批局 "
-                                            "--at DATE"}
+                                            "--at DATE",
+                                 "steps": ["eightstep approval add RD-3-1 feasibility --authority 区行政审批局 "
+                                           "--at DATE"]}
     text = cli(runner, db, "case", "check", "RD-3-1", code=3).stdout
     assert "    → eightstep approval add RD-3-1 feasibility --authority 区行政审批局 --at DATE\n" in text
     text = cli(runner, db, "case", "check", "RD-4-1", code=3).stdout
@@ -92,3 +94,14 @@ def test_ambiguous_letter_case_is_refused(runner: CliRunner, db: Path) -> None:
     assert json.loads(cli(runner, db, "case", "show", "JX-1-1", "--json").stdout)["unit"] == "2"
     err = cli(runner, db, "case", "show", "Jx-1-1", code=1).stderr
     assert "matches several cases that differ only in letter case: JX-1-1, jx-1-1" in err
+
+
+def test_did_you_mean_for_kinds_and_forms(runner: CliRunner, db: Path, tmp_path: Path) -> None:
+    (tmp_path / "c.pdf").write_bytes(b"%PDF-1.4 contract")
+    err = cli(runner, db, "doc", "add", "RD-1-2", "contract", str(tmp_path / "c.pdf"), code=1).stderr
+    assert "unknown document kind 'contract' for workflow wuhan (did you mean construction_contract, " \
+           "maintenance_contract?)" in err
+    err = cli(runner, db, "approval", "add", "RD-3-1", "feasability", "--authority", "区行政审批局", code=1).stderr
+    assert "(did you mean feasibility?)" in err
+    err = cli(runner, db, "forms", "render", "RD-3-2", "agrement", code=1).stderr
+    assert "unknown form 'agrement' (did you mean agreement?)" in err

@@ -618,10 +618,11 @@ FILE_PROBLEMS: dict[str, tuple[str, bytes | None, str]] = {
     "old-xls": (
         "owners.xls",
         b"\xd0\xcf\x11\xe0",
-        "unsupported file type '.xls' (old Excel format: open it in Excel and save as .xlsx); "
-        "accepted: .csv, .txt, .xlsx",
+        "old Excel format (.xls) or another Office file: open it in Excel and save as .xlsx or CSV",
     ),
-    "pdf": ("owners.pdf", b"%PDF", "unsupported file type '.pdf'; accepted: .csv, .txt, .xlsx"),
+    "pdf": ("owners.pdf", b"%PDF-1.4", "a PDF, not a table: give the CSV or .xlsx file"),
+    "zip": ("owners.zip", b"PK\x03\x04 not a workbook", "a zip archive, not an Excel .xlsx workbook; save the "
+            "table as .xlsx or CSV"),
     "missing-csv": ("nothere.csv", None, "file not found"),
     "missing-xlsx": ("nothere.xlsx", None, "file not found"),
     "not-utf8-nor-gb18030": (
@@ -651,8 +652,20 @@ def test_corrupt_xlsx_is_one_clear_problem(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a zip file")
     [problem] = problems_of(path)
     assert (problem.line, problem.field) == (None, None)
-    assert problem.message.startswith("cannot open it as an Excel .xlsx workbook (")
-    assert problem.message.endswith("); re-save it in Excel")
+    assert problem.message == "named .xlsx but not an Excel workbook; re-save it in Excel"
+
+
+@pytest.mark.parametrize("name", ["owners.csv", "owners", "owners.dat"])
+def test_a_workbook_is_known_by_its_content(tmp_path: Path, name: str) -> None:
+    """An .xlsx saved under another name (or piped in, with none) is read as the workbook it is."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["房号", "楼层", "面积", "业主"])
+    book.active.append(["101", 1, 80.5, "王建国"])
+    book.save(tmp_path / name)
+    (row,) = read_table(tmp_path / name, COLUMNS[:4])
+    assert (row.values["room"], row.values["owner"]) == ("101", "王建国")
 
 
 def test_ambiguous_column_configuration_is_a_programming_error(tmp_path: Path) -> None:

@@ -131,6 +131,8 @@ COMMANDS: list[tuple[list[str], int, str]] = [
     (["audit", "verify"], 0, "OK"),
     (["audit", "verify", "--json"], 0, "chain_problems"),
     (["report"], 0, "人大小区"),
+    (["calendar", "-o", "{dir}/deadlines.ics"], 0, "deadlines.ics"),
+    (["calendar", "--json"], 0, "stage_limit"),
     (["report", "--html", "{dir}/report.html"], 0, "人大小区"),
     (["demo", "--dir", "{dir}/demo2"], 0, "人大小区"),
 ]

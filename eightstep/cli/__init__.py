@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 COMMANDS = {
     "approval": "eightstep.cli.records:approval",
     "audit": "eightstep.cli.audit:audit",
+    "calendar": "eightstep.cli.calendar:calendar_",
     "canvass": "eightstep.cli.canvass:canvass",
     "case": "eightstep.cli.case:case",
     "complex": "eightstep.cli.complex:complex_",

@@ -13,7 +13,7 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
+from eightstep.cli.params import CASE, TABLE_FILE, actor_option, as_option, at_option, json_option, table_input
 from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
 from eightstep.i18n import _
 
@@ -131,7 +131,7 @@ def shares(settings: Settings, case_id: str, as_json: bool, as_csv: bool, xlsx_f
 
 @funding.command("agree")
 @click.argument("case_id", metavar="CASE", type=CASE)
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("file", type=TABLE_FILE)
 @amend_option
 @at_option
 @actor_option
@@ -146,6 +146,7 @@ def agree(settings: Settings, case_id: str, file: Path, amend: str | None, at: d
     """
     from eightstep.records.funding import agree_shares
 
-    rows = agree_shares(settings.workspace(), case_id, file, at=at, actor=actor, as_role=as_role, amend=amend)
+    with table_input(file) as path:
+        rows = agree_shares(settings.workspace(), case_id, path, at=at, actor=actor, as_role=as_role, amend=amend)
     click.echo(f"{case_id}: agreed shares recorded for {len(rows)} households from {file.name}")
     amended(case_id, amend)

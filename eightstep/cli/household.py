@@ -11,7 +11,17 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table, warn
-from eightstep.cli.params import CASE, actor_option, as_option, at_option, confirm, json_option, yes_option
+from eightstep.cli.params import (
+    CASE,
+    TABLE_FILE,
+    actor_option,
+    as_option,
+    at_option,
+    confirm,
+    json_option,
+    table_input,
+    yes_option,
+)
 from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
 from eightstep.i18n import _
 
@@ -23,7 +33,7 @@ def household() -> None:
 
 @household.command("import")
 @click.argument("case_id", metavar="CASE", type=CASE)
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("file", type=TABLE_FILE)
 @click.option("--replace", is_flag=True, help="Update rooms that are already recorded instead of refusing.")
 @at_option
 @actor_option
@@ -42,8 +52,9 @@ def import_(settings: Settings, case_id: str, file: Path, replace: bool, at: dat
     if replace:
         confirm(_("Replace the recorded households of {case} that {file} lists?").format(case=case_id,
                                                                                      file=file.name), yes)
-    result = records.import_households(settings.workspace(), case_id, file, replace=replace, at=at, actor=actor,
-                                       as_role=as_role)
+    with table_input(file) as path:
+        result = records.import_households(settings.workspace(), case_id, path, replace=replace, at=at,
+                                           actor=actor, as_role=as_role)
     for message in result.warnings:
         warn(message)
     click.echo(f"{case_id}: {result.added} households added, {result.updated} updated from {file.name}")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -133,3 +135,28 @@ def confirm(question: str, yes: bool) -> None:
         from eightstep.i18n import _
 
         raise click.ClickException(_("nothing was done"))
+
+
+TABLE_FILE = click.Path(path_type=Path, dir_okay=False, allow_dash=True)  # a CSV or .xlsx, or - for stdin
+
+
+@contextmanager
+def table_input(file: Path) -> Iterator[Path]:
+    """The table file to read: itself, or for ``-`` what standard input holds (CSV or .xlsx, told apart by
+    content), in a temporary file that is gone afterwards. Messages name it ``-``."""
+    if str(file) != "-":
+        yield file
+        return
+    import sys
+    import tempfile
+
+    from eightstep.errors import EightstepError
+
+    with tempfile.TemporaryDirectory(prefix="eightstep-") as folder:
+        path = Path(folder) / "stdin"
+        path.write_bytes(sys.stdin.buffer.read())
+        try:
+            yield path
+        except EightstepError as exc:
+            exc.args = tuple(str(a).replace(str(path), "-") for a in exc.args)
+            raise

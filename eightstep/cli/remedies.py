@@ -101,13 +101,14 @@ def spell_all(remedy: Remedy, case: str | None = None) -> list[str]:
 
 
 def as_data(remedy: Remedy | None, case: str | None = None) -> dict[str, Any] | None:
-    """The remedy for --json: its action and arguments (with the case), and the command spelled out."""
+    """The remedy for --json: its action and arguments (with the case), the command spelled out, and ``steps``:
+    the commands to run in order (the usual prior step first, where there is one; the command last)."""
     if remedy is None:
         return None
     args = dict(remedy.args)
     if case is not None:
         args.setdefault("case", case)
-    return {"action": remedy.action, "args": args, "command": spell(remedy, case)}
+    return {"action": remedy.action, "args": args, "command": spell(remedy, case), "steps": spell_all(remedy, case)}
 
 
 def blocker_data(blocker: Any, case: str | None) -> dict[str, Any]:

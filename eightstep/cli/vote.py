@@ -12,7 +12,7 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, warn
-from eightstep.cli.params import AT, CASE, actor_option, as_option, at_option, json_option
+from eightstep.cli.params import AT, CASE, TABLE_FILE, actor_option, as_option, at_option, json_option, table_input
 from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
 from eightstep.i18n import _
 
@@ -45,7 +45,7 @@ def cast(settings: Settings, case_id: str, room: str, choice: str, at: datetime 
 
 @vote.command("import")
 @click.argument("case_id", metavar="CASE", type=CASE)
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("file", type=TABLE_FILE)
 @at_option
 @actor_option
 @as_option
@@ -58,7 +58,8 @@ def import_(settings: Settings, case_id: str, file: Path, at: datetime | None, a
     """
     from eightstep import records
 
-    count = records.import_votes(settings.workspace(), case_id, file, at=at, actor=actor, as_role=as_role)
+    with table_input(file) as path:
+        count = records.import_votes(settings.workspace(), case_id, path, at=at, actor=actor, as_role=as_role)
     click.echo(f"{case_id}: {count} ballots recorded from {file.name}")
 
 

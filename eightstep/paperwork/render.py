@@ -14,6 +14,7 @@ from eightstep import __version__
 from eightstep.engine.actors import checked_role
 from eightstep.engine.cases import default_actor
 from eightstep.errors import InputError, NotFoundError
+from eightstep.i18n import _
 from eightstep.paperwork import privacy
 from eightstep.paperwork.casedata import CaseData, load_case_data
 from eightstep.paperwork.context import FormInfo, MissingData, as_context, secrets
@@ -22,6 +23,7 @@ from eightstep.paperwork.forms import FORMS, generic
 from eightstep.paperwork.log import log_events
 from eightstep.paperwork.names import form_ids, template_name
 from eightstep.store.workspace import Workspace
+from eightstep.suggest import did_you_mean
 from eightstep.timeutil import iso_local, local_date, now_utc
 from eightstep.workflow.schema import Workflow
 
@@ -105,7 +107,9 @@ class Paperwork:
     def _require(self, form_id: str) -> None:
         if not self.env.exists(template_name(form_id)):
             known = ", ".join(self.form_ids()) or "none"
-            raise NotFoundError(f"unknown form {form_id!r}: no template {template_name(form_id)} (known: {known})")
+            raise NotFoundError(_("unknown form {form!r}{suggestion}: no template {template} (known: {known})").format(
+                form=form_id, suggestion=did_you_mean(form_id, self.form_ids()), template=template_name(form_id),
+                known=known))
 
     def list_forms(self, case_id: str | None = None, *, workflow: Workflow | None = None,
                    at: datetime | None = None) -> list[FormStatus]:

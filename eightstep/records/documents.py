@@ -7,8 +7,10 @@ from pathlib import Path
 
 from eightstep.engine.recording import Recording, recording
 from eightstep.errors import InputError
+from eightstep.i18n import _
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
+from eightstep.suggest import did_you_mean
 from eightstep.timeutil import as_utc, now_utc
 
 
@@ -21,7 +23,9 @@ def add_document(ws: Workspace, case_id: str, kind: str, path: Path, *, at: date
     with recording(ws, case_id, "doc.add", at=at, actor=actor, as_role=as_role) as rec:
         kinds = rec.workflow.documents
         if kind not in kinds:
-            raise InputError(f"unknown document kind {kind!r} for workflow {rec.loaded.id}; known: {', '.join(kinds)}")
+            raise InputError(_("unknown document kind {kind!r} for workflow {workflow}{suggestion}; known: {known}")
+                             .format(kind=kind, workflow=rec.loaded.id, suggestion=did_you_mean(kind, kinds),
+                                     known=", ".join(kinds)))
         digest, size = ws.files.put(path)  # content-addressed: a rolled-back copy is harmless and reused
         doc = rec.add(models.Document(case_id=case_id, kind=kind, stage=rec.case.stage, issued_at=rec.at,
                                       issuer=issuer or rec.workflow.authorities[kinds[kind].issuer].title,
@@ -52,7 +56,9 @@ def add_approval(ws: Workspace, case_id: str, kind: str, *, authority: str, reje
     with recording(ws, case_id, "approval.add", at=at, actor=actor, as_role=as_role) as rec:
         kinds = rec.workflow.approvals
         if kind not in kinds:
-            raise InputError(f"unknown approval kind {kind!r} for workflow {rec.loaded.id}; known: {', '.join(kinds)}")
+            raise InputError(_("unknown approval kind {kind!r} for workflow {workflow}{suggestion}; known: {known}")
+                             .format(kind=kind, workflow=rec.loaded.id, suggestion=did_you_mean(kind, kinds),
+                                     known=", ".join(kinds)))
         approval = rec.add(models.Approval(case_id=case_id, kind=kind, authority=authority.strip(),
                                            decision="rejected" if rejected else "approved", decided_at=rec.at,
                                            number=number, note=note, recorded_at=now_utc()))

@@ -421,7 +421,8 @@ def _xlsx_records(path: Path, where: str) -> Generator[tuple[int, list[str]], No
             # openpyxl warns about Excel features it drops (data validation, styles);
             # they do not matter for reading values.
             warnings.simplefilter("ignore", UserWarning)
-            wb = load_workbook(path, read_only=True, data_only=True)
+            # from the bytes: openpyxl would refuse a path that does not end in .xlsx
+            wb = load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
     except FileNotFoundError:
         raise _Fatal(Problem(where, None, None, "file not found")) from None
     except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as e:
@@ -451,7 +452,7 @@ def _accepted_columns(columns: Sequence[Column]) -> str:
 
 
 def read_table(path: Path, columns: Sequence[Column]) -> list[Row]:
-    """Read all records of a .csv/.txt/.xlsx file, strictly.
+    """Read all records of a CSV or .xlsx file, strictly (an .xlsx is recognised by its content).
 
     The first non-blank row is the header.  Returns one Row per non-blank
     record with a value (parsed or default) for every column; raises
@@ -460,20 +461,17 @@ def read_table(path: Path, columns: Sequence[Column]) -> list[Row]:
     path = Path(path)
     where = str(path)
     index = _alias_index(columns)
-    suffix = path.suffix.lower()
-    records: Callable[[Path, str], Generator[tuple[int, list[str]], None, None]]
-    if suffix in CSV_SUFFIXES:
-        records, label, is_csv = _csv_records, _number_label, True
-    elif suffix in XLSX_SUFFIXES:
-        records, label, is_csv = _xlsx_records, _letter_label, False
-    else:
-        hint = " (old Excel format: open it in Excel and save as .xlsx)" if suffix == ".xls" else ""
-        accepted = ", ".join(CSV_SUFFIXES + XLSX_SUFFIXES)
-        raise TableError(
-            [Problem(where, None, None, f"unsupported file type '{path.suffix}'{hint}; accepted: {accepted}")]
-        )
     if not path.is_file():
         raise TableError([Problem(where, None, None, "file not found")])
+    records: Callable[[Path, str], Generator[tuple[int, list[str]], None, None]]
+    try:
+        is_xlsx = _is_workbook(path, where)
+    except _Fatal as fatal:
+        raise TableError([fatal.problem]) from None
+    if is_xlsx:
+        records, label, is_csv = _xlsx_records, _letter_label, False
+    else:
+        records, label, is_csv = _csv_records, _number_label, True
 
     problems: list[Problem] = []
     rows: list[Row] = []
@@ -485,6 +483,33 @@ def read_table(path: Path, columns: Sequence[Column]) -> list[Row]:
     if problems:
         raise TableError(problems)
     return rows
+
+
+def _is_workbook(path: Path, where: str) -> bool:
+    """Whether the file is an .xlsx workbook, by its content (whatever its name says; a table piped in has
+    none); other spreadsheet files that are no table eightstep reads are refused with what to do."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(8)
+    except OSError as e:
+        raise _Fatal(Problem(where, None, None, f"cannot read the file ({e.strerror or e})")) from None
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                if "xl/workbook.xml" in archive.namelist():
+                    return True
+        except zipfile.BadZipFile:
+            pass
+        raise _Fatal(Problem(where, None, None, "a zip archive, not an Excel .xlsx workbook; save the table as "
+                                                ".xlsx or CSV"))
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _Fatal(Problem(where, None, None, "old Excel format (.xls) or another Office file: open it in Excel "
+                                                "and save as .xlsx or CSV"))
+    if head.startswith(b"%PDF"):
+        raise _Fatal(Problem(where, None, None, "a PDF, not a table: give the CSV or .xlsx file"))
+    if path.suffix.lower() in XLSX_SUFFIXES:
+        raise _Fatal(Problem(where, None, None, "named .xlsx but not an Excel workbook; re-save it in Excel"))
+    return False
 
 
 def _number_label(i: int) -> str:

@@ -1,0 +1,149 @@
+"""The coming deadlines of cases, for a calendar: when a stage's stall limit ends, when a public notice ends,
+when a suspension is to be reviewed, when the elevator's maintenance is due and when its periodic inspection
+must be requested and expires.
+
+Every date is a day in Asia/Shanghai, counted as the audit counts it (working days with the statutory holidays
+where the workflow says so; a stage clock stands still while a case is suspended). Each deadline has a stable
+``key`` (case, what, stage or subject), so that an exported calendar updates its events when re-imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from eightstep.audit.stalled import CASES, Limit, add_days, load_workflows
+from eightstep.engine.cases import list_cases
+from eightstep.engine.checking import check_many
+from eightstep.i18n import _, pick
+from eightstep.rules.workcalendar import WorkCalendar
+from eightstep.store.models import ACTIVE, SUSPENDED
+from eightstep.store.workspace import Workspace
+from eightstep.timeutil import local_date
+from eightstep.workflow.schema import Workflow
+
+STAGE_LIMIT = "stage_limit"
+NOTICE_ENDS = "notice_ends"
+SUSPENSION_REVIEW = "suspension_review"
+MAINTENANCE_DUE = "maintenance_due"
+INSPECTION_REQUEST = "inspection_request"
+INSPECTION_EXPIRES = "inspection_expires"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    case: str
+    complex: str
+    unit: str  # 3栋2单元
+    kind: str  # one of the constants above
+    day: date  # the last day (Asia/Shanghai)
+    title: str  # in the chosen language
+    detail: str
+    subject: str  # the stage id, or what the deadline is about
+
+    @property
+    def key(self) -> str:
+        """Stable across exports: the same deadline of the same case keeps its key when its day moves."""
+        return f"{self.case}.{self.kind}.{self.subject}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"case": self.case, "kind": self.kind, "day": self.day.isoformat(), "subject": self.subject,
+                "title": self.title, "detail": self.detail, "key": self.key}
+
+
+def deadlines(ws: Workspace, *, complex_name: str | None = None, case_id: str | None = None,
+              since: date | None = None) -> list[Deadline]:
+    """The deadlines of active and suspended cases (of one complex, or one case), soonest first: all of them
+    (a passed one is overdue), or those on or after ``since``."""
+    views = {v.id: v for v in list_cases(ws, complex_name=complex_name, include_withdrawn=False)
+             if case_id is None or v.id == case_id}
+    found: list[Deadline] = []
+    with ws.engine.connect() as conn:
+        workflows = load_workflows(ws, conn)
+        rows = [r for r in conn.execute(select(CASES).where(CASES.c.id.in_(list(views))))] if views else []
+    notice_ends = _notice_ends(ws, [r.id for r in rows if r.status == ACTIVE and
+                                    workflows[r.workflow_sha256].definition.stage(r.stage).requires.notice])
+    for row in rows:
+        wf = workflows[row.workflow_sha256].definition
+        view = views[row.id]
+        unit = f"{view.building}栋{view.unit}单元"
+        for kind, day, subject, title, detail in _of_case(ws, wf, row, notice_ends.get(row.id)):
+            if since is None or day >= since:
+                found.append(Deadline(row.id, view.complex, unit, kind, day, title, detail, subject))
+    return sorted(found, key=lambda d: (d.day, d.case, d.kind))
+
+
+def _notice_ends(ws: Workspace, case_ids: list[str]) -> dict[str, date]:
+    """The last day of each running public notice (from the guards, which count it)."""
+    out = {}
+    for case_id, result in check_many(ws, case_ids).items():
+        for blocker in result.blockers:
+            if blocker.type == "notice" and blocker.until is not None:
+                out[case_id] = blocker.until
+    return out
+
+
+def _of_case(ws: Workspace, wf: Workflow, row: object, notice_end: date | None
+             ) -> Iterator[tuple[str, date, str, str, str]]:
+    cal = ws.calendar
+    stage = wf.stage(row.stage)  # type: ignore[attr-defined]
+    title = pick(stage.title, stage.title_en)
+    status = row.status  # type: ignore[attr-defined]
+    if status == ACTIVE and stage.stall_limit is not None:
+        limit = Limit.of(stage.stall_limit)
+        started = local_date(row.clock_started_at)  # type: ignore[attr-defined]
+        yield (STAGE_LIMIT, add_days(cal, started, limit.days, limit.working), stage.id,
+               _("{stage}: stall limit ends").format(stage=title),
+               _("in the stage since {day}; limit {limit}").format(day=started, limit=limit))
+    if notice_end is not None:
+        yield (NOTICE_ENDS, notice_end, stage.id, _("public notice ends"),
+               _("the case may move on from the next day if nothing else blocks it"))
+    if status == SUSPENDED:
+        yield from _suspension(ws, wf, row)
+    if status == ACTIVE and wf.next_of(stage.id) is None and wf.upkeep is not None:
+        yield from _upkeep(ws, wf, row)
+
+
+def _suspension(ws: Workspace, wf: Workflow, row: object) -> Iterator[tuple[str, date, str, str, str]]:
+    reason = row.status_reason or ""  # type: ignore[attr-defined]
+    review: datetime | None = row.review_at  # type: ignore[attr-defined]
+    if review is not None:
+        yield (SUSPENSION_REVIEW, local_date(review), "suspension", _("review the suspension"), reason)
+    elif row.suspended_at is not None:  # type: ignore[attr-defined]
+        limit = Limit.of(wf.suspension.review_within)
+        day = add_days(ws.calendar, local_date(row.suspended_at), limit.days, limit.working)  # type: ignore[attr-defined]
+        yield (SUSPENSION_REVIEW, day, "suspension", _("review the suspension (no review date was set)"), reason)
+
+
+def _upkeep(ws: Workspace, wf: Workflow, row: object) -> Iterator[tuple[str, date, str, str, str]]:
+    upkeep = wf.upkeep
+    assert upkeep is not None
+    cal = ws.calendar
+    entered = local_date(row.stage_entered_at)  # type: ignore[attr-defined]
+    maintained = row.maintained_at  # type: ignore[attr-defined]
+    every = Limit.of(upkeep.maintenance_every)
+    since = max(entered, local_date(maintained)) if maintained else entered
+    doc = wf.documents[upkeep.maintenance_document]
+    yield (MAINTENANCE_DUE, add_days(cal, since, every.days, every.working), upkeep.maintenance_document,
+           _("maintenance due: {what}").format(what=pick(doc.title, doc.title_en)),
+           _("last on {day}; every {limit}").format(day=since, limit=every))
+    inspected = row.inspected_at  # type: ignore[attr-defined]
+    base = max(entered, local_date(inspected)) if inspected else entered
+    valid, before = Limit.of(upkeep.inspection_valid), Limit.of(upkeep.request_before)
+    expires = add_days(cal, base, valid.days, valid.working)
+    request_by = _days_before(cal, expires, before)
+    yield (INSPECTION_REQUEST, request_by, upkeep.inspection_document, _("request the periodic inspection"),
+           _("the inspection expires on {day}").format(day=expires))
+    yield (INSPECTION_EXPIRES, expires, upkeep.inspection_document, _("periodic inspection expires"),
+           _("inspected on {day}").format(day=base))
+
+
+def _days_before(cal: WorkCalendar, end: date, limit: Limit) -> date:
+    """The day from which ``end`` is at most ``limit`` away (the audit's "request it this long before")."""
+    day = end
+    while cal.days_between(day, end, working=limit.working) < limit.days:
+        day -= timedelta(days=1)
+    return day
