@@ -13,7 +13,7 @@ def close_matches(word: str, known: Iterable[str], n: int = 3) -> list[str]:
     (``contract`` -> ``construction_contract``); letter case does not matter."""
     names = list(dict.fromkeys(known))
     lowered = {name.lower(): name for name in names}
-    found = [lowered[m] for m in difflib.get_close_matches(word.lower(), list(lowered), n=n, cutoff=0.6)]
+    found = [lowered[m] for m in difflib.get_close_matches(word.lower(), list(lowered), n=n, cutoff=0.7)]
     found += [name for name in names if word and word.lower() in name.lower() and name not in found]
     return found[:n]
 

@@ -110,7 +110,7 @@ def test_household_import_utf8_bom_csv(runner: CliRunner, db: Path, tmp_path: Pa
     assert rows["101"]["area"] == "86.50"
     assert rows["101"]["owner"] == "张三"
     assert rows["101"]["owner_key"] == "ZS"
-    assert rows["101"]["phone"] == "13800138000"
+    assert rows["101"]["phone"] == "138-0013-8000"  # as entered
     assert rows["102"]["area"] == "70.25"
     assert rows["102"]["phone"] is None
 

@@ -236,8 +236,8 @@ def test_parties_are_listed_and_replaced(case: CliRunner) -> None:
     run(case, "forms", "party", CASE, "agent", "--name", "李建国", "--phone", "138-0712-0935")
     run(case, "forms", "party", CASE, "agent", "--name", "李建国", "--phone", "+86 13807120936")
     rows = json.loads(run(case, "forms", "parties", CASE, "--json").output)
-    assert rows == [{"role": "agent", "role_title": "委托代理人（业主代表）", "name": "李建国", "phone": "13807120936",
-                     "id_number": None, "address": None}]
+    assert rows == [{"role": "agent", "role_title": "委托代理人（业主代表）", "name": "李建国",
+                     "phone": "+86 13807120936", "id_number": None, "address": None}]
     event = json.loads(run(case, "case", "history", CASE, "--json").output)[-1]
     assert event["details"] == {"role": "agent", "name": "李建国", "previous": "李建国"}  # no phone in the log
 

@@ -51,7 +51,7 @@ def test_roles_and_the_duty_rota(case: Workspace) -> None:
         ("negotiator", "王敏", "community"), ("negotiator", "张磊", "technician"),
         ("self_management", "杨春梅", None), *(("duty_rota", f"业主{r}", None) for r in ("201", "202", "301", "501"))]
     assert result.roles[2].title == "协商小组成员（低层业主）"
-    assert result.roles[0].phone == "13807120935"
+    assert result.roles[0].phone == "138-0712-0935"  # as entered
     # the owner of 501 also owns 502: one rota member covers both flats
     assert result.rota_rooms == ["201", "202", "301", "501", "502"]
     assert result.rota_missing == ["302", "401", "402", "601", "602", "701", "702"]

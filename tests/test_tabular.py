@@ -87,7 +87,7 @@ CHINESE_EXPECTED = [
             "owner": "张三",
             "area": Decimal("86.50"),
             "floor": 1,
-            "phone": "13800138000",
+            "phone": "138-0013-8000",
             "vote": "agree",
         },
     ),
@@ -109,7 +109,7 @@ CHINESE_EXPECTED = [
             "owner": "王五",
             "area": Decimal("86.50"),
             "floor": 2,
-            "phone": "13912345678",
+            "phone": "+86 139 1234 5678",
             "vote": "undecided",
         },
     ),
@@ -788,13 +788,13 @@ def test_parse_choice_conflicting_mapping_is_rejected() -> None:
 
 PHONE_CASES = {
     "mobile": ("13800138000", "13800138000"),
-    "dashes": ("138-0013-8000", "13800138000"),
-    "spaces": ("138 0013 8000", "13800138000"),
-    "plus86": ("+86 138 0013 8000", "13800138000"),
-    "landline": ("010-6275 1234", "01062751234"),
+    "dashes": ("138-0013-8000", "138-0013-8000"),  # kept as entered: readable as the officer wrote it
+    "spaces": ("138  0013 8000 ", "138 0013 8000"),
+    "plus86": ("+86 138 0013 8000", "+86 138 0013 8000"),
+    "landline": ("027-87654321", "027-87654321"),
     "seven-digits": ("6275123", "6275123"),
     "fullwidth": ("１３８００１３８０００", "13800138000"),
-    "foreign": ("+1 415 555 0100", "+14155550100"),
+    "foreign": ("+1 415 555 0100", "+1 415 555 0100"),
 }
 
 

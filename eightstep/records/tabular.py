@@ -253,23 +253,21 @@ _DIGITS_RE = re.compile(r"[0-9]{7,15}", re.ASCII)
 
 
 def parse_phone(s: str) -> str:
-    """Return a phone number as digits, without spaces or dashes.
-
-    A leading "+86" is removed ("+86 138-0013-8000" -> "13800138000"); another
-    "+<country code>" is kept as "+<digits>".  7 to 15 digits are required.
-    """
-    text = _PHONE_SEPARATORS.sub("", _nfkc(_strip(s)))
-    plus = text.startswith("+")
+    """A phone number as it was entered (027-87654321 stays readable), checked: 7 to 15 digits once spaces and
+    dashes are left out, optionally after +86 or another "+<country code>". Full-width characters become
+    ASCII and runs of spaces one space."""
+    entered = " ".join(_nfkc(_strip(s)).split())
+    text = _PHONE_SEPARATORS.sub("", entered)
     if text.startswith("+86"):
-        text, plus = text[3:], False
-    elif plus:
+        text = text[3:]
+    elif text.startswith("+"):
         text = text[1:]
     if not _DIGITS_RE.fullmatch(text):
         raise ValueError(
             f"'{s}' is not a phone number (use 7 to 15 digits, optionally starting with +86, "
             "e.g. 13800138000)"
         )
-    return "+" + text if plus else text
+    return entered
 
 
 # --------------------------------------------------------------------------- #
