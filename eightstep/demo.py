@@ -25,7 +25,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from eightstep import engine, records
-from eightstep.errors import InputError
 from eightstep.paperwork.parties import set_party
 from eightstep.records import funding
 from eightstep.records.canvass import add_entry
@@ -33,6 +32,7 @@ from eightstep.records.meetings import add_meeting
 from eightstep.records.roles import add_role
 from eightstep.records.rollout import rollout
 from eightstep.records.schemes import SchemeView, add_scheme, choose, load_schemes
+from eightstep.store.outputs import Protected, own_folder
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import LOCAL_TZ
 
@@ -580,18 +580,22 @@ def _rollout(b: Builder) -> None:
     b.doc(c, "ballot_forms", d("2026-10-30"), text="已收回表决票6份（第一批）")
 
 
-def build_demo(folder: Path) -> Workspace:
-    """Create ``folder`` with a database holding the story of 人大小区; returns the open workspace."""
+def build_demo(folder: Path, protected: Protected | None = None) -> Workspace:
+    """Create ``folder`` (new, or an empty folder; its parent must exist) with a database holding the story of
+    人大小区; returns the open workspace. ``protected``: paths the folder must not be (another database's files).
+    On failure what was created is removed again."""
     folder = Path(folder)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise InputError(f"{folder} already exists and is not an empty folder: choose another --dir or remove it")
-    (folder / "owners").mkdir(parents=True, exist_ok=True)
-    ws, _ = Workspace.init(str(folder / "eightstep.db"))
+    owned = own_folder(folder, protected or Protected((), ()))
+    ws: Workspace | None = None
     try:
+        (folder / "owners").mkdir()
+        ws, _ = Workspace.init(str(folder / "eightstep.db"))
         builder = Builder(ws, folder)
         _pilot(builder)
         _rollout(builder)
     except BaseException:
-        ws.dispose()
+        if ws is not None:
+            ws.dispose()
+        owned.remove()
         raise
     return ws

@@ -121,7 +121,7 @@ def test_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     folder = tmp_path / "busy"
     folder.mkdir()
     (folder / "notes.txt").write_text("x", encoding="utf-8")
-    with pytest.raises(InputError, match="choose another --dir or remove it"):
+    with pytest.raises(InputError, match="choose another one or remove it"):
         build_demo(folder)
     assert [p.name for p in folder.iterdir()] == ["notes.txt"]
 
@@ -136,7 +136,7 @@ def test_cli_demo(runner: CliRunner, tmp_path: Path) -> None:
 
     again = runner.invoke(main, ["demo", "--dir", "X"])
     assert again.exit_code == 1
-    assert "choose another --dir" in again.output
+    assert "choose another one or remove it" in again.output
 
 
 def test_every_form_of_the_pilot_renders(demo: Workspace) -> None:

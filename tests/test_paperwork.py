@@ -316,6 +316,7 @@ def test_unknown_form(full_case: Workspace) -> None:
 
 def test_render_is_logged_with_template_version_and_output_hash(full_case: Workspace) -> None:
     before = engine.show_case(full_case, CASE).version
+    Path("out").mkdir()
     result = Paperwork(full_case).render(CASE, "agreement", at=parse_at("2025-06-02"),
                                          output=Path("out") / "协议.html")
     assert Path("out/协议.html").read_bytes() == result.content
@@ -548,18 +549,22 @@ def test_no_file_stays_on_disk_when_the_history_cannot_record_it(full_case: Work
     monkeypatch.setattr(paperwork, "_log", conflict)
     with pytest.raises(ConflictError):
         paperwork.pack(CASE, tmp_path / "pack", stage="consent", fmt="html")
-    assert list((tmp_path / "pack").iterdir()) == []
+    assert not (tmp_path / "pack").exists()  # the folder it made is gone too
     with pytest.raises(ConflictError):
         paperwork.render(CASE, "tally", output=tmp_path / "tally.html")
     assert not (tmp_path / "tally.html").exists()
     with pytest.raises(ConflictError):
         paperwork.render_many(CASE, ["tally", "application"], folder=tmp_path / "many")
-    assert list((tmp_path / "many").iterdir()) == []
+    assert not (tmp_path / "many").exists()
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(ConflictError):
+        paperwork.render_many(CASE, ["tally", "application"], folder=tmp_path / "mine")
+    assert (tmp_path / "mine").is_dir() and list((tmp_path / "mine").iterdir()) == []  # not made here: kept
 
 
 def test_unwritable_output_is_an_input_error(full_case: Workspace, tmp_path: Path) -> None:
     (tmp_path / "file").write_text("", encoding="utf-8")
-    with pytest.raises(InputError, match="cannot write into"):
+    with pytest.raises(InputError, match=r"no folder .*file to write tally\.html into"):
         Paperwork(full_case).render(CASE, "tally", output=tmp_path / "file" / "tally.html")
     assert engine.history(full_case, CASE)[-1].action != "form.render"
 

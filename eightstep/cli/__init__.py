@@ -201,14 +201,17 @@ def init(settings: Settings) -> None:
 
 @main.command()
 @click.option("--dir", "folder", type=click.Path(path_type=Path, file_okay=False), default="eightstep-demo",
-              show_default=True, help="Folder for the demo database and its files (must be new or empty).")
-def demo(folder: Path) -> None:
+              show_default=True, help="Folder for the demo database and its files (must be new or empty; created "
+                                      "in a folder that exists).")
+@click.pass_obj
+def demo(settings: Settings, folder: Path) -> None:
     """Build the story of 人大小区 (8 units, the pilot through all eight stages) and print its overview."""
     from eightstep.audit.report import overview
+    from eightstep.cli.outputs import protected
     from eightstep.cli.report import print_overview
     from eightstep.demo import build_demo
 
-    ws = build_demo(folder)
+    ws = build_demo(folder, protected(settings))
     try:
         print_overview(overview(ws))
         db = os.path.relpath(ws.where)

@@ -12,6 +12,7 @@ import click
 from eightstep.cli import Settings, completion
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table, warn
+from eightstep.cli.outputs import force_option, outputs
 from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
 from eightstep.paperwork.roles import ROLES
 
@@ -74,13 +75,15 @@ def list_(settings: Settings, case_id: str | None, workflow_id: str | None, temp
               help="HTML (prints on A4 from a browser) or PDF (Chinese fonts embedded).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, allow_dash=True), default=None,
               help="One FORM: the file to write (default CASE-FORM.html|pdf here; - for standard output). Several: "
-                   "the folder to write CASE-FORM.html|pdf into (default here; created if needed).")
+                   "the folder to write CASE-FORM.html|pdf into (default here; created if missing, in a folder "
+                   "that exists).")
+@force_option
 @templates_option
 @at_option
 @actor_option
 @as_option
 @click.pass_obj
-def render(settings: Settings, case_id: str, form_ids: tuple[str, ...], fmt: str, output: Path | None,
+def render(settings: Settings, case_id: str, form_ids: tuple[str, ...], fmt: str, output: Path | None, force: bool,
            template_dirs: tuple[Path, ...], at: datetime | None, actor: str | None, as_role: str | None) -> None:
     """Render FORM of CASE from its records, and record it in the case history (template version, sha256).
 
@@ -97,8 +100,9 @@ def render(settings: Settings, case_id: str, form_ids: tuple[str, ...], fmt: str
         if folder.exists() and not folder.is_dir():
             raise click.BadParameter(f"{folder} is a file; with several FORMs -o names a folder",
                                      param_hint="'-o' / '--output'")
-        results = _paperwork(settings, template_dirs).render_many(case_id, forms_asked, fmt, at=at, actor=actor,
-                                                                  as_role=as_role, folder=folder)
+        with outputs(settings, force) as out:
+            results = _paperwork(settings, template_dirs).render_many(case_id, forms_asked, fmt, at=at, actor=actor,
+                                                                      as_role=as_role, folder=folder, outputs=out)
         for message in dict.fromkeys(m for r in results for m in r.warnings):
             warn(message)
         for result in results:
@@ -109,8 +113,9 @@ def render(settings: Settings, case_id: str, form_ids: tuple[str, ...], fmt: str
                                  param_hint="'-o' / '--output'")
     form_id = forms_asked[0]
     target = None if to_stdout else (output or Path(f"{case_id}-{form_id}.{fmt}"))
-    result = _paperwork(settings, template_dirs).render(case_id, form_id, fmt, at=at, actor=actor, as_role=as_role,
-                                                        output=target)
+    with outputs(settings, force) as out:
+        result = _paperwork(settings, template_dirs).render(case_id, form_id, fmt, at=at, actor=actor,
+                                                            as_role=as_role, output=target, outputs=out)
     for message in result.warnings:
         warn(message)
     if target is None:
@@ -128,19 +133,21 @@ def _rendered(case_id: str, result: Rendered, target: Path) -> None:
 @click.argument("case_id", metavar="CASE", type=CASE)
 @click.option("--stage", default=None, help="Stage id (default: the case's current stage).")
 @click.option("-o", "--output", "folder", required=True, type=click.Path(path_type=Path, file_okay=False),
-              help="Folder to write the forms and manifest.json into (created if needed).")
+              help="Folder to write the forms and manifest.json into (created if missing, in a folder that exists).")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "html"]), default="pdf", show_default=True,
               help="Format of the forms in the pack.")
+@force_option
 @templates_option
 @at_option
 @actor_option
 @as_option
 @click.pass_obj
-def pack(settings: Settings, case_id: str, stage: str | None, folder: Path, fmt: str,
+def pack(settings: Settings, case_id: str, stage: str | None, folder: Path, fmt: str, force: bool,
          template_dirs: tuple[Path, ...], at: datetime | None, actor: str | None, as_role: str | None) -> None:
     """Every form of a stage plus manifest.json (file, sha256, template version) for the approval window."""
-    result = _paperwork(settings, template_dirs).pack(case_id, folder, stage=stage, fmt=fmt, at=at, actor=actor,
-                                                      as_role=as_role)
+    with outputs(settings, force) as out:
+        result = _paperwork(settings, template_dirs).pack(case_id, folder, stage=stage, fmt=fmt, at=at, actor=actor,
+                                                          as_role=as_role, outputs=out)
     for entry in result.manifest["files"]:
         click.echo(f"{entry['file']}  sha256 {entry['sha256'][:12]}  template {entry['template_version'][:12]}")
     click.echo(f"{case_id}: {len(result.files)} forms of stage {result.manifest['stage']['id']} and manifest.json "

@@ -12,9 +12,9 @@ from eightstep.cli import Settings
 from eightstep.cli.audit import as_of_option
 from eightstep.cli.base import Command
 from eightstep.cli.output import emit_json, table
+from eightstep.cli.outputs import force_option, outputs
 from eightstep.cli.params import json_option
 from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
-from eightstep.errors import InputError
 from eightstep.i18n import N_, _
 
 if TYPE_CHECKING:
@@ -30,9 +30,10 @@ if TYPE_CHECKING:
 @json_option
 @csv_option
 @xlsx_option
+@force_option
 @click.pass_obj
 def report(settings: Settings, complex_name: str | None, as_of: date | None, html_file: Path | None,
-           as_json: bool, as_csv: bool, xlsx_file: Path | None) -> None:
+           as_json: bool, as_csv: bool, xlsx_file: Path | None, force: bool) -> None:
     """Overview: each case's stage on the track, days in stage (against the limit), first blockers; totals.
 
     Days in stage exclude suspended time and are counted in working days when the stage limit is in working
@@ -41,7 +42,12 @@ def report(settings: Settings, complex_name: str | None, as_of: date | None, htm
     from eightstep.audit.report import overview, render_html
 
     one_format(json=as_json, csv=as_csv, xlsx=xlsx_file is not None)
-    ov = overview(settings.workspace(), complex_name=complex_name, as_of=as_of)
+    with outputs(settings, force) as out:
+        if html_file is not None:
+            out.check(html_file)  # before the work, not after it
+        ov = overview(settings.workspace(), complex_name=complex_name, as_of=as_of)
+        if html_file is not None:
+            out.add(html_file, render_html(ov).encode("utf-8"))
     if as_json:
         emit_json({"as_of": ov.as_of.isoformat(), "complex": ov.complex, "stalled": ov.stalled,
                    "withdrawn": ov.withdrawn, "cases": [r.as_dict() for r in ov.rows],
@@ -56,14 +62,8 @@ def report(settings: Settings, complex_name: str | None, as_of: date | None, htm
         wrote(xlsx_file, len(ov.rows))
     else:
         print_overview(ov)
-    if html_file is not None:
-        try:
-            html_file.write_text(render_html(ov), encoding="utf-8")
-        except OSError as exc:
-            raise InputError(_("--html: cannot write {path}: {reason}").format(
-                path=html_file, reason=exc.strerror or exc)) from None
-        if not (as_json or as_csv):
-            click.echo("\n" + _("Wrote {path}").format(path=html_file))
+    if html_file is not None and not (as_json or as_csv):
+        click.echo("\n" + _("Wrote {path}").format(path=html_file))
 
 
 ROW_COLUMNS = [("case", N_("case")), ("complex", N_("complex")), ("building", N_("building")),

@@ -11,6 +11,7 @@ from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.funding import YUAN, amend_option, amended
 from eightstep.cli.output import emit_json, table
+from eightstep.cli.outputs import force_option, outputs
 from eightstep.cli.params import CASE, actor_option, at_option, json_option
 from eightstep.cli.role import as_option
 
@@ -51,9 +52,11 @@ def add(settings: Settings, case_id: str, company: str, price: int, entry: str |
               help="Subsidy in yuan to compare with (default: the case's recorded funding subsidy, else 0).")
 @click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write the comparison as a self-contained HTML page.")
+@force_option
 @json_option
 @click.pass_obj
-def compare(settings: Settings, case_id: str, subsidy: int | None, html_file: Path | None, as_json: bool) -> None:
+def compare(settings: Settings, case_id: str, subsidy: int | None, html_file: Path | None, force: bool,
+            as_json: bool) -> None:
     """The schemes of CASE side by side: each household's share under each, before and after the subsidy.
 
     Shares follow the workflow's cost-share rule, exact to the fen: every column adds up to what is shared.
@@ -62,9 +65,12 @@ def compare(settings: Settings, case_id: str, subsidy: int | None, html_file: Pa
     from eightstep.records.schemes import compare as compare_schemes
     from eightstep.rules.money import yuan
 
-    result = compare_schemes(settings.workspace(), case_id, subsidy=subsidy)
-    if html_file is not None:
-        html_file.write_text(render_html(result), encoding="utf-8")
+    with outputs(settings, force) as out:
+        if html_file is not None:
+            out.check(html_file)
+        result = compare_schemes(settings.workspace(), case_id, subsidy=subsidy)
+        if html_file is not None:
+            out.add(html_file, render_html(result).encode("utf-8"))
     if as_json:
         emit_json(result.as_dict())
         return

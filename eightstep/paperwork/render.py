@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from eightstep.paperwork.environment import FormEnvironment, TemplateVersion
 from eightstep.paperwork.forms import FORMS, generic
 from eightstep.paperwork.log import log_events
 from eightstep.paperwork.names import form_ids, template_name
+from eightstep.store.outputs import Outputs
 from eightstep.store.workspace import Workspace
 from eightstep.suggest import did_you_mean
 from eightstep.timeutil import iso_local, local_date, now_utc
@@ -175,31 +177,45 @@ class Paperwork:
                         info.public, data.version, warnings)
 
     def render(self, case_id: str, form_id: str, fmt: str = "html", *, at: datetime | None = None,
-               actor: str | None = None, as_role: str | None = None, output: Path | None = None) -> Rendered:
+               actor: str | None = None, as_role: str | None = None, output: Path | None = None,
+               outputs: Outputs | None = None) -> Rendered:
         """Render one form from the case's records and log it (``form.render``) in the case's history.
 
-        With ``output`` the file is written first and removed again if the history cannot record it.
-        ``as_role``: the role the actor acts in (``--as``; default: the actor's role on record in the case).
+        With ``output`` the file is staged (checked, written under a temporary name) before the history records
+        it and put in place after; ``outputs`` decides what may be written (default: no existing file is
+        replaced, never the database or its files store). ``as_role``: the role the actor acts in (``--as``;
+        default: the actor's role on record in the case).
         """
-        return self._render_logged(case_id, [(form_id, output)], fmt, at, actor, as_role)[0]
+        return self._render_logged(case_id, [(form_id, output)], fmt, at, actor, as_role, outputs)[0]
 
     def render_many(self, case_id: str, form_ids: Sequence[str], fmt: str = "html", *, at: datetime | None = None,
-                    actor: str | None = None, as_role: str | None = None,
-                    folder: Path | None = None) -> list[Rendered]:
+                    actor: str | None = None, as_role: str | None = None, folder: Path | None = None,
+                    outputs: Outputs | None = None) -> list[Rendered]:
         """Render several forms of one case from one read of its records, as ``render`` does each.
 
         Every form is logged with its own ``form.render`` event (the same details as ``render``), all in one
-        transaction. With ``folder`` each is written there as ``CASE-FORM.FORMAT``. All forms are rendered before
-        anything is written: one form with incomplete data refuses them all, listing the gaps of each.
+        transaction. With ``folder`` (created when missing; its parent must exist) each is written there as
+        ``CASE-FORM.FORMAT``. All forms are rendered before anything is written: one form with incomplete data
+        refuses them all, listing the gaps of each.
         """
         wanted = list(dict.fromkeys(form_ids))
         if not wanted:
             raise InputError("name at least one form")
         return self._render_logged(case_id, [(f, folder / f"{case_id}-{f}.{fmt}" if folder is not None else None)
-                                             for f in wanted], fmt, at, actor, as_role)
+                                             for f in wanted], fmt, at, actor, as_role, outputs, folder)
+
+    @contextmanager
+    def _staging(self, outputs: Outputs | None) -> Iterator[Outputs]:
+        """The caller's outputs (it puts them in place), else our own, put in place when the block succeeds."""
+        if outputs is not None:
+            yield outputs
+            return
+        with Outputs(self.ws.protected) as own:
+            yield own
 
     def _render_logged(self, case_id: str, forms: list[tuple[str, Path | None]], fmt: str, at: datetime | None,
-                       actor: str | None, as_role: str | None) -> list[Rendered]:
+                       actor: str | None, as_role: str | None, outputs: Outputs | None,
+                       folder: Path | None = None) -> list[Rendered]:
         checked_role(as_role)  # a bad --as is refused before anything is rendered or written
         at = at or now_utc()
         data = load_case_data(self.ws, case_id)
@@ -214,16 +230,15 @@ class Paperwork:
             raise problems[0]
         if problems:
             raise InputError("\n".join(str(p) for p in problems))
-        files = [(output, r.content) for (_f, output), r in zip(forms, results, strict=True) if output is not None]
-        written = _write_all(files)
-        try:
+        with self._staging(outputs) as out:
+            if folder is not None:
+                out.folder(folder, create=True)
+            for (_f, output), r in zip(forms, results, strict=True):
+                if output is not None:
+                    out.add(output, r.content)
             self._log(case_id, data.version, at, actor,
                       [("form.render", r.record(output.name if output is not None else None))
                        for (_f, output), r in zip(forms, results, strict=True)], as_role=as_role)
-        except BaseException:
-            for path in written:
-                path.unlink(missing_ok=True)
-            raise
         return results
 
     def _log(self, case_id: str, version: int, at: datetime, actor: str | None,
@@ -239,10 +254,13 @@ class Paperwork:
     # --- a stage's pack for the window ---------------------------------------------------------------------
 
     def pack(self, case_id: str, folder: Path, *, stage: str | None = None, fmt: str = "pdf",
-             at: datetime | None = None, actor: str | None = None, as_role: str | None = None) -> Pack:
-        """Every form of the stage (default: the case's current stage) into ``folder``, with ``manifest.json``.
+             at: datetime | None = None, actor: str | None = None, as_role: str | None = None,
+             outputs: Outputs | None = None) -> Pack:
+        """Every form of the stage (default: the case's current stage) into ``folder`` (created when missing; its
+        parent must exist), with ``manifest.json``.
 
-        All forms are rendered before anything is written; one incomplete form refuses the whole pack.
+        All forms are rendered before anything is written; one incomplete form refuses the whole pack. The files
+        are staged and put in place once the history has recorded the pack (see ``render`` for ``outputs``).
         """
         checked_role(as_role)
         at = at or now_utc()
@@ -276,29 +294,12 @@ class Paperwork:
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         contents = {r.filename(case_id): r.content for r in results}
         contents["manifest.json"] = text.encode("utf-8")
-        written = _write_all([(folder / name, content) for name, content in contents.items()])
-        try:
+        with self._staging(outputs) as out:  # no pack on disk without its record in the history
+            out.folder(folder, create=True)
+            for name, content in contents.items():
+                out.add(folder / name, content)
             self._log(case_id, data.version, at, actor, [("form.pack", {
                 "stage": stage_id, "format": fmt, "manifest_sha256": digest,
                 "files": [{"file": r.filename(case_id), "form": r.form, "sha256": r.sha256,
                            "template_version": r.version.sha256} for r in results]})], as_role=as_role)
-        except BaseException:
-            for path in written:  # no pack on disk without its record in the history
-                path.unlink(missing_ok=True)
-            raise
-        return Pack(folder, manifest, digest, written[:-1])
-
-
-def _write_all(files: Sequence[tuple[Path, bytes]]) -> list[Path]:
-    """Write every file or none (what was written before a failure is removed)."""
-    written: list[Path] = []
-    try:
-        for target, content in files:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-            written.append(target)
-    except OSError as exc:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise InputError(f"cannot write into {target.parent}: {exc.strerror or exc}") from None
-    return written
+        return Pack(folder, manifest, digest, [folder / r.filename(case_id) for r in results])

@@ -19,6 +19,7 @@ from eightstep.i18n import _
 from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.store.db import SchemaChange, check_schema, create_schema, make_engine, resolve_url, sqlite_path
 from eightstep.store.files import BlobStore
+from eightstep.store.outputs import Protected, protected_paths
 from eightstep.workflow.registry import WorkflowRegistry
 
 ENV_DB = "EIGHTSTEP_DB"
@@ -30,6 +31,23 @@ ENV_HOLIDAYS = "EIGHTSTEP_HOLIDAYS"
 def _dirs_from_env(name: str) -> list[Path]:
     value = os.environ.get(name, "")
     return [Path(p) for p in value.split(os.pathsep) if p]
+
+
+def locate(db: str | None, files: Path | None = None) -> tuple[str, Path | None, Path]:
+    """Where a workspace lives, without opening it: the database URL, the SQLite file (None for a server), and
+    the files store (``files``, else ``EIGHTSTEP_FILES``, else beside the SQLite file, else ./eightstep-files)."""
+    url = resolve_url(db if db is not None else os.environ.get(ENV_DB))
+    db_path = sqlite_path(url)
+    base = db_path.parent if db_path else Path.cwd()
+    files_root = files or (Path(os.environ[ENV_FILES]) if os.environ.get(ENV_FILES) else (
+        db_path.with_name(db_path.name + ".files") if db_path else base / "eightstep-files"))
+    return url, db_path, files_root
+
+
+def protected_for(db: str | None, files: Path | None = None) -> Protected:
+    """The protected paths of the workspace ``db`` names (it need not exist yet)."""
+    _url, db_path, files_root = locate(db, files)
+    return protected_paths(db_path, files_root)
 
 
 @dataclass
@@ -48,11 +66,8 @@ class Workspace:
     def _build(cls, db: str | None, workflow_dirs: list[Path] | None = None,
                holiday_dirs: list[Path] | None = None, files: Path | None = None) -> Workspace:
         """``files``: the folder of attached files (default $EIGHTSTEP_FILES, else beside the database)."""
-        url = resolve_url(db if db is not None else os.environ.get(ENV_DB))
-        db_path = sqlite_path(url)
+        url, db_path, files_root = locate(db, files)
         base = db_path.parent if db_path else Path.cwd()
-        files_root = files or (Path(os.environ[ENV_FILES]) if os.environ.get(ENV_FILES) else (
-            db_path.with_name(db_path.name + ".files") if db_path else base / "eightstep-files"))
         holidays = [*(holiday_dirs or []), *_dirs_from_env(ENV_HOLIDAYS), base / "holidays"]
         workflows = [*(workflow_dirs or []), *_dirs_from_env(ENV_WORKFLOWS)]
         try:
@@ -108,6 +123,11 @@ class Workspace:
         except BaseException:
             self.dispose()
             raise
+
+    @property
+    def protected(self) -> Protected:
+        """The paths no output may write: the SQLite file with its journals, and the files store."""
+        return protected_paths(sqlite_path(self.url), self.files.root)
 
     @property
     def where(self) -> str:
