@@ -19,6 +19,7 @@ from eightstep.errors import BlockedError, EightstepError
 from eightstep.i18n import _, choose_language, set_language
 
 if TYPE_CHECKING:
+    from eightstep.store.outputs import Protected
     from eightstep.store.workspace import Workspace
 
 # Each command group lives in its own module, imported only when the command runs or its help is shown.
@@ -71,6 +72,12 @@ class Settings:
 
     def _db(self) -> str | None:
         return self.db if self.db is not None else self.saved().get("db")
+
+    def protected(self) -> Protected:
+        """The database and its files store, which no output may touch (eightstep.store.outputs)."""
+        from eightstep.store.workspace import protected_for
+
+        return protected_for(self._db(), self._where()["files"])
 
     def actor(self, given: str | None) -> str | None:
         """--actor, else $EIGHTSTEP_ACTOR (the library reads it), else the settings file's actor."""

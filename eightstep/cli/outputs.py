@@ -27,10 +27,9 @@ def force_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def protected(settings: Settings) -> Protected:
-    """The database and files store of ``--db`` (or EIGHTSTEP_DB), which no output may touch."""
-    from eightstep.store.workspace import protected_for
-
-    return protected_for(settings.db)
+    """The database and files store of ``--db`` (or EIGHTSTEP_DB, or the settings file), which no output may
+    touch."""
+    return settings.protected()
 
 
 @contextmanager
