@@ -231,8 +231,8 @@ def cli(runner: CliRunner, db: Path, *args: str) -> Any:
 @pytest.mark.parametrize(("args", "message"), [
     (["R-1", "--all-ready"], "give either CASE or --all-ready, not both"),
     ([], "missing CASE (or --all-ready to advance every ready case)"),
-    (["R-1", "--dry-run"], "--dry-run goes with --all-ready"),
-    (["R-1", "--complex", "人大小区", "--json"], "--complex, --json go with --all-ready"),
+    (["R-1", "--dry-run"], "--dry-run: only with --all-ready"),
+    (["R-1", "--complex", "人大小区", "--json"], "--complex, --json: only with --all-ready"),
 ], ids=["both", "neither", "dry-run-without-all", "complex-json-without-all"])
 def test_cli_usage_errors(runner: CliRunner, district: Workspace, db_path: Path, args: list[str],
                           message: str) -> None:

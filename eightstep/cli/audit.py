@@ -12,7 +12,7 @@ from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
-from eightstep.i18n import N_, _
+from eightstep.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from eightstep.audit.stalled import Finding
@@ -106,11 +106,13 @@ def finding_rows(findings: list[Finding]) -> list[list[object]]:
 
 
 def print_findings(as_of: date, findings: list[Finding]) -> None:
-    click.echo(f"Audit as of {as_of} (Asia/Shanghai): {len(findings)} finding{'s' if len(findings) != 1 else ''}")
+    click.echo(ngettext("Audit as of {day} (Asia/Shanghai): {count} finding",
+                        "Audit as of {day} (Asia/Shanghai): {count} findings", len(findings)).format(
+        day=as_of, count=len(findings)))
     if not findings:
         return
     click.echo()
-    table(["over", "type", "case", "unit", "stage", "since", "limit", "waiting on"],
+    table([_("over"), _("type"), _("case"), _("unit"), _("stage"), _("since"), _("limit"), _("waiting on")],
           [[f"{f.days_over:+d}", f.type, f.case, f"{f.complex} {f.building}-{f.unit}",
             f"S{f.stage_index} {f.stage} {f.stage_title}", f.since.isoformat(), str(f.limit) if f.limit else "—",
             f.waiting_on] for f in findings])
@@ -138,17 +140,18 @@ def verify_(settings: Settings, as_json: bool) -> None:
         emit_json(report.as_dict())
     else:
         for p in report.chain_problems:
-            click.echo(f"BROKEN  case {p.case_id} event {p.seq}: {p.kind}: {p.message}")
+            click.echo(_("BROKEN  case {case} event {seq}: {kind}: {message}").format(
+                case=p.case_id, seq=p.seq, kind=p.kind, message=p.message))
         for fp in report.file_problems:
-            click.echo(f"BROKEN  case {fp.case_id} {fp.what} ({fp.original_name}, {fp.sha256[:12]}): "
-                       f"file {fp.problem}")
-        summary = (f"{report.cases} cases, {report.events} events, {report.documents} documents "
-                   f"({report.files} stored files) checked")
+            click.echo(_("BROKEN  case {case} {what} ({file}, {sha}): file {problem}").format(
+                case=fp.case_id, what=fp.what, file=fp.original_name, sha=fp.sha256[:12], problem=fp.problem))
+        summary = _("{cases} cases, {events} events, {documents} documents ({files} stored files) checked").format(
+            cases=report.cases, events=report.events, documents=report.documents, files=report.files)
         if report.ok:
-            click.echo(f"OK: {summary}; every hash chain and stored file is intact.")
+            click.echo(_("OK: {summary}; every hash chain and stored file is intact.").format(summary=summary))
         else:
             broken = len({p.case_id for p in report.chain_problems})
-            click.echo(f"FAILED: {summary}; {broken} case histories broken, {len(report.file_problems)} "
-                       "files changed or missing.")
+            click.echo(_("FAILED: {summary}; {broken} case histories broken, {files} files changed or missing.")
+                       .format(summary=summary, broken=broken, files=len(report.file_problems)))
     if not report.ok:
         click.get_current_context().exit(1)

@@ -10,7 +10,7 @@ import click
 
 from eightstep.cli import Settings, completion
 from eightstep.cli.base import Group
-from eightstep.cli.output import emit_json, table, terminal_width
+from eightstep.cli.output import emit_json, pad, table, terminal_width
 from eightstep.cli.params import (
     AT,
     CASE,
@@ -53,8 +53,10 @@ def open_(settings: Settings, case_id: str, complex_name: str, building: str, un
     view = engine.open_case(settings.workspace(), case_id, complex_name=complex_name, building=building, unit=unit,
                             workflow_id=workflow_id, at=at, actor=actor, district=district, street=street,
                             community=community, as_role=as_role)
-    click.echo(f"Opened {view.id}: {view.complex} {view.building}栋{view.unit}单元, workflow "
-               f"{view.workflow_id} {view.workflow_version}, stage S{view.stage_index} {view.stage} {view.stage_title}")
+    click.echo(_("Opened {case}: {complex} {building}栋{unit}单元, workflow {workflow} {version}, stage S{index} "
+                 "{stage} {title}").format(case=view.id, complex=view.complex, building=view.building, unit=view.unit,
+                                           workflow=view.workflow_id, version=view.workflow_version,
+                                           index=view.stage_index, stage=view.stage, title=view.stage_title))
 
 
 @case.command("list")
@@ -109,12 +111,12 @@ def show_(settings: Settings, case_id: str, as_json: bool) -> None:
         emit_json(v.as_dict())
         return
     status = v.status if not v.status_reason or v.status == "active" else f"{v.status} ({v.status_reason})"
-    for label, value in [("case", v.id), ("unit", f"{v.complex} {v.building}栋{v.unit}单元"),
-                         ("workflow", f"{v.workflow_id} {v.workflow_version}"),
+    for label, value in [(_("case"), v.id), (_("unit"), f"{v.complex} {v.building}栋{v.unit}单元"),
+                         (_("workflow"), f"{v.workflow_id} {v.workflow_version}"),
                          ("stage", f"S{v.stage_index} {v.stage} {v.stage_title} / {v.stage_title_en}"),
                          ("status", status), ("in stage since", show(v.stage_entered_at)),
                          ("opened", show(v.opened_at))]:
-        click.echo(f"{label:>15}: {value}")
+        click.echo(f"{pad(label, 15, right=True)}: {value}")
 
 
 @case.command("check")
@@ -182,15 +184,15 @@ def advance_(settings: Settings, case_id: str | None, all_ready: bool, complex_n
     left as it is) and the totals. Exit 0, or 4 when there were conflicts (run it again).
     """
     if all_ready and case_id is not None:
-        raise click.UsageError("give either CASE or --all-ready, not both")
+        raise click.UsageError(_("give either CASE or --all-ready, not both"))
     if not all_ready:
         if case_id is None:
-            raise click.UsageError("missing CASE (or --all-ready to advance every ready case)")
+            raise click.UsageError(_("missing CASE (or --all-ready to advance every ready case)"))
         used = [name for name, value in (("--complex", complex_name), ("--dry-run", dry_run), ("--json", as_json),
                                          ("--yes", yes)) if value]
         if used:
-            raise click.UsageError(f"{', '.join(used)} go{'es' if len(used) == 1 else ''} with --all-ready "
-                                   "(to see whether one case is ready: eightstep case check CASE)")
+            raise click.UsageError(_("{options}: only with --all-ready (to see whether one case is ready: eightstep "
+                                     "case check CASE)").format(options=", ".join(used)))
         _advance_one(settings, case_id, at, actor, as_role, note)
         return
     if not dry_run:
@@ -233,7 +235,7 @@ def _advance_all(settings: Settings, complex_name: str | None, dry_run: bool, at
                 _print_results(results)
     else:
         total = bulk.count_candidates(ws, complex_name=complex_name)
-        with click.progressbar(length=total, label="Advancing" if not dry_run else "Checking") as bar:
+        with click.progressbar(length=total, label=_("Advancing") if not dry_run else _("Checking")) as bar:
             for results in runs:
                 report.results.extend(results)
                 bar.update(len(results))
@@ -242,11 +244,14 @@ def _advance_all(settings: Settings, complex_name: str | None, dry_run: bool, at
     if as_json:
         emit_json({"dry_run": dry_run, "results": [r.as_dict() for r in report.results], "totals": totals})
     else:
-        moved = f"would advance {totals['ready']}" if dry_run else f"advanced {totals['advanced']}"
-        conflicts = "" if dry_run else f", conflicts {totals['conflict']}"
-        click.echo(f"{moved.capitalize()}, blocked {totals['blocked']}{conflicts} "
-                   f"({totals['cases']} active case{'s' if totals['cases'] != 1 else ''} considered)"
-                   f"{'; nothing was written (dry run)' if dry_run else ''}.")
+        if dry_run:
+            click.echo(ngettext("Would advance {ready}, blocked {blocked} ({cases} active case considered); nothing "
+                                "was written (dry run).", "Would advance {ready}, blocked {blocked} ({cases} active "
+                                "cases considered); nothing was written (dry run).", totals["cases"]).format(**totals))
+        else:
+            click.echo(ngettext("Advanced {advanced}, blocked {blocked}, conflicts {conflict} ({cases} active case "
+                                "considered).", "Advanced {advanced}, blocked {blocked}, conflicts {conflict} ({cases} "
+                                "active cases considered).", totals["cases"]).format(**totals))
     if totals.get("conflict"):
         click.get_current_context().exit(4)
 
@@ -262,13 +267,16 @@ def _print_results(results: list[Any]) -> None:
 
     for r in results:
         if r.outcome == "blocked":
-            click.echo(f"{r.case_id}: blocked in {r.from_stage} by {len(r.blockers)}")
+            click.echo(_("{case}: blocked in {stage} by {count}").format(case=r.case_id, stage=r.from_stage,
+                                                                         count=len(r.blockers)))
             print_blockers(r.blockers, r.case_id)
         elif r.outcome == "conflict":
-            click.echo(f"{r.case_id}: conflict: changed by someone else meanwhile; left in {r.from_stage}")
+            click.echo(_("{case}: conflict: changed by someone else meanwhile; left in {stage}").format(
+                case=r.case_id, stage=r.from_stage))
         else:
-            verb = "would advance" if r.outcome == "ready" else "advanced"
-            click.echo(f"{r.case_id}: {verb} {r.from_stage} -> {r.to_stage}")
+            line = (_("{case}: would advance {source} -> {target}") if r.outcome == "ready"
+                    else _("{case}: advanced {source} -> {target}"))
+            click.echo(line.format(case=r.case_id, source=r.from_stage, target=r.to_stage))
 
 
 @case.command("return")
@@ -295,8 +303,9 @@ def return_(settings: Settings, case_id: str, to: str, reason: str, keep_records
 
     move = engine.return_to(settings.workspace(), case_id, to, reason=reason, at=at, actor=actor,
                             keep_records=keep_records, as_role=as_role)
-    kept = "records kept" if keep_records else "records before the return no longer count"
-    click.echo(f"{move.case_id}: {move.from_stage} -> {move.to_stage} (returned: {reason}; {kept})")
+    kept = _("records kept") if keep_records else _("records before the return no longer count")
+    click.echo(_("{case}: {source} -> {target} (returned: {reason}; {kept})").format(
+        case=move.case_id, source=move.from_stage, target=move.to_stage, reason=reason, kept=kept))
 
 
 def _status_command(name: str, doc: str) -> None:
@@ -349,7 +358,7 @@ def history_(settings: Settings, case_id: str, as_json: bool, wide: bool) -> Non
                     "role": json.loads(e.details).get("actor_role"), "action": e.action, "from": e.from_stage,
                     "to": e.to_stage, "note": e.note, "details": json.loads(e.details)} for e in events])
         return
-    table(["#", "at", "actor", "role", "action", "stage", "note"],
+    table(["#", _("at"), _("actor"), _("role"), _("action"), _("stage"), _("note")],
           [[e.seq, show(e.business_at), e.actor, json.loads(e.details).get("actor_role") or "", e.action,
             f"{e.from_stage or ''} -> {e.to_stage}" if e.from_stage != e.to_stage else e.to_stage,
             e.note or _summary(json.loads(e.details))] for e in events], fit=None if wide else terminal_width())

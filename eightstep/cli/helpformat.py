@@ -39,7 +39,7 @@ class CjkWrapper(TextWrapper):
             while chunks and used + width(chunks[-1]) <= room:
                 used += width(chunks[-1])
                 line.append(chunks.pop())
-            if chunks and chunks[-1] in _CLOSING and len(line) > 1:  # no line starts with 。，）...
+            while chunks and chunks[-1] in _CLOSING and len(line) > 1:  # no line starts with 。，）...
                 chunks.append(line.pop())
             if chunks and not line:  # one chunk longer than the line: cut it by cells
                 head = ""

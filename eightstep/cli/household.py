@@ -42,7 +42,7 @@ def household() -> None:
 @click.pass_obj
 def import_(settings: Settings, case_id: str, file: Path, replace: bool, at: datetime | None,
             actor: str | None, as_role: str | None, yes: bool) -> None:
-    """Import households from CSV (UTF-8 or GB18030) or .xlsx.
+    """Import households from CSV (UTF-8 or GB18030) or .xlsx (FILE - reads standard input).
 
     Header: room,floor,area,owner[,owner_key][,phone] or 房号,楼层,面积,业主[,业主编号][,电话].
     One owner of several flats gets the same owner_key and counts once in the headcount.
@@ -57,7 +57,8 @@ def import_(settings: Settings, case_id: str, file: Path, replace: bool, at: dat
                                            actor=actor, as_role=as_role)
     for message in result.warnings:
         warn(message)
-    click.echo(f"{case_id}: {result.added} households added, {result.updated} updated from {file.name}")
+    click.echo(_("{case}: {added} households added, {updated} updated from {file}").format(
+        case=case_id, added=result.added, updated=result.updated, file=file.name))
 
 
 @household.command("list")

@@ -65,8 +65,10 @@ def width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def pad(text: str, size: int) -> str:
-    return text + " " * max(0, size - width(text))
+def pad(text: str, size: int, right: bool = False) -> str:
+    """``text`` filled with spaces to ``size`` display cells (on the left with ``right``)."""
+    fill = " " * max(0, size - width(text))
+    return fill + text if right else text + fill
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], fit: int | None = None) -> None:

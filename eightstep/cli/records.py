@@ -36,7 +36,8 @@ def doc_add(settings: Settings, case_id: str, kind: str, file: Path, at: datetim
 
     d = records.add_document(settings.workspace(), case_id, kind, file, at=at, number=number, issuer=issuer,
                              actor=actor, as_role=as_role)
-    click.echo(f"{case_id}: {kind} {file.name} stored (sha256 {d.sha256[:12]}, {d.size} bytes)")
+    click.echo(_("{case}: {kind} {file} stored (sha256 {sha}, {size} bytes)").format(
+        case=case_id, kind=kind, file=file.name, sha=d.sha256[:12], size=d.size))
 
 
 @doc.command("list")
@@ -56,7 +57,7 @@ def doc_list(settings: Settings, case_id: str, as_json: bool) -> None:
         emit_json([{"id": d.id, "kind": d.kind, "stage": d.stage, "at": d.issued_at, "issuer": d.issuer,
                     "number": d.number, "file": d.original_name, "sha256": d.sha256, "size": d.size} for d in docs])
         return
-    table(["kind", "date", "number", "issuer", "file", "sha256"],
+    table([_("kind"), _("date"), _("number"), _("issuer"), _("file"), "sha256"],
           [[d.kind, show(d.issued_at), d.number or "", d.issuer or "", d.original_name, d.sha256[:12]] for d in docs])
 
 
@@ -83,7 +84,9 @@ def approval_add(settings: Settings, case_id: str, kind: str, authority: str, re
 
     a = records.add_approval(settings.workspace(), case_id, kind, authority=authority, rejected=rejected,
                              number=number, note=note, at=at, actor=actor, as_role=as_role)
-    click.echo(f"{case_id}: {kind} {a.decision} by {a.authority}" + (f" ({a.number})" if a.number else ""))
+    line = (_("{case}: {kind} {decision} by {authority} ({number})") if a.number
+            else _("{case}: {kind} {decision} by {authority}"))
+    click.echo(line.format(case=case_id, kind=kind, decision=a.decision, authority=a.authority, number=a.number))
 
 
 @approval.command("list")
@@ -155,7 +158,7 @@ def objection_mediate(settings: Settings, case_id: str, objection_id: int, step:
 
     records.mediate_objection(settings.workspace(), case_id, objection_id, step=step, note=note, at=at, actor=actor,
                               as_role=as_role)
-    click.echo(f"{case_id}: objection #{objection_id}: {step} recorded")
+    click.echo(_("{case}: objection #{id}: {step} recorded").format(case=case_id, id=objection_id, step=step))
 
 
 @objection.command("resolve")
@@ -173,7 +176,7 @@ def objection_resolve(settings: Settings, case_id: str, objection_id: int, outco
 
     records.resolve_objection(settings.workspace(), case_id, objection_id, outcome=outcome, at=at, actor=actor,
                               as_role=as_role)
-    click.echo(f"{case_id}: objection #{objection_id} resolved")
+    click.echo(_("{case}: objection #{id} resolved").format(case=case_id, id=objection_id))
 
 
 @objection.command("list")
@@ -189,6 +192,6 @@ def objection_list(settings: Settings, case_id: str, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    table(["id", "who", "grounds", "lodged", "status", "steps", "outcome"],
+    table(["id", _("who"), _("grounds"), _("lodged"), _("status"), _("steps"), _("outcome")],
           [[r["id"], r["room"] or r["objector"], r["grounds"], show(r["lodged_at"]), r["status"], len(r["steps"]),
             r["outcome"] or ""] for r in rows])

@@ -85,15 +85,18 @@ def print_overview(ov: Overview) -> None:
     from eightstep.audit.report import blocker_summary
 
     scope = f" · {ov.complex}" if ov.complex else ""
-    click.echo(f"Overview as of {ov.as_of}{scope}: {len(ov.rows)} cases, {ov.stalled} stalled"
-               + (f" ({ov.withdrawn} withdrawn not shown)" if ov.withdrawn else ""))
+    line = _("Overview as of {day}{scope}: {cases} cases, {stalled} stalled").format(
+        day=ov.as_of, scope=scope, cases=len(ov.rows), stalled=ov.stalled)
+    if ov.withdrawn:
+        line += " " + _("({count} withdrawn not shown)").format(count=ov.withdrawn)
+    click.echo(line)
     if not ov.rows:
         return
     click.echo()
-    table(["case", "unit", "stage", "in stage", "first blockers"],
+    table([_("case"), _("unit"), _("stage"), _("in stage"), _("first blockers")],
           [[r.case, f"{r.complex} {r.unit_label}", f"{r.track} {r.stage}",
-            r.days_label + (" !" if r.stalled else "") + (" (suspended)" if r.status == "suspended" else ""),
+            r.days_label + (" !" if r.stalled else "") + (" " + _("(suspended)") if r.status == "suspended" else ""),
             blocker_summary(r.blockers) or "—"] for r in ov.rows])
     click.echo()
-    table(["stage", "cases", "stalled", "suspended"],
+    table([_("stage"), _("cases"), _("stalled"), _("suspended")],
           [[f"S{t.index} {t.stage} {t.title}", t.cases, t.stalled, t.suspended] for t in ov.totals])

@@ -14,7 +14,7 @@ from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, warn
 from eightstep.cli.params import AT, CASE, TABLE_FILE, actor_option, as_option, at_option, json_option, table_input
 from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
-from eightstep.i18n import _
+from eightstep.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from eightstep.rules.consent import Tally
@@ -39,8 +39,8 @@ def cast(settings: Settings, case_id: str, room: str, choice: str, at: datetime 
     from eightstep import records
 
     before = records.cast_vote(settings.workspace(), case_id, room, choice, at=at, actor=actor, as_role=as_role)
-    change = f" (was {before})" if before else ""
-    click.echo(f"{case_id} room {room}: {choice}{change}")
+    line = _("{case} room {room}: {choice} (was {before})") if before else _("{case} room {room}: {choice}")
+    click.echo(line.format(case=case_id, room=room, choice=choice, before=before))
 
 
 @vote.command("import")
@@ -52,7 +52,7 @@ def cast(settings: Settings, case_id: str, room: str, choice: str, at: datetime 
 @click.pass_obj
 def import_(settings: Settings, case_id: str, file: Path, at: datetime | None, actor: str | None,
             as_role: str | None) -> None:
-    """Import ballots from CSV/xlsx. Header: room,choice[,at] or 房号,表决意见[,日期].
+    """Import ballots from CSV/xlsx (FILE - reads standard input). Header: room,choice[,at] or 房号,表决意见[,日期].
 
     Choices: agree/同意, oppose/反对, abstain/弃权. Rows without a date take --at (default now).
     """
@@ -60,7 +60,8 @@ def import_(settings: Settings, case_id: str, file: Path, at: datetime | None, a
 
     with table_input(file) as path:
         count = records.import_votes(settings.workspace(), case_id, path, at=at, actor=actor, as_role=as_role)
-    click.echo(f"{case_id}: {count} ballots recorded from {file.name}")
+    click.echo(ngettext("{case}: {count} ballot recorded from {file}", "{case}: {count} ballots recorded from {file}",
+                        count).format(case=case_id, count=count, file=file.name))
 
 
 @vote.command("tally")
@@ -93,9 +94,12 @@ def print_tally(t: Tally) -> None:
 
     click.echo(_("rule: {description}").format(description=t.rule["description"]))
     click.echo(_("owners: {rule}").format(rule=owner_rule_text()))
-    click.echo(f"households {t.households}, owners {t.owners}: participants {t.participants}, agree {t.agree}, "
-               f"oppose {t.oppose}, abstain {t.abstain}")
-    click.echo(f"area m²: total {t.area_total}, participating {t.area_participating}, agreeing {t.area_agree}")
+    click.echo(_("households {households}, owners {owners}: participants {participants}, agree {agree}, oppose "
+                 "{oppose}, abstain {abstain}").format(households=t.households, owners=t.owners,
+                                                       participants=t.participants, agree=t.agree,
+                                                       oppose=t.oppose, abstain=t.abstain))
+    click.echo(_("area m²: total {total}, participating {participating}, agreeing {agreeing}").format(
+        total=t.area_total, participating=t.area_participating, agreeing=t.area_agree))
     for owner in t.per_owner:
         if len(owner["flats"]) > 1:
             ballots = ", ".join(f"{b['room']} {b['choice']} {b['at'][:10]}" for b in owner["ballots"]) or "—"
@@ -105,8 +109,9 @@ def print_tally(t: Tally) -> None:
     if t.also_required_met is not None:
         click.echo(_("directly affected owners: {state}").format(
             state=_("all agree") if t.also_required_met else _("NOT all agree")))
-    click.echo(f"participation {'met' if t.participation_met else 'NOT met'}; agreement "
-               f"{'met' if t.agreement_met else 'NOT met'}: {'PASSED' if t.passed else 'not passed'}")
+    click.echo(_("participation {participation}; agreement {agreement}: {result}").format(
+        participation=_("met") if t.participation_met else _("NOT met"),
+        agreement=_("met") if t.agreement_met else _("NOT met"), result=_("PASSED") if t.passed else _("not passed")))
     for line in t.shortfalls:
         click.echo(f"  - {line}")
     for line in t.conflicts:
@@ -153,19 +158,25 @@ def whatif(settings: Settings, case_id: str, exclude: tuple[str, ...], as_json: 
         return
     after = result.tally_after
     if result.passed:
-        click.echo(f"{case_id}: already passed ({after.agree} of {after.participants} participating owners agree, "
-                   f"area {after.area_agree} of {after.area_participating} m²)")
+        click.echo(_("{case}: already passed ({agree} of {participants} participating owners agree, area {area} of "
+                     "{participating} m²)").format(case=case_id, agree=after.agree, participants=after.participants,
+                                                   area=after.area_agree, participating=after.area_participating))
         return
     if not result.possible:
-        click.echo(f"{case_id}: cannot pass even if every remaining owner agrees"
-                   f"{' (without ' + ', '.join(exclude) + ')' if exclude else ''}:")
+        click.echo(_("{case}: cannot pass even if every remaining owner agrees (without {rooms}):").format(
+            case=case_id, rooms=", ".join(exclude)) if exclude else
+            _("{case}: cannot pass even if every remaining owner agrees:").format(case=case_id))
         for line in after.shortfalls:
             click.echo(f"  - {line}")
         return
-    click.echo(f"{case_id}: {result.needed} more owner{'s' if result.needed != 1 else ''} must agree:")
+    click.echo(ngettext("{case}: {count} more owner must agree:", "{case}: {count} more owners must agree:",
+                        result.needed).format(case=case_id, count=result.needed))
     for c in result.owners:
-        was = "no ballot" if c.choice is None else c.choice
+        was = _("no ballot") if c.choice is None else c.choice
         must = _(", must agree in any case") if c.forced else ""
-        click.echo(f"  rooms {', '.join(c.rooms)} ({was} -> agree, {c.as_dict()['area']} m²{must})")
-    click.echo(f"then: {after.agree} of {after.participants} participating owners agree ({after.owners} owners), "
-               f"area {after.area_agree} of {after.area_participating} m² (total {after.area_total})")
+        click.echo(_("  rooms {rooms} ({was} -> agree, {area} m²{must})").format(
+            rooms=", ".join(c.rooms), was=was, area=c.as_dict()["area"], must=must))
+    click.echo(_("then: {agree} of {participants} participating owners agree ({owners} owners), area {area} of "
+                 "{participating} m² (total {total})").format(
+        agree=after.agree, participants=after.participants, owners=after.owners, area=after.area_agree,
+        participating=after.area_participating, total=after.area_total))
