@@ -52,6 +52,7 @@ def demo_database(folder: Path) -> Path:
         import shutil
 
         shutil.rmtree(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)  # `demo --dir` creates the folder, not missing parents
     subprocess.run([*console_script(), "demo", "--dir", str(folder)], check=True, stdout=subprocess.DEVNULL,
                    env=_env())
     return folder / "eightstep.db"
