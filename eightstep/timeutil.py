@@ -52,6 +52,31 @@ def parse_day(text: str, *, field: str) -> date:
             field=field, text=text)) from None
 
 
+# The dates eightstep accepts: none of its records can be older than the People's Republic, and a date more than
+# a few years ahead is a typo (a planned review, an audit "as of" a later day). Outside this range the date
+# arithmetic of Python would also overflow (0001-01-01 in Asia/Shanghai is the year 0 in UTC).
+EARLIEST = date(1949, 1, 1)
+YEARS_AHEAD = 5
+
+
+def latest(today: date | None = None) -> date:
+    """The last date accepted: ``YEARS_AHEAD`` years after today (Asia/Shanghai)."""
+    day = today or datetime.now(LOCAL_TZ).date()
+    return day.replace(year=day.year + YEARS_AHEAD, day=28 if (day.month, day.day) == (2, 29) else day.day)
+
+
+def check_date(day: date, *, field: str = "date") -> date:
+    """``day`` when it lies between 1949-01-01 and ``YEARS_AHEAD`` years from today, else a clear refusal."""
+    if day < EARLIEST:
+        raise InputError(_("{field}: {day} is before {earliest}; check the year").format(
+            field=field, day=day.isoformat(), earliest=EARLIEST.isoformat()))
+    last = latest()
+    if day > last:
+        raise InputError(_("{field}: {day} is more than {years} years ahead (after {last}); check the year").format(
+            field=field, day=day.isoformat(), years=YEARS_AHEAD, last=last.isoformat()))
+    return day
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
@@ -74,6 +99,7 @@ def parse_at(text: str | None, *, field: str = "--at", now: datetime | None = No
     except ValueError:
         raise InputError(_("{field}: {text!r} is not a date or time; use 2025-03-01, 2025年3月1日 or "
                            "'2025-03-01 14:30' (Asia/Shanghai)").format(field=field, text=text)) from None
+    check_date(parsed.date(), field=field)  # before any arithmetic on it
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=LOCAL_TZ)
     result = parsed.astimezone(UTC)
@@ -90,6 +116,7 @@ def business_time(at: datetime | None, *, field: str = "at") -> datetime:
         return current
     if at.tzinfo is None:
         raise InputError(f"{field}: {at} has no time zone; pass an aware datetime (UTC or Asia/Shanghai)")
+    check_date(at.date(), field=field)
     if at > current + FUTURE_TOLERANCE:
         raise InputError(f"{field}: {show(at)} is in the future; records are entered for what has happened")
     return at.astimezone(UTC)

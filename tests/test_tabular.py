@@ -21,9 +21,11 @@ from eightstep.records.tabular import (
     parse_decimal,
     parse_int_range,
     parse_phone,
+    parse_room,
     parse_text,
     read_table,
 )
+from eightstep.records.cells import room_warning
 
 # --------------------------------------------------------------------------- #
 # helpers
@@ -275,7 +277,7 @@ CELL_PROBLEMS = {
             2,
             "phone",
             "'138-001' is not a phone number (use 7 to 15 digits, optionally starting with +86, "
-            "e.g. 13800138000)",
+            "e.g. 13800138000 or 027-87654321)",
         ),
     ),
     "empty-required-room": (["", "张三", "86.5", "1"], Problem("", 2, "room", "is empty")),
@@ -792,6 +794,10 @@ PHONE_CASES = {
     "spaces": ("138  0013 8000 ", "138 0013 8000"),
     "plus86": ("+86 138 0013 8000", "+86 138 0013 8000"),
     "landline": ("027-87654321", "027-87654321"),
+    "landline-plus86": ("+86-27-8765-4321", "+86-27-8765-4321"),
+    "landline-brackets": ("(027)87654321", "(027)87654321"),
+    "landline-fullwidth-brackets": ("（0755）1234567", "(0755)1234567"),
+    "mobile-0086": ("0086 139 1234 5678", "0086 139 1234 5678"),
     "seven-digits": ("6275123", "6275123"),
     "fullwidth": ("１３８００１３８０００", "13800138000"),
     "foreign": ("+1 415 555 0100", "+1 415 555 0100"),
@@ -817,8 +823,23 @@ def test_parse_phone_rejects(text: str) -> None:
     with pytest.raises(ValueError) as info:
         parse_phone(text)
     assert str(info.value) == (
-        f"'{text}' is not a phone number (use 7 to 15 digits, optionally starting with +86, e.g. 13800138000)"
+        f"'{text}' is not a phone number (use 7 to 15 digits, optionally starting with +86, e.g. 13800138000 or "
+        "027-87654321)"
     )
+
+
+@pytest.mark.parametrize(("text", "expected"), [("201", "201"), ("２０１", "201"), ("201室", "201"),
+                                              (" 201 号", "201"), ("1-201", "1-201"), ("0201", "0201")])
+def test_parse_room_one_spelling_per_flat(text: str, expected: str) -> None:
+    assert parse_room(text) == expected
+
+
+def test_room_names_refused_and_warned() -> None:
+    for bad in ("室", "20\x001", "x" * 41):
+        with pytest.raises(ValueError, match="is not a room name"):
+            parse_room(bad)
+    assert room_warning("0201") == "room '0201' has a leading zero: if it is flat 201, write it so"
+    assert room_warning("201") is None and room_warning("0") is None and room_warning("0A") is None
 
 
 def test_parse_text() -> None:

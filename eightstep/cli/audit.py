@@ -36,10 +36,11 @@ class DateType(click.ParamType):
         if isinstance(value, date):
             return value
         from eightstep.errors import InputError
-        from eightstep.timeutil import parse_day
+        from eightstep.timeutil import check_date, parse_day
 
+        field = f"--{param.name.replace('_', '-')}" if param and param.name else "DATE"
         try:
-            return parse_day(str(value), field=f"--{param.name.replace('_', '-')}" if param and param.name else "DATE")
+            return check_date(parse_day(str(value), field=field), field=field)
         except InputError as exc:
             self.fail(str(exc), param, ctx)
 

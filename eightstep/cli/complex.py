@@ -53,7 +53,8 @@ def rollout(settings: Settings, complex_name: str, from_case: str, units: str | 
 
 @complex_.command("progress")
 @click.argument("complex_name", metavar="COMPLEX")
-@click.option("--target", type=int, default=None, help="Units to put into operation (default: the number of units).")
+@click.option("--target", type=click.IntRange(0, 100_000), default=None,
+              help="Units to put into operation (default: the number of units).")
 @click.option("--at", type=AT, default=None, help="As of this date (default now).")
 @json_option
 @click.pass_obj

@@ -31,6 +31,9 @@ class AtType(click.ParamType):
 
 AT = AtType()
 
+# A record's number as the database keeps it (SQLite and PostgreSQL integers are 64-bit): larger is no record.
+RECORD_ID = click.IntRange(1, 2**63 - 1)
+
 
 def at_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--at", type=AT, default=None,
@@ -76,7 +79,7 @@ class PlannedAtType(AtType):
             self.fail(str(exc), param, ctx)
 
 
-_NO_LIMIT = datetime(9000, 1, 1, tzinfo=UTC)  # "now" for a planned date: no date is too far ahead
+_NO_LIMIT = datetime(9000, 1, 1, tzinfo=UTC)  # "now" for a planned date: only the sane range limits it
 PLANNED_AT = PlannedAtType()
 
 

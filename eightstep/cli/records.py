@@ -10,7 +10,7 @@ import click
 from eightstep.cli import Settings, completion
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table, terminal_width
-from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
+from eightstep.cli.params import CASE, RECORD_ID, actor_option, as_option, at_option, json_option
 from eightstep.i18n import _
 
 
@@ -142,7 +142,7 @@ def objection_add(settings: Settings, case_id: str, room: str | None, objector: 
 
 @objection.command("mediate")
 @click.argument("case_id", metavar="CASE", type=CASE)
-@click.argument("objection_id", metavar="ID", type=int)
+@click.argument("objection_id", metavar="ID", type=RECORD_ID)
 @click.option("--step", required=True,
               type=click.Choice(["negotiation", "coordination", "mediation", "hearing", "litigation"]),
               help="协商, 街道/社区协调, 人民调解, 听证, 诉讼.")
@@ -163,7 +163,7 @@ def objection_mediate(settings: Settings, case_id: str, objection_id: int, step:
 
 @objection.command("resolve")
 @click.argument("case_id", metavar="CASE", type=CASE)
-@click.argument("objection_id", metavar="ID", type=int)
+@click.argument("objection_id", metavar="ID", type=RECORD_ID)
 @click.option("--outcome", required=True, help="How it was settled.")
 @at_option
 @actor_option

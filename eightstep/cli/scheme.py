@@ -12,7 +12,7 @@ from eightstep.cli.base import Group
 from eightstep.cli.funding import YUAN, amend_option, amended
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.outputs import force_option, outputs
-from eightstep.cli.params import CASE, actor_option, at_option, json_option
+from eightstep.cli.params import CASE, RECORD_ID, actor_option, at_option, json_option
 from eightstep.cli.role import as_option
 
 
@@ -27,7 +27,7 @@ def scheme() -> None:
 @click.option("--price", type=YUAN, required=True, help="The scheme's total price in yuan, e.g. 480000.")
 @click.option("--entry", type=click.Choice(["level", "half-floor"]), default=None,
               help="Entry: level (平层入户) or half-floor (半层入户).")
-@click.option("--duration", "duration", type=int, default=None, help="Construction time in days.")
+@click.option("--duration", "duration", type=click.IntRange(1, 3650), default=None, help="Construction time in days.")
 @click.option("--note", default=None, help="What else sets the scheme apart (shaft, brand, warranty, ...).")
 @click.option("--file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="The company's proposal (stored by content hash).")
@@ -95,7 +95,7 @@ def compare(settings: Settings, case_id: str, subsidy: int | None, html_file: Pa
 
 @scheme.command("choose")
 @click.argument("case_id", metavar="CASE", type=CASE)
-@click.argument("scheme_id", metavar="ID", type=int)
+@click.argument("scheme_id", metavar="ID", type=RECORD_ID)
 @click.option("--reason", required=True, help="Why this scheme (the negotiation's reasons), for the record.")
 @amend_option
 @at_option

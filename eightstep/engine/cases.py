@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from eightstep.engine.events import append_event
 from eightstep.engine.guards import CaseRecords
 from eightstep.engine.recordload import RECORD_MODELS
 from eightstep.errors import ConflictError, EightstepError, InputError, NotFoundError
+from eightstep.i18n import _
 from eightstep.store import models
 from eightstep.store.models import WITHDRAWN
 from eightstep.store.workspace import Workspace
@@ -26,7 +28,8 @@ from eightstep.timeutil import as_utc, business_time, iso_local, now_utc
 from eightstep.workflow.loader import LoadedWorkflow
 from eightstep.workflow.registry import DEFAULT_WORKFLOW
 
-CASE_ID = re.compile(r"^[\w][\w.\-]{0,63}$")
+CASE_ID = re.compile(r"^[\w][\w.\-]{0,63}\Z")  # \Z: "$" would let a trailing newline through
+NAME_LIMIT = 100  # a complex, building or unit name
 ENV_ACTOR = "EIGHTSTEP_ACTOR"
 
 
@@ -189,6 +192,11 @@ def open_case(ws: Workspace, case_id: str, *, complex_name: str, building: str, 
     for name, value in fields.items():
         if not value or not value.strip():
             raise InputError(f"{name} must not be empty")
+        value = value.strip()
+        if len(value) > NAME_LIMIT or any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
+            raise InputError(_("{field} {value!r}: use at most {limit} characters without control characters "
+                               "(newlines, tabs, invisible marks)").format(field=name, value=value[:80],
+                                                                            limit=NAME_LIMIT))
     complex_name, building, unit = complex_name.strip(), building.strip(), unit.strip()
     at = business_time(at)
     loaded = ws.workflows.get(workflow_id or DEFAULT_WORKFLOW)

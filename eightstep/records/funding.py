@@ -25,7 +25,7 @@ from eightstep.workflow.schema import Stage, Workflow
 
 E4 = 10_000
 AGREED_COLUMNS = (
-    tabular.Column("room", ("room", "房号", "室号", "房间号", "门牌号"), tabular.parse_text),
+    tabular.Column("room", ("room", "房号", "室号", "房间号", "门牌号"), tabular.parse_room),
     tabular.Column("share", ("share", "weight", "分摊比例", "比例", "份额", "分摊份额"),
                    tabular.parse_decimal(4, positive=False)),
     tabular.Column("maintenance", ("maintenance", "维保比例", "维保份额"), tabular.parse_decimal(4, positive=False),

@@ -19,7 +19,7 @@ from eightstep.store import models
 from eightstep.store.workspace import Workspace
 
 HOUSEHOLD_COLUMNS = (
-    tabular.Column("room", ("room", "房号", "室号", "房间号", "门牌号"), tabular.parse_text),
+    tabular.Column("room", ("room", "房号", "室号", "房间号", "门牌号"), tabular.parse_room),
     tabular.Column("floor", ("floor", "楼层", "层"), tabular.parse_int_range(-5, 100)),
     tabular.Column("area", ("area", "面积", "建筑面积", "专有面积", "专有部分面积"), tabular.parse_decimal(2)),
     tabular.Column("owner", ("owner", "业主", "业主姓名", "姓名", "产权人"), tabular.parse_text),

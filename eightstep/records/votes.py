@@ -26,7 +26,7 @@ CHOICE_WORDS = {
     "abstain": "abstain", "弃权": "abstain",
 }
 VOTE_COLUMNS = (
-    tabular.Column("room", ("room", "房号", "室号", "房间号", "门牌号"), tabular.parse_text),
+    tabular.Column("room", ("room", "房号", "室号", "房间号", "门牌号"), tabular.parse_room),
     tabular.Column("choice", ("choice", "表决", "表决意见", "意见", "vote"), tabular.parse_choice(CHOICE_WORDS)),
     tabular.Column("at", ("at", "date", "日期", "时间", "表决日期"), tabular.parse_text, required=False),
 )

@@ -33,6 +33,7 @@ _SMALL_UNITS = ("", "拾", "佰", "仟")
 def parse_yuan(text: str, field: str = "amount") -> int:
     """``"650000.01"`` or ``"650,000.01"`` (yuan, at most 2 decimals) -> 65000001 fen. Anything else is refused."""
     raw = unicodedata.normalize("NFKC", str(text)).strip()
+    text = raw if len(raw) <= 40 else f"{raw[:20]}…{raw[-8:]} ({len(raw)} characters)"  # as shown in messages
     match = _AMOUNT.match(raw)
     if match is None:
         if raw.startswith("-"):
@@ -42,7 +43,10 @@ def parse_yuan(text: str, field: str = "amount") -> int:
     if len(decimals) > 2:
         raise InputError(f"{field}: {text!r} has {len(decimals)} decimals; amounts are in yuan with at most 2 "
                          "decimals (fen), e.g. 650000.01")
-    fen = int(match.group("int").replace(",", "")) * FEN_PER_YUAN + int(decimals.ljust(2, "0"))
+    whole = match.group("int").replace(",", "").lstrip("0")
+    if len(whole) > len(str(MAX_FEN)):  # thousands of digits: refused before int() is asked to read them
+        raise InputError(f"{field}: {text!r} is more than {yuan(MAX_FEN)} yuan; check the amount")
+    fen = int(whole or "0") * FEN_PER_YUAN + int(decimals.ljust(2, "0"))
     if fen > MAX_FEN:
         raise InputError(f"{field}: {text!r} is more than {yuan(MAX_FEN)} yuan; check the amount")
     return fen

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
@@ -81,6 +81,10 @@ class Workspace:
                                  remedy=Remedy("install.extra", {"extra": "postgresql"})) from None
             raise InputError(_("the database driver {driver!r} for {scheme} is not installed").format(
                 driver=exc.name, scheme=scheme)) from None
+        except ArgumentError:  # SQLAlchemy knows no such kind of database (NoSuchModuleError is one)
+            scheme = url.split("://")[0]
+            raise InputError(_("--db: {scheme!r} is not a kind of database eightstep knows; give a SQLite file or a "
+                               "PostgreSQL URL (postgresql+psycopg://user@host/db)").format(scheme=scheme)) from None
         return cls(url=url, engine=engine, files=BlobStore(files_root),
                    workflows=WorkflowRegistry(workflows), calendar=WorkCalendar(holidays))
 

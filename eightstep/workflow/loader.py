@@ -17,6 +17,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from eightstep.errors import WorkflowError
+from eightstep.i18n import _
 from eightstep.workflow.checks import semantic_problems
 from eightstep.workflow.schema import WORKFLOW_ID_PATTERN, Workflow
 
@@ -70,7 +71,7 @@ def _file_name_problem(path: Path, content: str) -> str | None:
         return None
     try:
         data = _yaml().load(content)
-    except YAMLError:
+    except (YAMLError, RecursionError):
         return None
     workflow_id = data.get("id") if isinstance(data, CommentedMap) else None
     if not isinstance(workflow_id, str) or not re.match(WORKFLOW_ID_PATTERN, workflow_id) \
@@ -81,6 +82,18 @@ def _file_name_problem(path: Path, content: str) -> str | None:
 
 
 def parse_workflow_text(content: str, source: str, template_names: set[str] | None = None) -> LoadedWorkflow:
+    """Validate workflow YAML text; ``source`` names it in messages (see ``_parse_workflow_text``).
+
+    A file nested deeper than Python's recursion allows (thousands of brackets) is a problem of the file too.
+    """
+    try:
+        return _parse_workflow_text(content, source, template_names)
+    except RecursionError:
+        raise WorkflowError([_("{source}: nested too deeply to be a workflow (lists or mappings thousands of levels "
+                               "deep)").format(source=source)]) from None
+
+
+def _parse_workflow_text(content: str, source: str, template_names: set[str] | None = None) -> LoadedWorkflow:
     """Validate workflow YAML text; ``source`` names it in messages.
 
     Every problem is reported at once: when the schema refuses values, the semantic checks (references,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import cached_property
@@ -13,6 +14,10 @@ ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 WORKFLOW_ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
+
+
+_RATIO_TEXT = re.compile(r"\d{1,20}(?:\.\d{1,20})?(?:/\d{1,20})?", re.ASCII)
+MAX_COEFFICIENT = Decimal(100)
 
 
 class Above(Fraction):
@@ -34,8 +39,12 @@ def _parse_ratio(value: object) -> Fraction:
         raise ValueError("a ratio is written like \"2/3\" or \"3/4\", or \">1/2\" for more than half")
     text = str(value).strip()
     strict = text.startswith(">")
+    number = text[1:].strip() if strict else text
+    if not _RATIO_TEXT.fullmatch(number):  # no exponents: Fraction("1e-999999999") would take minutes to build
+        raise ValueError(f"{value!r} is not a ratio; write it like \"2/3\" or \"3/4\", or \">1/2\" for more "
+                         "than half")
     try:
-        ratio = Fraction(text[1:].strip() if strict else text)
+        ratio = Fraction(number)
     except (ValueError, ZeroDivisionError):
         raise ValueError(f"{value!r} is not a ratio; write it like \"2/3\" or \"3/4\", or \">1/2\" for more "
                          "than half") from None
@@ -159,7 +168,9 @@ def _parse_coefficient(value: object) -> Decimal:
         coefficient = Decimal(str(value).strip())
     except InvalidOperation:
         raise ValueError(f"{value!r} is not a number; write it like 0.8") from None
-    if coefficient < 0 or coefficient != coefficient.quantize(Decimal("0.0001")):
+    if not coefficient.is_finite() or not 0 <= coefficient <= MAX_COEFFICIENT:  # .nan, .inf, 1e999
+        raise ValueError(f"{value!r}: use a number from 0 to {MAX_COEFFICIENT}, such as 0.8 or 1.2")
+    if coefficient != coefficient.quantize(Decimal("0.0001")):
         raise ValueError(f"{value!r}: use a non-negative number with at most 4 decimals")
     return coefficient
 

@@ -1,0 +1,170 @@
+"""Cell parsers for officer-supplied tables: text, whole numbers, exact decimals, choices, phone numbers and room
+names. Each takes the cell's text and returns the value, or raises ValueError telling the officer what to do."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+
+# Characters stripped around cells and headers besides ordinary whitespace
+# (which already includes the full-width space U+3000 and NBSP): zero-width
+# characters and stray byte-order marks that Excel and web copy-paste leave behind.
+_EDGE_JUNK = r"[\s\u200b\u200c\u200d\u2060\ufeff]+"
+_EDGE_RE = re.compile(rf"^{_EDGE_JUNK}|{_EDGE_JUNK}$")
+
+
+def strip_cell(s: str) -> str:
+    return _EDGE_RE.sub("", s)
+
+
+def nfkc(s: str) -> str:
+    """Full-width digits, letters, dots and brackets to their ASCII forms."""
+    return unicodedata.normalize("NFKC", s)
+
+
+def parse_text(s: str) -> str:
+    """Return the stripped text; raise ValueError if it is empty."""
+    text = strip_cell(s)
+    if not text:
+        raise ValueError("is empty; fill it in")
+    return text
+
+
+_INT_RE = re.compile(r"[+-]?[0-9]+(?:\.0+)?", re.ASCII)
+
+
+def parse_int_range(lo: int, hi: int) -> Callable[[str], int]:
+    """Return a parser for a whole number between ``lo`` and ``hi`` inclusive.
+
+    Accepts full-width digits and a zero fraction such as "3.0" (Excel's way of
+    showing 3 with a number format); rejects anything else.
+    """
+    if lo > hi:
+        raise ValueError(f"parse_int_range: lo ({lo}) is greater than hi ({hi})")
+
+    def parse(s: str) -> int:
+        text = nfkc(strip_cell(s))
+        if not _INT_RE.fullmatch(text):
+            raise ValueError(f"'{s}' is not a whole number (use digits only, e.g. {max(lo, min(hi, 3))})")
+        value = int(text.split(".")[0])
+        if not lo <= value <= hi:
+            raise ValueError(f"'{s}' is out of range (use a whole number from {lo} to {hi})")
+        return value
+
+    return parse
+
+
+_DECIMAL_RE = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?", re.ASCII)
+
+
+def parse_decimal(places: int = 2, positive: bool = True) -> Callable[[str], Decimal]:
+    """Return a parser for an exact decimal with at most ``places`` decimals.
+
+    The result is quantized ("86.5" -> Decimal("86.50")).  Decimal commas
+    ("12,5", also full-width), thousands separators and exponents are rejected.
+    With ``positive`` the value must be greater than zero.
+    """
+    if places < 0:
+        raise ValueError(f"parse_decimal: places must be >= 0, not {places}")
+    quantum = Decimal(1).scaleb(-places)
+    example = "86" if places == 0 else "86." + "5".ljust(places, "0")
+
+    def parse(s: str) -> Decimal:
+        text = nfkc(strip_cell(s))
+        if not _DECIMAL_RE.fullmatch(text) or len(text) > 40:
+            raise ValueError(f"'{s}' is not a number (use digits and a dot, e.g. {example})")
+        value = Decimal(text)
+        try:
+            result = value.quantize(quantum)
+        except InvalidOperation:
+            raise ValueError(f"'{s}' is too large to be a sensible value; check it") from None
+        if result != value:
+            raise ValueError(
+                f"'{s}' has more than {places} decimal place{'s' if places != 1 else ''} "
+                f"(round it, e.g. {result})"
+            )
+        if positive and result <= 0:
+            raise ValueError(f"'{s}' must be greater than 0")
+        return result
+
+    return parse
+
+
+def _choice_key(s: str) -> str:
+    return re.sub(r"\s+", " ", nfkc(strip_cell(s))).casefold()
+
+
+def parse_choice(mapping: dict[str, str]) -> Callable[[str], str]:
+    """Return a parser mapping synonyms to canonical values, case-insensitively.
+
+    E.g. ``{"agree": "agree", "同意": "agree", "赞成": "agree", "disagree": "disagree"}``.
+    Full-width letters and surrounding spaces are ignored.  The error message
+    lists the accepted spellings.
+    """
+    if not mapping:
+        raise ValueError("parse_choice: mapping is empty")
+    lookup: dict[str, str] = {}
+    for spelling, value in mapping.items():
+        key = _choice_key(spelling)
+        if not key:
+            raise ValueError("parse_choice: empty spelling in mapping")
+        if lookup.get(key, value) != value:
+            raise ValueError(f"parse_choice: {spelling!r} maps to both {lookup[key]!r} and {value!r}")
+        lookup[key] = value
+    accepted = ", ".join(dict.fromkeys(strip_cell(k) for k in mapping))
+
+    def parse(s: str) -> str:
+        try:
+            return lookup[_choice_key(s)]
+        except KeyError:
+            raise ValueError(f"'{s}' is not an accepted value (use one of: {accepted})") from None
+
+    return parse
+
+
+_PHONE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212()]+")
+_DIGITS_RE = re.compile(r"[0-9]{7,15}", re.ASCII)
+_COUNTRY = re.compile(r"\+86|0086|\+")  # China's prefix as dialled from abroad, or another country's
+
+
+def parse_phone(s: str) -> str:
+    """A phone number as it was entered (027-87654321 stays readable), checked: 7 to 15 digits once spaces,
+    dashes and brackets are left out ("(027)87654321"), optionally after +86, 0086 or another "+<country
+    code>". Full-width characters become ASCII and runs of spaces one space."""
+    entered = " ".join(nfkc(strip_cell(s)).split())
+    text = _PHONE_SEPARATORS.sub("", entered)
+    prefix = _COUNTRY.match(text)
+    if prefix and len(text) > prefix.end():
+        text = text[prefix.end():]
+    if not _DIGITS_RE.fullmatch(text):
+        raise ValueError(f"'{s}' is not a phone number (use 7 to 15 digits, optionally starting with +86, e.g. "
+                         "13800138000 or 027-87654321)")
+    return entered
+
+
+_ROOM_SUFFIX = re.compile(r"(?:室|号|号房|房)$")
+
+
+def parse_room(s: str) -> str:
+    """Return a room name in one spelling, so that one flat cannot be counted as two.
+
+    Full-width digits and letters become ASCII ("２０１" -> "201"), spaces go, and a trailing 室/号/房 is
+    dropped ("201室" -> "201"). Leading zeros stay ("0201"): see :func:`room_warning`.
+    """
+    text = re.sub(r"\s+", "", nfkc(strip_cell(s)))
+    text = _ROOM_SUFFIX.sub("", text)
+    if not text:
+        raise ValueError(f"'{s}' is not a room name (e.g. 201 or 1-201)")
+    if len(text) > 40 or any(unicodedata.category(ch)[0] == "C" for ch in text):
+        raise ValueError(f"'{s[:40]}' is not a room name: use at most 40 letters and digits without control "
+                         "characters")
+    return text
+
+
+def room_warning(room: str) -> str | None:
+    """Why a room name may be a misspelling of another (leading zeros: "0201" may be the flat "201")."""
+    if len(room) > 1 and room[0] == "0" and room[1:].isdigit():
+        return f"room '{room}' has a leading zero: if it is flat {room.lstrip('0') or '0'}, write it so"
+    return None
