@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from eightstep.records.cells import room_warning
 from eightstep.records.tabular import (
     Column,
     Problem,
@@ -25,7 +26,6 @@ from eightstep.records.tabular import (
     parse_text,
     read_table,
 )
-from eightstep.records.cells import room_warning
 
 # --------------------------------------------------------------------------- #
 # helpers
