@@ -50,6 +50,9 @@ def load_workflow_file(path: Path, template_names: set[str] | None = None) -> Lo
         content = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise WorkflowError([f"{path}: no such file"]) from None
+    except OSError as exc:  # a folder, no permission, ...
+        raise WorkflowError([_("{path}: cannot read it ({reason})").format(path=path, reason=exc.strerror or exc)]) \
+            from None
     except UnicodeDecodeError as exc:
         raise WorkflowError([f"{path}: not UTF-8 text ({exc.reason}); save the file as UTF-8"]) from None
     try:
