@@ -22,10 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Row, String, literal, null, select, type_coerce
 
+from eightstep.audit.anchor import AnchorCheck, check_anchor
 from eightstep.engine.events import GENESIS, event_hash
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
@@ -95,16 +97,18 @@ class VerifyReport:
     files: int = 0  # distinct stored files re-hashed
     chain_problems: list[ChainProblem] = field(default_factory=list)
     file_problems: list[FileProblem] = field(default_factory=list)
+    anchor: AnchorCheck | None = None  # the comparison with an anchor kept elsewhere (eightstep.audit.anchor)
 
     @property
     def ok(self) -> bool:
-        return not self.chain_problems and not self.file_problems
+        return not self.chain_problems and not self.file_problems and (self.anchor is None or self.anchor.ok)
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "cases": self.cases, "events": self.events, "documents": self.documents,
                 "schemes": self.schemes, "meetings": self.meetings, "files": self.files,
                 "chain_problems": [p.as_dict() for p in self.chain_problems],
-                "file_problems": [p.as_dict() for p in self.file_problems]}
+                "file_problems": [p.as_dict() for p in self.file_problems],
+                **({"anchor": self.anchor.as_dict()} if self.anchor is not None else {})}
 
 
 class _Chain:
@@ -252,10 +256,13 @@ def verify_files(ws: Workspace, report: VerifyReport) -> None:
     report.file_problems.sort(key=lambda p: (p.case_id, _RECORD_ORDER[p.record], p.record_id))
 
 
-def verify(ws: Workspace) -> VerifyReport:
-    """Check every case's history and every stored file (documents, scheme proposals, meeting minutes);
-    ``report.ok`` is False when anything is broken."""
+def verify(ws: Workspace, *, anchor: Path | None = None) -> VerifyReport:
+    """Check every case's history and every stored file (documents, scheme proposals, meeting minutes), and with
+    ``anchor`` compare the chain heads with an anchor file kept elsewhere; ``report.ok`` is False when anything is
+    broken."""
     report = VerifyReport()
+    if anchor is not None:
+        report.anchor = check_anchor(ws, anchor)  # first: a bad anchor file is refused before the long checks
     verify_chains(ws, report)
     verify_files(ws, report)
     return report

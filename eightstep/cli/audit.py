@@ -11,6 +11,7 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
+from eightstep.cli.outputs import force_option, outputs
 from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
 from eightstep.i18n import N_, _, ngettext
 
@@ -124,22 +125,56 @@ def print_findings(as_of: date, findings: list[Finding]) -> None:
             click.echo(f"    [{b.type}] {b.message}")
 
 
+@audit.command("anchor")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True), default="-",
+              show_default=True, help="The file to write (- for standard output, e.g. to print it).")
+@force_option
+@click.pass_obj
+def anchor_(settings: Settings, output: Path, force: bool) -> None:
+    """Write an anchor: every case's number of events and last event hash, their digest and the time.
+
+    Keep it outside the database (print it, mail it to the district, store it on another machine): `audit verify
+    --anchor FILE` then catches a history rewritten, cut short or deleted since. With EIGHTSTEP_SIGNING_KEY set
+    the anchor is signed (HMAC-SHA256), so it cannot be forged to match either.
+    """
+    from eightstep.audit.anchor import anchor_text, make_anchor
+
+    anchor = make_anchor(settings.workspace())
+    text = anchor_text(anchor)
+    if str(output) == "-":
+        click.echo(text, nl=False)
+        return
+    with outputs(settings, force) as out:
+        out.add(output, text.encode("utf-8"))
+    click.echo(f"Anchor of {anchor['cases']} cases ({anchor['events']} events) written to {output}: digest "
+               f"{anchor['digest'][:16]}" + (", signed" if "signature" in anchor else ""))
+
+
 @audit.command("verify")
+@click.option("--anchor", "anchor_file", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="Also compare with an anchor written earlier by `audit anchor` (a rewritten, cut or deleted "
+                   "history since then).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
-def verify_(settings: Settings, as_json: bool) -> None:
+def verify_(settings: Settings, anchor_file: Path | None, as_json: bool) -> None:
     """Recompute every case's event hash chain and re-hash every stored file.
 
     Reports, per case, the first altered, inserted or deleted event (with its seq), and every stored file (a
     document, a scheme's proposal, a meeting's minutes) that changed or went missing, with its case and record.
-    Exit 0 when all is intact, 1 otherwise.
+    With --anchor, also every case deleted, cut short or rewritten since the anchor. Exit 0 when all is intact,
+    1 otherwise.
     """
     from eightstep.audit.verify import verify
 
-    report = verify(settings.workspace())
+    report = verify(settings.workspace(), anchor=anchor_file)
     if as_json:
         emit_json(report.as_dict())
     else:
+        if report.anchor is not None:
+            for ap in report.anchor.problems:
+                where = _("case {case}").format(case=ap.case_id) if ap.case_id else _("anchor")
+                click.echo(_("BROKEN  {where}: {kind}: {message}").format(where=where, kind=ap.kind,
+                                                                          message=ap.message))
         for p in report.chain_problems:
             click.echo(_("BROKEN  case {case} event {seq}: {kind}: {message}").format(
                 case=p.case_id, seq=p.seq, kind=p.kind, message=p.message))
@@ -148,6 +183,12 @@ def verify_(settings: Settings, as_json: bool) -> None:
                 case=fp.case_id, what=fp.what, file=fp.original_name, sha=fp.sha256[:12], problem=fp.problem))
         summary = _("{cases} cases, {events} events, {documents} documents ({files} stored files) checked").format(
             cases=report.cases, events=report.events, documents=report.documents, files=report.files)
+        if report.anchor is not None:
+            a = report.anchor
+            summary += "; " + _("anchor of {created} ({cases} cases{signed}, {new} cases opened since): "
+                                "{verdict}").format(
+                created=a.created_at, cases=a.cases, signed=_(", signed") if a.signed else "", new=a.new_cases,
+                verdict=_("matches") if a.ok else _("DOES NOT MATCH"))
         if report.ok:
             click.echo(_("OK: {summary}; every hash chain and stored file is intact.").format(summary=summary))
         else:
