@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 COMMANDS = {
     "approval": "eightstep.cli.records:approval",
     "audit": "eightstep.cli.audit:audit",
+    "backup": "eightstep.cli.backup:backup",
     "calendar": "eightstep.cli.calendar:calendar_",
     "canvass": "eightstep.cli.canvass:canvass",
     "case": "eightstep.cli.case:case",
@@ -37,6 +38,7 @@ COMMANDS = {
     "meeting": "eightstep.cli.meeting:meeting",
     "objection": "eightstep.cli.records:objection",
     "report": "eightstep.cli.report:report",
+    "restore": "eightstep.cli.backup:restore",
     "role": "eightstep.cli.role:role",
     "scheme": "eightstep.cli.scheme:scheme",
     "settings": "eightstep.cli.settings:settings_group",

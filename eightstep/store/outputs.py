@@ -145,26 +145,33 @@ class Outputs:
 
     def add(self, target: Path, content: bytes) -> None:
         """Check ``target`` and write ``content`` to a temporary file beside it (renamed at :meth:`commit`)."""
-        self.check(target)
+        temp = self.stage(target)
         try:
-            fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-        except OSError as exc:
-            raise InputError(_("cannot write into {folder}: {reason}").format(
-                folder=target.parent, reason=exc.strerror or exc)) from None
-        temp = Path(name)
-        os.chmod(temp, _FILE_MODE)  # what an ordinary new file gets (mkstemp makes it private)
-        self._staged.append((temp, target))
-        if not target.exists():
-            self._new.add(target)
-        self._targets.add(_real(target))
-        try:
-            with os.fdopen(fd, "wb") as handle:
+            with temp.open("wb") as handle:
                 handle.write(content)
                 handle.flush()
                 os.fsync(handle.fileno())
         except OSError as exc:
             raise InputError(_("cannot write {path}: {reason}").format(path=target, reason=exc.strerror or exc)) \
                 from None
+
+    def stage(self, target: Path) -> Path:
+        """Check ``target`` and return the (empty) temporary file beside it for the caller to fill: for large
+        outputs written in pieces. It is renamed to ``target`` at :meth:`commit`."""
+        self.check(target)
+        try:
+            fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        except OSError as exc:
+            raise InputError(_("cannot write into {folder}: {reason}").format(
+                folder=target.parent, reason=exc.strerror or exc)) from None
+        os.close(fd)
+        temp = Path(name)
+        os.chmod(temp, _FILE_MODE)  # what an ordinary new file gets (mkstemp makes it private)
+        self._staged.append((temp, target))
+        if not target.exists():
+            self._new.add(target)
+        self._targets.add(_real(target))
+        return temp
 
     def commit(self) -> list[Path]:
         """Rename every staged file into place; the targets written. Without ``force`` an existing file that
