@@ -20,10 +20,10 @@ from typing import Any
 
 import jinja2
 from jinja2 import meta
-from jinja2.sandbox import SandboxedEnvironment
 
 from eightstep.errors import InputError, NotFoundError
 from eightstep.i18n import _
+from eightstep.sandboxlimits import BoundedSandbox, render_bounded
 from eightstep.resources import builtin_dir
 
 BUILTIN_PREFIX = "builtin"  # {% extends "builtin/agreement.html.j2" %} always reaches the shipped template
@@ -51,7 +51,7 @@ class TemplateVersion:
     sources: dict[str, str]
 
 
-class _Sandbox(SandboxedEnvironment):
+class _Sandbox(BoundedSandbox):
     """The sandbox, with its attribute check remembered.
 
     ``SandboxedEnvironment.is_safe_attribute`` depends only on the attribute's name and on what ``isinstance``
@@ -156,7 +156,7 @@ class TemplateEnvironment:
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         template = self._get(name)
         try:
-            return template.render(context)
+            return render_bounded(template, context)  # limits on the work a user's template can do
         except (jinja2.TemplateError, _NoneShown, TypeError, ValueError, ArithmeticError) as exc:
             if isinstance(exc, jinja2.TemplateSyntaxError):  # an {% include %} that does not compile
                 raise TemplateProblem(_("template {file}, line {line}: {message}").format(

@@ -145,3 +145,34 @@ def test_audit_csv_neutralises_a_formula_in_a_complex_name(runner: CliRunner) ->
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["complex"] for r in rows] == ["'" + FORMULA]
     assert FORMULA not in out.replace("'" + FORMULA, "")
+
+
+# --- user templates ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("{{ 'x' * 10**9 }}", "repeating a text or list 1000000000 times makes 1000000000 items, more than a form needs"),
+    ("{{ 10**9 * 'x' }}", "more than a form needs"),
+    ("{{ [1] * 2000000 }}", "more than a form needs"),
+    ("{{ 9 ** 99999999 }}", "9 ** 99999999 is a number too large for a form"),
+    ("{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}", "the template calls itself without end"),
+])
+def test_user_templates_are_bounded(case: CliRunner, tmp_path: Path, body: str, message: str) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "tally.html.j2").write_text(body, encoding="utf-8")
+    run(case, "vote", "cast", CASE, "201", "agree", "--at", "2025-03-03")
+    result = run(case, "forms", "render", CASE, "tally", "-o", "-", "--templates", str(mine), code=1)
+    assert "tally.html.j2" in result.output and message in result.output
+
+
+def test_a_render_past_its_time_is_stopped(case: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from eightstep import sandboxlimits
+
+    monkeypatch.setattr(sandboxlimits, "RENDER_SECONDS", 0.2)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "tally.html.j2").write_text("{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}"
+                                        "{% endfor %}", encoding="utf-8")
+    run(case, "vote", "cast", CASE, "201", "agree", "--at", "2025-03-03")
+    result = run(case, "forms", "render", CASE, "tally", "-o", "-", "--templates", str(mine), code=1)
+    assert "the template ran longer than 0.2 seconds; a form needs far less" in result.output
