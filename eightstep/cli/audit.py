@@ -64,7 +64,8 @@ def audit() -> None:
 @audit.command("stalled")
 @as_of_option
 @click.option("--complex", "complex_name", default=None, help="Only this complex (小区).")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of findings.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of findings (free text masked: owners' "
+              "names, phone and ID numbers).")
 @csv_option
 @xlsx_option
 @click.pass_obj
@@ -86,13 +87,18 @@ def stalled(settings: Settings, as_of: date | None, complex_name: str | None, as
     from eightstep.audit import stalled as audit_lib
 
     result = audit_lib.find(settings.workspace(), as_of=as_of, complex_name=complex_name)
+    shared = result.findings
+    if as_json or as_csv or xlsx_file is not None:  # leaves the office: names, phone and ID numbers masked
+        from eightstep.audit.redact import redact_findings
+
+        shared = redact_findings(settings.workspace(), shared)
     if as_json:
-        emit_json([f.as_dict() for f in result.findings])
+        emit_json([f.as_dict() for f in shared])
     elif as_csv:
-        write_csv("-", CSV_COLUMNS, finding_rows(result.findings))
+        write_csv("-", CSV_COLUMNS, finding_rows(shared))
     elif xlsx_file is not None:
         labels = [_(label) for label in CSV_LABELS]
-        write_xlsx(xlsx_file, [Sheet(str(result.as_of), labels, finding_rows(result.findings))])
+        write_xlsx(xlsx_file, [Sheet(str(result.as_of), labels, finding_rows(shared))])
         wrote(xlsx_file, len(result.findings))
     else:
         print_findings(result.as_of, result.findings)
@@ -104,7 +110,6 @@ def finding_rows(findings: list[Finding]) -> list[list[object]]:
              f.stage_title, f.status, f.entered_on, f.days_in_stage, f.limit.days if f.limit else None,
              f.limit.calendar if f.limit else None, f.since, f.due, f.days_over, f.waiting_on, f.subject, f.message,
              " | ".join(b.message for b in f.blockers)] for f in findings]
-
 
 
 def print_findings(as_of: date, findings: list[Finding]) -> None:

@@ -46,16 +46,21 @@ def report(settings: Settings, complex_name: str | None, as_of: date | None, htm
         if html_file is not None:
             out.check(html_file)  # before the work, not after it
         ov = overview(settings.workspace(), complex_name=complex_name, as_of=as_of)
+        shared = ov
+        if html_file is not None or as_json or as_csv or xlsx_file is not None:
+            from eightstep.audit.redact import redact_overview
+
+            shared = redact_overview(settings.workspace(), ov)  # for others: names, phone and ID numbers masked
         if html_file is not None:
-            out.add(html_file, render_html(ov).encode("utf-8"))
+            out.add(html_file, render_html(shared).encode("utf-8"))
     if as_json:
-        emit_json({"as_of": ov.as_of.isoformat(), "complex": ov.complex, "stalled": ov.stalled,
-                   "withdrawn": ov.withdrawn, "cases": [r.as_dict() for r in ov.rows],
-                   "totals": [vars(t) for t in ov.totals]})
+        emit_json({"as_of": shared.as_of.isoformat(), "complex": shared.complex, "stalled": shared.stalled,
+                   "withdrawn": shared.withdrawn, "cases": [r.as_dict() for r in shared.rows],
+                   "totals": [vars(t) for t in shared.totals]})
     elif as_csv:
-        write_csv("-", [key for key, _label in ROW_COLUMNS], row_cells(ov))
+        write_csv("-", [key for key, _label in ROW_COLUMNS], row_cells(shared))
     elif xlsx_file is not None:
-        write_xlsx(xlsx_file, [Sheet(_("cases"), [_(label) for _key, label in ROW_COLUMNS], row_cells(ov)),
+        write_xlsx(xlsx_file, [Sheet(_("cases"), [_(label) for _key, label in ROW_COLUMNS], row_cells(shared)),
                                Sheet(_("stages"), [_("stage"), _("title"), _("cases"), _("stalled"), _("suspended")],
                                      [[f"S{t.index} {t.stage}", t.title, t.cases, t.stalled, t.suspended]
                                       for t in ov.totals])])

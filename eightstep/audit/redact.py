@@ -1,0 +1,100 @@
+"""Masking free text that leaves the office: objection grounds, suspension reasons and notes may name owners or
+hold their phone or ID numbers. Outputs meant for others (the audit's CSV and JSON, the report's HTML page) pass
+their texts through a :class:`Redactor`; the terminal, the officer's own screen, and the window's own papers
+(the forms) do not.
+
+What is masked: the names, phone and ID numbers that the case's own records hold (owners, objectors, parties,
+roles: the people a text about this case is likely to name), then anything shaped like a mobile or landline
+number, a resident ID number or a long run of digits. A name keeps its first character (李**), a number its
+first and last digits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from eightstep.store import models
+from eightstep.store.workspace import Workspace
+
+if TYPE_CHECKING:
+    from eightstep.audit.report import Overview
+    from eightstep.audit.stalled import Finding
+    from eightstep.engine.guards import Blocker
+
+_PATTERNS = (
+    re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"),  # resident ID number
+    re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)"),  # mobile
+    re.compile(r"(?<!\d)\(?0\d{2,3}\)?[\s-]?\d{7,8}(?!\d)"),  # landline with area code
+    re.compile(r"(?<!\d)\d{7,}(?!\d)"),  # any other long number
+)
+_MIN_NAME = 2  # a one-character "name" would mask ordinary words
+
+
+def _mask_digits(match: re.Match[str]) -> str:
+    text = match.group(0)
+    digits = [i for i, ch in enumerate(text) if ch.isdigit()]
+    keep = set(digits[:3] + digits[-2:]) if len(digits) > 6 else set()
+    return "".join(ch if (i in keep or not ch.isdigit()) else "*" for i, ch in enumerate(text))
+
+
+def mask_name(name: str) -> str:
+    return name[0] + "*" * (len(name) - 1)
+
+
+class Redactor:
+    """Masks personal data in texts about given cases (see the module's docstring)."""
+
+    def __init__(self, known: dict[str, set[str]]) -> None:
+        self._known = {case: sorted((k for k in names if len(k) >= _MIN_NAME), key=len, reverse=True)
+                       for case, names in known.items()}
+
+    @classmethod
+    def for_cases(cls, ws: Workspace, case_ids: Iterable[str]) -> Redactor:
+        """The names and numbers on record in ``case_ids`` (a few queries, whatever the number of cases)."""
+        wanted = sorted(set(case_ids))
+        known: dict[str, set[str]] = defaultdict(set)
+        sources = ((models.Household, ("owner", "phone")), (models.Objection, ("objector",)),
+                   (models.CaseParty, ("name", "phone", "id_number")), (models.CaseRole, ("name", "phone")))
+        with ws.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                for model, columns in sources:
+                    table = model.__table__
+                    query = select(table.c.case_id, *(table.c[c] for c in columns)).where(table.c.case_id.in_(chunk))
+                    for row in conn.execute(query):
+                        known[row[0]].update(v for v in row[1:] if v)
+        return cls(dict(known))
+
+    def text(self, case_id: str | None, text: str | None) -> str | None:
+        """``text`` with the case's names and numbers, and anything shaped like a number of a person, masked."""
+        if not text:
+            return text
+        for value in self._known.get(case_id or "", ()):
+            if value in text:
+                text = text.replace(value, mask_name(value) if not value[:1].isdigit() else "*" * len(value))
+        for pattern in _PATTERNS:
+            text = pattern.sub(_mask_digits, text)
+        return text
+
+
+def redact_findings(ws: Workspace, findings: list[Finding]) -> list[Finding]:
+    """The audit's findings with their messages and blockers masked, for the CSV and JSON outputs."""
+    redactor = Redactor.for_cases(ws, (f.case for f in findings))
+    return [replace(f, message=redactor.text(f.case, f.message) or "",
+                    blockers=tuple(_blockers(redactor, f.case, f.blockers))) for f in findings]
+
+
+def redact_overview(ws: Workspace, ov: Overview) -> Overview:
+    """The overview with its blockers masked, for the HTML page."""
+    redactor = Redactor.for_cases(ws, (r.case for r in ov.rows))
+    return replace(ov, rows=[replace(r, blockers=tuple(_blockers(redactor, r.case, r.blockers))) for r in ov.rows])
+
+
+def _blockers(redactor: Redactor, case_id: str, blockers: Iterable[Blocker]) -> list[Blocker]:
+    return [replace(b, message=redactor.text(case_id, b.message) or "") for b in blockers]

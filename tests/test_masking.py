@@ -1,0 +1,67 @@
+"""Free text that may hold personal data (objection grounds, reasons) is masked wherever it leaves the office:
+the audit's CSV and JSON and the report's HTML page; the officer's own terminal shows it as recorded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from eightstep.audit.redact import Redactor
+from eightstep.cli import main
+from tests.conftest import write_households
+
+CASE = "MK-1"
+GROUNDS = "业主201王建国反对，电话13912345678，身份证420102195501011234，座机027-87654321"
+
+
+def run(runner: CliRunner, *args: str, code: int = 0) -> Result:
+    result = runner.invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result
+
+
+@pytest.fixture
+def objected(runner: CliRunner, tmp_path: Path) -> CliRunner:
+    rows = [("201", 2, "80.00", "王建国", ""), ("202", 2, "80.00", "李四", "")]
+    run(runner, "init")
+    run(runner, "case", "open", CASE, "--complex", "隐私小区", "--building", "1", "--unit", "1", "--at", "2025-03-01")
+    run(runner, "household", "import", CASE, str(write_households(tmp_path / "h.csv", rows)), "--at", "2025-03-02")
+    run(runner, "objection", "add", CASE, "--room", "201", "--grounds", GROUNDS, "--at", "2025-03-03")
+    return runner
+
+
+def shown(text: str) -> None:
+    for secret in ("王建国", "13912345678", "420102195501011234", "87654321"):
+        assert secret not in text, secret
+
+
+def test_audit_csv_and_json_mask_free_text(objected: CliRunner) -> None:
+    terminal = run(objected, "audit", "stalled", "--as-of", "2025-06-01").output
+    assert "王建国" in terminal  # the officer's own screen
+    csv_out = run(objected, "audit", "stalled", "--as-of", "2025-06-01", "--csv").stdout_bytes.decode("utf-8-sig")
+    json_out = run(objected, "audit", "stalled", "--as-of", "2025-06-01", "--json").output
+    for text in (csv_out, json_out):
+        shown(text)
+        assert "王**" in text and "139******78" in text
+    findings = json.loads(json_out)
+    assert {f["type"] for f in findings} >= {"objection_unmediated"}
+
+
+def test_report_html_masks_free_text(objected: CliRunner) -> None:
+    run(objected, "case", "suspend", CASE, "--reason", GROUNDS, "--at", "2025-03-04")
+    assert "王建国" in run(objected, "report", "--html", "page.html").output  # the terminal: as recorded
+    page = Path("page.html").read_text(encoding="utf-8")
+    assert "案件已暂停：业主201王**反对" in page
+    shown(page)
+
+
+def test_the_redactor() -> None:
+    r = Redactor({"C": {"王建国", "13900001111", "李"}})
+    assert r.text("C", "王建国说13900001111不对") == "王**说***********不对"
+    assert r.text("C", "李说") == "李说"  # one character is no name to mask
+    assert r.text("other", "电话 +86 139-1234-5678") == "电话 +86 1**-****-**78"
+    assert r.text("C", "2025-03-01 提出，共12户") == "2025-03-01 提出，共12户"
+    assert r.text("C", None) is None
