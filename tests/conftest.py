@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -214,3 +214,12 @@ def demo(demo_dir: Path) -> Iterator[Workspace]:
     ws = Workspace.open(str(demo_dir / "eightstep.db"))
     yield ws
     ws.dispose()
+
+
+def invoke(runner: CliRunner, *args: str, code: int = 0) -> Result:
+    """Run `eightstep ARGS` in-process (no traceback swallowed) and check its exit code."""
+    from eightstep.cli import main
+
+    result = runner.invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result

@@ -8,18 +8,15 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
-from eightstep.cli import main
 from eightstep.engine.events import GENESIS, event_hash
+from tests.conftest import invoke
 
 CASES = ("AN-1", "AN-2", "AN-3")
 
 
-def run(runner: CliRunner, *args: str, code: int = 0) -> Result:
-    result = runner.invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == code, result.output
-    return result
+run = invoke
 
 
 @pytest.fixture

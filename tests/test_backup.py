@@ -12,18 +12,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
-from eightstep.cli import main
+from tests.conftest import invoke
 
 HELPERS = Path(__file__).parent / "helpers"
 CASE = "BK-1"
 
 
-def run(runner: CliRunner, *args: str, code: int = 0) -> Result:
-    result = runner.invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == code, result.output
-    return result
+run = invoke
 
 
 @pytest.fixture

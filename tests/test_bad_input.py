@@ -8,22 +8,18 @@ import io
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
-from eightstep.cli import main
 from eightstep.records.tabular import TableError, parse_room, read_table
 from eightstep.cells import neutralise
 from eightstep.cli.sheets import csv_text
 from eightstep.timeutil import latest
-from tests.conftest import write_households
+from tests.conftest import invoke, write_households
 
 CASE = "BI-1-1"
 
 
-def run(runner: CliRunner, *args: str, code: int = 0) -> Result:
-    result = runner.invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == code, result.output
-    return result
+run = invoke
 
 
 @pytest.fixture

@@ -7,20 +7,16 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from eightstep.audit.redact import Redactor
-from eightstep.cli import main
-from tests.conftest import write_households
+from tests.conftest import invoke, write_households
 
 CASE = "MK-1"
 GROUNDS = "业主201王建国反对，电话13912345678，身份证420102195501011234，座机027-87654321"
 
 
-def run(runner: CliRunner, *args: str, code: int = 0) -> Result:
-    result = runner.invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == code, result.output
-    return result
+run = invoke
 
 
 @pytest.fixture

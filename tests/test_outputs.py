@@ -9,22 +9,19 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from eightstep.cli import main
 from eightstep.errors import ConflictError, InputError
 from eightstep.paperwork.render import Paperwork
 from eightstep.store.outputs import OutputExistsError, Outputs, protected_paths
 from eightstep.store.workspace import Workspace
-from tests.conftest import write_households
+from tests.conftest import invoke, write_households
 
 CASE = "OP-1-1"
 
 
-def run(runner: CliRunner, *args: str, code: int = 0) -> Result:
-    result = runner.invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == code, result.output
-    return result
+run = invoke
 
 
 def digest(path: Path) -> str:
