@@ -23,8 +23,8 @@ from jinja2 import meta
 
 from eightstep.errors import InputError, NotFoundError
 from eightstep.i18n import _
-from eightstep.sandboxlimits import BoundedSandbox, render_bounded
 from eightstep.resources import builtin_dir
+from eightstep.sandboxlimits import BoundedSandbox, render_bounded
 
 BUILTIN_PREFIX = "builtin"  # {% extends "builtin/agreement.html.j2" %} always reaches the shipped template
 
