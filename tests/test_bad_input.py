@@ -4,6 +4,7 @@ one flat count as two, or a formula run in Excel, is refused or neutralised."""
 from __future__ import annotations
 
 import csv
+import json
 import io
 from pathlib import Path
 
@@ -172,3 +173,19 @@ def test_a_render_past_its_time_is_stopped(case: CliRunner, tmp_path: Path, monk
     run(case, "vote", "cast", CASE, "201", "agree", "--at", "2025-03-03")
     result = run(case, "forms", "render", CASE, "tally", "-o", "-", "--templates", str(mine), code=1)
     assert "the template ran longer than 0.2 seconds; a form needs far less" in result.output
+
+
+def test_a_room_named_another_way_is_the_same_flat(case: CliRunner, tmp_path: Path) -> None:
+    run(case, "vote", "cast", CASE, "２０１", "agree", "--at", "2025-03-03")
+    run(case, "vote", "cast", CASE, "202室", "oppose", "--at", "2025-03-03")
+    tally = json.loads(run(case, "vote", "tally", CASE, "--json").output)
+    assert (tally["agree"], tally["oppose"]) == (1, 1)
+    assert "case BI-1-1 has no room '2O1'" in run(case, "vote", "cast", CASE, "2O1", "agree", code=1).output
+
+
+def test_a_leading_zero_is_a_warning(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "h.csv").write_text("room,floor,area,owner\n0201,2,80.00,甲\n202,2,80.00,乙\n", encoding="utf-8")
+    run(runner, "init")
+    run(runner, "case", "open", CASE, "--complex", "小区", "--building", "1", "--unit", "1")
+    result = run(runner, "household", "import", CASE, str(tmp_path / "h.csv"))
+    assert "room '0201' has a leading zero: if it is flat 201, write it so" in result.output

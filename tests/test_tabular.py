@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from eightstep.records.cells import room_warning
 from eightstep.records.tabular import (
     Column,
     Problem,
@@ -26,6 +25,7 @@ from eightstep.records.tabular import (
     parse_text,
     read_table,
 )
+from eightstep.rules.rooms import room_warning
 
 # --------------------------------------------------------------------------- #
 # helpers

@@ -50,6 +50,7 @@ from eightstep.engine.cases import default_actor, editing
 from eightstep.engine.events import append_events
 from eightstep.errors import InputError, NotFoundError
 from eightstep.i18n import _
+from eightstep.rules.rooms import normal_room
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, business_time, show
@@ -64,6 +65,14 @@ def find_household(session: Session, case_id: str, room: str) -> models.Househol
     """The household of ``room`` in the case (the one lookup every record that names a room uses)."""
     household = session.exec(select(models.Household).where(
         models.Household.case_id == case_id, models.Household.room == room)).first()
+    if household is None:  # another spelling of the same flat: ２０１, 201室
+        try:
+            normal = normal_room(room)
+        except ValueError:
+            normal = room
+        if normal != room:
+            household = session.exec(select(models.Household).where(
+                models.Household.case_id == case_id, models.Household.room == normal)).first()
     if household is None:
         raise NotFoundError(f"case {case_id} has no room {room!r}: `eightstep household list {case_id}`")
     return household

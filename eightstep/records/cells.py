@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
+from eightstep.rules.rooms import normal_room
+
 # Characters stripped around cells and headers besides ordinary whitespace
 # (which already includes the full-width space U+3000 and NBSP): zero-width
 # characters and stray byte-order marks that Excel and web copy-paste leave behind.
@@ -144,27 +146,7 @@ def parse_phone(s: str) -> str:
     return entered
 
 
-_ROOM_SUFFIX = re.compile(r"(?:室|号|号房|房)$")
-
-
 def parse_room(s: str) -> str:
-    """Return a room name in one spelling, so that one flat cannot be counted as two.
-
-    Full-width digits and letters become ASCII ("２０１" -> "201"), spaces go, and a trailing 室/号/房 is
-    dropped ("201室" -> "201"). Leading zeros stay ("0201"): see :func:`room_warning`.
-    """
-    text = re.sub(r"\s+", "", nfkc(strip_cell(s)))
-    text = _ROOM_SUFFIX.sub("", text)
-    if not text:
-        raise ValueError(f"'{s}' is not a room name (e.g. 201 or 1-201)")
-    if len(text) > 40 or any(unicodedata.category(ch)[0] == "C" for ch in text):
-        raise ValueError(f"'{s[:40]}' is not a room name: use at most 40 letters and digits without control "
-                         "characters")
-    return text
-
-
-def room_warning(room: str) -> str | None:
-    """Why a room name may be a misspelling of another (leading zeros: "0201" may be the flat "201")."""
-    if len(room) > 1 and room[0] == "0" and room[1:].isdigit():
-        return f"room '{room}' has a leading zero: if it is flat {room.lstrip('0') or '0'}, write it so"
-    return None
+    """Return a room name in one spelling (``eightstep.rules.rooms.normal_room``), so that one flat cannot be
+    counted as two: "２０１", "201室" and "201" are the same flat."""
+    return normal_room(strip_cell(s))

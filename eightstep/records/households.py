@@ -15,6 +15,7 @@ from eightstep.engine.guards import current_ballots
 from eightstep.engine.recording import recording
 from eightstep.errors import InputError
 from eightstep.records import tabular
+from eightstep.rules.rooms import room_warning
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
 
@@ -62,7 +63,7 @@ def import_households(ws: Workspace, case_id: str, path: Path, *, replace: bool 
         seen.setdefault(room, row.line)
     if problems:
         raise InputError("\n".join(problems))
-    warnings = _shared_name_warnings(rows)
+    warnings = _shared_name_warnings(rows) + [w for row in rows if (w := room_warning(row.values["room"]))]
     with recording(ws, case_id, "household.import", at=at, actor=actor, as_role=as_role) as rec:
         existing = {h.room: h for h in rec.session.exec(select(models.Household).where(
             models.Household.case_id == case_id))}
