@@ -81,11 +81,13 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def parse_at(text: str | None, *, field: str = "--at", now: datetime | None = None) -> datetime:
+def parse_at(text: str | None, *, field: str = "--at", now: datetime | None = None,
+             planned: bool = False) -> datetime:
     """Parse a business time typed by a user: ``2025-03-01``, ``2025-03-01 14:30``, or ISO 8601 with offset.
 
     A time without an offset is Asia/Shanghai time; a bare date means local midnight. The result is UTC.
-    Times in the future (beyond a small tolerance) are refused.
+    Times in the future (beyond a small tolerance) are refused, unless ``planned`` (a review date): then up to
+    ``YEARS_AHEAD`` years. Dates before 1949 are refused.
     """
     current = now or now_utc()
     if text is None or text.strip() == "":
@@ -99,13 +101,18 @@ def parse_at(text: str | None, *, field: str = "--at", now: datetime | None = No
     except ValueError:
         raise InputError(_("{field}: {text!r} is not a date or time; use 2025-03-01, 2025年3月1日 or "
                            "'2025-03-01 14:30' (Asia/Shanghai)").format(field=field, text=text)) from None
-    check_date(parsed.date(), field=field)  # before any arithmetic on it
+    if parsed.date() < EARLIEST:  # before any arithmetic on it: 0001-01-01 in Asia/Shanghai is year 0 in UTC
+        check_date(parsed.date(), field=field)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=LOCAL_TZ)
-    result = parsed.astimezone(UTC)
-    if result > current + FUTURE_TOLERANCE:
+    try:
+        result = parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31 late at night west of Greenwich
+        result = datetime.max.replace(tzinfo=UTC)
+    if not planned and result > current + FUTURE_TOLERANCE:
         raise InputError(_("{field}: {text!r} is in the future; records are entered for what has happened").format(
             field=field, text=text))
+    check_date(parsed.date(), field=field)  # a planned date: at most a few years ahead
     return result
 
 

@@ -74,12 +74,11 @@ class PlannedAtType(AtType):
         if not str(value).strip():
             self.fail(f"{field}: give a date, e.g. 2025-03-01 or '2025-03-01 14:30'", param, ctx)
         try:
-            return parse_at(value, field=field, now=_NO_LIMIT)
+            return parse_at(value, field=field, planned=True)
         except InputError as exc:
             self.fail(str(exc), param, ctx)
 
 
-_NO_LIMIT = datetime(9000, 1, 1, tzinfo=UTC)  # "now" for a planned date: only the sane range limits it
 PLANNED_AT = PlannedAtType()
 
 
