@@ -4,8 +4,8 @@ one flat count as two, or a formula run in Excel, is refused or neutralised."""
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 from pathlib import Path
 
 import pytest
