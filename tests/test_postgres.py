@@ -339,6 +339,31 @@ def test_offices_write_but_never_rewrite_the_history_and_auditors_read(district_
     assert "nothing was written" in refused.stderr
 
 
+def test_every_event_names_the_database_login(district_roles: dict[str, str]) -> None:
+    """The login that wrote an event is set by the server (a trigger on session_user), beside the declared actor;
+    a client cannot choose it, even writing the row itself."""
+    owner, office = district_roles["owner"], district_roles["office"]
+    cli(owner, "init")
+    cli(owner, "case", "open", CASE, "--complex", "人大小区", "--building", "3", "--unit", "2", "--at", "2025-03-01",
+        "--actor", "区管理员")
+    cli(office, "case", "suspend", CASE, "--reason", "调解", "--at", "2025-03-03", "--actor", "李敏")
+    events = json.loads(cli(office, "case", "history", CASE, "--json").stdout)
+    owner_login, office_login = make_url(owner).username, make_url(office).username
+    assert [(e["actor"], e["login"]) for e in events] == [("区管理员", owner_login), ("李敏", office_login)]
+    assert f"李敏 ({office_login})" in cli(office, "case", "history", CASE).stdout
+    office_engine = make_engine(office)
+    try:
+        with office_engine.connect() as c:
+            written = c.exec_driver_sql(
+                "INSERT INTO events (case_id, seq, business_at, recorded_at, actor, action, details, prev_hash, hash, "
+                "login) VALUES (%s, 99, now(), now(), 'x', 'x', '{}', 'x', 'x', 'someone else') RETURNING login",
+                (CASE,)).scalar()
+            c.rollback()
+        assert written == office_login
+    finally:
+        office_engine.dispose()
+
+
 # --------------------------------------------------------------------------- #
 # the demo story gives the same answers on both backends
 # --------------------------------------------------------------------------- #
@@ -346,7 +371,7 @@ def test_offices_write_but_never_rewrite_the_history_and_auditors_read(district_
 
 def unrecorded(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: unrecorded(v) for k, v in value.items() if k != "recorded_at"}
+        return {k: unrecorded(v) for k, v in value.items() if k not in ("recorded_at", "login")}
     if isinstance(value, list):
         return [unrecorded(v) for v in value]
     return value

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from eightstep import __version__
+from eightstep.engine.events import signing_key
 from eightstep.errors import InputError
 from eightstep.i18n import _
 from eightstep.store import models
@@ -36,17 +36,10 @@ from eightstep.store.workspace import Workspace
 from eightstep.timeutil import iso_local, now_utc
 
 FORMAT = "eightstep-anchor/1"
-ENV_SIGNING_KEY = "EIGHTSTEP_SIGNING_KEY"
 DELETED_CASE = "deleted_case"
 TRUNCATED = "truncated"
 REWRITTEN = "rewritten"
 ANCHOR = "anchor"
-
-
-def signing_key() -> bytes | None:
-    """The HMAC key held outside the database (``EIGHTSTEP_SIGNING_KEY``), or None."""
-    value = os.environ.get(ENV_SIGNING_KEY, "")
-    return value.encode("utf-8") if value else None
 
 
 def heads_digest(heads: dict[str, dict[str, Any]]) -> str:

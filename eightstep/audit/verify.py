@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, String, literal, null, select, type_coerce
 
 from eightstep.audit.anchor import AnchorCheck, check_anchor
+from eightstep.audit.signatures import SignatureCheck, check_signatures
 from eightstep.engine.events import GENESIS, event_hash
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
@@ -98,17 +99,20 @@ class VerifyReport:
     chain_problems: list[ChainProblem] = field(default_factory=list)
     file_problems: list[FileProblem] = field(default_factory=list)
     anchor: AnchorCheck | None = None  # the comparison with an anchor kept elsewhere (eightstep.audit.anchor)
+    signatures: SignatureCheck | None = None  # with EIGHTSTEP_SIGNING_KEY set (eightstep.audit.signatures)
 
     @property
     def ok(self) -> bool:
-        return not self.chain_problems and not self.file_problems and (self.anchor is None or self.anchor.ok)
+        return (not self.chain_problems and not self.file_problems and (self.anchor is None or self.anchor.ok)
+                and (self.signatures is None or self.signatures.ok))
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "cases": self.cases, "events": self.events, "documents": self.documents,
                 "schemes": self.schemes, "meetings": self.meetings, "files": self.files,
                 "chain_problems": [p.as_dict() for p in self.chain_problems],
                 "file_problems": [p.as_dict() for p in self.file_problems],
-                **({"anchor": self.anchor.as_dict()} if self.anchor is not None else {})}
+                **({"anchor": self.anchor.as_dict()} if self.anchor is not None else {}),
+                **({"signatures": self.signatures.as_dict()} if self.signatures is not None else {})}
 
 
 class _Chain:
@@ -263,6 +267,7 @@ def verify(ws: Workspace, *, anchor: Path | None = None) -> VerifyReport:
     report = VerifyReport()
     if anchor is not None:
         report.anchor = check_anchor(ws, anchor)  # first: a bad anchor file is refused before the long checks
+    report.signatures = check_signatures(ws)
     verify_chains(ws, report)
     verify_files(ws, report)
     return report

@@ -166,8 +166,8 @@ def verify_(settings: Settings, anchor_file: Path | None, as_json: bool) -> None
 
     Reports, per case, the first altered, inserted or deleted event (with its seq), and every stored file (a
     document, a scheme's proposal, a meeting's minutes) that changed or went missing, with its case and record.
-    With --anchor, also every case deleted, cut short or rewritten since the anchor. Exit 0 when all is intact,
-    1 otherwise.
+    With --anchor, also every case deleted, cut short or rewritten since the anchor. With EIGHTSTEP_SIGNING_KEY
+    set, also every event unsigned or signed for other content. Exit 0 when all is intact, 1 otherwise.
     """
     from eightstep.audit.verify import verify
 
@@ -175,6 +175,10 @@ def verify_(settings: Settings, anchor_file: Path | None, as_json: bool) -> None
     if as_json:
         emit_json(report.as_dict())
     else:
+        if report.signatures is not None:
+            for sp in report.signatures.problems:
+                click.echo(_("BROKEN  case {case} event {seq}: {kind}: {message}").format(
+                    case=sp.case_id, seq=sp.seq, kind=sp.kind, message=sp.message))
         if report.anchor is not None:
             for ap in report.anchor.problems:
                 where = _("case {case}").format(case=ap.case_id) if ap.case_id else _("anchor")
@@ -188,6 +192,10 @@ def verify_(settings: Settings, anchor_file: Path | None, as_json: bool) -> None
                 case=fp.case_id, what=fp.what, file=fp.original_name, sha=fp.sha256[:12], problem=fp.problem))
         summary = _("{cases} cases, {events} events, {documents} documents ({files} stored files) checked").format(
             cases=report.cases, events=report.events, documents=report.documents, files=report.files)
+        if report.signatures is not None:
+            sc = report.signatures
+            summary += "; " + _("{signed} of {events} events signed with the signing key").format(
+                signed=sc.signed, events=sc.events)
         if report.anchor is not None:
             a = report.anchor
             summary += "; " + _("anchor of {created} ({cases} cases{signed}, {new} cases opened since): "

@@ -355,11 +355,13 @@ def history_(settings: Settings, case_id: str, as_json: bool, wide: bool) -> Non
     events = engine.history(settings.workspace(), case_id)
     if as_json:
         emit_json([{"seq": e.seq, "at": e.business_at, "recorded_at": e.recorded_at, "actor": e.actor,
-                    "role": json.loads(e.details).get("actor_role"), "action": e.action, "from": e.from_stage,
+                    "login": e.login, "role": json.loads(e.details).get("actor_role"), "action": e.action,
+                    "from": e.from_stage,
                     "to": e.to_stage, "note": e.note, "details": json.loads(e.details)} for e in events])
         return
     table(["#", _("at"), _("actor"), _("role"), _("action"), _("stage"), _("note")],
-          [[e.seq, show(e.business_at), e.actor, json.loads(e.details).get("actor_role") or "", e.action,
+          [[e.seq, show(e.business_at), e.actor + (f" ({e.login})" if e.login else ""),
+            json.loads(e.details).get("actor_role") or "", e.action,
             f"{e.from_stage or ''} -> {e.to_stage}" if e.from_stage != e.to_stage else e.to_stage,
             e.note or _summary(json.loads(e.details))] for e in events], fit=None if wide else terminal_width())
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +40,20 @@ def hash_of(event: models.Event) -> str:
                       event.from_stage, event.to_stage, event.note, event.details, event.prev_hash)
 
 
+ENV_SIGNING_KEY = "EIGHTSTEP_SIGNING_KEY"
+
+
+def signing_key() -> bytes | None:
+    """The HMAC key held outside the database (``EIGHTSTEP_SIGNING_KEY``), or None: events are then unsigned."""
+    value = os.environ.get(ENV_SIGNING_KEY, "")
+    return value.encode("utf-8") if value else None
+
+
+def signature(key: bytes, digest: str) -> str:
+    """An event's signature: HMAC-SHA256 of its hash. Without the key nobody can sign a recomputed chain."""
+    return hmac.new(key, digest.encode("ascii"), hashlib.sha256).hexdigest()
+
+
 def details_text(details: dict[str, Any] | None) -> str:
     """The stored (and hashed) form of an event's details."""
     return json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str)
@@ -57,7 +73,7 @@ def event_row(case_id: str, seq: int, prev_hash: str, *, at: datetime, recorded_
     digest = event_hash(case_id, seq, at, recorded_at, actor, action, from_stage, to_stage, note, body, prev_hash)
     return {"case_id": case_id, "seq": seq, "business_at": at, "recorded_at": recorded_at, "actor": actor,
             "action": action, "from_stage": from_stage, "to_stage": to_stage, "note": note, "details": body,
-            "prev_hash": prev_hash, "hash": digest}
+            "prev_hash": prev_hash, "hash": digest, "sig": signature(key, digest) if (key := signing_key()) else None}
 
 
 def append_event(session: Session, case: models.Case, *, at: datetime, actor: str, action: str,

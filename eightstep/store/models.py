@@ -225,6 +225,11 @@ class Event(SQLModel, table=True):
     details: str = Field(default="{}", sa_type=Text)  # JSON
     prev_hash: str
     hash: str = Field(max_length=64)
+    # The database login that wrote the event (PostgreSQL: set by a trigger from session_user, so a client cannot
+    # choose it; SQLite: none). Beside ``actor``, who said they acted.
+    login: str | None = None
+    # HMAC-SHA256 of ``hash`` with the key in EIGHTSTEP_SIGNING_KEY, held outside the database (None: unsigned).
+    sig: str | None = Field(default=None, max_length=64)
 
 
 # --- money and paperwork (issue 3) -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ REVISIONS: tuple[str, ...] = (
     "0002",
     "0003",
     "0004",
+    "0005",
 )
 HEAD = REVISIONS[-1]
 

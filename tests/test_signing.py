@@ -1,0 +1,68 @@
+"""Signed events: with EIGHTSTEP_SIGNING_KEY set every event carries an HMAC of its hash, and a history rewritten
+and re-chained without the key, or stripped of its signatures, fails `audit verify`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import invoke as run
+from tests.test_anchor import rechain
+
+KEY = "kept-in-the-district-safe"
+
+
+@pytest.fixture
+def signed(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("EIGHTSTEP_SIGNING_KEY", KEY)
+    run(runner, "init")
+    for case_id in ("SG-1", "SG-2"):
+        run(runner, "case", "open", case_id, "--complex", "签名小区", "--building", case_id[-1], "--unit", "1",
+            "--at", "2025-03-01")
+        run(runner, "case", "suspend", case_id, "--reason", "调解", "--at", "2025-03-02")
+        run(runner, "case", "resume", case_id, "--reason", "调解完成", "--at", "2025-03-03")
+    return runner
+
+
+def test_every_event_is_signed(signed: CliRunner) -> None:
+    out = run(signed, "audit", "verify").output
+    assert out.startswith("OK: 2 cases, 6 events") and "6 of 6 events signed with the signing key" in out
+    sigs = sqlite3.connect("eightstep.db").execute("SELECT sig FROM events").fetchall()
+    assert len(sigs) == 6 and all(len(s) == 64 for (s,) in sigs)
+
+
+def test_a_rechained_history_fails_with_the_key(signed: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    rechain(Path("eightstep.db"), "SG-2", note="没有暂停过")
+    monkeypatch.delenv("EIGHTSTEP_SIGNING_KEY")
+    assert run(signed, "audit", "verify").output.startswith("OK: ")  # without the key it looks intact
+    monkeypatch.setenv("EIGHTSTEP_SIGNING_KEY", KEY)
+    result = run(signed, "audit", "verify", code=1)
+    assert ("BROKEN  case SG-2 event 2: bad_signature: 2 events carry a signature that does not match them (the "
+            "first: event 2): rewritten without the signing key") in result.output
+    data = json.loads(run(signed, "audit", "verify", "--json", code=1).output)
+    assert [(p["case"], p["kind"], p["count"]) for p in data["signatures"]["problems"]] == [
+        ("SG-2", "bad_signature", 2)]
+
+
+def test_stripped_or_missing_signatures(signed: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    con = sqlite3.connect("eightstep.db")
+    con.execute("UPDATE events SET sig = NULL WHERE case_id = 'SG-1'")
+    con.commit()
+    con.close()
+    result = run(signed, "audit", "verify", code=1)
+    assert "BROKEN  case SG-1 event 1: unsigned: 3 events are not signed (the first: event 1)" in result.output
+    monkeypatch.setenv("EIGHTSTEP_SIGNING_KEY", "another key")
+    result = run(signed, "audit", "verify", code=1)
+    assert "case SG-2 event 1: bad_signature" in result.output
+
+
+def test_no_key_no_signatures(runner: CliRunner) -> None:
+    run(runner, "init")
+    run(runner, "case", "open", "NS-1", "--complex", "小区", "--building", "1", "--unit", "1")
+    assert sqlite3.connect("eightstep.db").execute("SELECT sig, login FROM events").fetchall() == [(None, None)]
+    out = run(runner, "audit", "verify").output
+    assert out.startswith("OK: ") and "signed" not in out
