@@ -13,7 +13,8 @@ from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_
 
 __all__ = ["ROLE_KEYS", "SIDE_KEYS", "as_option", "role"]  # as_option: moved to params, kept for importers
 
-ROLE_KEYS = ("owner_rep", "agent", "negotiator", "self_management", "duty_rota", "volunteer")
+ROLE_KEYS = ("owner_rep", "agent", "negotiator", "self_management", "duty_rota", "volunteer", "officer", "street",
+             "window", "property", "installer")  # the keys of engine.actors.ROLES (not imported: --help stays light)
 SIDE_KEYS = ("high_floor", "low_floor", "community", "technician")
 
 
@@ -37,7 +38,8 @@ def role() -> None:
 @click.pass_obj
 def add(settings: Settings, case_id: str, role_key: str, name: str, room: str | None, side: str | None,
         phone: str | None, note: str | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:
-    """Name NAME to ROLE in CASE: owner_rep, agent, negotiator (with --side), self_management, duty_rota, volunteer."""
+    """Name NAME to ROLE in CASE: owner_rep, agent, negotiator (with --side), self_management, duty_rota, volunteer;
+    or an office's person: officer, street, window, property, installer (what a workflow's permissions ask for)."""
     from eightstep.records.roles import add_role
 
     view = add_role(settings.workspace(), case_id, role_key, name, room=room, side=side, phone=phone, note=note,

@@ -23,15 +23,15 @@ ROLES: dict[str, tuple[str, str]] = {  # the roles a case names, in the order an
     "self_management": ("电梯自治小组成员", "self-management group member"),
     "duty_rota": ("轮值管理员", "duty rota member"),
     "volunteer": ("志愿者", "volunteer"),
-}
-# Roles an actor may name with --as besides the case roles (any other short text is kept as written).
-ACTOR_ROLES: dict[str, tuple[str, str]] = {
-    **ROLES,
+    # The offices' people, named in a case when a workflow's permissions say who may record what.
     "officer": ("社区干事", "community officer"),
     "street": ("街道办事处", "street office"),
+    "window": ("区行政审批局窗口", "district approval window"),
     "property": ("物业服务企业", "property company"),
     "installer": ("电梯安装单位", "installer"),
 }
+# Roles an actor may name with --as (any other short text is kept as written where no permissions apply).
+ACTOR_ROLES: dict[str, tuple[str, str]] = ROLES
 MAX_ROLE_TEXT = 40
 
 
@@ -50,8 +50,8 @@ def recorded_role(session: Session, case_id: str, actor: str, at: datetime | Non
     return recorded_roles(session.connection(), [case_id], actor, at).get(case_id)
 
 
-def recorded_roles(conn: Connection, case_ids: list[str], actor: str, at: datetime | None) -> dict[str, str]:
-    """``recorded_role`` of one actor in many cases at once (the bulk advance): case id -> role, where held."""
+def held_roles(conn: Connection, case_ids: list[str], actor: str, at: datetime | None) -> dict[str, set[str]]:
+    """Every role one actor holds in each of ``case_ids`` (since ``at`` or earlier, when given): case id -> roles."""
     query = select(_CASE_ROLES.c.case_id, _CASE_ROLES.c.role).where(
         _CASE_ROLES.c.case_id.in_(bindparam("ids", expanding=True)),
         _CASE_ROLES.c.name.in_(bindparam("names", expanding=True)))
@@ -62,6 +62,12 @@ def recorded_roles(conn: Connection, case_ids: list[str], actor: str, at: dateti
     held: dict[str, set[str]] = {}
     for row in conn.execute(query, params):
         held.setdefault(row.case_id, set()).add(row.role)
+    return held
+
+
+def recorded_roles(conn: Connection, case_ids: list[str], actor: str, at: datetime | None) -> dict[str, str]:
+    """``recorded_role`` of one actor in many cases at once (the bulk advance): case id -> role, where held."""
+    held = held_roles(conn, case_ids, actor, at)
     out = {}
     for case_id, roles in held.items():
         first = next((key for key in ROLES if key in roles), None)

@@ -48,6 +48,7 @@ from sqlmodel import Session, SQLModel, select
 from eightstep.engine.actors import acting_role, checked_role
 from eightstep.engine.cases import default_actor, editing
 from eightstep.engine.events import append_events
+from eightstep.engine.permissions import check_permission
 from eightstep.errors import InputError, NotFoundError
 from eightstep.i18n import _
 from eightstep.rules.rooms import normal_room
@@ -167,6 +168,7 @@ def record_in(session: Session, case: models.Case, loaded: LoadedWorkflow, actio
               validate: Callable[[Recording], None] | None = None) -> Iterator[Recording]:
     """A recording on ``case`` in the caller's transaction ``session`` (which commits or rolls back)."""
     rec = Recording(session, case, loaded, action, business_time(at), default_actor(actor), checked_role(as_role))
+    check_permission(session.connection(), loaded.definition, case.id, action, rec.actor, rec.as_role, rec.at)
     if validate is not None:
         validate(rec)
     rec.dated(rec.at)

@@ -14,6 +14,8 @@ ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 WORKFLOW_ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
+PERMISSION_KEY = r"^(?:\*|[a-z][a-z_]*\.(?:\*|[a-z][a-z_]*))$"
+RoleId = Annotated[str, Field(min_length=1, max_length=40)]
 
 
 _RATIO_TEXT = re.compile(r"\d{1,20}(?:\.\d{1,20})?(?:/\d{1,20})?", re.ASCII)
@@ -227,6 +229,9 @@ class Workflow(Strict):
     suspension: SuspensionPolicy = SuspensionPolicy()
     cost_sharing: CostSharing = CostSharing(method="area")
     upkeep: Upkeep | None = None
+    # Who may record what: action id (vote.cast, approval.add, ...; "vote.*" for a group, "*" for any other) ->
+    # the roles that may record it. Empty (the default): anybody may record anything (a single-user set-up).
+    permissions: dict[Annotated[str, Field(pattern=PERMISSION_KEY)], list[RoleId]] = {}
     stages: list[Stage] = Field(min_length=1)
 
     # Derived views, computed once per loaded workflow (the model is frozen; a cached_property is kept in the

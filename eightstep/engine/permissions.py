@@ -1,0 +1,60 @@
+"""Who may record what: a workflow's ``permissions`` name, per action, the roles that may record it (the district
+window's approval by its officer, ballots by the community, ...). Without them (the default, fit for one officer on
+one PC) anybody may record anything.
+
+Where an action is governed, the acting role (``--as``, else the actor's role on record in the case) must be one
+of its roles, and the actor must hold it in the case (``case_roles``, named with ``role.add``): saying ``--as
+window`` is not enough. A refusal says which roles the action needs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from eightstep.engine.actors import ROLES, held_roles
+from eightstep.errors import EightstepError, Remedy
+from eightstep.i18n import _
+from eightstep.workflow.schema import Workflow
+
+
+class PermissionRefused(EightstepError):
+    """The workflow's permissions do not let this actor, in this role, record this action."""
+
+
+def allowed_roles(workflow: Workflow, action: str) -> list[str] | None:
+    """The roles that may record ``action`` (its own entry, else its group's ``noun.*``, else ``*``); None: open."""
+    rules = workflow.permissions
+    if not rules or "." not in action:  # opening a case is never governed: nobody holds a role in it yet
+        return None
+    group = action.split(".", 1)[0] + ".*"
+    for key in (action, group, "*"):
+        if key in rules:
+            return rules[key]
+    return None
+
+
+def check_permission(conn: Connection, workflow: Workflow, case_id: str, action: str, actor: str,
+                     role: str | None, at: datetime) -> None:
+    """Refuse (PermissionRefused) when the workflow's permissions do not let ``actor`` acting as ``role`` record
+    ``action`` in the case at ``at``; return when they do, or when the action is open."""
+    allowed = allowed_roles(workflow, action)
+    if allowed is None:
+        return
+    needed = ", ".join(f"{r} ({ROLES[r][0]})" if r in ROLES else r for r in allowed)
+    held = held_roles(conn, [case_id], actor, at).get(case_id, set())
+    if role is None:
+        fitting = [r for r in allowed if r in held]
+        if fitting:
+            return
+        raise PermissionRefused(_("{action} in case {case} is recorded by {needed}; {actor} holds none of these "
+                                  "roles in the case").format(action=action, case=case_id, needed=needed, actor=actor),
+                                remedy=Remedy("role.add", {"case": case_id, "role": allowed[0], "name": actor}))
+    if role not in allowed:
+        raise PermissionRefused(_("{action} in case {case} is recorded by {needed}, not by {role}").format(
+            action=action, case=case_id, needed=needed, role=role))
+    if role not in held:
+        raise PermissionRefused(_("{actor} does not hold the role {role} in case {case}: name them to it first "
+                                  "(role.add)").format(actor=actor, role=role, case=case_id),
+                                remedy=Remedy("role.add", {"case": case_id, "role": role, "name": actor}))

@@ -1,0 +1,76 @@
+"""A workflow's permissions say which roles may record which actions; --as must be a role the actor holds in the
+case; a refusal names the roles needed. Without permissions (the shipped workflows) everything stays open."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from ruamel.yaml import YAML
+
+from eightstep.resources import builtin_dir
+from tests.conftest import invoke as run
+from tests.conftest import write_households
+
+CASE = "PM-1"
+
+
+@pytest.fixture
+def governed(runner: CliRunner, tmp_path: Path) -> tuple[CliRunner, list[str]]:
+    yaml = YAML()
+    data = yaml.load((builtin_dir("workflows") / "wuhan.yaml").read_text(encoding="utf-8"))
+    data["id"] = "governed"
+    data["permissions"] = {"approval.add": ["window"], "vote.*": ["officer", "owner_rep"]}
+    (tmp_path / "wf").mkdir()
+    with (tmp_path / "wf" / "governed.yaml").open("w", encoding="utf-8") as out:
+        yaml.dump(data, out)
+    db = ["--workflows", str(tmp_path / "wf")]
+    run(runner, *db, "init")
+    run(runner, *db, "case", "open", CASE, "--complex", "权限小区", "--building", "1", "--unit", "1",
+        "--workflow", "governed", "--at", "2025-03-01")
+    run(runner, *db, "household", "import", CASE, str(write_households(tmp_path / "h.csv")), "--at", "2025-03-02")
+    return runner, db
+
+
+def test_a_governed_action_needs_a_held_role(governed: tuple[CliRunner, list[str]]) -> None:
+    runner, db = governed
+    approval = [*db, "approval", "add", CASE, "feasibility", "--authority", "区行政审批局", "--at", "2025-03-05"]
+    result = run(runner, *approval, "--actor", "王窗口", code=1)
+    assert ("approval.add in case PM-1 is recorded by window (区行政审批局窗口); 王窗口 holds none of these roles in "
+            "the case") in result.output
+    result = run(runner, *approval, "--actor", "王窗口", "--as", "window", code=1)
+    assert "王窗口 does not hold the role window in case PM-1" in result.output
+    result = run(runner, *approval, "--actor", "王窗口", "--as", "officer", code=1)
+    assert "approval.add in case PM-1 is recorded by window (区行政审批局窗口), not by officer" in result.output
+    run(runner, *db, "role", "add", CASE, "window", "王窗口", "--at", "2025-03-04")
+    run(runner, *approval, "--actor", "王窗口")
+    event = json.loads(run(runner, *db, "case", "history", CASE, "--json").output)[-1]
+    assert (event["action"], event["actor"], event["role"]) == ("approval.add", "王窗口", "window")
+
+
+def test_a_group_of_actions(governed: tuple[CliRunner, list[str]]) -> None:
+    runner, db = governed
+    run(runner, *db, "role", "add", CASE, "officer", "李敏", "--at", "2025-03-02")
+    run(runner, *db, "vote", "cast", CASE, "201", "agree", "--actor", "李敏", "--at", "2025-03-03")
+    result = run(runner, *db, "vote", "cast", CASE, "202", "agree", "--actor", "路人", "--at", "2025-03-03", code=1)
+    assert "vote.cast in case PM-1 is recorded by officer (社区干事), owner_rep (业主代表)" in result.output
+    run(runner, *db, "doc", "add", CASE, "application", str(write_households(Path("x.csv"))), "--actor", "路人")
+
+
+def test_the_shipped_workflows_are_open(runner: CliRunner, tmp_path: Path) -> None:
+    run(runner, "init")
+    run(runner, "case", "open", CASE, "--complex", "小区", "--building", "1", "--unit", "1", "--at", "2025-03-01")
+    run(runner, "approval", "add", CASE, "feasibility", "--authority", "区行政审批局", "--as", "anything")
+    for name in ("wuhan", "wuhan-2018", "guangzhou"):
+        text = (builtin_dir("workflows") / f"{name}.yaml").read_text(encoding="utf-8")
+        assert "permissions:" not in text.replace("# permissions:", "")
+
+
+def test_permission_keys_are_checked(runner: CliRunner, tmp_path: Path) -> None:
+    text = (builtin_dir("workflows") / "wuhan.yaml").read_text(encoding="utf-8").replace(
+        "stages:\n", "permissions:\n  Vote Cast: [officer]\nstages:\n", 1)
+    (tmp_path / "wuhan.yaml").write_text(text, encoding="utf-8")
+    result = run(runner, "workflow", "check", str(tmp_path / "wuhan.yaml"), code=1)
+    assert "permissions" in result.output
