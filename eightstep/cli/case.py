@@ -370,3 +370,14 @@ def _summary(details: dict[str, object]) -> str:
     keys = ("room", "choice", "kind", "decision", "objection", "outcome", "file", "ballots", "added", "step",
             "stance", "company", "name", "reason")
     return ", ".join(f"{k}={details[k]}" for k in keys if details.get(k) is not None)
+
+
+def _hand_over() -> None:
+    """`case export` and `case import` live in eightstep.cli.handover (imported with this group)."""
+    from eightstep.cli.handover import export, import_
+
+    case.add_command(export)
+    case.add_command(import_)
+
+
+_hand_over()
