@@ -164,8 +164,13 @@ def restore(archive: Path, db: str, outputs: Outputs) -> RestoreResult:
     _url, db_path, files_root = locate(db)
     if db_path is None:
         raise InputError(_("restore into a new SQLite file; a PostgreSQL database is restored with pg_restore"))
-    if db_path.exists():
+    try:
+        exists = db_path.exists()
+    except OSError:
+        exists = False  # a name the file system cannot take: outputs.check says so
+    if exists:
         raise InputError(_("{path} already exists: restore into a new database").format(path=db_path))
+    outputs.check(db_path)  # protected, parent folder, a name the file system takes
     try:
         zf = zipfile.ZipFile(archive)
     except (OSError, zipfile.BadZipFile) as exc:

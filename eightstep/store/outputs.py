@@ -114,6 +114,13 @@ class Outputs:
 
     def folder(self, path: Path, *, create: bool = False) -> Path:
         """Check ``path`` as a folder to write into; with ``create`` make it when missing (its parent must exist)."""
+        try:
+            return self._folder(path, create)
+        except OSError as exc:
+            raise InputError(_("cannot write into {path}: {reason}").format(path=str(path)[:200],
+                                                                           reason=exc.strerror or exc)) from None
+
+    def _folder(self, path: Path, create: bool) -> Path:
         self.protected.check(path)
         if path.is_dir():
             return path
@@ -133,6 +140,13 @@ class Outputs:
     def check(self, target: Path) -> None:
         """Refuse ``target`` before anything is written: protected, a folder, existing (unless forced), twice
         in one command, or in a missing folder."""
+        try:
+            self._check(target)
+        except OSError as exc:  # a name too long for the file system, a name it cannot hold, ...
+            raise InputError(_("cannot write {path}: {reason}").format(path=str(target)[:200],
+                                                                       reason=exc.strerror or exc)) from None
+
+    def _check(self, target: Path) -> None:
         self.protected.check(target)
         if target.is_dir():
             raise InputError(_("{path} is a folder; give the file to write").format(path=target))
@@ -242,6 +256,14 @@ class OwnedFolder:
 
 def own_folder(path: Path, protected: Protected) -> OwnedFolder:
     """Make ``path`` (or take it when it is an empty folder) for a command that fills it."""
+    try:
+        return _own_folder(path, protected)
+    except OSError as exc:
+        raise InputError(_("cannot create the folder {path}: {reason}").format(path=str(path)[:200],
+                                                                              reason=exc.strerror or exc)) from None
+
+
+def _own_folder(path: Path, protected: Protected) -> OwnedFolder:
     protected.check(path)
     if path.exists():
         if not path.is_dir() or any(path.iterdir()):
