@@ -32,7 +32,7 @@ from eightstep.workflow.loader import parse_workflow_text
 from tests.conftest import write_households
 
 CASE = "FZ-1-1"
-EXAMPLES = int(os.environ.get("EIGHTSTEP_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("EIGHTSTEP_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.data_too_large])
