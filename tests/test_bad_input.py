@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from eightstep.records.tabular import TableError, parse_room, read_table
 from eightstep.cells import neutralise
 from eightstep.cli.sheets import csv_text
+from eightstep.records.tabular import TableError, parse_room, read_table
 from eightstep.timeutil import latest
 from tests.conftest import invoke, write_households
 
@@ -116,7 +116,7 @@ def test_phone_numbers_keep_their_area_code(tmp_path: Path) -> None:
     (tmp_path / "h.csv").write_text("room,floor,area,owner,phone\n201,2,80,甲,+86-27-8765-4321\n"
                                      "202,2,80,乙,(027)87654321\n301,3,80,丙,0086 139 1234 5678\n", encoding="utf-8")
     phones = [r.values["phone"] for r in read_table(tmp_path / "h.csv", HOUSEHOLD_COLUMNS)]
-    assert phones == ["027-87654321", "027-87654321", "13912345678"]
+    assert phones == ["+86-27-8765-4321", "(027)87654321", "0086 139 1234 5678"]  # as entered, area code kept
     (tmp_path / "bad.csv").write_text("room,floor,area,owner\n\x01,2,80,甲\n", encoding="utf-8")
     with pytest.raises(TableError, match="is not a room name"):
         read_table(tmp_path / "bad.csv", HOUSEHOLD_COLUMNS)

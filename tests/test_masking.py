@@ -50,8 +50,33 @@ def test_report_html_masks_free_text(objected: CliRunner) -> None:
     run(objected, "case", "suspend", CASE, "--reason", GROUNDS, "--at", "2025-03-04")
     assert "王建国" in run(objected, "report", "--html", "page.html").output  # the terminal: as recorded
     page = Path("page.html").read_text(encoding="utf-8")
-    assert "案件已暂停：业主201王**反对" in page
+    assert "(业主201王**反对" in page  # the suspension reason, in the blocker
     shown(page)
+
+
+def test_report_json_csv_and_xlsx_mask_free_text(objected: CliRunner) -> None:
+    from openpyxl import load_workbook
+
+    run(objected, "case", "suspend", CASE, "--reason", GROUNDS, "--at", "2025-03-04")
+    json_out = run(objected, "report", "--json").output
+    csv_out = run(objected, "report", "--csv").stdout_bytes.decode("utf-8-sig")
+    run(objected, "report", "--xlsx", "report.xlsx")
+    book = load_workbook("report.xlsx", read_only=True)
+    xlsx_out = "\n".join(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row)
+    for text in (json_out, csv_out, xlsx_out):
+        shown(text)
+        assert "王**反对" in text and "139******78" in text
+    assert "王建国" in run(objected, "report").output  # the terminal: as recorded
+
+
+def test_audit_xlsx_masks_free_text(objected: CliRunner) -> None:
+    from openpyxl import load_workbook
+
+    run(objected, "audit", "stalled", "--as-of", "2025-06-01", "--xlsx", "audit.xlsx")
+    book = load_workbook("audit.xlsx", read_only=True)
+    text = "\n".join(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row)
+    shown(text)
+    assert "王**" in text
 
 
 def test_the_redactor() -> None:

@@ -59,6 +59,12 @@ WRITERS = {
     "forms pack": ("forms", "pack", CASE, "--format", "html", "-o", "{}"),
     "report --html": ("report", "--html", "{}"),
     "scheme compare --html": ("scheme", "compare", CASE, "--html", "{}"),
+    "report --xlsx": ("report", "--xlsx", "{}"),
+    "audit stalled --xlsx": ("audit", "stalled", "--xlsx", "{}"),
+    "case list --xlsx": ("case", "list", "--xlsx", "{}"),
+    "household list --xlsx": ("household", "list", CASE, "--xlsx", "{}"),
+    "vote tally --xlsx": ("vote", "tally", CASE, "--xlsx", "{}"),
+    "calendar -o": ("calendar", "-o", "{}"),
 }
 
 
@@ -112,7 +118,8 @@ def test_the_database_named_by_the_environment_is_protected_too(case: CliRunner,
     assert "inside eightstep's files store" in result.output
 
 
-@pytest.mark.parametrize("command", ["forms render", "report --html", "scheme compare --html"])
+@pytest.mark.parametrize("command", ["forms render", "report --html", "scheme compare --html", "report --xlsx",
+                                     "household list --xlsx", "calendar -o"])
 def test_an_existing_file_needs_force(case: CliRunner, command: str) -> None:
     Path("mine.html").write_text("my own notes", encoding="utf-8")
     history = run(case, "case", "history", CASE, "--json").output
@@ -121,7 +128,9 @@ def test_an_existing_file_needs_force(case: CliRunner, command: str) -> None:
     assert Path("mine.html").read_text(encoding="utf-8") == "my own notes"
     assert run(case, "case", "history", CASE, "--json").output == history  # nothing recorded either
     run(case, *args(command, "mine.html"), "--force")
-    assert Path("mine.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    written = Path("mine.html").read_bytes()
+    assert written.startswith({"--xlsx": b"PK\x03\x04", "-o": b"BEGIN:VCALENDAR"}.get(command.split()[-1],
+                                                                                       b"<!DOCTYPE html>"))
     assert not list(Path(".").glob(".mine.html.*"))  # no temporary file left
 
 

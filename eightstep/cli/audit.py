@@ -12,7 +12,7 @@ from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.outputs import force_option, outputs
-from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
+from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, wrote, xlsx_bytes, xlsx_option
 from eightstep.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
@@ -68,9 +68,10 @@ def audit() -> None:
               "names, phone and ID numbers).")
 @csv_option
 @xlsx_option
+@force_option
 @click.pass_obj
 def stalled(settings: Settings, as_of: date | None, complex_name: str | None, as_json: bool, as_csv: bool,
-            xlsx_file: Path | None) -> None:
+            xlsx_file: Path | None, force: bool) -> None:
     """Cases stuck in their stage past its limit, and other overdue duties, most overdue first.
 
     Flagged: stage_overdue (active case longer in its stage than the stage's stall limit, calendar or working
@@ -86,19 +87,23 @@ def stalled(settings: Settings, as_of: date | None, complex_name: str | None, as
     one_format(json=as_json, csv=as_csv, xlsx=xlsx_file is not None)
     from eightstep.audit import stalled as audit_lib
 
-    result = audit_lib.find(settings.workspace(), as_of=as_of, complex_name=complex_name)
-    shared = result.findings
-    if as_json or as_csv or xlsx_file is not None:  # leaves the office: names, phone and ID numbers masked
-        from eightstep.audit.redact import redact_findings
+    with outputs(settings, force) as out:
+        if xlsx_file is not None:
+            out.check(xlsx_file)  # before the work, not after it
+        result = audit_lib.find(settings.workspace(), as_of=as_of, complex_name=complex_name)
+        shared = result.findings
+        if as_json or as_csv or xlsx_file is not None:  # leaves the office: names, phone and ID numbers masked
+            from eightstep.audit.redact import redact_findings
 
-        shared = redact_findings(settings.workspace(), shared)
+            shared = redact_findings(settings.workspace(), shared)
+        if xlsx_file is not None:
+            labels = [_(label) for label in CSV_LABELS]
+            out.add(xlsx_file, xlsx_bytes([Sheet(str(result.as_of), labels, finding_rows(shared))]))
     if as_json:
         emit_json([f.as_dict() for f in shared])
     elif as_csv:
-        write_csv("-", CSV_COLUMNS, finding_rows(shared))
+        write_csv(CSV_COLUMNS, finding_rows(shared))
     elif xlsx_file is not None:
-        labels = [_(label) for label in CSV_LABELS]
-        write_xlsx(xlsx_file, [Sheet(str(result.as_of), labels, finding_rows(shared))])
         wrote(xlsx_file, len(result.findings))
     else:
         print_findings(result.as_of, result.findings)

@@ -11,8 +11,8 @@ from eightstep.cli import Settings
 from eightstep.cli.audit import DATE
 from eightstep.cli.base import Command
 from eightstep.cli.output import emit_json
+from eightstep.cli.outputs import force_option, outputs
 from eightstep.cli.params import CASE, json_option
-from eightstep.errors import InputError
 from eightstep.i18n import _, ngettext
 
 
@@ -24,9 +24,10 @@ from eightstep.i18n import _, ngettext
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True), default=None,
               help="The .ics file to write (- for standard output).")
 @json_option
+@force_option
 @click.pass_obj
 def calendar_(settings: Settings, complex_name: str | None, case_id: str | None, since: date | None,
-              output: Path | None, as_json: bool) -> None:
+              output: Path | None, as_json: bool, force: bool) -> None:
     """The deadlines of the cases as calendar events: stall limits of the stages, the end of public notices,
     suspension reviews, maintenance and periodic inspection due dates.
 
@@ -49,10 +50,7 @@ def calendar_(settings: Settings, complex_name: str | None, case_id: str | None,
     if str(output) == "-":
         click.echo(text.encode("utf-8"), nl=False)
         return
-    try:
-        output.write_bytes(text.encode("utf-8"))
-    except OSError as exc:
-        raise InputError(_("-o: cannot write {path}: {reason}").format(path=output,
-                                                                       reason=exc.strerror or exc)) from None
+    with outputs(settings, force) as out:  # never over the database, an existing file only with --force
+        out.add(output, text.encode("utf-8"))
     click.echo(ngettext("Wrote {path} ({count} deadline)", "Wrote {path} ({count} deadlines)", len(found))
                .format(path=output, count=len(found)))

@@ -11,6 +11,7 @@ import click
 from eightstep.cli import Settings, completion
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, pad, table, terminal_width
+from eightstep.cli.outputs import force_option
 from eightstep.cli.params import (
     AT,
     CASE,
@@ -65,9 +66,10 @@ def open_(settings: Settings, case_id: str, complex_name: str, building: str, un
 @json_option
 @csv_option
 @xlsx_option
+@force_option
 @click.pass_obj
 def list_(settings: Settings, complex_name: str | None, stage: str | None, as_json: bool, as_csv: bool,
-          xlsx_file: Path | None) -> None:
+          xlsx_file: Path | None, force: bool) -> None:
     """List cases with their stage and status."""
     from eightstep import engine
     from eightstep.timeutil import local, show
@@ -84,9 +86,9 @@ def list_(settings: Settings, complex_name: str | None, stage: str | None, as_js
         cells = [[v.id, v.complex, v.building, v.unit, f"{v.workflow_id} {v.workflow_version}", v.stage_index,
                   v.stage, v.stage_title, v.status, local(v.stage_entered_at).replace(tzinfo=None)] for v in views]
         if as_csv:
-            write_csv("-", [key for key, _label in columns], cells)
+            write_csv([key for key, _label in columns], cells)
         else:
-            write_xlsx(xlsx_file, [Sheet(_("cases"), [label for _key, label in columns], cells)])
+            write_xlsx(settings, xlsx_file, [Sheet(_("cases"), [label for _key, label in columns], cells)], force=force)
             wrote(xlsx_file, len(cells))
         return
     if not views:

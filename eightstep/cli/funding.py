@@ -13,6 +13,7 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
+from eightstep.cli.outputs import force_option
 from eightstep.cli.params import CASE, TABLE_FILE, actor_option, as_option, at_option, json_option, table_input
 from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
 from eightstep.i18n import _
@@ -94,8 +95,10 @@ def set_(settings: Settings, case_id: str, total: int | None, subsidy: int | Non
 @json_option
 @csv_option
 @xlsx_option
+@force_option
 @click.pass_obj
-def shares(settings: Settings, case_id: str, as_json: bool, as_csv: bool, xlsx_file: Path | None) -> None:
+def shares(settings: Settings, case_id: str, as_json: bool, as_csv: bool, xlsx_file: Path | None,
+           force: bool) -> None:
     """Each household's share of the construction cost and of the yearly maintenance, under the workflow's rule."""
     from eightstep.records.funding import case_shares, shares_json
     from eightstep.rules.money import METHOD_TITLES, yuan
@@ -111,10 +114,11 @@ def shares(settings: Settings, case_id: str, as_json: bool, as_csv: bool, xlsx_f
         cells.append(["total", None, None, None, None, Decimal(result.share_sum) / 100,
                       Decimal(result.maintenance_sum) / 100])
         if as_csv:
-            write_csv("-", ["room", "floor", "area", "owner", "coefficient", "share_yuan", "maintenance_yuan"], cells)
+            write_csv(["room", "floor", "area", "owner", "coefficient", "share_yuan", "maintenance_yuan"], cells)
         else:
-            write_xlsx(xlsx_file, [Sheet(case_id, [_("room"), _("floor"), _("area m²"), _("owner"), _("coefficient"),
-                                                   _("share (yuan)"), _("maintenance a year (yuan)")], cells)])
+            headers = [_("room"), _("floor"), _("area m²"), _("owner"), _("coefficient"), _("share (yuan)"),
+                       _("maintenance a year (yuan)")]
+            write_xlsx(settings, xlsx_file, [Sheet(case_id, headers, cells)], force=force)
             wrote(xlsx_file, len(result.rows))
         return
     f = result.figures

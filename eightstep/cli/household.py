@@ -11,6 +11,7 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table, warn
+from eightstep.cli.outputs import force_option
 from eightstep.cli.params import (
     CASE,
     TABLE_FILE,
@@ -66,8 +67,10 @@ def import_(settings: Settings, case_id: str, file: Path, replace: bool, at: dat
 @json_option
 @csv_option
 @xlsx_option
+@force_option
 @click.pass_obj
-def list_(settings: Settings, case_id: str, as_json: bool, as_csv: bool, xlsx_file: Path | None) -> None:
+def list_(settings: Settings, case_id: str, as_json: bool, as_csv: bool, xlsx_file: Path | None,
+          force: bool) -> None:
     """List the households of CASE with their current ballot."""
     from eightstep import records
 
@@ -81,9 +84,9 @@ def list_(settings: Settings, case_id: str, as_json: bool, as_csv: bool, xlsx_fi
     if as_csv or xlsx_file:
         cells = [[Decimal(r[key]) if key == "area" else r[key] for key, _label in columns] for r in rows]
         if as_csv:
-            write_csv("-", [key for key, _label in columns], cells)
+            write_csv([key for key, _label in columns], cells)
         else:
-            write_xlsx(xlsx_file, [Sheet(case_id, [label for _key, label in columns], cells)])
+            write_xlsx(settings, xlsx_file, [Sheet(case_id, [label for _key, label in columns], cells)], force=force)
             wrote(xlsx_file, len(cells))
         return
     table([label for _key, label in columns],

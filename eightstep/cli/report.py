@@ -14,7 +14,7 @@ from eightstep.cli.base import Command
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.outputs import force_option, outputs
 from eightstep.cli.params import json_option
-from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
+from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, wrote, xlsx_bytes, xlsx_option
 from eightstep.i18n import N_, _
 
 if TYPE_CHECKING:
@@ -43,8 +43,9 @@ def report(settings: Settings, complex_name: str | None, as_of: date | None, htm
 
     one_format(json=as_json, csv=as_csv, xlsx=xlsx_file is not None)
     with outputs(settings, force) as out:
-        if html_file is not None:
-            out.check(html_file)  # before the work, not after it
+        for target in (html_file, xlsx_file):
+            if target is not None:
+                out.check(target)  # before the work, not after it
         ov = overview(settings.workspace(), complex_name=complex_name, as_of=as_of)
         shared = ov
         if html_file is not None or as_json or as_csv or xlsx_file is not None:
@@ -53,17 +54,18 @@ def report(settings: Settings, complex_name: str | None, as_of: date | None, htm
             shared = redact_overview(settings.workspace(), ov)  # for others: names, phone and ID numbers masked
         if html_file is not None:
             out.add(html_file, render_html(shared).encode("utf-8"))
+        if xlsx_file is not None:
+            out.add(xlsx_file, xlsx_bytes([
+                Sheet(_("cases"), [_(label) for _key, label in ROW_COLUMNS], row_cells(shared)),
+                Sheet(_("stages"), [_("stage"), _("title"), _("cases"), _("stalled"), _("suspended")],
+                      [[f"S{t.index} {t.stage}", t.title, t.cases, t.stalled, t.suspended] for t in ov.totals])]))
     if as_json:
         emit_json({"as_of": shared.as_of.isoformat(), "complex": shared.complex, "stalled": shared.stalled,
                    "withdrawn": shared.withdrawn, "cases": [r.as_dict() for r in shared.rows],
                    "totals": [vars(t) for t in shared.totals]})
     elif as_csv:
-        write_csv("-", [key for key, _label in ROW_COLUMNS], row_cells(shared))
+        write_csv([key for key, _label in ROW_COLUMNS], row_cells(shared))
     elif xlsx_file is not None:
-        write_xlsx(xlsx_file, [Sheet(_("cases"), [_(label) for _key, label in ROW_COLUMNS], row_cells(shared)),
-                               Sheet(_("stages"), [_("stage"), _("title"), _("cases"), _("stalled"), _("suspended")],
-                                     [[f"S{t.index} {t.stage}", t.title, t.cases, t.stalled, t.suspended]
-                                      for t in ov.totals])])
         wrote(xlsx_file, len(ov.rows))
     else:
         print_overview(ov)

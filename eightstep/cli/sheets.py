@@ -1,23 +1,27 @@
 """Tables as files officers open in Excel: .xlsx (openpyxl, imported only here) and CSV (UTF-8 with a byte-order
 mark and CRLF line ends, which Excel on Chinese Windows opens correctly). Every text cell goes through
-``eightstep.cells.neutralise``: nothing written is read as a formula. Files are written whole or not at all."""
+``eightstep.cells.neutralise``: nothing written is read as a formula. Workbooks are written through the
+command's outputs (``eightstep.cli.outputs``): never over the database or its files, never over an existing file
+without --force, whole or not at all."""
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from eightstep.cells import neutralise, neutralise_row
 from eightstep.cli.output import width
+
+if TYPE_CHECKING:
+    from eightstep.cli import Settings
 
 
 @dataclass
@@ -36,27 +40,12 @@ def csv_text(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return out.getvalue()
 
 
-def _replace(path: Path, write: Callable[[Path], None]) -> None:
-    """Write to a temporary file beside ``path``, then put it in place: a failure leaves no half file."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+def write_csv(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """CSV to standard output (a redirect makes the file): UTF-8 with its mark, whatever the console's code page."""
+    click.echo(csv_text(headers, rows).encode("utf-8-sig"), nl=False)
 
 
-def write_csv(target: Path | str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """CSV to a file, or to standard output when ``target`` is ``-``."""
-    data = csv_text(headers, rows).encode("utf-8-sig")
-    if str(target) == "-":
-        click.echo(data, nl=False)  # bytes: UTF-8 with its mark, whatever the console's code page
-        return
-    _replace(Path(target), lambda tmp: tmp.write_bytes(data))
-
-
-def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> None:
+def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
     """One workbook, a sheet per table: bold header row, frozen below it, columns as wide as their text."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -74,7 +63,17 @@ def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> None:
         for index, header in enumerate(sheet.headers, 1):
             longest = max([width(str(header)), *(width(str(r[index - 1] or "")) for r in sheet.rows)])
             ws.column_dimensions[ws.cell(1, index).column_letter].width = min(60, longest + 2)
-    _replace(Path(path), lambda tmp: book.save(tmp))
+    data = io.BytesIO()
+    book.save(data)
+    return data.getvalue()
+
+
+def write_xlsx(settings: Settings, path: Path, sheets: Sequence[Sheet], *, force: bool) -> None:
+    """The workbook to ``path`` through the command's outputs (protected paths, --force, staged and renamed)."""
+    from eightstep.cli.outputs import outputs
+
+    with outputs(settings, force) as out:
+        out.add(Path(path), xlsx_bytes(sheets))
 
 
 def _cell(value: Any) -> Any:

@@ -12,6 +12,7 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, warn
+from eightstep.cli.outputs import force_option
 from eightstep.cli.params import AT, CASE, TABLE_FILE, actor_option, as_option, at_option, json_option, table_input
 from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
 from eightstep.i18n import _, ngettext
@@ -70,9 +71,10 @@ def import_(settings: Settings, case_id: str, file: Path, at: datetime | None, a
 @json_option
 @csv_option
 @xlsx_option
+@force_option
 @click.pass_obj
 def tally_(settings: Settings, case_id: str, at: datetime | None, as_json: bool, as_csv: bool,
-           xlsx_file: Path | None) -> None:
+           xlsx_file: Path | None, force: bool) -> None:
     """Count the ballots under the case's consent rule (area and headcount, owners counted once).
 
     --csv and --xlsx give one row per owner (flats, area, choice); the workbook also has the figures."""
@@ -83,7 +85,7 @@ def tally_(settings: Settings, case_id: str, at: datetime | None, as_json: bool,
     if as_json:
         emit_json(t.as_dict())
     elif as_csv or xlsx_file is not None:
-        _tally_sheets(case_id, t, xlsx_file)
+        _tally_sheets(settings, case_id, t, xlsx_file, force)
     else:
         print_tally(t)
 
@@ -118,11 +120,11 @@ def print_tally(t: Tally) -> None:
         warn(line)
 
 
-def _tally_sheets(case_id: str, t: Tally, xlsx_file: Path | None) -> None:
+def _tally_sheets(settings: Settings, case_id: str, t: Tally, xlsx_file: Path | None, force: bool) -> None:
     """The tally as rows: one per owner (CSV: to standard output), and in the workbook its figures too."""
     owners = [[o["key"], " ".join(o["flats"]), Decimal(str(o["area"])), o["choice"] or ""] for o in t.per_owner]
     if xlsx_file is None:
-        write_csv("-", ["owner_key", "flats", "area", "choice"], owners)
+        write_csv(["owner_key", "flats", "area", "choice"], owners)
         return
     data = t.as_dict()
     figures = [("households", _("households")), ("owners", _("owners")), ("participants", _("participants")),
@@ -132,8 +134,9 @@ def _tally_sheets(case_id: str, t: Tally, xlsx_file: Path | None) -> None:
                ("agreement_met", _("agreement met")), ("passed", _("passed"))]
     shown = [[label, Decimal(str(data[key])) if key.startswith("area") else data[key]] for key, label in figures]
     shown.append([_("rule"), data["rule"]["description"]])
-    write_xlsx(xlsx_file, [Sheet(_("owners"), [_("owner key"), _("flats"), _("area m²"), _("choice")], owners),
-                           Sheet(_("tally"), [_("figure"), _("value")], shown)])
+    sheets = [Sheet(_("owners"), [_("owner key"), _("flats"), _("area m²"), _("choice")], owners),
+              Sheet(_("tally"), [_("figure"), _("value")], shown)]
+    write_xlsx(settings, xlsx_file, sheets, force=force)
     wrote(xlsx_file, len(owners))
 
 
