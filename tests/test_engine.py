@@ -151,7 +151,8 @@ def aware(value: datetime) -> datetime:
 
 
 def wuhan_file_text() -> str:
-    return (builtin_dir("workflows") / "wuhan.yaml").read_text(encoding="utf-8")
+    """The wuhan version in force in 2025 (when these tests open their cases): the 2024 guidance."""
+    return (builtin_dir("workflows") / "wuhan@2024.yaml").read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- opening cases
@@ -944,7 +945,7 @@ def test_workflow_edits_and_snapshots(tmp_path: Path, db_url: str) -> None:
     folder = tmp_path / "my-workflows"
     folder.mkdir()
     copy = folder / "wuhan.yaml"
-    shutil.copyfile(builtin_dir("workflows") / "wuhan.yaml", copy)
+    shutil.copyfile(builtin_dir("workflows") / "wuhan@2024.yaml", copy)  # in force in 2025
     original = copy.read_text(encoding="utf-8")
 
     ws, _ = Workspace.init(db_url, workflow_dirs=[folder])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -9,7 +10,8 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import json_option
+from eightstep.cli.params import AT, json_option
+from eightstep.i18n import _
 
 
 @click.group(cls=Group)
@@ -41,8 +43,9 @@ def list_(settings: Settings, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    table(["workflow", "file version", "title", "cases by version (open/all)", "file"],
-          [[r["id"], r["version"] or "INVALID", r["title"],
+    table(["workflow", "version", "in force", "title", "cases (open/all)", "file"],
+          [[r["id"], r["version"] or ("INVALID" if r["source"] != "(file not found)" else "—"),
+            r["in_force"] or "—", r["title"],
             "; ".join(f"{v['version']}: {v['open']}/{v['cases']}" + ("" if v["matches_file"] else " (older)")
                       for v in r["versions"]) or "—", r["source"]] for r in rows])
     for r in rows:
@@ -52,19 +55,28 @@ def list_(settings: Settings, as_json: bool) -> None:
 
 @workflow.command("show")
 @click.argument("workflow_id", metavar="ID")
+@click.option("--at", type=AT, default=None, help="The version in force on this day (default: the newest).")
 @json_option
 @click.pass_obj
-def show_(settings: Settings, workflow_id: str, as_json: bool) -> None:
-    """The stages of a workflow with their requirements."""
-    loaded = _registry(settings).get(workflow_id)
+def show_(settings: Settings, workflow_id: str, at: datetime | None, as_json: bool) -> None:
+    """The stages of a workflow with their requirements, and the days its rules are in force."""
+    from eightstep.timeutil import local_date
+
+    registry = _registry(settings)
+    loaded = registry.get(workflow_id) if at is None else registry.in_force(workflow_id, local_date(at))
+    period = next(v.period for v in registry.versions(workflow_id) if v.loaded.source == loaded.source)
     wf = loaded.definition
     if as_json:
         data = wf.model_dump(mode="json")
         data["sha256"] = loaded.sha256
         data["source"] = loaded.source
+        data["in_force"] = {"from": period.start, "until": period.end}
         emit_json(data)
         return
     click.echo(f"{wf.id} {wf.version}: {wf.title} / {wf.title_en}")
+    click.echo(_("in force: {period}").format(period=period.text()))
+    for citation in wf.basis:
+        click.echo(_("basis: {citation}").format(citation=citation.text()))
     click.echo(f"source: {loaded.source} (sha256 {loaded.sha256[:12]})")
     for i, stage in enumerate(wf.stages, 1):
         limit = (f"{stage.stall_limit.days} {'working ' if stage.stall_limit.calendar == 'working' else ''}days"
@@ -95,11 +107,15 @@ def show_(settings: Settings, workflow_id: str, as_json: bool) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.pass_obj
 def check_(settings: Settings, files: tuple[Path, ...]) -> None:
-    """Validate workflow files; report every problem with file and line. Exit 1 on any problem."""
+    """Validate workflow files; report every problem with file and line. Exit 1 on any problem.
+
+    Several versions of one workflow checked together must not be in force on the same day."""
     from eightstep.errors import WorkflowError
-    from eightstep.workflow.loader import load_workflow_file
+    from eightstep.workflow.loader import LoadedWorkflow, load_workflow_file
+    from eightstep.workflow.registry import periods
 
     failed = 0
+    by_id: dict[str, list[LoadedWorkflow]] = {}
     for path in files:
         try:
             loaded = load_workflow_file(path, _template_names())
@@ -108,7 +124,15 @@ def check_(settings: Settings, files: tuple[Path, ...]) -> None:
             for problem in exc.problems:
                 click.echo(problem, err=True)
             continue
+        by_id.setdefault(loaded.id, []).append(loaded)
         click.echo(f"{path}: ok ({loaded.id} {loaded.version}, {len(loaded.definition.stages)} stages)")
+    for versions in by_id.values():  # several versions of one workflow: their periods must not overlap
+        try:
+            periods(versions)
+        except WorkflowError as exc:
+            failed += 1
+            for problem in exc.problems:
+                click.echo(problem, err=True)
     if failed:
         click.echo(f"{failed} of {len(files)} file(s) have problems", err=True)
         click.get_current_context().exit(1)

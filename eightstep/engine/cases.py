@@ -24,7 +24,7 @@ from eightstep.i18n import _
 from eightstep.store import models
 from eightstep.store.models import WITHDRAWN
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import as_utc, business_time, iso_local, now_utc
+from eightstep.timeutil import as_utc, business_time, iso_local, local_date, now_utc
 from eightstep.workflow.loader import LoadedWorkflow
 from eightstep.workflow.registry import DEFAULT_WORKFLOW
 
@@ -183,7 +183,8 @@ def open_case(ws: Workspace, case_id: str, *, complex_name: str, building: str, 
               workflow_id: str | None = None, at: datetime | None = None, actor: str | None = None,
               district: str | None = None, street: str | None = None,
               community: str | None = None, as_role: str | None = None) -> CaseView:
-    """Open the case of one stairwell unit, pinned to the current version of its workflow.
+    """Open the case of one stairwell unit, pinned to the version of its workflow in force on the opening day
+    (Asia/Shanghai); NotFoundError naming the versions when none is.
 
     ``as_role``: the role the actor acts in (officer, street, ...), kept in the history."""
     if not CASE_ID.match(case_id):
@@ -199,7 +200,7 @@ def open_case(ws: Workspace, case_id: str, *, complex_name: str, building: str, 
                                                                             limit=NAME_LIMIT))
     complex_name, building, unit = complex_name.strip(), building.strip(), unit.strip()
     at = business_time(at)
-    loaded = ws.workflows.get(workflow_id or DEFAULT_WORKFLOW)
+    loaded = ws.workflows.in_force(workflow_id or DEFAULT_WORKFLOW, local_date(at))
     who = default_actor(actor)
     with ws.writing() as session:
         if session.get(models.Case, case_id) is not None:
@@ -269,7 +270,7 @@ def known_stages(ws: Workspace, session: Session) -> list[str]:
     loaded = []
     for workflow_id in dict.fromkeys([DEFAULT_WORKFLOW, *ws.workflows.paths()]):
         try:
-            loaded.append(ws.workflows.get(workflow_id))
+            loaded.extend(v.loaded for v in ws.workflows.versions(workflow_id))
         except EightstepError:  # a broken file is `workflow check`'s business, not the listing's
             continue
     for snap in session.exec(select(models.WorkflowSnapshot)):

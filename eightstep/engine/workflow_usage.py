@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import case as sql_case
@@ -12,12 +13,12 @@ from eightstep.errors import WorkflowError
 from eightstep.store import models
 from eightstep.store.models import WITHDRAWN
 from eightstep.store.workspace import Workspace
-from eightstep.workflow.loader import load_workflow_file
-from eightstep.workflow.registry import WorkflowRegistry
+from eightstep.workflow.registry import WorkflowRegistry, workflow_id_of
 
 
 def usage(registry: WorkflowRegistry, ws: Workspace | None) -> list[dict[str, Any]]:
-    """Per workflow file: its current version and hash, and per stored version the open and total cases."""
+    """Per workflow file: its version, the days it is in force and its hash, and per stored copy of that version
+    the open and total cases; then stored versions whose file is gone."""
     counts: dict[str, list[tuple[str, str, int, int]]] = {}
     if ws is not None:
         with ws.session() as session:
@@ -28,21 +29,29 @@ def usage(registry: WorkflowRegistry, ws: Workspace | None) -> list[dict[str, An
             for wid, version, sha, total, opened in session.exec(query):
                 counts.setdefault(wid, []).append((version, sha, int(opened or 0), int(total)))
     rows = []
-    for wid, path in registry.paths().items():
+    for path in registry.files().values():
+        wid = workflow_id_of(path)
         entry: dict[str, Any] = {"id": wid, "source": str(path), "version": None, "title": "", "sha256": None,
-                                 "error": None}
+                                 "effective_from": None, "effective_until": None, "in_force": None, "error": None}
         try:
-            loaded = load_workflow_file(path, registry.template_names)
+            loaded = registry.load(path)
             entry.update(version=loaded.version, title=loaded.definition.title, sha256=loaded.sha256)
+            period = next(v.period for v in registry.versions(wid) if v.loaded.source == loaded.source)
+            entry.update(effective_from=period.start, effective_until=period.end, in_force=period.text())
         except WorkflowError as exc:
             entry["error"] = f"invalid file: {exc.problems[0]}"
-        pinned = sorted(counts.pop(wid, []))
-        entry["versions"] = [_version(v, sha, o, t, sha == entry["sha256"]) for v, sha, o, t in pinned]
+        mine = [p for p in counts.get(wid, []) if entry["version"] is not None and p[0] == entry["version"]]
+        for pinned in mine:
+            counts[wid].remove(pinned)
+        entry["versions"] = [_version(v, sha, o, t, sha == entry["sha256"]) for v, sha, o, t in sorted(mine)]
         rows.append(entry)
-    for wid, versions in sorted(counts.items()):  # cases pinned to workflows whose file is gone
-        rows.append({"id": wid, "source": "(file not found)", "version": None, "title": "", "sha256": None,
-                     "error": "no workflow file with this id; its cases keep their stored rules",
-                     "versions": [_version(v, sha, o, t, False) for v, sha, o, t in sorted(versions)]})
+    rows.sort(key=lambda r: (r["id"], r["effective_from"] is not None, r["effective_from"] or date.min))
+    for wid, versions in sorted(counts.items()):  # cases pinned to versions whose file is gone
+        if versions:
+            rows.append({"id": wid, "source": "(file not found)", "version": None, "title": "", "sha256": None,
+                         "effective_from": None, "effective_until": None, "in_force": None,
+                         "error": "no workflow file with this version; its cases keep their stored rules",
+                         "versions": [_version(v, sha, o, t, False) for v, sha, o, t in sorted(versions)]})
     return rows
 
 

@@ -168,7 +168,7 @@ def case_info(data: CaseData) -> CaseInfo:
         id=c.id, complex=cx.name, district=cx.district, street=cx.street, community=cx.community,
         building=c.building, unit=c.unit, place=place, address=prefix + place, street_office=street_office,
         community_committee=committee, workflow_id=wf.id, workflow_version=wf.version, workflow_title=wf.title,
-        region=wf.region, basis=list(wf.basis), stage_id=c.stage, stage_title=wf.stage(c.stage).title,
+        region=wf.region, basis=[c.text() for c in wf.basis], stage_id=c.stage, stage_title=wf.stage(c.stage).title,
         households=len(households), owners=len({h.owner_key for h in households}),
         top_floor=max((h.floor for h in households), default=0),
         area_total_centi=sum(h.area_centi for h in households),

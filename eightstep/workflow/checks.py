@@ -8,6 +8,7 @@ is already reported.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from typing import Any
 
 from eightstep.workflow.schema import Stage, Workflow
@@ -30,6 +31,10 @@ def semantic_problems(wf: Workflow, template_names: set[str] | None = None) -> l
             known = ", ".join(str(k) for k in pool if isinstance(k, str)) or "none defined"
             problems.append((loc, f"{what} {value!r} is not defined under {section} (defined: {known})"))
 
+    if isinstance(wf.effective_from, date) and isinstance(wf.effective_until, date) \
+            and wf.effective_until < wf.effective_from:
+        problems.append((("effective_until",), f"effective_until {wf.effective_until} is before effective_from "
+                         f"{wf.effective_from}: the rules would never be in force"))
     stage_ids = [i for i in ids if isinstance(i, str)]
     for doc_id, doc in wf.documents.items():
         ref(("documents", doc_id, "issuer"), doc.issuer, wf.authorities, "authority", "authorities")

@@ -78,10 +78,11 @@ def _file_name_problem(path: Path, content: str) -> str | None:
         return None
     workflow_id = data.get("id") if isinstance(data, CommentedMap) else None
     if not isinstance(workflow_id, str) or not re.match(WORKFLOW_ID_PATTERN, workflow_id) \
-            or workflow_id == path.stem:
+            or workflow_id == path.stem.split("@", 1)[0]:
         return None
     return (f"{path}:{_line_of(data, ('id',))}: id {workflow_id!r} differs from the file name {path.name!r}; "
-            f"name the file {workflow_id}.yaml or change the id")
+            f"name the file {workflow_id}.yaml (or {workflow_id}@LABEL.yaml for another version of it) or "
+            "change the id")
 
 
 def parse_workflow_text(content: str, source: str, template_names: set[str] | None = None) -> LoadedWorkflow:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 WORKFLOW_ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
@@ -215,13 +216,60 @@ class SuspensionPolicy(Strict):
     review_within: Period = Period(days=90)
 
 
+def _bare_title(value: object) -> object:
+    if isinstance(value, str) and ("《" in value or "》" in value):
+        raise ValueError(f"{value!r}: write the title without 《》; they are added when it is cited")
+    return value
+
+
+class Citation(Strict):
+    """A law, regulation or policy document the rules rest on, cited as a citation is written:
+    《title》（number）articles, e.g. 《武汉市人民政府关于既有住宅加装电梯的指导意见》（武政规〔2018〕27号）.
+
+    A plain text item (files written before citations) is kept as ``written`` and printed as it is."""
+
+    title: Annotated[str | None, BeforeValidator(_bare_title), Field(default=None, min_length=1)]
+    number: str | None = Field(default=None, min_length=1)  # 文号, where the document has one
+    articles: str | None = Field(default=None, min_length=1)  # 第二百七十八条
+    note: str | None = Field(default=None, min_length=1)  # e.g. 2026年1月1日起施行; not part of the citation
+    written: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, value: object) -> object:
+        if isinstance(value, str):
+            return {"written": value}
+        if not isinstance(value, dict):
+            raise ValueError(f"{value!r}: a basis item is a citation such as {{title: 中华人民共和国民法典, "
+                             "articles: 第二百七十八条}, or text")
+        return value
+
+    @model_validator(mode="after")
+    def _title_or_text(self) -> Citation:
+        if (self.title is None) == (self.written is None):
+            raise ValueError("a citation needs its title (without 《》), e.g. {title: 中华人民共和国民法典, "
+                             "articles: 第二百七十八条}")
+        return self
+
+    def text(self) -> str:
+        if self.title is None:
+            return self.written or ""
+        return f"《{self.title}》" + (f"（{self.number}）" if self.number else "") + (self.articles or "")
+
+
 class Workflow(Strict):
+    """A procedure, one version of it. ``effective_from`` / ``effective_until`` (both days included) is the
+    period its rules are in force: a case is opened under the version in force on its opening day. Without
+    ``effective_until`` a version is in force until the next version of the same id takes effect."""
+
     id: Annotated[str, Field(pattern=WORKFLOW_ID_PATTERN)]
     version: str = Field(min_length=1)
     title: str = Field(min_length=1)
     title_en: str = Field(min_length=1)
     region: str = Field(min_length=1)
-    basis: list[str] = []
+    effective_from: date | None = None
+    effective_until: date | None = None
+    basis: list[Citation] = []
     authorities: dict[Id, Authority]
     documents: dict[Id, DocumentKind] = {}
     approvals: dict[Id, ApprovalKind] = {}
