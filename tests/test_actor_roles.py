@@ -106,7 +106,8 @@ def _agreed_case(runner: CliRunner, db: Path, tmp: Path) -> list[str]:
     representative from 2025-03-04 10:00; the arguments of `funding agree` for it."""
     folder = tmp / "wf"
     folder.mkdir()
-    text = (builtin_dir("workflows") / "wuhan@2024.yaml").read_text(encoding="utf-8").replace("id: wuhan\n", "id: agreed\n")
+    text = (builtin_dir("workflows") / "wuhan@2024.yaml").read_text(encoding="utf-8")  # in force in 2025
+    text = text.replace("id: wuhan\n", "id: agreed\n")
     text = re.sub(r"cost_sharing:.*?\n\n", "cost_sharing: {method: agreed_table}\n\n", text, flags=re.S)
     (folder / "agreed.yaml").write_text(text, encoding="utf-8")
     wf = ["--workflows", str(folder)]

@@ -113,7 +113,7 @@ def test_a_version_without_an_end_runs_until_the_next_one(tmp_path: Path) -> Non
 def test_versions_in_force_on_the_same_day_are_refused(tmp_path: Path, runner: CliRunner) -> None:
     _version_file(tmp_path, "wuhan.yaml", "b", "2027-07-01")
     overlapping = _version_file(tmp_path, "wuhan@a.yaml", "a", "2027-01-01", "2027-07-01")
-    with pytest.raises(WorkflowError, match="versions a and b .* are both in force on 2027-07-01"):
+    with pytest.raises(WorkflowError, match=r"versions a and b .* are both in force on 2027-07-01"):
         WorkflowRegistry([tmp_path]).versions("wuhan")
     result = runner.invoke(main, ["workflow", "check", str(tmp_path / "wuhan.yaml"), str(overlapping)])
     assert result.exit_code == 1 and "are both in force on 2027-07-01" in result.stderr
