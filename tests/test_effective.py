@@ -9,7 +9,7 @@ refused, naming the versions that exist.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from eightstep.errors import NotFoundError, WorkflowError
 from eightstep.paperwork.render import Paperwork
 from eightstep.resources import builtin_dir
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import parse_at
+from eightstep.timeutil import local_date, parse_at
 from eightstep.workflow.registry import WorkflowRegistry
 from eightstep.workflow.schema import Citation
 
@@ -127,3 +127,12 @@ def test_the_pilot_of_2025_cites_the_rules_of_its_time(demo: Workspace) -> None:
         html = paperwork.render(PILOT, form, "html", at=datetime(2026, 1, 5, tzinfo=UTC)).content.decode("utf-8")
         assert GUIDANCE in html, form
         assert REGULATION not in html, form
+
+
+def test_every_demo_unit_runs_under_the_rules_of_its_opening_day(demo: Workspace) -> None:
+    """The siblings opened by `complex rollout` follow the same rule as the pilot: 2025 -> guidance, 2026 ->
+    regulation."""
+    versions = {v.id: (local_date(v.opened_at) >= date(2026, 1, 1), v.workflow_version)
+                for v in engine.list_cases(demo)}
+    assert {opened_2026 for opened_2026, _ in versions.values()} == {False, True}  # the demo spans both
+    assert all(version == ("2026.2" if opened_2026 else "2024.1") for opened_2026, version in versions.values())

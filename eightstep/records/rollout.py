@@ -24,7 +24,7 @@ from eightstep.rules.money import yuan_plain
 from eightstep.store import models
 from eightstep.store.models import WITHDRAWN
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import business_time
+from eightstep.timeutil import business_time, local_date
 from eightstep.workflow.loader import LoadedWorkflow
 from eightstep.workflow.schema import CostSharing
 
@@ -137,7 +137,7 @@ def rollout(ws: Workspace, complex_name: str, *, from_case: str, units: list[tup
             raise InputError(f"cannot name the new cases after {pilot.id}: "
                              f"{', '.join(bad + taken) or 'two units get the same id'} "
                              f"({'invalid' if bad else 'already taken' if taken else 'duplicate'}); nothing was opened")
-        loaded = ws.workflows.get(pilot.workflow_id)
+        loaded = ws.workflows.in_force(pilot.workflow_id, local_date(at))  # the rules of the opening day
         snapshot(session, loaded)
         sharing = workflow_of(ws, session, pilot).definition.cost_sharing
         agreed, _upkeep = load_agreed(session, pilot.id)
