@@ -9,15 +9,22 @@ from pathlib import Path
 import pytest
 
 from eightstep.errors import InputError
-from eightstep.rules.workcalendar import HolidayDataError, WorkCalendar, YearData, load_year_file
+from eightstep.rules.workcalendar import PACKAGE_DIR, HolidayDataError, WorkCalendar, YearData, load_year_file
 
-PACKAGE_SOURCE = "chinesecalendar 1.11.0"
 
+def package_source(year: int) -> str:
+    return str(PACKAGE_DIR / f"{year}.yaml")
+
+
+# A made-up 2027 (not the State Council's): the statutory days of the revised rules (除夕 to 初三, 5月1-2日,
+# 10月1-3日) and a week off in October with two adjusted working weekends.
 YEAR_2027 = """\
 year: 2027
-source: 国务院办公厅关于2027年部分节假日安排的通知
+source: 测试数据（非官方）
 holidays:
   - 2027-01-01
+  - 2027-02-05..2027-02-08
+  - 2027-05-01..2027-05-02
   - 2027-10-01..2027-10-07
 workdays:
   - 2027-09-26
@@ -91,7 +98,7 @@ def test_package_years_are_covered_without_warnings() -> None:
     assert min(years) == 2004
     assert max(years) == 2026
     assert len(years) == 23
-    assert set(years.values()) == {PACKAGE_SOURCE}
+    assert years == {year: package_source(year) for year in range(2004, 2027)}
     assert cal.is_workday(d("2004-10-01")) is False
     assert cal.is_workday(d("2026-10-01")) is False
     assert cal.warnings == []
@@ -181,13 +188,14 @@ def test_user_file_for_2027_is_used(tmp_path: Path) -> None:
     cal = WorkCalendar([tmp_path / "holidays"])
 
     assert cal.covered_years()[2027] == str(path)
-    assert cal.covered_years()[2026] == PACKAGE_SOURCE
+    assert cal.covered_years()[2026] == package_source(2026)
     assert cal.user_years[2027] == YearData(
         year=2027,
-        holidays=frozenset([d("2027-01-01"), *(d(f"2027-10-0{i}") for i in range(1, 8))]),
+        holidays=frozenset([d("2027-01-01"), *(d(f"2027-02-0{i}") for i in range(5, 9)), d("2027-05-01"),
+                            d("2027-05-02"), *(d(f"2027-10-0{i}") for i in range(1, 8))]),
         workdays=frozenset([d("2027-09-26"), d("2027-10-09")]),
         source=str(path),
-        note="国务院办公厅关于2027年部分节假日安排的通知",
+        note="测试数据（非官方）",
     )
     expected = {
         "2027-01-01": False,  # Friday, New Year
@@ -213,15 +221,16 @@ def test_yml_extension_and_missing_dirs(tmp_path: Path) -> None:
 
 
 def test_user_file_overrides_package_year(tmp_path: Path) -> None:
-    # a "correction" for 2025: only 10-01..10-03 off, no adjusted weekends
+    # a "correction" for 2025: only the statutory days off (10-01..10-03 in October), no adjusted weekends
     path = write(
         tmp_path,
         "2025.yaml",
-        "year: 2025\nholidays:\n  - 2025-10-01..2025-10-03\nworkdays: []\n",
+        "year: 2025\nholidays:\n  - 2025-01-01\n  - 2025-01-28..2025-01-31\n  - 2025-05-01..2025-05-02\n"
+        "  - 2025-10-01..2025-10-03\nworkdays: []\n",
     )
     cal = WorkCalendar([tmp_path])
     assert cal.covered_years()[2025] == str(path)
-    assert cal.covered_years()[2024] == PACKAGE_SOURCE
+    assert cal.covered_years()[2024] == package_source(2024)
     assert cal.user_years[2025].note == ""
     expected = {
         "2025-09-28": False,  # no longer an adjusted workday
@@ -230,7 +239,7 @@ def test_user_file_overrides_package_year(tmp_path: Path) -> None:
         "2025-10-06": True,  # Monday is a working day again
         "2025-10-08": True,
         "2025-10-11": False,  # Saturday, no longer adjusted
-        "2025-01-01": True,  # the file replaces the whole year
+        "2025-02-03": True,  # the file replaces the whole year: the official Spring Festival week is not in it
     }
     assert {day: cal.is_workday(d(day)) for day in expected} == expected
     assert cal.add_working_days(d("2025-09-30"), 5) == d("2025-10-10")
@@ -255,8 +264,8 @@ def test_year_without_data_falls_back_to_weekends_with_one_warning(
         assert cal.working_days_between(d("2030-12-31"), d("2031-12-31")) == 261
 
     assert cal.warnings == [
-        "2031年无法定节假日数据，按仅周末休息计算 / no holiday data for 2031: counting weekends only; "
-        f"add a file 2031.yaml to {tmp_path}"
+        "no holiday data for 2031: counting weekends only, and dates counted across 2031 are provisional; add a "
+        f"file 2031.yaml to {tmp_path} when the State Council publishes the year's arrangement"
     ]
     assert [r.getMessage() for r in caplog.records] == cal.warnings
     assert 2031 not in cal.covered_years()
@@ -267,12 +276,10 @@ def test_each_missing_year_warns_once() -> None:
     cal.working_days_between(d("2026-12-01"), d("2028-01-31"))
     cal.is_workday(d("2003-05-01"))
     cal.is_workday(d("2027-06-01"))
-    assert [w.split(" / ")[0] for w in cal.warnings] == [
-        "2027年无法定节假日数据，按仅周末休息计算",
-        "2028年无法定节假日数据，按仅周末休息计算",
-        "2003年无法定节假日数据，按仅周末休息计算",
-    ]
-    assert cal.warnings[0].endswith("add a file 2027.yaml to a holiday data directory")
+    assert [w.split(":")[0] for w in cal.warnings] == [
+        "no holiday data for 2027", "no holiday data for 2028", "no holiday data for 2003"]
+    assert cal.warnings[0].endswith("add a file 2027.yaml to a holiday data directory when the State Council "
+                                    "publishes the year's arrangement")
 
 
 # --------------------------------------------------------------------------- bad files
@@ -288,7 +295,7 @@ BAD_FILES = [
     pytest.param(
         "year: 2027\nholidays: []\ncolour: red\n",
         3,
-        "unknown key 'colour'; allowed keys are year, source, holidays, workdays",
+        "unknown key 'colour'; allowed keys are year, source, provisional, holidays, workdays",
         id="unknown-key-without-suggestion",
     ),
     pytest.param(
@@ -408,7 +415,7 @@ BAD_FILES = [
     pytest.param(
         "- 2027-01-01\n",
         1,
-        "top level must be a mapping with keys year, source, holidays, workdays, got a list",
+        "top level must be a mapping with keys year, source, provisional, holidays, workdays, got a list",
         id="top-level-list",
     ),
     pytest.param(
@@ -447,7 +454,7 @@ def test_not_utf8_file(tmp_path: Path) -> None:
 
 def test_two_files_for_the_same_year_name_both(tmp_path: Path) -> None:
     first = write(tmp_path / "a", "2027.yaml", YEAR_2027)
-    second = write(tmp_path / "b", "national-2027.yml", "# correction\nyear: 2027\nholidays: []\n")
+    second = write(tmp_path / "b", "national-2027.yml", "# correction\n" + YEAR_2027)
     with pytest.raises(HolidayDataError) as info:
         WorkCalendar([tmp_path / "a", tmp_path / "b"])
     assert str(info.value) == (
@@ -461,3 +468,86 @@ def test_holiday_data_error_is_value_error_and_input_error(tmp_path: Path) -> No
     assert isinstance(err, InputError)
     assert str(err) == f"{tmp_path / 'x.yaml'}:7: boom"
     assert str(HolidayDataError("x.yaml", "boom")) == "x.yaml: boom"
+
+
+# --------------------------------------------------------------------------- the law's statutory days
+
+
+# 《全国年节及纪念日放假办法》 as revised (国务院令第795号, in force 2025-01-01): 元旦 1 day,
+# 春节 4 days (除夕 to 初三), 劳动节 2 days (5月1日、2日), 国庆节 3 days (10月1-3日), among others that
+# move with the lunar calendar.
+STATUTORY_2027 = ["2027-01-01", "2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08", "2027-05-01", "2027-05-02",
+                  "2027-10-01", "2027-10-02", "2027-10-03"]
+
+
+@pytest.mark.parametrize("missing", STATUTORY_2027)
+def test_a_file_from_2025_on_must_give_every_statutory_day(tmp_path: Path, missing: str) -> None:
+    days = [day for day in STATUTORY_2027 if day != missing]
+    path = write(tmp_path, "2027.yaml", "year: 2027\nholidays:\n" + "".join(f"  - {day}\n" for day in days))
+    with pytest.raises(HolidayDataError) as info:
+        load_year_file(path)
+    assert info.value.problems == [f"{path}:2: {missing} ({name_of(missing)}) is a statutory holiday "
+                                   "(全国年节及纪念日放假办法, as revised in force from 2025) but is not listed in "
+                                   "'holidays'; add it"]
+
+
+def name_of(day: str) -> str:
+    return {"01-01": "元旦", "02-05": "除夕", "02-06": "春节（初一）", "02-07": "春节（初二）", "02-08": "春节（初三）",
+            "05-01": "劳动节", "05-02": "劳动节"}.get(day[5:], "国庆节")
+
+
+def test_before_2025_new_years_eve_and_may_2nd_were_not_statutory(tmp_path: Path) -> None:
+    """The 2013 rules: 春节 初一 to 初三, 劳动节 5月1日 only; a 2024 file without 除夕 or 5月2日 is well-formed."""
+    path = write(tmp_path, "2024.yaml", "year: 2024\nholidays: [2024-01-01, 2024-05-01]\n")
+    assert load_year_file(path).holidays == {d("2024-01-01"), d("2024-05-01")}
+
+
+def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
+    path = write(tmp_path, "2027.yaml", "year: 2027\nholidays:\n  - 2027-02-30\n  - 2026-01-01\nworkdays:\n"
+                 "  - 2027-09-27\n")
+    with pytest.raises(HolidayDataError) as info:
+        load_year_file(path)
+    assert [p.split(": ", 1)[0] for p in info.value.problems] == [f"{path}:3", f"{path}:4", f"{path}:6"]
+    assert str(info.value).count("\n") == 2
+
+
+def test_shipped_years_carry_their_source_and_agree_with_chinesecalendar() -> None:
+    """The shipped files were transcribed from chinesecalendar: every one names the State Council's notice, and
+    gives the same days as the package does for its years."""
+    from chinese_calendar import constants
+
+    files = sorted(PACKAGE_DIR.glob("*.yaml"))
+    assert [int(p.stem) for p in files] == list(range(2004, 2027))
+    for path in files:
+        data = load_year_file(path)
+        assert data.note.startswith(f"国务院办公厅关于{data.year}年部分节假日安排的通知"), path
+        assert not data.provisional
+        assert data.holidays == {day for day in constants.holidays if day.year == data.year}, path
+        assert data.workdays == {day for day in constants.workdays if day.year == data.year}, path
+
+
+def test_provisional_years(tmp_path: Path) -> None:
+    cal = WorkCalendar()
+    assert cal.provisional_years(d("2026-12-18"), d("2027-01-05")) == [2027]
+    assert cal.provisional_years(d("2026-01-05"), d("2026-12-31")) == []
+    assert cal.provisional_years(d("2028-03-01"), d("2026-12-01")) == [2027, 2028]  # either order
+    estimate = write(tmp_path, "2027.yaml", YEAR_2027.replace("source:", "provisional: true\nsource:"))
+    with_estimate = WorkCalendar([tmp_path])
+    assert with_estimate.user_years[2027].provisional and with_estimate.covered_years()[2027] == str(estimate)
+    assert with_estimate.provisional_years(d("2026-12-18"), d("2027-01-05")) == [2027]  # still an estimate
+    official = write(tmp_path, "2027.yaml", YEAR_2027)
+    assert WorkCalendar([official.parent]).provisional_years(d("2026-12-18"), d("2027-01-05")) == []
+
+
+def test_a_year_not_shipped_comes_from_a_newer_chinesecalendar(tmp_path: Path) -> None:
+    """Stand-in for a chinesecalendar release newer than eightstep's data: 2026 not shipped, the package has it."""
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    (shipped / "2025.yaml").write_bytes((PACKAGE_DIR / "2025.yaml").read_bytes())
+    cal = WorkCalendar(shipped=shipped)
+    data = cal.year_data(2026)
+    assert data is not None and data.source.startswith("chinesecalendar ")
+    assert cal.is_workday(d("2026-02-16")) is False and cal.is_workday(d("2026-02-14")) is True
+    assert cal.warnings == [] and cal.provisional_years(d("2026-01-01"), d("2026-12-31")) == []
+    without = WorkCalendar(shipped=shipped, calendar_package=False)
+    assert without.year_data(2026) is None and without.provisional_years(d("2025-12-19"), d("2026-01-02")) == [2026]

@@ -210,6 +210,7 @@ class Finding:
     subject: str
     message: str
     blockers: tuple[Blocker, ...] = ()
+    provisional: bool = False  # working days counted across a year without official holiday data
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -220,7 +221,7 @@ class Finding:
             "days_in_stage": self.days_in_stage, "days_in_stage_unit": self.days_in_stage_unit,
             "limit": self.limit.as_dict() if self.limit else None, "since": self.since.isoformat(),
             "due": self.due.isoformat(), "days_over": self.days_over, "waiting_on": self.waiting_on,
-            "subject": self.subject, "message": self.message,
+            "subject": self.subject, "message": self.message, "provisional": self.provisional,
             "blockers": [b.as_dict() for b in self.blockers],
         }
 
@@ -324,6 +325,8 @@ class AuditScope:
             days_in_stage=clock_days(self.calendar, case, info.stage, self.as_of),
             days_in_stage_unit="working" if info.working else "calendar", limit=limit, since=since, due=due,
             days_over=days_over, waiting_on=waiting_on or info.responsible, subject=subject, message=message,
+            provisional=limit is not None and limit.working
+            and bool(self.calendar.provisional_years(since, max(due, self.as_of))),
         )
 
 

@@ -34,6 +34,7 @@ COMMANDS = {
     "doc": "eightstep.cli.records:doc",
     "forms": "eightstep.cli.forms:forms",
     "funding": "eightstep.cli.funding:funding",
+    "holidays": "eightstep.cli.holidays:holidays",
     "household": "eightstep.cli.household:household",
     "meeting": "eightstep.cli.meeting:meeting",
     "objection": "eightstep.cli.records:objection",
@@ -71,6 +72,10 @@ class Settings:
         files = os.environ.get("EIGHTSTEP_FILES") or self.saved().get("files")
         return {"workflow_dirs": self.workflow_dirs, "holiday_dirs": self.holiday_dirs,
                 "files": Path(files) if files else None}
+
+    def db_setting(self) -> str | None:
+        """--db, else the settings file's db (None: the default)."""
+        return self._db()
 
     def _db(self) -> str | None:
         return self.db if self.db is not None else self.saved().get("db")
@@ -170,8 +175,8 @@ class EightstepGroup(LazyGroup):
 @click.option("--workflows", "workflow_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
               help="Extra folder of workflow files, searched before the built-in ones (env EIGHTSTEP_WORKFLOWS).")
 @click.option("--holidays", "holiday_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
-              help="Folder of holiday data files (<year>.yaml) for years the calendar package does not know "
-                   "(env EIGHTSTEP_HOLIDAYS; also ./holidays beside the database).")
+              help="Folder of holiday data files (<year>.yaml) for years eightstep does not ship, or to correct "
+                   "one (env EIGHTSTEP_HOLIDAYS; also ./holidays beside the database).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), expose_value=False,
               help="Language of messages and help: zh (中文) or en (default: env EIGHTSTEP_LANG, the settings "
                    "file's lang, else the system's language).")

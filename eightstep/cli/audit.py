@@ -20,11 +20,11 @@ if TYPE_CHECKING:
 
 CSV_COLUMNS = ("type", "case", "complex", "building", "unit", "workflow", "stage", "stage_title", "status",
                "entered_on", "days_in_stage", "limit_days", "limit_calendar", "since", "due", "days_over",
-               "waiting_on", "subject", "message", "blockers")
+               "waiting_on", "subject", "message", "blockers", "provisional")
 CSV_LABELS = (N_("finding"), N_("case"), N_("complex"), N_("building"), N_("unit"), N_("workflow"), N_("stage"),
               N_("stage title"), N_("status"), N_("in stage since"), N_("days in stage"), N_("limit (days)"),
               N_("limit counted in"), N_("since"), N_("due"), N_("days over"), N_("waiting on"), N_("subject"),
-              N_("message"), N_("blockers"))  # the .xlsx header, in the chosen language
+              N_("message"), N_("blockers"), N_("provisional"))  # the .xlsx header, in the chosen language
 
 
 class DateType(click.ParamType):
@@ -114,7 +114,7 @@ def finding_rows(findings: list[Finding]) -> list[list[object]]:
     return [[f.type, f.case, f.complex, f.building, f.unit, f"{f.workflow_id} {f.workflow_version}", f.stage,
              f.stage_title, f.status, f.entered_on, f.days_in_stage, f.limit.days if f.limit else None,
              f.limit.calendar if f.limit else None, f.since, f.due, f.days_over, f.waiting_on, f.subject, f.message,
-             " | ".join(b.message for b in f.blockers)] for f in findings]
+             " | ".join(b.message for b in f.blockers), "provisional" if f.provisional else ""] for f in findings]
 
 
 def print_findings(as_of: date, findings: list[Finding]) -> None:
@@ -131,6 +131,9 @@ def print_findings(as_of: date, findings: list[Finding]) -> None:
     click.echo()
     for f in findings:
         click.echo(f"{f.case} [{f.type}] {f.message}")
+        if f.provisional:
+            click.echo("    " + _("(provisional: counted in working days across a year without official holiday "
+                                  "data; weekends only)"))
         for b in f.blockers:
             click.echo(f"    [{b.type}] {b.message}")
 

@@ -61,7 +61,8 @@ def decode(text: str) -> list[Blocker]:
         remedy = item.get("remedy")
         out.append(Blocker(item["type"], item["message"], kind=item.get("kind"), authority=item.get("authority"),
                            id=item.get("id"), until=date.fromisoformat(until) if until else None,
-                           remedy=Remedy(remedy["action"], remedy["args"]) if remedy else None))
+                           remedy=Remedy(remedy["action"], remedy["args"]) if remedy else None,
+                           provisional=item.get("provisional", False)))
     return out
 
 

@@ -29,6 +29,7 @@ class Blocker:
     id: int | None = None
     until: date | None = None
     remedy: Remedy | None = None  # what clears it (its ``case`` argument is the case checked)
+    provisional: bool = False  # ``until`` was counted across a year without official holiday data
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": self.type}
@@ -37,6 +38,8 @@ class Blocker:
                 data[key] = getattr(self, key)
         if self.until is not None:
             data["until"] = self.until.isoformat()
+        if self.provisional:
+            data["provisional"] = True
         data["message"] = self.message
         if self.remedy is not None:
             data["remedy"] = self.remedy.as_dict()
@@ -206,6 +209,12 @@ def notice_end(ctx: GuardContext, posted: date) -> date:
     return ctx.calendar.add_days(posted, rule.days, working=rule.calendar == "working")
 
 
+def provisional_note(years: list[int]) -> str:
+    """What a date counted across ``years`` (without official holiday data) is, said after it."""
+    return _("provisional: {years} counted with weekends only until the State Council's holiday arrangement "
+             "for it is added").format(years=", ".join(map(str, years)))
+
+
 @guard("notice")
 def notice_period_over(ctx: GuardContext) -> list[Blocker]:
     rule = ctx.stage.requires.notice
@@ -222,15 +231,25 @@ def notice_period_over(ctx: GuardContext) -> list[Blocker]:
                         kind=rule.document, remedy=Remedy("doc.add", {"kind": rule.document}))]
     posted = max(local_date(d.issued_at) for d in postings)  # a re-posted notice restarts the period
     end = notice_end(ctx, posted)
+    years = ctx.calendar.provisional_years(posted, end) if working else []
     over_from = local_midnight_utc(end + timedelta(days=1))  # the notice period is over from this instant
     if local_date(ctx.at) > end:
         ctx.holds(since=over_from)
-        return []
+        if not years:
+            return []
+        # A period that ends only by a provisional count may not have run its legal length: it does not end a
+        # notice until the year's arrangement is on file (the calendar's data is part of the cache's basis).
+        return [Blocker("notice", _("the public notice posted on {posted} ends on {end} only by a provisional "
+                                    "count ({note}); add the year's holiday arrangement to confirm the end").format(
+            posted=posted, end=end, note=provisional_note(years)), kind=rule.document, until=end, provisional=True)]
     ctx.holds(until=over_from)
     message = (_("the public notice posted on {posted} runs {days} working days, until {end} inclusive") if working
                else _("the public notice posted on {posted} runs {days} days, until {end} inclusive"))
-    return [Blocker("notice", message.format(posted=posted, days=rule.days, end=end), kind=rule.document,
-                    until=end, remedy=Remedy("case.advance", {"at": (end + timedelta(days=1)).isoformat()}))]
+    message = message.format(posted=posted, days=rule.days, end=end)
+    if years:
+        message += f" ({provisional_note(years)})"
+    return [Blocker("notice", message, kind=rule.document, until=end, provisional=bool(years),
+                    remedy=Remedy("case.advance", {"at": (end + timedelta(days=1)).isoformat()}))]
 
 
 def counted_objection(ctx: GuardContext, obj: models.Objection) -> bool:

@@ -220,6 +220,11 @@ class NoticePeriod:
     days: int
     unit: str  # 个工作日 | 日
     posted: bool  # the posting is on record; else the dates are planned, for posting on the form's date (--at)
+    provisional_years: tuple[int, ...] = ()  # years counted without official holiday data: the end is provisional
+
+    @property
+    def provisional(self) -> bool:
+        return bool(self.provisional_years)
 
 
 @dataclass(frozen=True)
@@ -252,8 +257,9 @@ def _notice_period(data: CaseData, info: FormInfo, rule: NoticeRule) -> NoticePe
     postings = [local_date(d.issued_at) for d in data.records.documents if d.kind == rule.document]
     start = max(postings) if postings else info.date
     working = rule.calendar == "working"
-    return NoticePeriod(start, data.calendar.add_days(start, rule.days, working=working), rule.days,
-                        "个工作日" if working else "日", bool(postings))
+    end = data.calendar.add_days(start, rule.days, working=working)
+    provisional = tuple(data.calendar.provisional_years(start, end)) if working else ()
+    return NoticePeriod(start, end, rule.days, "个工作日" if working else "日", bool(postings), provisional)
 
 
 def _announced(data: CaseData, stage: Stage, rule: NoticeRule, needs: Needs) -> list[str]:

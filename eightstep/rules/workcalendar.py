@@ -1,11 +1,18 @@
 """Working-day arithmetic on the Chinese statutory holiday calendar.
 
-Stall limits and public-notice periods are counted in working days (工作日),
-which follow the State Council's yearly holiday arrangement including the
-adjusted working weekends (调休上班).  The package data comes from
-``chinesecalendar``; users can supply other years (or corrections) as YAML
-files.  A year with no data at all falls back to "weekends only" and records a
-warning once for that year.
+Stall limits and public-notice periods are counted in working days (工作日), which follow the State Council's
+yearly holiday arrangement including the adjusted working weekends (调休上班). eightstep ships one data file per
+known year in ``eightstep/rules/holidays/`` (each naming its source), so that a release can add a year without a
+new calendar package; users add or correct years with their own ``<year>.yaml`` files (``holidays/`` beside the
+database, ``--holidays``, ``$EIGHTSTEP_HOLIDAYS``), which take the place of the shipped file of that year.
+
+A year with no data is counted with weekends only, and every date counted across it is **provisional**
+(``provisional_years``): shown as such wherever it appears, until the State Council's arrangement is added. So is
+a year whose file says ``provisional: true`` (an estimate made before the arrangement is published). A year that
+neither eightstep nor the user has, but a newer ``chinesecalendar`` release knows, is taken from it.
+
+Since the 2024 revision of 《全国年节及纪念日放假办法》 (国务院令第795号, in force 2025-01-01), 除夕 and 5月2日
+are statutory holidays: a file for 2025 or later must list every statutory day of its year (``statutory_days``).
 """
 
 from __future__ import annotations
@@ -21,56 +28,97 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from chinese_calendar import constants as _cc_constants
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from eightstep.errors import InputError
+from eightstep.i18n import _
 
-__all__ = ["HolidayDataError", "WorkCalendar", "YearData", "load_year_file"]
+__all__ = ["PACKAGE_DIR", "HolidayDataError", "WorkCalendar", "YearData", "load_year_file", "statutory_days"]
 
 _log = logging.getLogger(__name__)
 
-KNOWN_KEYS: tuple[str, ...] = ("year", "source", "holidays", "workdays")
+PACKAGE_DIR = Path(__file__).with_name("holidays")
+KNOWN_KEYS: tuple[str, ...] = ("year", "source", "provisional", "holidays", "workdays")
 _DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _RANGE_SEP = ".."
 
+# 全国年节及纪念日放假办法 as revised by 国务院令第795号 (in force 2025-01-01): the statutory days of every year from
+# 2025 on. 春节 (除夕 to 初三) follows the lunar calendar: the first day of each lunar year is listed here (public
+# almanac dates); years beyond the table are checked for their fixed-date days only. 清明, 端午 and 中秋 move with
+# the solar terms and the lunar calendar and are not checked.
+STATUTORY_FROM = 2025
+LUNAR_NEW_YEAR = {2025: date(2025, 1, 29), 2026: date(2026, 2, 17), 2027: date(2027, 2, 6), 2028: date(2028, 1, 26),
+                  2029: date(2029, 2, 13), 2030: date(2030, 2, 3)}
+_FIXED_STATUTORY = (((1, 1), "元旦"), ((5, 1), "劳动节"), ((5, 2), "劳动节"), ((10, 1), "国庆节"), ((10, 2), "国庆节"),
+                    ((10, 3), "国庆节"))
+_SPRING_NAMES = ("除夕", "春节（初一）", "春节（初二）", "春节（初三）")
 
-def _package_source() -> str:
-    try:
-        return f"chinesecalendar {version('chinesecalendar')}"
-    except PackageNotFoundError:  # pragma: no cover - depends on installation
-        return "chinesecalendar"
+
+def statutory_days(year: int) -> dict[date, str]:
+    """The statutory holidays of ``year`` that any arrangement must give (from 2025; empty before)."""
+    if year < STATUTORY_FROM:
+        return {}
+    days = {date(year, m, d): name for (m, d), name in _FIXED_STATUTORY}
+    new_year = LUNAR_NEW_YEAR.get(year)
+    if new_year is not None:
+        for offset, name in zip(range(-1, 3), _SPRING_NAMES, strict=True):
+            days[new_year + timedelta(days=offset)] = name
+    return dict(sorted(days.items()))
 
 
 class HolidayDataError(InputError, ValueError):
-    """A user holiday data file is invalid; the message says where and what to do.
+    """A holiday data file is invalid; the message says where and what to do.
 
-    Message form: ``path:line: what is wrong; what to do`` (``path: ...`` when no line is known).
+    Message form: ``path:line: what is wrong; what to do`` (``path: ...`` when no line is known); with several
+    problems, one such line each (``problems``), the first one's ``line`` and ``reason`` kept on the error.
     """
 
-    def __init__(self, path: Path | str, message: str, line: int | None = None) -> None:
+    def __init__(self, path: Path | str, message: str, line: int | None = None,
+                 more: Sequence[tuple[int | None, str]] = ()) -> None:
         self.path = Path(path)
         self.line = line
         self.reason = message
-        where = f"{path}:{line}" if line is not None else f"{path}"
-        super().__init__(f"{where}: {message}")
+        self.problems = [_where(path, at) + f": {text}" for at, text in [(line, message), *more]]
+        super().__init__("\n".join(self.problems))
+
+
+def _where(path: Path | str, line: int | None) -> str:
+    return f"{path}:{line}" if line is not None else f"{path}"
 
 
 @dataclass(frozen=True)
 class YearData:
-    """Holiday arrangement of one year supplied by a user data file."""
+    """The holiday arrangement of one year, read from a data file."""
 
     year: int
     holidays: frozenset[date]
     workdays: frozenset[date]
     source: str  # the file the data was read from
-    note: str = ""  # free-text ``source:`` field of the file, if any
+    note: str = ""  # the file's ``source:`` text: where the arrangement comes from
+    provisional: bool = False  # an estimate made before the State Council's arrangement is published
+
+
+class _Problems:
+    """The problems of one file, reported all at once (in the order of the file)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.found: list[tuple[int | None, str]] = []
+
+    def add(self, message: str, line: int | None) -> None:
+        self.found.append((line, message))
+
+    def raise_any(self) -> None:
+        if self.found:
+            ordered = sorted(self.found, key=lambda p: p[0] or 0)
+            (line, message), *more = ordered
+            raise HolidayDataError(self.path, message, line, more)
 
 
 # --------------------------------------------------------------------------- #
-# User data files
+# Data files
 # --------------------------------------------------------------------------- #
 
 
@@ -130,98 +178,68 @@ def _parse_one_date(text: str) -> date | None:
         return None
 
 
-def _parse_entry(path: Path, item: Any, line: int | None) -> list[date]:
-    """Turn one list entry (date, ``YYYY-MM-DD`` or ``A..B``) into dates."""
-    if isinstance(item, datetime):
-        raise HolidayDataError(
-            path,
-            f"{item!r} is a timestamp, expected a date; write it as YYYY-MM-DD",
-            line,
-        )
-    if isinstance(item, date):
+def _parse_entry(item: Any) -> list[date]:
+    """One list entry (date, ``YYYY-MM-DD`` or ``A..B``) as dates; ValueError saying what is wrong."""
+    if isinstance(item, date) and not isinstance(item, datetime):
         return [item]
     if not isinstance(item, str):
-        raise HolidayDataError(
-            path,
-            f"expected a date (YYYY-MM-DD) or a range (YYYY-MM-DD..YYYY-MM-DD), got {item!r}",
-            line,
-        )
+        raise ValueError(f"expected a date (YYYY-MM-DD) or a range (YYYY-MM-DD..YYYY-MM-DD), got {item!r}")
     text = item.strip()
-    if _RANGE_SEP in text:
-        parts = text.split(_RANGE_SEP)
-        if len(parts) != 2:
-            raise HolidayDataError(
-                path,
-                f"malformed range {item!r}; write it as YYYY-MM-DD..YYYY-MM-DD",
-                line,
-            )
-        first, last = _parse_one_date(parts[0]), _parse_one_date(parts[1])
-        if first is None or last is None:
-            raise HolidayDataError(
-                path,
-                f"malformed range {item!r}; both ends must be valid dates, e.g. 2027-10-01..2027-10-07",
-                line,
-            )
-        if first > last:
-            raise HolidayDataError(
-                path,
-                f"range {item!r} starts after it ends; swap the two dates",
-                line,
-            )
-        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    single = _parse_one_date(text)
-    if single is None:
-        raise HolidayDataError(
-            path,
-            f"malformed date {item!r}; write it as YYYY-MM-DD, e.g. 2027-01-01",
-            line,
-        )
-    return [single]
+    if _RANGE_SEP not in text:
+        single = _parse_one_date(text)
+        if single is None:
+            raise ValueError(f"malformed date {item!r}; write it as YYYY-MM-DD, e.g. 2027-01-01")
+        return [single]
+    parts = text.split(_RANGE_SEP)
+    if len(parts) != 2:
+        raise ValueError(f"malformed range {item!r}; write it as YYYY-MM-DD..YYYY-MM-DD")
+    first, last = _parse_one_date(parts[0]), _parse_one_date(parts[1])
+    if first is None or last is None:
+        raise ValueError(f"malformed range {item!r}; both ends must be valid dates, e.g. 2027-10-01..2027-10-07")
+    if first > last:
+        raise ValueError(f"range {item!r} starts after it ends; swap the two dates")
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def _parse_date_list(path: Path, mapping: Any, key: str, year: int) -> dict[date, int | None]:
-    """Dates listed under ``key`` with the line each came from."""
+def _parse_date_list(problems: _Problems, mapping: Any, key: str, year: int) -> dict[date, int | None]:
+    """Dates listed under ``key`` with the line each came from; every bad entry is a problem."""
     value = mapping.get(key)
     if value is None:
         return {}
     if not isinstance(value, list):
-        raise HolidayDataError(
-            path,
-            f"'{key}' must be a list of dates or ranges, got {_describe(value)}; "
-            f"write it as '{key}:' followed by lines '  - YYYY-MM-DD'",
-            _value_line(mapping, key),
-        )
+        problems.add(f"'{key}' must be a list of dates or ranges, got {_describe(value)}; write it as '{key}:' "
+                     "followed by lines '  - YYYY-MM-DD'", _value_line(mapping, key))
+        return {}
     result: dict[date, int | None] = {}
     for index, item in enumerate(value):
-        line = _item_line(value, index)
-        if line is None:
-            line = _key_line(mapping, key)
-        for d in _parse_entry(path, item, line):
-            if d.year != year:
-                raise HolidayDataError(
-                    path,
-                    f"{d.isoformat()} in '{key}' is not in year {year}; "
-                    f"move it to the file for {d.year} or fix the date",
-                    line,
-                )
+        line = _item_line(value, index) or _key_line(mapping, key)
+        try:
+            days = _parse_entry(item)
+        except ValueError as exc:
+            problems.add(str(exc), line)
+            continue
+        outside = [d for d in days if d.year != year]
+        if outside:
+            problems.add(f"{outside[0].isoformat()} in '{key}' is not in year {year}; move it to the file for "
+                         f"{outside[0].year} or fix the date", line)
+            continue
+        for d in days:
             result.setdefault(d, line)
     return result
 
 
 def load_year_file(path: Path) -> YearData:
-    """Read and strictly validate one user holiday data file."""
+    """Read and strictly validate one holiday data file; HolidayDataError lists every problem."""
     return _load_year_file(Path(path))[0]
 
 
-def _load_year_file(path: Path) -> tuple[YearData, int | None]:
-    """Like :func:`load_year_file`, also returning the line of ``year:``."""
+def _read_mapping(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise HolidayDataError(path, f"file is not valid UTF-8 ({exc}); save it as UTF-8") from exc
     except OSError as exc:
         raise HolidayDataError(path, f"cannot read file: {exc.strerror or exc}") from exc
-
     yaml = YAML(typ="rt")
     yaml.Constructor = _DatesAsTextConstructor
     try:
@@ -233,68 +251,57 @@ def _load_year_file(path: Path) -> tuple[YearData, int | None]:
         raise HolidayDataError(path, f"invalid YAML: {problem}; fix the file syntax", line) from exc
     except YAMLError as exc:
         raise HolidayDataError(path, f"invalid YAML: {exc}; fix the file syntax") from exc
-
     if data is None:
         raise HolidayDataError(path, "file is empty; it needs at least 'year:' and 'holidays:'", 1)
     if not isinstance(data, dict):
-        raise HolidayDataError(
-            path,
-            f"top level must be a mapping with keys {', '.join(KNOWN_KEYS)}, got {_describe(data)}",
-            1,
-        )
+        raise HolidayDataError(path, f"top level must be a mapping with keys {', '.join(KNOWN_KEYS)}, got "
+                                     f"{_describe(data)}", 1)
+    return data
 
-    for key in data:
-        if key not in KNOWN_KEYS:
-            close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"allowed keys are {', '.join(KNOWN_KEYS)}"
-            raise HolidayDataError(path, f"unknown key '{key}'; {hint}", _key_line(data, key))
 
+def _year_of(path: Path, data: Any) -> int:
     if "year" not in data:
         raise HolidayDataError(path, "missing 'year:'; add e.g. 'year: 2027' at the top", 1)
     year = data["year"]
     if isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999:
-        raise HolidayDataError(
-            path,
-            f"'year' must be an integer such as 2027, got {year!r}",
-            _key_line(data, "year"),
-        )
+        raise HolidayDataError(path, f"'year' must be an integer such as 2027, got {year!r}", _key_line(data, "year"))
+    return int(year)
 
+
+def _load_year_file(path: Path) -> tuple[YearData, int | None]:
+    """Like :func:`load_year_file`, also returning the line of ``year:``."""
+    data = _read_mapping(path)
+    problems = _Problems(path)
+    for key in data:
+        if key not in KNOWN_KEYS:
+            close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"allowed keys are {', '.join(KNOWN_KEYS)}"
+            problems.add(f"unknown key '{key}'; {hint}", _key_line(data, key))
+    year = _year_of(path, data)
     note = data.get("source")
-    if note is None:
-        note = ""
-    elif not isinstance(note, str):
-        raise HolidayDataError(
-            path,
-            f"'source' must be text, got {note!r}; quote it",
-            _key_line(data, "source"),
-        )
-
-    holidays = _parse_date_list(path, data, "holidays", year)
-    workdays = _parse_date_list(path, data, "workdays", year)
-
+    if note is not None and not isinstance(note, str):
+        problems.add(f"'source' must be text, got {note!r}; quote it", _key_line(data, "source"))
+    provisional = data.get("provisional", False)
+    if not isinstance(provisional, bool):
+        problems.add(f"'provisional' must be true or false, got {provisional!r}", _key_line(data, "provisional"))
+    holidays = _parse_date_list(problems, data, "holidays", year)
+    workdays = _parse_date_list(problems, data, "workdays", year)
     for d, line in sorted(workdays.items()):
         if d in holidays:
-            raise HolidayDataError(
-                path,
-                f"{d.isoformat()} is listed in both 'holidays' (line {holidays[d]}) "
-                "and 'workdays'; keep it in one list only",
-                line,
-            )
-        if d.weekday() < 5:
-            raise HolidayDataError(
-                path,
-                f"{d.isoformat()} in 'workdays' is a weekday; 'workdays' lists only "
-                "weekend days that are working days (调休上班); remove it",
-                line,
-            )
-
-    year_data = YearData(
-        year=year,
-        holidays=frozenset(holidays),
-        workdays=frozenset(workdays),
-        source=str(path),
-        note=str(note).strip(),
-    )
+            problems.add(f"{d.isoformat()} is listed in both 'holidays' (line {holidays[d]}) and 'workdays'; keep "
+                         "it in one list only", line)
+        elif d.weekday() < 5:
+            problems.add(f"{d.isoformat()} in 'workdays' is a weekday; 'workdays' lists only weekend days that are "
+                         "working days (调休上班); remove it", line)
+    problems.raise_any()
+    for d, name in statutory_days(year).items():  # a well-formed file must also give every statutory day
+        if d not in holidays:
+            problems.add(f"{d.isoformat()} ({name}) is a statutory holiday (全国年节及纪念日放假办法, as revised in "
+                         f"force from {STATUTORY_FROM}) but is not listed in 'holidays'; add it",
+                         _key_line(data, "holidays") or 1)
+    problems.raise_any()
+    year_data = YearData(year=year, holidays=frozenset(holidays), workdays=frozenset(workdays), source=str(path),
+                         note=str(note or "").strip(), provisional=bool(provisional))
     return year_data, _key_line(data, "year")
 
 
@@ -307,66 +314,81 @@ def _iter_data_files(data_dirs: Sequence[Path]) -> Iterator[Path]:
         yield from sorted(files)
 
 
+def _shipped_files(folder: Path) -> dict[int, Path]:
+    return {int(p.stem): p for p in folder.glob("*.yaml") if p.stem.isdigit()}
+
+
+def _calendar_package() -> str | None:
+    """The installed chinesecalendar's name and version (None: not installed)."""
+    try:
+        return f"chinesecalendar {version('chinesecalendar')}"
+    except PackageNotFoundError:
+        return None
+
+
+def _from_calendar_package(year: int) -> YearData | None:
+    """A year eightstep does not ship, from a newer chinesecalendar release when it knows the year."""
+    package = _calendar_package()
+    if package is None:
+        return None
+    from chinese_calendar import constants
+
+    holidays = frozenset(d for d in constants.holidays if d.year == year)
+    if not holidays:
+        return None
+    return YearData(year=year, holidays=holidays, workdays=frozenset(d for d in constants.workdays if d.year == year),
+                    source=package, note=f"国务院办公厅关于{year}年部分节假日安排的通知（{package} 转录）")
+
+
 # --------------------------------------------------------------------------- #
 # Calendar
 # --------------------------------------------------------------------------- #
 
 
-_YearSets = tuple[frozenset[date], frozenset[date]]
-
-
-def _package_years() -> dict[int, _YearSets]:
-    holidays: dict[int, set[date]] = {}
-    workdays: dict[int, set[date]] = {}
-    for d in _cc_constants.holidays:
-        holidays.setdefault(d.year, set()).add(d)
-    for d in _cc_constants.workdays:
-        workdays.setdefault(d.year, set()).add(d)
-    years = range(min(holidays), max(holidays) + 1)
-    return {y: (frozenset(holidays.get(y, ())), frozenset(workdays.get(y, ()))) for y in years}
-
-
 class WorkCalendar:
-    """Chinese statutory working-day calendar with user-supplied years."""
+    """Chinese statutory working-day calendar: the shipped years, with the user's files in their place."""
 
-    def __init__(self, data_dirs: Sequence[Path] = ()) -> None:
-        """Load package data, then every ``*.yaml``/``*.yml`` in ``data_dirs``."""
+    def __init__(self, data_dirs: Sequence[Path] = (), *, shipped: Path = PACKAGE_DIR,
+                 calendar_package: bool = True) -> None:
+        """Read every ``*.yaml``/``*.yml`` in ``data_dirs`` now; the shipped years (``shipped``: the folder of
+        eightstep's own files) when first needed; ``calendar_package``: take a year neither has from
+        chinesecalendar when it knows it."""
         self.data_dirs: tuple[Path, ...] = tuple(Path(p) for p in data_dirs)
         self.warnings: list[str] = []
         self.user_years: dict[int, YearData] = {}
-        package_source = _package_source()
-        self._years: dict[int, _YearSets] = _package_years()
-        self._sources: dict[int, str] = {y: package_source for y in self._years}
-        self._missing: set[int] = set()
+        self._package = _shipped_files(shipped)
+        self._calendar_package = calendar_package
+        self._loaded: dict[int, YearData | None] = {}
         self._fingerprint: str | None = None
-
         for path in _iter_data_files(self.data_dirs):
             data, year_line = _load_year_file(path)
             previous = self.user_years.get(data.year)
             if previous is not None:
-                raise HolidayDataError(
-                    path,
-                    f"year {data.year} is also defined in {previous.source}; keep exactly one file per year",
-                    year_line,
-                )
+                raise HolidayDataError(path, f"year {data.year} is also defined in {previous.source}; keep exactly "
+                                             "one file per year", year_line)
             self.user_years[data.year] = data
-            self._years[data.year] = (data.holidays, data.workdays)
-            self._sources[data.year] = data.source
+            self._loaded[data.year] = data
 
     # -- lookup ------------------------------------------------------------ #
 
-    def _year_sets(self, year: int) -> _YearSets | None:
-        sets = self._years.get(year)
-        if sets is None and year not in self._missing:
-            self._missing.add(year)
-            where = ", ".join(str(p) for p in self.data_dirs) if self.data_dirs else "a holiday data directory"
-            message = (
-                f"{year}年无法定节假日数据，按仅周末休息计算 / no holiday data for "
-                f"{year}: counting weekends only; add a file {year}.yaml to {where}"
-            )
-            self.warnings.append(message)
-            _log.warning(message)
-        return sets
+    def year_data(self, year: int, *, warn: bool = True) -> YearData | None:
+        """The arrangement of ``year`` (a user's file, else the shipped one), or None: no data (warned once,
+        unless ``warn`` is False)."""
+        if year not in self._loaded:
+            path = self._package.get(year)
+            found = load_year_file(path) if path is not None else (
+                _from_calendar_package(year) if self._calendar_package else None)
+            if found is None and not warn:
+                return None
+            self._loaded[year] = found
+            if found is None:
+                where = ", ".join(str(p) for p in self.data_dirs) if self.data_dirs else "a holiday data directory"
+                message = _("no holiday data for {year}: counting weekends only, and dates counted across {year} "
+                            "are provisional; add a file {year}.yaml to {where} when the State Council publishes "
+                            "the year's arrangement").format(year=year, where=where)
+                self.warnings.append(message)
+                _log.warning(message)
+        return self._loaded[year]
 
     def is_workday(self, d: date) -> bool:
         """True if ``d`` is a working day (调休 weekends included, holidays excluded)."""
@@ -374,29 +396,43 @@ class WorkCalendar:
             d = d.date()
         elif not isinstance(d, date):
             raise TypeError(f"expected a date, got {type(d).__name__}")
-        sets = self._year_sets(d.year)
-        if sets is None:
+        data = self.year_data(d.year)
+        if data is None:
             return d.weekday() < 5
-        holidays, workdays = sets
-        if d in workdays:
+        if d in data.workdays:
             return True
-        return d.weekday() < 5 and d not in holidays
+        return d.weekday() < 5 and d not in data.holidays
+
+    def provisional_years(self, start: date, end: date) -> list[int]:
+        """The years from ``start`` to ``end`` (either order) without official data: a date counted across them
+        is provisional."""
+        first, last = sorted((start.year, end.year))
+        out = []
+        for year in range(first, last + 1):
+            data = self.year_data(year)
+            if data is None or data.provisional:
+                out.append(year)
+        return out
 
     @property
     def fingerprint(self) -> str:
-        """A short hash of every year's holidays and adjusted working days: it changes with the data counted."""
+        """A short hash of the holiday data counted with (the shipped files and the user's years)."""
         if self._fingerprint is None:
-            digest = hashlib.sha256()
-            for year in sorted(self._years):
-                holidays, workdays = self._years[year]
-                digest.update(f"{year}:{','.join(sorted(map(str, holidays)))}:"
-                              f"{','.join(sorted(map(str, workdays)))};".encode())
+            digest = hashlib.sha256(str(self._calendar_package and _calendar_package()).encode())
+            for year, path in sorted(self._package.items()):
+                if year not in self.user_years:
+                    digest.update(f"{year}:".encode() + hashlib.sha256(path.read_bytes()).digest())
+            for year, data in sorted(self.user_years.items()):
+                digest.update(f"{year}:{data.provisional}:{','.join(sorted(map(str, data.holidays)))}:"
+                              f"{','.join(sorted(map(str, data.workdays)))};".encode())
             self._fingerprint = digest.hexdigest()[:16]
         return self._fingerprint
 
     def covered_years(self) -> dict[int, str]:
-        """Years with holiday data, mapped to their source (package or file path)."""
-        return dict(sorted(self._sources.items()))
+        """Years with holiday data, mapped to the file they come from (shipped or the user's)."""
+        found = {year: str(path) for year, path in self._package.items()}
+        found.update({year: data.source for year, data in self.user_years.items()})
+        return dict(sorted(found.items()))
 
     # -- arithmetic -------------------------------------------------------- #
 

@@ -50,6 +50,14 @@ def protected_for(db: str | None, files: Path | None = None) -> Protected:
     return protected_paths(db_path, files_root)
 
 
+def holiday_folders(db: str | None, extra: list[Path] | None = None) -> list[Path]:
+    """Where the user's holiday data files are: ``extra`` (--holidays), $EIGHTSTEP_HOLIDAYS, and ``holidays/``
+    beside the database (the working directory for a database URL)."""
+    _url, db_path, _files = locate(db)
+    base = db_path.parent if db_path else Path.cwd()
+    return [*(extra or []), *_dirs_from_env(ENV_HOLIDAYS), base / "holidays"]
+
+
 @dataclass
 class Workspace:
     """Everything a command needs. Build one with :meth:`open` (existing database) or :meth:`init`."""
@@ -66,9 +74,8 @@ class Workspace:
     def _build(cls, db: str | None, workflow_dirs: list[Path] | None = None,
                holiday_dirs: list[Path] | None = None, files: Path | None = None) -> Workspace:
         """``files``: the folder of attached files (default $EIGHTSTEP_FILES, else beside the database)."""
-        url, db_path, files_root = locate(db, files)
-        base = db_path.parent if db_path else Path.cwd()
-        holidays = [*(holiday_dirs or []), *_dirs_from_env(ENV_HOLIDAYS), base / "holidays"]
+        url, _db_path, files_root = locate(db, files)
+        holidays = holiday_folders(db, holiday_dirs)
         workflows = [*(workflow_dirs or []), *_dirs_from_env(ENV_WORKFLOWS)]
         try:
             engine = make_engine(url)
