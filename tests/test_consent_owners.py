@@ -293,3 +293,46 @@ def test_cli_tally_and_whatif_count_w_once_with_all_flats(ws: Workspace, db_path
     assert whatif["passed"] is True and whatif["needed"] == 0
     assert engine.check(ws, "W-1-1").blockers and not [b for b in engine.check(ws, "W-1-1").blockers
                                                        if b.type == "consent"]
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
+
+
+def test_example_variant_with_co_owners_and_affected_flats(ws: Workspace, db_path: Path, tmp_path: Path,
+                                                           runner: CliRunner) -> None:
+    """docs/examples/example-affected.yaml: every co-owner signs, and the ground floor and flats marked affected
+    must agree besides the vote. 101 is co-owned by 张三 and 李四; 202 faces the shaft."""
+    db = ["--db", str(db_path), "--workflows", str(EXAMPLES)]
+    assert runner.invoke(main, ["workflow", "check", str(EXAMPLES / "example-affected.yaml")]).exit_code == 0
+    opened = runner.invoke(main, [*db, "case", "open", "X-1-1", "--complex", "示例小区", "--building", "1", "--unit",
+                                  "1", "--workflow", "example-affected", "--at", "2025-03-01"])
+    assert opened.exit_code == 0, opened.output
+    owners = tmp_path / "owners.csv"
+    owners.write_text("房号,楼层,面积,业主,共有人,直接受影响\n101,1,80,张三,李四,否\n102,1,80,赵六,,\n"
+                      "201,2,80,钱七,,\n202,2,80,孙八,,是\n301,3,80,周九,,\n302,3,80,吴十,,\n", encoding="utf-8")
+    assert runner.invoke(main, [*db, "household", "import", "X-1-1", str(owners)]).exit_code == 0
+    listed = json.loads(runner.invoke(main, [*db, "household", "list", "X-1-1", "--json"]).stdout)
+    assert [(h["room"], h["co_owners"], h["affected"]) for h in listed][:4] == [
+        ("101", ["李四"], False), ("102", [], False), ("201", [], False), ("202", [], True)]
+    for room, choice in [("102", "agree"), ("201", "agree"), ("202", "oppose"), ("301", "agree"), ("302", "agree")]:
+        assert runner.invoke(main, [*db, "vote", "cast", "X-1-1", room, choice, "--at", "2025-03-02"]).exit_code == 0
+    one = runner.invoke(main, [*db, "vote", "cast", "X-1-1", "101", "agree", "--signed-by", "张三", "--at",
+                               "2025-03-02"])
+    assert one.exit_code == 0, one.output
+    stranger = runner.invoke(main, [*db, "vote", "cast", "X-1-1", "101", "agree", "--signed-by", "王五"])
+    assert stranger.exit_code == 1 and "王五 is not named on its title (张三、李四)" in stranger.stderr
+
+    tally = json.loads(runner.invoke(main, [*db, "vote", "tally", "X-1-1", "--json"]).stdout)
+    assert tally["passed"] is False and tally["also_required_met"] is False
+    assert tally["per_owner"][0]["ballots"][0]["counted"] is False  # 李四 has not signed
+    assert any("directly affected owners must agree" in s and "101 (no ballot)" in s and "202 (oppose)" in s
+               for s in tally["shortfalls"])
+    plan = json.loads(runner.invoke(main, [*db, "vote", "whatif", "X-1-1", "--json"]).stdout)
+    assert plan["needed"] == 2 and set(plan["rooms"]) == {"101", "202"}
+    assert all(o["required"] for o in plan["owners"])
+
+    runner.invoke(main, [*db, "vote", "cast", "X-1-1", "101", "agree", "--signed-by", "张三", "--signed-by", "李四",
+                         "--at", "2025-03-03"])
+    runner.invoke(main, [*db, "vote", "cast", "X-1-1", "202", "agree", "--at", "2025-03-03"])
+    text = runner.invoke(main, [*db, "vote", "tally", "X-1-1"])
+    assert "directly affected owners: all agree" in text.stdout and text.stdout.rstrip().endswith("PASSED")

@@ -129,12 +129,16 @@ def show_(settings: Settings, case_id: str, as_json: bool) -> None:
 def check_(settings: Settings, case_id: str, at: datetime | None, as_json: bool) -> None:
     """What still blocks CASE from leaving its stage (all blockers). Exit 0 ready, 3 blocked."""
     from eightstep import engine
+    from eightstep.engine.order import case_notes
 
     result = engine.check(settings.workspace(), case_id, at=at)
+    notes = case_notes(settings.workspace(), case_id, at=at)
     if as_json:
-        emit_json(check_data(result))
+        emit_json({**check_data(result), "notes": notes})
     else:
         print_check(result)
+        for note in notes:
+            click.echo(_("  note: {note}").format(note=note))
     if not (result.ready or result.complete):
         click.get_current_context().exit(3)
 

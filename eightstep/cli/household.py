@@ -45,8 +45,10 @@ def import_(settings: Settings, case_id: str, file: Path, replace: bool, at: dat
             actor: str | None, as_role: str | None, yes: bool) -> None:
     """Import households from CSV (UTF-8 or GB18030) or .xlsx (FILE - reads standard input).
 
-    Header: room,floor,area,owner[,owner_key][,phone] or 房号,楼层,面积,业主[,业主编号][,电话].
-    One owner of several flats gets the same owner_key and counts once in the headcount.
+    Header: room,floor,area,owner[,owner_key][,phone][,co_owners][,affected] or
+    房号,楼层,面积,业主[,业主编号][,电话][,共有人][,直接受影响]. One owner of several flats gets the same owner_key
+    and counts once, with all their flats' area. co_owners: the other names on a co-owned flat's title (李四、王五);
+    affected: 是 for a flat directly affected by the elevator.
     """
     from eightstep import records
 
@@ -80,15 +82,19 @@ def list_(settings: Settings, case_id: str, as_json: bool, as_csv: bool, xlsx_fi
         emit_json(rows)
         return
     columns = [("room", _("room")), ("floor", _("floor")), ("area", _("area m²")), ("owner", _("owner")),
-               ("owner_key", _("owner key")), ("phone", _("phone")), ("vote", _("vote"))]
+               ("co_owners", _("co-owners")), ("affected", _("directly affected")), ("owner_key", _("owner key")),
+               ("phone", _("phone")), ("vote", _("vote"))]
     if as_csv or xlsx_file:
-        cells = [[Decimal(r[key]) if key == "area" else r[key] for key, _label in columns] for r in rows]
+        cells = [[Decimal(r[key]) if key == "area" else "、".join(r[key]) if key == "co_owners" else r[key]
+                  for key, _label in columns] for r in rows]
         if as_csv:
             write_csv([key for key, _label in columns], cells)
         else:
             write_xlsx(settings, xlsx_file, [Sheet(case_id, [label for _key, label in columns], cells)], force=force)
             wrote(xlsx_file, len(cells))
         return
-    table([label for _key, label in columns],
-          [[r["room"], r["floor"], r["area"], r["owner"], r["owner_key"], r["phone"] or "", r["vote"] or "—"]
-           for r in rows])
+    table([_("room"), _("floor"), _("area m²"), _("owner"), _("owner key"), _("phone"), _("vote")],
+          [[r["room"], r["floor"], r["area"], "、".join([r["owner"], *r["co_owners"]]) + (" *" * r["affected"]),
+            r["owner_key"], r["phone"] or "", r["vote"] or "—"] for r in rows])
+    if any(r["affected"] for r in rows):
+        click.echo(_("* directly affected by the elevator"))

@@ -30,16 +30,19 @@ def vote() -> None:
 @click.argument("case_id", metavar="CASE", type=CASE)
 @click.argument("room")
 @click.argument("choice", type=click.Choice(["agree", "oppose", "abstain"]))
+@click.option("--signed-by", "signed_by", multiple=True, metavar="NAME",
+              help="A name on the flat's title who signed the ballot (repeatable; co-owned flats).")
 @at_option
 @actor_option
 @as_option
 @click.pass_obj
-def cast(settings: Settings, case_id: str, room: str, choice: str, at: datetime | None, actor: str | None,
-         as_role: str | None) -> None:
+def cast(settings: Settings, case_id: str, room: str, choice: str, signed_by: tuple[str, ...], at: datetime | None,
+         actor: str | None, as_role: str | None) -> None:
     """Record ROOM's ballot; a later ballot replaces an earlier one (both stay in the history)."""
     from eightstep import records
 
-    before = records.cast_vote(settings.workspace(), case_id, room, choice, at=at, actor=actor, as_role=as_role)
+    before = records.cast_vote(settings.workspace(), case_id, room, choice, at=at, actor=actor, as_role=as_role,
+                               signed_by=signed_by or None)
     line = _("{case} room {room}: {choice} (was {before})") if before else _("{case} room {room}: {choice}")
     click.echo(line.format(case=case_id, room=room, choice=choice, before=before))
 
@@ -53,9 +56,11 @@ def cast(settings: Settings, case_id: str, room: str, choice: str, at: datetime 
 @click.pass_obj
 def import_(settings: Settings, case_id: str, file: Path, at: datetime | None, actor: str | None,
             as_role: str | None) -> None:
-    """Import ballots from CSV/xlsx (FILE - reads standard input). Header: room,choice[,at] or 房号,表决意见[,日期].
+    """Import ballots from CSV/xlsx (FILE - reads standard input). Header: room,choice[,at][,signed_by] or
+    房号,表决意见[,日期][,签字人].
 
-    Choices: agree/同意, oppose/反对, abstain/弃权. Rows without a date take --at (default now).
+    Choices: agree/同意, oppose/反对, abstain/弃权. Rows without a date take --at (default now). signed_by: the
+    names on a co-owned flat's title that signed, separated by 、.
     """
     from eightstep import records
 

@@ -4,6 +4,7 @@ them, the state machine asks whether any item is left."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -176,14 +177,22 @@ def current_ballots(ballots: list[models.Ballot], at: datetime | None,
     return latest
 
 
+def title_names(owner: str, co_owners: str | None) -> tuple[str, ...]:
+    """Every name on a flat's title: the owner, then the co-owners (``co_owners``: their JSON list)."""
+    return (owner, *json.loads(co_owners)) if co_owners else (owner,)
+
+
 def voters(records: CaseRecords, at: datetime | None) -> list[Voter]:
     """One voter per household with its ballot as of ``at`` (None: every ballot), from ``evidence_from`` on."""
     ballots = current_ballots(records.ballots, at, records.evidence_from)
     out = []
     for h in records.households:
         b = ballots.get(h.id or -1)
+        names = title_names(h.owner, h.co_owners)
+        signed = tuple(json.loads(b.signed_by)) if b is not None and b.signed_by else None
         out.append(Voter(h.room, h.owner_key, h.area_centi, b.choice if b else None,
-                         as_utc(b.cast_at) if b else None, floor=h.floor))
+                         as_utc(b.cast_at) if b else None, floor=h.floor, affected=bool(h.affected),
+                         co_owners=names if len(names) > 1 else (), signed_by=signed))
     return out
 
 
@@ -306,3 +315,6 @@ def meetings_held(ctx: GuardContext) -> list[Blocker]:
             out.append(Blocker("meeting", _("no meeting on record deciding {what}").format(
                 what=pick(title, title_en)), kind=kind, remedy=Remedy("meeting.add", {"kind": kind})))
     return out
+
+
+from eightstep.engine import order as _order  # noqa: E402, F401 - its guard registers itself after the ones above

@@ -50,7 +50,14 @@ READS: dict[str, Callable[[Requirements], Reads]] = {
     "objections": lambda req: {"objections": None} if req.no_open_objections else {},
     "scheme": lambda req: {"scheme_choices": None} if req.chosen_scheme else {},
     "meetings": lambda req: {"meetings": None} if req.meetings else {},
+    "order": lambda req: _order_reads(req),
 }
+
+
+def _order_reads(req: Requirements) -> Reads:
+    """The documents and approvals of the kinds a stage's order rules name."""
+    kinds = frozenset(k for rule in req.order for k in (rule.earlier, rule.later))
+    return {"documents": kinds, "approvals": kinds} if kinds else {}
 KIND_FILTERED = frozenset({"documents", "approvals"})  # tables whose rows a read may limit to some kinds
 
 # The columns the guards read of each record table (with case_id, to group the rows). Reading only these halves
@@ -58,8 +65,8 @@ KIND_FILTERED = frozenset({"documents", "approvals"})  # tables whose rows a rea
 GUARD_COLUMNS: dict[str, tuple[str, ...]] = {
     "documents": ("id", "case_id", "kind", "issued_at"),
     "approvals": ("id", "case_id", "kind", "decision", "decided_at", "number"),
-    "households": ("id", "case_id", "room", "floor", "owner_key", "area_centi"),
-    "ballots": ("id", "case_id", "household_id", "choice", "cast_at"),
+    "households": ("id", "case_id", "room", "floor", "owner", "owner_key", "area_centi", "co_owners", "affected"),
+    "ballots": ("id", "case_id", "household_id", "choice", "cast_at", "signed_by"),
     "objections": ("id", "case_id", "room", "objector", "grounds", "written", "real_name", "lodged_at",
                    "resolved_at"),
     "scheme_choices": ("id", "case_id", "at"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -11,13 +13,33 @@ from typing import Any
 from sqlmodel import select
 
 from eightstep.engine.cases import get_case, load_records
-from eightstep.engine.guards import current_ballots
+from eightstep.engine.guards import current_ballots, title_names
 from eightstep.engine.recording import recording
 from eightstep.errors import InputError
 from eightstep.records import tabular
 from eightstep.rules.rooms import room_warning
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
+
+_NAME_SEPARATORS = re.compile(r"[、,，;；/／]+")
+YES_NO = {"是": True, "yes": True, "y": True, "1": True, "true": True, "√": True,
+          "否": False, "no": False, "n": False, "0": False, "false": False}
+
+
+def parse_names(text: str) -> tuple[str, ...]:
+    """Names separated by 、 , ; or /: the other co-owners on a flat's title."""
+    names = tuple(dict.fromkeys(n.strip() for n in _NAME_SEPARATORS.split(text) if n.strip()))
+    if not names:
+        raise ValueError("names no one; write the other names on the title separated by 、, e.g. 李四、王五")
+    return names
+
+
+def parse_yes_no(text: str) -> bool:
+    value = YES_NO.get(text.strip().lower())
+    if value is None:
+        raise ValueError(f"{text!r}: write 是 or 否 (yes or no)")
+    return value
+
 
 HOUSEHOLD_COLUMNS = (
     tabular.Column("room", ("room", "房号", "室号", "房间号", "门牌号"), tabular.parse_room),
@@ -27,7 +49,16 @@ HOUSEHOLD_COLUMNS = (
     tabular.Column("owner_key", ("owner_key", "业主编号", "产权人编号", "owner id"), tabular.parse_text,
                    required=False),
     tabular.Column("phone", ("phone", "电话", "联系电话", "手机", "手机号"), tabular.parse_phone, required=False),
+    tabular.Column("co_owners", ("co_owners", "共有人", "其他共有人", "其他产权人", "co-owners"), parse_names,
+                   required=False, default=()),
+    tabular.Column("affected", ("affected", "直接受影响", "受影响", "受影响住户"), parse_yes_no, required=False,
+                   default=False),
 )
+
+
+def names_of(household: Any) -> list[str]:
+    """Every name on the household's title: the owner, then the co-owners."""
+    return list(title_names(household.owner, household.co_owners))
 
 
 def area_centi(area: Decimal) -> int:
@@ -46,7 +77,9 @@ class ImportResult:
 def import_households(ws: Workspace, case_id: str, path: Path, *, replace: bool = False,
                       actor: str | None = None, at: datetime | None = None,
                       as_role: str | None = None) -> ImportResult:
-    """Load the unit's owners from CSV/xlsx (header: room, floor, area, owner[, owner_key][, phone]).
+    """Load the unit's owners from CSV/xlsx (header: room, floor, area, owner[, owner_key][, phone][, co_owners]
+    [, affected]): ``co_owners`` the other names on a co-owned flat's title, ``affected`` 是/否 for a flat
+    directly affected by the elevator.
 
     All rows are checked first; a bad row names its line and field and nothing is written. Rooms already
     recorded are refused unless ``replace`` (then they are updated in place; their ballots stay).
@@ -74,8 +107,11 @@ def import_households(ws: Workspace, case_id: str, path: Path, *, replace: bool 
         new, updated = [], 0
         for row in rows:
             v = row.values
+            others = [n for n in v["co_owners"] if n != v["owner"]]
             values = {"floor": v["floor"], "area_centi": area_centi(v["area"]), "owner": v["owner"],
-                      "owner_key": v["owner_key"] or f"room:{v['room']}", "phone": v["phone"]}
+                      "owner_key": v["owner_key"] or f"room:{v['room']}", "phone": v["phone"],
+                      "co_owners": json.dumps(others, ensure_ascii=False) if others else None,
+                      "affected": v["affected"]}
             household = existing.get(v["room"])
             if household is None:
                 new.append(models.Household(case_id=case_id, room=v["room"], **values))
@@ -107,5 +143,6 @@ def list_households(ws: Workspace, case_id: str) -> list[dict[str, Any]]:
     for h in sorted(records.households, key=lambda h: (h.floor, h.room)):
         ballot = ballots.get(h.id or -1)
         out.append({"room": h.room, "floor": h.floor, "area": f"{h.area_centi / 100:.2f}", "owner": h.owner,
-                    "owner_key": h.owner_key, "phone": h.phone, "vote": ballot.choice if ballot else None})
+                    "co_owners": names_of(h)[1:], "affected": h.affected, "owner_key": h.owner_key, "phone": h.phone,
+                    "vote": ballot.choice if ballot else None})
     return out

@@ -13,7 +13,9 @@ from eightstep.engine.cases import get_case, load_records, workflow_of
 from eightstep.engine.guards import current_ballots, voters
 from eightstep.engine.recording import Recording, recording, too_early
 from eightstep.errors import InputError
+from eightstep.i18n import _
 from eightstep.records import tabular
+from eightstep.records.households import names_of, parse_names
 from eightstep.rules.consent import AGREE, CHOICES, Tally, tally
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
@@ -29,33 +31,52 @@ VOTE_COLUMNS = (
     tabular.Column("room", ("room", "房号", "室号", "房间号", "门牌号"), tabular.parse_room),
     tabular.Column("choice", ("choice", "表决", "表决意见", "意见", "vote"), tabular.parse_choice(CHOICE_WORDS)),
     tabular.Column("at", ("at", "date", "日期", "时间", "表决日期"), tabular.parse_text, required=False),
+    tabular.Column("signed_by", ("signed_by", "签字人", "签名", "签字"), parse_names, required=False, default=None),
 )
 
 
-def _set_ballot(rec: Recording, household: models.Household, choice: str, at: datetime) -> str | None:
+def _signers(household: models.Household, signed_by: tuple[str, ...] | None) -> str | None:
+    """``signed_by`` as stored (JSON), each name checked against the flat's title."""
+    if not signed_by:
+        return None
+    names = names_of(household)
+    unknown = [n for n in signed_by if n not in names]
+    if unknown:
+        raise InputError(_("room {room}: {unknown} is not named on its title ({names}); give the names of the "
+                           "owners who signed").format(room=household.room, unknown="、".join(unknown),
+                                                      names="、".join(names)))
+    return json.dumps(list(signed_by), ensure_ascii=False)
+
+
+def _set_ballot(rec: Recording, household: models.Household, choice: str, at: datetime,
+                signed_by: tuple[str, ...] | None = None) -> str | None:
     """Add a ballot (earlier ones stay, so a tally as of an earlier date is still right); return the
     household's previous choice."""
     earlier = list(rec.session.exec(select(models.Ballot).where(models.Ballot.household_id == household.id)))
     before = current_ballots(earlier, None, rec.case.evidence_from).get(household.id or -1)
     rec.add(models.Ballot(case_id=rec.case_id, household_id=household.id or 0, choice=choice, cast_at=at,
-                          recorded_at=now_utc()))
+                          recorded_at=now_utc(), signed_by=_signers(household, signed_by)))
     return before.choice if before else None
 
 
 def cast_vote(ws: Workspace, case_id: str, room: str, choice: str, *, at: datetime | None = None,
-              actor: str | None = None, as_role: str | None = None) -> str | None:
-    """Record a household's ballot (a later ballot replaces an earlier one); returns the previous choice."""
+              actor: str | None = None, as_role: str | None = None,
+              signed_by: tuple[str, ...] | None = None) -> str | None:
+    """Record a household's ballot (a later ballot replaces an earlier one); returns the previous choice.
+    ``signed_by``: the names on the flat's title that signed it (a co-owned flat)."""
     if choice not in CHOICES:
         raise InputError(f"choice {choice!r}: use agree, oppose or abstain")
     with recording(ws, case_id, "vote.cast", at=at, actor=actor, as_role=as_role) as rec:
-        before = _set_ballot(rec, rec.household(room), choice, rec.at)
-        rec.details = {"room": room, "choice": choice, "previous": before}
+        before = _set_ballot(rec, rec.household(room), choice, rec.at, signed_by)
+        rec.details = {"room": room, "choice": choice, "previous": before,
+                       **({"signed_by": list(signed_by)} if signed_by else {})}
     return before
 
 
 def import_votes(ws: Workspace, case_id: str, path: Path, *, at: datetime | None = None,
                  actor: str | None = None, as_role: str | None = None) -> int:
-    """Record ballots from CSV/xlsx (header: room, choice[, at]); all rows checked before anything is written."""
+    """Record ballots from CSV/xlsx (header: room, choice[, at][, signed_by]); all rows checked before anything is
+    written. ``signed_by``: the names on a co-owned flat's title that signed, separated by 、."""
     rows = tabular.read_table(path, VOTE_COLUMNS)
     default_at = business_time(at)
     problems: list[str] = []
@@ -65,6 +86,7 @@ def import_votes(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
         rooms = {h.room for h in session.exec(select(models.Household).where(
             models.Household.case_id == case_id))}
     seen: set[str] = set()
+    signers: dict[str, tuple[str, ...] | None] = {}
     for row in rows:
         room = row.values["room"]
         if room not in rooms:
@@ -79,6 +101,7 @@ def import_votes(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
             except InputError as exc:
                 problems.append(str(exc))
         parsed.append((room, row.values["choice"], when, f"{path}:{row.line}: field 'at'"))
+        signers[room] = row.values["signed_by"]
     if problems:
         raise InputError("\n".join(problems))
     if not parsed:
@@ -93,7 +116,7 @@ def import_votes(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
     with recording(ws, case_id, "vote.import", at=max(w for _, _, w, _ in parsed), actor=actor,
                    as_role=as_role, validate=dated) as rec:
         for room, choice, when, _where in parsed:
-            _set_ballot(rec, rec.household(room), choice, when)
+            _set_ballot(rec, rec.household(room), choice, when, signers[room])
         counts = {c: sum(1 for _, x, _, _ in parsed if x == c) for c in CHOICES}
         rec.details = {"file": path.name, "ballots": len(parsed), **counts}
     return len(parsed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, Integer, Text, UniqueConstraint, text
+from sqlalchemy import Column, DateTime, Index, Integer, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 SCHEMA_VERSION = 1
@@ -125,6 +125,9 @@ class Household(SQLModel, table=True):
     owner: str
     owner_key: str
     phone: str | None = None
+    co_owners: str | None = Field(default=None, sa_type=Text)  # JSON: the other names on a co-owned flat's title
+    # directly affected by the elevator (e.g. the shaft faces or occupies the flat)
+    affected: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Ballot(SQLModel, table=True):
@@ -137,6 +140,7 @@ class Ballot(SQLModel, table=True):
     choice: str
     cast_at: datetime = _when()
     recorded_at: datetime = _when()
+    signed_by: str | None = Field(default=None, sa_type=Text)  # JSON: who signed (a co-owned flat); None: not said
 
 
 class Document(SQLModel, table=True):

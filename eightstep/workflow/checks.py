@@ -70,6 +70,17 @@ def semantic_problems(wf: Workflow, template_names: set[str] | None = None) -> l
                 problems.append(((*base, "requires", "consent", "also_required"), "also_required names no owner: "
                                  "give floors: [1, 2] (the floors whose owners must agree) or marked: true (flats "
                                  "marked affected in the household list)"))
+        for j, rule in enumerate(stage.requires.order):
+            kinds = {**wf.documents, **wf.approvals}
+            loc = (*base, "requires", "order", j)
+            for key in ("earlier", "later"):
+                ref((*loc, key), getattr(rule, key), kinds, "document or approval kind", "documents or approvals")
+            if rule.earlier == rule.later and isinstance(rule.earlier, str):
+                problems.append(((*loc, "later"), f"order rule {j + 1} of stage {_name(stage, i)!r} names "
+                                 f"{rule.later!r} as both earlier and later"))
+            if rule.ordered is False and rule.within is None:
+                problems.append(((*loc, "ordered"), f"order rule {j + 1} of stage {_name(stage, i)!r} sets neither "
+                                 "an order nor a time: keep ordered: true or give within: {days: N}"))
         if stage.requires.notice:
             ref((*base, "requires", "notice", "document"), stage.requires.notice.document, wf.documents,
                 "document kind", "documents")

@@ -137,10 +137,27 @@ class NoticeRule(Strict):
 MeetingKind = Literal["brand", "budget", "cost_shares", "objection_remedy", "other"]
 
 
+class OrderRule(Strict):
+    """Two records whose order and distance in time the law sets, checked before the stage is left.
+
+    ``earlier`` and ``later`` are document or approval kinds (an approval counts once granted). With ``ordered``
+    (the default) ``later`` may not be dated on a day before ``earlier``, nor be on record without it; with
+    ``within``, ``later`` is due within that period after ``earlier`` (the day of ``earlier`` not counted): once
+    it has passed without ``later`` on record, the stage is blocked as overdue, and a ``later`` dated after it is
+    shown as late. ``basis`` names the law, e.g. 《中华人民共和国特种设备安全法》第二十三条."""
+
+    earlier: Id
+    later: Id
+    ordered: bool = True
+    within: Period | None = None
+    basis: str = Field(min_length=1)
+
+
 class Requirements(Strict):
     """What a stage needs before it is left. ``chosen_scheme``: the owners chose an elevator scheme (联);
     ``meetings``: a meeting on record that decided each of these kinds (e.g. the negotiation group's
-    cost_shares), held by the time the stage is left."""
+    cost_shares), held by the time the stage is left; ``order``: records that must come in the order, and within
+    the time, the law sets."""
 
     documents: list[Id] = []
     approvals: list[Id] = []
@@ -149,6 +166,7 @@ class Requirements(Strict):
     no_open_objections: bool = False
     chosen_scheme: bool = False
     meetings: list[MeetingKind] = []
+    order: list[OrderRule] = []
 
 
 class Stage(Strict):
