@@ -64,7 +64,7 @@ def test_a_notice_running_into_a_year_without_data_is_provisional(posted: Worksp
     [blocker] = notice_blockers(posted, "2025-12-30")
     assert blocker["until"] == WEEKENDS_ONLY_END.isoformat() and blocker["provisional"] is True
     assert blocker["message"] == (
-        "the public notice posted on 2025-12-19 runs 10 working days until 2026-01-02 inclusive (provisional: "
+        "the public notice posted on 2025-12-19 runs 10 working days, until 2026-01-02 inclusive (provisional: "
         "2026 counted with weekends only until the State Council's holiday arrangement for it is added)")
 
 
