@@ -172,3 +172,12 @@ def test_holidays_check_reports_every_problem(runner: CliRunner, tmp_path: Path)
         f"{bad}:6: 2027-09-27 in 'workdays' is a weekday; 'workdays' lists only weekend days that are working days "
         "(调休上班); remove it",
         "1 of 2 file(s) have problems"]
+
+
+def test_the_calendar_export_marks_a_provisional_deadline(posted: Workspace) -> None:
+    from eightstep.audit.deadlines import NOTICE_ENDS, deadlines
+
+    [notice] = [d for d in deadlines(posted, case_id="RD-3-2") if d.kind == NOTICE_ENDS]
+    assert (notice.day, notice.provisional, notice.as_dict()["provisional"]) == (WEEKENDS_ONLY_END, True, True)
+    assert notice.detail.endswith("(provisional: counted with weekends only for a year without official holiday "
+                                  "data)")

@@ -43,6 +43,7 @@ class Deadline:
     title: str  # in the chosen language
     detail: str
     subject: str  # the stage id, or what the deadline is about
+    provisional: bool = False  # counted in working days across a year without official holiday data
 
     @property
     def key(self) -> str:
@@ -51,7 +52,7 @@ class Deadline:
 
     def as_dict(self) -> dict[str, str]:
         return {"case": self.case, "kind": self.kind, "day": self.day.isoformat(), "subject": self.subject,
-                "title": self.title, "detail": self.detail, "key": self.key}
+                "title": self.title, "detail": self.detail, "key": self.key, "provisional": self.provisional}
 
 
 def deadlines(ws: Workspace, *, complex_name: str | None = None, case_id: str | None = None,
@@ -70,24 +71,31 @@ def deadlines(ws: Workspace, *, complex_name: str | None = None, case_id: str | 
         wf = workflows[row.workflow_sha256].definition
         view = views[row.id]
         unit = f"{view.building}栋{view.unit}单元"
-        for kind, day, subject, title, detail in _of_case(ws, wf, row, notice_ends.get(row.id)):
+        for kind, day, subject, title, detail, counted_from in _of_case(ws, wf, row, notice_ends.get(row.id)):
             if since is None or day >= since:
-                found.append(Deadline(row.id, view.complex, unit, kind, day, title, detail, subject))
+                provisional = counted_from is not None and bool(ws.calendar.provisional_years(counted_from, day))
+                if provisional:
+                    detail += " " + _("(provisional: counted with weekends only for a year without official "
+                                      "holiday data)")
+                found.append(Deadline(row.id, view.complex, unit, kind, day, title, detail, subject, provisional))
     return sorted(found, key=lambda d: (d.day, d.case, d.kind))
 
 
-def _notice_ends(ws: Workspace, case_ids: list[str]) -> dict[str, date]:
-    """The last day of each running public notice (from the guards, which count it)."""
+def _notice_ends(ws: Workspace, case_ids: list[str]) -> dict[str, tuple[date, bool]]:
+    """The last day of each running public notice (from the guards, which count it), and whether it is
+    provisional."""
     out = {}
     for case_id, result in check_many(ws, case_ids).items():
         for blocker in result.blockers:
             if blocker.type == "notice" and blocker.until is not None:
-                out[case_id] = blocker.until
+                out[case_id] = (blocker.until, blocker.provisional)
     return out
 
 
-def _of_case(ws: Workspace, wf: Workflow, row: object, notice_end: date | None
-             ) -> Iterator[tuple[str, date, str, str, str]]:
+Found = tuple[str, date, str, str, str, date | None]  # kind, day, subject, title, detail, working days counted from
+
+
+def _of_case(ws: Workspace, wf: Workflow, row: object, notice_end: tuple[date, bool] | None) -> Iterator[Found]:
     cal = ws.calendar
     stage = wf.stage(row.stage)  # type: ignore[attr-defined]
     title = pick(stage.title, stage.title_en)
@@ -97,28 +105,32 @@ def _of_case(ws: Workspace, wf: Workflow, row: object, notice_end: date | None
         started = local_date(row.clock_started_at)  # type: ignore[attr-defined]
         yield (STAGE_LIMIT, add_days(cal, started, limit.days, limit.working), stage.id,
                _("{stage}: stall limit ends").format(stage=title),
-               _("in the stage since {day}; limit {limit}").format(day=started, limit=limit))
+               _("in the stage since {day}; limit {limit}").format(day=started, limit=limit),
+               started if limit.working else None)
     if notice_end is not None:
-        yield (NOTICE_ENDS, notice_end, stage.id, _("public notice ends"),
-               _("the case may move on from the next day if nothing else blocks it"))
+        end, provisional = notice_end
+        yield (NOTICE_ENDS, end, stage.id, _("public notice ends"),
+               _("the case may move on from the next day if nothing else blocks it"), end if provisional else None)
     if status == SUSPENDED:
         yield from _suspension(ws, wf, row)
     if status == ACTIVE and wf.next_of(stage.id) is None and wf.upkeep is not None:
         yield from _upkeep(ws, wf, row)
 
 
-def _suspension(ws: Workspace, wf: Workflow, row: object) -> Iterator[tuple[str, date, str, str, str]]:
+def _suspension(ws: Workspace, wf: Workflow, row: object) -> Iterator[Found]:
     reason = row.status_reason or ""  # type: ignore[attr-defined]
     review: datetime | None = row.review_at  # type: ignore[attr-defined]
     if review is not None:
-        yield (SUSPENSION_REVIEW, local_date(review), "suspension", _("review the suspension"), reason)
+        yield (SUSPENSION_REVIEW, local_date(review), "suspension", _("review the suspension"), reason, None)
     elif row.suspended_at is not None:  # type: ignore[attr-defined]
         limit = Limit.of(wf.suspension.review_within)
-        day = add_days(ws.calendar, local_date(row.suspended_at), limit.days, limit.working)  # type: ignore[attr-defined]
-        yield (SUSPENSION_REVIEW, day, "suspension", _("review the suspension (no review date was set)"), reason)
+        start = local_date(row.suspended_at)  # type: ignore[attr-defined]
+        day = add_days(ws.calendar, start, limit.days, limit.working)
+        yield (SUSPENSION_REVIEW, day, "suspension", _("review the suspension (no review date was set)"), reason,
+               start if limit.working else None)
 
 
-def _upkeep(ws: Workspace, wf: Workflow, row: object) -> Iterator[tuple[str, date, str, str, str]]:
+def _upkeep(ws: Workspace, wf: Workflow, row: object) -> Iterator[Found]:
     upkeep = wf.upkeep
     assert upkeep is not None
     cal = ws.calendar
@@ -129,16 +141,16 @@ def _upkeep(ws: Workspace, wf: Workflow, row: object) -> Iterator[tuple[str, dat
     doc = wf.documents[upkeep.maintenance_document]
     yield (MAINTENANCE_DUE, add_days(cal, since, every.days, every.working), upkeep.maintenance_document,
            _("maintenance due: {what}").format(what=pick(doc.title, doc.title_en)),
-           _("last on {day}; every {limit}").format(day=since, limit=every))
+           _("last on {day}; every {limit}").format(day=since, limit=every), since if every.working else None)
     inspected = row.inspected_at  # type: ignore[attr-defined]
     base = max(entered, local_date(inspected)) if inspected else entered
     valid, before = Limit.of(upkeep.inspection_valid), Limit.of(upkeep.request_before)
     expires = add_days(cal, base, valid.days, valid.working)
     request_by = _days_before(cal, expires, before)
     yield (INSPECTION_REQUEST, request_by, upkeep.inspection_document, _("request the periodic inspection"),
-           _("the inspection expires on {day}").format(day=expires))
+           _("the inspection expires on {day}").format(day=expires), base if valid.working or before.working else None)
     yield (INSPECTION_EXPIRES, expires, upkeep.inspection_document, _("periodic inspection expires"),
-           _("inspected on {day}").format(day=base))
+           _("inspected on {day}").format(day=base), base if valid.working else None)
 
 
 def _days_before(cal: WorkCalendar, end: date, limit: Limit) -> date:
