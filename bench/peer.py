@@ -37,7 +37,7 @@ from typing import Any
 from bench.bulk_bench import AT
 from bench.bulk_bench import advance as bulk_advance
 from bench.generate import insert_rows, snapshot_row
-from bench.synth import OFFICER, REF_DAY, CaseFactory, Chain, Rows, day_number, local, stored
+from bench.synth import OFFICER, REF_DAY, CaseFactory, Chain, Rows, day_number, in_legal_order, local, stored
 from eightstep import engine
 from eightstep.store.workspace import Workspace
 from eightstep.workflow.registry import WorkflowRegistry
@@ -71,10 +71,12 @@ def prepare_eightstep(db: Path, n: int, seed: int = 7) -> list[str]:
                   {"added": len(households), "file": "业主名册.csv", "updated": 0})
         factory.ballots(rows, case_id, households, opened_day, opened_day + 10, chain, enough=True)
         for stage in wf.stages:
+            times = in_legal_order(stage, {kind: factory.when(opened_day, opened_day + 30)
+                                           for kind in [*stage.requires.documents, *stage.requires.approvals]})
             for kind in stage.requires.documents:
-                factory.document(rows, case_id, kind, stage.id, factory.when(opened_day, opened_day + 30), None)
+                factory.document(rows, case_id, kind, stage.id, times[kind], None)
             for kind in stage.requires.approvals:
-                factory.approval(rows, case_id, kind, factory.when(opened_day, opened_day + 30), "approved")
+                factory.approval(rows, case_id, kind, times[kind], "approved")
         chain.write(rows.events, factory.ids)
         rows.cases.append(factory.case_row(case_id, 1, i + 1, 1, first, local(opened_day, 9), local(opened_day, 9),
                                            chain))

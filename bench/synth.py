@@ -89,6 +89,16 @@ _CLOCK_Z = [f"T{m // 60:02d}:{m % 60:02d}:00.000000Z" for m in range(1440)]  # a
 _CLOCK_LOCAL = [f"T{m // 60:02d}:{m % 60:02d}:00+08:00" for m in range(1440)]  # as timeutil.iso_local writes
 
 
+def in_legal_order(stage: Any, times: dict[str, int]) -> dict[str, int]:
+    """``times`` (record kind -> minutes) moved so that the stage's order rules hold: a later record (works
+    finished, use registration) is never dated before the record the law puts first."""
+    for _pass in stage.requires.order:
+        for rule in stage.requires.order:
+            if rule.ordered and rule.earlier in times and rule.later in times:
+                times[rule.later] = max(times[rule.later], times[rule.earlier])
+    return times
+
+
 def day_number(day: date) -> int:
     return (day - EPOCH).days
 
@@ -377,15 +387,17 @@ class CaseFactory:
             if req.notice.document not in missing:
                 posted = min(start + 1, last)
                 self.document(rows, case_id, req.notice.document, stage.id, local(posted, 9), leave)
+        times = in_legal_order(stage, {kind: self.when(start, last) for kind in [*kinds, *approvals]
+                                       if kind not in missing})
         for kind in kinds:
             if kind not in missing:
-                self.document(rows, case_id, kind, stage.id, self.when(start, last), leave)
+                self.document(rows, case_id, kind, stage.id, times[kind], leave)
         for kind in approvals:
             if kind in missing:
                 if self.rng.random() < 0.15:  # refused: a new application is needed
                     self.approval(rows, case_id, kind, self.when(start, last), "rejected")
                 continue
-            self.approval(rows, case_id, kind, self.when(start, last), "approved")
+            self.approval(rows, case_id, kind, times[kind], "approved")
         if req.no_open_objections and ("objection" in missing or self.rng.random() < OBJECTION_SHARE):
             self.objection(rows, case_id, households, stage.id, start, last, open_="objection" in missing)
         if stage.id == "operation":

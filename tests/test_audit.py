@@ -373,13 +373,14 @@ def test_cli_json_shape(runner: CliRunner, audited: Path) -> None:
     a1 = data[2]
     assert set(a1) == {"type", "case", "complex", "building", "unit", "workflow", "stage", "stage_index",
                        "stage_title", "status", "entered_on", "days_in_stage", "days_in_stage_unit", "limit",
-                       "since", "due", "days_over", "waiting_on", "subject", "message", "blockers"}
+                       "since", "due", "days_over", "waiting_on", "subject", "message", "blockers", "provisional"}
+    assert a1["provisional"] is False
     assert {k: a1[k] for k in ("case", "complex", "stage", "stage_title", "entered_on", "days_in_stage", "limit",
                                "days_over", "due", "waiting_on")} == {
         "case": "A-1", "complex": "人大小区", "stage": "survey", "stage_title": "可行性分析",
         "entered_on": "2025-09-29", "days_in_stage": 16, "limit": {"days": 15, "calendar": "working"},
         "days_over": 1, "due": "2025-10-27", "waiting_on": "区行政审批局"}
-    assert a1["workflow"] == {"id": "wuhan-2018", "version": "2018.2"}
+    assert a1["workflow"] == {"id": "wuhan-2018", "version": "2018.3"}
     assert [b["type"] for b in a1["blockers"]] == ["document", "document", "approval"]
     assert a1["blockers"][2] == {
         "type": "approval", "kind": "feasibility", "authority": "区行政审批局",

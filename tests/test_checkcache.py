@@ -175,7 +175,8 @@ def test_other_holiday_data_makes_every_entry_stale(demo: Workspace, tmp_path: P
         conn.execute(update(CHECKS).values(blockers=json.dumps(MARKER, ensure_ascii=False)))
     holidays = tmp_path / "holidays"  # beside the database: read by every workspace opened on it from now on
     holidays.mkdir()
-    (holidays / "2030.yaml").write_text("year: 2030\nsource: test\nholidays: [2030-01-01]\nworkdays: []\n",
+    (holidays / "2030.yaml").write_text("year: 2030\nsource: test\nholidays: [2030-01-01, 2030-02-02..2030-02-05, "
+                                        "2030-05-01..2030-05-02, 2030-10-01..2030-10-03]\nworkdays: []\n",
                                         encoding="utf-8")
     other = Workspace.open(demo.url)
     try:

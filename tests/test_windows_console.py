@@ -58,6 +58,8 @@ COMMANDS: list[tuple[list[str], int, str]] = [
     (["workflow", "show", "wuhan", "--json"], 0, "发起与意愿征询表决"),
     (["workflow", "check", "{dir}/wuhan.yaml"], 0, "ok"),
     (["workflow", "diagram", "wuhan"], 0, "发起与意愿征询表决"),
+    (["holidays", "show", "2026"], 0, "元旦"),
+    (["holidays", "check", "{dir}/2027.yaml"], 0, "2027"),
     (["case", "list"], 0, "人大小区"),
     (["case", "list", "--json"], 0, "人大小区"),
     (["case", "show", "RD-3-2"], 0, "3栋2单元"),
@@ -155,6 +157,9 @@ def test_every_printing_command_with_output_redirected_on_cp936(demo_dir: Path, 
     (folder / "votes.csv").write_text("room,choice\n301,agree\n302,oppose\n401,abstain\n", encoding="utf-8")
     (folder / "申请书.pdf").write_bytes(b"%PDF-1.4 test")
     (folder / "shares.csv").write_text("room,share\n", encoding="utf-8")
+    (folder / "2027.yaml").write_text("year: 2027\nprovisional: true\nsource: 示例（非官方）\nholidays: [2027-01-01, "
+                                      "2027-02-05..2027-02-08, 2027-05-01..2027-05-02, 2027-10-01..2027-10-03]\n",
+                                      encoding="utf-8")
     from eightstep.workflow.registry import WorkflowRegistry
 
     shutil.copyfile(WorkflowRegistry().paths()["wuhan"], folder / "wuhan.yaml")
