@@ -16,6 +16,7 @@ REVISIONS: tuple[str, ...] = (
     "0003",
     "0004",
     "0005",
+    "0006",
 )
 HEAD = REVISIONS[-1]
 

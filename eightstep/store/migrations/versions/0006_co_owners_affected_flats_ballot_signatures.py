@@ -5,8 +5,8 @@ workflow can ask every co-owner to sign (consent.co_owners: all). households.aff
 affected by the elevator (consent.also_required.marked). ballots.signed_by: who signed the ballot (JSON list;
 NULL: not recorded). Existing rows: sole owners, not affected, signatures not recorded.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-05 03:12:33.862535
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0005'
-down_revision: str | None = '0004'
+revision: str = '0006'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
