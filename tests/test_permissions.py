@@ -22,6 +22,7 @@ def governed(runner: CliRunner, tmp_path: Path) -> tuple[CliRunner, list[str]]:
     yaml = YAML()
     data = yaml.load((builtin_dir("workflows") / "wuhan.yaml").read_text(encoding="utf-8"))
     data["id"] = "governed"
+    data.pop("effective_from", None)  # in force on the test's 2025 dates
     data["permissions"] = {"approval.add": ["window"], "vote.*": ["officer", "owner_rep"]}
     (tmp_path / "wf").mkdir()
     with (tmp_path / "wf" / "governed.yaml").open("w", encoding="utf-8") as out:

@@ -136,6 +136,11 @@ COMMANDS: list[tuple[list[str], int, str]] = [
     (["calendar", "-o", "{dir}/deadlines.ics"], 0, "deadlines.ics"),
     (["calendar", "--json"], 0, "stage_limit"),
     (["report", "--html", "{dir}/report.html"], 0, "人大小区"),
+    (["audit", "anchor", "-o", "{dir}/anchor.json"], 0, "anchor.json"),
+    (["backup", "{dir}/backup.zip"], 0, "backup.zip"),
+    (["restore", "{dir}/backup.zip", "--db", "{dir}/restored.db"], 0, "restored.db"),
+    (["case", "export", "RD-3-2", "-o", "{dir}/RD-3-2.zip"], 0, "RD-3-2.zip"),
+    (["case", "import", "{dir}/RD-3-2.zip"], 1, "RD-3-2"),
     (["demo", "--dir", "{dir}/demo2"], 0, "人大小区"),
 ]
 
