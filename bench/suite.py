@@ -250,9 +250,12 @@ class Suite:
         cli = [*console_script(), "--db", str(db), "forms", "render", "RD-3-2", *ids]
         html, pdf = self.scratch / "forms-html", self.scratch / "forms-pdf"
         env = {k: v for k, v in os.environ.items() if not k.startswith("EIGHTSTEP_")} | {"EIGHTSTEP_ACTOR": "bench"}
-        steps = {"cli_html": partial(measure.command, [*cli, "-o", str(html)], cwd=self.scratch, env=env),
-                 "cli_pdf": partial(measure.command, [*cli, "--format", "pdf", "-o", str(pdf)], cwd=self.scratch,
-                                    env=env)}
+        # each run writes into a new folder (an existing file is refused without --force)
+        steps = {"cli_html": _after(partial(shutil.rmtree, html, ignore_errors=True),
+                                    partial(measure.command, [*cli, "-o", str(html)], cwd=self.scratch, env=env)),
+                 "cli_pdf": _after(partial(shutil.rmtree, pdf, ignore_errors=True),
+                                   partial(measure.command, [*cli, "--format", "pdf", "-o", str(pdf)],
+                                           cwd=self.scratch, env=env))}
         result: dict[str, Any] = measure.rounds(self.plan.forms_runs, steps)
         result["forms"] = ids
         result["html_files"] = len(list(html.glob("*.html")))
