@@ -48,6 +48,7 @@ class Plan:
     pdf_runs: int
     startup_runs: int
     raw_runs: int
+    profile_cases: int = 20_000  # the generator's profile builds a database of this size
 
 
 FULL = Plan(audit_sizes=(10_000, 100_000, 1_000_000), naive_sizes=(10_000,), bulk_sizes=(100_000, 1_000_000),
@@ -58,7 +59,7 @@ QUICK = Plan(audit_sizes=(10_000,), naive_sizes=(10_000,), bulk_sizes=(10_000,),
              pdf_runs=1, startup_runs=7, raw_runs=5)
 SMOKE = Plan(audit_sizes=(200,), naive_sizes=(200,), bulk_sizes=(200,), district_bulk_size=200, pg_sizes=(200,),
              runs=1, big_runs=1, naive_runs=1, peer_n=3, forms_runs=1, forms_rounds=1, pdf_runs=1, startup_runs=1,
-             raw_runs=1)
+             raw_runs=1, profile_cases=200)
 PLANS = {"full": FULL, "quick": QUICK, "smoke": SMOKE}
 
 

@@ -158,8 +158,9 @@ def profile_missed(suite: Suite) -> dict[str, Any]:
                 out[f"forms_{fmt}"] = profiles.record([*argv, "--format", fmt, "-o", str(suite.scratch / fmt)],
                                                       cwd=suite.scratch)
     if "generate" in missed:
-        suite.log("   profile: generating 20,000 cases (the workers' samples included)")
-        out["generate"] = profiles.generation(suite.scratch / "profile-gen.db", 20_000)
+        cases = suite.plan.profile_cases
+        suite.log(f"   profile: generating {cases:,} cases (the workers' samples included)")
+        out["generate"] = profiles.generation(suite.scratch / "profile-gen.db", cases)
     return out
 
 
