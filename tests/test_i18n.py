@@ -4,6 +4,7 @@ the settings file or the system's locale, and click's own messages in the same l
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -146,3 +147,31 @@ def test_help_does_not_import_the_library() -> None:
              "eightstep.audit", "eightstep.paperwork.render"}
     assert heavy & loaded == set()
     assert "eightstep.cli.case" in loaded and "eightstep.cli.forms" in loaded
+
+
+PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\([a-z_]+\)[sdr]")
+
+
+def test_every_message_has_a_chinese_translation() -> None:
+    """Every ``_()``/``N_()``/``ngettext`` message of the library and the CLI, every help text of the click tree and
+    click's own messages are in the zh_CN catalog, translated, with the same placeholders. A message added without
+    a translation fails here: run ``python scripts/i18n.py update``, translate what ``python scripts/i18n.py
+    missing`` lists in eightstep/locale/zh_CN/LC_MESSAGES/eightstep.po, then ``python scripts/i18n.py compile``."""
+    tool = catalog_tool()
+    po, _mo = tool.catalogs()["zh_CN"]
+    catalog = {e.key: e for e in tool.parse_po(po.read_text(encoding="utf-8")) if e.msgid and not e.obsolete}
+    missing, untranslated, placeholders = [], [], []
+    for entry in tool.extract():
+        found = catalog.get(entry.key)
+        if found is None:
+            missing.append(f"{entry.msgid!r} ({entry.locations[0]})")
+        elif not found.translated:
+            untranslated.append(f"{entry.msgid!r} ({entry.locations[0]})")
+        else:
+            source = entry.msgid_plural or entry.msgid  # Chinese has one plural form: the plural's placeholders
+            for text in found.msgstr:
+                if set(PLACEHOLDER.findall(source)) != set(PLACEHOLDER.findall(text)):
+                    placeholders.append(f"{source!r} -> {text!r}")
+    assert not missing, f"{len(missing)} messages are not in the catalog:\n" + "\n".join(missing)
+    assert not untranslated, f"{len(untranslated)} messages have no translation:\n" + "\n".join(untranslated)
+    assert not placeholders, "translations with other placeholders than their message:\n" + "\n".join(placeholders)
