@@ -1,0 +1,323 @@
+"""The audit's rules: stalled stages, unmediated objections, upkeep of elevators in operation, suspensions past
+their review. Each finds its cases by SQL (range searches on indexes) as of the audit date, or among ``past``:
+the cases that have moved since, as they stood then."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Row, and_, exists, false, or_, select
+
+from eightstep.audit.days import Limit, add_days, count_days, limit_cutoff, over_cutoff, signed_days
+from eightstep.audit.scope import (
+    _IN_CHUNK,
+    CASE_COLUMNS,
+    CASES,
+    DOCUMENTS,
+    INSPECTION_DUE,
+    INSPECTION_OVERDUE,
+    MAINTENANCE_OVERDUE,
+    MEDIATION_STEPS,
+    OBJECTION_UNMEDIATED,
+    OBJECTIONS,
+    STAGE_OVERDUE,
+    SUSPENSION_REVIEW_OVERDUE,
+    AuditScope,
+    Finding,
+    authority_title,
+    case_query,
+    final_stages,
+)
+from eightstep.engine.recordload import light_columns
+from eightstep.store.models import ACTIVE, SUSPENDED, WITHDRAWN
+from eightstep.timeutil import as_utc, local_date, local_midnight_utc
+from eightstep.workflow.schema import Workflow
+
+
+def stall_terms(scope: AuditScope) -> list[Any]:
+    """One ``(workflow_sha256 = :w AND stage = :s AND clock_started_at < :cutoff)`` per stage with a limit."""
+    terms = []
+    for sha, loaded in scope.workflows.items():
+        for stage in loaded.definition.stages:
+            if stage.stall_limit is None:
+                continue
+            cutoff = limit_cutoff(scope.calendar, scope.as_of, Limit.of(stage.stall_limit))
+            if cutoff is None:
+                continue
+            terms.append(and_(CASES.c.workflow_sha256 == sha, CASES.c.stage == stage.id,
+                              CASES.c.clock_started_at < local_midnight_utc(cutoff)))
+    return terms
+
+
+def stall_query(scope: AuditScope) -> Any:
+    """Active cases past their stage's limit (the SQL does the filtering, on ``ix_cases_stage_clock``)."""
+    terms = stall_terms(scope)
+    return case_query(scope, CASES.c.status == ACTIVE, or_(*terms) if terms else false())
+
+
+Past = list[Any] | None  # the rules' second argument: cases as they stood on a past audit date (``past_cases``)
+
+
+def stalled_stages(scope: AuditScope, past: Past = None) -> list[Finding]:
+    """Active cases longer in their stage than its limit: found by SQL, or among ``past``."""
+    out = []
+    for case in scope.current(stall_query(scope)) if past is None else past:
+        finding = _stalled_stage(scope, case)
+        if finding is not None:
+            out.append(finding)
+    return out
+
+
+def _stalled_stage(scope: AuditScope, case: Any) -> Finding | None:
+    stage = scope.stage_info(case.workflow_sha256, case.stage).stage
+    if case.status != ACTIVE or stage.stall_limit is None:
+        return None
+    limit = Limit.of(stage.stall_limit)
+    start = local_date(case.clock_started_at)
+    days = count_days(scope.calendar, start, scope.as_of, limit.working)
+    if days <= limit.days:  # (for the SQL's rows this cannot happen: its cutoff is exact)
+        return None
+    return scope.finding(
+        case, STAGE_OVERDUE, limit=limit, since=start,
+        due=add_days(scope.calendar, start, limit.days, limit.working), days_over=days - limit.days,
+        waiting_on=None, subject=f"stage {case.stage}",
+        message=f"{stage.title}已{days}{limit.unit_zh}，时限{limit.days}{limit.unit_zh}，超出{days - limit.days}"
+                f"{limit.unit_zh} / {days} {limit.unit} in {stage.title_en}, limit {limit.days}: "
+                f"{days - limit.days} over")
+
+
+def unmediated_objections(scope: AuditScope, past: Past = None) -> list[Finding]:
+    """Open objections (counted ones) with no mediation step at all, lodged longer ago than the workflow allows,
+    of cases not withdrawn (on the audit date, for ``past``)."""
+    terms = []
+    limits: dict[str, Limit] = {}
+    for sha, loaded in scope.workflows.items():
+        policy = loaded.definition.objections
+        limits[sha] = Limit.of(policy.mediation_within)
+        cutoff = limit_cutoff(scope.calendar, scope.as_of, limits[sha])
+        if cutoff is None:
+            continue
+        term = and_(CASES.c.workflow_sha256 == sha, OBJECTIONS.c.lodged_at < local_midnight_utc(cutoff))
+        if policy.only_written_real_name:
+            term = and_(term, OBJECTIONS.c.written.is_(True), OBJECTIONS.c.real_name.is_(True))
+        terms.append(term)
+    if not terms:
+        return []
+    end = scope.end
+    stepped = exists().where(MEDIATION_STEPS.c.objection_id == OBJECTIONS.c.id, MEDIATION_STEPS.c.at < end)
+    dialect = scope.conn.dialect.name
+    objection_columns = [c.label(f"objection_{c.name}") for c in light_columns(
+        dialect, OBJECTIONS, ("id", "room", "objector", "grounds", "lodged_at"))]
+    query = scope.cases(
+        select(*light_columns(dialect, CASES, CASE_COLUMNS), *objection_columns)
+        .join_from(OBJECTIONS, CASES, CASES.c.id == OBJECTIONS.c.case_id)
+        .where(or_(*terms), ~stepped, or_(OBJECTIONS.c.resolved_at.is_(None), OBJECTIONS.c.resolved_at >= end)))
+    if past is None:
+        rows = scope.current(query.where(CASES.c.status != WITHDRAWN))
+    else:
+        then = {case.id: case for case in past}
+        rows = [SimpleNamespace(**{**row._asdict(), **vars(then[row.id])})
+                for row in scope.rows(query.where(CASES.c.id.in_(sorted(then)))) if then[row.id].status != WITHDRAWN]
+    out = []
+    for row in rows:
+        limit = limits[row.workflow_sha256]
+        lodged = local_date(row.objection_lodged_at)
+        days = count_days(scope.calendar, lodged, scope.as_of, limit.working)
+        oid = row.objection_id
+        who = f"{row.objection_room}室" if row.objection_room else (row.objection_objector or "匿名")
+        out.append(scope.finding(
+            row, OBJECTION_UNMEDIATED, limit=limit, since=lodged,
+            due=add_days(scope.calendar, lodged, limit.days, limit.working), days_over=days - limit.days,
+            waiting_on=None, subject=f"objection #{oid}",
+            message=f"异议#{oid}（{who}：{row.objection_grounds}）{lodged}提出，{days}{limit.unit_zh}无调解记录（时限"
+                    f"{limit.days}{limit.unit_zh}） / objection #{oid} lodged {lodged}: no mediation step in "
+                    f"{days} {limit.unit} (limit {limit.days})"))
+    return out
+
+
+def _latest_documents(scope: AuditScope, case_ids: list[str], kind: str) -> dict[str, date]:
+    """The date of the latest document of ``kind`` issued up to the audit date, per case."""
+    latest: dict[str, date] = {}
+    issued = light_columns(scope.conn.dialect.name, DOCUMENTS, ("issued_at",))[0]
+    for i in range(0, len(case_ids), _IN_CHUNK):
+        rows = scope.conn.execute(select(DOCUMENTS.c.case_id, issued).where(
+            DOCUMENTS.c.case_id.in_(case_ids[i:i + _IN_CHUNK]), DOCUMENTS.c.kind == kind,
+            DOCUMENTS.c.issued_at < scope.end))
+        for case_id, when in rows:
+            day = local_date(when)
+            if case_id not in latest or day > latest[case_id]:
+                latest[case_id] = day
+    return latest
+
+
+def upkeep_cases(scope: AuditScope, sha: str, wf: Workflow, column: str, kind: str, cutoff: date
+                 ) -> list[tuple[Row[Any], date | None]]:
+    """Active cases of workflow ``sha`` in a final stage whose last ``kind`` record up to the audit date (or their
+    entry into the stage, whichever is later) is before ``cutoff``, each with the date of that record.
+
+    ``column`` is the case's latest ``kind`` record of all (``Case.maintained_at`` or ``inspected_at``): when it
+    is before the cutoff or missing, that is the answer, found by a range search on ``(stage, column)``. Only a
+    case with a record after the audit date (a past audit) needs its documents read.
+    """
+    border = local_midnight_utc(cutoff)
+    end = scope.end
+    latest = CASES.c[column]
+    base = (CASES.c.workflow_sha256 == sha, CASES.c.stage.in_([s.id for s in final_stages(wf)]),
+            CASES.c.status == ACTIVE, CASES.c.stage_entered_at < border)
+    found: list[tuple[Row[Any], date | None]] = []
+    for before in (latest.is_(None), latest < border):  # two range searches (an OR of both would scan the stage)
+        for case in scope.current(case_query(scope, *base, before)):
+            value = getattr(case, column)
+            found.append((case, local_date(value) if value is not None else None))
+    recent = exists().where(DOCUMENTS.c.case_id == CASES.c.id, DOCUMENTS.c.kind == kind,
+                            DOCUMENTS.c.issued_at >= border, DOCUMENTS.c.issued_at < end)
+    later = scope.current(case_query(scope, *base, latest >= end, ~recent))
+    dates = _latest_documents(scope, [case.id for case in later], kind)
+    found.extend((case, dates.get(case.id)) for case in later)
+    return found
+
+
+def past_upkeep_cases(scope: AuditScope, past: list[Any], sha: str, wf: Workflow, kind: str
+                      ) -> list[tuple[Any, date | None]]:
+    """``upkeep_cases`` among ``past``: active, in a final stage then, with their last ``kind`` record by then
+    (the rule's limit is applied by the caller)."""
+    finals = {s.id for s in final_stages(wf)}
+    cases = [c for c in past if c.workflow_sha256 == sha and c.stage in finals and c.status == ACTIVE]
+    dates = _latest_documents(scope, [c.id for c in cases], kind)
+    return [(c, dates.get(c.id)) for c in cases]
+
+
+def upkeep_findings(scope: AuditScope, past: Past = None) -> list[Finding]:
+    """Cases in operation: maintenance older than the interval, periodic inspection due soon or past due."""
+    out: list[Finding] = []
+    cal, as_of = scope.calendar, scope.as_of
+    for sha, loaded in scope.workflows.items():
+        wf = loaded.definition
+        upkeep = wf.upkeep
+        if upkeep is None:
+            continue
+        every = Limit.of(upkeep.maintenance_every)
+        cutoff = limit_cutoff(cal, as_of, every)
+        if cutoff is not None:
+            doc = wf.documents[upkeep.maintenance_document]
+            issuer = authority_title(wf, doc.issuer)
+            kind = upkeep.maintenance_document
+            found = (upkeep_cases(scope, sha, wf, "maintained_at", kind, cutoff) if past is None
+                     else past_upkeep_cases(scope, past, sha, wf, kind))
+            for case, last in found:
+                entered = local_date(case.stage_entered_at)
+                since = max(entered, last) if last else entered
+                days = count_days(cal, since, as_of, every.working)
+                if days <= every.days:  # (for upkeep_cases' rows this cannot happen: its cutoff is exact)
+                    continue
+                what = f"上次{doc.title}{since}" if last else f"{entered}投入使用后无{doc.title}"
+                what_en = f"last {doc.title_en} {since}" if last else f"no {doc.title_en} since {entered}"
+                out.append(scope.finding(
+                    case, MAINTENANCE_OVERDUE, limit=every, since=since,
+                    due=add_days(cal, since, every.days, every.working), days_over=days - every.days,
+                    waiting_on=issuer, subject=upkeep.maintenance_document,
+                    message=f"{what}，已{days}{every.unit_zh}（每{every.days}{every.unit_zh}一次） / {what_en}: "
+                            f"{days} {every.unit} ago, due every {every.days}"))
+        out.extend(_inspection_findings(scope, sha, wf, past))
+    return out
+
+
+def _inspection_findings(scope: AuditScope, sha: str, wf: Workflow, past: Past) -> list[Finding]:
+    upkeep = wf.upkeep
+    assert upkeep is not None
+    cal, as_of = scope.calendar, scope.as_of
+    valid, before = Limit.of(upkeep.inspection_valid), Limit.of(upkeep.request_before)
+
+    def expiry(base: date) -> date:
+        return add_days(cal, base, valid.days, valid.working)
+
+    def due_soon(base: date) -> bool:  # expires within ``request_before`` (or has expired)
+        return count_days(cal, as_of, expiry(base), before.working) <= before.days
+
+    cutoff = over_cutoff(as_of, due_soon)
+    if cutoff is None:
+        return []
+    doc = wf.documents[upkeep.inspection_document]
+    out = []
+    kind = upkeep.inspection_document
+    found = (upkeep_cases(scope, sha, wf, "inspected_at", kind, cutoff) if past is None
+             else past_upkeep_cases(scope, past, sha, wf, kind))
+    for case, last in found:
+        entered = local_date(case.stage_entered_at)
+        since = max(entered, last) if last else entered
+        if not due_soon(since):  # (for upkeep_cases' rows this cannot happen: its cutoff is exact)
+            continue
+        expires = expiry(since)
+        over = signed_days(cal, expires, as_of, valid.working)
+        kind = INSPECTION_OVERDUE if over > 0 else INSPECTION_DUE
+        basis = f"{doc.title}{since}" if last else f"{entered}投入使用（尚无{doc.title}）"
+        basis_en = f"{doc.title_en} of {since}" if last else f"in operation since {entered}, no {doc.title_en} yet"
+        if over > 0:
+            state = f"已于{expires}到期{over}{valid.unit_zh}"
+            state_en = f"expired on {expires}, {over} {valid.unit} ago"
+        else:
+            state = f"将于{expires}到期，应提前{before.days}{before.unit_zh}申请定期检验"
+            state_en = f"expires on {expires}: request the periodic inspection {before.days} {before.unit} before"
+        out.append(scope.finding(
+            case, kind, limit=valid, since=since, due=expires, days_over=over,
+            waiting_on=None, subject=upkeep.inspection_document,
+            message=f"{basis}，{state} / {basis_en}: {state_en}"))
+    return out
+
+
+def overdue_reviews(scope: AuditScope, past: Past = None) -> list[Finding]:
+    """Suspended cases whose review date has passed (the review day itself is not yet past), and those suspended
+    without a review date for longer than the workflow's ``suspension.review_within``."""
+    passed = local_midnight_utc(scope.as_of)
+    query = case_query(scope, CASES.c.status == SUSPENDED, CASES.c.review_at.is_not(None),
+                       CASES.c.review_at < passed)
+    out = []
+    for case in scope.current(query) if past is None else past:
+        if case.status != SUSPENDED or case.review_at is None or as_utc(case.review_at) >= passed:
+            continue
+        review = local_date(case.review_at)
+        suspended = local_date(case.suspended_at) if case.suspended_at else local_date(case.stage_entered_at)
+        days = (scope.as_of - review).days
+        out.append(scope.finding(
+            case, SUSPENSION_REVIEW_OVERDUE, limit=None, since=suspended, due=review, days_over=days,
+            waiting_on=None, subject="suspension",
+            message=f"案件{suspended}暂停（{case.status_reason}），复查日期{review}已过{days}日 / suspended on "
+                    f"{suspended} ({case.status_reason}); review date {review} passed {days} days ago"))
+    return out + _unreviewed_suspensions(scope, past)
+
+
+def _unreviewed_suspensions(scope: AuditScope, past: Past) -> list[Finding]:
+    out = []
+    for sha, loaded in scope.workflows.items():
+        limit = Limit.of(loaded.definition.suspension.review_within)
+        cutoff = limit_cutoff(scope.calendar, scope.as_of, limit)
+        if cutoff is None:
+            continue
+        if past is None:
+            cases = scope.current(case_query(scope, CASES.c.workflow_sha256 == sha, CASES.c.status == SUSPENDED,
+                                             CASES.c.review_at.is_(None),
+                                             CASES.c.suspended_at < local_midnight_utc(cutoff)))
+        else:
+            cases = [c for c in past if c.workflow_sha256 == sha and c.status == SUSPENDED and c.review_at is None]
+        for case in cases:
+            if case.suspended_at is None:
+                continue
+            suspended = local_date(case.suspended_at)
+            days = count_days(scope.calendar, suspended, scope.as_of, limit.working)
+            if days <= limit.days:
+                continue
+            due = add_days(scope.calendar, suspended, limit.days, limit.working)
+            out.append(scope.finding(
+                case, SUSPENSION_REVIEW_OVERDUE, limit=limit, since=suspended, due=due, days_over=days - limit.days,
+                waiting_on=None, subject="suspension",
+                message=f"案件{suspended}暂停（{case.status_reason}）未定复查日期，已{days}{limit.unit_zh}（时限"
+                        f"{limit.days}{limit.unit_zh}） / suspended on {suspended} ({case.status_reason}) with no "
+                        f"review date: {days} {limit.unit} (limit {limit.days})"))
+    return out
+
+
+RULES: tuple[Callable[[AuditScope, Past], list[Finding]], ...] = (
+    stalled_stages, unmediated_objections, upkeep_findings, overdue_reviews)
