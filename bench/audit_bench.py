@@ -26,6 +26,7 @@ from typing import Any
 
 from bench.dbs import connect, is_pg
 from eightstep.audit import stalled as audit
+from eightstep.store import read
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import local_date, local_midnight_utc
 
@@ -46,7 +47,7 @@ def stall_rule(db: str, day: date) -> dict[str, Any]:
     started = time.perf_counter()
     ws = Workspace.open(db)
     with ws.engine.connect() as conn:
-        scope = audit.AuditScope(ws, conn, day, None, audit.load_workflows(ws, conn))
+        scope = audit.AuditScope(ws, conn, day, None, read.workflows(conn, ws.workflows))
         found = audit.stalled_stages(scope)
     seconds = time.perf_counter() - started
     ws.dispose()
@@ -58,7 +59,7 @@ def stall_cutoffs(db: str, day: date) -> list[tuple[str, str, Any]]:
     ws = Workspace.open(db)
     out = []
     with ws.engine.connect() as conn:
-        for sha, loaded in audit.load_workflows(ws, conn).items():
+        for sha, loaded in read.workflows(conn, ws.workflows).items():
             for stage in loaded.definition.stages:
                 if stage.stall_limit is None:
                     continue
@@ -149,7 +150,7 @@ def naive(db: str, day: date) -> dict[str, Any]:
                 snap = session.get(models.WorkflowSnapshot, case.workflow_sha256)
                 assert snap is not None
                 definitions[case.workflow_sha256] = ws.workflows.from_snapshot(
-                    snap.content, snap.sha256, snap.workflow_id).definition
+                    snap.content, snap.sha256, snap.workflow_id, snap.version).definition
             wf = definitions[case.workflow_sha256]
             unit = _Unit(case)
             Machine(model=unit, states=wf.stage_ids(), initial=case.stage,

@@ -137,7 +137,7 @@ def _pad_date(raw: str) -> str:
 def as_utc(value: datetime) -> datetime:
     """Normalise a datetime from the database (SQLite may hand back naive UTC) to aware UTC."""
     tz = value.tzinfo
-    if tz is UTC:  # the common case (times read by eightstep.engine.recordload, computed ones): nothing to convert
+    if tz is UTC:  # the common case (times read by eightstep.store.read, computed ones): nothing to convert
         return value
     if tz is None:
         return value.replace(tzinfo=UTC)

@@ -17,6 +17,7 @@ from eightstep.audit import stalled as audit
 from eightstep.cli import main
 from eightstep.cli.audit import CSV_COLUMNS
 from eightstep.rules.workcalendar import WorkCalendar
+from eightstep.store import read
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import local_midnight_utc
 
@@ -315,7 +316,7 @@ def test_stall_query_uses_the_index(ws: Workspace, tmp_path: Path) -> None:
     open_at(ws, "A", "2025-09-29")
     open_at(ws, "G", "2025-09-29", workflow="guangzhou")
     with ws.engine.connect() as conn:
-        scope = audit.AuditScope(ws, conn, D("2025-10-28"), None, audit.load_workflows(ws, conn))
+        scope = audit.AuditScope(ws, conn, D("2025-10-28"), None, read.workflows(conn, ws.workflows))
         query = audit.stall_query(scope)
         sql = str(query.compile(dialect=ws.engine.dialect, compile_kwargs={"literal_binds": True}))
         plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]

@@ -25,7 +25,7 @@ from eightstep.rules.consent import rule_dict
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import LOCAL_TZ
-from eightstep.workflow import loader, registry
+from eightstep.workflow import loader
 from eightstep.workflow.loader import LoadedWorkflow
 from eightstep.workflow.schema import Stage
 
@@ -63,7 +63,6 @@ def parse_identical_workflow_text_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Speed only: the same text from the same source is validated once per run (test_workflow_files covers the
     loader). An edited file has different text and is parsed again, so snapshot behaviour is unchanged."""
     monkeypatch.setattr(loader, "parse_workflow_text", _parse_once)
-    monkeypatch.setattr(registry, "parse_workflow_text", _parse_once)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -28,7 +28,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine, Integer, column, inspect, select, table, text
-from sqlmodel import SQLModel
 
 from eightstep import engine, records
 from eightstep.audit.verify import verify
@@ -39,6 +38,7 @@ from eightstep.store import migrations, models
 from eightstep.store.db import make_engine, resolve_url
 from eightstep.store.migrate import MIGRATIONS_DIR, alembic_config
 from eightstep.store.migrations import HEAD, REVISIONS, UNVERSIONED
+from eightstep.store.tables import metadata
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, parse_at
 from tests.conftest import write_households
@@ -175,7 +175,7 @@ def test_a_new_database_is_created_by_the_migrations(db_url: str) -> None:
 
 
 def test_head_is_exactly_the_models(db_url: str, new_db_url: Callable[[str], str]) -> None:
-    """No drift: what the migrations build is what create_all builds from SQLModel.metadata, index WHEREs
+    """No drift: what the migrations build is what create_all builds from the tables (store.tables), index WHEREs
     included, and autogenerate finds nothing to add. Fails when a model changes without a revision."""
     ws, _ = Workspace.init(db_url)
     ws.dispose()
@@ -183,7 +183,7 @@ def test_head_is_exactly_the_models(db_url: str, new_db_url: Callable[[str], str
     try:
         with eng.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
-            diffs = compare_metadata(context, SQLModel.metadata)
+            diffs = compare_metadata(context, metadata)
     finally:
         eng.dispose()
     assert diffs == [], ("the models differ from the migrations: add a revision "
@@ -191,7 +191,7 @@ def test_head_is_exactly_the_models(db_url: str, new_db_url: Callable[[str], str
     reference = new_db_url("create-all")
     eng = connect(reference)
     try:
-        SQLModel.metadata.create_all(eng)
+        metadata.create_all(eng)
     finally:
         eng.dispose()
     migrated, made = schema_of(db_url), schema_of(reference)
@@ -271,7 +271,7 @@ def copy_rows(source: str, target: str) -> None:
         with src.connect() as reading, dst.begin() as writing:
             insp = inspect(writing)
             present = set(insp.get_table_names())
-            for model_table in SQLModel.metadata.sorted_tables:
+            for model_table in metadata.sorted_tables:
                 if model_table.name not in present:
                     continue
                 names = {c["name"] for c in insp.get_columns(model_table.name)}
@@ -309,7 +309,7 @@ def rows_of(url: str, tables: list[str], columns: dict[str, set[str]]) -> dict[s
             out = {}
             for name in tables:
                 names = columns[name]
-                model_table = SQLModel.metadata.tables[name]
+                model_table = metadata.tables[name]
                 selected = [c for c in model_table.columns if c.name in names]
                 out[name] = [tuple(r) for r in connection.execute(
                     select(*selected).order_by(*model_table.primary_key.columns))]
@@ -419,7 +419,7 @@ def test_a_newer_database_is_refused_by_every_command_and_by_init(db_url: str) -
 def test_init_leaves_tables_it_did_not_make_alone(db_url: str) -> None:
     eng = connect(db_url)
     try:
-        SQLModel.metadata.create_all(eng, tables=[models.Complex.__table__])
+        metadata.create_all(eng, tables=[models.Complex.__table__])
     finally:
         eng.dispose()
     refused = cli(db_url, "init", code=1)
@@ -479,17 +479,15 @@ NEW_TABLE = """
 import sys
 from pathlib import Path
 
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Column, ForeignKey, Integer, String, Table
 
-import eightstep.store.models
 from eightstep.store.migrations.__main__ import differences, new_revision
+from eightstep.store.tables import metadata
 
-
-class Extra(SQLModel, table=True):
-    __tablename__ = "extra_things"
-    id: int | None = Field(default=None, primary_key=True)
-    case_id: str = Field(foreign_key="cases.id", index=True)
-    label: str = Field(default="", sa_column_kwargs={"server_default": ""})
+Table("extra_things", metadata,
+      Column("id", Integer, primary_key=True),
+      Column("case_id", String, ForeignKey("cases.id"), nullable=False, index=True),
+      Column("label", String, nullable=False, default="", server_default=""))
 
 
 folder = Path(sys.argv[1])

@@ -25,7 +25,7 @@ from eightstep.cli import main
 from eightstep.demo import Builder, _pilot, _rollout, build_demo
 from eightstep.engine.events import append_event
 from eightstep.errors import ConflictError, InputError
-from eightstep.store import models
+from eightstep.store import models, tables
 from eightstep.store.db import make_engine
 from eightstep.store.workspace import Workspace, _is_unique_violation, is_busy
 from eightstep.timeutil import as_utc, now_utc, parse_at
@@ -71,7 +71,7 @@ def open_case(ws: Workspace, case_id: str = CASE, at: str = "2025-03-01 09:30") 
 def test_column_types_and_the_partial_unique_index(pg_ws: Workspace) -> None:
     insp = inspect(pg_ws.engine)
     timestamps = []
-    for table in models.SQLModel.metadata.sorted_tables:
+    for table in tables.metadata.sorted_tables:
         reflected = {c["name"]: c for c in insp.get_columns(table.name)}
         for col in table.columns:
             kind = reflected[col.name]["type"].compile(dialect=pg_ws.engine.dialect)

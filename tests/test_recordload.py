@@ -2,8 +2,9 @@
 
 The decisive test compares, on the demo's eight cases, every stage of every built-in workflow (and a stage that
 requires everything a stage can), the blockers and the tally computed from the pruned light rows with those
-computed from every record of the case as ORM objects. A guard that reads a table, a kind of row or a column it
-did not declare in ``eightstep.engine.recordload`` makes it fail.
+computed from every record of the case with every column. A guard that reads a table, a kind of row or a column
+it did not declare (``eightstep.engine.guards.READS``, the Protocols of ``eightstep.engine.evidence``) makes it
+fail.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import pytest
 from sqlalchemy import select
 
 from eightstep import engine
-from eightstep.engine import checking, recordload
-from eightstep.engine.guards import GUARDS, MEETING_KINDS, Blocker, CaseRecords, GuardContext
-from eightstep.engine.recordload import RecordLoader, tables_needed
+from eightstep.engine import evidence, guards
+from eightstep.engine.checking import GuardReader
+from eightstep.engine.evidence import CaseRecords
+from eightstep.engine.guards import GUARDS, MEETING_KINDS, Blocker, GuardContext, tables_needed
 from eightstep.errors import NotFoundError
 from eightstep.rules.consent import Tally
-from eightstep.store import models
+from eightstep.store import models, read
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc
 from eightstep.workflow.schema import Requirements, Stage, Workflow
@@ -45,9 +47,9 @@ def blockers_and_tally(wf: Workflow, stage: Stage, records: CaseRecords, at: dat
 # --- what is read ----------------------------------------------------------------------------------------
 
 def test_every_guard_declares_what_it_reads() -> None:
-    assert set(GUARDS) <= set(recordload.READS), "declare in recordload.READS what the new guard reads"
-    assert set(recordload.RECORD_TABLES) == {f.name for f in fields(CaseRecords)} - {"evidence_from"}
-    assert set(recordload.GUARD_COLUMNS) == set(recordload.RECORD_TABLES)
+    assert set(GUARDS) <= set(guards.READS), "declare in guards.READS what the new guard reads"
+    assert set(evidence.RECORD_TABLES) == {f.name for f in fields(CaseRecords)} - {"evidence_from"}
+    assert set(evidence.GUARD_COLUMNS) == set(evidence.RECORD_TABLES)
 
 
 def test_only_the_tables_the_guards_read_are_loaded(demo: Workspace) -> None:
@@ -57,14 +59,14 @@ def test_only_the_tables_the_guards_read_are_loaded(demo: Workspace) -> None:
         "documents": {"application", "owner_proof", "ballot_forms"}, "households": None, "ballots": None}
     assert tables_needed(wf.stage("design_notice")) == {
         "documents": {"design_scheme", "notice_posting"}, "objections": None}
-    assert set(tables_needed(everything(wf))) == set(recordload.RECORD_TABLES)
+    assert set(tables_needed(everything(wf))) == set(evidence.RECORD_TABLES)
 
 
 def test_a_guard_it_does_not_know_gets_every_row_of_every_table(monkeypatch: pytest.MonkeyPatch,
                                                                  demo: Workspace) -> None:
     survey = demo.workflows.get("wuhan").definition.stage("survey")
     monkeypatch.setitem(GUARDS, "novel", lambda ctx: [])
-    assert tables_needed(survey) == dict.fromkeys(recordload.RECORD_TABLES)
+    assert tables_needed(survey) == dict.fromkeys(evidence.RECORD_TABLES)
 
 
 def test_the_pruned_records_decide_as_every_record_does(demo: Workspace) -> None:
@@ -80,7 +82,7 @@ def test_the_pruned_records_decide_as_every_record_does(demo: Workspace) -> None
     compared = 0
     with demo.engine.connect() as conn:
         for number, (wf, stage) in enumerate(stages):
-            pruned = RecordLoader().load(conn, [(SimpleNamespace(id=case_id, workflow_sha256=f"wf{number}",
+            pruned = GuardReader().load(conn, [(SimpleNamespace(id=case_id, workflow_sha256=f"wf{number}",
                                                                  evidence_from=full[case_id].evidence_from), stage)
                                                 for case_id in case_ids])
             for case_id in case_ids:
@@ -99,7 +101,7 @@ def test_check_many_gives_the_same_results_in_any_batch_size(monkeypatch: pytest
     ids = [v.id for v in engine.list_cases(demo)]
     at = datetime.fromisoformat("2026-10-30T18:00:00+08:00")
     whole = engine.check_many(demo, [*ids, ids[0]], at=at)
-    monkeypatch.setattr(checking, "BATCH", 3)
+    monkeypatch.setattr(read, "BATCH", 3)
     batched = engine.check_many(demo, list(reversed(ids)), at=at)
     assert list(whole) == ids
     assert list(batched) == list(reversed(ids))
@@ -110,6 +112,6 @@ def test_check_many_gives_the_same_results_in_any_batch_size(monkeypatch: pytest
 
 def test_check_many_names_a_missing_case_in_a_later_batch(monkeypatch: pytest.MonkeyPatch, demo: Workspace) -> None:
     ids = [v.id for v in engine.list_cases(demo)]
-    monkeypatch.setattr(checking, "BATCH", 3)
+    monkeypatch.setattr(read, "BATCH", 3)
     with pytest.raises(NotFoundError, match="no case 'RD-9-9'"):
         engine.check_many(demo, [*ids, "RD-9-9"])

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from eightstep.rules.workcalendar import WorkCalendar
-from eightstep.store.models import SUSPENDED
+from eightstep.store.tables import SUSPENDED
 from eightstep.timeutil import local_date, local_midnight_utc, now_utc
 from eightstep.workflow.schema import Period, Stage
 

@@ -15,12 +15,13 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from eightstep.audit.stalled import CASES, Limit, add_days, load_workflows
-from eightstep.engine.cases import list_cases
+from eightstep.audit.stalled import CASES, Limit, add_days
 from eightstep.engine.checking import check_many
+from eightstep.engine.views import list_cases
 from eightstep.i18n import _, pick
 from eightstep.rules.workcalendar import WorkCalendar
-from eightstep.store.models import ACTIVE, SUSPENDED
+from eightstep.store import read
+from eightstep.store.tables import ACTIVE, SUSPENDED
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import local_date
 from eightstep.workflow.schema import Workflow
@@ -63,7 +64,7 @@ def deadlines(ws: Workspace, *, complex_name: str | None = None, case_id: str | 
              if case_id is None or v.id == case_id}
     found: list[Deadline] = []
     with ws.engine.connect() as conn:
-        workflows = load_workflows(ws, conn)
+        workflows = read.workflows(conn, ws.workflows)
         rows = [r for r in conn.execute(select(CASES).where(CASES.c.id.in_(list(views))))] if views else []
     notice_ends = _notice_ends(ws, [r.id for r in rows if r.status == ACTIVE and
                                     workflows[r.workflow_sha256].definition.stage(r.stage).requires.notice])

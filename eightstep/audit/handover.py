@@ -27,12 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Date, DateTime, Table, insert, select
-from sqlmodel import SQLModel
 
 from eightstep import __version__
 from eightstep.errors import InputError, NotFoundError
 from eightstep.i18n import _
-from eightstep.store import models
+from eightstep.store import models, tables
 from eightstep.store.files import sha256_file
 from eightstep.store.outputs import Outputs
 from eightstep.store.workspace import Workspace
@@ -48,7 +47,7 @@ def case_tables() -> list[Table]:
     """The tables whose rows belong to a case, parents before children: those with a case_id, and those that
     refer to one of them (a mediation step to its objection)."""
     out: list[Table] = []
-    for table in SQLModel.metadata.sorted_tables:
+    for table in tables.metadata.sorted_tables:
         if table.name in SKIPPED or table.name in ("cases", "complexes", "workflow_snapshots", "meta"):
             continue
         parents = {fk.column.table.name for c in table.columns for fk in c.foreign_keys}

@@ -17,13 +17,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import col, select
-
-from eightstep.engine.cases import workflow_of
-from eightstep.errors import InputError, NotFoundError
+from eightstep.errors import InputError
 from eightstep.rules.workcalendar import WorkCalendar
-from eightstep.store import models
-from eightstep.store.models import SUSPENDED, WITHDRAWN
+from eightstep.store import read, tables
+from eightstep.store.tables import SUSPENDED, WITHDRAWN
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, local_date, now_utc
 from eightstep.workflow.schema import Workflow
@@ -93,7 +90,7 @@ class Progress:
                              "not_started_finish": self.not_started_finish, "missing_basis": self.missing_basis}}
 
 
-def observed_durations(events: list[models.Event]) -> dict[str, list[int]]:
+def observed_durations(events: list[Any]) -> dict[str, list[int]]:
     """Stage -> days of each completed passage, from one case's events (in order)."""
     out: dict[str, list[int]] = {}
     stage: str | None = None
@@ -153,22 +150,19 @@ def progress(ws: Workspace, complex_name: str, *, target: int | None = None,
     today = local_date(at)
     if target is not None and target < 1:
         raise InputError("--target: the number of units to put into operation, at least 1")
-    with ws.session() as session:
-        cx = session.exec(select(models.Complex).where(models.Complex.name == complex_name)).first()
-        if cx is None:
-            raise NotFoundError(f"no complex named {complex_name!r}: `eightstep case list` shows the cases")
-        cases = [c for c in session.exec(select(models.Case).where(models.Case.complex_id == cx.id)
-                                         .order_by(models.Case.building, models.Case.unit, models.Case.id))
+    cases_table, events = tables.cases, tables.events
+    with ws.engine.connect() as conn:
+        cx = read.complex_id(conn, complex_name)
+        cases = [c for c in conn.execute(read.case_query(conn.dialect.name).where(cases_table.c.complex_id == cx)
+                                         .order_by(cases_table.c.building, cases_table.c.unit, cases_table.c.id))
                  if c.status != WITHDRAWN]
         if not cases:
             raise InputError(f"{complex_name} has no active cases")
-        flows = {c.id: workflow_of(ws, session, c).definition for c in cases}
-        events = session.exec(select(models.Event).where(col(models.Event.case_id).in_([c.id for c in cases]))
-                              .order_by(models.Event.case_id, models.Event.seq)).all()
-    by_case: dict[str, list[models.Event]] = {}
-    for e in events:
-        if as_utc(e.business_at) <= at:
-            by_case.setdefault(e.case_id, []).append(e)
+        workflows = read.workflows(conn, ws.workflows, {c.workflow_sha256 for c in cases})
+        flows = {c.id: (workflows.get(c.workflow_sha256) or read.workflow(conn, ws.workflows, c)).definition
+                 for c in cases}
+        by_case = read.records(conn, events, [c.id for c in cases], where=(events.c.business_at <= at,),
+                               order="seq")
     seen: dict[str, list[int]] = {}
     for case_events in by_case.values():
         for stage, days in observed_durations(case_events).items():

@@ -12,17 +12,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import col, select
+from sqlalchemy import Connection
 
-from eightstep import engine
 from eightstep.audit import stalled as audit
 from eightstep.audit.stalled import Limit
 from eightstep.engine import asof
+from eightstep.engine.checking import check_many
 from eightstep.engine.guards import Blocker
-from eightstep.errors import NotFoundError
 from eightstep.i18n import _
-from eightstep.store import models
-from eightstep.store.models import SUSPENDED, WITHDRAWN
+from eightstep.store import read, tables
+from eightstep.store.read import CaseIdentity
+from eightstep.store.tables import SUSPENDED, WITHDRAWN
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, local_date
 
@@ -51,13 +51,7 @@ class Pause:
 
 
 @dataclass(frozen=True)
-class OverviewRow:
-    case: str
-    complex: str
-    building: str
-    unit: str
-    workflow_id: str
-    workflow_version: str
+class OverviewRow(CaseIdentity):
     status: str
     stage: str
     stage_index: int
@@ -72,6 +66,10 @@ class OverviewRow:
     pauses: tuple[Pause, ...]
 
     @property
+    def case(self) -> str:
+        return self.id
+
+    @property
     def stalled(self) -> bool:
         return audit.STAGE_OVERDUE in self.flags
 
@@ -79,10 +77,6 @@ class OverviewRow:
     def track(self) -> str:
         """The case on the track of its workflow's stages, e.g. ``●●●○○○○○ S3``."""
         return f"{FILLED * self.stage_index}{EMPTY * (self.stage_count - self.stage_index)} S{self.stage_index}"
-
-    @property
-    def unit_label(self) -> str:
-        return f"{self.building}栋{self.unit}单元"
 
     @property
     def days_label(self) -> str:
@@ -93,8 +87,7 @@ class OverviewRow:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "case": self.case, "complex": self.complex, "building": self.building, "unit": self.unit,
-            "workflow": {"id": self.workflow_id, "version": self.workflow_version}, "status": self.status,
+            **self.identity_dict("case"), "status": self.status,
             "stage": self.stage, "stage_index": self.stage_index, "stage_count": self.stage_count,
             "stage_title": self.stage_title, "entered_on": self.entered_on.isoformat(),
             "days_in_stage": self.days_in_stage, "limit": self.limit.as_dict() if self.limit else None,
@@ -137,41 +130,41 @@ def overview(ws: Workspace, *, complex_name: str | None = None, as_of: date | No
     """
     day = as_of or audit.today()
     end = audit.end_of(day)
-    with ws.session() as session:
-        query = (select(models.Case, models.Complex.name).join(models.Complex)
-                 .order_by(models.Complex.name, models.Case.building, models.Case.unit, models.Case.id))
+    cases, complexes = tables.cases, tables.complexes
+    with ws.engine.connect() as conn:
+        query = (read.case_query(conn.dialect.name, place=True)
+                 .where(cases.c.opened_at < end)  # not yet opened on that date
+                 .order_by(complexes.c.name, cases.c.building, cases.c.unit, cases.c.id))
         if complex_name is not None:
-            if session.exec(select(models.Complex).where(models.Complex.name == complex_name)).first() is None:
-                raise NotFoundError(f"no complex named {complex_name!r}")
-            query = query.where(models.Complex.name == complex_name)
-        query = query.where(col(models.Case.opened_at) < end)  # not yet opened on that date
-        found: list[tuple[Any, str]] = list(session.exec(query))
-        workflows = audit.load_workflows(ws, session.connection())
-        events = _timeline_events(session, complex_name, end)
-        moved = asof.moved_since(session.connection(), end) if day < audit.today() else set()
+            read.complex_id(conn, complex_name)
+            query = query.where(complexes.c.name == complex_name)
+        found: list[Any] = conn.execute(query).all()
+        workflows = read.workflows(conn, ws.workflows, {c.workflow_sha256 for c in found})
+        events = _timeline_events(conn, [c.id for c in found], end)
+        moved = asof.moved_since(conn, end) if day < audit.today() else set()
     states: dict[str, asof.State] = {}
-    for case, _name in found:
+    for case in found:
         state = asof.replay((e.action, e.business_at, e.to_stage, e.note, e.details)
                             for e in events.get(case.id, ())) if case.id in moved else None
         if state is not None:
             states[case.id] = state
-    pairs = [(asof.as_then(c.model_dump(), states[c.id]) if c.id in states else c, name) for c, name in found]
-    withdrawn = sum(1 for c, _ in pairs if c.status == WITHDRAWN)
-    pairs = [(c, name) for c, name in pairs if c.status != WITHDRAWN]
+    judged = [asof.as_then(c._asdict(), states[c.id]) if c.id in states else c for c in found]
+    withdrawn = sum(1 for c in judged if c.status == WITHDRAWN)
+    judged = [c for c in judged if c.status != WITHDRAWN]
     flags = audit.stalled_case_ids(ws, as_of=day, complex_name=complex_name)
-    checks = engine.check_many(ws, [case.id for case, _ in pairs], at=audit.check_time(day), cache=True,
-                               states={c.id: states[c.id] for c, _ in pairs if c.id in states})
+    checks = check_many(ws, [case.id for case in judged], at=audit.check_time(day), cache=True,
+                        states={c.id: states[c.id] for c in judged if c.id in states})
     rows = []
-    for case, cx_name in pairs:
+    for case in judged:
         wf = workflows[case.workflow_sha256].definition
         stage = wf.stage(case.stage)
         ids = wf.stage_ids()
         check = checks[case.id]
-        timeline, pauses = _timeline(events.get(case.id, []), wf.stage_ids(), {s.id: s.title for s in wf.stages})
+        timeline, pauses = _timeline(events.get(case.id, []), ids, {s.id: s.title for s in wf.stages})
         rows.append(OverviewRow(
-            case=case.id, complex=cx_name, building=case.building, unit=case.unit, workflow_id=case.workflow_id,
-            workflow_version=case.workflow_version, status=case.status, stage=case.stage,
-            stage_index=ids.index(case.stage) + 1, stage_count=len(ids), stage_title=stage.title,
+            id=case.id, complex=case.complex_name, building=case.building, unit=case.unit,
+            workflow_id=case.workflow_id, workflow_version=case.workflow_version, status=case.status,
+            stage=case.stage, stage_index=ids.index(case.stage) + 1, stage_count=len(ids), stage_title=stage.title,
             entered_on=local_date(case.stage_entered_at),
             days_in_stage=audit.clock_days(ws.calendar, case, stage, day),
             limit=Limit.of(stage.stall_limit) if stage.stall_limit else None,
@@ -180,19 +173,15 @@ def overview(ws: Workspace, *, complex_name: str | None = None, as_of: date | No
     return Overview(day, complex_name, rows, _totals(rows), withdrawn)
 
 
-def _timeline_events(session: Any, complex_name: str | None, end: datetime) -> dict[str, list[models.Event]]:
-    query = (select(models.Event).join(models.Case, col(models.Case.id) == models.Event.case_id)
-             .where(col(models.Event.action).in_(TIMELINE_ACTIONS), col(models.Event.business_at) < end)
-             .order_by(models.Event.case_id, models.Event.seq))
-    if complex_name is not None:
-        query = query.join(models.Complex).where(models.Complex.name == complex_name)
-    out: dict[str, list[models.Event]] = {}
-    for event in session.exec(query):
-        out.setdefault(event.case_id, []).append(event)
-    return out
+def _timeline_events(conn: Connection, case_ids: list[str], end: datetime) -> dict[str, list[Any]]:
+    """Case id -> its moves (``TIMELINE_ACTIONS``) before ``end``, in order."""
+    events = tables.events
+    return read.records(conn, events, case_ids, names=("case_id", "seq", "action", "business_at", "to_stage", "note",
+                                                       "details"),
+                        where=(events.c.action.in_(TIMELINE_ACTIONS), events.c.business_at < end), order="seq")
 
 
-def _timeline(events: Iterable[models.Event], ids: list[str],
+def _timeline(events: Iterable[Any], ids: list[str],
               titles: dict[str, str]) -> tuple[tuple[StageEntry, ...], tuple[Pause, ...]]:
     entries: list[StageEntry] = []
     pauses: list[Pause] = []

@@ -13,7 +13,6 @@ from sqlalchemy import Row, and_, exists, false, or_, select
 
 from eightstep.audit.days import Limit, add_days, count_days, limit_cutoff, over_cutoff, signed_days
 from eightstep.audit.scope import (
-    _IN_CHUNK,
     CASE_COLUMNS,
     CASES,
     DOCUMENTS,
@@ -31,8 +30,8 @@ from eightstep.audit.scope import (
     case_query,
     final_stages,
 )
-from eightstep.engine.recordload import light_columns
-from eightstep.store.models import ACTIVE, SUSPENDED, WITHDRAWN
+from eightstep.store import read
+from eightstep.store.tables import ACTIVE, SUSPENDED, WITHDRAWN
 from eightstep.timeutil import as_utc, local_date, local_midnight_utc
 from eightstep.workflow.schema import Workflow
 
@@ -109,10 +108,10 @@ def unmediated_objections(scope: AuditScope, past: Past = None) -> list[Finding]
     end = scope.end
     stepped = exists().where(MEDIATION_STEPS.c.objection_id == OBJECTIONS.c.id, MEDIATION_STEPS.c.at < end)
     dialect = scope.conn.dialect.name
-    objection_columns = [c.label(f"objection_{c.name}") for c in light_columns(
+    objection_columns = [c.label(f"objection_{c.name}") for c in read.columns(
         dialect, OBJECTIONS, ("id", "room", "objector", "grounds", "lodged_at"))]
     query = scope.cases(
-        select(*light_columns(dialect, CASES, CASE_COLUMNS), *objection_columns)
+        select(*read.columns(dialect, CASES, CASE_COLUMNS), *objection_columns)
         .join_from(OBJECTIONS, CASES, CASES.c.id == OBJECTIONS.c.case_id)
         .where(or_(*terms), ~stepped, or_(OBJECTIONS.c.resolved_at.is_(None), OBJECTIONS.c.resolved_at >= end)))
     if past is None:
@@ -141,15 +140,10 @@ def unmediated_objections(scope: AuditScope, past: Past = None) -> list[Finding]
 def _latest_documents(scope: AuditScope, case_ids: list[str], kind: str) -> dict[str, date]:
     """The date of the latest document of ``kind`` issued up to the audit date, per case."""
     latest: dict[str, date] = {}
-    issued = light_columns(scope.conn.dialect.name, DOCUMENTS, ("issued_at",))[0]
-    for i in range(0, len(case_ids), _IN_CHUNK):
-        rows = scope.conn.execute(select(DOCUMENTS.c.case_id, issued).where(
-            DOCUMENTS.c.case_id.in_(case_ids[i:i + _IN_CHUNK]), DOCUMENTS.c.kind == kind,
-            DOCUMENTS.c.issued_at < scope.end))
-        for case_id, when in rows:
-            day = local_date(when)
-            if case_id not in latest or day > latest[case_id]:
-                latest[case_id] = day
+    found = read.records(scope.conn, DOCUMENTS, case_ids, names=("case_id", "issued_at"), kinds=(kind,),
+                         where=(DOCUMENTS.c.issued_at < scope.end,))
+    for case_id, documents in found.items():
+        latest[case_id] = max(local_date(d.issued_at) for d in documents)
     return latest
 
 

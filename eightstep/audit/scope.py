@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row
 
 from eightstep.audit.days import Limit, clock_days, end_of
 from eightstep.engine import asof
 from eightstep.engine.guards import Blocker
-from eightstep.engine.recordload import light_columns
 from eightstep.rules.workcalendar import WorkCalendar
-from eightstep.store import models
+from eightstep.store import read, tables
+from eightstep.store.read import CaseIdentity
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import local_date
 from eightstep.workflow.loader import LoadedWorkflow
@@ -29,12 +29,9 @@ SUSPENSION_REVIEW_OVERDUE = "suspension_review_overdue"
 FINDING_TYPES = (STAGE_OVERDUE, OBJECTION_UNMEDIATED, MAINTENANCE_OVERDUE, INSPECTION_OVERDUE, INSPECTION_DUE,
                  SUSPENSION_REVIEW_OVERDUE)
 
-_IN_CHUNK = 500  # ids per IN (...) list: far below any database's limit on bound parameters
-
-
-@dataclass(slots=True)
-class Finding:
-    """One thing the audit flags about one case.
+@dataclass(frozen=True, slots=True)
+class Finding(CaseIdentity):
+    """One thing the audit flags about one case (``id``: the case's).
 
     ``since`` is the date this finding's clock counts from (stage: clock start; objection: lodged; maintenance:
     last record or entry into operation; inspection: last inspection or entry into operation; suspension: the
@@ -44,12 +41,6 @@ class Finding:
     """
 
     type: str
-    case: str
-    complex: str
-    building: str
-    unit: str
-    workflow_id: str
-    workflow_version: str
     stage: str
     stage_index: int
     stage_title: str
@@ -67,12 +58,14 @@ class Finding:
     blockers: tuple[Blocker, ...] = ()
     provisional: bool = False  # working days counted across a year without official holiday data
 
+    @property
+    def case(self) -> str:
+        return self.id
+
     def as_dict(self) -> dict[str, Any]:
         return {
-            "type": self.type, "case": self.case, "complex": self.complex, "building": self.building,
-            "unit": self.unit, "workflow": {"id": self.workflow_id, "version": self.workflow_version},
-            "stage": self.stage, "stage_index": self.stage_index, "stage_title": self.stage_title,
-            "status": self.status, "entered_on": self.entered_on.isoformat(),
+            "type": self.type, **self.identity_dict("case"), "stage": self.stage, "stage_index": self.stage_index,
+            "stage_title": self.stage_title, "status": self.status, "entered_on": self.entered_on.isoformat(),
             "days_in_stage": self.days_in_stage, "days_in_stage_unit": self.days_in_stage_unit,
             "limit": self.limit.as_dict() if self.limit else None, "since": self.since.isoformat(),
             "due": self.due.isoformat(), "days_over": self.days_over, "waiting_on": self.waiting_on,
@@ -89,11 +82,10 @@ class AuditResult:
     cases_checked: int = 0  # cases the engine checked for blockers (the ones found)
 
 
-CASES = models.Case.__table__
-COMPLEXES = models.Complex.__table__
-DOCUMENTS = models.Document.__table__
-OBJECTIONS = models.Objection.__table__
-MEDIATION_STEPS = models.MediationStep.__table__
+CASES = tables.cases
+DOCUMENTS = tables.documents
+OBJECTIONS = tables.objections
+MEDIATION_STEPS = tables.mediation_steps
 # What a finding reads of its case (Core rows: an audit of a city builds tens of thousands of findings).
 CASE_COLUMNS = ("id", "complex_id", "building", "unit", "workflow_id", "workflow_version", "workflow_sha256",
                 "stage", "status", "status_reason", "review_at", "stage_entered_at", "clock_started_at",
@@ -140,11 +132,8 @@ class AuditScope:
     def rows(self, query: Any) -> list[Row[Any]]:
         """Run ``query``; the names of the complexes of its rows are read too (one query per few hundred)."""
         rows = self.conn.execute(query).all()
-        unnamed = sorted({row.complex_id for row in rows} - self.complex_names.keys())
-        for i in range(0, len(unnamed), _IN_CHUNK):
-            chunk = unnamed[i:i + _IN_CHUNK]
-            self.complex_names.update((row.id, row.name) for row in self.conn.execute(
-                select(COMPLEXES.c.id, COMPLEXES.c.name).where(COMPLEXES.c.id.in_(chunk))))
+        self.complex_names.update(read.complex_names(self.conn, {row.complex_id for row in rows}
+                                                     - self.complex_names.keys()))
         return rows
 
     def current(self, query: Any) -> list[Row[Any]]:
@@ -173,7 +162,7 @@ class AuditScope:
                 days_over: int, waiting_on: str | None, subject: str, message: str) -> Finding:
         info = self.stage_info(case.workflow_sha256, case.stage)
         return Finding(
-            type=kind, case=case.id, complex=self.complex_names.get(case.complex_id, "?"), building=case.building,
+            type=kind, id=case.id, complex=self.complex_names.get(case.complex_id, "?"), building=case.building,
             unit=case.unit, workflow_id=case.workflow_id, workflow_version=case.workflow_version, stage=case.stage,
             stage_index=info.index, stage_title=info.stage.title, status=case.status,
             entered_on=local_date(case.stage_entered_at),
@@ -190,18 +179,10 @@ def authority_title(wf: Workflow, authority_id: str) -> str:
     return auth.title if auth else authority_id
 
 
-def load_workflows(ws: Workspace, conn: Connection) -> dict[str, LoadedWorkflow]:
-    """Every stored workflow snapshot, by hash. A district has a handful, not one per case."""
-    snapshots = models.WorkflowSnapshot.__table__
-    rows = conn.execute(select(snapshots.c.sha256, snapshots.c.workflow_id, snapshots.c.version,
-                               snapshots.c.content)).all()
-    return {r.sha256: ws.workflows.from_snapshot(r.content, r.sha256, f"{r.workflow_id} {r.version}") for r in rows}
-
-
 def final_stages(wf: Workflow) -> list[Stage]:
     return [s for s in wf.stages if wf.next_of(s.id) is None]
 
 
 def case_query(scope: AuditScope, *where: Any) -> Any:
     """The finding columns of the cases matching ``where`` (and the audit's complex)."""
-    return scope.cases(select(*light_columns(scope.conn.dialect.name, CASES, CASE_COLUMNS)).where(*where))
+    return scope.cases(read.case_query(scope.conn.dialect.name, CASE_COLUMNS).where(*where))

@@ -21,10 +21,9 @@ since, which for today's audit is all of them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
-
-from sqlalchemy import select
 
 from eightstep import engine
 from eightstep.audit.days import (
@@ -52,10 +51,8 @@ from eightstep.audit.rules import (
     upkeep_findings,
 )
 from eightstep.audit.scope import (
-    _IN_CHUNK,
     CASE_COLUMNS,
     CASES,
-    COMPLEXES,
     FINDING_TYPES,
     INSPECTION_DUE,
     INSPECTION_OVERDUE,
@@ -70,17 +67,15 @@ from eightstep.audit.scope import (
     authority_title,
     case_query,
     final_stages,
-    load_workflows,
 )
 from eightstep.engine import asof
 from eightstep.engine.guards import Blocker
-from eightstep.errors import NotFoundError
+from eightstep.store import read
 from eightstep.store.workspace import Workspace
 
 __all__ = [
     "CASES",
     "CASE_COLUMNS",
-    "COMPLEXES",
     "FINDING_TYPES",
     "INSPECTION_DUE",
     "INSPECTION_OVERDUE",
@@ -106,7 +101,6 @@ __all__ = [
     "final_stages",
     "find",
     "limit_cutoff",
-    "load_workflows",
     "over_cutoff",
     "overdue_reviews",
     "signed_days",
@@ -146,19 +140,14 @@ def find(ws: Workspace, *, as_of: date | None = None, complex_name: str | None =
     """
     day = as_of or today()
     with ws.engine.connect() as conn:
-        complex_id = None
-        if complex_name is not None:
-            complex_id = conn.execute(select(COMPLEXES.c.id).where(COMPLEXES.c.name == complex_name)).scalar()
-            if complex_id is None:
-                raise NotFoundError(f"no complex named {complex_name!r}")
-        scope = AuditScope(ws, conn, day, complex_id, load_workflows(ws, conn))
+        complex_id = read.complex_id(conn, complex_name) if complex_name is not None else None
+        scope = AuditScope(ws, conn, day, complex_id, read.workflows(conn, ws.workflows))
         if day < today():  # a case that has moved since is judged as it stood then (nothing can move later)
             scope.moved = asof.moved_since(conn, scope.end)
         findings = [f for rule in RULES for f in rule(scope, None)]
-        moved = sorted(scope.moved)
         then: dict[str, asof.State] = {}
-        for i in range(0, len(moved), _IN_CHUNK):
-            past, states = scope.past_cases(moved[i:i + _IN_CHUNK])
+        for chunk in read.batches(sorted(scope.moved)):
+            past, states = scope.past_cases(list(chunk))
             findings.extend(f for rule in RULES for f in rule(scope, past))
             then.update(states)
     checked = 0
@@ -169,10 +158,8 @@ def find(ws: Workspace, *, as_of: date | None = None, complex_name: str | None =
         blockers: dict[str, list[Blocker]] = {
             case_id: [b for b in result.blockers if b.type != "final"] for case_id, result in results.items()}
         checked = len(blockers)
-        for finding in findings:
-            found = blockers[finding.case]
-            finding.blockers = tuple(found)  # filled in once, here (a Finding is built first, blockers later)
-            finding.waiting_on = waiting_on(finding, found)
+        findings = [replace(finding, blockers=tuple(blockers[finding.id]),
+                            waiting_on=waiting_on(finding, blockers[finding.id])) for finding in findings]
     return AuditResult(day, complex_name, sorted(findings, key=sort_key), checked)
 
 

@@ -111,7 +111,7 @@ def stalled(settings: Settings, as_of: date | None, complex_name: str | None, as
 
 def finding_rows(findings: list[Finding]) -> list[list[object]]:
     """One row per finding, in the order of CSV_COLUMNS."""
-    return [[f.type, f.case, f.complex, f.building, f.unit, f"{f.workflow_id} {f.workflow_version}", f.stage,
+    return [[f.type, f.case, f.complex, f.building, f.unit, f.workflow_label, f.stage,
              f.stage_title, f.status, f.entered_on, f.days_in_stage, f.limit.days if f.limit else None,
              f.limit.calendar if f.limit else None, f.since, f.due, f.days_over, f.waiting_on, f.subject, f.message,
              " | ".join(b.message for b in f.blockers), "provisional" if f.provisional else ""] for f in findings]

@@ -83,7 +83,7 @@ def list_(settings: Settings, complex_name: str | None, stage: str | None, as_js
         columns = [("case", _("case")), ("complex", _("complex")), ("building", _("building")), ("unit", _("unit")),
                    ("workflow", _("workflow")), ("stage_index", _("stage no.")), ("stage", _("stage")),
                    ("stage_title", _("stage title")), ("status", _("status")), ("since", _("in stage since"))]
-        cells = [[v.id, v.complex, v.building, v.unit, f"{v.workflow_id} {v.workflow_version}", v.stage_index,
+        cells = [[v.id, v.complex, v.building, v.unit, v.workflow_label, v.stage_index,
                   v.stage, v.stage_title, v.status, local(v.stage_entered_at).replace(tzinfo=None)] for v in views]
         if as_csv:
             write_csv([key for key, _label in columns], cells)

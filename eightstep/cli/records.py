@@ -50,9 +50,8 @@ def doc_list(settings: Settings, case_id: str, as_json: bool) -> None:
     from eightstep.timeutil import show
 
     ws = settings.workspace()
-    with ws.session() as session:
-        engine.get_case(session, case_id)
-        docs = engine.load_records(session, case_id).documents
+    with ws.engine.connect() as conn:
+        docs = engine.load_records(conn, case_id).documents
     if as_json:
         emit_json([{"id": d.id, "kind": d.kind, "stage": d.stage, "at": d.issued_at, "issuer": d.issuer,
                     "number": d.number, "file": d.original_name, "sha256": d.sha256, "size": d.size} for d in docs])

@@ -1,8 +1,9 @@
 """The engine: cases and their moves through the stages, the guards, the history.
 
-``cases`` (open, show, list, the write transaction ``editing``), ``checking`` (what blocks a case), ``moves``
-(advance, return, suspend, resume, withdraw), ``bulk`` (every ready case at once), ``guards`` (the registry of
-named checks), ``events`` (the hash-chained history), ``asof`` (a past state replayed), ``checkcache``.
+``cases`` (open, the write transaction ``editing``), ``views`` (show, list, history), ``checking`` (what blocks
+a case), ``moves`` (advance, return, suspend, resume, withdraw), ``bulk`` (every ready case at once), ``guards``
+(the registry of named checks), ``evidence`` (the records they read), ``events`` (the hash-chained history),
+``asof`` (a past state replayed), ``checkcache``.
 """
 
 from __future__ import annotations
@@ -14,23 +15,16 @@ if TYPE_CHECKING:
     from eightstep.engine.cases import (  # noqa: F401
         CASE_ID,
         ENV_ACTOR,
-        CaseView,
         case_and_workflow,
         default_actor,
         editing,
         get_case,
-        history,
-        known_stages,
-        list_cases,
         load_records,
         open_case,
-        show_case,
         snapshot,
-        view,
         workflow_of,
     )
     from eightstep.engine.checking import (  # noqa: F401
-        BATCH,
         CheckResult,
         check,
         check_many,
@@ -47,13 +41,13 @@ if TYPE_CHECKING:
         suspend,
         withdraw,
     )
+    from eightstep.engine.views import CaseView, history, known_stages, list_cases, show_case  # noqa: F401
 
 # The public API, loaded on first use (importing one part does not import the others).
 _EXPORTS = {
     "ADVANCE_CAS": "moves",
-    "BATCH": "checking",
     "CASE_ID": "cases",
-    "CaseView": "cases",
+    "CaseView": "views",
     "CheckResult": "checking",
     "ENV_ACTOR": "cases",
     "Move": "moves",
@@ -66,18 +60,17 @@ _EXPORTS = {
     "editing": "cases",
     "get_case": "cases",
     "guard_context": "checking",
-    "history": "cases",
-    "known_stages": "cases",
-    "list_cases": "cases",
+    "history": "views",
+    "known_stages": "views",
+    "list_cases": "views",
     "load_records": "cases",
     "machine_of": "checking",
     "open_case": "cases",
     "resume": "moves",
     "return_to": "moves",
-    "show_case": "cases",
+    "show_case": "views",
     "snapshot": "cases",
     "suspend": "moves",
-    "view": "cases",
     "withdraw": "moves",
     "workflow_of": "cases",
 }

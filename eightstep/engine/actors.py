@@ -8,13 +8,16 @@ role is what the actor says (``--as``), else the actor's role on record in the c
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, bindparam, select
-from sqlmodel import Session
 
 from eightstep.errors import InputError
-from eightstep.store import models
+from eightstep.store import tables
 from eightstep.timeutil import as_utc
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 ROLES: dict[str, tuple[str, str]] = {  # the roles a case names, in the order an actor holding several is named by
     "owner_rep": ("业主代表", "owner representative"),
@@ -76,7 +79,7 @@ def recorded_roles(conn: Connection, case_ids: list[str], actor: str, at: dateti
     return out
 
 
-_CASE_ROLES = models.CaseRole.__table__
+_CASE_ROLES = tables.case_roles
 
 
 def acting_role(session: Session, case_id: str, actor: str, role: str | None,

@@ -22,15 +22,12 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
-from eightstep.engine.recordload import light_columns
-from eightstep.store import models
-from eightstep.store.models import ACTIVE, SUSPENDED, WITHDRAWN
+from eightstep.store import read, tables
+from eightstep.store.tables import ACTIVE, SUSPENDED, WITHDRAWN
 from eightstep.timeutil import as_utc
 
 MOVES = ("open", "advance", "return", "suspend", "resume", "withdraw")
-EVENTS = models.Event.__table__
-CASES = models.Case.__table__
-BATCH = 500
+EVENTS = tables.events
 
 
 @dataclass(frozen=True)
@@ -99,16 +96,16 @@ def moved_since(conn: Connection, since: datetime) -> set[str]:
 def states_at(conn: Connection, case_ids: Iterable[str], end: datetime) -> dict[str, State]:
     """Case id -> its state just before ``end`` (cases not yet opened then are left out)."""
     ids = sorted(set(case_ids))
-    columns = light_columns(conn.dialect.name, EVENTS, ("case_id", "seq", "action", "business_at", "to_stage",
-                                                         "note", "details"))
+    columns = read.columns(conn.dialect.name, EVENTS, ("case_id", "seq", "action", "business_at", "to_stage",
+                                                       "note", "details"))
     query = (select(*columns)
              .where(EVENTS.c.case_id.in_(bindparam("ids", expanding=True)), EVENTS.c.action.in_(MOVES),
                     EVENTS.c.business_at < end)
              .order_by(EVENTS.c.case_id, EVENTS.c.seq))
     out: dict[str, State] = {}
-    for start in range(0, len(ids), BATCH):
+    for chunk in read.batches(ids):
         moves: dict[str, list[tuple[str, datetime, str | None, str | None, str]]] = {}
-        for row in conn.execute(query, {"ids": ids[start:start + BATCH]}):
+        for row in conn.execute(query, {"ids": list(chunk)}):
             moves.setdefault(row.case_id, []).append((row.action, row.business_at, row.to_stage, row.note,
                                                      row.details))
         for case_id, history in moves.items():

@@ -2,14 +2,14 @@
 
 For each batch of active cases (ordered by id) the cases and the records their guards look at are read with
 one query per table (only the tables, columns and kinds of rows the stage's guards read:
-``eightstep.engine.recordload``),
-the guards run once per case, and the workflow's ``transitions`` machine (one per workflow snapshot, see
-``engine.machine_of``) decides where each ready case goes. The batch is then written in one
-transaction with Core statements: a compare-and-set ``UPDATE cases ... WHERE id = :id AND version = :seen``
-for all of them (executemany), then their events (the next link of each case's hash chain) and, when a case
-leaves a consent stage, its consent record. A case that somebody else changed between the read and the write
-keeps its new state and is reported as a conflict; the others of the batch are not disturbed. Each case moves
-atomically: its row, its event and its consent record are written together or not at all.
+``eightstep.engine.checking.GuardReader``), the guards run once per case, and the workflow's ``transitions``
+machine (one per workflow snapshot, see ``engine.machine_of``) decides where each ready case goes. The batch is
+then written in one transaction with Core statements: a compare-and-set
+``UPDATE cases ... WHERE id = :id AND version = :seen`` for all of them (executemany), then their events (the next
+link of each case's hash chain) and, when a case leaves a consent stage, its consent record. A case that somebody
+else changed between the read and the write keeps its new state and is reported as a conflict; the others of the
+batch are not disturbed. Each case moves atomically: its row, its event and its consent record are written
+together or not at all.
 
 Not considered: suspended and withdrawn cases, and cases in a final stage (nothing to advance to).
 """
@@ -26,15 +26,13 @@ from sqlalchemy.exc import OperationalError
 
 from eightstep.engine.actors import checked_role, recorded_roles
 from eightstep.engine.cases import default_actor
-from eightstep.engine.checking import machine_of
+from eightstep.engine.checking import GuardReader, machine_of
 from eightstep.engine.guards import Blocker, GuardContext
 from eightstep.engine.moves import ADVANCE_CAS, advance_rows
-from eightstep.engine.recordload import RecordLoader
-from eightstep.errors import NotFoundError
 from eightstep.i18n import _
 from eightstep.rules.consent import Tally
-from eightstep.store import models
-from eightstep.store.models import ACTIVE
+from eightstep.store import read, tables
+from eightstep.store.tables import ACTIVE
 from eightstep.store.workspace import Workspace, is_busy
 from eightstep.timeutil import as_utc, business_time, now_utc, show
 from eightstep.workflow.loader import LoadedWorkflow
@@ -43,11 +41,11 @@ from eightstep.workflow.schema import Stage
 
 ADVANCED, READY, BLOCKED, CONFLICT = "advanced", "ready", "blocked", "conflict"
 OUTCOMES = (ADVANCED, READY, BLOCKED, CONFLICT)  # READY: would advance (dry run)
-BATCH = 500
+CASES = tables.cases
+EVENTS = tables.events
+CONSENT_RECORDS = tables.consent_records
 
-CASES = models.Case.__table__
-EVENTS = models.Event.__table__
-CONSENT_RECORDS = models.ConsentRecord.__table__
+
 @dataclass(frozen=True)
 class BulkResult:
     """What happened to one case: advanced (or ready, in a dry run), blocked, or conflict."""
@@ -104,19 +102,12 @@ class _Scope:
     workflows: dict[str, LoadedWorkflow]
     complex_id: int | None
     movable: set[tuple[str, str]] = field(default_factory=set)  # (workflow sha256, stage) with a next stage
-    loader: RecordLoader = field(default_factory=RecordLoader)  # the guards' records of each batch
+    reader: GuardReader = field(default_factory=GuardReader)  # the guards' records of each batch
 
 
 def _scope(ws: Workspace, conn: Connection, complex_name: str | None) -> _Scope:
-    complex_id = None
-    if complex_name is not None:
-        complexes = models.Complex.__table__
-        complex_id = conn.execute(select(complexes.c.id).where(complexes.c.name == complex_name)).scalar()
-        if complex_id is None:
-            raise NotFoundError(f"no complex named {complex_name!r}")
-    snaps = models.WorkflowSnapshot.__table__
-    workflows = {r.sha256: ws.workflows.from_snapshot(r.content, r.sha256, f"{r.workflow_id} {r.version}")
-                 for r in conn.execute(select(snaps.c.sha256, snaps.c.workflow_id, snaps.c.version, snaps.c.content))}
+    complex_id = read.complex_id(conn, complex_name) if complex_name is not None else None
+    workflows = read.workflows(conn, ws.workflows)
     movable = {(sha, stage) for sha, loaded in workflows.items() for stage in loaded.definition.stage_ids()
                if loaded.definition.next_of(stage) is not None}
     return _Scope(ws, workflows, complex_id, movable)
@@ -139,7 +130,7 @@ def _page(scope: _Scope, conn: Connection, after: str, size: int) -> tuple[str |
     The page is read along the primary key (a stage filter in SQL would make SQLite use the stage index and sort
     all matches for every page); cases in a final stage are dropped here.
     """
-    query = select(CASES).where(CASES.c.status == ACTIVE, CASES.c.id > after)
+    query = read.case_query(conn.dialect.name).where(CASES.c.status == ACTIVE, CASES.c.id > after)
     if scope.complex_id is not None:
         query = query.where(CASES.c.complex_id == scope.complex_id)
     rows = conn.execute(query.order_by(CASES.c.id).limit(size)).all()
@@ -156,7 +147,7 @@ def _judge(scope: _Scope, conn: Connection, cases: list[Any], at: datetime
     """
     stages: dict[str, Stage] = {
         case.id: scope.workflows[case.workflow_sha256].definition.stage(case.stage) for case in cases}
-    records = scope.loader.load(conn, [(case, stages[case.id]) for case in cases])
+    records = scope.reader.load(conn, [(case, stages[case.id]) for case in cases])
     moves: list[_Move] = []
     blocked: dict[str, BulkResult] = {}
     for case in cases:
@@ -228,8 +219,10 @@ def write_batch(conn: Connection, moves: list[_Move], *, at: datetime, actor: st
 
 def iter_advance_all_ready(ws: Workspace, *, complex_name: str | None = None, at: datetime | None = None,
                            actor: str | None = None, note: str | None = None, dry_run: bool = False,
-                           batch_size: int = BATCH, as_role: str | None = None) -> Iterator[list[BulkResult]]:
-    """Advance every ready case (see the module doc); yields the results of each batch, ordered by case id."""
+                           batch_size: int | None = None, as_role: str | None = None) -> Iterator[list[BulkResult]]:
+    """Advance every ready case (see the module doc); yields the results of each batch (``batch_size`` cases,
+    default ``read.BATCH``), ordered by case id."""
+    size = batch_size or read.BATCH
     at = business_time(at)
     who = default_actor(actor)
     as_role = checked_role(as_role)
@@ -237,7 +230,7 @@ def iter_advance_all_ready(ws: Workspace, *, complex_name: str | None = None, at
         scope = _scope(ws, conn, complex_name)
         after = ""
         while True:
-            last, cases = _page(scope, conn, after, batch_size)
+            last, cases = _page(scope, conn, after, size)
             if last is None:
                 return
             after = last
@@ -264,7 +257,7 @@ def iter_advance_all_ready(ws: Workspace, *, complex_name: str | None = None, at
 
 def advance_all_ready(ws: Workspace, *, complex_name: str | None = None, at: datetime | None = None,
                       actor: str | None = None, note: str | None = None, dry_run: bool = False,
-                      batch_size: int = BATCH, progress: Callable[[int], None] | None = None,
+                      batch_size: int | None = None, progress: Callable[[int], None] | None = None,
                       as_role: str | None = None) -> BulkReport:
     """Advance every active case whose guards pass; ``progress`` is called with the size of each batch done."""
     report = BulkReport(dry_run, business_time(at))

@@ -1,4 +1,7 @@
-"""Cases: open, show, list; the write transaction on one case (``editing``) and its history."""
+"""Cases: open one, the write transaction on one case (``editing``), and what the write path reads of it.
+
+Showing and listing cases is ``eightstep.engine.views`` (reads only, no ORM).
+"""
 
 from __future__ import annotations
 
@@ -8,23 +11,22 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from eightstep.engine.events import append_event
-from eightstep.engine.guards import CaseRecords
-from eightstep.engine.recordload import RECORD_MODELS
-from eightstep.errors import ConflictError, EightstepError, InputError, NotFoundError
+from eightstep.engine.evidence import RECORD_TABLES, CaseRecords
+from eightstep.engine.views import CaseView, show_case
+from eightstep.errors import ConflictError, InputError
 from eightstep.i18n import _
-from eightstep.store import models
-from eightstep.store.models import WITHDRAWN
+from eightstep.store import models, read
+from eightstep.store.tables import WITHDRAWN
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import as_utc, business_time, iso_local, local_date, now_utc
+from eightstep.timeutil import business_time, local_date, now_utc
 from eightstep.workflow.loader import LoadedWorkflow
 from eightstep.workflow.registry import DEFAULT_WORKFLOW
 
@@ -45,101 +47,34 @@ def default_actor(actor: str | None) -> str:
         return "unknown"
 
 
-@dataclass(frozen=True)
-class CaseView:
-    id: str
-    complex: str
-    building: str
-    unit: str
-    workflow_id: str
-    workflow_version: str
-    stage: str
-    stage_index: int
-    stage_title: str
-    stage_title_en: str
-    status: str
-    status_reason: str | None
-    stage_entered_at: datetime
-    opened_at: datetime
-    version: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "complex": self.complex, "building": self.building, "unit": self.unit,
-            "workflow": {"id": self.workflow_id, "version": self.workflow_version},
-            "stage": self.stage, "stage_index": self.stage_index, "stage_title": self.stage_title,
-            "stage_title_en": self.stage_title_en, "status": self.status, "status_reason": self.status_reason,
-            "stage_entered_at": iso_local(self.stage_entered_at), "opened_at": iso_local(self.opened_at),
-            "version": self.version,
-        }
-
-
 # --- loading ---------------------------------------------------------------------------------------------
 
-def _no_case(case_id: str) -> NotFoundError:
-    return NotFoundError(f"no case {case_id!r}: `eightstep case list` shows the cases")
-
-
-def _no_snapshot(case_id: str, sha256: str) -> NotFoundError:
-    return NotFoundError(f"case {case_id}: its workflow snapshot {sha256[:12]} is missing")
-
-
 def get_case(session: Session, case_id: str) -> models.Case:
+    """The case as an ORM object of ``session`` (to change it); NotFoundError when there is none."""
     case = session.get(models.Case, case_id)
     if case is None:
-        raise _no_case(case_id)
+        raise read.no_case(case_id)
     return case
 
 
-def workflow_of(ws: Workspace, session: Session, case: models.Case) -> LoadedWorkflow:
+def workflow_of(ws: Workspace, session: Session, case: Any) -> LoadedWorkflow:
     """The rules the case was opened under (its stored snapshot), not whatever the file says today."""
-    snap = session.get(models.WorkflowSnapshot, case.workflow_sha256)
-    if snap is None:
-        raise _no_snapshot(case.id, case.workflow_sha256)
-    return ws.workflows.from_snapshot(snap.content, snap.sha256, f"{snap.workflow_id} {snap.version}")
-
-
-_CASE_AND_SNAPSHOT = (
-    select(models.Case, models.WorkflowSnapshot.content, models.WorkflowSnapshot.workflow_id,
-           models.WorkflowSnapshot.version)
-    .outerjoin(models.WorkflowSnapshot, col(models.WorkflowSnapshot.sha256) == col(models.Case.workflow_sha256))
-    .where(models.Case.id == bindparam("case_id")))
+    return read.workflow(session.connection(), ws.workflows, case)
 
 
 def case_and_workflow(ws: Workspace, session: Session, case_id: str) -> tuple[models.Case, LoadedWorkflow]:
-    """``get_case`` and ``workflow_of`` in one query."""
-    row = session.exec(_CASE_AND_SNAPSHOT, params={"case_id": case_id}).first()
-    if row is None:
-        raise _no_case(case_id)
-    case, content, workflow_id, version = row
-    if content is None:
-        raise _no_snapshot(case_id, case.workflow_sha256)
-    return case, ws.workflows.from_snapshot(content, case.workflow_sha256, f"{workflow_id} {version}")
+    """``get_case`` and ``workflow_of``."""
+    case = get_case(session, case_id)
+    return case, workflow_of(ws, session, case)
 
 
-def load_records(session: Session, case_id: str) -> CaseRecords:
-    """Every record the guards may read of one case, as whole ORM objects (listings, tallies, paperwork).
-
-    The guards themselves read less, through ``eightstep.engine.recordload``.
-    """
-    tables = {}
-    for name, model in RECORD_MODELS.items():
-        query = select(model).where(col(model.case_id) == case_id).order_by(col(model.id))
-        tables[name] = list(session.exec(query))
-    return CaseRecords(**tables, evidence_from=get_case(session, case_id).evidence_from)
-
-
-def view(session: Session, case: models.Case, loaded: LoadedWorkflow) -> CaseView:
-    complex_row = session.get(models.Complex, case.complex_id)
-    wf = loaded.definition
-    stage = wf.stage(case.stage)
-    return CaseView(
-        id=case.id, complex=complex_row.name if complex_row else "?", building=case.building, unit=case.unit,
-        workflow_id=case.workflow_id, workflow_version=case.workflow_version, stage=case.stage,
-        stage_index=wf.stage_ids().index(case.stage) + 1, stage_title=stage.title, stage_title_en=stage.title_en,
-        status=case.status, status_reason=case.status_reason, stage_entered_at=as_utc(case.stage_entered_at),
-        opened_at=as_utc(case.opened_at), version=case.version,
-    )
+def load_records(db: Session | Connection, case_id: str) -> CaseRecords:
+    """Every record the guards may read of one case, every column (listings, tallies), through the read layer;
+    the guards themselves read less (``engine.checking.GuardReader``)."""
+    conn = db if isinstance(db, Connection) else db.connection()
+    since = read.case(conn, case_id, ("id", "evidence_from")).evidence_from
+    found = {name: read.records(conn, table, [case_id]).get(case_id, []) for name, table in RECORD_TABLES.items()}
+    return CaseRecords(**found, evidence_from=since)
 
 
 @contextmanager
@@ -148,11 +83,11 @@ def editing(ws: Workspace, case_id: str, *, expected_version: int | None = None,
     """A write transaction on one case. The caller appends exactly one event per command."""
     with ws.writing() as session:
         case, loaded = case_and_workflow(ws, session, case_id)
-        _refuse_stale_or_withdrawn(case, expected_version, allow_withdrawn=allow_withdrawn)
+        refuse_stale_or_withdrawn(case, expected_version, allow_withdrawn=allow_withdrawn)
         yield session, case, loaded
 
 
-def _refuse_stale_or_withdrawn(case: Any, expected_version: int | None, *, allow_withdrawn: bool = False) -> None:
+def refuse_stale_or_withdrawn(case: Any, expected_version: int | None, *, allow_withdrawn: bool = False) -> None:
     if expected_version is not None and case.version != expected_version:
         raise ConflictError(f"case {case.id} is at version {case.version}, not {expected_version}: it was "
                             "changed by someone else; nothing was written")
@@ -216,7 +151,7 @@ def open_case(ws: Workspace, case_id: str, *, complex_name: str, building: str, 
                 models.Case.complex_id == cx.id, models.Case.building == building, models.Case.unit == unit,
                 models.Case.status != WITHDRAWN)).first()
             if existing is not None:
-                raise InputError(f"{complex_name} {building}栋{unit}单元 already has an active case: "
+                raise InputError(f"{complex_name} {read.unit_label(building, unit)} already has an active case: "
                                  f"{existing.id} (withdraw it first to start again)")
         snapshot(session, loaded)
         case = models.Case(
@@ -234,52 +169,3 @@ def open_case(ws: Workspace, case_id: str, *, complex_name: str, building: str, 
                      details={"complex": complex_name, "building": building, "unit": unit,
                               "workflow": {"id": loaded.id, "version": loaded.version, "sha256": loaded.sha256}})
     return show_case(ws, case_id)
-
-
-def show_case(ws: Workspace, case_id: str) -> CaseView:
-    with ws.session() as session:
-        return view(session, *case_and_workflow(ws, session, case_id))
-
-
-def list_cases(ws: Workspace, *, complex_name: str | None = None, stage: str | None = None,
-               include_withdrawn: bool = True) -> list[CaseView]:
-    """The cases, by complex, building and unit; ``stage`` must be a stage id of some workflow (InputError
-    naming the known ones otherwise), so that a typo never reads as "no cases"."""
-    with ws.session() as session:
-        query = select(models.Case).join(models.Complex).order_by(
-            models.Complex.name, models.Case.building, models.Case.unit, models.Case.id)
-        if complex_name:
-            if session.exec(select(models.Complex).where(models.Complex.name == complex_name)).first() is None:
-                raise NotFoundError(f"no complex named {complex_name!r}")
-            query = query.where(models.Complex.name == complex_name)
-        if stage:
-            query = query.where(models.Case.stage == stage)
-        if not include_withdrawn:
-            query = query.where(models.Case.status != WITHDRAWN)
-        views = [view(session, case, workflow_of(ws, session, case)) for case in session.exec(query)]
-        if stage and not views:
-            known = known_stages(ws, session)
-            if stage not in known:
-                raise InputError(f"--stage {stage!r}: no workflow has such a stage; known stages: "
-                                 f"{', '.join(known) or 'none'}")
-        return views
-
-
-def known_stages(ws: Workspace, session: Session) -> list[str]:
-    """Every stage id of the workflow files and of the workflows stored with cases, the default's first."""
-    loaded = []
-    for workflow_id in dict.fromkeys([DEFAULT_WORKFLOW, *ws.workflows.paths()]):
-        try:
-            loaded.extend(v.loaded for v in ws.workflows.versions(workflow_id))
-        except EightstepError:  # a broken file is `workflow check`'s business, not the listing's
-            continue
-    for snap in session.exec(select(models.WorkflowSnapshot)):
-        loaded.append(ws.workflows.from_snapshot(snap.content, snap.sha256, f"{snap.workflow_id} {snap.version}"))
-    return list(dict.fromkeys(s for wf in loaded for s in wf.definition.stage_ids()))
-
-
-def history(ws: Workspace, case_id: str) -> list[models.Event]:
-    with ws.session() as session:
-        get_case(session, case_id)
-        return list(session.exec(select(models.Event).where(models.Event.case_id == case_id)
-                                 .order_by(col(models.Event.seq))))

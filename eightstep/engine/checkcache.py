@@ -30,18 +30,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from eightstep import __version__
-from eightstep.engine.guards import Blocker, CaseRecords, GuardContext
-from eightstep.engine.recordload import TIME_COLUMNS, light_columns
+from eightstep.engine.evidence import TIME_COLUMNS, CaseRecords
+from eightstep.engine.guards import Blocker, GuardContext
 from eightstep.errors import Remedy
 from eightstep.i18n import current_language
 from eightstep.rules.workcalendar import WorkCalendar
-from eightstep.store import models
+from eightstep.store import read, tables
 from eightstep.store.db import BUSY_TIMEOUT_MS
 from eightstep.timeutil import as_utc
 
 _log = logging.getLogger(__name__)
 
-CHECKS = models.CaseCheck.__table__
+CHECKS = tables.case_checks
 
 
 def basis(calendar: WorkCalendar) -> str:
@@ -115,8 +115,8 @@ ENTRY_COLUMNS = ("version", "valid_from", "valid_until", "basis", "blockers")
 
 def with_entries(query: Select[Any], dialect: str) -> Select[Any]:
     """``query`` on cases with each case's entry joined (columns ``check_version``, ``check_valid_from``, ...)."""
-    columns = [c.label(f"check_{c.name}") for c in light_columns(dialect, CHECKS, ENTRY_COLUMNS)]
-    return query.add_columns(*columns).outerjoin(CHECKS, CHECKS.c.case_id == models.Case.__table__.c.id)
+    columns = [c.label(f"check_{c.name}") for c in read.columns(dialect, CHECKS, ENTRY_COLUMNS)]
+    return query.add_columns(*columns).outerjoin(CHECKS, CHECKS.c.case_id == tables.cases.c.id)
 
 
 def cached_blockers(row: Row[Any], at: datetime, basis_: str) -> list[Blocker] | None:

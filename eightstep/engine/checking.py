@@ -1,28 +1,31 @@
-"""What blocks a case from leaving its stage: the guards of its stage, for one case or many at once."""
+"""What blocks a case from leaving its stage: the guards of its stage, for one case or many at once.
+
+Every read goes through the store's read layer (``eightstep.store.read``): the case rows, their workflow
+snapshots, and of their records only what the guards of their stages read (``GuardReader``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row
-from sqlmodel import Session, select
+from sqlalchemy import Connection
 from transitions import Machine
 
 from eightstep.engine import asof, checkcache
-from eightstep.engine.cases import _no_case, _no_snapshot
-from eightstep.engine.guards import Blocker, GuardContext
-from eightstep.engine.recordload import RecordLoader
+from eightstep.engine.evidence import GUARD_COLUMNS, RECORD_TABLES, CaseRecords
+from eightstep.engine.guards import Blocker, GuardContext, Reads, tables_needed
 from eightstep.errors import Remedy
 from eightstep.i18n import _
-from eightstep.store import models
-from eightstep.store.models import SUSPENDED, WITHDRAWN
+from eightstep.store import read
+from eightstep.store.tables import SUSPENDED, WITHDRAWN
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, now_utc, show
 from eightstep.workflow.loader import LoadedWorkflow
 from eightstep.workflow.machine import build_machine
+from eightstep.workflow.schema import Stage
 
 
 @dataclass(frozen=True)
@@ -57,17 +60,47 @@ def machine_of(ws: Workspace, loaded: LoadedWorkflow) -> Machine:
     return machine  # type: ignore[return-value]
 
 
-def guard_context(ws: Workspace, session: Session, case: models.Case | Row[Any], loaded: LoadedWorkflow,
+@dataclass
+class GuardReader:
+    """Reads the guards' records of batches of cases, each case for its own stage: per table (and set of kinds)
+    one read of only the columns the guards use (``evidence.GUARD_COLUMNS``). Remembers each stage's plan."""
+
+    _plans: dict[tuple[str, str], Reads] = field(default_factory=dict)  # (workflow sha256, stage id) -> reads
+
+    def plan(self, workflow_sha256: str, stage: Stage) -> Reads:
+        key = (workflow_sha256, stage.id)
+        if key not in self._plans:
+            self._plans[key] = tables_needed(stage)
+        return self._plans[key]
+
+    def load(self, conn: Connection, cases: Iterable[tuple[Any, Stage]]) -> dict[str, CaseRecords]:
+        """Case id -> its records, for each (case, stage). A case is anything with ``id``, ``workflow_sha256``
+        and ``evidence_from`` (a row of ``cases``)."""
+        wanted: dict[tuple[str, frozenset[str] | None], list[str]] = {}
+        since: dict[str, datetime | None] = {}
+        for case, stage in cases:
+            since[case.id] = case.evidence_from
+            for table_kinds in self.plan(case.workflow_sha256, stage).items():
+                wanted.setdefault(table_kinds, []).append(case.id)
+        loaded: dict[str, dict[str, list[Any]]] = {name: {} for name in RECORD_TABLES}
+        for (name, kinds), ids in wanted.items():
+            loaded[name].update(read.records(conn, RECORD_TABLES[name], ids, names=GUARD_COLUMNS[name], kinds=kinds))
+        return {case_id: CaseRecords(**{name: rows.get(case_id, []) for name, rows in loaded.items()},
+                                     evidence_from=evidence_from)
+                for case_id, evidence_from in since.items()}
+
+
+def guard_context(ws: Workspace, conn: Connection, case: Any, loaded: LoadedWorkflow,
                   at: datetime) -> GuardContext:
-    """The guards of the case's stage, with only the records they read (in ``session``'s transaction)."""
+    """The guards of the case's stage, with only the records they read (in ``conn``'s transaction)."""
     stage = loaded.definition.stage(case.stage)
-    records = RecordLoader().load(session.connection(), [(case, stage)])[case.id]
+    records = GuardReader().load(conn, [(case, stage)])[case.id]
     return GuardContext(workflow=loaded.definition, stage=stage, records=records, at=at, calendar=ws.calendar)
 
 
 # --- guards and moves ------------------------------------------------------------------------------------
 
-def _status_blocker(case: models.Case | Row[Any]) -> Blocker | None:
+def _status_blocker(case: Any) -> Blocker | None:
     if case.status == SUSPENDED:
         return Blocker("status", _("the case is suspended since {date} ({reason}): resume it first").format(
             date=show(case.suspended_at), reason=case.status_reason), remedy=Remedy("case.resume", {}))
@@ -84,9 +117,6 @@ def check(ws: Workspace, case_id: str, at: datetime | None = None) -> CheckResul
     return check_many(ws, [case_id], at)[case_id]
 
 
-BATCH = 500  # ids per IN (...) query
-_CASES = models.Case.__table__
-_SNAPSHOTS = models.WorkflowSnapshot.__table__
 _CHECKED_COLUMNS = ("id", "version", "workflow_sha256", "stage", "status", "status_reason", "suspended_at",
                     "evidence_from")
 
@@ -95,20 +125,19 @@ def check_many(ws: Workspace, case_ids: list[str], at: datetime | None = None, *
                states: Mapping[str, asof.State] | None = None) -> dict[str, CheckResult]:
     """``check`` for many cases (audits, overviews), in the order of ``case_ids`` (each once).
 
-    ``BATCH`` cases at a time: per batch their rows and only the records their stages' guards read, as light rows
-    dropped once the batch is judged, so that memory does not grow with the number of cases. With ``cache``, the
-    guards' answers kept in ``case_checks`` are reused while they hold and new ones are kept there
-    (``eightstep.engine.checkcache``): what an audit of cases that have not moved needs. ``states`` gives the stage and
-    status to judge some cases in instead of their rows' (an audit as of a date before they moved on).
+    ``read.BATCH`` cases at a time: per batch their rows and only the records their stages' guards read, as light
+    rows dropped once the batch is judged, so that memory does not grow with the number of cases. With ``cache``,
+    the guards' answers kept in ``case_checks`` are reused while they hold and new ones are kept there
+    (``eightstep.engine.checkcache``): what an audit of cases that have not moved needs. ``states`` gives the stage
+    and status to judge some cases in instead of their rows' (an audit as of a date before they moved on).
     """
     at = now_utc() if at is None else as_utc(at)
-    unique_ids = list(dict.fromkeys(case_ids))
     batch = _CheckBatch(ws, at, checkcache.basis(ws.calendar) if cache else None, states or {})
     results: dict[str, CheckResult] = {}
     writable = cache
     with ws.engine.connect() as conn:
-        for start in range(0, len(unique_ids), BATCH):
-            checked, entries = batch.check(conn, unique_ids[start:start + BATCH])
+        for ids in read.batches(list(dict.fromkeys(case_ids))):
+            checked, entries = batch.check(conn, list(ids))
             results.update((result.case_id, result) for result in checked)
             if writable and entries:
                 writable = checkcache.write(ws.engine, entries)  # refused once: not tried again this time
@@ -117,19 +146,21 @@ def check_many(ws: Workspace, case_ids: list[str], at: datetime | None = None, *
 
 @dataclass
 class _CheckBatch:
-    """``check`` of one batch of cases after another, sharing the workflows read and the loader's plans."""
+    """``check`` of one batch of cases after another, sharing the workflows read and the reader's plans."""
 
     ws: Workspace
     at: datetime
     basis: str | None  # the cache's basis; None: no cache
     states: Mapping[str, asof.State]  # cases judged in another state than their row's (never cached)
-    workflows: dict[str, LoadedWorkflow] = field(default_factory=dict)
-    loader: RecordLoader = field(default_factory=RecordLoader)
+    reader: GuardReader = field(default_factory=GuardReader)
 
     def check(self, conn: Connection, case_ids: list[str]) -> tuple[list[CheckResult], list[checkcache.Entry]]:
         """The results of ``case_ids`` in order, and the cache entries to write; nothing is kept."""
-        cases: list[Any] = _case_rows(conn, case_ids, cached=self.basis is not None)
-        _read_workflows(self.ws, conn, cases, self.workflows)
+        cached = self.basis is not None
+        dialect = conn.dialect.name
+        cases: list[Any] = read.cases(conn, case_ids, _CHECKED_COLUMNS,
+                                      extend=(lambda q: checkcache.with_entries(q, dialect)) if cached else None)
+        workflows = _workflows_of(self.ws, conn, cases)
         if self.states:
             cases = [asof.as_then(case._asdict(), self.states[case.id]) if case.id in self.states else case
                      for case in cases]
@@ -142,46 +173,28 @@ class _CheckBatch:
                 if hit is not None:
                     found[case.id] = hit
         todo = [case for case in cases if case.id not in found]
-        stages = {case.id: self.workflows[case.workflow_sha256].definition.stage(case.stage) for case in todo}
-        records = self.loader.load(conn, [(case, stages[case.id]) for case in todo])
+        stages = {case.id: workflows[case.workflow_sha256].definition.stage(case.stage) for case in todo}
+        records = self.reader.load(conn, [(case, stages[case.id]) for case in todo])
         entries = []
         for case in todo:
-            ctx = GuardContext(workflow=self.workflows[case.workflow_sha256].definition, stage=stages[case.id],
+            ctx = GuardContext(workflow=workflows[case.workflow_sha256].definition, stage=stages[case.id],
                                records=records[case.id], at=self.at, calendar=self.ws.calendar)
             found[case.id] = ctx.blockers()
             if self.basis is not None and case.id not in self.states:
                 new = checkcache.entry(case.id, case.version, ctx, found[case.id], self.basis)
                 if new is not None:
                     entries.append(new)
-        return [_check_result(case, self.workflows[case.workflow_sha256], found[case.id], self.at)
+        return [_check_result(case, workflows[case.workflow_sha256], found[case.id], self.at)
                 for case in cases], entries
 
 
-def _case_rows(conn: Connection, case_ids: list[str], *, cached: bool = False) -> list[Row[Any]]:
-    """The rows of ``case_ids`` (the columns a check reads; with ``cached`` their ``case_checks`` entries too), in
-    that order; NotFoundError names the first missing."""
-    query = select(*(_CASES.c[n] for n in _CHECKED_COLUMNS)).where(_CASES.c.id.in_(case_ids))
-    if cached:
-        query = checkcache.with_entries(query, conn.dialect.name)
-    rows = {r.id: r for r in conn.execute(query)}
-    for case_id in case_ids:
-        if case_id not in rows:
-            raise _no_case(case_id)
-    return [rows[case_id] for case_id in case_ids]
-
-
-def _read_workflows(ws: Workspace, conn: Connection, cases: list[Row[Any]],
-                    workflows: dict[str, LoadedWorkflow]) -> None:
-    """Add to ``workflows`` (sha256 -> rules) the stored snapshots of ``cases`` not in it yet."""
-    new = {case.workflow_sha256 for case in cases} - workflows.keys()
-    if not new:
-        return
-    query = select(_SNAPSHOTS.c.sha256, _SNAPSHOTS.c.workflow_id, _SNAPSHOTS.c.version, _SNAPSHOTS.c.content)
-    for r in conn.execute(query.where(_SNAPSHOTS.c.sha256.in_(new))):
-        workflows[r.sha256] = ws.workflows.from_snapshot(r.content, r.sha256, f"{r.workflow_id} {r.version}")
+def _workflows_of(ws: Workspace, conn: Connection, cases: list[Any]) -> dict[str, LoadedWorkflow]:
+    """Content hash -> rules, for the snapshots of ``cases``; NotFoundError names a case whose is missing."""
+    workflows = read.workflows(conn, ws.workflows, {case.workflow_sha256 for case in cases})
     for case in cases:
         if case.workflow_sha256 not in workflows:
-            raise _no_snapshot(case.id, case.workflow_sha256)
+            read.workflow(conn, ws.workflows, case)  # raises, naming the case
+    return workflows
 
 
 def _check_result(case: Any, loaded: LoadedWorkflow, guard_blockers: list[Blocker],

@@ -1,22 +1,27 @@
 """The registry of named guards. Each returns the unmet items of one kind of requirement, with a message in the
 chosen language and the remedy that clears it (as data: the CLI spells it as a command); ``check`` runs all of
-them, the state machine asks whether any item is left."""
+them, the state machine asks whether any item is left.
+
+Each guard declares what it reads (``reads``: which record tables, and of those which kinds of rows, for a
+stage's requirements), so that a check reads only that (``tables_needed``); the columns it may read are its
+records' Protocols (``eightstep.engine.evidence``).
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from eightstep.engine.evidence import RECORD_TABLES, BallotRecord, CaseRecords, ObjectionRecord
 from eightstep.errors import Remedy
 from eightstep.i18n import _, pick
 from eightstep.rules.consent import Tally, Voter, tally
 from eightstep.rules.workcalendar import WorkCalendar
-from eightstep.store import models
 from eightstep.timeutil import as_utc, local_date, local_midnight_utc, show
-from eightstep.workflow.schema import Stage, Workflow
+from eightstep.workflow.schema import Requirements, Stage, Workflow
 
 
 @dataclass(frozen=True)
@@ -45,25 +50,6 @@ class Blocker:
         if self.remedy is not None:
             data["remedy"] = self.remedy.as_dict()
         return data
-
-
-@dataclass
-class CaseRecords:
-    """What the guards look at, loaded once per check.
-
-    ``evidence_from`` is the case's ``Case.evidence_from``: documents, approvals, ballots, scheme choices and
-    meetings dated before it no longer count (a return for rework started them afresh); households and
-    objections always do.
-    """
-
-    documents: list[models.Document]
-    approvals: list[models.Approval]
-    households: list[models.Household]
-    ballots: list[models.Ballot]
-    objections: list[models.Objection]
-    scheme_choices: list[models.SchemeChoice] = field(default_factory=list)
-    meetings: list[models.Meeting] = field(default_factory=list)
-    evidence_from: datetime | None = None
 
 
 @dataclass
@@ -119,15 +105,47 @@ class GuardContext:
 Guard = Callable[[GuardContext], list[Blocker]]
 GUARDS: dict[str, Guard] = {}
 
+# What a guard reads for a stage with the given requirements: record table -> the kinds of rows it looks at, or
+# None for every row of the case. A guard missing here gets every row of every table (slower, and still only the
+# columns of its records' Protocols); tests/test_recordload.py fails until it is declared.
+Reads = dict[str, frozenset[str] | None]
+READS: dict[str, Callable[[Requirements], Reads]] = {}
+KIND_FILTERED = frozenset({"documents", "approvals"})  # tables whose rows a read may limit to some kinds
 
-def guard(name: str) -> Callable[[Guard], Guard]:
+
+def guard(name: str, reads: Callable[[Requirements], Reads]) -> Callable[[Guard], Guard]:
+    """Register a guard under ``name``, with what it reads."""
     def register(fn: Guard) -> Guard:
         GUARDS[name] = fn
+        READS[name] = reads
         return fn
     return register
 
 
-@guard("documents")
+def _merge(needed: Reads, table: str, kinds: frozenset[str] | None) -> None:
+    """Add one guard's read of ``table`` to ``needed``: the union of the kinds, or None when any read wants all."""
+    if table not in KIND_FILTERED:
+        kinds = None
+    if table not in needed:
+        needed[table] = kinds
+        return
+    have = needed[table]
+    needed[table] = None if have is None or kinds is None else have | kinds
+
+
+def tables_needed(stage: Stage) -> Reads:
+    """The record tables the guards of ``stage`` read, each with the kinds of rows they need (None: all)."""
+    needed: Reads = {}
+    for name in GUARDS:
+        reads = READS.get(name)
+        wants: Reads = reads(stage.requires) if reads is not None else dict.fromkeys(RECORD_TABLES)
+        for table, kinds in wants.items():
+            if table in RECORD_TABLES:
+                _merge(needed, table, kinds)
+    return needed
+
+
+@guard("documents", reads=lambda req: {"documents": frozenset(req.documents)} if req.documents else {})
 def documents_present(ctx: GuardContext) -> list[Blocker]:
     have = {d.kind for d in ctx.records.documents if ctx.counts(d.issued_at)}
     out = []
@@ -141,7 +159,7 @@ def documents_present(ctx: GuardContext) -> list[Blocker]:
     return out
 
 
-@guard("approvals")
+@guard("approvals", reads=lambda req: {"approvals": frozenset(req.approvals)} if req.approvals else {})
 def approvals_granted(ctx: GuardContext) -> list[Blocker]:
     out = []
     for kind in ctx.stage.requires.approvals:
@@ -164,11 +182,11 @@ def approvals_granted(ctx: GuardContext) -> list[Blocker]:
     return out
 
 
-def current_ballots(ballots: list[models.Ballot], at: datetime | None,
-                    since: datetime | None = None) -> dict[int, models.Ballot]:
+def current_ballots(ballots: Sequence[BallotRecord], at: datetime | None,
+                    since: datetime | None = None) -> dict[int, BallotRecord]:
     """Household id -> its latest ballot cast by ``at`` (None: the latest of all), not before ``since`` (a
     return to the vote: the ballots of the earlier vote no longer count)."""
-    latest: dict[int, models.Ballot] = {}
+    latest: dict[int, BallotRecord] = {}
     since = as_utc(since) if since is not None else None
     for b in sorted(ballots, key=lambda b: (as_utc(b.cast_at), b.id or 0)):
         cast = as_utc(b.cast_at)
@@ -196,7 +214,7 @@ def voters(records: CaseRecords, at: datetime | None) -> list[Voter]:
     return out
 
 
-@guard("consent")
+@guard("consent", reads=lambda req: {"households": None, "ballots": None} if req.consent is not None else {})
 def consent_reached(ctx: GuardContext) -> list[Blocker]:
     rule = ctx.stage.requires.consent
     if rule is None:
@@ -224,7 +242,7 @@ def provisional_note(years: list[int]) -> str:
              "for it is added").format(years=", ".join(map(str, years)))
 
 
-@guard("notice")
+@guard("notice", reads=lambda req: {"documents": frozenset({req.notice.document})} if req.notice is not None else {})
 def notice_period_over(ctx: GuardContext) -> list[Blocker]:
     rule = ctx.stage.requires.notice
     if rule is None:
@@ -261,17 +279,17 @@ def notice_period_over(ctx: GuardContext) -> list[Blocker]:
                     remedy=Remedy("case.advance", {"at": (end + timedelta(days=1)).isoformat()}))]
 
 
-def counted_objection(ctx: GuardContext, obj: models.Objection) -> bool:
+def counted_objection(ctx: GuardContext, obj: ObjectionRecord) -> bool:
     if ctx.workflow.objections.only_written_real_name and not (obj.written and obj.real_name):
         return False
     return ctx.until_now(obj.lodged_at)
 
 
-def open_as_of(obj: models.Objection, at: datetime) -> bool:
+def open_as_of(obj: ObjectionRecord, at: datetime) -> bool:
     return obj.resolved_at is None or as_utc(obj.resolved_at) > at
 
 
-@guard("objections")
+@guard("objections", reads=lambda req: {"objections": None} if req.no_open_objections else {})
 def no_open_objections(ctx: GuardContext) -> list[Blocker]:
     if not ctx.stage.requires.no_open_objections:
         return []
@@ -295,7 +313,7 @@ MEETING_KINDS: dict[str, tuple[str, str]] = {
 }  # (Chinese, English): data both ways, as the workflow's titles
 
 
-@guard("scheme")
+@guard("scheme", reads=lambda req: {"scheme_choices": None} if req.chosen_scheme else {})
 def scheme_chosen(ctx: GuardContext) -> list[Blocker]:
     if not ctx.stage.requires.chosen_scheme:
         return []
@@ -305,7 +323,7 @@ def scheme_chosen(ctx: GuardContext) -> list[Blocker]:
                               "owners' choice"), remedy=Remedy("scheme.choose", {}))]
 
 
-@guard("meetings")
+@guard("meetings", reads=lambda req: {"meetings": None} if req.meetings else {})
 def meetings_held(ctx: GuardContext) -> list[Blocker]:
     out = []
     for kind in ctx.stage.requires.meetings:

@@ -9,23 +9,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, insert, update
-from sqlmodel import select
 from transitions import Machine
 
 from eightstep.engine.actors import acting_role
-from eightstep.engine.cases import _no_case, _no_snapshot, _refuse_stale_or_withdrawn, default_actor, editing
-from eightstep.engine.checking import _CASES, _status_blocker, guard_context, machine_of
+from eightstep.engine.cases import default_actor, editing, refuse_stale_or_withdrawn
+from eightstep.engine.checking import _status_blocker, guard_context, machine_of
 from eightstep.engine.events import GENESIS, append_event, event_row, with_role
-from eightstep.engine.recordload import light_columns
 from eightstep.errors import BlockedError, ConflictError, InputError
 from eightstep.i18n import _
-from eightstep.store import models
-from eightstep.store.models import ACTIVE, SUSPENDED, WITHDRAWN
+from eightstep.store import read, tables
+from eightstep.store.tables import ACTIVE, SUSPENDED, WITHDRAWN
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, business_time, iso_local, now_utc, show
 from eightstep.workflow.loader import LoadedWorkflow
@@ -64,9 +61,9 @@ def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: s
     """Move to the next stage if no blocker remains; otherwise BlockedError listing every blocker.
 
     The most frequent write, so it runs on Core statements (the ORM's unit of work cost as much as everything
-    else together): the case row and its snapshot in one read, the guards' records (``recordload``), then a
-    compare-and-set ``UPDATE cases ... WHERE version = :seen`` (the same as the bulk advance's) with the event
-    and, leaving a consent stage, the consent record, in one transaction.
+    else together): the case row (its workflow snapshot is parsed once per workspace), the guards' records
+    (``checking.GuardReader``), then a compare-and-set ``UPDATE cases ... WHERE version = :seen`` (the same as
+    the bulk advance's) with the event and, leaving a consent stage, the consent record, in one transaction.
     """
     at = business_time(at)
     who = default_actor(actor)
@@ -82,7 +79,7 @@ def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: s
             raise InputError(_("case {case} is in the last stage ({stage}): there is nothing to advance to").format(
                 case=case_id, stage=case.stage))
         _not_before_stage(case, at, "advancing at")
-        ctx = guard_context(ws, session, case, loaded, at)
+        ctx = guard_context(ws, conn, case, loaded, at)
         position = SimpleNamespace(stage=case.stage)  # what the machine moves (nothing is attached to it)
         if not machine_of(ws, loaded).events[ADVANCE].trigger(position, ctx=ctx):
             raise BlockedError(_("case {case} cannot leave {stage} yet").format(case=case_id, stage=case.stage),
@@ -121,36 +118,22 @@ def advance_rows(case: Any, to_stage: str, *, at: datetime, recorded_at: datetim
 
 # The compare-and-set move of a case to its next stage (engine.advance, bulk.write_batch): it matches only while
 # the case is still at the version that was read.
+_CASES = tables.cases
 ADVANCE_CAS = (update(_CASES)
                .where(_CASES.c.id == bindparam("b_id"), _CASES.c.version == bindparam("b_seen"))
                .values(stage=bindparam("b_stage"), stage_entered_at=bindparam("b_at"),
                        clock_started_at=bindparam("b_at"), event_count=bindparam("b_seq"),
                        last_hash=bindparam("b_hash"), version=bindparam("b_version")))
-_EVENTS = models.Event.__table__
-_CONSENT_RECORDS = models.ConsentRecord.__table__
-
-
-@lru_cache(maxsize=4)
-def _move_head_query(dialect: str) -> Any:
-    snapshots = models.WorkflowSnapshot.__table__
-    return (select(*light_columns(dialect, _CASES, tuple(c.name for c in _CASES.c)),
-                   snapshots.c.content.label("snapshot_content"), snapshots.c.workflow_id.label("snapshot_workflow"),
-                   snapshots.c.version.label("snapshot_version"))
-            .outerjoin(snapshots, snapshots.c.sha256 == _CASES.c.workflow_sha256)
-            .where(_CASES.c.id == bindparam("case_id")))
+_EVENTS = tables.events
+_CONSENT_RECORDS = tables.consent_records
 
 
 def _move_head(ws: Workspace, conn: Connection, case_id: str, expected_version: int | None
                ) -> tuple[Row[Any], LoadedWorkflow]:
     """The case row (Core) and its rules, refused as ``editing`` refuses: another version, a withdrawn case."""
-    row = conn.execute(_move_head_query(conn.dialect.name), {"case_id": case_id}).first()
-    if row is None:
-        raise _no_case(case_id)
-    if row.snapshot_content is None:
-        raise _no_snapshot(case_id, row.workflow_sha256)
-    _refuse_stale_or_withdrawn(row, expected_version)
-    return row, ws.workflows.from_snapshot(row.snapshot_content, row.workflow_sha256,
-                                           f"{row.snapshot_workflow} {row.snapshot_version}")
+    row = read.case(conn, case_id)
+    refuse_stale_or_withdrawn(row, expected_version)
+    return row, read.workflow(conn, ws.workflows, row)
 
 
 def _reason(reason: str | None) -> str:

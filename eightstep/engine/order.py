@@ -17,11 +17,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from eightstep.engine.guards import Blocker, CaseRecords, GuardContext, guard, provisional_note
+from eightstep.engine.guards import Blocker, CaseRecords, GuardContext, Reads, guard, provisional_note
 from eightstep.i18n import _
 from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.timeutil import as_utc, local_date, local_midnight_utc, now_utc
-from eightstep.workflow.schema import OrderRule, Stage, Workflow
+from eightstep.workflow.schema import OrderRule, Requirements, Stage, Workflow
 
 if TYPE_CHECKING:
     from eightstep.store.workspace import Workspace
@@ -56,7 +56,13 @@ def _out_of_order(wf: Workflow, rule: OrderRule, first: list[date], then: list[d
     return None
 
 
-@guard("order")
+def order_reads(req: Requirements) -> Reads:
+    """The documents and approvals of the kinds a stage's order rules name."""
+    kinds = frozenset(k for rule in req.order for k in (rule.earlier, rule.later))
+    return {"documents": kinds, "approvals": kinds} if kinds else {}
+
+
+@guard("order", reads=order_reads)
 def in_order(ctx: GuardContext) -> list[Blocker]:
     out = []
     for rule in ctx.stage.requires.order:

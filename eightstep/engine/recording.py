@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from eightstep.engine.actors import acting_role, checked_role
 from eightstep.engine.cases import default_actor, editing
@@ -106,7 +106,7 @@ class Recording:
     as_role: str | None
     details: dict[str, Any] = field(default_factory=dict)
     note: str | None = None
-    changed: list[tuple[str, SQLModel]] = field(default_factory=list)  # (PUT | DROP, row), in order
+    changed: list[tuple[str, models.Base]] = field(default_factory=list)  # (PUT | DROP, row), in order
     events: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)  # several, if any
     from_stage: str | None = ""  # the event's; the case's stage at the start (None: opening the case)
 
@@ -135,7 +135,7 @@ class Recording:
     def household(self, room: str) -> models.Household:
         return find_household(self.session, self.case.id, room)
 
-    def add(self, row: SQLModel, *, with_id: bool = False) -> Any:
+    def add(self, row: models.Base, *, with_id: bool = False) -> Any:
         """Stage a new row of the case; ``with_id``: write it now, so that its id is known on return (the
         database's write lock is then taken here rather than at the end)."""
         self.session.add(row)
@@ -144,12 +144,12 @@ class Recording:
         self.changed.append((PUT, row))
         return row
 
-    def add_all(self, rows: list[SQLModel]) -> None:
+    def add_all(self, rows: list[models.Base]) -> None:
         """Stage many new rows of the case."""
         self.session.add_all(rows)
         self.changed.extend((PUT, row) for row in rows)
 
-    def change(self, row: SQLModel, **values: Any) -> Any:
+    def change(self, row: models.Base, **values: Any) -> Any:
         """Set ``values`` on an existing row of the case and write it."""
         for name, value in values.items():
             setattr(row, name, value)
@@ -157,7 +157,7 @@ class Recording:
         self.changed.append((PUT, row))
         return row
 
-    def remove(self, row: SQLModel) -> None:
+    def remove(self, row: models.Base) -> None:
         self.session.delete(row)
         self.changed.append((DROP, row))
 

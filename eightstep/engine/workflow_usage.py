@@ -6,12 +6,11 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import func
-from sqlmodel import select
+from sqlalchemy import func, select
 
 from eightstep.errors import WorkflowError
-from eightstep.store import models
-from eightstep.store.models import WITHDRAWN
+from eightstep.store import tables
+from eightstep.store.tables import WITHDRAWN
 from eightstep.store.workspace import Workspace
 from eightstep.workflow.registry import WorkflowRegistry, workflow_id_of
 
@@ -21,12 +20,12 @@ def usage(registry: WorkflowRegistry, ws: Workspace | None) -> list[dict[str, An
     the open and total cases; then stored versions whose file is gone."""
     counts: dict[str, list[tuple[str, str, int, int]]] = {}
     if ws is not None:
-        with ws.session() as session:
-            open_cases = func.sum(sql_case((models.Case.status != WITHDRAWN, 1), else_=0))
-            query = (select(models.Case.workflow_id, models.Case.workflow_version, models.Case.workflow_sha256,
-                            func.count(), open_cases)
-                     .group_by(models.Case.workflow_id, models.Case.workflow_version, models.Case.workflow_sha256))
-            for wid, version, sha, total, opened in session.exec(query):
+        cases = tables.cases.c
+        with ws.engine.connect() as conn:
+            open_cases = func.sum(sql_case((cases.status != WITHDRAWN, 1), else_=0))
+            query = (select(cases.workflow_id, cases.workflow_version, cases.workflow_sha256, func.count(), open_cases)
+                     .group_by(cases.workflow_id, cases.workflow_version, cases.workflow_sha256))
+            for wid, version, sha, total, opened in conn.execute(query):
                 counts.setdefault(wid, []).append((version, sha, int(opened or 0), int(total)))
     rows = []
     for path in registry.files().values():

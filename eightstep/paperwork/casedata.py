@@ -1,9 +1,9 @@
 """Everything the forms of one case are built from, read on one connection at one case version.
 
-The read is SQLAlchemy Core, not the ORM: one query for the case with its complex and workflow snapshot, then one
-per table the forms use, as rows (read-only, with the models' attribute names). The same read through the ORM
-(identity map, instrumented objects) took eight times as long. The case row is read first, so a change made while
-the rest is read shows as a newer version than ``CaseData.version``, and the render's log refuses it.
+The read goes through the store's read layer (``eightstep.store.read``): the case with its complex, its workflow
+snapshot, then each table the forms use, every column, as read-only rows with the tables' column names. The
+case row is read first, so a change made while the rest is read shows as a newer version than
+``CaseData.version``, and the render's log refuses it.
 """
 
 from __future__ import annotations
@@ -11,54 +11,27 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Row, Select, bindparam, select
-
-from eightstep.engine.guards import CaseRecords, voters
-from eightstep.errors import InputError, NotFoundError
+from eightstep.engine.evidence import CaseRecords
+from eightstep.engine.guards import voters
+from eightstep.errors import InputError
 from eightstep.paperwork.parties import Party, party_of
 from eightstep.records.funding import E4, share_table
 from eightstep.rules.consent import Voter
 from eightstep.rules.money import ShareTable, room_order
 from eightstep.rules.workcalendar import WorkCalendar
-from eightstep.store import models
+from eightstep.store import read, tables
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc
 from eightstep.workflow.loader import LoadedWorkflow
 
-CASES = models.Case.__table__
-COMPLEXES = models.Complex.__table__
-SNAPSHOTS = models.WorkflowSnapshot.__table__
-HOUSEHOLDS = models.Household.__table__
-AGREED = models.AgreedShare.__table__
-STEPS = models.MediationStep.__table__
+if TYPE_CHECKING:
+    from eightstep.store import models
 
 # The record tables the forms read (``CaseRecords`` fields); scheme choices and meetings are on no form.
-FORM_RECORDS: dict[str, Any] = {
-    "documents": models.Document.__table__, "approvals": models.Approval.__table__, "households": HOUSEHOLDS,
-    "ballots": models.Ballot.__table__, "objections": models.Objection.__table__,
-}
-
-
-def _by_case(table: Any) -> Select[Any]:
-    return select(table).where(table.c.case_id == bindparam("case_id")).order_by(table.c.id)
-
-
-_CASE = (select(CASES, COMPLEXES.c.name.label("complex_name"), COMPLEXES.c.district, COMPLEXES.c.street,
-                COMPLEXES.c.community, SNAPSHOTS.c.content.label("snapshot_content"),
-                SNAPSHOTS.c.workflow_id.label("snapshot_workflow"), SNAPSHOTS.c.version.label("snapshot_version"))
-         .join(COMPLEXES, COMPLEXES.c.id == CASES.c.complex_id)
-         .outerjoin(SNAPSHOTS, SNAPSHOTS.c.sha256 == CASES.c.workflow_sha256)
-         .where(CASES.c.id == bindparam("case_id")))
-_RECORDS = {name: _by_case(table) for name, table in FORM_RECORDS.items()}
-_FUNDING = select(models.Funding.__table__).where(models.Funding.__table__.c.case_id == bindparam("case_id"))
-_PARTIES = _by_case(models.CaseParty.__table__)
-_AGREED = (select(HOUSEHOLDS.c.room, AGREED.c.weight_e4, AGREED.c.maintenance_e4)
-           .join(HOUSEHOLDS, HOUSEHOLDS.c.id == AGREED.c.household_id)
-           .where(AGREED.c.case_id == bindparam("case_id")).order_by(AGREED.c.id))
-_STEPS = (select(STEPS).where(STEPS.c.objection_id.in_(bindparam("ids", expanding=True)))
-          .order_by(STEPS.c.at, STEPS.c.id))
+FORM_RECORDS = {"documents": tables.documents, "approvals": tables.approvals, "households": tables.households,
+                "ballots": tables.ballots, "objections": tables.objections}
 
 
 @dataclass(frozen=True)
@@ -144,31 +117,23 @@ class CaseData:
 
 
 def load_case_data(ws: Workspace, case_id: str) -> CaseData:
-    params = {"case_id": case_id}
     with ws.engine.connect() as conn:
-        head = conn.execute(_CASE, params).first()
-        if head is None:
-            raise NotFoundError(f"no case {case_id!r}: `eightstep case list` shows the cases")
-        if head.snapshot_content is None:
-            raise NotFoundError(f"case {case_id}: its workflow snapshot {head.workflow_sha256[:12]} is missing")
-        loaded = ws.workflows.from_snapshot(head.snapshot_content, head.workflow_sha256,
-                                            f"{head.snapshot_workflow} {head.snapshot_version}")
-        tables: dict[str, list[Row[Any]]] = {name: list(conn.execute(query, params).all())
-                                             for name, query in _RECORDS.items()}
-        steps: dict[int, list[models.MediationStep]] = {}
-        ids = [o.id for o in tables["objections"]]
-        if ids:
-            for step in conn.execute(_STEPS, {"ids": ids}).all():
-                steps.setdefault(step.objection_id, []).append(step)  # type: ignore[arg-type]
-        shares: dict[str, Fraction] = {}
-        upkeep: dict[str, Fraction] = {}
-        for room, weight, maintenance in conn.execute(_AGREED, params).all():
-            shares[room] = Fraction(weight, E4)
-            if maintenance is not None:
-                upkeep[room] = Fraction(maintenance, E4)
-        funding = conn.execute(_FUNDING, params).first()
-        parties = {r.role: party_of(r) for r in conn.execute(_PARTIES, params).all()}  # type: ignore[arg-type]
+        head = read.case(conn, case_id, place=True)
+        loaded = read.workflow(conn, ws.workflows, head)
+        found = {name: read.records(conn, table, [case_id]).get(case_id, []) for name, table in FORM_RECORDS.items()}
+        steps = read.records(conn, tables.mediation_steps, [o.id for o in found["objections"]], key="objection_id")
+        agreed = read.records(conn, tables.agreed_shares, [case_id]).get(case_id, [])
+        funding = read.records(conn, tables.funding, [case_id]).get(case_id, [None])[0]
+        parties = {r.role: party_of(r) for r in read.records(conn, tables.case_parties, [case_id]).get(case_id, [])}
+    rooms = {h.id: h.room for h in found["households"]}
+    shares: dict[str, Fraction] = {}
+    upkeep: dict[str, Fraction] = {}
+    for share in agreed:
+        shares[rooms[share.household_id]] = Fraction(share.weight_e4, E4)
+        if share.maintenance_e4 is not None:
+            upkeep[rooms[share.household_id]] = Fraction(share.maintenance_e4, E4)
     place = Place(head.complex_name, head.district, head.street, head.community)
-    records = CaseRecords(**tables, evidence_from=head.evidence_from)  # type: ignore[arg-type]  # rows as models
-    return CaseData(case=head, complex=place, workflow=loaded, records=records, steps=steps,  # type: ignore[arg-type]
+    records = CaseRecords(**found, evidence_from=head.evidence_from)
+    return CaseData(case=head, complex=place, workflow=loaded, records=records,
+                    steps={oid: sorted(rows, key=lambda s: (as_utc(s.at), s.id)) for oid, rows in steps.items()},
                     funding=funding, agreed=(shares, upkeep), parties=parties, calendar=ws.calendar)

@@ -18,6 +18,7 @@ from eightstep.paperwork.environment import CHOICE_TEXT
 from eightstep.paperwork.parties import ROLES, Party
 from eightstep.rules.consent import Tally, tally
 from eightstep.store import models
+from eightstep.store.read import CaseIdentity, unit_label
 from eightstep.timeutil import local_date
 
 
@@ -71,20 +72,14 @@ class FormInfo:
 
 
 @dataclass(frozen=True)
-class CaseInfo:
-    id: str
-    complex: str
+class CaseInfo(CaseIdentity):
     district: str | None
     street: str | None
     community: str | None
-    building: str
-    unit: str
     place: str  # 人大小区3栋2单元
     address: str  # with district, street and community when known
     street_office: str
     community_committee: str
-    workflow_id: str
-    workflow_version: str
     workflow_title: str
     region: str
     basis: list[str]
@@ -157,7 +152,7 @@ def percent(part: Decimal | int, whole: Decimal | int) -> str:
 def case_info(data: CaseData) -> CaseInfo:
     c, cx, wf = data.case, data.complex, data.workflow.definition
     households = data.records.households
-    place = f"{cx.name}{c.building}栋{c.unit}单元"
+    place = cx.name + unit_label(c.building, c.unit)
     prefix = "".join(p for p in (cx.district, cx.street, cx.community) if p)
     authority = wf.authorities
     street_office = f"{cx.street}办事处" if cx.street else (authority["street"].title if "street" in authority

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlmodel import SQLModel, create_engine, select
 
 from eightstep.errors import InputError
-from eightstep.store import models
+from eightstep.store import tables
 from eightstep.store.migrations import HEAD, REVISIONS, UNVERSIONED, UNVERSIONED_SCHEMA_VERSION
 
 DEFAULT_DB = "eightstep.db"
@@ -123,11 +122,11 @@ def read_schema_state(connection: Connection) -> SchemaState:
         rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
         if rows:  # several rows would be alembic branches: a revision this eightstep does not know
             return SchemaState(",".join(sorted(rows)), None, frozenset())
-    known = {table.name for table in SQLModel.metadata.sorted_tables}
+    known = set(tables.metadata.tables)
     existing = frozenset(name for name in inspector.get_table_names() if name in known)
     unversioned = None
     if "meta" in existing:
-        value = connection.execute(select(models.Meta.value).where(models.Meta.key == "schema_version")).scalar()
+        value = connection.execute(select(tables.meta.c.value).where(tables.meta.c.key == "schema_version")).scalar()
         unversioned = int(value) if value is not None and value.isdigit() else 0
     return SchemaState(None, unversioned, existing)
 

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, insert, select,
 from sqlalchemy.engine import make_url
 
 from eightstep.errors import InputError
-from eightstep.store import models
+from eightstep.store import tables
 from eightstep.store.db import (
     BUSY_TIMEOUT_MS,
     SchemaChange,
@@ -94,7 +94,7 @@ def _upgrade(connection: Connection, engine: Engine) -> SchemaChange:
 def _write_meta(connection: Connection) -> None:
     """meta.schema_version follows the head revision's number: eightstep 0.1.0, which predates migrations and
     reads only that row, then refuses any database past revision 0001 ("newer than this eightstep")."""
-    table = models.Meta.__table__
+    table = tables.meta
     present = {row.key: row.value for row in connection.execute(select(table.c.key, table.c.value))}
     version = str(int(HEAD))
     if "schema_version" not in present:

@@ -7,12 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
-from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session
 
 from eightstep.errors import ConflictError, InputError, Remedy
 from eightstep.i18n import _
@@ -21,6 +19,9 @@ from eightstep.store.db import SchemaChange, check_schema, create_schema, make_e
 from eightstep.store.files import BlobStore
 from eightstep.store.outputs import Protected, protected_paths
 from eightstep.workflow.registry import WorkflowRegistry
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 ENV_DB = "EIGHTSTEP_DB"
 ENV_FILES = "EIGHTSTEP_FILES"
@@ -146,11 +147,16 @@ class Workspace:
         return str(path) if path else self.engine.url.render_as_string(hide_password=True)
 
     def session(self) -> Session:
+        """An ORM session (the write path; reads go through ``eightstep.store.read`` on ``engine``)."""
+        from sqlmodel import Session  # the ORM only for the commands that write through it
+
         return Session(self.engine, expire_on_commit=False)
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """One transaction; a lost race on the case's version (or a locked database) becomes ConflictError."""
+        from sqlalchemy.orm.exc import StaleDataError
+
         with self.session() as session:
             try:
                 yield session

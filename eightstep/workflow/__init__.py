@@ -1,15 +1,5 @@
-"""Procedure definitions: strict schema, YAML loading with line numbers, semantic checks, state machines."""
+"""Procedure definitions: strict schema (``schema``), YAML loading with line numbers (``loader``), semantic checks
+(``checks``), the registry of workflow files (``registry``), the stage machines (``machine``).
 
-from eightstep.workflow.loader import LoadedWorkflow, load_workflow_file, parse_workflow_text
-from eightstep.workflow.registry import WorkflowRegistry
-from eightstep.workflow.schema import ConsentRule, Stage, Workflow
-
-__all__ = [
-    "ConsentRule",
-    "LoadedWorkflow",
-    "Stage",
-    "Workflow",
-    "WorkflowRegistry",
-    "load_workflow_file",
-    "parse_workflow_text",
-]
+Import from the defining submodule; importing this package alone loads nothing (pydantic costs start-up time).
+"""

@@ -19,6 +19,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from eightstep.errors import WorkflowError
 from eightstep.i18n import _
 from eightstep.workflow.checks import semantic_problems
+from eightstep.workflow.label import workflow_label
 from eightstep.workflow.schema import WORKFLOW_ID_PATTERN, Workflow
 
 
@@ -38,6 +39,10 @@ class LoadedWorkflow:
     @property
     def version(self) -> str:
         return self.definition.version
+
+    @property
+    def label(self) -> str:
+        return workflow_label(self.id, self.version)
 
 
 def content_hash(content: str) -> str:

@@ -13,11 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eightstep.errors import NotFoundError, WorkflowError
 from eightstep.i18n import _
 from eightstep.resources import builtin_dir
-from eightstep.workflow.loader import LoadedWorkflow, load_workflow_file, parse_workflow_text
+from eightstep.workflow.label import workflow_label
+
+if TYPE_CHECKING:
+    from eightstep.workflow.loader import LoadedWorkflow
 
 DEFAULT_WORKFLOW = "wuhan"
 VERSION_MARK = "@"  # wuhan@2024.yaml: another version of the workflow wuhan
@@ -127,6 +131,8 @@ class WorkflowRegistry:
 
     def load(self, path: Path) -> LoadedWorkflow:
         if path not in self._files:
+            from eightstep.workflow.loader import load_workflow_file  # pydantic: only when a file is read
+
             loaded = load_workflow_file(path, self.template_names)
             self._files[path] = loaded
             self._by_hash[loaded.sha256] = loaded
@@ -158,9 +164,17 @@ class WorkflowRegistry:
                               "another workflow, or add a version in force that day").format(
             id=workflow_id, day=day, versions=listed))
 
-    def from_snapshot(self, content: str, sha256: str, source: str) -> LoadedWorkflow:
-        """The rules a case was opened under, re-read from the copy stored with it."""
+    def known(self, sha256: str) -> LoadedWorkflow | None:
+        """The rules of content hash ``sha256`` if they were read already (from a file or a snapshot)."""
+        return self._by_hash.get(sha256)
+
+    def from_snapshot(self, content: str, sha256: str, workflow_id: str, version: str) -> LoadedWorkflow:
+        """The rules a case was opened under, re-read from the copy stored with it (once per content hash; the
+        store's read layer, ``eightstep.store.read.workflows``, is the one caller)."""
         if sha256 not in self._by_hash:
+            from eightstep.workflow.loader import parse_workflow_text  # pydantic: only when a snapshot is parsed
+
+            source = workflow_label(workflow_id, version)
             try:
                 loaded = parse_workflow_text(content, source)
             except WorkflowError as exc:

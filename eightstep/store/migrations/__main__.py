@@ -1,13 +1,13 @@
 """Tools for people changing the schema (see docs/migrations.md). Run from a source checkout:
 
-    python -m eightstep.store.migrations new "add meetings"    # autogenerate the next revision from the models
+    python -m eightstep.store.migrations new "add meetings"    # autogenerate the next revision from the tables
     python -m eightstep.store.migrations new --empty "fill x"  # an empty revision, for a data migration by hand
-    python -m eightstep.store.migrations check                 # exit 1 when the models differ from the revisions
+    python -m eightstep.store.migrations check                 # exit 1 when the tables differ from the revisions
     python -m eightstep.store.migrations sql [--from REV]      # the PostgreSQL DDL of the upgrade, for review
 
-``new`` builds a scratch SQLite database at the current head, compares it with the models
-(SQLModel.metadata), writes ``versions/NNNN_<slug>.py`` with the next number, appends it to ``REVISIONS`` in
-``__init__.py``, and runs ``ruff check --fix`` on the file when ruff is installed. Read the file before
+``new`` builds a scratch SQLite database at the current head, compares it with the tables
+(``eightstep.store.tables.metadata``), writes ``versions/NNNN_<slug>.py`` with the next number, appends it to
+``REVISIONS`` in ``__init__.py``, and runs ``ruff check --fix`` on the file when ruff is installed. Read the file before
 committing: autogenerate cannot tell a rename from a drop and an add, and a new NOT NULL column needs a
 ``server_default`` so that existing rows get a value.
 """
@@ -27,10 +27,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
-from sqlmodel import SQLModel
 
-import eightstep.store.models  # noqa: F401  (the tables the revisions must match)
 from eightstep.store.migrate import MIGRATIONS_DIR, alembic_config
+from eightstep.store.tables import metadata
 
 _REVISIONS_BLOCK = re.compile(r"(REVISIONS: tuple\[str, \.\.\.\] = \(\n)(.*?)(\))", re.S)
 
@@ -47,13 +46,13 @@ def _scratch_at_head(directory: Path, folder: Path) -> str:
 
 
 def differences(directory: Path = MIGRATIONS_DIR) -> list[object]:
-    """What autogenerate would write: the models (SQLModel.metadata) against a database at head."""
+    """What autogenerate would write: the tables (eightstep.store.tables.metadata) against a database at head."""
     with tempfile.TemporaryDirectory() as folder:
         engine = create_engine(_scratch_at_head(directory, Path(folder)))
         try:
             with engine.connect() as connection:
                 context = MigrationContext.configure(connection, opts={"compare_type": True})
-                return list(compare_metadata(context, SQLModel.metadata))
+                return list(compare_metadata(context, metadata))
         finally:
             engine.dispose()
 
@@ -66,7 +65,7 @@ def new_revision(message: str, *, directory: Path = MIGRATIONS_DIR, empty: bool 
         raise SystemExit(f"expected one head revision, found {heads}: merge them first")
     rev_id = f"{int(heads[0]) + 1:04d}"
     if not empty and not differences(directory):
-        raise SystemExit("the models match the revisions: nothing to generate (use --empty for a data migration)")
+        raise SystemExit("the tables match the revisions: nothing to generate (use --empty for a data migration)")
     with tempfile.TemporaryDirectory() as folder:
         engine = create_engine(_scratch_at_head(directory, Path(folder)))
         try:
@@ -103,21 +102,21 @@ def upgrade_sql(start: str | None = None) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eightstep.store.migrations", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    new = sub.add_parser("new", help="autogenerate the next revision from the models")
+    new = sub.add_parser("new", help="autogenerate the next revision from the tables")
     new.add_argument("message")
     new.add_argument("--empty", action="store_true", help="write an empty revision (a data migration by hand)")
-    sub.add_parser("check", help="exit 1 when the models differ from the revisions")
+    sub.add_parser("check", help="exit 1 when the tables differ from the revisions")
     sql = sub.add_parser("sql", help="print the PostgreSQL DDL of the upgrade")
     sql.add_argument("--from", dest="start", help="the revision the database is at (default: an empty database)")
     args = parser.parse_args(argv)
     if args.command == "new":
         path = new_revision(args.message, empty=args.empty)
-        print(f"wrote {path}\nread it, then run the tests (tests/test_migrations.py checks it against the models)")
+        print(f"wrote {path}\nread it, then run the tests (tests/test_migrations.py checks it against the tables)")
     elif args.command == "check":
         found = differences()
         for diff in found:
             print(diff)
-        print("the models differ from the revisions: add one with `new`" if found else "no differences")
+        print("the tables differ from the revisions: add one with `new`" if found else "no differences")
         return 1 if found else 0
     else:
         upgrade_sql(args.start)

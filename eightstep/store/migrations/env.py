@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
-from sqlmodel import SQLModel
 
-import eightstep.store.models  # noqa: F401  (registers every table in SQLModel.metadata for autogenerate)
+from eightstep.store.tables import metadata
 
 config = context.config
-target_metadata = SQLModel.metadata
+target_metadata = metadata
 
 OPTIONS = {
     "target_metadata": target_metadata,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel  # autogenerate renders sqlmodel's column types (sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
 ${imports if imports else ""}
 revision: str = ${repr(up_revision)}

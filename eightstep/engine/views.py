@@ -1,0 +1,116 @@
+"""Cases as people see them: one case, the list, the stages known, the history. Reads only (the read layer).
+
+Nothing here needs the ORM classes: a command that only shows a case reads rows through ``eightstep.store.read``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+
+from eightstep.errors import EightstepError, InputError
+from eightstep.store import read, tables
+from eightstep.store.read import CaseIdentity
+from eightstep.store.tables import WITHDRAWN
+from eightstep.store.workspace import Workspace
+from eightstep.timeutil import as_utc, iso_local
+from eightstep.workflow.registry import DEFAULT_WORKFLOW
+
+if TYPE_CHECKING:
+    from eightstep.workflow.loader import LoadedWorkflow
+
+
+@dataclass(frozen=True)
+class CaseView(CaseIdentity):
+    stage: str
+    stage_index: int
+    stage_title: str
+    stage_title_en: str
+    status: str
+    status_reason: str | None
+    stage_entered_at: datetime
+    opened_at: datetime
+    version: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.identity_dict(),
+            "stage": self.stage, "stage_index": self.stage_index, "stage_title": self.stage_title,
+            "stage_title_en": self.stage_title_en, "status": self.status, "status_reason": self.status_reason,
+            "stage_entered_at": iso_local(self.stage_entered_at), "opened_at": iso_local(self.opened_at),
+            "version": self.version,
+        }
+
+
+VIEW_COLUMNS = ("id", "building", "unit", "workflow_id", "workflow_version", "workflow_sha256", "stage", "status",
+                "status_reason", "stage_entered_at", "opened_at", "version")
+
+
+def view_of(row: Any, loaded: LoadedWorkflow) -> CaseView:
+    """The view of a case row read with ``VIEW_COLUMNS`` and ``place``."""
+    wf = loaded.definition
+    stage = wf.stage(row.stage)
+    return CaseView(
+        id=row.id, complex=row.complex_name, building=row.building, unit=row.unit, workflow_id=row.workflow_id,
+        workflow_version=row.workflow_version, stage=row.stage, stage_index=wf.stage_ids().index(row.stage) + 1,
+        stage_title=stage.title, stage_title_en=stage.title_en, status=row.status, status_reason=row.status_reason,
+        stage_entered_at=as_utc(row.stage_entered_at), opened_at=as_utc(row.opened_at), version=row.version,
+    )
+
+
+def show_case(ws: Workspace, case_id: str) -> CaseView:
+    with ws.engine.connect() as conn:
+        row = read.case(conn, case_id, VIEW_COLUMNS, place=True)
+        return view_of(row, read.workflow(conn, ws.workflows, row))
+
+
+def list_cases(ws: Workspace, *, complex_name: str | None = None, stage: str | None = None,
+               include_withdrawn: bool = True) -> list[CaseView]:
+    """The cases, by complex, building and unit; ``stage`` must be a stage id of some workflow (InputError
+    naming the known ones otherwise), so that a typo never reads as "no cases"."""
+    cases, complexes = tables.cases, tables.complexes
+    with ws.engine.connect() as conn:
+        query = read.case_query(conn.dialect.name, VIEW_COLUMNS, place=True).order_by(
+            complexes.c.name, cases.c.building, cases.c.unit, cases.c.id)
+        if complex_name:
+            read.complex_id(conn, complex_name)
+            query = query.where(complexes.c.name == complex_name)
+        if stage:
+            query = query.where(cases.c.stage == stage)
+        if not include_withdrawn:
+            query = query.where(cases.c.status != WITHDRAWN)
+        rows = conn.execute(query).all()
+        workflows = read.workflows(conn, ws.workflows, {row.workflow_sha256 for row in rows})
+        views = [view_of(row, workflows.get(row.workflow_sha256) or read.workflow(conn, ws.workflows, row))
+                 for row in rows]
+        if stage and not views:
+            known = known_stages(ws, conn)
+            if stage not in known:
+                raise InputError(f"--stage {stage!r}: no workflow has such a stage; known stages: "
+                                 f"{', '.join(known) or 'none'}")
+        return views
+
+
+def known_stages(ws: Workspace, conn: Connection) -> list[str]:
+    """Every stage id of the workflow files and of the workflows stored with cases, the default's first."""
+    loaded = []
+    for workflow_id in dict.fromkeys([DEFAULT_WORKFLOW, *ws.workflows.paths()]):
+        try:
+            loaded.extend(v.loaded for v in ws.workflows.versions(workflow_id))
+        except EightstepError:  # a broken file is `workflow check`'s business, not the listing's
+            continue
+    loaded.extend(read.workflows(conn, ws.workflows).values())
+    return list(dict.fromkeys(s for wf in loaded for s in wf.definition.stage_ids()))
+
+
+def history(ws: Workspace, case_id: str) -> list[Any]:
+    """The events of the case, in order: objects with the columns of ``events`` as attributes (copies: changing
+    one changes nothing stored, and ``events.hash_of`` then tells)."""
+    with ws.engine.connect() as conn:
+        read.case(conn, case_id, ("id",))
+        rows = read.records(conn, tables.events, [case_id], order="seq").get(case_id, [])
+    return [SimpleNamespace(**row._asdict()) for row in rows]

@@ -1,0 +1,312 @@
+"""The read layer: every read of cases, workflow snapshots and records goes through here, on SQLAlchemy Core.
+
+* ``cases(conn, ids, names)``: the rows of some cases, in the order asked, with the columns asked (and the
+  case's complex with ``place``); ``case_query`` is the same select for a filter instead of ids.
+* ``workflows(conn, registry, hashes)``: the stored workflow snapshots, each parsed once per content hash (the
+  registry remembers them; a snapshot's text is read from the database only the first time).
+* ``records(conn, table, ids)``: the rows of a record table for many cases (or objections) at once, with the
+  columns and kinds asked, in id order. The guards (``eightstep.engine.checking``), the forms
+  (``eightstep.paperwork.casedata``) and the audit read their records through it.
+
+Rows are read-only, with the tables' column names as attributes; times are aware UTC datetimes on every
+database (SQLite stores them without an offset: ``columns`` reads them back as UTC). Nothing here needs the ORM
+classes of ``eightstep.store.models`` or pydantic. ``BATCH`` is the one batch size of the library: ids per
+``IN (...)`` list and cases per batch of a check, an audit or a bulk advance.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import Connection, Row, Select, Table, bindparam, select, type_coerce
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import Boolean, DateTime, String, TypeDecorator
+
+from eightstep.errors import NotFoundError
+from eightstep.i18n import _
+from eightstep.store import tables
+from eightstep.workflow.label import workflow_label
+
+if TYPE_CHECKING:
+    from eightstep.workflow.loader import LoadedWorkflow
+    from eightstep.workflow.registry import WorkflowRegistry
+
+BATCH = 500  # ids per IN (...) list; cases per batch of a check, an audit, a bulk advance
+
+T = TypeVar("T")
+
+
+def batches(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``items`` in slices of ``BATCH`` (read when called: a test may lower it)."""
+    size = BATCH
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+# --- columns ---------------------------------------------------------------------------------------------
+
+class _StoredUTC(TypeDecorator[datetime]):
+    """A time as SQLite stores it (UTC, no offset) read as an aware UTC datetime.
+
+    The guards compare times with ``as_utc``, which costs ten times more on a naive datetime (``replace``) than on
+    an aware one; parsing the stored text with its offset costs no more than SQLAlchemy's own parsing.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
+        return parse_stored(value)
+
+
+def parse_stored(value: str | None) -> datetime | None:
+    """A time stored by SQLite (``2025-03-01 09:30:00.000000``, UTC) as an aware UTC datetime."""
+    if value is None:
+        return None
+    if len(value) == 26:  # 2025-03-01 09:30:00.000000, as SQLAlchemy writes it
+        return datetime.fromisoformat(value + "+00:00")
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+_STORED_UTC = _StoredUTC()
+
+
+def columns(dialect: str, table: Table, names: Iterable[str] | None = None) -> list[ColumnElement[Any]]:
+    """``names`` of ``table`` (None: all) for a Core select; on SQLite its times are read as aware UTC."""
+    chosen: list[ColumnElement[Any]] = [table.c[n] for n in names] if names is not None else list(table.c)
+    if dialect != "sqlite":
+        return chosen
+    return [type_coerce(c, _STORED_UTC).label(c.name) if isinstance(c.type, DateTime) else c for c in chosen]
+
+
+# --- cases -----------------------------------------------------------------------------------------------
+
+CASES = tables.cases
+COMPLEXES = tables.complexes
+CASE_COLUMNS: tuple[str, ...] = tuple(CASES.c.keys())
+PLACE_COLUMNS = ("complex_name", "district", "street", "community")  # with ``place``: the case's complex
+
+
+@dataclass(frozen=True)
+class CaseIdentity:
+    """What names a case to people, shared by every view of a case (``engine.CaseView``, the audit's findings,
+    the overview's rows, the forms' ``CaseInfo``)."""
+
+    id: str
+    complex: str
+    building: str
+    unit: str
+    workflow_id: str
+    workflow_version: str
+
+    @property
+    def workflow_label(self) -> str:
+        return workflow_label(self.workflow_id, self.workflow_version)
+
+    @property
+    def unit_label(self) -> str:
+        return unit_label(self.building, self.unit)
+
+    def identity_dict(self, id_key: str = "id") -> dict[str, Any]:
+        """The identity's part of a view's JSON (``id_key``: what the view calls the case id)."""
+        return {id_key: self.id, "complex": self.complex, "building": self.building, "unit": self.unit,
+                "workflow": {"id": self.workflow_id, "version": self.workflow_version}}
+
+
+def unit_label(building: str, unit: str) -> str:
+    """How people name a stairwell unit: ``3栋2单元``."""
+    return f"{building}栋{unit}单元"
+
+
+def no_case(case_id: str) -> NotFoundError:
+    return NotFoundError(_("no case {case!r}: `eightstep case list` shows the cases").format(case=case_id))
+
+
+@lru_cache(maxsize=64)
+def case_query(dialect: str, names: tuple[str, ...] = CASE_COLUMNS, *, place: bool = False) -> Select[Any]:
+    """The columns ``names`` of cases (with ``place``: ``PLACE_COLUMNS`` of its complex), to be filtered."""
+    query = select(*columns(dialect, CASES, names))
+    if place:
+        query = query.add_columns(COMPLEXES.c.name.label("complex_name"), COMPLEXES.c.district,
+                                  COMPLEXES.c.street, COMPLEXES.c.community
+                                  ).join(COMPLEXES, COMPLEXES.c.id == CASES.c.complex_id)
+    return query
+
+
+def cases(conn: Connection, ids: Sequence[str], names: tuple[str, ...] = CASE_COLUMNS, *, place: bool = False,
+          extend: Callable[[Select[Any]], Select[Any]] | None = None) -> list[Row[Any]]:
+    """The rows of the cases ``ids`` in that order (each once), ``BATCH`` ids per query; NotFoundError names the
+    first missing. ``extend`` adds to the select (e.g. the check cache's entries joined)."""
+    query = _by_ids(conn.dialect.name, names, place)
+    if extend is not None:
+        query = extend(query)
+    unique = list(dict.fromkeys(ids))
+    found: dict[str, Row[Any]] = {}
+    for chunk in batches(unique):
+        found.update((row.id, row) for row in conn.execute(query, {"ids": list(chunk)}))
+    for case_id in unique:
+        if case_id not in found:
+            raise no_case(case_id)
+    return [found[case_id] for case_id in unique]
+
+
+@lru_cache(maxsize=64)
+def _by_ids(dialect: str, names: tuple[str, ...], place: bool) -> Select[Any]:
+    return case_query(dialect, names, place=place).where(CASES.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def case(conn: Connection, case_id: str, names: tuple[str, ...] = CASE_COLUMNS, *, place: bool = False) -> Row[Any]:
+    """The row of one case (``cases`` of one id)."""
+    return cases(conn, [case_id], names, place=place)[0]
+
+
+def complex_id(conn: Connection, name: str) -> int:
+    """The id of the complex called ``name``; NotFoundError when there is none."""
+    found = conn.execute(select(COMPLEXES.c.id).where(COMPLEXES.c.name == name)).scalar()
+    if found is None:
+        raise NotFoundError(_("no complex named {name!r}").format(name=name))
+    return int(found)
+
+
+def complex_names(conn: Connection, ids: Collection[int]) -> dict[int, str]:
+    """Complex id -> name, for ``ids``."""
+    out: dict[int, str] = {}
+    for chunk in batches(sorted(ids)):
+        out.update((r.id, r.name) for r in conn.execute(
+            select(COMPLEXES.c.id, COMPLEXES.c.name).where(COMPLEXES.c.id.in_(chunk))))
+    return out
+
+
+# --- workflow snapshots ----------------------------------------------------------------------------------
+
+SNAPSHOTS = tables.workflow_snapshots
+
+
+def workflows(conn: Connection, registry: WorkflowRegistry,
+              hashes: Iterable[str] | None = None) -> dict[str, LoadedWorkflow]:
+    """Content hash -> the stored workflow snapshot's rules, for ``hashes`` (None: every stored snapshot).
+
+    Each snapshot is parsed once per registry (a workspace): only the hashes it has not met yet are read.
+    A hash with no stored snapshot is left out (``workflow`` says so for one case)."""
+    out: dict[str, LoadedWorkflow] = {}
+    query = select(SNAPSHOTS.c.sha256, SNAPSHOTS.c.workflow_id, SNAPSHOTS.c.version, SNAPSHOTS.c.content)
+    if hashes is None:
+        rows: Iterable[Any] = conn.execute(query)
+    else:
+        wanted = set(hashes)
+        for sha in wanted:
+            known = registry.known(sha)
+            if known is not None:
+                out[sha] = known
+        missing = sorted(wanted - out.keys())
+        rows = [r for chunk in batches(missing) for r in conn.execute(query.where(SNAPSHOTS.c.sha256.in_(chunk)))]
+    for r in rows:
+        out[r.sha256] = registry.from_snapshot(r.content, r.sha256, r.workflow_id, r.version)
+    return out
+
+
+def workflow(conn: Connection, registry: WorkflowRegistry, case_row: Any) -> LoadedWorkflow:
+    """The rules ``case_row`` (anything with ``id`` and ``workflow_sha256``) was opened under."""
+    found = workflows(conn, registry, [case_row.workflow_sha256]).get(case_row.workflow_sha256)
+    if found is None:
+        raise NotFoundError(_("case {case}: its workflow snapshot {sha} is missing").format(
+            case=case_row.id, sha=case_row.workflow_sha256[:12]))
+    return found
+
+
+# --- records ---------------------------------------------------------------------------------------------
+
+def records(conn: Connection, table: Table, ids: Collection[Any], *, key: str = "case_id",
+            names: tuple[str, ...] | None = None, kinds: Collection[str] | None = None,
+            where: tuple[ColumnElement[bool], ...] = (), order: str | None = None) -> dict[Any, list[Any]]:
+    """Key -> its rows of ``table`` (``names`` columns, None: all; with ``kinds``, only rows of those kinds; only
+    those matching ``where`` too), for the ``key`` values ``ids`` (case ids, or objection ids of mediation
+    steps), ordered by ``order`` (default: the primary key)."""
+    out: dict[Any, list[Any]] = {}
+    if not ids:
+        return out
+    order = order or _primary_key(table)
+    wanted = names if names is not None else _all_columns(table)
+    kind_list = tuple(sorted(kinds)) if kinds is not None else None
+    sqlite = conn.dialect.name == "sqlite"
+    for chunk in batches(sorted(set(ids)) if len(ids) > 1 else list(ids)):
+        if sqlite and not where:
+            rows = _sqlite_rows(conn, table, key, wanted, list(chunk), kind_list, order)
+        else:
+            query = _query(conn.dialect.name, table, key, wanted, kind_list, order)
+            rows = list(conn.execute(query.where(*where) if where else query, {"ids": list(chunk)}))
+        for row in rows:
+            out.setdefault(getattr(row, key), []).append(row)
+    return out
+
+
+@lru_cache(maxsize=64)
+def _primary_key(table: Table) -> str:
+    return next(iter(table.primary_key.columns)).name
+
+
+@lru_cache(maxsize=64)
+def _all_columns(table: Table) -> tuple[str, ...]:
+    return tuple(table.c.keys())
+
+
+@lru_cache(maxsize=256)
+def _query(dialect: str, table: Table, key: str, names: tuple[str, ...], kinds: tuple[str, ...] | None,
+           order: str) -> Select[Any]:
+    query = select(*columns(dialect, table, names)).where(table.c[key].in_(bindparam("ids", expanding=True)))
+    if kinds is not None:
+        query = query.where(table.c.kind.in_(kinds))
+    return query.order_by(table.c[order])
+
+
+# SQLite: the same rows read through the driver's own cursor, as named tuples with the columns' Python types
+# (aware UTC times, bools). A district's bulk advance reads some 700,000 rows; SQLAlchemy's result rows cost
+# about as much again as reading them.
+
+@lru_cache(maxsize=256)
+def _row_type(table: Table, names: tuple[str, ...]) -> tuple[Any, tuple[tuple[int, Callable[[Any], Any]], ...]]:
+    """The named tuple of ``names`` of ``table`` and the converters of its columns (position, function)."""
+    converters: list[tuple[int, Callable[[Any], Any]]] = []
+    for i, name in enumerate(names):
+        kind = table.c[name].type
+        if isinstance(kind, DateTime):
+            converters.append((i, parse_stored))
+        elif isinstance(kind, Boolean):
+            converters.append((i, _parse_bool))
+    return namedtuple(f"{table.name}_row", names), tuple(converters)  # type: ignore[misc]
+
+
+def _parse_bool(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _sqlite_rows(conn: Connection, table: Table, key: str, names: tuple[str, ...], ids: list[Any],
+                 kinds: tuple[str, ...] | None, order: str) -> list[Any]:
+    sql = f"SELECT {', '.join(names)} FROM {table.name} WHERE {key} IN ({', '.join('?' * len(ids))})"
+    params: list[Any] = list(ids)
+    if kinds is not None:
+        sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
+        params.extend(kinds)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # in conn's transaction
+    try:
+        raw = cursor.execute(f"{sql} ORDER BY {order}", params).fetchall()
+    finally:
+        cursor.close()
+    row_type, converters = _row_type(table, names)
+    make = row_type._make
+    if not converters:
+        return [make(r) for r in raw]
+    out = []
+    for r in raw:
+        values = list(r)
+        for i, convert in converters:
+            values[i] = convert(values[i])
+        out.append(make(values))
+    return out
+

@@ -1,0 +1,371 @@
+"""The schema: every table as a SQLAlchemy Core ``Table``, the one definition of the database.
+
+Reads use these tables directly (``eightstep.store.read``), without the ORM; the ORM classes of the write path
+(``eightstep.store.models``) are mapped onto them, and the migrations (``eightstep.store.migrations``) are
+checked against ``metadata``. Times are UTC; areas are whole hundredths of a square metre (exact arithmetic);
+money is integer fen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
+
+SCHEMA_VERSION = 1
+
+# Case status values.
+ACTIVE = "active"
+SUSPENDED = "suspended"
+WITHDRAWN = "withdrawn"
+
+metadata = MetaData()
+
+
+def _when(name: str, *, nullable: bool = False, index: bool = False) -> Column[Any]:
+    return Column(name, DateTime(timezone=True), nullable=nullable, index=index)
+
+
+def _text(name: str, length: int | None = None, *, nullable: bool = False, **kw: Any) -> Column[Any]:
+    return Column(name, String(length), nullable=nullable, **kw)
+
+
+def _int(name: str, *, nullable: bool = False, **kw: Any) -> Column[Any]:
+    return Column(name, Integer, nullable=nullable, **kw)
+
+
+def _id() -> Column[Any]:
+    return Column("id", Integer, primary_key=True)
+
+
+def _case_id(*, index: bool = True) -> Column[Any]:
+    return Column("case_id", String, ForeignKey("cases.id"), nullable=False, index=index)
+
+
+meta = Table(
+    "meta", metadata,
+    _text("key", primary_key=True),
+    _text("value"),
+)
+
+# The exact workflow text a case was opened under: editing the file never changes an open case.
+workflow_snapshots = Table(
+    "workflow_snapshots", metadata,
+    _text("sha256", 64, primary_key=True),
+    _text("workflow_id", index=True),
+    _text("version"),
+    _text("source"),
+    Column("content", Text, nullable=False),
+    _when("stored_at"),
+)
+
+complexes = Table(
+    "complexes", metadata,
+    _id(),
+    _text("name", unique=True),
+    _text("district", nullable=True),
+    _text("street", nullable=True),
+    _text("community", nullable=True),
+    _when("created_at"),
+)
+
+# One stairwell unit (单元): one elevator. ``version`` is the optimistic-lock counter: every change of a case
+# bumps it (UPDATE ... WHERE version = :seen).
+cases = Table(
+    "cases", metadata,
+    _text("id", 64, primary_key=True),
+    Column("complex_id", Integer, ForeignKey("complexes.id"), nullable=False, index=True),
+    _text("building"),
+    _text("unit"),
+    _text("workflow_id"),
+    _text("workflow_version"),
+    Column("workflow_sha256", String, ForeignKey("workflow_snapshots.sha256"), nullable=False),
+    _text("stage"),
+    _text("status", default=ACTIVE),
+    _text("status_reason", nullable=True),
+    _when("review_at", nullable=True),
+    _when("opened_at"),
+    _when("stage_entered_at"),
+    _when("clock_started_at"),  # stage_entered_at moved forward by any time spent suspended
+    _when("suspended_at", nullable=True),
+    _int("event_count", default=0),
+    _text("last_hash", default=""),
+    _int("version"),
+    # The issue time of the case's latest document of its workflow's upkeep kinds (the maintenance record and the
+    # periodic inspection), kept by ``records.add_document`` so that the audit finds overdue elevators with a
+    # range search instead of visiting every elevator in operation.
+    _when("maintained_at", nullable=True),
+    _when("inspected_at", nullable=True),
+    # Records dated before this no longer count toward the guards (documents, approvals, ballots, scheme choices,
+    # meetings): set by a return for rework (``engine.return_to``), which starts the evidence afresh.
+    _when("evidence_from", nullable=True),
+    Index("ix_cases_stage_clock", "stage", "clock_started_at"),
+    Index("ix_cases_stage_maintained", "stage", "maintained_at"),
+    Index("ix_cases_stage_inspected", "stage", "inspected_at"),
+    Index("ix_cases_suspended_review", "review_at", sqlite_where=text("status = 'suspended'"),
+          postgresql_where=text("status = 'suspended'")),
+    Index("uq_cases_active_unit", "complex_id", "building", "unit", unique=True,
+          sqlite_where=text("status != 'withdrawn'"), postgresql_where=text("status != 'withdrawn'")),
+)
+
+# The guards' blockers of a case as last computed, reused while they still hold (``eightstep.engine.checkcache``):
+# while the case is at ``version``, for check times from ``valid_from`` until ``valid_until`` (None: never), and
+# while ``basis`` (what the answer depended on besides the case) is today's. Derived: deleting rows loses nothing.
+case_checks = Table(
+    "case_checks", metadata,
+    Column("case_id", String(64), ForeignKey("cases.id"), primary_key=True),
+    _int("version"),
+    _text("stage"),
+    _when("valid_from"),
+    _when("valid_until", nullable=True),
+    _text("basis"),
+    Column("blockers", Text, nullable=False),  # JSON: a list of Blocker.as_dict()
+)
+
+households = Table(
+    "households", metadata,
+    _id(),
+    _case_id(),
+    _text("room"),
+    _int("floor"),
+    _int("area_centi"),  # 86.50 m² is stored as 8650
+    _text("owner"),
+    _text("owner_key"),
+    _text("phone", nullable=True),
+    Column("co_owners", Text, nullable=True),  # JSON: the other names on a co-owned flat's title
+    # directly affected by the elevator (e.g. the shaft faces or occupies the flat)
+    Column("affected", Boolean, nullable=False, default=False, server_default=false()),
+    UniqueConstraint("case_id", "room"),
+)
+
+# Every ballot cast; a household's ballot as of a date is its latest one cast by then.
+ballots = Table(
+    "ballots", metadata,
+    _id(),
+    _case_id(),
+    Column("household_id", Integer, ForeignKey("households.id"), nullable=False, index=True),
+    _text("choice"),
+    _when("cast_at"),
+    _when("recorded_at"),
+    Column("signed_by", Text, nullable=True),  # JSON: who signed (a co-owned flat); None: not said
+)
+
+documents = Table(
+    "documents", metadata,
+    _id(),
+    _case_id(),
+    _text("kind"),
+    _text("stage"),
+    _when("issued_at"),
+    _text("issuer", nullable=True),
+    _text("number", nullable=True),
+    _text("original_name"),
+    _text("sha256", 64),
+    _int("size"),
+    _when("recorded_at"),
+)
+
+approvals = Table(
+    "approvals", metadata,
+    _id(),
+    _case_id(),
+    _text("kind"),
+    _text("authority"),
+    _text("decision"),  # approved | rejected
+    _when("decided_at"),
+    _text("number", nullable=True),
+    _text("note", nullable=True),
+    _when("recorded_at"),
+)
+
+objections = Table(
+    "objections", metadata,
+    _id(),
+    _case_id(),
+    _text("room", nullable=True),
+    _text("objector", nullable=True),
+    _text("grounds"),
+    Column("written", Boolean, nullable=False, default=True),
+    Column("real_name", Boolean, nullable=False, default=True),
+    _text("stage"),
+    _text("status", default="open"),  # open | resolved
+    _when("lodged_at"),
+    _text("outcome", nullable=True),
+    _when("resolved_at", nullable=True),
+    Index("ix_objections_lodged", "lodged_at"),  # the audit's unmediated objections
+)
+
+mediation_steps = Table(
+    "mediation_steps", metadata,
+    _id(),
+    Column("objection_id", Integer, ForeignKey("objections.id"), nullable=False, index=True),
+    _text("step"),
+    _text("note"),
+    _when("at"),
+    _text("actor"),
+)
+
+# The tally and the rule used when a consent stage was passed, kept so it can be reproduced later.
+consent_records = Table(
+    "consent_records", metadata,
+    _id(),
+    _case_id(),
+    _text("stage"),
+    _when("at"),
+    Column("rule", Text, nullable=False),  # JSON
+    Column("tally", Text, nullable=False),  # JSON
+)
+
+# Append-only case history; ``hash`` chains each event to the previous one of the same case.
+events = Table(
+    "events", metadata,
+    _id(),
+    _case_id(),
+    _int("seq"),
+    _when("business_at"),
+    _when("recorded_at"),
+    _text("actor"),
+    _text("action"),
+    _text("from_stage", nullable=True),
+    _text("to_stage", nullable=True),
+    _text("note", nullable=True),
+    Column("details", Text, nullable=False, default="{}"),  # JSON
+    _text("prev_hash"),
+    _text("hash", 64),
+    # The database login that wrote the event (PostgreSQL: set by a trigger from session_user, so a client cannot
+    # choose it; SQLite: none). Beside ``actor``, who said they acted.
+    _text("login", nullable=True),
+    # HMAC-SHA256 of ``hash`` with the key in EIGHTSTEP_SIGNING_KEY, held outside the database (None: unsigned).
+    _text("sig", 64, nullable=True),
+    UniqueConstraint("case_id", "seq"),
+    # the moves after a date, for an audit or overview as of a past date (eightstep.engine.asof)
+    Index("ix_events_business_at", "business_at"),
+)
+
+# --- money and paperwork ---------------------------------------------------------------------------------
+
+# The money of one case in integer fen (1 yuan = 100 fen): the cost, who else pays, yearly upkeep.
+funding = Table(
+    "funding", metadata,
+    Column("case_id", String(64), ForeignKey("cases.id"), primary_key=True),
+    _int("total_fen"),
+    _int("subsidy_fen", default=0),
+    _int("other_fen", default=0),
+    _text("other_note", nullable=True),
+    _int("maintenance_fen", default=0),  # per year
+    _when("set_at"),
+)
+
+# The owners' own share table (cost_sharing.method agreed_table): one weight per household, in ten-thousandths
+# (12.5 is stored as 125000); only their proportions matter.
+agreed_shares = Table(
+    "agreed_shares", metadata,
+    _id(),
+    _case_id(),
+    Column("household_id", Integer, ForeignKey("households.id"), nullable=False, unique=True),
+    _int("weight_e4"),
+    _int("maintenance_e4", nullable=True),
+)
+
+# Who the paperwork of a case names: the agent, the use-management unit, the property company, ...
+case_parties = Table(
+    "case_parties", metadata,
+    _id(),
+    _case_id(),
+    _text("role"),
+    _text("name"),
+    _text("phone", nullable=True),
+    _text("id_number", nullable=True),
+    _text("address", nullable=True),
+    _when("recorded_at"),
+    UniqueConstraint("case_id", "role"),
+)
+
+# --- canvassing, schemes, self-governance ----------------------------------------------------------------
+
+# One visit or call to a household (推): its stance then and the concern it raised, in its own words.
+canvass_entries = Table(
+    "canvass_entries", metadata,
+    _id(),
+    _case_id(),
+    Column("household_id", Integer, ForeignKey("households.id"), nullable=False, index=True),
+    _text("stance"),  # supportive | hesitant | opposed
+    _text("concern", nullable=True),  # as said, free text
+    _text("kinds", default=""),  # the concern's kinds, comma-separated: light,noise,cost,space,...
+    _text("visited_by", nullable=True),  # who visited or called
+    _when("at"),
+    _when("recorded_at"),
+)
+
+# An elevator company's scheme for the unit (联); ``proposed_from`` names the pilot case it was carried from.
+schemes = Table(
+    "schemes", metadata,
+    _id(),
+    _case_id(),
+    _text("company"),
+    _int("price_fen"),
+    _text("entry", nullable=True),  # level | half_floor
+    _int("duration_days", nullable=True),
+    _text("note", nullable=True),
+    _text("file_name", nullable=True),  # the proposal, stored in the file store by content hash
+    _text("file_sha256", 64, nullable=True),
+    _text("proposed_from", nullable=True),  # the case whose chosen scheme this is a copy of (complex rollout)
+    Column("share_rule", Text, nullable=True),  # JSON: the pilot's cost-share rule, as proposed
+    _when("added_at"),
+)
+
+# The owners' choice of a scheme; a later choice replaces an earlier one (both stay on record).
+scheme_choices = Table(
+    "scheme_choices", metadata,
+    _id(),
+    _case_id(),
+    Column("scheme_id", Integer, ForeignKey("schemes.id"), nullable=False, index=True),
+    Column("reason", Text, nullable=False),
+    _when("at"),
+    _text("actor"),
+)
+
+# Who does what in a case (退): owner representative, agent, negotiation group (with a side), self-management
+# group and duty rota members.
+case_roles = Table(
+    "case_roles", metadata,
+    _id(),
+    _case_id(),
+    _text("role"),  # owner_rep | agent | negotiator | self_management | duty_rota | volunteer
+    _text("name"),
+    _text("room", nullable=True),  # the member's flat, when an owner of the unit
+    _text("side", nullable=True),  # negotiators: high_floor | low_floor | community | technician
+    _text("phone", nullable=True),
+    _text("note", nullable=True),
+    _when("since"),
+    _when("recorded_at"),
+)
+
+# A meeting of the case on record: who attended and what was decided (brand, budget, cost shares, ...).
+meetings = Table(
+    "meetings", metadata,
+    _id(),
+    _case_id(),
+    _text("kinds"),  # comma-separated: brand,budget,cost_shares,objection_remedy,other
+    _when("held_at"),
+    Column("attendees", Text, nullable=False),  # JSON list of names
+    Column("decision", Text, nullable=False),
+    _text("file_name", nullable=True),  # the minutes, stored in the file store by content hash
+    _text("file_sha256", 64, nullable=True),
+    _text("actor"),
+    _when("recorded_at"),
+)
