@@ -16,7 +16,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "eightstep"
 # The layers, from the bottom up (TEAM.md, docs/architecture.md): the first name that a module's dotted path
 # starts with gives its layer.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("eightstep.errors", "eightstep.i18n", "eightstep.resources", "eightstep.timeutil", "eightstep.templating"),
+    ("eightstep.errors", "eightstep.i18n", "eightstep.resources", "eightstep.timeutil", "eightstep.templating",
+     "eightstep.cells", "eightstep.suggest"),
     ("eightstep.workflow",),
     ("eightstep.rules",),
     ("eightstep.store",),
