@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Row, Select, Table, bindparam, select, type_c
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Boolean, DateTime, String, TypeDecorator
 
-from eightstep.errors import NotFoundError
+from eightstep.errors import NotFoundError, Remedy
 from eightstep.i18n import _
 from eightstep.store import tables
 from eightstep.workflow.label import workflow_label
@@ -125,7 +125,7 @@ def unit_label(building: str, unit: str) -> str:
 
 
 def no_case(case_id: str) -> NotFoundError:
-    return NotFoundError(_("no case {case!r}: `eightstep case list` shows the cases").format(case=case_id))
+    return NotFoundError(_("no case {case!r}").format(case=case_id), remedy=Remedy("case.list", {}))
 
 
 @lru_cache(maxsize=64)
