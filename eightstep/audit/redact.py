@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -85,9 +85,18 @@ class Redactor:
 
 def redact_findings(ws: Workspace, findings: list[Finding]) -> list[Finding]:
     """The audit's findings with their messages and blockers masked, for the CSV and JSON outputs."""
-    redactor = Redactor.for_cases(ws, (f.case for f in findings))
-    return [replace(f, message=redactor.text(f.case, f.message) or "",
-                    blockers=tuple(_blockers(redactor, f.case, f.blockers))) for f in findings]
+    return list(iter_redacted(ws, findings))
+
+
+def iter_redacted(ws: Workspace, findings: Sequence[Finding], chunk: int = 500) -> Iterator[Finding]:
+    """``redact_findings`` a few hundred at a time, in order: the names on record are read for one chunk of
+    findings at a time, so a city's audit never holds every case's names at once."""
+    for start in range(0, len(findings), chunk):
+        part = findings[start:start + chunk]
+        redactor = Redactor.for_cases(ws, (f.case for f in part))
+        for f in part:
+            yield replace(f, message=redactor.text(f.case, f.message) or "",
+                          blockers=tuple(_blockers(redactor, f.case, f.blockers)))
 
 
 def redact_overview(ws: Workspace, ov: Overview) -> Overview:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,7 +11,7 @@ import click
 
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
-from eightstep.cli.output import emit_json, table
+from eightstep.cli.output import emit_json, emit_json_list, table
 from eightstep.cli.outputs import force_option, outputs
 from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, wrote, xlsx_bytes, xlsx_option
 from eightstep.i18n import N_, _, ngettext
@@ -91,16 +92,16 @@ def stalled(settings: Settings, as_of: date | None, complex_name: str | None, as
         if xlsx_file is not None:
             out.check(xlsx_file)  # before the work, not after it
         result = audit_lib.find(settings.workspace(), as_of=as_of, complex_name=complex_name)
-        shared = result.findings
+        shared: Iterable[Finding] = result.findings
         if as_json or as_csv or xlsx_file is not None:  # leaves the office: names, phone and ID numbers masked
-            from eightstep.audit.redact import redact_findings
+            from eightstep.audit.redact import iter_redacted
 
-            shared = redact_findings(settings.workspace(), shared)
+            shared = iter_redacted(settings.workspace(), result.findings)
         if xlsx_file is not None:
             labels = [_(label) for label in CSV_LABELS]
             out.add(xlsx_file, xlsx_bytes([Sheet(str(result.as_of), labels, finding_rows(shared))]))
-    if as_json:
-        emit_json([f.as_dict() for f in shared])
+    if as_json:  # streamed: masked and written a few hundred findings at a time
+        emit_json_list(f.as_dict() for f in shared)
     elif as_csv:
         write_csv(CSV_COLUMNS, finding_rows(shared))
     elif xlsx_file is not None:
@@ -109,7 +110,7 @@ def stalled(settings: Settings, as_of: date | None, complex_name: str | None, as
         print_findings(result.as_of, result.findings)
 
 
-def finding_rows(findings: list[Finding]) -> list[list[object]]:
+def finding_rows(findings: Iterable[Finding]) -> list[list[object]]:
     """One row per finding, in the order of CSV_COLUMNS."""
     return [[f.type, f.case, f.complex, f.building, f.unit, f.workflow_label, f.stage,
              f.stage_title, f.status, f.entered_on, f.days_in_stage, f.limit.days if f.limit else None,

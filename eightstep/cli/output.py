@@ -7,7 +7,7 @@ import io
 import json
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -59,6 +59,21 @@ def fit_streams() -> None:
 
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
+
+
+def emit_json_list(items: Iterable[Any], batch: int = 500) -> None:
+    """A JSON list written as it is produced, one item per line (compact, by the C encoder): a large listing
+    never exists whole in memory, as objects or as text."""
+    encode = json.JSONEncoder(ensure_ascii=False, default=_default).encode
+    lines: list[str] = []
+    first = True
+    for item in items:
+        lines.append(("[\n" if first else ",\n") + encode(item))
+        first = False
+        if len(lines) >= batch:
+            click.echo("".join(lines), nl=False)
+            lines = []
+    click.echo("".join(lines) + ("[]" if first else "\n]"))
 
 
 def width(text: str) -> int:
