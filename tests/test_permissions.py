@@ -23,7 +23,8 @@ def governed(runner: CliRunner, tmp_path: Path) -> tuple[CliRunner, list[str]]:
     data = yaml.load((builtin_dir("workflows") / "wuhan.yaml").read_text(encoding="utf-8"))
     data["id"] = "governed"
     data.pop("effective_from", None)  # in force on the test's 2025 dates
-    data["permissions"] = {"approval.add": ["window"], "vote.*": ["officer", "owner_rep"]}
+    data["permissions"] = {"approval.add": ["window"], "vote.*": ["officer", "owner_rep"],
+                           "case.advance": ["officer"], "case.*": ["street"]}
     (tmp_path / "wf").mkdir()
     with (tmp_path / "wf" / "governed.yaml").open("w", encoding="utf-8") as out:
         yaml.dump(data, out)
@@ -58,6 +59,41 @@ def test_a_group_of_actions(governed: tuple[CliRunner, list[str]]) -> None:
     result = run(runner, *db, "vote", "cast", CASE, "202", "agree", "--actor", "路人", "--at", "2025-03-03", code=1)
     assert "vote.cast in case PM-1 is recorded by officer (社区干事), owner_rep (业主代表)" in result.output
     run(runner, *db, "doc", "add", CASE, "application", str(write_households(Path("x.csv"))), "--actor", "路人")
+
+
+def test_moves_are_governed_too(governed: tuple[CliRunner, list[str]]) -> None:
+    runner, db = governed
+    suspend = [*db, "case", "suspend", CASE, "--reason", "调解中", "--at", "2025-03-04"]
+    result = run(runner, *suspend, "--actor", "李敏", code=1)
+    assert ("case.suspend in case PM-1 is recorded by street (街道办事处); 李敏 holds none of these roles in the case"
+            in result.output)
+    run(runner, *db, "role", "add", CASE, "officer", "李敏", "--at", "2025-03-02")
+    result = run(runner, *suspend, "--actor", "李敏", "--as", "officer", code=1)
+    assert "case.suspend in case PM-1 is recorded by street (街道办事处), not by officer" in result.output
+    run(runner, *db, "role", "add", CASE, "street", "赵街道", "--at", "2025-03-02")
+    run(runner, *suspend, "--actor", "赵街道")
+    result = run(runner, *db, "case", "resume", CASE, "--reason", "调解成功", "--actor", "李敏", "--at", "2025-03-05",
+                 code=1)
+    assert "case.resume in case PM-1 is recorded by street" in result.output
+    run(runner, *db, "case", "resume", CASE, "--reason", "调解成功", "--actor", "赵街道", "--at", "2025-03-05")
+    events = json.loads(run(runner, *db, "case", "history", CASE, "--json").output)
+    assert [(e["action"], e["actor"], e["role"]) for e in events[-2:]] == [
+        ("suspend", "赵街道", "street"), ("resume", "赵街道", "street")]
+    # advancing: by the officer only (its own entry wins over case.*); the guards come after the permission
+    result = run(runner, *db, "case", "advance", CASE, "--actor", "赵街道", "--at", "2025-03-06", code=1)
+    assert "case.advance in case PM-1 is recorded by officer (社区干事)" in result.output
+    result = run(runner, *db, "case", "advance", CASE, "--actor", "李敏", "--at", "2025-03-06", code=3)
+    assert "cannot leave" in result.output
+    # the bulk advance: a case the actor may not move is blocked by the permission, the others are judged
+    bulk = [*db, "case", "advance", "--all-ready", "--at", "2025-03-06", "--json", "--yes"]
+    refused = json.loads(run(runner, *bulk, "--actor", "赵街道", code=None).output)
+    assert [b["type"] for b in refused["results"][0]["blockers"]] == ["permission"]
+    assert refused["results"][0]["blockers"][0]["remedy"]["action"] == "role.add"
+    judged = json.loads(run(runner, *bulk, "--actor", "李敏", code=None).output)
+    assert "permission" not in [b["type"] for b in judged["results"][0]["blockers"]]
+    result = run(runner, *db, "case", "withdraw", CASE, "--reason", "放弃", "--actor", "李敏", "--at", "2025-03-07",
+                 code=1)
+    assert "case.withdraw in case PM-1 is recorded by street" in result.output
 
 
 def test_the_shipped_workflows_are_open(runner: CliRunner, tmp_path: Path) -> None:

@@ -123,7 +123,8 @@ def type_label(kind: str) -> str:
     """The blocker type as shown to people (the JSON keeps the type id)."""
     labels = {"document": _("document"), "approval": _("approval"), "consent": _("consent"),
               "notice": _("notice"), "objection": _("objection"), "scheme": _("scheme"),
-              "meeting": _("meeting"), "status": _("status"), "time": _("time")}
+              "meeting": _("meeting"), "status": _("status"), "time": _("time"),
+              "permission": _("permission")}
     return labels.get(kind, kind)
 
 

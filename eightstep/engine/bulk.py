@@ -24,11 +24,12 @@ from typing import Any
 from sqlalchemy import Connection, false, func, insert, or_, select
 from sqlalchemy.exc import OperationalError
 
-from eightstep.engine.actors import checked_role, recorded_roles
+from eightstep.engine.actors import checked_role, held_roles, recorded_roles
 from eightstep.engine.cases import default_actor
 from eightstep.engine.checking import GuardReader, machine_of
 from eightstep.engine.guards import Blocker, GuardContext
 from eightstep.engine.moves import ADVANCE_CAS, advance_rows
+from eightstep.engine.permissions import allowed_roles, refused
 from eightstep.i18n import _
 from eightstep.rules.consent import Tally
 from eightstep.store import read, tables
@@ -94,6 +95,7 @@ class _Move:
     case: Any  # the case row as read
     to_stage: str
     consent: dict[str, Any] | None
+    role: str | None = None  # the role the workflow's permissions granted the move in
 
 
 @dataclass
@@ -139,19 +141,24 @@ def _page(scope: _Scope, conn: Connection, after: str, size: int) -> tuple[str |
     return rows[-1].id, [r for r in rows if (r.workflow_sha256, r.stage) in scope.movable]
 
 
-def _judge(scope: _Scope, conn: Connection, cases: list[Any], at: datetime
+def _judge(scope: _Scope, conn: Connection, cases: list[Any], at: datetime, actor: str, as_role: str | None
            ) -> tuple[list[_Move], dict[str, BulkResult]]:
     """Run the guards of every case of the batch once; the machine decides where each case they let pass goes.
 
-    (A case with blockers is not handed to the machine: its only condition is that there are none.)
+    (A case with blockers is not handed to the machine: its only condition is that there are none.) Where the
+    workflow's permissions govern ``case.advance``, a case the actor may not move is blocked by that.
     """
     stages: dict[str, Stage] = {
         case.id: scope.workflows[case.workflow_sha256].definition.stage(case.stage) for case in cases}
     records = scope.reader.load(conn, [(case, stages[case.id]) for case in cases])
+    granted, refusals = _permitted(scope, conn, cases, at, actor, as_role)
     moves: list[_Move] = []
     blocked: dict[str, BulkResult] = {}
     for case in cases:
         workflow = scope.workflows[case.workflow_sha256]
+        if case.id in refusals:
+            blocked[case.id] = BulkResult(case.id, BLOCKED, case.stage, blockers=(refusals[case.id],))
+            continue
         if at < as_utc(case.stage_entered_at):
             blocker = Blocker("time", _("advancing at {at} would be before the case entered its stage ({entered})")
                               .format(at=show(at), entered=show(case.stage_entered_at)))
@@ -165,8 +172,29 @@ def _judge(scope: _Scope, conn: Connection, cases: list[Any], at: datetime
             blocked[case.id] = BulkResult(case.id, BLOCKED, case.stage, blockers=tuple(found))
             continue
         consent = _shallow(ctx.consent_tally) if ctx.consent_tally is not None else None
-        moves.append(_Move(case, position.stage, consent))
+        moves.append(_Move(case, position.stage, consent, granted.get(case.id)))
     return moves, blocked
+
+
+def _permitted(scope: _Scope, conn: Connection, cases: list[Any], at: datetime, actor: str, as_role: str | None
+               ) -> tuple[dict[str, str], dict[str, Blocker]]:
+    """Per case of the batch whose workflow governs ``case.advance``: the role granted, or the refusal as a
+    blocker (the actor's roles in the batch read in one query, only when some workflow governs the move)."""
+    governed = {case.id: allowed for case in cases
+                if (allowed := allowed_roles(scope.workflows[case.workflow_sha256].definition, "case.advance"))}
+    if not governed:
+        return {}, {}
+    held = held_roles(conn, list(governed), actor, at)
+    granted: dict[str, str] = {}
+    refusals: dict[str, Blocker] = {}
+    for case_id, allowed in governed.items():
+        roles = held.get(case_id, set())
+        refusal = refused(allowed, roles, case_id, "case.advance", actor, as_role)
+        if refusal is None:
+            granted[case_id] = as_role or next(r for r in allowed if r in roles)
+        else:
+            refusals[case_id] = Blocker("permission", str(refusal), remedy=refusal.remedy)
+    return granted, refusals
 
 
 def _shallow(tally: Tally) -> dict[str, Any]:
@@ -192,7 +220,7 @@ def write_batch(conn: Connection, moves: list[_Move], *, at: datetime, actor: st
     for m in moves:
         cas, events[m.case.id], record = advance_rows(m.case, m.to_stage, at=at, recorded_at=recorded, actor=actor,
                                                       note=note, consent=m.consent,
-                                                      role=as_role or roles.get(m.case.id))
+                                                      role=as_role or m.role or roles.get(m.case.id))
         params.append(cas)
         if record is not None:
             consents[m.case.id] = record
@@ -236,7 +264,7 @@ def iter_advance_all_ready(ws: Workspace, *, complex_name: str | None = None, at
             after = last
             if not cases:
                 continue
-            moves, blocked = _judge(scope, conn, cases, at)
+            moves, blocked = _judge(scope, conn, cases, at, who, as_role)
             won = {} if dry_run else write_batch(conn, moves, at=at, actor=who, note=note, as_role=as_role)
             conn.rollback()  # end the read (a no-op after a commit): the next batch sees what others wrote
             moved = {m.case.id: m for m in moves}

@@ -28,7 +28,7 @@ from eightstep.workflow.schema import Requirements, Stage, Workflow
 class Blocker:
     """One thing that still stands between a case and the next stage."""
 
-    type: str  # document | approval | consent | notice | objection | scheme | meeting | status | time
+    type: str  # document | approval | consent | notice | objection | scheme | meeting | status | time | permission
     message: str
     kind: str | None = None
     authority: str | None = None

@@ -1,5 +1,9 @@
 """Moves of a case: advance, return for rework, suspend, resume, withdraw.
 
+Where the case's workflow has ``permissions``, each move is an action like any record (``case.advance``,
+``case.return``, ``case.suspend``, ``case.resume``, ``case.withdraw``; ``case.*`` for all): the actor must hold
+one of its roles in the case (``engine.permissions``).
+
 Every change runs in one transaction that also appends the case's event and bumps its version, so two clerks
 working on the same case at once never lose an update: one wins, the other gets ConflictError.
 """
@@ -15,10 +19,11 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, insert, update
 from transitions import Machine
 
-from eightstep.engine.actors import acting_role
+from eightstep.engine.actors import acting_role, checked_role
 from eightstep.engine.cases import default_actor, editing, refuse_stale_or_withdrawn
 from eightstep.engine.checking import _status_blocker, guard_context, machine_of
 from eightstep.engine.events import GENESIS, append_event, event_row, with_role
+from eightstep.engine.permissions import check_permission
 from eightstep.errors import BlockedError, ConflictError, InputError
 from eightstep.i18n import _
 from eightstep.store import read, tables
@@ -67,6 +72,7 @@ def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: s
     """
     at = business_time(at)
     who = default_actor(actor)
+    as_role = checked_role(as_role)
     with ws.writing() as session:  # a busy database or a duplicate event becomes ConflictError there
         conn = session.connection()
         case, loaded = _move_head(ws, conn, case_id, expected_version)
@@ -79,6 +85,7 @@ def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: s
             raise InputError(_("case {case} is in the last stage ({stage}): there is nothing to advance to").format(
                 case=case_id, stage=case.stage))
         _not_before_stage(case, at, "advancing at")
+        granted = check_permission(conn, wf, case.id, "case.advance", who, as_role, at)
         ctx = guard_context(ws, conn, case, loaded, at)
         position = SimpleNamespace(stage=case.stage)  # what the machine moves (nothing is attached to it)
         if not machine_of(ws, loaded).events[ADVANCE].trigger(position, ctx=ctx):
@@ -87,7 +94,7 @@ def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: s
         consent = ctx.consent_tally.as_dict() if ctx.consent_tally is not None else None
         cas, event, consent_record = advance_rows(case, position.stage, at=at, recorded_at=now_utc(), actor=who,
                                                   note=note, consent=consent,
-                                                  role=acting_role(session, case.id, who, as_role, at))
+                                                  role=granted or acting_role(session, case.id, who, as_role, at))
         if conn.execute(ADVANCE_CAS, cas).rowcount != 1:
             raise ConflictError(f"case {case_id} was changed by someone else while this command ran; nothing was "
                                 "written. Look at `eightstep case show` and try again")
@@ -154,6 +161,7 @@ def return_to(ws: Workspace, case_id: str, to: str, *, reason: str, at: datetime
     reason = _reason(reason)
     at = business_time(at)
     who = default_actor(actor)
+    as_role = checked_role(as_role)
     with editing(ws, case_id, expected_version=expected_version) as (session, case, loaded):
         wf = loaded.definition
         if case.status != ACTIVE:
@@ -163,6 +171,7 @@ def return_to(ws: Workspace, case_id: str, to: str, *, reason: str, at: datetime
             raise InputError(f"case {case_id} in {case.stage} can be returned to: {', '.join(allowed) or 'nothing'}"
                              f" (not {to!r})")
         _not_before_stage(case, at, "returning at")
+        granted = check_permission(session.connection(), wf, case.id, "case.return", who, as_role, at)
         source = case.stage
         machine_of(ws, loaded).events[return_trigger(to)].trigger(case)
         case.stage_entered_at = at
@@ -171,7 +180,7 @@ def return_to(ws: Workspace, case_id: str, to: str, *, reason: str, at: datetime
             case.evidence_from = at
         details = {"records": "kept" if keep_records else "restarted"}
         append_event(session, case, at=at, actor=who, action="return", from_stage=source, to_stage=to,
-                     note=reason, details=details, role=as_role)
+                     note=reason, details=details, role=granted or as_role)
     return Move(case.id, "return", source, to, at, details, case.version)
 
 
@@ -181,6 +190,7 @@ def _status_move(ws: Workspace, case_id: str, trigger: str, reason: str | None, 
     reason = _reason(reason)
     at = business_time(at)
     who = default_actor(actor)
+    as_role = checked_role(as_role)
     if review_at is not None:
         if review_at.tzinfo is None:
             raise InputError(f"review at {review_at}: no time zone; pass an aware datetime (UTC or Asia/Shanghai)")
@@ -188,11 +198,13 @@ def _status_move(ws: Workspace, case_id: str, trigger: str, reason: str | None, 
         if review_at < at:
             raise InputError(f"--review-at {show(review_at)} is before the suspension ({show(at)}): the review "
                              "comes after the case is suspended; check --review-at and --at")
-    with editing(ws, case_id, expected_version=expected_version) as (session, case, _loaded):
+    with editing(ws, case_id, expected_version=expected_version) as (session, case, loaded):
         before = case.status
         if trigger not in _STATUS_MACHINE.get_triggers(before):
             raise InputError(f"case {case_id} is {before}: it cannot {trigger}")
         _not_before_stage(case, at, f"{trigger} at")
+        granted = check_permission(session.connection(), loaded.definition, case.id, f"case.{trigger}", who,
+                                   as_role, at)
         if trigger == "resume" and case.suspended_at is not None:
             if at < as_utc(case.suspended_at):
                 raise InputError(f"resuming at {show(at)} is before the suspension ({show(case.suspended_at)})")
@@ -206,7 +218,7 @@ def _status_move(ws: Workspace, case_id: str, trigger: str, reason: str | None, 
         if review_at is not None:
             details["review_at"] = iso_local(review_at)
         append_event(session, case, at=at, actor=who, action=trigger, from_stage=case.stage,
-                     to_stage=case.stage, note=reason, details=details, role=as_role)
+                     to_stage=case.stage, note=reason, details=details, role=granted or as_role)
     return Move(case.id, trigger, case.stage, case.stage, at, details, case.version)
 
 

@@ -36,25 +36,38 @@ def allowed_roles(workflow: Workflow, action: str) -> list[str] | None:
 
 
 def check_permission(conn: Connection, workflow: Workflow, case_id: str, action: str, actor: str,
-                     role: str | None, at: datetime) -> None:
+                     role: str | None, at: datetime) -> str | None:
     """Refuse (PermissionRefused) when the workflow's permissions do not let ``actor`` acting as ``role`` record
-    ``action`` in the case at ``at``; return when they do, or when the action is open."""
+    ``action`` in the case at ``at``. Returns the role the action is recorded in: ``role``, or (without one) the
+    first of the action's roles the actor holds; None when the action is open."""
     allowed = allowed_roles(workflow, action)
     if allowed is None:
-        return
-    needed = ", ".join(f"{r} ({ROLES[r][0]})" if r in ROLES else r for r in allowed)
+        return None
     held = held_roles(conn, [case_id], actor, at).get(case_id, set())
+    refusal = refused(allowed, held, case_id, action, actor, role)
+    if refusal is not None:
+        raise refusal
+    return role or next(r for r in allowed if r in held)
+
+
+def refused(allowed: list[str], held: set[str], case_id: str, action: str, actor: str,
+            role: str | None) -> PermissionRefused | None:
+    """Why ``actor`` (holding ``held`` in the case), acting as ``role``, may not record ``action``, which
+    ``allowed`` roles may record; None when they may. For one case (``check_permission``) or a batch (the bulk
+    advance reads the roles of a whole batch at once)."""
+    needed = ", ".join(f"{r} ({ROLES[r][0]})" if r in ROLES else r for r in allowed)
     if role is None:
-        fitting = [r for r in allowed if r in held]
-        if fitting:
-            return
-        raise PermissionRefused(_("{action} in case {case} is recorded by {needed}; {actor} holds none of these "
-                                  "roles in the case").format(action=action, case=case_id, needed=needed, actor=actor),
-                                remedy=Remedy("role.add", {"case": case_id, "role": allowed[0], "name": actor}))
+        if any(r in held for r in allowed):
+            return None
+        return PermissionRefused(_("{action} in case {case} is recorded by {needed}; {actor} holds none of these "
+                                   "roles in the case").format(action=action, case=case_id, needed=needed,
+                                                               actor=actor),
+                                 remedy=Remedy("role.add", {"case": case_id, "role": allowed[0], "name": actor}))
     if role not in allowed:
-        raise PermissionRefused(_("{action} in case {case} is recorded by {needed}, not by {role}").format(
+        return PermissionRefused(_("{action} in case {case} is recorded by {needed}, not by {role}").format(
             action=action, case=case_id, needed=needed, role=role))
     if role not in held:
-        raise PermissionRefused(_("{actor} does not hold the role {role} in case {case}: name them to it first "
-                                  "(role.add)").format(actor=actor, role=role, case=case_id),
-                                remedy=Remedy("role.add", {"case": case_id, "role": role, "name": actor}))
+        return PermissionRefused(_("{actor} does not hold the role {role} in case {case}: name them to it "
+                                   "first").format(actor=actor, role=role, case=case_id),
+                                 remedy=Remedy("role.add", {"case": case_id, "role": role, "name": actor}))
+    return None

@@ -168,12 +168,13 @@ def record_in(session: Session, case: models.Case, loaded: LoadedWorkflow, actio
               validate: Callable[[Recording], None] | None = None) -> Iterator[Recording]:
     """A recording on ``case`` in the caller's transaction ``session`` (which commits or rolls back)."""
     rec = Recording(session, case, loaded, action, business_time(at), default_actor(actor), checked_role(as_role))
-    check_permission(session.connection(), loaded.definition, case.id, action, rec.actor, rec.as_role, rec.at)
+    granted = check_permission(session.connection(), loaded.definition, case.id, action, rec.actor, rec.as_role,
+                               rec.at)
     if validate is not None:
         validate(rec)
     rec.dated(rec.at)
     yield rec
-    role = acting_role(session, case.id, rec.actor, rec.as_role, rec.at)
+    role = granted or acting_role(session, case.id, rec.actor, rec.as_role, rec.at)
     append_events(session, case, rec.entries(), at=rec.at, actor=rec.actor, from_stage=rec.from_stage,
                   to_stage=case.stage, role=role)
     session.flush()
