@@ -28,9 +28,10 @@ COMPLEX = "角色小区"
 REP = "李建国"  # named owner_rep of CASE (room 701) on 2025-03-04 by the fixture
 
 
-def run(runner: CliRunner, db: Path, *args: object, code: int = 0, actor: str | None = None) -> Result:
+def run(runner: CliRunner, db: Path, *args: object, code: int = 0, actor: str | None = None,
+        env: dict[str, str] | None = None) -> Result:
     argv = ["--db", str(db), *(str(a) for a in args)]
-    env = {"EIGHTSTEP_ACTOR": actor} if actor else None
+    env = {**(env or {}), **({"EIGHTSTEP_ACTOR": actor} if actor else {})} or None
     result = runner.invoke(main, argv, prog_name="eightstep", env=env)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         pytest.fail(f"`eightstep {' '.join(argv)}` raised:\n{''.join(traceback.format_exception(result.exception))}")
@@ -79,6 +80,7 @@ class Command:
     prep: Prep
     case_id: str = CASE  # the case whose history gets the event
     default_role: str | None = "owner_rep"  # what the event names without --as, when 李建国 acts
+    env: dict[str, str] | None = None  # the command's own environment
 
 
 def _then(_done: Result, *args: str) -> list[str]:
@@ -120,6 +122,17 @@ def _agreed_case(runner: CliRunner, db: Path, tmp: Path) -> list[str]:
     shares = tmp / "shares.csv"
     shares.write_text("room,share\n201,40\n701,60\n", encoding="utf-8")
     return [*wf, "funding", "agree", "RT-9-3", str(shares), "--at", "2025-03-05"]
+
+
+def _exported(runner: CliRunner, db: Path, tmp: Path) -> list[str]:
+    """RT-8-1, opened in another database and exported; the arguments of `case import` for it."""
+    other = tmp / "other.db"
+    run(runner, other, "init")
+    run(runner, other, "case", "open", "RT-8-1", "--complex", COMPLEX, "--building", "8", "--unit", "1",
+        "--at", "2025-03-03")
+    run(runner, other, "role", "add", "RT-8-1", "owner_rep", REP, "--at", "2025-03-04")
+    run(runner, other, "case", "export", "RT-8-1", "-o", tmp / "rt-8-1.zip", "--no-forms")
+    return ["case", "import", str(tmp / "rt-8-1.zip")]
 
 
 def _ballots(tmp: Path) -> Path:
@@ -184,6 +197,9 @@ COMMANDS = [
                                                             "-o", str(t / "tally.html"), "--at", "2025-03-05"]),
     Command("forms pack", "form.pack", lambda r, d, t: ["forms", "pack", CASE, "--format", "html",
                                                         "-o", str(t / "pack"), "--at", "2025-03-05"]),
+    Command("case import", "case.import", _exported, case_id="RT-8-1"),
+    # the case's events were written without a key; with one, audit sign adds a checkpoint to every case
+    Command("audit sign", "audit.sign", lambda r, d, t: ["audit", "sign"], env={"EIGHTSTEP_SIGNING_KEY": "k"}),
 ]
 
 
@@ -196,7 +212,7 @@ def last_event(runner: CliRunner, db: Path, command: Command) -> dict[str, Any]:
 @pytest.mark.parametrize("command", COMMANDS, ids=[c.name for c in COMMANDS])
 def test_as_role_is_kept_in_the_history(runner: CliRunner, db: Path, tmp_path: Path, command: Command) -> None:
     args = command.prep(runner, db, tmp_path)
-    run(runner, db, *args, "--as", "street", actor="王敏")
+    run(runner, db, *args, "--as", "street", actor="王敏", env=command.env)
     event = last_event(runner, db, command)
     assert (event["actor"], event["role"], event["details"]["actor_role"]) == ("王敏", "street", "street")
 
@@ -205,7 +221,7 @@ def test_as_role_is_kept_in_the_history(runner: CliRunner, db: Path, tmp_path: P
 def test_role_defaults_to_the_actors_recorded_role(runner: CliRunner, db: Path, tmp_path: Path,
                                                    command: Command) -> None:
     args = command.prep(runner, db, tmp_path)
-    run(runner, db, *args, actor=REP)
+    run(runner, db, *args, actor=REP, env=command.env)
     event = last_event(runner, db, command)
     assert (event["actor"], event["role"]) == (REP, command.default_role)
     assert ("actor_role" in event["details"]) == (command.default_role is not None)

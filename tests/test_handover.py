@@ -49,6 +49,10 @@ def round_trip(runner: CliRunner, source: Path, target: str) -> None:
     for args in SAME:
         here = json.loads(run(runner, "--db", str(source), *args, code=None if "check" in args else 0).output)
         there = json.loads(run(runner, "--db", target, *args, code=None if "check" in args else 0).output)
+        if args[:2] == ["case", "history"]:  # the same events, then the import's own
+            imported = there.pop()
+            assert (imported["seq"], imported["action"]) == (len(here) + 1, "case.import")
+            assert imported["details"]["events"] == len(here) and imported["details"]["source"] == str(source)
         assert comparable(there) == comparable(here), args
     assert json.loads(run(runner, "--db", target, "audit", "verify", "--json").output)["ok"] is True
     result = run(runner, "--db", target, "case", "import", "pilot.zip", code=1)
@@ -62,6 +66,19 @@ def test_round_trip_to_another_sqlite_database(runner: CliRunner, source: Path, 
 @pytest.mark.postgresql
 def test_round_trip_to_postgresql(runner: CliRunner, source: Path, pg_url: str) -> None:
     round_trip(runner, source, pg_url)
+
+
+def test_the_import_is_signed_here_and_vouches_for_the_history(runner: CliRunner, source: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    run(runner, "--db", str(source), "case", "export", PILOT, "-o", "pilot.zip", "--no-forms")
+    target = str(tmp_path / "signed.db")
+    monkeypatch.setenv("EIGHTSTEP_SIGNING_KEY", "the receiving office's key")
+    run(runner, "--db", target, "init")
+    run(runner, "--db", target, "case", "import", "pilot.zip", "--actor", "接收干事")
+    out = run(runner, "--db", target, "audit", "verify").output
+    assert out.startswith("OK: ") and "1 of " in out and "more covered by a signed checkpoint" in out
+    last = json.loads(run(runner, "--db", target, "case", "history", PILOT, "--json").output)[-1]
+    assert (last["action"], last["actor"]) == ("case.import", "接收干事")
 
 
 def test_a_damaged_or_foreign_export_is_refused(runner: CliRunner, source: Path, tmp_path: Path) -> None:

@@ -407,3 +407,28 @@ def test_the_demo_story_reads_the_same_on_postgresql_as_on_sqlite(pg_url: str, t
         verified = json.loads(cli(db, "audit", "verify", "--json").stdout)
         assert verified["ok"] is True
         assert verified["cases"] == len(DEMO_CASES)
+
+
+def test_an_imported_history_keeps_its_logins_and_names_the_importer(district_roles: dict[str, str],
+                                                                     pg_schemas: Any, tmp_path: Path) -> None:
+    """`case import` on PostgreSQL: the rows are written by the importing login (the trigger says so), and the
+    logins that wrote the events where they came from stay visible, in the import's own (hashed) event."""
+    owner, office = district_roles["owner"], district_roles["office"]
+    cli(owner, "init")
+    cli(owner, "case", "open", CASE, "--complex", "人大小区", "--building", "3", "--unit", "2", "--at", "2025-03-01",
+        "--actor", "区管理员")
+    cli(office, "case", "suspend", CASE, "--reason", "调解", "--at", "2025-03-03", "--actor", "李敏")
+    archive = str(tmp_path / "case.zip")
+    cli(office, "case", "export", CASE, "-o", archive, "--no-forms")
+    target = pg_schemas()
+    cli(target, "init")
+    cli(target, "case", "import", archive, "--actor", "接收干事")
+    events = json.loads(cli(target, "case", "history", CASE, "--json").stdout)
+    importer = make_url(target).username
+    owner_login, office_login = make_url(owner).username, make_url(office).username
+    assert [(e["actor"], e["login"], e.get("origin_login")) for e in events] == [
+        ("区管理员", importer, owner_login), ("李敏", importer, office_login), ("接收干事", importer, None)]
+    assert events[-1]["details"]["logins"] == [[1, 1, owner_login], [2, 2, office_login]]
+    assert f"李敏 ({office_login}, imported by {importer})" in cli(target, "case", "history", CASE,
+                                                                  "--wide").stdout
+    assert json.loads(cli(target, "audit", "verify", "--json").stdout)["ok"] is True

@@ -66,3 +66,61 @@ def test_no_key_no_signatures(runner: CliRunner) -> None:
     assert sqlite3.connect("eightstep.db").execute("SELECT sig, login FROM events").fetchall() == [(None, None)]
     out = run(runner, "audit", "verify").output
     assert out.startswith("OK: ") and "signed" not in out
+
+
+@pytest.fixture
+def unsigned(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """Two cases written before the signing key was set."""
+    monkeypatch.delenv("EIGHTSTEP_SIGNING_KEY", raising=False)
+    run(runner, "init")
+    for case_id in ("US-1", "US-2"):
+        run(runner, "case", "open", case_id, "--complex", "旧小区", "--building", case_id[-1], "--unit", "1",
+            "--at", "2025-03-01")
+        run(runner, "case", "suspend", case_id, "--reason", "调解", "--at", "2025-03-02")
+    run(runner, "audit", "anchor", "-o", "anchor.json")
+    monkeypatch.setenv("EIGHTSTEP_SIGNING_KEY", KEY)
+    return runner
+
+
+def test_audit_sign_vouches_for_events_written_before_the_key(unsigned: CliRunner,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    result = run(unsigned, "audit", "verify", code=1)
+    assert "BROKEN  case US-1 event 1: unsigned: 2 events are not signed" in result.output
+    out = run(unsigned, "audit", "sign", "--anchor", "anchor.json", "--note", "对照锚点核对后签名",
+              "--actor", "区审计").output
+    assert out == "Signed a checkpoint in 2 cases, covering 4 unsigned events.\n"
+    out = run(unsigned, "audit", "verify").output
+    assert out.startswith("OK: 2 cases, 6 events") and "2 of 6 events signed" in out
+    assert "(4 more covered by a signed checkpoint)" in out
+    last = json.loads(run(unsigned, "case", "history", "US-1", "--json").output)[-1]
+    assert (last["seq"], last["action"], last["actor"]) == (3, "audit.sign", "区审计")
+    assert last["note"] == "对照锚点核对后签名"
+    assert last["details"]["unsigned"] == 2 and last["details"]["to_seq"] == 2
+    assert run(unsigned, "audit", "sign").output.startswith("Every event is signed or covered")
+    # an event written without the key after the checkpoint is not covered
+    monkeypatch.delenv("EIGHTSTEP_SIGNING_KEY")
+    run(unsigned, "case", "resume", "US-2", "--reason", "调解完成", "--at", "2025-03-03")
+    monkeypatch.setenv("EIGHTSTEP_SIGNING_KEY", KEY)
+    result = run(unsigned, "audit", "verify", code=1)
+    assert "case US-2 event 4: unsigned: 1 events are not signed" in result.output
+    # a forger rewriting a covered event must re-chain the checkpoint too: its signature no longer matches
+    rechain(Path("eightstep.db"), "US-1", note="没有暂停过")
+    result = run(unsigned, "audit", "verify", code=1)
+    assert "case US-1 event 1: unsigned: 2 events" in result.output  # no longer covered
+    assert "case US-1 event 3: bad_signature" in result.output
+
+
+def test_audit_sign_refuses_a_broken_history_and_needs_the_key(unsigned: CliRunner,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    rechain(Path("eightstep.db"), "US-2", note="没有暂停过")  # looks intact, but not to the anchor
+    result = run(unsigned, "audit", "sign", "--anchor", "anchor.json", code=1)
+    assert "signing now would vouch for it" in result.output
+    con = sqlite3.connect("eightstep.db")
+    con.execute("UPDATE events SET note = 'edited' WHERE case_id = 'US-1' AND seq = 1")
+    con.commit()
+    con.close()
+    assert "signing now would vouch for it" in run(unsigned, "audit", "sign", code=1).output
+    history = json.loads(run(unsigned, "case", "history", "US-1", "--json").output)
+    assert [e for e in history if e["action"] == "audit.sign"] == []  # nothing signed
+    monkeypatch.delenv("EIGHTSTEP_SIGNING_KEY")
+    assert "no signing key: set EIGHTSTEP_SIGNING_KEY" in run(unsigned, "audit", "sign", code=1).output

@@ -40,6 +40,7 @@ DELETED_CASE = "deleted_case"
 TRUNCATED = "truncated"
 REWRITTEN = "rewritten"
 ANCHOR = "anchor"
+UNSIGNED_ANCHOR = "unsigned_anchor"  # kept from before the key: fine to sign against (audit sign), not to verify
 
 
 def heads_digest(heads: dict[str, dict[str, Any]]) -> str:
@@ -153,8 +154,8 @@ def check_anchor(ws: Workspace, path: Path) -> AnchorCheck:
                                                                 "key: the anchor was forged or signed with another "
                                                                 "key")))
     elif key is not None:
-        check.problems.append(AnchorProblem(None, ANCHOR, _("the anchor is not signed, but a signing key is set: it "
-                                                            "may have been replaced")))
+        check.problems.append(AnchorProblem(None, UNSIGNED_ANCHOR, _(
+            "the anchor is not signed, but a signing key is set: it may have been replaced")))
     now = chain_heads(ws)
     events = models.Event.__table__
     with ws.engine.connect() as conn:

@@ -11,7 +11,14 @@ The archive::
 
 Rows get new ids in the receiving database (another office's ids are its own); references between them (a
 ballot's household, a mediation step's objection, a choice's scheme) follow. The events keep their content,
-so their hashes and the chain are unchanged.
+so their hashes and the chain are unchanged, and the import appends one event of its own, ``case.import``, by
+the importing actor: the archive's source, time and digest, and the database logins that wrote the imported
+events there (``logins``: runs of [first seq, last seq, login]), so the history shows who wrote each event where
+it was written and that it came in by import. The imported rows' own ``login`` is this database's: on
+PostgreSQL the trigger sets it to the importing login (it did write them here), on SQLite it stays empty. Their
+signatures were made with the source's key, which this database cannot check, so they are left in the archive:
+with a signing key set here the ``case.import`` event is signed and vouches for the history it brings in (as
+``audit sign`` does for events written before the key).
 """
 
 from __future__ import annotations
@@ -26,9 +33,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Date, DateTime, Table, insert, select
+from sqlalchemy import Connection, Date, DateTime, Table, insert, select, update
 
 from eightstep import __version__
+from eightstep.audit.signatures import IMPORT
+from eightstep.engine.actors import checked_role, recorded_roles
+from eightstep.engine.cases import default_actor
+from eightstep.engine.events import GENESIS, event_row, with_role
 from eightstep.errors import InputError, NotFoundError
 from eightstep.i18n import _
 from eightstep.store import models, tables
@@ -140,8 +151,9 @@ def _open_archive(path: Path) -> tuple[dict[str, Any], dict[str, Any], zipfile.Z
     strange = [n for n in names if not _MEMBER.fullmatch(n)]
     if strange or "manifest.json" not in names or "records.json" not in names:
         zf.close()
-        raise InputError(_("{path} is not a case exported by eightstep{detail}").format(
-            path=path, detail=f" (unexpected {strange[0]!r})" if strange else ""))
+        reason = (_("unexpected member {name}").format(name=repr(strange[0])) if strange
+                  else _("no manifest.json or records.json"))
+        raise InputError(_("{path} is not a case exported by eightstep ({reason})").format(path=path, reason=reason))
     try:
         manifest = json.loads(zf.read("manifest.json"))
         records_bytes = zf.read("records.json")
@@ -182,8 +194,11 @@ class Imported:
     files_added: int
 
 
-def import_case(ws: Workspace, path: Path) -> Imported:
-    """Bring the exported case in ``path`` into ``ws``: one transaction; its files into the store first."""
+def import_case(ws: Workspace, path: Path, *, actor: str | None = None, as_role: str | None = None) -> Imported:
+    """Bring the exported case in ``path`` into ``ws``: one transaction, ending with the ``case.import`` event by
+    ``actor`` (acting as ``as_role``, else their role on record in the imported case); its files into the store
+    first."""
+    who, role = default_actor(actor), checked_role(as_role)
     manifest, data, zf = _open_archive(path)
     with zf:
         case_id = data["case"]["id"]
@@ -217,6 +232,8 @@ def import_case(ws: Workspace, path: Path) -> Imported:
         for table in case_tables():
             for row in data["tables"].get(table.name, []):
                 values = _typed(table, row)
+                if table.name == "events":  # written here by this login (PostgreSQL's trigger says so)
+                    values.update(login=None, sig=None)
                 old_id = values.pop("id", None) if "id" in table.c else None
                 for column in table.columns:
                     for fk in column.foreign_keys:
@@ -228,7 +245,50 @@ def import_case(ws: Workspace, path: Path) -> Imported:
                 if old_id is not None:
                     new_ids.setdefault(table.name, {})[old_id] = result.scalar_one()
                 rows += 1
+        _import_event(conn, data, manifest, who, role)
     return Imported(case_id, len(data["tables"].get("events", [])), rows, added)
+
+
+def _import_event(conn: Connection, data: dict[str, Any], manifest: dict[str, Any], actor: str,
+                  role: str | None) -> None:
+    """Append ``case.import`` to the imported history and move the case's chain head to it."""
+    case, events = data["case"], data["tables"].get("events", [])
+    now = now_utc()
+    role = role or recorded_roles(conn, [case["id"]], actor, now).get(case["id"])
+    details = {"source": manifest.get("source"), "exported_at": manifest.get("exported_at"),
+               "records_sha256": manifest.get("records_sha256"), "events": len(events),
+               "signed_at_source": sum(1 for e in events if e.get("sig")), "logins": login_runs(events)}
+    row = event_row(case["id"], case["event_count"] + 1, case["last_hash"] or GENESIS, at=now, recorded_at=now,
+                    actor=actor, action=IMPORT, from_stage=case["stage"], to_stage=case["stage"], note=None,
+                    details=with_role(details, role))
+    conn.execute(insert(models.Event.__table__), row)
+    cases = models.Case.__table__
+    conn.execute(update(cases).where(cases.c.id == case["id"]).values(
+        event_count=row["seq"], last_hash=row["hash"], version=case["version"] + 1))
+
+
+def login_runs(events: list[dict[str, Any]]) -> list[list[Any]]:
+    """The database logins of ``events`` (in seq order) as runs [first seq, last seq, login]; none: empty."""
+    runs: list[list[Any]] = []
+    for event in events:
+        login = event.get("login")
+        if login is None:
+            continue
+        if runs and runs[-1][2] == login and runs[-1][1] == event["seq"] - 1:
+            runs[-1][1] = event["seq"]
+        else:
+            runs.append([event["seq"], event["seq"], login])
+    return runs
+
+
+def origin_logins(events: list[Any]) -> dict[int, str]:
+    """seq -> the login that wrote the event in the database it was imported from (``case.import`` events)."""
+    out: dict[int, str] = {}
+    for event in events:
+        if event.action == IMPORT:
+            for first, last, login in json.loads(event.details).get("logins", []):
+                out.update(dict.fromkeys(range(first, last + 1), login))
+    return out
 
 
 def _complex_id(conn: Connection, cx: dict[str, Any]) -> int:

@@ -13,6 +13,7 @@ from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, emit_json_list, table
 from eightstep.cli.outputs import force_option, outputs
+from eightstep.cli.params import actor_option, as_option
 from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, wrote, xlsx_bytes, xlsx_option
 from eightstep.i18n import N_, _, ngettext
 
@@ -160,8 +161,38 @@ def anchor_(settings: Settings, output: Path, force: bool) -> None:
         return
     with outputs(settings, force) as out:
         out.add(output, text.encode("utf-8"))
-    click.echo(f"Anchor of {anchor['cases']} cases ({anchor['events']} events) written to {output}: digest "
-               f"{anchor['digest'][:16]}" + (", signed" if "signature" in anchor else ""))
+    text = _("Anchor of {cases} cases ({events} events) written to {path}: digest {digest}").format(
+        cases=anchor["cases"], events=anchor["events"], path=output, digest=anchor["digest"][:16])
+    click.echo(text + (_(", signed") if "signature" in anchor else ""))
+
+
+@audit.command("sign")
+@click.option("--anchor", "anchor_file", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="Sign only if every history still matches this anchor (written by `audit anchor` and kept "
+                   "elsewhere since).")
+@click.option("--note", default=None, help="A note for each checkpoint, e.g. who checked what before signing.")
+@actor_option
+@as_option
+@click.pass_obj
+def sign_(settings: Settings, anchor_file: Path | None, note: str | None, actor: str | None,
+          as_role: str | None) -> None:
+    """Vouch for the events written before the signing key was set: append a signed checkpoint (audit.sign) to
+    every case with unsigned events.
+
+    Needs EIGHTSTEP_SIGNING_KEY. Refused while a history is broken, a signature does not match or (with
+    --anchor) a history differs from the anchor. Each event's hash covers the one before it, so the signed
+    checkpoint fixes the whole history before it: `audit verify` then counts those events as covered. The
+    checkpoint is an event of its own, dated now: the history shows that it was signed afterwards.
+    """
+    from eightstep.audit.signatures import sign_unsigned
+
+    done = sign_unsigned(settings.workspace(), anchor=anchor_file, actor=actor, as_role=as_role, note=note)
+    if done.cases == 0:
+        click.echo(_("Every event is signed or covered by a checkpoint: nothing to sign."))
+    else:
+        click.echo(ngettext("Signed a checkpoint in {cases} case, covering {events} unsigned events.",
+                            "Signed a checkpoint in {cases} cases, covering {events} unsigned events.",
+                            done.cases).format(cases=done.cases, events=done.events))
 
 
 @audit.command("verify")
@@ -205,6 +236,8 @@ def verify_(settings: Settings, anchor_file: Path | None, as_json: bool) -> None
             sc = report.signatures
             summary += "; " + _("{signed} of {events} events signed with the signing key").format(
                 signed=sc.signed, events=sc.events)
+            if sc.covered:
+                summary += " " + _("({count} more covered by a signed checkpoint)").format(count=sc.covered)
         if report.anchor is not None:
             a = report.anchor
             summary += "; " + _("anchor of {created} ({cases} cases{signed}, {new} cases opened since): "

@@ -356,20 +356,31 @@ def history_(settings: Settings, case_id: str, as_json: bool, wide: bool) -> Non
     import json
 
     from eightstep import engine
+    from eightstep.audit.handover import origin_logins
     from eightstep.timeutil import show
 
     events = engine.history(settings.workspace(), case_id)
+    origins = origin_logins(events)  # who wrote an imported event where it was written
     if as_json:
         emit_json([{"seq": e.seq, "at": e.business_at, "recorded_at": e.recorded_at, "actor": e.actor,
-                    "login": e.login, "role": json.loads(e.details).get("actor_role"), "action": e.action,
-                    "from": e.from_stage,
+                    "login": e.login, **({"origin_login": origins[e.seq]} if e.seq in origins else {}),
+                    "role": json.loads(e.details).get("actor_role"), "action": e.action, "from": e.from_stage,
                     "to": e.to_stage, "note": e.note, "details": json.loads(e.details)} for e in events])
         return
     table(["#", _("at"), _("actor"), _("role"), _("action"), _("stage"), _("note")],
-          [[e.seq, show(e.business_at), e.actor + (f" ({e.login})" if e.login else ""),
+          [[e.seq, show(e.business_at), e.actor + _logins(e.login, origins.get(e.seq)),
             json.loads(e.details).get("actor_role") or "", e.action,
             f"{e.from_stage or ''} -> {e.to_stage}" if e.from_stage != e.to_stage else e.to_stage,
             e.note or _summary(json.loads(e.details))] for e in events], fit=None if wide else terminal_width())
+
+
+def _logins(login: str | None, origin: str | None) -> str:
+    """The database logins beside the actor: the one that wrote the row, and where it was imported from."""
+    if origin is None:
+        return f" ({login})" if login else ""
+    if login is None:
+        return " (" + _("{origin}, imported").format(origin=origin) + ")"
+    return " (" + _("{origin}, imported by {login}").format(origin=origin, login=login) + ")"
 
 
 def _summary(details: dict[str, object]) -> str:

@@ -8,10 +8,12 @@ import click
 
 from eightstep.cli import Settings
 from eightstep.cli.outputs import force_option, outputs
+from eightstep.cli.params import CASE, actor_option, as_option
+from eightstep.i18n import _
 
 
 @click.command("export")
-@click.argument("case_id", metavar="CASE")
+@click.argument("case_id", metavar="CASE", type=CASE)
 @click.option("-o", "--output", "target", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="The zip file to write.")
 @click.option("--no-forms", is_flag=True, help="Leave the rendered forms out (they are logged in the history).")
@@ -38,26 +40,34 @@ def export(settings: Settings, case_id: str, target: Path, no_forms: bool, force
                 forms = {r.filename(case_id): r.content for r in paperwork.render_many(case_id, ready, "html")}
         result = export_case(ws, case_id, target, out, forms)
     m = result.manifest
-    click.echo(f"{case_id}: {m['events']} events, {sum(m['rows'].values())} records, {len(m['files'])} stored files "
-               f"and {len(m['forms'])} forms -> {target} (chain head {m['head'][:12]})")
+    click.echo(_("{case}: {events} events, {records} records, {files} stored files and {forms} forms -> {target} "
+                 "(chain head {head})").format(case=case_id, events=m["events"], records=sum(m["rows"].values()),
+                                               files=len(m["files"]), forms=len(m["forms"]), target=target,
+                                               head=m["head"][:12]))
 
 
 @click.command("import")
 @click.argument("archive", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@actor_option
+@as_option
 @click.pass_obj
-def import_(settings: Settings, archive: Path) -> None:
-    """Bring a case exported by `eightstep case export` into this database, then verify its history here."""
+def import_(settings: Settings, archive: Path, actor: str | None, as_role: str | None) -> None:
+    """Bring a case exported by `eightstep case export` into this database, then verify its history here.
+
+    The history gets one more event, case.import, by the importing actor, naming the archive and the database
+    logins that wrote the imported events where they came from (`case history` shows them)."""
     from eightstep.audit.handover import import_case
     from eightstep.audit.verify import verify
 
     ws = settings.workspace()
-    result = import_case(ws, archive)
+    result = import_case(ws, archive, actor=actor, as_role=as_role)
     report = verify(ws)
     mine = [p for p in report.chain_problems if p.case_id == result.case_id]
-    click.echo(f"Imported {result.case_id}: {result.events} events, {result.rows} records, {result.files_added} new "
-               "stored files")
+    click.echo(_("Imported {case}: {events} events, {records} records, {files} new stored files").format(
+        case=result.case_id, events=result.events, records=result.rows, files=result.files_added))
     if mine:
         for p in mine:
-            click.echo(f"BROKEN  case {p.case_id} event {p.seq}: {p.kind}: {p.message}")
+            click.echo(_("BROKEN  case {case} event {seq}: {kind}: {message}").format(
+                case=p.case_id, seq=p.seq, kind=p.kind, message=p.message))
         click.get_current_context().exit(1)
-    click.echo(f"Verified: the history of {result.case_id} is intact.")
+    click.echo(_("Verified: the history of {case} is intact.").format(case=result.case_id))
