@@ -9,6 +9,7 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.output import warn
 from eightstep.cli.outputs import force_option, outputs
+from eightstep.i18n import _
 
 
 @click.command("backup")
@@ -27,11 +28,15 @@ def backup(settings: Settings, archive: Path, force: bool) -> None:
         result = make_backup(settings.workspace(), archive, out)
     m = result.manifest
     for digest in result.damaged:
-        warn(f"stored file {digest[:12]} no longer matches its hash: left out of the backup (see audit verify)")
+        warn(_("stored file {sha} no longer matches its hash: left out of the backup (see audit verify)").format(
+            sha=digest[:12]))
     for digest in result.missing:
-        warn(f"stored file {digest[:12]} is referred to by a record but missing from the files store")
-    click.echo(f"Backed up {m['cases']} cases ({m['events']} events, schema {m['schema_revision']}) and "
-               f"{len(m['files'])} stored files to {archive} (database sha256 {m['database']['sha256'][:12]})")
+        warn(_("stored file {sha} is referred to by a record but missing from the files store").format(
+            sha=digest[:12]))
+    click.echo(_("Backed up {cases} cases ({events} events, schema {schema}) and {files} stored files to {archive} "
+                 "(database sha256 {sha})").format(cases=m["cases"], events=m["events"], schema=m["schema_revision"],
+                                                   files=len(m["files"]), archive=archive,
+                                                   sha=m["database"]["sha256"][:12]))
 
 
 @click.command("restore")
@@ -57,11 +62,14 @@ def restore(settings: Settings, archive: Path, target: str) -> None:
     finally:
         ws.dispose()
     m = result.manifest
-    click.echo(f"Restored {m['cases']} cases ({m['events']} events) of {m['created_at']} into {result.db}, "
-               f"{result.files_added} stored files into {result.files_root}")
+    click.echo(_("Restored {cases} cases ({events} events) of {created} into {db}, {files} stored files into "
+                 "{folder}").format(cases=m["cases"], events=m["events"], created=m["created_at"], db=result.db,
+                                    files=result.files_added, folder=result.files_root))
     if report.ok:
-        click.echo(f"Verified: {report.cases} cases, {report.events} events, {report.files} stored files intact.")
+        click.echo(_("Verified: {cases} cases, {events} events, {files} stored files intact.").format(
+            cases=report.cases, events=report.events, files=report.files))
         return
-    click.echo(f"FAILED verification: {len(report.chain_problems)} broken histories, {len(report.file_problems)} "
-               f"files changed or missing (run: eightstep --db {result.db} audit verify)")
+    click.echo(_("FAILED verification: {histories} broken histories, {files} files changed or missing (run: "
+                 "eightstep --db {db} audit verify)").format(histories=len(report.chain_problems),
+                                                             files=len(report.file_problems), db=result.db))
     click.get_current_context().exit(1)
