@@ -96,7 +96,7 @@ def test_a_damaged_or_foreign_export_is_refused(runner: CliRunner, source: Path,
         for name, data in members.items():
             zf.writestr(name, data)
         zf.writestr("../x.py", b"")
-    assert "unexpected '../x.py'" in run(runner, "--db", other, "case", "import", "evil.zip", code=1).output
+    assert "unexpected member '../x.py'" in run(runner, "--db", other, "case", "import", "evil.zip", code=1).output
     assert json.loads(run(runner, "--db", other, "case", "list", "--json").output) == []
 
 

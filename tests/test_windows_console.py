@@ -137,6 +137,7 @@ COMMANDS: list[tuple[list[str], int, str]] = [
     (["calendar", "--json"], 0, "stage_limit"),
     (["report", "--html", "{dir}/report.html"], 0, "人大小区"),
     (["audit", "anchor", "-o", "{dir}/anchor.json"], 0, "anchor.json"),
+    (["audit", "sign"], 1, "EIGHTSTEP_SIGNING_KEY"),  # no key set: refused, naming it
     (["backup", "{dir}/backup.zip"], 0, "backup.zip"),
     (["restore", "{dir}/backup.zip", "--db", "{dir}/restored.db"], 0, "restored.db"),
     (["case", "export", "RD-3-2", "-o", "{dir}/RD-3-2.zip"], 0, "RD-3-2.zip"),
