@@ -462,7 +462,10 @@ def _pilot(b: Builder) -> None:
     remedy = "井道改为玻璃幕墙（增加约1.8万元，由三至七层分摊）；高层业主一次性补偿202室8000元"
     add_meeting(b.ws, c, at=at(d("2025-05-08"), "19:00"), kinds=["objection_remedy"], decision=remedy,
                 attendees=["李建国", "马永康", "刘德明", OFFICER_NAME, TECHNICIAN], actor=OFFICER, as_role="officer")
+    b.doc(c, "objection_withdrawal", d("2025-05-09"), actor=OFFICER, hm="15:30",
+          text="202室刘德明：同意玻璃幕墙井道及补偿方案，撤回对加装电梯方案的异议")
     records.resolve_objection(b.ws, c, objection.id, at=at(d("2025-05-09"), "16:00"), actor=OFFICER, as_role="officer",
+                              basis="objection_withdrawal",
                               outcome="井道改为玻璃幕墙（增加约1.8万元，由三至七层分摊）；高层业主一次性补偿"
                                       "202室8000元，写入补充协议，刘德明书面撤回异议")
     b.advance(c, d("2025-05-12"), "公示期满，异议已化解")

@@ -381,7 +381,7 @@ def test_cli_json_shape(runner: CliRunner, audited: Path) -> None:
         "case": "A-1", "complex": "人大小区", "stage": "survey", "stage_title": "可行性分析",
         "entered_on": "2025-09-29", "days_in_stage": 16, "limit": {"days": 15, "calendar": "working"},
         "days_over": 1, "due": "2025-10-27", "waiting_on": "区行政审批局"}
-    assert a1["workflow"] == {"id": "wuhan-2018", "version": "2018.2"}
+    assert a1["workflow"] == {"id": "wuhan-2018", "version": "2018.3"}
     assert [b["type"] for b in a1["blockers"]] == ["document", "document", "approval"]
     assert a1["blockers"][2] == {
         "type": "approval", "kind": "feasibility", "authority": "区行政审批局",

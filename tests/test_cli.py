@@ -174,7 +174,7 @@ def test_case_open_then_show_json_has_the_contract_keys(runner: CliRunner, db: P
     assert CASE in opened.stdout
     assert "人大小区" in opened.stdout
     wf = run_json(runner, db, "workflow", "show", "wuhan", "--at", "2025-03-03", "--json")
-    assert wf["version"] == "2024.1"  # the 2024 guidance, in force on the opening day (the 2026 regulation is not)
+    assert wf["version"] == "2024.2"  # the 2024 guidance, in force on the opening day (the 2026 regulation is not)
 
     shown = run_json(runner, db, "case", "show", CASE, "--json")
     assert isinstance(shown, dict)
@@ -723,9 +723,9 @@ def test_workflow_list_works_without_a_database(runner: CliRunner, tmp_path: Pat
 
 def test_workflow_list_counts_open_cases(runner: CliRunner, opened: Path) -> None:
     rows = {(r["id"], r["version"]): r for r in run_json(runner, opened, "workflow", "list", "--json")}
-    assert [(v["open"], v["cases"]) for v in rows["wuhan", "2024.1"]["versions"]] == [(1, 1)]  # opened 2025-03-03
-    assert rows["wuhan", "2024.1"]["in_force"] == "2024-01-01 to 2025-12-31"
-    assert rows["wuhan", "2026.2"]["versions"] == [] and rows["wuhan", "2026.2"]["in_force"] == "from 2026-01-01"
+    assert [(v["open"], v["cases"]) for v in rows["wuhan", "2024.2"]["versions"]] == [(1, 1)]  # opened 2025-03-03
+    assert rows["wuhan", "2024.2"]["in_force"] == "2024-01-01 to 2025-12-31"
+    assert rows["wuhan", "2026.3"]["versions"] == [] and rows["wuhan", "2026.3"]["in_force"] == "from 2026-01-01"
 
 
 @pytest.mark.parametrize("workflow", SHIPPED_WORKFLOWS)

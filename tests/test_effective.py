@@ -31,13 +31,13 @@ GUIDANCE = "《武汉市既有住宅加装电梯工作指引》"
 
 
 @pytest.mark.parametrize(("opened", "version"), [
-    pytest.param("2024-01-01", "2024.1", id="first-day-of-the-guidance"),
-    pytest.param("2025-12-31", "2024.1", id="last-day-before-the-regulation"),
-    pytest.param("2025-12-31 23:59", "2024.1", id="last-minute-before-the-regulation"),
-    pytest.param("2026-01-01", "2026.2", id="the-regulation-takes-effect"),
-    pytest.param("2026-01-01T00:30:00+08:00", "2026.2", id="just-after-midnight-shanghai"),
-    pytest.param("2025-12-31T17:00:00+00:00", "2026.2", id="utc-evening-is-already-2026-in-shanghai"),
-    pytest.param("2025-12-31T15:59:00+00:00", "2024.1", id="utc-afternoon-is-still-2025-in-shanghai"),
+    pytest.param("2024-01-01", "2024.2", id="first-day-of-the-guidance"),
+    pytest.param("2025-12-31", "2024.2", id="last-day-before-the-regulation"),
+    pytest.param("2025-12-31 23:59", "2024.2", id="last-minute-before-the-regulation"),
+    pytest.param("2026-01-01", "2026.3", id="the-regulation-takes-effect"),
+    pytest.param("2026-01-01T00:30:00+08:00", "2026.3", id="just-after-midnight-shanghai"),
+    pytest.param("2025-12-31T17:00:00+00:00", "2026.3", id="utc-evening-is-already-2026-in-shanghai"),
+    pytest.param("2025-12-31T15:59:00+00:00", "2024.2", id="utc-afternoon-is-still-2025-in-shanghai"),
 ])
 def test_case_opened_under_the_version_in_force(ws: Workspace, opened: str, version: str) -> None:
     view = engine.open_case(ws, "E-1-1", complex_name="幸福小区", building="1", unit="1", at=parse_at(opened))
@@ -48,8 +48,8 @@ def test_a_day_without_rules_in_force_is_refused_naming_the_versions(ws: Workspa
     with pytest.raises(NotFoundError) as refused:
         engine.open_case(ws, "E-1-1", complex_name="幸福小区", building="1", unit="1", at=parse_at("2023-12-31"))
     assert str(refused.value) == (
-        "workflow wuhan has no version in force on 2023-12-31; its versions: 2024.1 (2024-01-01 to 2025-12-31); "
-        "2026.2 (from 2026-01-01). Choose another workflow, or add a version in force that day")
+        "workflow wuhan has no version in force on 2023-12-31; its versions: 2024.2 (2024-01-01 to 2025-12-31); "
+        "2026.3 (from 2026-01-01). Choose another workflow, or add a version in force that day")
     assert engine.list_cases(ws) == []
 
 
@@ -61,13 +61,13 @@ def test_cli_case_open_refuses_and_workflow_list_shows_periods(ws: Workspace, ru
     assert refused.exit_code == 1 and "has no version in force on 2023-06-01" in refused.stderr
     opened = runner.invoke(main, [*db, "case", "open", "E-1-1", "--complex", "幸福小区", "--building", "1",
                                   "--unit", "1", "--at", "2025-12-31"])
-    assert "workflow wuhan 2024.1" in opened.stdout
+    assert "workflow wuhan 2024.2" in opened.stdout
     listing = runner.invoke(main, [*db, "workflow", "list"]).stdout
-    assert any(line.split()[:3] == ["wuhan", "2024.1", "2024-01-01"] and "to 2025-12-31" in line
+    assert any(line.split()[:3] == ["wuhan", "2024.2", "2024-01-01"] and "to 2025-12-31" in line
                for line in listing.splitlines())
-    assert any(line.split()[:4] == ["wuhan", "2026.2", "from", "2026-01-01"] for line in listing.splitlines())
+    assert any(line.split()[:4] == ["wuhan", "2026.3", "from", "2026-01-01"] for line in listing.splitlines())
     shown = json.loads(runner.invoke(main, [*db, "workflow", "show", "wuhan", "--at", "2025-12-31", "--json"]).stdout)
-    assert (shown["version"], shown["in_force"]) == ("2024.1", {"from": "2024-01-01", "until": "2025-12-31"})
+    assert (shown["version"], shown["in_force"]) == ("2024.2", {"from": "2024-01-01", "until": "2025-12-31"})
     assert [c["title"] for c in shown["basis"]] == ["中华人民共和国民法典", "武汉市既有住宅加装电梯工作指引",
                                                     "中华人民共和国特种设备安全法"]
 
@@ -89,7 +89,7 @@ def test_citation_refuses_brackets_in_the_title() -> None:
 
 def _version_file(folder: Path, name: str, version: str, start: str | None, until: str | None = None) -> Path:
     text = (builtin_dir("workflows") / "wuhan.yaml").read_text(encoding="utf-8")
-    text = text.replace('version: "2026.2"', f'version: "{version}"')
+    text = text.replace('version: "2026.3"', f'version: "{version}"')
     text = text.replace("effective_from: 2026-01-01\n", (f"effective_from: {start}\n" if start else "")
                         + (f"effective_until: {until}\n" if until else ""))
     path = folder / name
@@ -121,7 +121,7 @@ def test_versions_in_force_on_the_same_day_are_refused(tmp_path: Path, runner: C
 
 def test_the_pilot_of_2025_cites_the_rules_of_its_time(demo: Workspace) -> None:
     """The demo's pilot was opened on 2025-01-06: its forms cite the 2024 guidance, never the 2026 regulation."""
-    assert engine.show_case(demo, PILOT).workflow_version == "2024.1"
+    assert engine.show_case(demo, PILOT).workflow_version == "2024.2"
     paperwork = Paperwork(demo)
     for form in ("application", "agreement", "notice"):
         html = paperwork.render(PILOT, form, "html", at=datetime(2026, 1, 5, tzinfo=UTC)).content.decode("utf-8")
@@ -135,4 +135,4 @@ def test_every_demo_unit_runs_under_the_rules_of_its_opening_day(demo: Workspace
     versions = {v.id: (local_date(v.opened_at) >= date(2026, 1, 1), v.workflow_version)
                 for v in engine.list_cases(demo)}
     assert {opened_2026 for opened_2026, _ in versions.values()} == {False, True}  # the demo spans both
-    assert all(version == ("2026.2" if opened_2026 else "2024.1") for opened_2026, version in versions.values())
+    assert all(version == ("2026.3" if opened_2026 else "2024.2") for opened_2026, version in versions.values())

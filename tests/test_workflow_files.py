@@ -239,11 +239,11 @@ BROKEN = [
                  ("area: 4/3", 1), ("'4/3' is not between 0 (excluded) and 1",), id="ratio-above-one"),
     pytest.param([("agreement: {area: 3/4, headcount: 3/4}", "agreement: {area: three quarters, headcount: 3/4}")],
                  ("area: three quarters", 1), ("is not a ratio", "2/3"), id="ratio-not-a-number"),
-    pytest.param([('version: "2026.2"', "version: 2026.2")], ("version: 2026.2", 1),
-                 ("version", 'put it in quotes, e.g. "2026.2"'), id="version-bare-number"),
-    pytest.param([('version: "2026.2"', "version: 2026.10")], ("version: 2026.10", 1),
+    pytest.param([('version: "2026.3"', "version: 2026.3")], ("version: 2026.3", 1),
+                 ("version", 'put it in quotes, e.g. "2026.3"'), id="version-bare-number"),
+    pytest.param([('version: "2026.3"', "version: 2026.10")], ("version: 2026.10", 1),
                  ("version", 'put it in quotes, e.g. "2026.10"'), id="version-bare-number-keeps-trailing-zero"),
-    pytest.param([('version: "2026.2"', "version: 2026")], ("version: 2026", 1),
+    pytest.param([('version: "2026.3"', "version: 2026")], ("version: 2026", 1),
                  ("version", 'put it in quotes, e.g. "2026"'), id="version-bare-integer"),
     pytest.param([("region: 湖北省武汉市\n", "region: 湖北省武汉市\nregion: 武汉\n")], ("region: 武汉\n", 1),
                  ('duplicate key "region"', "each key may appear once"), id="duplicate-top-level-key"),
@@ -278,7 +278,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 # Several problems in one file: each (edit, where, phrases) must be reported, all in one WorkflowError.
 SCHEMA_TITEL = ((TITLE_LINE, TITLE_LINE.replace("title", "titel")), ("titel:", 1), ("did you mean 'title'?",))
-SCHEMA_VERSION = (('version: "2026.2"', "version: 2026.2"), ("version: 2026.2", 1), ("put it in quotes",))
+SCHEMA_VERSION = (('version: "2026.3"', "version: 2026.3"), ("version: 2026.3", 1), ("put it in quotes",))
 SCHEMA_RATIO = (("agreement: {area: 3/4, headcount: 3/4}", "agreement: {area: 4/3, headcount: 3/4}"),
                 ("area: 4/3", 1), ("'4/3' is not between",))
 SCHEMA_STALL = (("stall_limit: {days: 10, calendar: working}", "stall_limt: {days: 10, calendar: working}"),

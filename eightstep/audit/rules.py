@@ -109,7 +109,7 @@ def unmediated_objections(scope: AuditScope, past: Past = None) -> list[Finding]
     stepped = exists().where(MEDIATION_STEPS.c.objection_id == OBJECTIONS.c.id, MEDIATION_STEPS.c.at < end)
     dialect = scope.conn.dialect.name
     objection_columns = [c.label(f"objection_{c.name}") for c in read.columns(
-        dialect, OBJECTIONS, ("id", "room", "objector", "grounds", "lodged_at"))]
+        dialect, OBJECTIONS, ("id", "room", "objector", "grounds", "lodged_at", "stage"))]
     query = scope.cases(
         select(*read.columns(dialect, CASES, CASE_COLUMNS), *objection_columns)
         .join_from(OBJECTIONS, CASES, CASES.c.id == OBJECTIONS.c.case_id)
@@ -133,7 +133,7 @@ def unmediated_objections(scope: AuditScope, past: Past = None) -> list[Finding]
             waiting_on=None, subject=f"objection #{oid}",
             message=f"异议#{oid}（{who}：{row.objection_grounds}）{lodged}提出，{days}{limit.unit_zh}无调解记录（时限"
                     f"{limit.days}{limit.unit_zh}） / objection #{oid} lodged {lodged}: no mediation step in "
-                    f"{days} {limit.unit} (limit {limit.days})"))
+                    f"{days} {limit.unit} (limit {limit.days}); lodged in stage {row.objection_stage}"))
     return out
 
 

@@ -10,7 +10,7 @@ import click
 from eightstep.cli import Settings, completion
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table, terminal_width
-from eightstep.cli.params import CASE, RECORD_ID, actor_option, as_option, at_option, json_option
+from eightstep.cli.params import CASE, PLANNED_AT, RECORD_ID, actor_option, as_option, at_option, json_option
 from eightstep.i18n import _
 
 
@@ -146,35 +146,44 @@ def objection_add(settings: Settings, case_id: str, room: str | None, objector: 
               type=click.Choice(["negotiation", "coordination", "mediation", "hearing", "litigation"]),
               help="协商, 街道/社区协调, 人民调解, 听证, 诉讼.")
 @click.option("--note", required=True, help="What happened.")
+@click.option("--review-at", "review_at", type=PLANNED_AT, default=None,
+              help="With --step litigation: the review date the court gives, when known.")
 @at_option
 @actor_option
 @as_option
 @click.pass_obj
 def objection_mediate(settings: Settings, case_id: str, objection_id: int, step: str, note: str,
-                      at: datetime | None, actor: str | None, as_role: str | None) -> None:
-    """Record a mediation step on objection ID."""
+                      review_at: datetime | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:
+    """Record a mediation step on objection ID, in the route's order: negotiation, coordination, mediation,
+    hearing, litigation (a step may be skipped, not gone back to). Litigation suspends the case; it resumes
+    once the judgment or a withdrawal is on record."""
     from eightstep import records
 
     records.mediate_objection(settings.workspace(), case_id, objection_id, step=step, note=note, at=at, actor=actor,
-                              as_role=as_role)
+                              as_role=as_role, review_at=review_at)
     click.echo(_("{case}: objection #{id}: {step} recorded").format(case=case_id, id=objection_id, step=step))
+    if step == "litigation":
+        click.echo(_("{case}: suspended while the objection is in court").format(case=case_id))
 
 
 @objection.command("resolve")
 @click.argument("case_id", metavar="CASE", type=CASE)
 @click.argument("objection_id", metavar="ID", type=RECORD_ID)
 @click.option("--outcome", required=True, help="How it was settled.")
+@click.option("--basis", default=None, metavar="KIND",
+              help="The document kind on record the resolution rests on (withdrawal letter, mediation agreement, "
+                   "hearing decision, judgment): required where the workflow says so.")
 @at_option
 @actor_option
 @as_option
 @click.pass_obj
-def objection_resolve(settings: Settings, case_id: str, objection_id: int, outcome: str, at: datetime | None,
-                      actor: str | None, as_role: str | None) -> None:
-    """Mark objection ID resolved with its outcome."""
+def objection_resolve(settings: Settings, case_id: str, objection_id: int, outcome: str, basis: str | None,
+                      at: datetime | None, actor: str | None, as_role: str | None) -> None:
+    """Mark objection ID resolved with its outcome and, where the workflow asks for it, its basis."""
     from eightstep import records
 
-    records.resolve_objection(settings.workspace(), case_id, objection_id, outcome=outcome, at=at, actor=actor,
-                              as_role=as_role)
+    records.resolve_objection(settings.workspace(), case_id, objection_id, outcome=outcome, basis=basis, at=at,
+                              actor=actor, as_role=as_role)
     click.echo(_("{case}: objection #{id} resolved").format(case=case_id, id=objection_id))
 
 
@@ -191,6 +200,8 @@ def objection_list(settings: Settings, case_id: str, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    table(["id", _("who"), _("grounds"), _("lodged"), _("status"), _("steps"), _("outcome")],
-          [[r["id"], r["room"] or r["objector"], r["grounds"], show(r["lodged_at"]), r["status"], len(r["steps"]),
-            r["outcome"] or ""] for r in rows])
+    table(["id", _("who"), _("grounds"), _("lodged"), _("stage"), _("status"), _("steps"), _("outcome")],
+          [[r["id"], r["room"] or r["objector"], r["grounds"],
+            show(r["lodged_at"]) + (_(" (late)") if r["late"] else ""),
+            r["stage"] + (_(" (complaint)") if r["complaint"] else ""), r["status"],
+            " -> ".join(s["step"] for s in r["steps"]) or "—", r["outcome"] or ""] for r in rows])

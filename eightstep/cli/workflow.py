@@ -97,6 +97,13 @@ def show_(settings: Settings, workflow_id: str, at: datetime | None, as_json: bo
             click.echo(f"   notice    {req.notice.days} {unit}, from the date of {req.notice.document}")
         if req.no_open_objections:
             click.echo("   objections  none may be open")
+        if req.no_open_complaints:
+            click.echo("   " + _("complaints  none lodged after the notice may be open"))
+        for rule in req.order:
+            click.echo("   " + (_("order     {earlier} before {later} ({basis})") if rule.ordered and not rule.within
+                                else _("order     {later} within {days} days of {earlier} ({basis})")).format(
+                earlier=rule.earlier, later=rule.later, basis=rule.basis,
+                days=rule.within.days if rule.within else ""))
         if req.chosen_scheme:
             click.echo("   scheme    the owners' chosen elevator scheme")
         for kind in req.meetings:

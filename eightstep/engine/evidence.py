@@ -89,6 +89,10 @@ class ObjectionRecord(CaseRecord, Protocol):
     def lodged_at(self) -> datetime: ...
     @property
     def resolved_at(self) -> datetime | None: ...
+    @property
+    def stage(self) -> str: ...  # the stage it was lodged in (after the notice stage: a complaint)
+    @property
+    def late(self) -> bool: ...  # lodged after the notice period had ended
 
 
 class SchemeChoiceRecord(CaseRecord, Protocol):

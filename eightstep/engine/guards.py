@@ -289,13 +289,32 @@ def open_as_of(obj: ObjectionRecord, at: datetime) -> bool:
     return obj.resolved_at is None or as_utc(obj.resolved_at) > at
 
 
-@guard("objections", reads=lambda req: {"objections": None} if req.no_open_objections else {})
+def is_complaint(wf: Workflow, stage_id: str) -> bool:
+    """An objection lodged in ``stage_id`` comes after the public notice (a complaint about the works): the
+    stage lies after the workflow's first stage with a notice."""
+    notice = next((i for i, s in enumerate(wf.stages) if s.requires.notice is not None), None)
+    position = wf.stage_positions.get(stage_id)
+    return notice is not None and position is not None and position > notice
+
+
+def blocks_here(ctx: GuardContext, obj: ObjectionRecord) -> bool:
+    """The open objection blocks this stage: a notice objection where open objections block (a late one only
+    when the workflow says late ones block), a complaint where open complaints block."""
+    if is_complaint(ctx.workflow, obj.stage):
+        return ctx.stage.requires.no_open_complaints
+    if obj.late and ctx.workflow.objections.late == "record":
+        return False
+    return ctx.stage.requires.no_open_objections
+
+
+@guard("objections", reads=lambda req: {"objections": None} if req.no_open_objections or req.no_open_complaints
+       else {})
 def no_open_objections(ctx: GuardContext) -> list[Blocker]:
-    if not ctx.stage.requires.no_open_objections:
+    if not (ctx.stage.requires.no_open_objections or ctx.stage.requires.no_open_complaints):
         return []
     out = []
     for obj in ctx.records.objections:
-        if counted_objection(ctx, obj) and open_as_of(obj, ctx.at):
+        if counted_objection(ctx, obj) and open_as_of(obj, ctx.at) and blocks_here(ctx, obj):
             who = (_("room {room}").format(room=obj.room) if obj.room
                    else obj.objector or _("anonymous"))
             out.append(Blocker("objection", _("open objection #{id} from {who} ({grounds}), lodged {lodged}").format(

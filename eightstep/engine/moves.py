@@ -23,6 +23,7 @@ from eightstep.engine.actors import acting_role, checked_role
 from eightstep.engine.cases import default_actor, editing, refuse_stale_or_withdrawn
 from eightstep.engine.checking import _status_blocker, guard_context, machine_of
 from eightstep.engine.events import GENESIS, append_event, event_row, with_role
+from eightstep.engine.litigation import litigation_pending
 from eightstep.engine.permissions import check_permission
 from eightstep.errors import BlockedError, ConflictError, InputError
 from eightstep.i18n import _
@@ -205,6 +206,9 @@ def _status_move(ws: Workspace, case_id: str, trigger: str, reason: str | None, 
         _not_before_stage(case, at, f"{trigger} at")
         granted = check_permission(session.connection(), loaded.definition, case.id, f"case.{trigger}", who,
                                    as_role, at)
+        pending = litigation_pending(session, case_id, loaded.definition, at) if trigger == "resume" else None
+        if pending is not None:
+            raise InputError(pending[0], remedy=pending[1])
         if trigger == "resume" and case.suspended_at is not None:
             if at < as_utc(case.suspended_at):
                 raise InputError(f"resuming at {show(at)} is before the suspension ({show(case.suspended_at)})")

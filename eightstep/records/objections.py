@@ -7,14 +7,33 @@ from typing import Any
 
 from sqlmodel import select
 
-from eightstep.engine.cases import get_case
+from eightstep.engine.cases import get_case, workflow_of
+from eightstep.engine.guards import is_complaint
 from eightstep.engine.recording import Recording, recording
-from eightstep.errors import InputError, NotFoundError
+from eightstep.errors import InputError, NotFoundError, Remedy
+from eightstep.i18n import _, pick
+from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.store import models
+from eightstep.store.models import ACTIVE, SUSPENDED
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import as_utc, show
+from eightstep.timeutil import as_utc, iso_local, local_date, show
+from eightstep.workflow.schema import MEDIATION_ORDER, Workflow
 
-MEDIATION_STEPS = ("negotiation", "coordination", "mediation", "hearing", "litigation")
+MEDIATION_STEPS = MEDIATION_ORDER
+
+
+def lodged_late(rec: Recording, calendar: WorkCalendar) -> bool:
+    """An objection lodged now comes after the public notice period of the case's stage ended."""
+    rule = rec.workflow.stage(rec.case.stage).requires.notice
+    if rule is None:
+        return False
+    postings = [local_date(d.issued_at) for d in rec.session.exec(select(models.Document).where(
+        models.Document.case_id == rec.case_id, models.Document.kind == rule.document,
+        models.Document.issued_at <= rec.at))]
+    if not postings:
+        return False
+    end = calendar.add_days(max(postings), rule.days, working=rule.calendar == "working")
+    return local_date(rec.at) > end
 
 
 # --- objections ------------------------------------------------------------------------------------------
@@ -31,11 +50,12 @@ def add_objection(ws: Workspace, case_id: str, *, grounds: str, room: str | None
     with recording(ws, case_id, "objection.add", at=at, actor=actor, as_role=as_role) as rec:
         if room:
             rec.household(room)
+        late = lodged_late(rec, ws.calendar)
         objection = rec.add(models.Objection(case_id=case_id, room=room, objector=objector, grounds=grounds.strip(),
                                              written=written, real_name=real_name, stage=rec.case.stage,
-                                             lodged_at=rec.at), with_id=True)
+                                             lodged_at=rec.at, late=late), with_id=True)
         rec.details = {"objection": objection.id, "room": room, "objector": objector, "grounds": objection.grounds,
-                       "written": written, "real_name": real_name}
+                       "written": written, "real_name": real_name, "late": late}
     return objection
 
 
@@ -52,44 +72,118 @@ def _open_objection(rec: Recording, objection_id: int, what: str) -> models.Obje
     return obj
 
 
+def _last_step(rec: Recording, objection_id: int) -> models.MediationStep | None:
+    steps = list(rec.session.exec(select(models.MediationStep).where(
+        models.MediationStep.objection_id == objection_id).order_by(models.MediationStep.at, models.MediationStep.id)))
+    return steps[-1] if steps else None
+
+
+def _check_step(wf: Workflow, step: str, last: models.MediationStep | None, objection_id: int) -> None:
+    """The step is one of the workflow's, and does not go back along the route (a step may repeat or skip)."""
+    steps = wf.objections.steps
+    if step not in steps:
+        raise InputError(_("--step {step!r}: the workflow {id} has the steps {steps}").format(
+            step=step, id=wf.id, steps=" -> ".join(steps)))
+    if last is not None and MEDIATION_ORDER.index(step) < MEDIATION_ORDER.index(last.step):
+        raise InputError(_("objection #{id} has reached {last} ({when}): {step} would go back along the route "
+                           "{steps}; record the next step, or resolve it").format(
+            id=objection_id, last=last.step, when=show(last.at), step=step, steps=" -> ".join(steps)))
+
+
 def mediate_objection(ws: Workspace, case_id: str, objection_id: int, *, step: str, note: str,
-                      at: datetime | None = None, actor: str | None = None,
-                      as_role: str | None = None) -> models.MediationStep:
-    """Record a step on the way to resolving an objection: negotiation, coordination, mediation, ..."""
+                      at: datetime | None = None, actor: str | None = None, as_role: str | None = None,
+                      review_at: datetime | None = None) -> models.MediationStep:
+    """Record a step on the way to resolving an objection, in the route's order (negotiation → coordination →
+    mediation → hearing → litigation; steps may be skipped, not gone back to). Litigation suspends the case in
+    the same transaction (``review_at``: the review date the court gives, when known)."""
     if step not in MEDIATION_STEPS:
         raise InputError(f"--step {step!r}: use one of {', '.join(MEDIATION_STEPS)}")
     if not note or not note.strip():
         raise InputError("--note must say what happened in this step")
+    if review_at is not None and step != "litigation":
+        raise InputError(_("--review-at is the court's review date: it goes with --step litigation"))
     with recording(ws, case_id, "objection.mediate", at=at, actor=actor, as_role=as_role) as rec:
         _open_objection(rec, objection_id, "the step at")
+        _check_step(rec.workflow, step, _last_step(rec, objection_id), objection_id)
         record = rec.add(models.MediationStep(objection_id=objection_id, step=step, note=note.strip(), at=rec.at,
                                               actor=rec.actor))
         rec.details = {"objection": objection_id, "step": step, "note": record.note}
+        if step == "litigation" and rec.case.status == ACTIVE:
+            _suspend_for_court(rec, objection_id, review_at)
     return record
 
 
-def resolve_objection(ws: Workspace, case_id: str, objection_id: int, *, outcome: str,
+def _suspend_for_court(rec: Recording, objection_id: int, review_at: datetime | None) -> None:
+    """Suspend the case for the litigation: a ``suspend`` event beside the step's, as ``case suspend`` writes."""
+    if review_at is not None and as_utc(review_at) < rec.at:
+        raise InputError(_("--review-at {review} is before the litigation step ({at})").format(
+            review=show(review_at), at=show(rec.at)))
+    reason = _("litigation over objection #{id}").format(id=objection_id)
+    review = as_utc(review_at) if review_at is not None else None
+    rec.change(rec.case, status=SUSPENDED, status_reason=reason, suspended_at=rec.at, review_at=review)
+    details: dict[str, Any] = {"status": {"from": ACTIVE, "to": SUSPENDED}}
+    if review is not None:
+        details["review_at"] = iso_local(review)
+    rec.events = [(rec.action, rec.note, rec.details), ("suspend", reason, details)]
+
+
+def _basis(rec: Recording, obj: models.Objection, basis: str | None) -> models.Document | None:
+    """The document the resolution rests on: required (one of ``objections.resolution_requires``) when the workflow
+    says so, of a ``litigation_ends`` kind after litigation, and on record between the objection and now."""
+    policy = rec.workflow.objections
+    last = _last_step(rec, obj.id or 0)
+    kinds = (policy.litigation_ends if last is not None and last.step == "litigation" and policy.litigation_ends
+             else policy.resolution_requires)
+    if basis is None:
+        if not kinds:
+            return None
+        raise InputError(_("objection #{id}: name the resolution's basis with --basis, one of {kinds}").format(
+            id=obj.id, kinds=", ".join(kinds)), remedy=Remedy("doc.add", {"case": rec.case_id, "kind": kinds[0]}))
+    if basis not in rec.workflow.documents or (kinds and basis not in kinds):
+        raise InputError(_("--basis {basis!r}: use one of {kinds}").format(
+            basis=basis, kinds=", ".join(kinds or rec.workflow.documents)))
+    doc = rec.session.exec(select(models.Document).where(
+        models.Document.case_id == rec.case_id, models.Document.kind == basis,
+        models.Document.issued_at >= obj.lodged_at, models.Document.issued_at <= rec.at)
+        .order_by(models.Document.issued_at.desc())).first()  # type: ignore[union-attr]
+    if doc is None:
+        spec = rec.workflow.documents[basis]
+        raise InputError(_("objection #{id}: no {title} on record dated between {lodged} and {at}: add it "
+                           "first").format(id=obj.id, title=pick(spec.title, spec.title_en),
+                                           lodged=show(obj.lodged_at), at=show(rec.at)),
+                         remedy=Remedy("doc.add", {"case": rec.case_id, "kind": basis}))
+    return doc
+
+
+def resolve_objection(ws: Workspace, case_id: str, objection_id: int, *, outcome: str, basis: str | None = None,
                       at: datetime | None = None, actor: str | None = None,
                       as_role: str | None = None) -> models.Objection:
+    """Mark an objection resolved; ``basis``: the kind of the document on record it rests on (withdrawal letter,
+    mediation agreement, hearing decision, judgment), required when the workflow says so."""
     if not outcome or not outcome.strip():
         raise InputError("--outcome must say how the objection was resolved")
     with recording(ws, case_id, "objection.resolve", at=at, actor=actor, as_role=as_role) as rec:
         obj = _open_objection(rec, objection_id, "resolving at")
-        rec.change(obj, status="resolved", outcome=outcome.strip(), resolved_at=rec.at)
-        rec.details = {"objection": objection_id, "outcome": obj.outcome}
+        doc = _basis(rec, obj, basis)
+        rec.change(obj, status="resolved", outcome=outcome.strip(), resolved_at=rec.at,
+                   basis_document_id=doc.id if doc is not None else None)
+        rec.details = {"objection": objection_id, "outcome": obj.outcome,
+                       **({"basis": {"kind": doc.kind, "document": doc.id}} if doc is not None else {})}
     return obj
 
 
 def list_objections(ws: Workspace, case_id: str) -> list[dict[str, Any]]:
     with ws.session() as session:
-        get_case(session, case_id)
+        wf = workflow_of(ws, session, get_case(session, case_id)).definition
         objections = list(session.exec(select(models.Objection).where(models.Objection.case_id == case_id)
                                        .order_by(models.Objection.id)))
         steps = list(session.exec(select(models.MediationStep).where(
             models.MediationStep.objection_id.in_([o.id for o in objections]))  # type: ignore[union-attr]
             .order_by(models.MediationStep.at)))
     return [{"id": o.id, "room": o.room, "objector": o.objector, "grounds": o.grounds, "written": o.written,
-             "real_name": o.real_name, "status": o.status, "lodged_at": as_utc(o.lodged_at),
+             "real_name": o.real_name, "status": o.status, "stage": o.stage, "late": o.late,
+             "complaint": is_complaint(wf, o.stage), "basis_document": o.basis_document_id,
+             "lodged_at": as_utc(o.lodged_at),
              "outcome": o.outcome, "resolved_at": o.resolved_at and as_utc(o.resolved_at),
              "steps": [{"step": s.step, "note": s.note, "at": as_utc(s.at), "actor": s.actor}
                        for s in steps if s.objection_id == o.id]}

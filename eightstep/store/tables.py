@@ -192,6 +192,8 @@ approvals = Table(
     _when("recorded_at"),
 )
 
+BASIS_DOCUMENT_FK = "fk_objections_basis_document_id_documents"
+
 objections = Table(
     "objections", metadata,
     _id(),
@@ -206,6 +208,10 @@ objections = Table(
     _when("lodged_at"),
     _text("outcome", nullable=True),
     _when("resolved_at", nullable=True),
+    # lodged after the public notice period had ended (the workflow's objections.late says whether it blocks)
+    Column("late", Boolean, nullable=False, default=False, server_default=false()),
+    # the document (withdrawal letter, mediation agreement, hearing decision, judgment) the resolution rests on
+    Column("basis_document_id", Integer, ForeignKey("documents.id", name=BASIS_DOCUMENT_FK), nullable=True),
     Index("ix_objections_lodged", "lodged_at"),  # the audit's unmediated objections
 )
 

@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from eightstep.workflow.schema import Stage, Workflow
+from eightstep.workflow.schema import MEDIATION_ORDER, Stage, Workflow
 
 Loc = tuple[Any, ...]
 
@@ -41,6 +41,14 @@ def semantic_problems(wf: Workflow, template_names: set[str] | None = None) -> l
     for appr_id, appr in wf.approvals.items():
         ref(("approvals", appr_id, "authority"), appr.authority, wf.authorities, "authority", "authorities")
 
+    policy = wf.objections
+    for key in ("resolution_requires", "litigation_ends"):
+        for j, kind in enumerate(getattr(policy, key)):
+            ref(("objections", key, j), kind, wf.documents, "document kind", "documents")
+    steps = [s for s in policy.steps if isinstance(s, str)]
+    if steps != sorted(steps, key=MEDIATION_ORDER.index) or len(set(steps)) != len(steps):
+        problems.append((("objections", "steps"), "objections.steps must keep the order of the route, each step "
+                         f"once: {' -> '.join(MEDIATION_ORDER)} (leave out the steps the procedure does not have)"))
     if wf.upkeep is not None:
         ref(("upkeep", "maintenance_document"), wf.upkeep.maintenance_document, wf.documents, "document kind",
             "documents")

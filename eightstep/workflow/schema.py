@@ -157,13 +157,15 @@ class Requirements(Strict):
     """What a stage needs before it is left. ``chosen_scheme``: the owners chose an elevator scheme (联);
     ``meetings``: a meeting on record that decided each of these kinds (e.g. the negotiation group's
     cost_shares), held by the time the stage is left; ``order``: records that must come in the order, and within
-    the time, the law sets."""
+    the time, the law sets; ``no_open_objections``: no open objection lodged up to the notice stage;
+    ``no_open_complaints``: no open objection lodged after it (a complaint about the works)."""
 
     documents: list[Id] = []
     approvals: list[Id] = []
     consent: ConsentRule | None = None
     notice: NoticeRule | None = None
     no_open_objections: bool = False
+    no_open_complaints: bool = False
     chosen_scheme: bool = False
     meetings: list[MeetingKind] = []
     order: list[OrderRule] = []
@@ -223,9 +225,27 @@ class Upkeep(Strict):
     request_before: Period = Period(days=30)
 
 
+MediationStepName = Literal["negotiation", "coordination", "mediation", "hearing", "litigation"]
+MEDIATION_ORDER: tuple[str, ...] = ("negotiation", "coordination", "mediation", "hearing", "litigation")
+
+
 class ObjectionPolicy(Strict):
+    """How the procedure handles objections (异议).
+
+    ``late``: whether an objection lodged after the public notice period ended blocks (``block``) or is only
+    recorded (``record``). An objection lodged after the notice stage (a complaint about the works) blocks the
+    stages that say ``requires.no_open_complaints``. ``steps``: the steps of the route, in their order
+    (negotiation → coordination → mediation → hearing → litigation); a step may be skipped, never gone back to.
+    A litigation step suspends the case, and it resumes only with a document of a ``litigation_ends`` kind (the
+    judgment, a withdrawal) on record after it. ``resolution_requires``: document kinds one of which a resolution
+    must name as its basis (withdrawal letter, mediation agreement, hearing decision, judgment)."""
+
     only_written_real_name: bool = False
     mediation_within: Period = Period(days=15)
+    late: Literal["block", "record"] = "block"
+    steps: list[MediationStepName] = list(MEDIATION_ORDER)
+    resolution_requires: list[Id] = []
+    litigation_ends: list[Id] = []
 
 
 class SuspensionPolicy(Strict):
