@@ -57,7 +57,7 @@ def test_one_parsed_workflow_per_snapshot_hash(ws: Workspace) -> None:
     with ws.engine.connect() as conn:
         assert read.workflows(conn, ws.workflows, [row.workflow_sha256]) == {row.workflow_sha256: first}
         assert read.workflow(conn, ws.workflows, read.case(conn, ids[1])) is first
-    assert first.label == "wuhan 2024.1" == engine.show_case(ws, ids[0]).workflow_label  # in force when opened
+    assert first.label == "wuhan 2024.2" == engine.show_case(ws, ids[0]).workflow_label  # in force when opened
 
 
 def test_records_of_many_cases_by_kind_and_columns(ws: Workspace, tmp_path: Path) -> None:
