@@ -147,7 +147,7 @@ ROUTE_2024 = "negotiation -> coordination -> mediation -> litigation"
     pytest.param(["negotiation", "negotiation", "mediation"], None, id="a-step-repeated-then-skipping-one"),
     pytest.param(["mediation", "coordination"], "objection #{id} has reached mediation (2025-06-06 10:00): "
                  f"coordination would go back along the route {ROUTE_2024}", id="going-back-is-refused"),
-    pytest.param(["hearing"], f"--step 'hearing': the workflow wuhan has the steps {ROUTE_2024}",
+    pytest.param(["hearing"], f"step 'hearing': the workflow wuhan has the steps {ROUTE_2024}",
                  id="no-hearing-under-the-2024-guidance"),
 ])
 def test_mediation_steps_in_their_order(noticed: Workspace, steps: list[str], refused: str | None) -> None:
@@ -180,13 +180,13 @@ def test_a_resolution_names_a_document_on_record(requiring: Workspace) -> None:
     oid = objection(noticed, "2025-06-05")
     with pytest.raises(InputError) as missing:
         records.resolve_objection(noticed, CID, oid, outcome="已化解", at=t("2025-06-10 10:00"))
-    assert str(missing.value) == (f"objection #{oid}: name the resolution's basis with --basis, one of "
+    assert str(missing.value) == (f"objection #{oid}: the resolution must name its basis, one of "
                                   "objection_withdrawal, mediation_agreement, judgment")
     assert missing.value.remedy is not None and missing.value.remedy.action == "doc.add"
     with pytest.raises(InputError, match="no Mediation agreement on record dated between 2025-06-05 10:00 and"):
         records.resolve_objection(noticed, CID, oid, outcome="调解成功", basis="mediation_agreement",
                                   at=t("2025-06-10 10:00"))
-    with pytest.raises(InputError, match="--basis 'site_survey': use one of"):
+    with pytest.raises(InputError, match="basis 'site_survey': use one of"):
         records.resolve_objection(noticed, CID, oid, outcome="?", basis="site_survey", at=t("2025-06-10 10:00"))
     agreement = doc(noticed, CID, "mediation_agreement", t("2025-06-09 15:00"))
     resolved = records.resolve_objection(noticed, CID, oid, outcome="调解成功", basis="mediation_agreement",
@@ -257,6 +257,6 @@ def test_a_withdrawal_also_ends_the_litigation(noticed: Workspace) -> None:
 
 def test_review_date_goes_with_litigation_only(noticed: Workspace) -> None:
     oid = objection(noticed, "2025-06-05")
-    with pytest.raises(InputError, match="--review-at is the court's review date"):
+    with pytest.raises(InputError, match="a review date is the court's: it goes with a litigation step only"):
         records.mediate_objection(noticed, CID, oid, step="negotiation", note="x", at=t("2025-06-06 10:00"),
                                   review_at=t("2025-09-01"))

@@ -82,7 +82,7 @@ def _check_step(wf: Workflow, step: str, last: models.MediationStep | None, obje
     """The step is one of the workflow's, and does not go back along the route (a step may repeat or skip)."""
     steps = wf.objections.steps
     if step not in steps:
-        raise InputError(_("--step {step!r}: the workflow {id} has the steps {steps}").format(
+        raise InputError(_("step {step!r}: the workflow {id} has the steps {steps}").format(
             step=step, id=wf.id, steps=" -> ".join(steps)))
     if last is not None and MEDIATION_ORDER.index(step) < MEDIATION_ORDER.index(last.step):
         raise InputError(_("objection #{id} has reached {last} ({when}): {step} would go back along the route "
@@ -101,7 +101,7 @@ def mediate_objection(ws: Workspace, case_id: str, objection_id: int, *, step: s
     if not note or not note.strip():
         raise InputError("--note must say what happened in this step")
     if review_at is not None and step != "litigation":
-        raise InputError(_("--review-at is the court's review date: it goes with --step litigation"))
+        raise InputError(_("a review date is the court's: it goes with a litigation step only"))
     with recording(ws, case_id, "objection.mediate", at=at, actor=actor, as_role=as_role) as rec:
         _open_objection(rec, objection_id, "the step at")
         _check_step(rec.workflow, step, _last_step(rec, objection_id), objection_id)
@@ -116,7 +116,7 @@ def mediate_objection(ws: Workspace, case_id: str, objection_id: int, *, step: s
 def _suspend_for_court(rec: Recording, objection_id: int, review_at: datetime | None) -> None:
     """Suspend the case for the litigation: a ``suspend`` event beside the step's, as ``case suspend`` writes."""
     if review_at is not None and as_utc(review_at) < rec.at:
-        raise InputError(_("--review-at {review} is before the litigation step ({at})").format(
+        raise InputError(_("the court's review date {review} is before the litigation step ({at})").format(
             review=show(review_at), at=show(rec.at)))
     reason = _("litigation over objection #{id}").format(id=objection_id)
     review = as_utc(review_at) if review_at is not None else None
@@ -137,10 +137,10 @@ def _basis(rec: Recording, obj: models.Objection, basis: str | None) -> models.D
     if basis is None:
         if not kinds:
             return None
-        raise InputError(_("objection #{id}: name the resolution's basis with --basis, one of {kinds}").format(
+        raise InputError(_("objection #{id}: the resolution must name its basis, one of {kinds}").format(
             id=obj.id, kinds=", ".join(kinds)), remedy=Remedy("doc.add", {"case": rec.case_id, "kind": kinds[0]}))
     if basis not in rec.workflow.documents or (kinds and basis not in kinds):
-        raise InputError(_("--basis {basis!r}: use one of {kinds}").format(
+        raise InputError(_("basis {basis!r}: use one of {kinds}").format(
             basis=basis, kinds=", ".join(kinds or rec.workflow.documents)))
     doc = rec.session.exec(select(models.Document).where(
         models.Document.case_id == rec.case_id, models.Document.kind == basis,
