@@ -7,11 +7,11 @@ from sqlalchemy import func, select
 
 from eightstep.errors import NotFoundError, Remedy
 from eightstep.i18n import _
-from eightstep.store import models
+from eightstep.store import tables
 from eightstep.store.workspace import Workspace
 from eightstep.suggest import did_you_mean
 
-_CASES = models.Case.__table__
+_CASES = tables.cases
 
 
 def resolve_case_id(ws: Workspace, typed: str) -> str:

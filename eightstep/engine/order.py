@@ -137,12 +137,17 @@ def later_stage_records(wf: Workflow, stage_id: str, records: CaseRecords) -> li
 
 def case_notes(ws: Workspace, case_id: str, at: datetime | None = None) -> list[str]:
     """What ``case check`` says besides the blockers: late records and records of a later stage."""
-    from eightstep.engine.cases import case_and_workflow, load_records  # cases reads through the guards' registry
+    from eightstep.store import read, tables  # (the read layer: no ORM classes imported for a read)
 
     at = now_utc() if at is None else as_utc(at)
-    with ws.session() as session:
-        case, loaded = case_and_workflow(ws, session, case_id)
-        records = load_records(session, case_id)
+    with ws.engine.connect() as conn:
+        case = read.case(conn, case_id)
+        loaded = read.workflow(conn, ws.workflows, case)
+        documents = read.records(conn, tables.documents, [case_id], names=("case_id", "kind", "issued_at"))
+        approvals = read.records(conn, tables.approvals, [case_id],
+                                 names=("case_id", "kind", "decision", "decided_at"))
+    records = CaseRecords(documents=documents.get(case_id, []), approvals=approvals.get(case_id, []),
+                          households=[], ballots=[], objections=[], evidence_from=case.evidence_from)
     wf = loaded.definition
     return [*late_records(wf, wf.stage(case.stage), records, ws.calendar, at),
             *later_stage_records(wf, case.stage, records)]

@@ -26,14 +26,13 @@ if TYPE_CHECKING:
         mediate_objection,
         resolve_objection,
     )
+    from eightstep.records.tallying import consent_rule, vote_tally  # noqa: F401
     from eightstep.records.votes import (  # noqa: F401
         CHOICE_WORDS,
         VOTE_COLUMNS,
         cast_vote,
         consent_records,
-        consent_rule,
         import_votes,
-        vote_tally,
     )
 
 # The public API, loaded on first use (importing one part does not import the others).
@@ -49,14 +48,14 @@ _EXPORTS = {
     "area_centi": "households",
     "cast_vote": "votes",
     "consent_records": "votes",
-    "consent_rule": "votes",
+    "consent_rule": "tallying",
     "import_households": "households",
     "import_votes": "votes",
     "list_households": "households",
     "list_objections": "objections",
     "mediate_objection": "objections",
     "resolve_objection": "objections",
-    "vote_tally": "votes",
+    "vote_tally": "tallying",
 }
 
 

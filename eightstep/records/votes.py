@@ -9,18 +9,18 @@ from typing import Any
 
 from sqlmodel import select
 
-from eightstep.engine.cases import get_case, load_records, workflow_of
-from eightstep.engine.guards import current_ballots, voters
+from eightstep.engine.cases import get_case
+from eightstep.engine.guards import current_ballots
 from eightstep.engine.recording import Recording, recording, too_early
 from eightstep.errors import InputError
 from eightstep.i18n import _
 from eightstep.records import tabular
 from eightstep.records.households import names_of, parse_names
-from eightstep.rules.consent import AGREE, CHOICES, Tally, tally
+from eightstep.records.tallying import consent_rule, vote_tally  # noqa: F401 (vote_tally: its old home)
+from eightstep.rules.consent import AGREE, CHOICES
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, business_time, now_utc, parse_at
-from eightstep.workflow.schema import ConsentRule, Workflow
 
 CHOICE_WORDS = {
     "agree": AGREE, "yes": AGREE, "同意": AGREE, "赞成": AGREE,
@@ -120,25 +120,6 @@ def import_votes(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
         counts = {c: sum(1 for _, x, _, _ in parsed if x == c) for c in CHOICES}
         rec.details = {"file": path.name, "ballots": len(parsed), **counts}
     return len(parsed)
-
-
-def consent_rule(wf: Workflow) -> tuple[str, ConsentRule]:
-    for stage in wf.stages:
-        if stage.requires.consent is not None:
-            return stage.id, stage.requires.consent
-    raise InputError(f"workflow {wf.id} has no owner-consent requirement in any stage")
-
-
-def vote_tally(ws: Workspace, case_id: str, at: datetime | None = None) -> Tally:
-    """The tally under the case's own rule, as of ``at`` (default: every ballot recorded)."""
-    with ws.session() as session:
-        case = get_case(session, case_id)
-        loaded = workflow_of(ws, session, case)
-        records = load_records(session, case_id)
-    _stage, rule = consent_rule(loaded.definition)
-    if not records.households:
-        raise InputError(f"case {case_id} has no households yet: `eightstep household import {case_id} FILE`")
-    return tally(voters(records, at), rule)
 
 
 def consent_records(ws: Workspace, case_id: str) -> list[dict[str, Any]]:

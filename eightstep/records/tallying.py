@@ -1,0 +1,35 @@
+"""The vote tally of a case, read through the read layer (``eightstep.store.read``): `vote tally` imports no ORM
+classes, so it starts as fast as the other reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from eightstep.engine.guards import CaseRecords, voters
+from eightstep.errors import InputError
+from eightstep.rules.consent import Tally, tally
+from eightstep.store import read, tables
+from eightstep.store.workspace import Workspace
+from eightstep.workflow.schema import ConsentRule, Workflow
+
+
+def consent_rule(wf: Workflow) -> tuple[str, ConsentRule]:
+    for stage in wf.stages:
+        if stage.requires.consent is not None:
+            return stage.id, stage.requires.consent
+    raise InputError(f"workflow {wf.id} has no owner-consent requirement in any stage")
+
+
+def vote_tally(ws: Workspace, case_id: str, at: datetime | None = None) -> Tally:
+    """The tally under the case's own rule, as of ``at`` (default: every ballot recorded)."""
+    with ws.engine.connect() as conn:
+        case = read.case(conn, case_id)
+        loaded = read.workflow(conn, ws.workflows, case)
+        households = read.records(conn, tables.households, [case_id]).get(case_id, [])
+        ballots = read.records(conn, tables.ballots, [case_id]).get(case_id, [])
+    _stage, rule = consent_rule(loaded.definition)
+    if not households:
+        raise InputError(f"case {case_id} has no households yet: `eightstep household import {case_id} FILE`")
+    records = CaseRecords(documents=[], approvals=[], households=households, ballots=ballots, objections=[],
+                          evidence_from=case.evidence_from)
+    return tally(voters(records, at), rule)
