@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from eightstep.errors import NotFoundError, WorkflowError
 from eightstep.i18n import _
 from eightstep.resources import builtin_dir
+from eightstep.workflow import snapcache
 from eightstep.workflow.label import workflow_label
 
 if TYPE_CHECKING:
@@ -172,15 +173,18 @@ class WorkflowRegistry:
         """The rules a case was opened under, re-read from the copy stored with it (once per content hash; the
         store's read layer, ``eightstep.store.read.workflows``, is the one caller)."""
         if sha256 not in self._by_hash:
-            from eightstep.workflow.loader import parse_workflow_text  # pydantic: only when a snapshot is parsed
-
             source = workflow_label(workflow_id, version)
-            try:
-                loaded = parse_workflow_text(content, source)
-            except WorkflowError as exc:
-                raise WorkflowError(
-                    [f"the stored workflow {source} no longer passes validation with this version of "
-                     "eightstep:", *exc.problems]
-                ) from None
+            loaded = snapcache.load(sha256, source)  # parsed by an earlier run of this same code
+            if loaded is None:
+                from eightstep.workflow.loader import parse_workflow_text  # pydantic: only when a snapshot is parsed
+
+                try:
+                    loaded = parse_workflow_text(content, source)
+                except WorkflowError as exc:
+                    raise WorkflowError(
+                        [f"the stored workflow {source} no longer passes validation with this version of "
+                         "eightstep:", *exc.problems]
+                    ) from None
+                snapcache.store(loaded)
             self._by_hash[sha256] = loaded
         return self._by_hash[sha256]
