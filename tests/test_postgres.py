@@ -279,10 +279,11 @@ def district_roles(pg_admin: Engine, pg_url: str) -> Iterator[dict[str, str]]:
     schema = make_url(pg_url).query["options"].split("search_path=", 1)[1]
     tag = schema.removeprefix("es_test_")
     owner, clerks, office = f"es_owner_{tag}", f"es_clerks_{tag}", f"es_office_{tag}"
-    auditor = f"es_audit_{tag}"
+    auditor, office2, district = f"es_audit_{tag}", f"es_office2_{tag}", f"es_district_{tag}"
     statements = [
         f"CREATE ROLE {owner} LOGIN", f"CREATE ROLE {clerks} NOLOGIN", f"CREATE ROLE {office} LOGIN IN ROLE {clerks}",
-        f"CREATE ROLE {auditor} LOGIN",
+        f"CREATE ROLE {auditor} LOGIN", f"CREATE ROLE {office2} LOGIN IN ROLE {clerks}",
+        f"CREATE ROLE {district} LOGIN IN ROLE {clerks}, {office}, {office2}",  # sees both offices' cases
         f'ALTER SCHEMA "{schema}" OWNER TO {owner}', f'GRANT USAGE ON SCHEMA "{schema}" TO {clerks}, {auditor}',
         f'ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA "{schema}" '
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {clerks}",
@@ -295,11 +296,13 @@ def district_roles(pg_admin: Engine, pg_url: str) -> Iterator[dict[str, str]]:
     url = make_url(pg_url)
     yield {"owner": url.set(username=owner).render_as_string(hide_password=False),
            "office": url.set(username=office).render_as_string(hide_password=False),
-           "auditor": url.set(username=auditor).render_as_string(hide_password=False), "clerks": clerks}
+           "auditor": url.set(username=auditor).render_as_string(hide_password=False), "clerks": clerks,
+           "office2": url.set(username=office2).render_as_string(hide_password=False),
+           "district": url.set(username=district).render_as_string(hide_password=False)}
     with pg_admin.connect() as connection:
         connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')  # for the pg_url fixture to drop
-        for role in (auditor, office, clerks, owner):
+        for role in (district, office2, auditor, office, clerks, owner):
             connection.exec_driver_sql(f"DROP OWNED BY {role}")
             connection.exec_driver_sql(f"DROP ROLE {role}")
 
@@ -432,3 +435,47 @@ def test_an_imported_history_keeps_its_logins_and_names_the_importer(district_ro
     assert f"李敏 ({office_login}, imported by {importer})" in cli(target, "case", "history", CASE,
                                                                   "--wide").stdout
     assert json.loads(cli(target, "audit", "verify", "--json").stdout)["ok"] is True
+
+
+def test_offices_kept_apart_see_and_change_only_their_complexes(district_roles: dict[str, str]) -> None:
+    """Row-level security (init --separate-offices): a complex belongs to the login that created it; an office
+    sees and changes only the cases of its complexes, the district (granted both offices' roles) all of them."""
+    owner, hetou, jiedao, district = (district_roles[k] for k in ("owner", "office", "office2", "district"))
+    cli(owner, "init")
+
+    def listed(db: str) -> list[str]:
+        return [c["id"] for c in json.loads(cli(db, "case", "list", "--json").stdout)]
+
+    def open_in(db: str, case_id: str, complex_name: str, code: int = 0) -> Result:
+        return cli(db, "case", "open", case_id, "--complex", complex_name, "--building", "1", "--unit",
+                   case_id[-1], "--at", "2025-03-01", code=code)
+
+    open_in(hetou, "HT-1", "河头小区")
+    open_in(jiedao, "JD-1", "街道小区")
+    assert listed(jiedao) == ["HT-1", "JD-1"]  # shared until the owner separates them
+    refused = cli(hetou, "init", "--separate-offices", code=1)
+    assert "only the owner of the tables can keep the offices apart" in refused.stderr
+    out = cli(owner, "init", "--separate-offices").stdout
+    assert "Offices kept apart" in out and "tables under row-level security" in out
+    assert (listed(hetou), listed(jiedao), listed(district), listed(owner)) == (
+        ["HT-1"], ["JD-1"], ["HT-1", "JD-1"], ["HT-1", "JD-1"])
+    assert "no case HT-1" in cli(jiedao, "case", "show", "HT-1", code=1).stderr.replace("'", "")
+    cli(jiedao, "case", "suspend", "HT-1", "--reason", "x", "--at", "2025-03-02", code=1)
+    refused = open_in(jiedao, "JD-2", "河头小区", code=1)  # another office's complex
+    assert "the database refused the change (new row violates row-level security policy" in refused.stderr
+    assert "belongs to another office; nothing was written" in refused.stderr
+    open_in(hetou, "HT-2", "河头小区")
+    cli(district, "case", "suspend", "JD-1", "--reason", "调解", "--at", "2025-03-02")
+    jiedao_engine = make_engine(jiedao)
+    try:
+        with jiedao_engine.connect() as c:  # not even a direct query shows another office's rows
+            assert sorted({r[0] for r in c.exec_driver_sql("SELECT case_id FROM events")}) == ["JD-1"]
+            assert c.exec_driver_sql("UPDATE cases SET stage = 'x' WHERE id = 'HT-1'").rowcount == 0
+            c.rollback()
+    finally:
+        jiedao_engine.dispose()
+    for db, cases in ((hetou, 2), (jiedao, 1), (district, 3)):
+        assert json.loads(cli(db, "audit", "verify", "--json").stdout)["cases"] == cases
+    assert "Already initialised" in cli(owner, "init").stdout and listed(jiedao) == ["JD-1"]  # kept
+    assert "share every case again" in cli(owner, "init", "--shared-offices").stdout
+    assert listed(jiedao) == ["HT-1", "HT-2", "JD-1"]

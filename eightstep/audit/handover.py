@@ -296,5 +296,5 @@ def _complex_id(conn: Connection, cx: dict[str, Any]) -> int:
     found = conn.execute(select(complexes.c.id).where(complexes.c.name == cx["name"])).first()
     if found is not None:
         return int(found[0])
-    values = _typed(complexes, {k: v for k, v in cx.items() if k != "id"})
+    values = _typed(complexes, {k: v for k, v in cx.items() if k not in ("id", "office")})  # the importer's
     return int(conn.execute(insert(complexes).returning(complexes.c.id), values).scalar_one())

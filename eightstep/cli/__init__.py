@@ -193,12 +193,37 @@ def main(ctx: click.Context, db: str | None, workflow_dirs: tuple[Path, ...], ho
 
 
 @main.command()
+@click.option("--separate-offices/--shared-offices", "separate", default=None,
+              help="PostgreSQL, as the tables' owner: keep the offices apart (each login sees and changes only the "
+                   "cases of its complexes: row-level security), or let every office see every case again.")
 @click.pass_obj
-def init(settings: Settings) -> None:
+def init(settings: Settings, separate: bool | None) -> None:
     """Create the database, or upgrade an existing one to this eightstep's schema (safe to repeat)."""
+    if separate is not None:
+        from eightstep.store.offices import needs_server
+
+        needs_server(settings.db_setting())
     ws, _fresh = settings.init()
     change = ws.schema_change
     assert change is not None
+    _init_message(ws, change)
+    if separate is not None:
+        _offices(ws, separate)
+
+
+def _offices(ws: Workspace, separate: bool) -> None:
+    from eightstep.store import offices
+
+    if separate:
+        count = offices.separate(ws.engine)
+        click.echo(_("Offices kept apart: each login sees and changes only the cases of its complexes ({count} "
+                     "tables under row-level security).").format(count=count))
+    else:
+        offices.share(ws.engine)
+        click.echo(_("Offices share every case again (row-level security off)."))
+
+
+def _init_message(ws: Workspace, change: Any) -> None:
     if change.fresh:
         click.echo(_("Created {where}").format(where=ws.where))
         return

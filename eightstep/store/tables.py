@@ -81,6 +81,7 @@ complexes = Table(
     _text("street", nullable=True),
     _text("community", nullable=True),
     _when("created_at"),
+    _text("office", nullable=True),  # the office's login or group role (PostgreSQL: set on insert; store.offices)
 )
 
 # One stairwell unit (单元): one elevator. ``version`` is the optimistic-lock counter: every change of a case

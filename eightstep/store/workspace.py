@@ -120,6 +120,10 @@ class Workspace:
             db_path.parent.mkdir(parents=True, exist_ok=True)
         with ws._reaching():
             ws.schema_change = create_schema(ws.engine)
+            if ws.schema_change.before not in (None, ws.schema_change.after):
+                from eightstep.store.offices import apply_after_upgrade
+
+                apply_after_upgrade(ws.engine)  # offices kept apart: the policies on any table a revision added
         return ws, ws.schema_change.fresh
 
     @contextmanager
@@ -185,8 +189,9 @@ class Workspace:
                 if _codes(exc)[0] != PG_INSUFFICIENT_PRIVILEGE:
                     raise
                 reason = str(exc.orig).strip().splitlines()[0]
-                raise InputError(f"the database refused the change ({reason}): this login may only read there; "
-                                 "nothing was written") from None
+                raise InputError(_("the database refused the change ({reason}): this login may only read there, or "
+                                   "the case belongs to another office; nothing was written").format(
+                                       reason=reason)) from None
 
     def dispose(self) -> None:
         self.engine.dispose()
