@@ -2,7 +2,7 @@
 changes only the cases of its complexes.
 
 A complex belongs to the office named in ``complexes.office`` (a login or a group role; set by a trigger to the
-login that created the complex, migration 0007). Once the offices are separated (``separate``, run by the owner
+login that created the complex, migration 0008). Once the offices are separated (``separate``, run by the owner
 of the tables):
 
 * every office reads every complex (names are not secret) but changes only its own;

@@ -18,6 +18,7 @@ REVISIONS: tuple[str, ...] = (
     "0005",
     "0006",
     "0007",
+    "0008",
 )
 HEAD = REVISIONS[-1]
 

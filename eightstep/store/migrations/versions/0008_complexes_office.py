@@ -6,8 +6,8 @@ complex owns it; SQLite leaves it empty. It matters only where the offices are k
 ``eightstep init --separate-offices``, eightstep.store.offices): an office then sees and changes only the cases
 of its complexes and of complexes without an office. Existing complexes: no office (seen by every office).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-05 06:40:00.000000
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0007'
-down_revision: str | None = '0006'
+revision: str = '0008'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
