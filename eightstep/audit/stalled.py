@@ -69,6 +69,7 @@ from eightstep.audit.scope import (
     final_stages,
 )
 from eightstep.engine import asof
+from eightstep.engine.gcpause import fewer_collections
 from eightstep.engine.guards import Blocker
 from eightstep.store import read
 from eightstep.store.workspace import Workspace
@@ -138,7 +139,11 @@ def find(ws: Workspace, *, as_of: date | None = None, complex_name: str | None =
     ``with_blockers`` each finding carries the engine's blockers for its case (checked as of the end of
     ``as_of``), and a stalled stage names the authority of a missing approval as what it waits on.
     """
-    day = as_of or today()
+    with fewer_collections():
+        return _find(ws, as_of or today(), complex_name, with_blockers)
+
+
+def _find(ws: Workspace, day: date, complex_name: str | None, with_blockers: bool) -> AuditResult:
     with ws.engine.connect() as conn:
         complex_id = read.complex_id(conn, complex_name) if complex_name is not None else None
         scope = AuditScope(ws, conn, day, complex_id, read.workflows(conn, ws.workflows))
