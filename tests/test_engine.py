@@ -24,7 +24,7 @@ from eightstep.resources import builtin_dir
 from eightstep.rules.consent import rule_dict
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import LOCAL_TZ
+from eightstep.timeutil import LOCAL_TZ, show
 from eightstep.workflow import loader
 from eightstep.workflow.loader import LoadedWorkflow
 from eightstep.workflow.schema import Stage
@@ -620,12 +620,15 @@ def test_approval_dated_after_at_does_not_count(ws: Workspace) -> None:
     assert engine.check(ws, CID, at=t("2025-03-10")).ready
 
 
-def test_advance_before_the_stage_was_entered_is_refused(ws: Workspace) -> None:
+def test_advance_before_the_stage_was_entered_is_blocked(ws: Workspace) -> None:
     open_unit(ws)
     entered = walk_to(ws, CID, "survey", t("2025-03-01 10:00"))
     satisfy(ws, CID, entered - timedelta(minutes=30))  # after the opening (09:00), before the stage
-    with pytest.raises(InputError, match="before the case entered its stage"):
+    with pytest.raises(BlockedError) as blocked:
         engine.advance(ws, CID, at=entered - timedelta(hours=1))
+    assert [(b.type, b.message) for b in blocked.value.blockers] == [
+        ("time", f"advancing at {show(entered - timedelta(hours=1))} would be before the case entered its stage "
+                 f"({show(entered)})")]
     assert engine.show_case(ws, CID).stage == "survey"
 
 

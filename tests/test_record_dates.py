@@ -5,14 +5,16 @@ counted."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
 from eightstep import engine, records
-from eightstep.errors import InputError
+from eightstep.engine import bulk
+from eightstep.errors import BlockedError, InputError
 from eightstep.store.workspace import Workspace
-from tests.test_engine import CID, add_households, approve, doc, open_unit, t, walk_to
+from eightstep.timeutil import show
+from tests.test_engine import CID, add_households, approve, doc, open_unit, satisfy, t, walk_to
 
 Record = Callable[[Workspace, datetime], object]
 RECORDS: dict[str, Record] = {
@@ -60,3 +62,22 @@ def test_a_record_before_the_last_return_is_refused(opened: Workspace, when: str
             records.cast_vote(opened, CID, "202", "agree", at=t(when))
     else:
         records.cast_vote(opened, CID, "202", "agree", at=t(when))
+
+
+@pytest.mark.parametrize("minutes", [-1, 0], ids=["a-minute-before-the-stage", "the-minute-it-was-entered"])
+def test_case_advance_answers_a_date_before_the_stage_as_the_bulk_advance(opened: Workspace, minutes: int) -> None:
+    """One rule for both: a date before the case entered its stage is a "time" blocker (exit 3), not an error."""
+    entered = walk_to(opened, CID, "survey", t("2025-03-02 10:00"))
+    satisfy(opened, CID, t("2025-03-02 09:30"))
+    at = entered + timedelta(minutes=minutes)
+    [from_bulk] = bulk.advance_all_ready(opened, at=at, dry_run=True).results
+    if minutes < 0:
+        with pytest.raises(BlockedError) as blocked:
+            engine.advance(opened, CID, at=at)
+        assert from_bulk.outcome == "blocked"
+        assert [(b.type, b.message) for b in blocked.value.blockers] == [
+            (b.type, b.message) for b in from_bulk.blockers] == [
+            ("time", f"advancing at {show(at)} would be before the case entered its stage ({show(entered)})")]
+    else:
+        assert from_bulk.outcome == "ready"
+        assert engine.advance(opened, CID, at=at).to_stage == "agreement"

@@ -28,15 +28,14 @@ from eightstep.engine.actors import checked_role, held_roles, recorded_roles
 from eightstep.engine.cases import default_actor
 from eightstep.engine.checking import GuardReader, machine_of
 from eightstep.engine.gcpause import fewer_collections
-from eightstep.engine.guards import Blocker, GuardContext
+from eightstep.engine.guards import Blocker, GuardContext, before_the_stage
 from eightstep.engine.moves import ADVANCE_CAS, advance_rows
 from eightstep.engine.permissions import allowed_roles, refused
-from eightstep.i18n import _
 from eightstep.rules.consent import Tally
 from eightstep.store import read, tables
 from eightstep.store.tables import ACTIVE
 from eightstep.store.workspace import Workspace, is_busy
-from eightstep.timeutil import as_utc, business_time, now_utc, show
+from eightstep.timeutil import business_time, now_utc
 from eightstep.workflow.loader import LoadedWorkflow
 from eightstep.workflow.machine import ADVANCE
 from eightstep.workflow.schema import Stage
@@ -160,10 +159,9 @@ def _judge(scope: _Scope, conn: Connection, cases: list[Any], at: datetime, acto
         if case.id in refusals:
             blocked[case.id] = BulkResult(case.id, BLOCKED, case.stage, blockers=(refusals[case.id],))
             continue
-        if at < as_utc(case.stage_entered_at):
-            blocker = Blocker("time", _("advancing at {at} would be before the case entered its stage ({entered})")
-                              .format(at=show(at), entered=show(case.stage_entered_at)))
-            blocked[case.id] = BulkResult(case.id, BLOCKED, case.stage, blockers=(blocker,))
+        early = before_the_stage(case.stage_entered_at, at)
+        if early is not None:
+            blocked[case.id] = BulkResult(case.id, BLOCKED, case.stage, blockers=(early,))
             continue
         ctx = GuardContext(workflow=workflow.definition, stage=stages[case.id], records=records[case.id], at=at,
                            calendar=scope.ws.calendar)

@@ -279,6 +279,15 @@ def notice_period_over(ctx: GuardContext) -> list[Blocker]:
                     remedy=Remedy("case.advance", {"at": (end + timedelta(days=1)).isoformat()}))]
 
 
+def before_the_stage(entered: datetime, at: datetime) -> Blocker | None:
+    """A move dated before the case entered its stage: the same "time" blocker for one case (``case advance``)
+    and for the bulk advance, so that both answer a wrong date alike."""
+    if at >= as_utc(entered):
+        return None
+    return Blocker("time", _("advancing at {at} would be before the case entered its stage ({entered})").format(
+        at=show(at), entered=show(entered)))
+
+
 def counted_objection(ctx: GuardContext, obj: ObjectionRecord) -> bool:
     if ctx.workflow.objections.only_written_real_name and not (obj.written and obj.real_name):
         return False

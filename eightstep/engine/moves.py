@@ -23,6 +23,7 @@ from eightstep.engine.actors import acting_role, checked_role
 from eightstep.engine.cases import default_actor, editing, refuse_stale_or_withdrawn
 from eightstep.engine.checking import _status_blocker, guard_context, machine_of
 from eightstep.engine.events import GENESIS, append_event, event_row, with_role
+from eightstep.engine.guards import before_the_stage
 from eightstep.engine.litigation import litigation_pending
 from eightstep.engine.permissions import check_permission
 from eightstep.errors import BlockedError, ConflictError, InputError
@@ -85,7 +86,10 @@ def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: s
         if wf.next_of(case.stage) is None:
             raise InputError(_("case {case} is in the last stage ({stage}): there is nothing to advance to").format(
                 case=case_id, stage=case.stage))
-        _not_before_stage(case, at, "advancing at")
+        early = before_the_stage(case.stage_entered_at, at)
+        if early is not None:
+            raise BlockedError(_("case {case} cannot leave {stage} yet").format(case=case_id, stage=case.stage),
+                               [early], case=case.id)
         granted = check_permission(conn, wf, case.id, "case.advance", who, as_role, at)
         ctx = guard_context(ws, conn, case, loaded, at)
         position = SimpleNamespace(stage=case.stage)  # what the machine moves (nothing is attached to it)
