@@ -153,7 +153,8 @@ def test_the_readme_sample_is_valid_and_not_official(runner: CliRunner, tmp_path
     path = readme_sample(tmp_path)
     checked = runner.invoke(main, ["holidays", "check", str(path)])
     assert checked.exit_code == 0, checked.output
-    assert checked.stdout == f"{path}: ok (2027, provisional: 10 holidays, 0 adjusted working days)\n"
+    # the 13 statutory days of the revised rules (元旦 1, 春节 4 from 除夕, 清明 1, 劳动节 2, 端午 1, 中秋 1, 国庆 3)
+    assert checked.stdout == f"{path}: ok (2027, provisional: 13 holidays, 0 adjusted working days)\n"
     text = path.read_text(encoding="utf-8")
     assert "2027-02-05" in text and "2027-05-01..2027-05-02" in text  # 除夕 and 5月2日
     assert "非官方" in text
