@@ -27,6 +27,7 @@ from eightstep.errors import InputError
 from eightstep.resources import builtin_dir
 from eightstep.store.workspace import Workspace
 from tests.test_engine import CID, add_households, doc, open_unit, t, walk_to
+from tests.test_holidays import release_of_2025
 
 POSTED = "2025-06-04"
 
@@ -87,6 +88,24 @@ def test_an_objection_after_the_notice_period_is_late(noticed: Workspace, after_
     [listed] = records.list_objections(noticed, CID)
     assert (listed["late"], listed["complaint"]) == (late, False)
     assert objection_blockers(noticed, day) == [oid]  # wuhan: late objections block too (late: block)
+
+
+def test_after_a_provisional_end_an_objection_is_not_taken_as_late(ws: Workspace, tmp_path: Path) -> None:
+    """The notice of test_holidays: posted 2025-12-19, 10 working days, by weekends only until 2026-01-02 (2026
+    not yet on file), by the official arrangement until 2026-01-05. An objection of 2026-01-03 is in time: with
+    `late: record` it must still block."""
+    local = variant(ws, tmp_path, "late: record", "late")
+    try:
+        local.calendar = release_of_2025(tmp_path)
+        open_unit(local, at=t("2025-11-03 09:00"))
+        walk_to(local, CID, "design_notice", t("2025-11-03 10:00"))
+        doc(local, CID, "design_scheme", t("2025-12-18 10:00"))
+        doc(local, CID, "notice_posting", t("2025-12-19 10:00"))
+        oid = objection(local, "2026-01-03")
+        assert records.list_objections(local, CID)[0]["late"] is False
+        assert objection_blockers(local, "2026-01-06") == [oid]
+    finally:
+        local.dispose()
 
 
 def test_late_record_keeps_a_late_objection_on_record_without_blocking(ws: Workspace, tmp_path: Path) -> None:

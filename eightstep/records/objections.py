@@ -23,7 +23,9 @@ MEDIATION_STEPS = MEDIATION_ORDER
 
 
 def lodged_late(rec: Recording, calendar: WorkCalendar) -> bool:
-    """An objection lodged now comes after the public notice period of the case's stage ended."""
+    """An objection lodged now comes after the public notice period of the case's stage ended. Where that end is
+    only provisional (counted across a year without official holiday data), the objection is taken as lodged in
+    time: it may well be, and a late one could stop blocking on a wrong date."""
     rule = rec.workflow.stage(rec.case.stage).requires.notice
     if rule is None:
         return False
@@ -32,7 +34,10 @@ def lodged_late(rec: Recording, calendar: WorkCalendar) -> bool:
         models.Document.issued_at <= rec.at))]
     if not postings:
         return False
-    end = calendar.add_days(max(postings), rule.days, working=rule.calendar == "working")
+    working = rule.calendar == "working"
+    end = calendar.add_days(max(postings), rule.days, working=working)
+    if working and calendar.provisional_years(max(postings), end):
+        return False
     return local_date(rec.at) > end
 
 
