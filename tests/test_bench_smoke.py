@@ -235,6 +235,8 @@ def test_every_target_is_judged_and_the_page_renders(smoke: tuple[dict[str, Any]
         assert t["value"] is not None and t["value"] > 0, t
         assert t["met"] in (True, False)
         assert (t["missed_by"] is None) == t["met"]
+        if t["key"].startswith(("startup:", "peer_", "audit_cli_", "forms_")) or t["key"] == f"bulk_{SIZE}":
+            assert t["cpu"] is not None and t["cpu"] > 0 and t["cpu_met"] in (True, False), t  # beside the wall time
     page = bench("report").write(results, out / "benchmarks.md").read_text(encoding="utf-8")
     for heading in ("## Machine", "## Targets", "## Synthetic data", "## `audit stalled`", "## Bulk advance",
                     "## Paperwork", "## Start-up", "## One case per transaction", "## Profiles"):
