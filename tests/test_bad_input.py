@@ -189,3 +189,11 @@ def test_a_leading_zero_is_a_warning(runner: CliRunner, tmp_path: Path) -> None:
     run(runner, "case", "open", CASE, "--complex", "小区", "--building", "1", "--unit", "1")
     result = run(runner, "household", "import", CASE, str(tmp_path / "h.csv"))
     assert "room '0201' has a leading zero: if it is flat 201, write it so" in result.output
+
+
+def test_offices_apart_need_postgresql(runner: CliRunner, tmp_path: Path) -> None:
+    """init --separate-offices on a SQLite file: a message, and no database made (PostgreSQL: test_postgres)."""
+    for switch in ("--separate-offices", "--shared-offices"):
+        result = invoke(runner, "--db", str(tmp_path / "x.db"), "init", switch, code=1)
+        assert "keeping offices apart needs PostgreSQL" in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -36,7 +36,7 @@ EXAMPLES = int(os.environ.get("EIGHTSTEP_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.data_too_large])
-SKIP = {("demo",), ("init",)}  # demo builds a whole complex (tested in test_demo); init takes no input
+SKIP = {("demo",), ("init",)}  # demo builds a whole complex (test_demo); init takes one switch (test_postgres)
 
 NASTY = [
     "", " ", "0", "-1", "1", "2", "3", "201", "２０１", "201室", "0201", "99999999999999999999999", "9" * 5000,

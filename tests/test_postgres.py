@@ -25,7 +25,7 @@ from eightstep.cli import main
 from eightstep.demo import Builder, _pilot, _rollout, build_demo
 from eightstep.engine.events import append_event
 from eightstep.errors import ConflictError, InputError
-from eightstep.store import models, tables
+from eightstep.store import models, offices, tables
 from eightstep.store.db import make_engine
 from eightstep.store.workspace import Workspace, _is_unique_violation, is_busy
 from eightstep.timeutil import as_utc, now_utc, parse_at
@@ -477,5 +477,16 @@ def test_offices_kept_apart_see_and_change_only_their_complexes(district_roles: 
     for db, cases in ((hetou, 2), (jiedao, 1), (district, 3)):
         assert json.loads(cli(db, "audit", "verify", "--json").stdout)["cases"] == cases
     assert "Already initialised" in cli(owner, "init").stdout and listed(jiedao) == ["JD-1"]  # kept
+    owner_engine = make_engine(owner)
+    try:  # an upgrade that adds a table: the policies go on it again (as if meetings were new)
+        with owner_engine.begin() as c:
+            c.exec_driver_sql("DROP POLICY eightstep_office ON meetings")
+            c.exec_driver_sql("ALTER TABLE meetings DISABLE ROW LEVEL SECURITY")
+        assert offices.apply_after_upgrade(owner_engine) is True
+        with owner_engine.connect() as c:
+            assert c.exec_driver_sql("SELECT relrowsecurity FROM pg_class WHERE relname = 'meetings' AND "
+                                     "relnamespace = current_schema()::regnamespace").scalar() is True
+    finally:
+        owner_engine.dispose()
     assert "share every case again" in cli(owner, "init", "--shared-offices").stdout
     assert listed(jiedao) == ["HT-1", "HT-2", "JD-1"]
