@@ -437,7 +437,8 @@ def test_an_imported_history_keeps_its_logins_and_names_the_importer(district_ro
     assert json.loads(cli(target, "audit", "verify", "--json").stdout)["ok"] is True
 
 
-def test_offices_kept_apart_see_and_change_only_their_complexes(district_roles: dict[str, str]) -> None:
+def test_offices_kept_apart_see_and_change_only_their_complexes(district_roles: dict[str, str],
+                                                                tmp_path: Path) -> None:
     """Row-level security (init --separate-offices): a complex belongs to the login that created it; an office
     sees and changes only the cases of its complexes, the district (granted both offices' roles) all of them."""
     owner, hetou, jiedao, district = (district_roles[k] for k in ("owner", "office", "office2", "district"))
@@ -465,6 +466,10 @@ def test_offices_kept_apart_see_and_change_only_their_complexes(district_roles: 
     assert "the database refused the change (new row violates row-level security policy" in refused.stderr
     assert "belongs to another office; nothing was written" in refused.stderr
     open_in(hetou, "HT-2", "河头小区")
+    archive = str(tmp_path / "ht-2.zip")
+    cli(hetou, "case", "export", "HT-2", "-o", archive, "--no-forms")
+    refused = cli(jiedao, "case", "import", archive, code=1)  # into another office's complex: a message
+    assert "row-level security policy" in refused.stderr and "nothing was written" in refused.stderr
     cli(district, "case", "suspend", "JD-1", "--reason", "调解", "--at", "2025-03-02")
     jiedao_engine = make_engine(jiedao)
     try:

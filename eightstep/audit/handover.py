@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Date, DateTime, Table, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from eightstep import __version__
 from eightstep.audit.signatures import IMPORT
@@ -217,17 +218,24 @@ def import_case(ws: Workspace, path: Path, *, actor: str | None = None, as_role:
                     ws.files.put(part)
                     added += 1
     rows = 0
-    with ws.engine.begin() as conn:
+    twice = InputError(_("case {case} already exists in {where}: it cannot be imported twice").format(
+        case=case_id, where=ws.where))
+    # ws.writing: a refusal of the database (a read-only login, another office's complex) is a message
+    with ws.writing() as session:
+        conn = session.connection()
         cases = models.Case.__table__
         if conn.execute(select(cases.c.id).where(cases.c.id == case_id)).first() is not None:
-            raise InputError(_("case {case} already exists in {where}: it cannot be imported twice").format(
-                case=case_id, where=ws.where))
+            raise twice
         complex_id = _complex_id(conn, data["complex"])
         snapshots = models.WorkflowSnapshot.__table__
         snapshot = _typed(snapshots, data["workflow_snapshot"])
         if conn.execute(select(snapshots.c.sha256).where(snapshots.c.sha256 == snapshot["sha256"])).first() is None:
             conn.execute(insert(snapshots), snapshot)
-        conn.execute(insert(cases), {**_typed(cases, data["case"]), "complex_id": complex_id})
+        try:  # a case this login cannot see (another office's), or imported at the same moment
+            with session.begin_nested():
+                conn.execute(insert(cases), {**_typed(cases, data["case"]), "complex_id": complex_id})
+        except IntegrityError:
+            raise twice from None
         new_ids: dict[str, dict[Any, Any]] = {}
         for table in case_tables():
             for row in data["tables"].get(table.name, []):
