@@ -26,8 +26,11 @@ from eightstep.cli import main
 from eightstep.errors import InputError
 from eightstep.resources import builtin_dir
 from eightstep.store.workspace import Workspace
+from tests.conftest import invoke as run
 from tests.test_engine import CID, add_households, doc, open_unit, t, walk_to
 from tests.test_holidays import release_of_2025
+from tests.test_permissions import CASE as PM
+from tests.test_permissions import governed  # noqa: F401 - the fixture
 
 POSTED = "2025-06-04"
 
@@ -279,3 +282,20 @@ def test_review_date_goes_with_litigation_only(noticed: Workspace) -> None:
     with pytest.raises(InputError, match="a review date is the court's: it goes with a litigation step only"):
         records.mediate_objection(noticed, CID, oid, step="negotiation", note="x", at=t("2025-06-06 10:00"),
                                   review_at=t("2025-09-01"))
+
+
+def test_the_suspension_for_court_needs_the_right_to_suspend(
+        governed: tuple[CliRunner, list[str]]) -> None:  # noqa: F811 - the fixture imported above
+    """The litigation step suspends the case: under a workflow whose permissions govern case.suspend, only a role
+    allowed to suspend may record it (the step alone is open to all)."""
+    runner, db = governed
+    oid = run(runner, *db, "objection", "add", PM, "--room", "201", "--grounds", "采光", "--at", "2025-03-03",
+              "--actor", "李敏").stdout.strip()
+    step = [*db, "objection", "mediate", PM, oid, "--step", "litigation", "--note", "起诉", "--at", "2025-03-04"]
+    refused = run(runner, *step, "--actor", "李敏", code=1)
+    assert ("case.suspend in case PM-1 is recorded by street (街道办事处); 李敏 holds none of these roles"
+            in refused.output)
+    assert json.loads(run(runner, *db, "objection", "list", PM, "--json").output)[0]["steps"] == []
+    run(runner, *db, "role", "add", PM, "street", "赵街道", "--at", "2025-03-02")
+    run(runner, *step, "--actor", "赵街道")
+    assert json.loads(run(runner, *db, "case", "show", PM, "--json").output)["status"] == "suspended"

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from eightstep.engine.cases import get_case, workflow_of
 from eightstep.engine.guards import is_complaint
+from eightstep.engine.permissions import check_permission
 from eightstep.engine.recording import Recording, recording
 from eightstep.errors import InputError, NotFoundError, Remedy
 from eightstep.i18n import _, pick
@@ -119,7 +120,10 @@ def mediate_objection(ws: Workspace, case_id: str, objection_id: int, *, step: s
 
 
 def _suspend_for_court(rec: Recording, objection_id: int, review_at: datetime | None) -> None:
-    """Suspend the case for the litigation: a ``suspend`` event beside the step's, as ``case suspend`` writes."""
+    """Suspend the case for the litigation: a ``suspend`` event beside the step's, as ``case suspend`` writes, by
+    an actor the workflow's permissions let suspend the case."""
+    check_permission(rec.session.connection(), rec.workflow, rec.case_id, "case.suspend", rec.actor, rec.as_role,
+                     rec.at)
     if review_at is not None and as_utc(review_at) < rec.at:
         raise InputError(_("the court's review date {review} is before the litigation step ({at})").format(
             review=show(review_at), at=show(rec.at)))
