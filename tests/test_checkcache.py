@@ -9,6 +9,7 @@ before a record it counted, after a running notice period has ended, or with oth
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -132,14 +133,19 @@ def test_no_entry_when_a_record_is_dated_after_the_check_time(demo: Workspace) -
     assert PILOT not in entries(demo)
 
 
+def placed_at(ws: Workspace, case_id: str, complex_name: str, stage: str, *, opened: str, entered: str) -> None:
+    """A wuhan case put straight at ``stage`` (what happened before is not what these tests are about)."""
+    engine.open_case(ws, case_id, complex_name=complex_name, building="1", unit="1", at=at(opened))
+    with ws.engine.begin() as conn:
+        conn.execute(update(models.Case.__table__).where(models.Case.__table__.c.id == case_id).values(
+            stage=stage, stage_entered_at=at(entered), clock_started_at=at(entered)))
+
+
 def notice_case(ws: Workspace, folder: Path) -> tuple[str, date]:
     """A wuhan case at design_notice with the notice posted on Friday 2025-09-26: 10 working days over the
     National Day holiday (10-01..08 off; Sunday 09-28 and Saturday 10-11 worked): 09-28..30, 10-09..11, 10-13..16,
     so the period ends on 2025-10-16."""
-    engine.open_case(ws, "N-1", complex_name="通知小区", building="1", unit="1", at=at("2025-09-01"))
-    with ws.engine.begin() as conn:  # put it straight at the notice stage (what happened before is not tested)
-        conn.execute(update(models.Case.__table__).where(models.Case.__table__.c.id == "N-1").values(
-            stage="design_notice", stage_entered_at=at("2025-09-20"), clock_started_at=at("2025-09-20")))
+    placed_at(ws, "N-1", "通知小区", "design_notice", opened="2025-09-01", entered="2025-09-20")
     posting = folder / "posting.jpg"
     posting.write_bytes(b"photo")
     records.add_document(ws, "N-1", "notice_posting", posting, at=at("2025-09-26"))
@@ -203,6 +209,7 @@ def test_a_database_that_will_not_take_the_entries_still_answers(demo: Workspace
         conn.execute(text("DROP TABLE case_checks"))
         conn.execute(text("CREATE TABLE case_checks (case_id VARCHAR(64) PRIMARY KEY, version INTEGER, "
                           "stage VARCHAR, valid_from DATETIME, valid_until DATETIME, basis VARCHAR, blockers TEXT, "
+                          "workflow_sha256 VARCHAR(64), "
                           "CHECK (0))"))  # refuses every row
     ids = case_ids(demo)
     when = audit.check_time(D("2025-12-31"))
@@ -225,3 +232,71 @@ def test_a_busy_database_gets_no_entries_and_the_same_answers(demo: Workspace) -
     finally:
         other.close()
     assert entries(demo) == {}
+
+
+# --- and never across a data migration ---------------------------------------------------------------------
+
+DATA_MIGRATION = '''"""a data migration, for the test: the feasibility opinions on record were refused after all"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{new}"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute(sa.text("UPDATE approvals SET decision = 'rejected' WHERE kind = 'feasibility'"))
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def test_a_data_migration_never_leaves_an_old_answer_in_the_cache(ws: Workspace, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A revision that changes records without bumping the cases' versions (here: it turns an approval into a
+    refusal) runs under a filled cache: the upgrade empties the cache, and an entry of the old revision put back
+    is still not reused (the schema revision is part of its basis)."""
+    from eightstep.store import db, migrate, migrations
+
+    placed_at(ws, "M-1", "迁移小区", "survey", opened="2025-03-01", entered="2025-03-02")
+    survey = tmp_path / "survey.pdf"
+    survey.write_bytes(b"%PDF survey")
+    records.add_document(ws, "M-1", "site_survey", survey, at=at("2025-03-05"))
+    records.add_approval(ws, "M-1", "feasibility", authority="江夏区", at=at("2025-03-06"))
+    when = audit.check_time(D("2025-03-12"))
+    assert engine.check_many(ws, ["M-1"], at=when, cache=True)["M-1"].ready
+    kept = entries(ws)["M-1"]
+    assert kept["version"] == engine.show_case(ws, "M-1").version
+
+    folder = tmp_path / "migrations"  # the package's revisions and one more: the data migration
+    shutil.copytree(migrate.MIGRATIONS_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    new = f"{int(migrations.HEAD) + 1:04d}"
+    (folder / "versions" / f"{new}_refused_after_all.py").write_text(
+        DATA_MIGRATION.format(new=new, head=migrations.HEAD), encoding="utf-8")
+    real_config = migrate.alembic_config
+    monkeypatch.setattr(migrate, "alembic_config", lambda connection=None, url=None: real_config(
+        connection, url, directory=folder))
+    for module in (migrate, db, checkcache):
+        monkeypatch.setattr(module, "HEAD", new)
+    monkeypatch.setattr(migrate, "REVISIONS", (*migrations.REVISIONS, new))
+    upgraded, _ = Workspace.init(ws.url)
+    try:
+        assert upgraded.schema_change is not None and upgraded.schema_change.after == new
+        assert engine.show_case(upgraded, "M-1").version == kept["version"]  # the migration bumped no version
+        assert entries(upgraded) == {}  # emptied by the upgrade
+        after = engine.check_many(upgraded, ["M-1"], at=when, cache=True)["M-1"]
+        assert [(b.type, b.kind) for b in after.blockers] == [("approval", "feasibility")]
+        assert answers({"M-1": after}) == answers({"M-1": engine.check(upgraded, "M-1", at=when)})
+        with upgraded.engine.begin() as conn:  # the old answer put back, as it was kept before the upgrade
+            conn.execute(update(CHECKS).where(CHECKS.c.case_id == "M-1").values(
+                blockers=kept["blockers"], basis=kept["basis"], valid_from=kept["valid_from"],
+                valid_until=kept["valid_until"]))
+        again = engine.check_many(upgraded, ["M-1"], at=when, cache=True)["M-1"]
+        assert [(b.type, b.kind) for b in again.blockers] == [("approval", "feasibility")]
+    finally:
+        upgraded.dispose()

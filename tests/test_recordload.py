@@ -20,7 +20,7 @@ from eightstep import engine
 from eightstep.engine import evidence, guards
 from eightstep.engine.checking import GuardReader
 from eightstep.engine.evidence import CaseRecords
-from eightstep.engine.guards import GUARDS, MEETING_KINDS, Blocker, GuardContext, tables_needed
+from eightstep.engine.guards import GUARDS, MEETING_KINDS, Blocker, GuardContext, guards_of, tables_needed
 from eightstep.errors import NotFoundError
 from eightstep.rules.consent import Tally
 from eightstep.store import models, read
@@ -92,6 +92,29 @@ def test_the_pruned_records_decide_as_every_record_does(demo: Workspace) -> None
                         wf.id, stage.id, case_id, at)
                     compared += 1
     assert len(workflows) >= 3 and len(case_ids) == 8 and compared > 5000
+
+
+def test_a_guard_that_reads_nothing_for_a_stage_finds_nothing_there(demo: Workspace) -> None:
+    """An advance's conditions in the case machine are the guards that read something for the stage
+    (``guards.guards_of``): any other guard must find nothing there, or the machine and ``case check`` would
+    disagree. Every stage of every built-in workflow, every demo case, at every moment a demo case advanced."""
+    workflows = [demo.workflows.get(workflow_id).definition for workflow_id in demo.workflows.paths()]
+    with demo.session() as session:
+        case_ids = list(session.exec(select(models.Case.id)).scalars())
+        moments = sorted({as_utc(at) for at in session.exec(
+            select(models.Event.business_at).where(models.Event.action == "advance")).scalars()})
+        full = {case_id: engine.load_records(session, case_id) for case_id in case_ids}
+    asked = 0
+    for wf in workflows:
+        for stage in wf.stages:
+            others = [name for name in GUARDS if name not in guards_of(stage)]
+            for case_id in case_ids:
+                for at in moments:
+                    ctx = GuardContext(workflow=wf, stage=stage, records=full[case_id], at=at, calendar=demo.calendar)
+                    assert {name: GUARDS[name](ctx) for name in others} == {name: [] for name in others}, (
+                        wf.id, stage.id, case_id, at)
+                    asked += len(others)
+    assert asked > 1000
 
 
 # --- check_many, batch by batch --------------------------------------------------------------------------

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from eightstep.engine.checking import machine_of
 from eightstep.errors import InputError
 from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.store import read, tables
 from eightstep.store.tables import SUSPENDED, WITHDRAWN
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, local_date, now_utc
+from eightstep.workflow.machine import CaseMachine
 from eightstep.workflow.schema import Workflow
 
 METHOD = ("each unit's remaining stages at the median duration observed in this complex (calendar days, "
@@ -127,19 +129,21 @@ def _expected(wf: Workflow, seen: dict[str, list[int]], calendar: WorkCalendar, 
     return out
 
 
-def _remaining(wf: Workflow, stage_id: str, spent: int, expected: dict[str, Expected]) -> tuple[int | None, bool]:
-    """Days still needed from ``stage_id`` (``spent`` days in) to the final stage, and whether it is overdue."""
+def _remaining(machine: CaseMachine, stage_id: str, spent: int, expected: dict[str, Expected]
+               ) -> tuple[int | None, bool]:
+    """Days still needed from ``stage_id`` (``spent`` days in) to the final stage, along the stages the case
+    machine advances through, and whether it is overdue."""
     first = expected[stage_id].days
     if first is None:
         return None, False
     total = max(0, first - spent)
-    current = wf.next_of(stage_id)
-    while current is not None and not wf.stage(current).final:
+    current = machine.next_stage(stage_id)
+    while current is not None and not machine.workflow.stage(current).final:
         days = expected[current].days
         if days is None:
             return None, spent > first
         total += days
-        current = wf.next_of(current)
+        current = machine.next_stage(current)
     return total, spent > first
 
 
@@ -159,8 +163,8 @@ def progress(ws: Workspace, complex_name: str, *, target: int | None = None,
         if not cases:
             raise InputError(f"{complex_name} has no active cases")
         workflows = read.workflows(conn, ws.workflows, {c.workflow_sha256 for c in cases})
-        flows = {c.id: (workflows.get(c.workflow_sha256) or read.workflow(conn, ws.workflows, c)).definition
-                 for c in cases}
+        machines = {c.id: machine_of(ws, workflows.get(c.workflow_sha256) or read.workflow(conn, ws.workflows, c))
+                    for c in cases}
         by_case = read.records(conn, events, [c.id for c in cases], where=(events.c.business_at <= at,),
                                order="seq")
     seen: dict[str, list[int]] = {}
@@ -168,6 +172,7 @@ def progress(ws: Workspace, complex_name: str, *, target: int | None = None,
         for stage, days in observed_durations(case_events).items():
             seen.setdefault(stage, []).extend(days)
 
+    flows = {case_id: machine.workflow for case_id, machine in machines.items()}
     main = flows[cases[0].id]
     counts: dict[str, StageCount] = {}
     for wf in [main, *flows.values()]:
@@ -189,12 +194,12 @@ def progress(ws: Workspace, complex_name: str, *, target: int | None = None,
             in_operation += 1
             continue
         spent = max(0, (today - local_date(c.stage_entered_at)).days)
-        days, overdue = _remaining(wf, c.stage, spent, expected_by_flow[id(wf)])
+        days, overdue = _remaining(machines[c.id], c.stage, spent, expected_by_flow[id(wf)])
         forecasts.append(UnitForecast(c.id, c.stage, None if days is None else today + timedelta(days=days),
                                       overdue))
     target = len(cases) if target is None else target
     not_started = max(0, target - len(cases))
-    start, _overdue = _remaining(main, main.initial, 0, expected_by_flow[id(main)])
+    start, _overdue = _remaining(machines[cases[0].id], main.initial, 0, expected_by_flow[id(main)])
     not_started_finish = None if not not_started or start is None else today + timedelta(days=start)
     missing = sorted({e.stage for exp in expected_by_flow.values() for e in exp.values() if e.days is None})
     last_unit, last_case = _last(forecasts, not_started, not_started_finish)

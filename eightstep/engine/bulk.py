@@ -1,15 +1,16 @@
 """Advance every ready case at once (``eightstep case advance --all-ready``), batch by batch.
 
-For each batch of active cases (ordered by id) the cases and the records their guards look at are read with
-one query per table (only the tables, columns and kinds of rows the stage's guards read:
-``eightstep.engine.checking.GuardReader``), the guards run once per case, and the workflow's ``transitions``
-machine (one per workflow snapshot, see ``engine.machine_of``) decides where each ready case goes. The batch is
-then written in one transaction with Core statements: a compare-and-set
-``UPDATE cases ... WHERE id = :id AND version = :seen`` for all of them (executemany), then their events (the next
-link of each case's hash chain) and, when a case leaves a consent stage, its consent record. A case that somebody
-else changed between the read and the write keeps its new state and is reported as a conflict; the others of the
-batch are not disturbed. Each case moves atomically: its row, its event and its consent record are written
-together or not at all.
+For each batch of active cases (ordered by id) the cases and the records their guards look at are read with one
+query per table (only the tables, columns and kinds of rows the stage's guards read:
+``eightstep.engine.checking.GuardReader``), and the case machine of the workflow version (one per workflow
+snapshot, ``engine.machine_of``) decides each case exactly as it decides ``engine.advance``: the same conditions
+(active, not dated before the case entered its stage, every guard of the stage), the same blockers when it refuses
+(a date before the stage was entered is a ``time`` blocker in both). The batch is then written in one transaction
+with Core statements: a compare-and-set ``UPDATE cases ... WHERE id = :id AND version = :seen`` for all of them
+(executemany), then their events (the next link of each case's hash chain) and, when a case leaves a consent stage,
+its consent record. A case that somebody else changed between the read and the write keeps its new state and is
+reported as a conflict; the others of the batch are not disturbed. Each case moves atomically: its row, its event
+and its consent record are written together or not at all.
 
 Not considered: suspended and withdrawn cases, and cases in a final stage (nothing to advance to).
 """
@@ -27,10 +28,10 @@ from sqlalchemy.exc import OperationalError
 from eightstep.engine.actors import checked_role, held_roles, recorded_roles
 from eightstep.engine.cases import default_actor
 from eightstep.engine.checking import GuardReader, machine_of
-from eightstep.engine.gcpause import fewer_collections
-from eightstep.engine.guards import Blocker, GuardContext, before_the_stage
+from eightstep.engine.guards import Blocker, GuardContext
 from eightstep.engine.moves import ADVANCE_CAS, advance_rows
 from eightstep.engine.permissions import allowed_roles, refused
+from eightstep.engine.position import Position
 from eightstep.rules.consent import Tally
 from eightstep.store import read, tables
 from eightstep.store.tables import ACTIVE
@@ -84,13 +85,6 @@ class BulkReport:
 
 
 @dataclass
-class _Position:
-    """What the stage machine moves: only the ``stage`` attribute (nothing is attached to it)."""
-
-    stage: str
-
-
-@dataclass
 class _Move:
     case: Any  # the case row as read
     to_stage: str
@@ -111,7 +105,7 @@ def _scope(ws: Workspace, conn: Connection, complex_name: str | None) -> _Scope:
     complex_id = read.complex_id(conn, complex_name) if complex_name is not None else None
     workflows = read.workflows(conn, ws.workflows)
     movable = {(sha, stage) for sha, loaded in workflows.items() for stage in loaded.definition.stage_ids()
-               if loaded.definition.next_of(stage) is not None}
+               if machine_of(ws, loaded).next_stage(stage) is not None}
     return _Scope(ws, workflows, complex_id, movable)
 
 
@@ -143,11 +137,11 @@ def _page(scope: _Scope, conn: Connection, after: str, size: int) -> tuple[str |
 
 def _judge(scope: _Scope, conn: Connection, cases: list[Any], at: datetime, actor: str, as_role: str | None
            ) -> tuple[list[_Move], dict[str, BulkResult]]:
-    """Run the guards of every case of the batch once; the machine decides where each case they let pass goes.
-
-    (A case with blockers is not handed to the machine: its only condition is that there are none.) Where the
-    workflow's permissions govern ``case.advance``, a case the actor may not move is blocked by that.
-    """
+    """The machine of each case's workflow decides each case of the batch, as ``engine.advance`` decides one:
+    fired on its position with the guards of its stage (their records read for the whole batch at once); a
+    refusal carries the same blockers as ``engine.advance``'s BlockedError. Where the workflow's permissions
+    govern ``case.advance``, a case the actor may not move is blocked by that first (as ``engine.advance`` asks
+    it first)."""
     stages: dict[str, Stage] = {
         case.id: scope.workflows[case.workflow_sha256].definition.stage(case.stage) for case in cases}
     records = scope.reader.load(conn, [(case, stages[case.id]) for case in cases])
@@ -159,16 +153,12 @@ def _judge(scope: _Scope, conn: Connection, cases: list[Any], at: datetime, acto
         if case.id in refusals:
             blocked[case.id] = BulkResult(case.id, BLOCKED, case.stage, blockers=(refusals[case.id],))
             continue
-        early = before_the_stage(case.stage_entered_at, at)
-        if early is not None:
-            blocked[case.id] = BulkResult(case.id, BLOCKED, case.stage, blockers=(early,))
-            continue
         ctx = GuardContext(workflow=workflow.definition, stage=stages[case.id], records=records[case.id], at=at,
                            calendar=scope.ws.calendar)
-        found = ctx.blockers()  # every guard runs once; the machine's condition reads the same (memoised) result
-        position = _Position(case.stage)
-        if found or not machine_of(scope.ws, workflow).events[ADVANCE].trigger(position, ctx=ctx):
-            blocked[case.id] = BulkResult(case.id, BLOCKED, case.stage, blockers=tuple(found))
+        position = Position.of(case, ADVANCE, at, ctx)
+        machine = machine_of(scope.ws, workflow)
+        if not machine.fire(ADVANCE, position):
+            blocked[case.id] = BulkResult(case.id, BLOCKED, case.stage, blockers=tuple(position.refusal(machine)))
             continue
         consent = _shallow(ctx.consent_tally) if ctx.consent_tally is not None else None
         moves.append(_Move(case, position.stage, consent, granted.get(case.id)))
@@ -253,7 +243,7 @@ def iter_advance_all_ready(ws: Workspace, *, complex_name: str | None = None, at
     at = business_time(at)
     who = default_actor(actor)
     as_role = checked_role(as_role)
-    with fewer_collections(), ws.engine.connect() as conn:
+    with ws.engine.connect() as conn:
         scope = _scope(ws, conn, complex_name)
         after = ""
         while True:

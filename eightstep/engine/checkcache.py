@@ -5,15 +5,18 @@ that have not changed. ``engine.check_many(..., cache=True)`` (the audit, the ov
 with the case row (``with_entries``) and reuses its blockers when
 
 * the case is still at the ``version`` the entry was computed for (every change of a case bumps it: a new
-  record, a move, a rendered form);
+  record, a move, a rendered form) and under the same workflow snapshot (``workflow_sha256``);
 * the check time lies in ``[valid_from, valid_until)``: ``valid_from`` is the latest time of the records the
   guards read (an earlier check time would have left that record out) or later when a time-bound guard says so
   (a notice period over since), ``valid_until`` the end of a time-bound answer (a running notice period);
-* its ``basis`` is today's: the same eightstep release (guards and messages) and the same holiday data.
+* its ``basis`` is today's: the same eightstep release (guards and messages), the same schema revision, the same
+  holiday data and the same language of the messages.
 
 Otherwise the guards run, and their answer is written back in a transaction of its own: best effort, since a
 busy or read-only database only means that the next audit computes it again. The table is derived data:
-emptying it changes nothing but speed.
+emptying it changes nothing but speed. A data migration changes records without bumping the cases' versions, so
+every upgrade of the schema empties it (``eightstep.store.migrate``; docs/migrations.md), and the schema revision
+in the basis refuses an entry written under another one.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from eightstep.i18n import current_language
 from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.store import read, tables
 from eightstep.store.db import BUSY_TIMEOUT_MS
+from eightstep.store.migrations import HEAD
 from eightstep.timeutil import as_utc
 
 _log = logging.getLogger(__name__)
@@ -45,9 +49,9 @@ CHECKS = tables.case_checks
 
 
 def basis(calendar: WorkCalendar) -> str:
-    """What the guards' answer depends on besides the case: the eightstep release, the holiday data, and the
-    language of the blockers' messages."""
-    return f"eightstep {__version__}; calendar {calendar.fingerprint}; lang {current_language()}"
+    """What the guards' answer depends on besides the case and its workflow snapshot: the eightstep release, the
+    schema revision, the holiday data, and the language of the blockers' messages."""
+    return f"eightstep {__version__}; schema {HEAD}; calendar {calendar.fingerprint}; lang {current_language()}"
 
 
 def encode(blockers: Iterable[Blocker]) -> str:
@@ -86,6 +90,7 @@ class Entry:
 
     case_id: str
     version: int
+    workflow_sha256: str
     stage: str
     valid_from: datetime
     valid_until: datetime | None
@@ -93,12 +98,10 @@ class Entry:
     blockers: str
 
     def as_row(self) -> dict[str, Any]:
-        return {"case_id": self.case_id, "version": self.version, "stage": self.stage,
-                "valid_from": self.valid_from, "valid_until": self.valid_until, "basis": self.basis,
-                "blockers": self.blockers}
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
-def entry(case_id: str, version: int, ctx: GuardContext, blockers: list[Blocker], basis_: str) -> Entry | None:
+def entry(case: Any, ctx: GuardContext, blockers: list[Blocker], basis_: str) -> Entry | None:
     """The cache entry of the guards' answer in ``ctx`` (all guards run), or None when it cannot be reused: a
     record dated after the check time was left out, so a later check would count it."""
     since = latest_record_time(ctx.records)
@@ -107,10 +110,11 @@ def entry(case_id: str, version: int, ctx: GuardContext, blockers: list[Blocker]
     since = ctx.at if since is None else since
     if since > ctx.at:
         return None
-    return Entry(case_id, version, ctx.stage.id, since, ctx.holds_until, basis_, encode(blockers))
+    return Entry(case.id, case.version, case.workflow_sha256, ctx.stage.id, since, ctx.holds_until, basis_,
+                 encode(blockers))
 
 
-ENTRY_COLUMNS = ("version", "valid_from", "valid_until", "basis", "blockers")
+ENTRY_COLUMNS = ("version", "workflow_sha256", "valid_from", "valid_until", "basis", "blockers")
 
 
 def with_entries(query: Select[Any], dialect: str) -> Select[Any]:
@@ -121,7 +125,8 @@ def with_entries(query: Select[Any], dialect: str) -> Select[Any]:
 
 def cached_blockers(row: Row[Any], at: datetime, basis_: str) -> list[Blocker] | None:
     """The cached blockers of a case row read ``with_entries``, if they hold at ``at``; None: run the guards."""
-    if row.check_version != row.version or row.check_basis != basis_:
+    if (row.check_version != row.version or row.check_workflow_sha256 != row.workflow_sha256
+            or row.check_basis != basis_):
         return None
     if at < as_utc(row.check_valid_from) or (row.check_valid_until is not None
                                              and at >= as_utc(row.check_valid_until)):
@@ -145,8 +150,7 @@ def write(engine: Engine, entries: list[Entry]) -> bool:
     statement = insert(CHECKS)
     statement = statement.on_conflict_do_update(
         index_elements=[CHECKS.c.case_id],
-        set_={name: statement.excluded[name] for name in ("version", "stage", "valid_from", "valid_until", "basis",
-                                                          "blockers")})
+        set_={c.name: statement.excluded[c.name] for c in CHECKS.c if c.name != "case_id"})
     try:
         with engine.begin() as conn:
             if dialect == "sqlite":

@@ -12,19 +12,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
-from transitions import Machine
 
 from eightstep.engine import asof, checkcache
 from eightstep.engine.evidence import GUARD_COLUMNS, RECORD_TABLES, CaseRecords
-from eightstep.engine.guards import Blocker, GuardContext, Reads, tables_needed
-from eightstep.errors import Remedy
-from eightstep.i18n import _
+from eightstep.engine.guards import Blocker, GuardContext, Reads, guards_of, tables_needed
+from eightstep.engine.position import Position
 from eightstep.store import read
-from eightstep.store.tables import SUSPENDED, WITHDRAWN
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import as_utc, now_utc, show
+from eightstep.timeutil import as_utc, now_utc
 from eightstep.workflow.loader import LoadedWorkflow
-from eightstep.workflow.machine import build_machine
+from eightstep.workflow.machine import ADVANCE, MOVE_CONDITIONS, CaseMachine
 from eightstep.workflow.schema import Stage
 
 
@@ -52,12 +49,13 @@ class CheckResult:
                 "blockers": [b.as_dict() for b in self.blockers]}
 
 
-def machine_of(ws: Workspace, loaded: LoadedWorkflow) -> Machine:
+def machine_of(ws: Workspace, loaded: LoadedWorkflow) -> CaseMachine:
+    """The case machine of a workflow version (built once per workspace): the guards that apply to a stage are
+    conditions of an advance from it (``guards.guards_of``)."""
     machine = ws.machines.get(loaded.sha256)
-    if machine is None:
-        machine = build_machine(loaded.definition, lambda event: not event.kwargs["ctx"].blockers())
-        ws.machines[loaded.sha256] = machine
-    return machine  # type: ignore[return-value]
+    if not isinstance(machine, CaseMachine):
+        machine = ws.machines[loaded.sha256] = CaseMachine(loaded.definition, guards_of)
+    return machine
 
 
 @dataclass
@@ -98,17 +96,6 @@ def guard_context(ws: Workspace, conn: Connection, case: Any, loaded: LoadedWork
     return GuardContext(workflow=loaded.definition, stage=stage, records=records, at=at, calendar=ws.calendar)
 
 
-# --- guards and moves ------------------------------------------------------------------------------------
-
-def _status_blocker(case: Any) -> Blocker | None:
-    if case.status == SUSPENDED:
-        return Blocker("status", _("the case is suspended since {date} ({reason}): resume it first").format(
-            date=show(case.suspended_at), reason=case.status_reason), remedy=Remedy("case.resume", {}))
-    if case.status == WITHDRAWN:
-        return Blocker("status", _("the case was withdrawn ({reason})").format(reason=case.status_reason))
-    return None
-
-
 def check(ws: Workspace, case_id: str, at: datetime | None = None) -> CheckResult:
     """Everything that still blocks the case from leaving its stage: all blockers at once.
 
@@ -117,8 +104,8 @@ def check(ws: Workspace, case_id: str, at: datetime | None = None) -> CheckResul
     return check_many(ws, [case_id], at)[case_id]
 
 
-_CHECKED_COLUMNS = ("id", "version", "workflow_sha256", "stage", "status", "status_reason", "suspended_at",
-                    "evidence_from")
+_CHECKED_COLUMNS = ("id", "version", "workflow_sha256", "stage", "status", "status_reason", "stage_entered_at",
+                    "suspended_at", "evidence_from")
 
 
 def check_many(ws: Workspace, case_ids: list[str], at: datetime | None = None, *, cache: bool = False,
@@ -181,10 +168,10 @@ class _CheckBatch:
                                records=records[case.id], at=self.at, calendar=self.ws.calendar)
             found[case.id] = ctx.blockers()
             if self.basis is not None and case.id not in self.states:
-                new = checkcache.entry(case.id, case.version, ctx, found[case.id], self.basis)
+                new = checkcache.entry(case, ctx, found[case.id], self.basis)
                 if new is not None:
                     entries.append(new)
-        return [_check_result(case, workflows[case.workflow_sha256], found[case.id], self.at)
+        return [_check_result(self.ws, case, workflows[case.workflow_sha256], found[case.id], self.at)
                 for case in cases], entries
 
 
@@ -197,13 +184,13 @@ def _workflows_of(ws: Workspace, conn: Connection, cases: list[Any]) -> dict[str
     return workflows
 
 
-def _check_result(case: Any, loaded: LoadedWorkflow, guard_blockers: list[Blocker],
+def _check_result(ws: Workspace, case: Any, loaded: LoadedWorkflow, guard_blockers: list[Blocker],
                   at: datetime) -> CheckResult:
-    """What blocks one case: its status and every guard of its stage. In the final stage (no next stage) a case
-    with nothing missing is complete."""
-    stage = loaded.definition.stage(case.stage)
-    blockers = list(guard_blockers)
-    nxt = loaded.definition.next_of(case.stage)
-    status = _status_blocker(case)
-    return CheckResult(case.id, case.stage, stage.title, case.status, at,
-                       [status, *blockers] if status else blockers, nxt)
+    """What blocks one case: every condition of an advance as the case machine asks it (the case is active, the
+    check time is not before it entered its stage, every guard of its stage: ``guard_blockers``). In the final
+    stage (the machine has no advance from it) a case with nothing missing is complete."""
+    position = Position.of(case, ADVANCE, at)
+    blockers = [b for name in MOVE_CONDITIONS[ADVANCE] for b in position.problems(name)] + guard_blockers
+    nxt = machine_of(ws, loaded).next_stage(case.stage)
+    return CheckResult(case.id, case.stage, loaded.definition.stage(case.stage).title, case.status, at, blockers,
+                       nxt)

@@ -74,11 +74,14 @@ class GuardContext:
 
     def blockers(self) -> list[Blocker]:
         """Every unmet requirement of the stage, all guards evaluated (memoised)."""
-        found: list[Blocker] = []
-        for name, guard in GUARDS.items():
-            if name not in self._memo:
-                self._memo[name] = guard(self)
-            found.extend(self._memo[name])
+        return [blocker for name in GUARDS for blocker in self.run(name)]
+
+    def run(self, name: str) -> list[Blocker]:
+        """The unmet requirements the guard ``name`` finds (memoised: the machine's condition and the
+        explanation of a refusal read the same answer)."""
+        found = self._memo.get(name)
+        if found is None:
+            found = self._memo[name] = GUARDS[name](self)
         return found
 
     def authority_title(self, authority_id: str) -> str:
@@ -131,6 +134,13 @@ def _merge(needed: Reads, table: str, kinds: frozenset[str] | None) -> None:
         return
     have = needed[table]
     needed[table] = None if have is None or kinds is None else have | kinds
+
+
+def guards_of(stage: Stage) -> tuple[str, ...]:
+    """The guards that apply to ``stage``: those that read something for its requirements (a guard reads nothing
+    for a stage that does not require its kind of thing), and any guard that did not say what it reads. These are
+    the guard conditions of an advance from the stage (``engine.checking.machine_of``)."""
+    return tuple(name for name in GUARDS if READS.get(name) is None or READS[name](stage.requires))
 
 
 def tables_needed(stage: Stage) -> Reads:

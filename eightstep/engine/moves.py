@@ -4,8 +4,11 @@ Where the case's workflow has ``permissions``, each move is an action like any r
 ``case.return``, ``case.suspend``, ``case.resume``, ``case.withdraw``; ``case.*`` for all): the actor must hold
 one of its roles in the case (``engine.permissions``).
 
-Every change runs in one transaction that also appends the case's event and bumps its version, so two clerks
-working on the same case at once never lose an update: one wins, the other gets ConflictError.
+The case machine of the workflow version decides each move (``eightstep.workflow.machine``, fired on a
+``Position``): where it goes, and whether it may; a refusal says why with the machine's own conditions. Every
+change runs in one transaction that also appends the case's event and bumps its version, so two clerks working
+on the same case at once never lose an update: one wins, the other gets ConflictError. The advance, the most
+frequent write, runs on Core statements shared with the bulk advance.
 """
 
 from __future__ import annotations
@@ -13,36 +16,32 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, insert, update
-from transitions import Machine
 
 from eightstep.engine.actors import acting_role, checked_role
 from eightstep.engine.cases import default_actor, editing, refuse_stale_or_withdrawn
-from eightstep.engine.checking import _status_blocker, guard_context, machine_of
+from eightstep.engine.checking import guard_context, machine_of
 from eightstep.engine.events import GENESIS, append_event, event_row, with_role
-from eightstep.engine.guards import before_the_stage
 from eightstep.engine.litigation import litigation_pending
 from eightstep.engine.permissions import check_permission
+from eightstep.engine.position import Position
 from eightstep.errors import BlockedError, ConflictError, InputError
 from eightstep.i18n import _
 from eightstep.store import read, tables
-from eightstep.store.tables import ACTIVE, SUSPENDED, WITHDRAWN
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, business_time, iso_local, now_utc, show
 from eightstep.workflow.loader import LoadedWorkflow
-from eightstep.workflow.machine import ADVANCE, return_trigger
-
-_STATUS_MACHINE = Machine(
-    model=None, states=[ACTIVE, SUSPENDED, WITHDRAWN], initial=ACTIVE, auto_transitions=False,
-    model_attribute="status",
-    transitions=[
-        {"trigger": "suspend", "source": ACTIVE, "dest": SUSPENDED},
-        {"trigger": "resume", "source": SUSPENDED, "dest": ACTIVE},
-        {"trigger": "withdraw", "source": [ACTIVE, SUSPENDED], "dest": WITHDRAWN},
-    ],
+from eightstep.workflow.machine import (
+    ACTIVE_CONDITION,
+    ADVANCE,
+    RESUME,
+    RETURN_PREFIX,
+    SUSPEND,
+    WITHDRAW,
+    Unavailable,
+    return_trigger,
 )
 
 
@@ -55,12 +54,6 @@ class Move:
     at: datetime
     details: dict[str, Any]
     version: int  # the case's version after the move: pass it as expected_version to the next one
-
-
-def _not_before_stage(case: Any, at: datetime, what: str) -> None:
-    if at < as_utc(case.stage_entered_at):
-        raise InputError(f"{what} {show(at)} would be before the case entered its stage "
-                         f"({show(case.stage_entered_at)}); check --at")
 
 
 def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: str | None = None,
@@ -78,24 +71,22 @@ def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: s
     with ws.writing() as session:  # a busy database or a duplicate event becomes ConflictError there
         conn = session.connection()
         case, loaded = _move_head(ws, conn, case_id, expected_version)
-        wf = loaded.definition
-        if case.status != ACTIVE:
-            blocker = _status_blocker(case)
-            raise BlockedError(_("case {case} is {status}").format(case=case_id, status=case.status),
-                               [blocker] if blocker else [], case=case.id)
-        if wf.next_of(case.stage) is None:
-            raise InputError(_("case {case} is in the last stage ({stage}): there is nothing to advance to").format(
-                case=case_id, stage=case.stage))
-        early = before_the_stage(case.stage_entered_at, at)
-        if early is not None:
-            raise BlockedError(_("case {case} cannot leave {stage} yet").format(case=case_id, stage=case.stage),
-                               [early], case=case.id)
-        granted = check_permission(conn, wf, case.id, "case.advance", who, as_role, at)
+        # who may move it first, as the bulk advance asks (the permissions are not the case machine's)
+        granted = check_permission(conn, loaded.definition, case.id, "case.advance", who, as_role, at)
         ctx = guard_context(ws, conn, case, loaded, at)
-        position = SimpleNamespace(stage=case.stage)  # what the machine moves (nothing is attached to it)
-        if not machine_of(ws, loaded).events[ADVANCE].trigger(position, ctx=ctx):
-            raise BlockedError(_("case {case} cannot leave {stage} yet").format(case=case_id, stage=case.stage),
-                               ctx.blockers(), case=case.id)
+        position = Position.of(case, ADVANCE, at, ctx)
+        machine = machine_of(ws, loaded)
+        try:
+            moved = machine.fire(ADVANCE, position)
+        except Unavailable:
+            raise InputError(_("case {case} is in the last stage ({stage}): there is nothing to advance to").format(
+                case=case_id, stage=case.stage)) from None
+        if not moved:
+            blockers = position.refusal(machine)
+            message = (_("case {case} is {status}").format(case=case_id, status=case.status)
+                       if blockers and blockers[0].type == "status" else
+                       _("case {case} cannot leave {stage} yet").format(case=case_id, stage=case.stage))
+            raise BlockedError(message, blockers, case=case.id)
         consent = ctx.consent_tally.as_dict() if ctx.consent_tally is not None else None
         cas, event, consent_record = advance_rows(case, position.stage, at=at, recorded_at=now_utc(), actor=who,
                                                   note=note, consent=consent,
@@ -154,6 +145,24 @@ def _reason(reason: str | None) -> str:
     return reason.strip()
 
 
+def _decide(ws: Workspace, case: Any, loaded: LoadedWorkflow, trigger: str, at: datetime) -> Position:
+    """Fire ``trigger`` on ``case``: the position the machine moves it to, or InputError saying why not."""
+    machine = machine_of(ws, loaded)
+    position = Position.of(case, trigger, at)
+    try:
+        moved = machine.fire(trigger, position)
+    except Unavailable:  # explained by what is most wrong: the status, else the stages it may go back to
+        if not position.allows(ACTIVE_CONDITION):
+            raise InputError(position.problems(ACTIVE_CONDITION)[0].message) from None
+        allowed = machine.return_targets(case.stage)
+        raise InputError(_("case {case} in {stage} can be returned to: {allowed} (not {to!r})").format(
+            case=case.id, stage=case.stage, allowed=", ".join(allowed) or _("nothing"),
+            to=trigger.removeprefix(RETURN_PREFIX))) from None
+    if not moved:
+        raise InputError(position.refusal(machine)[0].message)
+    return position
+
+
 def return_to(ws: Workspace, case_id: str, to: str, *, reason: str, at: datetime | None = None,
               actor: str | None = None, expected_version: int | None = None, keep_records: bool = False,
               as_role: str | None = None) -> Move:
@@ -168,25 +177,18 @@ def return_to(ws: Workspace, case_id: str, to: str, *, reason: str, at: datetime
     who = default_actor(actor)
     as_role = checked_role(as_role)
     with editing(ws, case_id, expected_version=expected_version) as (session, case, loaded):
-        wf = loaded.definition
-        if case.status != ACTIVE:
-            raise InputError(f"case {case_id} is {case.status}: resume it before returning it")
-        allowed = wf.return_targets(case.stage)
-        if to not in allowed:
-            raise InputError(f"case {case_id} in {case.stage} can be returned to: {', '.join(allowed) or 'nothing'}"
-                             f" (not {to!r})")
-        _not_before_stage(case, at, "returning at")
-        granted = check_permission(session.connection(), wf, case.id, "case.return", who, as_role, at)
         source = case.stage
-        machine_of(ws, loaded).events[return_trigger(to)].trigger(case)
+        position = _decide(ws, case, loaded, return_trigger(to), at)
+        granted = check_permission(session.connection(), loaded.definition, case.id, "case.return", who, as_role, at)
+        case.stage = position.stage
         case.stage_entered_at = at
         case.clock_started_at = at
         if not keep_records:
             case.evidence_from = at
         details = {"records": "kept" if keep_records else "restarted"}
-        append_event(session, case, at=at, actor=who, action="return", from_stage=source, to_stage=to,
+        append_event(session, case, at=at, actor=who, action="return", from_stage=source, to_stage=case.stage,
                      note=reason, details=details, role=granted or as_role)
-    return Move(case.id, "return", source, to, at, details, case.version)
+    return Move(case.id, "return", source, case.stage, at, details, case.version)
 
 
 def _status_move(ws: Workspace, case_id: str, trigger: str, reason: str | None, at: datetime | None,
@@ -205,23 +207,19 @@ def _status_move(ws: Workspace, case_id: str, trigger: str, reason: str | None, 
                              "comes after the case is suspended; check --review-at and --at")
     with editing(ws, case_id, expected_version=expected_version) as (session, case, loaded):
         before = case.status
-        if trigger not in _STATUS_MACHINE.get_triggers(before):
-            raise InputError(f"case {case_id} is {before}: it cannot {trigger}")
-        _not_before_stage(case, at, f"{trigger} at")
+        position = _decide(ws, case, loaded, trigger, at)
         granted = check_permission(session.connection(), loaded.definition, case.id, f"case.{trigger}", who,
                                    as_role, at)
-        pending = litigation_pending(session, case_id, loaded.definition, at) if trigger == "resume" else None
+        pending = litigation_pending(session, case_id, loaded.definition, at) if trigger == RESUME else None
         if pending is not None:
             raise InputError(pending[0], remedy=pending[1])
-        if trigger == "resume" and case.suspended_at is not None:
-            if at < as_utc(case.suspended_at):
-                raise InputError(f"resuming at {show(at)} is before the suspension ({show(case.suspended_at)})")
+        if trigger == RESUME and case.suspended_at is not None:
             # The stall clock does not run while a case is suspended.
             case.clock_started_at = as_utc(case.clock_started_at) + (at - as_utc(case.suspended_at))
-        _STATUS_MACHINE.events[trigger].trigger(case)
+        case.status = position.status
         case.status_reason = reason
-        case.suspended_at = at if trigger == "suspend" else None
-        case.review_at = review_at if trigger == "suspend" else None
+        case.suspended_at = at if trigger == SUSPEND else None
+        case.review_at = review_at if trigger == SUSPEND else None
         details = {"status": {"from": before, "to": case.status}}
         if review_at is not None:
             details["review_at"] = iso_local(review_at)
@@ -234,15 +232,15 @@ def suspend(ws: Workspace, case_id: str, *, reason: str, at: datetime | None = N
             review_at: datetime | None = None, as_role: str | None = None) -> Move:
     """Pause the case (mediation, litigation, ...); its stall clock stops until it is resumed. ``review_at``
     (when the suspension is to be looked at again) may lie ahead, but not before the suspension."""
-    return _status_move(ws, case_id, "suspend", reason, at, actor, review_at, as_role=as_role)
+    return _status_move(ws, case_id, SUSPEND, reason, at, actor, review_at, as_role=as_role)
 
 
 def resume(ws: Workspace, case_id: str, *, reason: str, at: datetime | None = None,
            actor: str | None = None, as_role: str | None = None) -> Move:
-    return _status_move(ws, case_id, "resume", reason, at, actor, as_role=as_role)
+    return _status_move(ws, case_id, RESUME, reason, at, actor, as_role=as_role)
 
 
 def withdraw(ws: Workspace, case_id: str, *, reason: str, at: datetime | None = None,
              actor: str | None = None, as_role: str | None = None) -> Move:
     """Withdraw the case for good (已撤销); the unit may then get a new case."""
-    return _status_move(ws, case_id, "withdraw", reason, at, actor, as_role=as_role)
+    return _status_move(ws, case_id, WITHDRAW, reason, at, actor, as_role=as_role)

@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, text, update
+from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, text, update
 from sqlalchemy.engine import make_url
 
 from eightstep.errors import InputError
@@ -81,14 +81,23 @@ def _upgrade(connection: Connection, engine: Engine) -> SchemaChange:
             raise InputError(schema_problem(state, where) or f"{where}: unknown schema")
         command.stamp(cfg, UNVERSIONED)
         command.upgrade(cfg, "head")
+        _clear_derived(connection)
         _write_meta(connection)
         return SchemaChange(UNVERSIONED, HEAD, recorded=True)
     if state.revision not in REVISIONS:
         raise InputError(schema_problem(state, where) or f"{where}: unknown schema revision")
     if state.revision != HEAD:
         command.upgrade(cfg, "head")
+        _clear_derived(connection)
     _write_meta(connection)
     return SchemaChange(state.revision, HEAD)
+
+
+def _clear_derived(connection: Connection) -> None:
+    """Empty the tables derived from the records (the cached guard answers, ``case_checks``) after an upgrade: a
+    data migration may change what the guards read without bumping any case's version, so an answer kept from
+    before could be served again. They fill again as the next audit computes them."""
+    connection.execute(delete(tables.case_checks))
 
 
 def _write_meta(connection: Connection) -> None:

@@ -26,12 +26,11 @@ from sqlalchemy import (
     text,
 )
 
-SCHEMA_VERSION = 1
+from eightstep.workflow.status import ACTIVE as ACTIVE  # the case's status values, where the tables are
+from eightstep.workflow.status import SUSPENDED as SUSPENDED
+from eightstep.workflow.status import WITHDRAWN as WITHDRAWN
 
-# Case status values.
-ACTIVE = "active"
-SUSPENDED = "suspended"
-WITHDRAWN = "withdrawn"
+SCHEMA_VERSION = 1
 
 metadata = MetaData()
 
@@ -124,8 +123,10 @@ cases = Table(
 )
 
 # The guards' blockers of a case as last computed, reused while they still hold (``eightstep.engine.checkcache``):
-# while the case is at ``version``, for check times from ``valid_from`` until ``valid_until`` (None: never), and
-# while ``basis`` (what the answer depended on besides the case) is today's. Derived: deleting rows loses nothing.
+# while the case is at ``version`` under the workflow snapshot ``workflow_sha256``, for check times from
+# ``valid_from`` until ``valid_until`` (None: never), and while ``basis`` (the release, schema revision, holiday
+# data and language the answer was computed with) is today's. Derived: deleting rows loses nothing, and every
+# schema upgrade empties it (``eightstep.store.migrate``).
 case_checks = Table(
     "case_checks", metadata,
     Column("case_id", String(64), ForeignKey("cases.id"), primary_key=True),
@@ -135,6 +136,7 @@ case_checks = Table(
     _when("valid_until", nullable=True),
     _text("basis"),
     Column("blockers", Text, nullable=False),  # JSON: a list of Blocker.as_dict()
+    _text("workflow_sha256", 64, server_default=""),  # the snapshot the case was judged under
 )
 
 households = Table(
