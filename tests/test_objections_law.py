@@ -187,6 +187,29 @@ def test_mediation_steps_in_their_order(noticed: Workspace, steps: list[str], re
         assert str(error.value).startswith(refused.format(id=oid))
 
 
+@pytest.mark.parametrize(("recorded", "refused"), [
+    pytest.param([("mediation", "06-10"), ("coordination", "06-08")], None, id="a-step-recorded-late-in-its-place"),
+    pytest.param([("mediation", "06-10"), ("negotiation", "06-10")], "has reached mediation",
+                 id="the-same-day-after-the-mediation"),
+    pytest.param([("coordination", "06-10"), ("mediation", "06-08")],
+                 "mediation dated 2025-06-08 10:00 would come before the coordination of 2025-06-10 10:00",
+                 id="dated-before-an-earlier-step"),
+])
+def test_a_step_dated_between_others_keeps_the_route(noticed: Workspace, recorded: list[tuple[str, str]],
+                                                     refused: str | None) -> None:
+    """The order is the order of the dates: a coordination recorded after the mediation but dated before it is in
+    its place; a step dated before an earlier step of the route is not."""
+    oid = objection(noticed, "2025-06-05")
+    (first, on), (step, day) = recorded
+    records.mediate_objection(noticed, CID, oid, step=first, note="记录", at=t(f"2025-{on} 10:00"))
+    if refused is None:
+        records.mediate_objection(noticed, CID, oid, step=step, note="记录", at=t(f"2025-{day} 10:00"))
+        assert [s["step"] for s in records.list_objections(noticed, CID)[0]["steps"]] == ["coordination", "mediation"]
+    else:
+        with pytest.raises(InputError, match=refused):
+            records.mediate_objection(noticed, CID, oid, step=step, note="记录", at=t(f"2025-{day} 10:00"))
+
+
 def test_the_2026_regulation_has_the_hearing(ws: Workspace) -> None:
     open_unit(ws, at=t("2026-01-05 09:00"))
     add_households(ws, CID, t("2026-01-05 10:00"))

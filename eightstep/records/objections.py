@@ -78,22 +78,37 @@ def _open_objection(rec: Recording, objection_id: int, what: str) -> models.Obje
     return obj
 
 
-def _last_step(rec: Recording, objection_id: int) -> models.MediationStep | None:
-    steps = list(rec.session.exec(select(models.MediationStep).where(
+def _steps(rec: Recording, objection_id: int) -> list[models.MediationStep]:
+    """The objection's mediation steps in the order of their dates."""
+    return list(rec.session.exec(select(models.MediationStep).where(
         models.MediationStep.objection_id == objection_id).order_by(models.MediationStep.at, models.MediationStep.id)))
+
+
+def _last_step(rec: Recording, objection_id: int) -> models.MediationStep | None:
+    steps = _steps(rec, objection_id)
     return steps[-1] if steps else None
 
 
-def _check_step(wf: Workflow, step: str, last: models.MediationStep | None, objection_id: int) -> None:
-    """The step is one of the workflow's, and does not go back along the route (a step may repeat or skip)."""
-    steps = wf.objections.steps
-    if step not in steps:
+def _check_step(wf: Workflow, step: str, steps: list[models.MediationStep], at: datetime, objection_id: int) -> None:
+    """The step is one of the workflow's, and dated ``at`` it keeps the route's order among the steps on record:
+    no step before it is further along the route, none after it is further back (a step may repeat or skip)."""
+    route = wf.objections.steps
+    if step not in route:
         raise InputError(_("step {step!r}: the workflow {id} has the steps {steps}").format(
-            step=step, id=wf.id, steps=" -> ".join(steps)))
-    if last is not None and MEDIATION_ORDER.index(step) < MEDIATION_ORDER.index(last.step):
+            step=step, id=wf.id, steps=" -> ".join(route)))
+    rank = MEDIATION_ORDER.index(step)
+    before = [s for s in steps if as_utc(s.at) <= at]
+    reached = max(before, key=lambda s: MEDIATION_ORDER.index(s.step), default=None)
+    if reached is not None and rank < MEDIATION_ORDER.index(reached.step):
         raise InputError(_("objection #{id} has reached {last} ({when}): {step} would go back along the route "
                            "{steps}; record the next step, or resolve it").format(
-            id=objection_id, last=last.step, when=show(last.at), step=step, steps=" -> ".join(steps)))
+            id=objection_id, last=reached.step, when=show(reached.at), step=step, steps=" -> ".join(route)))
+    behind = next((s for s in steps if as_utc(s.at) > at and MEDIATION_ORDER.index(s.step) < rank), None)
+    if behind is not None:
+        raise InputError(_("objection #{id}: {step} dated {at} would come before the {earlier} of {when}, an earlier "
+                           "step of the route {steps}; check the date").format(
+            id=objection_id, step=step, at=show(at), earlier=behind.step, when=show(behind.at),
+            steps=" -> ".join(route)))
 
 
 def mediate_objection(ws: Workspace, case_id: str, objection_id: int, *, step: str, note: str,
@@ -110,7 +125,7 @@ def mediate_objection(ws: Workspace, case_id: str, objection_id: int, *, step: s
         raise InputError(_("a review date is the court's: it goes with a litigation step only"))
     with recording(ws, case_id, "objection.mediate", at=at, actor=actor, as_role=as_role) as rec:
         _open_objection(rec, objection_id, "the step at")
-        _check_step(rec.workflow, step, _last_step(rec, objection_id), objection_id)
+        _check_step(rec.workflow, step, _steps(rec, objection_id), rec.at, objection_id)
         record = rec.add(models.MediationStep(objection_id=objection_id, step=step, note=note.strip(), at=rec.at,
                                               actor=rec.actor))
         rec.details = {"objection": objection_id, "step": step, "note": record.note}
