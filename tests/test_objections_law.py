@@ -23,9 +23,10 @@ from eightstep import engine, records
 from eightstep.audit.stalled import find
 from eightstep.audit.verify import verify
 from eightstep.cli import main
-from eightstep.errors import InputError
+from eightstep.errors import InputError, WorkflowError
 from eightstep.resources import builtin_dir
 from eightstep.store.workspace import Workspace
+from eightstep.workflow.loader import parse_workflow_text
 from tests.conftest import invoke as run
 from tests.test_engine import CID, add_households, doc, open_unit, t, walk_to
 from tests.test_holidays import release_of_2025
@@ -322,3 +323,28 @@ def test_the_suspension_for_court_needs_the_right_to_suspend(
     run(runner, *db, "role", "add", PM, "street", "赵街道", "--at", "2025-03-02")
     run(runner, *step, "--actor", "赵街道")
     assert json.loads(run(runner, *db, "case", "show", PM, "--json").output)["status"] == "suspended"
+
+
+# --- workflow check ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("edits", "problem"), [
+    pytest.param([("  steps: [negotiation, coordination, mediation, litigation]\n",
+                   "  steps: [mediation, negotiation]\n")],
+                 "objections.steps must keep the order of the route", id="steps-out-of-order"),
+    pytest.param([("  mediation_within: {days: 15, calendar: calendar}\n",
+                   "  mediation_within: {days: 15, calendar: calendar}\n  resolution_requires: [verdict]\n")],
+                 "document kind 'verdict' is not defined under documents", id="unknown-basis-kind"),
+    pytest.param([("  mediation_within: {days: 15, calendar: calendar}\n",
+                   "  mediation_within: {days: 15, calendar: calendar}\n  late: maybe\n")],
+                 "late", id="late-is-block-or-record"),
+    pytest.param([("      notice: {document: notice_posting, days: 10, calendar: working}\n", "")],
+                 "no_open_complaints has no effect", id="complaints-without-a-notice-stage"),
+])
+def test_workflow_check_refuses_a_bad_objection_policy(edits: list[tuple[str, str]], problem: str) -> None:
+    text = (builtin_dir("workflows") / "wuhan@2024.yaml").read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new, 1)
+    with pytest.raises(WorkflowError) as refused:
+        parse_workflow_text(text, "wuhan@2024.yaml")
+    assert any(problem in p for p in refused.value.problems), refused.value.problems

@@ -49,6 +49,12 @@ def semantic_problems(wf: Workflow, template_names: set[str] | None = None) -> l
     if steps != sorted(steps, key=MEDIATION_ORDER.index) or len(set(steps)) != len(steps):
         problems.append((("objections", "steps"), "objections.steps must keep the order of the route, each step "
                          f"once: {' -> '.join(MEDIATION_ORDER)} (leave out the steps the procedure does not have)"))
+    if not any(s.requires.notice is not None for s in stages):
+        for i, stage in enumerate(stages):
+            if stage.requires.no_open_complaints:
+                problems.append((("stages", i, "requires", "no_open_complaints"), "no_open_complaints has no effect: "
+                                 "a complaint is an objection lodged after the stage with the public notice, and no "
+                                 "stage has a notice; use no_open_objections, or give the notice stage its notice"))
     if wf.upkeep is not None:
         ref(("upkeep", "maintenance_document"), wf.upkeep.maintenance_document, wf.documents, "document kind",
             "documents")
