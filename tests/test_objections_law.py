@@ -143,7 +143,8 @@ def test_a_complaint_during_the_works_blocks_construction_and_shows_in_the_audit
     assert (listed["stage"], listed["complaint"]) == ("construction", True)
     assert objection_blockers(building, "2025-10-20") == [oid]  # construction: no_open_complaints
     [finding] = [f for f in find(building, as_of=date(2025, 8, 20)).findings if f.type == "objection_unmediated"]
-    assert finding.subject == f"objection #{oid}" and finding.message.endswith("lodged in stage construction")
+    assert finding.subject == f"objection #{oid}"
+    assert finding.message.endswith("lodged in stage construction, a complaint after the notice")
     records.mediate_objection(building, CID, oid, step="negotiation", note="施工单位调整作业时间",
                               at=t("2025-08-05 10:00"))
     doc(building, CID, "objection_withdrawal", t("2025-08-06 10:00"))

@@ -30,6 +30,7 @@ from eightstep.audit.scope import (
     case_query,
     final_stages,
 )
+from eightstep.engine.guards import is_complaint
 from eightstep.store import read
 from eightstep.store.tables import ACTIVE, SUSPENDED, WITHDRAWN
 from eightstep.timeutil import as_utc, local_date, local_midnight_utc
@@ -133,7 +134,9 @@ def unmediated_objections(scope: AuditScope, past: Past = None) -> list[Finding]
             waiting_on=None, subject=f"objection #{oid}",
             message=f"异议#{oid}（{who}：{row.objection_grounds}）{lodged}提出，{days}{limit.unit_zh}无调解记录（时限"
                     f"{limit.days}{limit.unit_zh}） / objection #{oid} lodged {lodged}: no mediation step in "
-                    f"{days} {limit.unit} (limit {limit.days}); lodged in stage {row.objection_stage}"))
+                    f"{days} {limit.unit} (limit {limit.days}); lodged in stage {row.objection_stage}"
+                    + (", a complaint after the notice" if is_complaint(
+                        scope.workflows[row.workflow_sha256].definition, row.objection_stage) else "")))
     return out
 
 
