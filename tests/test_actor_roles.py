@@ -135,6 +135,23 @@ def _exported(runner: CliRunner, db: Path, tmp: Path) -> list[str]:
     return ["case", "import", str(tmp / "rt-8-1.zip")]
 
 
+def _listed_id(runner: CliRunner, db: Path, *listing: str, steps: bool = False) -> str:
+    """The id of the first record a listing (--json) shows; ``steps``: of its first mediation step."""
+    rows = json.loads(run(runner, db, *listing, "--json").stdout)
+    return str(rows[0]["steps"][0]["id"] if steps else rows[0]["id"])
+
+
+def _void(noun: str, adding: list[str] | None, listing: list[str] | None, *, key: str | None = None,
+          verb: str = "void", steps: bool = False) -> Prep:
+    """Add a record (``adding``), find its id (``listing``, unless ``key`` names it), then void it."""
+    def prep(r: CliRunner, d: Path, t: Path) -> list[str]:
+        if adding:
+            run(r, d, *adding)
+        named = key if key is not None else _listed_id(r, d, *(listing or []), steps=steps)
+        return [noun, verb, CASE, *([named] if named else []), "--reason", "录入错误", "--at", "2025-03-06"]
+    return prep
+
+
 def _ballots(tmp: Path) -> Path:
     path = tmp / "ballot.csv"
     path.write_text("room,choice,at\n202,oppose,2025-03-06\n", encoding="utf-8")
@@ -192,6 +209,37 @@ COMMANDS = [
     Command("funding agree", "funding.agree", _agreed_case, case_id="RT-9-3"),
     Command("forms party", "party.set", lambda r, d, t: ["forms", "party", CASE, "agent", "--name", REP,
                                                          "--at", "2025-03-05"]),
+    # Corrections: one pattern (noun void CASE KEY --reason), each an event of its own.
+    Command("doc void", "doc.void", _void("doc", None, ["doc", "list", CASE])),
+    Command("approval void", "approval.void", _void(
+        "approval", ["approval", "add", CASE, "feasibility", "--authority", "区审批局", "--at", "2025-03-05"],
+        ["approval", "list", CASE])),
+    Command("vote void", "vote.void", _void("vote", None, None, key="201")),
+    Command("household void", "household.void", _void("household", None, None, key="201")),
+    Command("household correct", "household.correct",
+            lambda r, d, t: ["household", "correct", CASE, "201", "--owner", "王芳", "--reason", "按登记簿更正",
+                             "--at", "2025-03-06"]),
+    Command("objection void", "objection.void", _void(
+        "objection", ["objection", "add", CASE, "--room", "202", "--grounds", "采光", "--at", "2025-03-05"],
+        ["objection", "list", CASE])),
+    Command("objection void-step", "objection.void-step", lambda r, d, t: _void(
+        "objection", ["objection", "mediate", CASE, _objection(r, d), "--step", "negotiation", "--note", "沟通",
+                      "--at", "2025-03-05"], ["objection", "list", CASE], verb="void-step", steps=True)(r, d, t)),
+    Command("meeting void", "meeting.void", _void(
+        "meeting", ["meeting", "add", CASE, "--at", "2025-03-05", "--attendees", "李建国", "--decision", "开会"],
+        ["meeting", "list", CASE])),
+    Command("scheme void", "scheme.void", lambda r, d, t: _void("scheme", None, None, key=_scheme(r, d, t))(r, d, t)),
+    Command("role end", "role.end", lambda r, d, t: _void("role", None, None, verb="end", key=run(
+        r, d, "role", "add", CASE, "volunteer", "周桂兰", "--room", "201", "--at", "2025-03-05").stdout.split("#")[-1]
+        .strip())(r, d, t)),
+    Command("canvass void", "canvass.void", lambda r, d, t: _void("canvass", None, None, key=run(
+        r, d, "canvass", "add", CASE, "201", "--stance", "hesitant", "--at", "2025-03-05").stdout.split("#")[-1]
+        .strip())(r, d, t)),
+    Command("funding void", "funding.void", _void(
+        "funding", ["funding", "set", CASE, "--total", "480000", "--at", "2025-03-05"], None, key="")),
+    Command("forms party-void", "party.void", _void(
+        "forms", ["forms", "party", CASE, "agent", "--name", REP, "--at", "2025-03-05"], None, key="agent",
+        verb="party-void")),
     # The paperwork logs with Core statements (paperwork/log.py), not append_event: the same role all the same.
     Command("forms render", "form.render", lambda r, d, t: ["forms", "render", CASE, "tally",
                                                             "-o", str(t / "tally.html"), "--at", "2025-03-05"]),

@@ -314,7 +314,8 @@ def test_offices_write_but_never_rewrite_the_history_and_auditors_read(district_
     owner_engine = make_engine(owner)
     try:
         with owner_engine.begin() as connection:  # the history is append-only for the offices
-            connection.exec_driver_sql(f"REVOKE UPDATE, DELETE, TRUNCATE ON events FROM {district_roles['clerks']}")
+            connection.exec_driver_sql(f"REVOKE UPDATE, DELETE, TRUNCATE ON events, event_facts FROM "
+                                       f"{district_roles['clerks']}")
     finally:
         owner_engine.dispose()
     assert "Already initialised" in cli(office, "init").stdout
@@ -330,6 +331,8 @@ def test_offices_write_but_never_rewrite_the_history_and_auditors_read(district_
         with pytest.raises(ProgrammingError, match="permission denied") as refused, office_engine.begin() as c:
             c.exec_driver_sql("UPDATE events SET note = 'rewritten' WHERE seq = 1")
         assert refused.value.orig.sqlstate == "42501"  # type: ignore[union-attr]
+        with pytest.raises(ProgrammingError, match="permission denied"), office_engine.begin() as c:
+            c.exec_driver_sql("DELETE FROM event_facts")  # the rows each event recorded: as append-only
         with pytest.raises(ProgrammingError, match="permission denied"), office_engine.begin() as c:
             c.exec_driver_sql("CREATE TABLE mine (x int)")
     finally:

@@ -154,7 +154,7 @@ def test_changed_file_is_caught(ws: Workspace, history: Path, runner: CliRunner)
     assert result.output.splitlines() == [
         f"BROKEN  case A document #{doc_id} site_survey (site_survey.txt, {target.name[:12]}): file changed "
         f"(now {now})",
-        "FAILED: 2 cases, 8 events, 4 documents (4 stored files) checked; 0 case histories broken, 1 files "
+        "FAILED: 2 cases, 8 events, 7 rows, 4 documents (4 stored files) checked; 0 case histories broken, 1 files "
         "changed or missing."]
 
 
@@ -172,11 +172,12 @@ def test_missing_file_is_caught(ws: Workspace, history: Path, runner: CliRunner)
 def test_intact_history(ws: Workspace, history: Path, runner: CliRunner) -> None:
     result = runner.invoke(main, ["--db", str(history), "audit", "verify"])
     assert (result.exit_code, result.output) == (
-        0, "OK: 2 cases, 8 events, 4 documents (4 stored files) checked; every hash chain and stored file is "
-           "intact.\n")
+        0, "OK: 2 cases, 8 events, 7 rows, 4 documents (4 stored files) checked; every hash chain, row and stored "
+           "file is intact.\n")
     data = json.loads(runner.invoke(main, ["--db", str(history), "audit", "verify", "--json"]).output)
     assert data == {"ok": True, "cases": 2, "events": 8, "documents": 4, "schemes": 0, "meetings": 0, "files": 4,
-                    "chain_problems": [], "file_problems": []}
+                    "chain_problems": [], "file_problems": [], "rows": 7, "cache_entries": 0, "record_problems": [],
+                    "unreferenced_files": []}
 
 
 @pytest.fixture
@@ -239,8 +240,8 @@ def test_changed_proposal_and_missing_minutes_are_caught(ws: Workspace, history:
         f"BROKEN  case A scheme #1 proposal (湖北梯安) (proposal-a.txt, {sha_a}): file changed (now {now})",
         f"BROKEN  case A meeting #1 minutes (2025-03-03 10:00) (minutes.txt, {sha_minutes}): file missing",
         f"BROKEN  case B scheme #4 proposal (湖北梯安) (proposal-a.txt, {sha_a}): file changed (now {now})",
-        "FAILED: 2 cases, 14 events, 4 documents (7 stored files) checked; 0 case histories broken, 3 files "
-        "changed or missing."]
+        "FAILED: 2 cases, 14 events, 13 rows, 4 documents (7 stored files) checked; 0 case histories broken, 3 "
+        "files changed or missing."]
 
 
 def test_empty_database(ws: Workspace, db_path: Path, runner: CliRunner) -> None:

@@ -127,6 +127,19 @@ COMMANDS: list[tuple[list[str], int, str]] = [
     (["case", "advance", "--all-ready", "--dry-run"], 0, "RD-"),
     (["case", "advance", "--all-ready", "--dry-run", "--json"], 0, "RD-"),
     (["case", "withdraw", "JX-1-2", "--reason", "业主放弃"], 0, "withdrawn"),
+    (["doc", "void", "JX-1-1", "{document}", "--reason", "扫描件错误"], 0, "voided"),
+    (["approval", "void", "RD-3-1", "{approval}", "--reason", "文号错误"], 0, "voided"),
+    (["vote", "void", "JX-1-1", "302", "--reason", "录错房号"], 0, "voided"),
+    (["household", "correct", "JX-1-1", "202", "--area", "86.50", "--reason", "按登记簿更正"], 0, "area_centi"),
+    (["household", "void", "JX-1-1", "201", "--reason", "不在本单元"], 0, "voided"),
+    (["objection", "void-step", "JX-1-1", "{step}", "--reason", "记错"], 0, "voided"),
+    (["objection", "void", "JX-1-1", "{objection}", "--reason", "口头异议"], 0, "voided"),
+    (["meeting", "void", "JX-1-1", "{meeting}", "--reason", "会议未召开"], 0, "voided"),
+    (["scheme", "void", "JX-1-1", "{scheme}", "--reason", "撤回"], 1, "current choice"),
+    (["canvass", "void", "JX-1-1", "{canvass}", "--reason", "重复"], 0, "voided"),
+    (["role", "end", "JX-1-1", "{role}", "--reason", "换届"], 0, "ended"),
+    (["forms", "party-void", "JX-1-1", "agent", "--reason", "委托书未签"], 0, "voided"),
+    (["funding", "void", "JX-1-1", "--reason", "总价录错"], 0, "voided"),
     (["audit", "stalled"], 0, "人大小区"),
     (["audit", "stalled", "--json"], 0, "人大小区"),
     (["audit", "stalled", "--csv"], 0, "人大小区"),
@@ -170,12 +183,15 @@ def test_every_printing_command_with_output_redirected_on_cp936(demo_dir: Path, 
 
     shutil.copyfile(WorkflowRegistry().paths()["wuhan"], folder / "wuhan.yaml")
     with sqlite3.connect(folder / "db" / "eightstep.db") as con:  # the ids the new records will get
-        objection = str(con.execute("SELECT coalesce(max(id), 0) + 1 FROM objections").fetchone()[0])
-        scheme = str(con.execute("SELECT coalesce(max(id), 0) + 1 FROM schemes").fetchone()[0])
+        ids = {name: str(con.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0])
+               for name, table in (("objection", "objections"), ("scheme", "schemes"), ("document", "documents"),
+                                   ("approval", "approvals"), ("meeting", "meetings"), ("role", "case_roles"),
+                                   ("canvass", "canvass_entries"), ("step", "mediation_steps"))}
     commands = []
     for argv, _code, _text in COMMANDS:
-        filled = [a.replace("{dir}", str(folder)).replace("{objection}", objection).replace("{scheme}", scheme)
-                  for a in argv]
+        filled = [a.replace("{dir}", str(folder)) for a in argv]
+        for name, value in ids.items():
+            filled = [a.replace(f"{{{name}}}", value) for a in filled]
         commands.append(["--db", str(folder / "db" / "eightstep.db"), *filled])
     (tmp_path / "commands.json").write_text(json.dumps(commands, ensure_ascii=False), encoding="utf-8")
     (tmp_path / "driver.py").write_text(DRIVER, encoding="utf-8")

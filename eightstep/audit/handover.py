@@ -1,6 +1,6 @@
 """Handing one case over: ``export_case`` writes its records, history, stored files and forms into one zip;
-``import_case`` brings it into another database with its history intact (the same events, hashes and chain head),
-so that `audit verify` there checks it as it checked it here.
+``import_case`` brings it into another database with its history intact (the same events and hashes, and one
+event of its own), so that `audit verify` there checks it as it checked it here.
 
 The archive::
 
@@ -14,11 +14,12 @@ ballot's household, a mediation step's objection, a choice's scheme) follow. The
 so their hashes and the chain are unchanged, and the import appends one event of its own, ``case.import``, by
 the importing actor: the archive's source, time and digest, and the database logins that wrote the imported
 events there (``logins``: runs of [first seq, last seq, login]), so the history shows who wrote each event where
-it was written and that it came in by import. The imported rows' own ``login`` is this database's: on
-PostgreSQL the trigger sets it to the importing login (it did write them here), on SQLite it stays empty. Their
-signatures were made with the source's key, which this database cannot check, so they are left in the archive:
-with a signing key set here the ``case.import`` event is signed and vouches for the history it brings in (as
-``audit sign`` does for events written before the key).
+it was written and that it came in by import; its facts (``engine.checkpoint``) are every row of the case under
+this database's ids, from which `audit verify` compares the rows with the history. The imported rows' own
+``login`` is this database's: on PostgreSQL the trigger sets it to the importing login (it did write them here),
+on SQLite it stays empty. Their signatures were made with the source's key, which this database cannot check, so
+they are left in the archive: with a signing key set here the ``case.import`` event is signed and vouches for the
+history it brings in (as ``audit sign`` does for events written before the key).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from eightstep import __version__
 from eightstep.audit.signatures import IMPORT
 from eightstep.engine.actors import checked_role, recorded_roles
 from eightstep.engine.cases import default_actor
+from eightstep.engine.checkpoint import case_facts, write_facts
 from eightstep.engine.events import GENESIS, event_row, with_role
 from eightstep.errors import InputError, NotFoundError
 from eightstep.i18n import _
@@ -259,17 +261,20 @@ def import_case(ws: Workspace, path: Path, *, actor: str | None = None, as_role:
 
 def _import_event(conn: Connection, data: dict[str, Any], manifest: dict[str, Any], actor: str,
                   role: str | None) -> None:
-    """Append ``case.import`` to the imported history and move the case's chain head to it."""
+    """Append ``case.import`` to the imported history and move the case's chain head to it. Its facts are every
+    row of the case under this database's ids: `audit verify` compares the rows with the history from it on."""
     case, events = data["case"], data["tables"].get("events", [])
     now = now_utc()
     role = role or recorded_roles(conn, [case["id"]], actor, now).get(case["id"])
     details = {"source": manifest.get("source"), "exported_at": manifest.get("exported_at"),
                "records_sha256": manifest.get("records_sha256"), "events": len(events),
                "signed_at_source": sum(1 for e in events if e.get("sig")), "logins": login_runs(events)}
+    facts, summary = case_facts(conn, case["id"])  # its rows under this database's ids (engine.checkpoint)
     row = event_row(case["id"], case["event_count"] + 1, case["last_hash"] or GENESIS, at=now, recorded_at=now,
                     actor=actor, action=IMPORT, from_stage=case["stage"], to_stage=case["stage"], note=None,
-                    details=with_role(details, role))
+                    details=with_role(details, role), facts=summary)
     conn.execute(insert(models.Event.__table__), row)
+    write_facts(conn, case["id"], row["seq"], facts)
     cases = models.Case.__table__
     conn.execute(update(cases).where(cases.c.id == case["id"]).values(
         event_count=row["seq"], last_hash=row["hash"], version=case["version"] + 1))

@@ -32,7 +32,7 @@ from eightstep.audit.scope import (
 )
 from eightstep.engine.guards import is_complaint
 from eightstep.store import read
-from eightstep.store.tables import ACTIVE, SUSPENDED, WITHDRAWN
+from eightstep.store.tables import ACTIVE, SUSPENDED, WITHDRAWN, not_voided
 from eightstep.timeutil import as_utc, local_date, local_midnight_utc
 from eightstep.workflow.schema import Workflow
 
@@ -107,14 +107,16 @@ def unmediated_objections(scope: AuditScope, past: Past = None) -> list[Finding]
     if not terms:
         return []
     end = scope.end
-    stepped = exists().where(MEDIATION_STEPS.c.objection_id == OBJECTIONS.c.id, MEDIATION_STEPS.c.at < end)
+    stepped = exists().where(MEDIATION_STEPS.c.objection_id == OBJECTIONS.c.id, MEDIATION_STEPS.c.at < end,
+                             not_voided(MEDIATION_STEPS))
     dialect = scope.conn.dialect.name
     objection_columns = [c.label(f"objection_{c.name}") for c in read.columns(
         dialect, OBJECTIONS, ("id", "room", "objector", "grounds", "lodged_at", "stage"))]
     query = scope.cases(
         select(*read.columns(dialect, CASES, CASE_COLUMNS), *objection_columns)
         .join_from(OBJECTIONS, CASES, CASES.c.id == OBJECTIONS.c.case_id)
-        .where(or_(*terms), ~stepped, or_(OBJECTIONS.c.resolved_at.is_(None), OBJECTIONS.c.resolved_at >= end)))
+        .where(or_(*terms), ~stepped, or_(OBJECTIONS.c.resolved_at.is_(None), OBJECTIONS.c.resolved_at >= end),
+               not_voided(OBJECTIONS)))
     if past is None:
         rows = scope.current(query.where(CASES.c.status != WITHDRAWN))
     else:
@@ -170,7 +172,7 @@ def upkeep_cases(scope: AuditScope, sha: str, wf: Workflow, column: str, kind: s
             value = getattr(case, column)
             found.append((case, local_date(value) if value is not None else None))
     recent = exists().where(DOCUMENTS.c.case_id == CASES.c.id, DOCUMENTS.c.kind == kind,
-                            DOCUMENTS.c.issued_at >= border, DOCUMENTS.c.issued_at < end)
+                            DOCUMENTS.c.issued_at >= border, DOCUMENTS.c.issued_at < end, not_voided(DOCUMENTS))
     later = scope.current(case_query(scope, *base, latest >= end, ~recent))
     dates = _latest_documents(scope, [case.id for case in later], kind)
     found.extend((case, dates.get(case.id)) for case in later)

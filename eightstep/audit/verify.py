@@ -100,17 +100,24 @@ class VerifyReport:
     file_problems: list[FileProblem] = field(default_factory=list)
     anchor: AnchorCheck | None = None  # the comparison with an anchor kept elsewhere (eightstep.audit.anchor)
     signatures: SignatureCheck | None = None  # with EIGHTSTEP_SIGNING_KEY set (eightstep.audit.signatures)
+    rows: int = 0  # rows compared with what their case's history says (eightstep.audit.rows)
+    cache_entries: int = 0  # cached guards' answers checked afresh (eightstep.audit.cache)
+    record_problems: list[Any] = field(default_factory=list)  # audit.rows.RecordProblem: rows and cache
+    unreferenced_files: list[Any] = field(default_factory=list)  # audit.content.Unreferenced: listed, not a failure
 
     @property
     def ok(self) -> bool:
-        return (not self.chain_problems and not self.file_problems and (self.anchor is None or self.anchor.ok)
-                and (self.signatures is None or self.signatures.ok))
+        return (not self.chain_problems and not self.file_problems and not self.record_problems
+                and (self.anchor is None or self.anchor.ok) and (self.signatures is None or self.signatures.ok))
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "cases": self.cases, "events": self.events, "documents": self.documents,
                 "schemes": self.schemes, "meetings": self.meetings, "files": self.files,
                 "chain_problems": [p.as_dict() for p in self.chain_problems],
-                "file_problems": [p.as_dict() for p in self.file_problems],
+                "file_problems": [p.as_dict() for p in self.file_problems], "rows": self.rows,
+                "cache_entries": self.cache_entries,
+                "record_problems": [p.as_dict() for p in self.record_problems],
+                "unreferenced_files": [p.as_dict() for p in self.unreferenced_files],
                 **({"anchor": self.anchor.as_dict()} if self.anchor is not None else {}),
                 **({"signatures": self.signatures.as_dict()} if self.signatures is not None else {})}
 
@@ -151,7 +158,7 @@ class _Chain:
             try:
                 actual = event_hash(row.case_id, seq, _instant(row.business_at), _instant(row.recorded_at),
                                     row.actor, row.action, row.from_stage, row.to_stage, row.note, row.details,
-                                    row.prev_hash)
+                                    row.prev_hash, row.facts)
             except (TypeError, ValueError):
                 actual = None  # a value eightstep could never have written
             if actual != row.hash:
@@ -185,7 +192,7 @@ def _events(ws: Workspace) -> Iterator[Any]:
     query = select(table.c.case_id, table.c.seq, type_coerce(table.c.business_at, String).label("business_at"),
                    type_coerce(table.c.recorded_at, String).label("recorded_at"), table.c.actor,
                    table.c.action, table.c.from_stage, table.c.to_stage, table.c.note, table.c.details,
-                   table.c.prev_hash, table.c.hash).order_by(table.c.case_id, table.c.seq)
+                   table.c.prev_hash, table.c.hash, table.c.facts).order_by(table.c.case_id, table.c.seq)
     with ws.engine.connect() as conn:
         result = conn.execution_options(yield_per=_BATCH).execute(query)
         yield from result
@@ -261,13 +268,16 @@ def verify_files(ws: Workspace, report: VerifyReport) -> None:
 
 
 def verify(ws: Workspace, *, anchor: Path | None = None) -> VerifyReport:
-    """Check every case's history and every stored file (documents, scheme proposals, meeting minutes), and with
-    ``anchor`` compare the chain heads with an anchor file kept elsewhere; ``report.ok`` is False when anything is
-    broken."""
+    """Check every case's history, every stored file (documents, scheme proposals, meeting minutes) and every
+    case's rows against its history, and with ``anchor`` compare the chain heads with an anchor file kept
+    elsewhere; ``report.ok`` is False when anything is broken."""
+    from eightstep.audit.content import verify_content
+
     report = VerifyReport()
     if anchor is not None:
         report.anchor = check_anchor(ws, anchor)  # first: a bad anchor file is refused before the long checks
     report.signatures = check_signatures(ws)
     verify_chains(ws, report)
     verify_files(ws, report)
+    verify_content(ws, report)  # the rows against the history, the guards' cache, unreferenced files
     return report

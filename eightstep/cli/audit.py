@@ -202,12 +202,16 @@ def sign_(settings: Settings, anchor_file: Path | None, note: str | None, actor:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
 def verify_(settings: Settings, anchor_file: Path | None, as_json: bool) -> None:
-    """Recompute every case's event hash chain and re-hash every stored file.
+    """Recompute every case's event hash chain, re-hash every stored file, and rebuild every case's rows from
+    its history.
 
-    Reports, per case, the first altered, inserted or deleted event (with its seq), and every stored file (a
-    document, a scheme's proposal, a meeting's minutes) that changed or went missing, with its case and record.
-    With --anchor, also every case deleted, cut short or rewritten since the anchor. With EIGHTSTEP_SIGNING_KEY
-    set, also every event unsigned or signed for other content. Exit 0 when all is intact, 1 otherwise.
+    Reports, per case, the first altered, inserted or deleted event (with its seq); every stored file (a
+    document, a scheme's proposal, a meeting's minutes) that changed or went missing, with its case and record;
+    every row that differs from what the case's history recorded (case, table, row, field), a cached guards'
+    answer that a fresh check does not give, and a workflow snapshot whose rules were edited. Files in the store
+    that no record refers to are listed. With --anchor, also every case deleted, cut short or rewritten since the
+    anchor. With EIGHTSTEP_SIGNING_KEY set, also every event unsigned or signed for other content. Exit 0 when all
+    is intact, 1 otherwise.
     """
     from eightstep.audit.verify import verify
 
@@ -230,8 +234,16 @@ def verify_(settings: Settings, anchor_file: Path | None, as_json: bool) -> None
         for fp in report.file_problems:
             click.echo(_("BROKEN  case {case} {what} ({file}, {sha}): file {problem}").format(
                 case=fp.case_id, what=fp.what, file=fp.original_name, sha=fp.sha256[:12], problem=fp.problem))
-        summary = _("{cases} cases, {events} events, {documents} documents ({files} stored files) checked").format(
-            cases=report.cases, events=report.events, documents=report.documents, files=report.files)
+        for rp in report.record_problems:
+            click.echo(_("BROKEN  case {case} {message}").format(case=rp.case_id or "-", message=rp.message))
+        for u in report.unreferenced_files:
+            click.echo(_("UNREFERENCED  {path} ({size} bytes): no record refers to it").format(path=u.path,
+                                                                                             size=u.size))
+        rows = (_("{rows} rows ({differing} differing from their history)") if report.record_problems
+                else _("{rows} rows")).format(rows=report.rows, differing=len(report.record_problems))
+        summary = _("{cases} cases, {events} events, {rows}, {documents} documents ({files} stored files) "
+                    "checked").format(cases=report.cases, events=report.events, rows=rows,
+                                      documents=report.documents, files=report.files)
         if report.signatures is not None:
             sc = report.signatures
             summary += "; " + _("{signed} of {events} events signed with the signing key").format(
@@ -245,7 +257,7 @@ def verify_(settings: Settings, anchor_file: Path | None, as_json: bool) -> None
                 created=a.created_at, cases=a.cases, signed=_(", signed") if a.signed else "", new=a.new_cases,
                 verdict=_("matches") if a.ok else _("DOES NOT MATCH"))
         if report.ok:
-            click.echo(_("OK: {summary}; every hash chain and stored file is intact.").format(summary=summary))
+            click.echo(_("OK: {summary}; every hash chain, row and stored file is intact.").format(summary=summary))
         else:
             broken = len({p.case_id for p in report.chain_problems})
             click.echo(_("FAILED: {summary}; {broken} case histories broken, {files} files changed or missing.")

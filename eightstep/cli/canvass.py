@@ -8,6 +8,7 @@ import click
 
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
+from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
 
@@ -78,3 +79,6 @@ def list_(settings: Settings, case_id: str, as_json: bool) -> None:
         for c in result.concerns:
             floors = ", ".join(f"{f}F×{n}" for f, n in sorted(c.floors.items()))
             click.echo(f"  {c.kind} {CONCERN_KINDS[c.kind][0]}: {c.households}; open {c.open}; {floors}")
+
+
+void_command(canvass, "canvass")

@@ -11,6 +11,7 @@ import click
 
 from eightstep.cli import Settings, completion
 from eightstep.cli.base import Group
+from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table, warn
 from eightstep.cli.outputs import force_option, outputs
 from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
@@ -194,3 +195,7 @@ def parties(settings: Settings, case_id: str, as_json: bool) -> None:
         return
     table(["role", "title", "name", "phone", "id number", "address"],
           [[p.role, p.role_title, p.name, p.phone or "", p.id_number or "", p.address or ""] for p in rows])
+
+
+void_command(forms, "party", name="party-void", key="ROLE", key_type=str,
+             summary="Remove the party of ROLE from the forms of CASE (`forms party` names one again).")

@@ -12,6 +12,7 @@ import click
 
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
+from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.outputs import force_option
 from eightstep.cli.params import CASE, TABLE_FILE, actor_option, as_option, at_option, json_option, table_input
@@ -154,3 +155,7 @@ def agree(settings: Settings, case_id: str, file: Path, amend: str | None, at: d
         rows = agree_shares(settings.workspace(), case_id, path, at=at, actor=actor, as_role=as_role, amend=amend)
     click.echo(f"{case_id}: agreed shares recorded for {len(rows)} households from {file.name}")
     amended(case_id, amend)
+
+
+void_command(funding, "funding", key=None,
+             summary="Void the funding of CASE (recorded by mistake): the forms have no figures until it is set again.")

@@ -63,11 +63,14 @@ def import_(settings: Settings, archive: Path, actor: str | None, as_role: str |
     result = import_case(ws, archive, actor=actor, as_role=as_role)
     report = verify(ws)
     mine = [p for p in report.chain_problems if p.case_id == result.case_id]
+    rows = [p for p in report.record_problems if p.case_id == result.case_id]  # its rows against its history
     click.echo(_("Imported {case}: {events} events, {records} records, {files} new stored files").format(
         case=result.case_id, events=result.events, records=result.rows, files=result.files_added))
-    if mine:
+    if mine or rows:
         for p in mine:
             click.echo(_("BROKEN  case {case} event {seq}: {kind}: {message}").format(
                 case=p.case_id, seq=p.seq, kind=p.kind, message=p.message))
+        for rp in rows:
+            click.echo(_("BROKEN  case {case} {message}").format(case=rp.case_id, message=rp.message))
         click.get_current_context().exit(1)
     click.echo(_("Verified: the history of {case} is intact.").format(case=result.case_id))

@@ -10,6 +10,7 @@ import click
 
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
+from eightstep.cli.corrections import REASON_HELP, void_command
 from eightstep.cli.output import emit_json, table, warn
 from eightstep.cli.outputs import force_option
 from eightstep.cli.params import (
@@ -98,3 +99,33 @@ def list_(settings: Settings, case_id: str, as_json: bool, as_csv: bool, xlsx_fi
             r["owner_key"], r["phone"] or "", r["vote"] or "—"] for r in rows])
     if any(r["affected"] for r in rows):
         click.echo(_("* directly affected by the elevator"))
+
+
+void_command(household, "household", key="ROOM", key_type=str,
+             summary="Void the household of ROOM in CASE (imported by mistake): it no longer counts in the vote or "
+                     "the shares.")
+
+
+@household.command("correct")
+@click.argument("case_id", metavar="CASE")
+@click.argument("room")
+@click.option("--floor", type=int, default=None, help="The correct floor.")
+@click.option("--area", default=None, help="The correct exclusive area in m², e.g. 86.50.")
+@click.option("--owner", default=None, help="The correct owner's name.")
+@click.option("--owner-key", default=None, help="The correct owner key (the same for every flat of one owner).")
+@click.option("--phone", default=None, help="The correct phone number.")
+@click.option("--reason", required=True, help=REASON_HELP)
+@at_option
+@actor_option
+@as_option
+@click.pass_obj
+def correct(settings: Settings, case_id: str, room: str, floor: int | None, area: str | None, owner: str | None,
+            owner_key: str | None, phone: str | None, reason: str, at: datetime | None, actor: str | None,
+            as_role: str | None) -> None:
+    """Correct what is recorded of the household of ROOM in CASE (the history keeps the old values and why)."""
+    from eightstep.records.corrections import correct_household
+
+    changes = correct_household(settings.workspace(), case_id, room, reason=reason, floor=floor, area=area,
+                                owner=owner, owner_key=owner_key, phone=phone, at=at, actor=actor, as_role=as_role)
+    click.echo(_("{case} room {room}: corrected {fields} ({reason})").format(
+        case=case_id, room=room, fields=", ".join(sorted(changes)), reason=reason.strip()))

@@ -9,6 +9,7 @@ import click
 
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
+from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import AT, CASE, actor_option, as_option, json_option
 
@@ -62,3 +63,6 @@ def list_(settings: Settings, case_id: str, as_json: bool) -> None:
     table(["#", "held", "kinds", "attendees", "decision", "minutes"],
           [[v.id, show(v.held_at), ",".join(v.kinds), "、".join(v.attendees), v.decision, v.file_name or ""]
            for v in views])
+
+
+void_command(meeting, "meeting")

@@ -9,6 +9,7 @@ import click
 
 from eightstep.cli import Settings, completion
 from eightstep.cli.base import Group
+from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table, terminal_width
 from eightstep.cli.params import CASE, PLANNED_AT, RECORD_ID, actor_option, as_option, at_option, json_option
 from eightstep.i18n import _
@@ -56,8 +57,12 @@ def doc_list(settings: Settings, case_id: str, as_json: bool) -> None:
         emit_json([{"id": d.id, "kind": d.kind, "stage": d.stage, "at": d.issued_at, "issuer": d.issuer,
                     "number": d.number, "file": d.original_name, "sha256": d.sha256, "size": d.size} for d in docs])
         return
-    table([_("kind"), _("date"), _("number"), _("issuer"), _("file"), "sha256"],
-          [[d.kind, show(d.issued_at), d.number or "", d.issuer or "", d.original_name, d.sha256[:12]] for d in docs])
+    table(["#", _("kind"), _("date"), _("number"), _("issuer"), _("file"), "sha256"],
+          [[d.id, d.kind, show(d.issued_at), d.number or "", d.issuer or "", d.original_name, d.sha256[:12]]
+           for d in docs])
+
+
+void_command(doc, "document")
 
 
 @click.group(cls=Group)
@@ -111,6 +116,9 @@ def approval_list(settings: Settings, case_id: str, as_json: bool) -> None:
     table([_("kind"), _("decision"), _("authority"), _("number"), _("date"), _("note")],
           [[a.kind, a.decision, a.authority, a.number or "", show(a.decided_at), a.note or ""] for a in approvals],
           fit=terminal_width())
+
+
+void_command(approval, "approval")
 
 
 @click.group(cls=Group)
@@ -205,3 +213,8 @@ def objection_list(settings: Settings, case_id: str, as_json: bool) -> None:
             show(r["lodged_at"]) + (_(" (late)") if r["late"] else ""),
             r["stage"] + (_(" (complaint)") if r["complaint"] else ""), r["status"],
             " -> ".join(s["step"] for s in r["steps"]) or "—", r["outcome"] or ""] for r in rows])
+
+
+void_command(objection, "objection")
+void_command(objection, "mediation", name="void-step", key="STEP",
+             summary="Void a mediation step of an objection of CASE (its id in `objection list --json`).")

@@ -8,6 +8,7 @@ import click
 
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
+from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
 
@@ -69,3 +70,7 @@ def list_(settings: Settings, case_id: str, as_json: bool) -> None:
     if any(r.role == "duty_rota" for r in result.roles):
         missing = f"; not yet: {', '.join(result.rota_missing)}" if result.rota_missing else ""
         click.echo(f"\nduty rota covers {len(result.rota_rooms)} of {result.households} households{missing}")
+
+
+void_command(role, "role", name="end", done="ended",
+             summary="End a role of CASE at --at (default now): it counts until then; the history keeps it and why.")

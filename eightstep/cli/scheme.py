@@ -9,6 +9,7 @@ import click
 
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
+from eightstep.cli.corrections import void_command
 from eightstep.cli.funding import YUAN, amend_option, amended
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.outputs import force_option, outputs
@@ -116,3 +117,6 @@ def choose(settings: Settings, case_id: str, scheme_id: int, reason: str, amend:
     click.echo(f"{case_id}: chose #{view.id} {view.company}; funding total {yuan(figures.total)}, subsidy "
                f"{yuan(figures.subsidy)}: the owners share {yuan(figures.shared)} yuan")
     amended(case_id, amend)
+
+
+void_command(scheme, "scheme")

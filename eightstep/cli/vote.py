@@ -11,6 +11,7 @@ import click
 
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
+from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, warn
 from eightstep.cli.outputs import force_option
 from eightstep.cli.params import AT, CASE, TABLE_FILE, actor_option, as_option, at_option, json_option, table_input
@@ -188,3 +189,8 @@ def whatif(settings: Settings, case_id: str, exclude: tuple[str, ...], as_json: 
                  "{participating} m² (total {total})").format(
         agree=after.agree, participants=after.participants, owners=after.owners, area=after.area_agree,
         participating=after.area_participating, total=after.area_total))
+
+
+void_command(vote, "ballot", key="ROOM", key_type=str,
+             summary="Void the current ballot of ROOM in CASE (recorded for the wrong flat, or never cast): the "
+                     "household's earlier ballot, if any, counts again.")

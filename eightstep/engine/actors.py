@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, or_, select
 
 from eightstep.errors import InputError
 from eightstep.store import tables
@@ -59,9 +59,12 @@ def held_roles(conn: Connection, case_ids: list[str], actor: str, at: datetime |
         _CASE_ROLES.c.case_id.in_(bindparam("ids", expanding=True)),
         _CASE_ROLES.c.name.in_(bindparam("names", expanding=True)))
     params: dict[str, object] = {"ids": case_ids, "names": sorted(names_of(actor))}
-    if at is not None:
-        query = query.where(_CASE_ROLES.c.since <= bindparam("at"))
+    if at is not None:  # held at ``at``: named by then, and not ended (voided) by then
+        query = query.where(_CASE_ROLES.c.since <= bindparam("at"),
+                            or_(_CASE_ROLES.c.voided_at.is_(None), _CASE_ROLES.c.voided_at > bindparam("at")))
         params["at"] = as_utc(at)
+    else:
+        query = query.where(_CASE_ROLES.c.voided_at.is_(None))
     held: dict[str, set[str]] = {}
     for row in conn.execute(query, params):
         held.setdefault(row.case_id, set()).add(row.role)

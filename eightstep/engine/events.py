@@ -25,19 +25,21 @@ def _stamp(value: datetime) -> str:
 
 def event_hash(case_id: str, seq: int, business_at: datetime, recorded_at: datetime, actor: str, action: str,
                from_stage: str | None, to_stage: str | None, note: str | None, details: str,
-               prev_hash: str) -> str:
-    """SHA-256 over a canonical JSON of every field of the event and the previous hash."""
-    payload = json.dumps(
-        [case_id, seq, _stamp(business_at), _stamp(recorded_at), actor, action, from_stage, to_stage, note,
-         details, prev_hash],
-        ensure_ascii=False, separators=(",", ":"),
-    )
+               prev_hash: str, facts: str | None = None) -> str:
+    """SHA-256 over a canonical JSON of every field of the event and the previous hash; ``facts`` (the count
+    and digest of the rows the event wrote, ``engine.facts``) when the event has any, so that an event without
+    facts hashes as every event did before they existed."""
+    fields = [case_id, seq, _stamp(business_at), _stamp(recorded_at), actor, action, from_stage, to_stage, note,
+              details, prev_hash]
+    if facts is not None:
+        fields.append(facts)
+    payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def hash_of(event: models.Event) -> str:
     return event_hash(event.case_id, event.seq, event.business_at, event.recorded_at, event.actor, event.action,
-                      event.from_stage, event.to_stage, event.note, event.details, event.prev_hash)
+                      event.from_stage, event.to_stage, event.note, event.details, event.prev_hash, event.facts)
 
 
 ENV_SIGNING_KEY = "EIGHTSTEP_SIGNING_KEY"
@@ -66,14 +68,16 @@ def with_role(details: dict[str, Any] | None, role: str | None) -> dict[str, Any
 
 def event_row(case_id: str, seq: int, prev_hash: str, *, at: datetime, recorded_at: datetime, actor: str,
               action: str, from_stage: str | None, to_stage: str | None, note: str | None,
-              details: dict[str, Any] | None) -> dict[str, Any]:
-    """The columns of the event ``seq`` of a case, following ``prev_hash``, with its hash: for Core inserts of
-    many events at once (bulk advance, the paperwork's log); ``append_event`` is the ORM twin."""
+              details: dict[str, Any] | None, facts: str | None = None) -> dict[str, Any]:
+    """The columns of the event ``seq`` of a case, following ``prev_hash``, with its hash (Core inserts: the
+    recording context, the bulk advance). ``facts``: the summary of the rows it wrote (``engine.facts``)."""
     body = details_text(details)
-    digest = event_hash(case_id, seq, at, recorded_at, actor, action, from_stage, to_stage, note, body, prev_hash)
+    digest = event_hash(case_id, seq, at, recorded_at, actor, action, from_stage, to_stage, note, body, prev_hash,
+                        facts)
     return {"case_id": case_id, "seq": seq, "business_at": at, "recorded_at": recorded_at, "actor": actor,
             "action": action, "from_stage": from_stage, "to_stage": to_stage, "note": note, "details": body,
-            "prev_hash": prev_hash, "hash": digest, "sig": signature(key, digest) if (key := signing_key()) else None}
+            "prev_hash": prev_hash, "hash": digest, "facts": facts,
+            "sig": signature(key, digest) if (key := signing_key()) else None}
 
 
 def append_event(session: Session, case: models.Case, *, at: datetime, actor: str, action: str,
@@ -93,9 +97,10 @@ def append_event(session: Session, case: models.Case, *, at: datetime, actor: st
 
 def append_events(session: Session, case: models.Case, entries: list[tuple[str, str | None, dict[str, Any] | None]],
                   *, at: datetime, actor: str, from_stage: str | None, to_stage: str | None,
-                  role: str | None) -> list[dict[str, Any]]:
+                  role: str | None, facts: str | None = None) -> list[dict[str, Any]]:
     """Add the next events of ``case``, one per (action, note, details), all at ``at`` by ``actor`` acting as
-    ``role`` (already resolved: kept as ``details["actor_role"]`` when not None); returns their columns.
+    ``role`` (already resolved: kept as ``details["actor_role"]`` when not None); returns their columns. The
+    first event gets ``facts`` (the summary of the rows the recording wrote).
 
     The case row (its new chain head) is written first, with the compare-and-set on its version that makes
     concurrent writers collide: one wins, the other gets a conflict (StaleDataError, ConflictError in
@@ -107,7 +112,7 @@ def append_events(session: Session, case: models.Case, entries: list[tuple[str, 
     for action, note, details in entries:
         row = event_row(case.id, case.event_count + 1, case.last_hash or GENESIS, at=at, recorded_at=recorded,
                         actor=actor, action=action, from_stage=from_stage, to_stage=to_stage, note=note,
-                        details=with_role(details, role))
+                        details=with_role(details, role), facts=None if rows else facts)
         rows.append(row)
         case.event_count, case.last_hash = row["seq"], row["hash"]
     session.add(case)

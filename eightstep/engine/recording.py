@@ -25,8 +25,14 @@ that ends with exactly one event of the case's hash-chained history::
 * the events: one, ``rec.action`` with ``rec.details`` and ``rec.note`` as the body left them (or several,
   ``rec.events``, for forms printed together), from the case's stage when the transaction began to its stage at
   the end (the same stage unless the body moved the case); the role is resolved once for all of them;
-* the rows: what the body adds, changes or removes through ``rec.add``, ``rec.change`` and ``rec.remove`` is
-  written in the same transaction (``rec.changed`` lists it, for the history's content).
+* the rows and the history's content: what the body adds, changes or removes through ``rec.add``,
+  ``rec.change`` and ``rec.remove`` is written in the same transaction, and each such row, whole, becomes a
+  fact of the event (``engine.facts``: stored in ``event_facts``, their count and digest hashed with the event),
+  as do the columns of the case row the body changed; rows written with Core statements (a large import) give
+  their facts with ``rec.write_facts``. So the rows of a case are a projection of its history
+  (``audit.projection``);
+* the file store: ``rec.store_file`` copies a file in; should the recording fail (a lost race), a file it was
+  the first to store is removed again unless another record refers to it.
 
 Moves and the opening of a case use it the same way: ``rec.from_stage`` is None for an opening; a move sets the
 case's stage in the body and the event goes from the old stage to the new one.
@@ -41,31 +47,42 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection, insert
 from sqlmodel import Session, select
 
 from eightstep.engine.actors import acting_role, checked_role
 from eightstep.engine.cases import default_actor, editing
 from eightstep.engine.events import append_events
+from eightstep.engine.facts import CASE_TABLE, CASES, DROP, PUT, SET, Digest, fact_text, image, key_column
 from eightstep.engine.permissions import check_permission
 from eightstep.errors import InputError, NotFoundError
 from eightstep.i18n import _
 from eightstep.rules.rooms import normal_room
 from eightstep.store import models
+from eightstep.store.files import BlobStore
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, business_time, show
 from eightstep.workflow.loader import LoadedWorkflow
 from eightstep.workflow.schema import Workflow
 
-PUT = "put"  # a row written whole (added, or changed in place)
-DROP = "drop"  # a row removed
+FACTS = models.EventFact.__table__  # type: ignore[attr-defined]
+HOUSEHOLDS = models.Household.__table__  # type: ignore[attr-defined]
+FACT_CHUNK = 2000  # facts held before they are written (a large import streams them)
+
+
+def households_of(session: Session, case_id: str) -> list[models.Household]:
+    """The households of the case that count (not voided), in the order they were recorded."""
+    return list(session.exec(select(models.Household).where(
+        models.Household.case_id == case_id, models.not_voided(HOUSEHOLDS)).order_by(models.Household.id)))
 
 
 def find_household(session: Session, case_id: str, room: str) -> models.Household:
     """The household of ``room`` in the case (the one lookup every record that names a room uses)."""
     household = session.exec(select(models.Household).where(
-        models.Household.case_id == case_id, models.Household.room == room)).first()
+        models.Household.case_id == case_id, models.Household.room == room, models.not_voided(HOUSEHOLDS))).first()
     if household is None:  # another spelling of the same flat: ２０１, 201室
         try:
             normal = normal_room(room)
@@ -73,7 +90,8 @@ def find_household(session: Session, case_id: str, room: str) -> models.Househol
             normal = room
         if normal != room:
             household = session.exec(select(models.Household).where(
-                models.Household.case_id == case_id, models.Household.room == normal)).first()
+                models.Household.case_id == case_id, models.Household.room == normal,
+                models.not_voided(HOUSEHOLDS))).first()
     if household is None:
         raise NotFoundError(f"case {case_id} has no room {room!r}: `eightstep household list {case_id}`")
     return household
@@ -109,9 +127,18 @@ class Recording:
     changed: list[tuple[str, models.Base]] = field(default_factory=list)  # (PUT | DROP, row), in order
     events: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)  # several, if any
     from_stage: str | None = ""  # the event's; the case's stage at the start (None: opening the case)
+    digest: Digest = field(default_factory=Digest)  # of the facts written so far
+    _pending: list[str] = field(default_factory=list)
+    _written: int = 0
+    _seq: int = 0  # the (first) event's seq: the facts are its
+    _case_before: dict[str, Any] = field(default_factory=dict)
+    store: BlobStore | None = None  # the file store (``store_file``)
+    created: list[str] = field(default_factory=list)  # files this recording put in the store first
 
     def __post_init__(self) -> None:
         self.from_stage = self.case.stage
+        self._seq = self.case.event_count + 1
+        self._case_before = image(CASE_TABLE, self.case)
 
     def entries(self) -> list[tuple[str, str | None, dict[str, Any]]]:
         """The events to write: ``events`` when the body set several (forms rendered together), else one."""
@@ -131,6 +158,16 @@ class Recording:
         if problem is not None:
             raise InputError(f"{what}: {problem}")
         return as_utc(when)
+
+    def store_file(self, path: Path) -> tuple[str, int]:
+        """Copy ``path`` into the file store; (its SHA-256, its size). Should the recording fail, a file it was the
+        first to store is removed again unless another record refers to it by then."""
+        if self.store is None:
+            raise RuntimeError("store_file needs the recording's workspace (use `recording`)")
+        digest, size, created = self.store.add(path)
+        if created:
+            self.created.append(digest)
+        return digest, size
 
     def household(self, room: str) -> models.Household:
         return find_household(self.session, self.case.id, room)
@@ -161,6 +198,50 @@ class Recording:
         self.session.delete(row)
         self.changed.append((DROP, row))
 
+    # --- the facts: what the history keeps of the rows written ------------------------------------------
+
+    def write_facts(self, texts: list[str]) -> None:
+        """Facts of this recording's event (``engine.facts.fact_text``) in order: for rows written with Core
+        statements (a large import), in chunks; the rows staged with ``add``/``change``/``remove`` and the
+        changes of the case row become facts by themselves at the end."""
+        for text in texts:
+            self.digest.add(text)
+        self._pending.extend(texts)
+        if len(self._pending) >= FACT_CHUNK:
+            self._flush_facts()
+
+    def _flush_facts(self) -> None:
+        if self._pending:
+            self.session.execute(insert(FACTS), [
+                {"case_id": self.case.id, "seq": self._seq, "n": self._written + i, "fact": text}
+                for i, text in enumerate(self._pending)])
+            self._written += len(self._pending)
+            self._pending = []
+
+    def _staged_facts(self) -> list[str]:
+        """The rows staged through ``rec`` and the columns of the case row that changed, as facts."""
+        texts = []
+        for op, row in self.changed:
+            table = row.__table__  # type: ignore[attr-defined]
+            key = getattr(row, key_column(table))
+            texts.append(fact_text(table.name, op, key, image(table, row) if op == PUT else None))
+        after = image(CASE_TABLE, self.case)
+        moved = {name: value for name, value in after.items() if self._case_before.get(name) != value}
+        if moved:
+            texts.append(fact_text(CASES, SET, self.case.id, moved))
+        return texts
+
+    def _finish(self, granted: str | None) -> None:
+        """Write the facts and the event(s); the facts' count and digest go in the (first) event. ``granted``: the
+        role the permission check found the actor acting in (None: their role on record)."""
+        self.session.flush()  # the staged rows get their ids
+        self.write_facts(self._staged_facts())
+        role = granted or acting_role(self.session, self.case.id, self.actor, self.as_role, self.at)
+        append_events(self.session, self.case, self.entries(), at=self.at, actor=self.actor,
+                      from_stage=self.from_stage, to_stage=self.case.stage, role=role,
+                      facts=self.digest.summary() if self.digest.count else None)
+        self._flush_facts()
+
 
 @contextmanager
 def record_in(session: Session, case: models.Case, loaded: LoadedWorkflow, action: str, *,
@@ -174,10 +255,7 @@ def record_in(session: Session, case: models.Case, loaded: LoadedWorkflow, actio
         validate(rec)
     rec.dated(rec.at)
     yield rec
-    role = granted or acting_role(session, case.id, rec.actor, rec.as_role, rec.at)
-    append_events(session, case, rec.entries(), at=rec.at, actor=rec.actor, from_stage=rec.from_stage,
-                  to_stage=case.stage, role=role)
-    session.flush()
+    rec._finish(granted)
 
 
 @contextmanager
@@ -187,7 +265,38 @@ def recording(ws: Workspace, case_id: str, action: str, *, at: datetime | None =
     """One transaction on one case ending with its one event (see the module's docstring)."""
     when = business_time(at)  # before the transaction: a bad time never takes the lock
     checked_role(as_role)
-    with editing(ws, case_id, expected_version=expected_version, allow_withdrawn=allow_withdrawn) as (
-            session, case, loaded), record_in(session, case, loaded, action, at=when, actor=actor, as_role=as_role,
-                   validate=validate) as rec:
-        yield rec
+    created: list[str] = []
+    try:
+        with editing(ws, case_id, expected_version=expected_version, allow_withdrawn=allow_withdrawn) as (
+                session, case, loaded), record_in(session, case, loaded, action, at=when, actor=actor,
+                                                  as_role=as_role, validate=validate) as rec:
+            rec.store, rec.created = ws.files, created
+            yield rec
+    except BaseException:
+        drop_unreferenced(ws, created)
+        raise
+
+
+# Where records refer to stored files by their SHA-256.
+FILE_REFERENCES = ((models.Document.__table__, "sha256"), (models.Scheme.__table__, "file_sha256"),  # type: ignore[attr-defined]
+                   (models.Meeting.__table__, "file_sha256"))  # type: ignore[attr-defined]
+
+
+def referenced(conn: Connection, digests: list[str]) -> set[str]:
+    """Which of ``digests`` a record refers to."""
+    found: set[str] = set()
+    for table, column in FILE_REFERENCES:
+        found.update(conn.execute(select(table.c[column]).where(table.c[column].in_(digests))).scalars())
+    return found
+
+
+def drop_unreferenced(ws: Workspace, digests: list[str]) -> None:
+    """Remove from the file store what a failed recording put there first, unless a record refers to it (another
+    command that stored the same file at the same moment and won)."""
+    if not digests:
+        return
+    with ws.engine.connect() as conn:
+        keep = referenced(conn, digests)
+    for digest in digests:
+        if digest not in keep:
+            ws.files.remove(digest)

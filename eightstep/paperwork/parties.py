@@ -73,17 +73,19 @@ def set_party(ws: Workspace, case_id: str, role: str, *, name: str, phone: str |
     with recording(ws, case_id, "party.set", at=at, actor=actor, as_role=as_role) as rec:
         row = rec.session.exec(select(models.CaseParty).where(models.CaseParty.case_id == case_id,
                                                               models.CaseParty.role == role)).first()
-        before = party_of(row).name if row else None
+        before = party_of(row).name if row and row.voided_at is None else None
         row = rec.change(row or models.CaseParty(case_id=case_id, role=role, name=""), name=name.strip(),
                          phone=phone or None, id_number=id_number,
-                         address=address.strip() if address and address.strip() else None, recorded_at=now_utc())
+                         address=address.strip() if address and address.strip() else None, recorded_at=now_utc(),
+                         voided_at=None, void_reason=None)  # set again after a void: named anew
         # The history keeps who was named, not their phone or ID number.
         rec.details = {"role": role, "name": name.strip(), "previous": before}
     return party_of(row)
 
 
 def load_parties(session: Session, case_id: str) -> dict[str, Party]:
-    rows = session.exec(select(models.CaseParty).where(models.CaseParty.case_id == case_id))
+    rows = session.exec(select(models.CaseParty).where(models.CaseParty.case_id == case_id,
+                                                       models.not_voided(models.CaseParty.__table__)))
     return {r.role: party_of(r) for r in rows}
 
 

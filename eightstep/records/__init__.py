@@ -1,5 +1,6 @@
 """What officers record in a case: households, ballots, documents, approvals, objections; funding, schemes,
-meetings, roles, canvass, the complex rollout. Each recording function is one transaction with one event.
+meetings, roles, canvass, the complex rollout; corrections (voids) of any of them. Each recording function is
+one transaction with one event.
 """
 
 from __future__ import annotations
@@ -8,6 +9,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from eightstep.records.corrections import (  # noqa: F401
+        correct_household,
+        void,
+    )
     from eightstep.records.documents import (  # noqa: F401
         add_approval,
         add_document,
@@ -49,12 +54,14 @@ _EXPORTS = {
     "cast_vote": "votes",
     "consent_records": "votes",
     "consent_rule": "tallying",
+    "correct_household": "corrections",
     "import_households": "households",
     "import_votes": "votes",
     "list_households": "households",
     "list_objections": "objections",
     "mediate_objection": "objections",
     "resolve_objection": "objections",
+    "void": "corrections",
     "vote_tally": "tallying",
 }
 

@@ -166,7 +166,8 @@ class Row:
         return {"rank": self.rank, "room": self.room, "floor": self.floor, "owner": self.owner,
                 "ballot": self.ballot, "stance": self.stance, "stance_at": self.stance_at, "visits": self.visits,
                 "in_plan": self.in_plan, "needed_after": self.needed_after,
-                "concerns": [{"at": e.at, "kinds": e.kinds, "text": e.concern, "by": e.by} for e in self.concerns]}
+                "concerns": [{"id": e.id, "at": e.at, "kinds": e.kinds, "text": e.concern, "by": e.by}
+                             for e in self.concerns]}
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,8 @@ def canvass_list(ws: Workspace, case_id: str) -> CanvassList:
     concerns by kind and floor (what the negotiation must answer)."""
     data = case_voters(ws, case_id)
     with ws.session() as session:
-        rows = session.exec(select(models.CanvassEntry).where(models.CanvassEntry.case_id == case_id)
+        rows = session.exec(select(models.CanvassEntry).where(models.CanvassEntry.case_id == case_id,
+                                                              models.not_voided(models.CanvassEntry.__table__))
                             .order_by(models.CanvassEntry.at, models.CanvassEntry.id)).all()
     by_id = {h.id: h for h in data.households}
     entries: dict[str, list[Entry]] = {}

@@ -26,7 +26,7 @@ def add_document(ws: Workspace, case_id: str, kind: str, path: Path, *, at: date
             raise InputError(_("unknown document kind {kind!r} for workflow {workflow}{suggestion}; known: {known}")
                              .format(kind=kind, workflow=rec.loaded.id, suggestion=did_you_mean(kind, kinds),
                                      known=", ".join(kinds)))
-        digest, size = ws.files.put(path)  # content-addressed: a rolled-back copy is harmless and reused
+        digest, size = rec.store_file(path)  # removed again if the recording fails
         doc = rec.add(models.Document(case_id=case_id, kind=kind, stage=rec.case.stage, issued_at=rec.at,
                                       issuer=issuer or rec.workflow.authorities[kinds[kind].issuer].title,
                                       number=number, original_name=path.name, sha256=digest, size=size,

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from eightstep.engine.cases import get_case, workflow_of
-from eightstep.engine.recording import recording
+from eightstep.engine.recording import households_of, recording
 from eightstep.errors import InputError
 from eightstep.records import tabular
 from eightstep.rules.money import Figures, ShareTable, compute_shares, yuan_plain
@@ -104,7 +104,13 @@ def set_funding(ws: Workspace, case_id: str, *, total: int | None = None, subsid
     """
     with recording(ws, case_id, "funding.set", at=at, actor=actor, as_role=as_role) as rec:
         row = rec.session.get(models.Funding, case_id)
-        if row is None:
+        if row is not None and row.voided_at is not None:  # set again after a void: a fresh start
+            rec.change(row, subsidy_fen=0, other_fen=0, other_note=None, maintenance_fen=0, voided_at=None,
+                       void_reason=None)
+            if total is None:
+                raise InputError(f"case {case_id} has no funding yet: give the total cost with --total")
+            before = None
+        elif row is None:
             if total is None:
                 raise InputError(f"case {case_id} has no funding yet: give the total cost with --total")
             row = models.Funding(case_id=case_id, total_fen=total, set_at=rec.at)
@@ -129,7 +135,8 @@ def set_funding(ws: Workspace, case_id: str, *, total: int | None = None, subsid
 
 
 def load_funding(session: Session, case_id: str) -> models.Funding | None:
-    return session.get(models.Funding, case_id)
+    row = session.get(models.Funding, case_id)
+    return None if row is None or row.voided_at is not None else row
 
 
 def load_agreed(session: Session, case_id: str) -> tuple[dict[str, Fraction], dict[str, Fraction]]:
@@ -156,7 +163,7 @@ def case_shares(ws: Workspace, case_id: str) -> ShareTable:
         case = get_case(session, case_id)
         wf = workflow_of(ws, session, case).definition
         funding = load_funding(session, case_id)
-        households = list(session.exec(select(models.Household).where(models.Household.case_id == case_id)))
+        households = households_of(session, case_id)
         agreed = load_agreed(session, case_id)
     if funding is None:
         raise InputError(f"case {case_id} has no funding yet: `eightstep funding set {case_id} --total AMOUNT "
@@ -199,8 +206,7 @@ def agree_shares(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
             raise InputError(f"case {case_id} follows workflow {rec.loaded.id}, which shares costs by "
                              f"{rec.workflow.cost_sharing.method}; an agreed table applies only under "
                              "cost_sharing.method: agreed_table")
-        households = {h.room: h for h in rec.session.exec(select(models.Household).where(
-            models.Household.case_id == case_id))}
+        households = {h.room: h for h in households_of(rec.session, case_id)}
         seen: set[str] = set()
         for r in rows:
             room = r.values["room"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,15 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import select
-
 from eightstep.engine.cases import get_case, load_records
 from eightstep.engine.guards import current_ballots, title_names
 from eightstep.engine.recording import recording
 from eightstep.errors import InputError
 from eightstep.records import tabular
-from eightstep.rules.rooms import room_warning
-from eightstep.store import models
 from eightstep.store.workspace import Workspace
 
 _NAME_SEPARATORS = re.compile(r"[、,，;；/／]+")
@@ -82,56 +77,24 @@ def import_households(ws: Workspace, case_id: str, path: Path, *, replace: bool 
     directly affected by the elevator.
 
     All rows are checked first; a bad row names its line and field and nothing is written. Rooms already
-    recorded are refused unless ``replace`` (then they are updated in place; their ballots stay).
+    recorded are refused unless ``replace`` (then they are updated in place; their ballots stay). A file of any
+    size is read in bounded memory (``records.householdimport``), all or nothing.
     """
-    rows = tabular.read_table(path, HOUSEHOLD_COLUMNS)
-    if not rows:
-        raise InputError(f"{path}: no household rows below the header")
-    problems = []
-    seen: dict[str, int] = {}
-    for row in rows:
-        room = row.values["room"]
-        if room in seen:
-            problems.append(f"{path}:{row.line}: room {room!r} appears twice (first on line {seen[room]})")
-        seen.setdefault(room, row.line)
-    if problems:
-        raise InputError("\n".join(problems))
-    warnings = _shared_name_warnings(rows) + [w for row in rows if (w := room_warning(row.values["room"]))]
+    from eightstep.records import householdimport as staged
+
     with recording(ws, case_id, "household.import", at=at, actor=actor, as_role=as_role) as rec:
-        existing = {h.room: h for h in rec.session.exec(select(models.Household).where(
-            models.Household.case_id == case_id))}
-        clashes = [f"{path}:{r.line}: room {r.values['room']!r} is already recorded in case {case_id}; use "
-                   "--replace to update it" for r in rows if r.values["room"] in existing and not replace]
-        if clashes:
-            raise InputError("\n".join(clashes))
-        new, updated = [], 0
-        for row in rows:
-            v = row.values
-            others = [n for n in v["co_owners"] if n != v["owner"]]
-            values = {"floor": v["floor"], "area_centi": area_centi(v["area"]), "owner": v["owner"],
-                      "owner_key": v["owner_key"] or f"room:{v['room']}", "phone": v["phone"],
-                      "co_owners": json.dumps(others, ensure_ascii=False) if others else None,
-                      "affected": v["affected"]}
-            household = existing.get(v["room"])
-            if household is None:
-                new.append(models.Household(case_id=case_id, room=v["room"], **values))
-            else:
-                rec.change(household, **values)
-                updated += 1
-        rec.add_all(new)
-        rec.details = {"file": path.name, "added": len(new), "updated": updated}
-    return ImportResult(len(new), updated, warnings)
-
-
-def _shared_name_warnings(rows: list[tabular.Row]) -> list[str]:
-    """Same owner name on several flats without an owner_key: probably one person, counted twice."""
-    by_name: dict[str, list[str]] = {}
-    for row in rows:
-        if not row.values["owner_key"]:
-            by_name.setdefault(row.values["owner"], []).append(row.values["room"])
-    return [f"rooms {', '.join(rooms)} all name {name} and have no owner_key: they count as {len(rooms)} owners. "
-            "If they are one person, give them the same owner_key so they count once"
-            for name, rooms in by_name.items() if len(rooms) > 1]
+        conn = rec.session.connection()
+        with staged.staging(conn):
+            room_warnings: list[str] = []
+            rows = staged.stage_file(conn, path, HOUSEHOLD_COLUMNS, area_centi, room_warnings)
+            if not rows:
+                raise InputError(f"{path}: no household rows below the header")
+            updated = staged.check_rooms(conn, path, case_id, replace)
+            warnings = staged.shared_names(conn) + room_warnings
+            staged.write(rec, replace)
+        added = rows - updated
+        rec.details = {"file": path.name, "added": added, "updated": updated}
+    return ImportResult(added, updated, warnings)
 
 
 def list_households(ws: Workspace, case_id: str) -> list[dict[str, Any]]:

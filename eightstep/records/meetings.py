@@ -69,7 +69,7 @@ def add_meeting(ws: Workspace, case_id: str, *, at: datetime | None, attendees: 
     if file is not None and not file.is_file():
         raise InputError(f"{file}: no such file")
     with recording(ws, case_id, "meeting.add", at=at, actor=actor, as_role=as_role) as rec:
-        digest = ws.files.put(file)[0] if file is not None else None  # content-addressed: a rollback is harmless
+        digest = rec.store_file(file)[0] if file is not None else None
         row = rec.add(models.Meeting(case_id=case_id, kinds=",".join(kinds), held_at=rec.at,
                                      attendees=json.dumps(names, ensure_ascii=False), decision=decision.strip(),
                                      file_name=file.name if file else None, file_sha256=digest, actor=rec.actor,
@@ -82,6 +82,7 @@ def add_meeting(ws: Workspace, case_id: str, *, at: datetime | None, attendees: 
 def list_meetings(ws: Workspace, case_id: str) -> list[MeetingView]:
     with ws.session() as session:
         get_case(session, case_id)
-        rows = session.exec(select(models.Meeting).where(models.Meeting.case_id == case_id)
+        rows = session.exec(select(models.Meeting).where(models.Meeting.case_id == case_id,
+                                                         models.not_voided(models.Meeting.__table__))
                             .order_by(models.Meeting.held_at, models.Meeting.id)).all()
     return [_view(r) for r in rows]

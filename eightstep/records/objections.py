@@ -68,7 +68,7 @@ def add_objection(ws: Workspace, case_id: str, *, grounds: str, room: str | None
 def _open_objection(rec: Recording, objection_id: int, what: str) -> models.Objection:
     """The case's objection ``objection_id``, still open and lodged no later than ``rec.at``."""
     obj = rec.session.get(models.Objection, objection_id)
-    if obj is None or obj.case_id != rec.case_id:
+    if obj is None or obj.case_id != rec.case_id or obj.voided_at is not None:
         raise NotFoundError(f"case {rec.case_id} has no objection #{objection_id}: `eightstep objection list "
                             f"{rec.case_id}`")
     if obj.status != "open":
@@ -199,9 +199,11 @@ def resolve_objection(ws: Workspace, case_id: str, objection_id: int, *, outcome
 def list_objections(ws: Workspace, case_id: str) -> list[dict[str, Any]]:
     with ws.session() as session:
         wf = workflow_of(ws, session, get_case(session, case_id)).definition
-        objections = list(session.exec(select(models.Objection).where(models.Objection.case_id == case_id)
+        objections = list(session.exec(select(models.Objection).where(
+            models.Objection.case_id == case_id, models.not_voided(models.Objection.__table__))
                                        .order_by(models.Objection.id)))
         steps = list(session.exec(select(models.MediationStep).where(
+            models.not_voided(models.MediationStep.__table__),
             models.MediationStep.objection_id.in_([o.id for o in objections]))  # type: ignore[union-attr]
             .order_by(models.MediationStep.at)))
     return [{"id": o.id, "room": o.room, "objector": o.objector, "grounds": o.grounds, "written": o.written,
@@ -209,6 +211,6 @@ def list_objections(ws: Workspace, case_id: str) -> list[dict[str, Any]]:
              "complaint": is_complaint(wf, o.stage), "basis_document": o.basis_document_id,
              "lodged_at": as_utc(o.lodged_at),
              "outcome": o.outcome, "resolved_at": o.resolved_at and as_utc(o.resolved_at),
-             "steps": [{"step": s.step, "note": s.note, "at": as_utc(s.at), "actor": s.actor}
+             "steps": [{"id": s.id, "step": s.step, "note": s.note, "at": as_utc(s.at), "actor": s.actor}
                        for s in steps if s.objection_id == o.id]}
             for o in objections]

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from eightstep.engine.actors import ACTOR_ROLES, MAX_ROLE_TEXT, ROLES, acting_role, recorded_role
 from eightstep.engine.cases import get_case
-from eightstep.engine.recording import recording
+from eightstep.engine.recording import households_of, recording
 from eightstep.errors import InputError
 from eightstep.records import tabular
 from eightstep.store import models
@@ -92,7 +92,8 @@ def add_role(ws: Workspace, case_id: str, role: str, name: str, *, room: str | N
         if room is not None:
             rec.household(room)
         same = rec.session.exec(select(models.CaseRole).where(
-            models.CaseRole.case_id == case_id, models.CaseRole.role == role, models.CaseRole.name == name)).all()
+            models.CaseRole.case_id == case_id, models.CaseRole.role == role, models.CaseRole.name == name,
+            models.not_voided(models.CaseRole.__table__))).all()
         if any(r.side == side for r in same):
             raise InputError(f"{name} is already {ROLES[role][0]} ({role}) of case {case_id}")
         row = rec.add(models.CaseRole(case_id=case_id, role=role, name=name, room=room, side=side,
@@ -121,8 +122,9 @@ def list_roles(ws: Workspace, case_id: str) -> RoleList:
     several flats covers them all)."""
     with ws.session() as session:
         get_case(session, case_id)
-        rows = session.exec(select(models.CaseRole).where(models.CaseRole.case_id == case_id)).all()
-        households = session.exec(select(models.Household).where(models.Household.case_id == case_id)).all()
+        rows = session.exec(select(models.CaseRole).where(
+            models.CaseRole.case_id == case_id, models.not_voided(models.CaseRole.__table__))).all()
+        households = households_of(session, case_id)
     order = list(ROLES)
     views = sorted((_view(r) for r in rows), key=lambda v: (order.index(v.role), v.since, v.id))
     owner_of = {h.room: h.owner_key for h in households}

@@ -18,7 +18,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from eightstep.engine.cases import get_case, workflow_of
-from eightstep.engine.recording import recording
+from eightstep.engine.recording import households_of, recording
 from eightstep.errors import InputError, NotFoundError
 from eightstep.records.funding import amendment, figures_of, load_agreed, load_funding
 from eightstep.rules.money import MAX_FEN, Figures, ShareTable, compute_shares, yuan, yuan_plain
@@ -76,13 +76,15 @@ def _view(row: models.Scheme, choice: models.SchemeChoice | None = None) -> Sche
 
 
 def current_choice(session: Session, case_id: str) -> models.SchemeChoice | None:
-    rows = session.exec(select(models.SchemeChoice).where(models.SchemeChoice.case_id == case_id)).all()
+    rows = session.exec(select(models.SchemeChoice).join(models.Scheme).where(
+        models.SchemeChoice.case_id == case_id, models.not_voided(models.Scheme.__table__))).all()
     return max(rows, key=lambda c: (as_utc(c.at), c.id or 0)) if rows else None
 
 
 def load_schemes(session: Session, case_id: str) -> list[SchemeView]:
     choice = current_choice(session, case_id)
-    rows = session.exec(select(models.Scheme).where(models.Scheme.case_id == case_id).order_by(models.Scheme.id))
+    rows = session.exec(select(models.Scheme).where(models.Scheme.case_id == case_id,
+                                                    models.not_voided(models.Scheme.__table__)).order_by(models.Scheme.id))
     return [_view(r, choice) for r in rows]
 
 
@@ -101,7 +103,7 @@ def add_scheme(ws: Workspace, case_id: str, *, company: str, price: int, entry: 
     if file is not None and not file.is_file():
         raise InputError(f"{file}: no such file")
     with recording(ws, case_id, "scheme.add", at=at, actor=actor, as_role=as_role) as rec:
-        digest = ws.files.put(file)[0] if file is not None else None
+        digest = rec.store_file(file)[0] if file is not None else None
         row = rec.add(models.Scheme(case_id=case_id, company=company, price_fen=price, entry=entry,
                                     duration_days=duration_days, note=note.strip() if note and note.strip() else None,
                                     file_name=file.name if file else None, file_sha256=digest, added_at=rec.at),
@@ -123,7 +125,7 @@ def choose(ws: Workspace, case_id: str, scheme_id: int, *, reason: str, at: date
         raise InputError("--reason is required: say why this scheme was chosen, for the record")
     with recording(ws, case_id, "scheme.choose", at=at, actor=actor, as_role=as_role) as rec:
         scheme = rec.session.get(models.Scheme, scheme_id)
-        if scheme is None or scheme.case_id != case_id:
+        if scheme is None or scheme.case_id != case_id or scheme.voided_at is not None:
             raise NotFoundError(f"case {case_id} has no scheme #{scheme_id}: `eightstep scheme compare {case_id}`")
         if rec.at < as_utc(scheme.added_at):
             raise InputError(f"choosing at {show(rec.at)} would be before scheme #{scheme_id} was presented "
@@ -205,7 +207,7 @@ def compare(ws: Workspace, case_id: str, *, subsidy: int | None = None) -> Compa
         case = get_case(session, case_id)
         sharing: CostSharing = workflow_of(ws, session, case).definition.cost_sharing
         schemes = load_schemes(session, case_id)
-        households = list(session.exec(select(models.Household).where(models.Household.case_id == case_id)))
+        households = households_of(session, case_id)
         funding = load_funding(session, case_id)
         agreed, upkeep = load_agreed(session, case_id)
     if not schemes:

@@ -3,12 +3,13 @@ yielding (line, cells) for every record; and the problems found in a table file.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
 import warnings
 import zipfile
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -80,54 +81,73 @@ class Fatal(Exception):
         self.problem = problem
 
 
-def _decode(data: bytes, where: str) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as e:
-            raise Fatal(Problem(where, None, None, f"cannot decode the UTF-16 file ({e.reason})")) from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise Fatal(
-            Problem(
-                where,
-                None,
-                None,
-                "the text is neither UTF-8 nor GB18030/GBK; in Excel use "
-                "'Save As' > 'CSV UTF-8 (comma delimited)' or save as .xlsx",
-            )
-        ) from None
+_READ_CHUNK = 1 << 20
 
 
-def _sniff_delimiter(text: str) -> str:
-    for line in text.splitlines():
+def _decode_error(path: Path, encoding: str) -> UnicodeDecodeError | None:
+    """Why the file is not text in ``encoding`` (None: it is), read a chunk at a time: any size, bounded memory."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(_READ_CHUNK):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as e:
+        return e
+    return None
+
+
+def _encoding(path: Path, where: str) -> str:
+    """UTF-16 (by its byte-order mark), else UTF-8 (with or without one), else GB18030/GBK."""
+    with path.open("rb") as handle:
+        head = handle.read(2)
+    if head in (b"\xff\xfe", b"\xfe\xff"):
+        error = _decode_error(path, "utf-16")
+        if error is not None:
+            raise Fatal(Problem(where, None, None, f"cannot decode the UTF-16 file ({error.reason})"))
+        return "utf-16"
+    for encoding in ("utf-8-sig", "gb18030"):
+        if _decode_error(path, encoding) is None:
+            return encoding
+    raise Fatal(
+        Problem(
+            where,
+            None,
+            None,
+            "the text is neither UTF-8 nor GB18030/GBK; in Excel use "
+            "'Save As' > 'CSV UTF-8 (comma delimited)' or save as .xlsx",
+        )
+    )
+
+
+def _sniff_delimiter(lines: Iterable[str]) -> str:
+    for line in lines:
         if strip_cell(line):
             return "\t" if line.count("\t") > line.count(",") else ","
     return ","
 
 
 def csv_records(path: Path, where: str) -> Generator[tuple[int, list[str]], None, None]:
+    """The records of a CSV file, read as a stream (any size in bounded memory)."""
     try:
-        data = path.read_bytes()
+        encoding = _encoding(path, where)
+        with path.open(encoding=encoding, newline="") as handle:
+            delimiter = _sniff_delimiter(handle)
+        handle = path.open(encoding=encoding, newline="")
     except OSError as e:
         raise Fatal(Problem(where, None, None, f"cannot read the file ({e.strerror or e})")) from None
-    text = _decode(data, where)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
-    last = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as e:
-            raise Fatal(Problem(where, last + 1, None, f"cannot read this CSV line ({e})")) from None
-        yield last + 1, cells  # a quoted cell may span lines: report where the record starts
-        last = reader.line_num
+    with handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        last = 0
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                raise Fatal(Problem(where, last + 1, None, f"cannot read this CSV line ({e})")) from None
+            yield last + 1, cells  # a quoted cell may span lines: report where the record starts
+            last = reader.line_num
 
 
 def _cell_text(value: object) -> str:

@@ -143,6 +143,18 @@ def read_table(path: Path, columns: Sequence[Column]) -> list[Row]:
     record with a value (parsed or default) for every column; raises
     TableError listing every problem in the file otherwise.
     """
+    rows: list[Row] = []
+    stream_table(path, columns, rows.append)
+    return rows
+
+
+def stream_table(path: Path, columns: Sequence[Column], add: Callable[[Row], None]) -> int:
+    """``read_table`` for a file of any size: each good Row goes to ``add`` as it is read, and nothing is kept.
+
+    Raises TableError with every problem once the whole file is read; rows already handed to ``add`` must then
+    be discarded by the caller (an import stages them in its transaction, which is rolled back). Returns the
+    number of rows.
+    """
     path = Path(path)
     where = str(path)
     index = _alias_index(columns)
@@ -159,15 +171,22 @@ def read_table(path: Path, columns: Sequence[Column]) -> list[Row]:
         records, label, is_csv = csv_records, _number_label, True
 
     problems: list[Problem] = []
-    rows: list[Row] = []
+    count = 0
+
+    def counted(row: Row) -> None:
+        nonlocal count
+        count += 1
+        if not problems:  # a header problem refuses the whole file: its rows go nowhere
+            add(row)
+
     try:
         with contextlib.closing(records(path, where)) as source:
-            _read(source, where, columns, index, label, is_csv, problems, rows)
+            _read(source, where, columns, index, label, is_csv, problems, counted)
     except Fatal as fatal:
         problems.append(fatal.problem)
     if problems:
         raise TableError(problems)
-    return rows
+    return count
 
 
 def _number_label(i: int) -> str:
@@ -188,7 +207,7 @@ def _read(
     label: Callable[[int], str],
     is_csv: bool,
     problems: list[Problem],
-    rows: list[Row],
+    add: Callable[[Row], None],
 ) -> None:
     it = iter(records)
     header: list[str] | None = None
@@ -286,7 +305,7 @@ def _read(
     row_problems: list[Problem] = []
     stray: dict[int, tuple[int, str]] = {}  # file column -> first (line, value) without a header
     try:
-        _read_rows(it, where, columns, positions, header, is_csv, rows, row_problems, stray)
+        _read_rows(it, where, columns, positions, header, is_csv, add, row_problems, stray)
     except Fatal as fatal:  # an unreadable line: report it after what was found before it
         row_problems.append(fatal.problem)
     for i in sorted(stray):
@@ -310,7 +329,7 @@ def _read_rows(
     positions: dict[str, int],
     header: list[str],
     is_csv: bool,
-    rows: list[Row],
+    add: Callable[[Row], None],
     row_problems: list[Problem],
     stray: dict[int, tuple[int, str]],
 ) -> None:
@@ -336,6 +355,7 @@ def _read_rows(
             if cell and (i >= width or not header[i]) and i not in stray:
                 stray[i] = (line, cell)
         values: dict[str, Any] = {}
+        found = len(row_problems)
         for col in columns:
             pos = positions.get(col.name)
             text = cells[pos] if pos is not None and pos < len(cells) else ""
@@ -350,4 +370,5 @@ def _read_rows(
                 values[col.name] = col.parse(text)
             except ValueError as e:
                 row_problems.append(Problem(where, line, col.name, str(e) or f"'{text}' is not valid"))
-        rows.append(Row(line, values))
+        if len(row_problems) == found:  # a row with a problem goes nowhere: the whole file is refused anyway
+            add(Row(line, values))

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from eightstep.engine.cases import get_case
 from eightstep.engine.guards import current_ballots
-from eightstep.engine.recording import Recording, recording, too_early
+from eightstep.engine.recording import Recording, households_of, recording, too_early
 from eightstep.errors import InputError
 from eightstep.i18n import _
 from eightstep.records import tabular
@@ -52,7 +52,8 @@ def _set_ballot(rec: Recording, household: models.Household, choice: str, at: da
                 signed_by: tuple[str, ...] | None = None) -> str | None:
     """Add a ballot (earlier ones stay, so a tally as of an earlier date is still right); return the
     household's previous choice."""
-    earlier = list(rec.session.exec(select(models.Ballot).where(models.Ballot.household_id == household.id)))
+    earlier = list(rec.session.exec(select(models.Ballot).where(models.Ballot.household_id == household.id,
+                                                                models.not_voided(models.Ballot.__table__))))
     before = current_ballots(earlier, None, rec.case.evidence_from).get(household.id or -1)
     rec.add(models.Ballot(case_id=rec.case_id, household_id=household.id or 0, choice=choice, cast_at=at,
                           recorded_at=now_utc(), signed_by=_signers(household, signed_by)))
@@ -83,8 +84,7 @@ def import_votes(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
     parsed: list[tuple[str, str, datetime, str]] = []
     with ws.session() as session:
         get_case(session, case_id)
-        rooms = {h.room for h in session.exec(select(models.Household).where(
-            models.Household.case_id == case_id))}
+        rooms = {h.room for h in households_of(session, case_id)}
     seen: set[str] = set()
     signers: dict[str, tuple[str, ...] | None] = {}
     for row in rows:

@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from eightstep.errors import InputError
@@ -32,6 +33,11 @@ class BlobStore:
 
     def put(self, source: Path) -> tuple[str, int]:
         """Copy ``source`` in (atomically); return its hash and size. Re-adding the same content is free."""
+        digest, size, _created = self.add(source)
+        return digest, size
+
+    def add(self, source: Path) -> tuple[str, int, bool]:
+        """``put``, and whether the file is new to the store (False: the same content was there already)."""
         if not source.is_file():
             raise InputError(f"{source}: no such file")
         # Copy first, hash the copy: the stored bytes are exactly the hashed bytes.
@@ -43,16 +49,30 @@ class BlobStore:
                 shutil.copyfileobj(src, out, CHUNK)
             digest = sha256_file(tmp)
             target = self.path_for(digest)
-            if target.exists():
-                tmp.unlink()
-            else:
+            created = not target.exists()
+            if created:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp, target)
                 target.chmod(0o444)
-            return digest, target.stat().st_size
+            else:
+                tmp.unlink()
+            return digest, target.stat().st_size, created
         finally:
             if tmp.exists():
                 tmp.unlink()
+
+    def stored(self) -> Iterator[tuple[str, Path]]:
+        """Every file in the store: (its name, its path); names that are not a SHA-256 (a copy a crash left
+        behind, ``.incoming-...``) too."""
+        if not self.root.is_dir():
+            return
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file():
+                yield path.name, path
+
+    def remove(self, sha256: str) -> None:
+        """Delete a stored file (one that no record refers to)."""
+        self.path_for(sha256).unlink(missing_ok=True)
 
     def verify(self, sha256: str) -> str | None:
         """None when the stored file is intact, else what is wrong with it."""

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from sqlalchemy.orm import DeclarativeBase
 
 from eightstep.store import tables
-from eightstep.store.tables import ACTIVE, SCHEMA_VERSION, SUSPENDED, WITHDRAWN
+from eightstep.store.tables import ACTIVE, SCHEMA_VERSION, SUSPENDED, WITHDRAWN, not_voided
 
-__all__ = ["ACTIVE", "SCHEMA_VERSION", "SUSPENDED", "WITHDRAWN", "Base"]
+__all__ = ["ACTIVE", "SCHEMA_VERSION", "SUSPENDED", "WITHDRAWN", "Base", "not_voided"]
 
 
 class Base(DeclarativeBase):
@@ -94,6 +94,12 @@ class ConsentRecord(Base):
 
 class Event(Base):
     __table__ = tables.events
+
+
+class EventFact(Base):
+    """One row an event's recording wrote (``eightstep.engine.facts``)."""
+
+    __table__ = tables.event_facts
 
 
 class Funding(Base):

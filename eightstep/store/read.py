@@ -224,10 +224,12 @@ def workflow(conn: Connection, registry: WorkflowRegistry, case_row: Any) -> Loa
 
 def records(conn: Connection, table: Table, ids: Collection[Any], *, key: str = "case_id",
             names: tuple[str, ...] | None = None, kinds: Collection[str] | None = None,
-            where: tuple[ColumnElement[bool], ...] = (), order: str | None = None) -> dict[Any, list[Any]]:
+            where: tuple[ColumnElement[bool], ...] = (), order: str | None = None,
+            voided: bool = False) -> dict[Any, list[Any]]:
     """Key -> its rows of ``table`` (``names`` columns, None: all; with ``kinds``, only rows of those kinds; only
     those matching ``where`` too), for the ``key`` values ``ids`` (case ids, or objection ids of mediation
-    steps), ordered by ``order`` (default: the primary key)."""
+    steps), ordered by ``order`` (default: the primary key). A voided record (``records.corrections``) counts
+    nowhere: it is left out unless ``voided``."""
     out: dict[Any, list[Any]] = {}
     if not ids:
         return out
@@ -237,9 +239,9 @@ def records(conn: Connection, table: Table, ids: Collection[Any], *, key: str = 
     sqlite = conn.dialect.name == "sqlite"
     for chunk in batches(sorted(set(ids)) if len(ids) > 1 else list(ids)):
         if sqlite and not where:
-            rows = _sqlite_rows(conn, table, key, wanted, list(chunk), kind_list, order)
+            rows = _sqlite_rows(conn, table, key, wanted, list(chunk), kind_list, order, voided)
         else:
-            query = _query(conn.dialect.name, table, key, wanted, kind_list, order)
+            query = _query(conn.dialect.name, table, key, wanted, kind_list, order, voided)
             rows = list(conn.execute(query.where(*where) if where else query, {"ids": list(chunk)}))
         for row in rows:
             out.setdefault(getattr(row, key), []).append(row)
@@ -258,8 +260,10 @@ def _all_columns(table: Table) -> tuple[str, ...]:
 
 @lru_cache(maxsize=256)
 def _query(dialect: str, table: Table, key: str, names: tuple[str, ...], kinds: tuple[str, ...] | None,
-           order: str) -> Select[Any]:
+           order: str, voided: bool = False) -> Select[Any]:
     query = select(*columns(dialect, table, names)).where(table.c[key].in_(bindparam("ids", expanding=True)))
+    if not voided:
+        query = query.where(tables.not_voided(table))
     if kinds is not None:
         query = query.where(table.c.kind.in_(kinds))
     return query.order_by(table.c[order])
@@ -287,9 +291,11 @@ def _parse_bool(value: int | None) -> bool | None:
 
 
 def _sqlite_rows(conn: Connection, table: Table, key: str, names: tuple[str, ...], ids: list[Any],
-                 kinds: tuple[str, ...] | None, order: str) -> list[Any]:
+                 kinds: tuple[str, ...] | None, order: str, voided: bool = False) -> list[Any]:
     sql = f"SELECT {', '.join(names)} FROM {table.name} WHERE {key} IN ({', '.join('?' * len(ids))})"
     params: list[Any] = list(ids)
+    if not voided and "voided_at" in table.c:
+        sql += " AND voided_at IS NULL"
     if kinds is not None:
         sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
         params.extend(kinds)

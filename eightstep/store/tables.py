@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    ColumnElement,
     DateTime,
     ForeignKey,
     Index,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 
 from eightstep.workflow.status import ACTIVE as ACTIVE  # the case's status values, where the tables are
@@ -45,6 +47,17 @@ def _text(name: str, length: int | None = None, *, nullable: bool = False, **kw:
 
 def _int(name: str, *, nullable: bool = False, **kw: Any) -> Column[Any]:
     return Column(name, Integer, nullable=nullable, **kw)
+
+
+def _voided() -> tuple[Column[Any], Column[Any]]:
+    """When and why a record was voided (``records.corrections``): a voided record no longer counts anywhere and its
+    row stays; for a role, ``voided_at`` is the end of its term."""
+    return _when("voided_at", nullable=True), Column("void_reason", Text, nullable=True)
+
+
+def not_voided(table: Table) -> ColumnElement[bool]:
+    """The rows of ``table`` that still count: not voided (every row of a table without voids)."""
+    return table.c.voided_at.is_(None) if "voided_at" in table.c else true()
 
 
 def _id() -> Column[Any]:
@@ -153,6 +166,7 @@ households = Table(
     # directly affected by the elevator (e.g. the shaft faces or occupies the flat)
     Column("affected", Boolean, nullable=False, default=False, server_default=false()),
     UniqueConstraint("case_id", "room"),
+    *_voided(),
 )
 
 # Every ballot cast; a household's ballot as of a date is its latest one cast by then.
@@ -165,6 +179,7 @@ ballots = Table(
     _when("cast_at"),
     _when("recorded_at"),
     Column("signed_by", Text, nullable=True),  # JSON: who signed (a co-owned flat); None: not said
+    *_voided(),
 )
 
 documents = Table(
@@ -180,6 +195,7 @@ documents = Table(
     _text("sha256", 64),
     _int("size"),
     _when("recorded_at"),
+    *_voided(),
 )
 
 approvals = Table(
@@ -193,6 +209,7 @@ approvals = Table(
     _text("number", nullable=True),
     _text("note", nullable=True),
     _when("recorded_at"),
+    *_voided(),
 )
 
 BASIS_DOCUMENT_FK = "fk_objections_basis_document_id_documents"
@@ -216,6 +233,7 @@ objections = Table(
     # the document (withdrawal letter, mediation agreement, hearing decision, judgment) the resolution rests on
     Column("basis_document_id", Integer, ForeignKey("documents.id", name=BASIS_DOCUMENT_FK), nullable=True),
     Index("ix_objections_lodged", "lodged_at"),  # the audit's unmediated objections
+    *_voided(),
 )
 
 mediation_steps = Table(
@@ -226,6 +244,7 @@ mediation_steps = Table(
     _text("note"),
     _when("at"),
     _text("actor"),
+    *_voided(),
 )
 
 # The tally and the rule used when a consent stage was passed, kept so it can be reproduced later.
@@ -260,9 +279,22 @@ events = Table(
     _text("login", nullable=True),
     # HMAC-SHA256 of ``hash`` with the key in EIGHTSTEP_SIGNING_KEY, held outside the database (None: unsigned).
     _text("sig", 64, nullable=True),
+    # JSON {"count": n, "sha256": digest} of the rows the event wrote (event_facts), hashed with the event; None
+    # for an event that wrote none (a move, a render) and for every event written before revision 0010.
+    Column("facts", Text, nullable=True),
     UniqueConstraint("case_id", "seq"),
     # the moves after a date, for an audit or overview as of a past date (eightstep.engine.asof)
     Index("ix_events_business_at", "business_at"),
+)
+
+# One row an event's recording wrote (its whole content, ``eightstep.engine.facts``): the event holds the count and
+# digest of its facts (``events.facts``), so the history covers every recorded fact and the rows are its projection.
+event_facts = Table(
+    "event_facts", metadata,
+    Column("case_id", String(64), ForeignKey("cases.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),  # the event's
+    Column("n", Integer, primary_key=True, autoincrement=False),  # 0, 1, ... in the order they were written
+    Column("fact", Text, nullable=False),  # canonical JSON: [table, op, key, values]
 )
 
 # --- money and paperwork ---------------------------------------------------------------------------------
@@ -277,6 +309,7 @@ funding = Table(
     _text("other_note", nullable=True),
     _int("maintenance_fen", default=0),  # per year
     _when("set_at"),
+    *_voided(),
 )
 
 # The owners' own share table (cost_sharing.method agreed_table): one weight per household, in ten-thousandths
@@ -302,6 +335,7 @@ case_parties = Table(
     _text("address", nullable=True),
     _when("recorded_at"),
     UniqueConstraint("case_id", "role"),
+    *_voided(),
 )
 
 # --- canvassing, schemes, self-governance ----------------------------------------------------------------
@@ -318,6 +352,7 @@ canvass_entries = Table(
     _text("visited_by", nullable=True),  # who visited or called
     _when("at"),
     _when("recorded_at"),
+    *_voided(),
 )
 
 # An elevator company's scheme for the unit (联); ``proposed_from`` names the pilot case it was carried from.
@@ -335,6 +370,7 @@ schemes = Table(
     _text("proposed_from", nullable=True),  # the case whose chosen scheme this is a copy of (complex rollout)
     Column("share_rule", Text, nullable=True),  # JSON: the pilot's cost-share rule, as proposed
     _when("added_at"),
+    *_voided(),
 )
 
 # The owners' choice of a scheme; a later choice replaces an earlier one (both stay on record).
@@ -362,6 +398,7 @@ case_roles = Table(
     _text("note", nullable=True),
     _when("since"),
     _when("recorded_at"),
+    *_voided(),
 )
 
 # A meeting of the case on record: who attended and what was decided (brand, budget, cost shares, ...).
@@ -377,4 +414,5 @@ meetings = Table(
     _text("file_sha256", 64, nullable=True),
     _text("actor"),
     _when("recorded_at"),
+    *_voided(),
 )
