@@ -8,8 +8,9 @@ a case), ``moves`` (advance, return, suspend, resume, withdraw), ``bulk`` (every
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from eightstep.lazy import facade
 
 if TYPE_CHECKING:
     from eightstep.engine.cases import (  # noqa: F401
@@ -75,9 +76,4 @@ _EXPORTS = {
     "workflow_of": "cases",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = facade(__name__, _EXPORTS)

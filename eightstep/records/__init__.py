@@ -5,8 +5,9 @@ one transaction with one event.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from eightstep.lazy import facade
 
 if TYPE_CHECKING:
     from eightstep.records.corrections import (  # noqa: F401
@@ -65,9 +66,4 @@ _EXPORTS = {
     "vote_tally": "tallying",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = facade(__name__, _EXPORTS)
