@@ -19,6 +19,13 @@ sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 
 def rss_mb() -> float:
+    """This process's peak RSS: Linux's VmHWM (the getrusage figure starts at the parent's size at the fork)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
 
 

@@ -13,7 +13,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,29 +37,44 @@ def child(kind: str, args: dict[str, Any], *, timeout: float | None = None) -> d
     return result
 
 
+# Linux starts a child's peak-RSS count at its parent's size at the fork and keeps it across exec: a command
+# started straight from this process (tens or hundreds of MB) would never show less than this process's size. So
+# every command is started by a launcher, a fresh interpreter of a few MB that forks and execs it, times it and
+# writes its own CPU time and peak RSS to a file.
+_LAUNCH = (
+    "import os, sys, time\n"
+    "started = time.perf_counter()\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    os.execvp(sys.argv[2], sys.argv[2:])\n"
+    "_, status, ru = os.wait4(pid, 0)\n"
+    "seconds = time.perf_counter() - started\n"
+    "with open(sys.argv[1], 'w') as f:\n"
+    "    f.write(f'{seconds} {ru.ru_utime + ru.ru_stime} {ru.ru_maxrss}')\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n")
+
+
 def command(argv: list[str], *, cwd: Path | None = None, stdout: Path | None = None,
             env: dict[str, str] | None = None, expect: int = 0) -> dict[str, Any]:
-    """Wall time, CPU time and peak RSS (from the kernel's accounting of the child) of one command as a user runs
-    it; its output goes to ``stdout`` (a file) or is discarded; it must exit with ``expect``. CPU time well below
-    the wall time means waiting (disk, or other processes on the machine)."""
+    """Wall time, CPU time and peak RSS (the kernel's accounting of the command's own process) of one command as
+    a user runs it; its output goes to ``stdout`` (a file) or is discarded; it must exit with ``expect``. CPU
+    time well below the wall time means waiting (disk, or other processes on the machine)."""
     before = load()
-    with tempfile.TemporaryFile() as errors:
+    with tempfile.TemporaryFile() as errors, tempfile.TemporaryDirectory() as scratch:
+        figures = Path(scratch) / "usage"
         out = open(stdout, "wb") if stdout is not None else subprocess.DEVNULL  # noqa: SIM115
         try:
-            started = time.perf_counter()
-            proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=errors, env=env)
-            _pid, status, usage = os.wait4(proc.pid, 0)
-            seconds = time.perf_counter() - started
+            proc = subprocess.run([sys.executable, "-S", "-I", "-c", _LAUNCH, str(figures), *argv], cwd=cwd,
+                                  stdout=out, stderr=errors, env=env, check=False)
         finally:
             if stdout is not None:
                 out.close()  # type: ignore[union-attr]
-        proc.returncode = os.waitstatus_to_exitcode(status)
         errors.seek(0)
         stderr = errors.read().decode("utf-8", "replace")
-    if proc.returncode != expect:
-        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}:\n{stderr}")
-    return {"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
-            "peak_rss_mb": usage.ru_maxrss / 1024, "load": [before, load()]}
+        if proc.returncode != expect or not figures.exists():
+            raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}:\n{stderr}")
+        seconds, cpu, maxrss_kb = (float(x) for x in figures.read_text().split())
+    return {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": maxrss_kb / 1024, "load": [before, load()]}
 
 
 def summary(results: list[dict[str, Any]], keys: tuple[str, ...] = KEYS) -> dict[str, Any]:
