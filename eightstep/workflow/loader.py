@@ -67,6 +67,8 @@ def load_workflow_file(path: Path, template_names: set[str] | None = None) -> Lo
         if named is None or named in exc.problems:
             raise
         raise WorkflowError([*exc.problems, named]) from None
+    if loaded.id == path.stem.split("@", 1)[0]:  # (the usual case: no need to read the YAML again for the id's line)
+        return loaded
     named = _file_name_problem(path, content)
     if named is not None:
         raise WorkflowError([named])
