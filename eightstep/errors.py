@@ -21,13 +21,24 @@ class Remedy:
 
 class EightstepError(Exception):
     """Base class: a failure the user can act on. ``exit_code`` is what the CLI exits with; ``remedy``, when
-    there is one, says what to do next."""
+    there is one, says what to do next; ``field``, when the message is about one input, names the parameter
+    (``"reason"``, ``"review_at"``): the message then reads ``reason: ...``, and the CLI names its own option
+    instead (``--reason: ...``), so that no library message spells a CLI flag."""
 
     exit_code = 1
 
-    def __init__(self, *args: object, remedy: Remedy | None = None) -> None:
+    def __init__(self, *args: object, remedy: Remedy | None = None, field: str | None = None) -> None:
         super().__init__(*args)
         self.remedy = remedy
+        self.field = field
+
+    @property
+    def detail(self) -> str:
+        """The message without the name of the field it is about."""
+        return super().__str__()
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.detail}" if self.field else self.detail
 
 
 class InputError(EightstepError):

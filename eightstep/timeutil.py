@@ -122,10 +122,12 @@ def business_time(at: datetime | None, *, field: str = "at") -> datetime:
     if at is None:
         return current
     if at.tzinfo is None:
-        raise InputError(f"{field}: {at} has no time zone; pass an aware datetime (UTC or Asia/Shanghai)")
+        raise InputError(_("{field}: {at} has no time zone; pass an aware datetime (UTC or Asia/Shanghai)").format(
+                             field=field, at=at))
     check_date(at.date(), field=field)
     if at > current + FUTURE_TOLERANCE:
-        raise InputError(f"{field}: {show(at)} is in the future; records are entered for what has happened")
+        raise InputError(_("{field}: {at} is in the future; records are entered for what has happened").format(
+                             field=field, at=show(at)))
     return at.astimezone(UTC)
 
 

@@ -90,7 +90,7 @@ def test_names_with_control_characters(runner: CliRunner, option: str, value: st
     run(runner, "init")
     args = {"--complex": "小区", "--building": "1", "--unit": "1", option: value}
     result = run(runner, "case", "open", "CC-1", *(x for kv in args.items() for x in kv), code=1)
-    assert f"{option} {value[:80]!r}: use at most 100 characters without control characters" in result.output
+    assert f"{option}: {value[:80]!r}: use at most 100 characters without control characters" in result.output
 
 
 def test_a_case_id_with_a_newline(runner: CliRunner) -> None:

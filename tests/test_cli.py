@@ -269,7 +269,7 @@ def test_case_list_unknown_stage(runner: CliRunner, opened: Path) -> None:
     for args in (["case", "list", "--stage", "nope"], ["case", "list", "--stage", "nope", "--json"]):
         result = run(runner, opened, *args, code=1)
         assert result.stdout == ""  # not "No cases."
-        assert result.stderr.startswith("Error: --stage 'nope': no workflow has such a stage; known stages: "
+        assert result.stderr.startswith("Error: --stage: 'nope': no workflow has such a stage; known stages: "
                                         "consent, survey, agreement, design_notice, joint_review, construction, "
                                         "acceptance, operation")
     assert "No cases." in run(runner, opened, "case", "list", "--stage", "operation").stdout  # known, just empty

@@ -643,8 +643,8 @@ def test_advance_before_the_stage_was_entered_is_blocked(ws: Workspace) -> None:
         pytest.param("design_notice", "同一阶段", "can be returned to", id="same-stage-refused"),
         pytest.param("joint_review", "后面的阶段", "can be returned to", id="later-stage-refused"),
         pytest.param("nowhere", "不存在", "can be returned to", id="unknown-stage-refused"),
-        pytest.param("agreement", "", "--reason is required", id="empty-reason-refused"),
-        pytest.param("agreement", "   ", "--reason is required", id="blank-reason-refused"),
+        pytest.param("agreement", "", "reason: is required", id="empty-reason-refused"),
+        pytest.param("agreement", "   ", "reason: is required", id="blank-reason-refused"),
     ],
 )
 def test_return_to(ws: Workspace, to: str, reason: str, error: str | None) -> None:
@@ -735,7 +735,7 @@ def test_status_moves_need_a_reason(ws: Workspace, action: str, reason: str) -> 
     if action == "resume":
         engine.suspend(ws, CID, reason="调解", at=T0 + timedelta(days=1))
     count = len(events(ws))
-    with pytest.raises(InputError, match="--reason is required"):
+    with pytest.raises(InputError, match="reason: is required"):
         getattr(engine, action)(ws, CID, reason=reason, at=T0 + timedelta(days=2))
     assert len(events(ws)) == count
 
@@ -814,7 +814,7 @@ def test_resume_before_the_suspension_is_refused(ws: Workspace) -> None:
 
 
 @pytest.mark.parametrize(("review", "error"), [
-    pytest.param(T0 + timedelta(days=5) - timedelta(minutes=1), "--review-at 2025-03-06 08:59 is before the "
+    pytest.param(T0 + timedelta(days=5) - timedelta(minutes=1), "review_at: 2025-03-06 08:59 is before the "
                  "suspension (2025-03-06 09:00)", id="a-minute-early"),
     pytest.param(datetime(2025, 3, 20, 9, 0), "no time zone", id="naive"),
     pytest.param(T0 + timedelta(days=5), None, id="at-the-suspension"),
@@ -837,7 +837,7 @@ def test_list_cases_by_stage(ws: Workspace) -> None:
     assert engine.list_cases(ws, stage="operation") == []
     with pytest.raises(InputError) as raised:
         engine.list_cases(ws, stage="nope")
-    assert str(raised.value) == ("--stage 'nope': no workflow has such a stage; known stages: "
+    assert str(raised.value) == ("stage: 'nope': no workflow has such a stage; known stages: "
                                  + ", ".join(WUHAN_STAGES))
 
 

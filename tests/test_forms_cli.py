@@ -86,9 +86,10 @@ def test_funding_amounts_are_parsed_strictly(case: CliRunner, amount: str, messa
 
 def test_funding_refusals(case: CliRunner) -> None:
     result = run(case, "funding", "shares", CASE, code=1)
-    assert result.output == ("Error: case RD-3-2 has no funding yet: `eightstep funding set RD-3-2 --total AMOUNT "
-                             "[--subsidy AMOUNT] [--maintenance AMOUNT]`\n")
-    assert "give the total cost with --total" in run(case, "funding", "set", CASE, "--subsidy", "1", code=1).output
+    assert result.output == ("Error: case RD-3-2 has no funding yet\n"
+                             "  Next: eightstep funding set RD-3-2 --total AMOUNT\n")
+    refused = run(case, "funding", "set", CASE, "--subsidy", "1", code=1).output
+    assert "--total: case RD-3-2 has no funding yet: give the total cost" in refused
     result = run(case, "funding", "set", CASE, "--total", "100", "--subsidy", "200", code=1)
     assert "exceed the total cost 100.00 yuan" in result.output
     assert "--other-note" in run(case, "funding", "set", CASE, "--total", "100", "--other", "5", code=1).output
@@ -270,7 +271,7 @@ def test_pack_html_writes_forms_and_manifest(case: CliRunner, tmp_path: Path) ->
     for entry in manifest["files"]:
         assert hashlib.sha256(Path("window", entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
     result = run(case, "forms", "pack", CASE, "--stage", "nope", "-o", "x", code=1)
-    assert "--stage 'nope': workflow wuhan has stages consent, survey" in result.output
+    assert "--stage: 'nope': workflow wuhan has stages consent, survey" in result.output
 
 
 def test_pack_pdf(case: CliRunner) -> None:

@@ -382,7 +382,7 @@ def test_upgrade_keeps_every_row_and_the_chains_verify(db_url: str, new_db_url: 
     if start == "released":
         refused = cli(db_url, "case", "list", code=1)
         assert "made before eightstep had migrations" in refused.stderr
-        assert "run `eightstep init`" in refused.stderr
+        assert "Next: eightstep init" in refused.stderr
 
     upgraded = cli(db_url, "init")
     if start == "released":
@@ -441,7 +441,7 @@ def test_an_older_revision_is_refused_until_init(db_url: str, monkeypatch: pytes
     monkeypatch.setattr(store_db, "HEAD", following)
     monkeypatch.setattr(store_db, "REVISIONS", (*REVISIONS, following))
     refused = cli(db_url, "case", "list", code=1)
-    assert (f"is at schema revision {HEAD}, this eightstep needs {following}: run `eightstep init` to upgrade it"
+    assert (f"is at schema revision {HEAD}, this eightstep needs {following}: upgrade the database"
             in refused.stderr)
 
 

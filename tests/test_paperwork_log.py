@@ -120,9 +120,9 @@ def test_the_paperworks_entries_name_the_actors_role(voted: Workspace, tmp_path:
 
 def test_a_bad_role_writes_nothing(voted: Workspace, tmp_path: Path) -> None:
     count = len(engine.history(voted, CASE))
-    with pytest.raises(InputError, match="--as: give the role the actor acts in, in at most 40 characters"):
+    with pytest.raises(InputError, match="as_role: give the role the actor acts in, in at most 40 characters"):
         Paperwork(voted).render_many(CASE, ["application", "tally"], as_role=" ", folder=tmp_path / "out")
-    with pytest.raises(InputError, match="--as: give the role the actor acts in"):
+    with pytest.raises(InputError, match="as_role: give the role the actor acts in"):
         Paperwork(voted).pack(CASE, tmp_path / "pack", stage="consent", fmt="html", as_role="x" * 41)
     assert len(engine.history(voted, CASE)) == count
     assert list(tmp_path.glob("out/*")) == [] and list(tmp_path.glob("pack/*")) == []  # files removed again

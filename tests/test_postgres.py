@@ -221,7 +221,7 @@ def test_db_url_from_the_environment(pg_url: str, monkeypatch: pytest.MonkeyPatc
 
 def test_an_empty_server_database_says_to_run_init(pg_url: str) -> None:
     result = cli(pg_url, "case", "list", code=1)
-    assert "is not an eightstep database yet: run `eightstep init` first" in result.stderr
+    assert "is not an eightstep database yet: create it first\n  Next: eightstep init" in result.stderr
     assert result.stdout == ""
 
 

@@ -62,12 +62,12 @@ def test_roles_and_the_duty_rota(case: Workspace) -> None:
 
 @pytest.mark.parametrize(("role", "kwargs", "error", "message"), [
     ("mayor", {}, InputError, "unknown role 'mayor'"),
-    ("negotiator", {}, InputError, "needs --side"),
-    ("negotiator", {"side": "middle"}, InputError, "--side 'middle'"),
+    ("negotiator", {}, InputError, "side: a negotiation-group member needs a side"),
+    ("negotiator", {"side": "middle"}, InputError, "side: 'middle'"),
     ("owner_rep", {"side": "high_floor"}, InputError, "negotiation-group members"),
-    ("duty_rota", {}, InputError, "give --room"),
+    ("duty_rota", {}, InputError, "room: a duty rota member is drawn from a household"),
     ("owner_rep", {"room": "999"}, NotFoundError, "no room '999'"),
-    ("owner_rep", {"phone": "12"}, InputError, "--phone"),
+    ("owner_rep", {"phone": "12"}, InputError, "phone: "),
 ])
 def test_role_add_refuses(case: Workspace, role: str, kwargs: dict[str, str], error: type[Exception],
                           message: str) -> None:
@@ -89,7 +89,7 @@ def test_actor_role_from_the_case_roles(case: Workspace) -> None:
     add_entry(case, CASE, "301", stance="hesitant", at=day(2), actor="王敏")  # no role on record
     roles = [json.loads(e.details).get("actor_role") for e in engine.history(case, CASE)[-3:]]
     assert roles == ["owner_rep", "negotiator", None]
-    with pytest.raises(InputError, match="--as"):
+    with pytest.raises(InputError, match="as_role: "):
         add_entry(case, CASE, "301", stance="hesitant", at=day(2), as_role="x" * 41)
 
 
@@ -110,10 +110,10 @@ def test_meetings(case: Workspace, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"at": None}, "--at is required"),
-    ({"attendees": [" ,、"]}, "--attendees"),
-    ({"decision": " "}, "--decision"),
-    ({"kinds": ["party"]}, "--kind party"),
+    ({"at": None}, "at: is required"),
+    ({"attendees": [" ,、"]}, "attendees: "),
+    ({"decision": " "}, "decision: "),
+    ({"kinds": ["party"]}, "kind: party"),
 ])
 def test_meeting_refuses(case: Workspace, tmp_path: Path, kwargs: dict[str, object], message: str) -> None:
     args: dict[str, object] = {"at": day(1), "attendees": ["李建国"], "decision": "x", "kinds": ["brand"],
@@ -140,7 +140,7 @@ def test_cli_roles_meetings_and_history(case: Workspace, db_path: Path, tmp_path
     ok("role", "add", CASE, "negotiator", "周桂兰", "--room", "201", "--side", "low_floor", "--at", "2025-03-02")
     ok("role", "add", CASE, "duty_rota", "业主201", "--room", "201", "--at", "2025-03-03")
     bad = runner.invoke(main, [*db, "role", "add", CASE, "negotiator", "x"])
-    assert bad.exit_code == 1 and "needs --side" in bad.stderr
+    assert bad.exit_code == 1 and "--side: a negotiation-group member needs a side" in bad.stderr
     data = json.loads(ok("role", "list", CASE, "--json"))
     assert [(r["role"], r["name"], r["side"]) for r in data["roles"]] == [
         ("owner_rep", "李建国", None), ("negotiator", "周桂兰", "low_floor"), ("duty_rota", "业主201", None)]

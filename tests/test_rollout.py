@@ -107,7 +107,7 @@ def test_rollout_without_units_fills_the_grid(pilot: Workspace) -> None:
     rollout(pilot, COMPLEX, from_case=PILOT, units=[("1", "1")], at=day(30))
     result = rollout(pilot, COMPLEX, from_case=PILOT, at=day(31))
     assert [o.case_id for o in result.opened] == ["RD-1-2", "RD-3-1"]  # buildings {1, 3} x units {1, 2}
-    with pytest.raises(InputError, match="--units"):
+    with pytest.raises(InputError, match="units: "):
         rollout(pilot, COMPLEX, from_case=PILOT, at=day(32))
 
 
@@ -212,7 +212,7 @@ def test_progress_falls_back_to_the_stall_limit(steps_ws: Workspace) -> None:
     assert [(e.stage, e.days, e.basis) for e in result.expected] == [("first", 4, "observed"),
                                                                      ("second", 15, "stall_limit")]
     assert result.last_unit == date(2025, 1, 11) + timedelta(days=14) and result.last_case == "Y-1-1"
-    with pytest.raises(InputError, match="--target"):
+    with pytest.raises(InputError, match="target: "):
         progress(steps_ws, "新区", target=0)
     with pytest.raises(NotFoundError):
         progress(steps_ws, "无此小区")

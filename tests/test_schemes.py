@@ -146,7 +146,7 @@ def test_choose_refuses(ws: Workspace, tmp_path: Path) -> None:
     cheap = add_scheme(ws, CASE, company="便宜", price=10_000_000, at=day(2))
     with pytest.raises(NotFoundError, match="no scheme #"):
         choose(ws, CASE, other.id, reason="x", at=day(3))
-    with pytest.raises(InputError, match="--reason"):
+    with pytest.raises(InputError, match="reason: "):
         choose(ws, CASE, cheap.id, reason="  ", at=day(3))
     with pytest.raises(InputError, match="before scheme"):
         choose(ws, CASE, cheap.id, reason="x", at=day(1))
@@ -154,9 +154,9 @@ def test_choose_refuses(ws: Workspace, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="exceed the total cost"):
         choose(ws, CASE, cheap.id, reason="便宜", at=day(3))
     assert funding.case_shares(ws, CASE).figures.total == 48_000_000  # nothing written
-    with pytest.raises(InputError, match="--price"):
+    with pytest.raises(InputError, match="price: "):
         add_scheme(ws, CASE, company="零元", price=0)
-    with pytest.raises(InputError, match="--entry"):
+    with pytest.raises(InputError, match="entry: "):
         add_scheme(ws, CASE, company="x", price=100, entry="sideways")
 
 

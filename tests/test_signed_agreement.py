@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 
 from eightstep import engine, records
 from eightstep.cli import main
-from eightstep.errors import InputError
+from eightstep.errors import InputError, Remedy
 from eightstep.records import funding
 from eightstep.records.funding import agreement_signed, agreement_stage
 from eightstep.records.schemes import add_scheme, choose
@@ -123,8 +123,8 @@ def test_before_signature_the_shares_change_freely(ws: Workspace, tmp_path: Path
     choose(ws, CASE, b, reason="业主改选", at=day(3))
     f = funding.set_funding(ws, CASE, subsidy=15_000_000, at=day(3))
     assert (f.total, f.subsidy) == (55_000_000, 15_000_000)
-    with pytest.raises(InputError, match=r"--amend: case AG-1-1 has not left stage talks yet: there is no signed "
-                                         r"agreement to amend; leave --amend out"):
+    with pytest.raises(InputError, match=r"amend: case AG-1-1 has not left stage talks yet: there is no signed "
+                                         r"agreement to amend; leave it out"):
         funding.set_funding(ws, CASE, subsidy=10_000_000, at=day(3), amend="业主大会")
 
 
@@ -135,17 +135,17 @@ def test_after_signature_funding_set_is_refused_and_nothing_is_written(ws: Works
     with pytest.raises(InputError) as exc:
         funding.set_funding(ws, CASE, subsidy=10_000_000, at=day(6))
     message = str(exc.value)
-    assert message.startswith("case AG-1-1 has left stage talks (协商签约), where the owners signed the agreement "
-                              "(加装电梯协议书) with its cost-share table: `funding set` would change the shares "
-                              "printed on the signed agreement. A change of a signed agreement is a new agreement")
-    assert "run the command again with --amend REASON" in message
-    assert "`eightstep forms render AG-1-1 agreement`" in message
-    assert "`eightstep case return AG-1-1 --to talks --reason TEXT`" in message
+    assert message.startswith("amend: case AG-1-1 has left stage talks (协商签约), where the owners signed the "
+                              "agreement (加装电梯协议书) with its cost-share table: funding.set would change the "
+                              "shares printed on the signed agreement. A change of a signed agreement is a new "
+                              "agreement")
+    assert "give the reason as an amendment" in message and "print the agreement again" in message
+    assert exc.value.remedy == Remedy("case.return", {"case": "AG-1-1", "to": "talks"})
     assert figures(ws) == before and len(engine.history(ws, CASE)) == count
     # The same figures again change nothing, and are not refused.
     same = funding.set_funding(ws, CASE, subsidy=20_000_000, at=day(6))
     assert same.as_dict() == before
-    with pytest.raises(InputError, match="--amend needs the reason"):
+    with pytest.raises(InputError, match="amend: needs the reason"):
         funding.set_funding(ws, CASE, subsidy=10_000_000, at=day(6), amend="  ")
 
 
@@ -166,7 +166,7 @@ def test_after_signature_scheme_choose_is_refused_unless_amended(ws: Workspace, 
     a, b = opened(ws, tmp_path)
     signed(ws)
     count = len(engine.history(ws, CASE))
-    with pytest.raises(InputError, match=r"has left stage talks \(协商签约\).*`scheme choose` would change the "
+    with pytest.raises(InputError, match=r"has left stage talks \(协商签约\).*scheme.choose would change the "
                                          r"shares printed on the signed agreement"):
         choose(ws, CASE, b, reason="乙公司降价", at=day(6))
     assert figures(ws)["total"] == "480000.00" and len(engine.history(ws, CASE)) == count
@@ -195,7 +195,7 @@ def test_after_signature_funding_agree_is_refused_unless_amended(ws: Workspace, 
                      encoding="utf-8")
     funding.agree_shares(ws, CASE, table, at=day(3))
     signed(ws)
-    with pytest.raises(InputError, match=r"`funding agree` would change the shares printed on the signed agreement"):
+    with pytest.raises(InputError, match=r"funding.agree would change the shares printed on the signed agreement"):
         funding.agree_shares(ws, CASE, table, at=day(6))
     funding.agree_shares(ws, CASE, table, at=day(6), amend="二楼业主不再出资")
     action, data = details(ws)
@@ -216,16 +216,18 @@ def test_the_cli_refuses_with_the_reason_and_takes_amend(ws: Workspace, tmp_path
     db = tmp_path / "agreement.db"
     runner = CliRunner()
     refused = cli(runner, db, "funding", "set", CASE, "--subsidy", "100000", code=1)
-    assert refused.output.startswith("Error: case AG-1-1 has left stage talks (协商签约), where the owners signed")
-    assert "--amend REASON" in refused.output
+    assert refused.output.startswith("Error: --amend: case AG-1-1 has left stage talks (协商签约), where the owners "
+                                     "signed")
+    assert "Next: eightstep case return AG-1-1 --to talks --reason REASON" in refused.output
     refused = cli(runner, db, "scheme", "choose", CASE, str(b), "--reason", "x", code=1)
-    assert "`scheme choose` would change the shares printed on the signed agreement" in refused.output
+    assert "scheme.choose would change the shares printed on the signed agreement" in refused.output
     done = cli(runner, db, "funding", "set", CASE, "--subsidy", "100000", "--amend", "补贴核定为10万元")
     assert done.output == (
         "AG-1-1: total 480,000.00, subsidy 100,000.00, other 0.00; the owners share 380,000.00 yuan; maintenance "
         "5,000.00 yuan a year\n"
-        "AG-1-1: the signed agreement changes (补贴核定为10万元): print it again with `eightstep forms render AG-1-1 "
-        "agreement`, have it signed and record it with `eightstep doc add AG-1-1 agreement FILE`\n")
+        "AG-1-1: the signed agreement changes (补贴核定为10万元): print it again, have it signed and record it:\n"
+        "  → eightstep forms render AG-1-1 agreement\n"
+        "  → eightstep doc add AG-1-1 agreement FILE --at DATE\n")
     history = json.loads(cli(runner, db, "case", "history", CASE, "--json").output)
     assert history[-1]["action"] == "funding.set" and history[-1]["details"]["amend"] == "补贴核定为10万元"
     cli(runner, db, "scheme", "choose", CASE, str(b), "--reason", "改选", "--amend", "业主大会改选")

@@ -19,6 +19,7 @@ from typing import Any
 
 from eightstep.engine.checking import machine_of
 from eightstep.errors import InputError
+from eightstep.i18n import N_, _
 from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.store import read, tables
 from eightstep.store.tables import SUSPENDED, WITHDRAWN
@@ -27,7 +28,7 @@ from eightstep.timeutil import as_utc, local_date, now_utc
 from eightstep.workflow.machine import CaseMachine
 from eightstep.workflow.schema import Workflow
 
-METHOD = ("each unit's remaining stages at the median duration observed in this complex (calendar days, "
+METHOD = N_("each unit's remaining stages at the median duration observed in this complex (calendar days, "
           "suspensions included; days already spent in the current stage deducted); stages no unit has "
           "completed yet use the workflow's stall limit; units without a case start today")
 
@@ -153,7 +154,7 @@ def progress(ws: Workspace, complex_name: str, *, target: int | None = None,
     at = now_utc() if at is None else as_utc(at)
     today = local_date(at)
     if target is not None and target < 1:
-        raise InputError("--target: the number of units to put into operation, at least 1")
+        raise InputError(_("the number of units to put into operation, at least 1"), field="target")
     cases_table, events = tables.cases, tables.events
     with ws.engine.connect() as conn:
         cx = read.complex_id(conn, complex_name)
@@ -161,7 +162,7 @@ def progress(ws: Workspace, complex_name: str, *, target: int | None = None,
                                          .order_by(cases_table.c.building, cases_table.c.unit, cases_table.c.id))
                  if c.status != WITHDRAWN]
         if not cases:
-            raise InputError(f"{complex_name} has no active cases")
+            raise InputError(_("{complex} has no active cases").format(complex=complex_name))
         workflows = read.workflows(conn, ws.workflows, {c.workflow_sha256 for c in cases})
         machines = {c.id: machine_of(ws, workflows.get(c.workflow_sha256) or read.workflow(conn, ws.workflows, c))
                     for c in cases}

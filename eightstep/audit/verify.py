@@ -19,7 +19,7 @@ for every record that refers to it, with its case and what it is.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +30,7 @@ from sqlalchemy import Connection, Row, String, literal, null, select, type_coer
 from eightstep.audit.anchor import AnchorCheck, check_anchor
 from eightstep.audit.signatures import SignatureCheck, check_signatures
 from eightstep.engine.events import GENESIS, event_hash
+from eightstep.i18n import _
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import show
@@ -38,6 +39,8 @@ DELETED = "deleted"
 INSERTED = "inserted"
 ALTERED = "altered"
 _BATCH = 2000
+Progress = Callable[[str, int, int], None]
+"""Called as the work goes on with the phase (``"events"``, then ``"files"``), how much is done and the total."""
 
 
 @dataclass(frozen=True)
@@ -142,18 +145,19 @@ class _Chain:
             return
         seq = row.seq
         if self.head_count is None:
-            self.fail(seq, INSERTED, f"event {seq} belongs to case {self.case_id}, which does not exist")
+            self.fail(seq, INSERTED, _("event {seq} belongs to case {case}, which does not exist").format(
+                seq=seq, case=self.case_id))
         elif seq > self.head_count:
-            self.fail(seq, INSERTED, f"event {seq} is beyond the chain head: the case records {self.head_count} "
-                      "events, so it was added outside eightstep")
+            self.fail(seq, INSERTED, _("event {seq} is beyond the chain head: the case records {count} events, so "
+                                          "it was added outside eightstep").format(seq=seq, count=self.head_count))
         elif seq != self.expected:
             missing = f"{self.expected}" if seq == self.expected + 1 else f"{self.expected}-{seq - 1}"
-            self.fail(self.expected, DELETED, f"event {missing} is missing: the log jumps from "
-                      f"{self.expected - 1} to {seq}")
+            self.fail(self.expected, DELETED, _("event {missing} is missing: the log jumps from {last} to "
+                                                "{seq}").format(missing=missing, last=self.expected - 1, seq=seq))
         elif row.prev_hash != self.prev:
-            self.fail(seq, ALTERED, f"event {seq} does not link to event {seq - 1}: one of them was rewritten "
-                      "with a fresh hash" if seq > 1 else "event 1 does not start the chain (its prev_hash was "
-                      "rewritten)")
+            self.fail(seq, ALTERED, _("event {seq} does not link to event {previous}: one of them was rewritten with "
+                                         "a fresh hash").format(seq=seq, previous=seq - 1) if seq > 1
+                      else _("event 1 does not start the chain (its prev_hash was rewritten)"))
         else:
             try:
                 actual = event_hash(row.case_id, seq, _instant(row.business_at), _instant(row.recorded_at),
@@ -162,8 +166,8 @@ class _Chain:
             except (TypeError, ValueError):
                 actual = None  # a value eightstep could never have written
             if actual != row.hash:
-                self.fail(seq, ALTERED, f"event {seq} ({row.action}) was altered: its content no longer matches "
-                          "its hash")
+                self.fail(seq, ALTERED, _("event {seq} ({action}) was altered: its content no longer matches its "
+                                            "hash").format(seq=seq, action=row.action))
         self.expected = seq + 1
         self.prev = row.hash
 
@@ -172,10 +176,11 @@ class _Chain:
             last = self.expected - 1
             if last < self.head_count:
                 gone = f"{last + 1}" if last + 1 == self.head_count else f"{last + 1}-{self.head_count}"
-                self.fail(last + 1, DELETED, f"event {gone} is missing: the case records {self.head_count} events, "
-                          f"the log ends at {last}")
+                self.fail(last + 1, DELETED, _("event {gone} is missing: the case records {count} events, the log "
+                                               "ends at {last}").format(gone=gone, count=self.head_count, last=last))
             elif (self.head_hash or GENESIS) != (self.prev if last else GENESIS):
-                self.fail(last, ALTERED, f"the chain head recorded on the case does not match event {last}")
+                self.fail(last, ALTERED, _("the chain head recorded on the case does not match event {last}").format(
+                    last=last))
         return self.problem
 
 
@@ -198,12 +203,13 @@ def _events(ws: Workspace) -> Iterator[Any]:
         yield from result
 
 
-def verify_chains(ws: Workspace, report: VerifyReport) -> None:
+def verify_chains(ws: Workspace, report: VerifyReport, progress: Progress | None = None) -> None:
     cases_table = models.Case.__table__
     with ws.engine.connect() as conn:
         heads = {r.id: (r.event_count, r.last_hash) for r in conn.execute(
             select(cases_table.c.id, cases_table.c.event_count, cases_table.c.last_hash))}
     report.cases = len(heads)
+    total = sum(count or 0 for count, _last in heads.values())
     seen: set[str] = set()
     chain: _Chain | None = None
 
@@ -213,6 +219,8 @@ def verify_chains(ws: Workspace, report: VerifyReport) -> None:
 
     for row in _events(ws):
         report.events += 1
+        if progress is not None and report.events % _BATCH == 0:
+            progress("events", report.events, max(total, report.events))
         if chain is None or row.case_id != chain.case_id:
             close(chain)
             seen.add(row.case_id)
@@ -223,6 +231,8 @@ def verify_chains(ws: Workspace, report: VerifyReport) -> None:
     for case_id in sorted(set(heads) - seen):  # cases whose every event was deleted
         close(_Chain(case_id, *heads[case_id]))
     report.chain_problems.sort(key=lambda p: (p.case_id, p.seq))
+    if progress is not None:
+        progress("events", report.events, max(total, report.events))
 
 
 def _file_rows(conn: Connection) -> Iterator[tuple[str, Row[Any]]]:
@@ -248,12 +258,15 @@ def _file_rows(conn: Connection) -> Iterator[tuple[str, Row[Any]]]:
 _RECORD_ORDER = {DOCUMENT: 0, SCHEME: 1, MEETING: 2}
 
 
-def verify_files(ws: Workspace, report: VerifyReport) -> None:
+def verify_files(ws: Workspace, report: VerifyReport, progress: Progress | None = None) -> None:
     """Re-hash each stored file once, and report it for every record (document, scheme, meeting) referring to it."""
     verdicts: dict[str, str | None] = {}
     counts = {DOCUMENT: 0, SCHEME: 0, MEETING: 0}
     with ws.engine.connect() as conn:
-        for record, row in _file_rows(conn):
+        total = sum(1 for _row in _file_rows(conn)) if progress is not None else 0
+        for done, (record, row) in enumerate(_file_rows(conn), 1):
+            if progress is not None and (done % 100 == 0 or done == total):
+                progress("files", done, total)
             counts[record] += 1
             if row.sha256 not in verdicts:
                 verdicts[row.sha256] = ws.files.verify(row.sha256)
@@ -267,7 +280,7 @@ def verify_files(ws: Workspace, report: VerifyReport) -> None:
     report.file_problems.sort(key=lambda p: (p.case_id, _RECORD_ORDER[p.record], p.record_id))
 
 
-def verify(ws: Workspace, *, anchor: Path | None = None) -> VerifyReport:
+def verify(ws: Workspace, *, anchor: Path | None = None, progress: Progress | None = None) -> VerifyReport:
     """Check every case's history, every stored file (documents, scheme proposals, meeting minutes) and every
     case's rows against its history, and with ``anchor`` compare the chain heads with an anchor file kept
     elsewhere; ``report.ok`` is False when anything is broken."""
@@ -277,7 +290,7 @@ def verify(ws: Workspace, *, anchor: Path | None = None) -> VerifyReport:
     if anchor is not None:
         report.anchor = check_anchor(ws, anchor)  # first: a bad anchor file is refused before the long checks
     report.signatures = check_signatures(ws)
-    verify_chains(ws, report)
-    verify_files(ws, report)
+    verify_chains(ws, report, progress)
+    verify_files(ws, report, progress)
     verify_content(ws, report)  # the rows against the history, the guards' cache, unreferenced files
     return report

@@ -158,7 +158,12 @@ class EightstepGroup(LazyGroup):
             print_blockers(exc.blockers, exc.case, err=True)
             ctx.exit(exc.exit_code)
         except EightstepError as exc:
-            click.echo(_("Error: {message}").format(message=exc), err=True)
+            message = str(exc)
+            if exc.field:
+                from eightstep.cli.base import field_label
+
+                message = f"{field_label([ctx.meta.get('eightstep.command'), self], exc.field)}: {exc.detail}"
+            click.echo(_("Error: {message}").format(message=message), err=True)
             if exc.remedy is not None:
                 from eightstep.cli.remedies import spell_all
 

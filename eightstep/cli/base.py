@@ -80,9 +80,14 @@ class _Translated(click.Command):
 
 
 class Command(_Translated):
-    """A command whose help is shown in the chosen language."""
+    """A command whose help is shown in the chosen language; while it runs, ``ctx.meta["eightstep.command"]`` is
+    it (the root group names its options in error messages)."""
 
     context_class = Context
+
+    def invoke(self, ctx: click.Context) -> Any:
+        ctx.meta["eightstep.command"] = self
+        return super().invoke(ctx)
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         localise(self, ctx)
@@ -129,6 +134,18 @@ class LazyGroup(Group):
                 raise TypeError(f"{self.lazy[cmd_name]} is not a click command")
             self.commands[cmd_name] = command
         return self.commands.get(cmd_name)
+
+
+def field_label(commands: list[click.Command | None], field: str) -> str:
+    """How the user gave ``field`` (a parameter name) to the first of ``commands`` (the command run, then its
+    groups) that has it: its option (``--review-at``) or argument (``CASE``); the field's name as it is when none
+    has such a parameter."""
+    for param in (p for command in commands if command is not None for p in command.params):
+        if param.name == field:
+            if isinstance(param, click.Option):
+                return max(param.opts, key=len)
+            return param.human_readable_name
+    return field
 
 
 def walk(command: click.Command, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:

@@ -11,6 +11,7 @@ from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
+from eightstep.i18n import _
 
 STANCE_CHOICES = ("supportive", "hesitant", "opposed")
 KIND_CHOICES = ("light", "noise", "cost", "space", "privacy", "ventilation", "safety", "other")
@@ -42,7 +43,8 @@ def add(settings: Settings, case_id: str, room: str, stance: str, concern: str |
     entry = add_entry(settings.workspace(), case_id, room, stance=stance, concern=concern, kinds=list(kinds),
                       by=by, at=at, actor=actor, as_role=as_role)
     kinds_text = f" [{', '.join(entry.kinds)}]" if entry.kinds else ""
-    click.echo(f"{case_id} room {room}: {entry.stance}{kinds_text} #{entry.id}")
+    click.echo(_("{case} room {room}: {stance}{kinds} #{id}").format(case=case_id, room=room, stance=entry.stance,
+                                                                      kinds=kinds_text, id=entry.id))
 
 
 @canvass.command("list")
@@ -61,11 +63,12 @@ def list_(settings: Settings, case_id: str, as_json: bool) -> None:
         return
     w = result.whatif
     if w.passed:
-        click.echo(f"{case_id}: the vote has passed; households by stance")
+        click.echo(_("{case}: the vote has passed; households by stance").format(case=case_id))
     elif w.needed is None:
-        click.echo(f"{case_id}: cannot pass even if everyone agrees")
+        click.echo(_("{case}: cannot pass even if everyone agrees").format(case=case_id))
     else:
-        click.echo(f"{case_id}: {w.needed} more owner(s) needed; plan: rooms {', '.join(w.rooms)}")
+        click.echo(_("{case}: {needed} more owner(s) needed; plan: rooms {rooms}").format(
+            case=case_id, needed=w.needed, rooms=", ".join(w.rooms)))
     rows = []
     for r in result.rows:
         concern = r.concerns[0] if r.concerns else None
@@ -73,12 +76,14 @@ def list_(settings: Settings, case_id: str, as_json: bool) -> None:
         after = "" if r.needed_after is None else str(r.needed_after)
         rows.append([r.rank or "", r.room, r.floor, r.owner, r.ballot or "—", r.stance or "—",
                      show(r.stance_at) if r.stance_at else "", "✓" if r.in_plan else "", after, concern_text])
-    table(["#", "room", "floor", "owner", "ballot", "stance", "visited", "plan", "then needed", "latest concern"], rows)
+    table(["#", _("room"), _("floor"), _("owner"), _("ballot"), _("stance"), _("visited"), _("plan"), _("then needed"),
+           _("latest concern")], rows)
     if result.concerns:
-        click.echo("\nconcerns (households; still open; by floor):")
+        click.echo("\n" + _("concerns (households; still open; by floor):"))
         for c in result.concerns:
             floors = ", ".join(f"{f}F×{n}" for f, n in sorted(c.floors.items()))
-            click.echo(f"  {c.kind} {CONCERN_KINDS[c.kind][0]}: {c.households}; open {c.open}; {floors}")
+            click.echo("  " + _("{kind} {title}: {households}; open {open}; {floors}").format(
+                kind=c.kind, title=CONCERN_KINDS[c.kind][0], households=c.households, open=c.open, floors=floors))
 
 
 void_command(canvass, "canvass")

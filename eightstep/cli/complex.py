@@ -10,6 +10,7 @@ from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import AT, actor_option, as_option, at_option, json_option
+from eightstep.i18n import _
 
 
 @click.group("complex", cls=Group)
@@ -41,14 +42,15 @@ def rollout(settings: Settings, complex_name: str, from_case: str, units: str | 
     result = do_rollout(settings.workspace(), complex_name, from_case=from_case,
                         units=parse_units(units) if units is not None else None, at=at, actor=actor,
                         as_role=as_role)
-    click.echo(f"{complex_name}: opened {len(result.opened)} case(s) from {result.pilot} "
-               f"({result.workflow['id']} {result.workflow['version']}): "
-               f"{', '.join(o.case_id for o in result.opened)}")
+    click.echo(_("{complex}: opened {count} case(s) from {pilot} ({workflow} {version}): {cases}").format(
+        complex=complex_name, count=len(result.opened), pilot=result.pilot, workflow=result.workflow["id"],
+        version=result.workflow["version"], cases=", ".join(o.case_id for o in result.opened)))
     if result.scheme is not None:
-        click.echo(f"proposal carried: {result.scheme.company}, {yuan(result.scheme.price)} yuan; cost-share rule "
-                   f"{result.share_rule['method']} (to be voted on again in each unit)")
+        click.echo(_("proposal carried: {company}, {price} yuan; cost-share rule {method} (to be voted on again in "
+                     "each unit)").format(company=result.scheme.company, price=yuan(result.scheme.price),
+                                          method=result.share_rule["method"]))
     for note in result.notes:
-        click.echo(f"note: {note}")
+        click.echo(_("note: {note}").format(note=note))
 
 
 @complex_.command("progress")
@@ -67,17 +69,21 @@ def progress(settings: Settings, complex_name: str, target: int | None, at: date
     if as_json:
         emit_json(result.as_dict())
         return
-    click.echo(f"{complex_name} on {result.as_of}: {result.in_operation} of {result.target} units in operation "
-               f"({result.units} with a case)\n")
-    table(["stage", "units", "cases"],
+    click.echo(_("{complex} on {day}: {done} of {target} units in operation ({units} with a case)").format(
+        complex=complex_name, day=result.as_of, done=result.in_operation, target=result.target,
+        units=result.units) + "\n")
+    table([_("stage"), _("units"), _("cases")],
           [[f"S{s.index} {s.stage} {s.title}", len(s.cases) or "", " ".join(s.cases)] for s in result.stages])
     click.echo("")
     if result.last_unit is not None:
-        click.echo(f"forecast: the last unit ({result.last_case}) in operation by {result.last_unit}")
+        click.echo(_("forecast: the last unit ({case}) in operation by {day}").format(case=result.last_case,
+                                                                                      day=result.last_unit))
     elif result.forecasts or result.not_started:
-        click.echo(f"forecast: not possible yet (no duration known for {', '.join(result.missing_basis)})")
+        click.echo(_("forecast: not possible yet (no duration known for {stages})").format(
+            stages=", ".join(result.missing_basis)))
     else:
-        click.echo("forecast: every unit is in operation")
-    days = ", ".join(f"{e.stage} {e.days if e.days is not None else '?'}d"
-                     f"{'' if e.basis == 'observed' else ' (' + e.basis + ')'}" for e in result.expected)
-    click.echo(f"  expected stage durations: {days}\n  method: {METHOD}")
+        click.echo(_("forecast: every unit is in operation"))
+    days = ", ".join(_("{stage} {days}d").format(stage=e.stage, days=e.days if e.days is not None else "?")
+                     + ("" if e.basis == "observed" else f" ({e.basis})") for e in result.expected)
+    click.echo("  " + _("expected stage durations: {days}").format(days=days))
+    click.echo("  " + _("method: {method}").format(method=_(METHOD)))

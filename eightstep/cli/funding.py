@@ -50,9 +50,14 @@ def amend_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 def amended(case_id: str, amend: str | None) -> None:
     """After an amending command: what the officer does next."""
     if amend is not None:
-        click.echo(f"{case_id}: the signed agreement changes ({amend.strip()}): print it again with `eightstep forms "
-                   f"render {case_id} agreement`, have it signed and record it with `eightstep doc add {case_id} "
-                   "agreement FILE`")
+        from eightstep.cli.remedies import spell
+        from eightstep.errors import Remedy
+
+        click.echo(_("{case}: the signed agreement changes ({reason}): print it again, have it signed and record "
+                     "it:").format(case=case_id, reason=amend.strip()))
+        for remedy in (Remedy("forms.render", {"case": case_id, "form": "agreement"}),
+                       Remedy("doc.add", {"case": case_id, "kind": "agreement"})):
+            click.echo(f"  → {spell(remedy)}")
 
 
 @click.group(cls=Group)
@@ -86,8 +91,10 @@ def set_(settings: Settings, case_id: str, total: int | None, subsidy: int | Non
 
     f = set_funding(settings.workspace(), case_id, total=total, subsidy=subsidy, other=other, other_note=other_note,
                     maintenance=maintenance, at=at, actor=actor, as_role=as_role, amend=amend)
-    click.echo(f"{case_id}: total {yuan(f.total)}, subsidy {yuan(f.subsidy)}, other {yuan(f.other)}; "
-               f"the owners share {yuan(f.shared)} yuan; maintenance {yuan(f.maintenance)} yuan a year")
+    click.echo(_("{case}: total {total}, subsidy {subsidy}, other {other}; the owners share {shared} yuan; "
+                 "maintenance {maintenance} yuan a year").format(
+        case=case_id, total=yuan(f.total), subsidy=yuan(f.subsidy), other=yuan(f.other), shared=yuan(f.shared),
+        maintenance=yuan(f.maintenance)))
     amended(case_id, amend)
 
 
@@ -123,15 +130,19 @@ def shares(settings: Settings, case_id: str, as_json: bool, as_csv: bool, xlsx_f
             wrote(xlsx_file, len(result.rows))
         return
     f = result.figures
-    click.echo(f"{case_id}: total {yuan(f.total)} - subsidy {yuan(f.subsidy)} - other {yuan(f.other)} = "
-               f"{yuan(f.shared)} yuan shared; maintenance {yuan(f.maintenance)} yuan a year")
-    exempt = f", exempt floors {', '.join(map(str, result.exempt_floors))}" if result.exempt_floors else ""
-    click.echo(f"rule: {result.method} ({METHOD_TITLES[result.method]}){exempt}; maintenance: "
-               f"{result.maintenance_method}\n")
-    rows = [[r.room, r.floor, r.area, r.owner, "exempt" if r.exempt else (r.coefficient or "—"), yuan(r.share),
+    click.echo(_("{case}: total {total} - subsidy {subsidy} - other {other} = {shared} yuan shared; maintenance "
+                 "{maintenance} yuan a year").format(
+        case=case_id, total=yuan(f.total), subsidy=yuan(f.subsidy), other=yuan(f.other), shared=yuan(f.shared),
+        maintenance=yuan(f.maintenance)))
+    exempt = _(", exempt floors {floors}").format(floors=", ".join(map(str, result.exempt_floors))) \
+        if result.exempt_floors else ""
+    click.echo(_("rule: {method} ({title}){exempt}; maintenance: {maintenance}").format(
+        method=result.method, title=METHOD_TITLES[result.method], exempt=exempt,
+        maintenance=result.maintenance_method) + "\n")
+    rows = [[r.room, r.floor, r.area, r.owner, _("exempt") if r.exempt else (r.coefficient or "—"), yuan(r.share),
              yuan(r.maintenance)] for r in result.rows]
-    rows.append(["total", "", "", "", "", yuan(result.share_sum), yuan(result.maintenance_sum)])
-    table(["room", "floor", "area m²", "owner", "coefficient", "share", "maintenance/yr"], rows)
+    rows.append([_("total"), "", "", "", "", yuan(result.share_sum), yuan(result.maintenance_sum)])
+    table([_("room"), _("floor"), _("area m²"), _("owner"), _("coefficient"), _("share"), _("maintenance/yr")], rows)
 
 
 @funding.command("agree")
@@ -153,7 +164,8 @@ def agree(settings: Settings, case_id: str, file: Path, amend: str | None, at: d
 
     with table_input(file) as path:
         rows = agree_shares(settings.workspace(), case_id, path, at=at, actor=actor, as_role=as_role, amend=amend)
-    click.echo(f"{case_id}: agreed shares recorded for {len(rows)} households from {file.name}")
+    click.echo(_("{case}: agreed shares recorded for {count} households from {file}").format(
+        case=case_id, count=len(rows), file=file.name))
     amended(case_id, amend)
 
 

@@ -12,6 +12,7 @@ from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import AT, CASE, actor_option, as_option, json_option
+from eightstep.i18n import _
 
 KINDS = ("brand", "budget", "cost_shares", "objection_remedy", "other")
 
@@ -41,7 +42,8 @@ def add(settings: Settings, case_id: str, at: datetime, attendees: tuple[str, ..
 
     view = add_meeting(settings.workspace(), case_id, at=at, attendees=list(attendees), decision=decision,
                        kinds=list(kinds), file=file, actor=actor, as_role=as_role)
-    click.echo(f"{case_id}: meeting #{view.id} ({', '.join(view.kinds)}), {len(view.attendees)} attendees")
+    click.echo(_("{case}: meeting #{id} ({kinds}), {count} attendees").format(
+        case=case_id, id=view.id, kinds=", ".join(view.kinds), count=len(view.attendees)))
 
 
 @meeting.command("list")
@@ -58,9 +60,9 @@ def list_(settings: Settings, case_id: str, as_json: bool) -> None:
         emit_json([v.as_dict() for v in views])
         return
     if not views:
-        click.echo(f"{case_id}: no meetings recorded")
+        click.echo(_("{case}: no meetings recorded").format(case=case_id))
         return
-    table(["#", "held", "kinds", "attendees", "decision", "minutes"],
+    table(["#", _("held"), _("kinds"), _("attendees"), _("decision"), _("minutes")],
           [[v.id, show(v.held_at), ",".join(v.kinds), "、".join(v.attendees), v.decision, v.file_name or ""]
            for v in views])
 

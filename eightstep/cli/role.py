@@ -11,6 +11,7 @@ from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
+from eightstep.i18n import _
 
 __all__ = ["ROLE_KEYS", "SIDE_KEYS", "as_option", "role"]  # as_option: moved to params, kept for importers
 
@@ -45,8 +46,9 @@ def add(settings: Settings, case_id: str, role_key: str, name: str, room: str | 
 
     view = add_role(settings.workspace(), case_id, role_key, name, room=room, side=side, phone=phone, note=note,
                     at=at, actor=actor, as_role=as_role)
-    room_text = f", room {view.room}" if view.room else ""
-    click.echo(f"{case_id}: {view.name} is {view.title} ({view.role}{room_text}) #{view.id}")
+    room_text = _(", room {room}").format(room=view.room) if view.room else ""
+    click.echo(_("{case}: {name} is {title} ({role}{room}) #{id}").format(
+        case=case_id, name=view.name, title=view.title, role=view.role, room=room_text, id=view.id))
 
 
 @role.command("list")
@@ -63,13 +65,18 @@ def list_(settings: Settings, case_id: str, as_json: bool) -> None:
         emit_json(result.as_dict())
         return
     if not result.roles:
-        click.echo(f"{case_id}: no roles recorded (`eightstep role add {case_id} owner_rep NAME`)")
+        from eightstep.cli.remedies import spell
+        from eightstep.errors import Remedy
+
+        click.echo(_("{case}: no roles recorded").format(case=case_id))
+        click.echo(f"  → {spell(Remedy('role.add', {'case': case_id, 'role': 'owner_rep'}))}")
         return
-    table(["#", "role", "name", "room", "since", "note"],
+    table(["#", _("role"), _("name"), _("room"), _("since"), _("note")],
           [[r.id, r.title, r.name, r.room, show(r.since), r.note] for r in result.roles])
     if any(r.role == "duty_rota" for r in result.roles):
-        missing = f"; not yet: {', '.join(result.rota_missing)}" if result.rota_missing else ""
-        click.echo(f"\nduty rota covers {len(result.rota_rooms)} of {result.households} households{missing}")
+        missing = _("; not yet: {rooms}").format(rooms=", ".join(result.rota_missing)) if result.rota_missing else ""
+        click.echo("\n" + _("duty rota covers {covered} of {households} households{missing}").format(
+            covered=len(result.rota_rooms), households=result.households, missing=missing))
 
 
 void_command(role, "role", name="end", done="ended",

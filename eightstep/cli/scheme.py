@@ -15,6 +15,7 @@ from eightstep.cli.output import emit_json, table
 from eightstep.cli.outputs import force_option, outputs
 from eightstep.cli.params import CASE, RECORD_ID, actor_option, at_option, json_option
 from eightstep.cli.role import as_option
+from eightstep.i18n import _
 
 
 @click.group(cls=Group)
@@ -44,7 +45,8 @@ def add(settings: Settings, case_id: str, company: str, price: int, entry: str |
 
     view = add_scheme(settings.workspace(), case_id, company=company, price=price, entry=entry,
                       duration_days=duration, note=note, file=file, at=at, actor=actor, as_role=as_role)
-    click.echo(f"{case_id}: scheme #{view.id} {view.company}, {yuan(view.price)} yuan")
+    click.echo(_("{case}: scheme #{id} {company}, {price} yuan").format(case=case_id, id=view.id,
+                                                                        company=view.company, price=yuan(view.price)))
 
 
 @scheme.command("compare")
@@ -75,23 +77,29 @@ def compare(settings: Settings, case_id: str, subsidy: int | None, html_file: Pa
     if as_json:
         emit_json(result.as_dict())
         return
-    click.echo(f"{case_id}: rule {result.method}; subsidy {yuan(result.subsidy)} ({result.subsidy_source})"
-               f"{'; other ' + yuan(result.other) if result.other else ''}\n")
-    table(["#", "company", "price", "entry", "days", "chosen", "note"],
-          [[p.scheme.id, p.scheme.company + (f" (from {p.scheme.proposed_from})" if p.scheme.proposed_from else ""),
+    sources = {"option": _("given"), "funding": _("the case's funding"), "none": _("none")}
+    other = _("; other {amount}").format(amount=yuan(result.other)) if result.other else ""
+    click.echo(_("{case}: rule {method}; subsidy {subsidy} ({source}){other}").format(
+        case=case_id, method=result.method, subsidy=yuan(result.subsidy),
+        source=sources.get(result.subsidy_source, result.subsidy_source), other=other) + "\n")
+    table(["#", _("company"), _("price"), _("entry"), _("days"), _("chosen"), _("note")],
+          [[p.scheme.id, p.scheme.company + (_(" (from {case})").format(case=p.scheme.proposed_from)
+                                             if p.scheme.proposed_from else ""),
             yuan(p.scheme.price), ENTRIES[p.scheme.entry][0] if p.scheme.entry else "—",
             p.scheme.duration_days or "—", "✔ " + (p.scheme.reason or "") if p.scheme.chosen else "",
             p.scheme.note or ""] for p in result.priced])
     click.echo("")
-    heads = [h for p in result.priced for h in (f"#{p.scheme.id} before", f"#{p.scheme.id} after")]
+    heads = [h for p in result.priced for h in (_("#{id} before").format(id=p.scheme.id),
+                                                  _("#{id} after").format(id=p.scheme.id))]
     first = result.priced[0].before.rows
     rows = [[r.room, r.floor, r.area, *(yuan(x) for p in result.priced
                                         for x in (p.before.rows[i].share, p.after.rows[i].share))]
             for i, r in enumerate(first)]
-    rows.append(["total", "", "", *(yuan(x) for p in result.priced for x in (p.before.share_sum, p.after.share_sum))])
-    table(["room", "floor", "area m²", *heads], rows)
+    rows.append([_("total"), "", "",
+                 *(yuan(x) for p in result.priced for x in (p.before.share_sum, p.after.share_sum))])
+    table([_("room"), _("floor"), _("area m²"), *heads], rows)
     if html_file is not None:
-        click.echo(f"\nWrote {html_file}")
+        click.echo("\n" + _("Wrote {path}").format(path=html_file))
 
 
 @scheme.command("choose")
@@ -114,8 +122,9 @@ def choose(settings: Settings, case_id: str, scheme_id: int, reason: str, amend:
 
     view, figures = choose_scheme(settings.workspace(), case_id, scheme_id, reason=reason, at=at, actor=actor,
                                   as_role=as_role, amend=amend)
-    click.echo(f"{case_id}: chose #{view.id} {view.company}; funding total {yuan(figures.total)}, subsidy "
-               f"{yuan(figures.subsidy)}: the owners share {yuan(figures.shared)} yuan")
+    click.echo(_("{case}: chose #{id} {company}; funding total {total}, subsidy {subsidy}: the owners share "
+                 "{shared} yuan").format(case=case_id, id=view.id, company=view.company, total=yuan(figures.total),
+                                         subsidy=yuan(figures.subsidy), shared=yuan(figures.shared)))
     amended(case_id, amend)
 
 

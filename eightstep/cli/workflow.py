@@ -11,7 +11,7 @@ from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import AT, json_option
-from eightstep.i18n import _
+from eightstep.i18n import _, pick
 
 
 @click.group(cls=Group)
@@ -43,14 +43,14 @@ def list_(settings: Settings, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    table(["workflow", "version", "in force", "title", "cases (open/all)", "file"],
-          [[r["id"], r["version"] or ("INVALID" if r["source"] != "(file not found)" else "—"),
+    table([_("workflow"), _("version"), _("in force"), _("title"), _("cases (open/all)"), _("file")],
+          [[r["id"], r["version"] or (_("INVALID") if r["source"] != "(file not found)" else "—"),
             r["in_force"] or "—", r["title"],
-            "; ".join(f"{v['version']}: {v['open']}/{v['cases']}" + ("" if v["matches_file"] else " (older)")
+            "; ".join(f"{v['version']}: {v['open']}/{v['cases']}" + ("" if v["matches_file"] else _(" (older)"))
                       for v in r["versions"]) or "—", r["source"]] for r in rows])
     for r in rows:
         if r["error"]:
-            click.echo(f"Warning: {r['id']}: {r['error']}", err=True)
+            click.echo(_("Warning: {message}").format(message=f"{r['id']}: {r['error']}"), err=True)
 
 
 @workflow.command("show")
@@ -73,30 +73,33 @@ def show_(settings: Settings, workflow_id: str, at: datetime | None, as_json: bo
         data["in_force"] = {"from": period.start, "until": period.end}
         emit_json(data)
         return
-    click.echo(f"{wf.id} {wf.version}: {wf.title} / {wf.title_en}")
+    click.echo(f"{wf.id} {wf.version}: {pick(wf.title, wf.title_en)}")
     click.echo(_("in force: {period}").format(period=period.text()))
     for citation in wf.basis:
         click.echo(_("basis: {citation}").format(citation=citation.text()))
-    click.echo(f"source: {loaded.source} (sha256 {loaded.sha256[:12]})")
+    click.echo(_("source: {source}").format(source=f"{loaded.source} (sha256 {loaded.sha256[:12]})"))
     for i, stage in enumerate(wf.stages, 1):
-        limit = (f"{stage.stall_limit.days} {'working ' if stage.stall_limit.calendar == 'working' else ''}days"
-                 if stage.stall_limit else "—")
-        click.echo(f"\nS{i} {stage.id}: {stage.title} / {stage.title_en}")
-        click.echo(f"   responsible: {wf.authorities[stage.responsible].title}; stall limit: {limit}; "
-                   f"next: {wf.next_of(stage.id) or '(final)'}")
+        limit = "—"
+        if stage.stall_limit:
+            days = _("{days} working days") if stage.stall_limit.calendar == "working" else _("{days} days")
+            limit = days.format(days=stage.stall_limit.days)
+        click.echo(f"\nS{i} {stage.id}: {pick(stage.title, stage.title_en)}")
+        click.echo("   " + _("responsible: {who}; stall limit: {limit}; next: {next}").format(
+            who=wf.authorities[stage.responsible].title, limit=limit, next=wf.next_of(stage.id) or _("(final)")))
         req = stage.requires
         for kind in req.documents:
-            click.echo(f"   document  {kind}: {wf.documents[kind].title}")
+            click.echo(f"   {_('document'):<9} {kind}: {wf.documents[kind].title}")
         for kind in req.approvals:
             spec = wf.approvals[kind]
-            click.echo(f"   approval  {kind}: {spec.title} ({wf.authorities[spec.authority].title})")
+            click.echo(f"   {_('approval'):<9} {kind}: {spec.title} ({wf.authorities[spec.authority].title})")
         if req.consent:
-            click.echo(f"   consent   {req.consent.description}")
+            click.echo(f"   {_('consent'):<9} {req.consent.description}")
         if req.notice:
-            unit = "working days" if req.notice.calendar == "working" else "days"
-            click.echo(f"   notice    {req.notice.days} {unit}, from the date of {req.notice.document}")
+            days = _("{days} working days") if req.notice.calendar == "working" else _("{days} days")
+            click.echo(f"   {_('notice'):<9} " + _("{days}, from the date of {document}").format(
+                days=days.format(days=req.notice.days), document=req.notice.document))
         if req.no_open_objections:
-            click.echo("   objections  none may be open")
+            click.echo(f"   {_('objection'):<9} " + _("none may be open"))
         if req.no_open_complaints:
             click.echo("   " + _("complaints  none lodged after the notice may be open"))
         for rule in req.order:
@@ -105,9 +108,9 @@ def show_(settings: Settings, workflow_id: str, at: datetime | None, as_json: bo
                 earlier=rule.earlier, later=rule.later, basis=rule.basis,
                 days=rule.within.days if rule.within else ""))
         if req.chosen_scheme:
-            click.echo("   scheme    the owners' chosen elevator scheme")
+            click.echo(f"   {_('scheme'):<9} " + _("the owners' chosen elevator scheme"))
         for kind in req.meetings:
-            click.echo(f"   meeting   a meeting on record deciding {kind}")
+            click.echo(f"   {_('meeting'):<9} " + _("a meeting on record deciding {kind}").format(kind=kind))
 
 
 @workflow.command("check")
@@ -132,7 +135,8 @@ def check_(settings: Settings, files: tuple[Path, ...]) -> None:
                 click.echo(problem, err=True)
             continue
         by_id.setdefault(loaded.id, []).append(loaded)
-        click.echo(f"{path}: ok ({loaded.id} {loaded.version}, {len(loaded.definition.stages)} stages)")
+        click.echo(_("{path}: ok ({id} {version}, {count} stages)").format(
+            path=path, id=loaded.id, version=loaded.version, count=len(loaded.definition.stages)))
     for versions in by_id.values():  # several versions of one workflow: their periods must not overlap
         try:
             periods(versions)
@@ -141,7 +145,7 @@ def check_(settings: Settings, files: tuple[Path, ...]) -> None:
             for problem in exc.problems:
                 click.echo(problem, err=True)
     if failed:
-        click.echo(f"{failed} of {len(files)} file(s) have problems", err=True)
+        click.echo(_("{failed} of {count} file(s) have problems").format(failed=failed, count=len(files)), err=True)
         click.get_current_context().exit(1)
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, bindparam, or_, select
 
 from eightstep.errors import InputError
+from eightstep.i18n import _
 from eightstep.store import tables
 from eightstep.timeutil import as_utc
 
@@ -100,6 +101,7 @@ def checked_role(role: str | None) -> str | None:
         return None
     role = role.strip()
     if not role or len(role) > MAX_ROLE_TEXT:
-        raise InputError(f"--as: give the role the actor acts in, in at most {MAX_ROLE_TEXT} characters "
-                         f"(e.g. {', '.join(ACTOR_ROLES)})")
+        raise InputError(_("give the role the actor acts in, in at most {max_role_text} characters (e.g. "
+                           "{actor_roles})").format(
+                             max_role_text=MAX_ROLE_TEXT, actor_roles=', '.join(ACTOR_ROLES)), field="as_role")
     return role

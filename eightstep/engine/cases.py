@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from eightstep.engine.events import append_event
 from eightstep.engine.evidence import RECORD_TABLES, CaseRecords
 from eightstep.engine.views import CaseView, show_case
-from eightstep.errors import ConflictError, InputError
+from eightstep.errors import ConflictError, InputError, Remedy
 from eightstep.i18n import _
 from eightstep.store import models, read
 from eightstep.store.tables import WITHDRAWN
@@ -89,11 +89,12 @@ def editing(ws: Workspace, case_id: str, *, expected_version: int | None = None,
 
 def refuse_stale_or_withdrawn(case: Any, expected_version: int | None, *, allow_withdrawn: bool = False) -> None:
     if expected_version is not None and case.version != expected_version:
-        raise ConflictError(f"case {case.id} is at version {case.version}, not {expected_version}: it was "
-                            "changed by someone else; nothing was written")
+        raise ConflictError(_("case {case} is at version {version}, not {expected}: it was changed by someone "
+                              "else; nothing was written").format(case=case.id, version=case.version,
+                                                                  expected=expected_version))
     if case.status == WITHDRAWN and not allow_withdrawn:
-        raise InputError(f"case {case.id} was withdrawn ({case.status_reason}); it can no longer change. "
-                         "Open a new case for the unit")
+        raise InputError(_("case {case} was withdrawn ({reason}); it can no longer change. Open a new case for the "
+                           "unit").format(case=case.id, reason=case.status_reason), remedy=Remedy("case.open"))
 
 
 # --- cases -----------------------------------------------------------------------------------------------
@@ -106,9 +107,10 @@ def snapshot(session: Session, loaded: LoadedWorkflow) -> None:
         models.WorkflowSnapshot.workflow_id == loaded.id, models.WorkflowSnapshot.version == loaded.version)).first()
     if clash is not None:
         raise InputError(
-            f"workflow {loaded.id} version {loaded.version} ({loaded.source}) differs from the version "
-            f"{loaded.version} that earlier cases were opened under: the rules were edited without a new "
-            "version. Give the file a new `version:` so both can be told apart")
+            _("workflow {id} version {version} ({source}) differs from the version {version} that earlier cases "
+              "were opened under: the rules were edited without a new version. Give the file a new `version:` so "
+              "both can be told apart").format(
+                id=loaded.id, version=loaded.version, source=loaded.source))
     session.add(models.WorkflowSnapshot(sha256=loaded.sha256, workflow_id=loaded.id, version=loaded.version,
                                         source=loaded.source, content=loaded.content, stored_at=now_utc()))
     session.flush()
@@ -123,23 +125,24 @@ def open_case(ws: Workspace, case_id: str, *, complex_name: str, building: str, 
 
     ``as_role``: the role the actor acts in (officer, street, ...), kept in the history."""
     if not CASE_ID.match(case_id):
-        raise InputError(f"case id {case_id!r}: use up to 64 letters, digits, '-', '_' or '.', e.g. RD-3-2")
-    fields = {"--complex": complex_name, "--building": building, "--unit": unit}
+        raise InputError(_("case id {case!r}: use up to 64 letters, digits, '-', '_' or '.', e.g. RD-3-2").format(
+                             case=case_id))
+    fields = {"complex_name": complex_name, "building": building, "unit": unit}
     for name, value in fields.items():
         if not value or not value.strip():
-            raise InputError(f"{name} must not be empty")
+            raise InputError(_("must not be empty"), field=name)
         value = value.strip()
         if len(value) > NAME_LIMIT or any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
-            raise InputError(_("{field} {value!r}: use at most {limit} characters without control characters "
-                               "(newlines, tabs, invisible marks)").format(field=name, value=value[:80],
-                                                                            limit=NAME_LIMIT))
+            raise InputError(_("{value!r}: use at most {limit} characters without control characters "
+                               "(newlines, tabs, invisible marks)").format(value=value[:80], limit=NAME_LIMIT),
+                             field=name)
     complex_name, building, unit = complex_name.strip(), building.strip(), unit.strip()
     at = business_time(at)
     loaded = ws.workflows.in_force(workflow_id or DEFAULT_WORKFLOW, local_date(at))
     who = default_actor(actor)
     with ws.writing() as session:
         if session.get(models.Case, case_id) is not None:
-            raise InputError(f"case {case_id} already exists: choose another id")
+            raise InputError(_("case {case} already exists: choose another id").format(case=case_id))
         cx = session.exec(select(models.Complex).where(models.Complex.name == complex_name)).first()
         if cx is None:
             cx = models.Complex(name=complex_name, district=district, street=street, community=community,
@@ -151,8 +154,9 @@ def open_case(ws: Workspace, case_id: str, *, complex_name: str, building: str, 
                 models.Case.complex_id == cx.id, models.Case.building == building, models.Case.unit == unit,
                 models.Case.status != WITHDRAWN)).first()
             if existing is not None:
-                raise InputError(f"{complex_name} {read.unit_label(building, unit)} already has an active case: "
-                                 f"{existing.id} (withdraw it first to start again)")
+                raise InputError(_("{complex} {unit} already has an active case: {case} (withdraw it first to start "
+                                   "again)").format(complex=complex_name, unit=read.unit_label(building, unit),
+                                                    case=existing.id))
         snapshot(session, loaded)
         case = models.Case(
             id=case_id, complex_id=cx.id, building=building, unit=unit, workflow_id=loaded.id,
@@ -163,8 +167,9 @@ def open_case(ws: Workspace, case_id: str, *, complex_name: str, building: str, 
         try:
             session.flush()  # parents before the event that refers to them
         except IntegrityError:
-            raise ConflictError(f"another case for {complex_name} {building}-{unit} (or with id {case_id}) was "
-                                "opened at the same moment; nothing was written") from None
+            raise ConflictError(_("another case for {complex} {building}-{unit} (or with id {case}) was opened at "
+                                  "the same moment; nothing was written").format(
+                                    complex=complex_name, building=building, unit=unit, case=case_id)) from None
         append_event(session, case, at=at, actor=who, action="open", to_stage=case.stage, role=as_role,
                      details={"complex": complex_name, "building": building, "unit": unit,
                               "workflow": {"id": loaded.id, "version": loaded.version, "sha256": loaded.sha256}})

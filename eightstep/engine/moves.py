@@ -27,10 +27,11 @@ from eightstep.engine.events import GENESIS, append_event, event_row, with_role
 from eightstep.engine.litigation import litigation_pending
 from eightstep.engine.permissions import check_permission
 from eightstep.engine.position import Position
-from eightstep.errors import BlockedError, ConflictError, InputError
+from eightstep.errors import BlockedError, ConflictError, InputError, Remedy
 from eightstep.i18n import _
 from eightstep.store import read, tables
 from eightstep.store.workspace import Workspace
+from eightstep.suggest import did_you_mean
 from eightstep.timeutil import as_utc, business_time, iso_local, now_utc, show
 from eightstep.workflow.loader import LoadedWorkflow
 from eightstep.workflow.machine import (
@@ -92,8 +93,9 @@ def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: s
                                                   note=note, consent=consent,
                                                   role=granted or acting_role(session, case.id, who, as_role, at))
         if conn.execute(ADVANCE_CAS, cas).rowcount != 1:
-            raise ConflictError(f"case {case_id} was changed by someone else while this command ran; nothing was "
-                                "written. Look at `eightstep case show` and try again")
+            raise ConflictError(_("case {case} was changed by someone else while this command ran; nothing was "
+                                  "written. Look at the case and try again").format(case=case_id),
+                                remedy=Remedy("case.show", {"case": case_id}))
         conn.execute(insert(_EVENTS), event)
         if consent_record is not None:
             conn.execute(insert(_CONSENT_RECORDS), consent_record)
@@ -141,7 +143,7 @@ def _move_head(ws: Workspace, conn: Connection, case_id: str, expected_version: 
 
 def _reason(reason: str | None) -> str:
     if not reason or not reason.strip():
-        raise InputError("--reason is required and must not be empty: say why, for the record")
+        raise InputError(_("is required and must not be empty: say why, for the record"), field="reason")
     return reason.strip()
 
 
@@ -155,9 +157,10 @@ def _decide(ws: Workspace, case: Any, loaded: LoadedWorkflow, trigger: str, at: 
         if not position.allows(ACTIVE_CONDITION):
             raise InputError(position.problems(ACTIVE_CONDITION)[0].message) from None
         allowed = machine.return_targets(case.stage)
-        raise InputError(_("case {case} in {stage} can be returned to: {allowed} (not {to!r})").format(
-            case=case.id, stage=case.stage, allowed=", ".join(allowed) or _("nothing"),
-            to=trigger.removeprefix(RETURN_PREFIX))) from None
+        to = trigger.removeprefix(RETURN_PREFIX)
+        raise InputError(_("case {case} in {stage} can be returned to: {allowed} (not {to!r}{suggestion})").format(
+            case=case.id, stage=case.stage, allowed=", ".join(allowed) or _("nothing"), to=to,
+            suggestion=did_you_mean(to, allowed)), field="to") from None
     if not moved:
         raise InputError(position.refusal(machine)[0].message)
     return position
@@ -200,11 +203,13 @@ def _status_move(ws: Workspace, case_id: str, trigger: str, reason: str | None, 
     as_role = checked_role(as_role)
     if review_at is not None:
         if review_at.tzinfo is None:
-            raise InputError(f"review at {review_at}: no time zone; pass an aware datetime (UTC or Asia/Shanghai)")
+            raise InputError(_("{at}: no time zone; pass an aware datetime (UTC or Asia/Shanghai)").format(
+                at=review_at), field="review_at")
         review_at = as_utc(review_at)
         if review_at < at:
-            raise InputError(f"--review-at {show(review_at)} is before the suspension ({show(at)}): the review "
-                             "comes after the case is suspended; check --review-at and --at")
+            raise InputError(_("{review} is before the suspension ({at}): the review comes after the case is "
+                               "suspended; check both dates").format(review=show(review_at), at=show(at)),
+                             field="review_at")
     with editing(ws, case_id, expected_version=expected_version) as (session, case, loaded):
         before = case.status
         position = _decide(ws, case, loaded, trigger, at)

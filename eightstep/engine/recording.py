@@ -58,7 +58,7 @@ from eightstep.engine.cases import default_actor, editing
 from eightstep.engine.events import append_events
 from eightstep.engine.facts import CASE_TABLE, CASES, DROP, PUT, SET, Digest, fact_text, image, key_column
 from eightstep.engine.permissions import check_permission
-from eightstep.errors import InputError, NotFoundError
+from eightstep.errors import InputError, NotFoundError, Remedy
 from eightstep.i18n import _
 from eightstep.rules.rooms import normal_room
 from eightstep.store import models
@@ -93,7 +93,8 @@ def find_household(session: Session, case_id: str, room: str) -> models.Househol
                 models.Household.case_id == case_id, models.Household.room == normal,
                 models.not_voided(HOUSEHOLDS))).first()
     if household is None:
-        raise NotFoundError(f"case {case_id} has no room {room!r}: `eightstep household list {case_id}`")
+        raise NotFoundError(_("case {case} has no room {room!r}").format(case=case_id, room=room),
+                            remedy=Remedy("household.list", {"case": case_id}))
     return household
 
 

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection
 
 from eightstep.errors import EightstepError, InputError
+from eightstep.i18n import _
 from eightstep.store import read, tables
 from eightstep.store.read import CaseIdentity
 from eightstep.store.tables import WITHDRAWN
 from eightstep.store.workspace import Workspace
+from eightstep.suggest import did_you_mean
 from eightstep.timeutil import as_utc, iso_local
 from eightstep.workflow.registry import DEFAULT_WORKFLOW
 
@@ -90,8 +92,8 @@ def list_cases(ws: Workspace, *, complex_name: str | None = None, stage: str | N
         if stage and not views:
             known = known_stages(ws, conn)
             if stage not in known:
-                raise InputError(f"--stage {stage!r}: no workflow has such a stage; known stages: "
-                                 f"{', '.join(known) or 'none'}")
+                raise InputError(_("{stage!r}: no workflow has such a stage{suggestion}; known stages: {known}").format(
+                    stage=stage, suggestion=did_you_mean(stage, known), known=", ".join(known) or "—"), field="stage")
         return views
 
 

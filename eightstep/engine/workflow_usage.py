@@ -9,6 +9,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 
 from eightstep.errors import WorkflowError
+from eightstep.i18n import _
 from eightstep.store import tables
 from eightstep.store.tables import WITHDRAWN
 from eightstep.store.workspace import Workspace
@@ -49,7 +50,7 @@ def usage(registry: WorkflowRegistry, ws: Workspace | None) -> list[dict[str, An
         if versions:
             rows.append({"id": wid, "source": "(file not found)", "version": None, "title": "", "sha256": None,
                          "effective_from": None, "effective_until": None, "in_force": None,
-                         "error": "no workflow file with this version; its cases keep their stored rules",
+                         "error": _("no workflow file with this version; its cases keep their stored rules"),
                          "versions": [_version(v, sha, o, t, False) for v, sha, o, t in sorted(versions)]})
     return rows
 

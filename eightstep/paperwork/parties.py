@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from eightstep.engine.cases import get_case
 from eightstep.engine.recording import recording
 from eightstep.errors import InputError
+from eightstep.i18n import _
 from eightstep.paperwork.roles import ROLES
 from eightstep.records import tabular
 from eightstep.store import models
@@ -45,14 +46,15 @@ def party_of(row: models.CaseParty) -> Party:
 def _check_role(role: str) -> None:
     if role not in ROLES:
         known = "; ".join(f"{k} ({v[0]})" for k, v in ROLES.items())
-        raise InputError(f"unknown party role {role!r}; use one of: {known}")
+        raise InputError(_("unknown party role {role!r}; use one of: {known}").format(
+                             role=role, known=known))
 
 
 def parse_id_number(text: str) -> str:
     value = text.strip().upper()
     if not _ID_NUMBER.match(value):
-        raise InputError(f"--id-number {text!r} is not a resident ID number (18 characters: 17 digits and a digit "
-                         "or X)")
+        raise InputError(_("{text!r} is not a resident ID number (18 characters: 17 digits and a digit or X)").format(
+                             text=text), field="id_number")
     return value
 
 
@@ -63,12 +65,12 @@ def set_party(ws: Workspace, case_id: str, role: str, *, name: str, phone: str |
     ``as_role``: the role the actor acts in (``--as``; default: the actor's role on record in the case)."""
     _check_role(role)
     if not name or not name.strip():
-        raise InputError("--name must not be empty")
+        raise InputError(_("must not be empty"), field="name")
     if phone:
         try:
             phone = tabular.parse_phone(phone)
         except ValueError as exc:
-            raise InputError(f"--phone: {exc}") from None
+            raise InputError(str(exc), field="phone") from None
     id_number = parse_id_number(id_number) if id_number else None
     with recording(ws, case_id, "party.set", at=at, actor=actor, as_role=as_role) as rec:
         row = rec.session.exec(select(models.CaseParty).where(models.CaseParty.case_id == case_id,

@@ -14,7 +14,7 @@ from typing import Any
 from eightstep import __version__
 from eightstep.engine.actors import checked_role
 from eightstep.engine.cases import default_actor
-from eightstep.errors import InputError, NotFoundError
+from eightstep.errors import InputError, NotFoundError, Remedy
 from eightstep.i18n import _
 from eightstep.paperwork import privacy
 from eightstep.paperwork.casedata import CaseData, load_case_data
@@ -96,7 +96,7 @@ class Paperwork:
     @property
     def ws(self) -> Workspace:
         if self._ws is None:
-            raise InputError("this needs a database: pass --db or run `eightstep init`")
+            raise InputError(_("this needs a database"), remedy=Remedy("init"))
         return self._ws
 
     # --- what exists ---------------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ class Paperwork:
 
     def _render(self, data: CaseData, form_id: str, fmt: str, at: datetime) -> Rendered:
         if fmt not in FORMATS:
-            raise InputError(f"format {fmt!r}: use html or pdf")
+            raise InputError(_("format {fmt!r}: use html or pdf").format(fmt=fmt))
         self._require(form_id)
         name = template_name(form_id)
         version = self.env.version(name)
@@ -163,8 +163,9 @@ class Paperwork:
         if info.public:
             shown = privacy.leaks(html, secrets(data))
             if shown:
-                raise InputError(f"{form_id} is posted in public, but template {path} prints full phone or ID "
-                                 f"numbers ({len(shown)} of them); print them with |mask_phone or |mask_id")
+                raise InputError(_("{form_id} is posted in public, but template {path} prints full phone or ID "
+                                   "numbers ({count} of them); print them with |mask_phone or |mask_id").format(
+                                     form_id=form_id, path=path, count=len(shown)))
         warnings: list[str] = []
         content = html.encode("utf-8")
         if fmt == "pdf":
@@ -200,7 +201,7 @@ class Paperwork:
         """
         wanted = list(dict.fromkeys(form_ids))
         if not wanted:
-            raise InputError("name at least one form")
+            raise InputError(_("name at least one form"))
         return self._render_logged(case_id, [(f, folder / f"{case_id}-{f}.{fmt}" if folder is not None else None)
                                              for f in wanted], fmt, at, actor, as_role, outputs, folder)
 
@@ -268,12 +269,14 @@ class Paperwork:
         wf = data.workflow.definition
         stage_id = stage or data.case.stage
         if stage_id not in wf.stage_ids():
-            raise InputError(f"--stage {stage_id!r}: workflow {wf.id} has stages {', '.join(wf.stage_ids())}")
+            raise InputError(_("{stage_id!r}: workflow {id} has stages {stage_ids}").format(
+                                 stage_id=stage_id, id=wf.id, stage_ids=', '.join(wf.stage_ids())), field="stage")
         forms = wf.stage(stage_id).forms
         if not forms:
             with_forms = [s.id for s in wf.stages if s.forms]
-            raise InputError(f"stage {stage_id} of workflow {wf.id} lists no forms (stages with forms: "
-                             f"{', '.join(with_forms) or 'none'})")
+            raise InputError(_("stage {stage_id} of workflow {id} lists no forms (stages with forms: "
+                               "{with_forms})").format(stage_id=stage_id, id=wf.id,
+                                                       with_forms=", ".join(with_forms) or "—"))
         results: list[Rendered] = []
         problems: list[str] = []
         for form_id in forms:

@@ -18,7 +18,8 @@ from sqlmodel import select
 from eightstep.engine.cases import get_case, load_records, workflow_of
 from eightstep.engine.guards import current_ballots, voters
 from eightstep.engine.recording import recording
-from eightstep.errors import InputError
+from eightstep.errors import InputError, Remedy
+from eightstep.i18n import _
 from eightstep.records.votes import consent_rule
 from eightstep.rules.consent import Voter
 from eightstep.rules.money import room_order
@@ -67,7 +68,8 @@ def classify(text: str) -> list[str]:
 def stance_of(text: str) -> str:
     stance = STANCE_WORDS.get(text.strip().lower())
     if stance is None:
-        raise InputError(f"--stance {text!r}: use supportive (支持), hesitant (犹豫) or opposed (反对)")
+        raise InputError(_("{text!r}: use supportive (支持), hesitant (犹豫) or opposed (反对)").format(
+                             text=text), field="stance")
     return stance
 
 
@@ -101,7 +103,8 @@ def add_entry(ws: Workspace, case_id: str, room: str, *, stance: str, concern: s
     if kinds:
         unknown = [k for k in kinds if k not in CONCERN_KINDS]
         if unknown:
-            raise InputError(f"--kind {', '.join(unknown)}: use {', '.join(CONCERN_KINDS)}")
+            raise InputError(_("{unknown}: use {concern_kinds}").format(
+                                 unknown=', '.join(unknown), concern_kinds=', '.join(CONCERN_KINDS)), field="kind")
         kinds = list(dict.fromkeys(kinds))
     else:
         kinds = classify(concern) if concern else []
@@ -131,7 +134,8 @@ def case_voters(ws: Workspace, case_id: str) -> CaseVoters:
         records = load_records(session, case_id)
     _stage, rule = consent_rule(loaded.definition)
     if not records.households:
-        raise InputError(f"case {case_id} has no households yet: `eightstep household import {case_id} FILE`")
+        raise InputError(_("case {case} has no households yet").format(case=case_id),
+                         remedy=Remedy("household.import", {"case": case_id}))
     ballots = {hid: b.choice for hid, b in current_ballots(records.ballots, None, records.evidence_from).items()}
     return CaseVoters(rule, voters(records, None), records.households, ballots)
 
@@ -142,7 +146,8 @@ def case_what_if(ws: Workspace, case_id: str, exclude: list[str] | None = None) 
     rooms = {h.room: h for h in data.households}
     unknown = [r for r in exclude or [] if r not in rooms]
     if unknown:
-        raise InputError(f"--exclude: case {case_id} has no room {', '.join(map(repr, unknown))}")
+        raise InputError(_("case {case} has no room {unknown}").format(
+                             case=case_id, unknown=', '.join(map(repr, unknown))), field="exclude")
     return what_if(data.voters, data.rule, {rooms[r].owner_key for r in exclude or []})
 
 

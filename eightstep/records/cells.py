@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
+from eightstep.i18n import _, ngettext
 from eightstep.rules.rooms import normal_room
 
 # Characters stripped around cells and headers besides ordinary whitespace
@@ -30,7 +31,7 @@ def parse_text(s: str) -> str:
     """Return the stripped text; raise ValueError if it is empty."""
     text = strip_cell(s)
     if not text:
-        raise ValueError("is empty; fill it in")
+        raise ValueError(_("is empty; fill it in"))
     return text
 
 
@@ -49,10 +50,12 @@ def parse_int_range(lo: int, hi: int) -> Callable[[str], int]:
     def parse(s: str) -> int:
         text = nfkc(strip_cell(s))
         if not _INT_RE.fullmatch(text):
-            raise ValueError(f"'{s}' is not a whole number (use digits only, e.g. {max(lo, min(hi, 3))})")
+            raise ValueError(_("'{s}' is not a whole number (use digits only, e.g. {lo})").format(
+                                 s=s, lo=max(lo, min(hi, 3))))
         value = int(text.split(".")[0])
         if not lo <= value <= hi:
-            raise ValueError(f"'{s}' is out of range (use a whole number from {lo} to {hi})")
+            raise ValueError(_("'{s}' is out of range (use a whole number from {lo} to {hi})").format(
+                                 s=s, lo=lo, hi=hi))
         return value
 
     return parse
@@ -76,19 +79,21 @@ def parse_decimal(places: int = 2, positive: bool = True) -> Callable[[str], Dec
     def parse(s: str) -> Decimal:
         text = nfkc(strip_cell(s))
         if not _DECIMAL_RE.fullmatch(text) or len(text) > 40:
-            raise ValueError(f"'{s}' is not a number (use digits and a dot, e.g. {example})")
+            raise ValueError(_("'{s}' is not a number (use digits and a dot, e.g. {example})").format(
+                                 s=s, example=example))
         value = Decimal(text)
         try:
             result = value.quantize(quantum)
         except InvalidOperation:
-            raise ValueError(f"'{s}' is too large to be a sensible value; check it") from None
+            raise ValueError(_("'{s}' is too large to be a sensible value; check it").format(s=s)) from None
         if result != value:
             raise ValueError(
-                f"'{s}' has more than {places} decimal place{'s' if places != 1 else ''} "
-                f"(round it, e.g. {result})"
+                ngettext("'{s}' has more than {places} decimal place (round it, e.g. {result})",
+                         "'{s}' has more than {places} decimal places (round it, e.g. {result})",
+                         places).format(s=s, places=places, result=result)
             )
         if positive and result <= 0:
-            raise ValueError(f"'{s}' must be greater than 0")
+            raise ValueError(_("'{s}' must be greater than 0").format(s=s))
         return result
 
     return parse
@@ -121,7 +126,8 @@ def parse_choice(mapping: dict[str, str]) -> Callable[[str], str]:
         try:
             return lookup[_choice_key(s)]
         except KeyError:
-            raise ValueError(f"'{s}' is not an accepted value (use one of: {accepted})") from None
+            raise ValueError(_("'{s}' is not an accepted value (use one of: {accepted})").format(
+                                 s=s, accepted=accepted)) from None
 
     return parse
 
@@ -141,8 +147,8 @@ def parse_phone(s: str) -> str:
     if prefix and len(text) > prefix.end():
         text = text[prefix.end():]
     if not _DIGITS_RE.fullmatch(text):
-        raise ValueError(f"'{s}' is not a phone number (use 7 to 15 digits, optionally starting with +86, e.g. "
-                         "13800138000 or 027-87654321)")
+        raise ValueError(_("'{s}' is not a phone number (use 7 to 15 digits, optionally starting with +86, e.g. "
+                           "13800138000 or 027-87654321)").format(s=s))
     return entered
 
 

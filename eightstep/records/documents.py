@@ -19,7 +19,7 @@ def add_document(ws: Workspace, case_id: str, kind: str, path: Path, *, at: date
                  as_role: str | None = None) -> models.Document:
     """Attach a file as a document of ``kind``: copied into the store by content hash, never referenced."""
     if not path.is_file():
-        raise InputError(f"{path}: no such file")
+        raise InputError(_("{path}: no such file").format(path=path))
     with recording(ws, case_id, "doc.add", at=at, actor=actor, as_role=as_role) as rec:
         kinds = rec.workflow.documents
         if kind not in kinds:
@@ -52,7 +52,7 @@ def add_approval(ws: Workspace, case_id: str, kind: str, *, authority: str, reje
                  number: str | None = None, note: str | None = None, at: datetime | None = None,
                  actor: str | None = None, as_role: str | None = None) -> models.Approval:
     if not authority or not authority.strip():
-        raise InputError("--authority must name who issued the approval, e.g. 江夏区行政审批局")
+        raise InputError(_("must name who issued the approval, e.g. 江夏区行政审批局"), field="authority")
     with recording(ws, case_id, "approval.add", at=at, actor=actor, as_role=as_role) as rec:
         kinds = rec.workflow.approvals
         if kind not in kinds:

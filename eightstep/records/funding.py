@@ -16,7 +16,8 @@ from sqlmodel import Session, select
 
 from eightstep.engine.cases import get_case, workflow_of
 from eightstep.engine.recording import households_of, recording
-from eightstep.errors import InputError
+from eightstep.errors import InputError, Remedy
+from eightstep.i18n import _
 from eightstep.records import tabular
 from eightstep.rules.money import Figures, ShareTable, compute_shares, yuan_plain
 from eightstep.store import models
@@ -67,28 +68,31 @@ def amendment(wf: Workflow, case: models.Case, command: str, amend: str | None, 
     """
     reason = amend.strip() if amend is not None else None
     if amend is not None and not reason:
-        raise InputError("--amend needs the reason the signed agreement changes (e.g. 业主大会同意改选平层入户), "
-                         "for the record")
+        raise InputError(_("needs the reason the signed agreement changes (e.g. 业主大会同意改选平层入户), for the "
+                           "record"), field="amend")
     signed = agreement_signed(wf, case.stage)
     if signed is None:
         if reason is not None:
             first = agreement_stage(wf)
-            where = (f"has not left stage {first.id} yet" if first is not None
-                     else f"follows workflow {wf.id}, whose stages list no agreement form")
-            raise InputError(f"--amend: case {case.id} {where}: there is no signed agreement to amend; leave "
-                             "--amend out")
+            if first is not None:
+                where = _("case {case} has not left stage {stage} yet").format(case=case.id, stage=first.id)
+            else:
+                where = _("case {case} follows workflow {workflow}, whose stages list no agreement form").format(
+                    case=case.id, workflow=wf.id)
+            raise InputError(_("{where}: there is no signed agreement to amend; leave it out").format(where=where),
+                             field="amend")
         return None
     if not changes:
         return reason
     if reason is None:
         raise InputError(
-            f"case {case.id} has left stage {signed.id} ({signed.title}), where the owners signed the agreement "
-            f"(加装电梯协议书) with its cost-share table: `{command}` would change the shares printed on the signed "
-            "agreement. A change of a signed agreement is a new agreement: once the owners agree to it, run the "
-            f"command again with --amend REASON (recorded in the history), then print the agreement again "
-            f"(`eightstep forms render {case.id} agreement`), have it signed and record it (`eightstep doc add "
-            f"{case.id} agreement FILE`). Or return the case to that stage first (`eightstep case return {case.id} "
-            f"--to {signed.id} --reason TEXT`)")
+            _("case {case} has left stage {stage} ({title}), where the owners signed the agreement (加装电梯协议书) "
+              "with its cost-share table: this would change the shares printed on the signed agreement. A change of "
+              "a signed agreement is a new agreement: once the owners agree to it, do it again with the reason as "
+              "an amendment (recorded in the history), then print the agreement again, have it signed and record "
+              "it. Or return the case to that stage first").format(case=case.id, stage=signed.id,
+                                                                    title=signed.title),
+            field="amend", remedy=Remedy("case.return", {"case": case.id, "to": signed.id}))
     return reason
 
 
@@ -108,11 +112,13 @@ def set_funding(ws: Workspace, case_id: str, *, total: int | None = None, subsid
             rec.change(row, subsidy_fen=0, other_fen=0, other_note=None, maintenance_fen=0, voided_at=None,
                        void_reason=None)
             if total is None:
-                raise InputError(f"case {case_id} has no funding yet: give the total cost with --total")
+                raise InputError(_("case {case} has no funding yet: give the total cost").format(case=case_id),
+                                 field="total")
             before = None
         elif row is None:
             if total is None:
-                raise InputError(f"case {case_id} has no funding yet: give the total cost with --total")
+                raise InputError(_("case {case} has no funding yet: give the total cost").format(case=case_id),
+                                 field="total")
             row = models.Funding(case_id=case_id, total_fen=total, set_at=rec.at)
             before = None
         else:
@@ -124,7 +130,7 @@ def set_funding(ws: Workspace, case_id: str, *, total: int | None = None, subsid
         if other_note is not None:
             row.other_note = other_note.strip() or None
         if row.other_fen and not row.other_note:
-            raise InputError("say where the other money comes from with --other-note (e.g. 公积金提取, 企业赞助)")
+            raise InputError(_("say where the other money comes from (e.g. 公积金提取, 企业赞助)"), field="other_note")
         figures = figures_of(row)  # validates: nothing negative, subsidy + other <= total
         reason = amendment(rec.workflow, rec.case, "funding set", amend, changes=figures.as_dict() != before)
         rec.change(row, set_at=rec.at)
@@ -166,10 +172,11 @@ def case_shares(ws: Workspace, case_id: str) -> ShareTable:
         households = households_of(session, case_id)
         agreed = load_agreed(session, case_id)
     if funding is None:
-        raise InputError(f"case {case_id} has no funding yet: `eightstep funding set {case_id} --total AMOUNT "
-                         "[--subsidy AMOUNT] [--maintenance AMOUNT]`")
+        raise InputError(_("case {case} has no funding yet").format(case=case_id),
+                         remedy=Remedy("funding.set", {"case": case_id}))
     if not households:
-        raise InputError(f"case {case_id} has no households yet: `eightstep household import {case_id} FILE`")
+        raise InputError(_("case {case} has no households yet").format(case=case_id),
+                         remedy=Remedy("household.import", {"case": case_id}))
     return share_table(wf, households, funding, agreed)
 
 
@@ -195,31 +202,35 @@ def agree_shares(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
     """
     rows = tabular.read_table(path, AGREED_COLUMNS)
     parsed = [AgreedRow(r.values["room"], r.values["share"], r.values["maintenance"]) for r in rows]
-    problems = [f"{path}:{r.line}: field '{name}': {r.values[name]} is negative; shares are 0 or more"
+    problems = [_("{where}: field '{field}': {value} is negative; shares are 0 or more").format(
+                    where=f"{path}:{r.line}", field=name, value=r.values[name])
                 for r in rows for name in ("share", "maintenance")
                 if r.values[name] is not None and r.values[name] < 0]
     with_upkeep = [r for r in rows if r.values["maintenance"] is not None]
     if with_upkeep and len(with_upkeep) != len(rows):
-        problems.append(f"{path}: give a maintenance share for every room or for none")
+        problems.append(_("{path}: give a maintenance share for every room or for none").format(path=path))
     with recording(ws, case_id, "funding.agree", at=at, actor=actor, as_role=as_role) as rec:
         if rec.workflow.cost_sharing.method != "agreed_table":
-            raise InputError(f"case {case_id} follows workflow {rec.loaded.id}, which shares costs by "
-                             f"{rec.workflow.cost_sharing.method}; an agreed table applies only under "
-                             "cost_sharing.method: agreed_table")
+            raise InputError(_("case {case} follows workflow {id}, which shares costs by {method}; an agreed table "
+                               "applies only under cost_sharing.method: agreed_table").format(
+                                 case=case_id, id=rec.loaded.id, method=rec.workflow.cost_sharing.method))
         households = {h.room: h for h in households_of(rec.session, case_id)}
         seen: set[str] = set()
         for r in rows:
             room = r.values["room"]
             if room not in households:
-                problems.append(f"{path}:{r.line}: field 'room': case {case_id} has no room {room!r}")
+                problems.append(_("{where}: field 'room': case {case} has no room {room!r}").format(
+                    where=f"{path}:{r.line}", case=case_id, room=room))
             if room in seen:
-                problems.append(f"{path}:{r.line}: field 'room': room {room!r} appears twice")
+                problems.append(_("{where}: field 'room': room {room!r} appears twice").format(
+                    where=f"{path}:{r.line}", room=room))
             seen.add(room)
         missing = sorted(set(households) - seen)
         if missing:
-            problems.append(f"{path}: no share for room(s) {', '.join(missing)}: every household needs one")
+            problems.append(_("{path}: no share for room(s) {rooms}: every household needs one").format(
+                path=path, rooms=", ".join(missing)))
         if not problems and sum(r.share for r in parsed) == 0:
-            problems.append(f"{path}: every share is 0: somebody has to pay")
+            problems.append(_("{path}: every share is 0: somebody has to pay").format(path=path))
         if problems:
             raise InputError("\n".join(problems))
         reason = amendment(rec.workflow, rec.case, "funding agree", amend)

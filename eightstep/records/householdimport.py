@@ -37,7 +37,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from eightstep.engine.facts import PUT, fact_text, image
 from eightstep.engine.recording import Recording
-from eightstep.errors import InputError
+from eightstep.errors import InputError, Remedy
+from eightstep.i18n import _
 from eightstep.records import tabular
 from eightstep.rules.rooms import room_warning
 from eightstep.store import models
@@ -99,17 +100,18 @@ def check_rooms(conn: Connection, path: Path, case_id: str, replace: bool) -> in
     first = select(func.min(STAGE.c.line)).where(STAGE.c.room == later.c.room).scalar_subquery()
     twice = conn.execute(select(later.c.line, later.c.room, first.label("first")).where(later.c.line != first)
                          .order_by(later.c.line).limit(tabular.MAX_REPORTED_PROBLEMS))
-    problems = [f"{path}:{r.line}: room {r.room!r} appears twice (first on line {r.first})" for r in twice]
+    problems = [_("{where}: room {room!r} appears twice (first on line {first})").format(
+        where=f"{path}:{r.line}", room=r.room, first=r.first) for r in twice]
     if problems:
         raise InputError("\n".join(problems))
     recorded = (select(STAGE.c.line, STAGE.c.room).join(HOUSEHOLDS, HOUSEHOLDS.c.room == STAGE.c.room)
                 .where(HOUSEHOLDS.c.case_id == case_id))
     if not replace:
-        clashes = [f"{path}:{r.line}: room {r.room!r} is already recorded in case {case_id}; use --replace to "
-                   "update it" for r in conn.execute(recorded.order_by(STAGE.c.line)
-                                                     .limit(tabular.MAX_REPORTED_PROBLEMS))]
+        clashes = [_("{where}: room {room!r} is already recorded in case {case}; replace it to update it").format(
+                   where=f"{path}:{r.line}", room=r.room, case=case_id)
+                   for r in conn.execute(recorded.order_by(STAGE.c.line).limit(tabular.MAX_REPORTED_PROBLEMS))]
         if clashes:
-            raise InputError("\n".join(clashes))
+            raise InputError("\n".join(clashes), remedy=Remedy("household.replace", {"case": case_id}))
     return conn.execute(select(func.count()).select_from(recorded.subquery())).scalar_one()
 
 
@@ -121,8 +123,9 @@ def shared_names(conn: Connection) -> list[str]:
     for name, group in groupby(rows, key=lambda r: r.owner):
         rooms = [r.room for r in group]
         if len(rooms) > 1:
-            out.append(f"rooms {', '.join(rooms)} all name {name} and have no owner_key: they count as "
-                       f"{len(rooms)} owners. If they are one person, give them the same owner_key so they count once")
+            out.append(_("rooms {rooms} all name {name} and have no owner_key: they count as {count} owners. If they "
+                         "are one person, give them the same owner_key so they count once").format(
+                rooms=", ".join(rooms), name=name, count=len(rooms)))
     return out
 
 

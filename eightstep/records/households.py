@@ -13,6 +13,7 @@ from eightstep.engine.cases import get_case, load_records
 from eightstep.engine.guards import current_ballots, title_names
 from eightstep.engine.recording import recording
 from eightstep.errors import InputError
+from eightstep.i18n import _
 from eightstep.records import tabular
 from eightstep.store.workspace import Workspace
 
@@ -25,14 +26,14 @@ def parse_names(text: str) -> tuple[str, ...]:
     """Names separated by 、 , ; or /: the other co-owners on a flat's title."""
     names = tuple(dict.fromkeys(n.strip() for n in _NAME_SEPARATORS.split(text) if n.strip()))
     if not names:
-        raise ValueError("names no one; write the other names on the title separated by 、, e.g. 李四、王五")
+        raise ValueError(_("names no one; write the other names on the title separated by 、, e.g. 李四、王五"))
     return names
 
 
 def parse_yes_no(text: str) -> bool:
     value = YES_NO.get(text.strip().lower())
     if value is None:
-        raise ValueError(f"{text!r}: write 是 or 否 (yes or no)")
+        raise ValueError(_("{text!r}: write 是 or 否 (yes or no)").format(text=text))
     return value
 
 
@@ -88,7 +89,7 @@ def import_households(ws: Workspace, case_id: str, path: Path, *, replace: bool 
             room_warnings: list[str] = []
             rows = staged.stage_file(conn, path, HOUSEHOLD_COLUMNS, area_centi, room_warnings)
             if not rows:
-                raise InputError(f"{path}: no household rows below the header")
+                raise InputError(_("{path}: no household rows below the header").format(path=path))
             updated = staged.check_rooms(conn, path, case_id, replace)
             warnings = staged.shared_names(conn) + room_warnings
             staged.write(rec, replace)

@@ -17,6 +17,7 @@ from eightstep.engine.cases import get_case
 from eightstep.engine.guards import MEETING_KINDS
 from eightstep.engine.recording import recording
 from eightstep.errors import InputError
+from eightstep.i18n import _
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, now_utc
@@ -56,18 +57,19 @@ def add_meeting(ws: Workspace, case_id: str, *, at: datetime | None, attendees: 
                 as_role: str | None = None) -> MeetingView:
     """Record a meeting held at ``at`` and its decision; the minutes file is stored by content hash."""
     if at is None:
-        raise InputError("--at is required: when was the meeting held?")
+        raise InputError(_("is required: when was the meeting held?"), field="at")
     names = split_names(attendees)
     if not names:
-        raise InputError("--attendees: name who attended (e.g. --attendees 李建国,周桂兰,王敏)")
+        raise InputError(_("name who attended (e.g. 李建国,周桂兰,王敏)"), field="attendees")
     if not decision or not decision.strip():
-        raise InputError("--decision must say what was decided")
+        raise InputError(_("must say what was decided"), field="decision")
     kinds = list(dict.fromkeys(kinds or ["other"]))
     unknown = [k for k in kinds if k not in MEETING_KINDS]
     if unknown:
-        raise InputError(f"--kind {', '.join(unknown)}: use {', '.join(MEETING_KINDS)}")
+        raise InputError(_("{unknown}: use {meeting_kinds}").format(
+                             unknown=', '.join(unknown), meeting_kinds=', '.join(MEETING_KINDS)), field="kind")
     if file is not None and not file.is_file():
-        raise InputError(f"{file}: no such file")
+        raise InputError(_("{file}: no such file").format(file=file))
     with recording(ws, case_id, "meeting.add", at=at, actor=actor, as_role=as_role) as rec:
         digest = rec.store_file(file)[0] if file is not None else None
         row = rec.add(models.Meeting(case_id=case_id, kinds=",".join(kinds), held_at=rec.at,

@@ -50,9 +50,10 @@ def add_objection(ws: Workspace, case_id: str, *, grounds: str, room: str | None
                   as_role: str | None = None) -> models.Objection:
     """Register an objection (异议); returns it with its id."""
     if not grounds or not grounds.strip():
-        raise InputError("--grounds must say what the objection is about (采光, 噪音, 费用, ...)")
+        raise InputError(_("must say what the objection is about (采光, 噪音, 费用, ...)"), field="grounds")
     if not room and not objector:
-        raise InputError("name the objector's room (--room) or the objector (--objector)")
+        raise InputError(_("name the objector's room or the objector"),
+                         remedy=Remedy("objection.add", {"case": case_id}))
     with recording(ws, case_id, "objection.add", at=at, actor=actor, as_role=as_role) as rec:
         if room:
             rec.household(room)
@@ -65,16 +66,18 @@ def add_objection(ws: Workspace, case_id: str, *, grounds: str, room: str | None
     return objection
 
 
-def _open_objection(rec: Recording, objection_id: int, what: str) -> models.Objection:
+def _open_objection(rec: Recording, objection_id: int) -> models.Objection:
     """The case's objection ``objection_id``, still open and lodged no later than ``rec.at``."""
     obj = rec.session.get(models.Objection, objection_id)
     if obj is None or obj.case_id != rec.case_id or obj.voided_at is not None:
-        raise NotFoundError(f"case {rec.case_id} has no objection #{objection_id}: `eightstep objection list "
-                            f"{rec.case_id}`")
+        raise NotFoundError(_("case {case} has no objection #{id}").format(case=rec.case_id, id=objection_id),
+                            remedy=Remedy("objection.list", {"case": rec.case_id}))
     if obj.status != "open":
-        raise InputError(f"objection #{objection_id} is already {obj.status}")
+        raise InputError(_("objection #{objection_id} is already {status}").format(
+                             objection_id=objection_id, status=obj.status))
     if rec.at < as_utc(obj.lodged_at):
-        raise InputError(f"{what} {show(rec.at)} would be before the objection was lodged ({show(obj.lodged_at)})")
+        raise InputError(_("{at} would be before the objection was lodged ({lodged_at})").format(
+                             at=show(rec.at), lodged_at=show(obj.lodged_at)), field="at")
     return obj
 
 
@@ -118,13 +121,14 @@ def mediate_objection(ws: Workspace, case_id: str, objection_id: int, *, step: s
     mediation → hearing → litigation; steps may be skipped, not gone back to). Litigation suspends the case in
     the same transaction (``review_at``: the review date the court gives, when known)."""
     if step not in MEDIATION_STEPS:
-        raise InputError(f"--step {step!r}: use one of {', '.join(MEDIATION_STEPS)}")
+        raise InputError(_("{step!r}: use one of {mediation_steps}").format(
+                             step=step, mediation_steps=', '.join(MEDIATION_STEPS)), field="step")
     if not note or not note.strip():
-        raise InputError("--note must say what happened in this step")
+        raise InputError(_("must say what happened in this step"), field="note")
     if review_at is not None and step != "litigation":
         raise InputError(_("a review date is the court's: it goes with a litigation step only"))
     with recording(ws, case_id, "objection.mediate", at=at, actor=actor, as_role=as_role) as rec:
-        _open_objection(rec, objection_id, "the step at")
+        _open_objection(rec, objection_id)
         _check_step(rec.workflow, step, _steps(rec, objection_id), rec.at, objection_id)
         record = rec.add(models.MediationStep(objection_id=objection_id, step=step, note=note.strip(), at=rec.at,
                                               actor=rec.actor))
@@ -185,9 +189,9 @@ def resolve_objection(ws: Workspace, case_id: str, objection_id: int, *, outcome
     """Mark an objection resolved; ``basis``: the kind of the document on record it rests on (withdrawal letter,
     mediation agreement, hearing decision, judgment), required when the workflow says so."""
     if not outcome or not outcome.strip():
-        raise InputError("--outcome must say how the objection was resolved")
+        raise InputError(_("must say how the objection was resolved"), field="outcome")
     with recording(ws, case_id, "objection.resolve", at=at, actor=actor, as_role=as_role) as rec:
-        obj = _open_objection(rec, objection_id, "resolving at")
+        obj = _open_objection(rec, objection_id)
         doc = _basis(rec, obj, basis)
         rec.change(obj, status="resolved", outcome=outcome.strip(), resolved_at=rec.at,
                    basis_document_id=doc.id if doc is not None else None)

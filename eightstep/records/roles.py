@@ -18,6 +18,7 @@ from eightstep.engine.actors import ACTOR_ROLES, MAX_ROLE_TEXT, ROLES, acting_ro
 from eightstep.engine.cases import get_case
 from eightstep.engine.recording import households_of, recording
 from eightstep.errors import InputError
+from eightstep.i18n import _
 from eightstep.records import tabular
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
@@ -62,16 +63,19 @@ def _view(row: models.CaseRole) -> RoleView:
 def _check(role: str, side: str | None, room: str | None) -> None:
     if role not in ROLES:
         known = "; ".join(f"{k} ({v[0]})" for k, v in ROLES.items())
-        raise InputError(f"unknown role {role!r}; use one of: {known}")
+        raise InputError(_("unknown role {role!r}; use one of: {known}").format(
+                             role=role, known=known))
     if role == "negotiator" and side is None:
-        raise InputError(f"a negotiation-group member needs --side: {', '.join(SIDES)}")
+        raise InputError(_("a negotiation-group member needs a side: {sides}").format(sides=", ".join(SIDES)),
+                         field="side")
     if side is not None:
         if role != "negotiator":
-            raise InputError("--side is for negotiation-group members (role negotiator) only")
+            raise InputError(_("is for negotiation-group members (role negotiator) only"), field="side")
         if side not in SIDES:
-            raise InputError(f"--side {side!r}: use one of {', '.join(SIDES)}")
+            raise InputError(_("{side!r}: use one of {sides}").format(
+                                 side=side, sides=', '.join(SIDES)), field="side")
     if role == "duty_rota" and not room:
-        raise InputError("a duty rota member is drawn from a household: give --room")
+        raise InputError(_("a duty rota member is drawn from a household: give the room"), field="room")
 
 
 def add_role(ws: Workspace, case_id: str, role: str, name: str, *, room: str | None = None,
@@ -80,14 +84,14 @@ def add_role(ws: Workspace, case_id: str, role: str, name: str, *, room: str | N
     """Name someone to a role in the case (one transaction, one event)."""
     name = (name or "").strip()
     if not name:
-        raise InputError("NAME must not be empty")
+        raise InputError(_("must not be empty"), field="name")
     room = room.strip() if room and room.strip() else None
     _check(role, side, room)
     if phone:
         try:
             phone = tabular.parse_phone(phone)
         except ValueError as exc:
-            raise InputError(f"--phone: {exc}") from None
+            raise InputError(str(exc), field="phone") from None
     with recording(ws, case_id, "role.add", at=at, actor=actor, as_role=as_role) as rec:
         if room is not None:
             rec.household(room)
@@ -95,7 +99,8 @@ def add_role(ws: Workspace, case_id: str, role: str, name: str, *, room: str | N
             models.CaseRole.case_id == case_id, models.CaseRole.role == role, models.CaseRole.name == name,
             models.not_voided(models.CaseRole.__table__))).all()
         if any(r.side == side for r in same):
-            raise InputError(f"{name} is already {ROLES[role][0]} ({role}) of case {case_id}")
+            raise InputError(_("{name} is already {title} ({role}) of case {case}").format(
+                                 name=name, title=ROLES[role][0], role=role, case=case_id))
         row = rec.add(models.CaseRole(case_id=case_id, role=role, name=name, room=room, side=side,
                                       phone=phone or None, note=note.strip() if note and note.strip() else None,
                                       since=rec.at, recorded_at=now_utc()), with_id=True)

@@ -17,7 +17,8 @@ from sqlmodel import Session, select
 
 from eightstep.engine.cases import CASE_ID, default_actor, get_case, snapshot, workflow_of
 from eightstep.engine.recording import record_in
-from eightstep.errors import InputError, NotFoundError
+from eightstep.errors import InputError, NotFoundError, Remedy
+from eightstep.i18n import _
 from eightstep.records.funding import load_agreed
 from eightstep.records.schemes import SchemeView, current_choice, load_schemes
 from eightstep.rules.money import yuan_plain
@@ -35,15 +36,16 @@ def parse_units(text: str) -> list[tuple[str, str]]:
     """``"1-1,1-2, 4-2"`` -> [("1", "1"), ("1", "2"), ("4", "2")]: building-unit pairs, in the order given."""
     tokens = [t for t in re.split(r"[,，\s]+", text.strip()) if t]
     if not tokens:
-        raise InputError("--units: name the units as BUILDING-UNIT, e.g. 1-1,1-2,4-2")
+        raise InputError(_("name the units as BUILDING-UNIT, e.g. 1-1,1-2,4-2"), field="units")
     out = []
     for token in tokens:
         match = _UNIT.match(token)
         if match is None:
-            raise InputError(f"--units: {token!r} is not BUILDING-UNIT (e.g. 1-2 for 1栋2单元)")
+            raise InputError(_("{token!r} is not BUILDING-UNIT (e.g. 1-2 for 1栋2单元)").format(
+                                 token=token), field="units")
         pair = (match.group(1), match.group(2))
         if pair in out:
-            raise InputError(f"--units: {token} is named twice")
+            raise InputError(_("{token} is named twice").format(token=token), field="units")
         out.append(pair)
     return out
 
@@ -106,13 +108,14 @@ def _units_to_open(cases: list[models.Case], units: list[tuple[str, str]] | None
         numbers = sorted({c.unit for c in cases}, key=_natural)
         units = [(b, u) for b in buildings for u in numbers if (b, u) not in active]
         if not units:
-            raise InputError(f"{complex_name}: every unit known from its cases has an active case; name the units "
-                             "to open with --units, e.g. --units 1-1,1-2")
+            raise InputError(_("{complex}: every unit known from its cases has an active case; name the units to "
+                               "open, e.g. 1-1,1-2").format(complex=complex_name), field="units")
         return units
     busy = [f"{b}-{u} ({active[(b, u)]})" for b, u in units if (b, u) in active]
     if busy:
-        raise InputError(f"{complex_name}: unit(s) {', '.join(busy)} already have an active case; nothing was "
-                         "opened. Leave them out of --units (or withdraw a case to start it again)")
+        raise InputError(_("{complex}: unit(s) {busy} already have an active case; nothing was opened. Leave them "
+                           "out (or withdraw a case to start it again)").format(
+                             complex=complex_name, busy=", ".join(busy)), field="units")
     return units
 
 
@@ -124,29 +127,33 @@ def rollout(ws: Workspace, complex_name: str, *, from_case: str, units: list[tup
     with ws.writing() as session:
         cx = session.exec(select(models.Complex).where(models.Complex.name == complex_name)).first()
         if cx is None:
-            raise NotFoundError(f"no complex named {complex_name!r}: `eightstep case list` shows the cases")
+            raise NotFoundError(_("no complex named {complex!r}").format(complex=complex_name),
+                                remedy=Remedy("case.list"))
         pilot = get_case(session, from_case)
         if pilot.complex_id != cx.id:
-            raise InputError(f"case {from_case} is not in {complex_name}")
+            raise InputError(_("case {from_case} is not in {complex}").format(
+                                 from_case=from_case, complex=complex_name))
         cases = list(session.exec(select(models.Case).where(models.Case.complex_id == cx.id)))
         todo = _units_to_open(cases, units, complex_name)
         ids = [sibling_id(pilot.id, pilot.building, pilot.unit, b, u) for b, u in todo]
         bad = [i for i in ids if not CASE_ID.match(i)]
         taken = [i for i in ids if session.get(models.Case, i) is not None]
         if bad or taken or len(set(ids)) != len(ids):
-            raise InputError(f"cannot name the new cases after {pilot.id}: "
-                             f"{', '.join(bad + taken) or 'two units get the same id'} "
-                             f"({'invalid' if bad else 'already taken' if taken else 'duplicate'}); nothing was opened")
+            raise InputError(_("cannot name the new cases after {pilot}: {ids} ({why}); nothing was opened").format(
+                pilot=pilot.id, ids=", ".join(bad + taken) or _("two units get the same id"),
+                why=_("invalid") if bad else _("already taken") if taken else _("duplicate")))
         loaded = ws.workflows.in_force(pilot.workflow_id, local_date(at))  # the rules of the opening day
         snapshot(session, loaded)
         sharing = workflow_of(ws, session, pilot).definition.cost_sharing
         agreed, _upkeep = load_agreed(session, pilot.id)
         rule = share_rule(sharing, {room: str(w) for room, w in agreed.items()})
         scheme = _chosen(session, pilot.id)
-        notes = [] if scheme else [f"{pilot.id} has no chosen scheme yet: no scheme was carried"]
+        notes = [] if scheme else [_("{pilot} has no chosen scheme yet: no scheme was carried").format(
+            pilot=pilot.id)]
         if loaded.definition.cost_sharing != sharing:
-            notes.append(f"the current {loaded.id} {loaded.version} shares costs differently from {pilot.id}'s "
-                         f"version {pilot.workflow_version}: the pilot's rule is carried as a proposal only")
+            notes.append(_("the current {workflow} {version} shares costs differently from {pilot}'s version "
+                           "{pilot_version}: the pilot's rule is carried as a proposal only").format(
+                workflow=loaded.id, version=loaded.version, pilot=pilot.id, pilot_version=pilot.workflow_version))
         opened = [_open(session, pilot, loaded, cx, case_id, b, u, scheme, rule, at, who, as_role)
                   for case_id, (b, u) in zip(ids, todo, strict=True)]
     return RolloutResult(complex_name, pilot.id, at, {"id": loaded.id, "version": loaded.version}, opened,

@@ -19,7 +19,8 @@ from sqlmodel import Session, select
 
 from eightstep.engine.cases import get_case, workflow_of
 from eightstep.engine.recording import households_of, recording
-from eightstep.errors import InputError, NotFoundError
+from eightstep.errors import InputError, NotFoundError, Remedy
+from eightstep.i18n import _
 from eightstep.records.funding import amendment, figures_of, load_agreed, load_funding
 from eightstep.rules.money import MAX_FEN, Figures, ShareTable, compute_shares, yuan, yuan_plain
 from eightstep.store import models
@@ -39,7 +40,8 @@ def entry_of(text: str | None) -> str | None:
     value = text.strip().lower().replace("-", "_")
     value = {"平层": "level", "平层入户": "level", "半层": "half_floor", "半层入户": "half_floor"}.get(value, value)
     if value not in ENTRIES:
-        raise InputError(f"--entry {text!r}: use level (平层入户) or half-floor (半层入户)")
+        raise InputError(_("{text!r}: use level (平层入户) or half-floor (半层入户)").format(
+                             text=text), field="entry")
     return value
 
 
@@ -94,14 +96,16 @@ def add_scheme(ws: Workspace, case_id: str, *, company: str, price: int, entry: 
     """Record a company's scheme for the unit (price in fen); the proposal file is stored by content hash."""
     company = (company or "").strip()
     if not company:
-        raise InputError("--company must name the elevator company")
+        raise InputError(_("must name the elevator company"), field="company")
     if not 0 < price <= MAX_FEN:
-        raise InputError(f"--price {yuan(price)}: give the scheme's total price in yuan, more than 0")
+        raise InputError(_("{price}: give the scheme's total price in yuan, more than 0").format(
+                             price=yuan(price)), field="price")
     if duration_days is not None and not 0 < duration_days <= MAX_DURATION_DAYS:
-        raise InputError(f"--duration {duration_days}: the construction time in days, 1 to {MAX_DURATION_DAYS}")
+        raise InputError(_("{duration_days}: the construction time in days, 1 to {max_duration_days}").format(
+                             duration_days=duration_days, max_duration_days=MAX_DURATION_DAYS), field="duration")
     entry = entry_of(entry)
     if file is not None and not file.is_file():
-        raise InputError(f"{file}: no such file")
+        raise InputError(_("{file}: no such file").format(file=file))
     with recording(ws, case_id, "scheme.add", at=at, actor=actor, as_role=as_role) as rec:
         digest = rec.store_file(file)[0] if file is not None else None
         row = rec.add(models.Scheme(case_id=case_id, company=company, price_fen=price, entry=entry,
@@ -122,14 +126,17 @@ def choose(ws: Workspace, case_id: str, scheme_id: int, *, reason: str, at: date
     refused unless ``amend`` says why the signed agreement changes (recorded in the event).
     """
     if not reason or not reason.strip():
-        raise InputError("--reason is required: say why this scheme was chosen, for the record")
+        raise InputError(_("is required: say why this scheme was chosen, for the record"), field="reason")
     with recording(ws, case_id, "scheme.choose", at=at, actor=actor, as_role=as_role) as rec:
         scheme = rec.session.get(models.Scheme, scheme_id)
         if scheme is None or scheme.case_id != case_id or scheme.voided_at is not None:
-            raise NotFoundError(f"case {case_id} has no scheme #{scheme_id}: `eightstep scheme compare {case_id}`")
+            raise NotFoundError(_("case {case} has no scheme #{scheme_id}").format(case=case_id, scheme_id=scheme_id),
+                                remedy=Remedy("scheme.compare", {"case": case_id}))
         if rec.at < as_utc(scheme.added_at):
-            raise InputError(f"choosing at {show(rec.at)} would be before scheme #{scheme_id} was presented "
-                             f"({show(scheme.added_at)}); check --at")
+            raise InputError(_("choosing at {at} would be before scheme #{scheme_id} was presented ({added_at}); "
+                               "check the date").format(at=show(rec.at), scheme_id=scheme_id,
+                                                         added_at=show(scheme.added_at)),
+                             field="at")
         before = current_choice(rec.session, case_id)
         funding = load_funding(rec.session, case_id)
         funding_before = figures_of(funding).as_dict() if funding else None
@@ -211,10 +218,11 @@ def compare(ws: Workspace, case_id: str, *, subsidy: int | None = None) -> Compa
         funding = load_funding(session, case_id)
         agreed, upkeep = load_agreed(session, case_id)
     if not schemes:
-        raise InputError(f"case {case_id} has no schemes yet: `eightstep scheme add {case_id} --company NAME "
-                         "--price AMOUNT`")
+        raise InputError(_("case {case} has no schemes yet").format(case=case_id),
+                         remedy=Remedy("scheme.add", {"case": case_id}))
     if not households:
-        raise InputError(f"case {case_id} has no households yet: `eightstep household import {case_id} FILE`")
+        raise InputError(_("case {case} has no households yet").format(case=case_id),
+                         remedy=Remedy("household.import", {"case": case_id}))
     source = "option" if subsidy is not None else ("funding" if funding and funding.subsidy_fen else "none")
     subsidy = subsidy if subsidy is not None else (funding.subsidy_fen if funding else 0)
     other = funding.other_fen if funding else 0

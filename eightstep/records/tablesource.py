@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from eightstep.errors import InputError
+from eightstep.i18n import _, ngettext
 from eightstep.records.cells import strip_cell
 
 XLSX_SUFFIXES = (".xlsx",)
@@ -42,8 +43,8 @@ class Problem:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
         if self.field is None:
             return f"{where}: {self.message}"
-        sep = " " if self.message.startswith("is ") else ": "
-        return f"{where}: field '{self.field}'{sep}{self.message}"
+        sep = " " if self.message.startswith("is ") else ": "  # English predicates; a translation takes the colon
+        return f"{where}: " + _("field '{field}'").format(field=self.field) + sep + self.message
 
 
 class TableError(InputError, ValueError):
@@ -66,7 +67,8 @@ def _format_problems(problems: Sequence[Problem]) -> str:
     lines = [str(p) for p in problems[:MAX_REPORTED_PROBLEMS]]
     extra = len(problems) - MAX_REPORTED_PROBLEMS
     if extra > 0:
-        lines.append(f"... and {extra} more problem{'s' if extra != 1 else ''}")
+        lines.append(ngettext("... and {count} more problem", "... and {count} more problems", extra).format(
+            count=extra))
     return "\n".join(lines)
 
 
@@ -104,7 +106,8 @@ def _encoding(path: Path, where: str) -> str:
     if head in (b"\xff\xfe", b"\xfe\xff"):
         error = _decode_error(path, "utf-16")
         if error is not None:
-            raise Fatal(Problem(where, None, None, f"cannot decode the UTF-16 file ({error.reason})"))
+            raise Fatal(Problem(where, None, None, _("cannot decode the UTF-16 file ({reason})").format(
+                                                       reason=error.reason)))
         return "utf-16"
     for encoding in ("utf-8-sig", "gb18030"):
         if _decode_error(path, encoding) is None:
@@ -114,8 +117,8 @@ def _encoding(path: Path, where: str) -> str:
             where,
             None,
             None,
-            "the text is neither UTF-8 nor GB18030/GBK; in Excel use "
-            "'Save As' > 'CSV UTF-8 (comma delimited)' or save as .xlsx",
+            _("the text is neither UTF-8 nor GB18030/GBK; in Excel use 'Save As' > 'CSV UTF-8 (comma delimited)' "
+              "or save as .xlsx"),
         )
     )
 
@@ -135,7 +138,8 @@ def csv_records(path: Path, where: str) -> Generator[tuple[int, list[str]], None
             delimiter = _sniff_delimiter(handle)
         handle = path.open(encoding=encoding, newline="")
     except OSError as e:
-        raise Fatal(Problem(where, None, None, f"cannot read the file ({e.strerror or e})")) from None
+        raise Fatal(Problem(where, None, None, _("cannot read the file ({strerror})").format(
+                                                   strerror=e.strerror or e))) from None
     with handle:
         reader = csv.reader(handle, delimiter=delimiter)
         last = 0
@@ -145,7 +149,8 @@ def csv_records(path: Path, where: str) -> Generator[tuple[int, list[str]], None
             except StopIteration:
                 return
             except csv.Error as e:
-                raise Fatal(Problem(where, last + 1, None, f"cannot read this CSV line ({e})")) from None
+                raise Fatal(Problem(where, last + 1, None, _("cannot read this CSV line ({e})").format(
+                                                               e=e))) from None
             yield last + 1, cells  # a quoted cell may span lines: report where the record starts
             last = reader.line_num
 
@@ -187,16 +192,17 @@ def xlsx_records(path: Path, where: str) -> Generator[tuple[int, list[str]], Non
             # from the bytes: openpyxl would refuse a path that does not end in .xlsx
             wb = load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
     except FileNotFoundError:
-        raise Fatal(Problem(where, None, None, "file not found")) from None
+        raise Fatal(Problem(where, None, None, _("file not found"))) from None
     except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as e:
         raise Fatal(
             Problem(
-                where, None, None, f"cannot open it as an Excel .xlsx workbook ({e}); re-save it in Excel"
+                where, None, None, _("cannot open it as an Excel .xlsx workbook ({e}); re-save it in Excel").format(
+                                       e=e)
             )
         ) from None
     try:
         if not wb.worksheets:
-            raise Fatal(Problem(where, None, None, "the workbook has no worksheet"))
+            raise Fatal(Problem(where, None, None, _("the workbook has no worksheet")))
         ws = wb.worksheets[0]
         ws.reset_dimensions()  # stale <dimension> tags must not truncate data
         for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
@@ -215,7 +221,8 @@ def is_workbook(path: Path, where: str) -> bool:
         with path.open("rb") as f:
             head = f.read(8)
     except OSError as e:
-        raise Fatal(Problem(where, None, None, f"cannot read the file ({e.strerror or e})")) from None
+        raise Fatal(Problem(where, None, None, _("cannot read the file ({strerror})").format(
+                                                   strerror=e.strerror or e))) from None
     if head.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(path) as archive:
@@ -223,13 +230,13 @@ def is_workbook(path: Path, where: str) -> bool:
                     return True
         except zipfile.BadZipFile:
             pass
-        raise Fatal(Problem(where, None, None, "a zip archive, not an Excel .xlsx workbook; save the table as "
-                                               ".xlsx or CSV"))
+        raise Fatal(Problem(where, None, None, _("a zip archive, not an Excel .xlsx workbook; save the table as "
+                                                 ".xlsx or CSV")))
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise Fatal(Problem(where, None, None, "old Excel format (.xls) or another Office file: open it in Excel "
-                                               "and save as .xlsx or CSV"))
+        raise Fatal(Problem(where, None, None, _("old Excel format (.xls) or another Office file: open it in Excel "
+                                                 "and save as .xlsx or CSV")))
     if head.startswith(b"%PDF"):
-        raise Fatal(Problem(where, None, None, "a PDF, not a table: give the CSV or .xlsx file"))
+        raise Fatal(Problem(where, None, None, _("a PDF, not a table: give the CSV or .xlsx file")))
     if path.suffix.lower() in XLSX_SUFFIXES:
-        raise Fatal(Problem(where, None, None, "named .xlsx but not an Excel workbook; re-save it in Excel"))
+        raise Fatal(Problem(where, None, None, _("named .xlsx but not an Excel workbook; re-save it in Excel")))
     return False

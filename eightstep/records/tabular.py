@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eightstep.i18n import _, ngettext
 from eightstep.records.cells import (
     nfkc,
     parse_choice,
@@ -159,7 +160,7 @@ def stream_table(path: Path, columns: Sequence[Column], add: Callable[[Row], Non
     where = str(path)
     index = _alias_index(columns)
     if not path.is_file():
-        raise TableError([Problem(where, None, None, "file not found")])
+        raise TableError([Problem(where, None, None, _("file not found"))])
     records: Callable[[Path, str], Generator[tuple[int, list[str]], None, None]]
     try:
         xlsx = is_workbook(path, where)
@@ -223,7 +224,8 @@ def _read(
                 where,
                 None,
                 None,
-                f"the file is empty; the first row must name the columns: {_accepted_columns(columns)}",
+                _("the file is empty; the first row must name the columns: {columns}").format(
+                    columns=_accepted_columns(columns)),
             )
         )
         return
@@ -244,8 +246,9 @@ def _read(
                     where,
                     header_line,
                     col.name,
-                    f"is given by more than one column ('{first}' in column {label(positions[col.name])} "
-                    f"and '{cell}' in column {label(i)}); keep only one",
+                    _("is given by more than one column ('{first}' in column {positions} and '{cell}' in column "
+                      "{i}); keep only one").format(
+                        first=first, positions=label(positions[col.name]), cell=cell, i=label(i)),
                 )
             )
         else:
@@ -258,9 +261,9 @@ def _read(
                 where,
                 header_line,
                 None,
-                f"the header '{header[0]}' is one single column; the file seems to be separated by "
-                f"'{sep.group()}', but only commas or tabs are understood; in Excel use "
-                "'Save As' > 'CSV UTF-8 (comma delimited)'",
+                _("the header '{header}' is one single column; the file seems to be separated by '{group}', but "
+                  "only commas or tabs are understood; in Excel use 'Save As' > 'CSV UTF-8 (comma delimited)'").format(
+                    header=header[0], group=sep.group()),
             )
         )
         return
@@ -271,9 +274,9 @@ def _read(
                 where,
                 header_line,
                 None,
-                f"the first row '{filled[0]}' is not a header (it names no known column); the first "
-                "row must be the header, so delete any title rows above it. "
-                f"Accepted columns: {_accepted_columns(columns)}",
+                _("the first row '{filled}' is not a header (it names no known column); the first row must be the "
+                  "header, so delete any title rows above it. Accepted columns: {columns}").format(
+                    filled=filled[0], columns=_accepted_columns(columns)),
             )
         )
         return
@@ -284,8 +287,9 @@ def _read(
                 where,
                 header_line,
                 None,
-                f"unknown column{'s' if len(unknown) > 1 else ''} {names}; rename or delete "
-                f"{'them' if len(unknown) > 1 else 'it'}. Accepted columns: {_accepted_columns(columns)}",
+                ngettext("unknown column {names}; rename or delete it. Accepted columns: {columns}",
+                         "unknown columns {names}; rename or delete them. Accepted columns: {columns}",
+                         len(unknown)).format(names=names, columns=_accepted_columns(columns)),
             )
         )
     for col in columns:
@@ -295,8 +299,8 @@ def _read(
                     where,
                     header_line,
                     col.name,
-                    f"is a required column but the header has no such column "
-                    f"(name a column one of: {_spellings(col)})",
+                    _("is a required column but the header has no such column (name a column one of: {col})").format(
+                        col=_spellings(col)),
                 )
             )
 
@@ -315,8 +319,8 @@ def _read(
                 where,
                 header_line,
                 None,
-                f"column {label(i)} has no header but holds data (e.g. '{value}' on line {line}); "
-                "add a header or delete the column",
+                _("column {i} has no header but holds data (e.g. '{value}' on line {line}); add a header or delete "
+                  "the column").format(i=label(i), value=value, line=line),
             )
         )
     problems.extend(row_problems)
@@ -346,8 +350,9 @@ def _read_rows(
                     where,
                     line,
                     None,
-                    f"this line has {len(cells)} cells but the header has {width}; a value probably "
-                    "contains a comma (write decimals with a dot, e.g. 86.50) or a column has no header",
+                    _("this line has {count} cells but the header has {width}; a value probably contains a comma "
+                      "(write decimals with a dot, e.g. 86.50) or a column has no header").format(
+                        count=len(cells), width=width),
                 )
             )
             continue
@@ -362,7 +367,7 @@ def _read_rows(
             if not text:
                 if col.required:
                     if pos is not None:
-                        row_problems.append(Problem(where, line, col.name, "is empty"))
+                        row_problems.append(Problem(where, line, col.name, _("is empty")))
                 else:
                     values[col.name] = col.default
                 continue

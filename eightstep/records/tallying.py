@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from eightstep.engine.guards import CaseRecords, voters
-from eightstep.errors import InputError
+from eightstep.errors import InputError, Remedy
+from eightstep.i18n import _
 from eightstep.rules.consent import Tally, tally
 from eightstep.store import read, tables
 from eightstep.store.workspace import Workspace
@@ -17,7 +18,7 @@ def consent_rule(wf: Workflow) -> tuple[str, ConsentRule]:
     for stage in wf.stages:
         if stage.requires.consent is not None:
             return stage.id, stage.requires.consent
-    raise InputError(f"workflow {wf.id} has no owner-consent requirement in any stage")
+    raise InputError(_("workflow {id} has no owner-consent requirement in any stage").format(id=wf.id))
 
 
 def vote_tally(ws: Workspace, case_id: str, at: datetime | None = None) -> Tally:
@@ -29,7 +30,8 @@ def vote_tally(ws: Workspace, case_id: str, at: datetime | None = None) -> Tally
         ballots = read.records(conn, tables.ballots, [case_id]).get(case_id, [])
     _stage, rule = consent_rule(loaded.definition)
     if not households:
-        raise InputError(f"case {case_id} has no households yet: `eightstep household import {case_id} FILE`")
+        raise InputError(_("case {case} has no households yet").format(case=case_id),
+                         remedy=Remedy("household.import", {"case": case_id}))
     records = CaseRecords(documents=[], approvals=[], households=households, ballots=ballots, objections=[],
                           evidence_from=case.evidence_from)
     return tally(voters(records, at), rule)

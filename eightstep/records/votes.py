@@ -66,7 +66,8 @@ def cast_vote(ws: Workspace, case_id: str, room: str, choice: str, *, at: dateti
     """Record a household's ballot (a later ballot replaces an earlier one); returns the previous choice.
     ``signed_by``: the names on the flat's title that signed it (a co-owned flat)."""
     if choice not in CHOICES:
-        raise InputError(f"choice {choice!r}: use agree, oppose or abstain")
+        raise InputError(_("choice {choice!r}: use agree, oppose or abstain").format(
+                             choice=choice))
     with recording(ws, case_id, "vote.cast", at=at, actor=actor, as_role=as_role) as rec:
         before = _set_ballot(rec, rec.household(room), choice, rec.at, signed_by)
         rec.details = {"room": room, "choice": choice, "previous": before,
@@ -90,9 +91,11 @@ def import_votes(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
     for row in rows:
         room = row.values["room"]
         if room not in rooms:
-            problems.append(f"{path}:{row.line}: field 'room': case {case_id} has no room {room!r}")
+            problems.append(_("{where}: field 'room': case {case} has no room {room!r}").format(
+                where=f"{path}:{row.line}", case=case_id, room=room))
         if room in seen:
-            problems.append(f"{path}:{row.line}: field 'room': room {room!r} appears twice in the file")
+            problems.append(_("{where}: field 'room': room {room!r} appears twice in the file").format(
+                where=f"{path}:{row.line}", room=room))
         seen.add(room)
         when = default_at
         if row.values["at"]:
@@ -105,7 +108,7 @@ def import_votes(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
     if problems:
         raise InputError("\n".join(problems))
     if not parsed:
-        raise InputError(f"{path}: no ballot rows below the header")
+        raise InputError(_("{path}: no ballot rows below the header").format(path=path))
 
     def dated(rec: Recording) -> None:
         early = [f"{where}: {problem}" for _, _, when, where in parsed

@@ -18,6 +18,7 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from eightstep.errors import InputError
+from eightstep.i18n import _
 
 __all__ = ["STATUTORY_FROM", "HolidayDataError", "YearData", "load_year_file", "statutory_days"]
 
@@ -164,21 +165,26 @@ def _parse_entry(item: Any) -> list[date]:
     if isinstance(item, date) and not isinstance(item, datetime):
         return [item]
     if not isinstance(item, str):
-        raise ValueError(f"expected a date (YYYY-MM-DD) or a range (YYYY-MM-DD..YYYY-MM-DD), got {item!r}")
+        raise ValueError(_("expected a date (YYYY-MM-DD) or a range (YYYY-MM-DD..YYYY-MM-DD), got {item!r}").format(
+                             item=item))
     text = item.strip()
     if _RANGE_SEP not in text:
         single = _parse_one_date(text)
         if single is None:
-            raise ValueError(f"malformed date {item!r}; write it as YYYY-MM-DD, e.g. 2027-01-01")
+            raise ValueError(_("malformed date {item!r}; write it as YYYY-MM-DD, e.g. 2027-01-01").format(
+                                 item=item))
         return [single]
     parts = text.split(_RANGE_SEP)
     if len(parts) != 2:
-        raise ValueError(f"malformed range {item!r}; write it as YYYY-MM-DD..YYYY-MM-DD")
+        raise ValueError(_("malformed range {item!r}; write it as YYYY-MM-DD..YYYY-MM-DD").format(
+                             item=item))
     first, last = _parse_one_date(parts[0]), _parse_one_date(parts[1])
     if first is None or last is None:
-        raise ValueError(f"malformed range {item!r}; both ends must be valid dates, e.g. 2027-10-01..2027-10-07")
+        raise ValueError(_("malformed range {item!r}; both ends must be valid dates, e.g. "
+                           "2027-10-01..2027-10-07").format(item=item))
     if first > last:
-        raise ValueError(f"range {item!r} starts after it ends; swap the two dates")
+        raise ValueError(_("range {item!r} starts after it ends; swap the two dates").format(
+                             item=item))
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
@@ -218,9 +224,11 @@ def _read_mapping(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise HolidayDataError(path, f"file is not valid UTF-8 ({exc}); save it as UTF-8") from exc
+        raise HolidayDataError(path, _("file is not valid UTF-8 ({exc}); save it as UTF-8").format(
+                                         exc=exc)) from exc
     except OSError as exc:
-        raise HolidayDataError(path, f"cannot read file: {exc.strerror or exc}") from exc
+        raise HolidayDataError(path, _("cannot read file: {strerror}").format(
+                                         strerror=exc.strerror or exc)) from exc
     yaml = YAML(typ="rt")
     yaml.Constructor = _DatesAsTextConstructor
     try:
@@ -229,23 +237,25 @@ def _read_mapping(path: Path) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "syntax error"
-        raise HolidayDataError(path, f"invalid YAML: {problem}; fix the file syntax", line) from exc
+        raise HolidayDataError(path, _("invalid YAML: {problem}; fix the file syntax").format(
+                                         problem=problem), line) from exc
     except YAMLError as exc:
-        raise HolidayDataError(path, f"invalid YAML: {exc}; fix the file syntax") from exc
+        raise HolidayDataError(path, _("invalid YAML: {exc}; fix the file syntax").format(exc=exc)) from exc
     if data is None:
-        raise HolidayDataError(path, "file is empty; it needs at least 'year:' and 'holidays:'", 1)
+        raise HolidayDataError(path, _("file is empty; it needs at least 'year:' and 'holidays:'"), 1)
     if not isinstance(data, dict):
-        raise HolidayDataError(path, f"top level must be a mapping with keys {', '.join(KNOWN_KEYS)}, got "
-                                     f"{_describe(data)}", 1)
+        raise HolidayDataError(path, _("top level must be a mapping with keys {known_keys}, got {data}").format(
+                                         known_keys=', '.join(KNOWN_KEYS), data=_describe(data)), 1)
     return data
 
 
 def _year_of(path: Path, data: Any) -> int:
     if "year" not in data:
-        raise HolidayDataError(path, "missing 'year:'; add e.g. 'year: 2027' at the top", 1)
+        raise HolidayDataError(path, _("missing 'year:'; add e.g. 'year: 2027' at the top"), 1)
     year = data["year"]
     if isinstance(year, bool) or not isinstance(year, int) or not 1 <= year <= 9999:
-        raise HolidayDataError(path, f"'year' must be an integer such as 2027, got {year!r}", _key_line(data, "year"))
+        raise HolidayDataError(path, _("'year' must be an integer such as 2027, got {year!r}").format(
+                                         year=year), _key_line(data, "year"))
     return int(year)
 
 

@@ -17,7 +17,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Protocol
 
-from eightstep.errors import InputError
+from eightstep.errors import InputError, Remedy
+from eightstep.i18n import _
 from eightstep.workflow.schema import CostSharing
 
 FEN_PER_YUAN = 100
@@ -37,18 +38,23 @@ def parse_yuan(text: str, field: str = "amount") -> int:
     match = _AMOUNT.match(raw)
     if match is None:
         if raw.startswith("-"):
-            raise InputError(f"{field}: {text!r} is negative; amounts are 0 or more yuan")
-        raise InputError(f"{field}: {text!r} is not an amount in yuan; write it like 650000 or 650000.01")
+            raise InputError(_("{field}: {text!r} is negative; amounts are 0 or more yuan").format(
+                                 field=field, text=text))
+        raise InputError(_("{field}: {text!r} is not an amount in yuan; write it like 650000 or 650000.01").format(
+                             field=field, text=text))
     decimals = match.group("dec") or ""
     if len(decimals) > 2:
-        raise InputError(f"{field}: {text!r} has {len(decimals)} decimals; amounts are in yuan with at most 2 "
-                         "decimals (fen), e.g. 650000.01")
+        raise InputError(_("{field}: {text!r} has {count} decimals; amounts are in yuan with at most 2 decimals "
+                           "(fen), e.g. 650000.01").format(
+                             field=field, text=text, count=len(decimals)))
     whole = match.group("int").replace(",", "").lstrip("0")
     if len(whole) > len(str(MAX_FEN)):  # thousands of digits: refused before int() is asked to read them
-        raise InputError(f"{field}: {text!r} is more than {yuan(MAX_FEN)} yuan; check the amount")
+        raise InputError(_("{field}: {text!r} is more than {max_fen} yuan; check the amount").format(
+                             field=field, text=text, max_fen=yuan(MAX_FEN)))
     fen = int(whole or "0") * FEN_PER_YUAN + int(decimals.ljust(2, "0"))
     if fen > MAX_FEN:
-        raise InputError(f"{field}: {text!r} is more than {yuan(MAX_FEN)} yuan; check the amount")
+        raise InputError(_("{field}: {text!r} is more than {max_fen} yuan; check the amount").format(
+                             field=field, text=text, max_fen=yuan(MAX_FEN)))
     return fen
 
 
@@ -158,11 +164,11 @@ class Figures:
     def __post_init__(self) -> None:
         for name in ("total", "subsidy", "other", "maintenance"):
             if getattr(self, name) < 0:
-                raise InputError(f"{name} must not be negative")
+                raise InputError(_("{name} must not be negative").format(name=name))
         if self.subsidy + self.other > self.total:
-            raise InputError(f"subsidy {yuan(self.subsidy)} + other sources {yuan(self.other)} yuan exceed the "
-                             f"total cost {yuan(self.total)} yuan: the owners would be paid to build; check the "
-                             "amounts")
+            raise InputError(_("subsidy {subsidy} + other sources {other} yuan exceed the total cost {total} yuan: "
+                               "the owners would be paid to build; check the amounts").format(
+                                 subsidy=yuan(self.subsidy), other=yuan(self.other), total=yuan(self.total)))
 
     @property
     def shared(self) -> int:
@@ -236,12 +242,13 @@ def _construction_weights(sharing: CostSharing, payers: Sequence[Payer],
         return [(Fraction(p.area_centi), None, False) for p in payers]
     if sharing.method == "agreed_table":
         if not agreed:
-            raise InputError("the workflow shares costs by the owners' agreed table, and none is recorded: "
-                             "`eightstep funding agree CASE FILE` (columns room, share)")
+            raise InputError(_("the workflow shares costs by the owners' agreed table, and none is recorded (columns "
+                               "room, share)"), remedy=Remedy("funding.agree"))
         missing = [p.room for p in payers if p.room not in agreed]
         if missing:
-            raise InputError(f"the agreed share table has no share for room(s) {', '.join(missing)}: every "
-                             "household needs one (0 for a household that pays nothing)")
+            raise InputError(_("the agreed share table has no share for room(s) {missing}: every household needs "
+                               "one (0 for a household that pays nothing)").format(
+                                 missing=', '.join(missing)))
         return [(agreed[p.room], None, agreed[p.room] == 0) for p in payers]
     out: list[tuple[Fraction, Decimal | None, bool]] = []
     unpriced = []
@@ -255,9 +262,10 @@ def _construction_weights(sharing: CostSharing, payers: Sequence[Payer],
             unpriced.append(f"{p.room} (floor {p.floor})")
     if unpriced:
         known = ", ".join(f"{f}F {c}" for f, c in sorted(sharing.coefficients.items()))
-        raise InputError(f"the workflow's cost_sharing has no floor coefficient for {', '.join(unpriced)} "
-                         f"(coefficients: {known or 'none'}; exempt floors: "
-                         f"{', '.join(map(str, sharing.exempt_floors)) or 'none'}); add one to the workflow")
+        raise InputError(_("the workflow's cost_sharing has no floor coefficient for {unpriced} (coefficients: "
+                           "{known}; exempt floors: {exempt_floors}); add one to the workflow").format(
+                             unpriced=", ".join(unpriced), known=known or "—",
+                             exempt_floors=", ".join(map(str, sharing.exempt_floors)) or "—"))
     return out
 
 
@@ -266,17 +274,20 @@ def compute_shares(sharing: CostSharing, payers: Sequence[Payer], figures: Figur
                    agreed_maintenance: Mapping[str, Fraction] | None = None) -> ShareTable:
     """Each household's share of ``figures.shared`` and of the yearly maintenance, under ``sharing``."""
     if not payers:
-        raise InputError("no households to share the cost among: import them with `eightstep household import`")
+        raise InputError(_("no households to share the cost among: import them"),
+                         remedy=Remedy("household.import"))
     ordered = sorted(payers, key=room_order)
     weights = _construction_weights(sharing, ordered, agreed)
     construction = [w for w, _c, _e in weights]
     if sum(construction) == 0 and figures.shared > 0:
         if sharing.method == "floor_coefficient":
             floors = ", ".join(map(str, sharing.exempt_floors))
-            raise InputError(f"every household is on an exempt floor ({floors}): nobody pays under the workflow's "
-                             f"rule, so {yuan(figures.shared)} yuan cannot be shared. Record an agreed table or use "
-                             "a workflow whose cost_sharing fits this unit")
-        raise InputError(f"every household's weight is 0, so {yuan(figures.shared)} yuan cannot be shared")
+            raise InputError(_("every household is on an exempt floor ({floors}): nobody pays under the workflow's "
+                               "rule, so {shared} yuan cannot be shared. Record an agreed table or use a workflow "
+                               "whose cost_sharing fits this unit").format(
+                                 floors=floors, shared=yuan(figures.shared)))
+        raise InputError(_("every household's weight is 0, so {shared} yuan cannot be shared").format(
+                             shared=yuan(figures.shared)))
     if sharing.maintenance == "equal":
         upkeep: list[Fraction] = [Fraction(1)] * len(ordered)
     elif sharing.maintenance == "area":
@@ -286,8 +297,9 @@ def compute_shares(sharing: CostSharing, payers: Sequence[Payer], figures: Figur
     else:
         upkeep = construction
     if sum(upkeep) == 0 and figures.maintenance > 0:
-        raise InputError(f"nobody pays maintenance under the workflow's rule ({sharing.maintenance}), so "
-                         f"{yuan(figures.maintenance)} yuan a year cannot be shared")
+        raise InputError(_("nobody pays maintenance under the workflow's rule ({rule}), so {amount} "
+                           "yuan a year cannot be shared").format(
+                             rule=sharing.maintenance, amount=yuan(figures.maintenance)))
     shares = allocate(figures.shared, construction)
     upkeep_shares = allocate(figures.maintenance, upkeep)
     rows = [ShareRow(room=p.room, floor=p.floor, area_centi=p.area_centi, owner=p.owner, exempt=exempt,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from eightstep.i18n import _
+
 _ROOM_SUFFIX = re.compile(r"(?:室|号|号房|房)$")
 MAX_ROOM = 40
 
@@ -18,15 +20,16 @@ def normal_room(text: str) -> str:
     ("201室" -> "201"). Leading zeros stay ("0201"): see :func:`room_warning`. ValueError for no room name."""
     room = _ROOM_SUFFIX.sub("", re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)))
     if not room:
-        raise ValueError(f"'{text}' is not a room name (e.g. 201 or 1-201)")
+        raise ValueError(_("'{text}' is not a room name (e.g. 201 or 1-201)").format(text=text))
     if len(room) > MAX_ROOM or any(unicodedata.category(ch)[0] == "C" for ch in room):
-        raise ValueError(f"'{text[:MAX_ROOM]}' is not a room name: use at most {MAX_ROOM} letters and digits "
-                         "without control characters")
+        raise ValueError(_("'{text}' is not a room name: use at most {max_room} letters and digits without control "
+                           "characters").format(text=text[:MAX_ROOM], max_room=MAX_ROOM))
     return room
 
 
 def room_warning(room: str) -> str | None:
     """Why a room name may be a misspelling of another (leading zeros: "0201" may be the flat "201")."""
     if len(room) > 1 and room[0] == "0" and room[1:].isdigit():
-        return f"room '{room}' has a leading zero: if it is flat {room.lstrip('0') or '0'}, write it so"
+        return _("room '{room}' has a leading zero: if it is flat {flat}, write it so").format(
+            room=room, flat=room.lstrip("0") or "0")
     return None

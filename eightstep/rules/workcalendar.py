@@ -100,8 +100,9 @@ class WorkCalendar:
             data, year_line = read_year_file(path)
             previous = self.user_years.get(data.year)
             if previous is not None:
-                raise HolidayDataError(path, f"year {data.year} is also defined in {previous.source}; keep exactly "
-                                             "one file per year", year_line)
+                raise HolidayDataError(path, _("year {year} is also defined in {source}; keep exactly one file per "
+                                               "year").format(
+                                                 year=data.year, source=previous.source), year_line)
             self.user_years[data.year] = data
             self._loaded[data.year] = data
 
@@ -131,7 +132,7 @@ class WorkCalendar:
         if isinstance(d, datetime):
             d = d.date()
         elif not isinstance(d, date):
-            raise TypeError(f"expected a date, got {type(d).__name__}")
+            raise TypeError(_("expected a date, got {name__}").format(name__=type(d).__name__))
         data = self.year_data(d.year)
         if data is None:
             return d.weekday() < 5

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
 
-from eightstep.errors import InputError
+from eightstep.errors import InputError, Remedy
+from eightstep.i18n import _
 from eightstep.store import tables
 from eightstep.store.migrations import HEAD, REVISIONS, UNVERSIONED, UNVERSIONED_SCHEMA_VERSION
 
@@ -37,7 +38,8 @@ def resolve_url(path_or_url: str | None) -> str:
         try:
             make_url(value)
         except Exception as exc:  # SQLAlchemy raises ArgumentError for malformed URLs
-            raise InputError(f"--db: {value!r} is not a database URL ({exc})") from None
+            raise InputError(_("{value!r} is not a database URL ({exc})").format(
+                                 value=value, exc=exc), field="db") from None
         return value
     return f"sqlite:///{Path(value).expanduser().resolve()}"
 
@@ -139,30 +141,40 @@ def create_schema(engine: Engine) -> SchemaChange:
 
 
 def check_schema(engine: Engine, where: str) -> None:
-    """Refuse a database that was never initialised, needs `eightstep init` to upgrade, or is newer than us."""
+    """Refuse a database that was never initialised, needs eightstep's init to upgrade, or is newer than us."""
     with engine.connect() as connection:
         state = read_schema_state(connection)
     problem = schema_problem(state, where)
     if problem:
-        raise InputError(problem)
+        raise InputError(problem, remedy=schema_remedy(state))
 
 
 def schema_problem(state: SchemaState, where: str) -> str | None:
-    """Why this eightstep cannot work on a database in ``state`` (None: it can)."""
+    """Why this eightstep cannot work on a database in ``state`` (None: it can); ``schema_remedy`` says whether
+    eightstep's init clears it."""
     if state.revision == HEAD:
         return None
     if state.revision is None:
         if state.unversioned is None:
-            return f"{where} is not an eightstep database yet: run `eightstep init` first"
+            return _("{where} is not an eightstep database yet: create it first").format(where=where)
         if state.unversioned == UNVERSIONED_SCHEMA_VERSION:
-            return (f"{where} is at schema revision {UNVERSIONED} (made before eightstep had migrations), this "
-                    f"eightstep needs {HEAD}: run `eightstep init` to upgrade it")
+            return _("{where} is at schema revision {revision} (made before eightstep had migrations), this eightstep "
+                     "needs {head}: upgrade the database").format(where=where, revision=UNVERSIONED, head=HEAD)
         if state.unversioned > UNVERSIONED_SCHEMA_VERSION:
-            return (f"{where} has schema version {state.unversioned} without a migration record, newer than this "
-                    "eightstep: upgrade eightstep")
-        return f"{where} is not an eightstep database (its meta table has no schema version)"
+            return _("{where} has schema version {version} without a migration record, newer than this eightstep: "
+                     "upgrade eightstep").format(where=where, version=state.unversioned)
+        return _("{where} is not an eightstep database (its meta table has no schema version)").format(where=where)
     if state.revision in REVISIONS:
-        return (f"{where} is at schema revision {state.revision}, this eightstep needs {HEAD}: "
-                "run `eightstep init` to upgrade it")
-    return (f"{where} is at schema revision {state.revision}, newer than this eightstep (which knows up to "
-            f"{HEAD}): upgrade eightstep")
+        return _("{where} is at schema revision {revision}, this eightstep needs {head}: upgrade the "
+                 "database").format(where=where, revision=state.revision, head=HEAD)
+    return _("{where} is at schema revision {revision}, newer than this eightstep (which knows up to {head}): "
+             "upgrade eightstep").format(where=where, revision=state.revision, head=HEAD)
+
+
+def schema_remedy(state: SchemaState) -> Remedy | None:
+    """eightstep's init, when it makes a database in ``state`` usable (a new one, or an older revision)."""
+    if state.revision is None and state.unversioned in (None, UNVERSIONED_SCHEMA_VERSION):
+        return Remedy("init")
+    if state.revision in REVISIONS and state.revision != HEAD:
+        return Remedy("init")
+    return None

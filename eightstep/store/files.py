@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from eightstep.errors import InputError
+from eightstep.i18n import _
 
 CHUNK = 1 << 20
 
@@ -39,7 +40,7 @@ class BlobStore:
     def add(self, source: Path) -> tuple[str, int, bool]:
         """``put``, and whether the file is new to the store (False: the same content was there already)."""
         if not source.is_file():
-            raise InputError(f"{source}: no such file")
+            raise InputError(_("{source}: no such file").format(source=source))
         # Copy first, hash the copy: the stored bytes are exactly the hashed bytes.
         self.root.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, create_engine, delete, event, insert,
 from sqlalchemy.engine import make_url
 
 from eightstep.errors import InputError
+from eightstep.i18n import _
 from eightstep.store import tables
 from eightstep.store.db import (
     BUSY_TIMEOUT_MS,
@@ -71,21 +72,21 @@ def _upgrade(connection: Connection, engine: Engine) -> SchemaChange:
     if state.revision is None:
         if state.unversioned is None:
             if not state.empty:
-                raise InputError(f"{where} has tables of eightstep ({', '.join(sorted(state.eightstep_tables))}) "
-                                 "but no record of their schema: it was not made by `eightstep init`; "
-                                 "nothing was changed")
+                raise InputError(_("{where} has tables of eightstep ({eightstep_tables}) but no record of their "
+                                   "schema: eightstep did not make it; nothing was changed").format(
+                                     where=where, eightstep_tables=', '.join(sorted(state.eightstep_tables))))
             command.upgrade(cfg, "head")
             _write_meta(connection)
             return SchemaChange(None, HEAD)
         if state.unversioned != UNVERSIONED_SCHEMA_VERSION:
-            raise InputError(schema_problem(state, where) or f"{where}: unknown schema")
+            raise InputError(schema_problem(state, where) or _("{where}: unknown schema").format(where=where))
         command.stamp(cfg, UNVERSIONED)
         command.upgrade(cfg, "head")
         _clear_derived(connection)
         _write_meta(connection)
         return SchemaChange(UNVERSIONED, HEAD, recorded=True)
     if state.revision not in REVISIONS:
-        raise InputError(schema_problem(state, where) or f"{where}: unknown schema revision")
+        raise InputError(schema_problem(state, where) or _("{where}: unknown schema revision").format(where=where))
     if state.revision != HEAD:
         command.upgrade(cfg, "head")
         _clear_derived(connection)
@@ -119,7 +120,8 @@ def _check_foreign_keys(connection: Connection) -> None:
     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
     if broken:
         sample = ", ".join(f"{row[0]} row {row[1]} -> {row[2]}" for row in broken[:5])
-        raise InputError(f"the upgrade would break {len(broken)} foreign keys ({sample}); nothing was changed")
+        raise InputError(_("the upgrade would break {count} foreign keys ({sample}); nothing was changed").format(
+                             count=len(broken), sample=sample))
 
 
 def _sqlite_migration_engine(engine: Engine) -> Engine | None:

@@ -170,7 +170,7 @@ def complex_id(conn: Connection, name: str) -> int:
     """The id of the complex called ``name``; NotFoundError when there is none."""
     found = conn.execute(select(COMPLEXES.c.id).where(COMPLEXES.c.name == name)).scalar()
     if found is None:
-        raise NotFoundError(_("no complex named {name!r}").format(name=name))
+        raise NotFoundError(_("no complex named {name!r}").format(name=name), remedy=Remedy("case.list"))
     return int(found)
 
 

@@ -102,7 +102,8 @@ class Workspace:
         ws = cls._build(db, **kwargs)
         db_path = sqlite_path(ws.url)
         if db_path is not None and not db_path.exists():
-            raise InputError(f"no database at {db_path}: run `eightstep init` there first, or pass --db")
+            raise InputError(_("no database at {path}: create it there first, or name another database").format(
+                path=db_path), remedy=Remedy("init"))
         with ws._reaching():
             check_schema(ws.engine, ws.where)
         return ws
@@ -135,7 +136,8 @@ class Workspace:
         except DBAPIError as exc:
             self.dispose()
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise InputError(f"--db: cannot use {self.where} as an eightstep database: {reason}") from None
+            raise InputError(_("cannot use {where} as an eightstep database: {reason}").format(
+                                 where=self.where, reason=reason), field="db") from None
         except BaseException:
             self.dispose()
             raise
@@ -168,21 +170,21 @@ class Workspace:
             except StaleDataError:
                 session.rollback()
                 raise ConflictError(
-                    "the case was changed by someone else while this command ran; nothing was written. "
-                    "Look at `eightstep case show` and try again"
+                    _("the case was changed by someone else while this command ran; nothing was written. Look at "
+                      "the case and try again")
                 ) from None
             except IntegrityError as exc:
                 session.rollback()
                 if not _is_unique_violation(exc):
                     raise
                 # We looked before writing; a duplicate now means another writer got there first.
-                raise ConflictError("another command wrote the same record at the same moment (e.g. the same "
-                                    "event of this case); nothing was written, try again") from None
+                raise ConflictError(_("another command wrote the same record at the same moment (e.g. the same "
+                                      "event of this case); nothing was written, try again")) from None
             except OperationalError as exc:
                 session.rollback()
                 if is_busy(exc):
-                    raise ConflictError(f"the database is busy with another writer ({exc.orig}); nothing was "
-                                        "written, try again") from None
+                    raise ConflictError(_("the database is busy with another writer ({orig}); nothing was written, "
+                                          "try again").format(orig=exc.orig)) from None
                 raise
             except ProgrammingError as exc:
                 session.rollback()

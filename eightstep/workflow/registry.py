@@ -182,8 +182,8 @@ class WorkflowRegistry:
                     loaded = parse_workflow_text(content, source)
                 except WorkflowError as exc:
                     raise WorkflowError(
-                        [f"the stored workflow {source} no longer passes validation with this version of "
-                         "eightstep:", *exc.problems]
+                        [_("the stored workflow {source} no longer passes validation with this version of "
+                           "eightstep:").format(source=source), *exc.problems]
                     ) from None
                 snapcache.store(loaded)
             self._by_hash[sha256] = loaded

@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from eightstep.i18n import _
+
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 WORKFLOW_ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
 
@@ -39,20 +41,21 @@ def _parse_ratio(value: object) -> Fraction:
     if isinstance(value, Fraction):
         return value
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError("a ratio is written like \"2/3\" or \"3/4\", or \">1/2\" for more than half")
+        raise ValueError(_('a ratio is written like "2/3" or "3/4", or ">1/2" for more than half'))
     text = str(value).strip()
     strict = text.startswith(">")
     number = text[1:].strip() if strict else text
     if not _RATIO_TEXT.fullmatch(number):  # no exponents: Fraction("1e-999999999") would take minutes to build
-        raise ValueError(f"{value!r} is not a ratio; write it like \"2/3\" or \"3/4\", or \">1/2\" for more "
-                         "than half")
+        raise ValueError(_('{value!r} is not a ratio; write it like "2/3" or "3/4", or ">1/2" for more than '
+                           "half").format(value=value))
     try:
         ratio = Fraction(number)
     except (ValueError, ZeroDivisionError):
-        raise ValueError(f"{value!r} is not a ratio; write it like \"2/3\" or \"3/4\", or \">1/2\" for more "
-                         "than half") from None
+        raise ValueError(_('{value!r} is not a ratio; write it like "2/3" or "3/4", or ">1/2" for more than '
+                           "half").format(value=value)) from None
     if not 0 < ratio <= 1 or (strict and ratio == 1):
-        raise ValueError(f"{value!r} is not between 0 (excluded) and 1: no vote could ever meet it")
+        raise ValueError(_("{value!r} is not between 0 (excluded) and 1: no vote could ever meet it").format(
+                             value=value))
     return Above(ratio) if strict else ratio
 
 
@@ -186,15 +189,17 @@ class Stage(Strict):
 
 def _parse_coefficient(value: object) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError("a coefficient is a number such as 0.8 or 1.2")
+        raise ValueError(_("a coefficient is a number such as 0.8 or 1.2"))
     try:
         coefficient = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not a number; write it like 0.8") from None
+        raise ValueError(_("{value!r} is not a number; write it like 0.8").format(value=value)) from None
     if not coefficient.is_finite() or not 0 <= coefficient <= MAX_COEFFICIENT:  # .nan, .inf, 1e999
-        raise ValueError(f"{value!r}: use a number from 0 to {MAX_COEFFICIENT}, such as 0.8 or 1.2")
+        raise ValueError(_("{value!r}: use a number from 0 to {max_coefficient}, such as 0.8 or 1.2").format(
+                             value=value, max_coefficient=MAX_COEFFICIENT))
     if coefficient != coefficient.quantize(Decimal("0.0001")):
-        raise ValueError(f"{value!r}: use a non-negative number with at most 4 decimals")
+        raise ValueError(_("{value!r}: use a non-negative number with at most 4 decimals").format(
+                             value=value))
     return coefficient
 
 
@@ -256,7 +261,8 @@ class SuspensionPolicy(Strict):
 
 def _bare_title(value: object) -> object:
     if isinstance(value, str) and ("《" in value or "》" in value):
-        raise ValueError(f"{value!r}: write the title without 《》; they are added when it is cited")
+        raise ValueError(_("{value!r}: write the title without 《》; they are added when it is cited").format(
+                             value=value))
     return value
 
 
@@ -278,15 +284,15 @@ class Citation(Strict):
         if isinstance(value, str):
             return {"written": value}
         if not isinstance(value, dict):
-            raise ValueError(f"{value!r}: a basis item is a citation such as {{title: 中华人民共和国民法典, "
-                             "articles: 第二百七十八条}, or text")
+            raise ValueError(_("{value!r}: a basis item is a citation such as {{title: 中华人民共和国民法典, "
+                               "articles: 第二百七十八条}}, or text").format(value=value))
         return value
 
     @model_validator(mode="after")
     def _title_or_text(self) -> Citation:
         if (self.title is None) == (self.written is None):
-            raise ValueError("a citation needs its title (without 《》), e.g. {title: 中华人民共和国民法典, "
-                             "articles: 第二百七十八条}")
+            raise ValueError(_("a citation needs its title (without 《》), e.g. {title: 中华人民共和国民法典, "
+                               "articles: 第二百七十八条}"))
         return self
 
     def text(self) -> str:
