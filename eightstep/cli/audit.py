@@ -214,8 +214,11 @@ def verify_(settings: Settings, anchor_file: Path | None, as_json: bool) -> None
     is intact, 1 otherwise.
     """
     from eightstep.audit.verify import verify
+    from eightstep.cli.progress import progress_bars
 
-    report = verify(settings.workspace(), anchor=anchor_file)
+    ws = settings.workspace()
+    with progress_bars({"events": _("Checking histories"), "files": _("Checking stored files")}) as bars:
+        report = verify(ws, anchor=anchor_file, progress=bars)
     if as_json:
         emit_json(report.as_dict())
     else:

@@ -15,6 +15,7 @@ from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table, warn
 from eightstep.cli.outputs import force_option, outputs
 from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
+from eightstep.i18n import _
 from eightstep.paperwork.roles import ROLES
 
 if TYPE_CHECKING:
@@ -60,13 +61,13 @@ def list_(settings: Settings, case_id: str | None, workflow_id: str | None, temp
     if as_json:
         emit_json([r.as_dict() for r in rows])
         return
-    headers = ["form", "title", "stages", "public"] + (["ready"] if case_id else [])
-    table(headers, [[r.id + (" (custom)" if r.custom else ""), r.title, ", ".join(r.stages) or "—",
-                     "yes" if r.public else "", *([("yes" if not r.missing else "no")] if case_id else [])]
+    headers = [_("form"), _("title"), _("stages"), _("public")] + ([_("ready")] if case_id else [])
+    table(headers, [[r.id + (_(" (custom)") if r.custom else ""), r.title, ", ".join(r.stages) or "—",
+                     _("yes") if r.public else "", *([(_("yes") if not r.missing else _("no"))] if case_id else [])]
                     for r in rows])
     for r in rows:
         for item in r.missing or []:
-            click.echo(f"  {r.id}: missing {item}")
+            click.echo("  " + _("{form}: missing {item}").format(form=r.id, item=item))
 
 
 @forms.command("render")
@@ -95,11 +96,11 @@ def render(settings: Settings, case_id: str, form_ids: tuple[str, ...], fmt: str
     forms_asked = list(dict.fromkeys(form_ids))
     if len(forms_asked) > 1:
         if to_stdout:
-            raise click.BadParameter("standard output (-) takes one FORM; give a folder for several",
+            raise click.BadParameter(_("standard output (-) takes one FORM; give a folder for several"),
                                      param_hint="'-o' / '--output'")
         folder = output or Path(".")
         if folder.exists() and not folder.is_dir():
-            raise click.BadParameter(f"{folder} is a file; with several FORMs -o names a folder",
+            raise click.BadParameter(_("{path} is a file; with several FORMs -o names a folder").format(path=folder),
                                      param_hint="'-o' / '--output'")
         with outputs(settings, force) as out:
             results = _paperwork(settings, template_dirs).render_many(case_id, forms_asked, fmt, at=at, actor=actor,
@@ -110,7 +111,7 @@ def render(settings: Settings, case_id: str, form_ids: tuple[str, ...], fmt: str
             _rendered(case_id, result, folder / result.filename(case_id))
         return
     if output is not None and not to_stdout and output.is_dir():
-        raise click.BadParameter(f"{output} is a folder; with one FORM -o names the file to write",
+        raise click.BadParameter(_("{path} is a folder; with one FORM -o names the file to write").format(path=output),
                                  param_hint="'-o' / '--output'")
     form_id = forms_asked[0]
     target = None if to_stdout else (output or Path(f"{case_id}-{form_id}.{fmt}"))
@@ -126,8 +127,9 @@ def render(settings: Settings, case_id: str, form_ids: tuple[str, ...], fmt: str
 
 
 def _rendered(case_id: str, result: Rendered, target: Path) -> None:
-    click.echo(f"{case_id}: {result.title} -> {target} ({len(result.content)} bytes, sha256 {result.sha256[:12]}, "
-               f"template {result.version.sha256[:12]})")
+    click.echo(_("{case}: {title} -> {target} ({size} bytes, sha256 {sha}, template {template})").format(
+        case=case_id, title=result.title, target=target, size=len(result.content), sha=result.sha256[:12],
+        template=result.version.sha256[:12]))
 
 
 @forms.command("pack")
@@ -146,13 +148,17 @@ def _rendered(case_id: str, result: Rendered, target: Path) -> None:
 def pack(settings: Settings, case_id: str, stage: str | None, folder: Path, fmt: str, force: bool,
          template_dirs: tuple[Path, ...], at: datetime | None, actor: str | None, as_role: str | None) -> None:
     """Every form of a stage plus manifest.json (file, sha256, template version) for the approval window."""
-    with outputs(settings, force) as out:
+    from eightstep.cli.progress import progress_bars
+
+    with outputs(settings, force) as out, progress_bars({"forms": _("Rendering forms")}) as bars:
         result = _paperwork(settings, template_dirs).pack(case_id, folder, stage=stage, fmt=fmt, at=at, actor=actor,
-                                                          as_role=as_role, outputs=out)
+                                                          as_role=as_role, outputs=out, progress=bars)
     for entry in result.manifest["files"]:
-        click.echo(f"{entry['file']}  sha256 {entry['sha256'][:12]}  template {entry['template_version'][:12]}")
-    click.echo(f"{case_id}: {len(result.files)} forms of stage {result.manifest['stage']['id']} and manifest.json "
-               f"in {folder} (manifest sha256 {result.manifest_sha256[:12]})")
+        click.echo(_("{file}  sha256 {sha}  template {template}").format(
+            file=entry["file"], sha=entry["sha256"][:12], template=entry["template_version"][:12]))
+    click.echo(_("{case}: {count} forms of stage {stage} and manifest.json in {folder} (manifest sha256 "
+                 "{sha})").format(case=case_id, count=len(result.files), stage=result.manifest["stage"]["id"],
+                                  folder=folder, sha=result.manifest_sha256[:12]))
 
 
 @forms.command("party")
@@ -178,7 +184,7 @@ def party(settings: Settings, case_id: str, role: str, name: str, phone: str | N
 
     p = set_party(settings.workspace(), case_id, role, name=name, phone=phone, id_number=id_number,
                   address=address, at=at, actor=actor, as_role=as_role)
-    click.echo(f"{case_id}: {p.role_title} {p.name}")
+    click.echo(_("{case}: {title} {name}").format(case=case_id, title=p.role_title, name=p.name))
 
 
 @forms.command("parties")
@@ -193,7 +199,7 @@ def parties(settings: Settings, case_id: str, as_json: bool) -> None:
     if as_json:
         emit_json([p.as_dict() for p in rows])
         return
-    table(["role", "title", "name", "phone", "id number", "address"],
+    table([_("role"), _("title"), _("name"), _("phone"), _("id number"), _("address")],
           [[p.role, p.role_title, p.name, p.phone or "", p.id_number or "", p.address or ""] for p in rows])
 
 

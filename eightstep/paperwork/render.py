@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -256,9 +256,9 @@ class Paperwork:
 
     def pack(self, case_id: str, folder: Path, *, stage: str | None = None, fmt: str = "pdf",
              at: datetime | None = None, actor: str | None = None, as_role: str | None = None,
-             outputs: Outputs | None = None) -> Pack:
+             outputs: Outputs | None = None, progress: Callable[[str, int, int], None] | None = None) -> Pack:
         """Every form of the stage (default: the case's current stage) into ``folder`` (created when missing; its
-        parent must exist), with ``manifest.json``.
+        parent must exist), with ``manifest.json``; ``progress`` is told of each form rendered (phase "forms").
 
         All forms are rendered before anything is written; one incomplete form refuses the whole pack. The files
         are staged and put in place once the history has recorded the pack (see ``render`` for ``outputs``).
@@ -279,11 +279,13 @@ class Paperwork:
                                                        with_forms=", ".join(with_forms) or "—"))
         results: list[Rendered] = []
         problems: list[str] = []
-        for form_id in forms:
+        for done, form_id in enumerate(forms, 1):
             try:
                 results.append(self._render(data, form_id, fmt, at))
             except MissingData as exc:
                 problems.append(str(exc))
+            if progress is not None:
+                progress("forms", done, len(forms))
         if problems:
             raise InputError("\n".join(problems))
         manifest = {
