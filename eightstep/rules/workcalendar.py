@@ -132,7 +132,7 @@ class WorkCalendar:
         if isinstance(d, datetime):
             d = d.date()
         elif not isinstance(d, date):
-            raise TypeError(_("expected a date, got {name__}").format(name__=type(d).__name__))
+            raise TypeError(f"expected a date, got {type(d).__name__}")
         data = self.year_data(d.year)
         if data is None:
             return d.weekday() < 5
