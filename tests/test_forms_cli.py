@@ -138,7 +138,7 @@ def test_forms_list_without_and_with_a_case(case: CliRunner) -> None:
     assert rows["agreement"]["ready"] is False
     assert rows["agreement"]["missing"][0].startswith("funding is not set")
     text = run(case, "forms", "list", CASE).output
-    assert "  agreement: missing funding is not set" in text
+    assert "  agreement: missing funding is not set\n    → eightstep funding set RD-3-2 --total AMOUNT\n" in text
 
 
 def test_render_refuses_incomplete_data_with_exit_1(case: CliRunner) -> None:
@@ -213,7 +213,10 @@ def test_render_several_forms_refusals(case: CliRunner) -> None:
 
 def test_render_to_stdout_and_the_notice_masks_phones(case: CliRunner) -> None:
     result = run(case, "forms", "render", CASE, "notice", code=1)
-    assert "nobody is named to receive objections: `eightstep forms party RD-3-2 objection_office" in result.output
+    assert result.output.startswith("Error: cannot render notice (既有住宅加装电梯方案公示) for case RD-3-2: its data "
+                                    "is incomplete:\n")
+    assert ("  - nobody is named to receive objections (or give the complex its community)\n"
+            "    → eightstep forms party RD-3-2 objection_office --name NAME\n") in result.output
     run(case, "forms", "party", CASE, "objection_office", "--name", "河头社区居委会", "--phone", "13912345678",
         "--address", "纸坊街道河头社区服务中心")
     Path("scheme.pdf").write_bytes(b"scheme")

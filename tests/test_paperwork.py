@@ -14,8 +14,8 @@ from jinja2.exceptions import SecurityError
 
 from eightstep import engine, records
 from eightstep.audit.verify import VerifyReport, verify_chains
-from eightstep.errors import ConflictError, InputError, NotFoundError
-from eightstep.paperwork.context import MissingData
+from eightstep.errors import ConflictError, InputError, NotFoundError, Remedy
+from eightstep.paperwork.context import MissingData, Need
 from eightstep.paperwork.environment import FormEnvironment, TemplateProblem
 from eightstep.paperwork.forms import FORMS
 from eightstep.paperwork.names import ENV_TEMPLATES, form_ids
@@ -220,19 +220,19 @@ def test_agreement_before_funding_refuses_and_says_what_is_missing(ws: Workspace
         html(ws, "agreement")
     assert str(exc.value) == (
         "cannot render agreement (既有住宅加装电梯协议书) for case RD-3-2: its data is incomplete:\n"
-        "  - funding is not set: `eightstep funding set RD-3-2 --total AMOUNT [--subsidy AMOUNT] "
-        "[--maintenance AMOUNT]`\n"
-        "  - 使用管理单位 (the named use-management unit) is not named: `eightstep forms party RD-3-2 use_unit "
-        "--name NAME [--phone PHONE]`")
+        "  - funding is not set\n"
+        "  - the named use-management unit is not named")
+    assert [n.remedy for n in exc.value.needs] == [Remedy("funding.set", {"case": CASE}),
+                                                   Remedy("forms.party", {"case": CASE, "role": "use_unit"})]
 
 
 def test_missing_data_lists_every_form_gap(ws: Workspace, tmp_path: Path) -> None:
     open_case(ws, tmp_path)
     statuses = {s.id: s for s in Paperwork(ws).list_forms(CASE)}
     assert statuses["application"].missing == []
-    assert statuses["tally"].missing == ["no ballots recorded: `eightstep vote import RD-3-2 FILE` or "
-                                         "`eightstep vote cast`"]
-    assert statuses["joint_review"].missing and "委托代理人" in statuses["joint_review"].missing[0]
+    assert statuses["tally"].missing == ["no ballots recorded"]
+    assert statuses["tally"].needs == [Need("no ballots recorded", Remedy("vote.import", {"case": CASE}))]
+    assert "the owners' agent or representative is not named" in (statuses["joint_review"].missing or [])
     assert statuses["agreement"].stages == ["agreement"]
     with pytest.raises(MissingData, match="subsidy applied for"):
         funding.set_funding(ws, CASE, total=100_000)
@@ -249,14 +249,14 @@ def test_notice_refuses_before_the_vote_passed_and_without_the_design_scheme(ws:
     with pytest.raises(MissingData) as exc:
         html(ws, "notice")
     assert exc.value.missing == [
-        "加装电梯设计方案 (Design scheme) is not on record, and the notice announces it: `eightstep doc add RD-3-2 "
-        "design_scheme FILE --at DATE [--number NUMBER] [--issuer NAME]`",
+        "Design scheme is not on record, and the notice announces it",
         "the owners' vote has not passed (participating area 248.87 of 1023.06 m² is below 2/3; "
         "participating owners 3 of 11 is below 2/3), and the notice states the result: record "
-        "the ballots (`eightstep vote cast RD-3-2 ROOM agree|oppose|abstain` or `eightstep vote import RD-3-2 "
-        "FILE`) and check with `eightstep vote tally RD-3-2`"]
+        "the ballots and check the tally"]
+    assert [n.remedy for n in exc.value.needs] == [Remedy("doc.add", {"case": CASE, "kind": "design_scheme"}),
+                                                   Remedy("vote.tally", {"case": CASE})]
     assert str(exc.value).startswith("cannot render notice (既有住宅加装电梯方案公示) for case RD-3-2: its data is "
-                                     "incomplete:\n  - 加装电梯设计方案")
+                                     "incomplete:\n  - Design scheme")
     statuses = {s.id: s for s in Paperwork(ws).list_forms(CASE)}
     assert statuses["notice"].missing == exc.value.missing
     history = len(engine.history(ws, CASE))
@@ -389,9 +389,9 @@ def test_render_many_refuses_as_a_whole_and_lists_every_gap(ws: Workspace, tmp_p
     with pytest.raises(InputError) as exc:
         Paperwork(ws).render_many(CASE, ["application", "tally", "agreement"], folder=tmp_path / "out")
     message = str(exc.value)
-    assert not isinstance(exc.value, MissingData)
+    assert isinstance(exc.value, MissingData) and len(exc.value.sections) == 2  # each form under its headline
     assert "cannot render tally (既有住宅加装电梯业主表决结果统计表) for case RD-3-2" in message
-    assert "  - no ballots recorded: `eightstep vote import RD-3-2 FILE`" in message
+    assert "  - no ballots recorded\n" in message
     assert "cannot render agreement (既有住宅加装电梯协议书) for case RD-3-2" in message
     assert "  - funding is not set" in message
     assert "application" not in message  # it had its data
@@ -401,7 +401,7 @@ def test_render_many_refuses_as_a_whole_and_lists_every_gap(ws: Workspace, tmp_p
         Paperwork(ws).render_many(CASE, [])
     with pytest.raises(MissingData) as one:  # one form: its own refusal, as render gives it
         Paperwork(ws).render_many(CASE, ["tally"])
-    assert one.value.missing == ["no ballots recorded: `eightstep vote import RD-3-2 FILE` or `eightstep vote cast`"]
+    assert one.value.missing == ["no ballots recorded"]
 
 
 def test_what_one_template_does_to_its_data_never_reaches_the_next(full_case: Workspace, tmp_path: Path) -> None:

@@ -163,6 +163,14 @@ class EightstepGroup(LazyGroup):
                 from eightstep.cli.base import field_label
 
                 message = f"{field_label([ctx.meta.get('eightstep.command'), self], exc.field)}: {exc.detail}"
+            sections = getattr(exc, "sections", None)  # incomplete forms: each gap with the command that fills it
+            if sections:
+                from eightstep.cli.remedies import print_needs
+
+                for headline, needs in sections:
+                    click.echo(_("Error: {message}").format(message=headline), err=True)
+                    print_needs(needs, err=True)
+                ctx.exit(exc.exit_code)
             click.echo(_("Error: {message}").format(message=message), err=True)
             if exc.remedy is not None:
                 from eightstep.cli.remedies import spell_all

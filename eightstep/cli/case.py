@@ -129,16 +129,27 @@ def show_(settings: Settings, case_id: str, as_json: bool) -> None:
 def check_(settings: Settings, case_id: str, at: datetime | None, as_json: bool) -> None:
     """What still blocks CASE from leaving its stage (all blockers). Exit 0 ready, 3 blocked."""
     from eightstep import engine
+    from eightstep.cli.remedies import needs_data, print_needs
     from eightstep.engine.order import case_notes
+    from eightstep.paperwork.needs import stage_needs
 
     result = engine.check(settings.workspace(), case_id, at=at)
     notes = case_notes(settings.workspace(), case_id, at=at)
+    forms = stage_needs(settings.workspace(), case_id, at=at)
     if as_json:
-        emit_json({**check_data(result), "notes": notes})
+        emit_json({**check_data(result), "notes": notes,
+                   "forms": [{"form": f.form, "title": f.title, "ready": not f.needs,
+                              "missing": needs_data(f.needs, case_id)} for f in forms]})
     else:
         print_check(result)
         for note in notes:
             click.echo(_("  note: {note}").format(note=note))
+        lacking = [f for f in forms if f.needs]
+        if lacking:
+            click.echo(_("The forms of this stage still need:"))
+            for f in lacking:
+                click.echo(f"  {f.form} ({f.title})")
+                print_needs(f.needs, indent="    ")
     if not (result.ready or result.complete):
         click.get_current_context().exit(3)
 

@@ -65,9 +65,13 @@ def list_(settings: Settings, case_id: str | None, workflow_id: str | None, temp
     table(headers, [[r.id + (_(" (custom)") if r.custom else ""), r.title, ", ".join(r.stages) or "—",
                      _("yes") if r.public else "", *([(_("yes") if not r.missing else _("no"))] if case_id else [])]
                     for r in rows])
+    from eightstep.cli.remedies import spell_all
+
     for r in rows:
-        for item in r.missing or []:
-            click.echo("  " + _("{form}: missing {item}").format(form=r.id, item=item))
+        for need in r.needs or []:
+            click.echo("  " + _("{form}: missing {item}").format(form=r.id, item=need.message))
+            for command in spell_all(need.remedy) if need.remedy is not None else []:
+                click.echo(f"    → {command}")
 
 
 @forms.command("render")

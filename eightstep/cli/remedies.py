@@ -43,6 +43,8 @@ SPELLINGS: dict[str, str] = {
     "objection.list": "objection list {case}",
     "funding.set": "funding set {case} --total {amount}",
     "funding.agree": "funding agree {case} {file}",
+    "funding.subsidy": "funding set {case} --subsidy {amount}",
+    "funding.subsidy_amend": "funding set {case} --subsidy {amount} --amend {reason}",
     "scheme.add": "scheme add {case} --company {company} --price {amount}",
     "scheme.compare": "scheme compare {case}",
     "scheme.choose": "scheme choose {case} {id} --reason {reason}",
@@ -130,6 +132,19 @@ def type_label(kind: str) -> str:
               "meeting": _("meeting"), "status": _("status"), "time": _("time"),
               "permission": _("permission")}
     return labels.get(kind, kind)
+
+
+def print_needs(needs: Any, *, err: bool = False, indent: str = "  ") -> None:
+    """What forms lack (paperwork's ``Need``: message and remedy), each with the command that fills it."""
+    for need in needs:
+        click.echo(f"{indent}- {need.message}", err=err)
+        for command in spell_all(need.remedy) if need.remedy is not None else []:
+            click.echo(f"{indent}  → {command}", err=err)
+
+
+def needs_data(needs: Any, case: str | None) -> list[dict[str, Any]]:
+    """Needs for --json: the message and the remedy (action, args, command)."""
+    return [{"message": n.message, "remedy": as_data(n.remedy, case)} for n in needs]
 
 
 def print_blockers(blockers: Any, case: str | None, *, err: bool = False, indent: str = "  ") -> None:

@@ -11,51 +11,83 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from eightstep.errors import InputError
+from eightstep.errors import InputError, Remedy
+from eightstep.i18n import _, pick
 from eightstep.paperwork import privacy
 from eightstep.paperwork.casedata import CaseData
-from eightstep.paperwork.environment import CHOICE_TEXT
 from eightstep.paperwork.parties import ROLES, Party
-from eightstep.rules.consent import Tally, tally
+from eightstep.rules.consent import AGREE, OPPOSE, Tally, tally
 from eightstep.store import models
 from eightstep.store.read import CaseIdentity, unit_label
 from eightstep.timeutil import local_date
 
+CHOICE_TEXT = {AGREE: "同意", OPPOSE: "反对", "abstain": "弃权", None: "未表决"}
+
+
+@dataclass(frozen=True)
+class Need:
+    """One gap in a form's data, and what fills it (the CLI spells the remedy as a command)."""
+
+    message: str
+    remedy: Remedy | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
 
 class MissingData(InputError):
-    """A form whose data is incomplete: ``missing`` lists every gap with what to do about it."""
+    """A form whose data is incomplete: ``needs`` lists every gap with what to do about it (``missing``: their
+    messages). ``sections`` is (headline, needs) per form, so that a refusal of several forms keeps them apart."""
 
-    def __init__(self, form: str, case_id: str, missing: list[str]) -> None:
-        self.missing = missing
-        lines = "\n".join(f"  - {m}" for m in missing)
-        super().__init__(f"cannot render {form} for case {case_id}: its data is incomplete:\n{lines}")
+    def __init__(self, form: str, case_id: str, needs: list[Need]) -> None:
+        self.needs = needs
+        self.missing = [n.message for n in needs]
+        self.sections = [(_("cannot render {form} for case {case}: its data is incomplete:").format(
+            form=form, case=case_id), needs)]
+        super().__init__(_sections_text(self.sections))
+
+    @classmethod
+    def joined(cls, refusals: list[MissingData]) -> MissingData:
+        """One refusal for several forms (a pack), each form's gaps under its own headline."""
+        joined = refusals[0]
+        joined.sections = [s for r in refusals for s in r.sections]
+        joined.needs = [n for r in refusals for n in r.needs]
+        joined.missing = [n.message for n in joined.needs]
+        joined.args = (_sections_text(joined.sections),)
+        return joined
+
+
+def _sections_text(sections: list[tuple[str, list[Need]]]) -> str:
+    return "\n".join(headline + "".join(f"\n  - {n.message}" for n in needs) for headline, needs in sections)
 
 
 class Needs:
     """Collects what a form lacks, so that one refusal lists every gap at once."""
 
     def __init__(self) -> None:
-        self.missing: list[str] = []
+        self.needs: list[Need] = []
 
-    def add(self, message: str) -> None:
-        self.missing.append(message)
+    @property
+    def missing(self) -> list[str]:
+        return [n.message for n in self.needs]
+
+    def add(self, message: str, remedy: Remedy | None = None) -> None:
+        self.needs.append(Need(message, remedy))
 
     def party(self, data: CaseData, role: str) -> Party | None:
         party = data.parties.get(role)
         if party is None:
-            title = ROLES[role][0]
-            self.add(f"{title} ({ROLES[role][1]}) is not named: `eightstep forms party {data.case.id} {role} "
-                     "--name NAME [--phone PHONE]`")
+            self.add(_("{title} is not named").format(title=pick(ROLES[role][0], ROLES[role][1])),
+                     Remedy("forms.party", {"case": data.case.id, "role": role}))
         return party
 
     def households(self, data: CaseData) -> None:
         if not data.records.households:
-            self.add(f"no households: `eightstep household import {data.case.id} FILE`")
+            self.add(_("no households"), Remedy("household.import", {"case": data.case.id}))
 
     def funding(self, data: CaseData) -> models.Funding | None:
         if data.funding is None:
-            self.add(f"funding is not set: `eightstep funding set {data.case.id} --total AMOUNT [--subsidy AMOUNT] "
-                     "[--maintenance AMOUNT]`")
+            self.add(_("funding is not set"), Remedy("funding.set", {"case": data.case.id}))
         return data.funding
 
 

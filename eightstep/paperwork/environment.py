@@ -12,15 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from eightstep.paperwork import privacy
+from eightstep.paperwork.context import CHOICE_TEXT
 from eightstep.paperwork.names import user_template_dirs
 from eightstep.rules import money
-from eightstep.rules.consent import AGREE, OPPOSE
 from eightstep.templating import TemplateEnvironment, TemplateProblem, TemplateVersion
 from eightstep.timeutil import local_date
 
 __all__ = ["CHOICE_TEXT", "FILTERS", "FormEnvironment", "TemplateProblem", "TemplateVersion"]
 
-CHOICE_TEXT = {AGREE: "同意", OPPOSE: "反对", "abstain": "弃权", None: "未表决"}
 
 
 def cn_date(value: date | datetime | None) -> str | None:

@@ -11,7 +11,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from eightstep.errors import InputError
+from eightstep.errors import InputError, Remedy
+from eightstep.i18n import _, pick
 from eightstep.paperwork.casedata import CaseData
 from eightstep.paperwork.context import (
     STEP_TITLES,
@@ -65,8 +66,8 @@ def form(form_id: str, title: str, title_en: str, *, public: bool = False) -> Ca
 
 
 def _refuse(needs: Needs, info: FormInfo, data: CaseData) -> None:
-    if needs.missing:
-        raise MissingData(f"{info.id} ({info.title})", data.case.id, needs.missing)
+    if needs.needs:
+        raise MissingData(f"{info.id} ({info.title})", data.case.id, needs.needs)
 
 
 def _shares(needs: Needs, data: CaseData) -> ShareTable | None:
@@ -77,7 +78,7 @@ def _shares(needs: Needs, data: CaseData) -> ShareTable | None:
     try:
         return data.share_table()
     except InputError as exc:  # the share rule does not fit the data: say so as a missing item
-        needs.add(f"cost shares cannot be computed: {exc}")
+        needs.add(_("cost shares cannot be computed: {reason}").format(reason=exc))
         return None
 
 
@@ -124,7 +125,8 @@ def ballots(data: CaseData, info: FormInfo) -> BallotsContext:
     needs.households(data)
     found = current_tally(data)
     if found is None:
-        needs.add(f"workflow {data.workflow.id} has no owner-consent rule (requires.consent) in any stage")
+        needs.add(_("workflow {id} has no owner-consent rule (requires.consent) in any stage").format(
+            id=data.workflow.id))
     _refuse(needs, info, data)
     assert found is not None
     case = case_info(data)
@@ -153,9 +155,10 @@ def tally_form(data: CaseData, info: FormInfo) -> TallyContext:
     needs.households(data)
     found = current_tally(data)
     if found is None:
-        needs.add(f"workflow {data.workflow.id} has no owner-consent rule (requires.consent) in any stage")
+        needs.add(_("workflow {id} has no owner-consent rule (requires.consent) in any stage").format(
+            id=data.workflow.id))
     elif data.records.households and not data.records.ballots:
-        needs.add(f"no ballots recorded: `eightstep vote import {data.case.id} FILE` or `eightstep vote cast`")
+        needs.add(_("no ballots recorded"), Remedy("vote.import", {"case": data.case.id}))
     _refuse(needs, info, data)
     assert found is not None
     result, rule = found
@@ -270,15 +273,14 @@ def _announced(data: CaseData, stage: Stage, rule: NoticeRule, needs: Needs) -> 
     for kind in kinds:
         if kind not in data.documents_by_kind:
             spec = wf.documents[kind]
-            needs.add(f"{spec.title} ({spec.title_en}) is not on record, and the notice announces it: "
-                      f"`eightstep doc add {data.case.id} {kind} FILE --at DATE [--number NUMBER] [--issuer NAME]`")
+            needs.add(_("{title} is not on record, and the notice announces it").format(
+                title=pick(spec.title, spec.title_en)), Remedy("doc.add", {"case": data.case.id, "kind": kind}))
     found = current_tally(data)
     if found is not None and data.records.households and not found[0].passed:
         result = found[0]
-        needs.add(f"the owners' vote has not passed ({'; '.join(result.shortfalls)}), and the notice states "
-                  f"the result: record the ballots (`eightstep vote cast {data.case.id} ROOM agree|oppose|abstain` "
-                  f"or `eightstep vote import {data.case.id} FILE`) and check with "
-                  f"`eightstep vote tally {data.case.id}`")
+        needs.add(_("the owners' vote has not passed ({shortfalls}), and the notice states the result: record the "
+                    "ballots and check the tally").format(shortfalls="; ".join(result.shortfalls)),
+                  Remedy("vote.tally", {"case": data.case.id}))
     return kinds
 
 
@@ -291,15 +293,16 @@ def notice(data: CaseData, info: FormInfo) -> NoticeContext:
     rule = stage.requires.notice if stage is not None else None
     announced: list[str] = []
     if stage is None or rule is None:
-        needs.add(f"workflow {data.workflow.id} has no public-notice rule (requires.notice) in any stage")
+        needs.add(_("workflow {id} has no public-notice rule (requires.notice) in any stage").format(
+            id=data.workflow.id))
     else:
         announced = _announced(data, stage, rule, needs)
     office = data.parties.get("objection_office")
     if office is None and data.complex.community:
         office = Party("objection_office", "异议受理处", case_info(data).community_committee)
     if office is None:
-        needs.add(f"nobody is named to receive objections: `eightstep forms party {data.case.id} objection_office "
-                  "--name NAME --address ADDRESS` (or give the complex its community)")
+        needs.add(_("nobody is named to receive objections (or give the complex its community)"),
+                  Remedy("forms.party", {"case": data.case.id, "role": "objection_office"}))
     _refuse(needs, info, data)
     assert rule is not None and office is not None
     period = _notice_period(data, info, rule)
@@ -406,9 +409,9 @@ def completion_subsidy(data: CaseData, info: FormInfo) -> CompletionContext:
     funding = needs.funding(data)
     if funding is not None and funding.subsidy_fen <= 0:
         signed = agreement_signed(data.workflow.definition, data.case.stage) is not None
-        needs.add(f"the subsidy applied for is 0: `eightstep funding set {data.case.id} --subsidy AMOUNT"
-                  + (" --amend REASON` (the owners' shares on the signed agreement change with it)" if signed
-                     else "`"))
+        needs.add(_("the subsidy applied for is 0 (the owners' shares on the signed agreement change with it)")
+                  if signed else _("the subsidy applied for is 0"),
+                  Remedy("funding.subsidy_amend" if signed else "funding.subsidy", {"case": data.case.id}))
     use_unit = needs.party(data, "use_unit")
     _refuse(needs, info, data)
     assert funding is not None and use_unit is not None

@@ -18,15 +18,16 @@ from eightstep.errors import InputError, NotFoundError, Remedy
 from eightstep.i18n import _
 from eightstep.paperwork import privacy
 from eightstep.paperwork.casedata import CaseData, load_case_data
-from eightstep.paperwork.context import FormInfo, MissingData, as_context, secrets
+from eightstep.paperwork.context import FormInfo, MissingData, Need, as_context, secrets
 from eightstep.paperwork.environment import FormEnvironment, TemplateVersion
 from eightstep.paperwork.forms import FORMS, generic
 from eightstep.paperwork.log import log_events
 from eightstep.paperwork.names import form_ids, template_name
+from eightstep.paperwork.needs import form_info, form_needs
 from eightstep.store.outputs import Outputs
 from eightstep.store.workspace import Workspace
 from eightstep.suggest import did_you_mean
-from eightstep.timeutil import iso_local, local_date, now_utc
+from eightstep.timeutil import iso_local, now_utc
 from eightstep.workflow.schema import Workflow
 
 FORMATS = ("html", "pdf")
@@ -67,13 +68,17 @@ class FormStatus:
     public: bool
     template: str
     custom: bool  # a user template without a built-in builder
-    missing: list[str] | None = None  # None: not checked (no case)
+    needs: list[Need] | None = None  # None: not checked (no case)
+
+    @property
+    def missing(self) -> list[str] | None:
+        return None if self.needs is None else [n.message for n in self.needs]
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "title": self.title, "stages": self.stages, "public": self.public,
                                 "template": self.template, "custom": self.custom}
-        if self.missing is not None:
-            data["ready"] = not self.missing
+        if self.needs is not None:
+            data["ready"] = not self.needs
             data["missing"] = self.missing
         return data
 
@@ -123,30 +128,15 @@ class Paperwork:
         for form_id in self.form_ids():
             spec = FORMS.get(form_id)
             stages = [s.id for s in wf.stages if form_id in s.forms] if wf else []
-            missing = None
-            if data is not None:
-                try:
-                    self._context(data, form_id, at or now_utc())
-                    missing = []
-                except MissingData as exc:
-                    missing = exc.missing
+            needs = None if data is None else form_needs(data, form_id, at or now_utc())
             out.append(FormStatus(form_id, spec.title if spec else form_id, stages, spec.public if spec else False,
-                                  self.env.source_path(template_name(form_id)), spec is None, missing))
+                                  self.env.source_path(template_name(form_id)), spec is None, needs))
         return out
 
     # --- one form ------------------------------------------------------------------------------------------
 
-    def _info(self, data: CaseData, form_id: str, at: datetime) -> FormInfo:
-        wf = data.workflow.definition
-        spec = FORMS.get(form_id)
-        listed = [s for s in wf.stages if form_id in s.forms]
-        stage = listed[0] if listed else wf.stage(data.case.stage)
-        return FormInfo(id=form_id, title=spec.title if spec else form_id, title_en=spec.title_en if spec else "",
-                        public=spec.public if spec else False, stage_id=stage.id, stage_title=stage.title,
-                        date=local_date(at), serial=f"{data.case.id}-{form_id}")
-
     def _context(self, data: CaseData, form_id: str, at: datetime) -> tuple[FormInfo, dict[str, Any]]:
-        info = self._info(data, form_id, at)
+        info = form_info(data, form_id, at)
         spec = FORMS.get(form_id)
         context = spec.build(data, info) if spec else generic(data, info)
         return info, as_context(context)
@@ -227,10 +217,8 @@ class Paperwork:
                 results.append(self._render(data, form_id, fmt, at))
             except MissingData as exc:
                 problems.append(exc)
-        if len(problems) == 1 and len(forms) == 1:
-            raise problems[0]
         if problems:
-            raise InputError("\n".join(str(p) for p in problems))
+            raise MissingData.joined(problems)
         with self._staging(outputs) as out:
             if folder is not None:
                 out.folder(folder, create=True)
@@ -278,16 +266,16 @@ class Paperwork:
                                "{with_forms})").format(stage_id=stage_id, id=wf.id,
                                                        with_forms=", ".join(with_forms) or "—"))
         results: list[Rendered] = []
-        problems: list[str] = []
+        problems: list[MissingData] = []
         for done, form_id in enumerate(forms, 1):
             try:
                 results.append(self._render(data, form_id, fmt, at))
             except MissingData as exc:
-                problems.append(str(exc))
+                problems.append(exc)
             if progress is not None:
                 progress("forms", done, len(forms))
         if problems:
-            raise InputError("\n".join(problems))
+            raise MissingData.joined(problems)
         manifest = {
             "case": case_id, "place": f"{data.complex.name}{data.case.building}栋{data.case.unit}单元",
             "workflow": {"id": wf.id, "version": wf.version, "sha256": data.workflow.sha256},
