@@ -1,5 +1,6 @@
-"""`case check` also says what the forms of the case's stage still need (funding, named parties), each with the
-command that fills the gap, in text and in --json; the forms are not rendered for it (no template engine)."""
+"""`case check` also says what the forms of the case's stage still need (funding, named parties) when a missing
+document is one of them, each with the command that fills the gap, in text and in --json; the forms are not
+rendered for it (no template engine)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def test_case_check_names_what_the_stage_forms_need(demo_dir: Path, tmp_path: Pa
     shutil.copytree(demo_dir, tmp_path / "demo")
     db = str(tmp_path / "demo" / "eightstep.db")
     out = invoke(runner, "--db", db, "case", "check", "RD-2-2", code=3).stdout  # the demo's unit at agreement
-    assert ("The forms of this stage still need:\n"
+    assert ("To print the missing documents, the forms still need:\n"
             "  agreement (既有住宅加装电梯协议书)\n"
             "    - funding is not set\n"
             "      → eightstep funding set RD-2-2 --total AMOUNT\n"
@@ -32,7 +33,11 @@ def test_case_check_names_what_the_stage_forms_need(demo_dir: Path, tmp_path: Pa
     invoke(runner, "--db", db, "funding", "set", "RD-2-2", "--total", "480000", "--at", "2026-09-01")
     invoke(runner, "--db", db, "forms", "party", "RD-2-2", "use_unit", "--name", "人大小区物业", "--at", "2026-09-01")
     out = invoke(runner, "--db", db, "case", "check", "RD-2-2", code=3).stdout
-    assert "The forms of this stage still need:" not in out  # only the signed agreement itself is missing now
+    assert "the forms still need" not in out  # only the signed agreement itself is missing now
+    data = json.loads(invoke(runner, "--db", db, "case", "check", "RD-2-2", "--json", code=3).stdout)
+    assert data["forms"] == [{"form": "agreement", "title": "既有住宅加装电梯协议书", "ready": True, "missing": []}]
+    data = json.loads(invoke(runner, "--db", db, "case", "check", "RD-4-2", "--json", code=3).stdout)
+    assert data["forms"] == []  # blocked by the vote, no document missing: the paperwork is not loaded
 
 
 def test_the_stage_needs_load_no_template_engine() -> None:

@@ -127,15 +127,22 @@ def show_(settings: Settings, case_id: str, as_json: bool) -> None:
 @json_option
 @click.pass_obj
 def check_(settings: Settings, case_id: str, at: datetime | None, as_json: bool) -> None:
-    """What still blocks CASE from leaving its stage (all blockers). Exit 0 ready, 3 blocked."""
+    """What still blocks CASE from leaving its stage (all blockers). Exit 0 ready, 3 blocked.
+
+    When a missing document is one of the stage's forms (the agreement, the window's application, ...), also what
+    that form still needs before it can be printed (funding, named parties), with the commands."""
     from eightstep import engine
     from eightstep.cli.remedies import needs_data, print_needs
     from eightstep.engine.order import case_notes
-    from eightstep.paperwork.needs import stage_needs
 
     result = engine.check(settings.workspace(), case_id, at=at)
     notes = case_notes(settings.workspace(), case_id, at=at)
-    forms = stage_needs(settings.workspace(), case_id, at=at)
+    kinds = {b.remedy.args.get("kind") for b in result.blockers if b.type == "document" and b.remedy is not None}
+    forms = []
+    if kinds:  # only then the paperwork is loaded (case check stays light otherwise)
+        from eightstep.paperwork.needs import stage_needs
+
+        forms = [f for f in stage_needs(settings.workspace(), case_id, at=at) if f.form in kinds]
     if as_json:
         emit_json({**check_data(result), "notes": notes,
                    "forms": [{"form": f.form, "title": f.title, "ready": not f.needs,
@@ -146,7 +153,7 @@ def check_(settings: Settings, case_id: str, at: datetime | None, as_json: bool)
             click.echo(_("  note: {note}").format(note=note))
         lacking = [f for f in forms if f.needs]
         if lacking:
-            click.echo(_("The forms of this stage still need:"))
+            click.echo(_("To print the missing documents, the forms still need:"))
             for f in lacking:
                 click.echo(f"  {f.form} ({f.title})")
                 print_needs(f.needs, indent="    ")
