@@ -278,8 +278,8 @@ def test_case_list_unknown_stage(runner: CliRunner, opened: Path) -> None:
 def test_suspend_review_date(runner: CliRunner, opened: Path) -> None:
     early = run(runner, opened, "case", "suspend", CASE, "--reason", "调解中", "--at", "2025-03-10 14:00",
                 "--review-at", "2025-03-10 09:00", code=1)
-    assert early.stderr == ("Error: --review-at 2025-03-10 09:00 is before the suspension (2025-03-10 14:00): the "
-                            "review comes after the case is suspended; check --review-at and --at\n")
+    assert early.stderr == ("Error: --review-at: 2025-03-10 09:00 is before the suspension (2025-03-10 14:00): the "
+                            "review comes after the case is suspended; check both dates\n")
     assert run_json(runner, opened, "case", "show", CASE, "--json")["status"] == "active"
     assert len(history(runner, opened)) == 1
     ahead = (date.today() + timedelta(days=90)).isoformat()  # a review date is a plan: it may lie ahead
