@@ -81,7 +81,7 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def parse_at(text: str | None, *, field: str = "--at", now: datetime | None = None,
+def parse_at(text: str | None, *, field: str = "at", now: datetime | None = None,
              planned: bool = False) -> datetime:
     """Parse a business time typed by a user: ``2025-03-01``, ``2025-03-01 14:30``, or ISO 8601 with offset.
 

@@ -91,8 +91,9 @@ class Workspace:
                 driver=exc.name, scheme=scheme)) from None
         except ArgumentError:  # SQLAlchemy knows no such kind of database (NoSuchModuleError is one)
             scheme = url.split("://")[0]
-            raise InputError(_("--db: {scheme!r} is not a kind of database eightstep knows; give a SQLite file or a "
-                               "PostgreSQL URL (postgresql+psycopg://user@host/db)").format(scheme=scheme)) from None
+            raise InputError(_("{scheme!r} is not a kind of database eightstep knows; give a SQLite file or a "
+                               "PostgreSQL URL (postgresql+psycopg://user@host/db)").format(scheme=scheme),
+                             field="db") from None
         return cls(url=url, engine=engine, files=BlobStore(files_root),
                    workflows=WorkflowRegistry(workflows), calendar=WorkCalendar(holidays))
 
