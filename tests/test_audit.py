@@ -455,7 +455,8 @@ def test_cli_options(runner: CliRunner, audited: Path) -> None:
     result = runner.invoke(main, ["--db", str(audited), "audit", "stalled", "--as-of", "2025-13-01"])
     assert result.exit_code == 2 and "'2025-13-01' is not a date" in result.output
     result = runner.invoke(main, ["--db", str(audited), "audit", "stalled", "--complex", "无此小区"])
-    assert (result.exit_code, result.output) == (1, "Error: no complex named '无此小区'\n")
+    assert (result.exit_code, result.output) == (1, "Error: no complex named '无此小区'\n"
+                                                    "  Next: eightstep case list\n")
     help_text = runner.invoke(main, ["audit", "stalled", "--help"]).output
     assert "UTF-8 with a byte-order mark" in " ".join(help_text.split()) and "Excel" in help_text
 

@@ -151,7 +151,8 @@ def test_cli_report(district: Workspace, db_path: Path, runner: CliRunner, tmp_p
 
 def test_cli_report_unknown_complex(district: Workspace, db_path: Path, runner: CliRunner) -> None:
     result = runner.invoke(main, ["--db", str(db_path), "report", "--complex", "无此小区"])
-    assert (result.exit_code, result.output) == (1, "Error: no complex named '无此小区'\n")
+    assert (result.exit_code, result.output) == (1, "Error: no complex named '无此小区'\n"
+                                                    "  Next: eightstep case list\n")
     result = runner.invoke(main, ["--db", str(db_path), "report", "--html", str(db_path.parent / "no" / "x.html")])
     assert result.exit_code == 1
     assert result.output == f"Error: no folder {db_path.parent / 'no'} to write x.html into (create it first)\n"
