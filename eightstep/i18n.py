@@ -58,6 +58,12 @@ def pick(chinese: str, english: str | None) -> str:
     return english if _current == "en" and english else chinese
 
 
+def titled(chinese: str, english: str | None) -> str:
+    """A title as data: the Chinese one always (it is what the papers say), with the English one after it in
+    parentheses when the chosen language is English: ``发起与意愿征询表决 (Initiation & consent)``."""
+    return f"{chinese} ({english})" if _current == "en" and english and english != chinese else chinese
+
+
 def normalise(lang: str | None) -> str | None:
     """"zh", "zh_CN", "zh-CN.UTF-8", "Chinese (Simplified)_China" -> "zh"; "en..." -> "en"; else None."""
     if not lang:

@@ -24,7 +24,7 @@ from eightstep.cli.params import (
     yes_option,
 )
 from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
-from eightstep.i18n import _, ngettext, pick
+from eightstep.i18n import _, ngettext, titled
 
 
 @click.group(cls=Group)
@@ -115,7 +115,7 @@ def show_(settings: Settings, case_id: str, as_json: bool) -> None:
     status = v.status if not v.status_reason or v.status == "active" else f"{v.status} ({v.status_reason})"
     for label, value in [(_("case"), v.id), (_("unit"), f"{v.complex} {v.building}栋{v.unit}单元"),
                          (_("workflow"), f"{v.workflow_id} {v.workflow_version}"),
-                         (_("stage"), f"S{v.stage_index} {v.stage} {pick(v.stage_title, v.stage_title_en)}"),
+                         (_("stage"), f"S{v.stage_index} {v.stage} {titled(v.stage_title, v.stage_title_en)}"),
                          (_("status"), status), (_("in stage since"), show(v.stage_entered_at)),
                          (_("opened"), show(v.opened_at))]:
         click.echo(f"{pad(label, 15, right=True)}: {value}")

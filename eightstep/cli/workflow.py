@@ -11,7 +11,7 @@ from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import AT, json_option
-from eightstep.i18n import _, pick
+from eightstep.i18n import _, titled
 
 
 @click.group(cls=Group)
@@ -73,7 +73,7 @@ def show_(settings: Settings, workflow_id: str, at: datetime | None, as_json: bo
         data["in_force"] = {"from": period.start, "until": period.end}
         emit_json(data)
         return
-    click.echo(f"{wf.id} {wf.version}: {pick(wf.title, wf.title_en)}")
+    click.echo(f"{wf.id} {wf.version}: {titled(wf.title, wf.title_en)}")
     click.echo(_("in force: {period}").format(period=period.text()))
     for citation in wf.basis:
         click.echo(_("basis: {citation}").format(citation=citation.text()))
@@ -83,7 +83,7 @@ def show_(settings: Settings, workflow_id: str, at: datetime | None, as_json: bo
         if stage.stall_limit:
             days = _("{days} working days") if stage.stall_limit.calendar == "working" else _("{days} days")
             limit = days.format(days=stage.stall_limit.days)
-        click.echo(f"\nS{i} {stage.id}: {pick(stage.title, stage.title_en)}")
+        click.echo(f"\nS{i} {stage.id}: {titled(stage.title, stage.title_en)}")
         click.echo("   " + _("responsible: {who}; stall limit: {limit}; next: {next}").format(
             who=wf.authorities[stage.responsible].title, limit=limit, next=wf.next_of(stage.id) or _("(final)")))
         req = stage.requires
