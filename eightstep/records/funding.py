@@ -87,11 +87,11 @@ def amendment(wf: Workflow, case: models.Case, command: str, amend: str | None, 
     if reason is None:
         raise InputError(
             _("case {case} has left stage {stage} ({title}), where the owners signed the agreement (加装电梯协议书) "
-              "with its cost-share table: this would change the shares printed on the signed agreement. A change of "
-              "a signed agreement is a new agreement: once the owners agree to it, do it again with the reason as "
-              "an amendment (recorded in the history), then print the agreement again, have it signed and record "
-              "it. Or return the case to that stage first").format(case=case.id, stage=signed.id,
-                                                                    title=signed.title),
+              "with its cost-share table: {action} would change the shares printed on the signed agreement. A change "
+              "of a signed agreement is a new agreement: once the owners agree to it, give the reason as an "
+              "amendment (recorded in the history), then print the agreement again, have it signed and record it. "
+              "Or return the case to that stage first").format(case=case.id, stage=signed.id, title=signed.title,
+                                                                action=command.replace(" ", ".")),
             field="amend", remedy=Remedy("case.return", {"case": case.id, "to": signed.id}))
     return reason
 
