@@ -167,7 +167,7 @@ def test_objection_step_meeting_scheme_role_canvass_party_funding(case: Workspac
     # named again after a void: the party and the funding start afresh
     set_party(case, CASE, "agent", name="周桂兰", at=t("2025-03-09"))
     assert [p.name for p in list_parties(case, CASE)] == ["周桂兰"]
-    with pytest.raises(InputError, match="total: case .* has no funding yet: give the total cost"):
+    with pytest.raises(InputError, match=r"total: case .* has no funding yet: give the total cost"):
         funding.set_funding(case, CASE, subsidy=1, at=t("2025-03-09"))
     assert funding.set_funding(case, CASE, total=45_500_000, at=t("2025-03-09")).total == 45_500_000
     assert verify(case).ok
