@@ -27,9 +27,9 @@ from eightstep.audit.projection import CONSENT_RECORDS, Projection
 from eightstep.engine.facts import CASE_COLUMNS, CASE_TABLE, FACT_TABLES, key_column, stored, value_columns
 from eightstep.i18n import _
 from eightstep.store import models
+from eightstep.store.read import batches
 from eightstep.store.workspace import Workspace
 
-BATCH = 500
 EVENTS: Table = models.Event.__table__  # type: ignore[attr-defined]
 FACTS: Table = models.EventFact.__table__  # type: ignore[attr-defined]
 COMPLEXES: Table = models.Complex.__table__  # type: ignore[attr-defined]
@@ -145,8 +145,7 @@ def verify_records(ws: Workspace) -> tuple[int, list[RecordProblem]]:
         case_ids = sorted(conn.execute(select(CASE_TABLE.c.id)).scalars())
         queries = _queries(conn)
         stray_steps = {row.id: row for row in conn.execute(_stray_steps(conn))}  # their objection is gone
-        for start in range(0, len(case_ids), BATCH):
-            ids = case_ids[start:start + BATCH]
+        for ids in batches(case_ids):  # the library's one batch size (store/read.py BATCH)
             read = {name: _by_case(conn, query, ids) for name, query in queries.items()}
             for case_id in ids:
                 projection = replay(case_id, read["events"].get(case_id, []), read["facts"].get(case_id, []))
