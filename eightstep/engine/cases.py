@@ -158,19 +158,30 @@ def open_case(ws: Workspace, case_id: str, *, complex_name: str, building: str, 
                                    "again)").format(complex=complex_name, unit=read.unit_label(building, unit),
                                                     case=existing.id))
         snapshot(session, loaded)
-        case = models.Case(
-            id=case_id, complex_id=cx.id, building=building, unit=unit, workflow_id=loaded.id,
-            workflow_version=loaded.version, workflow_sha256=loaded.sha256, stage=loaded.definition.initial,
-            opened_at=at, stage_entered_at=at, clock_started_at=at,
-        )
-        session.add(case)
-        try:
-            session.flush()  # parents before the event that refers to them
-        except IntegrityError:
-            raise ConflictError(_("another case for {complex} {building}-{unit} (or with id {case}) was opened at "
-                                  "the same moment; nothing was written").format(
-                                    complex=complex_name, building=building, unit=unit, case=case_id)) from None
+        case = new_case(session, loaded, cx, case_id, building, unit, at)
         append_event(session, case, at=at, actor=who, action="open", to_stage=case.stage, role=as_role,
-                     details={"complex": complex_name, "building": building, "unit": unit,
-                              "workflow": {"id": loaded.id, "version": loaded.version, "sha256": loaded.sha256}})
+                     details=opening_details(cx, case))
     return show_case(ws, case_id)
+
+
+def new_case(session: Session, loaded: LoadedWorkflow, cx: models.Complex, case_id: str, building: str, unit: str,
+             at: datetime) -> models.Case:
+    """The row of a new case of ``cx`` at the workflow's first stage, written in ``session`` (``open_case`` and
+    the complex rollout); ConflictError when another was opened for the unit or the id at the same moment."""
+    case = models.Case(id=case_id, complex_id=cx.id, building=building, unit=unit, workflow_id=loaded.id,
+                       workflow_version=loaded.version, workflow_sha256=loaded.sha256,
+                       stage=loaded.definition.initial, opened_at=at, stage_entered_at=at, clock_started_at=at)
+    session.add(case)
+    try:
+        session.flush()  # parents before the event that refers to them
+    except IntegrityError:
+        raise ConflictError(_("another case for {complex} {building}-{unit} (or with id {case}) was opened at "
+                              "the same moment; nothing was written").format(
+                                complex=cx.name, building=building, unit=unit, case=case_id)) from None
+    return case
+
+
+def opening_details(cx: models.Complex, case: models.Case) -> dict[str, Any]:
+    """What the ``open`` event of a new case says: where the unit is and the workflow version it is pinned to."""
+    return {"complex": cx.name, "building": case.building, "unit": case.unit,
+            "workflow": {"id": case.workflow_id, "version": case.workflow_version, "sha256": case.workflow_sha256}}

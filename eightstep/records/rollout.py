@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from eightstep.engine.cases import CASE_ID, default_actor, get_case, snapshot, workflow_of
+from eightstep.engine.cases import CASE_ID, default_actor, get_case, new_case, opening_details, snapshot, workflow_of
 from eightstep.engine.recording import record_in
 from eightstep.errors import InputError, NotFoundError, Remedy
 from eightstep.i18n import _
@@ -170,11 +170,7 @@ def _chosen(session: Session, case_id: str) -> SchemeView | None:
 def _open(session: Session, pilot: models.Case, loaded: LoadedWorkflow, cx: models.Complex, case_id: str,
           building: str, unit: str, scheme: SchemeView | None, rule: dict[str, Any], at: datetime, who: str,
           as_role: str | None) -> Opened:
-    case = models.Case(id=case_id, complex_id=cx.id or 0, building=building, unit=unit, workflow_id=loaded.id,
-                       workflow_version=loaded.version, workflow_sha256=loaded.sha256,
-                       stage=loaded.definition.initial, opened_at=at, stage_entered_at=at, clock_started_at=at)
-    session.add(case)
-    session.flush()
+    case = new_case(session, loaded, cx, case_id, building, unit, at)
     with record_in(session, case, loaded, "open", at=at, actor=who, as_role=as_role) as rec:
         rec.from_stage = None
         proposal = None
@@ -186,7 +182,6 @@ def _open(session: Session, pilot: models.Case, loaded: LoadedWorkflow, cx: mode
                 share_rule=json.dumps(rule, ensure_ascii=False, sort_keys=True), added_at=at), with_id=True)
         carried = None if proposal is None else {"scheme": proposal.id, "company": scheme.company if scheme else None,
                                                  "price": yuan_plain(proposal.price_fen)}
-        rec.details = {"complex": cx.name, "building": building, "unit": unit,
-                       "workflow": {"id": loaded.id, "version": loaded.version, "sha256": loaded.sha256},
+        rec.details = {**opening_details(cx, case),
                        "rollout": {"from": pilot.id, "proposal": carried, "share_rule": rule}}
     return Opened(case_id, building, unit, proposal.id if proposal else None)
