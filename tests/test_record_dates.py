@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from eightstep import engine, records
+from eightstep.audit.verify import verify
 from eightstep.engine import bulk
+from eightstep.engine.checking import check_many
 from eightstep.errors import BlockedError, InputError
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import show
@@ -81,3 +83,12 @@ def test_case_advance_answers_a_date_before_the_stage_as_the_bulk_advance(opened
     else:
         assert from_bulk.outcome == "ready"
         assert engine.advance(opened, CID, at=at).to_stage == "agreement"
+
+
+def test_a_cached_check_before_the_stage_verifies(opened: Workspace) -> None:
+    """A check dated before the case entered its stage is blocked by that ("time", a condition of the move) and by
+    the guards; only the guards' answer is cached, and audit verify checks it afresh without counting the time."""
+    entered = walk_to(opened, CID, "survey", t("2025-03-02 10:00"))
+    result = check_many(opened, [CID], entered - timedelta(hours=1), cache=True)[CID]
+    assert [b.type for b in result.blockers] == ["time", "document", "approval"]
+    assert verify(opened).ok

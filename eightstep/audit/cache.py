@@ -23,7 +23,9 @@ from eightstep.timeutil import as_utc
 
 CASES = models.Case.__table__
 CHECKS = checkcache.CHECKS
-NOT_GUARDS = ("status", "final")  # blockers a check adds besides the guards' (never cached)
+# blockers a check adds besides the guards' (never cached): the case's status, its final stage, and a check time
+# before the case entered its stage (an entry's window may start at a record of an earlier stage)
+NOT_GUARDS = ("status", "final", "time")
 
 
 def _summary(blockers: list[Blocker]) -> list[str]:
