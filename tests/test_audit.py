@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from eightstep import engine, records
+from eightstep import engine, i18n, records
 from eightstep.audit import stalled as audit
 from eightstep.cli import main
 from eightstep.cli.audit import CSV_COLUMNS
@@ -185,7 +185,11 @@ def test_a_suspension_without_review_date_is_flagged_after_the_workflow_limit(ws
     assert late is not None
     assert (late.since, late.due, late.days_over, late.limit) == (D("2025-09-03"), D("2025-12-02"), 1,
                                                                   audit.Limit(90, "calendar"))
-    assert "未定复查日期" in late.message and "no review date" in late.message
+    assert late.message.endswith("with no review date: 91 days (limit 90 days)")  # one language per message
+    i18n.set_language("zh")
+    late = one(ws, "2025-12-03", audit.SUSPENSION_REVIEW_OVERDUE, "S2")
+    assert late is not None and late.message.endswith("未定复查日期，已 91 天（时限 90 天）")
+    assert "review" not in late.message
 
 
 def test_withdrawn_cases_are_not_audited(ws: Workspace) -> None:
@@ -239,7 +243,7 @@ def test_maintenance_overdue(ws: Workspace, tmp_path: Path) -> None:
     assert missing is not None
     assert (missing.since, missing.due, missing.days_over, missing.waiting_on) == (
         D("2025-03-04"), D("2025-03-19"), 1, "电梯维保单位")
-    assert "无电梯维保记录" in missing.message
+    assert missing.message == "no Maintenance record since 2025-03-04: 16 days ago, due every 15 days"
     document(ws, "OP", "maintenance_record", "2025-03-18", tmp_path)
     document(ws, "OP", "maintenance_record", "2025-04-01", tmp_path)
     assert one(ws, "2025-04-16", audit.MAINTENANCE_OVERDUE, "OP") is None

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from eightstep.i18n import _
 from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.store.tables import SUSPENDED
 from eightstep.timeutil import local_date, local_midnight_utc, now_utc
@@ -50,6 +51,11 @@ class Limit:
     @property
     def unit_zh(self) -> str:
         return "个工作日" if self.working else "日"
+
+    def text(self, days: int | None = None) -> str:
+        """``days`` (default: the limit's own) with the unit, in the chosen language: "15 working days"."""
+        return (_("{days} working days") if self.working else _("{days} days")).format(
+            days=self.days if days is None else days)
 
     def __str__(self) -> str:
         return f"{self.days} {'wd' if self.working else 'd'}"

@@ -31,6 +31,7 @@ from eightstep.audit.scope import (
     final_stages,
 )
 from eightstep.engine.guards import is_complaint
+from eightstep.i18n import _, pick
 from eightstep.store import read
 from eightstep.store.tables import ACTIVE, SUSPENDED, WITHDRAWN, not_voided
 from eightstep.timeutil import as_utc, local_date, local_midnight_utc
@@ -84,9 +85,9 @@ def _stalled_stage(scope: AuditScope, case: Any) -> Finding | None:
         case, STAGE_OVERDUE, limit=limit, since=start,
         due=add_days(scope.calendar, start, limit.days, limit.working), days_over=days - limit.days,
         waiting_on=None, subject=f"stage {case.stage}",
-        message=f"{stage.title}已{days}{limit.unit_zh}，时限{limit.days}{limit.unit_zh}，超出{days - limit.days}"
-                f"{limit.unit_zh} / {days} {limit.unit} in {stage.title_en}, limit {limit.days}: "
-                f"{days - limit.days} over")
+        message=_("{stage}: {days} in the stage, limit {limit}: {over} over").format(
+            stage=pick(stage.title, stage.title_en), days=limit.text(days), limit=limit.text(),
+            over=limit.text(days - limit.days)))
 
 
 def unmediated_objections(scope: AuditScope, past: Past = None) -> list[Finding]:
@@ -129,15 +130,17 @@ def unmediated_objections(scope: AuditScope, past: Past = None) -> list[Finding]
         lodged = local_date(row.objection_lodged_at)
         days = count_days(scope.calendar, lodged, scope.as_of, limit.working)
         oid = row.objection_id
-        who = f"{row.objection_room}室" if row.objection_room else (row.objection_objector or "匿名")
+        who = (_("room {room}").format(room=row.objection_room) if row.objection_room
+               else row.objection_objector or _("anonymous"))
         out.append(scope.finding(
             row, OBJECTION_UNMEDIATED, limit=limit, since=lodged,
             due=add_days(scope.calendar, lodged, limit.days, limit.working), days_over=days - limit.days,
             waiting_on=None, subject=f"objection #{oid}",
-            message=f"异议#{oid}（{who}：{row.objection_grounds}）{lodged}提出，{days}{limit.unit_zh}无调解记录（时限"
-                    f"{limit.days}{limit.unit_zh}） / objection #{oid} lodged {lodged}: no mediation step in "
-                    f"{days} {limit.unit} (limit {limit.days}); lodged in stage {row.objection_stage}"
-                    + (", a complaint after the notice" if is_complaint(
+            message=_("objection #{id} ({who}: {grounds}) lodged {lodged}: no mediation step in {days} (limit "
+                      "{limit}); lodged in stage {stage}").format(
+                id=oid, who=who, grounds=row.objection_grounds, lodged=lodged, days=limit.text(days),
+                limit=limit.text(), stage=row.objection_stage)
+                    + (_(", a complaint after the notice") if is_complaint(
                         scope.workflows[row.workflow_sha256].definition, row.objection_stage) else "")))
     return out
 
@@ -212,14 +215,15 @@ def upkeep_findings(scope: AuditScope, past: Past = None) -> list[Finding]:
                 days = count_days(cal, since, as_of, every.working)
                 if days <= every.days:  # (for upkeep_cases' rows this cannot happen: its cutoff is exact)
                     continue
-                what = f"上次{doc.title}{since}" if last else f"{entered}投入使用后无{doc.title}"
-                what_en = f"last {doc.title_en} {since}" if last else f"no {doc.title_en} since {entered}"
+                title = pick(doc.title, doc.title_en)
+                what = (_("last {document} {since}").format(document=title, since=since) if last
+                        else _("no {document} since {entered}").format(document=title, entered=entered))
                 out.append(scope.finding(
                     case, MAINTENANCE_OVERDUE, limit=every, since=since,
                     due=add_days(cal, since, every.days, every.working), days_over=days - every.days,
                     waiting_on=issuer, subject=upkeep.maintenance_document,
-                    message=f"{what}，已{days}{every.unit_zh}（每{every.days}{every.unit_zh}一次） / {what_en}: "
-                            f"{days} {every.unit} ago, due every {every.days}"))
+                    message=_("{what}: {days} ago, due every {every}").format(
+                        what=what, days=every.text(days), every=every.text())))
         out.extend(_inspection_findings(scope, sha, wf, past))
     return out
 
@@ -252,18 +256,18 @@ def _inspection_findings(scope: AuditScope, sha: str, wf: Workflow, past: Past) 
         expires = expiry(since)
         over = signed_days(cal, expires, as_of, valid.working)
         kind = INSPECTION_OVERDUE if over > 0 else INSPECTION_DUE
-        basis = f"{doc.title}{since}" if last else f"{entered}投入使用（尚无{doc.title}）"
-        basis_en = f"{doc.title_en} of {since}" if last else f"in operation since {entered}, no {doc.title_en} yet"
+        title = pick(doc.title, doc.title_en)
+        basis = (_("{document} of {since}").format(document=title, since=since) if last
+                 else _("in operation since {entered}, no {document} yet").format(entered=entered, document=title))
         if over > 0:
-            state = f"已于{expires}到期{over}{valid.unit_zh}"
-            state_en = f"expired on {expires}, {over} {valid.unit} ago"
+            state = _("expired on {expires}, {over} ago").format(expires=expires, over=valid.text(over))
         else:
-            state = f"将于{expires}到期，应提前{before.days}{before.unit_zh}申请定期检验"
-            state_en = f"expires on {expires}: request the periodic inspection {before.days} {before.unit} before"
+            state = _("expires on {expires}: request the periodic inspection {before} before").format(
+                expires=expires, before=before.text())
         out.append(scope.finding(
             case, kind, limit=valid, since=since, due=expires, days_over=over,
             waiting_on=None, subject=upkeep.inspection_document,
-            message=f"{basis}，{state} / {basis_en}: {state_en}"))
+            message=_("{basis}: {state}").format(basis=basis, state=state)))
     return out
 
 
@@ -283,8 +287,9 @@ def overdue_reviews(scope: AuditScope, past: Past = None) -> list[Finding]:
         out.append(scope.finding(
             case, SUSPENSION_REVIEW_OVERDUE, limit=None, since=suspended, due=review, days_over=days,
             waiting_on=None, subject="suspension",
-            message=f"案件{suspended}暂停（{case.status_reason}），复查日期{review}已过{days}日 / suspended on "
-                    f"{suspended} ({case.status_reason}); review date {review} passed {days} days ago"))
+            message=_("suspended on {suspended} ({reason}); review date {review} passed {days} ago").format(
+                suspended=suspended, reason=case.status_reason, review=review,
+                days=_("{days} days").format(days=days))))
     return out + _unreviewed_suspensions(scope, past)
 
 
@@ -312,9 +317,8 @@ def _unreviewed_suspensions(scope: AuditScope, past: Past) -> list[Finding]:
             out.append(scope.finding(
                 case, SUSPENSION_REVIEW_OVERDUE, limit=limit, since=suspended, due=due, days_over=days - limit.days,
                 waiting_on=None, subject="suspension",
-                message=f"案件{suspended}暂停（{case.status_reason}）未定复查日期，已{days}{limit.unit_zh}（时限"
-                        f"{limit.days}{limit.unit_zh}） / suspended on {suspended} ({case.status_reason}) with no "
-                        f"review date: {days} {limit.unit} (limit {limit.days})"))
+                message=_("suspended on {suspended} ({reason}) with no review date: {days} (limit {limit})").format(
+                    suspended=suspended, reason=case.status_reason, days=limit.text(days), limit=limit.text())))
     return out
 
 
