@@ -37,6 +37,8 @@ def pytest_configure(config: pytest.Config) -> None:
                             "(sqlite, postgresql)")
     config.addinivalue_line("markers", f"postgresql: needs the PostgreSQL server of ${ENV_TEST_PG} (deselect with "
                             "-m 'not postgresql')")
+    config.addinivalue_line("markers", "slow: the benchmark smoke, process races and crashes, the installed wheel "
+                            "(CI runs them; a quick developer run deselects them with -m 'not slow')")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

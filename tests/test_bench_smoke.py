@@ -35,6 +35,7 @@ from eightstep.store.workspace import Workspace
 from eightstep.workflow.registry import WorkflowRegistry
 from tests.conftest import ENV_TEST_PG, ENV_VARS
 
+pytestmark = pytest.mark.slow  # the benchmark generator and harness at a small size
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 SIZE = 200
 

@@ -40,7 +40,7 @@ CLI = [sys.executable, "-m", "eightstep"]
 TIMEOUT = 60
 CASE = "RD-3-2"
 
-pytestmark = pytest.mark.backends("sqlite", "postgresql")
+pytestmark = [pytest.mark.backends("sqlite", "postgresql"), pytest.mark.slow]  # processes racing
 
 
 # --------------------------------------------------------------------------- #

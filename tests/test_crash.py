@@ -25,7 +25,7 @@ from eightstep.resources import builtin_dir
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import parse_at
 
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is a POSIX signal")
+pytestmark = [pytest.mark.skipif(os.name != "posix", reason="SIGKILL is a POSIX signal"), pytest.mark.slow]
 
 CASES = 400
 ROUNDS = 4

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # builds and runs the installed wheel
 REPO = Path(__file__).resolve().parents[1]
 # What a wheel must not read from (the test venv itself may live inside the checkout, as .venv-test does).
 SOURCE_DIRS = (REPO / "eightstep", REPO / "workflows", REPO / "templates")
