@@ -90,6 +90,12 @@ def test_what_only_an_anchor_catches(cases: CliRunner, forgery: str, kind: str, 
         rechain(db, "AN-2", note="没有暂停过")
     elif forgery == "truncate":
         rechain(db, "AN-2", upto=1)
+        # and puts the case row back as the shortened history has it (audit verify compares the rows with it)
+        con = sqlite3.connect(db)
+        con.execute("UPDATE cases SET status = 'active', status_reason = NULL, suspended_at = NULL, "
+                    "clock_started_at = opened_at WHERE id = 'AN-2'")
+        con.commit()
+        con.close()
     else:
         con = sqlite3.connect(db)
         con.execute("DELETE FROM events WHERE case_id = 'AN-2'")
