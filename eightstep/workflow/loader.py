@@ -54,12 +54,13 @@ def load_workflow_file(path: Path, template_names: set[str] | None = None) -> Lo
     try:
         content = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise WorkflowError([f"{path}: no such file"]) from None
+        raise WorkflowError([_("{path}: no such file").format(path=path)]) from None
     except OSError as exc:  # a folder, no permission, ...
         raise WorkflowError([_("{path}: cannot read it ({reason})").format(path=path, reason=exc.strerror or exc)]) \
             from None
     except UnicodeDecodeError as exc:
-        raise WorkflowError([f"{path}: not UTF-8 text ({exc.reason}); save the file as UTF-8"]) from None
+        raise WorkflowError([_("{path}: not UTF-8 text ({reason}); save the file as UTF-8").format(
+            path=path, reason=exc.reason)]) from None
     try:
         loaded = parse_workflow_text(content, str(path), template_names)
     except WorkflowError as exc:
@@ -87,9 +88,9 @@ def _file_name_problem(path: Path, content: str) -> str | None:
     if not isinstance(workflow_id, str) or not re.match(WORKFLOW_ID_PATTERN, workflow_id) \
             or workflow_id == path.stem.split("@", 1)[0]:
         return None
-    return (f"{path}:{_line_of(data, ('id',))}: id {workflow_id!r} differs from the file name {path.name!r}; "
-            f"name the file {workflow_id}.yaml (or {workflow_id}@LABEL.yaml for another version of it) or "
-            "change the id")
+    return f"{path}:{_line_of(data, ('id',))}: " + _(
+        "id {id!r} differs from the file name {name!r}; name the file {id}.yaml (or {id}@LABEL.yaml for another "
+        "version of it) or change the id").format(id=workflow_id, name=path.name)
 
 
 def parse_workflow_text(content: str, source: str, template_names: set[str] | None = None) -> LoadedWorkflow:
@@ -117,12 +118,13 @@ def _parse_workflow_text(content: str, source: str, template_names: set[str] | N
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else "?"
         problem = (exc.problem or str(exc)).strip()
-        hint = " (each key may appear once in a mapping)" if "duplicate key" in problem else ""
-        raise WorkflowError([f"{source}:{line}: YAML error: {problem}{hint}"]) from None
+        hint = _(" (each key may appear once in a mapping)") if "duplicate key" in problem else ""
+        raise WorkflowError([f"{source}:{line}: " + _("YAML error: {problem}").format(problem=problem) + hint]) \
+            from None
     except YAMLError as exc:
-        raise WorkflowError([f"{source}: YAML error: {exc}"]) from None
+        raise WorkflowError([f"{source}: " + _("YAML error: {problem}").format(problem=exc)]) from None
     if not isinstance(data, CommentedMap):
-        raise WorkflowError([f"{source}:1: a workflow file is a mapping with keys id, version, stages, ..."])
+        raise WorkflowError([f"{source}:1: " + _("a workflow file is a mapping with keys id, version, stages, ...")])
     lines = content.splitlines()
     problems: list[tuple[int, str]] = []  # (line, message): reported in the order of the file
     refused: list[tuple[Any, ...]] = []
@@ -236,17 +238,18 @@ def _explain(err: Any, lines: list[str]) -> str:
         hint = ""
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         if close:
-            hint = f"; did you mean {close[0]!r}?"
-        listing = f" (allowed here: {', '.join(allowed)})" if allowed else ""
-        return f"unknown key {loc[-1]!r} at {where}{hint}{listing}"
+            hint = _("; did you mean {key!r}?").format(key=close[0])
+        listing = _(" (allowed here: {keys})").format(keys=", ".join(allowed)) if allowed else ""
+        return _("unknown key {key!r} at {where}").format(key=loc[-1], where=where) + hint + listing
     if kind == "missing":
-        return f"missing key {where}: add it"
+        return _("missing key {where}: add it").format(where=where)
     if kind == "string_type":
         written = _written_value(lines, err) or str(err["input"])
-        return f"{where}: expected text, got {written}; put it in quotes, e.g. \"{written}\""
+        return _("{where}: expected text, got {written}; put it in quotes, e.g. \"{written}\"").format(
+            where=where, written=written)
     if kind == "string_pattern_mismatch":
-        return (f"{where}: {err['input']!r} is not a valid id; use lower-case ASCII letters, digits and "
-                "underscores, starting with a letter (titles carry the Chinese text)")
+        return _("{where}: {value!r} is not a valid id; use lower-case ASCII letters, digits and underscores, "
+                 "starting with a letter (titles carry the Chinese text)").format(where=where, value=err["input"])
     message = err["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
