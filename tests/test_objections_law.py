@@ -302,6 +302,19 @@ def test_a_withdrawal_also_ends_the_litigation(noticed: Workspace) -> None:
     assert engine.show_case(noticed, CID).status == "active"
 
 
+def test_a_voided_litigation_step_no_longer_holds_the_case(noticed: Workspace) -> None:
+    """A litigation step recorded by mistake and voided (records.corrections) holds the case no more."""
+    oid = objection(noticed, "2025-06-05")
+    records.mediate_objection(noticed, CID, oid, step="litigation", note="误录", at=t("2025-06-20 10:00"))
+    (steps,) = [o["steps"] for o in records.list_objections(noticed, CID) if o["id"] == oid]
+    with pytest.raises(InputError, match="went to court"):
+        engine.resume(noticed, CID, reason="误录", at=t("2025-06-21 10:00"))
+    records.void(noticed, CID, "mediation", steps[-1]["id"], reason="并未起诉", at=t("2025-06-21 11:00"))
+    engine.resume(noticed, CID, reason="误录已作废", at=t("2025-06-22 10:00"))
+    assert engine.show_case(noticed, CID).status == "active"
+    assert verify(noticed).ok
+
+
 def test_review_date_goes_with_litigation_only(noticed: Workspace) -> None:
     oid = objection(noticed, "2025-06-05")
     with pytest.raises(InputError, match="a review date is the court's: it goes with a litigation step only"):

@@ -19,7 +19,9 @@ def litigation_steps(session: Session, case_id: str, at: datetime) -> list[tuple
     """Each objection of the case taken to court by ``at``, with the time of its (first) litigation step."""
     rows = session.exec(select(models.Objection, models.MediationStep.at)
                         .join(models.MediationStep, col(models.MediationStep.objection_id) == col(models.Objection.id))
-                        .where(models.Objection.case_id == case_id, models.MediationStep.step == "litigation")
+                        .where(models.Objection.case_id == case_id, models.MediationStep.step == "litigation",
+                               models.not_voided(models.Objection.__table__),
+                               models.not_voided(models.MediationStep.__table__))
                         .order_by(col(models.MediationStep.at)))
     first: dict[int, tuple[models.Objection, datetime]] = {}
     for objection, when in rows:
@@ -36,7 +38,8 @@ def litigation_pending(session: Session, case_id: str, wf: Workflow, at: datetim
     for objection, since in litigation_steps(session, case_id, at):
         ended = session.exec(select(models.Document.id).where(
             models.Document.case_id == case_id, col(models.Document.kind).in_(ends),
-            models.Document.issued_at >= since, models.Document.issued_at <= at)).first()
+            models.Document.issued_at >= since, models.Document.issued_at <= at,
+            models.not_voided(models.Document.__table__))).first()
         if ended is None:
             titles = ", ".join(pick(wf.documents[k].title, wf.documents[k].title_en) for k in ends)
             return (_("objection #{id} went to court on {since}: the case resumes once the litigation has ended on "

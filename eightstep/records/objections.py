@@ -32,7 +32,7 @@ def lodged_late(rec: Recording, calendar: WorkCalendar) -> bool:
         return False
     postings = [local_date(d.issued_at) for d in rec.session.exec(select(models.Document).where(
         models.Document.case_id == rec.case_id, models.Document.kind == rule.document,
-        models.Document.issued_at <= rec.at))]
+        models.Document.issued_at <= rec.at, models.not_voided(models.Document.__table__)))]
     if not postings:
         return False
     working = rule.calendar == "working"
@@ -84,7 +84,8 @@ def _open_objection(rec: Recording, objection_id: int) -> models.Objection:
 def _steps(rec: Recording, objection_id: int) -> list[models.MediationStep]:
     """The objection's mediation steps in the order of their dates."""
     return list(rec.session.exec(select(models.MediationStep).where(
-        models.MediationStep.objection_id == objection_id).order_by(models.MediationStep.at, models.MediationStep.id)))
+        models.MediationStep.objection_id == objection_id, models.not_voided(models.MediationStep.__table__))
+        .order_by(models.MediationStep.at, models.MediationStep.id)))
 
 
 def _last_step(rec: Recording, objection_id: int) -> models.MediationStep | None:
@@ -172,7 +173,8 @@ def _basis(rec: Recording, obj: models.Objection, basis: str | None) -> models.D
             basis=basis, kinds=", ".join(kinds or rec.workflow.documents)))
     doc = rec.session.exec(select(models.Document).where(
         models.Document.case_id == rec.case_id, models.Document.kind == basis,
-        models.Document.issued_at >= obj.lodged_at, models.Document.issued_at <= rec.at)
+        models.Document.issued_at >= obj.lodged_at, models.Document.issued_at <= rec.at,
+        models.not_voided(models.Document.__table__))
         .order_by(models.Document.issued_at.desc())).first()  # type: ignore[union-attr]
     if doc is None:
         spec = rec.workflow.documents[basis]
