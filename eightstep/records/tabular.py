@@ -374,6 +374,7 @@ def _read_rows(
             try:
                 values[col.name] = col.parse(text)
             except ValueError as e:
-                row_problems.append(Problem(where, line, col.name, str(e) or f"'{text}' is not valid"))
+                message = str(e) or _("'{text}' is not valid").format(text=text)
+                row_problems.append(Problem(where, line, col.name, message))
         if len(row_problems) == found:  # a row with a problem goes nowhere: the whole file is refused anyway
             add(Row(line, values))

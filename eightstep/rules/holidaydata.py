@@ -194,8 +194,8 @@ def _parse_date_list(problems: _Problems, mapping: Any, key: str, year: int) -> 
     if value is None:
         return {}
     if not isinstance(value, list):
-        problems.add(f"'{key}' must be a list of dates or ranges, got {_describe(value)}; write it as '{key}:' "
-                     "followed by lines '  - YYYY-MM-DD'", _value_line(mapping, key))
+        problems.add(_("'{key}' must be a list of dates or ranges, got {value}; write it as '{key}:' followed by "
+                       "lines '  - YYYY-MM-DD'").format(key=key, value=_describe(value)), _value_line(mapping, key))
         return {}
     result: dict[date, int | None] = {}
     for index, item in enumerate(value):
@@ -207,8 +207,9 @@ def _parse_date_list(problems: _Problems, mapping: Any, key: str, year: int) -> 
             continue
         outside = [d for d in days if d.year != year]
         if outside:
-            problems.add(f"{outside[0].isoformat()} in '{key}' is not in year {year}; move it to the file for "
-                         f"{outside[0].year} or fix the date", line)
+            problems.add(_("{day} in '{key}' is not in year {year}; move it to the file for {other_year} or fix "
+                           "the date").format(
+                             day=outside[0].isoformat(), key=key, year=year, other_year=outside[0].year), line)
             continue
         for d in days:
             result.setdefault(d, line)
@@ -266,29 +267,33 @@ def read_year_file(path: Path) -> tuple[YearData, int | None]:
     for key in data:
         if key not in KNOWN_KEYS:
             close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"allowed keys are {', '.join(KNOWN_KEYS)}"
-            problems.add(f"unknown key '{key}'; {hint}", _key_line(data, key))
+            hint = (_("did you mean '{key}'?").format(key=close[0]) if close
+                    else _("allowed keys are {keys}").format(keys=", ".join(KNOWN_KEYS)))
+            problems.add(_("unknown key '{key}'; {hint}").format(key=key, hint=hint), _key_line(data, key))
     year = _year_of(path, data)
     note = data.get("source")
     if note is not None and not isinstance(note, str):
-        problems.add(f"'source' must be text, got {note!r}; quote it", _key_line(data, "source"))
+        problems.add(_("'source' must be text, got {note!r}; quote it").format(note=note), _key_line(data, "source"))
     provisional = data.get("provisional", False)
     if not isinstance(provisional, bool):
-        problems.add(f"'provisional' must be true or false, got {provisional!r}", _key_line(data, "provisional"))
+        problems.add(_("'provisional' must be true or false, got {provisional!r}").format(
+                         provisional=provisional), _key_line(data, "provisional"))
     holidays = _parse_date_list(problems, data, "holidays", year)
     workdays = _parse_date_list(problems, data, "workdays", year)
     for d, line in sorted(workdays.items()):
         if d in holidays:
-            problems.add(f"{d.isoformat()} is listed in both 'holidays' (line {holidays[d]}) and 'workdays'; keep "
-                         "it in one list only", line)
+            problems.add(_("{day} is listed in both 'holidays' (line {other_line}) and 'workdays'; keep it in "
+                           "one list only").format(
+                             day=d.isoformat(), other_line=holidays[d]), line)
         elif d.weekday() < 5:
-            problems.add(f"{d.isoformat()} in 'workdays' is a weekday; 'workdays' lists only weekend days that are "
-                         "working days (调休上班); remove it", line)
+            problems.add(_("{day} in 'workdays' is a weekday; 'workdays' lists only weekend days that are "
+                           "working days (调休上班); remove it").format(day=d.isoformat()), line)
     problems.raise_any()
     for d, name in statutory_days(year).items():  # a well-formed file must also give every statutory day
         if d not in holidays:
-            problems.add(f"{d.isoformat()} ({name}) is a statutory holiday (全国年节及纪念日放假办法, as revised in "
-                         f"force from {STATUTORY_FROM}) but is not listed in 'holidays'; add it",
+            problems.add(_("{day} ({name}) is a statutory holiday (全国年节及纪念日放假办法, as revised in "
+                           "force from {statutory_from}) but is not listed in 'holidays'; add it").format(
+                             day=d.isoformat(), name=name, statutory_from=STATUTORY_FROM),
                          _key_line(data, "holidays") or 1)
     problems.raise_any()
     year_data = YearData(year=year, holidays=frozenset(holidays), workdays=frozenset(workdays), source=str(path),
