@@ -57,8 +57,8 @@ def upgrade(engine: Engine) -> SchemaChange:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
             change = _upgrade(connection, engine)
-            if connection.dialect.name == "sqlite":
-                _check_foreign_keys(connection)
+            if connection.dialect.name == "sqlite" and change.before != change.after:
+                _check_foreign_keys(connection)  # (only after migrations ran: the whole database is read)
         return change
     finally:
         if own is not None:
