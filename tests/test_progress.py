@@ -8,6 +8,8 @@ import io
 import shutil
 from pathlib import Path
 
+import pytest
+
 from eightstep.audit.verify import verify
 from eightstep.cli.progress import progress_bars
 from eightstep.errors import InputError
@@ -57,3 +59,28 @@ def test_a_pack_reports_each_form(demo_dir: Path, tmp_path: Path) -> None:
         assert {c[0] for c in calls} == {"forms"}
     finally:
         ws.dispose()
+
+
+def test_a_count_when_the_total_is_not_known() -> None:
+    screen = Terminal()
+    with progress_bars({"rows": "Reading rows"}, file=screen) as bars:
+        assert bars is not None
+        bars("rows", 2000, 0)
+        bars("rows", 4000, 0)
+    assert screen.getvalue() == "\rReading rows: 2000\rReading rows: 4000\n"
+
+
+def test_a_large_household_import_reports_the_rows_read(ws: Workspace, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from eightstep import engine, records
+    from eightstep.records import householdimport
+    from tests.conftest import write_households
+
+    monkeypatch.setattr(householdimport, "CHUNK", 2)  # a chunk of two rows instead of 2,000: the same code path
+    engine.open_case(ws, "PG-1-1", complex_name="进度小区", building="1", unit="1")
+    rows = [(f"{f}0{u}", f, "80.00", f"业主{f}0{u}", "") for f in range(2, 5) for u in (1, 2)]
+    calls: list[tuple[str, int, int]] = []
+    result = records.import_households(ws, "PG-1-1", write_households(tmp_path / "h.csv", rows),
+                                       progress=lambda *c: calls.append(c))
+    assert result.added == 6
+    assert calls == [("rows", 2, 0), ("rows", 4, 0), ("rows", 6, 0)]

@@ -56,9 +56,11 @@ def import_(settings: Settings, case_id: str, file: Path, replace: bool, at: dat
     if replace:
         confirm(_("Replace the recorded households of {case} that {file} lists?").format(case=case_id,
                                                                                      file=file.name), yes)
-    with table_input(file) as path:
+    from eightstep.cli.progress import progress_bars
+
+    with table_input(file) as path, progress_bars({"rows": _("Reading rows")}) as bars:
         result = records.import_households(settings.workspace(), case_id, path, replace=replace, at=at,
-                                           actor=actor, as_role=as_role)
+                                           actor=actor, as_role=as_role, progress=bars)
     for message in result.warnings:
         warn(message)
     click.echo(_("{case}: {added} households added, {updated} updated from {file}").format(

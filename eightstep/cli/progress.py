@@ -24,8 +24,17 @@ class Bars:
         self.phase: str | None = None
         self.bar: Any = None
         self.done = 0
+        self.counting = False
 
     def __call__(self, phase: str, done: int, total: int) -> None:
+        if total <= 0:  # the total is not known before the end (a streamed import): a count
+            if phase != self.phase or not self.counting:
+                self.close()
+            self.phase = phase
+            self.file.write(f"\r{self.labels.get(phase, phase)}: {done}")
+            self.file.flush()
+            self.counting = True
+            return
         if phase != self.phase:
             self.close()
             self.phase, self.done = phase, 0
@@ -37,6 +46,9 @@ class Bars:
             self.done = done
 
     def close(self) -> None:
+        if self.counting:
+            self.file.write("\n")
+            self.counting = False
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None

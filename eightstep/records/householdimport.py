@@ -68,12 +68,16 @@ def staging(conn: Connection) -> Iterator[None]:
 
 
 def stage_file(conn: Connection, path: Path, columns: tuple[tabular.Column, ...],
-               area_centi: Callable[[Decimal], int], warnings: list[str]) -> int:
+               area_centi: Callable[[Decimal], int], warnings: list[str],
+               progress: Callable[[str, int, int], None] | None = None) -> int:
     """Every row of ``path`` into the stage; TableError (with every problem) once the file is read. A room name
-    that may be a misspelling (``rules.rooms.room_warning``) adds to ``warnings``."""
+    that may be a misspelling (``rules.rooms.room_warning``) adds to ``warnings``. ``progress`` is told the rows
+    read so far (phase "rows", total 0: not known before the end)."""
     chunk: list[dict[str, Any]] = []
+    read = 0
 
     def add(row: tabular.Row) -> None:
+        nonlocal read
         v = row.values
         others = [n for n in v["co_owners"] if n != v["owner"]]
         chunk.append({"line": row.line, "room": v["room"], "floor": v["floor"], "area_centi": area_centi(v["area"]),
@@ -86,6 +90,9 @@ def stage_file(conn: Connection, path: Path, columns: tuple[tabular.Column, ...]
         if len(chunk) >= CHUNK:
             conn.execute(insert(STAGE), chunk)
             chunk.clear()
+            read += CHUNK
+            if progress is not None:
+                progress("rows", read, 0)
 
     count = tabular.stream_table(path, columns, add)
     if chunk:

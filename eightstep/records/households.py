@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -72,7 +73,8 @@ class ImportResult:
 
 def import_households(ws: Workspace, case_id: str, path: Path, *, replace: bool = False,
                       actor: str | None = None, at: datetime | None = None,
-                      as_role: str | None = None) -> ImportResult:
+                      as_role: str | None = None, progress: Callable[[str, int, int], None] | None = None
+                      ) -> ImportResult:
     """Load the unit's owners from CSV/xlsx (header: room, floor, area, owner[, owner_key][, phone][, co_owners]
     [, affected]): ``co_owners`` the other names on a co-owned flat's title, ``affected`` 是/否 for a flat
     directly affected by the elevator.
@@ -87,7 +89,7 @@ def import_households(ws: Workspace, case_id: str, path: Path, *, replace: bool 
         conn = rec.session.connection()
         with staged.staging(conn):
             room_warnings: list[str] = []
-            rows = staged.stage_file(conn, path, HOUSEHOLD_COLUMNS, area_centi, room_warnings)
+            rows = staged.stage_file(conn, path, HOUSEHOLD_COLUMNS, area_centi, room_warnings, progress)
             if not rows:
                 raise InputError(_("{path}: no household rows below the header").format(path=path))
             updated = staged.check_rooms(conn, path, case_id, replace)
