@@ -14,9 +14,14 @@ from typing import Any
 import click
 
 from eightstep.cli.params import actor_option, as_option, at_option
-from eightstep.i18n import _
+from eightstep.i18n import N_, _
 
 REASON_HELP = "Why it no longer counts (kept in the history)."
+# What each kind of record is called in the confirmation (translated when shown).
+NOUNS = {"document": N_("document"), "approval": N_("approval"), "ballot": N_("ballot"),
+         "household": N_("household"), "objection": N_("objection"), "mediation": N_("mediation step"),
+         "meeting": N_("meeting"), "scheme": N_("scheme"), "role": N_("role"), "canvass": N_("canvass entry"),
+         "party": N_("party"), "funding": N_("funding")}
 
 
 def void_command(group: click.Group, kind: str, *, name: str = "void", key: str | None = "ID",
@@ -31,8 +36,9 @@ def void_command(group: click.Group, kind: str, *, name: str = "void", key: str 
         voided = void(settings.workspace(), case_id, kind, key_value, reason=reason, at=at, actor=actor,
                       as_role=as_role)
         label = "" if key is None else (f" #{voided.id}" if key == "ID" else f" {key_value}")
-        click.echo(_("{case}: {kind}{label} {done} ({reason})").format(
-            case=case_id, kind=kind, label=label, done=done, reason=voided.reason))
+        what = _(NOUNS[kind]) + label
+        line = _("{case}: {what} ended ({reason})") if done == "ended" else _("{case}: {what} voided ({reason})")
+        click.echo(line.format(case=case_id, what=what, reason=voided.reason))
 
     article = "an" if kind[0] in "aeiou" else "a"
     command.__doc__ = summary or f"Void {article} {kind} of CASE: it no longer counts; the history keeps it and why."
