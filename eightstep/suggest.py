@@ -23,4 +23,4 @@ def did_you_mean(word: str, known: Iterable[str]) -> str:
     matches = close_matches(word, known)
     if not matches:
         return ""
-    return " " + _("(did you mean {names}?)").format(names=", ".join(matches))
+    return _(" (did you mean {names}?)").format(names=", ".join(matches))

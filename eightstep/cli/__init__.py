@@ -162,7 +162,8 @@ class EightstepGroup(LazyGroup):
             if exc.field:
                 from eightstep.cli.base import field_label
 
-                message = f"{field_label([ctx.meta.get('eightstep.command'), self], exc.field)}: {exc.detail}"
+                label = field_label([ctx.meta.get("eightstep.command"), self], exc.field)
+                message = _("{field}: {message}").format(field=label, message=exc.detail)
             sections = getattr(exc, "sections", None)  # incomplete forms: each gap with the command that fills it
             if sections:
                 from eightstep.cli.remedies import print_needs
