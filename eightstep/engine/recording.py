@@ -34,8 +34,11 @@ that ends with exactly one event of the case's hash-chained history::
 * the file store: ``rec.store_file`` copies a file in; should the recording fail (a lost race), a file it was
   the first to store is removed again unless another record refers to it.
 
-Moves and the opening of a case use it the same way: ``rec.from_stage`` is None for an opening; a move sets the
-case's stage in the body and the event goes from the old stage to the new one.
+The moves (``engine.moves``: advance, return, suspend, resume, withdraw) and the opening of a case
+(``engine.cases``) do not use it yet: they take the case's lock with ``editing`` and write their event with
+``events.append_event`` themselves. What they change is the case row only, which ``audit.projection`` replays from
+the event itself, so their events need no facts. (``rec.from_stage`` is None for an opening through
+``record_in``: the complex rollout.)
 
 ``record_in`` is the same without the transaction and the case read, for a case the caller has just created in
 its own transaction (opening a case, the complex rollout).
