@@ -137,6 +137,7 @@ def test_forms_list_without_and_with_a_case(case: CliRunner) -> None:
     assert rows["tally"]["ready"] is True
     assert rows["agreement"]["ready"] is False
     assert rows["agreement"]["missing"][0].startswith("funding is not set")
+    assert rows["agreement"]["needs"][0]["remedy"]["command"] == "eightstep funding set RD-3-2 --total AMOUNT"
     text = run(case, "forms", "list", CASE).output
     assert "  agreement: missing funding is not set\n    → eightstep funding set RD-3-2 --total AMOUNT\n" in text
 

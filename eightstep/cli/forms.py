@@ -59,7 +59,10 @@ def list_(settings: Settings, case_id: str | None, workflow_id: str | None, temp
         workflow = registry.get(workflow_id or DEFAULT_WORKFLOW).definition
     rows = _paperwork(settings, template_dirs, with_db=case_id is not None).list_forms(case_id, workflow=workflow)
     if as_json:
-        emit_json([r.as_dict() for r in rows])
+        from eightstep.cli.remedies import needs_data
+
+        emit_json([{**r.as_dict(), **({"needs": needs_data(r.needs, case_id)} if r.needs is not None else {})}
+                   for r in rows])
         return
     headers = [_("form"), _("title"), _("stages"), _("public")] + ([_("ready")] if case_id else [])
     table(headers, [[r.id + (_(" (custom)") if r.custom else ""), r.title, ", ".join(r.stages) or "—",
