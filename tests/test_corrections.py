@@ -66,6 +66,9 @@ def test_a_voided_document_no_longer_counts_and_its_row_stays(case: Workspace, r
               "--at", "2025-03-05")
     assert out == f"{CASE}: document #{doc_id} voided (扫描件是别的单元的)\n"
     assert ("document", "application") in blockers(case)
+    # also as of a day before the void: a void says the record was wrong, not that it stopped counting then
+    earlier = engine.check(case, CASE, at=t("2025-03-04")).blockers
+    assert ("document", "application") in [(b.type, b.kind) for b in earlier]
     assert json.loads(run(runner, case, "doc", "list", CASE, "--json")) == []
     event = last_event(case)
     assert (event.action, event.actor, event.note) == ("doc.void", "李敏", "扫描件是别的单元的")
