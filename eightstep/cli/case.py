@@ -129,8 +129,8 @@ def show_(settings: Settings, case_id: str, as_json: bool) -> None:
 def check_(settings: Settings, case_id: str, at: datetime | None, as_json: bool) -> None:
     """What still blocks CASE from leaving its stage (all blockers). Exit 0 ready, 3 blocked.
 
-    When a missing document is one of the stage's forms (the agreement, the window's application, ...), also what
-    that form still needs before it can be printed (funding, named parties), with the commands."""
+    When a missing document is printed from one of the stage's forms (the agreement, the window's application,
+    ...), also what that form still needs before it can be printed (funding, named parties), with the commands."""
     from eightstep import engine
     from eightstep.cli.remedies import needs_data, print_needs
     from eightstep.engine.order import case_notes
@@ -140,9 +140,11 @@ def check_(settings: Settings, case_id: str, at: datetime | None, as_json: bool)
     kinds = {b.remedy.args.get("kind") for b in result.blockers if b.type == "document" and b.remedy is not None}
     forms = []
     if kinds:  # only then the paperwork is loaded (case check stays light otherwise)
+        from eightstep.paperwork.names import PRINTED_AS
         from eightstep.paperwork.needs import stage_needs
 
-        forms = [f for f in stage_needs(settings.workspace(), case_id, at=at) if f.form in kinds]
+        forms = [f for f in stage_needs(settings.workspace(), case_id, at=at)
+                 if PRINTED_AS.get(f.form, f.form) in kinds]
     if as_json:
         emit_json({**check_data(result), "notes": notes,
                    "forms": [{"form": f.form, "title": f.title, "ready": not f.needs,

@@ -34,3 +34,12 @@ def form_ids(folders: Sequence[Path]) -> set[str]:
         if folder.is_dir():
             found.update(p.name.removesuffix(SUFFIX) for p in folder.glob("*" + SUFFIX) if not p.name.startswith("_"))
     return found
+
+
+# The document kind (of the shipped workflows) that a built-in form becomes once printed and signed: `case check`
+# names what such a form still needs when that document is missing. A form not listed here is its own kind.
+PRINTED_AS: dict[str, str] = {
+    "application": "application", "ballots": "ballot_forms", "agreement": "agreement", "notice": "notice_posting",
+    "joint_review": "window_application", "usage_convention": "usage_convention",
+    "operation_authorization": "operation_authorization",
+}
