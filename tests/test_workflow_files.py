@@ -119,6 +119,24 @@ def test_joint_review_approvals(workflow_id: str, approvals: list[str]) -> None:
     assert ("planning_permit" in wf.approvals) is ("planning_permit" in approvals)
 
 
+@pytest.mark.parametrize(("workflow_id", "subsidy_fen"), [
+    pytest.param("wuhan", 20_000_000, id="wuhan-200000-per-elevator"),
+    pytest.param("wuhan-2018", 10_000_000, id="wuhan-2018-100000-per-elevator"),
+    pytest.param("guangzhou", None, id="guangzhou-no-city-subsidy"),
+])
+def test_subsidy_rule_and_upkeep(workflow_id: str, subsidy_fen: int | None) -> None:
+    wf = shipped(workflow_id)
+    if subsidy_fen is None:
+        assert wf.subsidy is None
+    else:
+        assert wf.subsidy is not None
+        assert (wf.subsidy.method, wf.subsidy.amount, wf.subsidy.payee) == ("per_unit", subsidy_fen, "agent")
+        assert wf.subsidy.paid_within.days == 90
+    assert wf.upkeep is not None and wf.upkeep.emergency_number == "96333"
+    assert (wf.upkeep.warranty_min.days, wf.upkeep.warranty_min.calendar) == (730, "calendar")
+    assert not any(s.requires.payments for s in wf.stages)  # payment before a stage: a local choice, not shipped
+
+
 @pytest.mark.parametrize("workflow_id", SHIPPED)
 def test_only_written_real_name_objections_count(workflow_id: str) -> None:
     assert shipped(workflow_id).objections.only_written_real_name is True
@@ -254,6 +272,16 @@ BROKEN = [
                  ("YAML error", "mapping values are not allowed"), id="invalid-yaml-syntax"),
     pytest.param([("id: wuhan\n", "id: Wuhan\n")], ("id: Wuhan", 1), ("'Wuhan' is not a valid id",),
                  id="upper-case-workflow-id"),
+    pytest.param([("  amount: 200000\n", "  amount: 200000.005\n")], ("amount: 200000.005", 1),
+                 ("at most 2 decimals",), id="subsidy-amount-below-the-fen"),
+    pytest.param([("  method: per_unit\n", "  method: share_of_cost\n")], ("  method: share_of_cost", 1),
+                 ("subsidy method share_of_cost needs share",), id="subsidy-share-of-cost-without-share"),
+    pytest.param([("  method: per_unit\n", "  method: per_unit\n  share: 1/2\n")], ("  share: 1/2", 1),
+                 ("subsidy method per_unit does not use share",), id="subsidy-share-not-used"),
+    pytest.param([("  method: per_unit\n", "  method: per_flat\n")], ("  method: per_flat", 1),
+                 ("per_unit", "share_of_cost"), id="subsidy-unknown-method"),
+    pytest.param([('  emergency_number: "96333"', '  emergency_number: "call 96333"')],
+                 ('emergency_number: "call 96333"', 1), ("emergency_number",), id="emergency-number-not-a-number"),
 ]
 
 

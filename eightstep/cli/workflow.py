@@ -111,6 +111,16 @@ def show_(settings: Settings, workflow_id: str, at: datetime | None, as_json: bo
             click.echo(f"   {_('scheme'):<9} " + _("the owners' chosen elevator scheme"))
         for kind in req.meetings:
             click.echo(f"   {_('meeting'):<9} " + _("a meeting on record deciding {kind}").format(kind=kind))
+        if req.payments:
+            click.echo(f"   {_('payments'):<9} " + _("every household has paid {share} of what it owes").format(
+                share=req.payments.share))
+    if wf.subsidy:
+        click.echo("\n" + _("subsidy: {method}, {description}; paid to the {payee}; flagged when unpaid {days} "
+                            "days after the application").format(
+            method=wf.subsidy.method, description=wf.subsidy.description, payee=wf.subsidy.payee,
+            days=wf.subsidy.paid_within.days))
+    if wf.upkeep and wf.upkeep.emergency_number:
+        click.echo(_("elevator emergency number: {number}").format(number=wf.upkeep.emergency_number))
 
 
 @workflow.command("check")

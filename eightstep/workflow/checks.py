@@ -67,6 +67,7 @@ def semantic_problems(wf: Workflow, template_names: set[str] | None = None) -> l
             "documents")
         ref(("upkeep", "inspection_document"), wf.upkeep.inspection_document, wf.documents, _("document kind"),
             "documents")
+    problems.extend(_subsidy_problems(wf))
     sharing = wf.cost_sharing
     if sharing.method == "floor_coefficient":
         for floor in sharing.coefficients:
@@ -136,6 +137,25 @@ def semantic_problems(wf: Workflow, template_names: set[str] | None = None) -> l
                                               "next; mark it final: true or name its next stage").format(
                                                 stage=_name(stage, i))))
     return problems + _flow_problems(stages)
+
+
+def _subsidy_problems(wf: Workflow) -> list[tuple[Loc, str]]:
+    """The subsidy rule names the figure its method needs, and no figure it does not use."""
+    rule = wf.subsidy
+    if rule is None or not isinstance(rule.method, str):
+        return []
+    if rule.method == "share_of_cost":
+        needed, unused = "share", "amount"
+    else:
+        needed, unused = "amount", "share"
+    problems: list[tuple[Loc, str]] = []
+    if getattr(rule, needed) is None:
+        problems.append((("subsidy", "method"), _("subsidy method {method} needs {field}: add it under subsidy")
+                         .format(method=rule.method, field=needed)))
+    if getattr(rule, unused) is not None:
+        problems.append((("subsidy", unused), _("subsidy method {method} does not use {field}; remove it")
+                         .format(method=rule.method, field=unused)))
+    return problems
 
 
 def _name(stage: Stage, index: int) -> str:

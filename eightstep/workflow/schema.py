@@ -9,7 +9,7 @@ from fractions import Fraction
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 from eightstep.i18n import _
 
@@ -60,6 +60,29 @@ def _parse_ratio(value: object) -> Fraction:
 
 
 Ratio = Annotated[Fraction, BeforeValidator(_parse_ratio)]
+
+MAX_YUAN = Decimal(100_000_000)  # 1亿 yuan: far above any elevator
+
+
+def _parse_fen(value: object) -> int:
+    """An amount in yuan with at most 2 decimals ("200000", 200000, "15000.50") -> integer fen."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError("an amount is written in yuan, like 200000 or 15000.50")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not an amount in yuan; write it like 200000 or 15000.50") from None
+    if not amount.is_finite() or amount < 0 or amount > MAX_YUAN or amount != amount.quantize(Decimal("0.01")):
+        raise ValueError(f"{value!r}: an amount is 0 or more yuan, at most 2 decimals (fen), below 1亿")
+    return int(amount * 100)
+
+
+def _fen_as_yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+# Yuan in the file (and in its JSON form, so that `workflow show --json` reads back), integer fen in the model.
+Fen = Annotated[int, BeforeValidator(_parse_fen), PlainSerializer(_fen_as_yuan, return_type=str, when_used="json")]
 Calendar = Literal["calendar", "working"]
 
 
@@ -156,12 +179,20 @@ class OrderRule(Strict):
     basis: str = Field(min_length=1)
 
 
+class PaymentRule(Strict):
+    """Before the stage is left, every household has paid at least ``share`` of what it owes (its share of the
+    cost after subsidy, with its part of the agreed extras and compensation): ``1`` full payment, ``1/2`` half."""
+
+    share: Ratio = Fraction(1)
+
+
 class Requirements(Strict):
     """What a stage needs before it is left. ``chosen_scheme``: the owners chose an elevator scheme (联);
     ``meetings``: a meeting on record that decided each of these kinds (e.g. the negotiation group's
     cost_shares), held by the time the stage is left; ``order``: records that must come in the order, and within
     the time, the law sets; ``no_open_objections``: no open objection lodged up to the notice stage;
-    ``no_open_complaints``: no open objection lodged after it (a complaint about the works)."""
+    ``no_open_complaints``: no open objection lodged after it (a complaint about the works); ``payments``: the
+    owners have paid their shares (or a part of them)."""
 
     documents: list[Id] = []
     approvals: list[Id] = []
@@ -172,6 +203,7 @@ class Requirements(Strict):
     chosen_scheme: bool = False
     meetings: list[MeetingKind] = []
     order: list[OrderRule] = []
+    payments: PaymentRule | None = None
 
 
 class Stage(Strict):
@@ -218,16 +250,47 @@ class CostSharing(Strict):
     exempt_floors: list[int] = []
     coefficients: dict[int, Coefficient] = {}
     maintenance: Literal["same", "equal", "area"] = "same"
+    # Repairs after acceptance (the usage convention's rule): by the maintenance weights, equally, or by area.
+    repairs: Literal["maintenance", "equal", "area"] = "maintenance"
+
+
+SubsidyMethod = Literal["per_unit", "per_floor", "per_stop", "share_of_cost"]
+
+
+class SubsidyRule(Strict):
+    """The city's subsidy for one elevator, applied for after acceptance (with the inspection certificate).
+
+    ``per_unit``: ``amount`` per elevator; ``per_floor``: ``amount`` × the floors of the unit's households;
+    ``per_stop``: ``amount`` × the elevator's stops; ``share_of_cost``: ``share`` × the cost (final cost once
+    settled, else the contract price), rounded down to the fen. Never more than ``cap`` (when given) nor than the
+    cost. ``payee``: who receives it (the owners' agent, the use-management unit, or the owners). The audit flags
+    an application not paid ``paid_within`` after it was filed.
+    """
+
+    description: str = Field(min_length=1)
+    method: SubsidyMethod
+    amount: Fen | None = None
+    share: Ratio | None = None
+    cap: Fen | None = None
+    payee: Literal["agent", "use_unit", "owners"] = "agent"
+    paid_within: Period = Period(days=180)
 
 
 class Upkeep(Strict):
-    """Operation-stage duties the audit watches: maintenance interval and the periodic inspection."""
+    """Operation-stage duties the audit watches: maintenance interval, the periodic inspection, the installation's
+    warranty (at least ``warranty_min``) and the safety-liability insurance (warned ``warn_before`` they end;
+    ``insurance_required``: an elevator in operation without a policy in force is flagged). ``emergency_number``:
+    the local elevator emergency line printed on the usage convention (96333 in many cities)."""
 
     maintenance_document: Id
     maintenance_every: Period = Period(days=15)
     inspection_document: Id
     inspection_valid: Period = Period(days=365)
     request_before: Period = Period(days=30)
+    emergency_number: str | None = Field(default=None, pattern=r"^[0-9][0-9-]{2,19}$")
+    warranty_min: Period = Period(days=730)
+    warn_before: Period = Period(days=30)
+    insurance_required: bool = False
 
 
 MediationStepName = Literal["negotiation", "coordination", "mediation", "hearing", "litigation"]
@@ -324,6 +387,7 @@ class Workflow(Strict):
     # Who may record what: action id (vote.cast, approval.add, ...; "vote.*" for a group, "*" for any other) ->
     # the roles that may record it. Empty (the default): anybody may record anything (a single-user set-up).
     permissions: dict[Annotated[str, Field(pattern=PERMISSION_KEY)], list[RoleId]] = {}
+    subsidy: SubsidyRule | None = None
     stages: list[Stage] = Field(min_length=1)
 
     # Derived views, computed once per loaded workflow (the model is frozen; a cached_property is kept in the
