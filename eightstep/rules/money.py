@@ -153,29 +153,38 @@ class Payer(Protocol):
 
 @dataclass(frozen=True)
 class Figures:
-    """The money of one case, in fen. ``shared`` is what the owners pay for construction between them."""
+    """The money of one case, in fen. ``cost`` is the construction cost (the contract ``total`` and the ``extras``
+    agreed in negotiation, such as a glass shaft); ``shared`` is what the owners pay between them: the cost and the
+    ``compensation`` agreed for low-floor owners, less the subsidy and other sources."""
 
     total: int
     subsidy: int = 0
     other: int = 0
     maintenance: int = 0  # per year
     other_note: str | None = None
+    extras: int = 0
+    compensation: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("total", "subsidy", "other", "maintenance"):
+        for name in ("total", "subsidy", "other", "maintenance", "extras", "compensation"):
             if getattr(self, name) < 0:
                 raise InputError(_("{name} must not be negative").format(name=name))
-        if self.subsidy + self.other > self.total:
-            raise InputError(_("subsidy {subsidy} + other sources {other} yuan exceed the total cost {total} yuan: "
-                               "the owners would be paid to build; check the amounts").format(
-                                 subsidy=yuan(self.subsidy), other=yuan(self.other), total=yuan(self.total)))
+        if self.subsidy + self.other > self.cost:
+            raise InputError(_("subsidy {subsidy} + other sources {other} yuan exceed the total cost {cost} yuan: the "
+                               "owners would be paid to build; check the amounts").format(
+                subsidy=yuan(self.subsidy), other=yuan(self.other), cost=yuan(self.cost)))
+
+    @property
+    def cost(self) -> int:
+        return self.total + self.extras
 
     @property
     def shared(self) -> int:
-        return self.total - self.subsidy - self.other
+        return self.cost + self.compensation - self.subsidy - self.other
 
     def as_dict(self) -> dict[str, Any]:
-        return {"total": yuan_plain(self.total), "subsidy": yuan_plain(self.subsidy),
+        return {"total": yuan_plain(self.total), "extras": yuan_plain(self.extras), "cost": yuan_plain(self.cost),
+                "compensation": yuan_plain(self.compensation), "subsidy": yuan_plain(self.subsidy),
                 "other": yuan_plain(self.other), "other_note": self.other_note,
                 "shared": yuan_plain(self.shared), "maintenance_per_year": yuan_plain(self.maintenance)}
 
@@ -191,6 +200,8 @@ class ShareRow:
     weight: Fraction  # what the share is proportional to
     share: int  # fen of construction cost
     maintenance: int  # fen per year
+    upkeep_weight: Fraction = Fraction(0)  # what the maintenance share is proportional to
+    receives: int = 0  # fen of compensation agreed to be paid to this household
 
     @property
     def area(self) -> str:
@@ -199,7 +210,8 @@ class ShareRow:
     def as_dict(self) -> dict[str, Any]:
         return {"room": self.room, "floor": self.floor, "area": self.area, "owner": self.owner,
                 "exempt": self.exempt, "coefficient": None if self.coefficient is None else str(self.coefficient),
-                "share": yuan_plain(self.share), "maintenance": yuan_plain(self.maintenance)}
+                "share": yuan_plain(self.share), "maintenance": yuan_plain(self.maintenance),
+                "receives": yuan_plain(self.receives)}
 
 
 @dataclass(frozen=True)
@@ -217,6 +229,10 @@ class ShareTable:
     @property
     def maintenance_sum(self) -> int:
         return sum(r.maintenance for r in self.rows)
+
+    @property
+    def receives_sum(self) -> int:
+        return sum(r.receives for r in self.rows)
 
     def as_dict(self) -> dict[str, Any]:
         return {"method": self.method, "maintenance_method": self.maintenance_method,
@@ -269,10 +285,25 @@ def _construction_weights(sharing: CostSharing, payers: Sequence[Payer],
     return out
 
 
+def upkeep_weights(method: str, ordered: Sequence[Payer], construction: Sequence[Fraction],
+                   agreed_maintenance: Mapping[str, Fraction] | None = None) -> list[Fraction]:
+    """The weights of the yearly maintenance (and of repairs): one each (``equal``), by area, or the
+    construction weights (``same``; the agreed maintenance column when the owners' table has one)."""
+    if method == "equal":
+        return [Fraction(1)] * len(ordered)
+    if method == "area":
+        return [Fraction(p.area_centi) for p in ordered]
+    if agreed_maintenance:
+        return [agreed_maintenance.get(p.room, construction[i]) for i, p in enumerate(ordered)]
+    return list(construction)
+
+
 def compute_shares(sharing: CostSharing, payers: Sequence[Payer], figures: Figures,
                    agreed: Mapping[str, Fraction] | None = None,
-                   agreed_maintenance: Mapping[str, Fraction] | None = None) -> ShareTable:
-    """Each household's share of ``figures.shared`` and of the yearly maintenance, under ``sharing``."""
+                   agreed_maintenance: Mapping[str, Fraction] | None = None,
+                   receives: Mapping[str, int] | None = None) -> ShareTable:
+    """Each household's share of ``figures.shared`` and of the yearly maintenance, under ``sharing``;
+    ``receives``: the compensation agreed to be paid to households, by room."""
     if not payers:
         raise InputError(_("no households to share the cost among: import them"),
                          remedy=Remedy("household.import"))
@@ -288,22 +319,23 @@ def compute_shares(sharing: CostSharing, payers: Sequence[Payer], figures: Figur
                                  floors=floors, shared=yuan(figures.shared)))
         raise InputError(_("every household's weight is 0, so {shared} yuan cannot be shared").format(
                              shared=yuan(figures.shared)))
-    if sharing.maintenance == "equal":
-        upkeep: list[Fraction] = [Fraction(1)] * len(ordered)
-    elif sharing.maintenance == "area":
-        upkeep = [Fraction(p.area_centi) for p in ordered]
-    elif agreed_maintenance:
-        upkeep = [agreed_maintenance.get(p.room, weights[i][0]) for i, p in enumerate(ordered)]
-    else:
-        upkeep = construction
+    upkeep = upkeep_weights(sharing.maintenance, ordered, construction, agreed_maintenance)
     if sum(upkeep) == 0 and figures.maintenance > 0:
         raise InputError(_("nobody pays maintenance under the workflow's rule ({rule}), so {amount} "
                            "yuan a year cannot be shared").format(
                              rule=sharing.maintenance, amount=yuan(figures.maintenance)))
     shares = allocate(figures.shared, construction)
     upkeep_shares = allocate(figures.maintenance, upkeep)
+    receives = receives or {}
+    if receives and sum(receives.values()) != figures.compensation:
+        raise ValueError("the compensation paid to households must add up to figures.compensation")
+    unknown = sorted(set(receives) - {p.room for p in ordered})
+    if unknown:
+        raise InputError(_("compensation is agreed for room(s) {rooms}, which the case does not have").format(
+            rooms=", ".join(unknown)))
     rows = [ShareRow(room=p.room, floor=p.floor, area_centi=p.area_centi, owner=p.owner, exempt=exempt,
-                     coefficient=coefficient, weight=weight, share=shares[i], maintenance=upkeep_shares[i])
+                     coefficient=coefficient, weight=weight, share=shares[i], maintenance=upkeep_shares[i],
+                     upkeep_weight=upkeep[i], receives=receives.get(p.room, 0))
             for i, (p, (weight, coefficient, exempt)) in enumerate(zip(ordered, weights, strict=True))]
     exempt_floors = list(sharing.exempt_floors) if sharing.method == "floor_coefficient" else []
     return ShareTable(sharing.method, sharing.maintenance, figures, rows, exempt_floors)
