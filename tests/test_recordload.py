@@ -26,7 +26,7 @@ from eightstep.rules.consent import Tally
 from eightstep.store import models, read
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc
-from eightstep.workflow.schema import Requirements, Stage, Workflow
+from eightstep.workflow.schema import PaymentRule, Requirements, Stage, Workflow
 
 
 def everything(wf: Workflow) -> Stage:
@@ -34,7 +34,8 @@ def everything(wf: Workflow) -> Stage:
     consent = next(s.requires.consent for s in wf.stages if s.requires.consent is not None)
     notice = next(s.requires.notice for s in wf.stages if s.requires.notice is not None)
     requires = Requirements(documents=list(wf.documents), approvals=list(wf.approvals), consent=consent,
-                            notice=notice, no_open_objections=True, chosen_scheme=True, meetings=list(MEETING_KINDS))
+                            notice=notice, no_open_objections=True, chosen_scheme=True, meetings=list(MEETING_KINDS),
+                            payments=PaymentRule())
     return wf.stages[0].model_copy(update={"id": "everything", "requires": requires})
 
 

@@ -107,6 +107,49 @@ class MeetingRecord(CaseRecord, Protocol):
     def held_at(self) -> datetime: ...
 
 
+class FundingRecord(Protocol):
+    """The case's money (one row per case, keyed by ``case_id``)."""
+
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def total_fen(self) -> int: ...
+    @property
+    def subsidy_fen(self) -> int: ...
+    @property
+    def other_fen(self) -> int: ...
+    @property
+    def other_note(self) -> str | None: ...
+    @property
+    def maintenance_fen(self) -> int: ...
+    @property
+    def extras_fen(self) -> int: ...
+    @property
+    def compensation_fen(self) -> int: ...
+
+
+class AgreedShareRecord(CaseRecord, Protocol):
+    @property
+    def household_id(self) -> int: ...
+    @property
+    def weight_e4(self) -> int: ...
+    @property
+    def maintenance_e4(self) -> int | None: ...
+
+
+class PaymentRecord(CaseRecord, Protocol):
+    @property
+    def household_id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def way(self) -> str: ...
+    @property
+    def amount_fen(self) -> int: ...
+    @property
+    def paid_at(self) -> datetime: ...
+
+
 @dataclass
 class CaseRecords:
     """What the guards look at, loaded once per check.
@@ -123,6 +166,9 @@ class CaseRecords:
     objections: Sequence[ObjectionRecord]
     scheme_choices: Sequence[SchemeChoiceRecord] = field(default_factory=list)
     meetings: Sequence[MeetingRecord] = field(default_factory=list)
+    funding: Sequence[FundingRecord] = field(default_factory=list)  # none or one
+    agreed_shares: Sequence[AgreedShareRecord] = field(default_factory=list)
+    payments: Sequence[PaymentRecord] = field(default_factory=list)
     evidence_from: datetime | None = None
 
 
@@ -130,12 +176,14 @@ class CaseRecords:
 RECORD_TABLES: dict[str, Table] = {
     "documents": tables.documents, "approvals": tables.approvals, "households": tables.households,
     "ballots": tables.ballots, "objections": tables.objections, "scheme_choices": tables.scheme_choices,
-    "meetings": tables.meetings,
+    "meetings": tables.meetings, "funding": tables.funding, "agreed_shares": tables.agreed_shares,
+    "payments": tables.payments,
 }
 RECORD_TYPES: dict[str, type] = {
     "documents": DocumentRecord, "approvals": ApprovalRecord, "households": HouseholdRecord,
     "ballots": BallotRecord, "objections": ObjectionRecord, "scheme_choices": SchemeChoiceRecord,
-    "meetings": MeetingRecord,
+    "meetings": MeetingRecord, "funding": FundingRecord, "agreed_shares": AgreedShareRecord,
+    "payments": PaymentRecord,
 }
 
 
@@ -154,4 +202,5 @@ GUARD_COLUMNS: dict[str, tuple[str, ...]] = {name: attributes(kind) for name, ki
 TIME_COLUMNS: dict[str, tuple[str, ...]] = {
     "documents": ("issued_at",), "approvals": ("decided_at",), "ballots": ("cast_at",),
     "objections": ("lodged_at", "resolved_at"), "scheme_choices": ("at",), "meetings": ("held_at",),
+    "payments": ("paid_at",),
 }

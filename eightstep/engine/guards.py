@@ -13,12 +13,15 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 from eightstep.engine.evidence import RECORD_TABLES, BallotRecord, CaseRecords, ObjectionRecord
-from eightstep.errors import Remedy
+from eightstep.errors import InputError, Remedy
 from eightstep.i18n import _, pick
 from eightstep.rules.consent import Tally, Voter, tally
+from eightstep.rules.ledger import Ledger, ledger, short_of
+from eightstep.rules.money import Figures, compute_shares, yuan
 from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.timeutil import as_utc, local_date, local_midnight_utc, show
 from eightstep.workflow.schema import Requirements, Stage, Workflow
@@ -28,7 +31,8 @@ from eightstep.workflow.schema import Requirements, Stage, Workflow
 class Blocker:
     """One thing that still stands between a case and the next stage."""
 
-    type: str  # document | approval | consent | notice | objection | scheme | meeting | status | time | permission
+    type: str  # document | approval | consent | notice | objection | scheme | meeting | payment | status | time |
+    # permission
     message: str
     kind: str | None = None
     authority: str | None = None
@@ -370,6 +374,60 @@ def meetings_held(ctx: GuardContext) -> list[Blocker]:
             title, title_en = MEETING_KINDS[kind]
             out.append(Blocker("meeting", _("no meeting on record deciding {what}").format(
                 what=pick(title, title_en)), kind=kind, remedy=Remedy("meeting.add", {"kind": kind})))
+    return out
+
+
+@dataclass(frozen=True)
+class _Paid:
+    room: str
+    kind: str
+    way: str
+    amount_fen: int
+    on: date
+
+
+def owners_ledger(ctx: GuardContext) -> Ledger | str:
+    """The households' accounts under the agreement's shares, with the payments dated by the check time; or why
+    they cannot be computed."""
+    if not ctx.records.funding:
+        return _("no funding is on record, so what each household owes is not known")
+    f = ctx.records.funding[0]
+    rooms = {h.id: h.room for h in ctx.records.households}
+    agreed = {rooms[a.household_id]: Fraction(a.weight_e4, 10_000) for a in ctx.records.agreed_shares
+              if a.household_id in rooms}
+    upkeep = {rooms[a.household_id]: Fraction(a.maintenance_e4, 10_000) for a in ctx.records.agreed_shares
+              if a.household_id in rooms and a.maintenance_e4 is not None}
+    try:
+        figures = Figures(total=f.total_fen, subsidy=f.subsidy_fen, other=f.other_fen, maintenance=f.maintenance_fen,
+                          other_note=f.other_note, extras=f.extras_fen, compensation=f.compensation_fen)
+        table = compute_shares(ctx.workflow.cost_sharing, ctx.records.households, figures, agreed or None,
+                               upkeep or None)
+    except InputError as exc:
+        return str(exc)
+    paid = [_Paid(rooms[p.household_id], p.kind, p.way, p.amount_fen, local_date(p.paid_at))
+            for p in ctx.records.payments if p.household_id in rooms and ctx.until_now(p.paid_at)]
+    return ledger(table, paid)
+
+
+@guard("payments", reads=lambda req: dict.fromkeys(("households", "funding", "agreed_shares", "payments"))
+       if req.payments is not None else {})
+def payments_made(ctx: GuardContext) -> list[Blocker]:
+    """Every household has paid the workflow's share of what it owes under the agreement."""
+    rule = ctx.stage.requires.payments
+    if rule is None:
+        return []
+    book = owners_ledger(ctx)
+    if isinstance(book, str):
+        return [Blocker("payment", _("the owners' payments cannot be checked: {reason}").format(reason=book),
+                        remedy=Remedy("funding.set"))]
+    out = []
+    for account, gap in short_of(book, rule.share):
+        out.append(Blocker(
+            "payment", _("room {room} ({owner}) has paid {paid} of the {due} yuan it owes: {gap} yuan more are "
+                         "needed ({share} of its share before this stage is left)").format(
+                room=account.room, owner=account.owner, paid=yuan(account.net_paid), due=yuan(account.due),
+                gap=yuan(gap), share=rule.share),
+            kind=account.room, remedy=Remedy("funding.pay", {"room": account.room, "amount": gap})))
     return out
 
 

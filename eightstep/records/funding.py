@@ -35,8 +35,10 @@ AGREED_COLUMNS = (
 
 
 def figures_of(row: models.Funding) -> Figures:
+    """The case's figures, with the sums of its agreed money lines (extras, compensation)."""
     return Figures(total=row.total_fen, subsidy=row.subsidy_fen, other=row.other_fen,
-                   maintenance=row.maintenance_fen, other_note=row.other_note)
+                   maintenance=row.maintenance_fen, other_note=row.other_note,
+                   extras=row.extras_fen or 0, compensation=row.compensation_fen or 0)
 
 
 # --- the signed agreement ----------------------------------------------------------------------------------

@@ -132,3 +132,43 @@ class CaseRole(Base):
 
 class Meeting(Base):
     __table__ = tables.meetings
+
+
+class MoneyLine(Base):
+    __table__ = tables.money_lines
+
+
+class Payment(Base):
+    __table__ = tables.payments
+
+
+class ShareCertificate(Base):
+    __table__ = tables.share_certificates
+
+
+class SubsidyStep(Base):
+    __table__ = tables.subsidy_steps
+
+
+class Invoice(Base):
+    __table__ = tables.invoices
+
+
+class Settlement(Base):
+    __table__ = tables.settlements
+
+
+class Elevator(Base):
+    __table__ = tables.elevators
+
+
+class InsurancePolicy(Base):
+    __table__ = tables.insurance_policies
+
+
+class Incident(Base):
+    __table__ = tables.incidents
+
+
+class Repair(Base):
+    __table__ = tables.repairs

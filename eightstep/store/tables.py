@@ -310,6 +310,11 @@ funding = Table(
     _int("maintenance_fen", default=0),  # per year
     _when("set_at"),
     *_voided(),
+    # The sums of the case's agreed money lines (extras such as a glass shaft, compensation to low-floor owners),
+    # kept with every line recorded, so that every reader of the funding shares the same figures
+    # (``records.funding.figures_of``).
+    _int("extras_fen", default=0, server_default=text("0")),
+    _int("compensation_fen", default=0, server_default=text("0")),
 )
 
 # The owners' own share table (cost_sharing.method agreed_table): one weight per household, in ten-thousandths
@@ -416,3 +421,21 @@ meetings = Table(
     _when("recorded_at"),
     *_voided(),
 )
+
+# The money and elevator tables (issue 17) live in their own module for size; importing them here puts them on
+# ``metadata`` wherever the schema is used.
+from eightstep.store.money_tables import (  # noqa: E402  (they need the helpers above)
+    elevators,
+    incidents,
+    insurance_policies,
+    invoices,
+    money_lines,
+    payments,
+    repairs,
+    settlements,
+    share_certificates,
+    subsidy_steps,
+)
+
+MONEY_TABLES = (money_lines, payments, share_certificates, subsidy_steps, invoices, settlements, elevators,
+                insurance_policies, incidents, repairs)
