@@ -26,8 +26,13 @@ MAINTENANCE_OVERDUE = "maintenance_overdue"
 INSPECTION_DUE = "inspection_due"
 INSPECTION_OVERDUE = "inspection_overdue"
 SUSPENSION_REVIEW_OVERDUE = "suspension_review_overdue"
+# Money and the elevator after acceptance: the rules are in ``eightstep.audit.aftercare``.
+SUBSIDY_UNPAID = "subsidy_unpaid"
+INSURANCE_LAPSED = "insurance_lapsed"
+INSURANCE_ENDING = "insurance_ending"
+WARRANTY_ENDING = "warranty_ending"
 FINDING_TYPES = (STAGE_OVERDUE, OBJECTION_UNMEDIATED, MAINTENANCE_OVERDUE, INSPECTION_OVERDUE, INSPECTION_DUE,
-                 SUSPENSION_REVIEW_OVERDUE)
+                 SUSPENSION_REVIEW_OVERDUE, SUBSIDY_UNPAID, INSURANCE_LAPSED, INSURANCE_ENDING, WARRANTY_ENDING)
 
 @dataclass(frozen=True, slots=True)
 class Finding(CaseIdentity):

@@ -21,6 +21,7 @@ since, which for today's audit is all of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -93,6 +94,7 @@ __all__ = [
     "Past",
     "StageInfo",
     "add_days",
+    "all_rules",
     "authority_title",
     "case_query",
     "check_time",
@@ -116,6 +118,13 @@ __all__ = [
     "upkeep_findings",
     "waiting_on",
 ]
+
+
+def all_rules() -> tuple[Callable[[AuditScope, Past], list[Finding]], ...]:
+    """``RULES`` and the rules on money and the elevator after acceptance (``eightstep.audit.aftercare``)."""
+    from eightstep.audit.aftercare import RULES as AFTERCARE
+
+    return (*RULES, *AFTERCARE)
 
 
 def waiting_on(finding: Finding, blockers: list[Blocker]) -> str:
@@ -149,11 +158,12 @@ def _find(ws: Workspace, day: date, complex_name: str | None, with_blockers: boo
         scope = AuditScope(ws, conn, day, complex_id, read.workflows(conn, ws.workflows))
         if day < today():  # a case that has moved since is judged as it stood then (nothing can move later)
             scope.moved = asof.moved_since(conn, scope.end)
-        findings = [f for rule in RULES for f in rule(scope, None)]
+        rules = all_rules()
+        findings = [f for rule in rules for f in rule(scope, None)]
         then: dict[str, asof.State] = {}
         for chunk in read.batches(sorted(scope.moved)):
             past, states = scope.past_cases(list(chunk))
-            findings.extend(f for rule in RULES for f in rule(scope, past))
+            findings.extend(f for rule in rules for f in rule(scope, past))
             then.update(states)
     checked = 0
     if with_blockers:
