@@ -63,7 +63,7 @@ def test_funding_set_and_shares(case: CliRunner) -> None:
     assert data["check"] == {"shares_sum": "450000.01", "maintenance_sum": "6000.00"}
     rows = {r["room"]: r for r in data["households"]}
     assert rows["201"] == {"room": "201", "floor": 2, "area": "78.36", "owner": "业主201", "exempt": True,
-                           "coefficient": None, "share": "0.00", "maintenance": "0.00"}
+                           "coefficient": None, "share": "0.00", "maintenance": "0.00", "receives": "0.00"}
     assert rows["301"]["coefficient"] == "0.7" and rows["301"]["share"] == "32169.38"
     text = run(case, "funding", "shares", CASE).output
     assert "rule: floor_coefficient (按楼层系数×专有面积分摊), exempt floors 1, 2; maintenance: same" in text
