@@ -32,7 +32,7 @@ class Flat:
 @dataclass(frozen=True)
 class Paid:
     room: str
-    amount_fen: int
+    amount: int
     on: date
     way: str = "transfer"
     kind: str = "contribution"

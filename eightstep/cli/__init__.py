@@ -32,6 +32,7 @@ COMMANDS = {
     "case": "eightstep.cli.case:case",
     "complex": "eightstep.cli.complex:complex_",
     "doc": "eightstep.cli.records:doc",
+    "elevator": "eightstep.cli.elevator:elevator",
     "forms": "eightstep.cli.forms:forms",
     "funding": "eightstep.cli.funding:funding",
     "holidays": "eightstep.cli.holidays:holidays",
@@ -43,6 +44,7 @@ COMMANDS = {
     "role": "eightstep.cli.role:role",
     "scheme": "eightstep.cli.scheme:scheme",
     "settings": "eightstep.cli.settings:settings_group",
+    "subsidy": "eightstep.cli.subsidy:subsidy",
     "vote": "eightstep.cli.vote:vote",
     "workflow": "eightstep.cli.workflow:workflow",
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from eightstep.cli import Settings
+from eightstep.cli.audit import as_of_option
 from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table
@@ -171,3 +172,164 @@ def agree(settings: Settings, case_id: str, file: Path, amend: str | None, at: d
 
 void_command(funding, "funding", key=None,
              summary="Void the funding of CASE (recorded by mistake): the forms have no figures until it is set again.")
+
+
+# --- money after the agreement (issue 17) ----------------------------------------------------------------
+
+@funding.command("line")
+@click.argument("case_id", metavar="CASE", type=CASE)
+@click.argument("kind", type=click.Choice(["extra", "compensation", "change_order"]))
+@click.argument("amount", type=YUAN)
+@click.option("--note", "description", required=True, help="What it is for, e.g. 玻璃幕墙井道 or 补偿202室采光.")
+@click.option("--room", default=None, help="compensation: the household it is paid to.")
+@click.option("--meeting", "meeting_id", type=int, default=None, help="The meeting that agreed it (its id).")
+@amend_option
+@at_option
+@actor_option
+@as_option
+@click.pass_obj
+def line(settings: Settings, case_id: str, kind: str, amount: int, description: str, room: str | None,
+         meeting_id: int | None, amend: str | None, at: datetime | None, actor: str | None,
+         as_role: str | None) -> None:
+    """Record a money line besides the price: an extra (a glass shaft) or a compensation to a household, which the
+    owners share with the cost (after the agreement: --amend); or a change order during the works (a saving is
+    negative: write it as -1500 after --), counted in the final settlement."""
+    from eightstep.records.payments import add_line
+    from eightstep.rules.money import yuan
+
+    found = add_line(settings.workspace(), case_id, kind, amount, description, room=room, meeting_id=meeting_id,
+                     at=at, actor=actor, as_role=as_role, amend=amend)
+    click.echo(_("{case}: {kind} #{id} of {amount} yuan recorded ({note})").format(
+        case=case_id, kind=kind, id=found.id, amount=yuan(found.amount), note=found.description))
+    amended(case_id, amend)
+
+
+@funding.command("pay")
+@click.argument("case_id", metavar="CASE", type=CASE)
+@click.argument("room")
+@click.argument("amount", type=YUAN)
+@click.option("--way", type=click.Choice(["cash", "transfer", "provident_fund"]), default="transfer",
+              show_default=True, help="How it was paid (provident_fund: a housing provident fund withdrawal).")
+@click.option("--kind", type=click.Choice(["contribution", "refund", "compensation"]), default="contribution",
+              show_default=True, help="Paid in by the household, paid back to it, or paid to it as compensation.")
+@click.option("--reference", default=None, help="Bank reference or the fund's withdrawal number.")
+@click.option("--received-by", default=None, help="Who took the money (收款人).")
+@click.option("--note", default=None, help="A note printed on the receipt.")
+@at_option
+@actor_option
+@as_option
+@click.pass_obj
+def pay(settings: Settings, case_id: str, room: str, amount: int, way: str, kind: str, reference: str | None,
+        received_by: str | None, note: str | None, at: datetime | None, actor: str | None,
+        as_role: str | None) -> None:
+    """Record a payment of ROOM and give its receipt number (print the receipts with the form `receipts`)."""
+    from eightstep.records.payments import record_payment
+    from eightstep.rules.money import yuan
+
+    paid = record_payment(settings.workspace(), case_id, room, amount, way=way, kind=kind, reference=reference,
+                          received_by=received_by, note=note, at=at, actor=actor, as_role=as_role)
+    click.echo(_("{case}: receipt {receipt}: room {room} ({owner}), {kind} {amount} yuan by {way}").format(
+        case=case_id, receipt=paid.receipt, room=room, owner=paid.owner, kind=kind, amount=yuan(amount), way=way))
+
+
+@funding.command("paid")
+@click.argument("case_id", metavar="CASE", type=CASE)
+@as_of_option
+@json_option
+@click.pass_obj
+def paid(settings: Settings, case_id: str, as_of: date | None, as_json: bool) -> None:
+    """Who has paid what, by way, and what is outstanding (after a settlement, with its refund or call)."""
+    from eightstep.records.payments import case_money
+    from eightstep.rules.money import yuan
+
+    money = case_money(settings.workspace(), case_id, as_of)
+    book = money.ledger()
+    if as_json:
+        emit_json({"case": case_id, "as_of": as_of.isoformat() if as_of else None, **book.as_dict(),
+                   "payments": [p.as_dict() for p in money.payments],
+                   "certificates": [c.as_dict() for c in money.certificates],
+                   "settled": money.settlement is not None})
+        return
+    rows = [[a.room, a.owner, yuan(a.share), yuan(a.adjustment) if a.adjustment else "", yuan(a.paid),
+             ", ".join(f"{w} {yuan(v)}" for w, v in a.by_way.items()), yuan(a.refunded) if a.refunded else "",
+             yuan(a.outstanding), f"{yuan(a.received)}/{yuan(a.receives)}" if a.receives else ""]
+            for a in book.accounts]
+    rows.append(["total", "", yuan(book.total("share")), yuan(book.total("adjustment")), yuan(book.total("paid")),
+                 "", yuan(book.total("refunded")), yuan(book.total("outstanding")),
+                 f"{yuan(book.total('received'))}/{yuan(book.total('receives'))}"])
+    table(["room", "owner", "share", "settlement", "paid", "by way", "refunded", "outstanding", "compensation"],
+          rows)
+    if money.settlement is None:
+        click.echo("\n" + _("not settled yet: the outstanding amounts are the agreement's shares less payments"))
+
+
+@funding.command("certificate")
+@click.argument("case_id", metavar="CASE", type=CASE)
+@click.argument("room")
+@click.option("--number", default=None, help="The certificate's number (default FT-CASE-NNN).")
+@at_option
+@actor_option
+@as_option
+@click.pass_obj
+def certificate(settings: Settings, case_id: str, room: str, number: str | None, at: datetime | None,
+                actor: str | None, as_role: str | None) -> None:
+    """Record the share certificate (分摊费用证明) issued to ROOM for its housing provident fund withdrawal."""
+    from eightstep.records.payments import issue_certificate
+    from eightstep.rules.money import yuan
+
+    cert = issue_certificate(settings.workspace(), case_id, room, number=number, at=at, actor=actor,
+                             as_role=as_role)
+    click.echo(_("{case}: certificate {number} for room {room} ({owner}): share {amount} yuan").format(
+        case=case_id, number=cert.number, room=room, owner=cert.owner, amount=yuan(cert.amount)))
+
+
+@funding.command("invoice")
+@click.argument("case_id", metavar="CASE", type=CASE)
+@click.option("--number", required=True, help="The invoice's number.")
+@click.option("--issuer", required=True, help="Who issued it.")
+@click.option("--amount", type=YUAN, required=True, help="Its amount in yuan.")
+@click.option("--note", default=None, help="What it is for.")
+@at_option
+@actor_option
+@as_option
+@click.pass_obj
+def invoice(settings: Settings, case_id: str, number: str, issuer: str, amount: int, note: str | None,
+            at: datetime | None, actor: str | None, as_role: str | None) -> None:
+    """Record an invoice (发票) for the works (the settlement form lists them against the final cost)."""
+    from eightstep.records.settlement import add_invoice
+    from eightstep.rules.money import yuan
+
+    found = add_invoice(settings.workspace(), case_id, number=number, issuer=issuer, amount=amount, note=note,
+                        at=at, actor=actor, as_role=as_role)
+    click.echo(_("{case}: invoice {number} of {issuer}, {amount} yuan").format(
+        case=case_id, number=found.number, issuer=found.issuer, amount=yuan(found.amount)))
+
+
+@funding.command("settle")
+@click.argument("case_id", metavar="CASE", type=CASE)
+@click.option("--note", default=None, help="A note kept with the settlement.")
+@at_option
+@actor_option
+@as_option
+@json_option
+@click.pass_obj
+def settle_(settings: Settings, case_id: str, note: str | None, at: datetime | None, actor: str | None,
+            as_role: str | None, as_json: bool) -> None:
+    """Record the final settlement: contract price, change orders, final cost, the subsidy paid; the difference
+    from the agreement goes back to each household by the same share rule (a refund, or a call)."""
+    from eightstep.records.settlement import settle_case
+    from eightstep.rules.money import yuan
+
+    result = settle_case(settings.workspace(), case_id, note=note, at=at, actor=actor, as_role=as_role)
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    f = result.final
+    click.echo(_("{case}: contract {contract} + changes {changes} = final cost {cost}; + compensation "
+                 "{compensation} - subsidy {subsidy} - other {other} = {shared} yuan shared (the agreement shared "
+                 "{planned})").format(case=case_id, contract=yuan(f.contract), changes=yuan(f.changes),
+                                      cost=yuan(f.final_cost), compensation=yuan(f.compensation),
+                                      subsidy=yuan(f.subsidy), other=yuan(f.other), shared=yuan(f.shared),
+                                      planned=yuan(result.planned)))
+    what = _("refund") if result.difference < 0 else _("call")
+    table(["room", what], [[room, yuan(abs(v))] for room, v in result.adjustments.items() if v])

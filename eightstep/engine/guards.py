@@ -382,7 +382,7 @@ class _Paid:
     room: str
     kind: str
     way: str
-    amount_fen: int
+    amount: int
     on: date
 
 

@@ -38,7 +38,7 @@ class Payment(Protocol):
     room: str
     kind: str
     way: str
-    amount_fen: int
+    amount: int  # fen
     on: date
 
 
@@ -124,11 +124,11 @@ def ledger(table: ShareTable, payments: Iterable[Payment], adjustments: Mapping[
         if p.room not in rows:
             raise InputError(_("a payment names room {room}, which the case does not have").format(room=p.room))
         if p.kind == "contribution":
-            paid[p.room][p.way] = paid[p.room].get(p.way, 0) + p.amount_fen
+            paid[p.room][p.way] = paid[p.room].get(p.way, 0) + p.amount
         elif p.kind == "refund":
-            refunded[p.room] += p.amount_fen
+            refunded[p.room] += p.amount
         else:
-            received[p.room] += p.amount_fen
+            received[p.room] += p.amount
     adjustments = adjustments or {}
     return Ledger([Account(room=r.room, floor=r.floor, owner=r.owner, share=r.share,
                            adjustment=adjustments.get(r.room, 0), paid=sum(paid[r.room].values()),

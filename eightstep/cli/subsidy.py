@@ -1,0 +1,131 @@
+"""`eightstep subsidy ...`: the city's subsidy of a case, applied for after acceptance, decided, paid."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import click
+
+from eightstep.cli import Settings
+from eightstep.cli.audit import as_of_option
+from eightstep.cli.base import Group
+from eightstep.cli.funding import YUAN
+from eightstep.cli.output import emit_json, table
+from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
+from eightstep.i18n import _
+
+
+@click.group(cls=Group)
+def subsidy() -> None:
+    """The subsidy (补贴): applied for by the workflow's rule, approved or rejected, paid; the audit flags one
+    unpaid too long."""
+
+
+def _said(case_id: str, step: str, amount: int) -> None:
+    from eightstep.rules.money import yuan
+
+    click.echo(_("{case}: subsidy {step}, {amount} yuan").format(case=case_id, step=step, amount=yuan(amount)))
+
+
+@subsidy.command("apply")
+@click.argument("case_id", metavar="CASE", type=CASE)
+@click.option("--to", "office", default=None, help="The office applied to (it pays), e.g. 江夏区住房和城市更新局.")
+@click.option("--number", default=None, help="The application's number.")
+@click.option("--amount", type=YUAN, default=None,
+              help="Only to apply for less than the workflow's rule gives, or where it has no rule.")
+@at_option
+@actor_option
+@as_option
+@click.pass_obj
+def apply_(settings: Settings, case_id: str, office: str | None, number: str | None, amount: int | None,
+           at: datetime | None, actor: str | None, as_role: str | None) -> None:
+    """Record the application, for the amount the workflow's subsidy rule gives (after the inspection passed)."""
+    from eightstep.records.subsidy import apply_for_subsidy
+
+    step = apply_for_subsidy(settings.workspace(), case_id, to=office, number=number, amount=amount, at=at,
+                             actor=actor, as_role=as_role)
+    _said(case_id, "applied", step.amount_fen)
+    if step.basis:
+        click.echo(_("  by the rule: {basis}").format(basis=step.basis))
+
+
+@subsidy.command("approve")
+@click.argument("case_id", metavar="CASE", type=CASE)
+@click.option("--amount", type=YUAN, default=None, help="The amount approved (default: as applied for).")
+@click.option("--number", default=None, help="The approval's number.")
+@at_option
+@actor_option
+@as_option
+@click.pass_obj
+def approve(settings: Settings, case_id: str, amount: int | None, number: str | None, at: datetime | None,
+            actor: str | None, as_role: str | None) -> None:
+    """Record the approval of the open application."""
+    from eightstep.records.subsidy import decide_subsidy
+
+    step = decide_subsidy(settings.workspace(), case_id, approved=True, amount=amount, number=number, at=at,
+                          actor=actor, as_role=as_role)
+    _said(case_id, "approved", step.amount_fen)
+
+
+@subsidy.command("reject")
+@click.argument("case_id", metavar="CASE", type=CASE)
+@click.option("--note", required=True, help="Why it was rejected.")
+@click.option("--number", default=None, help="The decision's number.")
+@at_option
+@actor_option
+@as_option
+@click.pass_obj
+def reject(settings: Settings, case_id: str, note: str, number: str | None, at: datetime | None, actor: str | None,
+           as_role: str | None) -> None:
+    """Record the rejection of the open application (a new application may follow)."""
+    from eightstep.records.subsidy import decide_subsidy
+
+    decide_subsidy(settings.workspace(), case_id, approved=False, number=number, note=note, at=at, actor=actor,
+                   as_role=as_role)
+    _said(case_id, "rejected", 0)
+
+
+@subsidy.command("pay")
+@click.argument("case_id", metavar="CASE", type=CASE)
+@click.argument("amount", type=YUAN)
+@click.option("--payer", required=True, help="Who paid it.")
+@click.option("--account", required=True, help="The account it was paid into.")
+@click.option("--number", default=None, help="The payment's reference.")
+@at_option
+@actor_option
+@as_option
+@click.pass_obj
+def pay(settings: Settings, case_id: str, amount: int, payer: str, account: str, number: str | None,
+        at: datetime | None, actor: str | None, as_role: str | None) -> None:
+    """Record a payment of the subsidy (all or part of what is due)."""
+    from eightstep.records.subsidy import pay_subsidy
+
+    pay_subsidy(settings.workspace(), case_id, amount, payer=payer, account=account, number=number, at=at,
+                actor=actor, as_role=as_role)
+    _said(case_id, "paid", amount)
+
+
+@subsidy.command("show")
+@click.argument("case_id", metavar="CASE", type=CASE)
+@as_of_option
+@json_option
+@click.pass_obj
+def show(settings: Settings, case_id: str, as_of: date | None, as_json: bool) -> None:
+    """Where the case's subsidy stands, with every step."""
+    from eightstep.records.subsidy import subsidy_view
+    from eightstep.rules.money import yuan
+
+    view = subsidy_view(settings.workspace(), case_id, as_of)
+    if as_json:
+        emit_json(view.as_dict())
+        return
+    s = view.status
+    rule = view.rule.description if view.rule else _("(the workflow has no subsidy rule)")
+    click.echo(_("{case}: {state}; applied {applied}, approved {approved}, paid {paid}, unpaid {unpaid} yuan; "
+                 "rule: {rule}").format(case=case_id, state=s.state, applied=yuan(s.applied),
+                                        approved="—" if s.approved is None else yuan(s.approved), paid=yuan(s.paid),
+                                        unpaid=yuan(s.unpaid), rule=rule))
+    if view.steps:
+        table(["date", "step", "amount", "number", "payer / office", "account", "basis"],
+              [[st.on, st.step, yuan(st.amount_fen), st.number or "", st.payer or "", st.account or "",
+                st.basis or st.note or ""] for st in view.steps])
