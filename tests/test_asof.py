@@ -38,7 +38,7 @@ def test_the_demo_histories_replay_to_the_rows(tmp_path: Path) -> None:
         rows = all_rows(ws)
         with ws.engine.connect() as conn:
             states = asof.states_at(conn, rows, local_midnight_utc(date(2030, 1, 1)))
-        assert set(states) == set(rows) and len(rows) == 8
+        assert set(states) == set(rows) and len(rows) == 11
         assert {cid: state_tuple(s) for cid, s in states.items()} == {cid: row_state(c) for cid, c in rows.items()}
     finally:
         ws.dispose()

@@ -191,7 +191,7 @@ def test_a_failed_demo_removes_what_it_made(tmp_path: Path, monkeypatch: pytest.
     def broken(_builder: object) -> None:
         raise InputError("broken on purpose")
 
-    monkeypatch.setattr(demo, "_rollout", broken)
+    monkeypatch.setattr(demo, "tell", broken)
     with pytest.raises(InputError):
         demo.build_demo(tmp_path / "fresh")
     assert not (tmp_path / "fresh").exists()

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from eightstep import engine
 from eightstep.cli import main
-from eightstep.demo import Builder, _pilot, _rollout, build_demo
+from eightstep.demo import CASES, END, Builder, build_demo, tell
 from eightstep.engine.events import append_event
 from eightstep.errors import ConflictError, InputError
 from eightstep.store import models, offices, tables
@@ -33,7 +33,7 @@ from eightstep.timeutil import as_utc, now_utc, parse_at
 pytestmark = pytest.mark.postgresql
 
 CASE = "RD-3-2"
-DEMO_CASES = [f"RD-{b}-{u}" for b in range(1, 5) for u in (1, 2)]
+DEMO_CASES = list(CASES)
 
 
 def with_options(url: str, *options: str) -> str:
@@ -389,17 +389,15 @@ def test_the_demo_story_reads_the_same_on_postgresql_as_on_sqlite(pg_url: str, t
     server, _ = Workspace.init(pg_url)
     try:
         (tmp_path / "pg" / "owners").mkdir(parents=True)
-        builder = Builder(server, tmp_path / "pg")
-        _pilot(builder)
-        _rollout(builder)
+        tell(Builder(server, tmp_path / "pg"))
     finally:
         server.dispose()
     sqlite_db = str(tmp_path / "lite" / "eightstep.db")
-    commands = [["case", "list", "--json"], ["audit", "stalled", "--json", "--as-of", "2026-03-31"],
-                ["audit", "stalled", "--as-of", "2025-09-30"], ["report", "--as-of", "2026-03-31"],
+    commands = [["case", "list", "--json"], ["audit", "stalled", "--json", "--as-of", str(END)],
+                ["audit", "stalled", "--as-of", "2025-09-30"], ["report", "--as-of", str(END)],
                 *(["case", "history", case_id, "--json"] for case_id in DEMO_CASES),
                 *(["vote", "tally", case_id, "--json"] for case_id in ("RD-3-2", "RD-1-1")),
-                *(["case", "check", case_id, "--json", "--at", "2026-03-31"] for case_id in DEMO_CASES)]
+                *(["case", "check", case_id, "--json", "--at", str(END)] for case_id in DEMO_CASES)]
     for args in commands:
         on_sqlite = CliRunner().invoke(main, ["--db", sqlite_db, *args])
         on_pg = CliRunner().invoke(main, ["--db", pg_url, *args])

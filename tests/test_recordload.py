@@ -92,7 +92,7 @@ def test_the_pruned_records_decide_as_every_record_does(demo: Workspace) -> None
                     assert blockers_and_tally(wf, stage, pruned[case_id], at, demo) == expected, (
                         wf.id, stage.id, case_id, at)
                     compared += 1
-    assert len(workflows) >= 3 and len(case_ids) == 8 and compared > 5000
+    assert len(workflows) >= 3 and len(case_ids) == 11 and compared > 5000
 
 
 def test_a_guard_that_reads_nothing_for_a_stage_finds_nothing_there(demo: Workspace) -> None:

@@ -260,19 +260,26 @@ def _init_message(ws: Workspace, change: Any) -> None:
                                       "in a folder that exists).")
 @click.pass_obj
 def demo(settings: Settings, folder: Path) -> None:
-    """Build the story of 人大小区 (8 units, the pilot through all eight stages) and print its overview."""
+    """Build the story of 人大小区 (8 units, the pilot through all eight stages, all eight elevators delivered
+    within about a year) and a smaller complex with stalled units; print the overview as of the story's end."""
     from eightstep.audit.report import overview
     from eightstep.cli.outputs import protected
     from eightstep.cli.report import print_overview
-    from eightstep.demo import build_demo
+    from eightstep.demo import END, HELD, PILOT, RENDA, SECOND_PILOT, build_demo
 
     ws = build_demo(folder, protected(settings))
     try:
-        print_overview(overview(ws))
+        click.echo(_("The story ends on {end}, about a year after the pilot's vote: every unit of {complex} is in "
+                     "operation or at acceptance. The overview as of that day:\n").format(end=END,
+                                                                                        complex=RENDA.complex))
+        print_overview(overview(ws, as_of=END))
         db = os.path.relpath(ws.where)
-        tries = ["case check RD-4-1", "case history RD-3-2", "audit stalled", "canvass list RD-4-2",
-                 "scheme compare RD-3-2", "complex progress 人大小区"]
-        click.echo("\n" + _("Database: {where}").format(where=ws.where))
+        click.echo("\n" + _("Records stop at the story's end: judged today, the elevators would show their "
+                            "maintenance overdue. Look at the story as of {end}:").format(end=END))
+        tries = [f"audit stalled --as-of {END}", f"case history {PILOT}", f"case check {HELD}",
+                 f"funding paid {PILOT}", f"subsidy show {SECOND_PILOT}", f"elevator show {PILOT}",
+                 f"scheme compare {PILOT}", f"complex progress {RENDA.complex} --at {END}"]
+        click.echo(_("Database: {where}").format(where=ws.where))
         click.echo(_("Try:") + "".join(f"\n  eightstep --db {db} {command}" for command in tries))
     finally:
         ws.dispose()

@@ -15,8 +15,9 @@ from eightstep.i18n import _
 
 __all__ = ["ROLE_KEYS", "SIDE_KEYS", "as_option", "role"]  # as_option: moved to params, kept for importers
 
-ROLE_KEYS = ("owner_rep", "agent", "negotiator", "self_management", "duty_rota", "volunteer", "officer", "street",
-             "window", "property", "installer")  # the keys of engine.actors.ROLES (not imported: --help stays light)
+# the keys of engine.actors.ROLES (not imported: --help stays light)
+ROLE_KEYS = ("owner_rep", "agent", "negotiator", "self_management", "duty_rota", "volunteer", "task_force", "officer",
+             "street", "window", "property", "installer")
 SIDE_KEYS = ("high_floor", "low_floor", "community", "technician")
 
 

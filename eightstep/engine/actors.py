@@ -27,6 +27,7 @@ ROLES: dict[str, tuple[str, str]] = {  # the roles a case names, in the order an
     "self_management": ("电梯自治小组成员", "self-management group member"),
     "duty_rota": ("轮值管理员", "duty rota member"),
     "volunteer": ("志愿者", "volunteer"),
+    "task_force": ("工作专班成员", "task force member"),  # the community's task force with the district's offices
     # The offices' people, named in a case when a workflow's permissions say who may record what.
     "officer": ("社区干事", "community officer"),
     "street": ("街道办事处", "street office"),
