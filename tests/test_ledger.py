@@ -17,16 +17,9 @@ from eightstep.rules.money import Figures, compute_shares
 from eightstep.rules.subsidy import subsidy_amount, subsidy_status
 from eightstep.workflow.loader import load_workflow_file
 from eightstep.workflow.schema import SubsidyRule
+from tests.test_money import Flat
 
 WUHAN = load_workflow_file(builtin_dir("workflows") / "wuhan.yaml").definition
-
-
-@dataclass(frozen=True)
-class Flat:
-    room: str
-    floor: int
-    area_centi: int
-    owner: str = "业主"
 
 
 @dataclass(frozen=True)
