@@ -158,6 +158,53 @@ def _ballots(tmp: Path) -> Path:
     return path
 
 
+def _funded(runner: CliRunner, db: Path, *more: str) -> None:
+    run(runner, db, "funding", "set", CASE, "--total", "480000", *more, "--at", "2025-03-05 08:00")
+
+
+def _approved(runner: CliRunner, db: Path, kind: str) -> None:
+    run(runner, db, "approval", "add", CASE, kind, "--authority", "检验院", "--at", "2025-03-05 08:00")
+
+
+def _subsidy_applied(runner: CliRunner, db: Path) -> None:
+    _funded(runner, db, "--subsidy", "200000")
+    _approved(runner, db, "supervisory_inspection")
+    run(runner, db, "subsidy", "apply", CASE, "--at", "2025-03-05 09:00")
+
+
+ELEVATOR = ["--registration-code", "梯11鄂A20250001", "--maker", "奥升", "--model", "ASP", "--load", "450",
+            "--speed", "1.0", "--stops", "7", "--safety-manager", "彭涛", "--maintainer", "梯安",
+            "--maintainer-licence", "TS1", "--warranty-from", "2025-03-05", "--warranty-until", "2027-03-04"]
+# Money and the elevator (issue 17): (command, action, what runs first, its arguments after CASE)
+MONEY = [
+    ("funding line", "funding.extra", _funded, ["extra", "18000", "--note", "玻璃幕墙井道"]),
+    ("funding pay", "funding.pay", _funded, ["701", "1000"]),
+    ("funding certificate", "funding.certificate", _funded, ["701"]),
+    ("funding invoice", "funding.invoice", None, ["--number", "4200", "--issuer", "梯安", "--amount", "480000"]),
+    ("funding settle", "funding.settle", _funded, []),
+    ("subsidy apply", "subsidy.apply", lambda r, d: (_funded(r, d, "--subsidy", "200000"),
+                                                     _approved(r, d, "supervisory_inspection")), []),
+    ("subsidy approve", "subsidy.approve", _subsidy_applied, []),
+    ("subsidy reject", "subsidy.reject", _subsidy_applied, ["--note", "材料不全"]),
+    ("subsidy pay", "subsidy.pay", _subsidy_applied, ["200000", "--payer", "区住更局", "--account", "专户"]),
+    ("elevator set", "elevator.set", lambda r, d: _approved(r, d, "use_registration"), ELEVATOR),
+    ("elevator insure", "elevator.insure", lambda r, d: _approved(r, d, "use_registration"),
+     ["--insurer", "人保", "--from", "2025-03-05", "--until", "2026-03-04"]),
+    ("elevator incident", "elevator.incident", lambda r, d: _approved(r, d, "use_registration"),
+     ["--kind", "fault", "--description", "门锁故障"]),
+    ("elevator repair", "elevator.repair", lambda r, d: (_funded(r, d), _approved(r, d, "use_registration")),
+     ["--cost", "680", "--by", "梯安", "--description", "更换按钮面板"]),
+]
+
+
+def _money_command(name: str, prep: Callable[[CliRunner, Path], object] | None, args: list[str]) -> Prep:
+    def run_prep(runner: CliRunner, db: Path, _tmp: Path) -> list[str]:
+        if prep is not None:
+            prep(runner, db)
+        return [*name.split(), CASE, *args, "--at", "2025-03-05 10:00"]
+    return run_prep
+
+
 COMMANDS = [
     Command("case open", "open", lambda r, d, t: ["case", "open", "RT-9-2", "--complex", COMPLEX, "--building",
                                                   "9", "--unit", "2", "--at", "2025-03-05"],
@@ -248,6 +295,7 @@ COMMANDS = [
     Command("case import", "case.import", _exported, case_id="RT-8-1"),
     # the case's events were written without a key; with one, audit sign adds a checkpoint to every case
     Command("audit sign", "audit.sign", lambda r, d, t: ["audit", "sign"], env={"EIGHTSTEP_SIGNING_KEY": "k"}),
+    *(Command(name, action, _money_command(name, prep, args)) for name, action, prep, args in MONEY),
 ]
 
 

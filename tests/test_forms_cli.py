@@ -129,7 +129,7 @@ def test_forms_list_without_and_with_a_case(case: CliRunner) -> None:
     rows = json.loads(run(case, "forms", "list", "--json").output)
     assert [r["id"] for r in rows] == ["application", "ballots", "tally", "agreement", "notice",
                                        "objection_register", "joint_review", "completion_subsidy",
-                                       "usage_convention", "operation_authorization"]
+                                       "usage_convention", "operation_authorization", "receipts", "settlement"]
     assert rows[4]["public"] is True and rows[4]["stages"] == ["design_notice"]
     assert json.loads(run(case, "forms", "list", "--workflow", "wuhan-2018", "--json").output)[0]["stages"] == [
         "survey"]

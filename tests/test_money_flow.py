@@ -212,6 +212,14 @@ def test_one_units_money_from_the_agreement_to_the_settlement(flow: Workspace, t
     assert data["by_way"]["provident_fund"] == f"{shares['701'] // 100}.{shares['701'] % 100:02d}"
     assert len(data["payments"]) == len(serials) + 1 + sum(1 for v in result.adjustments.values() if v)
 
+    # The settlement form says the same, in figures and in 大写.
+    from eightstep.paperwork.render import Paperwork
+
+    page = Paperwork(ws).render(CASE, "settlement", at=at("2025-10-31")).content.decode("utf-8")
+    for figure in ("498,000.00", "3,200.00", "-5,000.00", "496,200.00", "304,200.00", "306,000.00",
+                   "人民币壹仟捌佰元整", "42000251234"):
+        assert figure in page, figure
+
 
 def test_money_lines_are_checked(flow: Workspace) -> None:
     ws = flow
@@ -228,3 +236,30 @@ def test_money_lines_are_checked(flow: Workspace) -> None:
     assert line.kind == "extra" and case_money(ws, CASE).figures.cost == 105_000
     events = [e for e in engine.history(ws, CASE) if e.action == "funding.extra"]
     assert json.loads(events[0].details)["funding"]["cost"] == "1050.00"
+
+
+def test_receipts_and_settlement_forms_state_the_money_as_of_their_date(flow: Workspace, tmp_path: Path) -> None:
+    import re
+
+    from eightstep.paperwork.context import MissingData
+    from eightstep.paperwork.render import Paperwork
+
+    def text(form: str, day: str) -> str:
+        page = Paperwork(ws).render(CASE, form, at=at(day, "23:00")).content.decode("utf-8")
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+
+    ws = flow
+    set_funding(ws, CASE, total=48_000_000, subsidy=20_000_000, at=at("2025-03-05"))
+    shares = {r.room: r.share for r in case_money(ws, CASE).table().rows}
+    with pytest.raises(MissingData, match="no payment is on record"):
+        text("receipts", "2025-03-06")
+    record_payment(ws, CASE, "301", 1_000_001, way="cash", at=at("2025-04-01"))
+    record_payment(ws, CASE, "301", shares["301"] - 1_000_001, at=at("2025-04-02"))
+    first = text("receipts", "2025-04-01")
+    assert first.count(f"编号：SK-{CASE}-") == 1  # the second payment is not yet made on the form's date
+    assert "¥10,000.01 元" in first and "人民币壹万元零壹分" in first
+    assert f"尚欠 {(shares['301'] - 1_000_001) // 100:,}." in first
+    both = text("receipts", "2025-04-02")
+    assert both.count(f"编号：SK-{CASE}-") == 2 and "尚欠 0.00 元" in both
+    with pytest.raises(MissingData, match="no final settlement"):
+        text("settlement", "2025-04-02")

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,10 @@ from eightstep.paperwork.names import ENV_TEMPLATES, form_ids
 from eightstep.paperwork.parties import set_party
 from eightstep.paperwork.render import Paperwork
 from eightstep.records import funding
+from eightstep.records.elevator import set_elevator
+from eightstep.records.payments import record_payment
+from eightstep.records.settlement import add_invoice, settle_case
+from eightstep.records.subsidy import apply_for_subsidy, pay_subsidy
 from eightstep.resources import builtin_dir
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import parse_at
@@ -89,6 +94,27 @@ def complete_case(ws: Workspace, folder: Path) -> None:
                               at=parse_at("2025-05-12"))
     records.resolve_objection(ws, CASE, objection.id or 0, outcome="同意补偿3000元，撤回异议",
                               at=parse_at("2025-05-15"))
+    money_on_record(ws)
+
+
+def money_on_record(ws: Workspace) -> None:
+    """A payment, the inspection and registration, the elevator's record, the subsidy paid, the settlement."""
+    record_payment(ws, CASE, "701", 1_000_000, way="cash", at=parse_at("2025-04-10"))
+    records.add_approval(ws, CASE, "supervisory_inspection", authority="湖北省特种设备检验检测研究院",
+                         number="鄂特检监〔2025〕DT1036号", at=parse_at("2025-05-20"))
+    records.add_approval(ws, CASE, "use_registration", authority="江夏区市场监督管理局", number="梯11鄂A20250871",
+                         at=parse_at("2025-05-22"))
+    set_elevator(ws, CASE, registration_code="梯11鄂A20250871", maker="奥升电梯（中国）有限公司", model="ASP-450MR",
+                 load_kg=450, speed_cms=100, stops=7, safety_manager="彭涛", maintainer="湖北梯安电梯工程有限公司",
+                 maintainer_licence="TS3442107-2028", warranty_from=date(2025, 5, 20),
+                 warranty_until=date(2027, 5, 19), at=parse_at("2025-05-23"))
+    add_invoice(ws, CASE, number="42002500001201", issuer="湖北梯安电梯工程有限公司", amount=65_000_001,
+                at=parse_at("2025-05-23"))
+    apply_for_subsidy(ws, CASE, to="江夏区住房和城市更新局", account="业主代表专户 6228 4800 1234 5678",
+                      at=parse_at("2025-05-26"))
+    pay_subsidy(ws, CASE, 20_000_000, payer="江夏区住房和城市更新局", account="业主代表专户 6228 4800 1234 5678",
+                at=parse_at("2025-05-29"))
+    settle_case(ws, CASE, at=parse_at("2025-05-30"))
 
 
 @pytest.fixture
@@ -111,12 +137,13 @@ def text_of(page: str) -> str:
 def test_every_form_has_a_builtin_template_and_every_workflow_form_exists() -> None:
     builtin = form_ids([builtin_dir("templates")])
     assert set(FORMS) == builtin
-    assert len(FORMS) == 10
+    assert len(FORMS) == 12
     assert (builtin_dir("templates") / "_base.html.j2").is_file()
     for name in ("wuhan", "wuhan-2018", "guangzhou"):
         loaded = load_workflow_file(builtin_dir("workflows") / f"{name}.yaml", builtin)
         listed = [f for s in loaded.definition.stages for f in s.forms]
-        assert sorted(listed) == sorted(FORMS), name
+        # The receipts and the settlement are printed when money moves, not as a stage's papers.
+        assert sorted(listed) == sorted(set(FORMS) - {"receipts", "settlement"}), name
 
 
 # --- every form, with values -------------------------------------------------------------------------------
@@ -206,6 +233,9 @@ def test_joint_review_checklist_marks_present_and_missing(full_case: Workspace) 
 def test_completion_convention_and_authorisation(full_case: Workspace) -> None:
     page = text_of(html(full_case, "completion_subsidy"))
     assert "200,000.00 元（人民币贰拾万元整）" in page
+    for field in ("梯11鄂A20250871", "李建国（业主委托代理人）", "业主代表专户 6228 4800 1234 5678",
+                  "结算造价 650,000.01 元（人民币陆拾伍万元零壹分），已结算", "42002500001201"):
+        assert field in page, field
     rota = text_of(html(full_case, "usage_convention"))
     assert "1 2025年6月 201 周桂兰" in rota and "12 2026年5月 702 王秀英" in rota
     auth = text_of(html(full_case, "operation_authorization"))

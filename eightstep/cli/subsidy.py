@@ -31,19 +31,20 @@ def _said(case_id: str, step: str, amount: int) -> None:
 @click.argument("case_id", metavar="CASE", type=CASE)
 @click.option("--to", "office", default=None, help="The office applied to (it pays), e.g. 江夏区住房和城市更新局.")
 @click.option("--number", default=None, help="The application's number.")
+@click.option("--account", default=None, help="The payee's account it is to be paid into (printed on the form).")
 @click.option("--amount", type=YUAN, default=None,
               help="Only to apply for less than the workflow's rule gives, or where it has no rule.")
 @at_option
 @actor_option
 @as_option
 @click.pass_obj
-def apply_(settings: Settings, case_id: str, office: str | None, number: str | None, amount: int | None,
-           at: datetime | None, actor: str | None, as_role: str | None) -> None:
+def apply_(settings: Settings, case_id: str, office: str | None, number: str | None, account: str | None,
+           amount: int | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:
     """Record the application, for the amount the workflow's subsidy rule gives (after the inspection passed)."""
     from eightstep.records.subsidy import apply_for_subsidy
 
-    step = apply_for_subsidy(settings.workspace(), case_id, to=office, number=number, amount=amount, at=at,
-                             actor=actor, as_role=as_role)
+    step = apply_for_subsidy(settings.workspace(), case_id, to=office, number=number, account=account,
+                             amount=amount, at=at, actor=actor, as_role=as_role)
     _said(case_id, "applied", step.amount_fen)
     if step.basis:
         click.echo(_("  by the rule: {basis}").format(basis=step.basis))

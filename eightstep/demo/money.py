@@ -91,7 +91,7 @@ def accepted(unit: Unit, entered: date) -> None:
 def apply(unit: Unit, day: date) -> None:
     """The subsidy's application, with the inspection certificate, for the amount the workflow's rule gives."""
     apply_for_subsidy(unit.b.ws, unit.case_id, to=HOUSING_BUREAU, number=f"江夏补申〔{day.year}〕{day:%m%d}号",
-                      at=at(day, "10:30"), actor=unit.rep)
+                      account=SUBSIDY_ACCOUNT, at=at(day, "10:30"), actor=unit.rep)
 
 
 def approve(unit: Unit, day: date) -> None:

@@ -18,6 +18,7 @@ from eightstep.engine.guards import voters
 from eightstep.errors import InputError
 from eightstep.paperwork.parties import Party, party_of
 from eightstep.records.funding import E4, share_table
+from eightstep.records.moneyview import MoneyOnRecord, money_on_record
 from eightstep.rules.consent import Voter
 from eightstep.rules.money import ShareTable, room_order
 from eightstep.rules.workcalendar import WorkCalendar
@@ -61,6 +62,7 @@ class CaseData:
     agreed: tuple[dict[str, Fraction], dict[str, Fraction]]
     parties: dict[str, Party]
     calendar: WorkCalendar
+    money: MoneyOnRecord | None = None  # payments, subsidy, settlement, invoices, the elevator (issue 17)
 
     @property
     def version(self) -> int:
@@ -125,6 +127,8 @@ def load_case_data(ws: Workspace, case_id: str) -> CaseData:
         agreed = read.records(conn, tables.agreed_shares, [case_id]).get(case_id, [])
         funding = read.records(conn, tables.funding, [case_id]).get(case_id, [None])[0]
         parties = {r.role: party_of(r) for r in read.records(conn, tables.case_parties, [case_id]).get(case_id, [])}
+    with ws.session() as session:
+        money = money_on_record(session, case_id, loaded.definition)
     rooms = {h.id: h.room for h in found["households"]}
     shares: dict[str, Fraction] = {}
     upkeep: dict[str, Fraction] = {}
@@ -136,4 +140,4 @@ def load_case_data(ws: Workspace, case_id: str) -> CaseData:
     records = CaseRecords(**found, evidence_from=head.evidence_from)
     return CaseData(case=head, complex=place, workflow=loaded, records=records,
                     steps={oid: sorted(rows, key=lambda s: (as_utc(s.at), s.id)) for oid, rows in steps.items()},
-                    funding=funding, agreed=(shares, upkeep), parties=parties, calendar=ws.calendar)
+                    funding=funding, agreed=(shares, upkeep), parties=parties, calendar=ws.calendar, money=money)

@@ -400,6 +400,7 @@ class CompletionContext:
     installer: Party | None
     materials: list[MaterialRow]
     completed_on: date | None
+    money: Any  # paperwork.moneyforms.CompletionMoney: payee, account, final cost, invoices, registration code
 
 
 @form("completion_subsidy", "既有住宅加装电梯竣工验收及补贴申请表", "Completion and subsidy application")
@@ -413,8 +414,11 @@ def completion_subsidy(data: CaseData, info: FormInfo) -> CompletionContext:
                   if signed else _("the subsidy applied for is 0"),
                   Remedy("funding.subsidy_amend" if signed else "funding.subsidy", {"case": data.case.id}))
     use_unit = needs.party(data, "use_unit")
+    from eightstep.paperwork.moneyforms import completion_money  # (it registers forms with this module's @form)
+
+    money = completion_money(data, info, needs)
     _refuse(needs, info, data)
-    assert funding is not None and use_unit is not None
+    assert funding is not None and use_unit is not None and money is not None
     rows = materials(data, info.stage_id, only=info.stage_id) if info.stage_id else []
     completion = [m.date for m in rows if m.kind == "completion_report" and m.date]
     window = data.workflow.definition.authorities.get("district_approval")
@@ -422,7 +426,8 @@ def completion_subsidy(data: CaseData, info: FormInfo) -> CompletionContext:
     return CompletionContext(
         form=info, case=case_info(data), addressee=addressee,
         figures=figures_of(funding), use_unit=use_unit, agent=data.parties.get("agent"),
-        installer=data.parties.get("installer"), materials=rows, completed_on=completion[0] if completion else None)
+        installer=data.parties.get("installer"), materials=rows, completed_on=completion[0] if completion else None,
+        money=money)
 
 
 # --- S8 ----------------------------------------------------------------------------------------------------

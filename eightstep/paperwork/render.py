@@ -16,7 +16,10 @@ from eightstep.engine.actors import checked_role
 from eightstep.engine.cases import default_actor
 from eightstep.errors import InputError, NotFoundError, Remedy
 from eightstep.i18n import _
-from eightstep.paperwork import privacy
+from eightstep.paperwork import (
+    moneyforms,  # noqa: F401  (registers the receipts and the settlement)
+    privacy,
+)
 from eightstep.paperwork.casedata import CaseData, load_case_data
 from eightstep.paperwork.context import FormInfo, MissingData, Need, as_context, secrets
 from eightstep.paperwork.environment import FormEnvironment, TemplateVersion

@@ -13,14 +13,14 @@ from typing import Any
 from sqlmodel import col, select
 
 from eightstep.engine.recording import Recording, recording
-from eightstep.errors import InputError, NotFoundError
+from eightstep.errors import InputError, NotFoundError, Remedy
 from eightstep.i18n import _
 from eightstep.records.payments import load_money
 from eightstep.rules.ledger import repair_shares
 from eightstep.rules.money import MAX_FEN, yuan_plain
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import local_date
+from eightstep.timeutil import as_utc, local_date
 
 INCIDENT_KINDS: dict[str, tuple[str, str]] = {
     "entrapment": ("困人", "passengers trapped"), "fault": ("故障", "fault"), "damage": ("损坏", "damage"),
@@ -92,12 +92,20 @@ def elevator_view(ws: Workspace, case_id: str) -> ElevatorView:
 
 
 def _accepted(rec: Recording) -> None:
-    """The record is kept from acceptance on: the stage whose approvals include the use registration, or later."""
+    """The record is kept once the elevator is registered for use (the use registration approval on record, where
+    the workflow knows it), else from the last stage on."""
     wf = rec.workflow
-    stage = next((s for s in wf.stages if REGISTRATION in s.requires.approvals), wf.stages[-1])
-    if wf.stage_positions[rec.case.stage] < wf.stage_positions[stage.id]:
-        raise InputError(_("case {case} is at stage {stage}: the elevator's record is kept from {accepted} on")
-                         .format(case=rec.case_id, stage=rec.case.stage, accepted=stage.id))
+    if REGISTRATION in wf.approvals:
+        granted = rec.session.exec(select(models.Approval).where(
+            models.Approval.case_id == rec.case_id, models.Approval.kind == REGISTRATION,
+            models.Approval.decision == "approved")).all()
+        if not any(as_utc(a.decided_at) <= rec.at for a in granted):
+            raise InputError(_("case {case} has no use registration on record by then: the elevator's record is "
+                               "kept from its registration on").format(case=rec.case_id),
+                             remedy=Remedy("approval.add", {"case": rec.case_id, "kind": REGISTRATION}))
+    elif wf.stage_positions[rec.case.stage] < len(wf.stages) - 1:
+        raise InputError(_("case {case} is at stage {stage}: the elevator's record is kept from {last} on").format(
+            case=rec.case_id, stage=rec.case.stage, last=wf.stages[-1].id))
 
 
 def set_elevator(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: str | None = None,

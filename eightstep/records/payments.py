@@ -11,7 +11,7 @@ settlement only.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
@@ -101,10 +101,15 @@ class CaseMoney:
 
     @property
     def figures(self) -> Figures:
+        """The funding's figures with the extras and compensation of the lines read (as of their date)."""
         if self.funding is None:
             raise InputError(_("case {case} has no funding yet: record the total cost first").format(
                 case=self.case_id), remedy=Remedy("funding.set", {"case": self.case_id}))
-        return figures_of(self.funding)
+        return replace(figures_of(self.funding), extras=self.line_sum("extra"),
+                       compensation=self.line_sum("compensation"))
+
+    def line_sum(self, kind: str) -> int:
+        return sum(line.amount for line in self.lines if line.kind == kind)
 
     def table(self) -> ShareTable:
         """The agreement's share table, with the compensation each household receives."""
@@ -128,7 +133,7 @@ class CaseMoney:
         return ledger(self.table(), self.payments, self.adjustments())
 
     def changes(self) -> int:
-        return sum(line.amount for line in self.lines if line.kind == "change_order")
+        return self.line_sum("change_order")
 
 
 def _on(when: datetime) -> date:

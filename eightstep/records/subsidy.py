@@ -96,10 +96,11 @@ def amount_by_rule(rec: Recording) -> SubsidyAmount:
 
 
 def apply_for_subsidy(ws: Workspace, case_id: str, *, to: str | None = None, number: str | None = None,
-                      amount: int | None = None, at: datetime | None = None, actor: str | None = None,
-                      as_role: str | None = None) -> StepView:
+                      account: str | None = None, amount: int | None = None, at: datetime | None = None,
+                      actor: str | None = None, as_role: str | None = None) -> StepView:
     """Record the application: the amount is the workflow's rule's (``amount`` only where the workflow has no
-    rule, or to apply for less). ``to``: the office applied to (it pays)."""
+    rule, or to apply for less). ``to``: the office applied to (it pays); ``account``: the payee's account it is
+    to be paid into (the application form prints it)."""
     with recording(ws, case_id, "subsidy.apply", at=at, actor=actor, as_role=as_role) as rec:
         if _status(rec).open:
             raise InputError(_("case {case} has a subsidy application that is still open: record its decision or "
@@ -121,8 +122,8 @@ def apply_for_subsidy(ws: Workspace, case_id: str, *, to: str | None = None, num
         assert amount is not None
         if amount <= 0:
             raise InputError(_("the subsidy applied for must be more than 0 yuan"))
-        _add(rec, "applied", amount, payer=to, number=number, basis=basis)
-    return StepView("applied", local_date(rec.at), amount, number, to, None, basis, None)
+        _add(rec, "applied", amount, payer=to, number=number, account=account, basis=basis)
+    return StepView("applied", local_date(rec.at), amount, number, to, account, basis, None)
 
 
 def _inspected(rec: Recording) -> None:
