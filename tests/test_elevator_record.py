@@ -19,10 +19,12 @@ from eightstep.records.funding import set_funding
 from eightstep.store.workspace import Workspace
 from tests.test_money_flow import CASE, at, money_flow
 
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
+
 
 @pytest.fixture
-def flow(tmp_path: Path) -> Iterator[Workspace]:
-    yield from money_flow(tmp_path)
+def flow(tmp_path: Path, db_url: str) -> Iterator[Workspace]:
+    yield from money_flow(tmp_path, db_url)
 
 
 RECORD = {"registration_code": "梯11鄂A20250001", "maker": "奥升电梯", "model": "ASP-450", "load_kg": 450,
@@ -88,7 +90,7 @@ def test_insurance_ending_renewed_or_lapsed(flow: Workspace, tmp_path: Path) -> 
     assert [f.due for f in findings(flow, "2027-05-20", audit.INSURANCE_ENDING)] == [date(2027, 6, 5)]
 
 
-def test_repair_cost_shared_by_the_conventions_rule(flow: Workspace, tmp_path: Path) -> None:
+def test_repair_cost_shared_by_the_conventions_rule(flow: Workspace, tmp_path: Path, db_url: str) -> None:
     in_operation(flow, tmp_path)
     incident = add_incident(flow, CASE, kind="entrapment", description="门锁触点故障，困人15分钟",
                             resolved_at=at("2025-07-01", "11:00"), at=at("2025-07-01", "10:30"))
@@ -99,7 +101,7 @@ def test_repair_cost_shared_by_the_conventions_rule(flow: Workspace, tmp_path: P
                       at=at("2025-08-01"))
     assert sum(paid.shares.values()) == 68_000
     assert paid.shares["201"] == paid.shares["202"] == 0  # like the maintenance: floors 1-2 exempt
-    out = CliRunner().invoke(main, ["--db", str(flow.where), "--workflows", str(tmp_path / "flows"), "elevator",
+    out = CliRunner().invoke(main, ["--db", db_url, "--workflows", str(tmp_path / "flows"), "elevator",
                                     "show", CASE])
     assert out.exit_code == 0, out.output
     assert "incident #1 entrapment" in out.output and "680.00 yuan" in out.output

@@ -91,17 +91,21 @@ def at(day: str, hm: str = "10:00") -> datetime:
     return datetime.combine(date.fromisoformat(day), time(hour, minute), tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
+
+
 @pytest.fixture
-def flow(tmp_path: Path) -> Iterator[Workspace]:
-    yield from money_flow(tmp_path)
+def flow(tmp_path: Path, db_url: str) -> Iterator[Workspace]:
+    yield from money_flow(tmp_path, db_url)
 
 
-def money_flow(tmp_path: Path) -> Iterator[Workspace]:
-    """A workspace that knows the workflow ``money-flow``, with the case opened and its 12 households."""
+def money_flow(tmp_path: Path, db_url: str) -> Iterator[Workspace]:
+    """A workspace on ``db_url`` that knows the workflow ``money-flow``, with the case opened and its 12
+    households."""
     folder = tmp_path / "flows"
     folder.mkdir()
     (folder / "money-flow.yaml").write_text(WORKFLOW, encoding="utf-8")
-    ws, _ = Workspace.init(str(tmp_path / "money.db"), workflow_dirs=[folder])
+    ws, _ = Workspace.init(db_url, workflow_dirs=[folder])
     engine.open_case(ws, CASE, complex_name="资金小区", building="1", unit="1", workflow_id="money-flow",
                      at=at("2025-03-01"))
     records.import_households(ws, CASE, write_households(tmp_path / "owners.csv", [
@@ -118,7 +122,7 @@ def sign(ws: Workspace, tmp_path: Path) -> None:
     engine.advance(ws, CASE, at=at("2025-03-21"))
 
 
-def test_one_units_money_from_the_agreement_to_the_settlement(flow: Workspace, tmp_path: Path) -> None:
+def test_one_units_money_from_the_agreement_to_the_settlement(flow: Workspace, tmp_path: Path, db_url: str) -> None:
     ws = flow
     # The agreement: the price, the expected subsidy, a glass shaft and a compensation to 202 as money lines.
     set_funding(ws, CASE, total=48_000_000, subsidy=20_000_000, maintenance=500_000, at=at("2025-03-05"))
@@ -204,7 +208,7 @@ def test_one_units_money_from_the_agreement_to_the_settlement(flow: Workspace, t
     assert sum(book.by_way().values()) == book.total("paid")
 
     # The same figures through the CLI.
-    out = CliRunner().invoke(main, ["--db", str(ws.where), "--workflows", str(tmp_path / "flows"),
+    out = CliRunner().invoke(main, ["--db", db_url, "--workflows", str(tmp_path / "flows"),
                                     "funding", "paid", CASE, "--json"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
