@@ -255,7 +255,7 @@ def test_receipts_and_settlement_forms_state_the_money_as_of_their_date(flow: Wo
     ws = flow
     set_funding(ws, CASE, total=48_000_000, subsidy=20_000_000, at=at("2025-03-05"))
     shares = {r.room: r.share for r in case_money(ws, CASE).table().rows}
-    with pytest.raises(MissingData, match="no payment is on record"):
+    with pytest.raises(MissingData, match="no payment of case MF-1-1 is on record"):
         text("receipts", "2025-03-06")
     record_payment(ws, CASE, "301", 1_000_001, way="cash", at=at("2025-04-01"))
     record_payment(ws, CASE, "301", shares["301"] - 1_000_001, at=at("2025-04-02"))
@@ -265,5 +265,5 @@ def test_receipts_and_settlement_forms_state_the_money_as_of_their_date(flow: Wo
     assert f"尚欠 {(shares['301'] - 1_000_001) // 100:,}." in first
     both = text("receipts", "2025-04-02")
     assert both.count(f"编号：SK-{CASE}-") == 2 and "尚欠 0.00 元" in both
-    with pytest.raises(MissingData, match="no final settlement"):
+    with pytest.raises(MissingData, match="no final settlement of case"):
         text("settlement", "2025-04-02")

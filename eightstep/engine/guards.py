@@ -21,7 +21,7 @@ from eightstep.errors import InputError, Remedy
 from eightstep.i18n import _, pick
 from eightstep.rules.consent import Tally, Voter, tally
 from eightstep.rules.ledger import Ledger, ledger, short_of
-from eightstep.rules.money import Figures, compute_shares, yuan
+from eightstep.rules.money import Figures, compute_shares, yuan, yuan_plain
 from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.timeutil import as_utc, local_date, local_midnight_utc, show
 from eightstep.workflow.schema import Requirements, Stage, Workflow
@@ -427,7 +427,7 @@ def payments_made(ctx: GuardContext) -> list[Blocker]:
                          "needed ({share} of its share before this stage is left)").format(
                 room=account.room, owner=account.owner, paid=yuan(account.net_paid), due=yuan(account.due),
                 gap=yuan(gap), share=rule.share),
-            kind=account.room, remedy=Remedy("funding.pay", {"room": account.room, "amount": gap})))
+            kind=account.room, remedy=Remedy("funding.pay", {"room": account.room, "amount": yuan_plain(gap)})))
     return out
 
 

@@ -57,8 +57,8 @@ def receipts(data: CaseData, info: FormInfo) -> ReceiptsContext:
     money = _money(data, info, needs)
     agent = data.parties.get("agent")
     if money is not None and not money.money.payments:
-        needs.add(_("no payment is on record by {day}: record one with `eightstep funding pay {case} ROOM AMOUNT`")
-                  .format(day=info.date, case=data.case.id))
+        needs.add(_("no payment of case {case} is on record by {day}: record the owners' payments first").format(
+            day=info.date, case=data.case.id))
     _refuse(needs, info, data)
     assert money is not None
     table = money.money.table()
@@ -101,7 +101,7 @@ def settlement(data: CaseData, info: FormInfo) -> SettlementContext:
     needs = Needs()
     money = _money(data, info, needs)
     if money is not None and money.money.settlement is None:
-        needs.add(_("no final settlement is on record by {day}: `eightstep funding settle {case}`").format(
+        needs.add(_("no final settlement of case {case} is on record by {day}: settle the funding first").format(
             day=info.date, case=data.case.id))
     _refuse(needs, info, data)
     assert money is not None and money.money.settlement is not None
@@ -151,14 +151,14 @@ def completion_money(data: CaseData, info: FormInfo, needs: Needs) -> Completion
         needs.party(data, payee_role)
     applied = next((s for s in reversed(money.subsidy) if s.step == "applied"), None)
     if applied is None:
-        needs.add(_("the subsidy application is not on record: `eightstep subsidy apply {case} --account ACCOUNT`")
+        needs.add(_("the subsidy application of case {case} is not on record: record it with the payee's account")
                   .format(case=data.case.id))
     elif not applied.account:
-        needs.add(_("the account the subsidy is to be paid into is not on record: give it with `eightstep subsidy "
-                    "apply {case} --account ACCOUNT`").format(case=data.case.id))
+        needs.add(_("the account the subsidy of case {case} is to be paid into is not on record: record the "
+                    "application again with the payee's account").format(case=data.case.id))
     if money.elevator is None:
-        needs.add(_("the elevator's registration code is not on record: `eightstep elevator set {case} "
-                    "--registration-code CODE ...`").format(case=data.case.id))
+        needs.add(_("the registration code of the elevator of case {case} is not on record: record the "
+                    "elevator's record first").format(case=data.case.id))
     if needs.missing or applied is None or money.elevator is None:
         return None
     m = money.money

@@ -182,9 +182,9 @@ def add_incident(ws: Workspace, case_id: str, *, kind: str, description: str, re
         raise InputError(_("describe what happened"))
     with recording(ws, case_id, "elevator.incident", at=at, actor=actor, as_role=as_role) as rec:
         _accepted(rec)
-        resolved = rec.dated(resolved_at, "--resolved-at") if resolved_at is not None else None
+        resolved = rec.dated(resolved_at, "resolved_at") if resolved_at is not None else None
         if resolved is not None and resolved < rec.at:
-            raise InputError(_("--resolved-at is before the incident"))
+            raise InputError(_("the incident is resolved before it happened: check the dates"))
         row = rec.add(models.Incident(case_id=case_id, kind=kind, occurred_at=rec.at, description=description.strip(),
                                       resolved_at=resolved, recorded_at=rec.at))
         rec.details = {"incident_id": row.id, "kind": kind, "description": row.description,

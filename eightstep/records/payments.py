@@ -249,9 +249,9 @@ def record_payment(ws: Workspace, case_id: str, room: str, amount: int, *, way: 
     A contribution may not exceed what the household still owes; a provident-fund payment needs the household's
     share certificate issued by then; a refund or a compensation may not exceed what is due to the household."""
     if way not in WAYS:
-        raise InputError(_("--way {way!r}: use one of {ways}").format(way=way, ways=", ".join(WAYS)))
+        raise InputError(_("payment way {way!r}: use one of {ways}").format(way=way, ways=", ".join(WAYS)))
     if kind not in KINDS:
-        raise InputError(_("--kind {kind!r}: use one of {kinds}").format(kind=kind, kinds=", ".join(KINDS)))
+        raise InputError(_("payment kind {kind!r}: use one of {kinds}").format(kind=kind, kinds=", ".join(KINDS)))
     if amount <= 0:
         raise InputError(_("a payment's amount must be more than 0 yuan"))
     with recording(ws, case_id, f"funding.{'pay' if kind == 'contribution' else kind}", at=at, actor=actor,
