@@ -51,7 +51,7 @@ def test_the_file_holds_every_deadline(runner: CliRunner, db: Path, tmp_path: Pa
         event = parsed[f"{d['key']}@eightstep"]
         assert event["day"] == date.fromisoformat(d["day"])  # an all-day event on the day
         assert (event["end"] - event["day"]).days == 1
-        assert event["summary"].startswith(d["case"] + " 人大小区")
+        assert event["summary"].startswith(d["case"] + (" 人大小区" if d["case"].startswith("RD-") else " 桥头小区"))
     assert {d["kind"] for d in found} >= {"stage_limit", "maintenance_due", "inspection_request",
                                           "inspection_expires"}
     for line in (tmp_path / "all.ics").read_bytes().split(b"\r\n"):
@@ -74,19 +74,20 @@ def test_days_are_the_audits(runner: CliRunner, db: Path) -> None:
 
 def test_a_running_notice_and_a_suspension(runner: CliRunner, db: Path, tmp_path: Path) -> None:
     (tmp_path / "posting.jpg").write_bytes(b"photo")
-    cli(runner, db, "doc", "add", "RD-4-1", "notice_posting", str(tmp_path / "posting.jpg"))
-    check = json.loads(cli(runner, db, "case", "check", "RD-4-1", "--json", code=3).stdout)
+    cli(runner, db, "doc", "add", "QT-2-1", "notice_posting", str(tmp_path / "posting.jpg"))  # posted again
+    check = json.loads(cli(runner, db, "case", "check", "QT-2-1", "--json", code=3).stdout)
     (until,) = [b["until"] for b in check["blockers"] if b["type"] == "notice"]
-    cli(runner, db, "case", "suspend", "RD-2-2", "--reason", "调解中", "--review-at", "2027-01-15")
-    cli(runner, db, "calendar", "--complex", "人大小区", "-o", str(tmp_path / "c.ics"))
+    cli(runner, db, "case", "suspend", "QT-1-2", "--reason", "调解中", "--review-at", "2027-01-15")
+    cli(runner, db, "calendar", "--complex", "桥头小区", "-o", str(tmp_path / "c.ics"))
     parsed = events(tmp_path / "c.ics")
-    assert parsed["RD-4-1.notice_ends.design_notice@eightstep"]["day"] == date.fromisoformat(until)
-    assert parsed["RD-2-2.suspension_review.suspension@eightstep"]["day"] == date(2027, 1, 15)
-    assert "RD-2-2.stage_limit.agreement@eightstep" not in parsed  # its clock stands still
+    assert parsed["QT-2-1.notice_ends.design_notice@eightstep"]["day"] == date.fromisoformat(until)
+    assert parsed["QT-1-2.suspension_review.suspension@eightstep"]["day"] == date(2027, 1, 15)
+    assert "QT-1-2.stage_limit.design_notice@eightstep" not in parsed  # its clock stands still
+    assert not any(key.startswith("RD-") for key in parsed)
 
 
 def test_one_case_since_a_day_and_chinese(runner: CliRunner, db: Path, tmp_path: Path) -> None:
-    cli(runner, db, "--lang", "zh", "calendar", "--case", "rd-3-2", "--since", "2027年1月1日", "-o",
+    cli(runner, db, "--lang", "zh", "calendar", "--case", "rd-3-2", "--since", "2026年8月1日", "-o",
         str(tmp_path / "one.ics"))
     parsed = events(tmp_path / "one.ics")
     assert {e["kind"] for e in parsed.values()} == {"inspection_request", "inspection_expires"}

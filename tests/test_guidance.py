@@ -42,27 +42,37 @@ def test_spelling() -> None:
         "eightstep objection resolve RD-4-1 2 --outcome OUTCOME"]
 
 
-def test_check_gives_remedies_as_data_and_as_commands(runner: CliRunner, db: Path) -> None:
-    data = json.loads(cli(runner, db, "case", "check", "RD-3-1", "--json", code=3).stdout)
+REGISTERING = "RD-4-2"  # at acceptance in the demo: the use registration still to come
+MARKET = "区市场监督管理局（特种设备）"
+
+
+def files_handed_over(runner: CliRunner, db: Path, tmp_path: Path) -> None:
+    """RD-4-2's technical files handed over: the use registration is all it waits for."""
+    (tmp_path / "files.pdf").write_bytes(b"%PDF-1.4 files")
+    cli(runner, db, "doc", "add", REGISTERING, "technical_files", str(tmp_path / "files.pdf"))
+
+
+def test_check_gives_remedies_as_data_and_as_commands(runner: CliRunner, db: Path, tmp_path: Path) -> None:
+    files_handed_over(runner, db, tmp_path)
+    data = json.loads(cli(runner, db, "case", "check", REGISTERING, "--json", code=3).stdout)
     (blocker,) = data["blockers"]
+    command = f"eightstep approval add {REGISTERING} use_registration --authority {MARKET} --at DATE"
     assert blocker["remedy"] == {"action": "approval.add",
-                                 "args": {"kind": "feasibility", "authority": "区行政审批局", "case": "RD-3-1"},
-                                 "command": "eightstep approval add RD-3-1 feasibility --authority 区行政审批局 "
-                                            "--at DATE",
-                                 "steps": ["eightstep approval add RD-3-1 feasibility --authority 区行政审批局 "
-                                           "--at DATE"]}
-    text = cli(runner, db, "case", "check", "RD-3-1", code=3).stdout
-    assert "    → eightstep approval add RD-3-1 feasibility --authority 区行政审批局 --at DATE\n" in text
-    text = cli(runner, db, "case", "check", "RD-4-1", code=3).stdout
-    assert "→ eightstep objection mediate RD-4-1 2 --step STEP --note NOTE" in text
+                                 "args": {"kind": "use_registration", "authority": MARKET, "case": REGISTERING},
+                                 "command": command, "steps": [command]}
+    text = cli(runner, db, "case", "check", REGISTERING, code=3).stdout
+    assert f"    → {command}\n" in text
+    text = cli(runner, db, "case", "check", "QT-2-1", code=3).stdout
+    assert "→ eightstep objection mediate QT-2-1 1 --step STEP --note NOTE" in text
 
 
-def test_one_language_per_output(runner: CliRunner, db: Path) -> None:
-    en = cli(runner, db, "--lang", "en", "case", "check", "RD-3-1", code=3).stdout
-    zh = cli(runner, db, "--lang", "zh", "case", "check", "RD-3-1", code=3).stdout
-    assert "awaiting Feasibility opinion from 区行政审批局" in en and "待" not in en
-    assert "[批复] 待区行政审批局出具：可行性分析意见" in zh and "awaiting" not in zh
-    data = json.loads(cli(runner, db, "--lang", "zh", "case", "check", "RD-3-1", "--json", code=3).stdout)
+def test_one_language_per_output(runner: CliRunner, db: Path, tmp_path: Path) -> None:
+    files_handed_over(runner, db, tmp_path)
+    en = cli(runner, db, "--lang", "en", "case", "check", REGISTERING, code=3).stdout
+    zh = cli(runner, db, "--lang", "zh", "case", "check", REGISTERING, code=3).stdout
+    assert f"awaiting Use registration certificate from {MARKET}" in en and "待" not in en
+    assert f"[批复] 待{MARKET}出具：特种设备使用登记证" in zh and "awaiting" not in zh
+    data = json.loads(cli(runner, db, "--lang", "zh", "case", "check", REGISTERING, "--json", code=3).stdout)
     assert data["blockers"][0]["type"] == "approval" and data["blockers"][0]["remedy"]["action"] == "approval.add"
 
 
@@ -74,11 +84,12 @@ def test_a_complete_case_is_not_blocked(runner: CliRunner, db: Path) -> None:
 
 
 def test_advance_shows_what_the_new_stage_needs(runner: CliRunner, db: Path, tmp_path: Path) -> None:
-    (tmp_path / "opinion.pdf").write_bytes(b"%PDF-1.4 opinion")
-    cli(runner, db, "approval", "add", "RD-3-1", "feasibility", "--authority", "区行政审批局")
-    out = cli(runner, db, "case", "advance", "RD-3-1").stdout
-    assert out.startswith("RD-3-1: survey -> agreement\nWhat the new stage needs:\nRD-3-1: agreement 签订加梯协议:")
-    assert "→ eightstep doc add RD-3-1 agreement FILE --at DATE" in out
+    files_handed_over(runner, db, tmp_path)
+    cli(runner, db, "approval", "add", REGISTERING, "use_registration", "--authority", MARKET)
+    out = cli(runner, db, "case", "advance", REGISTERING).stdout
+    assert out.startswith(f"{REGISTERING}: acceptance -> operation\nWhat the new stage needs:\n{REGISTERING}: "
+                          "operation 运行维护管理:")
+    assert f"→ eightstep doc add {REGISTERING} maintenance_contract FILE --at DATE" in out
 
 
 def test_case_ids_without_regard_to_letter_case(runner: CliRunner, db: Path) -> None:
