@@ -19,13 +19,13 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Row, Select, Table, bindparam, select, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.types import Boolean, DateTime, String, TypeDecorator
+from sqlalchemy.types import Boolean, Date, DateTime, String, TypeDecorator
 
 from eightstep.errors import NotFoundError, Remedy
 from eightstep.i18n import _
@@ -270,7 +270,7 @@ def _query(dialect: str, table: Table, key: str, names: tuple[str, ...], kinds: 
 
 
 # SQLite: the same rows read through the driver's own cursor, as named tuples with the columns' Python types
-# (aware UTC times, bools). A district's bulk advance reads some 700,000 rows; SQLAlchemy's result rows cost
+# (aware UTC times, dates, bools). A district's bulk advance reads some 700,000 rows; SQLAlchemy's result rows cost
 # about as much again as reading them.
 
 @lru_cache(maxsize=256)
@@ -283,7 +283,13 @@ def _row_type(table: Table, names: tuple[str, ...]) -> tuple[Any, tuple[tuple[in
             converters.append((i, parse_stored))
         elif isinstance(kind, Boolean):
             converters.append((i, _parse_bool))
+        elif isinstance(kind, Date):
+            converters.append((i, _parse_date))
     return namedtuple(f"{table.name}_row", names), tuple(converters)  # type: ignore[misc]
+
+
+def _parse_date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
 
 
 def _parse_bool(value: int | None) -> bool | None:
