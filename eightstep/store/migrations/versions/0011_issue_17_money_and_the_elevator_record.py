@@ -1,7 +1,7 @@
 """issue 17: payments, subsidy, settlement, invoices, the elevator record, insurance, incidents and repairs
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-05 01:39:57.650581
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import sqlmodel  # autogenerate renders sqlmodel's column types (sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
 
-revision: str = '0007'
-down_revision: str | None = '0006'
+revision: str = '0011'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
