@@ -131,8 +131,8 @@ def test_the_pilot_of_2025_cites_the_rules_of_its_time(demo: Workspace) -> None:
 
 def test_every_demo_unit_runs_under_the_rules_of_its_opening_day(demo: Workspace) -> None:
     """The siblings opened by `complex rollout` follow the same rule as the pilot: 2025 -> guidance, 2026 ->
-    regulation."""
+    regulation. (The seed's story opens every unit before 2026; opening in 2026 is tested above.)"""
     versions = {v.id: (local_date(v.opened_at) >= date(2026, 1, 1), v.workflow_version)
                 for v in engine.list_cases(demo)}
-    assert {opened_2026 for opened_2026, _ in versions.values()} == {False, True}  # the demo spans both
+    assert len(versions) >= 10  # every unit of both complexes
     assert all(version == ("2026.3" if opened_2026 else "2024.2") for opened_2026, version in versions.values())
