@@ -17,10 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Table
+from sqlalchemy import Boolean, Date, DateTime, Table
 
 from eightstep.store import models, tables
 from eightstep.timeutil import as_utc
@@ -68,9 +68,12 @@ def stamp(value: datetime) -> str:
 
 
 def canonical(value: Any) -> Any:
-    """A column value as a fact holds it (JSON: text, integers, booleans, null; times as ``stamp``)."""
+    """A column value as a fact holds it (JSON: text, integers, booleans, null; times as ``stamp``, days as
+    ISO dates)."""
     if isinstance(value, datetime):
         return stamp(value)
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 
@@ -90,6 +93,8 @@ def stored(table: Table, column: str, value: Any) -> Any:
         return stamp(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
     if isinstance(kind, Boolean) and value in (0, 1):
         return bool(value)
+    if isinstance(kind, Date) and isinstance(value, date):
+        return value.isoformat()
     return value
 
 
