@@ -132,7 +132,7 @@ def test_one_units_money_from_the_agreement_to_the_settlement(flow: Workspace, t
     assert (table.figures.cost, table.figures.shared, table.share_sum) == (49_800_000, 30_600_000, 30_600_000)
     shares = {r.room: r.share for r in table.rows}
     sign(ws, tmp_path)
-    with pytest.raises(InputError, match="--amend"):  # a new line changes the signed shares
+    with pytest.raises(InputError, match="as an amendment"):  # a new line changes the signed shares
         add_line(ws, CASE, "extra", 100_000, "遮阳板", at=at("2025-03-25"))
 
     # Before the works: every household must have paid its share in full (the workflow says so).

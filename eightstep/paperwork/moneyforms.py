@@ -27,7 +27,7 @@ def _money(data: CaseData, info: FormInfo, needs: Needs) -> MoneyOnRecord | None
 
 def _refuse(needs: Needs, info: FormInfo, data: CaseData) -> None:
     if needs.missing:
-        raise MissingData(f"{info.id} ({info.title})", data.case.id, needs.missing)
+        raise MissingData(f"{info.id} ({info.title})", data.case.id, needs.needs)
 
 
 # --- receipts ------------------------------------------------------------------------------------------------
