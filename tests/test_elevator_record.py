@@ -3,6 +3,7 @@ shared by the usage convention's rule; the audit's warnings before the warranty 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -101,6 +102,14 @@ def test_repair_cost_shared_by_the_conventions_rule(flow: Workspace, tmp_path: P
                       at=at("2025-08-01"))
     assert sum(paid.shares.values()) == 68_000
     assert paid.shares["201"] == paid.shares["202"] == 0  # like the maintenance: floors 1-2 exempt
+    policy = add_policy(flow, CASE, insurer="人保财险", starts=date(2025, 6, 6), ends=date(2026, 6, 5),
+                        at=at("2025-08-02"))
+    # Each event carries the row it made, ids included (the history can rebuild the rows).
+    told = {e.action: json.loads(e.details) for e in engine.history(flow, CASE) if e.action.startswith("elevator.")}
+    assert told["elevator.incident"]["incident_id"] == incident.id
+    assert (told["elevator.repair"]["repair_id"], told["elevator.repair"]["shares"]["701"]) == (
+        paid.id, f"{paid.shares['701'] // 100}.{paid.shares['701'] % 100:02d}")
+    assert told["elevator.insure"]["policy_id"] == policy.id
     out = CliRunner().invoke(main, ["--db", db_url, "--workflows", str(tmp_path / "flows"), "elevator",
                                     "show", CASE])
     assert out.exit_code == 0, out.output

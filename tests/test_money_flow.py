@@ -157,7 +157,11 @@ def test_one_units_money_from_the_agreement_to_the_settlement(flow: Workspace, t
     assert serials == list(range(1, len(serials) + 1))
     with pytest.raises(InputError, match=r"owes 0\.00 yuan"):
         record_payment(ws, CASE, "302", 1, at=at("2025-04-09"))
-    record_payment(ws, CASE, "202", 800_000, kind="compensation", at=at("2025-04-10"))
+    record_payment(ws, CASE, "202", 800_000, kind="compensation", note="协议约定的补偿款", at=at("2025-04-10"))
+    paid_out = [json.loads(e.details) for e in engine.history(ws, CASE) if e.action == "funding.payout"]
+    assert paid_out[-1]["note"] == "协议约定的补偿款"  # every fact of the receipt is in the history
+    agreed = [e for e in engine.history(ws, CASE) if e.action == "funding.compensation"]
+    assert len(agreed) == 1 and json.loads(agreed[0].details)["room"] == "202"  # the line, not its payment
     with pytest.raises(InputError, match="compensation"):
         record_payment(ws, CASE, "202", 1, kind="compensation", at=at("2025-04-10"))
     engine.advance(ws, CASE, at=at("2025-04-11"))  # every share paid: the works may start
@@ -240,6 +244,7 @@ def test_money_lines_are_checked(flow: Workspace) -> None:
     assert line.kind == "extra" and case_money(ws, CASE).figures.cost == 105_000
     events = [e for e in engine.history(ws, CASE) if e.action == "funding.extra"]
     assert json.loads(events[0].details)["funding"]["cost"] == "1050.00"
+    assert json.loads(events[0].details)["line_id"] == line.id
 
 
 def test_receipts_and_settlement_forms_state_the_money_as_of_their_date(flow: Workspace, tmp_path: Path) -> None:

@@ -166,9 +166,11 @@ def add_policy(ws: Workspace, case_id: str, *, insurer: str, starts: date, ends:
     with recording(ws, case_id, "elevator.insure", at=at, actor=actor, as_role=as_role) as rec:
         _accepted(rec)
         row = rec.add(models.InsurancePolicy(case_id=case_id, insurer=insurer, policy_number=policy_number or None,
-                                             starts=starts, ends=ends, premium_fen=premium, recorded_at=rec.at))
-        rec.details = {"insurer": insurer, "policy_number": policy_number, "starts": starts.isoformat(),
-                       "ends": ends.isoformat(), "premium": None if premium is None else yuan_plain(premium)}
+                                             starts=starts, ends=ends, premium_fen=premium, recorded_at=rec.at),
+                      with_id=True)
+        rec.details = {"policy_id": row.id, "insurer": insurer, "policy_number": row.policy_number,
+                       "starts": starts.isoformat(), "ends": ends.isoformat(),
+                       "premium": None if premium is None else yuan_plain(premium)}
     return row
 
 
@@ -186,7 +188,7 @@ def add_incident(ws: Workspace, case_id: str, *, kind: str, description: str, re
         if resolved is not None and resolved < rec.at:
             raise InputError(_("the incident is resolved before it happened: check the dates"))
         row = rec.add(models.Incident(case_id=case_id, kind=kind, occurred_at=rec.at, description=description.strip(),
-                                      resolved_at=resolved, recorded_at=rec.at))
+                                      resolved_at=resolved, recorded_at=rec.at), with_id=True)
         rec.details = {"incident_id": row.id, "kind": kind, "description": row.description,
                        "resolved_at": resolved.isoformat() if resolved else None}
     return row
@@ -214,9 +216,10 @@ def add_repair(ws: Workspace, case_id: str, *, cost: int, contractor: str, descr
         row = rec.add(models.Repair(case_id=case_id, incident_id=incident_id, done_at=rec.at,
                                     contractor=contractor.strip(), description=description.strip(), cost_fen=cost,
                                     invoice_number=invoice_number or None, shares=json.dumps(shares),
-                                    recorded_at=rec.at))
+                                    recorded_at=rec.at), with_id=True)
         rec.details = {"repair_id": row.id, "cost": yuan_plain(cost), "contractor": row.contractor,
                        "description": row.description, "incident_id": incident_id,
+                       "invoice_number": row.invoice_number,
                        "shares": {room: yuan_plain(v) for room, v in shares.items()}}
     return RepairView(row.id or 0, local_date(rec.at), row.contractor, row.description, cost, incident_id,
                       row.invoice_number, shares)

@@ -29,6 +29,9 @@ from eightstep.store.workspace import Workspace
 from eightstep.timeutil import local_date
 from eightstep.workflow.schema import Workflow
 
+# The action of each payment kind: a compensation paid out is not the compensation agreed (``funding.compensation``,
+# a money line), so that the history, the forms' replay and the permissions tell them apart.
+PAYMENT_ACTIONS = {"contribution": "funding.pay", "refund": "funding.refund", "compensation": "funding.payout"}
 LINE_KINDS: dict[str, tuple[str, str]] = {
     "extra": ("加项费用", "extra agreed in negotiation"),
     "compensation": ("对业主的补偿", "compensation to a household"),
@@ -227,7 +230,7 @@ def add_line(ws: Workspace, case_id: str, kind: str, amount: int, description: s
             before = None
         row = rec.add(models.MoneyLine(case_id=case_id, kind=kind, amount_fen=amount, description=description,
                                        household_id=household.id if household else None, meeting_id=meeting_id,
-                                       agreed_at=rec.at, recorded_at=rec.at))
+                                       agreed_at=rec.at, recorded_at=rec.at), with_id=True)
         rec.details = {"line_id": row.id, "kind": kind, "amount": yuan_plain(amount), "description": description,
                        "room": room, "meeting_id": meeting_id}
         if before is not None:
@@ -254,8 +257,7 @@ def record_payment(ws: Workspace, case_id: str, room: str, amount: int, *, way: 
         raise InputError(_("payment kind {kind!r}: use one of {kinds}").format(kind=kind, kinds=", ".join(KINDS)))
     if amount <= 0:
         raise InputError(_("a payment's amount must be more than 0 yuan"))
-    with recording(ws, case_id, f"funding.{'pay' if kind == 'contribution' else kind}", at=at, actor=actor,
-                   as_role=as_role) as rec:
+    with recording(ws, case_id, PAYMENT_ACTIONS[kind], at=at, actor=actor, as_role=as_role) as rec:
         household = rec.household(room)
         money = _money(rec)
         account = money.ledger().account(room)
@@ -266,7 +268,8 @@ def record_payment(ws: Workspace, case_id: str, room: str, amount: int, *, way: 
                                      way=way, amount_fen=amount, paid_at=rec.at, reference=_text(reference),
                                      received_by=_text(received_by), note=_text(note), recorded_at=rec.at))
         rec.details = {"receipt": receipt_number(case_id, serial), "room": room, "kind": kind, "way": way,
-                       "amount": yuan_plain(amount), "reference": row.reference, "received_by": row.received_by}
+                       "amount": yuan_plain(amount), "reference": row.reference, "received_by": row.received_by,
+                       "note": row.note}
     return PaymentView(serial, receipt_number(case_id, serial), room, household.owner, kind, way, amount, day,
                        row.reference, row.received_by, row.note)
 

@@ -94,10 +94,10 @@ def settle_case(ws: Workspace, case_id: str, *, note: str | None = None, at: dat
         money = load_money(rec.session, case_id, rec.workflow, day)
         received = subsidy_received(rec.session, case_id, day, money.figures.subsidy)
         result = settle(money.table(), final_figures(money, received))
-        rec.add(models.Settlement(case_id=case_id, settled_at=rec.at, contract_fen=result.final.contract,
+        row = rec.add(models.Settlement(case_id=case_id, settled_at=rec.at, contract_fen=result.final.contract,
                                   changes_fen=result.final.changes, subsidy_fen=result.final.subsidy,
                                   other_fen=result.final.other, compensation_fen=result.final.compensation,
                                   planned_fen=result.planned, adjustments=json.dumps(result.adjustments),
                                   note=note.strip() if note and note.strip() else None, recorded_at=rec.at))
-        rec.details = result.as_dict()
+        rec.details = {**result.as_dict(), "note": row.note}
     return result
