@@ -53,7 +53,7 @@ def test_the_file_holds_every_deadline(runner: CliRunner, db: Path, tmp_path: Pa
         assert (event["end"] - event["day"]).days == 1
         assert event["summary"].startswith(d["case"] + (" 人大小区" if d["case"].startswith("RD-") else " 桥头小区"))
     assert {d["kind"] for d in found} >= {"stage_limit", "maintenance_due", "inspection_request",
-                                          "inspection_expires"}
+                                          "inspection_expires", "warranty_ends", "insurance_ends", "subsidy_due"}
     for line in (tmp_path / "all.ics").read_bytes().split(b"\r\n"):
         assert len(line) <= 75  # folded as RFC 5545 says
 
@@ -70,6 +70,10 @@ def test_days_are_the_audits(runner: CliRunner, db: Path) -> None:
     assert maintenance
     for finding in maintenance:
         assert found[(finding["case"], "maintenance_due")] == finding["due"]
+    subsidy = [f for f in audit if f["type"] == "subsidy_unpaid"]
+    assert subsidy
+    for finding in subsidy:
+        assert found[(finding["case"], "subsidy_due")] == finding["due"]
 
 
 def test_a_running_notice_and_a_suspension(runner: CliRunner, db: Path, tmp_path: Path) -> None:
@@ -90,7 +94,8 @@ def test_one_case_since_a_day_and_chinese(runner: CliRunner, db: Path, tmp_path:
     cli(runner, db, "--lang", "zh", "calendar", "--case", "rd-3-2", "--since", "2026年8月1日", "-o",
         str(tmp_path / "one.ics"))
     parsed = events(tmp_path / "one.ics")
-    assert {e["kind"] for e in parsed.values()} == {"inspection_request", "inspection_expires"}
+    assert {e["kind"] for e in parsed.values()} == {"inspection_request", "inspection_expires", "warranty_ends",
+                                                    "insurance_ends"}
     assert all(e["summary"].startswith("RD-3-2 ") for e in parsed.values())
     assert any("申请定期检验" in e["summary"] for e in parsed.values())
 

@@ -114,3 +114,27 @@ def test_repair_cost_shared_by_the_conventions_rule(flow: Workspace, tmp_path: P
                                     "show", CASE])
     assert out.exit_code == 0, out.output
     assert "incident #1 entrapment" in out.output and "680.00 yuan" in out.output
+
+
+def test_calendar_deadlines_after_acceptance(flow: Workspace, tmp_path: Path) -> None:
+    """The calendar holds the warranty's and the insurance's last days (a renewal moves the latter) and the day an
+    open subsidy application is due to be paid by; a paid subsidy leaves it."""
+    from eightstep.audit.deadlines import INSURANCE_ENDS, SUBSIDY_DUE, WARRANTY_ENDS, deadlines
+    from eightstep.records.subsidy import apply_for_subsidy, pay_subsidy
+
+    def days() -> dict[str, date]:
+        return {d.kind: d.day for d in deadlines(flow, case_id=CASE)
+                if d.kind in (WARRANTY_ENDS, INSURANCE_ENDS, SUBSIDY_DUE)}
+
+    in_operation(flow, tmp_path)
+    assert days() == {}
+    set_elevator(flow, CASE, at=at("2025-06-09"), **RECORD)
+    add_policy(flow, CASE, insurer="人保财险", starts=date(2025, 6, 6), ends=date(2026, 6, 5), at=at("2025-06-09"))
+    apply_for_subsidy(flow, CASE, to="区住房和城市更新局", amount=100_000, at=at("2025-06-10"))
+    assert days() == {WARRANTY_ENDS: date(2027, 6, 2), INSURANCE_ENDS: date(2026, 6, 5),
+                      SUBSIDY_DUE: date(2025, 9, 8)}  # the workflow's 90 days after the application
+    [late] = [f for f in audit.find(flow, as_of=date(2025, 9, 9)).findings if f.type == audit.SUBSIDY_UNPAID]
+    assert late.due == days()[SUBSIDY_DUE]  # the day the audit counts from
+    pay_subsidy(flow, CASE, 100_000, payer="区住房和城市更新局", account="业主代表专户", at=at("2025-10-15"))
+    add_policy(flow, CASE, insurer="人保财险", starts=date(2026, 6, 6), ends=date(2027, 6, 5), at=at("2026-05-20"))
+    assert days() == {WARRANTY_ENDS: date(2027, 6, 2), INSURANCE_ENDS: date(2027, 6, 5)}

@@ -40,8 +40,8 @@ ELEVATORS = tables.elevators
 POLICIES = tables.insurance_policies
 
 
-class _Step:
-    """A subsidy step as ``rules.subsidy`` reads it."""
+class StepRow:
+    """A subsidy step row as ``rules.subsidy`` reads it."""
 
     __slots__ = ("amount_fen", "on", "payer", "step")
 
@@ -84,7 +84,7 @@ def unpaid_subsidies(scope: AuditScope, past: Past = None) -> list[Finding]:
         steps = _by_case(scope, STEPS, ("id", "case_id", "step", "at", "amount_fen", "payer"),
                          [c.id for c in cases], STEPS.c.at < scope.end)
         for case in cases:
-            mine = [_Step(r) for r in steps.get(case.id, [])]
+            mine = [StepRow(r) for r in steps.get(case.id, [])]
             status = subsidy_status(mine, scope.as_of)
             if not status.open or status.applied_on is None:
                 continue

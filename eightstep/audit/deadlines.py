@@ -1,6 +1,7 @@
 """The coming deadlines of cases, for a calendar: when a stage's stall limit ends, when a public notice ends,
 when a suspension is to be reviewed, when the elevator's maintenance is due and when its periodic inspection
-must be requested and expires.
+must be requested and expires; after acceptance, when the installation's warranty and the safety-liability
+insurance end, and by when a subsidy applied for should be paid (the workflow's ``subsidy.paid_within``).
 
 Every date is a day in Asia/Shanghai, counted as the audit counts it (working days with the statutory holidays
 where the workflow says so; a stage clock stands still while a case is suspended). Each deadline has a stable
@@ -12,13 +13,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
+from eightstep.audit.aftercare import ELEVATORS, POLICIES, STEPS, StepRow, coverage
 from eightstep.audit.stalled import CASES, Limit, add_days
 from eightstep.engine.checking import check_many
 from eightstep.engine.views import list_cases
 from eightstep.i18n import _, pick
+from eightstep.rules.money import yuan
+from eightstep.rules.subsidy import subsidy_status
 from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.store import read
 from eightstep.store.tables import ACTIVE, SUSPENDED
@@ -32,6 +37,9 @@ SUSPENSION_REVIEW = "suspension_review"
 MAINTENANCE_DUE = "maintenance_due"
 INSPECTION_REQUEST = "inspection_request"
 INSPECTION_EXPIRES = "inspection_expires"
+WARRANTY_ENDS = "warranty_ends"
+INSURANCE_ENDS = "insurance_ends"
+SUBSIDY_DUE = "subsidy_due"
 
 
 @dataclass(frozen=True)
@@ -66,13 +74,15 @@ def deadlines(ws: Workspace, *, complex_name: str | None = None, case_id: str | 
     with ws.engine.connect() as conn:
         workflows = read.workflows(conn, ws.workflows)
         rows = [r for r in conn.execute(select(CASES).where(CASES.c.id.in_(list(views))))] if views else []
+        after = _after_acceptance_records(conn, [r.id for r in rows])
     notice_ends = _notice_ends(ws, [r.id for r in rows if r.status == ACTIVE and
                                     workflows[r.workflow_sha256].definition.stage(r.stage).requires.notice])
     for row in rows:
         wf = workflows[row.workflow_sha256].definition
         view = views[row.id]
         unit = f"{view.building}栋{view.unit}单元"
-        for kind, day, subject, title, detail, counted_from in _of_case(ws, wf, row, notice_ends.get(row.id)):
+        for kind, day, subject, title, detail, counted_from in (*_of_case(ws, wf, row, notice_ends.get(row.id)),
+                                                                *_after_acceptance(ws, wf, row.id, after)):
             if since is None or day >= since:
                 provisional = counted_from is not None and bool(ws.calendar.provisional_years(counted_from, day))
                 if provisional:
@@ -152,6 +162,39 @@ def _upkeep(ws: Workspace, wf: Workflow, row: object) -> Iterator[Found]:
            _("the inspection expires on {day}").format(day=expires), base if valid.working or before.working else None)
     yield (INSPECTION_EXPIRES, expires, upkeep.inspection_document, _("periodic inspection expires"),
            _("inspected on {day}").format(day=base), base if valid.working else None)
+
+
+AfterAcceptance = tuple[dict[str, list[Any]], dict[str, list[Any]], dict[str, list[Any]]]
+
+
+def _after_acceptance_records(conn: Connection, case_ids: list[str]) -> AfterAcceptance:
+    """The elevators' warranties, the insurance policies and the subsidy steps of ``case_ids``, by case."""
+    return (read.records(conn, ELEVATORS, case_ids, names=("case_id", "warranty_from", "warranty_until")),
+            read.records(conn, POLICIES, case_ids, names=("id", "case_id", "insurer", "starts", "ends")),
+            read.records(conn, STEPS, case_ids, names=("id", "case_id", "step", "at", "amount_fen", "payer")))
+
+
+def _after_acceptance(ws: Workspace, wf: Workflow, case_id: str, records: AfterAcceptance) -> Iterator[Found]:
+    """The warranty's last day, the last day the insurance on record covers (a renewal moves it), and the day an
+    open subsidy application is due to be paid by."""
+    elevators, policies, steps = (found.get(case_id, []) for found in records)
+    for elevator in elevators:
+        yield (WARRANTY_ENDS, elevator.warranty_until, "warranty", _("installation warranty ends"),
+               _("under warranty since {day}: have the elevator checked and defects repaired before it ends").format(
+                   day=elevator.warranty_from), None)
+    periods = coverage(policies)
+    if periods:
+        _first, last, insurer = periods[-1]
+        yield (INSURANCE_ENDS, last, "insurance", _("safety-liability insurance ends"),
+               _("{insurer}: renew the policy before then").format(insurer=insurer), None)
+    status = subsidy_status([StepRow(r) for r in steps])
+    if wf.subsidy is not None and status.open and status.applied_on is not None:
+        limit = Limit.of(wf.subsidy.paid_within)
+        yield (SUBSIDY_DUE, add_days(ws.calendar, status.applied_on, limit.days, limit.working), "subsidy",
+               _("subsidy to be paid"),
+               _("{amount} yuan applied for on {day}, {unpaid} yuan unpaid; limit {limit}").format(
+                   amount=yuan(status.expected), day=status.applied_on, unpaid=yuan(status.unpaid), limit=limit),
+               status.applied_on if limit.working else None)
 
 
 def _days_before(cal: WorkCalendar, end: date, limit: Limit) -> date:

@@ -29,7 +29,8 @@ from eightstep.i18n import _, ngettext
 def calendar_(settings: Settings, complex_name: str | None, case_id: str | None, since: date | None,
               output: Path | None, as_json: bool, force: bool) -> None:
     """The deadlines of the cases as calendar events: stall limits of the stages, the end of public notices,
-    suspension reviews, maintenance and periodic inspection due dates.
+    suspension reviews, maintenance and periodic inspection due dates, the end of the elevator's warranty and
+    insurance, and the day a subsidy applied for is due to be paid.
 
     Each is an all-day event on its day (Asia/Shanghai) with a stable id, so importing a newer file into Outlook
     or a phone calendar updates the events instead of duplicating them.
