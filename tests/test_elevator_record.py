@@ -110,6 +110,15 @@ def test_repair_cost_shared_by_the_conventions_rule(flow: Workspace, tmp_path: P
     assert (told["elevator.repair"]["repair_id"], told["elevator.repair"]["shares"]["701"]) == (
         paid.id, f"{paid.shares['701'] // 100}.{paid.shares['701'] % 100:02d}")
     assert told["elevator.insure"]["policy_id"] == policy.id
+    from eightstep.audit.rows import verify_records
+
+    _count, problems = verify_records(flow)  # the rows, days included, are what the history says
+    assert problems == []
+    with flow.session() as session:
+        session.get(type(policy), policy.id).ends = date(2026, 12, 31)  # edited behind eightstep's back
+        session.commit()
+    _count, problems = verify_records(flow)
+    assert [(p.table, p.field) for p in problems] == [("insurance_policies", "ends")]
     out = CliRunner().invoke(main, ["--db", db_url, "--workflows", str(tmp_path / "flows"), "elevator",
                                     "show", CASE])
     assert out.exit_code == 0, out.output
