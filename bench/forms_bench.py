@@ -1,4 +1,4 @@
-"""Paperwork on the demo's pilot case (all ten forms ready).
+"""Paperwork on the demo's pilot case (every form it has the data for: eleven).
 
 As the user runs it (``bench.suite`` times the processes): ``eightstep forms render RD-3-2 FORM... -o DIR``, every
 form of the case in one call, as HTML and as PDF (start-up included). In one process (``forms``, run by

@@ -180,3 +180,12 @@ def iso_local(value: datetime | None) -> str | None:
 
 def local_midnight_utc(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def through(at: datetime) -> datetime:
+    """The last instant that "as of ``at``" counts: a bare date (local midnight, as ``parse_at`` reads 2025-03-01)
+    stands for the whole of that day, so records dated that day count; any other time stands for itself."""
+    lt = local(at)
+    if lt.time() != time(0, 0):
+        return as_utc(at)
+    return local_midnight_utc(lt.date() + timedelta(days=1)) - timedelta(microseconds=1)

@@ -66,7 +66,10 @@ def db(runner: CliRunner, tmp_path: Path) -> Path:
     run(runner, path, "vote", "import", CASE, votes)
     for kind in ("application", "owner_proof", "ballot_forms"):
         run(runner, path, "doc", "add", CASE, kind, attachment(tmp_path, kind), "--at", "2025-03-04")
-    run(runner, path, "role", "add", CASE, "owner_rep", REP, "--room", "701", "--at", "2025-03-04 10:00")
+    run(runner, path, "funding", "set", CASE, "--total", "480000", "--maintenance", "5000",
+        "--at", "2025-03-03 12:00")  # the budget the ballots state
+    run(runner, path, "role", "add", CASE, "owner_rep", REP, "--room", "701", "--phone", "13807120935",
+        "--id-number", "420115195501011234", "--address", "701室", "--at", "2025-03-04 10:00")
     return path
 
 
@@ -254,8 +257,12 @@ COMMANDS = [
     Command("funding set", "funding.set", lambda r, d, t: ["funding", "set", CASE, "--total", "480000",
                                                            "--at", "2025-03-05"]),
     Command("funding agree", "funding.agree", _agreed_case, case_id="RT-9-3"),
-    Command("forms party", "party.set", lambda r, d, t: ["forms", "party", CASE, "agent", "--name", REP,
-                                                         "--at", "2025-03-05"]),
+    Command("forms party", "role.add", lambda r, d, t: ["forms", "party", CASE, "agent", "--name", REP,
+                                                        "--at", "2025-03-05"]),
+    Command("role contact", "role.contact", lambda r, d, t: ["role", "contact", CASE, REP, "--phone", "13807120936",
+                                                             "--at", "2025-03-05"]),
+    Command("role rota", "role.rota", lambda r, d, t: ["role", "rota", CASE, "--every", "week", "--from",
+                                                       "2025-12-01", "--at", "2025-03-05"]),
     # Corrections: one pattern (noun void CASE KEY --reason), each an event of its own.
     Command("doc void", "doc.void", _void("doc", None, ["doc", "list", CASE])),
     Command("approval void", "approval.void", _void(
@@ -365,8 +372,8 @@ BEFORE_THE_ROLE = [
                                                             "-o", str(t / "papers"), "--at", EARLY]),
     Command("forms pack", "form.pack", lambda r, d, t: ["forms", "pack", CASE, "--format", "html",
                                                         "-o", str(t / "pack"), "--at", EARLY]),
-    Command("forms party", "party.set", lambda r, d, t: ["forms", "party", CASE, "agent", "--name", REP,
-                                                         "--at", EARLY]),
+    Command("forms party", "role.add", lambda r, d, t: ["forms", "party", CASE, "use_unit", "--name", "纸坊物业",
+                                                        "--at", EARLY]),
 ]
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from eightstep.cli import main
 from eightstep.paperwork.names import ENV_TEMPLATES
-from eightstep.paperwork.roles import ROLES
+from eightstep.records.roles import PARTY_ROLES
 from eightstep.resources import builtin_dir
 
 CASE = "RD-3-2"
@@ -46,8 +46,21 @@ def case(runner: CliRunner, tmp_path: Path) -> CliRunner:
 
 
 def funded(runner: CliRunner) -> CliRunner:
-    run(runner, "funding", "set", CASE, "--total", "650000.01", "--subsidy", "200000", "--maintenance", "6000")
-    run(runner, "forms", "party", CASE, "use_unit", "--name", "武汉纸坊物业服务有限公司")
+    """What the agreement needs besides the households: the chosen scheme, the money, who is named."""
+    run(runner, "role", "add", CASE, "owner_rep", "李建国", "--room", "701", "--phone", "13807120935",
+        "--id-number", "420115195501011234", "--address", "3栋2单元701室")
+    run(runner, "scheme", "add", CASE, "--company", "湖北梯安", "--price", "650000.01", "--entry", "half-floor",
+        "--load", "800", "--speed", "1.0", "--stops", "7")
+    run(runner, "scheme", "choose", CASE, "1", "--reason", "协商小组选定")
+    run(runner, "funding", "set", CASE, "--subsidy", "200000", "--maintenance", "6000")
+    run(runner, "forms", "party", CASE, "use_unit", "--name", "武汉纸坊物业服务有限公司", "--phone", "027-87654321",
+        "--address", "江夏区纸坊大街1号")
+    return runner
+
+
+def budgeted(runner: CliRunner) -> CliRunner:
+    """The budget the ballots state."""
+    run(runner, "funding", "set", CASE, "--total", "480000", "--subsidy", "200000", "--maintenance", "5000")
     return runner
 
 
@@ -127,25 +140,33 @@ def test_agreed_table_workflow(runner: CliRunner, tmp_path: Path) -> None:
 
 def test_forms_list_without_and_with_a_case(case: CliRunner) -> None:
     rows = json.loads(run(case, "forms", "list", "--json").output)
-    assert [r["id"] for r in rows] == ["application", "ballots", "tally", "agreement", "notice",
-                                       "objection_register", "joint_review", "completion_subsidy",
-                                       "usage_convention", "operation_authorization", "receipts", "settlement"]
-    assert rows[4]["public"] is True and rows[4]["stages"] == ["design_notice"]
+    assert [r["id"] for r in rows] == ["application", "ballots", "tally", "agreement", "supplementary_agreement",
+                                       "notice", "objection_register", "joint_review", "share_certificate",
+                                       "receipts", "completion_subsidy", "settlement", "usage_convention",
+                                       "operation_authorization"]
+    assert rows[5]["public"] is True and rows[5]["stages"] == ["design_notice"]
+    assert rows[4]["stages"] == []  # printed on demand, when a signed agreement was amended
     assert json.loads(run(case, "forms", "list", "--workflow", "wuhan-2018", "--json").output)[0]["stages"] == [
         "survey"]
     rows = {r["id"]: r for r in json.loads(run(case, "forms", "list", CASE, "--json").output)}
     assert rows["tally"]["ready"] is True
     assert rows["agreement"]["ready"] is False
-    assert rows["agreement"]["missing"][0].startswith("funding is not set")
+    assert rows["agreement"]["missing"][0] == "the funding (total cost, subsidy, yearly maintenance) is not recorded"
     assert rows["agreement"]["needs"][0]["remedy"]["command"] == "eightstep funding set RD-3-2 --total AMOUNT"
     text = run(case, "forms", "list", CASE).output
-    assert "  agreement: missing funding is not set\n    → eightstep funding set RD-3-2 --total AMOUNT\n" in text
+    assert ("agreement is missing:\n"
+            "  - the funding (total cost, subsidy, yearly maintenance) is not recorded\n"
+            "    → eightstep funding set RD-3-2 --total AMOUNT\n") in text
 
 
 def test_render_refuses_incomplete_data_with_exit_1(case: CliRunner) -> None:
     result = run(case, "forms", "render", CASE, "agreement", code=1)
-    assert result.output.startswith("Error: cannot render agreement (既有住宅加装电梯协议书) for case RD-3-2: its "
-                                    "data is incomplete:\n  - funding is not set")
+    assert result.output.startswith(
+        "Error: cannot render agreement (既有住宅加装电梯协议书) for case RD-3-2: its data is incomplete:\n"
+        "  - the funding (total cost, subsidy, yearly maintenance) is not recorded\n"
+        "    → eightstep funding set RD-3-2 --total AMOUNT\n"
+        "  - 使用管理单位 (use_unit) is not named\n"
+        "    → eightstep forms party RD-3-2 use_unit --name NAME\n")
     assert not Path("RD-3-2-agreement.html").exists()
 
 
@@ -168,6 +189,8 @@ def test_render_and_pack_as_a_role(case: CliRunner) -> None:
     assert "--as: give the role the actor acts in, in at most 40 characters" in result.output
     assert not Path("RD-3-2-tally.html").exists()  # written, then removed again: nothing was recorded
     assert json.loads(run(case, "case", "history", CASE, "--json").output) == before
+    budgeted(case)
+    before = json.loads(run(case, "case", "history", CASE, "--json").output)
     run(case, "forms", "render", CASE, "tally", "ballots", "-o", "papers", "--as", "officer")
     run(case, "forms", "pack", CASE, "-o", "window", "--format", "html", "--as", "街道办事处")
     events = json.loads(run(case, "case", "history", CASE, "--json").output)[len(before):]
@@ -199,7 +222,7 @@ def test_render_several_forms_into_a_folder(case: CliRunner) -> None:
 def test_render_several_forms_refusals(case: CliRunner) -> None:
     result = run(case, "forms", "render", CASE, "application", "agreement", "-o", "papers", code=1)
     assert result.output.startswith("Error: cannot render agreement (既有住宅加装电梯协议书) for case RD-3-2: its "
-                                    "data is incomplete:\n  - funding is not set")
+                                    "data is incomplete:\n  - the funding")
     assert not Path("papers").exists()  # application had its data, and is not written either
     result = run(case, "forms", "render", CASE, "application", "tally", "-o", "-", code=2)
     assert "standard output (-) takes one FORM; give a folder for several" in result.output
@@ -214,18 +237,19 @@ def test_render_several_forms_refusals(case: CliRunner) -> None:
 
 def test_render_to_stdout_and_the_notice_masks_phones(case: CliRunner) -> None:
     result = run(case, "forms", "render", CASE, "notice", code=1)
-    assert result.output.startswith("Error: cannot render notice (既有住宅加装电梯方案公示) for case RD-3-2: its data "
-                                    "is incomplete:\n")
-    assert ("  - nobody is named to receive objections (or give the complex its community)\n"
+    assert ("  - 异议受理处 (objection_office) is not named\n"
             "    → eightstep forms party RD-3-2 objection_office --name NAME\n") in result.output
-    run(case, "forms", "party", CASE, "objection_office", "--name", "河头社区居委会", "--phone", "13912345678",
-        "--address", "纸坊街道河头社区服务中心")
+    run(case, "forms", "party", CASE, "objection_office", "--name", "河头社区居委会", "--phone", "027-87953110",
+        "--address", "纸坊街道河头社区服务中心", "--at", "2025-05-01")
+    run(case, "role", "add", CASE, "owner_rep", "业主701", "--room", "701", "--phone", "13900000701", "--at",
+        "2025-05-01")
     Path("scheme.pdf").write_bytes(b"scheme")
-    run(case, "doc", "add", CASE, "design_scheme", "scheme.pdf", "--at", "2025-05-05")
-    page = run(case, "forms", "render", CASE, "notice", "-o", "-").output
+    run(case, "doc", "add", CASE, "design_scheme", "scheme.pdf", "--at", "2025-05-05", "--issuer", "某设计院")
+    page = run(case, "forms", "render", CASE, "notice", "-o", "-", "--at", "2025-05-06").output
     assert "关于人大小区3栋2单元加装电梯方案的公示" in page
     assert "13900000201" not in page and "139****0201" in page
-    assert "13912345678" not in page and "139****5678" in page and "纸坊街道河头社区服务中心" in page
+    assert "13900000701" not in page and "业主701" not in page  # the owner representative is an owner: masked
+    assert "027-87953110" in page and "纸坊街道河头社区服务中心" in page  # the office's public contact, in full
 
 
 def test_unknown_form_and_bad_party(case: CliRunner) -> None:
@@ -234,17 +258,34 @@ def test_unknown_form_and_bad_party(case: CliRunner) -> None:
     assert "is not a resident ID number" in result.output
     assert sorted(json.loads(run(case, "forms", "list", "--json").output)[0]) == sorted(
         ["id", "title", "stages", "public", "template", "custom"])
-    assert set(ROLES) == {"agent", "use_unit", "property", "designer", "installer", "maintainer", "objection_office"}
+    assert set(PARTY_ROLES) == {"agent", "use_unit", "property", "designer", "installer", "maintainer",
+                                "objection_office", "safety_manager"}
 
 
-def test_parties_are_listed_and_replaced(case: CliRunner) -> None:
-    run(case, "forms", "party", CASE, "agent", "--name", "李建国", "--phone", "138-0712-0935")
-    run(case, "forms", "party", CASE, "agent", "--name", "李建国", "--phone", "+86 13807120936")
+def test_parties_are_one_register_with_the_roles(case: CliRunner) -> None:
+    """`role add` and `forms party` name people in one register: the owner representative named with his phone
+    is the agent the forms name; naming him agent adds his ID number to the same record; no second copy."""
+    run(case, "role", "add", CASE, "owner_rep", "李建国", "--room", "701", "--phone", "138-0712-0935")
     rows = json.loads(run(case, "forms", "parties", CASE, "--json").output)
-    assert rows == [{"role": "agent", "role_title": "委托代理人（业主代表）", "name": "李建国",
-                     "phone": "+86 13807120936", "id_number": None, "address": None}]
+    assert [(r["role"], r["name"], r["phone"]) for r in rows] == [("agent", "李建国", "138-0712-0935")]
+    run(case, "forms", "party", CASE, "agent", "--name", "李建国", "--id-number", "420115195501011234")
+    run(case, "forms", "party", CASE, "agent", "--name", "李建国", "--phone", "+86 13807120936")
+    listed = json.loads(run(case, "role", "list", CASE, "--json").output)["roles"]
+    assert [(r["role"], r["name"], r["phone"], r["id_number"]) for r in listed] == [
+        ("owner_rep", "李建国", "+86 13807120936", "420115195501011234"),
+        ("agent", "李建国", "+86 13807120936", "420115195501011234")]
     event = json.loads(run(case, "case", "history", CASE, "--json").output)[-1]
-    assert event["details"] == {"role": "agent", "name": "李建国", "previous": "李建国"}  # no phone in the log
+    assert event["action"] == "role.add"
+    assert {k: v for k, v in event["details"].items() if k != "role_id"} == {
+        "member_role": "agent", "name": "李建国", "contact": ["phone"]}  # no phone number in the log
+    # Another use unit: the earlier one's term ends, and stays on record.
+    run(case, "forms", "party", CASE, "use_unit", "--name", "甲物业", "--at", "2025-03-05")
+    run(case, "forms", "party", CASE, "use_unit", "--name", "乙物业", "--at", "2025-04-05")
+    units = [r for r in json.loads(run(case, "role", "list", CASE, "--json").output)["roles"]
+             if r["role"] == "use_unit"]
+    assert [(r["name"], r["until"]) for r in units] == [("甲物业", "2025-04-05T00:00:00+08:00"), ("乙物业", None)]
+    assert [r["name"] for r in json.loads(run(case, "forms", "parties", CASE, "--json").output)
+            if r["role"] == "use_unit"] == ["乙物业"]
 
 
 def test_templates_option_overrides_a_form(case: CliRunner, tmp_path: Path) -> None:
@@ -267,8 +308,9 @@ def test_broken_template_gives_file_and_line(case: CliRunner, tmp_path: Path) ->
 
 
 def test_pack_html_writes_forms_and_manifest(case: CliRunner, tmp_path: Path) -> None:
+    budgeted(case)
     out = run(case, "forms", "pack", CASE, "-o", "window", "--format", "html").output
-    assert "RD-3-2: 3 forms of stage consent and manifest.json in window" in out
+    assert "RD-3-2: 3 files of stage consent and manifest.json in window" in out
     manifest = json.loads(Path("window/manifest.json").read_text(encoding="utf-8"))
     assert [f["file"] for f in manifest["files"]] == ["RD-3-2-application.html", "RD-3-2-ballots.html",
                                                       "RD-3-2-tally.html"]

@@ -39,7 +39,7 @@ def comparable(value: object) -> object:
 
 def round_trip(runner: CliRunner, source: Path, target: str) -> None:
     out = run(runner, "--db", str(source), "case", "export", PILOT, "-o", "pilot.zip").output
-    assert out.startswith(f"{PILOT}: ") and "12 forms -> pilot.zip" in out  # with the receipts and the settlement
+    assert out.startswith(f"{PILOT}: ") and "13 forms -> pilot.zip" in out  # with the money forms
     with zipfile.ZipFile("pilot.zip") as zf:
         manifest = json.loads(zf.read("manifest.json"))
         assert f"forms/{PILOT}-agreement.html" in zf.namelist()

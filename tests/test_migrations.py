@@ -233,6 +233,10 @@ def test_downgrade_to_nothing_and_up_again(db_url: str) -> None:
 # --------------------------------------------------------------------------- #
 
 
+# Tables a later revision merged into others (their rows are checked by the test of that revision).
+MERGED = {"case_parties"}  # 0005: into the register (case_people, case_roles)
+
+
 def fill(ws: Workspace, folder: Path) -> None:
     """Three cases through the library: households, ballots, documents, approvals, objections, moves, money."""
     engine.open_case(ws, "RD-3-2", complex_name="人大小区", building="3", unit="2", at=at("2025-03-01"),
@@ -360,7 +364,7 @@ def test_upgrade_keeps_every_row_and_the_chains_verify(db_url: str, new_db_url: 
         build_released(db_url)
     else:
         migrate(db_url, "0001")
-    tables_0001 = sorted(set(schema_of(db_url)) - {"meta"})
+    tables_0001 = sorted(set(schema_of(db_url)) - {"meta"} - MERGED)
     # filled through the library (on a scratch database at head, copied over column by column)
     scratch = new_db_url("scratch")
     ws, _ = Workspace.init(scratch)
@@ -395,17 +399,18 @@ def test_upgrade_keeps_every_row_and_the_chains_verify(db_url: str, new_db_url: 
 
     after = rows_of(db_url, tables_0001, columns_0001)
     # Revision 0010 appends one checkpoint event to each case (the rows as they stood: verification is exact from
-    # there on), which moves the case's chain head; nothing else changes.
+    # there on), which moves the case's chain head, and the register's revision another (its merged rows); nothing
+    # else changes.
     assert chain_heads_left_out(after, columns_0001) == chain_heads_left_out(before, columns_0001), (
         "the upgrade changed or lost rows")
     added = after["events"][len(before["events"]):]
-    assert [e[column_index("events", columns_0001, "action")] for e in added] == ["checkpoint"] * 3
+    assert [e[column_index("events", columns_0001, "action")] for e in added] == ["checkpoint"] * 6
     copy_facts(scratch, db_url)
     ws = Workspace.open(db_url)
     try:
         report = verify(ws)
         assert report.ok, (report.chain_problems, report.file_problems, report.record_problems)
-        assert (report.cases, report.events, report.documents) == (3, counts["events"] + 3, counts["documents"])
+        assert (report.cases, report.events, report.documents) == (3, counts["events"] + 6, counts["documents"])
         shown = engine.show_case(ws, "RD-3-2")
         assert (shown.stage, shown.status, shown.complex) == ("survey", "active", "人大小区")
         assert engine.show_case(ws, "RD-4-1").status == "suspended"
@@ -427,6 +432,53 @@ def test_upgrade_keeps_every_row_and_the_chains_verify(db_url: str, new_db_url: 
             ("RD-4-1", "households", "area_centi", 1)]
     finally:
         ws.dispose()
+
+
+REGISTER = "0012"  # the migration of the register of people
+
+
+def test_the_register_migration_merges_the_two_registers_by_name(db_url: str) -> None:
+    """The owner representative of `role add` and the agent of `forms party` are one person after the register's
+    migration, with the phone of the one and the ID number of the other; the parties become roles dated by their
+    `party.set`."""
+    migrate(db_url, REVISIONS[REVISIONS.index(REGISTER) - 1])
+    eng = connect(db_url)
+    t0, t1 = "2025-01-08 02:30:00", "2025-03-20 02:00:00"
+    try:
+        with eng.begin() as c:
+            c.execute(text("INSERT INTO workflow_snapshots (sha256, workflow_id, version, source, content, stored_at) "
+                           "VALUES ('s', 'wuhan', '1', 'x', 'x', :t)"), {"t": t0})
+            c.execute(text("INSERT INTO complexes (id, name, created_at) VALUES (1, '人大小区', :t)"), {"t": t0})
+            c.execute(text(
+                "INSERT INTO cases (id, complex_id, building, unit, workflow_id, workflow_version, workflow_sha256, "
+                "stage, status, opened_at, stage_entered_at, clock_started_at, event_count, last_hash, version) "
+                "VALUES ('C', 1, '3', '2', 'wuhan', '1', 's', 'consent', 'active', :t, :t, :t, 1, 'h', 1)"),
+                {"t": t0})
+            c.execute(text("INSERT INTO case_roles (case_id, role, name, room, phone, since, recorded_at) VALUES "
+                           "('C', 'owner_rep', '李建国', '701', '13807120935', :t, :t)"), {"t": t0})
+            c.execute(text("INSERT INTO case_parties (case_id, role, name, phone, id_number, address, recorded_at) "
+                           "VALUES ('C', 'agent', '李建国', NULL, '420115195501011234', '701室', :r), "
+                           "('C', 'use_unit', '某物业', '02787654321', NULL, NULL, :r)"), {"r": "2026-01-01 00:00:00"})
+            c.execute(text("INSERT INTO events (case_id, seq, business_at, recorded_at, actor, action, details, "
+                           "prev_hash, hash) VALUES ('C', 1, :t, :t, 'a', 'party.set', :d, '', 'h')"),
+                      {"t": t1, "d": '{"role": "use_unit", "name": "某物业"}'})
+    finally:
+        eng.dispose()
+    migrate(db_url, REGISTER)
+    eng = connect(db_url)
+    try:
+        with eng.connect() as c:
+            people = c.execute(text("SELECT name, phone, id_number, address FROM case_people ORDER BY id")).all()
+            roles = c.execute(text("SELECT r.role, p.name, r.since FROM case_roles r JOIN case_people p "
+                                   "ON p.id = r.person_id ORDER BY r.id")).all()
+            tables = set(inspect(c).get_table_names())
+    finally:
+        eng.dispose()
+    assert [tuple(p) for p in people] == [("李建国", "13807120935", "420115195501011234", "701室"),
+                                          ("某物业", "02787654321", None, None)]
+    assert [(r.role, r.name) for r in roles] == [("owner_rep", "李建国"), ("agent", "李建国"), ("use_unit", "某物业")]
+    assert str(roles[2].since).startswith("2025-03-20")  # dated by its party.set event, not by when it was typed
+    assert "case_parties" not in tables
 
 
 # --------------------------------------------------------------------------- #

@@ -250,7 +250,7 @@ def test_money_lines_are_checked(flow: Workspace) -> None:
 def test_receipts_and_settlement_forms_state_the_money_as_of_their_date(flow: Workspace, tmp_path: Path) -> None:
     import re
 
-    from eightstep.paperwork.context import MissingData
+    from eightstep.paperwork.needs import MissingData
     from eightstep.paperwork.render import Paperwork
 
     def text(form: str, day: str) -> str:

@@ -13,6 +13,7 @@ from eightstep.errors import ConflictError, InputError, NotFoundError
 from eightstep.paperwork.casedata import load_case_data
 from eightstep.paperwork.parties import set_party
 from eightstep.paperwork.render import Paperwork
+from eightstep.records import funding
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import parse_at
 
@@ -35,6 +36,8 @@ def voted(ws: Workspace, tmp_path: Path) -> Workspace:
     records.cast_vote(ws, CASE, "202", "oppose", at=parse_at("2025-03-11"))
     objection = records.add_objection(ws, CASE, grounds="噪音", room="201", at=parse_at("2025-03-12"))
     records.mediate_objection(ws, CASE, objection.id or 0, step="negotiation", note="协商", at=parse_at("2025-03-13"))
+    funding.set_funding(ws, CASE, total=30_000_000, subsidy=10_000_000, maintenance=300_000,
+                        at=parse_at("2025-03-13"))  # the budget the ballots state
     return ws
 
 
@@ -51,7 +54,7 @@ def test_the_read_holds_every_record_the_forms_use(voted: Workspace) -> None:
         "201": "agree", "202": "oppose", "301": "agree", "302": "agree", "401": "agree"}
     assert [o.grounds for o in data.records.objections] == ["噪音"]
     assert [(s.step, s.note) for s in data.steps[data.records.objections[0].id]] == [("negotiation", "协商")]
-    assert data.funding is None and data.agreed == ({}, {}) and data.parties == {}
+    assert data.funding is not None and data.agreed == ({}, {}) and data.register == ()
     tally = Paperwork(voted).render(CASE, "tally", at=parse_at("2025-03-20")).content.decode("utf-8")
     assert "业主202" in tally and "反对" in tally
     with pytest.raises(NotFoundError, match="no case 'nope'"):
@@ -86,7 +89,8 @@ def test_the_paperworks_entries_name_the_actors_role(voted: Workspace, tmp_path:
 
     from eightstep.records.roles import add_role
 
-    add_role(voted, CASE, "owner_rep", "业主401", room="401", at=parse_at("2025-03-15 10:00"))
+    add_role(voted, CASE, "owner_rep", "业主401", room="401", phone="13900000401", id_number="420115195501011234",
+             address="401室", at=parse_at("2025-03-15 10:00"))
     statements: list[str] = []
 
     def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
@@ -98,7 +102,8 @@ def test_the_paperworks_entries_name_the_actors_role(voted: Workspace, tmp_path:
                                                at=parse_at("2025-03-20"), actor="业主401", folder=tmp_path / "rep")
     finally:
         event.remove(voted.engine, "before_cursor_execute", seen)
-    assert len([s for s in statements if "case_roles" in s]) == 1
+    # One read of the register (with the case's records), one lookup of the actor's role for all the forms.
+    assert len([s for s in statements if "case_roles" in s]) == 2
     Paperwork(voted).render_many(CASE, ["tally", "ballots"], at=parse_at("2025-03-20"), actor="王敏",
                                  as_role="officer", folder=tmp_path / "officer")
     Paperwork(voted).render(CASE, "tally", at=parse_at("2025-03-15 09:00"), actor="业主401",

@@ -220,7 +220,7 @@ EDITS: list[tuple[str, Callable[[Path], Expected]]] = [
     ("objection-deleted", delete_row("objections", "status = 'open'")),
     ("mediation-note", mediation_note),
     ("funding-total", funding_total),
-    ("party-name", edit_field("case_parties", "name", "'别人'")),
+    ("person-name", edit_field("case_people", "name", "'别人'")),
     ("canvass-stance", edit_field("canvass_entries", "stance", "'supportive'", "stance != 'supportive'")),
     ("scheme-price", edit_field("schemes", "price_fen", "price_fen - 1000000")),
     ("scheme-choice", edit_field("scheme_choices", "reason", "'改过的理由'")),

@@ -96,6 +96,8 @@ COMMANDS: list[tuple[list[str], int, str]] = [
     (["canvass", "list", "JX-1-1"], 0, "302"),
     (["canvass", "list", "JX-1-1", "--json"], 0, "噪音"),
     (["role", "add", "JX-1-1", "owner_rep", "王建国", "--room", "701", "--phone", "027-87654321"], 0, "王建国"),
+    (["role", "contact", "JX-1-1", "王建国", "--address", "幸福小区1栋1单元701室"], 0, "王建国"),
+    (["role", "rota", "JX-1-1", "--every", "week", "--from", "2025-12-01"], 0, "JX-1-1"),
     (["role", "list", "JX-1-1"], 0, "王建国"),
     (["role", "list", "JX-1-1", "--json"], 0, "王建国"),
     (["meeting", "add", "JX-1-1", "--at", "2025-03-03", "--attendees", "王建国,李敏", "--decision", "选定品牌",

@@ -60,7 +60,7 @@ class Redactor:
         wanted = sorted(set(case_ids))
         known: dict[str, set[str]] = defaultdict(set)
         sources = ((models.Household, ("owner", "phone")), (models.Objection, ("objector",)),
-                   (models.CaseParty, ("name", "phone", "id_number")), (models.CaseRole, ("name", "phone")))
+                   (models.CasePerson, ("name", "phone", "id_number")), (models.CaseRole, ("name",)))
         with ws.engine.connect() as conn:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start:start + 500]

@@ -141,7 +141,7 @@ def check_(settings: Settings, case_id: str, at: datetime | None, as_json: bool)
     forms = []
     if kinds:  # only then the paperwork is loaded (case check stays light otherwise)
         from eightstep.paperwork.names import PRINTED_AS
-        from eightstep.paperwork.needs import stage_needs
+        from eightstep.paperwork.stageneeds import stage_needs
 
         forms = [f for f in stage_needs(settings.workspace(), case_id, at=at)
                  if PRINTED_AS.get(f.form, f.form) in kinds]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,12 +15,35 @@ from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table, warn
 from eightstep.cli.outputs import force_option, outputs
-from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
+from eightstep.cli.params import AT, CASE, actor_option, as_option, at_option, json_option
 from eightstep.i18n import _
-from eightstep.paperwork.roles import ROLES
+from eightstep.roles import ONE, ROLES
 
 if TYPE_CHECKING:
+    from eightstep.paperwork.needs import Gap
     from eightstep.paperwork.render import Paperwork, Rendered
+
+@contextmanager
+def gaps_explained() -> Iterator[None]:
+    """A form that refuses lists every gap and, under it, the command that fills it; exit 1."""
+    from eightstep.paperwork.needs import MissingData
+
+    try:
+        yield
+    except MissingData as exc:
+        for headline, gaps in exc.sections:  # one per form refused
+            click.echo(_("Error: {headline}").format(headline=headline), err=True)
+            print_gaps(gaps, err=True)
+        click.get_current_context().exit(exc.exit_code)
+
+
+def print_gaps(gaps: list[Gap], *, err: bool = False, indent: str = "  ") -> None:
+    from eightstep.cli.remedies import spell_all
+
+    for gap in gaps:
+        click.echo(f"{indent}- {gap.message}", err=err)
+        for command in spell_all(gap.remedy) if gap.remedy else []:
+            click.echo(f"{indent}  → {command}", err=err)
 
 
 def templates_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -44,11 +68,12 @@ def forms() -> None:
 @forms.command("list")
 @click.argument("case_id", metavar="[CASE]", required=False, type=CASE)
 @click.option("--workflow", "workflow_id", default=None, help="Without CASE: show the stages of this workflow.")
+@click.option("--at", type=AT, default=None, help="With CASE: whether each form can be rendered as of this date.")
 @templates_option
 @json_option
 @click.pass_obj
-def list_(settings: Settings, case_id: str | None, workflow_id: str | None, template_dirs: tuple[Path, ...],
-          as_json: bool) -> None:
+def list_(settings: Settings, case_id: str | None, workflow_id: str | None, at: datetime | None,
+          template_dirs: tuple[Path, ...], as_json: bool) -> None:
     """The forms, the stages that list them, and (with CASE) whether each can be rendered now."""
     workflow = None
     if case_id is None:
@@ -57,7 +82,8 @@ def list_(settings: Settings, case_id: str | None, workflow_id: str | None, temp
 
         registry = WorkflowRegistry([*settings.workflow_dirs, *_dirs_from_env(ENV_WORKFLOWS)])
         workflow = registry.get(workflow_id or DEFAULT_WORKFLOW).definition
-    rows = _paperwork(settings, template_dirs, with_db=case_id is not None).list_forms(case_id, workflow=workflow)
+    rows = _paperwork(settings, template_dirs, with_db=case_id is not None).list_forms(case_id, workflow=workflow,
+                                                                                       at=at)
     if as_json:
         from eightstep.cli.remedies import needs_data
 
@@ -68,13 +94,11 @@ def list_(settings: Settings, case_id: str | None, workflow_id: str | None, temp
     table(headers, [[r.id + (_(" (custom)") if r.custom else ""), r.title, ", ".join(r.stages) or "—",
                      _("yes") if r.public else "", *([(_("yes") if not r.missing else _("no"))] if case_id else [])]
                     for r in rows])
-    from eightstep.cli.remedies import spell_all
 
     for r in rows:
-        for need in r.needs or []:
-            click.echo("  " + _("{form}: missing {item}").format(form=r.id, item=need.message))
-            for command in spell_all(need.remedy) if need.remedy is not None else []:
-                click.echo(f"    → {command}")
+        if r.gaps:
+            click.echo(_("{form} is missing:").format(form=r.id))
+            print_gaps(r.gaps)
 
 
 @forms.command("render")
@@ -96,6 +120,10 @@ def render(settings: Settings, case_id: str, form_ids: tuple[str, ...], fmt: str
            template_dirs: tuple[Path, ...], at: datetime | None, actor: str | None, as_role: str | None) -> None:
     """Render FORM of CASE from its records, and record it in the case history (template version, sha256).
 
+    --at DATE renders the case as it stood at the end of that day (its stage and status then, only the records
+    dated by then); the forms take their dates from the records, and papers still to be signed leave the date to
+    be written by hand.
+
     Several FORMs are rendered from one read of the records and recorded together (one history entry each);
     one form with incomplete data refuses them all.
     """
@@ -109,7 +137,7 @@ def render(settings: Settings, case_id: str, form_ids: tuple[str, ...], fmt: str
         if folder.exists() and not folder.is_dir():
             raise click.BadParameter(_("{path} is a file; with several FORMs -o names a folder").format(path=folder),
                                      param_hint="'-o' / '--output'")
-        with outputs(settings, force) as out:
+        with gaps_explained(), outputs(settings, force) as out:
             results = _paperwork(settings, template_dirs).render_many(case_id, forms_asked, fmt, at=at, actor=actor,
                                                                       as_role=as_role, folder=folder, outputs=out)
         for message in dict.fromkeys(m for r in results for m in r.warnings):
@@ -122,7 +150,7 @@ def render(settings: Settings, case_id: str, form_ids: tuple[str, ...], fmt: str
                                  param_hint="'-o' / '--output'")
     form_id = forms_asked[0]
     target = None if to_stdout else (output or Path(f"{case_id}-{form_id}.{fmt}"))
-    with outputs(settings, force) as out:
+    with gaps_explained(), outputs(settings, force) as out:
         result = _paperwork(settings, template_dirs).render(case_id, form_id, fmt, at=at, actor=actor,
                                                             as_role=as_role, output=target, outputs=out)
     for message in result.warnings:
@@ -154,23 +182,33 @@ def _rendered(case_id: str, result: Rendered, target: Path) -> None:
 @click.pass_obj
 def pack(settings: Settings, case_id: str, stage: str | None, folder: Path, fmt: str, force: bool,
          template_dirs: tuple[Path, ...], at: datetime | None, actor: str | None, as_role: str | None) -> None:
-    """Every form of a stage plus manifest.json (file, sha256, template version) for the approval window."""
+    """Every form of a stage plus manifest.json for the approval window; a stage with a checklist (the window
+    application) also gets a copy of every paper the checklist names, numbered in its order.
+
+    The manifest lists each file with its sha256, issuer, number and date. --at DATE packs the case as it stood
+    at the end of that day."""
     from eightstep.cli.progress import progress_bars
 
-    with outputs(settings, force) as out, progress_bars({"forms": _("Rendering forms")}) as bars:
+    with gaps_explained(), outputs(settings, force) as out, progress_bars({"forms": _("Rendering forms")}) as bars:
         result = _paperwork(settings, template_dirs).pack(case_id, folder, stage=stage, fmt=fmt, at=at, actor=actor,
                                                           as_role=as_role, outputs=out, progress=bars)
     for entry in result.manifest["files"]:
-        click.echo(_("{file}  sha256 {sha}  template {template}").format(
-            file=entry["file"], sha=entry["sha256"][:12], template=entry["template_version"][:12]))
-    click.echo(_("{case}: {count} forms of stage {stage} and manifest.json in {folder} (manifest sha256 "
+        made = _("  template {template}").format(template=entry["template_version"][:12]) \
+            if entry.get("template_version") else ""
+        if entry["file"] is None:
+            click.echo(_("(not a file) {title}  {issuer} {number} {date}").format(
+                title=entry["title"], issuer=entry["issuer"], number=entry["number"] or "", date=entry["date"]))
+        else:
+            click.echo(_("{file}  sha256 {sha}{made}").format(file=entry["file"], sha=entry["sha256"][:12],
+                                                              made=made))
+    click.echo(_("{case}: {count} files of stage {stage} and manifest.json in {folder} (manifest sha256 "
                  "{sha})").format(case=case_id, count=len(result.files), stage=result.manifest["stage"]["id"],
                                   folder=folder, sha=result.manifest_sha256[:12]))
 
 
 @forms.command("party")
 @click.argument("case_id", metavar="CASE", type=CASE)
-@click.argument("role", type=click.Choice(list(ROLES)))
+@click.argument("role", type=click.Choice([k for k, v in ROLES.items() if v.holders == ONE]))
 @click.option("--name", required=True, help="Person or organisation, e.g. 武汉纸坊物业服务有限公司.")
 @click.option("--phone", default=None, help="Phone number (masked on posted documents).")
 @click.option("--id-number", default=None, help="Resident ID number of a person (masked on posted documents).")
@@ -181,11 +219,13 @@ def pack(settings: Settings, case_id: str, stage: str | None, folder: Path, fmt:
 @click.pass_obj
 def party(settings: Settings, case_id: str, role: str, name: str, phone: str | None, id_number: str | None,
           address: str | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:
-    """Name who the forms of CASE mention in ROLE (replaces an earlier one).
+    """Name who the forms of CASE mention in ROLE (the earlier one's term ends): the same register as `role add`.
 
-    agent: the owners' agent or representative; use_unit: the use-management unit (使用管理单位); property: the
-    property company the owners authorise; designer, installer, maintainer; objection_office: where objections
-    to the notice are lodged (default: the community's residents' committee).
+    agent: the owners' agent at the window (default: the owner representative); use_unit: the use-management unit
+    (使用管理单位); property: the property company the owners authorise; designer, installer, maintainer;
+    objection_office: where objections to the notice are lodged (its phone is printed in full on the notice);
+    safety_manager: the use unit's elevator safety manager. A name already on record is the same person: the
+    details given are added to their record.
     """
     from eightstep.paperwork.parties import set_party
 

@@ -16,7 +16,7 @@ from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.outputs import force_option
-from eightstep.cli.params import CASE, TABLE_FILE, actor_option, as_option, at_option, json_option, table_input
+from eightstep.cli.params import AT, CASE, TABLE_FILE, actor_option, as_option, at_option, json_option, table_input
 from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
 from eightstep.i18n import _
 
@@ -101,19 +101,26 @@ def set_(settings: Settings, case_id: str, total: int | None, subsidy: int | Non
 
 @funding.command("shares")
 @click.argument("case_id", metavar="CASE", type=CASE)
+@click.option("--at", type=AT, default=None,
+              help="The shares as they stood at the end of this date, or at this time (default: now).")
 @json_option
 @csv_option
 @xlsx_option
 @force_option
 @click.pass_obj
-def shares(settings: Settings, case_id: str, as_json: bool, as_csv: bool, xlsx_file: Path | None,
-           force: bool) -> None:
+def shares(settings: Settings, case_id: str, at: datetime | None, as_json: bool, as_csv: bool,
+           xlsx_file: Path | None, force: bool) -> None:
     """Each household's share of the construction cost and of the yearly maintenance, under the workflow's rule."""
     from eightstep.records.funding import case_shares, shares_json
     from eightstep.rules.money import METHOD_TITLES, yuan
 
     one_format(json=as_json, csv=as_csv, xlsx=xlsx_file is not None)
-    result = case_shares(settings.workspace(), case_id)
+    if at is not None:  # the money as it stood then comes from the case's history
+        from eightstep.paperwork.casedata import load_case_data
+
+        result = load_case_data(settings.workspace(), case_id, at).shares_as_of()
+    else:
+        result = case_shares(settings.workspace(), case_id)
     if as_json:
         emit_json(shares_json(result))
         return

@@ -57,6 +57,8 @@ SPELLINGS: dict[str, str] = {
     "forms.list": "forms list {case}",
     "forms.render": "forms render {case} {form}",
     "role.add": "role add {case} {role} {name}",
+    "role.contact": "role contact {case} {name} --{field} {value}",
+    "role.rota": "role rota {case} --every {every} --from {date}",
     "workflow.show": "workflow show {workflow}",
     "workflow.list": "workflow list",
 }

@@ -18,6 +18,23 @@ from eightstep.cli.role import as_option
 from eightstep.i18n import _
 
 
+def _speed(value: str | None) -> int | None:
+    """--speed 1.0 (m/s) -> 100 (cm/s)."""
+    if value is None:
+        return None
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        cms = Decimal(value.strip()) * 100
+    except InvalidOperation:
+        raise click.BadParameter(_("{value!r} is not a speed in m/s; write it like 1.0").format(value=value),
+                                 param_hint="'--speed'") from None
+    if cms != cms.to_integral_value():
+        raise click.BadParameter(_("{value!r}: give the speed in m/s with at most 2 decimals").format(value=value),
+                                 param_hint="'--speed'")
+    return int(cms)
+
+
 @click.group(cls=Group)
 def scheme() -> None:
     """Elevator schemes (加梯方案): add the companies' offers, compare everyone's share, record the choice."""
@@ -30,6 +47,11 @@ def scheme() -> None:
 @click.option("--entry", type=click.Choice(["level", "half-floor"]), default=None,
               help="Entry: level (平层入户) or half-floor (半层入户).")
 @click.option("--duration", "duration", type=click.IntRange(1, 3650), default=None, help="Construction time in days.")
+@click.option("--load", "load_kg", type=click.IntRange(1, 100_000), default=None,
+              help="The elevator's rated load in kg, e.g. 800.")
+@click.option("--speed", "speed_cms", default=None, callback=lambda _c, _p, v: _speed(v),
+              help="The elevator's rated speed in m/s, e.g. 1.0.")
+@click.option("--stops", type=click.IntRange(2, 200), default=None, help="The landings the elevator serves, e.g. 7.")
 @click.option("--note", default=None, help="What else sets the scheme apart (shaft, brand, warranty, ...).")
 @click.option("--file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="The company's proposal (stored by content hash).")
@@ -38,13 +60,16 @@ def scheme() -> None:
 @as_option
 @click.pass_obj
 def add(settings: Settings, case_id: str, company: str, price: int, entry: str | None, duration: int | None,
-        note: str | None, file: Path | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:
-    """Record a company's scheme for CASE."""
+        load_kg: int | None, speed_cms: int | None, stops: int | None, note: str | None, file: Path | None,
+        at: datetime | None, actor: str | None, as_role: str | None) -> None:
+    """Record a company's scheme for CASE; the agreement and the window's papers state its elevator (entry, load,
+    speed, stops)."""
     from eightstep.records.schemes import add_scheme
     from eightstep.rules.money import yuan
 
     view = add_scheme(settings.workspace(), case_id, company=company, price=price, entry=entry,
-                      duration_days=duration, note=note, file=file, at=at, actor=actor, as_role=as_role)
+                      duration_days=duration, load_kg=load_kg, speed_cms=speed_cms, stops=stops, note=note,
+                      file=file, at=at, actor=actor, as_role=as_role)
     click.echo(_("{case}: scheme #{id} {company}, {price} yuan").format(case=case_id, id=view.id,
                                                                         company=view.company, price=yuan(view.price)))
 

@@ -73,7 +73,8 @@ def import_(settings: Settings, case_id: str, file: Path, at: datetime | None, a
 
 @vote.command("tally")
 @click.argument("case_id", metavar="CASE", type=CASE)
-@click.option("--at", type=AT, default=None, help="Count the ballots cast up to this date (default: all).")
+@click.option("--at", type=AT, default=None,
+              help="Count the ballots cast up to the end of this date, or up to this time (default: all).")
 @json_option
 @csv_option
 @xlsx_option

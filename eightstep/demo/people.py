@@ -22,6 +22,11 @@ PROPERTY = "武汉纸坊物业服务有限公司"
 SAFETY_MANAGER = ("彭涛", "027-87951263")  # the property company's elevator safety manager
 INSURER = "中国人民财产保险股份有限公司武汉市分公司"
 TECHNICIAN = "张磊"  # the design unit's engineer in the negotiation group
+# Who the papers name and how to reach them (the register): the units' public contacts; objections are lodged
+# at the community's residents' committee (its office phone is a public contact, printed in full on the notice).
+UNIT_CONTACT = {"phone": "027-87961234", "address": f"{DISTRICT}{STREET}兴新街88号"}
+OBJECTION_PHONES = {"河头社区": "027-87953110", "凤凰社区": "027-87953266"}
+BUDGET = (48_000_000, 20_000_000, 500_000)  # the budget put to the vote (price, subsidy, upkeep a year), in fen
 
 # The story's end: about a year after the pilot's vote (2025-02-19), all eight elevators of 人大小区 are in
 # operation or at acceptance. Business dates of the demo run up to it.
@@ -124,6 +129,12 @@ def unit_flats(case_id: str) -> list[Flat]:
                 phone = f"139{7100 + seed:04d}{(n * 379) % 10000:04d}" if room in ("201", "402", REP_ROOM) else ""
             flats.append(Flat(room, floor, area, owner, key, phone))
     return flats
+
+
+def id_number(case_id: str) -> str:
+    """The owner representative's resident ID number (made up, 18 characters, a Wuhan 江夏 prefix)."""
+    seed = sum(map(ord, case_id)) % 90 + 10
+    return f"42011519{seed:02d}0308{seed:02d}1{seed % 10}"
 
 
 def rep_of(case_id: str) -> str:

@@ -35,11 +35,13 @@ from eightstep.records.payments import add_line
 from eightstep.records.roles import add_role
 from eightstep.records.schemes import add_scheme, choose
 
-# The three companies that presented on site (联): (company, price in fen, entry, days, note)
+# The three companies that presented on site (联): (company, price in fen, entry, days, load kg, speed cm/s,
+# stops, note)
 SCHEMES = (
-    (INSTALLER, 48_000_000, "half_floor", 150, "半层入户；井道设于北侧楼梯间外，可选玻璃幕墙井道；本地维保站3公里"),
-    ("武汉升华电梯有限公司", 45_500_000, "half_floor", 180, "半层入户；钢结构井道；首年免费维保"),
-    ("江城快速电梯科技有限公司", 69_800_000, "level", 120, "平层入户；需加建连廊，对二、三层采光影响较大"),
+    (INSTALLER, 48_000_000, "half_floor", 150, 450, 100, 7,
+     "半层入户；井道设于北侧楼梯间外，可选玻璃幕墙井道；本地维保站3公里"),
+    ("武汉升华电梯有限公司", 45_500_000, "half_floor", 180, 450, 100, 7, "半层入户；钢结构井道；首年免费维保"),
+    ("江城快速电梯科技有限公司", 69_800_000, "level", 120, 630, 100, 7, "平层入户；需加建连廊，对二、三层采光影响较大"),
 )
 # The negotiation group (退): high- and low-floor owners, the community and a technician.
 GROUP = (("王玉慧", "601", "high_floor"), ("李建国", "701", "high_floor"), ("周桂兰", "201", "low_floor"),
@@ -58,12 +60,12 @@ def story(b: Builder) -> Unit:
         add_role(b.ws, c, "task_force", name, note=where, at=at(d("2025-01-06"), f"14:{i:02d}"), actor=OFFICER,
                  as_role="officer")
     b.doc(c, "agent_authorization", d("2025-01-08"), actor=rep, text="全体业主委托王玉慧（601室）为业主代表")
-    add_role(b.ws, c, "owner_rep", "王玉慧", room="601", phone="13871365520", at=at(d("2025-01-08"), "10:30"),
-             actor=OFFICER, as_role="officer", note="全职妈妈，负责对接各部门、监督施工质量")
+    unit.representative(d("2025-01-08"), note="全职妈妈，负责对接各部门、监督施工质量")
     for i, (name, note) in enumerate(VOLUNTEERS):
         add_role(b.ws, c, "volunteer", name, note=note, at=at(d("2025-01-08"), f"11:{i:02d}"), actor=OFFICER,
                  as_role="officer")
     b.doc(c, "owner_proof", d("2025-01-10"), text="身份证及不动产权证书复印件12份")
+    unit.budget(d("2025-01-10"))
     first = {"201": "oppose", "202": "oppose", "301": "abstain", "401": "agree", "402": "agree", "501": "agree",
              "502": "agree", "601": "agree", "602": "agree", "701": "agree", "702": "agree"}
     for i, (room, choice) in enumerate(first.items()):
@@ -106,7 +108,7 @@ def story(b: Builder) -> Unit:
              at=at(d("2025-03-20"), "10:30"), actor=rep)
     add_line(b.ws, c, "compensation", COMPENSATION_FEN, "高层业主一次性补偿202室（北侧卧室采光）", room="202",
              meeting_id=meeting, at=at(d("2025-03-20"), "10:40"), actor=rep)
-    b.doc(c, "agreement", d("2025-04-02"), actor=rep,
+    b.doc(c, "agreement", d("2025-04-02"), actor=rep, number=b.number("协议", 2025, 1, c + "-XY-{year}-{n:03d}"),
           text="二层不出资；三至七层按楼层系数0.7/0.8/0.9/1.0/1.1乘面积分摊，玻璃幕墙井道费用及对202室的补偿一并分摊；"
                "电费、维保费同比例；使用管理单位：武汉纸坊物业服务有限公司")
     b.advance(c, d("2025-04-03"), "加梯协议已签订（12户）", actor=rep)
@@ -151,9 +153,10 @@ def _negotiation(b: Builder) -> int:
         add_role(b.ws, c, "negotiator", name, room=room, side=side, at=at(d("2025-03-14"), f"10:{i:02d}"),
                  actor=OFFICER, as_role="officer", note=f"{DESIGNER}工程师" if side == "technician" else None)
     # Three companies present their schemes on site (联); the residents compare everyone's share.
-    for i, (company, price, entry, days, note) in enumerate(SCHEMES):
+    for i, (company, price, entry, days, load, speed, stops, note) in enumerate(SCHEMES):
         proposal = b.minutes(c, d("2025-03-15"), f"加梯方案-{company}", f"{company}：{note}；报价{price // 100}元")
         add_scheme(b.ws, c, company=company, price=price, entry=entry, duration_days=days, note=note, file=proposal,
+                   load_kg=load, speed_cms=speed, stops=stops,
                    at=at(d("2025-03-15"), f"{10 + i}:00"), actor=OFFICER, as_role="officer")
     decision = ("选定湖北梯安电梯工程有限公司方案（48万元，半层入户，工期150天）；申请补贴20万元；"
                 "井道改为玻璃幕墙（增加1.8万元）；高层业主一次性补偿202室8000元；"

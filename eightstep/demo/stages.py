@@ -12,19 +12,24 @@ from eightstep.demo import money
 from eightstep.demo.builder import Builder
 from eightstep.demo.people import (
     APPROVAL_BUREAU,
+    BUDGET,
     DESIGNER,
     DISTRICT,
     END,
     INSPECTION_INSTITUTE,
     INSTALLER,
     MARKET_SUPERVISION,
+    OBJECTION_PHONES,
     OFFICER,
     OFFICER_NAME,
     PROPERTY,
     REP_ROOM,
+    SAFETY_MANAGER,
     STREET,
     TECHNICIAN,
+    UNIT_CONTACT,
     at,
+    id_number,
     place_of,
     rep_of,
     unit_flats,
@@ -32,7 +37,7 @@ from eightstep.demo.people import (
 from eightstep.paperwork.parties import set_party
 from eightstep.records.funding import set_funding
 from eightstep.records.meetings import add_meeting
-from eightstep.records.roles import add_role
+from eightstep.records.roles import add_role, set_rota
 from eightstep.records.schemes import add_scheme, choose
 
 ORDER = ("consent", "survey", "agreement", "design_notice", "joint_review", "construction", "acceptance", "operation")
@@ -87,9 +92,9 @@ class Unit:
         b, c, rep = self.b, self.case_id, self.rep
         b.open_unit(c, opened, self.pilot)
         b.doc(c, "application", opened, actor=rep, text="本单元业主申请加装电梯一部")
+        self.budget(opened)
         b.doc(c, "agent_authorization", b.wd(opened, 1), actor=rep, text=f"全体业主委托{rep.split()[-1]}为业主代表")
-        add_role(b.ws, c, "owner_rep", rep.split()[-1], room=REP_ROOM, at=at(b.wd(opened, 1), "10:30"),
-                 actor=OFFICER, as_role="officer")
+        self.representative(b.wd(opened, 1))
         b.doc(c, "owner_proof", b.wd(opened, 3), text="身份证及不动产权证书复印件12份")
         _place, building, unit = place_of(c)
         seed = int(building) * 2 + int(unit)
@@ -124,7 +129,8 @@ class Unit:
         if staying:
             return None
         leave = leave or b.wd(entered + timedelta(days=30))
-        b.doc(c, "agreement", b.before(leave, 2), actor=rep,
+        signed = b.before(leave, 2)
+        b.doc(c, "agreement", signed, actor=rep, number=b.number("协议", signed.year, 1, c + "-XY-{year}-{n:03d}"),
               text=f"二层及以下不出资，以上按楼层系数分摊；使用管理单位：{PROPERTY}")
         b.advance(c, leave, "加梯协议已签订", actor=rep)
         money.pay_shares(self, leave)
@@ -213,12 +219,28 @@ class Unit:
 
     # -- pieces of stages ------------------------------------------------------------------------------------
 
+    def budget(self, day: date) -> None:
+        """The budget the owners vote on, so that each ballot states the flat's estimated share."""
+        total, subsidy, upkeep = BUDGET
+        set_funding(self.b.ws, self.case_id, total=total, subsidy=subsidy, maintenance=upkeep, at=at(day, "10:00"),
+                    actor=OFFICER, as_role="officer")
+
+    def representative(self, day: date, phone: str | None = None, note: str | None = None) -> None:
+        """The owner representative, who is also the owners' agent at the window (phone, ID number, address)."""
+        b, c = self.b, self.case_id
+        place, building, unit = place_of(c)
+        flat = next(f for f in unit_flats(c) if f.room == REP_ROOM)
+        add_role(b.ws, c, "owner_rep", flat.owner, room=REP_ROOM, phone=phone or flat.phone, id_number=id_number(c),
+                 address=f"{place.complex}{building}栋{unit}单元{REP_ROOM}室", note=note, at=at(day, "10:30"),
+                 actor=OFFICER, as_role="officer")
+
     def negotiate(self, day: date) -> None:
         """The unit's negotiation group takes up the pilot's scheme (carried by the rollout) and decides on it."""
         b, c, rep = self.b, self.case_id, self.rep
         name = rep.split()[-1]
         if not b.schemes(c):  # a complex's first unit: one company's scheme, taken without comparing others
             add_scheme(b.ws, c, company=INSTALLER, price=43_600_000, entry="half_floor", duration_days=150,
+                       load_kg=450, speed_cms=100, stops=len(place_of(c)[0].floors) + 1,
                        note="半层入户；六层停靠", at=at(b.before(day, 1), "10:00"), actor=OFFICER, as_role="officer")
         decision = "选定湖北梯安方案（半层入户）；二层及以下不出资，以上按楼层系数分摊"
         add_meeting(b.ws, c, at=at(day, "19:00"), attendees=[name, OFFICER_NAME, TECHNICIAN], decision=decision,
@@ -234,10 +256,13 @@ class Unit:
         b, c, rep = self.b, self.case_id, self.rep
         set_funding(b.ws, c, subsidy=SUBSIDY_FEN, maintenance=UPKEEP_FEN, at=at(day), actor=rep)
         community = place_of(c)[0].community
-        for role, party in (("agent", rep.split()[-1]), ("use_unit", PROPERTY), ("property", PROPERTY),
-                            ("designer", DESIGNER), ("installer", INSTALLER), ("maintainer", INSTALLER),
-                            ("objection_office", f"{community}居委会")):
+        for role in ("use_unit", "property"):
+            set_party(b.ws, c, role, name=PROPERTY, at=at(day, "10:00"), actor=rep, **UNIT_CONTACT)
+        for role, party in (("agent", rep.split()[-1]), ("designer", DESIGNER), ("installer", INSTALLER),
+                            ("maintainer", INSTALLER)):
             set_party(b.ws, c, role, name=party, at=at(day, "10:00"), actor=rep)
+        set_party(b.ws, c, "objection_office", name=f"{community}居民委员会", phone=OBJECTION_PHONES[community],
+                  address=f"{place_of(c)[0].complex}{community}居委会一楼", at=at(day, "10:00"), actor=rep)
 
     def self_management(self, day: date) -> None:
         """The elevator self-management group and its duty rota: one administrator from every household."""
@@ -256,6 +281,10 @@ class Unit:
         for week, room in enumerate(owners.values(), start=1):
             add_role(b.ws, c, "duty_rota", by_room[room].owner, room=room, note=f"第{week}周",
                      at=at(day, f"15:{week:02d}"), actor=rep, as_role="owner_rep")
+        monday = day + timedelta(days=7 - day.weekday())
+        set_rota(b.ws, c, every="week", starts_on=monday, at=at(day, "16:00"), actor=rep, as_role="owner_rep")
+        name, phone = SAFETY_MANAGER
+        set_party(b.ws, c, "safety_manager", name=name, phone=phone, at=at(day, "16:10"), actor=rep)
 
     def maintain(self, entered: date, until: date = END) -> None:
         """Maintenance every 14 days from a week after entering operation up to the story's end (the rule: at

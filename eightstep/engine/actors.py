@@ -14,29 +14,13 @@ from sqlalchemy import Connection, bindparam, or_, select
 
 from eightstep.errors import InputError
 from eightstep.i18n import _
+from eightstep.roles import ACTOR_ROLES
 from eightstep.store import tables
 from eightstep.timeutil import as_utc
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-ROLES: dict[str, tuple[str, str]] = {  # the roles a case names, in the order an actor holding several is named by
-    "owner_rep": ("业主代表", "owner representative"),
-    "agent": ("委托代理人", "agent"),
-    "negotiator": ("协商小组成员", "negotiation group member"),
-    "self_management": ("电梯自治小组成员", "self-management group member"),
-    "duty_rota": ("轮值管理员", "duty rota member"),
-    "volunteer": ("志愿者", "volunteer"),
-    "task_force": ("工作专班成员", "task force member"),  # the community's task force with the district's offices
-    # The offices' people, named in a case when a workflow's permissions say who may record what.
-    "officer": ("社区干事", "community officer"),
-    "street": ("街道办事处", "street office"),
-    "window": ("区行政审批局窗口", "district approval window"),
-    "property": ("物业服务企业", "property company"),
-    "installer": ("电梯安装单位", "installer"),
-}
-# Roles an actor may name with --as (any other short text is kept as written where no permissions apply).
-ACTOR_ROLES: dict[str, tuple[str, str]] = ROLES
 MAX_ROLE_TEXT = 40
 
 
@@ -48,7 +32,8 @@ def names_of(actor: str) -> set[str]:
 
 def recorded_role(session: Session, case_id: str, actor: str, at: datetime | None = None) -> str | None:
     """The actor's role in the case on record (held since ``at`` or earlier, when given), matched by name or by
-    the last word of names written like "业主代表 李建国"; the first of ``ROLES`` the actor holds.
+    the last word of names written like "业主代表 李建国"; the first of the roles an actor acts in
+    (``eightstep.roles.ACTOR_ROLES``) the actor holds.
 
     Read with Core on the session's connection: no flush of the case row being written (its version counts), and
     a tenth of the ORM's cost (every recorded event asks)."""
@@ -61,12 +46,13 @@ def held_roles(conn: Connection, case_ids: list[str], actor: str, at: datetime |
         _CASE_ROLES.c.case_id.in_(bindparam("ids", expanding=True)),
         _CASE_ROLES.c.name.in_(bindparam("names", expanding=True)))
     params: dict[str, object] = {"ids": case_ids, "names": sorted(names_of(actor))}
-    if at is not None:  # held at ``at``: named by then, and not ended (voided) by then
+    if at is not None:  # held at ``at``: named by then, not ended (voided) nor passed to another by then
         query = query.where(_CASE_ROLES.c.since <= bindparam("at"),
-                            or_(_CASE_ROLES.c.voided_at.is_(None), _CASE_ROLES.c.voided_at > bindparam("at")))
+                            or_(_CASE_ROLES.c.voided_at.is_(None), _CASE_ROLES.c.voided_at > bindparam("at")),
+                            or_(_CASE_ROLES.c.until.is_(None), _CASE_ROLES.c.until > bindparam("at")))
         params["at"] = as_utc(at)
     else:
-        query = query.where(_CASE_ROLES.c.voided_at.is_(None))
+        query = query.where(_CASE_ROLES.c.voided_at.is_(None), _CASE_ROLES.c.until.is_(None))
     held: dict[str, set[str]] = {}
     for row in conn.execute(query, params):
         held.setdefault(row.case_id, set()).add(row.role)
@@ -78,7 +64,7 @@ def recorded_roles(conn: Connection, case_ids: list[str], actor: str, at: dateti
     held = held_roles(conn, case_ids, actor, at)
     out = {}
     for case_id, roles in held.items():
-        first = next((key for key in ROLES if key in roles), None)
+        first = next((key for key in ACTOR_ROLES if key in roles), None)
         if first is not None:
             out[case_id] = first
     return out

@@ -13,9 +13,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from eightstep.engine.actors import ROLES, held_roles
+from eightstep.engine.actors import held_roles
 from eightstep.errors import EightstepError, Remedy
 from eightstep.i18n import _
+from eightstep.roles import ACTOR_ROLES
 from eightstep.workflow.schema import Workflow
 
 
@@ -55,7 +56,7 @@ def refused(allowed: list[str], held: set[str], case_id: str, action: str, actor
     """Why ``actor`` (holding ``held`` in the case), acting as ``role``, may not record ``action``, which
     ``allowed`` roles may record; None when they may. For one case (``check_permission``) or a batch (the bulk
     advance reads the roles of a whole batch at once)."""
-    needed = ", ".join(f"{r} ({ROLES[r][0]})" if r in ROLES else r for r in allowed)
+    needed = ", ".join(f"{r} ({ACTOR_ROLES[r][0]})" if r in ACTOR_ROLES else r for r in allowed)
     if role is None:
         if any(r in held for r in allowed):
             return None

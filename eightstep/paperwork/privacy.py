@@ -36,8 +36,9 @@ def mask_name(name: str | None) -> str | None:
     return name[0] + "*" * (len(name) - 1)
 
 
-def leaks(text: str, secrets: Iterable[str]) -> list[str]:
-    """Full phone or ID numbers that ``text`` shows: any mobile or ID pattern, and any of ``secrets`` verbatim."""
+def leaks(text: str, secrets: Iterable[str], allowed: Iterable[str] = ()) -> list[str]:
+    """Full phone or ID numbers that ``text`` shows: any mobile or ID pattern, and any of ``secrets`` verbatim;
+    ``allowed``: an office's public contact numbers, which a notice shows in full."""
     found = {m.group(0) for m in _MOBILE.finditer(text)} | {m.group(0) for m in _ID_NUMBER.finditer(text)}
     found |= {s for s in secrets if s and len(s) >= 7 and s in text}
-    return sorted(found)
+    return sorted(found - {a for a in allowed if a})

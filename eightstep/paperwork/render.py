@@ -16,17 +16,17 @@ from eightstep.engine.actors import checked_role
 from eightstep.engine.cases import default_actor
 from eightstep.errors import InputError, NotFoundError, Remedy
 from eightstep.i18n import _
-from eightstep.paperwork import (
-    moneyforms,  # noqa: F401  (registers the receipts and the settlement)
-    privacy,
-)
+from eightstep.paperwork import privacy
 from eightstep.paperwork.casedata import CaseData, load_case_data
-from eightstep.paperwork.context import FormInfo, MissingData, Need, as_context, secrets
+from eightstep.paperwork.context import FormInfo, as_context, secrets
 from eightstep.paperwork.environment import FormEnvironment, TemplateVersion
 from eightstep.paperwork.forms import FORMS, generic
 from eightstep.paperwork.log import log_events
+from eightstep.paperwork.materials import checklist
 from eightstep.paperwork.names import form_ids, template_name
-from eightstep.paperwork.needs import form_info, form_needs
+from eightstep.paperwork.needs import Gap, MissingData, Needs
+from eightstep.paperwork.pack import PackEntry, material_entries
+from eightstep.paperwork.stageneeds import form_info
 from eightstep.store.outputs import Outputs
 from eightstep.store.workspace import Workspace
 from eightstep.suggest import did_you_mean
@@ -71,11 +71,13 @@ class FormStatus:
     public: bool
     template: str
     custom: bool  # a user template without a built-in builder
-    needs: list[Need] | None = None  # None: not checked (no case)
+    missing: list[str] | None = None  # None: not checked (no case)
+    gaps: list[Gap] = field(default_factory=list)  # what fills each missing item
 
     @property
-    def missing(self) -> list[str] | None:
-        return None if self.needs is None else [n.message for n in self.needs]
+    def needs(self) -> list[Gap] | None:
+        """What the form lacks, each with its remedy (None: not checked)."""
+        return None if self.missing is None else self.gaps
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "title": self.title, "stages": self.stages, "public": self.public,
@@ -83,6 +85,7 @@ class FormStatus:
         if self.needs is not None:
             data["ready"] = not self.needs
             data["missing"] = self.missing
+            data["remedies"] = [g.remedy.as_dict() if g.remedy else None for g in self.gaps]
         return data
 
 
@@ -125,36 +128,48 @@ class Paperwork:
                    at: datetime | None = None) -> list[FormStatus]:
         """Every form with the stages that list it (of the case's workflow, else of ``workflow``); with a case,
         also whether its data is complete and what is missing."""
-        data = load_case_data(self.ws, case_id) if case_id else None
+        data = load_case_data(self.ws, case_id, at) if case_id else None
         wf = data.workflow.definition if data else workflow
         out = []
         for form_id in self.form_ids():
             spec = FORMS.get(form_id)
             stages = [s.id for s in wf.stages if form_id in s.forms] if wf else []
-            needs = None if data is None else form_needs(data, form_id, at or now_utc())
+            missing = None
+            gaps: list[Gap] = []
+            if data is not None:
+                try:
+                    self._context(data, form_id)
+                    missing = []
+                except MissingData as exc:
+                    missing, gaps = exc.missing, exc.gaps
             out.append(FormStatus(form_id, spec.title if spec else form_id, stages, spec.public if spec else False,
-                                  self.env.source_path(template_name(form_id)), spec is None, needs))
+                                  self.env.source_path(template_name(form_id)), spec is None, missing, gaps))
         return out
 
     # --- one form ------------------------------------------------------------------------------------------
 
-    def _context(self, data: CaseData, form_id: str, at: datetime) -> tuple[FormInfo, dict[str, Any]]:
-        info = form_info(data, form_id, at)
+    def _info(self, data: CaseData, form_id: str) -> FormInfo:
+        return form_info(data, form_id)
+
+    def _context(self, data: CaseData, form_id: str) -> tuple[FormInfo, dict[str, Any]]:
+        info = self._info(data, form_id)
         spec = FORMS.get(form_id)
         context = spec.build(data, info) if spec else generic(data, info)
         return info, as_context(context)
 
-    def _render(self, data: CaseData, form_id: str, fmt: str, at: datetime) -> Rendered:
+    def _render(self, data: CaseData, form_id: str, fmt: str) -> Rendered:
         if fmt not in FORMATS:
             raise InputError(_("format {fmt!r}: use html or pdf").format(fmt=fmt))
         self._require(form_id)
         name = template_name(form_id)
         version = self.env.version(name)
-        info, context = self._context(data, form_id, at)
+        info, context = self._context(data, form_id)
         html = self.env.render(name, context)
         path = self.env.source_path(name)
         if info.public:
-            shown = privacy.leaks(html, secrets(data))
+            office = data.party("objection_office")
+            public = (office.phone,) if office is not None and office.phone else ()
+            shown = privacy.leaks(html, secrets(data, public), allowed=public)
             if shown:
                 raise InputError(_("{form_id} is posted in public, but template {path} prints full phone or ID "
                                    "numbers ({count} of them); print them with |mask_phone or |mask_id").format(
@@ -211,17 +226,17 @@ class Paperwork:
                        actor: str | None, as_role: str | None, outputs: Outputs | None,
                        folder: Path | None = None) -> list[Rendered]:
         checked_role(as_role)  # a bad --as is refused before anything is rendered or written
+        data = load_case_data(self.ws, case_id, at)
         at = at or now_utc()
-        data = load_case_data(self.ws, case_id)
         results: list[Rendered] = []
         problems: list[MissingData] = []
         for form_id, _output in forms:
             try:
-                results.append(self._render(data, form_id, fmt, at))
+                results.append(self._render(data, form_id, fmt))
             except MissingData as exc:
                 problems.append(exc)
         if problems:
-            raise MissingData.joined(problems)
+            raise problems[0] if len(problems) == 1 else MissingData.joined(problems)
         with self._staging(outputs) as out:
             if folder is not None:
                 out.folder(folder, create=True)
@@ -248,15 +263,17 @@ class Paperwork:
     def pack(self, case_id: str, folder: Path, *, stage: str | None = None, fmt: str = "pdf",
              at: datetime | None = None, actor: str | None = None, as_role: str | None = None,
              outputs: Outputs | None = None, progress: Callable[[str, int, int], None] | None = None) -> Pack:
-        """Every form of the stage (default: the case's current stage) into ``folder`` (created when missing; its
-        parent must exist), with ``manifest.json``; ``progress`` is told of each form rendered (phase "forms").
+        """Every form of the stage (default: the case's stage as of ``at``) into ``folder`` (created when missing;
+        its parent must exist), with ``manifest.json``; for a stage with a checklist (``materials``), also a copy of
+        every paper it names, in its order. ``progress`` is told of each form rendered (phase "forms").
 
-        All forms are rendered before anything is written; one incomplete form refuses the whole pack. The files
-        are staged and put in place once the history has recorded the pack (see ``render`` for ``outputs``).
+        All forms are rendered and all copies read before anything is written; one incomplete form refuses the
+        whole pack. The files are staged and put in place once the history has recorded the pack (see ``render``
+        for ``outputs``).
         """
         checked_role(as_role)
+        data = load_case_data(self.ws, case_id, at)
         at = at or now_utc()
-        data = load_case_data(self.ws, case_id)
         wf = data.workflow.definition
         stage_id = stage or data.case.stage
         if stage_id not in wf.stage_ids():
@@ -272,30 +289,51 @@ class Paperwork:
         problems: list[MissingData] = []
         for done, form_id in enumerate(forms, 1):
             try:
-                results.append(self._render(data, form_id, fmt, at))
+                results.append(self._render(data, form_id, fmt))
             except MissingData as exc:
                 problems.append(exc)
             if progress is not None:
                 progress("forms", done, len(forms))
         if problems:
-            raise MissingData.joined(problems)
+            raise problems[0] if len(problems) == 1 else MissingData.joined(problems)
+        materials = wf.stage(stage_id).materials
+        cover = "00-" if materials else ""
+        entries = [PackEntry(cover + r.filename(case_id), r.content,
+                             {**r.record(cover + r.filename(case_id)), "title": r.title,
+                              "number": f"{case_id}-{r.form}"}) for r in results]
+        if materials:
+            entries += self._materials(data, stage_id, fmt)
         manifest = {
             "case": case_id, "place": f"{data.complex.name}{data.case.building}栋{data.case.unit}单元",
             "workflow": {"id": wf.id, "version": wf.version, "sha256": data.workflow.sha256},
             "stage": {"id": stage_id, "title": wf.stage(stage_id).title}, "format": fmt,
-            "generated_at": iso_local(at), "as_of_version": data.version, "generator": f"eightstep {__version__}",
-            "files": [r.record(r.filename(case_id)) for r in results],
+            "as_of": iso_local(data.end), "as_of_version": data.version, "generator": f"eightstep {__version__}",
+            "files": [e.record for e in entries],
         }
         text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        contents = {r.filename(case_id): r.content for r in results}
-        contents["manifest.json"] = text.encode("utf-8")
         with self._staging(outputs) as out:  # no pack on disk without its record in the history
             out.folder(folder, create=True)
-            for name, content in contents.items():
-                out.add(folder / name, content)
+            for e in entries:
+                if e.name is not None and e.content is not None:
+                    out.add(folder / e.name, e.content)
+            out.add(folder / "manifest.json", text.encode("utf-8"))
             self._log(case_id, data.version, at, actor, [("form.pack", {
                 "stage": stage_id, "format": fmt, "manifest_sha256": digest,
-                "files": [{"file": r.filename(case_id), "form": r.form, "sha256": r.sha256,
-                           "template_version": r.version.sha256} for r in results]})], as_role=as_role)
-        return Pack(folder, manifest, digest, [folder / r.filename(case_id) for r in results])
+                "files": [{"file": e.record["file"], "form": e.record.get("form"), "kind": e.record.get("kind"),
+                           "sha256": e.record.get("sha256"), "template_version": e.record.get("template_version")}
+                          for e in entries if e.name is not None]})], as_role=as_role)
+        return Pack(folder, manifest, digest, [folder / e.name for e in entries if e.name is not None])
+
+    def _materials(self, data: CaseData, stage_id: str, fmt: str) -> list[PackEntry]:
+        """The checklist's papers: each must be on record (one refusal lists every gap)."""
+        wf = data.workflow.definition
+        needs = Needs(data.case.id)
+        rows = checklist(data, wf.stage(stage_id), {k: v.title for k, v in FORMS.items()}, needs)
+        needs.refuse(_("the window's package of stage {stage}").format(stage=stage_id))
+
+        def print_form(form_id: str) -> tuple[str, bytes, dict[str, Any]]:
+            rendered = self._render(data, form_id, fmt)
+            return rendered.filename(data.case.id), rendered.content, rendered.record()
+
+        return material_entries(data, self.ws.files, rows, print_form)

@@ -49,7 +49,7 @@ KINDS: dict[str, Kind] = {
     "scheme": Kind(models.Scheme, "scheme.void", "scheme.compare"),
     "role": Kind(models.CaseRole, "role.end", "role.list"),
     "canvass": Kind(models.CanvassEntry, "canvass.void", "canvass.list"),
-    "party": Kind(models.CaseParty, "party.void", "forms.parties"),
+    "party": Kind(models.CaseRole, "party.void", "forms.parties"),  # the current holder of a role the forms name
     "funding": Kind(models.Funding, "funding.void", "funding.shares"),
 }
 PRIVATE = {"phone", "id_number"}  # never copied into the history
@@ -91,8 +91,9 @@ def _find(rec: Recording, kind: str, key: Any) -> Any:
     elif kind == "household":
         row = rec.household(str(key))
     elif kind == "party":
-        row = rec.session.exec(select(models.CaseParty).where(models.CaseParty.case_id == rec.case_id,
-                                                              models.CaseParty.role == key)).first()
+        row = rec.session.exec(select(models.CaseRole).where(
+            models.CaseRole.case_id == rec.case_id, models.CaseRole.role == key, models.CaseRole.until.is_(None),
+            models.not_voided(models.CaseRole.__table__)).order_by(models.CaseRole.since.desc())).first()
     else:
         row = rec.session.get(spec.model, rec.case_id if kind == "funding" else key)
     owner = None if row is None else (

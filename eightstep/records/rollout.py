@@ -177,7 +177,8 @@ def _open(session: Session, pilot: models.Case, loaded: LoadedWorkflow, cx: mode
         if scheme is not None:
             proposal = rec.add(models.Scheme(
                 case_id=case_id, company=scheme.company, price_fen=scheme.price, entry=scheme.entry,
-                duration_days=scheme.duration_days, note=scheme.note, file_name=scheme.file_name,
+                duration_days=scheme.duration_days, load_kg=scheme.load_kg, speed_cms=scheme.speed_cms,
+                stops=scheme.stops, note=scheme.note, file_name=scheme.file_name,
                 file_sha256=scheme.file_sha256, proposed_from=pilot.id,
                 share_rule=json.dumps(rule, ensure_ascii=False, sort_keys=True), added_at=at), with_id=True)
         carried = None if proposal is None else {"scheme": proposal.id, "company": scheme.company if scheme else None,

@@ -45,6 +45,16 @@ def entry_of(text: str | None) -> str | None:
     return value
 
 
+def check_facts(load_kg: int | None, speed_cms: int | None, stops: int | None) -> None:
+    """An elevator's rated load, speed and stops within what a residential elevator can be."""
+    if load_kg is not None and not 100 <= load_kg <= 5000:
+        raise InputError(_("--load {load}: the rated load in kg, 100 to 5000 (e.g. 800)").format(load=load_kg))
+    if speed_cms is not None and not 10 <= speed_cms <= 1000:
+        raise InputError(_("--speed: the rated speed in m/s, 0.10 to 10.00 (e.g. 1.0)"))
+    if stops is not None and not 2 <= stops <= 100:
+        raise InputError(_("--stops {stops}: the landings served, 2 to 100").format(stops=stops))
+
+
 @dataclass(frozen=True)
 class SchemeView:
     id: int
@@ -61,12 +71,16 @@ class SchemeView:
     chosen: bool = False
     chosen_at: datetime | None = None
     reason: str | None = None
+    load_kg: int | None = None
+    speed_cms: int | None = None
+    stops: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "company": self.company, "price": yuan_plain(self.price), "entry": self.entry,
                 "duration_days": self.duration_days, "note": self.note, "file": self.file_name,
                 "sha256": self.file_sha256, "proposed_from": self.proposed_from, "share_rule": self.share_rule,
-                "added_at": self.added_at, "chosen": self.chosen, "chosen_at": self.chosen_at, "reason": self.reason}
+                "added_at": self.added_at, "chosen": self.chosen, "chosen_at": self.chosen_at, "reason": self.reason,
+                "load_kg": self.load_kg, "speed_cms": self.speed_cms, "stops": self.stops}
 
 
 def _view(row: models.Scheme, choice: models.SchemeChoice | None = None) -> SchemeView:
@@ -74,7 +88,8 @@ def _view(row: models.Scheme, choice: models.SchemeChoice | None = None) -> Sche
     return SchemeView(row.id or 0, row.company, row.price_fen, row.entry, row.duration_days, row.note,
                       row.file_name, row.file_sha256, row.proposed_from,
                       json.loads(row.share_rule) if row.share_rule else None, as_utc(row.added_at), chosen,
-                      as_utc(choice.at) if chosen and choice else None, choice.reason if chosen and choice else None)
+                      as_utc(choice.at) if chosen and choice else None, choice.reason if chosen and choice else None,
+                      row.load_kg, row.speed_cms, row.stops)
 
 
 def current_choice(session: Session, case_id: str) -> models.SchemeChoice | None:
@@ -92,8 +107,10 @@ def load_schemes(session: Session, case_id: str) -> list[SchemeView]:
 
 def add_scheme(ws: Workspace, case_id: str, *, company: str, price: int, entry: str | None = None,
                duration_days: int | None = None, note: str | None = None, file: Path | None = None,
+               load_kg: int | None = None, speed_cms: int | None = None, stops: int | None = None,
                at: datetime | None = None, actor: str | None = None, as_role: str | None = None) -> SchemeView:
-    """Record a company's scheme for the unit (price in fen); the proposal file is stored by content hash."""
+    """Record a company's scheme for the unit (price in fen; the elevator's rated load in kg, speed in cm/s and
+    stops, which the agreement and the window's papers state); the proposal file is stored by content hash."""
     company = (company or "").strip()
     if not company:
         raise InputError(_("must name the elevator company"), field="company")
@@ -104,16 +121,19 @@ def add_scheme(ws: Workspace, case_id: str, *, company: str, price: int, entry: 
         raise InputError(_("{duration_days}: the construction time in days, 1 to {max_duration_days}").format(
                              duration_days=duration_days, max_duration_days=MAX_DURATION_DAYS), field="duration")
     entry = entry_of(entry)
+    check_facts(load_kg, speed_cms, stops)
     if file is not None and not file.is_file():
         raise InputError(_("{file}: no such file").format(file=file))
     with recording(ws, case_id, "scheme.add", at=at, actor=actor, as_role=as_role) as rec:
         digest = rec.store_file(file)[0] if file is not None else None
         row = rec.add(models.Scheme(case_id=case_id, company=company, price_fen=price, entry=entry,
-                                    duration_days=duration_days, note=note.strip() if note and note.strip() else None,
+                                    duration_days=duration_days, load_kg=load_kg, speed_cms=speed_cms, stops=stops,
+                                    note=note.strip() if note and note.strip() else None,
                                     file_name=file.name if file else None, file_sha256=digest, added_at=rec.at),
                       with_id=True)
         rec.details = {"scheme": row.id, "company": company, "price": yuan_plain(price), "entry": entry,
-                       "duration_days": duration_days, "file": row.file_name, "sha256": digest}
+                       "duration_days": duration_days, "load_kg": load_kg, "speed_cms": speed_cms, "stops": stops,
+                       "file": row.file_name, "sha256": digest}
     return _view(row)
 
 

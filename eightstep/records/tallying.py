@@ -11,6 +11,7 @@ from eightstep.i18n import _
 from eightstep.rules.consent import Tally, tally
 from eightstep.store import read, tables
 from eightstep.store.workspace import Workspace
+from eightstep.timeutil import through
 from eightstep.workflow.schema import ConsentRule, Workflow
 
 
@@ -22,7 +23,8 @@ def consent_rule(wf: Workflow) -> tuple[str, ConsentRule]:
 
 
 def vote_tally(ws: Workspace, case_id: str, at: datetime | None = None) -> Tally:
-    """The tally under the case's own rule, as of ``at`` (default: every ballot recorded)."""
+    """The tally under the case's own rule, as of ``at`` (default: every ballot recorded); a bare date (local
+    midnight) counts the ballots of that whole day (``timeutil.through``), as the forms dated that day do."""
     with ws.engine.connect() as conn:
         case = read.case(conn, case_id)
         loaded = read.workflow(conn, ws.workflows, case)
@@ -34,4 +36,4 @@ def vote_tally(ws: Workspace, case_id: str, at: datetime | None = None) -> Tally
                          remedy=Remedy("household.import", {"case": case_id}))
     records = CaseRecords(documents=[], approvals=[], households=households, ballots=ballots, objections=[],
                           evidence_from=case.evidence_from)
-    return tally(voters(records, at), rule)
+    return tally(voters(records, through(at) if at is not None else None), rule)

@@ -110,8 +110,8 @@ class AgreedShare(Base):
     __table__ = tables.agreed_shares
 
 
-class CaseParty(Base):
-    __table__ = tables.case_parties
+class CasePerson(Base):
+    __table__ = tables.case_people
 
 
 class CanvassEntry(Base):
@@ -128,6 +128,10 @@ class SchemeChoice(Base):
 
 class CaseRole(Base):
     __table__ = tables.case_roles
+
+
+class RotaPlan(Base):
+    __table__ = tables.rota_plans
 
 
 class Meeting(Base):

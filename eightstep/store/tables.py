@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     ColumnElement,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -328,20 +329,20 @@ agreed_shares = Table(
     _int("maintenance_e4", nullable=True),
 )
 
-# Who the paperwork of a case names: the agent, the use-management unit, the property company, ...
-case_parties = Table(
-    "case_parties", metadata,
+# A person or organisation a case names (the register, issue 14): recorded once per case, by name, with how to
+# reach them; the roles they hold are ``case_roles`` rows.
+case_people = Table(
+    "case_people", metadata,
     _id(),
     _case_id(),
-    _text("role"),
     _text("name"),
     _text("phone", nullable=True),
     _text("id_number", nullable=True),
     _text("address", nullable=True),
     _when("recorded_at"),
-    UniqueConstraint("case_id", "role"),
-    *_voided(),
+    UniqueConstraint("case_id", "name"),
 )
+PERSON_FK = "fk_case_roles_person_id"  # named: a constraint added to an existing table needs a name (its migration)
 
 # --- canvassing, schemes, self-governance ----------------------------------------------------------------
 
@@ -376,6 +377,9 @@ schemes = Table(
     Column("share_rule", Text, nullable=True),  # JSON: the pilot's cost-share rule, as proposed
     _when("added_at"),
     *_voided(),
+    _int("load_kg", nullable=True),  # the elevator's rated load
+    _int("speed_cms", nullable=True),  # its rated speed in cm/s (1.00 m/s is 100)
+    _int("stops", nullable=True),
 )
 
 # The owners' choice of a scheme; a later choice replaces an earlier one (both stay on record).
@@ -389,21 +393,35 @@ scheme_choices = Table(
     _text("actor"),
 )
 
-# Who does what in a case (退): owner representative, agent, negotiation group (with a side), self-management
-# group and duty rota members.
+# A role someone of the case's register holds from ``since`` (until ``until`` when a role held by one at a time
+# passed to another): owner representative, agent, negotiation group (with a side), self-management group, duty
+# rota, use-management unit, property company, ... (``eightstep.roles``).
 case_roles = Table(
     "case_roles", metadata,
     _id(),
     _case_id(),
-    _text("role"),  # owner_rep | agent | negotiator | self_management | duty_rota | volunteer
-    _text("name"),
+    _text("role"),
+    _text("name"),  # the person's name (as in case_people), read on its own by the actor lookups
     _text("room", nullable=True),  # the member's flat, when an owner of the unit
     _text("side", nullable=True),  # negotiators: high_floor | low_floor | community | technician
-    _text("phone", nullable=True),
     _text("note", nullable=True),
     _when("since"),
     _when("recorded_at"),
-    *_voided(),
+    *_voided(),  # voided_at: the end of a term ended by a correction (role.end); until: passed to another
+    Column("person_id", Integer, ForeignKey("case_people.id", name=PERSON_FK), nullable=False, index=True),
+    _when("until", nullable=True),
+)
+
+# How the duty rota turns (recorded with ``role rota``): one member a week or a month, from ``starts_on``; the
+# latest plan by a date is the one in force then.
+rota_plans = Table(
+    "rota_plans", metadata,
+    _id(),
+    _case_id(),
+    _text("every"),  # week | month
+    Column("starts_on", Date, nullable=False),
+    _when("at"),
+    _when("recorded_at"),
 )
 
 # A meeting of the case on record: who attended and what was decided (brand, budget, cost shares, ...).

@@ -126,6 +126,16 @@ def semantic_problems(wf: Workflow, template_names: set[str] | None = None) -> l
                             "{earlier})").format(stage=_name(stage, i), target=target,
                                                  earlier=", ".join(earlier) or _("none"))
                 problems.append(((*base, "returns_to", j), message))
+        for j, item in enumerate(stage.materials):
+            loc = (*base, "materials", j)
+            if item.document is not None:
+                ref((*loc, "document"), item.document, wf.documents, "document kind", "documents")
+            elif item.approval is not None:
+                ref((*loc, "approval"), item.approval, wf.approvals, "approval kind", "approvals")
+            elif template_names is not None and item.form not in template_names:
+                known = ", ".join(sorted(template_names)) or "none"
+                problems.append(((*loc, "form"), _("form {form!r} has no template (known: {known})").format(
+                    form=item.form, known=known)))
         if template_names is not None:
             for j, form in enumerate(stage.forms):
                 if isinstance(form, str) and form not in template_names:

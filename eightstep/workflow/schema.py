@@ -206,6 +206,31 @@ class Requirements(Strict):
     payments: PaymentRule | None = None
 
 
+class Material(Strict):
+    """One line of the checklist a stage's window application carries (``Stage.materials``), in order: a document
+    kind (its stored scan goes into the pack), an approval kind (a copy of the decision) or a form of the case,
+    printed from the records (``form: objection_register``). Exactly one of the three."""
+
+    document: Id | None = None
+    approval: Id | None = None
+    form: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Material:
+        given = [k for k in ("document", "approval", "form") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("name exactly one of document, approval or form")
+        return self
+
+    @property
+    def type(self) -> str:
+        return "document" if self.document else "approval" if self.approval else "form"
+
+    @property
+    def ref(self) -> str:
+        return self.document or self.approval or self.form or ""
+
+
 class Stage(Strict):
     id: Id
     title: str = Field(min_length=1)
@@ -217,6 +242,7 @@ class Stage(Strict):
     final: bool = False
     returns_to: list[Id] | None = None
     forms: list[str] = []
+    materials: list[Material] = []  # what the applicant hands in at this stage's window, in checklist order
 
 
 def _parse_coefficient(value: object) -> Decimal:

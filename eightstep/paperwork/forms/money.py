@@ -9,25 +9,45 @@ from dataclasses import dataclass
 
 from eightstep.i18n import _
 from eightstep.paperwork.casedata import CaseData
-from eightstep.paperwork.context import CaseInfo, FormInfo, MissingData, Needs, case_info
-from eightstep.paperwork.forms import form
+from eightstep.paperwork.context import CaseInfo, FormInfo, case_info
+from eightstep.paperwork.forms.people import party_needed
+from eightstep.paperwork.forms.registry import form, needs_for, refuse
+from eightstep.paperwork.needs import Needs
 from eightstep.records.moneyview import MoneyOnRecord
 from eightstep.records.payments import PaymentView
 from eightstep.records.settlement import InvoiceView
 from eightstep.rules.ledger import KINDS, WAYS, Account, FinalFigures
 from eightstep.rules.money import Figures, ShareTable
+from eightstep.timeutil import local_date
 
 
-def _money(data: CaseData, info: FormInfo, needs: Needs) -> MoneyOnRecord | None:
+@dataclass(frozen=True)
+class AgreedLine:
+    """An extra or a compensation agreed in negotiation (a money line), as the agreement prints it."""
+
+    description: str
+    amount: int
+    room: str | None  # a compensation: the household that receives it
+    owner: str | None
+
+
+def agreed_lines(data: CaseData, kind: str) -> list[AgreedLine]:
+    """The ``extra`` or ``compensation`` lines on record by the form's date (they are in the figures' extras and
+    compensation, and so in every share)."""
+    if data.money is None:
+        return []
+    owners = {h.room: h.owner for h in data.records.households}
+    lines = data.money.as_of(local_date(data.end)).money.lines
+    return [AgreedLine(x.description, x.amount, x.room, owners.get(x.room or "")) for x in lines if x.kind == kind]
+
+
+def _money(data: CaseData, needs: Needs) -> MoneyOnRecord | None:
     """The money on record as of the form's date, or None with what is missing added to ``needs``."""
-    if data.money is None or needs.funding(data) is None:
+    if data.funding is None:
+        needs.add(_("the funding (total cost, subsidy, yearly maintenance) is not recorded"), "funding.set")
+    if data.money is None or data.funding is None:
         return None
-    return data.money.as_of(info.date)
-
-
-def _refuse(needs: Needs, info: FormInfo, data: CaseData) -> None:
-    if needs.missing:
-        raise MissingData(f"{info.id} ({info.title})", data.case.id, needs.needs)
+    return data.money.as_of(local_date(data.end))
 
 
 # --- receipts ------------------------------------------------------------------------------------------------
@@ -53,13 +73,13 @@ class ReceiptsContext:
 @form("receipts", "加装电梯资金收款收据", "Receipts of the owners' payments")
 def receipts(data: CaseData, info: FormInfo) -> ReceiptsContext:
     """One receipt per payment dated by the form's date, each with the household's balance after it."""
-    needs = Needs()
-    money = _money(data, info, needs)
-    agent = data.parties.get("agent")
+    needs = needs_for(data)
+    money = _money(data, needs)
+    agent = data.party("agent")
     if money is not None and not money.money.payments:
-        needs.add(_("no payment of case {case} is on record by {day}: record the owners' payments first").format(
-            day=info.date, case=data.case.id))
-    _refuse(needs, info, data)
+        needs.add(_("no payment of case {case} is on record by {day}").format(
+            day=local_date(data.end), case=data.case.id), "funding.pay")
+    refuse(needs, info)
     assert money is not None
     table = money.money.table()
     adjustments = money.money.adjustments()
@@ -98,19 +118,19 @@ class SettlementContext:
 
 @form("settlement", "加装电梯工程竣工结算及费用分摊清算表", "Final settlement and the owners' shares settled")
 def settlement(data: CaseData, info: FormInfo) -> SettlementContext:
-    needs = Needs()
-    money = _money(data, info, needs)
+    needs = needs_for(data)
+    money = _money(data, needs)
     if money is not None and money.money.settlement is None:
-        needs.add(_("no final settlement of case {case} is on record by {day}: settle the funding first").format(
-            day=info.date, case=data.case.id))
-    _refuse(needs, info, data)
+        needs.add(_("no final settlement of case {case} is on record by {day}").format(
+            day=local_date(data.end), case=data.case.id), "funding.settle")
+    refuse(needs, info)
     assert money is not None and money.money.settlement is not None
     s = money.money.settlement
     final = FinalFigures(contract=s.contract_fen, changes=s.changes_fen, subsidy=s.subsidy_fen, other=s.other_fen,
                          compensation=s.compensation_fen)
     book = money.money.ledger()
     rows = [SettlementRow(a, a.share + a.adjustment) for a in book.accounts]
-    installer = data.parties.get("installer")
+    installer = data.party("installer")
     return SettlementContext(info, case_info(data), money.money.figures, final, s.planned_fen,
                              final.shared - s.planned_fen,
                              [(x.description, x.amount) for x in money.money.lines if x.kind == "change_order"], rows,
@@ -133,33 +153,31 @@ class CompletionMoney:
     invoiced: int
     registration_code: str
     subsidy: int  # applied for
-    subsidy_basis: str | None
+    subsidy_basis: str | None  # the workflow's subsidy rule as written (Chinese), else the rule applied
 
 
 PAYEE_TITLES = {"agent": "业主委托代理人", "use_unit": "使用管理单位", "owners": "本单元全体业主"}
 
 
-def completion_money(data: CaseData, info: FormInfo, needs: Needs) -> CompletionMoney | None:
+def completion_money(data: CaseData, needs: Needs) -> CompletionMoney | None:
     """The money fields of the completion and subsidy application, as of the form's date; gaps go to ``needs``."""
-    money = _money(data, info, needs)
+    money = _money(data, needs)
     if money is None:
         return None
     rule = data.workflow.definition.subsidy
     payee_role = rule.payee if rule else "agent"
-    party = data.parties.get(payee_role) if payee_role != "owners" else None
-    if payee_role != "owners" and party is None:
-        needs.party(data, payee_role)
+    party = party_needed(needs, data, payee_role) if payee_role != "owners" else None
     applied = next((s for s in reversed(money.subsidy) if s.step == "applied"), None)
     if applied is None:
-        needs.add(_("the subsidy application of case {case} is not on record: record it with the payee's account")
-                  .format(case=data.case.id))
+        needs.add(_("the subsidy application of case {case} is not on record (with the payee's account)")
+                  .format(case=data.case.id), "subsidy.apply")
     elif not applied.account:
         needs.add(_("the account the subsidy of case {case} is to be paid into is not on record: record the "
-                    "application again with the payee's account").format(case=data.case.id))
+                    "application again with the payee's account").format(case=data.case.id), "subsidy.apply")
     if money.elevator is None:
-        needs.add(_("the registration code of the elevator of case {case} is not on record: record the "
-                    "elevator's record first").format(case=data.case.id))
-    if needs.missing or applied is None or money.elevator is None:
+        needs.add(_("the registration code of the elevator of case {case} is not on record").format(
+            case=data.case.id), "elevator.set")
+    if needs.gaps or applied is None or money.elevator is None:
         return None
     m = money.money
     payee = party.name if party is not None else _owners_payee(data)
@@ -170,7 +188,7 @@ def completion_money(data: CaseData, info: FormInfo, needs: Needs) -> Completion
     return CompletionMoney(payee, PAYEE_TITLES[payee_role], applied.account or "", m.table(), m.changes(),
                            m.figures.cost + m.changes(), settled, money.invoices,
                            sum(i.amount for i in money.invoices), money.elevator.registration_code,
-                           applied.amount_fen, applied.basis)
+                           applied.amount_fen, rule.description if rule else applied.basis)
 
 
 def _owners_payee(data: CaseData) -> str:

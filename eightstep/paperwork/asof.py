@@ -1,0 +1,135 @@
+"""A case's records as they stood at a past moment: what a form dated that day may state.
+
+A form states the case as it stood on its date: only the records dated by then (ballots cast, documents issued,
+approvals decided, objections lodged and, if by then, resolved; roles held) and the case's stage and status then,
+replayed from its history by ``eightstep.engine.asof`` exactly as the audit's ``--as-of`` does. Money changes in
+place (the funding row, the agreed share table), so its past values come from the history: every ``funding.set``,
+``scheme.choose``, ``funding.agree`` and money-line (``funding.extra``, ``funding.compensation``) event carries the
+figures or the table it recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select
+
+from eightstep.engine import asof
+from eightstep.engine.evidence import CaseRecords
+from eightstep.errors import NotFoundError
+from eightstep.i18n import _
+from eightstep.rules.money import parse_yuan
+from eightstep.store import models
+from eightstep.timeutil import as_utc, show
+
+EVENTS = models.Event.__table__
+MONEY_ACTIONS = ("funding.set", "scheme.choose", "funding.agree", "funding.extra", "funding.compensation")
+_MONEY = (select(EVENTS.c.seq, EVENTS.c.business_at, EVENTS.c.action, EVENTS.c.details)
+          .where(EVENTS.c.case_id == bindparam("case_id"), EVENTS.c.action.in_(MONEY_ACTIONS))
+          .order_by(EVENTS.c.seq))
+
+
+@dataclass(frozen=True)
+class MoneyEvent:
+    """One change of the case's money on record: the figures it set, or the agreed table, and an amendment's
+    reason when it changed a signed agreement."""
+
+    at: datetime
+    seq: int
+    action: str
+    funding: dict[str, Any] | None  # Figures.as_dict() of the event
+    agreed: tuple[dict[str, Fraction], dict[str, Fraction]] | None
+    amend: str | None
+    details: dict[str, Any]
+
+
+def money_history(conn: Connection, case_id: str) -> tuple[MoneyEvent, ...]:
+    """The case's money events in business-time order (then history order)."""
+    out = []
+    for row in conn.execute(_MONEY, {"case_id": case_id}):
+        details = json.loads(row.details or "{}")
+        agreed = None
+        if row.action == "funding.agree":
+            shares = {room: Fraction(value) for room, value in (details.get("shares") or {}).items()}
+            upkeep = {room: Fraction(value) for room, value in (details.get("maintenance") or {}).items()
+                      if value is not None}
+            agreed = (shares, upkeep)
+        out.append(MoneyEvent(as_utc(row.business_at), row.seq, row.action, details.get("funding"), agreed,
+                              details.get("amend"), details))
+    return tuple(sorted(out, key=lambda e: (e.at, e.seq)))
+
+
+def funding_row(case_id: str, figures: dict[str, Any], at: datetime) -> SimpleNamespace:
+    """A funding row (``models.Funding`` field names) from an event's figures."""
+    return SimpleNamespace(case_id=case_id, total_fen=parse_yuan(figures["total"]),
+                           subsidy_fen=parse_yuan(figures["subsidy"]), other_fen=parse_yuan(figures["other"]),
+                           other_note=figures.get("other_note"),
+                           maintenance_fen=parse_yuan(figures["maintenance_per_year"]), set_at=at,
+                           extras_fen=parse_yuan(figures.get("extras", "0")),
+                           compensation_fen=parse_yuan(figures.get("compensation", "0")))
+
+
+def funding_at(history: tuple[MoneyEvent, ...], case_id: str, end: datetime) -> SimpleNamespace | None:
+    """The funding on record at ``end`` (None: none was set by then)."""
+    last = None
+    for event in history:
+        if event.at <= end and event.funding is not None:
+            last = event
+    return funding_row(case_id, last.funding, last.at) if last is not None and last.funding else None
+
+
+def agreed_at(history: tuple[MoneyEvent, ...], end: datetime
+              ) -> tuple[dict[str, Fraction], dict[str, Fraction]]:
+    """The owners' agreed share table on record at ``end`` (empty: none yet)."""
+    found: tuple[dict[str, Fraction], dict[str, Fraction]] = ({}, {})
+    for event in history:
+        if event.at <= end and event.agreed is not None:
+            found = event.agreed
+    return found
+
+
+def _row(row: Any, **changes: Any) -> SimpleNamespace:
+    values = row._asdict() if hasattr(row, "_asdict") else dict(vars(row))
+    return SimpleNamespace(**{**values, **changes})
+
+
+def _dated(rows: list[Any], column: str, end: datetime) -> list[Any]:
+    return [r for r in rows if as_utc(getattr(r, column)) <= end]
+
+
+def objections_at(rows: list[Any], end: datetime) -> list[Any]:
+    """The objections lodged by ``end``, each resolved only if it was resolved by then."""
+    out = []
+    for o in _dated(rows, "lodged_at", end):
+        if o.resolved_at is not None and as_utc(o.resolved_at) > end:
+            o = _row(o, status="open", outcome=None, resolved_at=None)
+        out.append(o)
+    return out
+
+
+def records_at(records: CaseRecords, end: datetime, evidence_from: datetime | None) -> CaseRecords:
+    """The records dated by ``end``; households are the unit's flats and always stand."""
+    return CaseRecords(
+        documents=_dated(records.documents, "issued_at", end), approvals=_dated(records.approvals, "decided_at", end),
+        households=list(records.households), ballots=_dated(records.ballots, "cast_at", end),
+        objections=objections_at(records.objections, end),
+        scheme_choices=_dated(records.scheme_choices, "at", end), meetings=_dated(records.meetings, "held_at", end),
+        evidence_from=evidence_from)
+
+
+def case_at(conn: Connection, case: Any, end: datetime) -> Any:
+    """The case row with its stage and status as they stood at ``end`` (replayed from its history)."""
+    states = asof.states_at(conn, [case.id], end)
+    state = states.get(case.id)
+    if state is None:
+        raise NotFoundError(_("case {case} was not opened yet at {when}").format(case=case.id, when=show(end)))
+    return asof.as_then(case._asdict() if hasattr(case, "_asdict") else dict(vars(case)), state)
+
+
+def steps_at(steps: dict[int, list[Any]], end: datetime) -> dict[int, list[Any]]:
+    return {oid: _dated(rows, "at", end) for oid, rows in steps.items()}
