@@ -39,6 +39,7 @@ def case(runner: CliRunner, tmp_path: Path) -> CliRunner:
     run(runner, "vote", "cast", CASE, "201", "agree", "--at", "2025-03-05")
     run(runner, "doc", "add", CASE, "application", "app.pdf", "--at", "2025-03-05")
     run(runner, "scheme", "add", CASE, "--company", "梯安", "--price", "480000", "--at", "2025-03-05")
+    run(runner, "funding", "set", CASE, "--total", "480000", "--at", "2025-03-05")  # the ballot states the budget
     return runner
 
 
