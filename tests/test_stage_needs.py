@@ -36,8 +36,8 @@ def test_case_check_names_what_the_stage_forms_need(demo_dir: Path, tmp_path: Pa
     invoke(runner, *base, "funding", "set", "MF-1-1", "--total", "480000", "--at", "2025-03-02")
     invoke(runner, *base, "forms", "party", "MF-1-1", "use_unit", "--name", "资金小区物业", "--at", "2025-03-02")
     invoke(runner, *base, "forms", "party", "MF-1-1", "agent", "--name", "王建国", "--at", "2025-03-02")
-    invoke(runner, *base, "scheme", "add", "MF-1-1", "--company", "武汉某电梯公司", "--price", "480000", "--load", "450",
-           "--speed", "1.0", "--stops", "7", "--at", "2025-03-02")
+    invoke(runner, *base, "scheme", "add", "MF-1-1", "--company", "武汉某电梯公司", "--price", "480000",
+           "--load", "450", "--speed", "1.0", "--stops", "7", "--at", "2025-03-02")
     invoke(runner, *base, "scheme", "choose", "MF-1-1", "1", "--reason", "唯一方案", "--at", "2025-03-02")
     data = json.loads(invoke(runner, *base, "case", "check", "MF-1-1", "--json", code=3).stdout)
     agreement = next(f for f in data["forms"] if f["form"] == "agreement")
