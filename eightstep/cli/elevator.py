@@ -127,7 +127,7 @@ def repair(settings: Settings, case_id: str, cost: int, contractor: str, descrip
                        incident_id=incident_id, invoice_number=invoice_number, at=at, actor=actor, as_role=as_role)
     click.echo(_("{case}: repair #{id}, {cost} yuan shared by the usage convention's rule").format(
         case=case_id, id=found.id, cost=yuan(cost)))
-    table(["room", "share"], [[room, yuan(v)] for room, v in found.shares.items() if v])
+    table([_("room"), _("share")], [[room, yuan(v)] for room, v in found.shares.items() if v])
 
 
 @elevator.command("show")

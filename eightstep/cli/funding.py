@@ -18,7 +18,7 @@ from eightstep.cli.output import emit_json, table
 from eightstep.cli.outputs import force_option
 from eightstep.cli.params import AT, CASE, TABLE_FILE, actor_option, as_option, at_option, json_option, table_input
 from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
-from eightstep.i18n import _
+from eightstep.i18n import N_, _
 
 
 class YuanType(click.ParamType):
@@ -39,6 +39,9 @@ class YuanType(click.ParamType):
 
 
 YUAN = YuanType()
+
+# How a payment was made, as shown (the values --way takes stay as they are typed).
+WAYS = {"cash": N_("cash"), "transfer": N_("transfer"), "provident_fund": N_("housing provident fund")}
 
 
 def amend_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -258,14 +261,15 @@ def paid(settings: Settings, case_id: str, as_of: date | None, as_json: bool) ->
                    "settled": money.settlement is not None})
         return
     rows = [[a.room, a.owner, yuan(a.share), yuan(a.adjustment) if a.adjustment else "", yuan(a.paid),
-             ", ".join(f"{w} {yuan(v)}" for w, v in a.by_way.items()), yuan(a.refunded) if a.refunded else "",
+             ", ".join(f"{_(WAYS.get(w, w))} {yuan(v)}" for w, v in a.by_way.items()),
+             yuan(a.refunded) if a.refunded else "",
              yuan(a.outstanding), f"{yuan(a.received)}/{yuan(a.receives)}" if a.receives else ""]
             for a in book.accounts]
-    rows.append(["total", "", yuan(book.total("share")), yuan(book.total("adjustment")), yuan(book.total("paid")),
+    rows.append([_("total"), "", yuan(book.total("share")), yuan(book.total("adjustment")), yuan(book.total("paid")),
                  "", yuan(book.total("refunded")), yuan(book.total("outstanding")),
                  f"{yuan(book.total('received'))}/{yuan(book.total('receives'))}"])
-    table(["room", "owner", "share", "settlement", "paid", "by way", "refunded", "outstanding", "compensation"],
-          rows)
+    table([_("room"), _("owner"), _("share"), _("settlement"), _("paid"), _("by way"), _("refunded"), _("outstanding"),
+           _("compensation")], rows)
     if money.settlement is None:
         click.echo("\n" + _("not settled yet: the outstanding amounts are the agreement's shares less payments"))
 
@@ -339,4 +343,4 @@ def settle_(settings: Settings, case_id: str, note: str | None, at: datetime | N
                                       subsidy=yuan(f.subsidy), other=yuan(f.other), shared=yuan(f.shared),
                                       planned=yuan(result.planned)))
     what = _("refund") if result.difference < 0 else _("call")
-    table(["room", what], [[room, yuan(abs(v))] for room, v in result.adjustments.items() if v])
+    table([_("room"), what], [[room, yuan(abs(v))] for room, v in result.adjustments.items() if v])

@@ -12,7 +12,7 @@ from eightstep.cli.base import Group
 from eightstep.cli.funding import YUAN
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
-from eightstep.i18n import _
+from eightstep.i18n import N_, _
 
 
 @click.group(cls=Group)
@@ -21,10 +21,16 @@ def subsidy() -> None:
     unpaid too long."""
 
 
+# A subsidy step or state, as shown (rules.subsidy's values).
+STEPS = {"none": N_("not applied for"), "applied": N_("applied for"), "approved": N_("approved"),
+         "rejected": N_("rejected"), "partly_paid": N_("partly paid"), "paid": N_("paid out")}
+
+
 def _said(case_id: str, step: str, amount: int) -> None:
     from eightstep.rules.money import yuan
 
-    click.echo(_("{case}: subsidy {step}, {amount} yuan").format(case=case_id, step=step, amount=yuan(amount)))
+    click.echo(_("{case}: subsidy {step}, {amount} yuan").format(case=case_id, step=_(STEPS.get(step, step)),
+                                                                 amount=yuan(amount)))
 
 
 @subsidy.command("apply")
@@ -123,10 +129,12 @@ def show(settings: Settings, case_id: str, as_of: date | None, as_json: bool) ->
     s = view.status
     rule = view.rule.description if view.rule else _("(the workflow has no subsidy rule)")
     click.echo(_("{case}: {state}; applied {applied}, approved {approved}, paid {paid}, unpaid {unpaid} yuan; "
-                 "rule: {rule}").format(case=case_id, state=s.state, applied=yuan(s.applied),
+                 "rule: {rule}").format(case=case_id, state=_(STEPS.get(s.state, s.state)), applied=yuan(s.applied),
                                         approved="—" if s.approved is None else yuan(s.approved), paid=yuan(s.paid),
                                         unpaid=yuan(s.unpaid), rule=rule))
     if view.steps:
-        table(["date", "step", "amount", "number", "payer / office", "account", "basis"],
-              [[st.on, st.step, yuan(st.amount_fen), st.number or "", st.payer or "", st.account or "",
+        table([_("date"), _("step"), _("amount"), _("number"), _("payer / office"), _("account"),
+               _("basis")],
+              [[st.on, _(STEPS.get(st.step, st.step)), yuan(st.amount_fen), st.number or "", st.payer or "",
+                st.account or "",
                 st.basis or st.note or ""] for st in view.steps])
