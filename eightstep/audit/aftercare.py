@@ -96,24 +96,24 @@ def unpaid_subsidies(scope: AuditScope, past: Past = None) -> list[Finding]:
                 case, SUBSIDY_UNPAID, limit=limit, since=status.applied_on,
                 due=add_days(scope.calendar, status.applied_on, limit.days, limit.working),
                 days_over=days - limit.days, waiting_on=applied_to, subject="subsidy",
-                message=_("subsidy of {amount} yuan applied for on {applied}: {unpaid} yuan still unpaid after {days} "
-                          "{unit} (limit {limit})").format(
-                    amount=yuan(status.expected), applied=status.applied_on, unpaid=yuan(status.unpaid), days=days,
-                    unit=limit.unit, limit=limit.days)))
+                message=_("subsidy of {amount} yuan applied for on {applied}: {unpaid} yuan still unpaid after "
+                          "{elapsed} (limit {limit})").format(
+                    amount=yuan(status.expected), applied=status.applied_on, unpaid=yuan(status.unpaid),
+                    elapsed=limit.text(days), limit=limit.text())))
     return out
 
 
 def _ending(scope: AuditScope, case: Any, kind: str, ends: date, limit: Limit, since: date, subject: str,
             message: str, **fields: object) -> Finding | None:
     """A finding when ``ends`` (the last day covered) is no more than ``limit`` ahead of the audit date;
-    ``message`` is formatted with ``ends``, ``left`` (days), ``unit`` and ``fields``."""
+    ``message`` is formatted with ``ends``, ``left`` (the days left, with their unit) and ``fields``."""
     if ends < scope.as_of:
         return None
     left = count_days(scope.calendar, scope.as_of, ends, limit.working)
     if left > limit.days:
         return None
     return scope.finding(case, kind, limit=limit, since=since, due=ends, days_over=-left, waiting_on=None,
-                         subject=subject, message=message.format(ends=ends, left=left, unit=limit.unit, **fields))
+                         subject=subject, message=message.format(ends=ends, left=limit.text(left), **fields))
 
 
 def warranty_findings(scope: AuditScope, past: Past = None) -> list[Finding]:
@@ -136,7 +136,7 @@ def warranty_findings(scope: AuditScope, past: Past = None) -> list[Finding]:
         row = by_case[case.id]
         found = _ending(scope, case, WARRANTY_ENDING, row.warranty_until, Limit.of(upkeep.warn_before),
                         row.warranty_from, "warranty",
-                        _("the installation's warranty ends on {ends}, in {left} {unit}: have the elevator checked "
+                        _("the installation's warranty ends on {ends}, in {left}: have the elevator checked "
                           "and defects repaired under it before then"))
         if found is not None:
             out.append(found)
@@ -187,7 +187,7 @@ def _insurance(scope: AuditScope, case: Any, policies: list[Row[Any]], limit: Li
     current = next((p for p in periods if p[0] <= as_of <= p[1]), None)
     if current is not None:
         return _ending(scope, case, INSURANCE_ENDING, current[1], limit, current[0], "insurance",
-                       _("the safety-liability insurance ({insurer}) ends on {ends}, in {left} {unit}, and no "
+                       _("the safety-liability insurance ({insurer}) ends on {ends}, in {left}, and no "
                          "renewal is on record"), insurer=current[2])
     ended = [p for p in periods if p[1] < as_of]
     if ended:

@@ -44,14 +44,6 @@ class Limit:
     def working(self) -> bool:
         return self.calendar == "working"
 
-    @property
-    def unit(self) -> str:
-        return "working days" if self.working else "days"
-
-    @property
-    def unit_zh(self) -> str:
-        return "个工作日" if self.working else "日"
-
     def text(self, days: int | None = None) -> str:
         """``days`` (default: the limit's own) with the unit, in the chosen language: "15 working days"."""
         return (_("{days} working days") if self.working else _("{days} days")).format(
