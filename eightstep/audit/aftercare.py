@@ -51,18 +51,13 @@ class StepRow:
 
 def _cases(scope: AuditScope, past: Past, ids: Iterable[str]) -> list[Any]:
     """The cases ``ids`` not withdrawn on the audit date: their rows (current) or as they stood then (``past``)."""
-    wanted = sorted(set(ids))
+    wanted = set(ids)
     if past is not None:
         return [c for c in past if c.id in wanted and c.status != WITHDRAWN]
     out: list[Any] = []
-    for chunk in read.batches(wanted):
+    for chunk in read.batches(sorted(wanted)):
         out.extend(scope.current(case_query(scope, CASES.c.id.in_(list(chunk)), CASES.c.status != WITHDRAWN)))
     return out
-
-
-def _by_case(scope: AuditScope, table: Any, columns: tuple[str, ...], ids: list[str], *where: Any
-             ) -> dict[str, list[Row[Any]]]:
-    return read.records(scope.conn, table, ids, names=columns, where=tuple(where))
 
 
 def unpaid_subsidies(scope: AuditScope, past: Past = None) -> list[Finding]:
@@ -81,8 +76,9 @@ def unpaid_subsidies(scope: AuditScope, past: Past = None) -> list[Finding]:
             CASES.c.workflow_sha256 == sha, STEPS.c.step == "applied",
             STEPS.c.at < local_midnight_utc(cutoff))).scalars().all()
         cases = _cases(scope, past, found)
-        steps = _by_case(scope, STEPS, ("id", "case_id", "step", "at", "amount_fen", "payer"),
-                         [c.id for c in cases], STEPS.c.at < scope.end)
+        steps = read.records(scope.conn, STEPS, [c.id for c in cases],
+                             names=("id", "case_id", "step", "at", "amount_fen", "payer"),
+                             where=(STEPS.c.at < scope.end,))
         for case in cases:
             mine = [StepRow(r) for r in steps.get(case.id, [])]
             status = subsidy_status(mine, scope.as_of)
@@ -157,7 +153,8 @@ def insurance_findings(scope: AuditScope, past: Past = None) -> list[Finding]:
                                              CASES.c.status != WITHDRAWN))
         else:
             cases = [c for c in past if c.workflow_sha256 == sha and c.stage in finals and c.status != WITHDRAWN]
-        policies = _by_case(scope, POLICIES, ("id", "case_id", "insurer", "starts", "ends"), [c.id for c in cases])
+        policies = read.records(scope.conn, POLICIES, [c.id for c in cases],
+                                names=("id", "case_id", "insurer", "starts", "ends"))
         limit = Limit.of(wf.upkeep.warn_before)
         for case in cases:
             found = _insurance(scope, case, policies.get(case.id, []), limit, wf.upkeep.insurance_required)
