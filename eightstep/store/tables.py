@@ -442,33 +442,15 @@ meetings = Table(
 
 # The money and elevator tables (issue 17) live in their own module for size; importing them here puts them on
 # ``metadata`` wherever the schema is used.
-from eightstep.store.money_tables import (  # noqa: E402  (they need the helpers above); re-exported
-    elevators as elevators,
-)
-from eightstep.store.money_tables import (
-    incidents as incidents,
-)
-from eightstep.store.money_tables import (
-    insurance_policies as insurance_policies,
-)
-from eightstep.store.money_tables import (
-    invoices as invoices,
-)
-from eightstep.store.money_tables import (
-    money_lines as money_lines,
-)
-from eightstep.store.money_tables import (
-    payments as payments,
-)
-from eightstep.store.money_tables import (
-    repairs as repairs,
-)
-from eightstep.store.money_tables import (
-    settlements as settlements,
-)
-from eightstep.store.money_tables import (
-    share_certificates as share_certificates,
-)
-from eightstep.store.money_tables import (
-    subsidy_steps as subsidy_steps,
+from eightstep.store.money_tables import (  # noqa: E402, F401  (they need the helpers above; re-exported)
+    elevators,
+    incidents,
+    insurance_policies,
+    invoices,
+    money_lines,
+    payments,
+    repairs,
+    settlements,
+    share_certificates,
+    subsidy_steps,
 )
