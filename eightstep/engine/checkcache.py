@@ -29,7 +29,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, Row, Select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from eightstep import __version__
@@ -144,9 +143,12 @@ def write(engine: Engine, entries: list[Entry]) -> bool:
     if not entries:
         return True
     dialect = engine.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     if dialect not in ("postgresql", "sqlite"):
         return False
+    if dialect == "postgresql":  # each dialect's module imported only by the database that needs it
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     statement = insert(CHECKS)
     statement = statement.on_conflict_do_update(
         index_elements=[CHECKS.c.case_id],

@@ -20,7 +20,7 @@ from eightstep.engine.position import Position
 from eightstep.store import read
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, now_utc
-from eightstep.workflow.loader import LoadedWorkflow
+from eightstep.workflow.loaded import LoadedWorkflow
 from eightstep.workflow.machine import ADVANCE, MOVE_CONDITIONS, CaseMachine
 from eightstep.workflow.schema import Stage
 

@@ -32,7 +32,7 @@ from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.store import read, tables
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, local_date, now_utc, show, through
-from eightstep.workflow.loader import LoadedWorkflow
+from eightstep.workflow.loaded import LoadedWorkflow
 
 if TYPE_CHECKING:
     from eightstep.store import models

@@ -10,12 +10,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.constructor import RoundTripConstructor
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from eightstep.errors import InputError
 from eightstep.i18n import _
@@ -104,18 +101,22 @@ class _Problems:
 # --------------------------------------------------------------------------- #
 
 
-class _DatesAsTextConstructor(RoundTripConstructor):
-    """Round-trip constructor that keeps YAML timestamps as text.
+@lru_cache(maxsize=1)
+def _dates_as_text() -> type:
+    """A round-trip constructor that keeps YAML timestamps as text.
 
     ruamel would turn ``2027-01-01`` into a ``date`` itself, but raises a bare ``ValueError`` (no line)
-    for ``2027-02-30``; keeping the text lets us validate every date with its line number.
+    for ``2027-02-30``; keeping the text lets us validate every date with its line number. Built on first use:
+    ruamel.yaml is imported only when a holiday file is read, not by every command that opens a workspace.
     """
+    from ruamel.yaml.constructor import RoundTripConstructor
 
+    class DatesAsTextConstructor(RoundTripConstructor):  # type: ignore[misc]
+        pass
 
-_DatesAsTextConstructor.add_constructor(
-    "tag:yaml.org,2002:timestamp",
-    lambda constructor, node: constructor.construct_scalar(node),
-)
+    DatesAsTextConstructor.add_constructor("tag:yaml.org,2002:timestamp",
+                                           lambda constructor, node: constructor.construct_scalar(node))
+    return DatesAsTextConstructor
 
 
 def _key_line(mapping: Any, key: str) -> int | None:
@@ -230,8 +231,11 @@ def _read_mapping(path: Path) -> Any:
     except OSError as exc:
         raise HolidayDataError(path, _("cannot read file: {strerror}").format(
                                          strerror=exc.strerror or exc)) from exc
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     yaml = YAML(typ="rt")
-    yaml.Constructor = _DatesAsTextConstructor
+    yaml.Constructor = _dates_as_text()
     try:
         data = yaml.load(text)
     except MarkedYAMLError as exc:

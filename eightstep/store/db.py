@@ -56,6 +56,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    tables.add_postgresql_options()  # the partial indexes' WHERE for this dialect (kept off SQLite's path)
     parsed = make_url(url)
     args: dict[str, str] = {}
     if parsed.get_driver_name() == "psycopg" and "application_name" not in parsed.query:

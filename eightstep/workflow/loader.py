@@ -6,7 +6,6 @@ import difflib
 import hashlib
 import re
 import typing
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,31 +17,9 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from eightstep.errors import WorkflowError
 from eightstep.i18n import _
 from eightstep.workflow.checks import semantic_problems
-from eightstep.workflow.label import workflow_label
 from eightstep.workflow.lenient import best_effort, unwrap
+from eightstep.workflow.loaded import LoadedWorkflow as LoadedWorkflow  # where it was defined before
 from eightstep.workflow.schema import WORKFLOW_ID_PATTERN, Workflow
-
-
-@dataclass(frozen=True)
-class LoadedWorkflow:
-    """A validated workflow with where it came from and the hash that pins cases to it."""
-
-    definition: Workflow
-    source: str
-    content: str
-    sha256: str
-
-    @property
-    def id(self) -> str:
-        return self.definition.id
-
-    @property
-    def version(self) -> str:
-        return self.definition.version
-
-    @property
-    def label(self) -> str:
-        return workflow_label(self.id, self.version)
 
 
 def content_hash(content: str) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from eightstep.workflow.loader import LoadedWorkflow
+    from eightstep.workflow.loaded import LoadedWorkflow
 
 ENV_CACHE = "EIGHTSTEP_CACHE_DIR"
 OFF = "off"
@@ -71,7 +71,7 @@ def load(sha256: str, source: str) -> LoadedWorkflow | None:
             loaded = pickle.load(f)
     except Exception:  # missing, unreadable, written by other code: parse instead
         return None
-    from eightstep.workflow.loader import LoadedWorkflow
+    from eightstep.workflow.loaded import LoadedWorkflow
 
     if not isinstance(loaded, LoadedWorkflow) or loaded.sha256 != sha256 or loaded.source != source:
         return None

@@ -1,0 +1,52 @@
+"""What a read command imports: only what it needs (issue 15, start-up). Each command runs in a fresh process, as
+an officer's does, and reports the heavy modules it loaded: the ORM (sqlmodel, its model classes), SQLAlchemy's
+PostgreSQL dialect on a SQLite file, the YAML parser once the case's workflow is in the snapshot cache, jinja2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("sqlmodel", "sqlalchemy.orm", "eightstep.store.models", "sqlalchemy.dialects.postgresql", "ruamel.yaml",
+         "jinja2")
+PROBE = """
+import json, sys
+from eightstep.cli import main
+try:
+    main.main(sys.argv[1:], prog_name="eightstep", standalone_mode=False)
+except SystemExit:
+    pass
+print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)), file=sys.stderr)
+"""
+READS = [("case", "show", "RD-3-2"), ("case", "list"), ("vote", "tally", "RD-4-1"), ("case", "check", "RD-3-2")]
+
+
+def loaded_by(db: Path, args: tuple[str, ...], cache: Path) -> list[str]:
+    env = {**os.environ, "EIGHTSTEP_CACHE_DIR": str(cache)}
+    done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), "--db", str(db), *args],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    result: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
+    return result
+
+
+@pytest.fixture(scope="module")
+def warm(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The demo's database and a snapshot cache that holds its workflow (filled by one `case show`)."""
+    db, cache = demo_dir / "eightstep.db", tmp_path_factory.mktemp("cache")
+    first = loaded_by(db, ("case", "show", "RD-3-2"), cache)
+    assert "ruamel.yaml" in first  # the first run parses the stored workflow and keeps it
+    assert any(cache.iterdir())
+    return db, cache
+
+
+@pytest.mark.parametrize("args", READS, ids=" ".join)
+def test_a_read_command_imports_no_orm_and_nothing_it_does_not_use(warm: tuple[Path, Path],
+                                                                   args: tuple[str, ...]) -> None:
+    db, cache = warm
+    assert loaded_by(db, args, cache) == []
