@@ -7,6 +7,8 @@ together) and by ``python -m eightstep.store.migrations`` (autogenerate, ``--sql
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import create_engine
 
@@ -15,7 +17,7 @@ from eightstep.store.tables import metadata
 config = context.config
 target_metadata = metadata
 
-OPTIONS = {
+OPTIONS: dict[str, Any] = {
     "target_metadata": target_metadata,
     "render_as_batch": True,  # SQLite cannot ALTER most things: batch mode copies the table
     "compare_type": True,
@@ -37,7 +39,9 @@ def run_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None, "store.migrate.alembic_config passes a connection or a url"
+    engine = create_engine(url)
     try:
         with engine.connect() as own:
             context.configure(connection=own, **OPTIONS)

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes  # autogenerate rendered sqlmodel's column types (AutoString); the submodule named for mypy
 from alembic import op
 
 revision: str = '0010'
@@ -139,7 +139,7 @@ def checkpoint_every_case(conn: sa.Connection) -> None:
     cases, events, facts = tables["cases"], tables["events"], tables["event_facts"]
     now = datetime.now(UTC)
     key = os.environ.get("EIGHTSTEP_SIGNING_KEY", "").encode("utf-8")  # as engine.events.signing_key reads it
-    ids = list(conn.execute(sa.select(cases.c.id).order_by(cases.c.id)).scalars())
+    ids: list[str] = list(conn.execute(sa.select(cases.c.id).order_by(cases.c.id)).scalars())
     for start in range(0, len(ids), BATCH):
         batch = ids[start:start + BATCH]
         rows = _rows_of(conn, tables, keys, batch)

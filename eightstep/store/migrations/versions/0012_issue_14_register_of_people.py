@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-import sqlmodel  # autogenerate renders sqlmodel's column types (sqlmodel.sql.sqltypes.AutoString)
+import sqlmodel.sql.sqltypes  # autogenerate rendered sqlmodel's column types (AutoString); the submodule named for mypy
 from alembic import op
 
 revision: str = '0012'
@@ -75,10 +75,10 @@ def _party_times(conn: sa.Connection) -> dict[tuple[str, str], datetime]:
     out: dict[tuple[str, str], datetime] = {}
     query = sa.select(events.c.case_id, events.c.business_at, events.c.details).where(
         events.c.action == "party.set").order_by(events.c.case_id, events.c.seq)
-    for case_id, at, details in conn.execute(query):
-        role = json.loads(details or "{}").get("role")
+    for row in conn.execute(query):
+        role = json.loads(row.details or "{}").get("role")
         if role:
-            out[(case_id, role)] = at
+            out[(row.case_id, role)] = row.business_at
     return out
 
 
@@ -188,7 +188,7 @@ def downgrade() -> None:
     held = sa.select(roles.c.id, roles.c.case_id, roles.c.role, roles.c.until, roles.c.recorded_at, people.c.name,
                      people.c.phone, people.c.id_number, people.c.address).join(
         people, people.c.id == roles.c.person_id).order_by(roles.c.id)
-    current: dict[tuple[str, str], object] = {}
+    current: dict[tuple[str, str], sa.Row[Any]] = {}
     for row in conn.execute(held).all():
         conn.execute(sa.update(roles).where(roles.c.id == row.id).values(phone=row.phone))
         if row.role in PARTY_ROLES and row.until is None:
