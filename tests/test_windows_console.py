@@ -163,6 +163,16 @@ COMMANDS: list[tuple[list[str], int, str]] = [
     (["canvass", "void", "JX-1-1", "{canvass}", "--reason", "重复"], 0, "voided"),
     (["role", "end", "JX-1-1", "{role}", "--reason", "换届"], 0, "ended"),
     (["forms", "party-void", "JX-1-1", "agent", "--reason", "委托书未签"], 0, "voided"),
+    (["funding", "void-line", "JX-1-1", "{line}", "--reason", "重复录入"], 0, "voided"),
+    (["funding", "void-payment", "JX-1-1", "SK-JX-1-1-0001", "--reason", "金额录错"], 0, "voided"),
+    (["funding", "void-certificate", "JX-1-1", "FT-JX-1-1-001", "--reason", "重复开具"], 0, "voided"),
+    (["funding", "void-invoice", "JX-1-1", "4200", "--reason", "发票作废"], 0, "voided"),
+    (["funding", "void-settlement", "RD-3-2", "--reason", "结算有误"], 0, "voided"),
+    (["subsidy", "void", "RD-4-2", "{subsidy}", "--reason", "录错"], 1, "RD-4-2"),  # later steps build on it
+    (["elevator", "void-repair", "RD-3-2", "{repair}", "--reason", "重复录入"], 0, "voided"),
+    (["elevator", "void-incident", "RD-3-2", "{incident}", "--reason", "误报"], 0, "voided"),
+    (["elevator", "void-policy", "RD-3-2", "{policy}", "--reason", "保单号录错"], 0, "voided"),
+    (["elevator", "void", "RD-3-2", "--reason", "录入了别的电梯"], 0, "voided"),
     (["funding", "void", "JX-1-1", "--reason", "总价录错"], 0, "voided"),
     (["audit", "stalled"], 0, "人大小区"),
     (["audit", "stalled", "--json"], 0, "人大小区"),
@@ -210,7 +220,9 @@ def test_every_printing_command_with_output_redirected_on_cp936(demo_dir: Path, 
         ids = {name: str(con.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0])
                for name, table in (("objection", "objections"), ("scheme", "schemes"), ("document", "documents"),
                                    ("approval", "approvals"), ("meeting", "meetings"), ("role", "case_roles"),
-                                   ("canvass", "canvass_entries"), ("step", "mediation_steps"))}
+                                   ("canvass", "canvass_entries"), ("step", "mediation_steps"),
+                                   ("line", "money_lines"), ("subsidy", "subsidy_steps"), ("repair", "repairs"),
+                                   ("incident", "incidents"), ("policy", "insurance_policies"))}
     commands = []
     for argv, _code, _text in COMMANDS:
         filled = [a.replace("{dir}", str(folder)) for a in argv]

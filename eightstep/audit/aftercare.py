@@ -74,7 +74,7 @@ def unpaid_subsidies(scope: AuditScope, past: Past = None) -> list[Finding]:
         found = scope.conn.execute(select(STEPS.c.case_id).distinct().join_from(
             STEPS, CASES, CASES.c.id == STEPS.c.case_id).where(
             CASES.c.workflow_sha256 == sha, STEPS.c.step == "applied",
-            STEPS.c.at < local_midnight_utc(cutoff))).scalars().all()
+            STEPS.c.at < local_midnight_utc(cutoff), tables.not_voided(STEPS))).scalars().all()
         cases = _cases(scope, past, found)
         steps = read.records(scope.conn, STEPS, [c.id for c in cases],
                              names=("id", "case_id", "step", "at", "amount_fen", "payer"),
@@ -122,7 +122,7 @@ def warranty_findings(scope: AuditScope, past: Past = None) -> list[Finding]:
     rows = scope.conn.execute(select(ELEVATORS.c.case_id, ELEVATORS.c.warranty_from, ELEVATORS.c.warranty_until)
                               .where(ELEVATORS.c.warranty_from <= scope.as_of,
                                      ELEVATORS.c.warranty_until >= scope.as_of,
-                                     ELEVATORS.c.warranty_until <= horizon)).all()
+                                     ELEVATORS.c.warranty_until <= horizon, tables.not_voided(ELEVATORS))).all()
     by_case = {r.case_id: r for r in rows}
     out = []
     for case in _cases(scope, past, by_case):

@@ -1,7 +1,8 @@
 """Corrections, one pattern for every kind of record: `eightstep NOUN void CASE KEY --reason TEXT [--at]`.
 
 ``void_command(group, kind)`` adds the command to a noun's group (doc, approval, objection, meeting, scheme,
-canvass, vote, household, funding; ``role end``; ``forms party-void``); each parses, calls
+canvass, vote, household, funding and its money records, subsidy, elevator; ``role end``; ``forms party-void``);
+each parses, calls
 ``records.corrections.void`` and prints one line.
 """
 
@@ -21,7 +22,10 @@ REASON_HELP = "Why it no longer counts (kept in the history)."
 NOUNS = {"document": N_("document"), "approval": N_("approval"), "ballot": N_("ballot"),
          "household": N_("household"), "objection": N_("objection"), "mediation": N_("mediation step"),
          "meeting": N_("meeting"), "scheme": N_("scheme"), "role": N_("role"), "canvass": N_("canvass entry"),
-         "party": N_("party"), "funding": N_("funding")}
+         "party": N_("party"), "funding": N_("funding"), "money_line": N_("money line"), "payment": N_("payment"),
+         "certificate": N_("share certificate"), "invoice": N_("invoice"), "settlement": N_("settlement"),
+         "subsidy_step": N_("subsidy step"), "elevator": N_("elevator record"), "policy": N_("insurance policy"),
+         "incident": N_("incident"), "repair": N_("repair")}
 
 
 def void_command(group: click.Group, kind: str, *, name: str = "void", key: str | None = "ID",

@@ -10,6 +10,7 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.audit import DATE
 from eightstep.cli.base import Group
+from eightstep.cli.corrections import void_command
 from eightstep.cli.funding import YUAN
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import AT, CASE, actor_option, as_option, at_option, json_option
@@ -130,6 +131,16 @@ def repair(settings: Settings, case_id: str, cost: int, contractor: str, descrip
     table([_("room"), _("share")], [[room, yuan(v)] for room, v in found.shares.items() if v])
 
 
+void_command(elevator, "elevator", key=None,
+             summary="Void the elevator's record of CASE (recorded by mistake): record it again in full.")
+void_command(elevator, "policy", name="void-policy",
+             summary="Void an insurance policy of CASE (its id in `elevator show`): it no longer covers.")
+void_command(elevator, "incident", name="void-incident",
+             summary="Void an incident of CASE (its id): refused while a repair names it.")
+void_command(elevator, "repair", name="void-repair",
+             summary="Void a repair of CASE (its id): its cost is no longer charged.")
+
+
 @elevator.command("show")
 @click.argument("case_id", metavar="CASE", type=CASE)
 @json_option
@@ -154,8 +165,8 @@ def show(settings: Settings, case_id: str, as_json: bool) -> None:
                            phone=e.safety_manager_phone or "", maintainer=e.maintainer, licence=e.maintainer_licence,
                            starts=e.warranty_from, ends=e.warranty_until))
     for p in view.policies:
-        click.echo(_("  insurance {insurer} {number}: {starts} to {ends}").format(
-            insurer=p.insurer, number=p.policy_number or "", starts=p.starts, ends=p.ends))
+        click.echo(_("  insurance #{id} {insurer} {number}: {starts} to {ends}").format(
+            id=p.id, insurer=p.insurer, number=p.policy_number or "", starts=p.starts, ends=p.ends))
     for i in view.incidents:
         click.echo(_("  incident #{id} {kind} {description}").format(id=i.id, kind=i.kind, description=i.description))
     for r in view.repairs:

@@ -182,6 +182,17 @@ def agree(settings: Settings, case_id: str, file: Path, amend: str | None, at: d
 
 void_command(funding, "funding", key=None,
              summary="Void the funding of CASE (recorded by mistake): the forms have no figures until it is set again.")
+void_command(funding, "money_line", name="void-line",
+             summary="Void a money line of CASE (its id): an extra or a compensation leaves the shares again.")
+void_command(funding, "payment", name="void-payment", key="RECEIPT", key_type=str,
+             summary="Void a payment of CASE, named by its receipt (serial or number): it no longer counts as paid; "
+                     "the receipt's number is not given again.")
+void_command(funding, "certificate", name="void-certificate", key="NUMBER", key_type=str,
+             summary="Void a share certificate of CASE (its number): refused while a fund payment rests on it.")
+void_command(funding, "invoice", name="void-invoice", key="NUMBER", key_type=str,
+             summary="Void an invoice of CASE (its number): the settlement form no longer lists it.")
+void_command(funding, "settlement", name="void-settlement", key=None,
+             summary="Void the settlement of CASE that counts (the latest): its refunds and calls no longer count.")
 
 
 # --- money after the agreement (issue 17) ----------------------------------------------------------------

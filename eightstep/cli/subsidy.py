@@ -9,6 +9,7 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.audit import as_of_option
 from eightstep.cli.base import Group
+from eightstep.cli.corrections import void_command
 from eightstep.cli.funding import YUAN
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
@@ -112,6 +113,10 @@ def pay(settings: Settings, case_id: str, amount: int, payer: str, account: str,
     _said(case_id, "paid", amount)
 
 
+void_command(subsidy, "subsidy_step",
+             summary="Void a step of the subsidy of CASE (its id in `subsidy show`): the later steps first.")
+
+
 @subsidy.command("show")
 @click.argument("case_id", metavar="CASE", type=CASE)
 @as_of_option
@@ -133,8 +138,8 @@ def show(settings: Settings, case_id: str, as_of: date | None, as_json: bool) ->
                                         approved="—" if s.approved is None else yuan(s.approved), paid=yuan(s.paid),
                                         unpaid=yuan(s.unpaid), rule=rule))
     if view.steps:
-        table([_("date"), _("step"), _("amount"), _("number"), _("payer / office"), _("account"),
+        table(["#", _("date"), _("step"), _("amount"), _("number"), _("payer / office"), _("account"),
                _("basis")],
-              [[st.on, _(STEPS.get(st.step, st.step)), yuan(st.amount_fen), st.number or "", st.payer or "",
+              [[st.id, st.on, _(STEPS.get(st.step, st.step)), yuan(st.amount_fen), st.number or "", st.payer or "",
                 st.account or "",
                 st.basis or st.note or ""] for st in view.steps])

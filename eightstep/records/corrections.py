@@ -8,13 +8,15 @@ audit leave voided records out; a role counts until it ended (``role.end``). ``c
 household's recorded values, the old and the new ones in the event.
 
 The record is named by its id, except a ballot (the current ballot of a room), a household (its room), a party
-(its role in the forms) and the funding (one per case).
+(its role in the forms), the funding (one per case) and the money records named as ``records.moneyvoids`` says
+(a payment by its receipt, a certificate or an invoice by its number, the settlement and the elevator's record by
+the case).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +38,7 @@ class Kind:
     model: type[models.Base]
     action: str  # of the void event
     listing: str  # the remedy action that lists such records
+    by: str = "id"  # the column that names the record (a receipt by its serial, an invoice by its number)
 
 
 KINDS: dict[str, Kind] = {
@@ -51,7 +54,22 @@ KINDS: dict[str, Kind] = {
     "canvass": Kind(models.CanvassEntry, "canvass.void", "canvass.list"),
     "party": Kind(models.CaseRole, "party.void", "forms.parties"),  # the current holder of a role the forms name
     "funding": Kind(models.Funding, "funding.void", "funding.shares"),
+    # money and the elevator after acceptance (``records.moneyvoids``: what voiding one of them refuses or redoes)
+    "money_line": Kind(models.MoneyLine, "funding.void-line", "funding.shares"),
+    "payment": Kind(models.Payment, "funding.void-payment", "funding.paid", by="serial"),
+    "certificate": Kind(models.ShareCertificate, "funding.void-certificate", "funding.paid", by="number"),
+    "invoice": Kind(models.Invoice, "funding.void-invoice", "funding.paid", by="number"),
+    "settlement": Kind(models.Settlement, "funding.void-settlement", "funding.paid"),  # the one that counts
+    "subsidy_step": Kind(models.SubsidyStep, "subsidy.void", "subsidy.show"),
+    "elevator": Kind(models.Elevator, "elevator.void", "elevator.show"),
+    "policy": Kind(models.InsurancePolicy, "elevator.void-policy", "elevator.show"),
+    "incident": Kind(models.Incident, "elevator.void-incident", "elevator.show"),
+    "repair": Kind(models.Repair, "elevator.void-repair", "elevator.show"),
 }
+ONE_PER_CASE = ("funding", "elevator", "settlement")  # named by the case alone
+NAMED = ("ballot", "household", "party", "payment", "certificate", "invoice", *ONE_PER_CASE)  # not by "#id"
+MONEY = ("money_line", "payment", "certificate", "invoice", "settlement", "subsidy_step", "elevator", "policy",
+         "incident", "repair")
 PRIVATE = {"phone", "id_number"}  # never copied into the history
 
 
@@ -77,7 +95,8 @@ def what_it_said(row: models.Base) -> dict[str, Any]:
     """A record's values for the history (no ids, no phone or ID numbers, no voiding marks)."""
     hidden = {"id", "case_id", "voided_at", "void_reason", "recorded_at", *PRIVATE}
     values = {c.key: getattr(row, c.key) for c in row.__table__.columns}
-    return {k: (show(v) if isinstance(v, datetime) else v) for k, v in values.items() if k not in hidden}
+    return {k: (show(v) if isinstance(v, datetime) else v.isoformat() if isinstance(v, date) else v)
+            for k, v in values.items() if k not in hidden}
 
 
 def _find(rec: Recording, kind: str, key: Any) -> Any:
@@ -94,14 +113,19 @@ def _find(rec: Recording, kind: str, key: Any) -> Any:
         row = rec.session.exec(select(models.CaseRole).where(
             models.CaseRole.case_id == rec.case_id, models.CaseRole.role == key, models.CaseRole.until.is_(None),
             models.not_voided(models.CaseRole.__table__)).order_by(models.CaseRole.since.desc())).first()
+    elif kind in MONEY:
+        from eightstep.records.moneyvoids import find
+
+        row = find(rec, kind, spec.model, spec.by, key)
     else:
         row = rec.session.get(spec.model, rec.case_id if kind == "funding" else key)
     owner = None if row is None else (
         rec.session.get(models.Objection, row.objection_id).case_id if kind == "mediation" else row.case_id)
     if row is None or owner != rec.case_id or row.voided_at is not None:
-        raise NotFoundError(_("case {case} has no {kind} {key} that counts").format(
-            case=rec.case_id, kind=kind, key=key if kind in ("ballot", "household", "party", "funding") else
-            f"#{key}"), remedy=Remedy(spec.listing, {"case": rec.case_id}))
+        named = "" if key is None else (f" {key}" if kind in NAMED else f" #{key}")
+        raise NotFoundError(_("case {case} has no {kind}{key} that counts").format(
+            case=rec.case_id, kind=kind.replace("_", " "), key=named),
+            remedy=Remedy(spec.listing, {"case": rec.case_id}))
     return row
 
 
@@ -110,6 +134,10 @@ def _refuse(rec: Recording, kind: str, row: Any) -> None:
     if kind == "role" and rec.at < as_utc(row.since):
         raise InputError(_("the role cannot end at {at}, before it began ({since}); check the date").format(
             at=show(rec.at), since=show(row.since)))
+    if kind in MONEY:
+        from eightstep.records.moneyvoids import refuse
+
+        refuse(rec, kind, row)
     if kind == "scheme":
         from eightstep.records.schemes import current_choice
 
@@ -143,13 +171,18 @@ def void(ws: Workspace, case_id: str, kind: str, key: Any, *, reason: str, at: d
         row = _find(rec, kind, key)
         _refuse(rec, kind, row)
         was = what_it_said(row)
-        record_id = row.case_id if kind == "funding" else row.id
+        record_id = row.case_id if kind in ("funding", "elevator") else getattr(row, KINDS[kind].by)
         rec.change(row, voided_at=rec.at, void_reason=reason)
         if kind == "document":
             rec.session.flush()
             _upkeep_dates(rec)
+        more: dict[str, Any] = {}
+        if kind in MONEY:
+            from eightstep.records.moneyvoids import redo
+
+            more = redo(rec, kind, row)
         rec.note = reason
-        rec.details = {"record": kind, "id": record_id, "was": was}
+        rec.details = {"record": kind, "id": record_id, "was": was, **more}
     return Voided(kind, record_id, rec.at, reason, was)
 
 

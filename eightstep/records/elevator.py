@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from eightstep.engine.recording import Recording, recording
 from eightstep.errors import InputError, NotFoundError, Remedy
 from eightstep.i18n import _
-from eightstep.records.payments import load_money
+from eightstep.records.payments import counting, load_money
 from eightstep.rules.ledger import repair_shares
 from eightstep.rules.money import MAX_FEN, yuan_plain
 from eightstep.store import models
@@ -63,8 +63,8 @@ class ElevatorView:
         if record is not None:
             record = {k: v.isoformat() if isinstance(v, date) else v for k, v in record.items()}
         return {"case": self.case_id, "elevator": record,
-                "insurance": [{"insurer": p.insurer, "policy_number": p.policy_number, "starts": p.starts.isoformat(),
-                               "ends": p.ends.isoformat(),
+                "insurance": [{"id": p.id, "insurer": p.insurer, "policy_number": p.policy_number,
+                               "starts": p.starts.isoformat(), "ends": p.ends.isoformat(),
                                "premium": None if p.premium_fen is None else yuan_plain(p.premium_fen)}
                               for p in self.policies],
                 "incidents": [{"id": i.id, "kind": i.kind, "on": local_date(i.occurred_at).isoformat(),
@@ -74,20 +74,27 @@ class ElevatorView:
                 "repairs": [r.as_dict() for r in self.repairs]}
 
 
+def current_elevator(session: Session, case_id: str) -> models.Elevator | None:
+    """The elevator's record of the case, unless voided."""
+    row = session.get(models.Elevator, case_id)
+    return None if row is None or row.voided_at is not None else row
+
+
 def elevator_view(ws: Workspace, case_id: str) -> ElevatorView:
     from eightstep.engine.cases import get_case
 
     with ws.session() as session:
         get_case(session, case_id)
-        view = ElevatorView(case_id, session.get(models.Elevator, case_id))
-        view.policies = list(session.exec(select(models.InsurancePolicy).where(
-            models.InsurancePolicy.case_id == case_id).order_by(col(models.InsurancePolicy.starts))))
-        view.incidents = list(session.exec(select(models.Incident).where(models.Incident.case_id == case_id)
-                                           .order_by(col(models.Incident.occurred_at))))
+
+        def rows(model: type[models.Base], order: Any) -> list[Any]:
+            return list(session.exec(select(model).where(model.case_id == case_id, counting(model)).order_by(order)))
+
+        view = ElevatorView(case_id, current_elevator(session, case_id))
+        view.policies = rows(models.InsurancePolicy, col(models.InsurancePolicy.starts))
+        view.incidents = rows(models.Incident, col(models.Incident.occurred_at))
         view.repairs = [RepairView(r.id or 0, local_date(r.done_at), r.contractor, r.description, r.cost_fen,
                                    r.incident_id, r.invoice_number, json.loads(r.shares))
-                        for r in session.exec(select(models.Repair).where(models.Repair.case_id == case_id)
-                                              .order_by(col(models.Repair.done_at)))]
+                        for r in rows(models.Repair, col(models.Repair.done_at))]
     return view
 
 
@@ -98,7 +105,7 @@ def _accepted(rec: Recording) -> None:
     if REGISTRATION in wf.approvals:
         granted = rec.session.exec(select(models.Approval).where(
             models.Approval.case_id == rec.case_id, models.Approval.kind == REGISTRATION,
-            models.Approval.decision == "approved")).all()
+            models.Approval.decision == "approved", counting(models.Approval))).all()
         if not any(as_utc(a.decided_at) <= rec.at for a in granted):
             raise InputError(_("case {case} has no use registration on record by then: the elevator's record is "
                                "kept from its registration on").format(case=rec.case_id),
@@ -123,12 +130,15 @@ def set_elevator(ws: Workspace, case_id: str, *, at: datetime | None = None, act
     with recording(ws, case_id, "elevator.set", at=at, actor=actor, as_role=as_role) as rec:
         _accepted(rec)
         row = rec.session.get(models.Elevator, case_id)
-        if row is None:
+        if row is None or row.voided_at is not None:  # the first record, or recorded again after a void
             missing = [f for f in REQUIRED if not given.get(f)]
             if missing:
                 raise InputError(_("the elevator's first record needs {fields}").format(fields=", ".join(missing)))
+        if row is None:
             row = models.Elevator(case_id=case_id, recorded_at=rec.at, **given)
         else:
+            if row.voided_at is not None:  # a fresh start: nothing of the voided record stays
+                row.safety_manager_phone, row.voided_at, row.void_reason = None, None, None
             for name, value in given.items():
                 setattr(row, name, value)
             row.recorded_at = rec.at
@@ -207,7 +217,7 @@ def add_repair(ws: Workspace, case_id: str, *, cost: int, contractor: str, descr
         _accepted(rec)
         if incident_id is not None:
             incident = rec.session.get(models.Incident, incident_id)
-            if incident is None or incident.case_id != case_id:
+            if incident is None or incident.case_id != case_id or incident.voided_at is not None:
                 raise NotFoundError(_("case {case} has no incident #{id}").format(case=case_id, id=incident_id))
         money = load_money(rec.session, case_id, rec.workflow)
         table = money.table() if money.funding is not None else None

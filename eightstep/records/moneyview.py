@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlmodel import Session
 
+from eightstep.records.elevator import current_elevator
 from eightstep.records.payments import CaseMoney, load_money
 from eightstep.records.settlement import InvoiceView, load_invoices
 from eightstep.records.subsidy import StepView, load_steps
@@ -40,4 +41,4 @@ class MoneyOnRecord:
 
 def money_on_record(session: Session, case_id: str, wf: Workflow) -> MoneyOnRecord:
     return MoneyOnRecord(load_money(session, case_id, wf), load_steps(session, case_id),
-                         load_invoices(session, case_id), session.get(models.Elevator, case_id))
+                         load_invoices(session, case_id), current_elevator(session, case_id))

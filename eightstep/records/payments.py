@@ -16,12 +16,13 @@ from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from eightstep.engine.recording import Recording, recording
 from eightstep.errors import InputError, NotFoundError, Remedy
 from eightstep.i18n import _
-from eightstep.records.funding import E4, amendment, figures_of
+from eightstep.records.funding import E4, amendment, figures_of, load_funding
 from eightstep.rules.ledger import KINDS, WAYS, Ledger, ledger, receipt_number
 from eightstep.rules.money import MAX_FEN, Figures, ShareTable, compute_shares, yuan, yuan_plain
 from eightstep.store import models
@@ -139,6 +140,11 @@ class CaseMoney:
         return self.line_sum("change_order")
 
 
+def counting(model: type[models.Base]) -> Any:
+    """The condition: a row of ``model`` that counts (not voided, ``records.corrections``)."""
+    return models.not_voided(model.__table__)  # type: ignore[attr-defined]
+
+
 def _on(when: datetime) -> date:
     return local_date(when)
 
@@ -148,29 +154,27 @@ def load_money(session: Session, case_id: str, wf: Workflow, as_of: date | None 
     def dated(when: datetime) -> bool:
         return as_of is None or _on(when) <= as_of
 
+    def rows(model: type[models.Base], order: Any) -> Any:  # the case's records that count (not voided)
+        return session.exec(select(model).where(model.case_id == case_id, counting(model)).order_by(order))
+
     households = list(session.exec(select(models.Household).where(models.Household.case_id == case_id)))
     rooms = {h.id: h for h in households}
     lines = [LineView(r.id or 0, r.kind, r.amount_fen, r.description,
                       rooms[r.household_id].room if r.household_id in rooms else None, r.meeting_id, _on(r.agreed_at))
-             for r in session.exec(select(models.MoneyLine).where(models.MoneyLine.case_id == case_id)
-                                   .order_by(col(models.MoneyLine.id))) if dated(r.agreed_at)]
+             for r in rows(models.MoneyLine, col(models.MoneyLine.id)) if dated(r.agreed_at)]
     payments = [PaymentView(r.serial, receipt_number(case_id, r.serial), rooms[r.household_id].room,
                             rooms[r.household_id].owner, r.kind, r.way, r.amount_fen, _on(r.paid_at), r.reference,
                             r.received_by, r.note)
-                for r in session.exec(select(models.Payment).where(models.Payment.case_id == case_id)
-                                      .order_by(col(models.Payment.serial))) if dated(r.paid_at)]
+                for r in rows(models.Payment, col(models.Payment.serial)) if dated(r.paid_at)]
     certificates = [CertificateView(rooms[r.household_id].room, rooms[r.household_id].owner, r.number, r.amount_fen,
                                     _on(r.issued_at))
-                    for r in session.exec(select(models.ShareCertificate).where(
-                        models.ShareCertificate.case_id == case_id).order_by(col(models.ShareCertificate.id)))
-                    if dated(r.issued_at)]
-    settlements = [s for s in session.exec(select(models.Settlement).where(models.Settlement.case_id == case_id)
-                                           .order_by(col(models.Settlement.id))) if dated(s.settled_at)]
+                    for r in rows(models.ShareCertificate, col(models.ShareCertificate.id)) if dated(r.issued_at)]
+    settlements = [s for s in rows(models.Settlement, col(models.Settlement.id)) if dated(s.settled_at)]
     agreed_rows = session.exec(select(models.AgreedShare).where(models.AgreedShare.case_id == case_id)).all()
     shares = {rooms[a.household_id].room: Fraction(a.weight_e4, E4) for a in agreed_rows if a.household_id in rooms}
     upkeep = {rooms[a.household_id].room: Fraction(a.maintenance_e4, E4) for a in agreed_rows
               if a.household_id in rooms and a.maintenance_e4 is not None}
-    return CaseMoney(case_id, wf, session.get(models.Funding, case_id), households, lines, payments, certificates,
+    return CaseMoney(case_id, wf, load_funding(session, case_id), households, lines, payments, certificates,
                      (shares, upkeep), settlements[-1] if settlements else None)
 
 
@@ -263,7 +267,7 @@ def record_payment(ws: Workspace, case_id: str, room: str, amount: int, *, way: 
         account = money.ledger().account(room)
         day = _on(rec.at)
         _check_payment(money, account, kind, way, amount, day)
-        serial = max((p.serial for p in money.payments), default=0) + 1
+        serial = _next(rec, models.Payment.serial)  # a voided receipt keeps its number
         row = rec.add(models.Payment(case_id=case_id, household_id=household.id or 0, serial=serial, kind=kind,
                                      way=way, amount_fen=amount, paid_at=rec.at, reference=_text(reference),
                                      received_by=_text(received_by), note=_text(note), recorded_at=rec.at))
@@ -294,6 +298,14 @@ def _check_payment(money: CaseMoney, account: Any, kind: str, way: str, amount: 
                                           amount=yuan(amount)))
 
 
+def _next(rec: Recording, column: Any, *, count: bool = False) -> int:
+    """The next serial of the case's receipts or certificates, the voided ones counted (their numbers stay)."""
+    table = column.class_
+    found = rec.session.exec(select(func.count(column) if count else func.max(column)).where(
+        table.case_id == rec.case_id)).one()
+    return (found or 0) + 1
+
+
 def _text(value: str | None) -> str | None:
     return value.strip() if value and value.strip() else None
 
@@ -309,7 +321,7 @@ def issue_certificate(ws: Workspace, case_id: str, room: str, *, number: str | N
         share = money.ledger().account(room).due
         if share <= 0:
             raise InputError(_("room {room} pays no share: there is nothing to certify").format(room=room))
-        serial = len(money.certificates) + 1
+        serial = _next(rec, models.ShareCertificate.id, count=True)
         number = _text(number) or f"FT-{case_id}-{serial:03d}"
         rec.add(models.ShareCertificate(case_id=case_id, household_id=household.id or 0, number=number,
                                         amount_fen=share, issued_at=rec.at, recorded_at=rec.at))

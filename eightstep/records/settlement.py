@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from eightstep.engine.recording import recording
 from eightstep.errors import InputError, Remedy
 from eightstep.i18n import _
-from eightstep.records.payments import CaseMoney, load_money
+from eightstep.records.payments import CaseMoney, counting, load_money
 from eightstep.records.subsidy import load_steps
 from eightstep.rules.ledger import FinalFigures, Settlement, settle
 from eightstep.rules.money import MAX_FEN, yuan, yuan_plain
@@ -39,7 +39,7 @@ class InvoiceView:
 
 
 def load_invoices(session: Any, case_id: str, as_of: date | None = None) -> list[InvoiceView]:
-    rows = session.exec(select(models.Invoice).where(models.Invoice.case_id == case_id)
+    rows = session.exec(select(models.Invoice).where(models.Invoice.case_id == case_id, counting(models.Invoice))
                         .order_by(col(models.Invoice.issued_at), col(models.Invoice.id)))
     return [InvoiceView(r.number, r.issuer, r.amount_fen, local_date(r.issued_at), r.note) for r in rows
             if as_of is None or local_date(r.issued_at) <= as_of]

@@ -13,7 +13,8 @@ from sqlmodel import Session, col, select
 from eightstep.engine.recording import Recording, recording
 from eightstep.errors import InputError, Remedy
 from eightstep.i18n import _
-from eightstep.records.payments import load_money
+from eightstep.records.elevator import current_elevator
+from eightstep.records.payments import counting, load_money
 from eightstep.rules.money import yuan, yuan_plain
 from eightstep.rules.subsidy import SubsidyAmount, SubsidyStatus, subsidy_amount, subsidy_status
 from eightstep.store import models
@@ -34,9 +35,10 @@ class StepView:
     account: str | None
     basis: str | None
     note: str | None
+    id: int = 0  # 0: not known (a step just recorded)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"step": self.step, "on": self.on.isoformat(), "amount": yuan_plain(self.amount_fen),
+        return {"id": self.id, "step": self.step, "on": self.on.isoformat(), "amount": yuan_plain(self.amount_fen),
                 "number": self.number, "payer": self.payer, "account": self.account, "basis": self.basis,
                 "note": self.note}
 
@@ -55,9 +57,10 @@ class SubsidyView:
 
 
 def load_steps(session: Session, case_id: str, as_of: date | None = None) -> list[StepView]:
-    rows = session.exec(select(models.SubsidyStep).where(models.SubsidyStep.case_id == case_id)
+    rows = session.exec(select(models.SubsidyStep).where(models.SubsidyStep.case_id == case_id,
+                                                         counting(models.SubsidyStep))
                         .order_by(col(models.SubsidyStep.at), col(models.SubsidyStep.id)))
-    return [StepView(r.step, local_date(r.at), r.amount_fen, r.number, r.payer, r.account, r.basis, r.note)
+    return [StepView(r.step, local_date(r.at), r.amount_fen, r.number, r.payer, r.account, r.basis, r.note, r.id or 0)
             for r in rows if as_of is None or local_date(r.at) <= as_of]
 
 
@@ -90,7 +93,7 @@ def amount_by_rule(rec: Recording) -> SubsidyAmount:
     cost = money.figures.cost
     if money.settlement is not None:
         cost = money.settlement.contract_fen + money.settlement.changes_fen
-    elevator = rec.session.get(models.Elevator, rec.case_id)
+    elevator = current_elevator(rec.session, rec.case_id)
     floors = len({h.floor for h in money.households}) or None
     return subsidy_amount(rule, cost=cost, floors=floors, stops=elevator.stops if elevator else None)
 
@@ -132,7 +135,7 @@ def _inspected(rec: Recording) -> None:
         return
     passed = rec.session.exec(select(models.Approval).where(
         models.Approval.case_id == rec.case_id, models.Approval.kind == INSPECTION,
-        models.Approval.decision == "approved")).all()
+        models.Approval.decision == "approved", counting(models.Approval))).all()
     if not any(as_utc(a.decided_at) <= rec.at for a in passed):
         raise InputError(_("the subsidy is applied for with the supervisory inspection certificate, and case {case} "
                            "has none by then").format(case=rec.case_id),

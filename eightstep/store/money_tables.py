@@ -2,14 +2,15 @@
 
 Part of the one schema of ``eightstep.store.tables`` (same ``metadata``), kept in their own module for size:
 money lines, payments with receipt serials, share certificates, subsidy steps, invoices, the final settlement,
-the elevator's record, its insurance, incidents and repairs. Money is integer fen; times UTC.
+the elevator's record, its insurance, incidents and repairs. Money is integer fen; times UTC. Every one of them
+can be voided (``voided_at``, ``void_reason``: ``records.corrections``); a voided row stays and counts nowhere.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
-from eightstep.store.tables import _case_id, _id, _int, _text, _when, metadata
+from eightstep.store.tables import _case_id, _id, _int, _text, _voided, _when, metadata
 
 # A money line besides the contract price: an ``extra`` agreed in negotiation (a glass shaft: part of the cost,
 # shared), a ``compensation`` to a household (``household_id``; paid by the others through their shares), or a
@@ -25,6 +26,7 @@ money_lines = Table(
     Column("meeting_id", Integer, ForeignKey("meetings.id"), nullable=True),  # the meeting that agreed it
     _when("agreed_at"),
     _when("recorded_at"),
+    *_voided(),
 )
 
 # Money paid in by a household (``contribution``), paid back to it (``refund``), or paid out to it under an agreed
@@ -44,6 +46,7 @@ payments = Table(
     _text("note", nullable=True),
     _when("recorded_at"),
     UniqueConstraint("case_id", "serial"),
+    *_voided(),
 )
 
 # A certificate of a household's share (分摊费用证明), issued for its housing provident fund withdrawal.
@@ -56,6 +59,7 @@ share_certificates = Table(
     _int("amount_fen"),  # the share certified
     _when("issued_at"),
     _when("recorded_at"),
+    *_voided(),
 )
 
 # A step of the case's subsidy: ``applied`` (the amount by the workflow's rule), ``approved`` or ``rejected``,
@@ -74,6 +78,7 @@ subsidy_steps = Table(
     _text("note", nullable=True),
     _when("recorded_at"),
     Index("ix_subsidy_steps_step_at", "step", "at"),  # the audit's unpaid applications
+    *_voided(),
 )
 
 # An invoice on record (发票): construction, change orders, repairs.
@@ -87,6 +92,7 @@ invoices = Table(
     _when("issued_at"),
     _text("note", nullable=True),
     _when("recorded_at"),
+    *_voided(),
 )
 
 # The final settlement (竣工结算): the figures at the end and each household's adjustment (room -> fen, + a call,
@@ -105,6 +111,7 @@ settlements = Table(
     Column("adjustments", Text, nullable=False),  # JSON: room -> fen
     _text("note", nullable=True),
     _when("recorded_at"),
+    *_voided(),
 )
 
 # The elevator's own record after acceptance: registration, technical data, who is responsible, warranty.
@@ -124,6 +131,7 @@ elevators = Table(
     Column("warranty_from", Date, nullable=False),
     Column("warranty_until", Date, nullable=False),
     _when("recorded_at"),
+    *_voided(),
 )
 
 # The elevator's safety-liability insurance (电梯安全责任保险): one row per policy period.
@@ -137,6 +145,7 @@ insurance_policies = Table(
     Column("ends", Date, nullable=False),  # the last day covered
     _int("premium_fen", nullable=True),
     _when("recorded_at"),
+    *_voided(),
 )
 
 # Something that happened to the elevator in operation: an entrapment (困人), a fault, damage.
@@ -149,6 +158,7 @@ incidents = Table(
     Column("description", Text, nullable=False),
     _when("resolved_at", nullable=True),
     _when("recorded_at"),
+    *_voided(),
 )
 
 # A repair and its cost, shared among the households by the usage convention's rule (``shares``).
@@ -164,4 +174,5 @@ repairs = Table(
     _text("invoice_number", nullable=True),
     Column("shares", Text, nullable=False),  # JSON: room -> fen, as charged
     _when("recorded_at"),
+    *_voided(),
 )

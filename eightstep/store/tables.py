@@ -231,6 +231,8 @@ approvals = Table(
     _text("note", nullable=True),
     _when("recorded_at"),
     *_voided(),
+    _text("file_name", nullable=True),  # the decision's scan, stored in the file store by content hash
+    _text("file_sha256", 64, nullable=True),
 )
 
 BASIS_DOCUMENT_FK = "fk_objections_basis_document_id_documents"
