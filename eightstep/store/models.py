@@ -167,6 +167,8 @@ class Approval(Base):
     recorded_at: Mapped[datetime]
     voided_at: Mapped[datetime | None]
     void_reason: Mapped[str | None]
+    file_name: Mapped[str | None]
+    file_sha256: Mapped[str | None]
 
 
 class Objection(Base):

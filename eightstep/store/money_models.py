@@ -25,6 +25,8 @@ class MoneyLine(Base):
     meeting_id: Mapped[int | None]
     agreed_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
+    voided_at: Mapped[datetime | None]
+    void_reason: Mapped[str | None]
 
 
 class Payment(Base):
@@ -41,6 +43,8 @@ class Payment(Base):
     received_by: Mapped[str | None]
     note: Mapped[str | None]
     recorded_at: Mapped[datetime]
+    voided_at: Mapped[datetime | None]
+    void_reason: Mapped[str | None]
 
 
 class ShareCertificate(Base):
@@ -52,6 +56,8 @@ class ShareCertificate(Base):
     amount_fen: Mapped[int]
     issued_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
+    voided_at: Mapped[datetime | None]
+    void_reason: Mapped[str | None]
 
 
 class SubsidyStep(Base):
@@ -67,6 +73,8 @@ class SubsidyStep(Base):
     basis: Mapped[str | None]
     note: Mapped[str | None]
     recorded_at: Mapped[datetime]
+    voided_at: Mapped[datetime | None]
+    void_reason: Mapped[str | None]
 
 
 class Invoice(Base):
@@ -79,6 +87,8 @@ class Invoice(Base):
     issued_at: Mapped[datetime]
     note: Mapped[str | None]
     recorded_at: Mapped[datetime]
+    voided_at: Mapped[datetime | None]
+    void_reason: Mapped[str | None]
 
 
 class Settlement(Base):
@@ -95,6 +105,8 @@ class Settlement(Base):
     adjustments: Mapped[str]
     note: Mapped[str | None]
     recorded_at: Mapped[datetime]
+    voided_at: Mapped[datetime | None]
+    void_reason: Mapped[str | None]
 
 
 class Elevator(Base):
@@ -113,6 +125,8 @@ class Elevator(Base):
     warranty_from: Mapped[date]
     warranty_until: Mapped[date]
     recorded_at: Mapped[datetime]
+    voided_at: Mapped[datetime | None]
+    void_reason: Mapped[str | None]
 
 
 class InsurancePolicy(Base):
@@ -125,6 +139,8 @@ class InsurancePolicy(Base):
     ends: Mapped[date]
     premium_fen: Mapped[int | None]
     recorded_at: Mapped[datetime]
+    voided_at: Mapped[datetime | None]
+    void_reason: Mapped[str | None]
 
 
 class Incident(Base):
@@ -136,6 +152,8 @@ class Incident(Base):
     description: Mapped[str]
     resolved_at: Mapped[datetime | None]
     recorded_at: Mapped[datetime]
+    voided_at: Mapped[datetime | None]
+    void_reason: Mapped[str | None]
 
 
 class Repair(Base):
@@ -150,3 +168,5 @@ class Repair(Base):
     invoice_number: Mapped[str | None]
     shares: Mapped[str]
     recorded_at: Mapped[datetime]
+    voided_at: Mapped[datetime | None]
+    void_reason: Mapped[str | None]
