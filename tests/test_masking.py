@@ -86,3 +86,16 @@ def test_the_redactor() -> None:
     assert r.text("other", "电话 +86 139-1234-5678") == "电话 +86 1**-****-**78"
     assert r.text("C", "2025-03-01 提出，共12户") == "2025-03-01 提出，共12户"
     assert r.text("C", None) is None
+
+
+def test_only_what_a_person_typed_is_masked() -> None:
+    from eightstep.engine.guards import Blocker
+
+    r = Redactor({"C": {"王建国"}})
+    built = Blocker("document", "missing document: 王建国 13912345678")  # built by eightstep: left as it is
+    typed = Blocker("objection", "open objection #1 from 王建国 (13912345678)")
+    unknown = Blocker("a type added later", "王建国")  # masked until it is declared generated
+    assert r.blockers("C", (built,)) == (built,)
+    out = r.blockers("C", (built, typed, unknown))
+    assert out[0] is built
+    assert [b.message for b in out[1:]] == ["open objection #1 from 王** (139******78)", "王**"]

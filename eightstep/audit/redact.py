@@ -7,6 +7,12 @@ What is masked: the names, phone and ID numbers that the case's own records hold
 roles: the people a text about this case is likely to name), then anything shaped like a mobile or landline
 number, a resident ID number or a long run of digits. A name keeps its first character (李**), a number its
 first and last digits.
+
+Only texts that can hold what a person typed are masked. A finding or blocker whose type is in
+``GENERATED_FINDINGS`` or ``GENERATED_BLOCKERS`` has a message built by eightstep from workflow data (titles,
+authorities), dates and counts only: it is left as it is, and its case's names are not even read. Every other
+type (objections, suspensions, consent shortfalls naming owners, payments naming owners, insurers, any type
+added later) is masked: a new type is masked until it is added to those sets.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from eightstep.store import models
+from eightstep.store import tables
 from eightstep.store.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -27,12 +33,16 @@ if TYPE_CHECKING:
     from eightstep.audit.stalled import Finding
     from eightstep.engine.guards import Blocker
 
-_PATTERNS = (
-    re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"),  # resident ID number
-    re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)"),  # mobile
-    re.compile(r"(?<!\d)\(?0\d{2,3}\)?[\s-]?\d{7,8}(?!\d)"),  # landline with area code
-    re.compile(r"(?<!\d)\d{7,}(?!\d)"),  # any other long number
-)
+_NUMBERS = re.compile("|".join((  # one pattern, compiled once; at each place the first alternative that matches
+    r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])",  # resident ID number
+    r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)",  # mobile
+    r"(?<!\d)\(?0\d{2,3}\)?[\s-]?\d{7,8}(?!\d)",  # landline with area code
+    r"(?<!\d)\d{7,}(?!\d)",  # any other long number
+)))
+# Types whose messages eightstep builds from workflow data, dates and counts only (nothing a person typed).
+GENERATED_FINDINGS = frozenset(("stage_overdue", "maintenance_overdue", "inspection_due", "inspection_overdue",
+                                "subsidy_unpaid", "warranty_ending"))
+GENERATED_BLOCKERS = frozenset(("document", "approval", "notice", "scheme", "meeting", "time", "order", "final"))
 _MIN_NAME = 2  # a one-character "name" would mask ordinary words
 
 
@@ -59,13 +69,14 @@ class Redactor:
         """The names and numbers on record in ``case_ids`` (a few queries, whatever the number of cases)."""
         wanted = sorted(set(case_ids))
         known: dict[str, set[str]] = defaultdict(set)
-        sources = ((models.Household, ("owner", "phone")), (models.Objection, ("objector",)),
-                   (models.CasePerson, ("name", "phone", "id_number")), (models.CaseRole, ("name",)))
+        sources = ((tables.households, ("owner", "phone")), (tables.objections, ("objector",)),
+                   (tables.case_people, ("name", "phone", "id_number")), (tables.case_roles, ("name",)))
+        if not wanted:
+            return cls({})
         with ws.engine.connect() as conn:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start:start + 500]
-                for model, columns in sources:
-                    table = model.__table__
+                for table, columns in sources:
                     query = select(table.c.case_id, *(table.c[c] for c in columns)).where(table.c.case_id.in_(chunk))
                     for row in conn.execute(query):
                         known[row[0]].update(v for v in row[1:] if v)
@@ -78,9 +89,27 @@ class Redactor:
         for value in self._known.get(case_id or "", ()):
             if value in text:
                 text = text.replace(value, mask_name(value) if not value[:1].isdigit() else "*" * len(value))
-        for pattern in _PATTERNS:
-            text = pattern.sub(_mask_digits, text)
-        return text
+        return _NUMBERS.sub(_mask_digits, text)
+
+    def blockers(self, case_id: str, blockers: tuple[Blocker, ...]) -> tuple[Blocker, ...]:
+        """``blockers`` with the messages that can hold typed text masked (the same tuple if none can)."""
+        if all(b.type in GENERATED_BLOCKERS for b in blockers):
+            return blockers
+        return tuple(b if b.type in GENERATED_BLOCKERS else replace(b, message=self.text(case_id, b.message) or "")
+                     for b in blockers)
+
+    def finding(self, f: Finding) -> Finding:
+        """``f`` with its message (unless generated) and its blockers masked; ``f`` itself when nothing can hold
+        typed text."""
+        blockers = self.blockers(f.case, f.blockers)
+        if f.type in GENERATED_FINDINGS:
+            return f if blockers is f.blockers else replace(f, blockers=blockers)
+        return replace(f, message=self.text(f.case, f.message) or "", blockers=blockers)
+
+
+def typed(f: Finding) -> bool:
+    """Whether ``f`` has a text that can hold what a person typed (so its case's names are needed)."""
+    return f.type not in GENERATED_FINDINGS or any(b.type not in GENERATED_BLOCKERS for b in f.blockers)
 
 
 def redact_findings(ws: Workspace, findings: list[Finding]) -> list[Finding]:
@@ -88,22 +117,21 @@ def redact_findings(ws: Workspace, findings: list[Finding]) -> list[Finding]:
     return list(iter_redacted(ws, findings))
 
 
+def redact_chunk(ws: Workspace, findings: Sequence[Finding]) -> list[Finding]:
+    """``findings`` masked; the names on record are read only for the cases of those that hold typed text."""
+    redactor = Redactor.for_cases(ws, (f.case for f in findings if typed(f)))
+    return [redactor.finding(f) for f in findings]
+
+
 def iter_redacted(ws: Workspace, findings: Sequence[Finding], chunk: int = 500) -> Iterator[Finding]:
     """``redact_findings`` a few hundred at a time, in order: the names on record are read for one chunk of
     findings at a time, so a city's audit never holds every case's names at once."""
     for start in range(0, len(findings), chunk):
-        part = findings[start:start + chunk]
-        redactor = Redactor.for_cases(ws, (f.case for f in part))
-        for f in part:
-            yield replace(f, message=redactor.text(f.case, f.message) or "",
-                          blockers=tuple(_blockers(redactor, f.case, f.blockers)))
+        yield from redact_chunk(ws, findings[start:start + chunk])
 
 
 def redact_overview(ws: Workspace, ov: Overview) -> Overview:
     """The overview with its blockers masked, for the HTML page."""
-    redactor = Redactor.for_cases(ws, (r.case for r in ov.rows))
-    return replace(ov, rows=[replace(r, blockers=tuple(_blockers(redactor, r.case, r.blockers))) for r in ov.rows])
-
-
-def _blockers(redactor: Redactor, case_id: str, blockers: Iterable[Blocker]) -> list[Blocker]:
-    return [replace(b, message=redactor.text(case_id, b.message) or "") for b in blockers]
+    redactor = Redactor.for_cases(ws, (r.case for r in ov.rows
+                                       if any(b.type not in GENERATED_BLOCKERS for b in r.blockers)))
+    return replace(ov, rows=[replace(r, blockers=redactor.blockers(r.case, tuple(r.blockers))) for r in ov.rows])

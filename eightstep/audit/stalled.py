@@ -21,7 +21,7 @@ since, which for today's audit is all of them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -120,6 +120,7 @@ __all__ = [
     "stall_terms",
     "stalled_case_ids",
     "stalled_stages",
+    "stream",
     "today",
     "unmediated_objections",
     "upkeep_cases",
@@ -156,11 +157,46 @@ def find(ws: Workspace, *, as_of: date | None = None, complex_name: str | None =
     ``with_blockers`` each finding carries the engine's blockers for its case (checked as of the end of
     ``as_of``), and a stalled stage names the authority of a missing approval as what it waits on.
     """
+    result, blocked = stream(ws, as_of=as_of, complex_name=complex_name)
+    if not with_blockers:
+        return replace(result, cases_checked=0)
+    return replace(result, findings=list(blocked))
+
+
+Chunk = Callable[[list[Finding]], list[Finding]]  # what ``stream`` does to each chunk after its blockers
+
+
+def stream(ws: Workspace, *, as_of: date | None = None, complex_name: str | None = None,
+           finish: Chunk | None = None, chunk: int = 500) -> tuple[AuditResult, Iterator[Finding]]:
+    """``find`` for large outputs: the findings without their blockers (most overdue first), and an iterator
+    over the same findings with their blockers, computed ``chunk`` findings at a time in that order and passed
+    through ``finish`` (the masking of an output that leaves the office): the blockers of a city's findings are
+    never all held at once."""
+    day = as_of or today()
     with fewer_collections():
-        return _find(ws, as_of or today(), complex_name, with_blockers)
+        findings, then = _find(ws, day, complex_name)
+    result = AuditResult(day, complex_name, findings, len({f.case for f in findings}))
+    return result, _blocked(ws, findings, day, then, finish, chunk)
 
 
-def _find(ws: Workspace, day: date, complex_name: str | None, with_blockers: bool) -> AuditResult:
+def _blocked(ws: Workspace, findings: list[Finding], day: date, then: dict[str, asof.State],
+             finish: Chunk | None, chunk: int) -> Iterator[Finding]:
+    at = check_time(day)
+    with fewer_collections():
+        for start in range(0, len(findings), chunk):
+            part = findings[start:start + chunk]
+            ids = list(dict.fromkeys(f.case for f in part))
+            results = engine.check_many(ws, ids, at=at, cache=True,
+                                        states={cid: then[cid] for cid in ids if cid in then})
+            blocked = []
+            for finding in part:
+                blockers = tuple(b for b in results[finding.case].blockers if b.type != "final")
+                blocked.append(replace(finding, blockers=blockers, waiting_on=waiting_on(finding, list(blockers))))
+            yield from (finish(blocked) if finish is not None else blocked)
+
+
+def _find(ws: Workspace, day: date, complex_name: str | None) -> tuple[list[Finding], dict[str, asof.State]]:
+    """The findings without blockers, sorted, and the states then of the cases that have moved since."""
     with ws.engine.connect() as conn:
         complex_id = read.complex_id(conn, complex_name) if complex_name is not None else None
         scope = AuditScope(ws, conn, day, complex_id, read.workflows(conn, ws.workflows))
@@ -169,21 +205,12 @@ def _find(ws: Workspace, day: date, complex_name: str | None, with_blockers: boo
         rules = all_rules()
         findings = [f for rule in rules for f in rule(scope, None)]
         then: dict[str, asof.State] = {}
-        for chunk in read.batches(sorted(scope.moved)):
-            past, states = scope.past_cases(list(chunk))
+        for part in read.batches(sorted(scope.moved)):
+            past, states = scope.past_cases(list(part))
             findings.extend(f for rule in rules for f in rule(scope, past))
             then.update(states)
-    checked = 0
-    if with_blockers:
-        found_ids = [f.case for f in findings]
-        results = engine.check_many(ws, found_ids, at=check_time(day), cache=True,
-                                    states={cid: then[cid] for cid in found_ids if cid in then})
-        blockers: dict[str, list[Blocker]] = {
-            case_id: [b for b in result.blockers if b.type != "final"] for case_id, result in results.items()}
-        checked = len(blockers)
-        findings = [replace(finding, blockers=tuple(blockers[finding.id]),
-                            waiting_on=waiting_on(finding, blockers[finding.id])) for finding in findings]
-    return AuditResult(day, complex_name, sorted(findings, key=sort_key), checked)
+    findings.sort(key=sort_key)
+    return findings, then
 
 
 def stalled_case_ids(ws: Workspace, *, as_of: date, complex_name: str | None = None) -> dict[str, list[str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -92,16 +92,21 @@ def stalled(settings: Settings, as_of: date | None, complex_name: str | None, as
     with outputs(settings, force) as out:
         if xlsx_file is not None:
             out.check(xlsx_file)  # before the work, not after it
-        result = audit_lib.find(settings.workspace(), as_of=as_of, complex_name=complex_name)
-        shared: Iterable[Finding] = result.findings
+        ws = settings.workspace()
+        shared: Iterator[Finding]
         if as_json or as_csv or xlsx_file is not None:  # leaves the office: names, phone and ID numbers masked
-            from eightstep.audit.redact import iter_redacted
+            from eightstep.audit.redact import redact_chunk
 
-            shared = iter_redacted(settings.workspace(), result.findings)
+            # streamed: blockers, masking and output a few hundred findings at a time, most overdue first
+            result, shared = audit_lib.stream(ws, as_of=as_of, complex_name=complex_name,
+                                              finish=lambda part: redact_chunk(ws, part))
+        else:
+            result = audit_lib.find(ws, as_of=as_of, complex_name=complex_name)
+            shared = iter(result.findings)
         if xlsx_file is not None:
             labels = [_(label) for label in CSV_LABELS]
             out.add(xlsx_file, xlsx_bytes([Sheet(str(result.as_of), labels, finding_rows(shared))]))
-    if as_json:  # streamed: masked and written a few hundred findings at a time
+    if as_json:
         emit_json_list(f.as_dict() for f in shared)
     elif as_csv:
         write_csv(CSV_COLUMNS, finding_rows(shared))
