@@ -122,7 +122,10 @@ def test_repair_cost_shared_by_the_conventions_rule(flow: Workspace, tmp_path: P
     out = CliRunner().invoke(main, ["--db", db_url, "--workflows", str(tmp_path / "flows"), "elevator",
                                     "show", CASE])
     assert out.exit_code == 0, out.output
-    assert "incident #1 entrapment" in out.output and "680.00 yuan" in out.output
+    assert "incident #1 passengers trapped" in out.output and "680.00 yuan" in out.output
+    out = CliRunner().invoke(main, ["--lang", "zh", "--db", db_url, "--workflows", str(tmp_path / "flows"),
+                                    "elevator", "show", CASE])
+    assert "事件 #1 困人" in out.output and "entrapment" not in out.output, out.output  # the kind, not its code
 
 
 def test_calendar_deadlines_after_acceptance(flow: Workspace, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ payments and what is outstanding, the final settlement by the same share rule, r
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 from datetime import date
@@ -14,7 +15,7 @@ from eightstep.errors import InputError
 from eightstep.resources import builtin_dir
 from eightstep.rules.ledger import FinalFigures, ledger, needed, receipt_number, repair_shares, settle, short_of
 from eightstep.rules.money import Figures, compute_shares
-from eightstep.rules.subsidy import subsidy_amount, subsidy_status
+from eightstep.rules.subsidy import basis_text, subsidy_amount, subsidy_status
 from eightstep.workflow.loader import load_workflow_file
 from eightstep.workflow.schema import SubsidyRule
 from tests.test_money import Flat
@@ -97,6 +98,24 @@ def test_subsidy_amount_by_rule(kw: dict[str, object], cost: int, floors: int | 
     result = subsidy_amount(rule(**kw), cost=cost, floors=floors, stops=stops)
     assert (result.amount, result.capped) == (amount, capped)
     assert result.basis
+
+
+def test_the_subsidy_basis_is_data_told_in_the_readers_language() -> None:
+    from eightstep.i18n import set_language
+
+    found = subsidy_amount(rule(method="per_stop", amount="15000", cap="100000"), cost=48_000_000, stops=7)
+    assert json.loads(found.stored()) == {"method": "per_stop", "unit": 1_500_000, "count": 7, "cap": 10_000_000,
+                                          "limits": ["cap"]}
+    assert basis_text(found.stored()) == "15,000.00 yuan × 7 stops, capped at 100,000.00 yuan"
+    share = subsidy_amount(rule(method="share_of_cost", share="1/3"), cost=48_000_001)
+    try:
+        set_language("zh")
+        assert basis_text(found.stored()) == "15,000.00 元 × 7 层站，上限 100,000.00 元"
+        assert basis_text(share.stored()) == "造价 480,000.01 元的 1/3"
+    finally:
+        set_language("en")
+    old = "200,000.00 yuan per elevator"  # stored as text before the basis was data: shown as written
+    assert (basis_text(old), basis_text(None)) == (old, None)
 
 
 def test_subsidy_by_stops_needs_the_elevator() -> None:

@@ -203,3 +203,15 @@ def test_unvoiding_a_payment_behind_eightsteps_back_is_caught(settled: Workspace
     con.close()
     found = {(p.table, p.field) for p in verify(ws).record_problems}
     assert found == {("payments", "voided_at"), ("payments", "void_reason")}
+
+
+def test_the_subsidy_basis_is_stored_as_data_and_shown_in_the_readers_language(settled: Workspace,
+                                                                             tmp_path: Path) -> None:
+    ws = settled
+    [applied] = [e for e in engine.history(ws, CASE) if e.action == "subsidy.apply"]
+    assert json.loads(applied.details)["basis"] == {"method": "per_unit", "unit": 20_000_000}
+    assert "200,000.00 yuan per elevator" in cli(ws, tmp_path, "subsidy", "show", CASE)
+    assert "每部电梯 200,000.00 元" in cli(ws, tmp_path, "--lang", "zh", "subsidy", "show", CASE)
+    with ws.engine.begin() as conn:  # a row recorded before the basis was data keeps its text
+        conn.exec_driver_sql("UPDATE subsidy_steps SET basis = '200,000.00 yuan per elevator' WHERE step = 'applied'")
+    assert subsidy_view(ws, CASE).steps[0].basis == "200,000.00 yuan per elevator"

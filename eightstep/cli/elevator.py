@@ -30,6 +30,14 @@ def _speed(value: str | None) -> int | None:
     return int(speed * 100)
 
 
+def incident_kind(kind: str) -> str:
+    """An incident's kind in the interface language (the code stays in --json and in --kind)."""
+    from eightstep.i18n import pick
+    from eightstep.records.elevator import INCIDENT_KINDS
+
+    return pick(*INCIDENT_KINDS[kind]) if kind in INCIDENT_KINDS else kind
+
+
 @click.group(cls=Group)
 def elevator() -> None:
     """The elevator after acceptance: registration, maker and model, safety manager, maintenance company,
@@ -104,7 +112,8 @@ def incident(settings: Settings, case_id: str, kind: str, description: str, reso
 
     row = add_incident(settings.workspace(), case_id, kind=kind, description=description, resolved_at=resolved_at,
                        at=at, actor=actor, as_role=as_role)
-    click.echo(_("{case}: incident #{id} ({kind}) recorded").format(case=case_id, id=row.id, kind=kind))
+    click.echo(_("{case}: incident #{id} ({kind}) recorded").format(case=case_id, id=row.id,
+                                                                    kind=incident_kind(kind)))
 
 
 @elevator.command("repair")
@@ -168,7 +177,8 @@ def show(settings: Settings, case_id: str, as_json: bool) -> None:
         click.echo(_("  insurance #{id} {insurer} {number}: {starts} to {ends}").format(
             id=p.id, insurer=p.insurer, number=p.policy_number or "", starts=p.starts, ends=p.ends))
     for i in view.incidents:
-        click.echo(_("  incident #{id} {kind} {description}").format(id=i.id, kind=i.kind, description=i.description))
+        click.echo(_("  incident #{id} {kind} {description}").format(id=i.id, kind=incident_kind(i.kind),
+                                                                     description=i.description))
     for r in view.repairs:
         click.echo(_("  repair #{id} {on} {cost} yuan by {by}: {description}").format(
             id=r.id, on=r.on, cost=yuan(r.cost), by=r.contractor, description=r.description))

@@ -4,6 +4,7 @@ payee's account. ``rules.subsidy`` says where an application stands; the audit f
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -16,7 +17,7 @@ from eightstep.i18n import _
 from eightstep.records.elevator import current_elevator
 from eightstep.records.payments import counting, load_money
 from eightstep.rules.money import yuan, yuan_plain
-from eightstep.rules.subsidy import SubsidyAmount, SubsidyStatus, subsidy_amount, subsidy_status
+from eightstep.rules.subsidy import SubsidyAmount, SubsidyStatus, basis_text, subsidy_amount, subsidy_status
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, local_date
@@ -60,7 +61,8 @@ def load_steps(session: Session, case_id: str, as_of: date | None = None) -> lis
     rows = session.exec(select(models.SubsidyStep).where(models.SubsidyStep.case_id == case_id,
                                                          counting(models.SubsidyStep))
                         .order_by(col(models.SubsidyStep.at), col(models.SubsidyStep.id)))
-    return [StepView(r.step, local_date(r.at), r.amount_fen, r.number, r.payer, r.account, r.basis, r.note, r.id or 0)
+    return [StepView(r.step, local_date(r.at), r.amount_fen, r.number, r.payer, r.account, basis_text(r.basis),
+                     r.note, r.id or 0)
             for r in rows if as_of is None or local_date(r.at) <= as_of]
 
 
@@ -83,6 +85,8 @@ def _add(rec: Recording, step: str, amount: int, **values: str | None) -> None:
     rec.add(models.SubsidyStep(case_id=rec.case_id, step=step, at=rec.at, amount_fen=amount, recorded_at=rec.at,
                                **clean))
     rec.details = {"step": step, "amount": yuan_plain(amount), **clean}
+    if clean.get("basis"):  # the basis as the data it is, not a string of JSON
+        rec.details["basis"] = json.loads(clean["basis"] or "")
 
 
 def amount_by_rule(rec: Recording) -> SubsidyAmount:
@@ -116,7 +120,7 @@ def apply_for_subsidy(ws: Workspace, case_id: str, *, to: str | None = None, num
         basis = None
         if rule is not None:
             by_rule = amount_by_rule(rec)
-            basis = by_rule.basis
+            basis = by_rule.stored()  # data: shown in the interface language of the day it is read
             if amount is None:
                 amount = by_rule.amount
             elif amount > by_rule.amount:
@@ -126,7 +130,7 @@ def apply_for_subsidy(ws: Workspace, case_id: str, *, to: str | None = None, num
         if amount <= 0:
             raise InputError(_("the subsidy applied for must be more than 0 yuan"))
         _add(rec, "applied", amount, payer=to, number=number, account=account, basis=basis)
-    return StepView("applied", local_date(rec.at), amount, number, to, account, basis, None)
+    return StepView("applied", local_date(rec.at), amount, number, to, account, basis_text(basis), None)
 
 
 def _inspected(rec: Recording) -> None:

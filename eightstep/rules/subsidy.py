@@ -5,9 +5,11 @@ Pure arithmetic on integer fen; the records are in ``eightstep.records.subsidy``
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 from typing import Any, Protocol
 
 from eightstep.errors import InputError
@@ -21,14 +23,65 @@ METHOD_TITLES = {"per_unit": "按每台电梯定额补贴", "per_floor": "按楼
 
 @dataclass(frozen=True)
 class SubsidyAmount:
-    """What the rule gives: ``amount`` fen, and how it was reached (``basis``, for the form and the history)."""
+    """What the rule gives: ``amount`` fen, and how it was reached, as data (``data``: what the application
+    stores) and as text in the interface language of the moment (``basis``, for the screen and the form)."""
 
     amount: int
-    basis: str
-    capped: bool = False
+    method: str
+    unit: int | None = None  # fen per elevator, floor or stop
+    count: int | None = None  # the floors or stops counted
+    share: Fraction | None = None  # share_of_cost: the share of ``cost``
+    cost: int | None = None
+    cap: int | None = None
+    limits: tuple[str, ...] = ()  # what held the amount down: "cap", "cost"
+
+    @property
+    def capped(self) -> bool:
+        return bool(self.limits)
+
+    def data(self) -> dict[str, Any]:
+        """The basis as language-free data (JSON-ready): what ``basis_text`` reads."""
+        values = {"method": self.method, "unit": self.unit, "count": self.count,
+                  "share": None if self.share is None else str(self.share), "cost": self.cost, "cap": self.cap,
+                  "limits": list(self.limits)}
+        return {k: v for k, v in values.items() if v is not None and v != []}
+
+    def stored(self) -> str:
+        return json.dumps(self.data(), sort_keys=True)
+
+    @property
+    def basis(self) -> str:
+        return basis_text(self.data()) or ""
 
     def as_dict(self) -> dict[str, Any]:
         return {"amount": yuan_plain(self.amount), "basis": self.basis, "capped": self.capped}
+
+
+def basis_text(stored: str | dict[str, Any] | None) -> str | None:
+    """How an amount follows from the rule, in the interface language: from the data an application stores
+    (``SubsidyAmount.stored``); a basis stored as text (applications recorded before it was data) is shown as it
+    was written."""
+    if stored is None or isinstance(stored, dict):
+        data = stored
+    else:
+        try:
+            data = json.loads(stored)
+        except ValueError:
+            return stored
+    if not isinstance(data, dict) or data.get("method") not in METHOD_TITLES:
+        return None if data is None else str(stored)
+    method = data["method"]
+    if method == "per_unit":
+        text = _("{amount} yuan per elevator").format(amount=yuan(data["unit"]))
+    elif method in ("per_floor", "per_stop"):
+        what = _("floors") if method == "per_floor" else _("stops")
+        text = _("{amount} yuan × {count} {what}").format(amount=yuan(data["unit"]), count=data["count"], what=what)
+    else:
+        text = _("{share} of the cost {cost} yuan").format(share=Fraction(data["share"]), cost=yuan(data["cost"]))
+    for limit in data.get("limits", ()):
+        text += _(", capped at {cap} yuan").format(cap=yuan(data["cap"])) if limit == "cap" else \
+            _(", no more than the cost")
+    return text
 
 
 def subsidy_amount(rule: SubsidyRule, *, cost: int, floors: int | None = None,
@@ -40,31 +93,32 @@ def subsidy_amount(rule: SubsidyRule, *, cost: int, floors: int | None = None,
     """
     if cost < 0:
         raise ValueError("cost must not be negative")
+    unit = count = share = None
     if rule.method == "per_unit":
-        amount, basis = _need(rule.amount), _("{amount} yuan per elevator").format(amount=yuan(_need(rule.amount)))
+        unit = amount = _need(rule.amount)
     elif rule.method in ("per_floor", "per_stop"):
         count = floors if rule.method == "per_floor" else stops
-        what = _("floors") if rule.method == "per_floor" else _("stops")
         if count is None or count <= 0:
+            what = _("floors") if rule.method == "per_floor" else _("stops")
             raise InputError(_("the subsidy is paid by the elevator's {what}, and they are not known: record the "
                                "elevator first").format(what=what))
-        amount = _need(rule.amount) * count
-        basis = _("{amount} yuan × {count} {what}").format(amount=yuan(_need(rule.amount)), count=count, what=what)
+        unit = _need(rule.amount)
+        amount = unit * count
     else:
         share = rule.share
         if share is None:
             raise ValueError("share_of_cost needs a share")
         exact = share * cost
         amount = exact.numerator // exact.denominator
-        basis = _("{share} of the cost {cost} yuan").format(share=share, cost=yuan(cost))
-    capped = False
+    limits: list[str] = []
     if rule.cap is not None and amount > rule.cap:
-        amount, capped = rule.cap, True
-        basis += _(", capped at {cap} yuan").format(cap=yuan(rule.cap))
+        amount = rule.cap
+        limits.append("cap")
     if amount > cost:
-        amount, capped = cost, True
-        basis += _(", no more than the cost")
-    return SubsidyAmount(amount, basis, capped)
+        amount = cost
+        limits.append("cost")
+    return SubsidyAmount(amount, rule.method, unit, count, share, cost if rule.method == "share_of_cost" else None,
+                         rule.cap if "cap" in limits else None, tuple(limits))
 
 
 def _need(amount: int | None) -> int:
