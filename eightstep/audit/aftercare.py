@@ -118,11 +118,12 @@ def warranty_findings(scope: AuditScope, past: Past = None) -> list[Finding]:
              if loaded.definition.upkeep is not None]
     if not leads:
         return []
-    horizon = max(add_days(scope.calendar, scope.as_of, lead.days, lead.working) for lead in leads)
+    # the first day past every lead (a day before it is within the lead, counted as ``_ending`` counts)
+    horizon = max(add_days(scope.calendar, scope.as_of, lead.days + 1, lead.working) for lead in leads)
     rows = scope.conn.execute(select(ELEVATORS.c.case_id, ELEVATORS.c.warranty_from, ELEVATORS.c.warranty_until)
                               .where(ELEVATORS.c.warranty_from <= scope.as_of,
                                      ELEVATORS.c.warranty_until >= scope.as_of,
-                                     ELEVATORS.c.warranty_until <= horizon, tables.not_voided(ELEVATORS))).all()
+                                     ELEVATORS.c.warranty_until < horizon, tables.not_voided(ELEVATORS))).all()
     by_case = {r.case_id: r for r in rows}
     out = []
     for case in _cases(scope, past, by_case):
@@ -148,14 +149,19 @@ def insurance_findings(scope: AuditScope, past: Past = None) -> list[Finding]:
         if wf.upkeep is None:
             continue
         finals = [s.id for s in final_stages(wf)]
+        limit = Limit.of(wf.upkeep.warn_before)
         if past is None:
-            cases = scope.current(case_query(scope, CASES.c.workflow_sha256 == sha, CASES.c.stage.in_(finals),
-                                             CASES.c.status != WITHDRAWN))
+            query = case_query(scope, CASES.c.workflow_sha256 == sha, CASES.c.stage.in_(finals),
+                               CASES.c.status != WITHDRAWN)
+            if not wf.upkeep.insurance_required:  # only an elevator with a policy ending by the horizon is flagged
+                query = query.where(CASES.c.id.in_(select(POLICIES.c.case_id).where(
+                    POLICIES.c.ends < add_days(scope.calendar, scope.as_of, limit.days + 1, limit.working),
+                    tables.not_voided(POLICIES))))
+            cases = scope.current(query)
         else:
             cases = [c for c in past if c.workflow_sha256 == sha and c.stage in finals and c.status != WITHDRAWN]
         policies = read.records(scope.conn, POLICIES, [c.id for c in cases],
                                 names=("id", "case_id", "insurer", "starts", "ends"))
-        limit = Limit.of(wf.upkeep.warn_before)
         for case in cases:
             found = _insurance(scope, case, policies.get(case.id, []), limit, wf.upkeep.insurance_required)
             if found is not None:
