@@ -242,7 +242,7 @@ class Suite:
 
     def forms(self) -> None:
         from bench.forms_bench import folder_pages
-        from bench.startup import demo_database
+        from bench.startup import cli_env, compiled, demo_database
 
         self.log("   forms: the demo's pilot, every form as HTML and PDF, by the CLI and in one process")
         db = demo_database(self.scratch / "forms")
@@ -250,7 +250,8 @@ class Suite:
                "completion_subsidy", "usage_convention", "operation_authorization"]
         cli = [*console_script(), "--db", str(db), "forms", "render", "RD-3-2", *ids]
         html, pdf = self.scratch / "forms-html", self.scratch / "forms-pdf"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("EIGHTSTEP_")} | {"EIGHTSTEP_ACTOR": "bench"}
+        compiled()
+        env = cli_env()
         # each run writes into a new folder (an existing file is refused without --force)
         steps = {"cli_html": _after(partial(shutil.rmtree, html, ignore_errors=True),
                                     partial(measure.command, [*cli, "-o", str(html)], cwd=self.scratch, env=env)),

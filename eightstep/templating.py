@@ -12,6 +12,7 @@ paper can be traced to the exact templates behind it.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 import jinja2
 from jinja2 import meta
 
+from eightstep.cachedir import cache_dir
 from eightstep.errors import InputError, NotFoundError
 from eightstep.i18n import _
 from eightstep.resources import builtin_dir
@@ -41,6 +43,69 @@ def _refuse_none(value: Any) -> Any:
     if value is None:
         raise _NoneShown(_('a value is None (not recorded); print it with |default("—", true)'))
     return value
+
+
+class _CompiledKept(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between runs in the cache folder (``eightstep.cachedir``): a command that renders
+    ten forms no longer parses and compiles their templates again each time it starts. Jinja names an entry by the
+    template's name and file and checks its source; the folder's name holds what else changes the compiled code
+    (Jinja's version, the environment's options). An entry that cannot be read or written is skipped."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, ValueError, EOFError):
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            return
+
+
+def _compiled_kept(env: BoundedSandbox) -> _CompiledKept | None:
+    """The kept compiled templates of environments like ``env`` (None when the cache is off or unwritable)."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    shape = repr((jinja2.__version__, [c.__qualname__ for c in type(env).__mro__], sorted(env.intercepted_binops),
+                  sorted(env.intercepted_unops), env.autoescape, env.trim_blocks, env.lstrip_blocks,
+                  env.finalize is not None, env.undefined.__name__))
+    folder = folder / f"templates-{hashlib.sha256(shape.encode()).hexdigest()[:16]}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return _CompiledKept(str(folder))
+
+
+# The templates each template source refers to ({% extends %}, {% include %}, ...), by the source's hash: the base
+# layout shared by every form is parsed once per process, not once per form (and kept beside the compiled ones).
+_REFERENCES: dict[str, tuple[str, ...]] = {}
+
+
+def _references(env: jinja2.Environment, text: str, sha: str) -> tuple[str, ...]:
+    """The template names the source ``text`` (of hash ``sha``) refers to."""
+    if sha in _REFERENCES:
+        return _REFERENCES[sha]
+    kept = env.bytecode_cache
+    path = Path(kept.directory) / f"refs-{sha[:40]}.txt" if isinstance(kept, _CompiledKept) else None
+    try:
+        found = tuple(path.read_text(encoding="utf-8").splitlines()) if path is not None else None
+    except (OSError, UnicodeDecodeError):
+        found = None
+    if found is None:
+        found = tuple(ref for ref in meta.find_referenced_templates(env.parse(text)) if ref)
+        if path is not None:
+            try:
+                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                tmp.write_text("\n".join(found), encoding="utf-8")
+                os.replace(tmp, path)
+            except OSError:
+                pass
+    _REFERENCES[sha] = found
+    return found
 
 
 @dataclass(frozen=True)
@@ -93,6 +158,7 @@ class TemplateEnvironment:
         options: dict[str, Any] = {"finalize": _refuse_none} if none_shown else {}
         self.env = _Sandbox(loader=loader, undefined=jinja2.StrictUndefined, autoescape=True, trim_blocks=True,
                             lstrip_blocks=True, auto_reload=False, **options)
+        self.env.bytecode_cache = _compiled_kept(self.env)
         self.env.filters.update(filters or {})
         self._versions: dict[str, TemplateVersion] = {}
         # Like the compiled templates (auto_reload=False), where a name resolves to is looked up once.
@@ -146,7 +212,7 @@ class TemplateEnvironment:
                                             "{folders})").format(name=name, missing=current,
                                                                  folders=self._looked())) from None
                 sources[current] = hashlib.sha256(text.encode("utf-8")).hexdigest()
-                pending.extend(ref for ref in meta.find_referenced_templates(self.env.parse(text)) if ref)
+                pending.extend(_references(self.env, text, sources[current]))
             digest = hashlib.sha256()
             for ref in sorted(sources):
                 digest.update(f"{ref}\0{sources[ref]}\n".encode())

@@ -17,7 +17,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "eightstep"
 # starts with gives its layer.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("eightstep.errors", "eightstep.i18n", "eightstep.resources", "eightstep.timeutil", "eightstep.templating",
-     "eightstep.sandboxlimits", "eightstep.cells", "eightstep.suggest", "eightstep.lazy", "eightstep.roles"),
+     "eightstep.sandboxlimits", "eightstep.cells", "eightstep.suggest", "eightstep.lazy", "eightstep.roles",
+     "eightstep.cachedir"),
     ("eightstep.workflow",),
     ("eightstep.rules",),
     ("eightstep.store",),

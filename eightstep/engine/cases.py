@@ -27,7 +27,7 @@ from eightstep.store import models, read
 from eightstep.store.tables import WITHDRAWN
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import business_time, local_date, now_utc
-from eightstep.workflow.loader import LoadedWorkflow
+from eightstep.workflow.loaded import LoadedWorkflow
 from eightstep.workflow.registry import DEFAULT_WORKFLOW
 
 CASE_ID = re.compile(r"^[\w][\w.\-]{0,63}\Z")  # \Z: "$" would let a trailing newline through

@@ -33,7 +33,7 @@ from eightstep.store import read, tables
 from eightstep.store.workspace import Workspace
 from eightstep.suggest import did_you_mean
 from eightstep.timeutil import as_utc, business_time, iso_local, now_utc, show
-from eightstep.workflow.loader import LoadedWorkflow
+from eightstep.workflow.loaded import LoadedWorkflow
 from eightstep.workflow.machine import (
     ACTIVE_CONDITION,
     ADVANCE,

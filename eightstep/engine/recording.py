@@ -68,7 +68,7 @@ from eightstep.store import models
 from eightstep.store.files import BlobStore
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, business_time, show
-from eightstep.workflow.loader import LoadedWorkflow
+from eightstep.workflow.loaded import LoadedWorkflow
 from eightstep.workflow.schema import Workflow
 
 FACTS = models.EventFact.__table__  # type: ignore[attr-defined]

@@ -7,8 +7,7 @@ the code that parses it (eightstep's version and the size and time of every modu
 is only a shortcut: an entry that is missing, unreadable or not what it should be is ignored and the snapshot
 parsed as before; an entry that cannot be written is not written.
 
-Where: ``$EIGHTSTEP_CACHE_DIR``, else ``%LOCALAPPDATA%\\eightstep\\cache`` on Windows, else
-``$XDG_CACHE_HOME/eightstep`` (``~/.cache/eightstep``). ``EIGHTSTEP_CACHE_DIR=off`` turns the cache off.
+Where: ``eightstep.cachedir`` (``$EIGHTSTEP_CACHE_DIR``, else the platform's cache folder; ``off`` turns it off).
 The folder is the user's own: whoever can write there can already run code as that user.
 """
 
@@ -22,23 +21,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from eightstep.cachedir import ENV_CACHE as ENV_CACHE  # where the cache is: one place for all
+from eightstep.cachedir import OFF as OFF
+from eightstep.cachedir import cache_dir
+
 if TYPE_CHECKING:
     from eightstep.workflow.loaded import LoadedWorkflow
 
-ENV_CACHE = "EIGHTSTEP_CACHE_DIR"
-OFF = "off"
 _PARSING_CODE = ("workflow", "rules")  # the sub-packages whose code decides what a snapshot parses to
-
-
-def cache_dir() -> Path | None:
-    """The cache folder (not created here), or None when the cache is off."""
-    chosen = os.environ.get(ENV_CACHE, "").strip()
-    if chosen:
-        return None if chosen.lower() == OFF else Path(chosen)
-    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
-        return Path(os.environ["LOCALAPPDATA"]) / "eightstep" / "cache"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "eightstep"
 
 
 @lru_cache(maxsize=1)
