@@ -1,4 +1,5 @@
-"""``python -m bench run [--plan full|quick|smoke] [--only STEPS] [--pg URL] ...``, ``report``, ``generate``."""
+"""``python -m bench run [--plan full|quick|smoke] [--only STEPS] [--pg URL] ...``, ``report``, ``merge``,
+``generate``."""
 
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     rep = sub.add_parser("report", help="rewrite docs/benchmarks.md from results.json")
     rep.add_argument("--results", type=Path, default=OUT / "results.json")
     rep.add_argument("--docs", type=Path, default=DOCS)
+    mrg = sub.add_parser("merge", help="one results.json from several runs' sections (bench/merge.py)")
+    mrg.add_argument("out", type=Path)
+    mrg.add_argument("parts", nargs="+", metavar="SECTIONS=RESULTS", help="e.g. startup,forms=a/results.json")
     gen = sub.add_parser("generate", help="build one synthetic database (SQLite path, or --pg)")
     gen.add_argument("cases", type=int)
     gen.add_argument("path", type=Path, nargs="?")
@@ -78,6 +82,13 @@ def main(argv: list[str] | None = None) -> int:
         for t in results["targets"]:
             state = "—" if t["met"] is None else "met" if t["met"] else f"MISSED ({t['missed_by']:.1f}x)"
             print(f"  {t['label']}: {t['value']} {t['unit']} [{t['target']}] {state}")
+        return 0
+    if args.command == "merge":
+        from bench.merge import merge, parse
+
+        args.out.write_text(json.dumps(merge(parse(args.parts)), ensure_ascii=False, indent=1) + "\n",
+                            encoding="utf-8")
+        print(args.out)
         return 0
     if args.command == "report":
         results = json.loads(args.results.read_text(encoding="utf-8"))
