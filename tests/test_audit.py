@@ -482,4 +482,5 @@ def test_streamed_findings_are_the_found_ones(ws: Workspace, audited: Path) -> N
     result, blocked = audit.stream(ws, as_of=D("2025-10-28"), chunk=1)
     assert [f.blockers for f in result.findings] == [(), (), ()]  # not yet: they come with the stream
     assert [f.as_dict() for f in blocked] == whole
+    assert result.findings == []  # taken out as they were streamed: nothing left holding their blockers
     assert result.cases_checked == 2 and any(f["blockers"] for f in whole)

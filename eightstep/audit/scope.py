@@ -67,6 +67,13 @@ class Finding(CaseIdentity):
     def case(self) -> str:
         return self.id
 
+    def blocked(self, blockers: tuple[Blocker, ...], waiting_on: str) -> Finding:
+        """This finding with the engine's blockers of its case, set in place: the audit does it once, on findings
+        it has built and not yet handed out (``dataclasses.replace`` costs ~9 µs a finding, a city has 76,000)."""
+        object.__setattr__(self, "blockers", blockers)
+        object.__setattr__(self, "waiting_on", waiting_on)
+        return self
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "type": self.type, **self.identity_dict("case"), "stage": self.stage, "stage_index": self.stage_index,

@@ -169,9 +169,9 @@ Chunk = Callable[[list[Finding]], list[Finding]]  # what ``stream`` does to each
 def stream(ws: Workspace, *, as_of: date | None = None, complex_name: str | None = None,
            finish: Chunk | None = None, chunk: int = 500) -> tuple[AuditResult, Iterator[Finding]]:
     """``find`` for large outputs: the findings without their blockers (most overdue first), and an iterator
-    over the same findings with their blockers, computed ``chunk`` findings at a time in that order and passed
-    through ``finish`` (the masking of an output that leaves the office): the blockers of a city's findings are
-    never all held at once."""
+    that takes them out of that list ``chunk`` at a time, in order, gives each its blockers and passes them
+    through ``finish`` (the masking of an output that leaves the office). A caller that drops each finding once
+    written never holds the blockers of a city's findings at once; ``result.findings`` is empty at the end."""
     day = as_of or today()
     with fewer_collections():
         findings, then = _find(ws, day, complex_name)
@@ -183,16 +183,16 @@ def _blocked(ws: Workspace, findings: list[Finding], day: date, then: dict[str, 
              finish: Chunk | None, chunk: int) -> Iterator[Finding]:
     at = check_time(day)
     with fewer_collections():
-        for start in range(0, len(findings), chunk):
-            part = findings[start:start + chunk]
+        while findings:
+            part = findings[:chunk]
+            del findings[:chunk]  # handed over: the caller's list holds none of their blockers
             ids = list(dict.fromkeys(f.case for f in part))
             results = engine.check_many(ws, ids, at=at, cache=True,
                                         states={cid: then[cid] for cid in ids if cid in then})
-            blocked = []
             for finding in part:
                 blockers = tuple(b for b in results[finding.case].blockers if b.type != "final")
-                blocked.append(replace(finding, blockers=blockers, waiting_on=waiting_on(finding, list(blockers))))
-            yield from (finish(blocked) if finish is not None else blocked)
+                finding.blocked(blockers, waiting_on(finding, list(blockers)))
+            yield from (finish(part) if finish is not None else part)
 
 
 def _find(ws: Workspace, day: date, complex_name: str | None) -> tuple[list[Finding], dict[str, asof.State]]:

@@ -103,6 +103,7 @@ def stalled(settings: Settings, as_of: date | None, complex_name: str | None, as
         else:
             result = audit_lib.find(ws, as_of=as_of, complex_name=complex_name)
             shared = iter(result.findings)
+        count = len(result.findings)  # (the stream empties the list as it goes)
         if xlsx_file is not None:
             labels = [_(label) for label in CSV_LABELS]
             out.add(xlsx_file, xlsx_bytes([Sheet(str(result.as_of), labels, finding_rows(shared))]))
@@ -111,7 +112,7 @@ def stalled(settings: Settings, as_of: date | None, complex_name: str | None, as
     elif as_csv:
         write_csv(CSV_COLUMNS, finding_rows(shared))
     elif xlsx_file is not None:
-        wrote(xlsx_file, len(result.findings))
+        wrote(xlsx_file, count)
     else:
         print_findings(result.as_of, result.findings)
 
