@@ -96,6 +96,23 @@ def test_moves_are_governed_too(governed: tuple[CliRunner, list[str]]) -> None:
     assert "case.withdraw in case PM-1 is recorded by street" in result.output
 
 
+def test_a_case_import_is_governed(governed: tuple[CliRunner, list[str]], tmp_path: Path) -> None:
+    """case.import is recorded like any action: by a role the case's workflow allows (here case.*: street), held
+    by the importing actor in the case as it comes in; a refused import writes nothing."""
+    runner, db = governed
+    run(runner, *db, "role", "add", CASE, "street", "赵街道", "--at", "2025-03-02")
+    run(runner, *db, "case", "export", CASE, "-o", "pm.zip", "--no-forms")
+    other = ["--db", str(tmp_path / "other.db")]
+    run(runner, *other, "init")
+    result = run(runner, *other, "case", "import", "pm.zip", "--actor", "李敏", code=1)
+    assert ("case.import in case PM-1 is recorded by street (街道办事处); 李敏 holds none of these roles in the case"
+            in result.output)
+    assert json.loads(run(runner, *other, "case", "list", "--json").output) == []
+    run(runner, *other, "case", "import", "pm.zip", "--actor", "赵街道")
+    event = json.loads(run(runner, *other, "case", "history", CASE, "--json").output)[-1]
+    assert (event["action"], event["actor"], event["role"]) == ("case.import", "赵街道", "street")
+
+
 def test_the_shipped_workflows_are_open(runner: CliRunner, tmp_path: Path) -> None:
     run(runner, "init")
     run(runner, "case", "open", CASE, "--complex", "小区", "--building", "1", "--unit", "1", "--at", "2025-03-01")

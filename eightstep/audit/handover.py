@@ -34,18 +34,19 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Date, DateTime, Table, insert, select, update
+from sqlalchemy import Connection, Date, DateTime, Table, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from eightstep import __version__
 from eightstep.audit.signatures import IMPORT
-from eightstep.engine.actors import checked_role, recorded_roles
-from eightstep.engine.cases import default_actor
-from eightstep.engine.checkpoint import case_facts, write_facts
-from eightstep.engine.events import GENESIS, event_row, with_role
+from eightstep.engine.actors import checked_role
+from eightstep.engine.cases import default_actor, get_case
+from eightstep.engine.checkpoint import case_facts
+from eightstep.engine.recording import drop_unreferenced, record_in
 from eightstep.errors import InputError, NotFoundError
 from eightstep.i18n import _
-from eightstep.store import models, tables
+from eightstep.store import models, read, tables
 from eightstep.store.files import sha256_file
 from eightstep.store.outputs import Outputs
 from eightstep.store.workspace import Workspace
@@ -203,22 +204,33 @@ def import_case(ws: Workspace, path: Path, *, actor: str | None = None, as_role:
     first."""
     who, role = default_actor(actor), checked_role(as_role)
     manifest, data, zf = _open_archive(path)
-    with zf:
-        case_id = data["case"]["id"]
-        expected = {f["sha256"]: f["bytes"] for f in manifest.get("files", [])}
-        added = 0
-        with tempfile.TemporaryDirectory(prefix="eightstep-import-") as scratch:
-            for digest in expected:
-                member = f"files/{digest[:2]}/{digest}"
-                part = Path(scratch) / digest
-                with zf.open(member) as src, part.open("wb") as out:
-                    out.write(src.read(expected[digest] + 1))
-                if sha256_file(part) != digest:
-                    raise InputError(_("{path}: {member} does not match its manifest").format(path=path,
-                                                                                               member=member))
-                if not ws.files.path_for(digest).is_file():
-                    ws.files.put(part)
-                    added += 1
+    stored: list[str] = []  # the files this import put in the store first (removed again should it fail)
+    try:
+        with zf:
+            expected = {f["sha256"]: f["bytes"] for f in manifest.get("files", [])}
+            with tempfile.TemporaryDirectory(prefix="eightstep-import-") as scratch:
+                for digest in expected:
+                    member = f"files/{digest[:2]}/{digest}"
+                    part = Path(scratch) / digest
+                    with zf.open(member) as src, part.open("wb") as out:
+                        out.write(src.read(expected[digest] + 1))
+                    if sha256_file(part) != digest:
+                        raise InputError(_("{path}: {member} does not match its manifest").format(path=path,
+                                                                                                   member=member))
+                    if not ws.files.path_for(digest).is_file():
+                        ws.files.put(part)
+                        stored.append(digest)
+        rows = _import_rows(ws, data, manifest, who, role)
+    except BaseException:
+        drop_unreferenced(ws, stored)
+        raise
+    return Imported(data["case"]["id"], len(data["tables"].get("events", [])), rows, len(stored))
+
+
+def _import_rows(ws: Workspace, data: dict[str, Any], manifest: dict[str, Any], actor: str, role: str | None) -> int:
+    """Write the case's rows in one transaction, ending with its ``case.import`` event (``_import_event``);
+    returns how many rows were written."""
+    case_id = data["case"]["id"]
     rows = 0
     twice = InputError(_("case {case} already exists in {where}: it cannot be imported twice").format(
         case=case_id, where=ws.where))
@@ -255,29 +267,23 @@ def import_case(ws: Workspace, path: Path, *, actor: str | None = None, as_role:
                 if old_id is not None:
                     new_ids.setdefault(table.name, {})[old_id] = result.scalar_one()
                 rows += 1
-        _import_event(conn, data, manifest, who, role)
-    return Imported(case_id, len(data["tables"].get("events", [])), rows, added)
+        _import_event(ws, session, data, manifest, actor, role)
+    return rows
 
 
-def _import_event(conn: Connection, data: dict[str, Any], manifest: dict[str, Any], actor: str,
+def _import_event(ws: Workspace, session: Session, data: dict[str, Any], manifest: dict[str, Any], actor: str,
                   role: str | None) -> None:
-    """Append ``case.import`` to the imported history and move the case's chain head to it. Its facts are every
-    row of the case under this database's ids: `audit verify` compares the rows with the history from it on."""
-    case, events = data["case"], data["tables"].get("events", [])
-    now = now_utc()
-    role = role or recorded_roles(conn, [case["id"]], actor, now).get(case["id"])
-    details = {"source": manifest.get("source"), "exported_at": manifest.get("exported_at"),
-               "records_sha256": manifest.get("records_sha256"), "events": len(events),
-               "signed_at_source": sum(1 for e in events if e.get("sig")), "logins": login_runs(events)}
-    facts, summary = case_facts(conn, case["id"])  # its rows under this database's ids (engine.checkpoint)
-    row = event_row(case["id"], case["event_count"] + 1, case["last_hash"] or GENESIS, at=now, recorded_at=now,
-                    actor=actor, action=IMPORT, from_stage=case["stage"], to_stage=case["stage"], note=None,
-                    details=with_role(details, role), facts=summary)
-    conn.execute(insert(models.Event.__table__), row)
-    write_facts(conn, case["id"], row["seq"], facts)
-    cases = models.Case.__table__
-    conn.execute(update(cases).where(cases.c.id == case["id"]).values(
-        event_count=row["seq"], last_hash=row["hash"], version=case["version"] + 1))
+    """Record ``case.import`` on the imported history (``engine.recording``: the workflow's permissions decide
+    who may, ``case.import``, as for any recording). Its facts are every row of the case under this database's
+    ids: `audit verify` compares the rows with the history from it on."""
+    case = get_case(session, data["case"]["id"])
+    events = data["tables"].get("events", [])
+    with record_in(session, case, read.workflow(session.connection(), ws.workflows, case), IMPORT, actor=actor,
+                   as_role=role) as rec:
+        rec.details = {"source": manifest.get("source"), "exported_at": manifest.get("exported_at"),
+                       "records_sha256": manifest.get("records_sha256"), "events": len(events),
+                       "signed_at_source": sum(1 for e in events if e.get("sig")), "logins": login_runs(events)}
+        rec.write_facts(case_facts(session.connection(), case.id)[0])  # its rows under this database's ids
 
 
 def login_runs(events: list[dict[str, Any]]) -> list[list[Any]]:

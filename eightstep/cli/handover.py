@@ -55,7 +55,9 @@ def import_(settings: Settings, archive: Path, actor: str | None, as_role: str |
     """Bring a case exported by `eightstep case export` into this database, then verify its history here.
 
     The history gets one more event, case.import, by the importing actor, naming the archive and the database
-    logins that wrote the imported events where they came from (`case history` shows them)."""
+    logins that wrote the imported events where they came from (`case history` shows them). Where the case's
+    workflow has permissions, the import is governed like any action (case.import, case.* or "*"): the actor
+    must hold one of its roles in the case as exported (`role add` before the export)."""
     from eightstep.audit.handover import import_case
     from eightstep.audit.verify import verify
 

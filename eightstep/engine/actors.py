@@ -2,7 +2,7 @@
 
 Every event names who acted (``Event.actor``) and, where known, in which role (``details["actor_role"]``). The
 role is what the actor says (``--as``), else the actor's role on record in the case at the time of the action
-(``case_roles``, matched by name), else none. ``history.append_event`` resolves it for every recording command.
+(``case_roles``, matched by name), else none. ``engine.recording`` resolves it for every recording and move.
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from eightstep.engine.events import append_event
 from eightstep.engine.evidence import RECORD_TABLES, CaseRecords
 from eightstep.engine.views import CaseView, show_case
 from eightstep.errors import ConflictError, InputError, Remedy
@@ -123,7 +122,10 @@ def open_case(ws: Workspace, case_id: str, *, complex_name: str, building: str, 
     """Open the case of one stairwell unit, pinned to the version of its workflow in force on the opening day
     (Asia/Shanghai); NotFoundError naming the versions when none is.
 
-    ``as_role``: the role the actor acts in (officer, street, ...), kept in the history."""
+    ``as_role``: the role the actor acts in (officer, street, ...), kept in the history. The opening is recorded
+    with ``engine.recording.record_in`` in the transaction that creates the case."""
+    from eightstep.engine.recording import record_in  # it builds on this module (``editing``)
+
     if not CASE_ID.match(case_id):
         raise InputError(_("case id {case!r}: use up to 64 letters, digits, '-', '_' or '.', e.g. RD-3-2").format(
                              case=case_id))
@@ -159,8 +161,9 @@ def open_case(ws: Workspace, case_id: str, *, complex_name: str, building: str, 
                                                     case=existing.id))
         snapshot(session, loaded)
         case = new_case(session, loaded, cx, case_id, building, unit, at)
-        append_event(session, case, at=at, actor=who, action="open", to_stage=case.stage, role=as_role,
-                     details=opening_details(cx, case))
+        with record_in(session, case, loaded, "open", at=at, actor=who, as_role=as_role) as rec:
+            rec.from_stage = None  # the event opens the case: from no stage
+            rec.details = opening_details(cx, case)
     return show_case(ws, case_id)
 
 

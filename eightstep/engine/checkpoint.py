@@ -11,7 +11,7 @@ the case as it stood (``case_facts``), and the replay (``audit.projection``) sta
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, select
 
 from eightstep.engine.facts import CASE_TABLE, CASES, FACT_TABLES, PUT, Digest, fact_text, image, key_column
 from eightstep.store import tables
@@ -19,7 +19,6 @@ from eightstep.store import tables
 CHECKPOINT = "checkpoint"
 IMPORTED = "case.import"
 RESTARTS = frozenset({CHECKPOINT, IMPORTED})
-FACTS: Table = tables.event_facts
 
 
 def case_facts(conn: Connection, case_id: str) -> tuple[list[str], str]:
@@ -44,8 +43,3 @@ def case_facts(conn: Connection, case_id: str) -> tuple[list[str], str]:
         digest.add(text)
     return texts, digest.summary()
 
-
-def write_facts(conn: Connection, case_id: str, seq: int, texts: list[str]) -> None:
-    """The facts of the event ``seq`` of the case, in order."""
-    conn.execute(insert(FACTS), [{"case_id": case_id, "seq": seq, "n": n, "fact": text}
-                                 for n, text in enumerate(texts)])

@@ -6,9 +6,10 @@ one of its roles in the case (``engine.permissions``).
 
 The case machine of the workflow version decides each move (``eightstep.workflow.machine``, fired on a
 ``Position``): where it goes, and whether it may; a refusal says why with the machine's own conditions. Every
-change runs in one transaction that also appends the case's event and bumps its version, so two clerks working
-on the same case at once never lose an update: one wins, the other gets ConflictError. The advance, the most
-frequent write, runs on Core statements shared with the bulk advance.
+move is a recording (``engine.recording``, with ``move``: time, actor, role, permission, lock and event in one
+place): one transaction that writes the case row compare-and-set on its version with the case's event, so two
+clerks working on the same case at once never lose an update: one wins, the other gets ConflictError. The
+advance's writes are shared with the bulk advance (``advance_rows``, ``ADVANCE_CAS``).
 """
 
 from __future__ import annotations
@@ -18,21 +19,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, update
-
-from eightstep.engine.actors import acting_role, checked_role
-from eightstep.engine.cases import default_actor, editing, refuse_stale_or_withdrawn
 from eightstep.engine.checking import guard_context, machine_of
-from eightstep.engine.events import GENESIS, append_event, event_row, with_role
 from eightstep.engine.litigation import litigation_pending
-from eightstep.engine.permissions import check_permission
 from eightstep.engine.position import Position
-from eightstep.errors import BlockedError, ConflictError, InputError, Remedy
+from eightstep.engine.recording import cas_statement, move_rows, recording
+from eightstep.errors import BlockedError, InputError
 from eightstep.i18n import _
-from eightstep.store import read, tables
+from eightstep.store import tables
 from eightstep.store.workspace import Workspace
 from eightstep.suggest import did_you_mean
-from eightstep.timeutil import as_utc, business_time, iso_local, now_utc, show
+from eightstep.timeutil import as_utc, business_time, iso_local, show
 from eightstep.workflow.loaded import LoadedWorkflow
 from eightstep.workflow.machine import (
     ACTIVE_CONDITION,
@@ -61,21 +57,16 @@ def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: s
             note: str | None = None, expected_version: int | None = None, as_role: str | None = None) -> Move:
     """Move to the next stage if no blocker remains; otherwise BlockedError listing every blocker.
 
-    The most frequent write, so it runs on Core statements (the ORM's unit of work cost as much as everything
-    else together): the case row (its workflow snapshot is parsed once per workspace), the guards' records
-    (``checking.GuardReader``), then a compare-and-set ``UPDATE cases ... WHERE version = :seen`` (the same as
-    the bulk advance's) with the event and, leaving a consent stage, the consent record, in one transaction.
+    The most frequent write: the recording of a move reads the case row with Core (its workflow snapshot is
+    parsed once per workspace), the guards read their records (``checking.GuardReader``), and the move is
+    written with the compare-and-set ``UPDATE cases ... WHERE version = :seen`` (the bulk advance's, batched),
+    its event and, leaving a consent stage, the consent record, in one transaction.
     """
-    at = business_time(at)
-    who = default_actor(actor)
-    as_role = checked_role(as_role)
-    with ws.writing() as session:  # a busy database or a duplicate event becomes ConflictError there
-        conn = session.connection()
-        case, loaded = _move_head(ws, conn, case_id, expected_version)
-        # who may move it first, as the bulk advance asks (the permissions are not the case machine's)
-        granted = check_permission(conn, loaded.definition, case.id, "case.advance", who, as_role, at)
-        ctx = guard_context(ws, conn, case, loaded, at)
-        position = Position.of(case, ADVANCE, at, ctx)
+    with recording(ws, case_id, "case.advance", move="advance", at=at, actor=actor, as_role=as_role,
+                   expected_version=expected_version) as rec:
+        case, loaded = rec.case, rec.loaded
+        ctx = guard_context(ws, rec.session.connection(), case, loaded, rec.at)
+        position = Position.of(case, ADVANCE, rec.at, ctx)
         machine = machine_of(ws, loaded)
         try:
             moved = machine.fire(ADVANCE, position)
@@ -89,56 +80,40 @@ def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: s
                        _("case {case} cannot leave {stage} yet").format(case=case_id, stage=case.stage))
             raise BlockedError(message, blockers, case=case.id)
         consent = ctx.consent_tally.as_dict() if ctx.consent_tally is not None else None
-        cas, event, consent_record = advance_rows(case, position.stage, at=at, recorded_at=now_utc(), actor=who,
-                                                  note=note, consent=consent,
-                                                  role=granted or acting_role(session, case.id, who, as_role, at))
-        if conn.execute(ADVANCE_CAS, cas).rowcount != 1:
-            raise ConflictError(_("case {case} was changed by someone else while this command ran; nothing was "
-                                  "written. Look at the case and try again").format(case=case_id),
-                                remedy=Remedy("case.show", {"case": case_id}))
-        conn.execute(insert(_EVENTS), event)
-        if consent_record is not None:
-            conn.execute(insert(_CONSENT_RECORDS), consent_record)
-    details = {"consent": consent} if consent is not None else {}
-    return Move(case.id, "advance", case.stage, position.stage, at, details, case.version + 1)
+        rec.set(**_arrival(position.stage, rec.at))
+        rec.note = note
+        if consent is not None:
+            rec.details = {"consent": consent}
+            rec.also(_CONSENT_RECORDS, consent_record(case, consent, rec.at))
+    return Move(case.id, "advance", case.stage, rec.stage, rec.at, rec.details, rec.version)
+
+
+def _arrival(stage: str, at: datetime) -> dict[str, Any]:
+    """What entering ``stage`` at ``at`` sets on the case row (its stall clock starts again)."""
+    return {"stage": stage, "stage_entered_at": at, "clock_started_at": at}
+
+
+def consent_record(case: Any, consent: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """The consent record of ``case`` leaving its (consent) stage at ``at`` with the tally ``consent``."""
+    return {"case_id": case.id, "stage": case.stage, "at": at, "rule": json.dumps(consent["rule"], ensure_ascii=False),
+            "tally": json.dumps(consent, ensure_ascii=False)}
 
 
 def advance_rows(case: Any, to_stage: str, *, at: datetime, recorded_at: datetime, actor: str, note: str | None,
                  consent: dict[str, Any] | None, role: str | None
                  ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
-    """What moving ``case`` (its row as read) on to ``to_stage`` writes, for ``engine.advance`` and the bulk
-    advance alike: the ``ADVANCE_CAS`` parameters, the event (the next link of the case's chain) and, when it
-    leaves a consent stage with the tally ``consent``, its consent record."""
-    details = {"consent": consent} if consent is not None else {}
-    event = event_row(case.id, case.event_count + 1, case.last_hash or GENESIS, at=at, recorded_at=recorded_at,
-                      actor=actor, action="advance", from_stage=case.stage, to_stage=to_stage, note=note,
-                      details=with_role(details, role))
-    cas = {"b_id": case.id, "b_seen": case.version, "b_stage": to_stage, "b_at": at, "b_seq": event["seq"],
-           "b_hash": event["hash"], "b_version": case.version + 1}
-    record = None if consent is None else {
-        "case_id": case.id, "stage": case.stage, "at": at, "rule": json.dumps(consent["rule"], ensure_ascii=False),
-        "tally": json.dumps(consent, ensure_ascii=False)}
-    return cas, event, record
+    """What moving ``case`` (its row as read) on to ``to_stage`` writes, for the bulk advance (one batch,
+    executemany): the ``ADVANCE_CAS`` parameters, the event (the next link of the case's chain) and, when it
+    leaves a consent stage with the tally ``consent``, its consent record; as ``engine.advance`` writes them."""
+    cas, event = move_rows(case, "advance", _arrival(to_stage, at), at=at, recorded_at=recorded_at, actor=actor,
+                           note=note, details={"consent": consent} if consent is not None else {}, role=role)
+    return cas, event, None if consent is None else consent_record(case, consent, at)
 
 
 # The compare-and-set move of a case to its next stage (engine.advance, bulk.write_batch): it matches only while
 # the case is still at the version that was read.
-_CASES = tables.cases
-ADVANCE_CAS = (update(_CASES)
-               .where(_CASES.c.id == bindparam("b_id"), _CASES.c.version == bindparam("b_seen"))
-               .values(stage=bindparam("b_stage"), stage_entered_at=bindparam("b_at"),
-                       clock_started_at=bindparam("b_at"), event_count=bindparam("b_seq"),
-                       last_hash=bindparam("b_hash"), version=bindparam("b_version")))
-_EVENTS = tables.events
+ADVANCE_CAS = cas_statement(("stage", "stage_entered_at", "clock_started_at"))
 _CONSENT_RECORDS = tables.consent_records
-
-
-def _move_head(ws: Workspace, conn: Connection, case_id: str, expected_version: int | None
-               ) -> tuple[Row[Any], LoadedWorkflow]:
-    """The case row (Core) and its rules, refused as ``editing`` refuses: another version, a withdrawn case."""
-    row = read.case(conn, case_id)
-    refuse_stale_or_withdrawn(row, expected_version)
-    return row, read.workflow(conn, ws.workflows, row)
 
 
 def _reason(reason: str | None) -> str:
@@ -176,61 +151,49 @@ def return_to(ws: Workspace, case_id: str, to: str, *, reason: str, at: datetime
     the vote taken again, and so on. ``keep_records`` keeps them counting (a return to add a missing paper).
     """
     reason = _reason(reason)
-    at = business_time(at)
-    who = default_actor(actor)
-    as_role = checked_role(as_role)
-    with editing(ws, case_id, expected_version=expected_version) as (session, case, loaded):
-        source = case.stage
-        position = _decide(ws, case, loaded, return_trigger(to), at)
-        granted = check_permission(session.connection(), loaded.definition, case.id, "case.return", who, as_role, at)
-        case.stage = position.stage
-        case.stage_entered_at = at
-        case.clock_started_at = at
+    with recording(ws, case_id, "case.return", move="return", at=at, actor=actor, as_role=as_role,
+                   expected_version=expected_version) as rec:
+        position = _decide(ws, rec.case, rec.loaded, return_trigger(to), rec.at)
+        rec.set(**_arrival(position.stage, rec.at))
         if not keep_records:
-            case.evidence_from = at
-        details = {"records": "kept" if keep_records else "restarted"}
-        append_event(session, case, at=at, actor=who, action="return", from_stage=source, to_stage=case.stage,
-                     note=reason, details=details, role=granted or as_role)
-    return Move(case.id, "return", source, case.stage, at, details, case.version)
+            rec.set(evidence_from=rec.at)
+        rec.note = reason
+        rec.details = {"records": "kept" if keep_records else "restarted"}
+    return Move(case_id, "return", rec.case.stage, rec.stage, rec.at, rec.details, rec.version)
 
 
 def _status_move(ws: Workspace, case_id: str, trigger: str, reason: str | None, at: datetime | None,
                  actor: str | None, review_at: datetime | None = None,
                  expected_version: int | None = None, as_role: str | None = None) -> Move:
     reason = _reason(reason)
-    at = business_time(at)
-    who = default_actor(actor)
-    as_role = checked_role(as_role)
     if review_at is not None:
         if review_at.tzinfo is None:
             raise InputError(_("{at}: no time zone; pass an aware datetime (UTC or Asia/Shanghai)").format(
                 at=review_at), field="review_at")
         review_at = as_utc(review_at)
-        if review_at < at:
+        when = business_time(at)
+        if review_at < when:
             raise InputError(_("{review} is before the suspension ({at}): the review comes after the case is "
-                               "suspended; check both dates").format(review=show(review_at), at=show(at)),
+                               "suspended; check both dates").format(review=show(review_at), at=show(when)),
                              field="review_at")
-    with editing(ws, case_id, expected_version=expected_version) as (session, case, loaded):
-        before = case.status
-        position = _decide(ws, case, loaded, trigger, at)
-        granted = check_permission(session.connection(), loaded.definition, case.id, f"case.{trigger}", who,
-                                   as_role, at)
-        pending = litigation_pending(session, case_id, loaded.definition, at) if trigger == RESUME else None
+        at = when
+    with recording(ws, case_id, f"case.{trigger}", move=trigger, at=at, actor=actor, as_role=as_role,
+                   expected_version=expected_version) as rec:
+        case, at = rec.case, rec.at
+        position = _decide(ws, case, rec.loaded, trigger, at)
+        pending = litigation_pending(rec.session, case_id, rec.loaded.definition, at) if trigger == RESUME else None
         if pending is not None:
             raise InputError(pending[0], remedy=pending[1])
         if trigger == RESUME and case.suspended_at is not None:
             # The stall clock does not run while a case is suspended.
-            case.clock_started_at = as_utc(case.clock_started_at) + (at - as_utc(case.suspended_at))
-        case.status = position.status
-        case.status_reason = reason
-        case.suspended_at = at if trigger == SUSPEND else None
-        case.review_at = review_at if trigger == SUSPEND else None
-        details = {"status": {"from": before, "to": case.status}}
+            rec.set(clock_started_at=as_utc(case.clock_started_at) + (at - as_utc(case.suspended_at)))
+        rec.set(status=position.status, status_reason=reason, suspended_at=at if trigger == SUSPEND else None,
+                review_at=review_at if trigger == SUSPEND else None)
+        rec.note = reason
+        rec.details = {"status": {"from": case.status, "to": position.status}}
         if review_at is not None:
-            details["review_at"] = iso_local(review_at)
-        append_event(session, case, at=at, actor=who, action=trigger, from_stage=case.stage,
-                     to_stage=case.stage, note=reason, details=details, role=granted or as_role)
-    return Move(case.id, trigger, case.stage, case.stage, at, details, case.version)
+            rec.details["review_at"] = iso_local(review_at)
+    return Move(case_id, trigger, case.stage, case.stage, at, rec.details, rec.version)
 
 
 def suspend(ws: Workspace, case_id: str, *, reason: str, at: datetime | None = None, actor: str | None = None,

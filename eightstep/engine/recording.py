@@ -34,14 +34,18 @@ that ends with exactly one event of the case's hash-chained history::
 * the file store: ``rec.store_file`` copies a file in; should the recording fail (a lost race), a file it was
   the first to store is removed again unless another record refers to it.
 
-The moves (``engine.moves``: advance, return, suspend, resume, withdraw) and the opening of a case
-(``engine.cases``) do not use it yet: they take the case's lock with ``editing`` and write their event with
-``events.append_event`` themselves. What they change is the case row only, which ``audit.projection`` replays from
-the event itself, so their events need no facts. (``rec.from_stage`` is None for an opening through
-``record_in``: the complex rollout.)
+The moves of a case (``engine.moves``: advance, return, suspend, resume, withdraw) are recordings too, with
+``move`` naming the event (``recording(ws, case_id, "case.return", move="return", ...)``): the case is read with
+Core (``rec.case`` is its row as read), the body says what the move changes of the case row with ``rec.set`` and
+adds rows written after the event with ``rec.also`` (an advance's consent record); the time is judged by the case
+machine (a move dated before its stage was entered is its refusal, not ``too_early``), and the case row is
+written with the compare-and-set ``UPDATE cases ... WHERE version = :seen`` (``move_rows``, shared with the bulk
+advance), so two writers of the case collide as they always did. What a move changes is the case row only, which
+``audit.projection`` replays from the event itself, so its event carries no facts.
 
 ``record_in`` is the same without the transaction and the case read, for a case the caller has just created in
-its own transaction (opening a case, the complex rollout).
+its own transaction (opening a case, the complex rollout: ``rec.from_stage`` None) or has just written (a case
+brought in by ``case import``).
 """
 
 from __future__ import annotations
@@ -50,24 +54,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, Table, Update, bindparam, insert, update
 from sqlmodel import Session, select
 
 from eightstep.engine.actors import acting_role, checked_role
-from eightstep.engine.cases import default_actor, editing
-from eightstep.engine.events import append_events
+from eightstep.engine.cases import default_actor, editing, refuse_stale_or_withdrawn
+from eightstep.engine.events import EVENTS, GENESIS, append_events, event_row, with_role
 from eightstep.engine.facts import CASE_TABLE, CASES, DROP, PUT, SET, Digest, fact_text, image, key_column
 from eightstep.engine.permissions import check_permission
-from eightstep.errors import InputError, NotFoundError, Remedy
+from eightstep.errors import ConflictError, InputError, NotFoundError, Remedy
 from eightstep.i18n import _
 from eightstep.rules.rooms import normal_room
-from eightstep.store import models
+from eightstep.store import models, read, tables
 from eightstep.store.files import BlobStore
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import as_utc, business_time, show
+from eightstep.timeutil import as_utc, business_time, now_utc, show
 from eightstep.workflow.loaded import LoadedWorkflow
 from eightstep.workflow.schema import Workflow
 
@@ -120,7 +125,7 @@ class Recording:
     """One recording in progress: the case, its rules, when, who, and what the event will say."""
 
     session: Session
-    case: models.Case
+    case: Any  # models.Case; for a move, the case row as read (Core)
     loaded: LoadedWorkflow
     action: str
     at: datetime
@@ -138,15 +143,37 @@ class Recording:
     _case_before: dict[str, Any] = field(default_factory=dict)
     store: BlobStore | None = None  # the file store (``store_file``)
     created: list[str] = field(default_factory=list)  # files this recording put in the store first
+    move: str | None = None  # a move of the case (engine.moves): its event's action
+    sets: dict[str, Any] = field(default_factory=dict)  # what a move changes of the case row
+    after: list[tuple[Table, dict[str, Any]]] = field(default_factory=list)  # rows a move writes after its event
 
     def __post_init__(self) -> None:
         self.from_stage = self.case.stage
         self._seq = self.case.event_count + 1
-        self._case_before = image(CASE_TABLE, self.case)
+        if self.move is None:
+            self._case_before = image(CASE_TABLE, self.case)
 
     def entries(self) -> list[tuple[str, str | None, dict[str, Any]]]:
         """The events to write: ``events`` when the body set several (forms rendered together), else one."""
-        return self.events or [(self.action, self.note, self.details)]
+        return self.events or [(self.move or self.action, self.note, self.details)]
+
+    def set(self, **columns: Any) -> None:
+        """A move: set these columns of the case row (written with the event, compare-and-set on its version)."""
+        self.sets.update(columns)
+
+    def also(self, table: Table, values: dict[str, Any]) -> None:
+        """A move: write this row after the event (an advance's consent record)."""
+        self.after.append((table, values))
+
+    @property
+    def stage(self) -> str:
+        """The case's stage as it will be at the end of the recording."""
+        return str(self.sets.get("stage", self.case.stage))
+
+    @property
+    def version(self) -> int:
+        """The case's version after the recording (pass it as ``expected_version`` to the next one)."""
+        return int(self.case.version) + (1 if self.move is not None else 0)
 
     @property
     def case_id(self) -> str:
@@ -238,6 +265,9 @@ class Recording:
     def _finish(self, granted: str | None) -> None:
         """Write the facts and the event(s); the facts' count and digest go in the (first) event. ``granted``: the
         role the permission check found the actor acting in (None: their role on record)."""
+        if self.move is not None:
+            self._finish_move(granted)
+            return
         self.session.flush()  # the staged rows get their ids
         self.write_facts(self._staged_facts())
         role = granted or acting_role(self.session, self.case.id, self.actor, self.as_role, self.at)
@@ -246,18 +276,59 @@ class Recording:
                       facts=self.digest.summary() if self.digest.count else None)
         self._flush_facts()
 
+    def _finish_move(self, granted: str | None) -> None:
+        """A move: the case row (compare-and-set on the version read), its event, then the rows of ``also``."""
+        conn = self.session.connection()
+        role = granted or acting_role(self.session, self.case.id, self.actor, self.as_role, self.at)
+        ((action, note, details),) = self.entries()
+        cas, event = move_rows(self.case, action, self.sets, at=self.at, recorded_at=now_utc(), actor=self.actor,
+                               note=note, details=details, role=role)
+        if conn.execute(cas_statement(tuple(self.sets)), cas).rowcount != 1:
+            raise ConflictError(_("case {case} was changed by someone else while this command ran; nothing was "
+                                  "written. Look at the case and try again").format(case=self.case.id),
+                                remedy=Remedy("case.show", {"case": self.case.id}))
+        conn.execute(insert(EVENTS), event)
+        for table, values in self.after:
+            conn.execute(insert(table), values)
+
+
+def move_rows(case: Any, action: str, sets: dict[str, Any], *, at: datetime, recorded_at: datetime, actor: str,
+              note: str | None, details: dict[str, Any] | None, role: str | None
+              ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a move of ``case`` (its row as read) writes: the parameters of ``cas_statement(tuple(sets))`` and its
+    event, the next link of the case's chain, from its stage to ``sets["stage"]`` (else the same stage). One
+    move (``recording``) or a batch of them (the bulk advance, executemany)."""
+    event = event_row(case.id, case.event_count + 1, case.last_hash or GENESIS, at=at, recorded_at=recorded_at,
+                      actor=actor, action=action, from_stage=case.stage, to_stage=sets.get("stage", case.stage),
+                      note=note, details=with_role(details, role))
+    cas = {"b_id": case.id, "b_seen": case.version, "b_seq": event["seq"], "b_hash": event["hash"],
+           "b_version": case.version + 1, **{f"b_{name}": value for name, value in sets.items()}}
+    return cas, event
+
+
+@cache
+def cas_statement(columns: tuple[str, ...]) -> Update:
+    """The compare-and-set write of a move: ``columns`` of the case row (bound as ``b_<column>``) and its new chain
+    head and version, matching only while the case is still at the version that was read."""
+    cases = tables.cases
+    return (update(cases).where(cases.c.id == bindparam("b_id"), cases.c.version == bindparam("b_seen"))
+            .values(event_count=bindparam("b_seq"), last_hash=bindparam("b_hash"), version=bindparam("b_version"),
+                    **{name: bindparam(f"b_{name}") for name in columns}))
+
 
 @contextmanager
 def record_in(session: Session, case: models.Case, loaded: LoadedWorkflow, action: str, *,
               at: datetime | None = None, actor: str | None = None, as_role: str | None = None,
-              validate: Callable[[Recording], None] | None = None) -> Iterator[Recording]:
+              validate: Callable[[Recording], None] | None = None, move: str | None = None) -> Iterator[Recording]:
     """A recording on ``case`` in the caller's transaction ``session`` (which commits or rolls back)."""
-    rec = Recording(session, case, loaded, action, business_time(at), default_actor(actor), checked_role(as_role))
+    rec = Recording(session, case, loaded, action, business_time(at), default_actor(actor), checked_role(as_role),
+                    move=move)
     granted = check_permission(session.connection(), loaded.definition, case.id, action, rec.actor, rec.as_role,
                                rec.at)
     if validate is not None:
         validate(rec)
-    rec.dated(rec.at)
+    if move is None:  # a move's time is the case machine's to judge (before its stage: a refusal of the move)
+        rec.dated(rec.at)
     yield rec
     rec._finish(granted)
 
@@ -265,20 +336,33 @@ def record_in(session: Session, case: models.Case, loaded: LoadedWorkflow, actio
 @contextmanager
 def recording(ws: Workspace, case_id: str, action: str, *, at: datetime | None = None, actor: str | None = None,
               as_role: str | None = None, expected_version: int | None = None, allow_withdrawn: bool = False,
-              validate: Callable[[Recording], None] | None = None) -> Iterator[Recording]:
-    """One transaction on one case ending with its one event (see the module's docstring)."""
+              validate: Callable[[Recording], None] | None = None, move: str | None = None) -> Iterator[Recording]:
+    """One transaction on one case ending with its one event (see the module's docstring); ``move``: a move of the
+    case, the action of its event."""
     when = business_time(at)  # before the transaction: a bad time never takes the lock
     checked_role(as_role)
     created: list[str] = []
+    opened = _moving(ws, case_id, expected_version) if move is not None else editing(
+        ws, case_id, expected_version=expected_version, allow_withdrawn=allow_withdrawn)
     try:
-        with editing(ws, case_id, expected_version=expected_version, allow_withdrawn=allow_withdrawn) as (
-                session, case, loaded), record_in(session, case, loaded, action, at=when, actor=actor,
-                                                  as_role=as_role, validate=validate) as rec:
+        with opened as (session, case, loaded), record_in(session, case, loaded, action, at=when, actor=actor,
+                                                          as_role=as_role, validate=validate, move=move) as rec:
             rec.store, rec.created = ws.files, created
             yield rec
     except BaseException:
         drop_unreferenced(ws, created)
         raise
+
+
+@contextmanager
+def _moving(ws: Workspace, case_id: str, expected_version: int | None
+            ) -> Iterator[tuple[Session, Any, LoadedWorkflow]]:
+    """``editing`` for a move: the case row read with Core (a move writes it with ``cas_statement``)."""
+    with ws.writing() as session:  # a busy database or a duplicate event becomes ConflictError there
+        conn = session.connection()
+        case = read.case(conn, case_id)
+        refuse_stale_or_withdrawn(case, expected_version)
+        yield session, case, read.workflow(conn, ws.workflows, case)
 
 
 # Where records refer to stored files by their SHA-256.
