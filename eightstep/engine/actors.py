@@ -42,14 +42,17 @@ def recorded_role(session: Session, case_id: str, actor: str, at: datetime | Non
 
 def held_roles(conn: Connection, case_ids: list[str], actor: str, at: datetime | None) -> dict[str, set[str]]:
     """Every role one actor holds in each of ``case_ids`` (since ``at`` or earlier, when given): case id -> roles."""
+    if len(case_ids) == 1 and at is not None:  # every recording and move asks this: one statement, built once
+        first, *rest = sorted(names_of(actor))
+        roles = set(conn.execute(_HELD_IN_ONE, {"id": case_ids[0], "name1": first, "name2": rest[0] if rest else first,
+                                                "at": as_utc(at)}).scalars())
+        return {case_ids[0]: roles} if roles else {}
     query = select(_CASE_ROLES.c.case_id, _CASE_ROLES.c.role).where(
         _CASE_ROLES.c.case_id.in_(bindparam("ids", expanding=True)),
         _CASE_ROLES.c.name.in_(bindparam("names", expanding=True)))
     params: dict[str, object] = {"ids": case_ids, "names": sorted(names_of(actor))}
-    if at is not None:  # held at ``at``: named by then, not ended (voided) nor passed to another by then
-        query = query.where(_CASE_ROLES.c.since <= bindparam("at"),
-                            or_(_CASE_ROLES.c.voided_at.is_(None), _CASE_ROLES.c.voided_at > bindparam("at")),
-                            or_(_CASE_ROLES.c.until.is_(None), _CASE_ROLES.c.until > bindparam("at")))
+    if at is not None:
+        query = query.where(*_HELD_AT)
         params["at"] = as_utc(at)
     else:
         query = query.where(_CASE_ROLES.c.voided_at.is_(None), _CASE_ROLES.c.until.is_(None))
@@ -71,6 +74,14 @@ def recorded_roles(conn: Connection, case_ids: list[str], actor: str, at: dateti
 
 
 _CASE_ROLES = tables.case_roles
+# A role held at :at: named by then, not ended (voided) nor passed to another by then.
+_HELD_AT = (_CASE_ROLES.c.since <= bindparam("at"),
+            or_(_CASE_ROLES.c.voided_at.is_(None), _CASE_ROLES.c.voided_at > bindparam("at")),
+            or_(_CASE_ROLES.c.until.is_(None), _CASE_ROLES.c.until > bindparam("at")))
+# The roles one actor (under one or two names) holds in one case at :at (``held_roles``).
+_HELD_IN_ONE = select(_CASE_ROLES.c.role).where(
+    _CASE_ROLES.c.case_id == bindparam("id"), _CASE_ROLES.c.name.in_([bindparam("name1"), bindparam("name2")]),
+    *_HELD_AT)
 
 
 def acting_role(session: Session, case_id: str, actor: str, role: str | None,

@@ -79,6 +79,7 @@ from eightstep.workflow.schema import Workflow
 FACTS = models.EventFact.__table__  # type: ignore[attr-defined]
 HOUSEHOLDS = models.Household.__table__  # type: ignore[attr-defined]
 FACT_CHUNK = 2000  # facts held before they are written (a large import streams them)
+_INSERT_EVENT = insert(EVENTS)
 
 
 def households_of(session: Session, case_id: str) -> list[models.Household]:
@@ -287,7 +288,7 @@ class Recording:
             raise ConflictError(_("case {case} was changed by someone else while this command ran; nothing was "
                                   "written. Look at the case and try again").format(case=self.case.id),
                                 remedy=Remedy("case.show", {"case": self.case.id}))
-        conn.execute(insert(EVENTS), event)
+        conn.execute(_INSERT_EVENT, event)
         for table, values in self.after:
             conn.execute(insert(table), values)
 
