@@ -44,8 +44,8 @@ def held_roles(conn: Connection, case_ids: list[str], actor: str, at: datetime |
     """Every role one actor holds in each of ``case_ids`` (since ``at`` or earlier, when given): case id -> roles."""
     if len(case_ids) == 1 and at is not None:  # every recording and move asks this: one statement, built once
         first, *rest = sorted(names_of(actor))
-        roles = set(conn.execute(_HELD_IN_ONE, {"id": case_ids[0], "name1": first, "name2": rest[0] if rest else first,
-                                                "at": as_utc(at)}).scalars())
+        one = {"id": case_ids[0], "name1": first, "name2": rest[0] if rest else first, "at": as_utc(at)}
+        roles: set[str] = set(conn.execute(_HELD_IN_ONE, one).scalars())
         return {case_ids[0]: roles} if roles else {}
     query = select(_CASE_ROLES.c.case_id, _CASE_ROLES.c.role).where(
         _CASE_ROLES.c.case_id.in_(bindparam("ids", expanding=True)),

@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, Update, bindparam, insert, update
 from sqlmodel import Session, select
@@ -76,8 +76,8 @@ from eightstep.timeutil import as_utc, business_time, now_utc, show
 from eightstep.workflow.loaded import LoadedWorkflow
 from eightstep.workflow.schema import Workflow
 
-FACTS = models.EventFact.__table__  # type: ignore[attr-defined]
-HOUSEHOLDS = models.Household.__table__  # type: ignore[attr-defined]
+FACTS = tables.event_facts
+HOUSEHOLDS = tables.households
 FACT_CHUNK = 2000  # facts held before they are written (a large import streams them)
 _INSERT_EVENT = insert(EVENTS)
 
@@ -135,7 +135,7 @@ class Recording:
     details: dict[str, Any] = field(default_factory=dict)
     note: str | None = None
     changed: list[tuple[str, models.Base]] = field(default_factory=list)  # (PUT | DROP, row), in order
-    events: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)  # several, if any
+    events: list[tuple[str, str | None, dict[str, Any] | None]] = field(default_factory=list)  # several, if any
     from_stage: str | None = ""  # the event's; the case's stage at the start (None: opening the case)
     digest: Digest = field(default_factory=Digest)  # of the facts written so far
     _pending: list[str] = field(default_factory=list)
@@ -154,7 +154,7 @@ class Recording:
         if self.move is None:
             self._case_before = image(CASE_TABLE, self.case)
 
-    def entries(self) -> list[tuple[str, str | None, dict[str, Any]]]:
+    def entries(self) -> list[tuple[str, str | None, dict[str, Any] | None]]:
         """The events to write: ``events`` when the body set several (forms rendered together), else one."""
         return self.events or [(self.move or self.action, self.note, self.details)]
 
@@ -254,7 +254,7 @@ class Recording:
         """The rows staged through ``rec`` and the columns of the case row that changed, as facts."""
         texts = []
         for op, row in self.changed:
-            table = row.__table__  # type: ignore[attr-defined]
+            table = cast(Table, row.__table__)
             key = getattr(row, key_column(table))
             texts.append(fact_text(table.name, op, key, image(table, row) if op == PUT else None))
         after = image(CASE_TABLE, self.case)
@@ -367,8 +367,7 @@ def _moving(ws: Workspace, case_id: str, expected_version: int | None
 
 
 # Where records refer to stored files by their SHA-256.
-FILE_REFERENCES = ((models.Document.__table__, "sha256"), (models.Scheme.__table__, "file_sha256"),  # type: ignore[attr-defined]
-                   (models.Meeting.__table__, "file_sha256"))  # type: ignore[attr-defined]
+FILE_REFERENCES = ((tables.documents, "sha256"), (tables.schemes, "file_sha256"), (tables.meetings, "file_sha256"))
 
 
 def referenced(conn: Connection, digests: list[str]) -> set[str]:
