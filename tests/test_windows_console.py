@@ -83,6 +83,8 @@ COMMANDS: list[tuple[list[str], int, str]] = [
     (["doc", "list", "RD-3-2"], 0, "本单元业主"),
     (["doc", "list", "RD-3-2", "--json"], 0, "加装电梯申请书"),
     (["approval", "add", "RD-3-1", "feasibility", "--authority", "江夏区行政审批局"], 0, "江夏区行政审批局"),
+    (["approval", "add", "RD-3-1", "feasibility", "--authority", "江夏区行政审批局", "--file", "{dir}/申请书.pdf"], 0,
+     "申请书.pdf"),
     (["approval", "list", "RD-3-1"], 0, "江夏区行政审批局"),
     (["approval", "list", "RD-3-1", "--json"], 0, "江夏区行政审批局"),
     (["case", "list", "--xlsx", "{dir}/cases.xlsx"], 0, "cases.xlsx"),

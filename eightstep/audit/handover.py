@@ -47,7 +47,7 @@ from eightstep.engine.recording import drop_unreferenced, record_in
 from eightstep.errors import InputError, NotFoundError
 from eightstep.i18n import _
 from eightstep.store import models, read, tables
-from eightstep.store.files import sha256_file
+from eightstep.store.files import FILE_COLUMNS, sha256_file
 from eightstep.store.outputs import Outputs
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import iso_local, now_utc
@@ -55,7 +55,7 @@ from eightstep.timeutil import iso_local, now_utc
 FORMAT = "eightstep-case/1"
 SKIPPED = {"case_checks"}  # derived (the guard-answer cache): rebuilt on the receiving side
 _MEMBER = re.compile(r"manifest\.json|records\.json|files/[0-9a-f]{2}/[0-9a-f]{64}|forms/[^/\\]+\.html")
-_FILE_REFS = (("documents", "sha256"), ("schemes", "file_sha256"), ("meetings", "file_sha256"))
+_FILE_REFS = FILE_COLUMNS
 
 
 def case_tables() -> list[Table]:

@@ -13,7 +13,8 @@ A forger who rewrites an event, every later hash *and* the case row's head canno
 database: only a copy of the head kept elsewhere (a printed report, a second system) can catch that.
 
 Every file a record refers to by its SHA-256 is re-hashed once: a document's scan, a scheme's proposal
-(``schemes.file_sha256``), a meeting's minutes (``meetings.file_sha256``). A changed or missing file is reported
+(``schemes.file_sha256``), a meeting's minutes (``meetings.file_sha256``), an approval's decision
+(``approvals.file_sha256``). A changed or missing file is reported
 for every record that refers to it, with its case and what it is.
 """
 
@@ -57,6 +58,7 @@ class ChainProblem:
 DOCUMENT = "document"
 SCHEME = "scheme"
 MEETING = "meeting"
+APPROVAL = "approval"
 SCHEME_FILE = "scheme_proposal"  # the ``kind`` of a scheme's file
 MEETING_FILE = "meeting_minutes"  # the ``kind`` of a meeting's file
 
@@ -64,9 +66,9 @@ MEETING_FILE = "meeting_minutes"  # the ``kind`` of a meeting's file
 @dataclass(frozen=True)
 class FileProblem:
     case_id: str
-    record: str  # document | scheme | meeting: the table of the record that refers to the file
+    record: str  # document | scheme | meeting | approval: the table of the record that refers to the file
     record_id: int
-    kind: str  # the document kind, or scheme_proposal, meeting_minutes
+    kind: str  # the document or approval kind, or scheme_proposal, meeting_minutes
     original_name: str
     sha256: str
     problem: str  # "missing" or "changed (now ...)"
@@ -80,8 +82,8 @@ class FileProblem:
     @property
     def what(self) -> str:
         """What the file is, for people: "document #3 site_survey", "scheme #2 proposal (湖北梯安…)", ..."""
-        if self.record == DOCUMENT:
-            return f"document #{self.record_id} {self.kind}"
+        if self.record in (DOCUMENT, APPROVAL):
+            return f"{self.record} #{self.record_id} {self.kind}"
         noun = "proposal" if self.record == SCHEME else "minutes"
         return f"{self.record} #{self.record_id} {noun}" + (f" ({self.about})" if self.about else "")
 
@@ -98,6 +100,7 @@ class VerifyReport:
     documents: int = 0
     schemes: int = 0  # schemes with a proposal file
     meetings: int = 0  # meetings with minutes
+    approvals: int = 0  # approvals with their decision's file
     files: int = 0  # distinct stored files re-hashed
     chain_problems: list[ChainProblem] = field(default_factory=list)
     file_problems: list[FileProblem] = field(default_factory=list)
@@ -115,7 +118,7 @@ class VerifyReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "cases": self.cases, "events": self.events, "documents": self.documents,
-                "schemes": self.schemes, "meetings": self.meetings, "files": self.files,
+                "schemes": self.schemes, "meetings": self.meetings, "approvals": self.approvals, "files": self.files,
                 "chain_problems": [p.as_dict() for p in self.chain_problems],
                 "file_problems": [p.as_dict() for p in self.file_problems], "rows": self.rows,
                 "cache_entries": self.cache_entries,
@@ -253,15 +256,20 @@ def _file_rows(conn: Connection) -> Iterator[tuple[str, Row[Any]]]:
                meetings.c.file_name.label("name"), meetings.c.file_sha256.label("sha256"),
                meetings.c.held_at.label("about"))
         .where(meetings.c.file_sha256.is_not(None)).order_by(meetings.c.case_id, meetings.c.id)))
+    approvals = models.Approval.__table__
+    yield from ((APPROVAL, r) for r in conn.execute(
+        select(approvals.c.id, approvals.c.case_id, approvals.c.kind, approvals.c.file_name.label("name"),
+               approvals.c.file_sha256.label("sha256"), approvals.c.authority.label("about"))
+        .where(approvals.c.file_sha256.is_not(None)).order_by(approvals.c.case_id, approvals.c.id)))
 
 
-_RECORD_ORDER = {DOCUMENT: 0, SCHEME: 1, MEETING: 2}
+_RECORD_ORDER = {DOCUMENT: 0, SCHEME: 1, MEETING: 2, APPROVAL: 3}
 
 
 def verify_files(ws: Workspace, report: VerifyReport, progress: Progress | None = None) -> None:
     """Re-hash each stored file once, and report it for every record (document, scheme, meeting) referring to it."""
     verdicts: dict[str, str | None] = {}
-    counts = {DOCUMENT: 0, SCHEME: 0, MEETING: 0}
+    counts = {DOCUMENT: 0, SCHEME: 0, MEETING: 0, APPROVAL: 0}
     with ws.engine.connect() as conn:
         total = sum(1 for _row in _file_rows(conn)) if progress is not None else 0
         for done, (record, row) in enumerate(_file_rows(conn), 1):
@@ -276,6 +284,7 @@ def verify_files(ws: Workspace, report: VerifyReport, progress: Progress | None 
                 report.file_problems.append(FileProblem(row.case_id, record, row.id, row.kind, row.name or "",
                                                         row.sha256, problem, about))
     report.documents, report.schemes, report.meetings = counts[DOCUMENT], counts[SCHEME], counts[MEETING]
+    report.approvals = counts[APPROVAL]
     report.files = len(verdicts)
     report.file_problems.sort(key=lambda p: (p.case_id, _RECORD_ORDER[p.record], p.record_id))
 

@@ -77,20 +77,25 @@ def approval() -> None:
 @click.option("--rejected", is_flag=True, help="The authority refused (不予通过).")
 @click.option("--number", default=None, help="Document number (文号).")
 @click.option("--note", default=None, help="A note, e.g. the conditions attached.")
+@click.option("--file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The decision's scan: stored like a document's file; the window's pack copies it.")
 @at_option
 @actor_option
 @as_option
 @click.pass_obj
 def approval_add(settings: Settings, case_id: str, kind: str, authority: str, rejected: bool, number: str | None,
-                 note: str | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:
+                 note: str | None, file: Path | None, at: datetime | None, actor: str | None,
+                 as_role: str | None) -> None:
     """Record an approval of KIND (see `eightstep workflow show`) for CASE."""
     from eightstep import records
 
     a = records.add_approval(settings.workspace(), case_id, kind, authority=authority, rejected=rejected,
-                             number=number, note=note, at=at, actor=actor, as_role=as_role)
+                             number=number, note=note, file=file, at=at, actor=actor, as_role=as_role)
     line = (_("{case}: {kind} {decision} by {authority} ({number})") if a.number
             else _("{case}: {kind} {decision} by {authority}"))
     click.echo(line.format(case=case_id, kind=kind, decision=a.decision, authority=a.authority, number=a.number))
+    if a.file_sha256 is not None and file is not None:
+        click.echo(_("  {file} stored (sha256 {sha})").format(file=file.name, sha=a.file_sha256[:12]))
 
 
 @approval.command("list")

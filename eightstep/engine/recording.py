@@ -70,7 +70,7 @@ from eightstep.errors import ConflictError, InputError, NotFoundError, Remedy
 from eightstep.i18n import _
 from eightstep.rules.rooms import normal_room
 from eightstep.store import models, read, tables
-from eightstep.store.files import BlobStore
+from eightstep.store.files import FILE_COLUMNS, BlobStore
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, business_time, now_utc, show
 from eightstep.workflow.loaded import LoadedWorkflow
@@ -367,7 +367,7 @@ def _moving(ws: Workspace, case_id: str, expected_version: int | None
 
 
 # Where records refer to stored files by their SHA-256.
-FILE_REFERENCES = ((tables.documents, "sha256"), (tables.schemes, "file_sha256"), (tables.meetings, "file_sha256"))
+FILE_REFERENCES = tuple((tables.metadata.tables[table], column) for table, column in FILE_COLUMNS)
 
 
 def referenced(conn: Connection, digests: list[str]) -> set[str]:

@@ -33,7 +33,7 @@ class MaterialRow:
     present: bool
     number: str | None = None
     date: date | None = None
-    sha256: str | None = None  # the stored scan (documents)
+    sha256: str | None = None  # the stored scan (documents; approvals recorded with their decision's file)
     original_name: str | None = None
 
     @property
@@ -94,7 +94,8 @@ def checklist(data: CaseData, stage: Stage, form_titles: dict[str, str], needs: 
                 continue
             rows.append(MaterialRow(no, "approval", item.approval, spec_a.title,
                                     local_authority(last.authority, data) if last.authority else issuer, True,
-                                    last.number, local_date(last.decided_at)))
+                                    last.number, local_date(last.decided_at), getattr(last, "file_sha256", None),
+                                    getattr(last, "file_name", None)))
         else:
             form_id = item.form or ""
             rows.append(MaterialRow(no, "form", form_id, form_titles.get(form_id, form_id),

@@ -1,9 +1,9 @@
 """The window's package: the stage's forms and, for a stage with a checklist, a copy of every paper it names.
 
 The stored scans are copied from the files store (checked against their SHA-256 first), named in checklist order
-(``01-加装电梯申请书.pdf``); forms the checklist names are printed from the records; approvals are listed with
-their authority, number and date (the decision itself is the authority's paper). The manifest lists every entry
-with its file, sha256, issuer, number and date.
+(``01-加装电梯申请书.pdf``); forms the checklist names are printed from the records; an approval recorded with its
+decision's scan (`approval add --file`) is copied the same way, one without it is listed with its authority,
+number and date. The manifest lists every entry with its file, sha256, issuer, number and date.
 """
 
 from __future__ import annotations
@@ -60,13 +60,14 @@ def stored_copy(files: BlobStore, row: MaterialRow) -> bytes:
 
 def material_entries(data: CaseData, files: BlobStore, rows: list[MaterialRow],
                      print_form: Callable[[str], tuple[str, bytes, dict[str, Any]]]) -> list[PackEntry]:
-    """A pack entry per checklist row, in order: the stored scan, the printed form, or the approval's record."""
+    """A pack entry per checklist row, in order: the stored scan, the printed form, or the record of an approval
+    stored without its file."""
     out = []
     for row in rows:
         base = {"no": row.no, "type": row.type, "kind": row.kind, "title": row.title, "issuer": row.issuer,
                 "number": row.number, "date": _iso(row.date)}
         prefix = f"{row.no:02d}-"
-        if row.type == "document":
+        if row.sha256 is not None:  # a document's scan, an approval's decision
             content = stored_copy(files, row)
             suffix = Path(row.original_name or "").suffix.lower()
             name = prefix + file_title(row.title) + suffix

@@ -1,4 +1,5 @@
-"""Documents (files copied into the store by content hash) and approvals of the authorities."""
+"""Documents (files copied into the store by content hash) and approvals of the authorities (with the decision's
+scan, stored the same way, when given)."""
 
 from __future__ import annotations
 
@@ -49,19 +50,27 @@ def _note_upkeep(rec: Recording, kind: str) -> None:
 
 
 def add_approval(ws: Workspace, case_id: str, kind: str, *, authority: str, rejected: bool = False,
-                 number: str | None = None, note: str | None = None, at: datetime | None = None,
-                 actor: str | None = None, as_role: str | None = None) -> models.Approval:
+                 number: str | None = None, note: str | None = None, file: Path | None = None,
+                 at: datetime | None = None, actor: str | None = None, as_role: str | None = None) -> models.Approval:
+    """Record the authority's decision of ``kind``; ``file``: its scan, copied into the store by content hash (the
+    window's pack copies it; `audit verify` re-hashes it)."""
     if not authority or not authority.strip():
         raise InputError(_("must name who issued the approval, e.g. 江夏区行政审批局"), field="authority")
+    if file is not None and not file.is_file():
+        raise InputError(_("{path}: no such file").format(path=file))
     with recording(ws, case_id, "approval.add", at=at, actor=actor, as_role=as_role) as rec:
         kinds = rec.workflow.approvals
         if kind not in kinds:
             raise InputError(_("unknown approval kind {kind!r} for workflow {workflow}{suggestion}; known: {known}")
                              .format(kind=kind, workflow=rec.loaded.id, suggestion=did_you_mean(kind, kinds),
                                      known=", ".join(kinds)))
+        digest = rec.store_file(file)[0] if file is not None else None  # removed again if the recording fails
         approval = rec.add(models.Approval(case_id=case_id, kind=kind, authority=authority.strip(),
                                            decision="rejected" if rejected else "approved", decided_at=rec.at,
-                                           number=number, note=note, recorded_at=now_utc()))
+                                           number=number, note=note, recorded_at=now_utc(),
+                                           file_name=file.name if file is not None else None, file_sha256=digest))
         rec.details = {"kind": kind, "authority": approval.authority, "decision": approval.decision,
                        "number": number}
+        if file is not None:
+            rec.details.update(file=file.name, sha256=digest)
     return approval

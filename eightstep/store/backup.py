@@ -32,7 +32,7 @@ from eightstep import __version__
 from eightstep.errors import InputError
 from eightstep.i18n import _
 from eightstep.store.db import sqlite_path
-from eightstep.store.files import CHUNK, sha256_file
+from eightstep.store.files import CHUNK, FILE_COLUMNS, sha256_file
 from eightstep.store.outputs import Outputs
 from eightstep.store.workspace import Workspace, locate
 from eightstep.timeutil import iso_local, now_utc
@@ -110,7 +110,9 @@ def _describe(db: Path) -> tuple[dict[str, int], str | None, set[str]]:
         counts = {"cases": con.execute("SELECT count(*) FROM cases").fetchone()[0],
                   "events": con.execute("SELECT count(*) FROM events").fetchone()[0]}
         referenced: set[str] = set()
-        for table, column in (("documents", "sha256"), ("schemes", "file_sha256"), ("meetings", "file_sha256")):
+        for table, column in FILE_COLUMNS:
+            if column not in {r[1] for r in con.execute(f"PRAGMA table_info({table})")}:
+                continue  # a database from before the column (approvals' files came with revision 0013)
             referenced |= {r[0] for r in con.execute(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL")}
     except sqlite3.Error as exc:
         raise InputError(_("the database is not an eightstep database that can be backed up: {reason}").format(

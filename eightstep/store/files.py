@@ -13,6 +13,11 @@ from eightstep.errors import InputError
 from eightstep.i18n import _
 
 CHUNK = 1 << 20
+# (table, column): every record that refers to a stored file by its SHA-256 (a document's scan, a scheme's proposal,
+# a meeting's minutes, an approval's decision). The one list of them: a failed recording's cleanup, the backup,
+# the case export, `audit verify` and its list of unreferenced files read it.
+FILE_COLUMNS: tuple[tuple[str, str], ...] = (("documents", "sha256"), ("schemes", "file_sha256"),
+                                             ("meetings", "file_sha256"), ("approvals", "file_sha256"))
 
 
 def sha256_file(path: Path) -> str:
