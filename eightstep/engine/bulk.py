@@ -28,6 +28,7 @@ from sqlalchemy.exc import OperationalError
 from eightstep.engine.actors import checked_role, held_roles, recorded_roles
 from eightstep.engine.cases import default_actor
 from eightstep.engine.checking import GuardReader, machine_of
+from eightstep.engine.gcpause import fewer_collections
 from eightstep.engine.guards import Blocker, GuardContext
 from eightstep.engine.moves import ADVANCE_CAS, advance_rows
 from eightstep.engine.permissions import allowed_roles, refused
@@ -243,7 +244,7 @@ def iter_advance_all_ready(ws: Workspace, *, complex_name: str | None = None, at
     at = business_time(at)
     who = default_actor(actor)
     as_role = checked_role(as_role)
-    with ws.engine.connect() as conn:
+    with ws.engine.connect() as conn, fewer_collections():
         scope = _scope(ws, conn, complex_name)
         after = ""
         while True:

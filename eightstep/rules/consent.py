@@ -63,11 +63,12 @@ class OwnerVote:
     conflict: bool = False  # latest ballots of the same moment disagree
 
     def as_dict(self) -> dict[str, Any]:
-        counted = {id(v) for v in self.counted}
+        every = len(self.counted) == len(self.ballots)  # the counted ones are some of the ballots
+        counted = set() if every else {id(v) for v in self.counted}
         return {"key": self.key, "flats": list(self.rooms), "area": area_text(self.area_centi),
                 "choice": self.choice, "conflict": self.conflict, "affected": self.affected,
                 "ballots": [{"room": v.room, "choice": v.choice, "at": iso_local(v.cast_at),
-                             "counted": id(v) in counted} for v in self.ballots]}
+                             "counted": every or id(v) in counted} for v in self.ballots]}
 
 
 @dataclass(frozen=True)
@@ -148,12 +149,24 @@ def owner_votes(voters: Sequence[Voter], rule: ConsentRule) -> list[OwnerVote]:
     """Each owner in the order of their first flat (``flat_order``), with their one choice (``OWNER_RULE``)."""
     flats: dict[str, list[Voter]] = {}
     for v in sorted(voters, key=flat_order):
-        flats.setdefault(v.owner_key, []).append(v)
+        mine = flats.get(v.owner_key)
+        if mine is None:
+            flats[v.owner_key] = [v]
+        else:
+            mine.append(v)
+    spec = rule.also_required
     out = []
     for key, mine in flats.items():
-        cast = sorted((v for v in mine if v.choice is not None),
-                      key=lambda v: (v.cast_at is not None, v.cast_at or datetime.min, v.room))
-        counted = tuple(v for v in cast if signed_enough(v, rule))
+        if len(mine) == 1:  # the usual owner, of one flat: at most one ballot, nothing to order or settle
+            v = mine[0]
+            cast: tuple[Voter, ...] = () if v.choice is None else (v,)
+            counted = cast if not cast or signed_enough(v, rule) else ()
+            out.append(OwnerVote(key, (v.room,), v.area_centi, v.choice if counted else None, cast, counted,
+                                 is_affected(v, spec)))
+            continue
+        ordered = sorted((v for v in mine if v.choice is not None),
+                         key=lambda v: (v.cast_at is not None, v.cast_at or datetime.min, v.room))
+        counted = tuple(v for v in ordered if signed_enough(v, rule))
         choice: str | None = None
         conflict = False
         if counted:
@@ -162,7 +175,7 @@ def owner_votes(voters: Sequence[Voter], rule: ConsentRule) -> list[OwnerVote]:
             conflict = len(latest) > 1
             choice = None if conflict else counted[-1].choice
         out.append(OwnerVote(key, tuple(v.room for v in mine), sum(v.area_centi for v in mine), choice,
-                             tuple(cast), counted, any(is_affected(v, rule.also_required) for v in mine), conflict))
+                             tuple(ordered), counted, any(is_affected(v, spec) for v in mine), conflict))
     return out
 
 
@@ -170,6 +183,8 @@ def _notes(owner: OwnerVote) -> tuple[list[str], list[str]]:
     """(shortfalls, notes) about one owner's ballots: conflicts, uncounted signatures, disagreements settled."""
     shortfalls: list[str] = []
     notes: list[str] = []
+    if len(owner.ballots) < 2 and len(owner.counted) == len(owner.ballots):
+        return shortfalls, notes  # one ballot that counts (or none): nothing to say
     uncounted = [v for v in owner.ballots if v not in owner.counted]
     for v in uncounted:
         signers = "、".join(v.signed_by or ()) or _("nobody recorded")
@@ -194,16 +209,21 @@ def _notes(owner: OwnerVote) -> tuple[list[str], list[str]]:
 def tally(voters: Sequence[Voter], rule: ConsentRule) -> Tally:
     """Count ``voters`` (one per flat) under ``rule``, per owner. Pure: same input, same result."""
     owners = owner_votes(voters, rule)
-    area_total = sum(o.area_centi for o in owners)
-    taking_part = [o for o in owners if participates(o.choice, rule)]
-    area_part = sum(o.area_centi for o in taking_part)
-    area_agree = sum(o.area_centi for o in owners if o.choice == AGREE)
-    heads = {c: sum(1 for o in owners if o.choice == c) for c in CHOICES}
-    heads_part = len(taking_part)
-
+    counting = (AGREE, OPPOSE, ABSTAIN) if rule.abstain == "participates" else (AGREE, OPPOSE)
+    area_total = area_part = area_agree = heads_part = 0
+    heads = dict.fromkeys(CHOICES, 0)
     shortfalls: list[str] = []
     notes: list[str] = []
-    for owner in owners:
+    for owner in owners:  # one pass: the sums, the heads, and what each owner's ballots call for
+        area_total += owner.area_centi
+        choice = owner.choice
+        if choice in heads:
+            heads[choice] += 1
+        if choice in counting:  # participates(choice, rule)
+            area_part += owner.area_centi
+            heads_part += 1
+        if choice == AGREE:
+            area_agree += owner.area_centi
         owner_shortfalls, owner_notes = _notes(owner)
         shortfalls += owner_shortfalls
         notes += owner_notes
