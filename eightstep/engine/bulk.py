@@ -47,6 +47,11 @@ OUTCOMES = (ADVANCED, READY, BLOCKED, CONFLICT)  # READY: would advance (dry run
 CASES = tables.cases
 EVENTS = tables.events
 CONSENT_RECORDS = tables.consent_records
+# What the bulk advance reads of a case: what the machine's conditions (``engine.position``), the guards' reader
+# (``GuardReader``), the permissions and the move (``moves.advance_rows``) look at; its other columns (times kept
+# for the audit, the place) are left unread
+CASE_COLUMNS = ("id", "workflow_sha256", "stage", "status", "status_reason", "stage_entered_at", "suspended_at",
+                "evidence_from", "event_count", "last_hash", "version")
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,7 @@ def _page(scope: _Scope, conn: Connection, after: str, size: int) -> tuple[str |
     The page is read along the primary key (a stage filter in SQL would make SQLite use the stage index and sort
     all matches for every page); cases in a final stage are dropped here.
     """
-    query = read.case_query(conn.dialect.name).where(CASES.c.status == ACTIVE, CASES.c.id > after)
+    query = read.case_query(conn.dialect.name, CASE_COLUMNS).where(CASES.c.status == ACTIVE, CASES.c.id > after)
     if scope.complex_id is not None:
         query = query.where(CASES.c.complex_id == scope.complex_id)
     rows = conn.execute(query.order_by(CASES.c.id).limit(size)).all()
@@ -205,7 +210,8 @@ def write_batch(conn: Connection, moves: list[_Move], *, at: datetime, actor: st
     if not moves:
         return {}
     recorded = now_utc()
-    roles = recorded_roles(conn, [m.case.id for m in moves], actor, at) if as_role is None else {}
+    unnamed = [m.case.id for m in moves if m.role is None]  # no role granted by the workflow's permissions
+    roles = recorded_roles(conn, unnamed, actor, at) if as_role is None and unnamed else {}
     params, events, consents = [], {}, {}
     for m in moves:
         cas, events[m.case.id], record = advance_rows(m.case, m.to_stage, at=at, recorded_at=recorded, actor=actor,

@@ -33,8 +33,13 @@ def event_hash(case_id: str, seq: int, business_at: datetime, recorded_at: datet
               details, prev_hash]
     if facts is not None:
         fields.append(facts)
-    payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_HASHED.encode(fields).encode("utf-8")).hexdigest()
+
+
+# The encoders of the hashed payload and of the stored details, built once (json.dumps with options builds a new
+# encoder at every call: a third of the time of encoding a consent tally)
+_HASHED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_STORED = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
 
 
 def hash_of(event: models.Event) -> str:
@@ -56,9 +61,19 @@ def signature(key: bytes, digest: str) -> str:
     return hmac.new(key, digest.encode("ascii"), hashlib.sha256).hexdigest()
 
 
-def details_text(details: dict[str, Any] | None) -> str:
-    """The stored (and hashed) form of an event's details."""
-    return json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str)
+def details_text(details: dict[str, Any] | None, encoded: dict[str, str] | None = None) -> str:
+    """The stored (and hashed) form of an event's details. ``encoded``: more keys whose values are already in
+    that form (``json_text``), spliced in as they are: the same text as encoding them again (a consent tally,
+    stored in its consent record too, is encoded once)."""
+    if not encoded:
+        return json_text(details or {})
+    items = {**{key: json_text(value) for key, value in (details or {}).items()}, **encoded}
+    return "{" + ", ".join(f"{json_text(key)}: {items[key]}" for key in sorted(items)) + "}"
+
+
+def json_text(value: Any) -> str:
+    """``value`` as events store it: JSON with sorted keys, not ASCII-escaped."""
+    return _STORED.encode(value)
 
 
 def with_role(details: dict[str, Any] | None, role: str | None) -> dict[str, Any] | None:
@@ -68,10 +83,12 @@ def with_role(details: dict[str, Any] | None, role: str | None) -> dict[str, Any
 
 def event_row(case_id: str, seq: int, prev_hash: str, *, at: datetime, recorded_at: datetime, actor: str,
               action: str, from_stage: str | None, to_stage: str | None, note: str | None,
-              details: dict[str, Any] | None, facts: str | None = None) -> dict[str, Any]:
+              details: dict[str, Any] | None, facts: str | None = None,
+              encoded: dict[str, str] | None = None) -> dict[str, Any]:
     """The columns of the event ``seq`` of a case, following ``prev_hash``, with its hash (Core inserts: the
-    recording context, the bulk advance). ``facts``: the summary of the rows it wrote (``engine.facts``)."""
-    body = details_text(details)
+    recording context, the bulk advance). ``facts``: the summary of the rows it wrote (``engine.facts``);
+    ``encoded``: details already encoded (``details_text``)."""
+    body = details_text(details, encoded)
     digest = event_hash(case_id, seq, at, recorded_at, actor, action, from_stage, to_stage, note, body, prev_hash,
                         facts)
     return {"case_id": case_id, "seq": seq, "business_at": at, "recorded_at": recorded_at, "actor": actor,

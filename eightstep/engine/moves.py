@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from eightstep.engine.checking import guard_context, machine_of
+from eightstep.engine.events import json_text
 from eightstep.engine.litigation import litigation_pending
 from eightstep.engine.position import Position
 from eightstep.engine.recording import cas_statement, move_rows, recording
@@ -93,10 +94,11 @@ def _arrival(stage: str, at: datetime) -> dict[str, Any]:
     return {"stage": stage, "stage_entered_at": at, "clock_started_at": at}
 
 
-def consent_record(case: Any, consent: dict[str, Any], at: datetime) -> dict[str, Any]:
-    """The consent record of ``case`` leaving its (consent) stage at ``at`` with the tally ``consent``."""
+def consent_record(case: Any, consent: dict[str, Any], at: datetime, tally: str | None = None) -> dict[str, Any]:
+    """The consent record of ``case`` leaving its (consent) stage at ``at`` with the tally ``consent`` (``tally``:
+    the tally already encoded, ``events.json_text``)."""
     return {"case_id": case.id, "stage": case.stage, "at": at, "rule": json.dumps(consent["rule"], ensure_ascii=False),
-            "tally": json.dumps(consent, ensure_ascii=False)}
+            "tally": json.dumps(consent, ensure_ascii=False) if tally is None else tally}
 
 
 def advance_rows(case: Any, to_stage: str, *, at: datetime, recorded_at: datetime, actor: str, note: str | None,
@@ -104,10 +106,12 @@ def advance_rows(case: Any, to_stage: str, *, at: datetime, recorded_at: datetim
                  ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
     """What moving ``case`` (its row as read) on to ``to_stage`` writes, for the bulk advance (one batch,
     executemany): the ``ADVANCE_CAS`` parameters, the event (the next link of the case's chain) and, when it
-    leaves a consent stage with the tally ``consent``, its consent record; as ``engine.advance`` writes them."""
+    leaves a consent stage with the tally ``consent``, its consent record; as ``engine.advance`` writes them. The
+    tally is encoded as JSON once, for the event and the consent record (the same text as encoding it twice)."""
+    tally = None if consent is None else json_text(consent)
     cas, event = move_rows(case, "advance", _arrival(to_stage, at), at=at, recorded_at=recorded_at, actor=actor,
-                           note=note, details={"consent": consent} if consent is not None else {}, role=role)
-    return cas, event, None if consent is None else consent_record(case, consent, at)
+                           note=note, details={}, role=role, encoded=None if tally is None else {"consent": tally})
+    return cas, event, None if consent is None else consent_record(case, consent, at, tally)
 
 
 # The compare-and-set move of a case to its next stage (engine.advance, bulk.write_batch): it matches only while

@@ -294,14 +294,15 @@ class Recording:
 
 
 def move_rows(case: Any, action: str, sets: dict[str, Any], *, at: datetime, recorded_at: datetime, actor: str,
-              note: str | None, details: dict[str, Any] | None, role: str | None
-              ) -> tuple[dict[str, Any], dict[str, Any]]:
+              note: str | None, details: dict[str, Any] | None, role: str | None,
+              encoded: dict[str, str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """What a move of ``case`` (its row as read) writes: the parameters of ``cas_statement(tuple(sets))`` and its
     event, the next link of the case's chain, from its stage to ``sets["stage"]`` (else the same stage). One
-    move (``recording``) or a batch of them (the bulk advance, executemany)."""
+    move (``recording``) or a batch of them (the bulk advance, executemany). ``encoded``: details already
+    encoded (``events.details_text``)."""
     event = event_row(case.id, case.event_count + 1, case.last_hash or GENESIS, at=at, recorded_at=recorded_at,
                       actor=actor, action=action, from_stage=case.stage, to_stage=sets.get("stage", case.stage),
-                      note=note, details=with_role(details, role))
+                      note=note, details=with_role(details, role), encoded=encoded)
     cas = {"b_id": case.id, "b_seen": case.version, "b_seq": event["seq"], "b_hash": event["hash"],
            "b_version": case.version + 1, **{f"b_{name}": value for name, value in sets.items()}}
     return cas, event

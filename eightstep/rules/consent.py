@@ -16,7 +16,7 @@ exactly 2/3 or exactly 3/4 passes; a ratio written ">1/2" (过半数) must be ex
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
@@ -93,7 +93,18 @@ class Tally:
     per_owner: list[dict[str, Any]] = field(default_factory=list)  # OwnerVote.as_dict() of each owner
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The tally as plain data with lists and dicts of its own (what ``dataclasses.asdict`` gives, without
+        its generic deep copy: a sixth of the time, which an advance out of the vote pays)."""
+        return {f.name: _copied(getattr(self, f.name)) for f in fields(self)}
+
+
+def _copied(value: Any) -> Any:
+    """A copy of plain data (dicts and lists of them; the rest is immutable and shared)."""
+    if type(value) is dict:
+        return {key: _copied(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_copied(item) for item in value]
+    return value
 
 
 def rule_dict(rule: ConsentRule) -> dict[str, Any]:
