@@ -98,7 +98,7 @@ def consent_record(case: Any, consent: dict[str, Any], at: datetime, tally: str 
     """The consent record of ``case`` leaving its (consent) stage at ``at`` with the tally ``consent`` (``tally``:
     the tally already encoded, ``events.json_text``)."""
     return {"case_id": case.id, "stage": case.stage, "at": at, "rule": json.dumps(consent["rule"], ensure_ascii=False),
-            "tally": json.dumps(consent, ensure_ascii=False) if tally is None else tally}
+            "tally": json_text(consent) if tally is None else tally}
 
 
 def advance_rows(case: Any, to_stage: str, *, at: datetime, recorded_at: datetime, actor: str, note: str | None,
