@@ -148,7 +148,7 @@ def write(engine: Engine, entries: list[Entry]) -> bool:
     if dialect == "postgresql":  # each dialect's module imported only by the database that needs it
         from sqlalchemy.dialects.postgresql import insert
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # the same upsert API
     statement = insert(CHECKS)
     statement = statement.on_conflict_do_update(
         index_elements=[CHECKS.c.case_id],

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -112,7 +113,7 @@ def append_event(session: Session, case: models.Case, *, at: datetime, actor: st
                          to_stage=to_stage, role=acting)[0]
 
 
-def append_events(session: Session, case: models.Case, entries: list[tuple[str, str | None, dict[str, Any] | None]],
+def append_events(session: Session, case: models.Case, entries: Sequence[tuple[str, str | None, dict[str, Any] | None]],
                   *, at: datetime, actor: str, from_stage: str | None, to_stage: str | None,
                   role: str | None, facts: str | None = None) -> list[dict[str, Any]]:
     """Add the next events of ``case``, one per (action, note, details), all at ``at`` by ``actor`` acting as
@@ -125,7 +126,7 @@ def append_events(session: Session, case: models.Case, entries: list[tuple[str, 
     themselves are Core inserts (an ORM ``Event`` costs a millisecond to build).
     """
     recorded = now_utc()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for action, note, details in entries:
         row = event_row(case.id, case.event_count + 1, case.last_hash or GENESIS, at=at, recorded_at=recorded,
                         actor=actor, action=action, from_stage=from_stage, to_stage=to_stage, note=note,

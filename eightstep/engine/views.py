@@ -99,7 +99,7 @@ def list_cases(ws: Workspace, *, complex_name: str | None = None, stage: str | N
 
 def known_stages(ws: Workspace, conn: Connection) -> list[str]:
     """Every stage id of the workflow files and of the workflows stored with cases, the default's first."""
-    loaded = []
+    loaded: list[LoadedWorkflow] = []
     for workflow_id in dict.fromkeys([DEFAULT_WORKFLOW, *ws.workflows.paths()]):
         try:
             loaded.extend(v.loaded for v in ws.workflows.versions(workflow_id))

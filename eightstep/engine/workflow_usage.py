@@ -26,7 +26,7 @@ def usage(registry: WorkflowRegistry, ws: Workspace | None) -> list[dict[str, An
             open_cases = func.sum(sql_case((cases.status != WITHDRAWN, 1), else_=0))
             query = (select(cases.workflow_id, cases.workflow_version, cases.workflow_sha256, func.count(), open_cases)
                      .group_by(cases.workflow_id, cases.workflow_version, cases.workflow_sha256))
-            for wid, version, sha, total, opened in conn.execute(query):
+            for wid, version, sha, total, opened in conn.execute(query).tuples():
                 counts.setdefault(wid, []).append((version, sha, int(opened or 0), int(total)))
     rows = []
     for path in registry.files().values():

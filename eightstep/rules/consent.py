@@ -209,11 +209,11 @@ def _notes(owner: OwnerVote) -> tuple[list[str], list[str]]:
                             "record the owner's ballot again").format(
             key=owner.key, at=show(last) if last else "—", ballots=same))
     elif len({v.choice for v in owner.counted}) > 1:
-        last = owner.counted[-1]
+        latest = owner.counted[-1]
         notes.append(_("owner {key} voted differently for different flats ({choices}); the latest ballot "
                        "({choice}, room {room}) counts for all their flats ({rooms})").format(
             key=owner.key, choices=", ".join(sorted({str(v.choice) for v in owner.counted})),
-            choice=last.choice, room=last.room, rooms=", ".join(owner.rooms)))
+            choice=latest.choice, room=latest.room, rooms=", ".join(owner.rooms)))
     return shortfalls, notes
 
 

@@ -111,7 +111,7 @@ def _dates_as_text() -> type:
     """
     from ruamel.yaml.constructor import RoundTripConstructor
 
-    class DatesAsTextConstructor(RoundTripConstructor):  # type: ignore[misc]
+    class DatesAsTextConstructor(RoundTripConstructor):
         pass
 
     DatesAsTextConstructor.add_constructor("tag:yaml.org,2002:timestamp",

@@ -33,13 +33,18 @@ KINDS: dict[str, tuple[str, str]] = {
 
 
 class Payment(Protocol):
-    """A recorded payment (``eightstep.store.models.Payment`` with its room)."""
+    """A recorded payment (``eightstep.store.models.Payment`` with its room); read-only, as frozen views are."""
 
-    room: str
-    kind: str
-    way: str
-    amount: int  # fen
-    on: date
+    @property
+    def room(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def way(self) -> str: ...
+    @property
+    def amount(self) -> int: ...  # fen
+    @property
+    def on(self) -> date: ...
 
 
 @dataclass(frozen=True)

@@ -143,12 +143,16 @@ def allocate(amount: int, weights: Sequence[Weight]) -> list[int]:
 # --- share tables ----------------------------------------------------------------------------------------
 
 class Payer(Protocol):
-    """What a share table needs to know about a household."""
+    """What a share table needs to know about a household (read-only: rows and record views satisfy it)."""
 
-    room: str
-    floor: int
-    area_centi: int
-    owner: str
+    @property
+    def room(self) -> str: ...
+    @property
+    def floor(self) -> int: ...
+    @property
+    def area_centi(self) -> int: ...
+    @property
+    def owner(self) -> str: ...
 
 
 @dataclass(frozen=True)

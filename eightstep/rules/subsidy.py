@@ -133,11 +133,14 @@ STEPS = ("applied", "approved", "rejected", "paid")
 
 
 class Step(Protocol):
-    """A recorded step of a subsidy application (``eightstep.store.models.SubsidyStep``)."""
+    """A recorded step of a subsidy application (``eightstep.store.models.SubsidyStep``); read-only."""
 
-    step: str
-    on: date
-    amount_fen: int
+    @property
+    def step(self) -> str: ...
+    @property
+    def on(self) -> date: ...
+    @property
+    def amount_fen(self) -> int: ...
 
 
 @dataclass(frozen=True)

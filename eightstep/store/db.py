@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,7 @@ def read_schema_state(connection: Connection) -> SchemaState:
     """The revision of the database on ``connection`` (one catalog query and one read on a current database)."""
     inspector = inspect(connection)
     if inspector.has_table("alembic_version"):
-        rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        rows: Sequence[str] = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
         if rows:  # several rows would be alembic branches: a revision this eightstep does not know
             return SchemaState(",".join(sorted(rows)), None, frozenset())
     known = set(tables.metadata.tables)

@@ -11,8 +11,10 @@ of its table's columns (``Case().status == "active"``).
 from __future__ import annotations
 
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import Any, ClassVar
 
+from sqlalchemy import Table
 from sqlalchemy.orm import DeclarativeBase, Mapped
 
 from eightstep.store import tables
@@ -25,12 +27,13 @@ class Base(DeclarativeBase):
     """A row of one of the tables; the constructor takes column values by name."""
 
     metadata = tables.metadata
+    __table__: ClassVar[Table]  # each class maps one Core table of ``eightstep.store.tables``
 
     def __init__(self, **values: Any) -> None:
         for column in self.__table__.columns:
             default = column.default
             if column.key not in values and default is not None and default.is_scalar:
-                values[column.key] = default.arg  # type: ignore[attr-defined]
+                values[column.key] = default.arg  # type: ignore[attr-defined]  # is_scalar: it has .arg
         for name, value in values.items():
             if not hasattr(type(self), name):
                 raise TypeError(f"{name!r} is not a column of {type(self).__name__}")
@@ -72,7 +75,8 @@ class Case(Base):
     """One stairwell unit (单元): one elevator. ``version`` is the optimistic-lock counter."""
 
     __table__ = tables.cases
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": tables.cases.c.version}
+    # read-only (SQLAlchemy copies it); ClassVar is refused: DeclarativeBase declares it an instance attribute
+    __mapper_args__ = MappingProxyType({"version_id_col": tables.cases.c.version})
     id: Mapped[str]
     complex_id: Mapped[int]
     building: Mapped[str]

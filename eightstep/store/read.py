@@ -285,7 +285,7 @@ def _row_type(table: Table, names: tuple[str, ...]) -> tuple[Any, tuple[tuple[in
             converters.append((i, _parse_bool))
         elif isinstance(kind, Date):
             converters.append((i, _parse_date))
-    return namedtuple(f"{table.name}_row", names), tuple(converters)  # type: ignore[misc]
+    return namedtuple(f"{table.name}_row", names), tuple(converters)
 
 
 def _parse_date(value: str | None) -> date | None:

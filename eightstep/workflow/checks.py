@@ -83,10 +83,10 @@ def semantic_problems(wf: Workflow, template_names: set[str] | None = None) -> l
     for i, stage in enumerate(stages):
         base: Loc = ("stages", i)
         ref((*base, "responsible"), stage.responsible, wf.authorities, _("authority"), "authorities")
-        for j, doc in enumerate(stage.requires.documents):
-            ref((*base, "requires", "documents", j), doc, wf.documents, _("document kind"), "documents")
-        for j, appr in enumerate(stage.requires.approvals):
-            ref((*base, "requires", "approvals", j), appr, wf.approvals, _("approval kind"), "approvals")
+        for j, kind in enumerate(stage.requires.documents):
+            ref((*base, "requires", "documents", j), kind, wf.documents, _("document kind"), "documents")
+        for j, kind in enumerate(stage.requires.approvals):
+            ref((*base, "requires", "approvals", j), kind, wf.approvals, _("approval kind"), "approvals")
         consent = stage.requires.consent
         if consent is not None and consent.also_required is not None:
             also = consent.also_required

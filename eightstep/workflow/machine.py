@@ -19,7 +19,7 @@ names what was asked, so that the model can say why. The machine is built once p
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol, cast
 
 from transitions import EventData, Machine, MachineError
 
@@ -57,17 +57,41 @@ def return_trigger(stage_id: str) -> str:
     return f"{RETURN_PREFIX}{stage_id}"
 
 
-class _Asks:
+class _Model(Protocol):
+    """What the machine's conditions ask of a model (transitions types ``EventData.model`` as ``object``)."""
+
+    status: str
+
+    def allows(self, name: str) -> bool: ...
+
+
+def _model(event: EventData) -> _Model:
+    return cast(_Model, event.model)
+
+
+class _Named:
+    """A condition of the machine, known by its name (``CaseMachine.conditions``)."""
+
+    name: str
+
+
+def _name_of(condition: object) -> str:
+    """The name of one of the machine's conditions (every condition it holds is ``_Named``)."""
+    assert isinstance(condition, _Named), condition
+    return condition.name
+
+
+class _Asks(_Named):
     """A named condition the model answers (``model.allows(name)``)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
 
     def __call__(self, event: EventData) -> bool:
-        return bool(event.model.allows(self.name))
+        return bool(_model(event).allows(self.name))
 
 
-class _StatusFrom:
+class _StatusFrom(_Named):
     """The machine's own condition of a status move: the model's status is one it starts from."""
 
     name = STATUS_CONDITION
@@ -76,12 +100,12 @@ class _StatusFrom:
         self.sources = sources
 
     def __call__(self, event: EventData) -> bool:
-        return event.model.status in self.sources
+        return _model(event).status in self.sources
 
 
 def _set_status(status: str) -> Callable[[EventData], None]:
     def after(event: EventData) -> None:
-        event.model.status = status
+        _model(event).status = status
     return after
 
 
@@ -103,7 +127,7 @@ class CaseMachine:
         for trigger, (sources, status) in STATUS_MOVES.items():
             names = MOVE_CONDITIONS[trigger]
             conditions: list[Any] = [_StatusFrom(sources) if n == STATUS_CONDITION else _Asks(n) for n in names]
-            self.machine.add_transition(trigger, stages, None, conditions=conditions, after=_set_status(status))
+            self.machine.add_transition(trigger, [*stages], None, conditions=conditions, after=_set_status(status))
         # What the engine asks of every case (the stage an advance leads to, the conditions of a move), read off
         # the transitions once.
         self._next = {s: str(t.dest) for s in stages for t in self.machine.get_transitions(ADVANCE, source=s)}
@@ -128,7 +152,7 @@ class CaseMachine:
         key = (trigger, stage)
         if key not in self._asks:
             found = self.machine.get_transitions(trigger, source=stage) if trigger in self.machine.events else []
-            self._asks[key] = tuple(c.func.name for c in found[0].conditions) if found else ()
+            self._asks[key] = tuple(_name_of(c.func) for c in found[0].conditions) if found else ()
         return self._asks[key]
 
     def next_stage(self, stage: str) -> str | None:

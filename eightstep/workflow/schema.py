@@ -320,7 +320,7 @@ class Upkeep(Strict):
 
 
 MediationStepName = Literal["negotiation", "coordination", "mediation", "hearing", "litigation"]
-MEDIATION_ORDER: tuple[str, ...] = ("negotiation", "coordination", "mediation", "hearing", "litigation")
+MEDIATION_ORDER: tuple[MediationStepName, ...] = ("negotiation", "coordination", "mediation", "hearing", "litigation")
 
 
 class ObjectionPolicy(Strict):
