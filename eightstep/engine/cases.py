@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from eightstep.engine.evidence import RECORD_TABLES, CaseRecords
+from eightstep.engine.evidence import RECORD_TABLES, FullRecords
 from eightstep.engine.views import CaseView, show_case
 from eightstep.errors import ConflictError, InputError, Remedy
 from eightstep.i18n import _
@@ -67,13 +67,13 @@ def case_and_workflow(ws: Workspace, session: Session, case_id: str) -> tuple[mo
     return case, workflow_of(ws, session, case)
 
 
-def load_records(db: Session | Connection, case_id: str) -> CaseRecords:
+def load_records(db: Session | Connection, case_id: str) -> FullRecords:
     """Every record the guards may read of one case, every column (listings, tallies), through the read layer;
     the guards themselves read less (``engine.checking.GuardReader``)."""
     conn = db if isinstance(db, Connection) else db.connection()
     since = read.case(conn, case_id, ("id", "evidence_from")).evidence_from
     found = {name: read.records(conn, table, [case_id]).get(case_id, []) for name, table in RECORD_TABLES.items()}
-    return CaseRecords(**found, evidence_from=since)
+    return FullRecords(**found, evidence_from=since)
 
 
 @contextmanager

@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Table
 
 from eightstep.store import tables
+
+if TYPE_CHECKING:
+    from eightstep.store import models
 
 
 class CaseRecord(Protocol):
@@ -170,6 +173,24 @@ class CaseRecords:
     agreed_shares: Sequence[AgreedShareRecord] = field(default_factory=list)
     payments: Sequence[PaymentRecord] = field(default_factory=list)
     evidence_from: datetime | None = None
+
+
+@dataclass
+class FullRecords(CaseRecords):
+    """``CaseRecords`` read with every column (``engine.cases.load_records``, the forms' ``CaseData``): the rows
+    have the attributes of the ORM classes (the read layer's rows, or the objects themselves), so they are typed so.
+    """
+
+    documents: Sequence[models.Document]
+    approvals: Sequence[models.Approval]
+    households: Sequence[models.Household]
+    ballots: Sequence[models.Ballot]
+    objections: Sequence[models.Objection]
+    scheme_choices: Sequence[models.SchemeChoice] = field(default_factory=list)
+    meetings: Sequence[models.Meeting] = field(default_factory=list)
+    funding: Sequence[models.Funding] = field(default_factory=list)
+    agreed_shares: Sequence[models.AgreedShare] = field(default_factory=list)
+    payments: Sequence[models.Payment] = field(default_factory=list)
 
 
 # The record tables behind the fields of ``CaseRecords``, and the Protocol of each.

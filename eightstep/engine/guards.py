@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from eightstep.engine.evidence import RECORD_TABLES, BallotRecord, CaseRecords, ObjectionRecord
 from eightstep.errors import InputError, Remedy
@@ -25,6 +25,8 @@ from eightstep.rules.money import Figures, compute_shares, yuan, yuan_plain
 from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.timeutil import as_utc, local_date, local_midnight_utc, show
 from eightstep.workflow.schema import Requirements, Stage, Workflow
+
+Ballot = TypeVar("Ballot", bound=BallotRecord)  # a ballot row: the guards' light one, or every column
 
 
 @dataclass(frozen=True)
@@ -196,11 +198,11 @@ def approvals_granted(ctx: GuardContext) -> list[Blocker]:
     return out
 
 
-def current_ballots(ballots: Sequence[BallotRecord], at: datetime | None,
-                    since: datetime | None = None) -> dict[int, BallotRecord]:
+def current_ballots(ballots: Sequence[Ballot], at: datetime | None,
+                    since: datetime | None = None) -> dict[int, Ballot]:
     """Household id -> its latest ballot cast by ``at`` (None: the latest of all), not before ``since`` (a
     return to the vote: the ballots of the earlier vote no longer count)."""
-    latest: dict[int, BallotRecord] = {}
+    latest: dict[int, Ballot] = {}
     since = as_utc(since) if since is not None else None
     for b in sorted(ballots, key=lambda b: (as_utc(b.cast_at), b.id or 0)):
         cast = as_utc(b.cast_at)

@@ -11,21 +11,24 @@ figures or the table it recorded.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, bindparam, select
 
 from eightstep.engine import asof
-from eightstep.engine.evidence import CaseRecords
+from eightstep.engine.evidence import FullRecords
 from eightstep.errors import NotFoundError
 from eightstep.i18n import _
 from eightstep.rules.money import parse_yuan
 from eightstep.store import models
 from eightstep.timeutil import as_utc, show
+
+Row = TypeVar("Row")  # a record row of some table
 
 EVENTS = models.Event.__table__
 MONEY_ACTIONS = ("funding.set", "scheme.choose", "funding.agree", "funding.extra", "funding.compensation")
@@ -64,17 +67,17 @@ def money_history(conn: Connection, case_id: str) -> tuple[MoneyEvent, ...]:
     return tuple(sorted(out, key=lambda e: (e.at, e.seq)))
 
 
-def funding_row(case_id: str, figures: dict[str, Any], at: datetime) -> SimpleNamespace:
-    """A funding row (``models.Funding`` field names) from an event's figures."""
-    return SimpleNamespace(case_id=case_id, total_fen=parse_yuan(figures["total"]),
+def funding_row(case_id: str, figures: dict[str, Any], at: datetime) -> models.Funding:
+    """A funding row (``models.Funding`` field names: it stands in for one) from an event's figures."""
+    return cast("models.Funding", SimpleNamespace(case_id=case_id, total_fen=parse_yuan(figures["total"]),
                            subsidy_fen=parse_yuan(figures["subsidy"]), other_fen=parse_yuan(figures["other"]),
                            other_note=figures.get("other_note"),
                            maintenance_fen=parse_yuan(figures["maintenance_per_year"]), set_at=at,
                            extras_fen=parse_yuan(figures.get("extras", "0")),
-                           compensation_fen=parse_yuan(figures.get("compensation", "0")))
+                           compensation_fen=parse_yuan(figures.get("compensation", "0"))))
 
 
-def funding_at(history: tuple[MoneyEvent, ...], case_id: str, end: datetime) -> SimpleNamespace | None:
+def funding_at(history: tuple[MoneyEvent, ...], case_id: str, end: datetime) -> models.Funding | None:
     """The funding on record at ``end`` (None: none was set by then)."""
     last = None
     for event in history:
@@ -93,18 +96,19 @@ def agreed_at(history: tuple[MoneyEvent, ...], end: datetime
     return found
 
 
-def _row(row: Any, **changes: Any) -> SimpleNamespace:
+def _row(row: Row, **changes: Any) -> Row:
+    """A copy of ``row`` with ``changes``, standing in for it (the same attribute names)."""
     values = row._asdict() if hasattr(row, "_asdict") else dict(vars(row))
-    return SimpleNamespace(**{**values, **changes})
+    return cast(Row, SimpleNamespace(**{**values, **changes}))
 
 
-def _dated(rows: list[Any], column: str, end: datetime) -> list[Any]:
+def _dated(rows: Sequence[Row], column: str, end: datetime) -> list[Row]:
     return [r for r in rows if as_utc(getattr(r, column)) <= end]
 
 
-def objections_at(rows: list[Any], end: datetime) -> list[Any]:
+def objections_at(rows: Sequence[models.Objection], end: datetime) -> list[models.Objection]:
     """The objections lodged by ``end``, each resolved only if it was resolved by then."""
-    out = []
+    out: list[models.Objection] = []
     for o in _dated(rows, "lodged_at", end):
         if o.resolved_at is not None and as_utc(o.resolved_at) > end:
             o = _row(o, status="open", outcome=None, resolved_at=None)
@@ -112,9 +116,9 @@ def objections_at(rows: list[Any], end: datetime) -> list[Any]:
     return out
 
 
-def records_at(records: CaseRecords, end: datetime, evidence_from: datetime | None) -> CaseRecords:
+def records_at(records: FullRecords, end: datetime, evidence_from: datetime | None) -> FullRecords:
     """The records dated by ``end``; households are the unit's flats and always stand."""
-    return CaseRecords(
+    return FullRecords(
         documents=_dated(records.documents, "issued_at", end), approvals=_dated(records.approvals, "decided_at", end),
         households=list(records.households), ballots=_dated(records.ballots, "cast_at", end),
         objections=objections_at(records.objections, end),

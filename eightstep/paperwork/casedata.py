@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from eightstep.engine.evidence import CaseRecords
+from eightstep.engine.evidence import FullRecords
 from eightstep.engine.guards import current_ballots, voters
 from eightstep.errors import InputError, Remedy
 from eightstep.i18n import _
@@ -74,7 +74,7 @@ class CaseData:
     case: models.Case  # with the stage and status as of ``end``
     complex: Place
     workflow: LoadedWorkflow
-    records: CaseRecords  # documents, approvals, households, ballots, objections, scheme choices (FORM_RECORDS)
+    records: FullRecords  # documents, approvals, households, ballots, objections, scheme choices (FORM_RECORDS)
     steps: dict[int, list[models.MediationStep]]
     funding: models.Funding | None
     agreed: tuple[dict[str, Fraction], dict[str, Fraction]]
@@ -206,7 +206,7 @@ def load_case_data(ws: Workspace, case_id: str, at: datetime | None = None) -> C
         if share.maintenance_e4 is not None:
             upkeep[rooms[share.household_id]] = Fraction(share.maintenance_e4, E4)
     place = Place(head.complex_name, head.district, head.street, head.community)
-    records = CaseRecords(**found, evidence_from=case.evidence_from)
+    records = FullRecords(**found, evidence_from=case.evidence_from)
     steps = {oid: sorted(rows, key=lambda s: (as_utc(s.at), s.id)) for oid, rows in steps.items()}
     money_agreed = (shares, upkeep)
     if at is not None:
@@ -215,7 +215,7 @@ def load_case_data(ws: Workspace, case_id: str, at: datetime | None = None) -> C
         if any(event.at > end for event in money_events):  # the money changed since: as it stood then
             funding = asof.funding_at(money_events, case_id, end)
             money_agreed = asof.agreed_at(money_events, end)
-    return CaseData(case=case, complex=place, workflow=loaded, records=records, steps=steps,  # type: ignore[arg-type]
+    return CaseData(case=case, complex=place, workflow=loaded, records=records, steps=steps,
                     funding=funding, agreed=money_agreed, register=register, calendar=ws.calendar,
                     schemes=schemes, money_events=money_events, end=end,
                     dated=local_date(at) if at is not None else None,

@@ -9,6 +9,7 @@ marks one smallest set of owners that would carry the vote (the likelier househo
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -123,7 +124,7 @@ def add_entry(ws: Workspace, case_id: str, room: str, *, stance: str, concern: s
 class CaseVoters:
     rule: ConsentRule
     voters: list[Voter]
-    households: list[models.Household]
+    households: Sequence[models.Household]
     ballots: dict[int, str]  # household id -> current choice
 
 
@@ -231,9 +232,9 @@ def canvass_list(ws: Workspace, case_id: str) -> CanvassList:
         unreachable if g.needed_after is None else g.needed_after, -g.closeness_after, prefer[g.candidate.owner_key],
         min(place[r] for r in g.candidate.rooms)))
     order: dict[str, tuple[int, bool, int | None]] = {}
-    for rank, gain in enumerate(ranked, start=1):
+    for number, gain in enumerate(ranked, start=1):
         for room in gain.candidate.rooms:
-            order[room] = (rank, gain.in_plan, gain.needed_after)
+            order[room] = (number, gain.in_plan, gain.needed_after)
     out = []
     for h in data.households:
         rank, in_plan, needed_after = order.get(h.room, (None, False, None))
@@ -245,7 +246,7 @@ def canvass_list(ws: Workspace, case_id: str) -> CanvassList:
     return CanvassList(case_id, result, out, _summary(data.households, entries))
 
 
-def _summary(households: list[models.Household], entries: dict[str, list[Entry]]) -> list[ConcernSummary]:
+def _summary(households: Sequence[models.Household], entries: dict[str, list[Entry]]) -> list[ConcernSummary]:
     floors = {h.room: h.floor for h in households}
     out = []
     for kind, (title, _en, _words) in CONCERN_KINDS.items():

@@ -15,6 +15,7 @@ the case).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -102,6 +103,7 @@ def what_it_said(row: models.Base) -> dict[str, Any]:
 def _find(rec: Recording, kind: str, key: Any) -> Any:
     """The record of ``kind`` named ``key`` in the case (see the module's docstring), not voided yet."""
     spec = KINDS[kind]
+    row: Any  # a row of the kind's table
     if kind == "ballot":
         household = rec.household(str(key))
         ballots = rec.session.exec(select(models.Ballot).where(
@@ -119,8 +121,8 @@ def _find(rec: Recording, kind: str, key: Any) -> Any:
         row = find(rec, kind, spec.model, spec.by, key)
     else:
         row = rec.session.get(spec.model, rec.case_id if kind == "funding" else key)
-    owner = None if row is None else (
-        rec.session.get(models.Objection, row.objection_id).case_id if kind == "mediation" else row.case_id)
+    parent = rec.session.get(models.Objection, row.objection_id) if row is not None and kind == "mediation" else row
+    owner = None if parent is None else parent.case_id
     if row is None or owner != rec.case_id or row.voided_at is not None:
         named = "" if key is None else (f" {key}" if kind in NAMED else f" #{key}")
         raise NotFoundError(_("case {case} has no {kind}{key} that counts").format(
@@ -215,8 +217,9 @@ def _corrected_values(floor: int | None, area: Decimal | str | None, owner: str 
                       phone: str | None) -> dict[str, Any]:
     """The columns to set, each checked as an import checks it."""
     cells = {"floor": floor, "area": area, "owner": owner, "owner_key": owner_key, "phone": phone}
-    parsers = {"floor": tabular.parse_int_range(-5, 100), "area": tabular.parse_decimal(2),
-               "owner": tabular.parse_text, "owner_key": tabular.parse_text, "phone": tabular.parse_phone}
+    parsers: dict[str, Callable[[str], Any]] = {
+        "floor": tabular.parse_int_range(-5, 100), "area": tabular.parse_decimal(2), "owner": tabular.parse_text,
+        "owner_key": tabular.parse_text, "phone": tabular.parse_phone}
     out: dict[str, Any] = {}
     for name, value in cells.items():
         if value is None:

@@ -123,8 +123,9 @@ def set_elevator(ws: Workspace, case_id: str, *, at: datetime | None = None, act
     if unknown:
         raise TypeError(f"unknown elevator fields: {unknown}")
     given = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items() if v is not None}
-    for name in ("load_kg", "speed_cms", "stops"):
-        if name in given and not 0 < given[name] <= {"load_kg": 10_000, "speed_cms": 1_000, "stops": 100}[name]:
+    for name, most in {"load_kg": 10_000, "speed_cms": 1_000, "stops": 100}.items():
+        value = given.get(name)
+        if value is not None and not (isinstance(value, int) and 0 < value <= most):  # text: not plausible either
             raise InputError(_("{field}: {value} is not a plausible value for a residential elevator").format(
                 field=name, value=given[name]))
     with recording(ws, case_id, "elevator.set", at=at, actor=actor, as_role=as_role) as rec:

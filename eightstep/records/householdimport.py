@@ -44,7 +44,7 @@ from eightstep.rules.rooms import room_warning
 from eightstep.store import models
 
 CHUNK = 2000
-HOUSEHOLDS: Table = models.Household.__table__  # type: ignore[attr-defined]
+HOUSEHOLDS: Table = models.Household.__table__
 VALUES = ("floor", "area_centi", "owner", "owner_key", "phone", "co_owners", "affected")
 STAGE = Table("household_import", MetaData(), Column("line", Integer, primary_key=True), Column("room", Text),
               Column("floor", Integer), Column("area_centi", Integer), Column("owner", Text),

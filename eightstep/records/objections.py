@@ -175,7 +175,7 @@ def _basis(rec: Recording, obj: models.Objection, basis: str | None) -> models.D
         models.Document.case_id == rec.case_id, models.Document.kind == basis,
         models.Document.issued_at >= obj.lodged_at, models.Document.issued_at <= rec.at,
         models.not_voided(models.Document.__table__))
-        .order_by(models.Document.issued_at.desc())).first()  # type: ignore[union-attr]
+        .order_by(models.Document.issued_at.desc())).first()
     if doc is None:
         spec = rec.workflow.documents[basis]
         raise InputError(_("objection #{id}: no {title} on record dated between {lodged} and {at}: add it "
@@ -210,7 +210,7 @@ def list_objections(ws: Workspace, case_id: str) -> list[dict[str, Any]]:
                                        .order_by(models.Objection.id)))
         steps = list(session.exec(select(models.MediationStep).where(
             models.not_voided(models.MediationStep.__table__),
-            models.MediationStep.objection_id.in_([o.id for o in objections]))  # type: ignore[union-attr]
+            models.MediationStep.objection_id.in_([o.id for o in objections]))
             .order_by(models.MediationStep.at)))
     return [{"id": o.id, "room": o.room, "objector": o.objector, "grounds": o.grounds, "written": o.written,
              "real_name": o.real_name, "status": o.status, "stage": o.stage, "late": o.late,
