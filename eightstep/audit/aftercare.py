@@ -9,7 +9,7 @@ dated after it are left out (a subsidy step by its date, a policy or warranty by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -71,7 +71,7 @@ def unpaid_subsidies(scope: AuditScope, past: Past = None) -> list[Finding]:
         cutoff = limit_cutoff(scope.calendar, scope.as_of, limit)
         if cutoff is None:
             continue
-        found = scope.conn.execute(select(STEPS.c.case_id).distinct().join_from(
+        found: Sequence[str] = scope.conn.execute(select(STEPS.c.case_id).distinct().join_from(
             STEPS, CASES, CASES.c.id == STEPS.c.case_id).where(
             CASES.c.workflow_sha256 == sha, STEPS.c.step == "applied",
             STEPS.c.at < local_midnight_utc(cutoff), tables.not_voided(STEPS))).scalars().all()

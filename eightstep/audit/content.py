@@ -6,6 +6,7 @@ refers to (left by a command that failed or was killed: listed, not a failure).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,8 @@ def unreferenced_files(ws: Workspace, *, settle: float = SETTLE_SECONDS) -> list
     with ws.engine.connect() as conn:
         known: set[str] = set()
         for table, column in FILE_REFERENCES:
-            known.update(v for v in conn.execute(select(table.c[column]).distinct()).scalars() if v)
+            names: Iterable[str | None] = conn.execute(select(table.c[column]).distinct()).scalars()
+            known.update(v for v in names if v)
     cutoff = time.time() - settle
     out = []
     for name, path in ws.files.stored():

@@ -59,7 +59,7 @@ class Deadline:
         """Stable across exports: the same deadline of the same case keeps its key when its day moves."""
         return f"{self.case}.{self.kind}.{self.subject}"
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, str | bool]:
         return {"case": self.case, "kind": self.kind, "day": self.day.isoformat(), "subject": self.subject,
                 "title": self.title, "detail": self.detail, "key": self.key, "provisional": self.provisional}
 

@@ -170,8 +170,8 @@ def progress(ws: Workspace, complex_name: str, *, target: int | None = None,
                                order="seq")
     seen: dict[str, list[int]] = {}
     for case_events in by_case.values():
-        for stage, days in observed_durations(case_events).items():
-            seen.setdefault(stage, []).extend(days)
+        for stage_id, durations in observed_durations(case_events).items():
+            seen.setdefault(stage_id, []).extend(durations)
 
     flows = {case_id: machine.workflow for case_id, machine in machines.items()}
     main = flows[cases[0].id]

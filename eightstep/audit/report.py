@@ -7,7 +7,7 @@ self-contained page (inline CSS and script, no external resource, a CSP that for
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -138,7 +138,7 @@ def overview(ws: Workspace, *, complex_name: str | None = None, as_of: date | No
         if complex_name is not None:
             read.complex_id(conn, complex_name)
             query = query.where(complexes.c.name == complex_name)
-        found: list[Any] = conn.execute(query).all()
+        found: Sequence[Any] = conn.execute(query).all()
         workflows = read.workflows(conn, ws.workflows, {c.workflow_sha256 for c in found})
         events = _timeline_events(conn, [c.id for c in found], end)
         moved = asof.moved_since(conn, end) if day < audit.today() else set()

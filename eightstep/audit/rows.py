@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, String, Table, bindparam, select, type_coerce
+from sqlalchemy import BindParameter, Connection, Select, String, Table, bindparam, select, type_coerce
 from sqlalchemy.types import DateTime
 
 from eightstep.audit.projection import CONSENT_RECORDS, Projection
@@ -30,11 +30,11 @@ from eightstep.store import models
 from eightstep.store.read import batches
 from eightstep.store.workspace import Workspace
 
-EVENTS: Table = models.Event.__table__  # type: ignore[attr-defined]
-FACTS: Table = models.EventFact.__table__  # type: ignore[attr-defined]
-COMPLEXES: Table = models.Complex.__table__  # type: ignore[attr-defined]
-SNAPSHOTS: Table = models.WorkflowSnapshot.__table__  # type: ignore[attr-defined]
-OBJECTIONS: Table = models.Objection.__table__  # type: ignore[attr-defined]
+EVENTS: Table = models.Event.__table__
+FACTS: Table = models.EventFact.__table__
+COMPLEXES: Table = models.Complex.__table__
+SNAPSHOTS: Table = models.WorkflowSnapshot.__table__
+OBJECTIONS: Table = models.Objection.__table__
 MEDIATION = "mediation_steps"
 ROW_TABLES = {name: table for name, table in FACT_TABLES.items() if name != CONSENT_RECORDS}
 MISSING = "missing"  # in the history, not in the table
@@ -106,7 +106,7 @@ def snapshot(ws: Workspace) -> Iterator[Connection]:
             conn.rollback()
 
 
-def _by_case(conn: Connection, query: Select[Any], ids: list[str]) -> dict[str, list[Any]]:
+def _by_case(conn: Connection, query: Select[Any], ids: Sequence[str]) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     for row in conn.execute(query, {"ids": ids}):
         out.setdefault(row.case_id, []).append(row)
@@ -114,7 +114,7 @@ def _by_case(conn: Connection, query: Select[Any], ids: list[str]) -> dict[str, 
 
 
 def _queries(conn: Connection) -> dict[str, Select[Any]]:
-    ids = bindparam("ids", expanding=True)
+    ids: BindParameter[Any] = bindparam("ids", expanding=True)
     queries: dict[str, Select[Any]] = {}
     for name, table in FACT_TABLES.items():
         if name == MEDIATION:
@@ -142,7 +142,7 @@ def verify_records(ws: Workspace) -> tuple[int, list[RecordProblem]]:
     problems: list[RecordProblem] = []
     compared = 0
     with snapshot(ws) as conn:
-        case_ids = sorted(conn.execute(select(CASE_TABLE.c.id)).scalars())
+        case_ids: list[str] = sorted(conn.execute(select(CASE_TABLE.c.id)).scalars())
         queries = _queries(conn)
         stray_steps = {row.id: row for row in conn.execute(_stray_steps(conn))}  # their objection is gone
         for ids in batches(case_ids):  # the library's one batch size (store/read.py BATCH)
@@ -252,7 +252,8 @@ def _orphans(conn: Connection, stray_steps: set[int]) -> Iterator[RecordProblem]
 def _snapshots(conn: Connection) -> Iterator[RecordProblem]:
     """Each workflow snapshot's text must hash to its key; each case's snapshot must exist."""
     used: dict[str, list[str]] = {}
-    for case_id, sha in conn.execute(select(CASE_TABLE.c.id, CASE_TABLE.c.workflow_sha256).order_by(CASE_TABLE.c.id)):
+    query = select(CASE_TABLE.c.id, CASE_TABLE.c.workflow_sha256).order_by(CASE_TABLE.c.id)
+    for case_id, sha in conn.execute(query).tuples():
         used.setdefault(sha, []).append(case_id)
     for row in conn.execute(select(SNAPSHOTS.c.sha256, SNAPSHOTS.c.content).order_by(SNAPSHOTS.c.sha256)):
         actual = hashlib.sha256((row.content or "").encode("utf-8")).hexdigest()

@@ -118,6 +118,7 @@ def unmediated_objections(scope: AuditScope, past: Past = None) -> list[Finding]
         .join_from(OBJECTIONS, CASES, CASES.c.id == OBJECTIONS.c.case_id)
         .where(or_(*terms), ~stepped, or_(OBJECTIONS.c.resolved_at.is_(None), OBJECTIONS.c.resolved_at >= end),
                not_voided(OBJECTIONS)))
+    rows: list[Any]  # the rows, or stand-ins with the stage and status of the audit date
     if past is None:
         rows = scope.current(query.where(CASES.c.status != WITHDRAWN))
     else:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -141,7 +142,7 @@ class AuditScope:
             query = query.where(CASES.c.complex_id == self.complex_id)
         return query
 
-    def rows(self, query: Any) -> list[Row[Any]]:
+    def rows(self, query: Any) -> Sequence[Row[Any]]:
         """Run ``query``; the names of the complexes of its rows are read too (one query per few hundred)."""
         rows = self.conn.execute(query).all()
         self.complex_names.update(read.complex_names(self.conn, {row.complex_id for row in rows}

@@ -19,6 +19,8 @@ from eightstep.errors import BlockedError, EightstepError
 from eightstep.i18n import _, choose_language, set_language
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from eightstep.store.outputs import Protected
     from eightstep.store.workspace import Workspace
 
@@ -139,13 +141,15 @@ class EightstepGroup(LazyGroup):
     """The root group: chooses the language and fits the output streams before parsing, and is the one place
     where library errors become messages and exit codes."""
 
-    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # click's Command.main
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
         from eightstep.cli.output import fit_streams
 
         fit_streams()
         argv = list(sys.argv[1:] if args is None else args)
         set_language(choose_language(_option_value(argv, "--lang"), _saved_language()))
-        return super().main(argv, prog_name=prog_name, **extra)
+        return super().main(argv, prog_name=prog_name, complete_var=complete_var, standalone_mode=standalone_mode,
+                            **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -87,7 +87,7 @@ def list_(settings: Settings, complex_name: str | None, stage: str | None, as_js
                   v.stage, v.stage_title, v.status, local(v.stage_entered_at).replace(tzinfo=None)] for v in views]
         if as_csv:
             write_csv([key for key, _label in columns], cells)
-        else:
+        elif xlsx_file is not None:
             write_xlsx(settings, xlsx_file, [Sheet(_("cases"), [label for _key, label in columns], cells)], force=force)
             wrote(xlsx_file, len(cells))
         return

@@ -57,6 +57,8 @@ def _case_workflow(ctx: click.Context) -> Any:
 
     # an option still being typed (--to con<TAB>) leaves the line's arguments unparsed, in ctx.args
     case_id = ctx.params.get("case_id") or (ctx.args[0] if ctx.args else None)
+    if not case_id:
+        raise LookupError("no case on the line yet")  # nothing to complete (_safely offers nothing)
     with _workspace(ctx) as ws:
         view = engine.show_case(ws, case_id)
         return ws.workflows.get(view.workflow_id).definition

@@ -134,7 +134,7 @@ def shares(settings: Settings, case_id: str, at: datetime | None, as_json: bool,
                       Decimal(result.maintenance_sum) / 100])
         if as_csv:
             write_csv(["room", "floor", "area", "owner", "coefficient", "share_yuan", "maintenance_yuan"], cells)
-        else:
+        elif xlsx_file is not None:
             headers = [_("room"), _("floor"), _("area m²"), _("owner"), _("coefficient"), _("share (yuan)"),
                        _("maintenance a year (yuan)")]
             write_xlsx(settings, xlsx_file, [Sheet(case_id, headers, cells)], force=force)

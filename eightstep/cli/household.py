@@ -92,7 +92,7 @@ def list_(settings: Settings, case_id: str, as_json: bool, as_csv: bool, xlsx_fi
                   for key, _label in columns] for r in rows]
         if as_csv:
             write_csv([key for key, _label in columns], cells)
-        else:
+        elif xlsx_file is not None:
             write_xlsx(settings, xlsx_file, [Sheet(case_id, [label for _key, label in columns], cells)], force=force)
             wrote(xlsx_file, len(cells))
         return

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import Any, TextIO
 
 import click
 
@@ -18,7 +18,7 @@ import click
 class Bars:
     """The callback the library calls: a bar per phase, labelled from ``labels`` (phase -> text)."""
 
-    def __init__(self, labels: dict[str, str], file: IO[str]) -> None:
+    def __init__(self, labels: dict[str, str], file: TextIO) -> None:
         self.labels = labels
         self.file = file
         self.phase: str | None = None
@@ -55,7 +55,7 @@ class Bars:
 
 
 @contextmanager
-def progress_bars(labels: dict[str, str], file: IO[str] | None = None) -> Iterator[Bars | None]:
+def progress_bars(labels: dict[str, str], file: TextIO | None = None) -> Iterator[Bars | None]:
     """A progress callback drawing on ``file`` (standard error) when it is a terminal; None (no progress) else."""
     stream = file if file is not None else sys.stderr
     if not stream.isatty():

@@ -51,7 +51,8 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
     from openpyxl.styles import Font
 
     book = Workbook()
-    book.remove(book.active)
+    if book.active is not None:  # the empty sheet a new workbook starts with
+        book.remove(book.active)
     for sheet in sheets:
         ws = book.create_sheet(_sheet_title(sheet.title))
         ws.append(neutralise_row(list(sheet.headers)))

@@ -172,7 +172,7 @@ def whatif(settings: Settings, case_id: str, exclude: tuple[str, ...], as_json: 
                      "{participating} m²)").format(case=case_id, agree=after.agree, participants=after.participants,
                                                    area=after.area_agree, participating=after.area_participating))
         return
-    if not result.possible:
+    if result.needed is None:  # not possible
         click.echo(_("{case}: cannot pass even if every remaining owner agrees (without {rooms}):").format(
             case=case_id, rooms=", ".join(exclude)) if exclude else
             _("{case}: cannot pass even if every remaining owner agrees:").format(case=case_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,13 +14,16 @@ from eightstep.cli.output import emit_json, table
 from eightstep.cli.params import AT, json_option
 from eightstep.i18n import _, titled
 
+if TYPE_CHECKING:
+    from eightstep.workflow.registry import WorkflowRegistry
+
 
 @click.group(cls=Group)
 def workflow() -> None:
     """Procedure definitions (workflows/*.yaml)."""
 
 
-def _registry(settings: Settings):
+def _registry(settings: Settings) -> WorkflowRegistry:
     from eightstep.store.workspace import ENV_WORKFLOWS, _dirs_from_env
     from eightstep.workflow.registry import WorkflowRegistry
 

@@ -54,11 +54,11 @@ class Unit:
         self.entered: dict[str, date] = {}
         # What happens in operation (maintenance, the subsidy, incidents, the settlement), recorded in date order
         # by ``finish`` once the story has planned it all: a case's history runs forward in time.
-        self.agenda: list[tuple[date, str, int, Callable[[], None]]] = []
+        self.agenda: list[tuple[date, str, int, Callable[[], object]]] = []
         self.planned = 0
-        self.works: list[Callable[[], None]] = []  # recorded during the works (change orders)
+        self.works: list[Callable[[], object]] = []  # recorded during the works (change orders)
 
-    def plan(self, day: date, hm: str, action: Callable[[], None]) -> None:
+    def plan(self, day: date, hm: str, action: Callable[[], object]) -> None:  # what it returns is not used
         if day > END:
             raise RuntimeError(f"demo schedule: {self.case_id} plans a record on {day}, after the story's end")
         self.planned += 1
