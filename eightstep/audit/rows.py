@@ -252,9 +252,8 @@ def _orphans(conn: Connection, stray_steps: set[int]) -> Iterator[RecordProblem]
 def _snapshots(conn: Connection) -> Iterator[RecordProblem]:
     """Each workflow snapshot's text must hash to its key; each case's snapshot must exist."""
     used: dict[str, list[str]] = {}
-    query = select(CASE_TABLE.c.id, CASE_TABLE.c.workflow_sha256).order_by(CASE_TABLE.c.id)
-    for case_id, sha in conn.execute(query).tuples():
-        used.setdefault(sha, []).append(case_id)
+    for row in conn.execute(select(CASE_TABLE.c.id, CASE_TABLE.c.workflow_sha256).order_by(CASE_TABLE.c.id)):
+        used.setdefault(row.workflow_sha256, []).append(row.id)  # by name: an unpacked Row is typed object
     for row in conn.execute(select(SNAPSHOTS.c.sha256, SNAPSHOTS.c.content).order_by(SNAPSHOTS.c.sha256)):
         actual = hashlib.sha256((row.content or "").encode("utf-8")).hexdigest()
         for case_id in used.pop(row.sha256, [None]):

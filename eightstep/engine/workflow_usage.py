@@ -24,10 +24,12 @@ def usage(registry: WorkflowRegistry, ws: Workspace | None) -> list[dict[str, An
         cases = tables.cases.c
         with ws.engine.connect() as conn:
             open_cases = func.sum(sql_case((cases.status != WITHDRAWN, 1), else_=0))
-            query = (select(cases.workflow_id, cases.workflow_version, cases.workflow_sha256, func.count(), open_cases)
+            query = (select(cases.workflow_id, cases.workflow_version, cases.workflow_sha256,
+                            func.count().label("total"), open_cases.label("opened"))
                      .group_by(cases.workflow_id, cases.workflow_version, cases.workflow_sha256))
-            for wid, version, sha, total, opened in conn.execute(query).tuples():
-                counts.setdefault(wid, []).append((version, sha, int(opened or 0), int(total)))
+            for row in conn.execute(query):  # by name: an unpacked Row is typed object
+                counts.setdefault(row.workflow_id, []).append(
+                    (row.workflow_version, row.workflow_sha256, int(row.opened or 0), int(row.total)))
     rows = []
     for path in registry.files().values():
         wid = workflow_id_of(path)
