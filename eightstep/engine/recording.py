@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, Table, Update, bindparam, insert, update
 from sqlmodel import Session, select
@@ -254,7 +254,7 @@ class Recording:
         """The rows staged through ``rec`` and the columns of the case row that changed, as facts."""
         texts = []
         for op, row in self.changed:
-            table = cast(Table, row.__table__)
+            table = row.__table__
             key = getattr(row, key_column(table))
             texts.append(fact_text(table.name, op, key, image(table, row) if op == PUT else None))
         after = image(CASE_TABLE, self.case)

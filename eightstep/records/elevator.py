@@ -87,7 +87,8 @@ def elevator_view(ws: Workspace, case_id: str) -> ElevatorView:
         get_case(session, case_id)
 
         def rows(model: type[models.Base], order: Any) -> list[Any]:
-            return list(session.exec(select(model).where(model.case_id == case_id, counting(model)).order_by(order)))
+            return list(session.exec(select(model).where(model.__table__.c.case_id == case_id, counting(model))
+                                     .order_by(order)))
 
         view = ElevatorView(case_id, current_elevator(session, case_id))
         view.policies = rows(models.InsurancePolicy, col(models.InsurancePolicy.starts))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import select
 
 from eightstep.engine.recording import Recording
 from eightstep.errors import InputError, Remedy
@@ -33,9 +33,10 @@ def find(rec: Recording, kind: str, model: type[models.Base], by: str, key: Any)
     """The record of ``kind`` named ``key`` in the case that still counts (None: there is none)."""
     if kind == "elevator":
         return rec.session.get(models.Elevator, rec.case_id)
-    query = select(model).where(model.case_id == rec.case_id, counting(model))
+    columns = model.__table__.c
+    query = select(model).where(columns.case_id == rec.case_id, counting(model))
     if kind == "settlement":
-        return rec.session.exec(query.order_by(col(model.settled_at).desc(), col(model.id).desc())).first()
+        return rec.session.exec(query.order_by(columns.settled_at.desc(), columns.id.desc())).first()
     if kind == "payment":
         key = _serial(rec.case_id, key)
         if key is None:

@@ -142,7 +142,7 @@ class CaseMoney:
 
 def counting(model: type[models.Base]) -> Any:
     """The condition: a row of ``model`` that counts (not voided, ``records.corrections``)."""
-    return models.not_voided(model.__table__)  # type: ignore[attr-defined]
+    return models.not_voided(model.__table__)
 
 
 def _on(when: datetime) -> date:
@@ -155,7 +155,7 @@ def load_money(session: Session, case_id: str, wf: Workflow, as_of: date | None 
         return as_of is None or _on(when) <= as_of
 
     def rows(model: type[models.Base], order: Any) -> Any:  # the case's records that count (not voided)
-        return session.exec(select(model).where(model.case_id == case_id, counting(model)).order_by(order))
+        return session.exec(select(model).where(model.__table__.c.case_id == case_id, counting(model)).order_by(order))
 
     households = list(session.exec(select(models.Household).where(models.Household.case_id == case_id)))
     rooms = {h.id: h for h in households}
