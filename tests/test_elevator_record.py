@@ -65,6 +65,13 @@ def test_record_refused_before_acceptance_and_with_a_short_warranty(flow: Worksp
     assert view.elevator is not None and (view.elevator.maintainer, view.elevator.stops) == ("武汉另一维保公司", 7)
 
 
+@pytest.mark.parametrize("load", [0, 20_000, "450"], ids=["zero", "too-heavy", "text"])
+def test_an_implausible_number_is_refused_with_its_field(flow: Workspace, load: object) -> None:
+    """Text where a number belongs is refused like an implausible number (it raised a bare TypeError)."""
+    with pytest.raises(InputError, match=r"load_kg: .* is not a plausible value"):
+        set_elevator(flow, CASE, at=at("2025-06-09"), **{**RECORD, "load_kg": load})
+
+
 def test_warranty_warning_before_it_ends(flow: Workspace, tmp_path: Path) -> None:
     in_operation(flow, tmp_path)
     set_elevator(flow, CASE, at=at("2025-06-09"), **RECORD)
