@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from eightstep.errors import Remedy
-from eightstep.i18n import _
+from eightstep.i18n import _, ngettext
 
 PROGRAM = "eightstep"
 
@@ -162,3 +162,24 @@ def print_blockers(blockers: Any, case: str | None, *, err: bool = False, indent
             continue  # the next blocker has the same remedy (two shortfalls of one vote): show it once, after both
         for command in commands:
             click.echo(f"{indent}  → {command}", err=err)
+
+
+def check_data(result: Any) -> dict[str, Any]:
+    """``case check --json``: the engine's answer, each remedy completed with the case and its command."""
+    data = result.as_dict()
+    data["case"] = result.case_id
+    data["blockers"] = [blocker_data(b, result.case_id) for b in result.blockers]
+    return data
+
+
+def print_check(result: Any) -> None:
+    """``case check`` (and what the new stage needs after ``case advance``): ready, complete or the blockers."""
+    head = f"{result.case_id}: {result.stage} {result.stage_title}"
+    if result.ready:
+        click.echo(_("{head}: ready to advance to {next}").format(head=head, next=result.next_stage))
+    elif result.complete:
+        click.echo(_("{head}: complete (the final stage, nothing missing)").format(head=head))
+    else:
+        click.echo(ngettext("{head}: blocked by {count}", "{head}: blocked by {count}", len(result.blockers))
+                   .format(head=head, count=len(result.blockers)))
+        print_blockers(result.blockers, result.case_id)

@@ -9,24 +9,19 @@ records' Protocols (``eightstep.engine.evidence``).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from fractions import Fraction
-from typing import Any, TypeVar
+from typing import Any
 
-from eightstep.engine.evidence import RECORD_TABLES, BallotRecord, CaseRecords, ObjectionRecord
-from eightstep.errors import InputError, Remedy
+from eightstep.engine.ballots import voters
+from eightstep.engine.evidence import RECORD_TABLES, CaseRecords, ObjectionRecord
+from eightstep.errors import Remedy
 from eightstep.i18n import _, pick
-from eightstep.rules.consent import Tally, Voter, tally
-from eightstep.rules.ledger import Ledger, ledger, short_of
-from eightstep.rules.money import Figures, compute_shares, yuan, yuan_plain
+from eightstep.rules.consent import Tally, tally
 from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.timeutil import as_utc, local_date, local_midnight_utc, show
 from eightstep.workflow.schema import Requirements, Stage, Workflow
-
-Ballot = TypeVar("Ballot", bound=BallotRecord)  # a ballot row: the guards' light one, or every column
 
 
 @dataclass(frozen=True)
@@ -198,38 +193,6 @@ def approvals_granted(ctx: GuardContext) -> list[Blocker]:
     return out
 
 
-def current_ballots(ballots: Sequence[Ballot], at: datetime | None,
-                    since: datetime | None = None) -> dict[int, Ballot]:
-    """Household id -> its latest ballot cast by ``at`` (None: the latest of all), not before ``since`` (a
-    return to the vote: the ballots of the earlier vote no longer count)."""
-    latest: dict[int, Ballot] = {}
-    since = as_utc(since) if since is not None else None
-    for b in sorted(ballots, key=lambda b: (as_utc(b.cast_at), b.id or 0)):
-        cast = as_utc(b.cast_at)
-        if (at is None or cast <= at) and (since is None or cast >= since):
-            latest[b.household_id] = b
-    return latest
-
-
-def title_names(owner: str, co_owners: str | None) -> tuple[str, ...]:
-    """Every name on a flat's title: the owner, then the co-owners (``co_owners``: their JSON list)."""
-    return (owner, *json.loads(co_owners)) if co_owners else (owner,)
-
-
-def voters(records: CaseRecords, at: datetime | None) -> list[Voter]:
-    """One voter per household with its ballot as of ``at`` (None: every ballot), from ``evidence_from`` on."""
-    ballots = current_ballots(records.ballots, at, records.evidence_from)
-    out = []
-    for h in records.households:
-        b = ballots.get(h.id or -1)
-        names = title_names(h.owner, h.co_owners)
-        signed = tuple(json.loads(b.signed_by)) if b is not None and b.signed_by else None
-        out.append(Voter(h.room, h.owner_key, h.area_centi, b.choice if b else None,
-                         as_utc(b.cast_at) if b else None, floor=h.floor, affected=bool(h.affected),
-                         co_owners=names if len(names) > 1 else (), signed_by=signed))
-    return out
-
-
 @guard("consent", reads=lambda req: {"households": None, "ballots": None} if req.consent is not None else {})
 def consent_reached(ctx: GuardContext) -> list[Blocker]:
     rule = ctx.stage.requires.consent
@@ -379,58 +342,8 @@ def meetings_held(ctx: GuardContext) -> list[Blocker]:
     return out
 
 
-@dataclass(frozen=True)
-class _Paid:
-    room: str
-    kind: str
-    way: str
-    amount: int
-    on: date
-
-
-def owners_ledger(ctx: GuardContext) -> Ledger | str:
-    """The households' accounts under the agreement's shares, with the payments dated by the check time; or why
-    they cannot be computed."""
-    if not ctx.records.funding:
-        return _("no funding is on record, so what each household owes is not known")
-    f = ctx.records.funding[0]
-    rooms = {h.id: h.room for h in ctx.records.households}
-    agreed = {rooms[a.household_id]: Fraction(a.weight_e4, 10_000) for a in ctx.records.agreed_shares
-              if a.household_id in rooms}
-    upkeep = {rooms[a.household_id]: Fraction(a.maintenance_e4, 10_000) for a in ctx.records.agreed_shares
-              if a.household_id in rooms and a.maintenance_e4 is not None}
-    try:
-        figures = Figures(total=f.total_fen, subsidy=f.subsidy_fen, other=f.other_fen, maintenance=f.maintenance_fen,
-                          other_note=f.other_note, extras=f.extras_fen, compensation=f.compensation_fen)
-        table = compute_shares(ctx.workflow.cost_sharing, ctx.records.households, figures, agreed or None,
-                               upkeep or None)
-    except InputError as exc:
-        return str(exc)
-    paid = [_Paid(rooms[p.household_id], p.kind, p.way, p.amount_fen, local_date(p.paid_at))
-            for p in ctx.records.payments if p.household_id in rooms and ctx.until_now(p.paid_at)]
-    return ledger(table, paid)
-
-
-@guard("payments", reads=lambda req: dict.fromkeys(("households", "funding", "agreed_shares", "payments"))
-       if req.payments is not None else {})
-def payments_made(ctx: GuardContext) -> list[Blocker]:
-    """Every household has paid the workflow's share of what it owes under the agreement."""
-    rule = ctx.stage.requires.payments
-    if rule is None:
-        return []
-    book = owners_ledger(ctx)
-    if isinstance(book, str):
-        return [Blocker("payment", _("the owners' payments cannot be checked: {reason}").format(reason=book),
-                        remedy=Remedy("funding.set"))]
-    out = []
-    for account, gap in short_of(book, rule.share):
-        out.append(Blocker(
-            "payment", _("room {room} ({owner}) has paid {paid} of the {due} yuan it owes: {gap} yuan more are "
-                         "needed ({share} of its share before this stage is left)").format(
-                room=account.room, owner=account.owner, paid=yuan(account.net_paid), due=yuan(account.due),
-                gap=yuan(gap), share=rule.share),
-            kind=account.room, remedy=Remedy("funding.pay", {"room": account.room, "amount": yuan_plain(gap)})))
-    return out
-
-
-from eightstep.engine import order as _order  # noqa: E402, F401 - its guard registers itself after the ones above
+# Guards in their own modules register themselves after the ones above, in this order (the order of the blockers).
+# isort: off
+from eightstep.engine import payguard as _payguard  # noqa: E402, F401
+from eightstep.engine import order as _order  # noqa: E402, F401
+# isort: on

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from eightstep.engine.ballots import current_ballots, voters
 from eightstep.engine.evidence import FullRecords
-from eightstep.engine.guards import current_ballots, voters
 from eightstep.errors import InputError, Remedy
 from eightstep.i18n import _
 from eightstep.paperwork import asof

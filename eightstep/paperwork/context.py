@@ -11,7 +11,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from eightstep.engine.guards import title_names
+from eightstep.engine.ballots import title_names
 from eightstep.paperwork import privacy
 from eightstep.paperwork.casedata import CaseData
 from eightstep.paperwork.parties import Party

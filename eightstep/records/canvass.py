@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlmodel import select
 
+from eightstep.engine.ballots import current_ballots, voters
 from eightstep.engine.cases import get_case, load_records, workflow_of
-from eightstep.engine.guards import current_ballots, voters
 from eightstep.engine.recording import recording
 from eightstep.errors import InputError, Remedy
 from eightstep.i18n import _

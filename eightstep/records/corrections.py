@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from eightstep.engine.guards import current_ballots
+from eightstep.engine.ballots import current_ballots
 from eightstep.engine.recording import Recording, recording
 from eightstep.errors import InputError, NotFoundError, Remedy
 from eightstep.i18n import _

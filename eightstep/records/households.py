@@ -10,8 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from eightstep.engine.ballots import current_ballots, title_names
 from eightstep.engine.cases import get_case, load_records
-from eightstep.engine.guards import current_ballots, title_names
 from eightstep.engine.recording import recording
 from eightstep.errors import InputError
 from eightstep.i18n import _

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from eightstep.engine.guards import CaseRecords, voters
+from eightstep.engine.ballots import voters
+from eightstep.engine.evidence import CaseRecords
 from eightstep.errors import InputError, Remedy
 from eightstep.i18n import _
 from eightstep.rules.consent import Tally, tally

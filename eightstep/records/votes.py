@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlmodel import select
 
+from eightstep.engine.ballots import current_ballots
 from eightstep.engine.cases import get_case
-from eightstep.engine.guards import current_ballots
 from eightstep.engine.recording import Recording, households_of, recording, too_early
 from eightstep.errors import InputError
 from eightstep.i18n import _

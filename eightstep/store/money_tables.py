@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
-from eightstep.store.tables import _case_id, _id, _int, _text, _voided, _when, metadata
+from eightstep.store.columns import _case_id, _id, _int, _text, _voided, _when, metadata
 
 # A money line besides the contract price: an ``extra`` agreed in negotiation (a glass shaft: part of the cost,
 # shared), a ``compensation`` to a household (``household_id``; paid by the others through their shares), or a

@@ -14,8 +14,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     ColumnElement,
-    Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -30,44 +28,17 @@ from sqlalchemy import (
     true,
 )
 
+from eightstep.store.columns import _case_id, _id, _int, _text, _voided, _when, metadata
 from eightstep.workflow.status import ACTIVE as ACTIVE  # the case's status values, where the tables are
 from eightstep.workflow.status import SUSPENDED as SUSPENDED
 from eightstep.workflow.status import WITHDRAWN as WITHDRAWN
 
 SCHEMA_VERSION = 1
 
-metadata = MetaData()
-
-
-def _when(name: str, *, nullable: bool = False, index: bool = False) -> Column[Any]:
-    return Column(name, DateTime(timezone=True), nullable=nullable, index=index)
-
-
-def _text(name: str, length: int | None = None, *, nullable: bool = False, **kw: Any) -> Column[Any]:
-    return Column(name, String(length), nullable=nullable, **kw)
-
-
-def _int(name: str, *, nullable: bool = False, **kw: Any) -> Column[Any]:
-    return Column(name, Integer, nullable=nullable, **kw)
-
-
-def _voided() -> tuple[Column[Any], Column[Any]]:
-    """When and why a record was voided (``records.corrections``): a voided record no longer counts anywhere and its
-    row stays; for a role, ``voided_at`` is the end of its term."""
-    return _when("voided_at", nullable=True), Column("void_reason", Text, nullable=True)
-
 
 def not_voided(table: Table) -> ColumnElement[bool]:
     """The rows of ``table`` that still count: not voided (every row of a table without voids)."""
     return table.c.voided_at.is_(None) if "voided_at" in table.c else true()
-
-
-def _id() -> Column[Any]:
-    return Column("id", Integer, primary_key=True)
-
-
-def _case_id(*, index: bool = True) -> Column[Any]:
-    return Column("case_id", String, ForeignKey("cases.id"), nullable=False, index=index)
 
 
 meta = Table(
@@ -351,120 +322,10 @@ agreed_shares = Table(
     _int("maintenance_e4", nullable=True),
 )
 
-# A person or organisation a case names (the register, issue 14): recorded once per case, by name, with how to
-# reach them; the roles they hold are ``case_roles`` rows.
-case_people = Table(
-    "case_people", metadata,
-    _id(),
-    _case_id(),
-    _text("name"),
-    _text("phone", nullable=True),
-    _text("id_number", nullable=True),
-    _text("address", nullable=True),
-    _when("recorded_at"),
-    UniqueConstraint("case_id", "name"),
-)
-PERSON_FK = "fk_case_roles_person_id"  # named: a constraint added to an existing table needs a name (its migration)
-
-# --- canvassing, schemes, self-governance ----------------------------------------------------------------
-
-# One visit or call to a household (推): its stance then and the concern it raised, in its own words.
-canvass_entries = Table(
-    "canvass_entries", metadata,
-    _id(),
-    _case_id(),
-    Column("household_id", Integer, ForeignKey("households.id"), nullable=False, index=True),
-    _text("stance"),  # supportive | hesitant | opposed
-    _text("concern", nullable=True),  # as said, free text
-    _text("kinds", default=""),  # the concern's kinds, comma-separated: light,noise,cost,space,...
-    _text("visited_by", nullable=True),  # who visited or called
-    _when("at"),
-    _when("recorded_at"),
-    *_voided(),
-)
-
-# An elevator company's scheme for the unit (联); ``proposed_from`` names the pilot case it was carried from.
-schemes = Table(
-    "schemes", metadata,
-    _id(),
-    _case_id(),
-    _text("company"),
-    _int("price_fen"),
-    _text("entry", nullable=True),  # level | half_floor
-    _int("duration_days", nullable=True),
-    _text("note", nullable=True),
-    _text("file_name", nullable=True),  # the proposal, stored in the file store by content hash
-    _text("file_sha256", 64, nullable=True),
-    _text("proposed_from", nullable=True),  # the case whose chosen scheme this is a copy of (complex rollout)
-    Column("share_rule", Text, nullable=True),  # JSON: the pilot's cost-share rule, as proposed
-    _when("added_at"),
-    *_voided(),
-    _int("load_kg", nullable=True),  # the elevator's rated load
-    _int("speed_cms", nullable=True),  # its rated speed in cm/s (1.00 m/s is 100)
-    _int("stops", nullable=True),
-)
-
-# The owners' choice of a scheme; a later choice replaces an earlier one (both stay on record).
-scheme_choices = Table(
-    "scheme_choices", metadata,
-    _id(),
-    _case_id(),
-    Column("scheme_id", Integer, ForeignKey("schemes.id"), nullable=False, index=True),
-    Column("reason", Text, nullable=False),
-    _when("at"),
-    _text("actor"),
-)
-
-# A role someone of the case's register holds from ``since`` (until ``until`` when a role held by one at a time
-# passed to another): owner representative, agent, negotiation group (with a side), self-management group, duty
-# rota, use-management unit, property company, ... (``eightstep.roles``).
-case_roles = Table(
-    "case_roles", metadata,
-    _id(),
-    _case_id(),
-    _text("role"),
-    _text("name"),  # the person's name (as in case_people), read on its own by the actor lookups
-    _text("room", nullable=True),  # the member's flat, when an owner of the unit
-    _text("side", nullable=True),  # negotiators: high_floor | low_floor | community | technician
-    _text("note", nullable=True),
-    _when("since"),
-    _when("recorded_at"),
-    *_voided(),  # voided_at: the end of a term ended by a correction (role.end); until: passed to another
-    Column("person_id", Integer, ForeignKey("case_people.id", name=PERSON_FK), nullable=False, index=True),
-    _when("until", nullable=True),
-)
-
-# How the duty rota turns (recorded with ``role rota``): one member a week or a month, from ``starts_on``; the
-# latest plan by a date is the one in force then.
-rota_plans = Table(
-    "rota_plans", metadata,
-    _id(),
-    _case_id(),
-    _text("every"),  # week | month
-    Column("starts_on", Date, nullable=False),
-    _when("at"),
-    _when("recorded_at"),
-)
-
-# A meeting of the case on record: who attended and what was decided (brand, budget, cost shares, ...).
-meetings = Table(
-    "meetings", metadata,
-    _id(),
-    _case_id(),
-    _text("kinds"),  # comma-separated: brand,budget,cost_shares,objection_remedy,other
-    _when("held_at"),
-    Column("attendees", Text, nullable=False),  # JSON list of names
-    Column("decision", Text, nullable=False),
-    _text("file_name", nullable=True),  # the minutes, stored in the file store by content hash
-    _text("file_sha256", 64, nullable=True),
-    _text("actor"),
-    _when("recorded_at"),
-    *_voided(),
-)
-
-# The money and elevator tables (issue 17) live in their own module for size; importing them here puts them on
-# ``metadata`` wherever the schema is used.
-from eightstep.store.money_tables import (  # noqa: E402, F401  (they need the helpers above; re-exported)
+# The tables of the people a case names and of self-governance, then those of money and the elevator (issue 17),
+# live in their own modules for size; importing them here puts them on ``metadata`` (in this order) wherever the
+# schema is used, and makes them importable from here.
+from eightstep.store.money_tables import (  # noqa: E402, F401  (re-exported)
     elevators,
     incidents,
     insurance_policies,
@@ -475,4 +336,14 @@ from eightstep.store.money_tables import (  # noqa: E402, F401  (they need the h
     settlements,
     share_certificates,
     subsidy_steps,
+)
+from eightstep.store.people_tables import (  # noqa: E402, F401  (re-exported)
+    PERSON_FK,
+    canvass_entries,
+    case_people,
+    case_roles,
+    meetings,
+    rota_plans,
+    scheme_choices,
+    schemes,
 )

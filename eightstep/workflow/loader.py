@@ -19,7 +19,8 @@ from eightstep.i18n import _
 from eightstep.workflow.checks import semantic_problems
 from eightstep.workflow.lenient import best_effort, unwrap
 from eightstep.workflow.loaded import LoadedWorkflow as LoadedWorkflow  # where it was defined before
-from eightstep.workflow.schema import WORKFLOW_ID_PATTERN, Workflow
+from eightstep.workflow.schema import Workflow
+from eightstep.workflow.values import WORKFLOW_ID_PATTERN
 
 
 def content_hash(content: str) -> str:
