@@ -13,7 +13,7 @@ from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, emit_json_list, table
 from eightstep.cli.outputs import force_option, outputs
-from eightstep.cli.params import actor_option, as_option
+from eightstep.cli.params import acting_options
 from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, wrote, xlsx_bytes, xlsx_option
 from eightstep.i18n import N_, _, ngettext
 
@@ -177,8 +177,7 @@ def anchor_(settings: Settings, output: Path, force: bool) -> None:
               help="Sign only if every history still matches this anchor (written by `audit anchor` and kept "
                    "elsewhere since).")
 @click.option("--note", default=None, help="A note for each checkpoint, e.g. who checked what before signing.")
-@actor_option
-@as_option
+@acting_options
 @click.pass_obj
 def sign_(settings: Settings, anchor_file: Path | None, note: str | None, actor: str | None,
           as_role: str | None) -> None:

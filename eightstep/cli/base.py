@@ -69,8 +69,10 @@ def short_help(command: click.Command, limit: int) -> str:
 
 
 class _Translated(click.Command):
-    """What commands and groups share: the help option's text is keyed by its English source, whatever the
-    language was when click made it."""
+    """What commands and groups share: help shown in the chosen language, and the help option's text keyed by its
+    English source, whatever the language was when click made it."""
+
+    context_class = Context
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         option = super().get_help_option(ctx)
@@ -78,40 +80,29 @@ class _Translated(click.Command):
             option.__dict__[_SOURCE] = {"help": "Show this message and exit."}
         return option
 
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        localise(self, ctx)
+        super().format_help(ctx, formatter)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        localise(self)
+        return short_help(self, limit)
+
 
 class Command(_Translated):
     """A command whose help is shown in the chosen language; while it runs, ``ctx.meta["eightstep.command"]`` is
     it (the root group names its options in error messages)."""
 
-    context_class = Context
-
     def invoke(self, ctx: click.Context) -> Any:
         ctx.meta["eightstep.command"] = self
         return super().invoke(ctx)
-
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        localise(self, ctx)
-        super().format_help(ctx, formatter)
-
-    def get_short_help_str(self, limit: int = 45) -> str:
-        localise(self)
-        return short_help(self, limit)
 
 
 class Group(_Translated, click.Group):
     """A group whose help is shown in the chosen language; its commands and sub-groups are of these classes."""
 
-    context_class = Context
     command_class = Command
     group_class = type  # sub-groups are of this same class
-
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        localise(self, ctx)
-        super().format_help(ctx, formatter)
-
-    def get_short_help_str(self, limit: int = 45) -> str:
-        localise(self)
-        return short_help(self, limit)
 
 
 class LazyGroup(Group):

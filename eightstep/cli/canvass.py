@@ -10,7 +10,7 @@ from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
+from eightstep.cli.params import CASE, json_option, recording_options
 from eightstep.i18n import _
 
 STANCE_CHOICES = ("supportive", "hesitant", "opposed")
@@ -31,9 +31,7 @@ def canvass() -> None:
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(KIND_CHOICES),
               help="The concern's kind (repeatable); default: read from --concern (采光 -> light, 噪音 -> noise, ...).")
 @click.option("--by", default=None, help="Who visited or called (default: the actor).")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def add(settings: Settings, case_id: str, room: str, stance: str, concern: str | None, kinds: tuple[str, ...],
         by: str | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:

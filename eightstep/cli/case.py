@@ -11,16 +11,8 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, pad, table, terminal_width
-from eightstep.cli.outputs import force_option
-from eightstep.cli.params import (
-    AT,
-    CASE,
-    actor_option,
-    as_option,
-    at_option,
-    json_option,
-)
-from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
+from eightstep.cli.params import AT, CASE, json_option, recording_options
+from eightstep.cli.sheets import one_format, table_options, write_table
 from eightstep.i18n import _, titled
 
 
@@ -38,9 +30,7 @@ def case() -> None:
 @click.option("--district", default=None, help="District (区), kept with a new complex.")
 @click.option("--street", default=None, help="Street office (街道), kept with a new complex.")
 @click.option("--community", default=None, help="Community (社区), kept with a new complex.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def open_(settings: Settings, case_id: str, complex_name: str, building: str, unit: str, workflow_id: str | None,
           district: str | None, street: str | None, community: str | None, at: datetime | None,
@@ -60,10 +50,7 @@ def open_(settings: Settings, case_id: str, complex_name: str, building: str, un
 @case.command("list")
 @click.option("--complex", "complex_name", default=None, help="Only this complex.")
 @click.option("--stage", default=None, help="Only cases in this stage id.")
-@json_option
-@csv_option
-@xlsx_option
-@force_option
+@table_options
 @click.pass_obj
 def list_(settings: Settings, complex_name: str | None, stage: str | None, as_json: bool, as_csv: bool,
           xlsx_file: Path | None, force: bool) -> None:
@@ -82,11 +69,7 @@ def list_(settings: Settings, complex_name: str | None, stage: str | None, as_js
                    ("stage_title", _("stage title")), ("status", _("status")), ("since", _("in stage since"))]
         cells = [[v.id, v.complex, v.building, v.unit, v.workflow_label, v.stage_index,
                   v.stage, v.stage_title, v.status, local(v.stage_entered_at).replace(tzinfo=None)] for v in views]
-        if as_csv:
-            write_csv([key for key, _label in columns], cells)
-        elif xlsx_file is not None:
-            write_xlsx(settings, xlsx_file, [Sheet(_("cases"), [label for _key, label in columns], cells)], force=force)
-            wrote(xlsx_file, len(cells))
+        write_table(settings, columns, cells, as_csv=as_csv, xlsx_file=xlsx_file, force=force, sheet=_("cases"))
         return
     if not views:
         click.echo(_("No cases."))

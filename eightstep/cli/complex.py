@@ -9,7 +9,7 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import AT, actor_option, as_option, at_option, json_option
+from eightstep.cli.params import AT, json_option, recording_options
 from eightstep.i18n import _
 
 
@@ -24,9 +24,7 @@ def complex_() -> None:
 @click.option("--units", default=None, metavar="B-U,...",
               help="The units to open, e.g. 1-1,1-2,4-2 (default: every unit of the complex's buildings "
                    "that has no active case).")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def rollout(settings: Settings, complex_name: str, from_case: str, units: str | None, at: datetime | None,
             actor: str | None, as_role: str | None) -> None:

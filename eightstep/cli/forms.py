@@ -15,7 +15,7 @@ from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table, warn
 from eightstep.cli.outputs import force_option, outputs
-from eightstep.cli.params import AT, CASE, actor_option, as_option, at_option, json_option
+from eightstep.cli.params import AT, CASE, json_option, recording_options
 from eightstep.i18n import _
 from eightstep.roles import ONE, ROLES
 
@@ -112,9 +112,7 @@ def list_(settings: Settings, case_id: str | None, workflow_id: str | None, at: 
                    "that exists).")
 @force_option
 @templates_option
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def render(settings: Settings, case_id: str, form_ids: tuple[str, ...], fmt: str, output: Path | None, force: bool,
            template_dirs: tuple[Path, ...], at: datetime | None, actor: str | None, as_role: str | None) -> None:
@@ -176,9 +174,7 @@ def _rendered(case_id: str, result: Rendered, target: Path) -> None:
               help="Format of the forms in the pack.")
 @force_option
 @templates_option
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def pack(settings: Settings, case_id: str, stage: str | None, folder: Path, fmt: str, force: bool,
          template_dirs: tuple[Path, ...], at: datetime | None, actor: str | None, as_role: str | None) -> None:
@@ -213,9 +209,7 @@ def pack(settings: Settings, case_id: str, stage: str | None, folder: Path, fmt:
 @click.option("--phone", default=None, help="Phone number (masked on posted documents).")
 @click.option("--id-number", default=None, help="Resident ID number of a person (masked on posted documents).")
 @click.option("--address", default=None, help="Address (for objection_office: where objections are lodged).")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def party(settings: Settings, case_id: str, role: str, name: str, phone: str | None, id_number: str | None,
           address: str | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:

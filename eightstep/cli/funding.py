@@ -16,29 +16,19 @@ from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.outputs import force_option
-from eightstep.cli.params import AT, CASE, TABLE_FILE, actor_option, as_option, at_option, json_option, table_input
+from eightstep.cli.params import (
+    AT,
+    CASE,
+    TABLE_FILE,
+    YUAN,
+    actor_option,
+    as_option,
+    at_option,
+    json_option,
+    table_input,
+)
 from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
 from eightstep.i18n import N_, _
-
-
-class YuanType(click.ParamType):
-    """An amount in yuan with at most 2 decimals (650000 or 650000.01), converted to integer fen."""
-
-    name = "AMOUNT"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        from eightstep.errors import InputError
-        from eightstep.rules.money import parse_yuan
-
-        try:
-            return parse_yuan(value, field=f"--{param.name}" if param and param.name else "amount")
-        except InputError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-YUAN = YuanType()
 
 # How a payment was made, as shown (the values --way takes stay as they are typed).
 WAYS = {"cash": N_("cash"), "transfer": N_("transfer"), "provident_fund": N_("housing provident fund")}

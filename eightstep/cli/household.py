@@ -12,19 +12,8 @@ from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.corrections import REASON_HELP, void_command
 from eightstep.cli.output import emit_json, table, warn
-from eightstep.cli.outputs import force_option
-from eightstep.cli.params import (
-    CASE,
-    TABLE_FILE,
-    actor_option,
-    as_option,
-    at_option,
-    confirm,
-    json_option,
-    table_input,
-    yes_option,
-)
-from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
+from eightstep.cli.params import CASE, TABLE_FILE, confirm, recording_options, table_input, yes_option
+from eightstep.cli.sheets import one_format, table_options, write_table
 from eightstep.i18n import _
 
 
@@ -37,9 +26,7 @@ def household() -> None:
 @click.argument("case_id", metavar="CASE", type=CASE)
 @click.argument("file", type=TABLE_FILE)
 @click.option("--replace", is_flag=True, help="Update rooms that are already recorded instead of refusing.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @yes_option
 @click.pass_obj
 def import_(settings: Settings, case_id: str, file: Path, replace: bool, at: datetime | None,
@@ -69,10 +56,7 @@ def import_(settings: Settings, case_id: str, file: Path, replace: bool, at: dat
 
 @household.command("list")
 @click.argument("case_id", metavar="CASE", type=CASE)
-@json_option
-@csv_option
-@xlsx_option
-@force_option
+@table_options
 @click.pass_obj
 def list_(settings: Settings, case_id: str, as_json: bool, as_csv: bool, xlsx_file: Path | None,
           force: bool) -> None:
@@ -90,11 +74,7 @@ def list_(settings: Settings, case_id: str, as_json: bool, as_csv: bool, xlsx_fi
     if as_csv or xlsx_file:
         cells = [[Decimal(r[key]) if key == "area" else "、".join(r[key]) if key == "co_owners" else r[key]
                   for key, _label in columns] for r in rows]
-        if as_csv:
-            write_csv([key for key, _label in columns], cells)
-        elif xlsx_file is not None:
-            write_xlsx(settings, xlsx_file, [Sheet(case_id, [label for _key, label in columns], cells)], force=force)
-            wrote(xlsx_file, len(cells))
+        write_table(settings, columns, cells, as_csv=as_csv, xlsx_file=xlsx_file, force=force, sheet=case_id)
         return
     table([_("room"), _("floor"), _("area m²"), _("owner"), _("owner key"), _("phone"), _("vote")],
           [[r["room"], r["floor"], r["area"], "、".join([r["owner"], *r["co_owners"]]) + (" *" * r["affected"]),
@@ -117,9 +97,7 @@ void_command(household, "household", key="ROOM", key_type=str,
 @click.option("--owner-key", default=None, help="The correct owner key (the same for every flat of one owner).")
 @click.option("--phone", default=None, help="The correct phone number.")
 @click.option("--reason", required=True, help=REASON_HELP)
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def correct(settings: Settings, case_id: str, room: str, floor: int | None, area: str | None, owner: str | None,
             owner_key: str | None, phone: str | None, reason: str, at: datetime | None, actor: str | None,

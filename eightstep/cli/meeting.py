@@ -11,7 +11,7 @@ from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import AT, CASE, actor_option, as_option, json_option
+from eightstep.cli.params import AT, CASE, acting_options, json_option
 from eightstep.i18n import _
 
 KINDS = ("brand", "budget", "cost_shares", "objection_remedy", "other")
@@ -32,8 +32,7 @@ def meeting() -> None:
               help="What the decision is about (repeatable; default other).")
 @click.option("--file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="The minutes (stored by content hash).")
-@actor_option
-@as_option
+@acting_options
 @click.pass_obj
 def add(settings: Settings, case_id: str, at: datetime, attendees: tuple[str, ...], decision: str,
         kinds: tuple[str, ...], file: Path | None, actor: str | None, as_role: str | None) -> None:

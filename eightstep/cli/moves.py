@@ -11,7 +11,16 @@ import click
 from eightstep.cli import Settings, completion
 from eightstep.cli.base import Command
 from eightstep.cli.output import emit_json
-from eightstep.cli.params import CASE, PLANNED_AT, actor_option, as_option, at_option, confirm, yes_option
+from eightstep.cli.params import (
+    CASE,
+    PLANNED_AT,
+    actor_option,
+    as_option,
+    at_option,
+    confirm,
+    recording_options,
+    yes_option,
+)
 from eightstep.cli.remedies import print_blockers, print_check
 from eightstep.i18n import _, ngettext
 
@@ -22,9 +31,7 @@ from eightstep.i18n import _, ngettext
               help="Advance every active case whose guards pass (instead of one CASE), in batches.")
 @click.option("--complex", "complex_name", default=None, help="With --all-ready: only this complex (小区).")
 @click.option("--dry-run", "dry_run", is_flag=True, help="With --all-ready: say what would move; write nothing.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.option("--note", default=None, help="A note for the history.")
 @click.option("--json", "as_json", is_flag=True, help="With --all-ready: print JSON (results and totals).")
 @yes_option
@@ -140,9 +147,7 @@ def _print_results(results: list[Any]) -> None:
 @click.option("--keep-records", is_flag=True,
               help="Keep the documents, approvals, ballots, scheme choices and meetings recorded so far counting "
                    "(default: they no longer count, and the reworked stages need them anew).")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def return_(settings: Settings, case_id: str, to: str, reason: str, keep_records: bool, at: datetime | None,
             actor: str | None, as_role: str | None) -> None:

@@ -13,20 +13,33 @@ import click
 from eightstep.errors import InputError
 
 
-class AtType(click.ParamType):
+class ParsedType(click.ParamType):
+    """A value the library parses (a date, an amount in yuan), its message naming the option as typed (``--from``)
+    and turned into click's usage error (exit 2). A value that is not text is already converted (a default)."""
+
+    def parse(self, text: str, field: str) -> Any:
+        raise NotImplementedError
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        field = (max(param.opts, key=len) if isinstance(param, click.Option)
+                 else param.human_readable_name if param is not None else self.name)
+        try:
+            return self.parse(value, field)
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class AtType(ParsedType):
     """A business date/time: 2025-03-01 or '2025-03-01 14:30' (Asia/Shanghai), or ISO 8601 with offset."""
 
     name = "DATE"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime):
-            return value
+    def parse(self, text: str, field: str) -> datetime:
         from eightstep.timeutil import parse_at
 
-        try:
-            return parse_at(value, field=f"--{param.name}" if param and param.name else "--at")
-        except InputError as exc:
-            self.fail(str(exc), param, ctx)
+        return parse_at(text, field=field)
 
 
 AT = AtType()
@@ -60,26 +73,46 @@ def as_option(fn: Callable[..., Any]) -> Callable[..., Any]:
                              "actor's recorded role in the case, if any).")(fn)
 
 
-class PlannedAtType(AtType):
+def acting_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--actor and --as: who acts, and in which role (``actor``, ``as_role``)."""
+    return actor_option(as_option(fn))
+
+
+def recording_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--at, --actor and --as: when it happened, who acts and in which role (``at``, ``actor``, ``as_role``): every
+    command that records something takes them."""
+    return at_option(acting_options(fn))
+
+
+class PlannedAtType(ParsedType):
     """A date/time that may lie ahead (a review date is a plan, not a record); otherwise as ``AtType``."""
 
     name = "DATE"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime):
-            return value
+    def parse(self, text: str, field: str) -> datetime:
+        from eightstep.i18n import _
         from eightstep.timeutil import parse_at
 
-        field = f"--{param.name.replace('_', '-')}" if param and param.name else "--at"
-        if not str(value).strip():
-            self.fail(f"{field}: give a date, e.g. 2025-03-01 or '2025-03-01 14:30'", param, ctx)
-        try:
-            return parse_at(value, field=field, planned=True)
-        except InputError as exc:
-            self.fail(str(exc), param, ctx)
+        if not text.strip():
+            raise InputError(_("{field}: give a date, e.g. 2025-03-01 or '2025-03-01 14:30'").format(field=field))
+        return parse_at(text, field=field, planned=True)
 
 
 PLANNED_AT = PlannedAtType()
+
+
+class YuanType(ParsedType):
+    """An amount in yuan with at most 2 decimals (650000 or 650000.01), converted to integer fen."""
+
+    name = "AMOUNT"
+
+    def parse(self, text: str, field: str) -> int:
+        from eightstep.rules.money import parse_yuan
+
+        return parse_yuan(text, field=field)
+
+
+YUAN = YuanType()
 
 
 def json_option(fn: Callable[..., Any]) -> Callable[..., Any]:

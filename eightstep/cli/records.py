@@ -11,7 +11,7 @@ from eightstep.cli import Settings, completion
 from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table, terminal_width
-from eightstep.cli.params import CASE, PLANNED_AT, RECORD_ID, actor_option, as_option, at_option, json_option
+from eightstep.cli.params import CASE, PLANNED_AT, RECORD_ID, acting_options, at_option, json_option, recording_options
 from eightstep.i18n import _
 
 
@@ -27,8 +27,7 @@ def doc() -> None:
 @at_option
 @click.option("--number", default=None, help="Document number (文号).")
 @click.option("--issuer", default=None, help="Who issued it (default: the workflow's issuer for KIND).")
-@actor_option
-@as_option
+@acting_options
 @click.pass_obj
 def doc_add(settings: Settings, case_id: str, kind: str, file: Path, at: datetime | None, number: str | None,
             issuer: str | None, actor: str | None, as_role: str | None) -> None:
@@ -79,9 +78,7 @@ def approval() -> None:
 @click.option("--note", default=None, help="A note, e.g. the conditions attached.")
 @click.option("--file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="The decision's scan: stored like a document's file; the window's pack copies it.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def approval_add(settings: Settings, case_id: str, kind: str, authority: str, rejected: bool, number: str | None,
                  note: str | None, file: Path | None, at: datetime | None, actor: str | None,
@@ -138,9 +135,7 @@ def objection() -> None:
 @click.option("--grounds", required=True, help="What it is about: 采光, 通风, 噪音, 隐私, 费用, ...")
 @click.option("--oral", is_flag=True, help="Not in writing (some workflows count only written objections).")
 @click.option("--anonymous", is_flag=True, help="Not under a real name.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def objection_add(settings: Settings, case_id: str, room: str | None, objector: str | None, grounds: str, oral: bool,
                   anonymous: bool, at: datetime | None, actor: str | None, as_role: str | None) -> None:
@@ -161,9 +156,7 @@ def objection_add(settings: Settings, case_id: str, room: str | None, objector: 
 @click.option("--note", required=True, help="What happened.")
 @click.option("--review-at", "review_at", type=PLANNED_AT, default=None,
               help="With --step litigation: the review date the court gives, when known.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def objection_mediate(settings: Settings, case_id: str, objection_id: int, step: str, note: str,
                       review_at: datetime | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:
@@ -186,9 +179,7 @@ def objection_mediate(settings: Settings, case_id: str, objection_id: int, step:
 @click.option("--basis", default=None, metavar="KIND",
               help="The document kind on record the resolution rests on (withdrawal letter, mediation agreement, "
                    "hearing decision, judgment): required where the workflow says so.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def objection_resolve(settings: Settings, case_id: str, objection_id: int, outcome: str, basis: str | None,
                       at: datetime | None, actor: str | None, as_role: str | None) -> None:

@@ -12,9 +12,8 @@ from eightstep.cli import Settings
 from eightstep.cli.audit import as_of_option
 from eightstep.cli.base import Command
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.outputs import force_option, outputs
-from eightstep.cli.params import json_option
-from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, wrote, xlsx_bytes, xlsx_option
+from eightstep.cli.outputs import outputs
+from eightstep.cli.sheets import Sheet, one_format, table_options, write_csv, wrote, xlsx_bytes
 from eightstep.i18n import N_, _
 
 if TYPE_CHECKING:
@@ -27,10 +26,7 @@ if TYPE_CHECKING:
 @click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also write a self-contained HTML page (table, totals and a timeline chart; no network "
                    "resources) to this file.")
-@json_option
-@csv_option
-@xlsx_option
-@force_option
+@table_options
 @click.pass_obj
 def report(settings: Settings, complex_name: str | None, as_of: date | None, html_file: Path | None,
            as_json: bool, as_csv: bool, xlsx_file: Path | None, force: bool) -> None:

@@ -10,7 +10,7 @@ from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import AT, CASE, actor_option, as_option, at_option, json_option
+from eightstep.cli.params import AT, CASE, as_option, json_option, recording_options
 from eightstep.i18n import _
 from eightstep.roles import ROLES, ROTA_EVERY, SIDES
 
@@ -34,9 +34,7 @@ def role() -> None:
 @click.option("--id-number", default=None, help="Resident ID number (the window needs the agent's).")
 @click.option("--address", default=None, help="Address (the window needs the agent's and the units').")
 @click.option("--note", default=None, help="A note, e.g. 组长.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def add(settings: Settings, case_id: str, role_key: str, name: str, room: str | None, side: str | None,
         phone: str | None, id_number: str | None, address: str | None, note: str | None, at: datetime | None,
@@ -61,9 +59,7 @@ def add(settings: Settings, case_id: str, role_key: str, name: str, room: str | 
 @click.option("--phone", default=None, help="Phone number.")
 @click.option("--id-number", default=None, help="Resident ID number.")
 @click.option("--address", default=None, help="Address.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def contact(settings: Settings, case_id: str, name: str, phone: str | None, id_number: str | None,
             address: str | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:
@@ -80,9 +76,7 @@ def contact(settings: Settings, case_id: str, name: str, phone: str | None, id_n
 @click.argument("case_id", metavar="CASE", type=CASE)
 @click.option("--every", type=click.Choice(list(ROTA_EVERY)), required=True, help="One turn a week or a month.")
 @click.option("--from", "starts_on", type=AT, required=True, help="The first turn's first day.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def rota(settings: Settings, case_id: str, every: str, starts_on: datetime, at: datetime | None,
          actor: str | None, as_role: str | None) -> None:

@@ -10,11 +10,10 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
-from eightstep.cli.funding import YUAN, amend_option, amended
+from eightstep.cli.funding import amend_option, amended
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.outputs import force_option, outputs
-from eightstep.cli.params import CASE, RECORD_ID, actor_option, at_option, json_option
-from eightstep.cli.role import as_option
+from eightstep.cli.params import CASE, RECORD_ID, YUAN, json_option, recording_options
 from eightstep.i18n import _
 
 
@@ -55,9 +54,7 @@ def scheme() -> None:
 @click.option("--note", default=None, help="What else sets the scheme apart (shaft, brand, warranty, ...).")
 @click.option("--file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="The company's proposal (stored by content hash).")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def add(settings: Settings, case_id: str, company: str, price: int, entry: str | None, duration: int | None,
         load_kg: int | None, speed_cms: int | None, stops: int | None, note: str | None, file: Path | None,
@@ -132,9 +129,7 @@ def compare(settings: Settings, case_id: str, subsidy: int | None, html_file: Pa
 @click.argument("scheme_id", metavar="ID", type=RECORD_ID)
 @click.option("--reason", required=True, help="Why this scheme (the negotiation's reasons), for the record.")
 @amend_option
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def choose(settings: Settings, case_id: str, scheme_id: int, reason: str, amend: str | None, at: datetime | None,
            actor: str | None, as_role: str | None) -> None:

@@ -110,6 +110,28 @@ def csv_option(fn: Callable[..., Any]) -> Callable[..., Any]:
                              "a file, > table.csv")(fn)
 
 
+def table_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--json, --csv, --xlsx FILE and --force (``as_json``, ``as_csv``, ``xlsx_file``, ``force``): a command that
+    prints a table and can give it as data or write it to a workbook instead."""
+    from eightstep.cli.outputs import force_option
+    from eightstep.cli.params import json_option
+
+    for option in (force_option, xlsx_option, csv_option, json_option):
+        fn = option(fn)
+    return fn
+
+
+def write_table(settings: Settings, columns: Sequence[tuple[str, str]], cells: Sequence[Sequence[Any]], *,
+                as_csv: bool, xlsx_file: Path | None, force: bool, sheet: str) -> None:
+    """A table as CSV (``--csv``: the columns' stable keys as its header) or as a workbook of one sheet named
+    ``sheet`` (``--xlsx``: the columns' labels in the chosen language); ``columns`` are (key, label) pairs."""
+    if as_csv:
+        write_csv([key for key, _label in columns], cells)
+    elif xlsx_file is not None:
+        write_xlsx(settings, xlsx_file, [Sheet(sheet, [label for _key, label in columns], cells)], force=force)
+        wrote(xlsx_file, len(cells))
+
+
 def one_format(**chosen: bool) -> None:
     """At most one of the output formats (--json, --csv, --xlsx, ...) per command."""
     given = [f"--{name}" for name, value in chosen.items() if value]

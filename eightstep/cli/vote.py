@@ -13,9 +13,8 @@ from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, warn
-from eightstep.cli.outputs import force_option
-from eightstep.cli.params import AT, CASE, TABLE_FILE, actor_option, as_option, at_option, json_option, table_input
-from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
+from eightstep.cli.params import AT, CASE, TABLE_FILE, json_option, recording_options, table_input
+from eightstep.cli.sheets import Sheet, one_format, table_options, write_csv, write_xlsx, wrote
 from eightstep.i18n import _, ngettext
 
 if TYPE_CHECKING:
@@ -33,9 +32,7 @@ def vote() -> None:
 @click.argument("choice", type=click.Choice(["agree", "oppose", "abstain"]))
 @click.option("--signed-by", "signed_by", multiple=True, metavar="NAME",
               help="A name on the flat's title who signed the ballot (repeatable; co-owned flats).")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def cast(settings: Settings, case_id: str, room: str, choice: str, signed_by: tuple[str, ...], at: datetime | None,
          actor: str | None, as_role: str | None) -> None:
@@ -51,9 +48,7 @@ def cast(settings: Settings, case_id: str, room: str, choice: str, signed_by: tu
 @vote.command("import")
 @click.argument("case_id", metavar="CASE", type=CASE)
 @click.argument("file", type=TABLE_FILE)
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def import_(settings: Settings, case_id: str, file: Path, at: datetime | None, actor: str | None,
             as_role: str | None) -> None:
@@ -75,10 +70,7 @@ def import_(settings: Settings, case_id: str, file: Path, at: datetime | None, a
 @click.argument("case_id", metavar="CASE", type=CASE)
 @click.option("--at", type=AT, default=None,
               help="Count the ballots cast up to the end of this date, or up to this time (default: all).")
-@json_option
-@csv_option
-@xlsx_option
-@force_option
+@table_options
 @click.pass_obj
 def tally_(settings: Settings, case_id: str, at: datetime | None, as_json: bool, as_csv: bool,
            xlsx_file: Path | None, force: bool) -> None:

@@ -56,6 +56,14 @@ def stage_materials(wf: Workflow, stage: Stage) -> list[Material]:
     return out
 
 
+def _gap(needs: Needs | None, row: MaterialRow, message: str, action: str) -> MaterialRow:
+    """A document or approval of the checklist not on record: its row, and with ``needs`` a gap (``message`` with
+    the row's title and kind) that ``action`` fills."""
+    if needs is not None:
+        needs.add(message.format(title=row.title, kind=row.kind), action, kind=row.kind)
+    return row
+
+
 def checklist(data: CaseData, stage: Stage, form_titles: dict[str, str], needs: Needs | None = None
               ) -> list[MaterialRow]:
     """Each material of ``stage`` with what is on record by the form's date (the latest paper of each kind).
@@ -72,10 +80,9 @@ def checklist(data: CaseData, stage: Stage, form_titles: dict[str, str], needs: 
             doc = docs[-1] if docs else None
             issuer = local_authority(wf.authorities[spec.issuer].title, data)
             if doc is None:
-                if needs is not None:
-                    needs.add(_("{title} ({kind}) is not on record, and the window's checklist names it").format(
-                        title=spec.title, kind=item.document), "doc.add", kind=item.document)
-                rows.append(MaterialRow(no, "document", item.document, spec.title, issuer, False))
+                rows.append(_gap(needs, MaterialRow(no, "document", item.document, spec.title, issuer, False),
+                                 _("{title} ({kind}) is not on record, and the window's checklist names it"),
+                                 "doc.add"))
                 continue
             rows.append(MaterialRow(no, "document", item.document, spec.title,
                                     local_authority(doc.issuer, data) if doc.issuer else issuer, True,
@@ -86,11 +93,9 @@ def checklist(data: CaseData, stage: Stage, form_titles: dict[str, str], needs: 
             last = granted[-1] if granted else None
             issuer = local_authority(wf.authorities[spec_a.authority].title, data)
             if last is None:
-                if needs is not None:
-                    needs.add(_("{title} ({kind}) is not on record as approved, and the window's checklist names "
-                                "it").format(title=spec_a.title, kind=item.approval), "approval.add",
-                              kind=item.approval)
-                rows.append(MaterialRow(no, "approval", item.approval, spec_a.title, issuer, False))
+                rows.append(_gap(needs, MaterialRow(no, "approval", item.approval, spec_a.title, issuer, False),
+                                 _("{title} ({kind}) is not on record as approved, and the window's checklist names "
+                                   "it"), "approval.add"))
                 continue
             rows.append(MaterialRow(no, "approval", item.approval, spec_a.title,
                                     local_authority(last.authority, data) if last.authority else issuer, True,

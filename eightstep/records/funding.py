@@ -19,6 +19,7 @@ from eightstep.engine.recording import households_of, recording
 from eightstep.errors import InputError, Remedy
 from eightstep.i18n import _
 from eightstep.records import tabular
+from eightstep.records.households import room_problems
 from eightstep.rules.money import Figures, ShareTable, compute_shares, yuan_plain
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
@@ -219,14 +220,7 @@ def agree_shares(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
         households = {h.room: h for h in households_of(rec.session, case_id)}
         seen: set[str] = set()
         for r in rows:
-            room = r.values["room"]
-            if room not in households:
-                problems.append(_("{where}: field 'room': case {case} has no room {room!r}").format(
-                    where=f"{path}:{r.line}", case=case_id, room=room))
-            if room in seen:
-                problems.append(_("{where}: field 'room': room {room!r} appears twice").format(
-                    where=f"{path}:{r.line}", room=room))
-            seen.add(room)
+            problems += room_problems(r.values["room"], f"{path}:{r.line}", case_id, households, seen)
         missing = sorted(set(households) - seen)
         if missing:
             problems.append(_("{path}: no share for room(s) {rooms}: every household needs one").format(

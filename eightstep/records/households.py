@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -29,6 +29,20 @@ def parse_names(text: str) -> tuple[str, ...]:
     if not names:
         raise ValueError(_("names no one; write the other names on the title separated by 、, e.g. 李四、王五"))
     return names
+
+
+def room_problems(room: str, where: str, case_id: str, rooms: Collection[str], seen: set[str]) -> list[str]:
+    """What is wrong with the 'room' of a table's row at ``where`` (file:line): a room the case does not have, or
+    one given on an earlier row (``seen``, to which it is added)."""
+    problems = []
+    if room not in rooms:
+        problems.append(_("{where}: field 'room': case {case} has no room {room!r}").format(
+            where=where, case=case_id, room=room))
+    if room in seen:
+        problems.append(_("{where}: field 'room': room {room!r} appears twice in the file").format(
+            where=where, room=room))
+    seen.add(room)
+    return problems
 
 
 def parse_yes_no(text: str) -> bool:

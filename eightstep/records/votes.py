@@ -15,7 +15,7 @@ from eightstep.engine.recording import Recording, households_of, recording, too_
 from eightstep.errors import InputError
 from eightstep.i18n import _
 from eightstep.records import tabular
-from eightstep.records.households import names_of, parse_names
+from eightstep.records.households import names_of, parse_names, room_problems
 from eightstep.records.tallying import consent_rule, vote_tally  # noqa: F401 (vote_tally: its old home)
 from eightstep.rules.consent import AGREE, CHOICES
 from eightstep.store import models
@@ -90,13 +90,7 @@ def import_votes(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
     signers: dict[str, tuple[str, ...] | None] = {}
     for row in rows:
         room = row.values["room"]
-        if room not in rooms:
-            problems.append(_("{where}: field 'room': case {case} has no room {room!r}").format(
-                where=f"{path}:{row.line}", case=case_id, room=room))
-        if room in seen:
-            problems.append(_("{where}: field 'room': room {room!r} appears twice in the file").format(
-                where=f"{path}:{row.line}", room=room))
-        seen.add(room)
+        problems += room_problems(room, f"{path}:{row.line}", case_id, rooms, seen)
         when = default_at
         if row.values["at"]:
             try:

@@ -12,7 +12,7 @@ from eightstep.paperwork.casedata import CaseData
 from eightstep.paperwork.context import CaseInfo, FormInfo, HouseholdRow, case_info, household_rows, latest_document
 from eightstep.paperwork.forms.money import AgreedLine, agreed_lines
 from eightstep.paperwork.forms.people import Elevator, elevator, elevator_needed, party_needed
-from eightstep.paperwork.forms.registry import form, households_needed, needs_for, refuse, share_map, shares
+from eightstep.paperwork.forms.registry import form, needs_for, refuse, share_map, shares
 from eightstep.paperwork.needs import Needs
 from eightstep.paperwork.parties import Party
 from eightstep.records.funding import AGREEMENT_FORM, agreement_signed, agreement_stage
@@ -70,8 +70,7 @@ def signed_agreement(data: CaseData) -> Signed | None:
 
 @form("agreement", "既有住宅加装电梯协议书", "Owner agreement with the cost-share table")
 def agreement(data: CaseData, info: FormInfo) -> AgreementContext:
-    needs = needs_for(data)
-    households_needed(needs, data)
+    needs = needs_for(data, households=True)
     table = shares(needs, data)
     use_unit = party_needed(needs, data, "use_unit", "phone", "address")
     agent = party_needed(needs, data, "agent", "phone")
@@ -137,8 +136,7 @@ def _amendments(data: CaseData, signed_at: datetime) -> list[asof.MoneyEvent]:
 
 @form("supplementary_agreement", "既有住宅加装电梯补充协议", "Supplementary agreement: what an amendment changed")
 def supplementary_agreement(data: CaseData, info: FormInfo) -> SupplementaryContext:
-    needs = needs_for(data)
-    households_needed(needs, data)
+    needs = needs_for(data, households=True)
     wf = data.workflow.definition
     doc = latest_document(data, AGREEMENT_DOCUMENT)
     signed = signed_agreement(data)
@@ -210,8 +208,7 @@ def _signed_needed(needs: Needs, data: CaseData) -> Signed | None:
 
 @form("share_certificate", "既有住宅加装电梯分摊费用证明", "Each household's share, for the housing provident fund")
 def share_certificate(data: CaseData, info: FormInfo) -> CertificateContext:
-    needs = needs_for(data)
-    households_needed(needs, data)
+    needs = needs_for(data, households=True)
     table = shares(needs, data)
     signed = _signed_needed(needs, data)
     use_unit = party_needed(needs, data, "use_unit")

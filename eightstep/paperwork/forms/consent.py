@@ -43,8 +43,7 @@ class ApplicationContext:
 
 @form("application", "既有住宅加装电梯申请书", "Application by the owners")
 def application(data: CaseData, info: FormInfo) -> ApplicationContext:
-    needs = needs_for(data)
-    households_needed(needs, data)
+    needs = needs_for(data, households=True)
     agent = None
     if data.party("agent") is not None:  # an agent acts for the owners: the window needs how to reach them
         agent = party_needed(needs, data, "agent", "phone", "id_number", "address")

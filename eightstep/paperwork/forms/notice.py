@@ -18,7 +18,7 @@ from eightstep.paperwork.context import (
     latest_document,
 )
 from eightstep.paperwork.forms.people import Elevator, elevator, party_needed
-from eightstep.paperwork.forms.registry import form, households_needed, needs_for, refuse, share_map, shares
+from eightstep.paperwork.forms.registry import form, needs_for, refuse, share_map, shares
 from eightstep.paperwork.needs import Needs
 from eightstep.paperwork.parties import Party
 from eightstep.paperwork.privacy import mask_name
@@ -120,8 +120,7 @@ def _vote_passed(data: CaseData, needs: Needs) -> Tally | None:
 @form("notice", "既有住宅加装电梯方案公示", "Public notice of the scheme (posted: private data masked)",
       public=True)
 def notice(data: CaseData, info: FormInfo) -> NoticeContext:
-    needs = needs_for(data)
-    households_needed(needs, data)
+    needs = needs_for(data, households=True)
     stage = notice_stage(data, info)
     rule = stage.requires.notice if stage is not None else None
     period = design = None

@@ -10,7 +10,7 @@ from eightstep.i18n import _
 from eightstep.paperwork.casedata import CaseData, RotaPlan
 from eightstep.paperwork.context import CaseInfo, FormInfo, HouseholdRow, case_info, dated_by_record, household_rows
 from eightstep.paperwork.forms.people import party_needed
-from eightstep.paperwork.forms.registry import form, households_needed, needs_for, refuse
+from eightstep.paperwork.forms.registry import form, needs_for, refuse
 from eightstep.paperwork.needs import Needs
 from eightstep.paperwork.parties import Party
 from eightstep.records.funding import figures_of
@@ -84,8 +84,7 @@ class ConventionContext:
 
 @form("usage_convention", "电梯使用公约", "Elevator usage convention with the self-management group and duty rota")
 def usage_convention(data: CaseData, info: FormInfo) -> ConventionContext:
-    needs = needs_for(data)
-    households_needed(needs, data)
+    needs = needs_for(data, households=True)
     use_unit = party_needed(needs, data, "use_unit", "phone")
     manager = party_needed(needs, data, "safety_manager", "phone")
     plan = _rota_needed(needs, data)
@@ -118,8 +117,7 @@ class AuthorizationContext:
 
 @form("operation_authorization", "电梯运营管理授权委托书", "The owners' authorisation of the property company")
 def operation_authorization(data: CaseData, info: FormInfo) -> AuthorizationContext:
-    needs = needs_for(data)
-    households_needed(needs, data)
+    needs = needs_for(data, households=True)
     company = party_needed(needs, data, "property", "phone", "address")
     refuse(needs, info)
     assert company is not None

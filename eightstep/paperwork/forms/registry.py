@@ -39,8 +39,13 @@ def form(form_id: str, title: str, title_en: str, *, public: bool = False) -> Ca
     return register
 
 
-def needs_for(data: CaseData) -> Needs:
-    return Needs(data.case.id)
+def needs_for(data: CaseData, *, households: bool = False) -> Needs:
+    """The gaps of a form of ``data``'s case, so far: none, or (``households``: a form that lists the unit's
+    households) the households when none are recorded."""
+    needs = Needs(data.case.id)
+    if households:
+        households_needed(needs, data)
+    return needs
 
 
 def refuse(needs: Needs, info: FormInfo) -> None:

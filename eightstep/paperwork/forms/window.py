@@ -19,7 +19,7 @@ from eightstep.paperwork.context import (
 )
 from eightstep.paperwork.forms.money import CompletionMoney, completion_money
 from eightstep.paperwork.forms.people import Elevator, elevator_needed, party_needed
-from eightstep.paperwork.forms.registry import FORMS, form, households_needed, needs_for, refuse
+from eightstep.paperwork.forms.registry import FORMS, form, needs_for, refuse
 from eightstep.paperwork.materials import MaterialRow, checklist
 from eightstep.paperwork.needs import Needs
 from eightstep.paperwork.parties import Party
@@ -66,8 +66,7 @@ class JointReviewContext:
 
 @form("joint_review", "既有住宅加装电梯联合审查申请表（附材料清单）", "Window application with the checklist")
 def joint_review(data: CaseData, info: FormInfo) -> JointReviewContext:
-    needs = needs_for(data)
-    households_needed(needs, data)
+    needs = needs_for(data, households=True)
     agent = party_needed(needs, data, "agent", "phone", "id_number", "address")
     designer = _designer(data, needs)
     lift = elevator_needed(needs, data)
@@ -100,8 +99,7 @@ class CompletionContext:
 
 @form("completion_subsidy", "既有住宅加装电梯竣工验收及补贴申请表", "Completion and subsidy application")
 def completion_subsidy(data: CaseData, info: FormInfo) -> CompletionContext:
-    needs = needs_for(data)
-    households_needed(needs, data)
+    needs = needs_for(data, households=True)
     if data.funding is not None and data.funding.subsidy_fen <= 0:
         needs.add(_("the subsidy applied for is 0"), "funding.set", subsidy=None)
     money = completion_money(data, needs)
