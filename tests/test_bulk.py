@@ -289,9 +289,9 @@ def test_cli_conflict_exits_4(monkeypatch: pytest.MonkeyPatch, runner: CliRunner
 
 def test_cli_progress_bar_on_a_terminal(monkeypatch: pytest.MonkeyPatch, runner: CliRunner, district: Workspace,
                                         db_path: Path) -> None:
-    from eightstep.cli import case as case_cli
+    from eightstep.cli import moves  # the case group's moves (advance --all-ready)
 
-    monkeypatch.setattr(case_cli, "_is_terminal", lambda: True)
+    monkeypatch.setattr(moves, "_is_terminal", lambda: True)
     result = cli(runner, db_path, "--all-ready", "--at", "2025-03-10 17:00")
     assert result.exit_code == 0, result.stderr
     assert "Advancing" in result.stdout

@@ -10,7 +10,7 @@ from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import CASE, json_option, recording_options
+from eightstep.cli.params import case_argument, json_option, recording_options
 from eightstep.i18n import _
 
 STANCE_CHOICES = ("supportive", "hesitant", "opposed")
@@ -23,7 +23,7 @@ def canvass() -> None:
 
 
 @canvass.command("add")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.argument("room")
 @click.option("--stance", required=True, type=click.Choice(STANCE_CHOICES),
               help="Where the household stands after this visit.")
@@ -46,7 +46,7 @@ def add(settings: Settings, case_id: str, room: str, stance: str, concern: str |
 
 
 @canvass.command("list")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @json_option
 @click.pass_obj
 def list_(settings: Settings, case_id: str, as_json: bool) -> None:

@@ -11,7 +11,7 @@ import click
 from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.output import emit_json, pad, table, terminal_width
-from eightstep.cli.params import AT, CASE, json_option, recording_options
+from eightstep.cli.params import AT, case_argument, json_option, recording_options
 from eightstep.cli.sheets import one_format, table_options, write_table
 from eightstep.i18n import _, titled
 
@@ -80,7 +80,7 @@ def list_(settings: Settings, complex_name: str | None, stage: str | None, as_js
 
 
 @case.command("show")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @json_option
 @click.pass_obj
 def show_(settings: Settings, case_id: str, as_json: bool) -> None:
@@ -102,7 +102,7 @@ def show_(settings: Settings, case_id: str, as_json: bool) -> None:
 
 
 @case.command("check")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--at", type=AT, default=None, help="Check as of this date (default now).")
 @json_option
 @click.pass_obj
@@ -144,7 +144,7 @@ def check_(settings: Settings, case_id: str, at: datetime | None, as_json: bool)
 
 
 @case.command("history")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @json_option
 @click.option("--wide", is_flag=True, help="Do not wrap the last column to the terminal's width.")
 @click.pass_obj

@@ -15,7 +15,7 @@ from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table, warn
 from eightstep.cli.outputs import force_option, outputs
-from eightstep.cli.params import AT, CASE, json_option, recording_options
+from eightstep.cli.params import AT, CASE, case_argument, json_option, recording_options
 from eightstep.i18n import _
 from eightstep.roles import ONE, ROLES
 
@@ -102,7 +102,7 @@ def list_(settings: Settings, case_id: str | None, workflow_id: str | None, at: 
 
 
 @forms.command("render")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.argument("form_ids", metavar="FORM...", nargs=-1, required=True, shell_complete=completion.form_names)
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="html", show_default=True,
               help="HTML (prints on A4 from a browser) or PDF (Chinese fonts embedded).")
@@ -166,7 +166,7 @@ def _rendered(case_id: str, result: Rendered, target: Path) -> None:
 
 
 @forms.command("pack")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--stage", default=None, help="Stage id (default: the case's current stage).")
 @click.option("-o", "--output", "folder", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="Folder to write the forms and manifest.json into (created if missing, in a folder that exists).")
@@ -203,7 +203,7 @@ def pack(settings: Settings, case_id: str, stage: str | None, folder: Path, fmt:
 
 
 @forms.command("party")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.argument("role", type=click.Choice([k for k, v in ROLES.items() if v.holders == ONE]))
 @click.option("--name", required=True, help="Person or organisation, e.g. 武汉纸坊物业服务有限公司.")
 @click.option("--phone", default=None, help="Phone number (masked on posted documents).")
@@ -229,7 +229,7 @@ def party(settings: Settings, case_id: str, role: str, name: str, phone: str | N
 
 
 @forms.command("parties")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @json_option
 @click.pass_obj
 def parties(settings: Settings, case_id: str, as_json: bool) -> None:

@@ -12,7 +12,7 @@ from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.corrections import REASON_HELP, void_command
 from eightstep.cli.output import emit_json, table, warn
-from eightstep.cli.params import CASE, TABLE_FILE, confirm, recording_options, table_input, yes_option
+from eightstep.cli.params import TABLE_FILE, case_argument, confirm, recording_options, table_input, yes_option
 from eightstep.cli.sheets import one_format, table_options, write_table
 from eightstep.i18n import _
 
@@ -23,7 +23,7 @@ def household() -> None:
 
 
 @household.command("import")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.argument("file", type=TABLE_FILE)
 @click.option("--replace", is_flag=True, help="Update rooms that are already recorded instead of refusing.")
 @recording_options
@@ -55,7 +55,7 @@ def import_(settings: Settings, case_id: str, file: Path, replace: bool, at: dat
 
 
 @household.command("list")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @table_options
 @click.pass_obj
 def list_(settings: Settings, case_id: str, as_json: bool, as_csv: bool, xlsx_file: Path | None,

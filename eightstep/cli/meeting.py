@@ -11,7 +11,7 @@ from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import AT, CASE, acting_options, json_option
+from eightstep.cli.params import AT, acting_options, case_argument, json_option
 from eightstep.i18n import _
 
 KINDS = ("brand", "budget", "cost_shares", "objection_remedy", "other")
@@ -23,7 +23,7 @@ def meeting() -> None:
 
 
 @meeting.command("add")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--at", type=AT, required=True, help="When the meeting was held: 2025-03-19 or '2025-03-19 19:00'.")
 @click.option("--attendees", multiple=True, required=True,
               help="Who attended: 'A,B,C' (also 、) or the option repeated.")
@@ -46,7 +46,7 @@ def add(settings: Settings, case_id: str, at: datetime, attendees: tuple[str, ..
 
 
 @meeting.command("list")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @json_option
 @click.pass_obj
 def list_(settings: Settings, case_id: str, as_json: bool) -> None:

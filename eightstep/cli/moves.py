@@ -14,9 +14,7 @@ from eightstep.cli.output import emit_json
 from eightstep.cli.params import (
     CASE,
     PLANNED_AT,
-    actor_option,
-    as_option,
-    at_option,
+    case_argument,
     confirm,
     recording_options,
     yes_option,
@@ -140,7 +138,7 @@ def _print_results(results: list[Any]) -> None:
 
 
 @click.command("return", cls=Command)
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--to", "to", required=True, shell_complete=completion.stage_ids,
               help="The earlier stage id to return to.")
 @click.option("--reason", required=True, help="Why (驳回理由).")
@@ -168,11 +166,9 @@ def return_(settings: Settings, case_id: str, to: str, reason: str, keep_records
 
 def _status_command(name: str, doc: str) -> click.Command:
     @click.command(name, cls=Command, help=doc)
-    @click.argument("case_id", metavar="CASE", type=CASE)
+    @case_argument
     @click.option("--reason", required=True, help="Why, for the record.")
-    @at_option
-    @actor_option
-    @as_option
+    @recording_options
     @click.pass_obj
     def command(settings: Settings, case_id: str, reason: str, at: datetime | None, actor: str | None,
                 as_role: str | None, **extra: Any) -> None:

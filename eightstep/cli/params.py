@@ -147,6 +147,7 @@ class CaseIdType(click.ParamType):
 
 
 CASE = CaseIdType()
+case_argument = click.argument("case_id", metavar="CASE", type=CASE)  # CASE: the case a command is about
 
 
 def yes_option(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -11,7 +11,15 @@ from eightstep.cli import Settings, completion
 from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table, terminal_width
-from eightstep.cli.params import CASE, PLANNED_AT, RECORD_ID, acting_options, at_option, json_option, recording_options
+from eightstep.cli.params import (
+    PLANNED_AT,
+    RECORD_ID,
+    acting_options,
+    at_option,
+    case_argument,
+    json_option,
+    recording_options,
+)
 from eightstep.i18n import _
 
 
@@ -21,7 +29,7 @@ def doc() -> None:
 
 
 @doc.command("add")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.argument("kind", shell_complete=completion.document_kinds)
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @at_option
@@ -41,7 +49,7 @@ def doc_add(settings: Settings, case_id: str, kind: str, file: Path, at: datetim
 
 
 @doc.command("list")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @json_option
 @click.pass_obj
 def doc_list(settings: Settings, case_id: str, as_json: bool) -> None:
@@ -70,7 +78,7 @@ def approval() -> None:
 
 
 @approval.command("add")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.argument("kind", shell_complete=completion.approval_kinds)
 @click.option("--authority", required=True, help="Who issued it, e.g. 江夏区行政审批局.")
 @click.option("--rejected", is_flag=True, help="The authority refused (不予通过).")
@@ -96,7 +104,7 @@ def approval_add(settings: Settings, case_id: str, kind: str, authority: str, re
 
 
 @approval.command("list")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @json_option
 @click.pass_obj
 def approval_list(settings: Settings, case_id: str, as_json: bool) -> None:
@@ -129,7 +137,7 @@ def objection() -> None:
 
 
 @objection.command("add")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--room", default=None, help="The objecting household's room.")
 @click.option("--objector", default=None, help="The objector's name, when not a household of the unit.")
 @click.option("--grounds", required=True, help="What it is about: 采光, 通风, 噪音, 隐私, 费用, ...")
@@ -148,7 +156,7 @@ def objection_add(settings: Settings, case_id: str, room: str | None, objector: 
 
 
 @objection.command("mediate")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.argument("objection_id", metavar="ID", type=RECORD_ID)
 @click.option("--step", required=True,
               type=click.Choice(["negotiation", "coordination", "mediation", "hearing", "litigation"]),
@@ -173,7 +181,7 @@ def objection_mediate(settings: Settings, case_id: str, objection_id: int, step:
 
 
 @objection.command("resolve")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.argument("objection_id", metavar="ID", type=RECORD_ID)
 @click.option("--outcome", required=True, help="How it was settled.")
 @click.option("--basis", default=None, metavar="KIND",
@@ -192,7 +200,7 @@ def objection_resolve(settings: Settings, case_id: str, objection_id: int, outco
 
 
 @objection.command("list")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @json_option
 @click.pass_obj
 def objection_list(settings: Settings, case_id: str, as_json: bool) -> None:

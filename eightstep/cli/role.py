@@ -10,7 +10,7 @@ from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import AT, CASE, as_option, json_option, recording_options
+from eightstep.cli.params import AT, as_option, case_argument, json_option, recording_options
 from eightstep.i18n import _
 from eightstep.roles import ROLES, ROTA_EVERY, SIDES
 
@@ -24,7 +24,7 @@ def role() -> None:
 
 
 @role.command("add")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.argument("role_key", metavar="ROLE", type=click.Choice(list(ROLES)))
 @click.argument("name")
 @click.option("--room", default=None, help="The member's flat in the unit (required for duty_rota).")
@@ -54,7 +54,7 @@ def add(settings: Settings, case_id: str, role_key: str, name: str, room: str | 
 
 
 @role.command("contact")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.argument("name")
 @click.option("--phone", default=None, help="Phone number.")
 @click.option("--id-number", default=None, help="Resident ID number.")
@@ -73,7 +73,7 @@ def contact(settings: Settings, case_id: str, name: str, phone: str | None, id_n
 
 
 @role.command("rota")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--every", type=click.Choice(list(ROTA_EVERY)), required=True, help="One turn a week or a month.")
 @click.option("--from", "starts_on", type=AT, required=True, help="The first turn's first day.")
 @recording_options
@@ -91,7 +91,7 @@ def rota(settings: Settings, case_id: str, every: str, starts_on: datetime, at: 
 
 
 @role.command("list")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @json_option
 @click.pass_obj
 def list_(settings: Settings, case_id: str, as_json: bool) -> None:

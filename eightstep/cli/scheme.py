@@ -13,7 +13,7 @@ from eightstep.cli.corrections import void_command
 from eightstep.cli.funding import amend_option, amended
 from eightstep.cli.output import emit_json, table
 from eightstep.cli.outputs import force_option, outputs
-from eightstep.cli.params import CASE, RECORD_ID, YUAN, json_option, recording_options
+from eightstep.cli.params import RECORD_ID, YUAN, case_argument, json_option, recording_options
 from eightstep.i18n import _
 
 
@@ -40,7 +40,7 @@ def scheme() -> None:
 
 
 @scheme.command("add")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--company", required=True, help="The elevator company.")
 @click.option("--price", type=YUAN, required=True, help="The scheme's total price in yuan, e.g. 480000.")
 @click.option("--entry", type=click.Choice(["level", "half-floor"]), default=None,
@@ -72,7 +72,7 @@ def add(settings: Settings, case_id: str, company: str, price: int, entry: str |
 
 
 @scheme.command("compare")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--subsidy", type=YUAN, default=None,
               help="Subsidy in yuan to compare with (default: the case's recorded funding subsidy, else 0).")
 @click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -125,7 +125,7 @@ def compare(settings: Settings, case_id: str, subsidy: int | None, html_file: Pa
 
 
 @scheme.command("choose")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.argument("scheme_id", metavar="ID", type=RECORD_ID)
 @click.option("--reason", required=True, help="Why this scheme (the negotiation's reasons), for the record.")
 @amend_option

@@ -13,7 +13,7 @@ from eightstep.cli import Settings
 from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, warn
-from eightstep.cli.params import AT, CASE, TABLE_FILE, json_option, recording_options, table_input
+from eightstep.cli.params import AT, TABLE_FILE, case_argument, json_option, recording_options, table_input
 from eightstep.cli.sheets import Sheet, one_format, table_options, write_csv, write_xlsx, wrote
 from eightstep.i18n import _, ngettext
 
@@ -27,7 +27,7 @@ def vote() -> None:
 
 
 @vote.command("cast")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.argument("room")
 @click.argument("choice", type=click.Choice(["agree", "oppose", "abstain"]))
 @click.option("--signed-by", "signed_by", multiple=True, metavar="NAME",
@@ -46,7 +46,7 @@ def cast(settings: Settings, case_id: str, room: str, choice: str, signed_by: tu
 
 
 @vote.command("import")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.argument("file", type=TABLE_FILE)
 @recording_options
 @click.pass_obj
@@ -67,7 +67,7 @@ def import_(settings: Settings, case_id: str, file: Path, at: datetime | None, a
 
 
 @vote.command("tally")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--at", type=AT, default=None,
               help="Count the ballots cast up to the end of this date, or up to this time (default: all).")
 @table_options
@@ -140,7 +140,7 @@ def _tally_sheets(settings: Settings, case_id: str, t: Tally, xlsx_file: Path | 
 
 
 @vote.command("whatif")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--exclude", multiple=True, metavar="ROOM",
               help="A room whose owner will not change their ballot (repeatable): plan without them.")
 @json_option

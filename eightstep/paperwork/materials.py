@@ -8,8 +8,10 @@ before: the window's own output (its opinion) is never something the applicant s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from eightstep.i18n import _
 from eightstep.paperwork.casedata import CaseData
@@ -56,53 +58,47 @@ def stage_materials(wf: Workflow, stage: Stage) -> list[Material]:
     return out
 
 
-def _gap(needs: Needs | None, row: MaterialRow, message: str, action: str) -> MaterialRow:
-    """A document or approval of the checklist not on record: its row, and with ``needs`` a gap (``message`` with
-    the row's title and kind) that ``action`` fills."""
-    if needs is not None:
-        needs.add(message.format(title=row.title, kind=row.kind), action, kind=row.kind)
-    return row
-
-
 def checklist(data: CaseData, stage: Stage, form_titles: dict[str, str], needs: Needs | None = None
               ) -> list[MaterialRow]:
     """Each material of ``stage`` with what is on record by the form's date (the latest paper of each kind).
 
     With ``needs``, every document or approval not on record is a gap (the window turns an incomplete file away).
     """
-    wf = data.workflow.definition
     rows: list[MaterialRow] = []
-    for item in stage_materials(wf, stage):
+    for item in stage_materials(data.workflow.definition, stage):
         no = len(rows) + 1
-        if item.document is not None:
-            spec = wf.documents[item.document]
-            docs = data.documents_by_kind.get(item.document, ())
-            doc = docs[-1] if docs else None
-            issuer = local_authority(wf.authorities[spec.issuer].title, data)
-            if doc is None:
-                rows.append(_gap(needs, MaterialRow(no, "document", item.document, spec.title, issuer, False),
-                                 _("{title} ({kind}) is not on record, and the window's checklist names it"),
-                                 "doc.add"))
-                continue
-            rows.append(MaterialRow(no, "document", item.document, spec.title,
-                                    local_authority(doc.issuer, data) if doc.issuer else issuer, True,
-                                    doc.number, local_date(doc.issued_at), doc.sha256, doc.original_name))
-        elif item.approval is not None:
-            spec_a = wf.approvals[item.approval]
-            granted = data.approved_by_kind.get(item.approval, ())
-            last = granted[-1] if granted else None
-            issuer = local_authority(wf.authorities[spec_a.authority].title, data)
-            if last is None:
-                rows.append(_gap(needs, MaterialRow(no, "approval", item.approval, spec_a.title, issuer, False),
-                                 _("{title} ({kind}) is not on record as approved, and the window's checklist names "
-                                   "it"), "approval.add"))
-                continue
-            rows.append(MaterialRow(no, "approval", item.approval, spec_a.title,
-                                    local_authority(last.authority, data) if last.authority else issuer, True,
-                                    last.number, local_date(last.decided_at), getattr(last, "file_sha256", None),
-                                    getattr(last, "file_name", None)))
+        if item.form is not None:
+            rows.append(MaterialRow(no, "form", item.form, form_titles.get(item.form, item.form),
+                                    local_authority("社区居民委员会", data), True, f"{data.case.id}-{item.form}"))
         else:
-            form_id = item.form or ""
-            rows.append(MaterialRow(no, "form", form_id, form_titles.get(form_id, form_id),
-                                    local_authority("社区居民委员会", data), True, f"{data.case.id}-{form_id}"))
+            rows.append(_paper(no, item, data, needs))
     return rows
+
+
+def _paper(no: int, item: Material, data: CaseData, needs: Needs | None) -> MaterialRow:
+    """A document (its latest scan) or an approval (its latest grant) of the checklist; or, not on record, its
+    row marked missing and, with ``needs``, a gap."""
+    wf = data.workflow.definition
+    kind = item.ref
+    papers: Sequence[Any]
+    if item.document is not None:
+        document = wf.documents[kind]
+        title, authority, papers = document.title, document.issuer, data.documents_by_kind.get(kind, ())
+        missing, action = _("{title} ({kind}) is not on record, and the window's checklist names it"), "doc.add"
+    else:
+        approval = wf.approvals[kind]
+        title, authority, papers = approval.title, approval.authority, data.approved_by_kind.get(kind, ())
+        missing = _("{title} ({kind}) is not on record as approved, and the window's checklist names it")
+        action = "approval.add"
+    issuer = local_authority(wf.authorities[authority].title, data)
+    if not papers:
+        if needs is not None:
+            needs.add(missing.format(title=title, kind=kind), action, kind=kind)
+        return MaterialRow(no, item.type, kind, title, issuer, False)
+    last = papers[-1]
+    if item.document is not None:
+        return MaterialRow(no, "document", kind, title, local_authority(last.issuer, data) if last.issuer
+                           else issuer, True, last.number, local_date(last.issued_at), last.sha256, last.original_name)
+    return MaterialRow(no, "approval", kind, title, local_authority(last.authority, data) if last.authority
+                       else issuer, True, last.number, local_date(last.decided_at), getattr(last, "file_sha256", None),
+                       getattr(last, "file_name", None))

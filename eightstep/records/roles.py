@@ -83,8 +83,8 @@ def view(role: Any, person: Any) -> RoleView:
 def parse_id_number(text: str) -> str:
     value = text.strip().upper()
     if not _ID_NUMBER.match(value):
-        raise InputError(_("--id-number {value!r} is not a resident ID number (18 characters: 17 digits and a digit "
-                           "or X)").format(value=text))
+        raise InputError(_("{value!r} is not a resident ID number (18 characters: 17 digits and a digit or X)")
+                         .format(value=text), field="id_number")
     return value
 
 
@@ -95,7 +95,7 @@ def _contact(phone: str | None, id_number: str | None, address: str | None) -> d
         try:
             out["phone"] = tabular.parse_phone(phone)
         except ValueError as exc:
-            raise InputError(f"--phone: {exc}") from None
+            raise InputError(str(exc), field="phone") from None
     if id_number and id_number.strip():
         out["id_number"] = parse_id_number(id_number)
     if address and address.strip():
@@ -205,7 +205,7 @@ def set_contact(ws: Workspace, case_id: str, name: str, *, phone: str | None = N
     """Record how to reach someone of the register (``role contact``); returns the fields changed."""
     details = _contact(phone, id_number, address)
     if not details:
-        raise InputError(_("give --phone, --id-number or --address"))
+        raise InputError(_("give a phone number, an ID number or an address"))
     with recording(ws, case_id, "role.contact", at=at, actor=actor, as_role=as_role) as rec:
         person = rec.session.exec(select(models.CasePerson).where(
             models.CasePerson.case_id == case_id, models.CasePerson.name == name.strip())).first()
@@ -221,7 +221,7 @@ def set_rota(ws: Workspace, case_id: str, *, every: str, starts_on: date, at: da
     """Record how the duty rota turns (``role rota``): one member each week or month from ``starts_on``, in the
     order the members were named. A later plan replaces an earlier one from its own date."""
     if every not in ROTA_EVERY:
-        raise InputError(_("--every {every!r}: use week or month").format(every=every))
+        raise InputError(_("{every!r}: use week or month").format(every=every), field="every")
     with recording(ws, case_id, "role.rota", at=at, actor=actor, as_role=as_role) as rec:
         plan = rec.add(models.RotaPlan(case_id=case_id, every=every, starts_on=starts_on, at=rec.at,
                                        recorded_at=now_utc()))

@@ -48,11 +48,12 @@ def entry_of(text: str | None) -> str | None:
 def check_facts(load_kg: int | None, speed_cms: int | None, stops: int | None) -> None:
     """An elevator's rated load, speed and stops within what a residential elevator can be."""
     if load_kg is not None and not 100 <= load_kg <= 5000:
-        raise InputError(_("--load {load}: the rated load in kg, 100 to 5000 (e.g. 800)").format(load=load_kg))
+        raise InputError(_("{load}: the rated load in kg, 100 to 5000 (e.g. 800)").format(load=load_kg),
+                         field="load_kg")
     if speed_cms is not None and not 10 <= speed_cms <= 1000:
-        raise InputError(_("--speed: the rated speed in m/s, 0.10 to 10.00 (e.g. 1.0)"))
+        raise InputError(_("the rated speed in m/s, 0.10 to 10.00 (e.g. 1.0)"), field="speed_cms")
     if stops is not None and not 2 <= stops <= 100:
-        raise InputError(_("--stops {stops}: the landings served, 2 to 100").format(stops=stops))
+        raise InputError(_("{stops}: the landings served, 2 to 100").format(stops=stops), field="stops")
 
 
 @dataclass(frozen=True)

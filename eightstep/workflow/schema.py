@@ -10,16 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from eightstep.i18n import _
-from eightstep.workflow.values import (
-    PERMISSION_KEY,
-    WORKFLOW_ID_PATTERN,
-    Calendar,
-    Coefficient,
-    Fen,
-    Id,
-    Ratio,
-    RoleId,
-)
+from eightstep.workflow.values import PERMISSION_KEY, WORKFLOW_ID_PATTERN, Calendar, Coefficient, Fen, Id, Ratio, RoleId
 from eightstep.workflow.values import Above as Above  # the schema's, where a ratio rule is read
 
 
