@@ -3,6 +3,7 @@ scan, stored the same way, when given)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,14 @@ from eightstep.suggest import did_you_mean
 from eightstep.timeutil import as_utc, now_utc
 
 
+def known_kind(kind: str, kinds: Collection[str], workflow: str, unknown: str) -> None:
+    """Refuse a document or approval ``kind`` that the case's workflow does not define: ``unknown`` says so, with
+    the closest known kind (``{suggestion}``) and every known one (``{known}``)."""
+    if kind not in kinds:
+        raise InputError(unknown.format(kind=kind, workflow=workflow, suggestion=did_you_mean(kind, kinds),
+                                        known=", ".join(kinds)))
+
+
 def add_document(ws: Workspace, case_id: str, kind: str, path: Path, *, at: datetime | None = None,
                  number: str | None = None, issuer: str | None = None, actor: str | None = None,
                  as_role: str | None = None) -> models.Document:
@@ -23,10 +32,8 @@ def add_document(ws: Workspace, case_id: str, kind: str, path: Path, *, at: date
         raise InputError(_("{path}: no such file").format(path=path))
     with recording(ws, case_id, "doc.add", at=at, actor=actor, as_role=as_role) as rec:
         kinds = rec.workflow.documents
-        if kind not in kinds:
-            raise InputError(_("unknown document kind {kind!r} for workflow {workflow}{suggestion}; known: {known}")
-                             .format(kind=kind, workflow=rec.loaded.id, suggestion=did_you_mean(kind, kinds),
-                                     known=", ".join(kinds)))
+        known_kind(kind, kinds, rec.loaded.id,
+                   _("unknown document kind {kind!r} for workflow {workflow}{suggestion}; known: {known}"))
         digest, size = rec.store_file(path)  # removed again if the recording fails
         doc = rec.add(models.Document(case_id=case_id, kind=kind, stage=rec.case.stage, issued_at=rec.at,
                                       issuer=issuer or rec.workflow.authorities[kinds[kind].issuer].title,
@@ -60,10 +67,8 @@ def add_approval(ws: Workspace, case_id: str, kind: str, *, authority: str, reje
         raise InputError(_("{path}: no such file").format(path=file))
     with recording(ws, case_id, "approval.add", at=at, actor=actor, as_role=as_role) as rec:
         kinds = rec.workflow.approvals
-        if kind not in kinds:
-            raise InputError(_("unknown approval kind {kind!r} for workflow {workflow}{suggestion}; known: {known}")
-                             .format(kind=kind, workflow=rec.loaded.id, suggestion=did_you_mean(kind, kinds),
-                                     known=", ".join(kinds)))
+        known_kind(kind, kinds, rec.loaded.id,
+                   _("unknown approval kind {kind!r} for workflow {workflow}{suggestion}; known: {known}"))
         digest = rec.store_file(file)[0] if file is not None else None  # removed again if the recording fails
         approval = rec.add(models.Approval(case_id=case_id, kind=kind, authority=authority.strip(),
                                            decision="rejected" if rejected else "approved", decided_at=rec.at,
