@@ -67,13 +67,15 @@ MAX_YUAN = Decimal(100_000_000)  # 1亿 yuan: far above any elevator
 def _parse_fen(value: object) -> int:
     """An amount in yuan with at most 2 decimals ("200000", 200000, "15000.50") -> integer fen."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError("an amount is written in yuan, like 200000 or 15000.50")
+        raise ValueError(_("an amount is written in yuan, like 200000 or 15000.50"))
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not an amount in yuan; write it like 200000 or 15000.50") from None
+        raise ValueError(_("{value!r} is not an amount in yuan; write it like 200000 or 15000.50").format(
+                             value=value)) from None
     if not amount.is_finite() or amount < 0 or amount > MAX_YUAN or amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(f"{value!r}: an amount is 0 or more yuan, at most 2 decimals (fen), below 1亿")
+        raise ValueError(_("{value!r}: an amount is 0 or more yuan, at most 2 decimals (fen), below 1亿").format(
+                             value=value))
     return int(amount * 100)
 
 
