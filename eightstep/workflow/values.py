@@ -64,15 +64,21 @@ Ratio = Annotated[Fraction, BeforeValidator(_parse_ratio)]
 MAX_YUAN = Decimal(100_000_000)  # 1亿 yuan: far above any elevator
 
 
+def _decimal(value: object, wrong_type: str, not_a_number: str) -> Decimal:
+    """``value`` as the file wrote it (text or a YAML number) as an exact Decimal; else ``wrong_type``, or
+    ``not_a_number`` (with ``{value!r}``)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(wrong_type)
+    try:
+        return Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(not_a_number.format(value=value)) from None
+
+
 def _parse_fen(value: object) -> int:
     """An amount in yuan with at most 2 decimals ("200000", 200000, "15000.50") -> integer fen."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError(_("an amount is written in yuan, like 200000 or 15000.50"))
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(_("{value!r} is not an amount in yuan; write it like 200000 or 15000.50").format(
-                             value=value)) from None
+    amount = _decimal(value, _("an amount is written in yuan, like 200000 or 15000.50"),
+                      _("{value!r} is not an amount in yuan; write it like 200000 or 15000.50"))
     if not amount.is_finite() or amount < 0 or amount > MAX_YUAN or amount != amount.quantize(Decimal("0.01")):
         raise ValueError(_("{value!r}: an amount is 0 or more yuan, at most 2 decimals (fen), below 1亿").format(
                              value=value))
@@ -89,12 +95,9 @@ Calendar = Literal["calendar", "working"]
 
 
 def _parse_coefficient(value: object) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError(_("a coefficient is a number such as 0.8 or 1.2"))
-    try:
-        coefficient = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(_("{value!r} is not a number; write it like 0.8").format(value=value)) from None
+    """A cost-sharing coefficient (0.8, "1.2"): 0 to ``MAX_COEFFICIENT``, at most 4 decimals."""
+    coefficient = _decimal(value, _("a coefficient is a number such as 0.8 or 1.2"),
+                           _("{value!r} is not a number; write it like 0.8"))
     if not coefficient.is_finite() or not 0 <= coefficient <= MAX_COEFFICIENT:  # .nan, .inf, 1e999
         raise ValueError(_("{value!r}: use a number from 0 to {max_coefficient}, such as 0.8 or 1.2").format(
                              value=value, max_coefficient=MAX_COEFFICIENT))
