@@ -7,12 +7,13 @@ from pathlib import Path
 import click
 
 from eightstep.cli import Settings
+from eightstep.cli.base import Command
 from eightstep.cli.outputs import force_option, outputs
 from eightstep.cli.params import CASE, actor_option, as_option
 from eightstep.i18n import _
 
 
-@click.command("export")
+@click.command("export", cls=Command)
 @click.argument("case_id", metavar="CASE", type=CASE)
 @click.option("-o", "--output", "target", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="The zip file to write.")
@@ -46,7 +47,7 @@ def export(settings: Settings, case_id: str, target: Path, no_forms: bool, force
                                                head=m["head"][:12]))
 
 
-@click.command("import")
+@click.command("import", cls=Command)
 @click.argument("archive", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @actor_option
 @as_option
