@@ -95,7 +95,7 @@ def _paper(no: int, item: Material, data: CaseData, needs: Needs | None) -> Mate
         if needs is not None:
             needs.add(missing.format(title=title, kind=kind), action, kind=kind)
         return MaterialRow(no, item.type, kind, title, issuer, False)
-    last = papers[-1]
+    last: Any = papers[-1]  # a document or an approval row, as the branch below says
     if item.document is not None:
         return MaterialRow(no, "document", kind, title, local_authority(last.issuer, data) if last.issuer
                            else issuer, True, last.number, local_date(last.issued_at), last.sha256, last.original_name)
