@@ -185,13 +185,20 @@ def test_a_voided_extra_leaves_the_shares(tmp_path: Path, db_url: str) -> None:
         set_funding(ws, CASE, total=48_000_000, at=at("2025-03-05"))
         line = add_line(ws, CASE, "extra", 1_800_000, "玻璃幕墙井道", at=at("2025-03-10"))
         assert case_money(ws, CASE).figures.cost == 49_800_000
-        records.void(ws, CASE, "money_line", line.id, reason="业主未同意加项")
+        records.void(ws, CASE, "money_line", line.id, reason="业主未同意加项", at=at("2025-03-12"))
         money = case_money(ws, CASE)
         assert (money.figures.cost, money.figures.extras, money.lines) == (48_000_000, 0, [])
         assert money.table().share_sum == 48_000_000
         details = json.loads(engine.history(ws, CASE)[-1].details)
         assert (details["before"]["cost"], details["funding"]["cost"]) == ("498000.00", "480000.00")
         assert verify(ws).ok
+        # A form dated before the money changed again states the figures without it, before its void too.
+        from eightstep.paperwork.casedata import load_case_data
+
+        set_funding(ws, CASE, maintenance=600_000, at=at("2025-03-20"))
+        for day in ("2025-03-11", "2025-03-15"):
+            funding = load_case_data(ws, CASE, at=at(day)).funding
+            assert funding is not None and (funding.total_fen, funding.extras_fen) == (48_000_000, 0)
 
 
 @pytest.mark.backends("sqlite")
@@ -215,3 +222,40 @@ def test_the_subsidy_basis_is_stored_as_data_and_shown_in_the_readers_language(s
     with ws.engine.begin() as conn:  # a row recorded before the basis was data keeps its text
         conn.exec_driver_sql("UPDATE subsidy_steps SET basis = '200,000.00 yuan per elevator' WHERE step = 'applied'")
     assert subsidy_view(ws, CASE).steps[0].basis == "200,000.00 yuan per elevator"
+
+
+@pytest.mark.backends("sqlite")
+def test_every_money_kind_voided_in_the_demo_still_verifies(demo_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(demo_dir, tmp_path / "demo")
+    ws = Workspace.open(str(tmp_path / "demo" / "eightstep.db"))
+    try:
+        def first(query: str) -> tuple:
+            with ws.engine.connect() as conn:
+                return tuple(conn.exec_driver_sql(query).first() or ())
+
+        case_id, serial, pf_case, pf_serial = first(
+            "SELECT p.case_id, p.serial, q.case_id, q.serial FROM payments p, payments q "
+            "WHERE p.way = 'transfer' AND q.way = 'provident_fund' ORDER BY p.id, q.id")
+        records.void(ws, case_id, "payment", f"SK-{case_id}-{serial:04d}", reason="演示更正")
+        records.void(ws, pf_case, "payment", pf_serial, reason="演示更正")
+        cert_case, number = first(f"SELECT c.case_id, c.number FROM share_certificates c JOIN payments p ON "
+                                  f"p.household_id = c.household_id WHERE p.case_id = '{pf_case}' AND "
+                                  f"p.serial = {pf_serial}")
+        records.void(ws, cert_case, "certificate", number, reason="演示更正")
+        for kind, query in (("invoice", "SELECT case_id, number FROM invoices"),
+                            ("money_line", "SELECT case_id, id FROM money_lines"),
+                            ("repair", "SELECT case_id, id FROM repairs"),
+                            ("policy", "SELECT case_id, id FROM insurance_policies"),
+                            ("subsidy_step", "SELECT case_id, id FROM subsidy_steps s WHERE NOT EXISTS (SELECT 1 "
+                                             "FROM subsidy_steps t WHERE t.case_id = s.case_id AND t.at > s.at)"),
+                            ("settlement", "SELECT case_id, NULL FROM settlements"),
+                            ("elevator", "SELECT case_id, NULL FROM elevators")):
+            owner, key = first(query + " ORDER BY case_id LIMIT 1")
+            records.void(ws, owner, kind, key, reason="演示更正")
+        report = verify(ws)
+        assert report.ok, [p.message for p in report.record_problems]
+        assert audit.find(ws, as_of=date(2026, 11, 30)).findings is not None
+    finally:
+        ws.dispose()

@@ -4,8 +4,8 @@ A form states the case as it stood on its date: only the records dated by then (
 approvals decided, objections lodged and, if by then, resolved; roles held) and the case's stage and status then,
 replayed from its history by ``eightstep.engine.asof`` exactly as the audit's ``--as-of`` does. Money changes in
 place (the funding row, the agreed share table), so its past values come from the history: every ``funding.set``,
-``scheme.choose``, ``funding.agree`` and money-line (``funding.extra``, ``funding.compensation``) event carries the
-figures or the table it recorded.
+``scheme.choose``, ``funding.agree``, money-line (``funding.extra``, ``funding.compensation``) and money-line void
+(``funding.void-line``) event carries the figures or the table it recorded.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ from eightstep.timeutil import as_utc, show
 Row = TypeVar("Row")  # a record row of some table
 
 EVENTS = models.Event.__table__
-MONEY_ACTIONS = ("funding.set", "scheme.choose", "funding.agree", "funding.extra", "funding.compensation")
+MONEY_ACTIONS = ("funding.set", "scheme.choose", "funding.agree", "funding.extra", "funding.compensation",
+                 "funding.void-line")  # a voided extra or compensation: the figures without it
 _MONEY = (select(EVENTS.c.seq, EVENTS.c.business_at, EVENTS.c.action, EVENTS.c.details)
           .where(EVENTS.c.case_id == bindparam("case_id"), EVENTS.c.action.in_(MONEY_ACTIONS))
           .order_by(EVENTS.c.seq))
@@ -78,12 +79,22 @@ def funding_row(case_id: str, figures: dict[str, Any], at: datetime) -> models.F
 
 
 def funding_at(history: tuple[MoneyEvent, ...], case_id: str, end: datetime) -> models.Funding | None:
-    """The funding on record at ``end`` (None: none was set by then)."""
+    """The funding on record at ``end`` (None: none was set by then), without the extras and compensation voided
+    since (a voided record counts nowhere, also on a form dated before its void)."""
     last = None
     for event in history:
         if event.at <= end and event.funding is not None:
             last = event
-    return funding_row(case_id, last.funding, last.at) if last is not None and last.funding else None
+    if last is None or not last.funding:
+        return None
+    row = funding_row(case_id, last.funding, last.at)
+    added = {e.details.get("line_id"): e for e in history if e.action in ("funding.extra", "funding.compensation")}
+    for void in history:
+        line = added.get(void.details.get("id")) if void.action == "funding.void-line" else None
+        if line is not None and (line.at, line.seq) <= (last.at, last.seq) < (void.at, void.seq):
+            column = "extras_fen" if line.action == "funding.extra" else "compensation_fen"
+            setattr(row, column, getattr(row, column) - parse_yuan(line.details["amount"]))
+    return row
 
 
 def agreed_at(history: tuple[MoneyEvent, ...], end: datetime

@@ -29,7 +29,7 @@ from eightstep.store import models
 from eightstep.timeutil import as_utc
 
 
-def find(rec: Recording, kind: str, model: type[models.Base], by: str, key: Any) -> Any:
+def find(rec: Recording, kind: str, model: Any, by: str, key: Any) -> Any:
     """The record of ``kind`` named ``key`` in the case that still counts (None: there is none)."""
     if kind == "elevator":
         return rec.session.get(models.Elevator, rec.case_id)
