@@ -1,6 +1,7 @@
 """What a read command imports: only what it needs (issue 15, start-up). Each command runs in a fresh process, as
 an officer's does, and reports the heavy modules it loaded: the ORM (sqlmodel, its model classes), SQLAlchemy's
-PostgreSQL dialect on a SQLite file, the YAML parser once the case's workflow is in the snapshot cache, jinja2."""
+PostgreSQL dialect on a SQLite file, the YAML parser once the case's workflow is in the snapshot cache, jinja2;
+and for showing and listing cases, pydantic (the workflow's outline is enough)."""
 
 from __future__ import annotations
 
@@ -23,12 +24,15 @@ except SystemExit:
     pass
 print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)), file=sys.stderr)
 """
+HEAVY_FOR_VIEWS = (*HEAVY, "pydantic")  # showing and listing cases needs only the workflow's outline, plain data
 READS = [("case", "show", "RD-3-2"), ("case", "list"), ("vote", "tally", "RD-4-1"), ("case", "check", "RD-3-2")]
+VIEWS = {("case", "show", "RD-3-2"), ("case", "list")}
 
 
 def loaded_by(db: Path, args: tuple[str, ...], cache: Path) -> list[str]:
     env = {**os.environ, "EIGHTSTEP_CACHE_DIR": str(cache)}
-    done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), "--db", str(db), *args],
+    heavy = HEAVY_FOR_VIEWS if args in VIEWS else HEAVY
+    done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=heavy), "--db", str(db), *args],
                           capture_output=True, text=True, env=env, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     result: list[str] = json.loads(done.stderr.strip().splitlines()[-1])

@@ -23,7 +23,7 @@ from eightstep.timeutil import as_utc, iso_local
 from eightstep.workflow.registry import DEFAULT_WORKFLOW
 
 if TYPE_CHECKING:
-    from eightstep.workflow.loader import LoadedWorkflow
+    from eightstep.workflow.loaded import LoadedWorkflow
 
 
 @dataclass(frozen=True)
@@ -54,12 +54,12 @@ VIEW_COLUMNS = ("id", "building", "unit", "workflow_id", "workflow_version", "wo
 
 def view_of(row: Any, loaded: LoadedWorkflow) -> CaseView:
     """The view of a case row read with ``VIEW_COLUMNS`` and ``place``."""
-    wf = loaded.definition
-    stage = wf.stage(row.stage)
+    outline = loaded.outline  # plain data: no pydantic for showing or listing cases
+    title, title_en = outline.titles(row.stage)
     return CaseView(
         id=row.id, complex=row.complex_name, building=row.building, unit=row.unit, workflow_id=row.workflow_id,
-        workflow_version=row.workflow_version, stage=row.stage, stage_index=wf.stage_ids().index(row.stage) + 1,
-        stage_title=stage.title, stage_title_en=stage.title_en, status=row.status, status_reason=row.status_reason,
+        workflow_version=row.workflow_version, stage=row.stage, stage_index=outline.stage_ids().index(row.stage) + 1,
+        stage_title=title, stage_title_en=title_en, status=row.status, status_reason=row.status_reason,
         stage_entered_at=as_utc(row.stage_entered_at), opened_at=as_utc(row.opened_at), version=row.version,
     )
 

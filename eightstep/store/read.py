@@ -33,7 +33,7 @@ from eightstep.store import tables
 from eightstep.workflow.label import workflow_label
 
 if TYPE_CHECKING:
-    from eightstep.workflow.loader import LoadedWorkflow
+    from eightstep.workflow.loaded import LoadedWorkflow
     from eightstep.workflow.registry import WorkflowRegistry
 
 BATCH = 500  # ids per IN (...) list; cases per batch of a check, an audit, a bulk advance
