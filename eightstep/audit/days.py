@@ -38,7 +38,7 @@ class Limit:
 
     @classmethod
     def of(cls, period: Period) -> Limit:
-        return cls(period.days, period.calendar)
+        return _limit(period.days, period.calendar)
 
     @property
     def working(self) -> bool:
@@ -54,6 +54,12 @@ class Limit:
 
     def as_dict(self) -> dict[str, Any]:
         return {"days": self.days, "calendar": self.calendar}
+
+
+@lru_cache(maxsize=256)
+def _limit(days: int, calendar: str) -> Limit:
+    """One shared ``Limit`` per value (findings keep theirs: a city's audit holds tens of thousands)."""
+    return Limit(days, calendar)
 
 
 def today() -> date:

