@@ -11,9 +11,8 @@ from eightstep.cli import Settings
 from eightstep.cli.audit import DATE
 from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
-from eightstep.cli.funding import YUAN
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import AT, CASE, actor_option, as_option, at_option, json_option
+from eightstep.cli.params import AT, YUAN, case_argument, json_option, recording_options
 from eightstep.i18n import _
 
 
@@ -45,7 +44,7 @@ def elevator() -> None:
 
 
 @elevator.command("set")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--registration-code", help="使用登记证编号.")
 @click.option("--maker", help="The maker (制造单位).")
 @click.option("--model", help="The model (型号).")
@@ -58,9 +57,7 @@ def elevator() -> None:
 @click.option("--maintainer-licence", help="Its licence number.")
 @click.option("--warranty-from", type=DATE, help="The first day of the warranty (usually the acceptance).")
 @click.option("--warranty-until", type=DATE, help="The last day of the installation's warranty (at least 2 years).")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def set_(settings: Settings, case_id: str, speed: str | None, at: datetime | None, actor: str | None,
          as_role: str | None, **values: object) -> None:
@@ -74,15 +71,13 @@ def set_(settings: Settings, case_id: str, speed: str | None, at: datetime | Non
 
 
 @elevator.command("insure")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--insurer", required=True, help="The insurance company.")
 @click.option("--from", "starts", type=DATE, required=True, help="First day covered.")
 @click.option("--until", "ends", type=DATE, required=True, help="Last day covered.")
 @click.option("--policy", "policy_number", default=None, help="The policy's number.")
 @click.option("--premium", type=YUAN, default=None, help="The premium in yuan.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def insure(settings: Settings, case_id: str, insurer: str, starts: date, ends: date, policy_number: str | None,
            premium: int | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:
@@ -96,14 +91,12 @@ def insure(settings: Settings, case_id: str, insurer: str, starts: date, ends: d
 
 
 @elevator.command("incident")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--kind", type=click.Choice(["entrapment", "fault", "damage", "other"]), required=True,
               help="entrapment (困人), fault, damage or other.")
 @click.option("--description", required=True, help="What happened.")
 @click.option("--resolved-at", type=AT, default=None, help="When it was resolved.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def incident(settings: Settings, case_id: str, kind: str, description: str, resolved_at: datetime | None,
              at: datetime | None, actor: str | None, as_role: str | None) -> None:
@@ -117,15 +110,13 @@ def incident(settings: Settings, case_id: str, kind: str, description: str, reso
 
 
 @elevator.command("repair")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--cost", type=YUAN, required=True, help="What it cost (0: under warranty or insurance).")
 @click.option("--by", "contractor", required=True, help="Who repaired it.")
 @click.option("--description", required=True, help="What was repaired.")
 @click.option("--incident", "incident_id", type=int, default=None, help="The incident it repaired (its id).")
 @click.option("--invoice", "invoice_number", default=None, help="The invoice's number.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def repair(settings: Settings, case_id: str, cost: int, contractor: str, description: str, incident_id: int | None,
            invoice_number: str | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:
@@ -151,7 +142,7 @@ void_command(elevator, "repair", name="void-repair",
 
 
 @elevator.command("show")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @json_option
 @click.pass_obj
 def show(settings: Settings, case_id: str, as_json: bool) -> None:

@@ -15,19 +15,8 @@ from eightstep.cli.audit import as_of_option
 from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.outputs import force_option
-from eightstep.cli.params import (
-    AT,
-    CASE,
-    TABLE_FILE,
-    YUAN,
-    actor_option,
-    as_option,
-    at_option,
-    json_option,
-    table_input,
-)
-from eightstep.cli.sheets import Sheet, csv_option, one_format, write_csv, write_xlsx, wrote, xlsx_option
+from eightstep.cli.params import AT, TABLE_FILE, YUAN, case_argument, json_option, recording_options, table_input
+from eightstep.cli.sheets import Sheet, one_format, table_options, write_csv, write_xlsx, wrote
 from eightstep.i18n import N_, _
 
 # How a payment was made, as shown (the values --way takes stay as they are typed).
@@ -60,7 +49,7 @@ def funding() -> None:
 
 
 @funding.command("set")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--total", type=YUAN, default=None, help="Total construction cost in yuan, e.g. 650000.01 "
               "(required the first time).")
 @click.option("--subsidy", type=YUAN, default=None, help="Government subsidy in yuan.")
@@ -68,9 +57,7 @@ def funding() -> None:
 @click.option("--other-note", default=None, help="Where the other money comes from, e.g. 企业赞助.")
 @click.option("--maintenance", type=YUAN, default=None, help="Yearly maintenance and running cost in yuan.")
 @amend_option
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def set_(settings: Settings, case_id: str, total: int | None, subsidy: int | None, other: int | None,
          other_note: str | None, maintenance: int | None, amend: str | None, at: datetime | None,
@@ -93,13 +80,10 @@ def set_(settings: Settings, case_id: str, total: int | None, subsidy: int | Non
 
 
 @funding.command("shares")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--at", type=AT, default=None,
               help="The shares as they stood at the end of this date, or at this time (default: now).")
-@json_option
-@csv_option
-@xlsx_option
-@force_option
+@table_options
 @click.pass_obj
 def shares(settings: Settings, case_id: str, at: datetime | None, as_json: bool, as_csv: bool,
            xlsx_file: Path | None, force: bool) -> None:
@@ -147,12 +131,10 @@ def shares(settings: Settings, case_id: str, at: datetime | None, as_json: bool,
 
 
 @funding.command("agree")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.argument("file", type=TABLE_FILE)
 @amend_option
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def agree(settings: Settings, case_id: str, file: Path, amend: str | None, at: datetime | None,
           actor: str | None, as_role: str | None) -> None:
@@ -188,16 +170,14 @@ void_command(funding, "settlement", name="void-settlement", key=None,
 # --- money after the agreement (issue 17) ----------------------------------------------------------------
 
 @funding.command("line")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.argument("kind", type=click.Choice(["extra", "compensation", "change_order"]))
 @click.argument("amount", type=YUAN)
 @click.option("--note", "description", required=True, help="What it is for, e.g. 玻璃幕墙井道 or 补偿202室采光.")
 @click.option("--room", default=None, help="compensation: the household it is paid to.")
 @click.option("--meeting", "meeting_id", type=int, default=None, help="The meeting that agreed it (its id).")
 @amend_option
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def line(settings: Settings, case_id: str, kind: str, amount: int, description: str, room: str | None,
          meeting_id: int | None, amend: str | None, at: datetime | None, actor: str | None,
@@ -216,7 +196,7 @@ def line(settings: Settings, case_id: str, kind: str, amount: int, description: 
 
 
 @funding.command("pay")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.argument("room")
 @click.argument("amount", type=YUAN)
 @click.option("--way", type=click.Choice(["cash", "transfer", "provident_fund"]), default="transfer",
@@ -226,9 +206,7 @@ def line(settings: Settings, case_id: str, kind: str, amount: int, description: 
 @click.option("--reference", default=None, help="Bank reference or the fund's withdrawal number.")
 @click.option("--received-by", default=None, help="Who took the money (收款人).")
 @click.option("--note", default=None, help="A note printed on the receipt.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def pay(settings: Settings, case_id: str, room: str, amount: int, way: str, kind: str, reference: str | None,
         received_by: str | None, note: str | None, at: datetime | None, actor: str | None,
@@ -244,7 +222,7 @@ def pay(settings: Settings, case_id: str, room: str, amount: int, way: str, kind
 
 
 @funding.command("paid")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @as_of_option
 @json_option
 @click.pass_obj
@@ -276,12 +254,10 @@ def paid(settings: Settings, case_id: str, as_of: date | None, as_json: bool) ->
 
 
 @funding.command("certificate")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.argument("room")
 @click.option("--number", default=None, help="The certificate's number (default FT-CASE-NNN).")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def certificate(settings: Settings, case_id: str, room: str, number: str | None, at: datetime | None,
                 actor: str | None, as_role: str | None) -> None:
@@ -296,14 +272,12 @@ def certificate(settings: Settings, case_id: str, room: str, number: str | None,
 
 
 @funding.command("invoice")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--number", required=True, help="The invoice's number.")
 @click.option("--issuer", required=True, help="Who issued it.")
 @click.option("--amount", type=YUAN, required=True, help="Its amount in yuan.")
 @click.option("--note", default=None, help="What it is for.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def invoice(settings: Settings, case_id: str, number: str, issuer: str, amount: int, note: str | None,
             at: datetime | None, actor: str | None, as_role: str | None) -> None:
@@ -318,11 +292,9 @@ def invoice(settings: Settings, case_id: str, number: str, issuer: str, amount: 
 
 
 @funding.command("settle")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--note", default=None, help="A note kept with the settlement.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @json_option
 @click.pass_obj
 def settle_(settings: Settings, case_id: str, note: str | None, at: datetime | None, actor: str | None,

@@ -10,9 +10,8 @@ from eightstep.cli import Settings
 from eightstep.cli.audit import as_of_option
 from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
-from eightstep.cli.funding import YUAN
 from eightstep.cli.output import emit_json, table
-from eightstep.cli.params import CASE, actor_option, as_option, at_option, json_option
+from eightstep.cli.params import YUAN, case_argument, json_option, recording_options
 from eightstep.i18n import N_, _
 
 
@@ -35,15 +34,13 @@ def _said(case_id: str, step: str, amount: int) -> None:
 
 
 @subsidy.command("apply")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--to", "office", default=None, help="The office applied to (it pays), e.g. 江夏区住房和城市更新局.")
 @click.option("--number", default=None, help="The application's number.")
 @click.option("--account", default=None, help="The payee's account it is to be paid into (printed on the form).")
 @click.option("--amount", type=YUAN, default=None,
               help="Only to apply for less than the workflow's rule gives, or where it has no rule.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def apply_(settings: Settings, case_id: str, office: str | None, number: str | None, account: str | None,
            amount: int | None, at: datetime | None, actor: str | None, as_role: str | None) -> None:
@@ -58,12 +55,10 @@ def apply_(settings: Settings, case_id: str, office: str | None, number: str | N
 
 
 @subsidy.command("approve")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--amount", type=YUAN, default=None, help="The amount approved (default: as applied for).")
 @click.option("--number", default=None, help="The approval's number.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def approve(settings: Settings, case_id: str, amount: int | None, number: str | None, at: datetime | None,
             actor: str | None, as_role: str | None) -> None:
@@ -76,12 +71,10 @@ def approve(settings: Settings, case_id: str, amount: int | None, number: str | 
 
 
 @subsidy.command("reject")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.option("--note", required=True, help="Why it was rejected.")
 @click.option("--number", default=None, help="The decision's number.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def reject(settings: Settings, case_id: str, note: str, number: str | None, at: datetime | None, actor: str | None,
            as_role: str | None) -> None:
@@ -94,14 +87,12 @@ def reject(settings: Settings, case_id: str, note: str, number: str | None, at: 
 
 
 @subsidy.command("pay")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @click.argument("amount", type=YUAN)
 @click.option("--payer", required=True, help="Who paid it.")
 @click.option("--account", required=True, help="The account it was paid into.")
 @click.option("--number", default=None, help="The payment's reference.")
-@at_option
-@actor_option
-@as_option
+@recording_options
 @click.pass_obj
 def pay(settings: Settings, case_id: str, amount: int, payer: str, account: str, number: str | None,
         at: datetime | None, actor: str | None, as_role: str | None) -> None:
@@ -118,7 +109,7 @@ void_command(subsidy, "subsidy_step",
 
 
 @subsidy.command("show")
-@click.argument("case_id", metavar="CASE", type=CASE)
+@case_argument
 @as_of_option
 @json_option
 @click.pass_obj
