@@ -4,7 +4,7 @@ the cases that have moved since, as they stood then."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
@@ -193,6 +193,18 @@ def past_upkeep_cases(scope: AuditScope, past: list[Any], sha: str, wf: Workflow
     return [(c, dates.get(c.id)) for c in cases]
 
 
+def upkeep_since(scope: AuditScope, past: Past, sha: str, wf: Workflow, column: str, kind: str, cutoff: date
+                 ) -> Iterator[tuple[Any, date | None, date, date]]:
+    """The cases of ``upkeep_cases`` (as of a past audit date: of ``past_upkeep_cases``), each with the date of
+    its last ``kind`` record (None: none yet), the day it entered its stage, and the day the upkeep interval
+    counts from (the later of the two)."""
+    found = (upkeep_cases(scope, sha, wf, column, kind, cutoff) if past is None
+             else past_upkeep_cases(scope, past, sha, wf, kind))
+    for case, last in found:
+        entered = local_date(case.stage_entered_at)
+        yield case, last, entered, max(entered, last) if last else entered
+
+
 def upkeep_findings(scope: AuditScope, past: Past = None) -> list[Finding]:
     """Cases in operation: maintenance older than the interval, periodic inspection due soon or past due."""
     out: list[Finding] = []
@@ -208,11 +220,7 @@ def upkeep_findings(scope: AuditScope, past: Past = None) -> list[Finding]:
             doc = wf.documents[upkeep.maintenance_document]
             issuer = authority_title(wf, doc.issuer)
             kind = upkeep.maintenance_document
-            found = (upkeep_cases(scope, sha, wf, "maintained_at", kind, cutoff) if past is None
-                     else past_upkeep_cases(scope, past, sha, wf, kind))
-            for case, last in found:
-                entered = local_date(case.stage_entered_at)
-                since = max(entered, last) if last else entered
+            for case, last, entered, since in upkeep_since(scope, past, sha, wf, "maintained_at", kind, cutoff):
                 days = count_days(cal, since, as_of, every.working)
                 if days <= every.days:  # (for upkeep_cases' rows this cannot happen: its cutoff is exact)
                     continue
@@ -247,11 +255,7 @@ def _inspection_findings(scope: AuditScope, sha: str, wf: Workflow, past: Past) 
     doc = wf.documents[upkeep.inspection_document]
     out = []
     kind = upkeep.inspection_document
-    found = (upkeep_cases(scope, sha, wf, "inspected_at", kind, cutoff) if past is None
-             else past_upkeep_cases(scope, past, sha, wf, kind))
-    for case, last in found:
-        entered = local_date(case.stage_entered_at)
-        since = max(entered, last) if last else entered
+    for case, last, entered, since in upkeep_since(scope, past, sha, wf, "inspected_at", kind, cutoff):
         if not due_soon(since):  # (for upkeep_cases' rows this cannot happen: its cutoff is exact)
             continue
         expires = expiry(since)
