@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -21,6 +22,17 @@ from eightstep.cli.params import (
     recording_options,
 )
 from eightstep.i18n import _
+
+if TYPE_CHECKING:
+    from eightstep.engine.evidence import FullRecords
+
+
+def case_records(settings: Settings, case_id: str) -> FullRecords:
+    """Every record of CASE, read once (an unknown case is an error)."""
+    from eightstep import engine
+
+    with settings.workspace().engine.connect() as conn:
+        return engine.load_records(conn, case_id)
 
 
 @click.group(cls=Group)
@@ -54,12 +66,9 @@ def doc_add(settings: Settings, case_id: str, kind: str, file: Path, at: datetim
 @click.pass_obj
 def doc_list(settings: Settings, case_id: str, as_json: bool) -> None:
     """The documents of CASE."""
-    from eightstep import engine
     from eightstep.timeutil import show
 
-    ws = settings.workspace()
-    with ws.engine.connect() as conn:
-        docs = engine.load_records(conn, case_id).documents
+    docs = case_records(settings, case_id).documents
     if as_json:
         emit_json([{"id": d.id, "kind": d.kind, "stage": d.stage, "at": d.issued_at, "issuer": d.issuer,
                     "number": d.number, "file": d.original_name, "sha256": d.sha256, "size": d.size} for d in docs])
@@ -109,13 +118,9 @@ def approval_add(settings: Settings, case_id: str, kind: str, authority: str, re
 @click.pass_obj
 def approval_list(settings: Settings, case_id: str, as_json: bool) -> None:
     """The approvals and refusals recorded for CASE, oldest first."""
-    from eightstep import engine
     from eightstep.timeutil import show
 
-    ws = settings.workspace()
-    with ws.session() as session:
-        engine.get_case(session, case_id)
-        approvals = engine.load_records(session, case_id).approvals
+    approvals = case_records(settings, case_id).approvals
     if as_json:
         emit_json([{"id": a.id, "kind": a.kind, "decision": a.decision, "authority": a.authority,
                     "number": a.number, "at": a.decided_at, "note": a.note} for a in approvals])
