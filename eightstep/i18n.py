@@ -97,7 +97,7 @@ def _windows_ui_locale() -> str | None:  # pragma: no cover - Windows only
     import locale
 
     try:
-        lang_id = ctypes.windll.kernel32.GetUserDefaultUILanguage()  # type: ignore[attr-defined]
+        lang_id = ctypes.windll.kernel32.GetUserDefaultUILanguage()  # type: ignore[attr-defined]  # Windows only
     except (AttributeError, OSError):
         return locale.getlocale()[0]
     return locale.windows_locale.get(lang_id) or locale.getlocale()[0]

@@ -156,6 +156,7 @@ class TemplateEnvironment:
             jinja2.PrefixLoader({BUILTIN_PREFIX: jinja2.FileSystemLoader(str(self.builtin))}),
         ])
         options: dict[str, Any] = {"finalize": _refuse_none} if none_shown else {}
+        self.loader = loader  # the environment's (typed: env.loader may be None)
         self.env = _Sandbox(loader=loader, undefined=jinja2.StrictUndefined, autoescape=True, trim_blocks=True,
                             lstrip_blocks=True, auto_reload=False, **options)
         self.env.bytecode_cache = _compiled_kept(self.env)
@@ -177,7 +178,7 @@ class TemplateEnvironment:
     def source_path(self, name: str) -> str:
         """The file a template name resolves to (user folder first)."""
         if name not in self._paths:
-            _source, filename, _uptodate = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+            _source, filename, _uptodate = self.loader.get_source(self.env, name)
             self._paths[name] = filename or name
         return self._paths[name]
 
@@ -206,7 +207,7 @@ class TemplateEnvironment:
                 if current in sources:
                     continue
                 try:
-                    text, _filename, _up = self.env.loader.get_source(self.env, current)  # type: ignore[union-attr]
+                    text, _filename, _up = self.loader.get_source(self.env, current)
                 except jinja2.TemplateNotFound:
                     raise TemplateProblem(_("template {name} uses {missing}, which does not exist (looked in "
                                             "{folders})").format(name=name, missing=current,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, select
 
@@ -106,14 +106,37 @@ def _notice_ends(ws: Workspace, case_ids: list[str]) -> dict[str, tuple[date, bo
 Found = tuple[str, date, str, str, str, date | None]  # kind, day, subject, title, detail, working days counted from
 
 
-def _of_case(ws: Workspace, wf: Workflow, row: object, notice_end: tuple[date, bool] | None) -> Iterator[Found]:
+class CaseRow(Protocol):
+    """The columns of a case the deadlines are computed from (a row of the read layer)."""
+
+    @property
+    def stage(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def status_reason(self) -> str | None: ...
+    @property
+    def stage_entered_at(self) -> datetime: ...
+    @property
+    def clock_started_at(self) -> datetime: ...
+    @property
+    def suspended_at(self) -> datetime | None: ...
+    @property
+    def review_at(self) -> datetime | None: ...
+    @property
+    def maintained_at(self) -> datetime | None: ...
+    @property
+    def inspected_at(self) -> datetime | None: ...
+
+
+def _of_case(ws: Workspace, wf: Workflow, row: CaseRow, notice_end: tuple[date, bool] | None) -> Iterator[Found]:
     cal = ws.calendar
-    stage = wf.stage(row.stage)  # type: ignore[attr-defined]
+    stage = wf.stage(row.stage)
     title = pick(stage.title, stage.title_en)
-    status = row.status  # type: ignore[attr-defined]
+    status = row.status
     if status == ACTIVE and stage.stall_limit is not None:
         limit = Limit.of(stage.stall_limit)
-        started = local_date(row.clock_started_at)  # type: ignore[attr-defined]
+        started = local_date(row.clock_started_at)
         yield (STAGE_LIMIT, add_days(cal, started, limit.days, limit.working), stage.id,
                _("{stage}: stall limit ends").format(stage=title),
                _("in the stage since {day}; limit {limit}").format(day=started, limit=limit),
@@ -128,32 +151,32 @@ def _of_case(ws: Workspace, wf: Workflow, row: object, notice_end: tuple[date, b
         yield from _upkeep(ws, wf, row)
 
 
-def _suspension(ws: Workspace, wf: Workflow, row: object) -> Iterator[Found]:
-    reason = row.status_reason or ""  # type: ignore[attr-defined]
-    review: datetime | None = row.review_at  # type: ignore[attr-defined]
+def _suspension(ws: Workspace, wf: Workflow, row: CaseRow) -> Iterator[Found]:
+    reason = row.status_reason or ""
+    review: datetime | None = row.review_at
     if review is not None:
         yield (SUSPENSION_REVIEW, local_date(review), "suspension", _("review the suspension"), reason, None)
-    elif row.suspended_at is not None:  # type: ignore[attr-defined]
+    elif row.suspended_at is not None:
         limit = Limit.of(wf.suspension.review_within)
-        start = local_date(row.suspended_at)  # type: ignore[attr-defined]
+        start = local_date(row.suspended_at)
         day = add_days(ws.calendar, start, limit.days, limit.working)
         yield (SUSPENSION_REVIEW, day, "suspension", _("review the suspension (no review date was set)"), reason,
                start if limit.working else None)
 
 
-def _upkeep(ws: Workspace, wf: Workflow, row: object) -> Iterator[Found]:
+def _upkeep(ws: Workspace, wf: Workflow, row: CaseRow) -> Iterator[Found]:
     upkeep = wf.upkeep
     assert upkeep is not None
     cal = ws.calendar
-    entered = local_date(row.stage_entered_at)  # type: ignore[attr-defined]
-    maintained = row.maintained_at  # type: ignore[attr-defined]
+    entered = local_date(row.stage_entered_at)
+    maintained = row.maintained_at
     every = Limit.of(upkeep.maintenance_every)
     since = max(entered, local_date(maintained)) if maintained else entered
     doc = wf.documents[upkeep.maintenance_document]
     yield (MAINTENANCE_DUE, add_days(cal, since, every.days, every.working), upkeep.maintenance_document,
            _("maintenance due: {what}").format(what=pick(doc.title, doc.title_en)),
            _("last on {day}; every {limit}").format(day=since, limit=every), since if every.working else None)
-    inspected = row.inspected_at  # type: ignore[attr-defined]
+    inspected = row.inspected_at
     base = max(entered, local_date(inspected)) if inspected else entered
     valid, before = Limit.of(upkeep.inspection_valid), Limit.of(upkeep.request_before)
     expires = add_days(cal, base, valid.days, valid.working)

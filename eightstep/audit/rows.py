@@ -211,7 +211,7 @@ def added_later(table: Table, column: str) -> Any:
     gave every existing row (its server default, as the column's scalar default), else None."""
     col = table.c[column]
     if col.server_default is not None and col.default is not None and col.default.is_scalar:
-        return col.default.arg  # type: ignore[attr-defined]
+        return col.default.arg  # type: ignore[attr-defined]  # is_scalar: it has .arg
     return None
 
 

@@ -154,9 +154,10 @@ class CaseData:
 
     @cached_property
     def _shares(self) -> ShareTable | str:
+        if self.funding is None:  # callers check first; as the guard says it otherwise (not a bare AttributeError)
+            return _("no funding is on record, so what each household owes is not known")
         try:
-            return share_table(self.workflow.definition, self.records.households, self.funding,  # type: ignore[arg-type]
-                               self.agreed)
+            return share_table(self.workflow.definition, self.records.households, self.funding, self.agreed)
         except InputError as exc:
             return str(exc)
 
