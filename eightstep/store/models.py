@@ -8,8 +8,9 @@ the tables (a new column needs its line here). Reads do not need them:
 of its table's columns (``Case().status == "active"``).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: SQLAlchemy would then evaluate the ~330 column annotations from strings
+# when the classes are built. Importing this module (CPU, best of 12): 32 ms before the columns were declared, 38 ms
+# with the annotations evaluated by Python, 45 ms from strings.
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any, ClassVar

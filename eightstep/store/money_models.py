@@ -4,8 +4,6 @@ Part of ``eightstep.store.models`` (same ``Base``; re-exported there): the decla
 columns, checked by tests/test_models_declared.py.
 """
 
-from __future__ import annotations
-
 from datetime import date, datetime
 
 from sqlalchemy.orm import Mapped
