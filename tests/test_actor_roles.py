@@ -200,6 +200,52 @@ MONEY = [
 ]
 
 
+def _use_registration(runner: CliRunner, db: Path) -> None:
+    _approved(runner, db, "use_registration")
+
+
+def _recorded(first: Callable[[CliRunner, Path], object] | None, *args: str) -> Callable[[CliRunner, Path], None]:
+    """What runs before a money void: ``first``, then the command recording the record (at 2025-03-05 10:00)."""
+    def prep(runner: CliRunner, db: Path) -> None:
+        if first is not None:
+            first(runner, db)
+        run(runner, db, args[0], args[1], CASE, *args[2:], "--at", "2025-03-05 10:00")
+    return prep
+
+
+# The money records' voids (issue 16): (command, action, what records the record first, its key after CASE)
+MONEY_VOIDS = [
+    ("funding void-line", "funding.void-line", _recorded(_funded, "funding", "line", "extra", "1800", "--note", "x"),
+     "1"),
+    ("funding void-payment", "funding.void-payment", _recorded(_funded, "funding", "pay", "701", "1000"),
+     f"SK-{CASE}-0001"),
+    ("funding void-certificate", "funding.void-certificate", _recorded(_funded, "funding", "certificate", "701"),
+     f"FT-{CASE}-001"),
+    ("funding void-invoice", "funding.void-invoice", _recorded(None, "funding", "invoice", "--number", "4200",
+                                                               "--issuer", "梯安", "--amount", "480000"), "4200"),
+    ("funding void-settlement", "funding.void-settlement", _recorded(_funded, "funding", "settle"), None),
+    ("subsidy void", "subsidy.void", _recorded(lambda r, d: (_funded(r, d, "--subsidy", "200000"),
+                                                            _approved(r, d, "supervisory_inspection")),
+                                               "subsidy", "apply"), "1"),
+    ("elevator void", "elevator.void", _recorded(_use_registration, "elevator", "set", *ELEVATOR), None),
+    ("elevator void-policy", "elevator.void-policy", _recorded(_use_registration, "elevator", "insure", "--insurer",
+                                                               "人保", "--from", "2025-03-05", "--until",
+                                                               "2026-03-04"), "1"),
+    ("elevator void-incident", "elevator.void-incident",
+     _recorded(_use_registration, "elevator", "incident", "--kind", "fault", "--description", "门锁故障"), "1"),
+    ("elevator void-repair", "elevator.void-repair", _recorded(lambda r, d: (_funded(r, d), _use_registration(r, d)),
+                                                               "elevator", "repair", "--cost", "680", "--by", "梯安",
+                                                               "--description", "更换按钮面板"), "1"),
+]
+
+
+def _money_void(name: str, prep: Callable[[CliRunner, Path], object], key: str | None) -> Prep:
+    def run_prep(runner: CliRunner, db: Path, _tmp: Path) -> list[str]:
+        prep(runner, db)
+        return [*name.split(), CASE, *([key] if key else []), "--reason", "录入错误", "--at", "2025-03-06"]
+    return run_prep
+
+
 def _money_command(name: str, prep: Callable[[CliRunner, Path], object] | None, args: list[str]) -> Prep:
     def run_prep(runner: CliRunner, db: Path, _tmp: Path) -> list[str]:
         if prep is not None:
@@ -303,6 +349,7 @@ COMMANDS = [
     # the case's events were written without a key; with one, audit sign adds a checkpoint to every case
     Command("audit sign", "audit.sign", lambda r, d, t: ["audit", "sign"], env={"EIGHTSTEP_SIGNING_KEY": "k"}),
     *(Command(name, action, _money_command(name, prep, args)) for name, action, prep, args in MONEY),
+    *(Command(name, action, _money_void(name, prep, key)) for name, action, prep, key in MONEY_VOIDS),
 ]
 
 
