@@ -84,12 +84,13 @@ _HELD_IN_ONE = select(_CASE_ROLES.c.role).where(
     *_HELD_AT)
 
 
-def acting_role(session: Session, case_id: str, actor: str, role: str | None,
+def acting_role(db: Session | Connection, case_id: str, actor: str, role: str | None,
                 at: datetime | None = None) -> str | None:
     """The role an actor acts in: ``role`` as given (checked: short, not blank), else the actor's recorded role
     in the case at ``at`` (see ``recorded_role``), else None."""
     if role is None:
-        return recorded_role(session, case_id, actor, at)
+        conn = db if isinstance(db, Connection) else db.connection()
+        return recorded_roles(conn, [case_id], actor, at).get(case_id)
     return checked_role(role)
 
 

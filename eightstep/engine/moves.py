@@ -66,7 +66,7 @@ def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: s
     with recording(ws, case_id, "case.advance", move="advance", at=at, actor=actor, as_role=as_role,
                    expected_version=expected_version) as rec:
         case, loaded = rec.case, rec.loaded
-        ctx = guard_context(ws, rec.session.connection(), case, loaded, rec.at)
+        ctx = guard_context(ws, rec.conn, case, loaded, rec.at)
         position = Position.of(case, ADVANCE, rec.at, ctx)
         machine = machine_of(ws, loaded)
         try:

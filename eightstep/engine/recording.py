@@ -125,7 +125,7 @@ def too_early(case: Any, when: datetime) -> str | None:
 class Recording:
     """One recording in progress: the case, its rules, when, who, and what the event will say."""
 
-    session: Session
+    db: Session | Connection  # the transaction: an ORM session; for a move, a Core connection
     case: Any  # models.Case; for a move, the case row as read (Core)
     loaded: LoadedWorkflow
     action: str
@@ -147,6 +147,7 @@ class Recording:
     move: str | None = None  # a move of the case (engine.moves): its event's action
     sets: dict[str, Any] = field(default_factory=dict)  # what a move changes of the case row
     after: list[tuple[Table, dict[str, Any]]] = field(default_factory=list)  # rows a move writes after its event
+    _session: Session | None = None  # a move's ORM session on its connection, made when asked
 
     def __post_init__(self) -> None:
         self.from_stage = self.case.stage
@@ -175,6 +176,21 @@ class Recording:
     def version(self) -> int:
         """The case's version after the recording (pass it as ``expected_version`` to the next one)."""
         return int(self.case.version) + (1 if self.move is not None else 0)
+
+    @property
+    def session(self) -> Session:
+        """The transaction's ORM session (a move's is made on its connection when first asked: a resume's litigation
+        check)."""
+        if isinstance(self.db, Session):
+            return self.db
+        if self._session is None:
+            self._session = Session(bind=self.db)
+        return self._session
+
+    @property
+    def conn(self) -> Connection:
+        """The transaction's connection."""
+        return self.db if isinstance(self.db, Connection) else self.db.connection()
 
     @property
     def case_id(self) -> str:
@@ -271,7 +287,7 @@ class Recording:
             return
         self.session.flush()  # the staged rows get their ids
         self.write_facts(self._staged_facts())
-        role = granted or acting_role(self.session, self.case.id, self.actor, self.as_role, self.at)
+        role = granted or acting_role(self.conn, self.case.id, self.actor, self.as_role, self.at)
         append_events(self.session, self.case, self.entries(), at=self.at, actor=self.actor,
                       from_stage=self.from_stage, to_stage=self.case.stage, role=role,
                       facts=self.digest.summary() if self.digest.count else None)
@@ -279,8 +295,8 @@ class Recording:
 
     def _finish_move(self, granted: str | None) -> None:
         """A move: the case row (compare-and-set on the version read), its event, then the rows of ``also``."""
-        conn = self.session.connection()
-        role = granted or acting_role(self.session, self.case.id, self.actor, self.as_role, self.at)
+        conn = self.conn
+        role = granted or acting_role(conn, self.case.id, self.actor, self.as_role, self.at)
         ((action, note, details),) = self.entries()
         cas, event = move_rows(self.case, action, self.sets, at=self.at, recorded_at=now_utc(), actor=self.actor,
                                note=note, details=details, role=role)
@@ -319,13 +335,14 @@ def cas_statement(columns: tuple[str, ...]) -> Update:
 
 
 @contextmanager
-def record_in(session: Session, case: models.Case, loaded: LoadedWorkflow, action: str, *,
+def record_in(db: Session | Connection, case: Any, loaded: LoadedWorkflow, action: str, *,
               at: datetime | None = None, actor: str | None = None, as_role: str | None = None,
               validate: Callable[[Recording], None] | None = None, move: str | None = None) -> Iterator[Recording]:
-    """A recording on ``case`` in the caller's transaction ``session`` (which commits or rolls back)."""
-    rec = Recording(session, case, loaded, action, business_time(at), default_actor(actor), checked_role(as_role),
+    """A recording on ``case`` in the caller's transaction ``db`` (which commits or rolls back): an ORM session, or
+    for a move a Core connection."""
+    rec = Recording(db, case, loaded, action, business_time(at), default_actor(actor), checked_role(as_role),
                     move=move)
-    granted = check_permission(session.connection(), loaded.definition, case.id, action, rec.actor, rec.as_role,
+    granted = check_permission(rec.conn, loaded.definition, case.id, action, rec.actor, rec.as_role,
                                rec.at)
     if validate is not None:
         validate(rec)
@@ -347,7 +364,7 @@ def recording(ws: Workspace, case_id: str, action: str, *, at: datetime | None =
     opened = _moving(ws, case_id, expected_version) if move is not None else editing(
         ws, case_id, expected_version=expected_version, allow_withdrawn=allow_withdrawn)
     try:
-        with opened as (session, case, loaded), record_in(session, case, loaded, action, at=when, actor=actor,
+        with opened as (db, case, loaded), record_in(db, case, loaded, action, at=when, actor=actor,
                                                           as_role=as_role, validate=validate, move=move) as rec:
             rec.store, rec.created = ws.files, created
             yield rec
@@ -358,13 +375,13 @@ def recording(ws: Workspace, case_id: str, action: str, *, at: datetime | None =
 
 @contextmanager
 def _moving(ws: Workspace, case_id: str, expected_version: int | None
-            ) -> Iterator[tuple[Session, Any, LoadedWorkflow]]:
-    """``editing`` for a move: the case row read with Core (a move writes it with ``cas_statement``)."""
-    with ws.writing() as session:  # a busy database or a duplicate event becomes ConflictError there
-        conn = session.connection()
+            ) -> Iterator[tuple[Connection, Any, LoadedWorkflow]]:
+    """``editing`` for a move, on Core without the ORM: the case row as read (a move writes it with
+    ``cas_statement``)."""
+    with ws.transaction() as conn:  # a busy database or a duplicate event becomes ConflictError there
         case = read.case(conn, case_id)
         refuse_stale_or_withdrawn(case, expected_version)
-        yield session, case, read.workflow(conn, ws.workflows, case)
+        yield conn, case, read.workflow(conn, ws.workflows, case)
 
 
 # Where records refer to stored files by their SHA-256.

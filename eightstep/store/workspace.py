@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
 
 from eightstep.errors import ConflictError, InputError, Remedy
@@ -162,39 +162,47 @@ class Workspace:
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """One transaction; a lost race on the case's version (or a locked database) becomes ConflictError."""
+        with self._refusals(), self.session() as session:
+            yield session
+            session.commit()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """``writing`` on a Core connection, without the ORM's session (the moves of a case: the most frequent
+        write): one transaction, the same refusals."""
+        with self._refusals(), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _refusals(self) -> Iterator[None]:
+        """What the database refuses in a write transaction (rolled back by then), as the messages people read."""
         from sqlalchemy.orm.exc import StaleDataError
 
-        with self.session() as session:
-            try:
-                yield session
-                session.commit()
-            except StaleDataError:
-                session.rollback()
-                raise ConflictError(
-                    _("the case was changed by someone else while this command ran; nothing was written. Look at "
-                      "the case and try again")
-                ) from None
-            except IntegrityError as exc:
-                session.rollback()
-                if not _is_unique_violation(exc):
-                    raise
-                # We looked before writing; a duplicate now means another writer got there first.
-                raise ConflictError(_("another command wrote the same record at the same moment (e.g. the same "
-                                      "event of this case); nothing was written, try again")) from None
-            except OperationalError as exc:
-                session.rollback()
-                if is_busy(exc):
-                    raise ConflictError(_("the database is busy with another writer ({orig}); nothing was written, "
-                                          "try again").format(orig=exc.orig)) from None
+        try:
+            yield
+        except StaleDataError:
+            raise ConflictError(
+                _("the case was changed by someone else while this command ran; nothing was written. Look at "
+                  "the case and try again")
+            ) from None
+        except IntegrityError as exc:
+            if not _is_unique_violation(exc):
                 raise
-            except ProgrammingError as exc:
-                session.rollback()
-                if _codes(exc)[0] != PG_INSUFFICIENT_PRIVILEGE:
-                    raise
-                reason = str(exc.orig).strip().splitlines()[0]
-                raise InputError(_("the database refused the change ({reason}): this login may only read there, or "
-                                   "the case belongs to another office; nothing was written").format(
-                                       reason=reason)) from None
+            # We looked before writing; a duplicate now means another writer got there first.
+            raise ConflictError(_("another command wrote the same record at the same moment (e.g. the same "
+                                  "event of this case); nothing was written, try again")) from None
+        except OperationalError as exc:
+            if is_busy(exc):
+                raise ConflictError(_("the database is busy with another writer ({orig}); nothing was written, "
+                                      "try again").format(orig=exc.orig)) from None
+            raise
+        except ProgrammingError as exc:
+            if _codes(exc)[0] != PG_INSUFFICIENT_PRIVILEGE:
+                raise
+            reason = str(exc.orig).strip().splitlines()[0]
+            raise InputError(_("the database refused the change ({reason}): this login may only read there, or "
+                               "the case belongs to another office; nothing was written").format(
+                                   reason=reason)) from None
 
     def dispose(self) -> None:
         self.engine.dispose()
