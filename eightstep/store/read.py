@@ -162,8 +162,16 @@ def _by_ids(dialect: str, names: tuple[str, ...], place: bool) -> Select[Any]:
 
 
 def case(conn: Connection, case_id: str, names: tuple[str, ...] = CASE_COLUMNS, *, place: bool = False) -> Row[Any]:
-    """The row of one case (``cases`` of one id)."""
-    return cases(conn, [case_id], names, place=place)[0]
+    """The row of one case (``cases`` of one id, by a statement of its own: every move and check reads one)."""
+    row = conn.execute(_by_id(conn.dialect.name, names, place), {"id": case_id}).first()
+    if row is None:
+        raise no_case(case_id)
+    return row
+
+
+@lru_cache(maxsize=64)
+def _by_id(dialect: str, names: tuple[str, ...], place: bool) -> Select[Any]:
+    return case_query(dialect, names, place=place).where(CASES.c.id == bindparam("id"))
 
 
 def complex_id(conn: Connection, name: str) -> int:
