@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from eightstep.store.workspace import Workspace
+from tests.helpers.cli import run
 
 ENV_VARS = ("EIGHTSTEP_DB", "EIGHTSTEP_FILES", "EIGHTSTEP_WORKFLOWS", "EIGHTSTEP_HOLIDAYS", "EIGHTSTEP_ACTOR",
             "EIGHTSTEP_LANG", "EIGHTSTEP_SETTINGS")
@@ -66,15 +67,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "(bash scripts/test.sh starts a throwaway server and sets it), or deselect them with -m 'not postgresql'")
 
 
+@pytest.fixture(scope="session")
+def snapshot_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's own folder of parsed workflow snapshots (eightstep/workflow/snapcache.py), shared by its tests
+    (one per xdist worker): never the user's cache."""
+    return tmp_path_factory.mktemp("snapcache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, snapshot_cache: Path) -> Iterator[Path]:
     """No EIGHTSTEP_* variable leaks in; the working directory is a fresh temporary folder; the settings file is
-    one of the test's own (none at first); messages are English unless a test chooses (the language the CLI
-    sets is put back afterwards, with the $LANGUAGE it writes for gettext)."""
+    one of the test's own (none at first); the snapshot cache is the run's own; messages are English unless a
+    test chooses (the language the CLI sets is put back afterwards, with the $LANGUAGE it writes for gettext)."""
     from eightstep.i18n import set_language
 
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("EIGHTSTEP_CACHE_DIR", str(snapshot_cache))
     monkeypatch.setenv("EIGHTSTEP_ACTOR", "tester")
     monkeypatch.setenv("EIGHTSTEP_LANG", "en")
     monkeypatch.setenv("EIGHTSTEP_SETTINGS", str(tmp_path / "settings" / "settings.toml"))
@@ -176,6 +185,21 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def from_template(sqlite_template: Path) -> Callable[[Path | str], Path]:
+    """``from_template(path)`` puts the run's initialised SQLite database at ``path`` (a file copy): what
+    `eightstep init` makes there, without running every migration again. A test's own `init` after it finds the
+    database at head and only says so."""
+
+    def make(path: Path | str) -> Path:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(sqlite_template, target)
+        return target
+
+    return make
+
+
+@pytest.fixture
 def ws(backend: str, db_url: str, request: pytest.FixtureRequest) -> Iterator[Workspace]:
     """An initialised workspace on a real database (a SQLite file, or PostgreSQL where the module asks)."""
     if backend == "sqlite":
@@ -200,13 +224,22 @@ def write_households(path: Path, rows: list[tuple[str, int, str, str, str]] | No
     return path
 
 
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo (人大小区, eight units), built once per test module: it takes a second or two."""
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo (人大小区 and its neighbour, eleven units), built once per run (per worker under xdist): it takes
+    seconds. Tests never open this folder: ``demo_dir`` gives each module a copy of its own."""
     from eightstep.demo import build_demo
 
-    folder = tmp_path_factory.mktemp("demo") / "eightstep-demo"
+    folder = tmp_path_factory.mktemp("demo-build") / "eightstep-demo"
     build_demo(folder).dispose()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def demo_dir(demo_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's folder for this test module (a copy of the run's one build; the module's tests share it)."""
+    folder = tmp_path_factory.mktemp("demo") / "eightstep-demo"
+    shutil.copytree(demo_build, folder)
     return folder
 
 
@@ -220,8 +253,4 @@ def demo(demo_dir: Path) -> Iterator[Workspace]:
 
 def invoke(runner: CliRunner, *args: str, code: int | None = 0) -> Result:
     """Run `eightstep ARGS` in-process (no traceback swallowed) and check its exit code (None: any)."""
-    from eightstep.cli import main
-
-    result = runner.invoke(main, list(args), catch_exceptions=False)
-    assert code is None or result.exit_code == code, result.output
-    return result
+    return run(runner, None, *args, code=code)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from eightstep.cli import main
 from eightstep.cli.base import walk
 from eightstep.resources import builtin_dir
 from tests.conftest import write_households
+from tests.helpers import cli
 
 CASE = "RT-9-1"
 COMPLEX = "角色小区"
@@ -30,14 +30,9 @@ REP = "李建国"  # named owner_rep of CASE (room 701) on 2025-03-04 by the fix
 
 def run(runner: CliRunner, db: Path, *args: object, code: int = 0, actor: str | None = None,
         env: dict[str, str] | None = None) -> Result:
-    argv = ["--db", str(db), *(str(a) for a in args)]
+    """`eightstep --db DB ARGS`, as ``actor`` when given."""
     env = {**(env or {}), **({"EIGHTSTEP_ACTOR": actor} if actor else {})} or None
-    result = runner.invoke(main, argv, prog_name="eightstep", env=env)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        pytest.fail(f"`eightstep {' '.join(argv)}` raised:\n{''.join(traceback.format_exception(result.exception))}")
-    assert result.exit_code == code, (f"`eightstep {' '.join(argv)}` exited {result.exit_code}, expected {code}\n"
-                                      f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
-    return result
+    return cli.run(runner, db, *args, code=code, env=env)
 
 
 def history(runner: CliRunner, db: Path, case_id: str = CASE) -> list[dict[str, Any]]:
@@ -52,10 +47,10 @@ def attachment(folder: Path, name: str) -> Path:
 
 
 @pytest.fixture
-def db(runner: CliRunner, tmp_path: Path) -> Path:
+def db(runner: CliRunner, tmp_path: Path, from_template: Callable[[Path | str], Path]) -> Path:
     """CASE at consent, ready to advance (12 owners all agreeing, the three documents), with 李建国 named owner
     representative on 2025-03-04; everything recorded by `tester` with no role."""
-    path = tmp_path / "roles.db"
+    path = from_template(tmp_path / "roles.db")
     run(runner, path, "init")
     run(runner, path, "case", "open", CASE, "--complex", COMPLEX, "--building", "9", "--unit", "1",
         "--at", "2025-03-03")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ run = invoke
 
 
 @pytest.fixture
-def cases(runner: CliRunner) -> CliRunner:
+def cases(runner: CliRunner, from_template: Callable[[Path | str], Path]) -> CliRunner:
+    from_template("eightstep.db")
     run(runner, "init")
     for i, case_id in enumerate(CASES, start=1):
         run(runner, "case", "open", case_id, "--complex", "锚小区", "--building", str(i), "--unit", "1",

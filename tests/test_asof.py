@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 
 from eightstep import engine
-from eightstep.demo import build_demo
 from eightstep.engine import asof
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
@@ -32,16 +30,12 @@ def all_rows(ws: Workspace) -> dict[str, models.Case]:
         return {c.id: c for c in session.scalars(select(models.Case))}
 
 
-def test_the_demo_histories_replay_to_the_rows(tmp_path: Path) -> None:
-    ws = build_demo(tmp_path / "demo")
-    try:
-        rows = all_rows(ws)
-        with ws.engine.connect() as conn:
-            states = asof.states_at(conn, rows, local_midnight_utc(date(2030, 1, 1)))
-        assert set(states) == set(rows) and len(rows) == 11
-        assert {cid: state_tuple(s) for cid, s in states.items()} == {cid: row_state(c) for cid, c in rows.items()}
-    finally:
-        ws.dispose()
+def test_the_demo_histories_replay_to_the_rows(demo: Workspace) -> None:
+    rows = all_rows(demo)
+    with demo.engine.connect() as conn:
+        states = asof.states_at(conn, rows, local_midnight_utc(date(2030, 1, 1)))
+    assert set(states) == set(rows) and len(rows) == 11
+    assert {cid: state_tuple(s) for cid, s in states.items()} == {cid: row_state(c) for cid, c in rows.items()}
 
 
 def test_each_move_as_the_engine_makes_it(ws: Workspace) -> None:

@@ -6,7 +6,7 @@ import codecs
 import csv
 import io
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,45 +19,9 @@ from eightstep.cli.audit import CSV_COLUMNS
 from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.store import read
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import local_midnight_utc
+from tests.helpers.walk import at, drive
 
 D = date.fromisoformat
-
-
-def at(day: str, hour: int = 10) -> datetime:
-    """``day`` at ``hour`` o'clock Asia/Shanghai, as UTC."""
-    return local_midnight_utc(D(day)) + timedelta(hours=hour)
-
-
-def satisfy(ws: Workspace, case_id: str, folder: Path) -> None:
-    """Record what the case's current stage requires, dated one minute after it entered the stage."""
-    view = engine.show_case(ws, case_id)
-    with ws.session() as session:
-        wf = engine.workflow_of(ws, session, engine.get_case(session, case_id)).definition
-    req = wf.stage(view.stage).requires
-    when = view.stage_entered_at + timedelta(minutes=1)
-    if req.consent is not None:
-        csv_path = folder / f"{case_id}-households.csv"
-        csv_path.write_text("room,floor,area,owner\n301,3,80.00,甲\n401,4,80.00,乙\n501,5,80.00,丙\n", "utf-8")
-        records.import_households(ws, case_id, csv_path, at=when)
-        for room in ("301", "401", "501"):
-            records.cast_vote(ws, case_id, room, "agree", at=when)
-    for kind in req.documents:
-        path = folder / f"{case_id}-{kind}.txt"
-        path.write_text(f"{case_id} {kind}", encoding="utf-8")
-        records.add_document(ws, case_id, kind, path, at=when)
-    for kind in req.approvals:
-        records.add_approval(ws, case_id, kind, authority="江夏区行政审批局", at=when)
-
-
-def drive(ws: Workspace, case_id: str, days: list[str], folder: Path, *, complex_name: str = "人大小区",
-          workflow: str | None = None) -> None:
-    """Open the case on days[0], then satisfy its stage and advance it on each later day."""
-    engine.open_case(ws, case_id, complex_name=complex_name, building=case_id, unit="1", workflow_id=workflow,
-                     at=at(days[0]))
-    for day in days[1:]:
-        satisfy(ws, case_id, folder)
-        engine.advance(ws, case_id, at=at(day))
 
 
 def open_at(ws: Workspace, case_id: str, day: str, workflow: str = "wuhan-2018", complex_name: str = "人大小区",

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,8 @@ run = invoke
 
 
 @pytest.fixture
-def filled(runner: CliRunner, tmp_path: Path) -> CliRunner:
+def filled(runner: CliRunner, tmp_path: Path, from_template: Callable[[Path | str], Path]) -> CliRunner:
+    from_template("eightstep.db")
     run(runner, "init")
     run(runner, "case", "open", CASE, "--complex", "备份小区", "--building", "1", "--unit", "1", "--at", "2025-03-01")
     for i, name in enumerate(("申请书.pdf", "身份证明.pdf")):

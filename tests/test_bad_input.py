@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,8 @@ run = invoke
 
 
 @pytest.fixture
-def case(runner: CliRunner, tmp_path: Path) -> CliRunner:
+def case(runner: CliRunner, tmp_path: Path, from_template: Callable[[Path | str], Path]) -> CliRunner:
+    from_template("eightstep.db")
     run(runner, "init")
     run(runner, "case", "open", CASE, "--complex", "坏小区", "--building", "1", "--unit", "1", "--at", "2025-03-01")
     run(runner, "household", "import", CASE, str(write_households(tmp_path / "h.csv")), "--at", "2025-03-02")

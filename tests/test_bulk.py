@@ -19,13 +19,13 @@ from sqlmodel import select
 
 from eightstep import engine, records
 from eightstep.audit.verify import verify
-from eightstep.cli import main
 from eightstep.engine import bulk
 from eightstep.errors import NotFoundError
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, parse_at
 from tests.conftest import write_households
+from tests.helpers.cli import run
 
 OPENED = "2025-03-01"
 AT = parse_at("2025-03-10 17:00")
@@ -225,7 +225,7 @@ def test_a_case_changed_meanwhile_is_a_conflict_and_the_others_advance(
 # --- the command line ------------------------------------------------------------------------------------
 
 def cli(runner: CliRunner, db: Path, *args: str) -> Any:
-    return runner.invoke(main, ["--db", str(db), "case", "advance", *args], catch_exceptions=False)
+    return run(runner, db, "case", "advance", *args, code=None)
 
 
 @pytest.mark.parametrize(("args", "message"), [

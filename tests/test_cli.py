@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import traceback
 from collections import Counter
 from datetime import date, timedelta
 from itertools import pairwise
@@ -24,6 +23,7 @@ from eightstep.cli import main
 from eightstep.cli.base import walk
 from eightstep.resources import builtin_dir
 from tests.conftest import write_households
+from tests.helpers.cli import run, run_json
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")  # tests on a `db` run on both (see conftest)
 
@@ -36,29 +36,6 @@ SHIPPED_WORKFLOWS = ("wuhan", "wuhan-2018", "guangzhou")
 # --------------------------------------------------------------------------- #
 # helpers
 # --------------------------------------------------------------------------- #
-
-
-def run(runner: CliRunner, db: Path | str | None, *args: object, code: int | None = 0) -> Result:
-    """Invoke the CLI; fail on any traceback (a user mistake must never produce one) and on a wrong exit code."""
-    argv = [*(["--db", str(db)] if db is not None else []), *(str(a) for a in args)]
-    result = runner.invoke(main, argv, prog_name="eightstep")
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        tb = "".join(traceback.format_exception(result.exception))
-        pytest.fail(f"`eightstep {' '.join(argv)}` raised instead of exiting with a message:\n{tb}")
-    if code is not None:
-        assert result.exit_code == code, (
-            f"`eightstep {' '.join(argv)}` exited {result.exit_code}, expected {code}\n"
-            f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-        )
-    return result
-
-
-def run_json(runner: CliRunner, db: Path, *args: object, code: int | None = 0) -> Any:
-    result = run(runner, db, *args, code=code)
-    try:
-        return json.loads(result.stdout)
-    except json.JSONDecodeError:
-        pytest.fail(f"`{' '.join(map(str, args))}` did not print JSON:\n{result.stdout}\n{result.stderr}")
 
 
 def assert_no_traceback(result: Result) -> None:
@@ -101,7 +78,8 @@ def to_second_stage(runner: CliRunner, db: Path, tmp_path: Path, case_id: str = 
 @pytest.fixture
 def db(runner: CliRunner, tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Path | str:
     """An initialised database: a SQLite file, or a PostgreSQL URL for the [postgresql] variants (see conftest)."""
-    path = tmp_path / "cli.db" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    path = request.getfixturevalue("from_template")(tmp_path / "cli.db") if backend == "sqlite" else \
+        request.getfixturevalue("pg_url")
     run(runner, path, "init")
     return path
 

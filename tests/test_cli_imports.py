@@ -6,35 +6,20 @@ and real .xlsx workbooks. A bad row names its line and field, and nothing from t
 
 from __future__ import annotations
 
-import json
-import traceback
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from openpyxl import Workbook
 
-from eightstep.cli import main
 from tests.conftest import write_households
+from tests.helpers.cli import run, run_json
 
 CASE = "RD-3-2"
 CN_HEADER = "房号,楼层,面积,业主,业主编号,电话"
-
-
-def run(runner: CliRunner, db: Path, *args: object, code: int = 0) -> Result:
-    argv = ["--db", str(db), *(str(a) for a in args)]
-    result = runner.invoke(main, argv, prog_name="eightstep")
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        pytest.fail(f"`eightstep {' '.join(argv)}` raised:\n{''.join(traceback.format_exception(result.exception))}")
-    assert result.exit_code == code, (f"`eightstep {' '.join(argv)}` exited {result.exit_code}, expected {code}\n"
-                                      f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
-    return result
-
-
-def run_json(runner: CliRunner, db: Path, *args: object) -> Any:
-    return json.loads(run(runner, db, *args).stdout)
 
 
 def households(runner: CliRunner, db: Path) -> list[dict[str, Any]]:
@@ -68,8 +53,8 @@ def write_xlsx(path: Path, rows: list[list[object]]) -> Path:
 
 
 @pytest.fixture
-def db(runner: CliRunner, tmp_path: Path) -> Path:
-    path = tmp_path / "imports.db"
+def db(runner: CliRunner, tmp_path: Path, from_template: Callable[[Path | str], Path]) -> Path:
+    path = from_template(tmp_path / "imports.db")
     run(runner, path, "init")
     run(runner, path, "case", "open", CASE, "--complex", "人大小区", "--building", "3", "--unit", "2",
         "--at", "2025-03-01")

@@ -9,26 +9,25 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from eightstep.cli import main
 from tests.conftest import write_households
+from tests.helpers.cli import run
 
 CASE = "JX-1-1"
 
 
 def cli(runner: CliRunner, db: Path, *args: str, code: int = 0) -> str:
-    result = runner.invoke(main, ["--db", str(db), *args])
-    assert result.exit_code == code, result.output
-    return result.stdout
+    return run(runner, db, *args, code=code).stdout
 
 
 @pytest.fixture
-def db(runner: CliRunner, tmp_path: Path) -> Path:
-    path = tmp_path / "eightstep.db"
+def db(runner: CliRunner, tmp_path: Path, from_template: Callable[[Path | str], Path]) -> Path:
+    path = from_template(tmp_path / "eightstep.db")
     cli(runner, path, "init")
     cli(runner, path, "case", "open", CASE, "--complex", "幸福小区", "--building", "1", "--unit", "1",
         "--at", "2025-03-01")

@@ -15,10 +15,10 @@ from click.testing import CliRunner
 
 from eightstep import engine, records
 from eightstep.audit.verify import verify
-from eightstep.cli import main
 from eightstep.errors import InputError, NotFoundError
 from eightstep.store.workspace import Workspace
 from tests.conftest import write_households
+from tests.helpers import cli
 from tests.test_recording import CASE, t
 
 
@@ -39,9 +39,7 @@ def case(ws: Workspace, tmp_path: Path) -> Workspace:
 
 
 def run(runner: CliRunner, ws: Workspace, *args: str, code: int = 0) -> str:
-    result = runner.invoke(main, ["--db", ws.url.removeprefix("sqlite:///"), *args])
-    assert result.exit_code == code, result.output
-    return result.output
+    return cli.run(runner, ws.url.removeprefix("sqlite:///"), *args, code=code).output
 
 
 def blockers(ws: Workspace) -> list[tuple[str, str | None]]:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from eightstep.cli import main
 from eightstep.errors import InputError
 from eightstep.timeutil import parse_at, parse_day, show
+from tests.helpers.cli import run
 
 
 @pytest.mark.parametrize(("typed", "shown"), [
@@ -41,9 +41,7 @@ def test_the_cli_takes_them_everywhere(runner: CliRunner, tmp_path: Path) -> Non
     db = str(tmp_path / "eightstep.db")
 
     def cli(*args: str) -> str:
-        result = runner.invoke(main, ["--db", db, *args])
-        assert result.exit_code == 0, result.output
-        return result.stdout
+        return run(runner, db, *args).stdout
 
     cli("init")
     cli("case", "open", "JX-1-1", "--complex", "幸福小区", "--building", "1", "--unit", "1", "--at", "2025年3月1日")

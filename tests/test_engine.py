@@ -24,28 +24,27 @@ from eightstep.resources import builtin_dir
 from eightstep.rules.consent import rule_dict
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import LOCAL_TZ, show
+from eightstep.timeutil import show
 from eightstep.workflow import loader
 from eightstep.workflow.loader import LoadedWorkflow
-from eightstep.workflow.schema import Stage
+from tests.helpers.walk import (
+    CID,
+    T0,
+    add_households,
+    approve,
+    doc,
+    open_unit,
+    satisfy,
+    t,
+    vote,
+    walk_to,
+)
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")  # tests on a database run on both (see conftest)
 
-CID = "RD-3-2"
-COMPLEX = "人大小区"
-AUTHORITY = "江夏区行政审批局"
 WUHAN_STAGES = ["consent", "survey", "agreement", "design_notice", "joint_review", "construction", "acceptance",
                 "operation"]
-ROOMS = [f"{floor}0{flat}" for floor in range(2, 8) for flat in (1, 2)]  # 12 flats, 80 m² each
 
-
-def t(text: str) -> datetime:
-    """A local (Asia/Shanghai) business time as aware UTC: '2025-03-01' or '2025-03-01 09:30'."""
-    fmt = "%Y-%m-%d %H:%M" if " " in text else "%Y-%m-%d"
-    return datetime.strptime(text, fmt).replace(tzinfo=LOCAL_TZ).astimezone(UTC)
-
-
-T0 = t("2025-03-01 09:00")
 
 _REAL_PARSE = loader.parse_workflow_text
 _PARSED: dict[tuple[str, str, frozenset[str] | None], LoadedWorkflow] = {}
@@ -66,70 +65,6 @@ def parse_identical_workflow_text_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def open_unit(ws: Workspace, case_id: str = CID, *, building: str = "3", unit: str = "2", at: datetime = T0,
-              workflow_id: str | None = None) -> engine.CaseView:
-    return engine.open_case(ws, case_id, complex_name=COMPLEX, building=building, unit=unit, at=at,
-                            workflow_id=workflow_id)
-
-
-def add_households(ws: Workspace, case_id: str = CID, at: datetime = T0) -> None:
-    path = Path.cwd() / f"households-{case_id}.csv"
-    lines = ["room,floor,area,owner,owner_key"] + [f"{r},{r[0]},80.00,业主{r}," for r in ROOMS]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    records.import_households(ws, case_id, path, at=at)
-
-
-def vote(ws: Workspace, case_id: str, at: datetime, agree: int, oppose: int = 0, abstain: int = 0) -> None:
-    choices = ["agree"] * agree + ["oppose"] * oppose + ["abstain"] * abstain
-    path = Path.cwd() / f"votes-{case_id}-{len(choices)}.csv"
-    path.write_text("room,choice\n" + "".join(f"{r},{c}\n" for r, c in zip(ROOMS, choices, strict=False)),
-                    encoding="utf-8")
-    records.import_votes(ws, case_id, path, at=at)
-
-
-def doc(ws: Workspace, case_id: str, kind: str, at: datetime) -> models.Document:
-    path = Path.cwd() / f"{case_id}-{kind}-{at:%Y%m%d%H%M}.pdf"
-    path.write_bytes(f"%PDF {case_id} {kind} {at.isoformat()}".encode())
-    return records.add_document(ws, case_id, kind, path, at=at)
-
-
-def approve(ws: Workspace, case_id: str, kind: str, at: datetime, *, rejected: bool = False,
-            number: str | None = None) -> models.Approval:
-    return records.add_approval(ws, case_id, kind, authority=AUTHORITY, rejected=rejected, at=at, number=number)
-
-
-def current_stage(ws: Workspace, case_id: str) -> Stage:
-    """The case's stage as defined by the workflow snapshot it was opened under."""
-    with ws.session() as session:
-        case = engine.get_case(session, case_id)
-        return engine.workflow_of(ws, session, case).definition.stage(case.stage)
-
-
-def satisfy(ws: Workspace, case_id: str, at: datetime) -> None:
-    """Record everything the case's current stage requires (households, ballots, documents, approvals) at ``at``."""
-    stage = current_stage(ws, case_id)
-    if stage.requires.consent is not None:
-        with ws.session() as session:
-            has_households = bool(engine.load_records(session, case_id).households)
-        if not has_households:
-            add_households(ws, case_id, at)
-        vote(ws, case_id, at, agree=9, oppose=1)
-    for kind in stage.requires.documents:
-        doc(ws, case_id, kind, at)
-    for kind in stage.requires.approvals:
-        approve(ws, case_id, kind, at)
-
-
-def walk_to(ws: Workspace, case_id: str, target: str, start: datetime) -> datetime:
-    """Advance the case stage by stage until it is in ``target``; returns the time it entered it."""
-    at = start
-    while (stage := current_stage(ws, case_id)).id != target:
-        satisfy(ws, case_id, at)
-        at += timedelta(days=40 if stage.requires.notice else 1)  # 40 days cover every notice period
-        engine.advance(ws, case_id, at=at)
-    return at
 
 
 def case_row(ws: Workspace, case_id: str = CID) -> models.Case:

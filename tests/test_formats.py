@@ -11,24 +11,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from eightstep.cells import neutralise
 from eightstep.cli import main
 from eightstep.cli.output import table
+from tests.helpers.cli import run as cli
 
 
 @pytest.fixture
 def db(demo_dir: Path, tmp_path: Path) -> Path:
     shutil.copytree(demo_dir, tmp_path / "demo")
     return tmp_path / "demo" / "eightstep.db"
-
-
-def cli(runner: CliRunner, db: Path, *args: str, code: int = 0, env: dict[str, str] | None = None) -> Result:
-    result = runner.invoke(main, ["--db", str(db), *args], env=env, prog_name="eightstep")
-    assert result.exit_code == code, result.output
-    return result
 
 
 def rows_of(path: Path) -> dict[str, list[list[object]]]:

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from eightstep.cli import main
 from eightstep.rules.money import parse_yuan, yuan, yuan_upper
 from eightstep.store.workspace import Workspace
 from eightstep.workflow.loader import LoadedWorkflow
+from tests.helpers.cli import run
 
 PILOT = "RD-3-2"
 DATES = ("2025-02-18", "2025-05-08", "2025-12-31")  # the vote closed; the window application; in operation
@@ -52,9 +52,7 @@ def squeeze(text: str) -> str:
 
 
 def cli(runner: CliRunner, db: Path, *args: str) -> str:
-    result = runner.invoke(main, ["--db", str(db), *args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
+    return run(runner, db, *args).output
 
 
 def pdf_text(runner: CliRunner, db: Path, case: str, form: str, at: str, folder: Path) -> str:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from eightstep.cli import main
 from eightstep.paperwork.names import ENV_TEMPLATES
 from eightstep.records.roles import PARTY_ROLES
 from eightstep.resources import builtin_dir
+from tests.helpers import cli
 
 CASE = "RD-3-2"
 
@@ -24,13 +25,11 @@ def no_user_templates(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run(runner: CliRunner, *args: str, code: int = 0) -> Result:
-    result = runner.invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == code, result.output
-    return result
+    return cli.run(runner, None, *args, code=code)
 
 
 @pytest.fixture
-def case(runner: CliRunner, tmp_path: Path) -> CliRunner:
+def case(runner: CliRunner, tmp_path: Path, from_template: Callable[[Path | str], Path]) -> CliRunner:
     """A unit with 12 households (floors 2-7) and ballots, set up through the CLI."""
     rows = ["room,floor,area,owner,owner_key,phone"] + [
         f"{f}0{n},{f},{'78.36' if n == 1 else '92.15'},业主{f}0{n},,13900000{f}0{n}"
@@ -38,6 +37,7 @@ def case(runner: CliRunner, tmp_path: Path) -> CliRunner:
     (tmp_path / "h.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     votes = ["room,choice"] + [f"{f}0{n},agree" for f in range(2, 8) for n in (1, 2)]
     (tmp_path / "v.csv").write_text("\n".join(votes) + "\n", encoding="utf-8")
+    from_template("eightstep.db")
     run(runner, "init")
     run(runner, "case", "open", CASE, "--complex", "人大小区", "--building", "3", "--unit", "2", "--at", "2025-03-03")
     run(runner, "household", "import", CASE, "h.csv", "--at", "2025-03-04")

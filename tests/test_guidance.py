@@ -9,23 +9,17 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
-from eightstep.cli import main
 from eightstep.cli.remedies import spell, spell_all
 from eightstep.errors import Remedy
+from tests.helpers.cli import run as cli
 
 
 @pytest.fixture
 def db(demo_dir: Path, tmp_path: Path) -> Path:
     shutil.copytree(demo_dir, tmp_path / "demo")
     return tmp_path / "demo" / "eightstep.db"
-
-
-def cli(runner: CliRunner, db: Path, *args: str, code: int = 0) -> Result:
-    result = runner.invoke(main, ["--db", str(db), *args], prog_name="eightstep")
-    assert result.exit_code == code, result.output
-    return result
 
 
 def test_spelling() -> None:

@@ -27,7 +27,7 @@ from eightstep.paperwork.parties import set_party
 from eightstep.paperwork.render import Paperwork
 from eightstep.rules.workcalendar import PACKAGE_DIR, WorkCalendar
 from eightstep.store.workspace import Workspace
-from tests.test_engine import doc, open_unit, t, walk_to
+from tests.helpers.walk import doc, open_unit, t, walk_to
 
 WEEKENDS_ONLY_END = date(2026, 1, 2)
 OFFICIAL_END = date(2026, 1, 5)

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from eightstep import i18n
-from eightstep.cli import main
+from tests.helpers import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,8 +80,7 @@ def test_choice_order(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run(runner: CliRunner, *args: str, code: int = 0) -> tuple[str, str]:
-    result = runner.invoke(main, list(args), prog_name="eightstep")
-    assert result.exit_code == code, result.output
+    result = cli.run(runner, None, *args, code=code)
     return result.stdout, result.stderr
 
 

@@ -4,6 +4,7 @@ the audit's CSV and JSON and the report's HTML page; the officer's own terminal 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,9 @@ run = invoke
 
 
 @pytest.fixture
-def objected(runner: CliRunner, tmp_path: Path) -> CliRunner:
+def objected(runner: CliRunner, tmp_path: Path, from_template: Callable[[Path | str], Path]) -> CliRunner:
     rows = [("201", 2, "80.00", "王建国", ""), ("202", 2, "80.00", "李四", "")]
+    from_template("eightstep.db")
     run(runner, "init")
     run(runner, "case", "open", CASE, "--complex", "隐私小区", "--building", "1", "--unit", "1", "--at", "2025-03-01")
     run(runner, "household", "import", CASE, str(write_households(tmp_path / "h.csv", rows)), "--at", "2025-03-02")

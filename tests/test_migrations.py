@@ -31,7 +31,6 @@ from sqlalchemy import Engine, Integer, column, inspect, select, table, text
 
 from eightstep import engine, records
 from eightstep.audit.verify import verify
-from eightstep.cli import main
 from eightstep.records import funding
 from eightstep.store import db as store_db
 from eightstep.store import migrations, models
@@ -42,6 +41,7 @@ from eightstep.store.tables import metadata
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, parse_at
 from tests.conftest import write_households
+from tests.helpers.cli import run
 
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
@@ -120,11 +120,8 @@ def schema_of(url: str, *, exact: bool = False) -> dict[str, Any]:
         eng.dispose()
 
 
-def cli(db: str, *args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(main, ["--db", db, *args], prog_name="eightstep")
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert result.exit_code == code, (args, result.exit_code, result.stdout, result.stderr)
-    return result
+def cli(db: str | None, *args: str, code: int = 0) -> Result:
+    return run(CliRunner(), db, *args, code=code)
 
 
 def at(value: str) -> Any:

@@ -28,7 +28,7 @@ from eightstep.resources import builtin_dir
 from eightstep.store.workspace import Workspace
 from eightstep.workflow.loader import parse_workflow_text
 from tests.conftest import invoke as run
-from tests.test_engine import CID, add_households, doc, open_unit, t, walk_to
+from tests.helpers.walk import CID, add_households, doc, open_unit, t, walk_to
 from tests.test_holidays import release_of_2025
 from tests.test_permissions import CASE as PM
 from tests.test_permissions import governed  # noqa: F401 - the fixture

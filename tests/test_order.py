@@ -22,7 +22,7 @@ from eightstep.engine.order import case_notes
 from eightstep.resources import builtin_dir
 from eightstep.store.workspace import Workspace
 from eightstep.workflow.loader import parse_workflow_text
-from tests.test_engine import CID, approve, doc, open_unit, t, walk_to
+from tests.helpers.walk import CID, approve, doc, open_unit, t, walk_to
 
 NOTICE = "特种设备安装改造修理告知书"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,10 +30,11 @@ def digest(path: Path) -> str:
 
 
 @pytest.fixture
-def case(runner: CliRunner, tmp_path: Path) -> CliRunner:
+def case(runner: CliRunner, tmp_path: Path, from_template: Callable[[Path | str], Path]) -> CliRunner:
     """A case with households, a ballot each, a scheme and a stored document (so the files store exists)."""
     write_households(tmp_path / "h.csv")
     (tmp_path / "app.pdf").write_bytes(b"%PDF-1.4 application")
+    from_template("eightstep.db")
     run(runner, "init")
     run(runner, "case", "open", CASE, "--complex", "安全小区", "--building", "1", "--unit", "1", "--at", "2025-03-03")
     run(runner, "household", "import", CASE, "h.csv", "--at", "2025-03-04")

@@ -4,6 +4,7 @@ case; a refusal names the roles needed. Without permissions (the shipped workflo
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ CASE = "PM-1"
 
 
 @pytest.fixture
-def governed(runner: CliRunner, tmp_path: Path) -> tuple[CliRunner, list[str]]:
+def governed(runner: CliRunner, tmp_path: Path,
+             from_template: Callable[[Path | str], Path]) -> tuple[CliRunner, list[str]]:
     yaml = YAML()
     data = yaml.load((builtin_dir("workflows") / "wuhan.yaml").read_text(encoding="utf-8"))
     data["id"] = "governed"
@@ -29,6 +31,7 @@ def governed(runner: CliRunner, tmp_path: Path) -> tuple[CliRunner, list[str]]:
     with (tmp_path / "wf" / "governed.yaml").open("w", encoding="utf-8") as out:
         yaml.dump(data, out)
     db = ["--workflows", str(tmp_path / "wf")]
+    from_template("eightstep.db")
     run(runner, *db, "init")
     run(runner, *db, "case", "open", CASE, "--complex", "权限小区", "--building", "1", "--unit", "1",
         "--workflow", "governed", "--at", "2025-03-01")

@@ -29,6 +29,7 @@ from eightstep.store import models, offices, tables
 from eightstep.store.db import make_engine
 from eightstep.store.workspace import Workspace, _is_unique_violation, is_busy
 from eightstep.timeutil import as_utc, now_utc, parse_at
+from tests.helpers.cli import run
 
 pytestmark = pytest.mark.postgresql
 
@@ -45,10 +46,7 @@ def with_options(url: str, *options: str) -> str:
 
 
 def cli(db: str | None, *args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(main, [*(["--db", db] if db else []), *args], prog_name="eightstep")
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert result.exit_code == code, (args, result.exit_code, result.stdout, result.stderr)
-    return result
+    return run(CliRunner(), db, *args, code=code)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from eightstep.engine.checking import check_many
 from eightstep.errors import BlockedError, InputError
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import show
-from tests.test_engine import CID, add_households, approve, doc, open_unit, satisfy, t, walk_to
+from tests.helpers.walk import CID, add_households, approve, doc, open_unit, satisfy, t, walk_to
 
 Record = Callable[[Workspace, datetime], object]
 RECORDS: dict[str, Record] = {

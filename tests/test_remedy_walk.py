@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from eightstep.cli import main
 from tests.conftest import write_households
+from tests.helpers.cli import run
 
 WORKFLOWS = ["wuhan", "wuhan-2018", "guangzhou"]
 CASE = "NEW-1-1"
@@ -36,11 +36,7 @@ class Newcomer:
         self.ran: list[str] = []
 
     def cli(self, *args: str, code: int | None = 0) -> Result:
-        result = self.runner.invoke(main, ["--db", str(self.db), *args], prog_name="eightstep")
-        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-        if code is not None:
-            assert result.exit_code == code, (args, result.output)
-        return result
+        return run(self.runner, self.db, *args, code=code)
 
     def check(self) -> dict[str, Any]:
         result = self.cli("case", "check", CASE, "--json", "--at", self.day.isoformat(), code=None)

@@ -5,70 +5,36 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from eightstep import engine, records
+from eightstep import engine
 from eightstep.audit.report import Overview, OverviewRow, chinese_part, overview, render_html
 from eightstep.cli import main
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import local_midnight_utc
+from tests.helpers.walk import at, drive
 
 AS_OF = date(2025, 11, 20)
 EVIL = '<b>&"</script>'  # a complex name that must stay text everywhere
-
-
-def at(day: str) -> datetime:
-    return local_midnight_utc(date.fromisoformat(day)) + timedelta(hours=10)
-
-
-def satisfy(ws: Workspace, case_id: str, folder: Path) -> None:
-    """Record what the case's current stage requires, dated one minute after it entered the stage."""
-    view = engine.show_case(ws, case_id)
-    with ws.session() as session:
-        wf = engine.workflow_of(ws, session, engine.get_case(session, case_id)).definition
-    req = wf.stage(view.stage).requires
-    when = view.stage_entered_at + timedelta(minutes=1)
-    if req.consent is not None:
-        csv_path = folder / f"{case_id}-households.csv"
-        csv_path.write_text("room,floor,area,owner\n301,3,80.00,甲\n401,4,80.00,乙\n501,5,80.00,丙\n", "utf-8")
-        records.import_households(ws, case_id, csv_path, at=when)
-        for room in ("301", "401", "501"):
-            records.cast_vote(ws, case_id, room, "agree", at=when)
-    for kind in req.documents:
-        path = folder / f"{case_id}-{kind}.txt"
-        path.write_text(f"{case_id} {kind}", encoding="utf-8")
-        records.add_document(ws, case_id, kind, path, at=when)
-    for kind in req.approvals:
-        records.add_approval(ws, case_id, kind, authority="江夏区行政审批局", at=when)
-
-
-def drive(ws: Workspace, case_id: str, building: str, days: list[str], folder: Path, *,
-          complex_name: str = "人大小区", workflow: str | None = None) -> None:
-    engine.open_case(ws, case_id, complex_name=complex_name, building=building, unit="1", workflow_id=workflow,
-                     at=at(days[0]))
-    for day in days[1:]:
-        satisfy(ws, case_id, folder)
-        engine.advance(ws, case_id, at=at(day))
 
 
 @pytest.fixture
 def district(ws: Workspace, tmp_path: Path) -> Workspace:
     """人大小区: a pilot in operation, a stalled survey, a case returned to the survey, a suspended case, a
     withdrawn one; another complex (with a hostile name) under the Guangzhou rules."""
-    drive(ws, "RD-3", "3", ["2025-03-03", "2025-03-20", "2025-04-10", "2025-05-06", "2025-06-10", "2025-06-20",
-                            "2025-09-25", "2025-10-10"], tmp_path)
-    drive(ws, "RD-1", "1", ["2025-04-01", "2025-04-21"], tmp_path)
-    drive(ws, "RD-2", "2", ["2025-05-06", "2025-05-20", "2025-06-05"], tmp_path)
+    drive(ws, "RD-3", ["2025-03-03", "2025-03-20", "2025-04-10", "2025-05-06", "2025-06-10", "2025-06-20",
+                       "2025-09-25", "2025-10-10"], tmp_path, building="3")
+    drive(ws, "RD-1", ["2025-04-01", "2025-04-21"], tmp_path, building="1")
+    drive(ws, "RD-2", ["2025-05-06", "2025-05-20", "2025-06-05"], tmp_path, building="2")
     engine.return_to(ws, "RD-2", "survey", reason="需重新踏勘", at=at("2025-11-10"))
-    drive(ws, "RD-5", "5", ["2025-09-01", "2025-09-15", "2025-09-29"], tmp_path)
+    drive(ws, "RD-5", ["2025-09-01", "2025-09-15", "2025-09-29"], tmp_path, building="5")
     engine.suspend(ws, "RD-5", reason="诉讼中", at=at("2025-10-09"), review_at=at("2025-12-01"))
     engine.open_case(ws, "RD-6", complex_name="人大小区", building="6", unit="1", at=at("2025-05-01"))
     engine.withdraw(ws, "RD-6", reason="业主放弃", at=at("2025-05-02"))
-    drive(ws, "GZ-1", "1", ["2025-10-09", "2025-10-10"], tmp_path, complex_name=EVIL, workflow="guangzhou")
+    drive(ws, "GZ-1", ["2025-10-09", "2025-10-10"], tmp_path, building="1", complex_name=EVIL, workflow="guangzhou")
     return ws
 
 

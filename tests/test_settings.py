@@ -12,14 +12,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from eightstep.cli import main
 from eightstep.cli.settings import load, settings_path
+from tests.helpers import cli
 
 
 def run(runner: CliRunner, *args: str, code: int = 0) -> Result:
-    result = runner.invoke(main, list(args), prog_name="eightstep")
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    return result
+    return cli.run(runner, None, *args, code=code)
 
 
 def test_set_show_unset(runner: CliRunner, tmp_path: Path) -> None:

@@ -11,10 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from eightstep import engine, records
-from eightstep.cli import main
 from eightstep.errors import InputError, Remedy
 from eightstep.records import funding
 from eightstep.records.funding import agreement_signed, agreement_stage
@@ -24,6 +23,7 @@ from eightstep.store import models
 from eightstep.store.workspace import Workspace
 from eightstep.workflow.loader import load_workflow_file
 from tests.conftest import write_households
+from tests.helpers.cli import run as cli
 from tests.test_schemes import FLOOR_SHARING, T0, day
 
 CASE = "AG-1-1"
@@ -200,12 +200,6 @@ def test_after_signature_funding_agree_is_refused_unless_amended(ws: Workspace, 
     funding.agree_shares(ws, CASE, table, at=day(6), amend="二楼业主不再出资")
     action, data = details(ws)
     assert (action, data["amend"]) == ("funding.agree", "二楼业主不再出资")
-
-
-def cli(runner: CliRunner, db: Path, *args: str, code: int = 0) -> Result:
-    result = runner.invoke(main, ["--db", str(db), *args], catch_exceptions=False)
-    assert result.exit_code == code, result.output
-    return result
 
 
 def test_the_cli_refuses_with_the_reason_and_takes_amend(ws: Workspace, tmp_path: Path, flows: Path,

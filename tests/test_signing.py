@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,10 @@ KEY = "kept-in-the-district-safe"
 
 
 @pytest.fixture
-def signed(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+def signed(runner: CliRunner, monkeypatch: pytest.MonkeyPatch,
+           from_template: Callable[[Path | str], Path]) -> CliRunner:
     monkeypatch.setenv("EIGHTSTEP_SIGNING_KEY", KEY)
+    from_template("eightstep.db")
     run(runner, "init")
     for case_id in ("SG-1", "SG-2"):
         run(runner, "case", "open", case_id, "--complex", "签名小区", "--building", case_id[-1], "--unit", "1",
@@ -69,9 +72,11 @@ def test_no_key_no_signatures(runner: CliRunner) -> None:
 
 
 @pytest.fixture
-def unsigned(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+def unsigned(runner: CliRunner, monkeypatch: pytest.MonkeyPatch,
+             from_template: Callable[[Path | str], Path]) -> CliRunner:
     """Two cases written before the signing key was set."""
     monkeypatch.delenv("EIGHTSTEP_SIGNING_KEY", raising=False)
+    from_template("eightstep.db")
     run(runner, "init")
     for case_id in ("US-1", "US-2"):
         run(runner, "case", "open", case_id, "--complex", "旧小区", "--building", case_id[-1], "--unit", "1",
