@@ -175,9 +175,9 @@ def test_intact_history(ws: Workspace, history: Path, runner: CliRunner) -> None
         0, "OK: 2 cases, 8 events, 7 rows, 4 documents (4 stored files) checked; every hash chain, row and stored "
            "file is intact.\n")
     data = json.loads(runner.invoke(main, ["--db", str(history), "audit", "verify", "--json"]).output)
-    assert data == {"ok": True, "cases": 2, "events": 8, "documents": 4, "schemes": 0, "meetings": 0, "files": 4,
-                    "chain_problems": [], "file_problems": [], "rows": 7, "cache_entries": 0, "record_problems": [],
-                    "unreferenced_files": []}
+    assert data == {"ok": True, "cases": 2, "events": 8, "documents": 4, "schemes": 0, "meetings": 0, "approvals": 0,
+                    "files": 4, "chain_problems": [], "file_problems": [], "rows": 7, "cache_entries": 0,
+                    "record_problems": [], "unreferenced_files": []}
 
 
 @pytest.fixture
