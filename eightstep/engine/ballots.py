@@ -41,7 +41,7 @@ def voters(records: CaseRecords, at: datetime | None) -> list[Voter]:
         b = ballots.get(h.id or -1)
         names = title_names(h.owner, h.co_owners)
         signed = tuple(json.loads(b.signed_by)) if b is not None and b.signed_by else None
-        out.append(Voter(h.room, h.owner_key, h.area_centi, b.choice if b else None,
-                         as_utc(b.cast_at) if b else None, floor=h.floor, affected=bool(h.affected),
-                         co_owners=names if len(names) > 1 else (), signed_by=signed))
+        out.append(Voter.quick(h.room, h.owner_key, h.area_centi, b.choice if b else None,
+                               as_utc(b.cast_at) if b else None, h.floor, bool(h.affected),
+                               names if len(names) > 1 else (), signed))
     return out

@@ -8,6 +8,7 @@ import json
 import os
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import insert
@@ -20,6 +21,7 @@ from eightstep.timeutil import as_utc, now_utc
 GENESIS = "0" * 64
 
 
+@lru_cache(maxsize=256)  # a batch of moves shares its two times: formatted once, not 1,000 times
 def _stamp(value: datetime) -> str:
     return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
