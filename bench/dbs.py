@@ -116,6 +116,7 @@ class Postgres:
         log(f"generating {cases:,} cases into PostgreSQL database {name} ...")
         self.create(name)
         result = generate(url, cases, spec=spec)
+        continue_sequences(url)
         record = {**result.as_dict(), "load_average": list(os.getloadavg())}
         with connect(url) as conn:
             conn.execute("INSERT INTO meta (key, value) VALUES ('bench_generated', %s)", (json.dumps(record),))
@@ -135,6 +136,19 @@ class Postgres:
     def size_bytes(self, url: str) -> int:
         with connect(url) as conn:
             return int(conn.execute("SELECT pg_database_size(current_database())").fetchone()[0])
+
+
+def continue_sequences(url: str) -> None:
+    """Move each table's id sequence past the ids the generator gave its rows (it numbers them itself), so that
+    eightstep's inserts do not collide with them (the bulk advance's events: a duplicate key on ``events_pkey``)."""
+    with connect(url) as conn:
+        tables = [t for (t,) in conn.execute("SELECT table_name FROM information_schema.columns WHERE column_name "
+                                             "= 'id' AND table_schema = current_schema()")]
+        for table in tables:
+            (sequence,) = conn.execute("SELECT pg_get_serial_sequence(%s, 'id')", (f'"{table}"',)).fetchone()
+            if sequence is not None:
+                conn.execute(f'SELECT setval(%s, coalesce((SELECT max(id) FROM "{table}"), 0) + 1, false)',
+                             (sequence,))
 
 
 def sqlite_cached(folder: Path, cases: int, spec: Spec, log: Callable[[str], None] = print
@@ -173,5 +187,6 @@ def dataset_info(db: str, record: dict[str, Any]) -> dict[str, Any]:
             "total_rows": sum(counts.values()), "generated": record}
 
 
-__all__ = ["Generated", "Postgres", "clear_cache", "connect", "dataset_info", "evict", "is_pg", "sqlite_cached",
+__all__ = ["Generated", "Postgres", "clear_cache", "connect", "continue_sequences", "dataset_info", "evict", "is_pg",
+           "sqlite_cached",
            "sqlite_fresh_copy"]
