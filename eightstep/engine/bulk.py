@@ -271,8 +271,8 @@ def _driver_plan(statement: Insert | Update, dialect: Dialect, keys: tuple[str, 
     if any(name not in keys for name in names):
         return None
     types = {bind.key: bind.type.dialect_impl(dialect) for bind in compiled.binds.values()}
-    convert = [(i, process) for i, name in enumerate(names)
-               if (process := types[name].bind_processor(dialect)) is not None]
+    convert: list[tuple[int, Callable[[Any], Any]]] = [
+        (i, process) for i, name in enumerate(names) if (process := types[name].bind_processor(dialect)) is not None]
     return compiled.string, names, convert
 
 
