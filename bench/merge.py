@@ -1,7 +1,8 @@
 """``python -m bench merge OUT SECTIONS=RESULTS ...``: one results file from the runs of several people.
 
 Each argument names the sections taken from one results.json (``startup,forms=/a/results.json``); the first file
-is the base (its machine, plan and dates), the datasets of all are kept, and ``merged`` lists every run's start.
+is the base (its machine, plan and dates), the datasets of all are kept (those of a file that names ``datasets``
+win: its databases were rebuilt), and ``merged`` lists every run's start.
 Then ``python -m bench report --results OUT --docs docs/benchmarks.md`` writes the page from it.
 """
 
@@ -24,8 +25,11 @@ def merge(parts: list[tuple[tuple[str, ...], Path]]) -> dict[str, Any]:
             raise SystemExit(f"merge: unknown section(s) {', '.join(sorted(unknown))} (choose from {SECTIONS})")
         for name in names:
             out[name] = results.get(name)
-        out["datasets"].update(results.get("datasets") or {})
         out["merged"].append(f"{results.get('started_at')} ({', '.join(names)})")
+    datasets: dict[str, Any] = {}
+    for _names, results in sorted(loaded, key=lambda part: "datasets" in part[0]):  # named last: they win
+        datasets.update(results.get("datasets") or {})
+    out["datasets"] = datasets
     return out
 
 
