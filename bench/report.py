@@ -206,7 +206,7 @@ def forms(results: dict[str, Any]) -> list[str]:
 def profiles(results: dict[str, Any]) -> list[str]:
     found = results.get("profiles") or {}
     if not found:
-        return ["(no target missed, or py-spy not installed)"]
+        return ["(not run for this page: no profile in the results, or py-spy not installed)"]
     if "error" in found:
         return [f"(py-spy failed: {found['error']})"]
     out = []
