@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import Generated, Spec, cached, data_name, generate
+from eightstep.store.workspace import Workspace
 
 
 def is_pg(db: str) -> bool:
@@ -111,6 +112,8 @@ class Postgres:
             with connect(url) as conn:
                 row = conn.execute("SELECT value FROM meta WHERE key = 'bench_generated'").fetchone()
             if row is not None:
+                ws, _ = Workspace.init(url)  # brings a database built by an older eightstep up to its schema
+                ws.dispose()
                 return url, json.loads(row[0])
             self.drop(name)  # a build that did not finish
         log(f"generating {cases:,} cases into PostgreSQL database {name} ...")

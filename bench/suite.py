@@ -134,7 +134,8 @@ class Suite:
             db, record = self.pg.cached(cases, spec, log=self.log)
         else:
             db, record = dbs.sqlite_cached(self.data, cases, spec, log=self.log)
-        if key not in self.results["datasets"] or rebuilt:
+        known = self.results["datasets"].get(key)
+        if known is None or rebuilt or known.get("generated") != record:  # (rebuilt since the merged results)
             self.results["datasets"][key] = dbs.dataset_info(db, record)
             self.save()
         return db
