@@ -8,14 +8,14 @@ import json
 import os
 from collections.abc import Sequence
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Update, bindparam, insert, update
 from sqlmodel import Session
 
 from eightstep.engine.actors import acting_role
-from eightstep.store import models
+from eightstep.store import models, tables
 from eightstep.timeutil import as_utc, now_utc
 
 GENESIS = "0" * 64
@@ -142,3 +142,28 @@ def append_events(session: Session, case: models.Case, entries: Sequence[tuple[s
 
 
 EVENTS = models.Event.__table__
+
+
+def move_rows(case: Any, action: str, sets: dict[str, Any], *, at: datetime, recorded_at: datetime, actor: str,
+              note: str | None, details: dict[str, Any] | None, role: str | None,
+              encoded: dict[str, str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a move of ``case`` (its row as read) writes: the parameters of ``cas_statement(tuple(sets))`` and its
+    event, the next link of the case's chain, from its stage to ``sets["stage"]`` (else the same stage). One
+    move (``recording``) or a batch of them (the bulk advance, executemany). ``encoded``: details already
+    encoded (``events.details_text``)."""
+    event = event_row(case.id, case.event_count + 1, case.last_hash or GENESIS, at=at, recorded_at=recorded_at,
+                      actor=actor, action=action, from_stage=case.stage, to_stage=sets.get("stage", case.stage),
+                      note=note, details=with_role(details, role), encoded=encoded)
+    cas = {"b_id": case.id, "b_seen": case.version, "b_seq": event["seq"], "b_hash": event["hash"],
+           "b_version": case.version + 1, **{f"b_{name}": value for name, value in sets.items()}}
+    return cas, event
+
+
+@cache
+def cas_statement(columns: tuple[str, ...]) -> Update:
+    """The compare-and-set write of a move: ``columns`` of the case row (bound as ``b_<column>``) and its new chain
+    head and version, matching only while the case is still at the version that was read."""
+    cases = tables.cases
+    return (update(cases).where(cases.c.id == bindparam("b_id"), cases.c.version == bindparam("b_seen"))
+            .values(event_count=bindparam("b_seq"), last_hash=bindparam("b_hash"), version=bindparam("b_version"),
+                    **{name: bindparam(f"b_{name}") for name in columns}))

@@ -20,10 +20,10 @@ from datetime import datetime
 from typing import Any
 
 from eightstep.engine.checking import guard_context, machine_of
-from eightstep.engine.events import json_text
+from eightstep.engine.events import cas_statement, json_text, move_rows
 from eightstep.engine.litigation import litigation_pending
 from eightstep.engine.position import Position
-from eightstep.engine.recording import cas_statement, move_rows, recording
+from eightstep.engine.recording import recording
 from eightstep.errors import BlockedError, InputError
 from eightstep.i18n import _
 from eightstep.store import tables

@@ -35,12 +35,11 @@ that ends with exactly one event of the case's hash-chained history::
   the first to store is removed again unless another record refers to it.
 
 The moves of a case (``engine.moves``: advance, return, suspend, resume, withdraw) are recordings too, with
-``move`` naming the event (``recording(ws, case_id, "case.return", move="return", ...)``): the case is read with
-Core (``rec.case`` is its row as read), the body says what the move changes of the case row with ``rec.set`` and
-adds rows written after the event with ``rec.also`` (an advance's consent record); the time is judged by the case
-machine (a move dated before its stage was entered is its refusal, not ``too_early``), and the case row is
-written with the compare-and-set ``UPDATE cases ... WHERE version = :seen`` (``move_rows``, shared with the bulk
-advance), so two writers of the case collide as they always did. What a move changes is the case row only, which
+``move`` naming the event (``recording(ws, case_id, "case.return", move="return", ...)``), on a Core transaction:
+``rec.case`` is the case row as read, the body says what the move changes of it with ``rec.set`` and which rows
+follow the event with ``rec.also`` (an advance's consent record); the case machine judges the time (a move dated
+before its stage was entered is its refusal, not ``too_early``); the row is written compare-and-set on its version
+(``events.move_rows``, shared with the bulk advance). A move changes the case row only, which
 ``audit.projection`` replays from the event itself, so its event carries no facts.
 
 ``record_in`` is the same without the transaction and the case read, for a case the caller has just created in
@@ -54,16 +53,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Table, Update, bindparam, insert, update
+from sqlalchemy import Connection, Table, insert
 from sqlmodel import Session, select
 
 from eightstep.engine.actors import acting_role, checked_role
 from eightstep.engine.cases import default_actor, editing, refuse_stale_or_withdrawn
-from eightstep.engine.events import EVENTS, GENESIS, append_events, event_row, with_role
+from eightstep.engine.events import EVENTS, append_events, cas_statement, move_rows
 from eightstep.engine.facts import CASE_TABLE, CASES, DROP, PUT, SET, Digest, fact_text, image, key_column
 from eightstep.engine.permissions import check_permission
 from eightstep.errors import ConflictError, InputError, NotFoundError, Remedy
@@ -307,31 +305,6 @@ class Recording:
         conn.execute(_INSERT_EVENT, event)
         for table, values in self.after:
             conn.execute(insert(table), values)
-
-
-def move_rows(case: Any, action: str, sets: dict[str, Any], *, at: datetime, recorded_at: datetime, actor: str,
-              note: str | None, details: dict[str, Any] | None, role: str | None,
-              encoded: dict[str, str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """What a move of ``case`` (its row as read) writes: the parameters of ``cas_statement(tuple(sets))`` and its
-    event, the next link of the case's chain, from its stage to ``sets["stage"]`` (else the same stage). One
-    move (``recording``) or a batch of them (the bulk advance, executemany). ``encoded``: details already
-    encoded (``events.details_text``)."""
-    event = event_row(case.id, case.event_count + 1, case.last_hash or GENESIS, at=at, recorded_at=recorded_at,
-                      actor=actor, action=action, from_stage=case.stage, to_stage=sets.get("stage", case.stage),
-                      note=note, details=with_role(details, role), encoded=encoded)
-    cas = {"b_id": case.id, "b_seen": case.version, "b_seq": event["seq"], "b_hash": event["hash"],
-           "b_version": case.version + 1, **{f"b_{name}": value for name, value in sets.items()}}
-    return cas, event
-
-
-@cache
-def cas_statement(columns: tuple[str, ...]) -> Update:
-    """The compare-and-set write of a move: ``columns`` of the case row (bound as ``b_<column>``) and its new chain
-    head and version, matching only while the case is still at the version that was read."""
-    cases = tables.cases
-    return (update(cases).where(cases.c.id == bindparam("b_id"), cases.c.version == bindparam("b_seen"))
-            .values(event_count=bindparam("b_seq"), last_hash=bindparam("b_hash"), version=bindparam("b_version"),
-                    **{name: bindparam(f"b_{name}") for name in columns}))
 
 
 @contextmanager
