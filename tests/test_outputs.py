@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from eightstep.errors import ConflictError, InputError
 from eightstep.paperwork.render import Paperwork
 from eightstep.store.outputs import OutputExistsError, Outputs, protected_paths
 from eightstep.store.workspace import Workspace
-from tests.conftest import invoke, write_households
+from tests.conftest import ENV_VARS, invoke, write_households
 
 CASE = "OP-1-1"
 
@@ -29,19 +29,39 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.fixture(scope="module")
+def made_case(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
+    """The module's folder with a case with households, a ballot each, a scheme and a stored document (so the
+    files store exists), made through the CLI once in the tests' own environment; ``case`` copies it."""
+    folder = tmp_path_factory.mktemp("case")
+    runner = CliRunner()
+    with pytest.MonkeyPatch.context() as env:
+        for name in ENV_VARS:
+            env.delenv(name, raising=False)
+        env.setenv("EIGHTSTEP_ACTOR", "tester")
+        env.setenv("EIGHTSTEP_LANG", "en")
+        env.setenv("EIGHTSTEP_SETTINGS", str(folder / "settings" / "settings.toml"))
+        env.chdir(folder)
+        write_households(folder / "h.csv")
+        (folder / "app.pdf").write_bytes(b"%PDF-1.4 application")
+        shutil.copyfile(sqlite_template, folder / "eightstep.db")
+        run(runner, "init")
+        run(runner, "case", "open", CASE, "--complex", "安全小区", "--building", "1", "--unit", "1",
+            "--at", "2025-03-03")
+        run(runner, "household", "import", CASE, "h.csv", "--at", "2025-03-04")
+        run(runner, "vote", "cast", CASE, "201", "agree", "--at", "2025-03-05")
+        run(runner, "doc", "add", CASE, "application", "app.pdf", "--at", "2025-03-05")
+        run(runner, "scheme", "add", CASE, "--company", "梯安", "--price", "480000", "--at", "2025-03-05")
+        run(runner, "funding", "set", CASE, "--total", "480000", "--at", "2025-03-05")  # the ballot states the budget
+    shutil.rmtree(folder / "settings", ignore_errors=True)
+    return folder
+
+
 @pytest.fixture
-def case(runner: CliRunner, tmp_path: Path, from_template: Callable[[Path | str], Path]) -> CliRunner:
-    """A case with households, a ballot each, a scheme and a stored document (so the files store exists)."""
-    write_households(tmp_path / "h.csv")
-    (tmp_path / "app.pdf").write_bytes(b"%PDF-1.4 application")
-    from_template("eightstep.db")
-    run(runner, "init")
-    run(runner, "case", "open", CASE, "--complex", "安全小区", "--building", "1", "--unit", "1", "--at", "2025-03-03")
-    run(runner, "household", "import", CASE, "h.csv", "--at", "2025-03-04")
-    run(runner, "vote", "cast", CASE, "201", "agree", "--at", "2025-03-05")
-    run(runner, "doc", "add", CASE, "application", "app.pdf", "--at", "2025-03-05")
-    run(runner, "scheme", "add", CASE, "--company", "梯安", "--price", "480000", "--at", "2025-03-05")
-    run(runner, "funding", "set", CASE, "--total", "480000", "--at", "2025-03-05")  # the ballot states the budget
+def case(runner: CliRunner, tmp_path: Path, made_case: Path) -> CliRunner:
+    """That case in this test's working folder (a copy of the module's: the database, its files store, the
+    imported files)."""
+    shutil.copytree(made_case, tmp_path, dirs_exist_ok=True)
     return runner
 
 
