@@ -84,5 +84,7 @@ fi
 
 # The tests import the installed package (pytest runs with --import-mode=importlib, so the source tree is
 # not on sys.path); EIGHTSTEP_EXPECT_WHEEL makes tests/test_installed.py check exactly that.
-# (Not `python -m pytest`: that would put the source tree first on sys.path.)
-EIGHTSTEP_EXPECT_WHEEL=1 "$VENV/bin/pytest" "$@"
+# (Not `python -m pytest`: that would put the source tree first on sys.path.) PYTEST_WORKERS=auto (or a number)
+# spreads the tests over the cores with pytest-xdist (each worker has its own temporary folders, demo build,
+# snapshot cache and PostgreSQL schemas: tests/conftest.py); the default, 0, runs them in this one process.
+EIGHTSTEP_EXPECT_WHEEL=1 "$VENV/bin/pytest" -n "${PYTEST_WORKERS:-0}" "$@"
