@@ -7,6 +7,8 @@ from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
+from sqlmodel import select
+
 from eightstep.engine.recording import Recording, recording
 from eightstep.errors import InputError
 from eightstep.i18n import _
@@ -79,3 +81,11 @@ def add_approval(ws: Workspace, case_id: str, kind: str, *, authority: str, reje
         if file is not None:
             rec.details.update(file=file.name, sha256=digest)
     return approval
+
+
+def approved_by(rec: Recording, kind: str) -> bool:
+    """The case has an approval of ``kind`` granted (and not voided) by the recording's time."""
+    granted = rec.session.exec(select(models.Approval).where(
+        models.Approval.case_id == rec.case_id, models.Approval.kind == kind, models.Approval.decision == "approved",
+        models.not_voided(models.Approval.__table__))).all()
+    return any(as_utc(a.decided_at) <= rec.at for a in granted)

@@ -15,12 +15,13 @@ from sqlmodel import Session, col, select
 from eightstep.engine.recording import Recording, recording
 from eightstep.errors import InputError, NotFoundError, Remedy
 from eightstep.i18n import _
+from eightstep.records.documents import approved_by
 from eightstep.records.payments import counting, load_money
 from eightstep.rules.ledger import repair_shares
 from eightstep.rules.money import MAX_FEN, yuan_plain
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import as_utc, local_date
+from eightstep.timeutil import local_date
 
 INCIDENT_KINDS: dict[str, tuple[str, str]] = {
     "entrapment": ("困人", "passengers trapped"), "fault": ("故障", "fault"), "damage": ("损坏", "damage"),
@@ -104,10 +105,7 @@ def _accepted(rec: Recording) -> None:
     the workflow knows it), else from the last stage on."""
     wf = rec.workflow
     if REGISTRATION in wf.approvals:
-        granted = rec.session.exec(select(models.Approval).where(
-            models.Approval.case_id == rec.case_id, models.Approval.kind == REGISTRATION,
-            models.Approval.decision == "approved", counting(models.Approval))).all()
-        if not any(as_utc(a.decided_at) <= rec.at for a in granted):
+        if not approved_by(rec, REGISTRATION):
             raise InputError(_("case {case} has no use registration on record by then: the elevator's record is "
                                "kept from its registration on").format(case=rec.case_id),
                              remedy=Remedy("approval.add", {"case": rec.case_id, "kind": REGISTRATION}))

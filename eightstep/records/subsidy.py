@@ -14,13 +14,14 @@ from sqlmodel import Session, col, select
 from eightstep.engine.recording import Recording, recording
 from eightstep.errors import InputError, Remedy
 from eightstep.i18n import _
+from eightstep.records.documents import approved_by
 from eightstep.records.elevator import current_elevator
 from eightstep.records.payments import counting, load_money
 from eightstep.rules.money import yuan, yuan_plain
 from eightstep.rules.subsidy import SubsidyAmount, SubsidyStatus, basis_text, subsidy_amount, subsidy_status
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import as_utc, local_date
+from eightstep.timeutil import local_date
 from eightstep.workflow.schema import SubsidyRule
 
 INSPECTION = "supervisory_inspection"  # the approval the application goes with, where the workflow has it
@@ -137,10 +138,7 @@ def _inspected(rec: Recording) -> None:
     """The application goes with the supervisory inspection certificate (where the workflow knows one)."""
     if INSPECTION not in rec.workflow.approvals:
         return
-    passed = rec.session.exec(select(models.Approval).where(
-        models.Approval.case_id == rec.case_id, models.Approval.kind == INSPECTION,
-        models.Approval.decision == "approved", counting(models.Approval))).all()
-    if not any(as_utc(a.decided_at) <= rec.at for a in passed):
+    if not approved_by(rec, INSPECTION):
         raise InputError(_("the subsidy is applied for with the supervisory inspection certificate, and case {case} "
                            "has none by then").format(case=rec.case_id),
                          remedy=Remedy("approval.add", {"case": rec.case_id, "kind": INSPECTION}))
