@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.__main__ import main
+from tests.helpers.bench import bench
+
+main = bench("__main__").main
 
 
 def results(path: Path, started: str, **sections: object) -> Path:

@@ -12,16 +12,12 @@ putting the checkout on sys.path, so `eightstep` stays the installed package.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import os
 import random
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -34,23 +30,11 @@ from eightstep.engine.events import event_hash
 from eightstep.store.workspace import Workspace
 from eightstep.workflow.registry import WorkflowRegistry
 from tests.conftest import ENV_TEST_PG, ENV_VARS
+from tests.helpers.bench import bench
 
 pytestmark = pytest.mark.slow  # the benchmark generator and harness at a small size
-BENCH = Path(__file__).resolve().parents[1] / "bench"
 SIZE = 200
 
-
-def bench(module: str) -> ModuleType:
-    """``bench.<module>`` from the checkout."""
-    if "bench" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("bench", BENCH / "__init__.py",
-                                                      submodule_search_locations=[str(BENCH)])
-        assert spec is not None and spec.loader is not None
-        package = importlib.util.module_from_spec(spec)
-        sys.modules["bench"] = package
-        spec.loader.exec_module(package)
-    assert Path(sys.modules["bench"].__file__ or "").resolve().parent == BENCH
-    return importlib.import_module(f"bench.{module}")
 
 
 @pytest.fixture(scope="module")
