@@ -23,7 +23,7 @@ from eightstep.errors import InputError, NotFoundError
 from eightstep.paperwork.needs import MissingData
 from eightstep.paperwork.render import Paperwork
 from eightstep.records.elevator import add_incident, add_repair, elevator_view, set_elevator
-from eightstep.records.funding import set_funding
+from eightstep.records.funding import case_shares, set_funding
 from eightstep.records.payments import add_line, case_money, issue_certificate, record_payment
 from eightstep.records.settlement import add_invoice, settle_case
 from eightstep.records.subsidy import apply_for_subsidy, decide_subsidy, pay_subsidy, subsidy_view
@@ -259,3 +259,23 @@ def test_every_money_kind_voided_in_the_demo_still_verifies(demo_dir: Path, tmp_
         assert audit.find(ws, as_of=date(2026, 11, 30)).findings is not None
     finally:
         ws.dispose()
+
+
+def test_a_household_leaves_the_share_table_only_when_no_money_record_names_it(tmp_path: Path, db_url: str) -> None:
+    """A voided household shares nothing in `funding paid` either (as in `funding shares`), and a household that a
+    payment still names cannot be voided: its share would be left unpaid or its payment counted nowhere."""
+    for ws in money_flow(tmp_path, db_url):
+        set_funding(ws, CASE, total=48_000_000, subsidy=20_000_000, at=at("2025-03-05"))
+        paid = record_payment(ws, CASE, "302", 100_000, way="transfer", at=at("2025-03-06"))
+        with pytest.raises(InputError, match=r"room 302 has money on record \(payment × 1\)"):
+            records.void(ws, CASE, "household", "302", reason="录错了", at=at("2025-03-07"))
+        assert "302" in {r.room for r in case_money(ws, CASE).table().rows}
+        records.void(ws, CASE, "payment", paid.serial, reason="录错了", at=at("2025-03-07"))
+        records.void(ws, CASE, "household", "302", reason="该户不存在", at=at("2025-03-07"))
+        money = case_money(ws, CASE)
+        rooms = [r.room for r in money.table().rows]
+        assert "302" not in rooms and len(rooms) == 11
+        assert sum(r.share for r in money.table().rows) == money.figures.shared
+        assert [(r.room, r.share) for r in money.table().rows] == [
+            (r.room, r.share) for r in case_shares(ws, CASE).rows]
+        assert "302" not in {a.room for a in money.ledger().accounts}

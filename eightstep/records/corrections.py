@@ -136,7 +136,7 @@ def _refuse(rec: Recording, kind: str, row: Any) -> None:
     if kind == "role" and rec.at < as_utc(row.since):
         raise InputError(_("the role cannot end at {at}, before it began ({since}); check the date").format(
             at=show(rec.at), since=show(row.since)))
-    if kind in MONEY:
+    if kind in MONEY or kind == "household":
         from eightstep.records.moneyvoids import refuse
 
         refuse(rec, kind, row)

@@ -5,7 +5,8 @@ Named: a payment by its receipt (the serial, or the receipt's number SK-CASE-NNN
 invoice by their numbers, the settlement and the elevator's record by the case (the settlement that counts: the
 latest), every other record by its id (money lines, subsidy steps, insurance policies, incidents, repairs).
 
-Refused: a share certificate a provident-fund payment still rests on, a compensation already paid out beyond what
+Refused: a household (``records.corrections``) that payments, certificates or money lines still name, a share
+certificate a provident-fund payment still rests on, a compensation already paid out beyond what
 would be left, an incident a repair still names, a subsidy step that a later step of the case builds on (void the
 later ones first; a payment of the subsidy may be voided on its own). Redone: an extra or a compensation leaves
 the funding's figures (``extras_fen``, ``compensation_fen``), so the shares are computed without it.
@@ -68,6 +69,21 @@ def refuse(rec: Recording, kind: str, row: Any) -> None:
                 repair=named.id, id=row.id), remedy=Remedy("elevator.show", {"case": rec.case_id}))
     elif kind == "subsidy_step" and row.step != "paid":
         _later_steps(rec, row)
+    elif kind == "household":
+        _household_money(rec, row)
+
+
+def _household_money(rec: Recording, row: Any) -> None:
+    """A household that money records still name keeps its share: void those records first."""
+    named = {what: rec.session.exec(select(func.count()).select_from(model).where(
+        model.__table__.c.household_id == row.id, counting(model))).one()
+        for what, model in ((_("payment"), models.Payment), (_("share certificate"), models.ShareCertificate),
+                            (_("money line"), models.MoneyLine))}
+    found = ", ".join(f"{what} × {count}" for what, count in named.items() if count)
+    if found:
+        raise InputError(_("room {room} has money on record ({found}): void those records first, so that its "
+                           "share is not left unpaid or paid twice").format(room=row.room, found=found),
+                         remedy=Remedy("funding.paid", {"case": rec.case_id}))
 
 
 def _certificate_in_use(rec: Recording, row: Any) -> None:

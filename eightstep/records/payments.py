@@ -157,8 +157,9 @@ def load_money(session: Session, case_id: str, wf: Workflow, as_of: date | None 
     def rows(model: type[models.Base], order: Any) -> Any:  # the case's records that count (not voided)
         return session.exec(select(model).where(model.__table__.c.case_id == case_id, counting(model)).order_by(order))
 
-    households = list(session.exec(select(models.Household).where(models.Household.case_id == case_id)))
-    rooms = {h.id: h for h in households}
+    every = list(session.exec(select(models.Household).where(models.Household.case_id == case_id)))
+    rooms = {h.id: h for h in every}  # a record may name a household replaced since (household import --replace)
+    households = [h for h in every if h.voided_at is None]  # those that share the cost
     lines = [LineView(r.id or 0, r.kind, r.amount_fen, r.description,
                       rooms[r.household_id].room if r.household_id in rooms else None, r.meeting_id, _on(r.agreed_at))
              for r in rows(models.MoneyLine, col(models.MoneyLine.id)) if dated(r.agreed_at)]
