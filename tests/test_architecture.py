@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "eightstep"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("eightstep.errors", "eightstep.i18n", "eightstep.resources", "eightstep.timeutil", "eightstep.templating",
      "eightstep.sandboxlimits", "eightstep.cells", "eightstep.suggest", "eightstep.lazy", "eightstep.roles",
-     "eightstep.cachedir"),
+     "eightstep.cachedir", "eightstep.nouns"),
     ("eightstep.workflow",),
     ("eightstep.rules",),
     ("eightstep.store",),

@@ -15,19 +15,10 @@ from typing import Any
 import click
 
 from eightstep.cli.params import actor_option, as_option, at_option
-from eightstep.i18n import N_, _
+from eightstep.i18n import _
+from eightstep.nouns import NOUNS
 
 REASON_HELP = "Why it no longer counts (kept in the history)."
-# What each kind of record is called in the confirmation (translated when shown).
-NOUNS = {"document": N_("document"), "approval": N_("approval"), "ballot": N_("ballot"),
-         "household": N_("household"), "objection": N_("objection"), "mediation": N_("mediation step"),
-         "meeting": N_("meeting"), "scheme": N_("scheme"), "role": N_("role"), "canvass": N_("canvass entry"),
-         "party": N_("party"), "funding": N_("funding"), "money_line": N_("money line"), "payment": N_("payment"),
-         "certificate": N_("share certificate"), "invoice": N_("invoice"), "settlement": N_("settlement"),
-         "subsidy_step": N_("subsidy step"), "elevator": N_("elevator record"), "policy": N_("insurance policy"),
-         "incident": N_("incident"), "repair": N_("repair")}
-
-
 def void_command(group: click.Group, kind: str, *, name: str = "void", key: str | None = "ID",
                  key_type: Any = int, done: str = "voided", summary: str | None = None) -> Callable[..., Any]:
     """Add ``NAME CASE KEY --reason TEXT [--at] [--actor] [--as]`` to ``group``: void the ``kind`` record KEY

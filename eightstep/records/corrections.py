@@ -27,6 +27,7 @@ from eightstep.engine.ballots import current_ballots
 from eightstep.engine.recording import Recording, recording
 from eightstep.errors import InputError, NotFoundError, Remedy
 from eightstep.i18n import _
+from eightstep.nouns import NOUNS
 from eightstep.records import tabular
 from eightstep.records.households import area_centi
 from eightstep.store import models
@@ -126,7 +127,7 @@ def _find(rec: Recording, kind: str, key: Any) -> Any:
     if row is None or owner != rec.case_id or row.voided_at is not None:
         named = "" if key is None else (f" {key}" if kind in NAMED else f" #{key}")
         raise NotFoundError(_("case {case} has no {kind}{key} that counts").format(
-            case=rec.case_id, kind=kind.replace("_", " "), key=named),
+            case=rec.case_id, kind=_(NOUNS[kind]), key=named),
             remedy=Remedy(spec.listing, {"case": rec.case_id}))
     return row
 
