@@ -32,8 +32,9 @@ VIEWS = {("case", "show", "RD-3-2"), ("case", "list")}
 def loaded_by(db: Path, args: tuple[str, ...], cache: Path) -> list[str]:
     env = {**os.environ, "EIGHTSTEP_CACHE_DIR": str(cache)}
     heavy = HEAVY_FOR_VIEWS if args in VIEWS else HEAVY
+    # cwd: not the checkout, where `python -c` would import the source tree instead of the installed package
     done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=heavy), "--db", str(db), *args],
-                          capture_output=True, text=True, env=env, timeout=120, check=False)
+                          capture_output=True, text=True, env=env, timeout=120, check=False, cwd=cache)
     assert done.returncode == 0, done.stderr
     result: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
     return result
