@@ -15,7 +15,7 @@ from eightstep.cli.base import Group
 from eightstep.cli.corrections import void_command
 from eightstep.cli.output import emit_json, table, warn
 from eightstep.cli.outputs import force_option, outputs
-from eightstep.cli.params import AT, CASE, case_argument, json_option, recording_options
+from eightstep.cli.params import AT, CASE, acting_options, case_argument, json_option, recording_options
 from eightstep.i18n import _
 from eightstep.roles import ONE, ROLES
 
@@ -101,6 +101,12 @@ def list_(settings: Settings, case_id: str | None, workflow_id: str | None, at: 
             print_gaps(r.gaps)
 
 
+# --at of render and pack: the day the case is shown as of (the generic "when it happened" of a recording misled)
+as_of_option = click.option("--at", type=AT, default=None,
+                            help="Render the case as it stood at the end of this day (default now): its stage and "
+                                 "status then, and only the records dated by then.")
+
+
 @forms.command("render")
 @case_argument
 @click.argument("form_ids", metavar="FORM...", nargs=-1, required=True, shell_complete=completion.form_names)
@@ -112,7 +118,8 @@ def list_(settings: Settings, case_id: str | None, workflow_id: str | None, at: 
                    "that exists).")
 @force_option
 @templates_option
-@recording_options
+@as_of_option
+@acting_options
 @click.pass_obj
 def render(settings: Settings, case_id: str, form_ids: tuple[str, ...], fmt: str, output: Path | None, force: bool,
            template_dirs: tuple[Path, ...], at: datetime | None, actor: str | None, as_role: str | None) -> None:
@@ -174,7 +181,8 @@ def _rendered(case_id: str, result: Rendered, target: Path) -> None:
               help="Format of the forms in the pack.")
 @force_option
 @templates_option
-@recording_options
+@as_of_option
+@acting_options
 @click.pass_obj
 def pack(settings: Settings, case_id: str, stage: str | None, folder: Path, fmt: str, force: bool,
          template_dirs: tuple[Path, ...], at: datetime | None, actor: str | None, as_role: str | None) -> None:
