@@ -37,6 +37,16 @@ def test_the_decision_is_stored_verified_packed_and_exported(ws: Workspace, tmp_
     assert result.exit_code == 0, result.output
     assert f"feasibility.pdf stored (sha256 {digest[:12]})" in result.output
 
+    # approval list names the stored scan (the table and --json).
+    listed = CliRunner().invoke(main, ["--db", db, "--lang", "en", "approval", "list", CASE, "--json"])
+    assert listed.exit_code == 0, listed.output
+    listed_rows = json.loads(listed.output)
+    [latest] = [a for a in listed_rows if a["number"] == "江审〔2025〕13号"]
+    assert (latest["file"], latest["sha256"]) == ("feasibility.pdf", digest)
+    assert all(a["file"] is None and a["sha256"] is None for a in listed_rows if a is not latest)
+    shown = CliRunner().invoke(main, ["--db", db, "--lang", "en", "approval", "list", CASE])
+    assert f"feasibility.pdf ({digest[:12]})" in shown.output
+
     # The window's pack copies it, in checklist order, with its sha256 in the manifest.
     out = tmp_path / "window"
     Paperwork(ws).pack(CASE, out, stage="joint_review", fmt="html", at=parse_at(AT))

@@ -123,13 +123,15 @@ def approval_list(settings: Settings, case_id: str, as_json: bool) -> None:
     approvals = case_records(settings, case_id).approvals
     if as_json:
         emit_json([{"id": a.id, "kind": a.kind, "decision": a.decision, "authority": a.authority,
-                    "number": a.number, "at": a.decided_at, "note": a.note} for a in approvals])
+                    "number": a.number, "at": a.decided_at, "note": a.note, "file": a.file_name,
+                    "sha256": a.file_sha256} for a in approvals])
         return
     if not approvals:
         click.echo(_("No approvals recorded for {case}.").format(case=case_id))
         return
-    table([_("kind"), _("decision"), _("authority"), _("number"), _("date"), _("note")],
-          [[a.kind, a.decision, a.authority, a.number or "", show(a.decided_at), a.note or ""] for a in approvals],
+    table([_("kind"), _("decision"), _("authority"), _("number"), _("date"), _("note"), _("file")],
+          [[a.kind, a.decision, a.authority, a.number or "", show(a.decided_at), a.note or "",
+            f"{a.file_name} ({a.file_sha256[:12]})" if a.file_name and a.file_sha256 else ""] for a in approvals],
           fit=terminal_width())
 
 
