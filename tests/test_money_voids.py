@@ -201,6 +201,25 @@ def test_a_voided_extra_leaves_the_shares(tmp_path: Path, db_url: str) -> None:
             assert funding is not None and (funding.total_fen, funding.extras_fen) == (48_000_000, 0)
 
 
+def test_a_voided_funding_is_not_on_a_form_dated_before_its_void(tmp_path: Path, db_url: str) -> None:
+    """`funding void` counts nowhere, also on a form dated before it (as every other void); funding set again after
+    it is a fresh start, and a form dated after that states the new figures."""
+    from eightstep.paperwork.casedata import load_case_data
+
+    for ws in money_flow(tmp_path, db_url):
+        set_funding(ws, CASE, total=48_000_000, subsidy=20_000_000, at=at("2025-03-05"))
+        records.void(ws, CASE, "funding", CASE, reason="总价录错", at=at("2025-03-12"))
+        for day in ("2025-03-06", "2025-03-13"):
+            assert load_case_data(ws, CASE, at=at(day)).funding is None, day
+        set_funding(ws, CASE, total=46_000_000, at=at("2025-03-15"))
+        assert load_case_data(ws, CASE, at=at("2025-03-06")).funding is None
+        funding = load_case_data(ws, CASE, at=at("2025-03-16")).funding
+        assert funding is not None and (funding.total_fen, funding.subsidy_fen) == (46_000_000, 0)
+        set_funding(ws, CASE, subsidy=10_000_000, at=at("2025-03-20"))  # a later change: the replay runs
+        funding = load_case_data(ws, CASE, at=at("2025-03-16")).funding
+        assert funding is not None and (funding.total_fen, funding.subsidy_fen) == (46_000_000, 0)
+
+
 @pytest.mark.backends("sqlite")
 def test_unvoiding_a_payment_behind_eightsteps_back_is_caught(settled: Workspace) -> None:
     ws = settled

@@ -32,7 +32,8 @@ Row = TypeVar("Row")  # a record row of some table
 
 EVENTS = models.Event.__table__
 MONEY_ACTIONS = ("funding.set", "scheme.choose", "funding.agree", "funding.extra", "funding.compensation",
-                 "funding.void-line")  # a voided extra or compensation: the figures without it
+                 "funding.void-line",  # a voided extra or compensation: the figures without it
+                 "funding.void")  # a voided funding: what was set before it counts nowhere
 _MONEY = (select(EVENTS.c.seq, EVENTS.c.business_at, EVENTS.c.action, EVENTS.c.details)
           .where(EVENTS.c.case_id == bindparam("case_id"), EVENTS.c.action.in_(MONEY_ACTIONS))
           .order_by(EVENTS.c.seq))
@@ -80,10 +81,12 @@ def funding_row(case_id: str, figures: dict[str, Any], at: datetime) -> models.F
 
 def funding_at(history: tuple[MoneyEvent, ...], case_id: str, end: datetime) -> models.Funding | None:
     """The funding on record at ``end`` (None: none was set by then), without the extras and compensation voided
-    since (a voided record counts nowhere, also on a form dated before its void)."""
+    since (a voided record counts nowhere, also on a form dated before its void). A voided funding (`funding
+    void`) takes every figure set before it along: only what was set after the latest void counts."""
+    voided = max((e.seq for e in history if e.action == "funding.void"), default=None)
     last = None
     for event in history:
-        if event.at <= end and event.funding is not None:
+        if event.at <= end and event.funding is not None and (voided is None or event.seq > voided):
             last = event
     if last is None or not last.funding:
         return None
