@@ -21,7 +21,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -107,6 +107,18 @@ class Redactor:
         return replace(f, message=self.text(f.case, f.message) or "", blockers=blockers)
 
 
+    def item(self, item: dict[str, Any]) -> dict[str, Any]:
+        """``finding`` on a finding's JSON object (``Finding.as_dict``), in place; its blockers' list is replaced
+        (not changed: findings of one case share it) when one of them is masked."""
+        case, blockers = item["case"], item["blockers"]
+        if any(b["type"] not in GENERATED_BLOCKERS for b in blockers):
+            item["blockers"] = [b if b["type"] in GENERATED_BLOCKERS
+                                else {**b, "message": self.text(case, b["message"]) or ""} for b in blockers]
+        if item["type"] not in GENERATED_FINDINGS:
+            item["message"] = self.text(case, item["message"]) or ""
+        return item
+
+
 def typed(f: Finding) -> bool:
     """Whether ``f`` has a text that can hold what a person typed (so its case's names are needed)."""
     return f.type not in GENERATED_FINDINGS or any(b.type not in GENERATED_BLOCKERS for b in f.blockers)
@@ -121,6 +133,13 @@ def redact_chunk(ws: Workspace, findings: Sequence[Finding]) -> list[Finding]:
     """``findings`` masked; the names on record are read only for the cases of those that hold typed text."""
     redactor = Redactor.for_cases(ws, (f.case for f in findings if typed(f)))
     return [redactor.finding(f) for f in findings]
+
+
+def redact_items(ws: Workspace, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``redact_chunk`` on findings' JSON objects (``stalled.stream_json``), in place."""
+    redactor = Redactor.for_cases(ws, (i["case"] for i in items if i["type"] not in GENERATED_FINDINGS
+                                       or any(b["type"] not in GENERATED_BLOCKERS for b in i["blockers"])))
+    return [redactor.item(i) for i in items]
 
 
 def iter_redacted(ws: Workspace, findings: Sequence[Finding], chunk: int = 500) -> Iterator[Finding]:

@@ -21,12 +21,13 @@ since, which for today's audit is all of them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from eightstep import engine
+from eightstep.audit.blocked import blocker_dicts
 from eightstep.audit.days import (
     ONE_DAY,
     Limit,
@@ -121,6 +122,7 @@ __all__ = [
     "stalled_case_ids",
     "stalled_stages",
     "stream",
+    "stream_json",
     "today",
     "unmediated_objections",
     "upkeep_cases",
@@ -138,9 +140,14 @@ def all_rules() -> tuple[Callable[[AuditScope, Past], list[Finding]], ...]:
 
 def waiting_on(finding: Finding, blockers: list[Blocker]) -> str:
     """For a stalled stage: the authority of the missing approval(s) if any is missing, else as found."""
+    return _waiting_on(finding, (b.authority for b in blockers if b.type == "approval"))
+
+
+def _waiting_on(finding: Finding, approvals: Iterable[str | None]) -> str:
+    """``waiting_on`` given the authorities of the case's approval blockers."""
     if finding.type != STAGE_OVERDUE:
         return finding.waiting_on
-    authorities = list(dict.fromkeys(b.authority for b in blockers if b.type == "approval" and b.authority))
+    authorities = list(dict.fromkeys(a for a in approvals if a))
     return "、".join(authorities) if authorities else finding.waiting_on
 
 
@@ -172,11 +179,17 @@ def stream(ws: Workspace, *, as_of: date | None = None, complex_name: str | None
     that takes them out of that list ``chunk`` at a time, in order, gives each its blockers and passes them
     through ``finish`` (the masking of an output that leaves the office). A caller that drops each finding once
     written never holds the blockers of a city's findings at once; ``result.findings`` is empty at the end."""
+    result, then = _found(ws, as_of, complex_name)
+    return result, _blocked(ws, result.findings, result.as_of, then, finish, chunk)
+
+
+def _found(ws: Workspace, as_of: date | None, complex_name: str | None
+           ) -> tuple[AuditResult, dict[str, asof.State]]:
+    """The findings without blockers, sorted, and the states then of the cases that have moved since."""
     day = as_of or today()
     with fewer_collections():
         findings, then = _find(ws, day, complex_name)
-    result = AuditResult(day, complex_name, findings, len({f.case for f in findings}))
-    return result, _blocked(ws, findings, day, then, finish, chunk)
+    return AuditResult(day, complex_name, findings, len({f.case for f in findings})), then
 
 
 def _blocked(ws: Workspace, findings: list[Finding], day: date, then: dict[str, asof.State],
@@ -193,6 +206,37 @@ def _blocked(ws: Workspace, findings: list[Finding], day: date, then: dict[str, 
                 blockers = tuple(b for b in results[finding.case].blockers if b.type != "final")
                 finding.blocked(blockers, waiting_on(finding, list(blockers)))
             yield from (finish(part) if finish is not None else part)
+
+
+Items = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]  # what ``stream_json`` does to each chunk
+
+
+def stream_json(ws: Workspace, *, as_of: date | None = None, complex_name: str | None = None,
+                finish: Items | None = None, chunk: int = 500) -> tuple[AuditResult, Iterator[dict[str, Any]]]:
+    """``stream`` for a JSON output: the findings as ``Finding.as_dict`` gives them with their blockers (the
+    same objects, in the same order), each chunk passed through ``finish``. The blockers kept for cases that have
+    not changed are used as stored, without building a ``Blocker`` (``eightstep.audit.blocked``)."""
+    result, then = _found(ws, as_of, complex_name)
+    return result, _blocked_items(ws, result.findings, result.as_of, then, finish, chunk)
+
+
+def _blocked_items(ws: Workspace, findings: list[Finding], day: date, then: dict[str, asof.State],
+                   finish: Items | None, chunk: int) -> Iterator[dict[str, Any]]:
+    at = check_time(day)
+    with fewer_collections():
+        while findings:
+            part = findings[:chunk]
+            del findings[:chunk]
+            found = blocker_dicts(ws, list(dict.fromkeys(f.case for f in part)), at, then)
+            items = []
+            for finding in part:
+                blockers = found[finding.case]
+                item = finding.as_dict()
+                item["waiting_on"] = _waiting_on(finding, (b.get("authority") for b in blockers
+                                                           if b["type"] == "approval"))
+                item["blockers"] = blockers  # shared by the findings of one case: ``finish`` copies what it changes
+                items.append(item)
+            yield from (finish(items) if finish is not None else items)
 
 
 def _find(ws: Workspace, day: date, complex_name: str | None) -> tuple[list[Finding], dict[str, asof.State]]:
