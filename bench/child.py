@@ -69,9 +69,16 @@ def main() -> None:
     args = json.loads(raw)
     import eightstep.store.workspace  # noqa: F401  (what every measurement needs, before the baseline)
 
+    backends = None
+    if str(args.get("db", "")).startswith("postgresql"):  # the server's CPU for this measurement too
+        from bench.pgserver import track
+
+        backends = track()
     baseline = rss_mb()
     before = resource.getrusage(resource.RUSAGE_SELF)
     result = run(kind, args)
+    if backends is not None:
+        result["server_cpu_seconds"] = backends.seconds()
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     # CPU seconds of the whole measurement (set-up included): far below the wall time means the machine was busy.

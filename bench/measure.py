@@ -93,10 +93,21 @@ def summary(results: list[dict[str, Any]], keys: tuple[str, ...] = KEYS) -> dict
 
 
 def rounds(runs: int, steps: dict[str, Callable[[], dict[str, Any]]],
-           keys: dict[str, tuple[str, ...]] | None = None) -> dict[str, dict[str, Any]]:
-    """``runs`` rounds, each running every step once in order; the summary of each step's runs."""
+           keys: dict[str, tuple[str, ...]] | None = None,
+           progress: Callable[[dict[str, dict[str, Any]]], None] | None = None) -> dict[str, dict[str, Any]]:
+    """``runs`` rounds, each running every step once in order; the summary of each step's runs.
+
+    ``progress`` is given the summaries so far after every run (steps not yet run left out, each summary saying
+    how many ``runs`` it has), so that a long measurement stopped half-way keeps what it measured."""
     collected: dict[str, list[dict[str, Any]]] = {name: [] for name in steps}
+
+    def summaries() -> dict[str, dict[str, Any]]:
+        return {name: summary(results, (keys or {}).get(name, KEYS)) for name, results in collected.items()
+                if results}
+
     for _ in range(runs):
         for name, step in steps.items():
             collected[name].append(step())
-    return {name: summary(results, (keys or {}).get(name, KEYS)) for name, results in collected.items()}
+            if progress is not None:
+                progress(summaries())
+    return summaries()

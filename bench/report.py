@@ -97,33 +97,65 @@ def datasets(results: dict[str, Any]) -> list[str]:
                   "built in", "rows / indexes", "load after"], rows)
 
 
+def fig(entry: dict[str, Any], step: str, key: str = "seconds") -> Any:
+    """One figure of one step of an entry, None when that step was not measured (a run stopped half-way)."""
+    return (entry.get(step) or {}).get(key)
+
+
+def rounds_done(entry: dict[str, Any], step: str) -> str:
+    """The rounds a step's figure is the median of; "k of N, stopped" for a run that did not finish."""
+    runs = fig(entry, step, "runs")
+    partial = entry.get("partial")
+    if runs is None:
+        return "—"
+    return f"{runs} of {partial['rounds_planned']}, stopped" if partial and runs < partial["rounds_planned"] \
+        else str(runs)
+
+
 def audit(results: dict[str, Any], backend: str) -> list[str]:
     entries = (results.get("audit") or {}).get(backend) or {}
     if not entries:
         return ["(not measured)"]
     rows, commands = [], []
     for size, e in sorted(entries.items(), key=lambda kv: int(kv[0])):
-        raw = e["raw_all"]["seconds"]
-        cli = e["cli_warm"]
-        cold = e.get("cli_cold")
-        rows.append([f"{int(size):,}", f"{cli.get('findings', 0):,}", f"{e['raw_stall']['rows']:,}",
-                     ms(e["raw_stall"]["seconds"]), ms(raw), ms(e["stall_rule"]["seconds"]),
-                     ms(e["no_blockers"]["seconds"]), ms(e["lib_recompute"]["seconds"]),
-                     ms(e["lib_warm"]["seconds"]), ms(e["cli_recompute"]["seconds"]),
-                     ms(cold["seconds"]) if cold else "—", ms(cli["seconds"]),
-                     f"{cli['seconds'] / raw:,.1f}x" if raw else "—", mb(e["cli_recompute"]["peak_rss_mb"]),
-                     mb(cli["peak_rss_mb"]), mb(cli.get("output_bytes", 0) / 2**20), str(cli["runs"]),
-                     load(_span(e))])
+        raw, warm = fig(e, "raw_all"), fig(e, "cli_warm")
+        rows.append([f"{int(size):,}", _count(fig(e, "cli_warm", "findings")), _count(fig(e, "raw_stall", "rows")),
+                     ms(fig(e, "raw_stall")), ms(raw), ms(fig(e, "stall_rule")), ms(fig(e, "no_blockers")),
+                     ms(fig(e, "lib_recompute")), ms(fig(e, "lib_warm")), ms(fig(e, "cli_recompute")),
+                     _wall_cpu(e, "cli_cold"), _wall_cpu(e, "cli_warm"),
+                     f"{warm / raw:,.1f}x" if raw and warm else "—", mb(fig(e, "cli_recompute", "peak_rss_mb")),
+                     mb(fig(e, "cli_warm", "peak_rss_mb")),
+                     mb(fig(e, "cli_warm", "output_bytes") / 2**20 if fig(e, "cli_warm", "output_bytes") else None),
+                     rounds_done(e, "cli_warm"), load(_span(e))])
         commands.append(f"- {int(size):,}: `{e['command']}`")
     out = table(["cases", "findings written", "stalled (raw rows)", "raw stall query", "raw SQL, every rule",
                  "stall rule", "library, no blockers", "library, blockers recomputed", "library, warm",
-                 "CLI, blockers recomputed", "CLI, cold", "CLI, warm", "CLI warm ÷ raw", "peak RSS, CLI recomputing",
-                 "peak RSS, CLI warm", "JSON written", "rounds", "load"], rows)
+                 "CLI, blockers recomputed", "CLI, cold (CPU)", "CLI, warm (CPU)", "CLI warm ÷ raw",
+                 "peak RSS, CLI recomputing", "peak RSS, CLI warm", "JSON written", "rounds", "load"], rows)
+    server = [f"{int(s):,} cases: " + ", ".join(f"{label} {ms(fig(e, step, 'server_cpu_seconds'))} (client "
+                                                f"{ms(fig(e, step, 'cpu_seconds'))})"
+                                                for step, label in (("no_blockers", "library, no blockers"),
+                                                                    ("lib_warm", "library, warm"))
+                                                if fig(e, step, "server_cpu_seconds") is not None)
+              for s, e in sorted(entries.items(), key=lambda kv: int(kv[0]))
+              if any(fig(e, step, "server_cpu_seconds") is not None for step in ("no_blockers", "lib_warm"))]
+    if server:
+        out += ["", "The server's CPU time (its backend processes serving the measurement's connections, from "
+                "/proc), beside the client's: " + "; ".join(server) + "."]
     naive = [(s, e["naive"]) for s, e in sorted(entries.items(), key=lambda kv: int(kv[0])) if e.get("naive")]
     if naive:
         out += ["", "Naive baseline (stall rule only): " + "; ".join(
             f"{int(s):,} cases {ms(n['seconds'])} ({mb(n['peak_rss_mb'])}, load {load(n)})" for s, n in naive) + "."]
     return [*out, "", "The CLI runs, output to a file:", "", *commands]
+
+
+def _count(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def _wall_cpu(entry: dict[str, Any], step: str) -> str:
+    wall, cpu = fig(entry, step), fig(entry, step, "cpu_seconds")
+    return "—" if wall is None else f"{ms(wall)} ({ms(cpu)})"
 
 
 def _span(entry: dict[str, Any]) -> dict[str, Any]:
@@ -137,17 +169,24 @@ def bulk(results: dict[str, Any], backend: str) -> list[str]:
         return ["(not measured)"]
     rows, commands = [], []
     for _key, b in sorted(entries.items(), key=lambda kv: (kv[0].split("/")[0] != "ready", int(kv[0].split("/")[1]))):
-        w, d = b["write"], b["dry_run"]
-        t = w["totals"]
-        rows.append([b["data"], f"{b['cases']:,}", f"{w['considered']:,}", f"{w['advanced']:,}",
-                     f"{t.get('blocked', 0):,}", f"{t.get('conflict', 0):,}", ms(w["seconds"]), ms(w["cpu_seconds"]),
-                     f"**{num(w['advanced_per_s'])}**", num(w["considered_per_s"]), num(d["considered_per_s"]),
-                     mb(w["peak_rss_mb"]), ms(b["cli_json"]["seconds"]), str(w["runs"]),
-                     load({"load": (w.get("load") or []) + (d.get("load") or [])})])
+        w = b.get("write") or {}
+        t = w.get("totals") or {}
+        cli = b.get("cli_json") or {}
+        server = fig(b, "write", "server_cpu_seconds")
+        rows.append([b["data"], f"{b['cases']:,}", _count(w.get("considered")), _count(w.get("advanced")),
+                     _count(t.get("blocked", 0) if t else None), _count(t.get("conflict", 0) if t else None),
+                     ms(w.get("seconds")), ms(w.get("cpu_seconds")), ms(server),
+                     f"**{num(w.get('advanced_per_s'))}**", num(w.get("considered_per_s")),
+                     num(fig(b, "dry_run", "considered_per_s")), mb(w.get("peak_rss_mb")),
+                     f"{ms(cli.get('seconds'))} ({ms(cli.get('cpu_seconds'))}, {mb(cli.get('peak_rss_mb'))})",
+                     rounds_done(b, "write"), load({"load": (w.get("load") or []) + (fig(b, "dry_run", "load") or [])})])
         commands.append(f"- {b['data']} {b['cases']:,}: `{b['command']}`")
-    return [*table(["data", "cases", "considered", "advanced", "blocked", "conflicts", "time", "CPU", "advanced/s",
-                    "considered/s", "dry run, considered/s", "peak RSS", "CLI `--json` end to end", "rounds", "load"],
-                   rows), "", "The CLI runs (on a fresh copy):", "", *commands]
+    return [*table(["data", "cases", "considered", "advanced", "blocked", "conflicts", "time", "CPU",
+                    "server CPU", "advanced/s", "considered/s", "dry run, considered/s", "peak RSS",
+                    "CLI `--json` end to end (CPU, peak RSS)", "rounds", "load"], rows), "",
+            "*CPU*: the measuring process's own (the client's); *server CPU*: PostgreSQL's backend processes serving "
+            "its connections (read from /proc; — on SQLite, where the database work is in the client's CPU).", "",
+            "The CLI runs (on a fresh copy):", "", *commands]
 
 
 def peer(results: dict[str, Any]) -> list[str]:
@@ -159,14 +198,23 @@ def peer(results: dict[str, Any]) -> list[str]:
              ("spiff_memory", "SpiffWorkflow: kept in memory per instance, save after every move (reference)"),
              ("eightstep_batched", "eightstep: bulk advance, 500 cases per transaction, seven passes"),
              ("spiff_batched", "SpiffWorkflow: 500 instances loaded, stepped and saved per transaction")]
-    rows = [[label, f"{p[k]['moves']:,}", ms(p[k]["seconds"]), num(p[k]["seconds"] / p[k]["moves"] * 1000, 3),
-             num(p[k]["moves"] / p[k]["seconds"]), mb(p[k]["peak_rss_mb"]), load(p[k])] for k, label in names]
-    return [*table(["engine and way", "moves", "time", "ms/move", "moves/s", "peak RSS", "load"], rows), "",
-            f"N = {p['n']} instances, seven moves each, {p['eightstep']['runs']} interleaved rounds. SpiffWorkflow "
-            f"time / eightstep time, the same way: one move per transaction with a fresh load "
-            f"**{p['ratio_per_transaction']:.2f}**, batched **{p['ratio_batched']:.2f}**; against SpiffWorkflow kept "
-            f"in memory (not the same way: it reads nothing per move) {p['ratio_memory']:.2f}. Above 1 means eightstep "
-            "is ahead."]
+    rows = [[label, f"{p[k]['moves']:,}", ms(p[k]["seconds"]), ms(p[k].get("cpu_seconds")),
+             num(p[k]["seconds"] / p[k]["moves"] * 1000, 3), num(p[k]["moves"] / p[k]["seconds"]),
+             mb(p[k]["peak_rss_mb"]), rounds_done(p, k), load(p[k])] for k, label in names if p.get(k)]
+    out = table(["engine and way", "moves", "time", "CPU", "ms/move", "moves/s", "peak RSS", "rounds", "load"], rows)
+
+    def ratio(spiff: str, ours: str, key: str = "seconds") -> str:
+        a, b = fig(p, spiff, key), fig(p, ours, key)
+        return f"**{a / b:.2f}**" if a and b else "—"
+
+    return [*out, "",
+            f"N = {p['n']} instances, seven moves each. SpiffWorkflow time / eightstep time, the same way, by wall "
+            f"time and (in brackets) by the processes' CPU time: one move per transaction with a fresh load "
+            f"{ratio('spiff_reload', 'eightstep')} ({ratio('spiff_reload', 'eightstep', 'cpu_seconds')}), batched "
+            f"{ratio('spiff_batched', 'eightstep_batched')} "
+            f"({ratio('spiff_batched', 'eightstep_batched', 'cpu_seconds')}); against SpiffWorkflow kept in memory "
+            f"(not the same way: it reads nothing per move) {ratio('spiff_memory', 'eightstep')} "
+            f"({ratio('spiff_memory', 'eightstep', 'cpu_seconds')}). Above 1 means eightstep is ahead."]
 
 
 def startup(results: dict[str, Any]) -> list[str]:
@@ -192,15 +240,21 @@ def forms(results: dict[str, Any]) -> list[str]:
     if not f:
         return ["(not measured)"]
     inproc = f.get("in_process") or {}
-    return [*table(["what", "median", "per form or page", "load"], [
+    pages = max(1, f["pdf_pages"])
+    return [*table(["what", "median", "CPU", "per form or page", "peak RSS", "load"], [
         [f"`{f['command']}` (HTML, {f['html_files']} files)", ms(f["cli_html"]["seconds"]),
-         ms(f["cli_html"]["seconds"] / max(1, f["html_files"])), load(f["cli_html"])],
+         ms(f["cli_html"].get("cpu_seconds")), ms(f["cli_html"]["seconds"] / max(1, f["html_files"])),
+         mb(f["cli_html"].get("peak_rss_mb")), load(f["cli_html"])],
         [f"the same with `--format pdf` ({f['pdf_pages']} pages)", ms(f["cli_pdf"]["seconds"]),
-         f"{ms(f['cli_pdf_s_per_page'])} a page", load(f["cli_pdf"])],
-        ["in one process: `render_many` of every form, HTML", ms(inproc.get("seconds")),
-         f"{num(inproc.get('html_many_per_s'))} forms/s", load(inproc)],
-        ["in one process, WeasyPrint loaded: PDF form by form", ms(inproc.get("pdf_seconds")),
-         f"{ms(inproc.get('pdf_s_per_page'))} a page", load(inproc)]])]
+         ms(f["cli_pdf"].get("cpu_seconds")),
+         f"{ms(f['cli_pdf_s_per_page'])} a page ({ms((f['cli_pdf'].get('cpu_seconds') or 0) / pages)} CPU)",
+         mb(f["cli_pdf"].get("peak_rss_mb")), load(f["cli_pdf"])],
+        ["in one process: `render_many` of every form, HTML", ms(inproc.get("seconds")), "—",
+         f"{num(inproc.get('html_many_per_s'))} forms/s", "—", load(inproc)],
+        ["in one process, WeasyPrint loaded: PDF form by form", ms(inproc.get("pdf_seconds")), "—",
+         f"{ms(inproc.get('pdf_s_per_page'))} a page", "—", load(inproc)]]),
+        "", f"{f['cli_html'].get('runs', '?')} interleaved rounds of the two commands; the in-process figures: one "
+        "process, after its imports (its CPU time is not split between HTML and PDF)."]
 
 
 def profiles(results: dict[str, Any]) -> list[str]:

@@ -29,7 +29,8 @@ RESULTS_SCHEMA = 2
 BIG = 1_000_000  # from this size on, fewer runs (each takes a while)
 CITY = Spec()
 READY = Spec(ready_share=1.0)  # every case's current stage done: the bulk advance moves every one it considers
-STEPS = ("audit", "bulk", "peer", "startup", "forms", "pg", "profile")
+STEPS = ("audit", "bulk", "peer", "startup", "forms", "pg", "pg_audit", "pg_bulk", "profile")
+PG_PARTS = ("pg_audit", "pg_bulk")  # the pg step is these: each can be run alone
 
 
 @dataclass(frozen=True)
@@ -93,13 +94,34 @@ class Suite:
         path.write_text(json.dumps(self.results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         return path
 
+    def keeper(self, where: tuple[str, ...], head: dict[str, Any], planned: int
+               ) -> Callable[..., None]:
+        """A ``progress`` for ``measure.rounds``: the figures so far written to ``results[where...]`` and saved
+        after every run, marked ``partial`` (with the rounds planned) until the step replaces them whole."""
+
+        def keep(figures: dict[str, Any], final: bool = False) -> None:
+            entry = {**head, **figures}
+            if not final:
+                entry["partial"] = {"rounds_planned": planned,
+                                    "runs_done": {k: v.get("runs") for k, v in figures.items()
+                                                  if isinstance(v, dict) and "runs" in v}}
+            node = self.results
+            for key in where[:-1]:
+                node = node.setdefault(key, {})
+            node[where[-1]] = entry
+            self.save()
+
+        return keep
+
     def run(self, only: set[str] | None = None) -> dict[str, Any]:
         self.scratch.mkdir(parents=True, exist_ok=True)
         steps = {"audit": self.audit, "bulk": self.bulk, "peer": self.peer, "startup": self.startup,
-                 "forms": self.forms, "pg": self.postgres, "profile": self.profile}
+                 "forms": self.forms, "pg_audit": self.pg_audit, "pg_bulk": self.pg_bulk, "profile": self.profile}
+        if only is not None and "pg" in only:
+            only = (only - {"pg"}) | set(PG_PARTS)
         for name, step in steps.items():
-            if (only is None and name != "pg") or (only is not None and name in only) or (
-                    name == "pg" and only is None and self.pg is not None):
+            wanted = name in only if only is not None else (name not in PG_PARTS or self.pg is not None)
+            if wanted:
                 self.log(f"== {name}  (load {_loads()})")
                 step()
                 self.save()
@@ -172,8 +194,10 @@ class Suite:
             }
             if not dbs.is_pg(db):  # the database's files dropped from the page cache first
                 steps["cli_cold"] = _after(partial(dbs.evict, db), cli_run)
-            entry: dict[str, Any] = {"cases": cases, "db": backend, **measure.rounds(runs, steps)}
-            entry["command"] = " ".join(["eightstep", *cli[len(console_script()):]]) + " > audit.json"
+            command = " ".join(["eightstep", *cli[len(console_script()):]]) + " > audit.json"
+            head = {"cases": cases, "db": backend, "command": command}
+            keep = self.keeper(("audit", backend, str(cases)), head, runs)
+            entry: dict[str, Any] = {**head, **measure.rounds(runs, steps, progress=keep)}
             if cases in self.plan.naive_sizes and backend == "sqlite":
                 entry["naive"] = measure.rounds(self.plan.naive_runs,
                                                 {"n": partial(measure.child, "naive", args)})["n"]
@@ -195,13 +219,15 @@ class Suite:
             fresh = self.fresh(source, f"bulk_{kind}_{cases}")
             steps = {"write": _prepared(fresh, "bulk", {"dry_run": False}),
                      "dry_run": partial(measure.child, "bulk", {"db": source, "dry_run": True})}
-            entry: dict[str, Any] = {"cases": cases, "data": kind, "db": backend,
-                                     **measure.rounds(runs, steps, keys)}
-            copy = fresh()["db"]
-            cli = [*console_script(), "--db", copy, "case", "advance", "--all-ready", "--at",
+            cli = [*console_script(), "--db", "COPY", "case", "advance", "--all-ready", "--at",
                    BULK_AT.astimezone(UTC).isoformat(), "--json"]
+            head = {"cases": cases, "data": kind, "db": backend,
+                    "command": " ".join(["eightstep", *cli[len(console_script()):]])}
+            keep = self.keeper(("bulk", backend, f"{kind}/{cases}"), head, runs)
+            entry: dict[str, Any] = {**head, **measure.rounds(runs, steps, keys, progress=keep)}
+            keep(entry, final=False)  # the rounds are kept while the CLI runs
+            cli[cli.index("COPY")] = fresh()["db"]
             entry["cli_json"] = measure.command(cli, cwd=self.scratch, stdout=self.scratch / "bulk.json")
-            entry["command"] = " ".join(["eightstep", "--db", "COPY", *cli[len(console_script()) + 2:]])
             (self.scratch / "bulk.json").unlink(missing_ok=True)
             self.results["bulk"].setdefault(backend, {})[f"{kind}/{cases}"] = entry
             self.save()
@@ -228,7 +254,8 @@ class Suite:
                  "spiff_reload": partial(spiff, "reload"), "spiff_memory": partial(spiff, "memory"),
                  "eightstep_batched": _prepared(ours, "peer_eightstep_batched", {"n": n}),
                  "spiff_batched": partial(spiff, "batched")}
-        result: dict[str, Any] = {"n": n, **measure.rounds(self.plan.runs, steps)}
+        keep = self.keeper(("peer",), {"n": n}, self.plan.runs)
+        result: dict[str, Any] = {"n": n, **measure.rounds(self.plan.runs, steps, progress=keep)}
         secs = {name: result[name]["seconds"] for name in steps}
         result["ratio_per_transaction"] = secs["spiff_reload"] / secs["eightstep"]
         result["ratio_batched"] = secs["spiff_batched"] / secs["eightstep_batched"]
@@ -269,13 +296,17 @@ class Suite:
         result["command"] = " ".join(["eightstep", "forms", "render", "RD-3-2", *ids, "-o", "DIR"])
         self.results["forms"] = result
 
-    def postgres(self) -> None:
+    def pg_audit(self) -> None:
         if self.pg is None:
             self.log("   no PostgreSQL server given (--pg URL): skipped")
             return
-        sizes = self.plan.pg_sizes
-        self.audit("pg", sizes)
-        self.bulk("pg", sizes, district=0)
+        self.audit("pg", self.plan.pg_sizes)
+
+    def pg_bulk(self) -> None:
+        if self.pg is None:
+            self.log("   no PostgreSQL server given (--pg URL): skipped")
+            return
+        self.bulk("pg", self.plan.pg_sizes, district=0)
 
     def profile(self) -> None:
         from bench.profiles import available

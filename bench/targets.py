@@ -83,18 +83,20 @@ def judged(results: dict[str, Any]) -> list[Judged]:
     bulk = (results.get("bulk") or {}).get("sqlite", {})
     ready = {int(k.split("/")[1]): v for k, v in bulk.items() if k.startswith("ready/")}
     for size in sorted({100_000, MILLION} | ({max(ready)} if ready else set())):
-        entry = ready.get(size)
+        write = (ready.get(size) or {}).get("write") or {}
         out.append(Judged(f"bulk_{size}", f"bulk advance at {size:,} cases, every case ready: advanced cases/s",
-                          "≥ 5,000/s", entry["write"]["advanced_per_s"] if entry else None, "/s", 5000.0, True,
-                          cpu=entry["write"]["advanced"] / entry["write"]["cpu_seconds"]
-                          if entry and entry["write"].get("cpu_seconds") else None))
+                          "≥ 5,000/s", write.get("advanced_per_s"), "/s", 5000.0, True,
+                          cpu=write["advanced"] / write["cpu_seconds"] if write.get("cpu_seconds") else None))
     audits = (results.get("audit") or {}).get("sqlite", {})
     size, big = _largest(audits)
     small_size, small = (min(audits, key=int), audits[min(audits, key=int)]) if audits else (None, None)
     at = _at(size)
 
     def value(figure: Any) -> float | None:
-        return figure(big) if big else None
+        try:
+            return figure(big) if big else None
+        except (KeyError, TypeError, ZeroDivisionError):  # a step a stopped run did not reach
+            return None
 
     out += [
         Judged("audit_cli_warm", f"`audit stalled --json` to a file through the CLI, warm{at}", "< 1 s",
@@ -108,8 +110,8 @@ def judged(results: dict[str, Any]) -> list[Judged]:
         Judged("audit_rss", f"peak memory of `audit stalled --json`{at}", "< 300 MB",
                value(lambda e: e["cli_warm"]["peak_rss_mb"]), "MB", 300.0),
         Judged("audit_rss_flat", f"peak memory at {size or 0:,} / at {int(small_size or 0):,} cases (flat)",
-               f"≤ {FLAT}x", big["cli_warm"]["peak_rss_mb"] / small["cli_warm"]["peak_rss_mb"]
-               if big and small and size != int(small_size or 0) else None, "x", FLAT),
+               f"≤ {FLAT}x", value(lambda e: e["cli_warm"]["peak_rss_mb"] / small["cli_warm"]["peak_rss_mb"])
+               if small and size != int(small_size or 0) else None, "x", FLAT),
     ]
     forms = results.get("forms") or {}
     out.append(Judged("forms_html", "`forms render CASE` of all ten forms as HTML, one call, start-up included",
