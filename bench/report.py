@@ -179,7 +179,8 @@ def bulk(results: dict[str, Any], backend: str) -> list[str]:
                      f"**{num(w.get('advanced_per_s'))}**", num(w.get("considered_per_s")),
                      num(fig(b, "dry_run", "considered_per_s")), mb(w.get("peak_rss_mb")),
                      f"{ms(cli.get('seconds'))} ({ms(cli.get('cpu_seconds'))}, {mb(cli.get('peak_rss_mb'))})",
-                     rounds_done(b, "write"), load({"load": (w.get("load") or []) + (fig(b, "dry_run", "load") or [])})])
+                     rounds_done(b, "write"),
+                     load({"load": (w.get("load") or []) + (fig(b, "dry_run", "load") or [])})])
         commands.append(f"- {b['data']} {b['cases']:,}: `{b['command']}`")
     return [*table(["data", "cases", "considered", "advanced", "blocked", "conflicts", "time", "CPU",
                     "server CPU", "advanced/s", "considered/s", "dry run, considered/s", "peak RSS",
@@ -217,22 +218,37 @@ def peer(results: dict[str, Any]) -> list[str]:
             f"({ratio('spiff_memory', 'eightstep', 'cpu_seconds')}). Above 1 means eightstep is ahead."]
 
 
-def startup(results: dict[str, Any]) -> list[str]:
-    s = results.get("startup")
+def startup(results: dict[str, Any], key: str = "startup") -> list[str]:
+    s = results.get(key)
     if not s:
         return ["(not measured)"]
     limits = dict.fromkeys(s["reads"], "≤ 0.3 s") | dict.fromkeys(s["records"], "≤ 0.4 s")
+    sqlite = (results.get("startup") or {}).get("commands", {}) if key != "startup" else {}
     rows = []
     for name, r in s["commands"].items():
         argv = " ".join(s["argv"].get(name, [name]))
-        rows.append([f"`{argv}`" if name in s["argv"] else f"`{name}`", ms(r["seconds"]),
-                     ms(r["over_floor"]) if name != "python -c pass" else "—", limits.get(name, "—"),
-                     ms(r["cpu_seconds"]), load(r)])
-    out = table(["command", "median wall time", "over `python -c pass`", "target", "CPU", "load"], rows)
+        row = [f"`{argv}`" if name in s["argv"] else f"`{name}`", ms(r["seconds"]),
+               ms(r["over_floor"]) if name != "python -c pass" else "—", limits.get(name, "—"),
+               ms(r["cpu_seconds"]), ms(cpu_over_floor(s["commands"], name)), str(r.get("runs", "—")), load(r)]
+        if key != "startup":
+            row.insert(6, ms(cpu_over_floor(sqlite, name)) if name in sqlite else "—")
+        rows.append(row)
+    headers = ["command", "median wall time", "over `python -c pass`", "target", "CPU", "CPU over the floor's",
+               "rounds", "load"]
+    if key != "startup":
+        headers.insert(6, "the same on SQLite")
+    out = table(headers, rows)
     for name, top in (s.get("importtime") or {}).items():
         out += ["", f"`python -X importtime` of `{name}`, cumulative ms per top-level import: "
                 + ", ".join(f"{mod} {t:,.0f}" for mod, t in top[:8])]
     return out
+
+
+def cpu_over_floor(commands: dict[str, Any], name: str) -> float | None:
+    """A command's CPU time less the CPU time of `python -c pass` (medians)."""
+    own, floor = (commands.get(name) or {}).get("cpu_seconds"), (commands.get("python -c pass") or {}).get(
+        "cpu_seconds")
+    return None if own is None or floor is None or name == "python -c pass" else own - floor
 
 
 def forms(results: dict[str, Any]) -> list[str]:
@@ -320,6 +336,11 @@ def render(results: dict[str, Any], notes: str) -> str:
         "## Start-up", "",
         "`python -m bench run --only startup`: the demo's database (`eightstep demo`), interleaved rounds.", "",
         *startup(results), "",
+        "On PostgreSQL (`python -m bench run --only pg_startup --pg URL`): the same story built into a database on "
+        "the session's server (what a district office with a server types); *the same on SQLite*: the CPU over the "
+        "floor's of the table above. The server's own CPU time for these commands is not counted (a few "
+        "milliseconds of queries per command).", "",
+        *startup(results, "startup_pg"), "",
         "## Paperwork", "", "`python -m bench run --only forms`: the demo's pilot RD-3-2.", "", *forms(results), "",
         "## Profiles of the missed targets", "",
         "`python -m bench run --only profile` (py-spy, sampling the process as it runs; shares of all its samples, "

@@ -81,12 +81,13 @@ def compiled() -> None:
 
 
 
-def startup(folder: Path, runs: int) -> dict[str, Any]:
+def startup(folder: Path, runs: int, db: str | None = None) -> dict[str, Any]:
+    """The figures, on the demo's database (``db``: the demo's story already in that database instead)."""
     compiled()
-    db = demo_database(folder / "demo")
+    db = db or str(demo_database(folder / "demo"))
     attachment = folder / "scan.pdf"
     attachment.write_bytes(b"%PDF-1.4 bench\n")
-    cli = [*console_script(), "--db", str(db)]
+    cli = [*console_script(), "--db", db]
     steps: dict[str, Any] = {"python -c pass": partial(command, [sys.executable, "-c", "pass"], cwd=folder),
                              "--help": partial(command, [*cli, "--help"], cwd=folder, env=cli_env())}
     for name, args in {**READS, **RECORDS}.items():

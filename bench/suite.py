@@ -29,8 +29,8 @@ RESULTS_SCHEMA = 2
 BIG = 1_000_000  # from this size on, fewer runs (each takes a while)
 CITY = Spec()
 READY = Spec(ready_share=1.0)  # every case's current stage done: the bulk advance moves every one it considers
-STEPS = ("audit", "bulk", "peer", "startup", "forms", "pg", "pg_audit", "pg_bulk", "profile")
-PG_PARTS = ("pg_audit", "pg_bulk")  # the pg step is these: each can be run alone
+STEPS = ("audit", "bulk", "peer", "startup", "forms", "pg", "pg_audit", "pg_bulk", "pg_startup", "profile")
+PG_PARTS = ("pg_audit", "pg_bulk", "pg_startup")  # the pg step is these: each can be run alone
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,8 @@ class Suite:
     def run(self, only: set[str] | None = None) -> dict[str, Any]:
         self.scratch.mkdir(parents=True, exist_ok=True)
         steps = {"audit": self.audit, "bulk": self.bulk, "peer": self.peer, "startup": self.startup,
-                 "forms": self.forms, "pg_audit": self.pg_audit, "pg_bulk": self.pg_bulk, "profile": self.profile}
+                 "forms": self.forms, "pg_audit": self.pg_audit, "pg_bulk": self.pg_bulk,
+                 "pg_startup": self.pg_startup, "profile": self.profile}
         if only is not None and "pg" in only:
             only = (only - {"pg"}) | set(PG_PARTS)
         for name, step in steps.items():
@@ -308,6 +309,21 @@ class Suite:
             return
         self.bulk("pg", self.plan.pg_sizes, district=0)
 
+    def pg_startup(self) -> None:
+        """The start-up figures with the demo's story in a PostgreSQL database (a district office's set-up)."""
+        if self.pg is None:
+            self.log("   no PostgreSQL server given (--pg URL): skipped")
+            return
+        from bench.startup import startup
+
+        folder = self.scratch / "startup-pg"
+        self.log(f"   start-up on PostgreSQL (the demo's story in {DEMO_PG}), {self.plan.startup_runs} rounds")
+        url = pg_demo(self.pg, folder)
+        result = startup(folder, self.plan.startup_runs, db=url)
+        result["db"] = url.rsplit("@", 1)[-1]
+        self.results["startup_pg"] = result
+        self.pg.drop(DEMO_PG)
+
     def profile(self) -> None:
         from bench.profiles import available
         from bench.targets import profile_missed
@@ -320,6 +336,27 @@ class Suite:
         except RuntimeError as exc:  # py-spy needs to trace processes: a container may not allow it
             self.log(f"   profiles failed: {exc}")
             self.results["profiles"] = {"error": str(exc)[-500:]}
+
+
+DEMO_PG = "bench_startup_demo"
+
+
+def pg_demo(pg: dbs.Postgres, folder: Path) -> str:
+    """The demo's story (`eightstep demo`, built the same way) in a new PostgreSQL database; its files store is
+    ``folder/eightstep-files``, where the commands run from ``folder`` find it."""
+    from eightstep.demo import Builder, tell
+    from eightstep.store.workspace import Workspace
+
+    pg.drop(DEMO_PG)
+    url = pg.create(DEMO_PG)
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "owners").mkdir(parents=True)
+    ws, _new = Workspace.init(url, files=folder / "eightstep-files")
+    try:
+        tell(Builder(ws, folder))
+    finally:
+        ws.dispose()
+    return url
 
 
 def _cli_json(argv: list[str], output: Path, cwd: Path) -> dict[str, Any]:

@@ -29,3 +29,26 @@ def test_each_section_comes_from_the_run_named_for_it(tmp_path: Path) -> None:
     assert merged["merged"] == ["A (startup)", "B (audit, datasets)", "C (bulk)"]
     with pytest.raises(SystemExit, match="unknown section"):
         main(["merge", str(out), f"nope={mine}"])
+
+
+def startup(*names: str, floor: float) -> dict[str, object]:
+    commands = {"python -c pass": {"seconds": floor}, **{n: {"seconds": floor + 1, "over_floor": 1.0} for n in names}}
+    return {"commands": commands, "reads": [n for n in names if n.startswith("case")],
+            "records": [n for n in names if n.startswith("vote")], "argv": {n: ["eightstep", *n.split()] for n in names}}
+
+
+def test_parts_of_sections_come_from_other_runs(tmp_path: Path) -> None:
+    reads = results(tmp_path / "r.json", "R", startup=startup("case show", "vote cast", floor=0.1),
+                    bulk={"sqlite": {"ready/100000": {"w": 1}}})
+    writes = results(tmp_path / "w.json", "W", startup=startup("case show", "vote cast", floor=0.2))
+    pg = results(tmp_path / "p.json", "P", bulk={"pg": {"ready/100000": {"w": 2}}, "sqlite": {"ready/10000": 3}})
+    out = tmp_path / "merged.json"
+    assert main(["merge", str(out), f"startup.reads,bulk={reads}", f"startup.records={writes}",
+                 f"bulk.pg,audit.pg={pg}"]) == 0
+    merged = json.loads(out.read_text(encoding="utf-8"))
+    commands = merged["startup"]["commands"]
+    assert commands["case show"]["run"] == "R" and commands["vote cast"]["run"] == "W"
+    assert commands["python -c pass"] == {"seconds": 0.1}  # the floor of the first run that gave start-up figures
+    assert merged["startup"]["records"] == ["vote cast"] and merged["startup"]["reads"] == ["case show"]
+    assert merged["bulk"] == {"sqlite": {"ready/100000": {"w": 1}}, "pg": {"ready/100000": {"w": 2}}}
+    assert "audit" not in merged or merged["audit"] is None  # P had no audit: skipped, nothing invented
