@@ -16,10 +16,20 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import fields
 from typing import Any
 
-from eightstep.rules.consent import AGREE, OPPOSE, Tally, Voter, area_text, meets, participates, rule_dict, tally
+from eightstep.rules.consent import (
+    AGREE,
+    OPPOSE,
+    TALLY_KEYS,
+    Tally,
+    Voter,
+    area_text,
+    meets,
+    participates,
+    rule_dict,
+    tally,
+)
 from eightstep.workflow.schema import ConsentRule
 
 CHECK_EVERY = 64
@@ -33,7 +43,7 @@ class FastTally:
         self.rule = rule
         self.rule_data = rule_dict(rule)
         self.simple_rule = rule.also_required is None
-        self.fields = [f.name for f in fields(Tally)]
+        self.fields = TALLY_KEYS
         self.calls = 0
         self.trusted = True
         self.owners_json: tuple[str, str] | None = None  # per_owner of the last fast answer as JSON: (plain, sorted)
@@ -70,7 +80,7 @@ class FastTally:
 
     @staticmethod
     def _dict(result: Tally) -> dict[str, Any]:
-        return dict(vars(result))  # what Tally.as_dict() gives, without its deep copies
+        return {name: getattr(result, name) for name in TALLY_KEYS}  # Tally.as_dict(), without its deep copies
 
     def fast(self, flats: Sequence[Flat], ballots: dict[int, tuple[str, int]], local_iso: Any
              ) -> tuple[bool, dict[str, Any] | None]:

@@ -336,3 +336,26 @@ def test_example_variant_with_co_owners_and_affected_flats(ws: Workspace, db_pat
     runner.invoke(main, [*db, "vote", "cast", "X-1-1", "202", "agree", "--at", "2025-03-03"])
     text = runner.invoke(main, [*db, "vote", "tally", "X-1-1"])
     assert "directly affected owners: all agree" in text.stdout and text.stdout.rstrip().endswith("PASSED")
+
+
+@pytest.mark.parametrize("rule_name", list(RULES))
+def test_the_tally_written_straight_as_json_is_the_encoded_tally(rule_name: str) -> None:
+    """What an advance out of the vote stores (``moves.tally_text``, the per-owner report written straight as
+    JSON) is the text of encoding ``Tally.as_dict()``, in every consent case: shared owners, co-owners with and
+    without every signature, ties, flats without a ballot, and keys and rooms that JSON must escape."""
+    from eightstep.engine.events import json_text
+    from eightstep.engine.moves import tally_text
+    from eightstep.rules.consent import TALLY_KEYS
+
+    rule = RULES[rule_name]
+    rng = random.Random(f"json-{rule_name}")
+    odd = ['引号"的业主', "back\\slash", "tab\tand\nnewline", "\x01控制", "émoji 🛗", "</script>"]
+    for _ in range(150):
+        voters = [Voter(v.room if rng.random() < 0.8 else f"{v.room}{rng.choice(odd)}",
+                        v.owner_key if rng.random() < 0.8 else f"{v.owner_key}{rng.choice(odd)}", v.area_centi,
+                        v.choice, v.cast_at, v.floor, v.affected, v.co_owners, v.signed_by)
+                  for v in random_unit(rng)]
+        result = tally(voters, rule)
+        assert tuple(result.as_dict()) == TALLY_KEYS and TALLY_KEYS[-1] == "per_owner"
+        assert tally_text(result) == json_text(result.as_dict()), voters
+        assert json.loads(result.per_owner_json()) == result.per_owner

@@ -18,7 +18,7 @@ Not considered: suspended and withdrawn cases, and cases in a final stage (nothi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -97,7 +97,7 @@ class BulkReport:
 class _Move:
     case: Any  # the case row as read
     to_stage: str
-    consent: dict[str, Any] | None
+    consent: Tally | None  # the tally of the vote it leaves
     role: str | None = None  # the role the workflow's permissions granted the move in
 
 
@@ -169,8 +169,7 @@ def _judge(scope: _Scope, conn: Connection, cases: list[Any], at: datetime, acto
         if not machine.fire(ADVANCE, position):
             blocked[case.id] = BulkResult(case.id, BLOCKED, case.stage, blockers=tuple(position.refusal(machine)))
             continue
-        consent = _shallow(ctx.consent_tally) if ctx.consent_tally is not None else None
-        moves.append(_Move(case, position.stage, consent, granted.get(case.id)))
+        moves.append(_Move(case, position.stage, ctx.consent_tally, granted.get(case.id)))
     return moves, blocked
 
 
@@ -193,13 +192,6 @@ def _permitted(scope: _Scope, conn: Connection, cases: list[Any], at: datetime, 
         else:
             refusals[case_id] = Blocker("permission", str(refusal), remedy=refusal.remedy)
     return granted, refusals
-
-
-def _shallow(tally: Tally) -> dict[str, Any]:
-    """``Tally.as_dict()`` without its deep copies (dataclasses.asdict): the same JSON, a tenth of the time."""
-    return {f.name: getattr(tally, f.name) for f in fields(tally)}
-
-
 
 
 def write_batch(conn: Connection, moves: list[_Move], *, at: datetime, actor: str, note: str | None,

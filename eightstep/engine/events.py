@@ -68,10 +68,27 @@ def details_text(details: dict[str, Any] | None, encoded: dict[str, str] | None 
     """The stored (and hashed) form of an event's details. ``encoded``: more keys whose values are already in
     that form (``json_text``), spliced in as they are: the same text as encoding them again (a consent tally,
     stored in its consent record too, is encoded once)."""
+    return json_object(details or {}, encoded or {})
+
+
+def json_object(plain: dict[str, Any], encoded: dict[str, str]) -> str:
+    """``json_text({**plain, **encoded-values-decoded})``: ``encoded`` holds values already as ``json_text``
+    writes them, spliced in at their keys' places (the runs of ``plain`` keys between them encoded at once)."""
     if not encoded:
-        return json_text(details or {})
-    items = {**{key: json_text(value) for key, value in (details or {}).items()}, **encoded}
-    return "{" + ", ".join(f"{json_text(key)}: {items[key]}" for key in sorted(items)) + "}"
+        return json_text(plain)
+    parts: list[str] = []
+    run: dict[str, Any] = {}
+    for key in sorted({*plain, *encoded}):
+        if key in encoded:
+            if run:
+                parts.append(json_text(run)[1:-1])
+                run = {}
+            parts.append(f"{json_text(key)}: {encoded[key]}")
+        else:
+            run[key] = plain[key]
+    if run:
+        parts.append(json_text(run)[1:-1])
+    return "{" + ", ".join(parts) + "}"
 
 
 def json_text(value: Any) -> str:

@@ -20,12 +20,13 @@ from datetime import datetime
 from typing import Any
 
 from eightstep.engine.checking import guard_context, machine_of
-from eightstep.engine.events import cas_statement, json_text, move_rows
+from eightstep.engine.events import cas_statement, json_object, json_text, move_rows
 from eightstep.engine.litigation import litigation_pending
 from eightstep.engine.position import Position
 from eightstep.engine.recording import recording
 from eightstep.errors import BlockedError, InputError
 from eightstep.i18n import _
+from eightstep.rules.consent import Tally
 from eightstep.store import tables
 from eightstep.store.workspace import Workspace
 from eightstep.suggest import did_you_mean
@@ -85,7 +86,7 @@ def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: s
         rec.note = note
         if consent is not None:
             rec.details = {"consent": consent}
-            rec.also(_CONSENT_RECORDS, consent_record(case, consent, rec.at))
+            rec.also(_CONSENT_RECORDS, consent_record(case, consent["rule"], rec.at, json_text(consent)))
     return Move(case.id, "advance", case.stage, rec.stage, rec.at, rec.details, rec.version)
 
 
@@ -94,24 +95,30 @@ def _arrival(stage: str, at: datetime) -> dict[str, Any]:
     return {"stage": stage, "stage_entered_at": at, "clock_started_at": at}
 
 
-def consent_record(case: Any, consent: dict[str, Any], at: datetime, tally: str | None = None) -> dict[str, Any]:
-    """The consent record of ``case`` leaving its (consent) stage at ``at`` with the tally ``consent`` (``tally``:
-    the tally already encoded, ``events.json_text``)."""
-    return {"case_id": case.id, "stage": case.stage, "at": at, "rule": json.dumps(consent["rule"], ensure_ascii=False),
-            "tally": json_text(consent) if tally is None else tally}
+def consent_record(case: Any, rule: dict[str, Any], at: datetime, tally: str) -> dict[str, Any]:
+    """The consent record of ``case`` leaving its (consent) stage at ``at`` under ``rule`` with the tally
+    ``tally`` (encoded: ``events.json_text`` of the tally's dict, or ``tally_text``)."""
+    return {"case_id": case.id, "stage": case.stage, "at": at, "rule": json.dumps(rule, ensure_ascii=False),
+            "tally": tally}
+
+
+def tally_text(tally: Tally) -> str:
+    """``events.json_text(tally.as_dict())``, the same text, with the per-owner report written straight from the
+    owners (``Tally.per_owner_json``) instead of built as dicts and encoded."""
+    return json_object(tally.as_dict(report=False), {"per_owner": tally.per_owner_json()})
 
 
 def advance_rows(case: Any, to_stage: str, *, at: datetime, recorded_at: datetime, actor: str, note: str | None,
-                 consent: dict[str, Any] | None, role: str | None
+                 consent: Tally | None, role: str | None
                  ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
     """What moving ``case`` (its row as read) on to ``to_stage`` writes, for the bulk advance (one batch,
     executemany): the ``ADVANCE_CAS`` parameters, the event (the next link of the case's chain) and, when it
     leaves a consent stage with the tally ``consent``, its consent record; as ``engine.advance`` writes them. The
     tally is encoded as JSON once, for the event and the consent record (the same text as encoding it twice)."""
-    tally = None if consent is None else json_text(consent)
+    tally = None if consent is None else tally_text(consent)
     cas, event = move_rows(case, "advance", _arrival(to_stage, at), at=at, recorded_at=recorded_at, actor=actor,
                            note=note, details={}, role=role, encoded=None if tally is None else {"consent": tally})
-    return cas, event, None if consent is None else consent_record(case, consent, at, tally)
+    return cas, event, None if consent is None or tally is None else consent_record(case, consent.rule, at, tally)
 
 
 # The compare-and-set move of a case to its next stage (engine.advance, bulk.write_batch): it matches only while

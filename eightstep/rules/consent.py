@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from fractions import Fraction
+from functools import cached_property
+from json.encoder import encode_basestring
 from typing import Any, TypeVar
 
 from eightstep.i18n import _
@@ -88,6 +90,29 @@ class OwnerVote:
                 "ballots": [{"room": v.room, "choice": v.choice, "at": iso_local(v.cast_at),
                              "counted": every or id(v) in counted} for v in self.ballots]}
 
+    def json_text(self) -> str:
+        """``as_dict()`` as JSON with sorted keys, not ASCII-escaped (``json.dumps(..., ensure_ascii=False,
+        sort_keys=True)``: the same text), written directly: what an advance out of the vote stores."""
+        every = len(self.counted) == len(self.ballots)
+        counted = set() if every else {id(v) for v in self.counted}
+        ballots = ", ".join(
+            f'{{"at": {_json(iso_local(v.cast_at))}, "choice": {_json(v.choice)}, '
+            f'"counted": {_json(every or id(v) in counted)}, "room": {_json(v.room)}}}' for v in self.ballots)
+        return (f'{{"affected": {_json(self.affected)}, "area": {_json(area_text(self.area_centi))}, '
+                f'"ballots": [{ballots}], "choice": {_json(self.choice)}, "conflict": {_json(self.conflict)}, '
+                f'"flats": [{", ".join(map(_json, self.rooms))}], "key": {_json(self.key)}}}')
+
+
+def _json(value: str | bool | None) -> str:
+    """A string, a bool or None as JSON (strings not ASCII-escaped)."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return encode_basestring(value)
+
 
 @dataclass(frozen=True)
 class Tally:
@@ -108,12 +133,32 @@ class Tally:
     conflicts: list[str] = field(default_factory=list)  # notes: disagreeing ballots of one owner, how settled
     also_required_met: bool | None = None  # None: the rule names no directly affected owners
     owner_rule: str = OWNER_RULE
-    per_owner: list[dict[str, Any]] = field(default_factory=list)  # OwnerVote.as_dict() of each owner
+    owner_votes: tuple[OwnerVote, ...] = ()  # each owner as counted, in the report's order
 
-    def as_dict(self) -> dict[str, Any]:
-        """The tally as plain data with lists and dicts of its own (what ``dataclasses.asdict`` gives, without
-        its generic deep copy: a sixth of the time, which an advance out of the vote pays)."""
-        return {f.name: _copied(getattr(self, f.name)) for f in fields(self)}
+    @cached_property
+    def per_owner(self) -> list[dict[str, Any]]:
+        """The per-owner report: ``OwnerVote.as_dict()`` of each owner (built when first asked: a guard that only
+        needs to know whether the vote passed never builds it)."""
+        return [o.as_dict() for o in self.owner_votes]
+
+    def per_owner_json(self) -> str:
+        """``per_owner`` as JSON with sorted keys, not ASCII-escaped (the same text as encoding it), written
+        directly from the owners."""
+        return "[" + ", ".join(o.json_text() for o in self.owner_votes) + "]"
+
+    def as_dict(self, report: bool = True) -> dict[str, Any]:
+        """The tally as plain data with lists and dicts of its own (``TALLY_KEYS``: what ``dataclasses.asdict``
+        gave when the per-owner report was a field, without its generic deep copy). ``report``: with the
+        per-owner report (False: without it, to be added as ``per_owner_json()``)."""
+        data = {name: _copied(getattr(self, name)) for name in _SCALAR_KEYS}
+        if report:
+            data["per_owner"] = _copied(self.per_owner)
+        return data
+
+
+# The keys of ``Tally.as_dict()``, in its order: the fields, then the per-owner report instead of the owners
+_SCALAR_KEYS = tuple(f.name for f in fields(Tally) if f.name != "owner_votes")
+TALLY_KEYS = (*_SCALAR_KEYS, "per_owner")
 
 
 def _copied(value: Any) -> Any:
@@ -296,7 +341,7 @@ def tally(voters: Sequence[Voter], rule: ConsentRule) -> Tally:
         participation_met=participation_met, agreement_met=agreement_met,
         passed=participation_met and agreement_met and also_met is not False and not conflicts,
         rule=rule_dict(rule), shortfalls=shortfalls, conflicts=notes, also_required_met=also_met,
-        per_owner=[o.as_dict() for o in owners],
+        owner_votes=tuple(owners),
     )
 
 
