@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from types import SimpleNamespace
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import Connection, bindparam, select
 
@@ -25,12 +25,15 @@ from eightstep.engine.evidence import FullRecords
 from eightstep.errors import NotFoundError
 from eightstep.i18n import _
 from eightstep.rules.money import parse_yuan
-from eightstep.store import models
+from eightstep.store import tables
 from eightstep.timeutil import as_utc, show
+
+if TYPE_CHECKING:
+    from eightstep.store import models
 
 Row = TypeVar("Row")  # a record row of some table
 
-EVENTS = models.Event.__table__
+EVENTS = tables.events
 MONEY_ACTIONS = ("funding.set", "scheme.choose", "funding.agree", "funding.extra", "funding.compensation",
                  "funding.void-line",  # a voided extra or compensation: the figures without it
                  "funding.void")  # a voided funding: what was set before it counts nowhere

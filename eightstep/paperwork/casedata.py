@@ -23,9 +23,8 @@ from eightstep.i18n import _
 from eightstep.paperwork import asof
 from eightstep.paperwork.asof import MoneyEvent
 from eightstep.paperwork.parties import Party, current
-from eightstep.records.funding import E4, share_table
-from eightstep.records.moneyview import MoneyOnRecord, money_on_record
-from eightstep.records.roles import view
+from eightstep.records.moneyview import E4, MoneyOnRecord, money_on_record, share_table
+from eightstep.records.views import view
 from eightstep.rules.consent import Voter
 from eightstep.rules.money import ShareTable, room_order
 from eightstep.rules.workcalendar import WorkCalendar
@@ -197,8 +196,7 @@ def load_case_data(ws: Workspace, case_id: str, at: datetime | None = None) -> C
         plans = sorted((p for p in read.records(conn, tables.rota_plans, [case_id]).get(case_id, [])
                         if as_utc(p.at) <= end), key=lambda p: (as_utc(p.at), p.id))
         money_events = asof.money_history(conn, case_id)
-    with ws.session() as session:
-        money = money_on_record(session, case_id, loaded.definition)
+        money = money_on_record(conn, case_id, loaded.definition)
     rooms = {h.id: h.room for h in found["households"]}
     shares: dict[str, Fraction] = {}
     upkeep: dict[str, Fraction] = {}

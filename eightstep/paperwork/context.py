@@ -9,16 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eightstep.engine.ballots import title_names
 from eightstep.paperwork import privacy
 from eightstep.paperwork.casedata import CaseData
 from eightstep.paperwork.parties import Party
 from eightstep.rules.consent import AGREE, OPPOSE, Tally, tally
-from eightstep.store import models
 from eightstep.store.read import CaseIdentity, unit_label
 from eightstep.timeutil import as_utc, local_date
+
+if TYPE_CHECKING:
+    from eightstep.store import models
 
 CHOICE_TEXT = {AGREE: "同意", OPPOSE: "反对", "abstain": "弃权", None: "未表决"}
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from eightstep.engine.cases import get_case
-from eightstep.records.roles import PARTY_ROLES, RoleView, add_role, load_roles
-from eightstep.store.workspace import Workspace
+from eightstep.records.views import PARTY_ROLES, RoleView
 from eightstep.timeutil import now_utc
+
+if TYPE_CHECKING:
+    from eightstep.store.workspace import Workspace
 
 Party = RoleView  # what a form prints of a named person or organisation
 
@@ -22,6 +24,8 @@ def set_party(ws: Workspace, case_id: str, role: str, *, name: str, phone: str |
               id_number: str | None = None, address: str | None = None, at: datetime | None = None,
               actor: str | None = None, as_role: str | None = None) -> Party:
     """Name the party of ``role`` for the case's forms (``forms party``): ``role add`` for a role held by one."""
+    from eightstep.records.roles import add_role  # recording: the ORM (the forms read without it)
+
     if role not in PARTY_ROLES:
         from eightstep.errors import InputError
         from eightstep.i18n import _
@@ -45,6 +49,9 @@ def current(views: list[RoleView], role: str, when: datetime) -> RoleView | None
 
 def list_parties(ws: Workspace, case_id: str) -> list[Party]:
     """The parties the forms name now, one per role."""
+    from eightstep.engine.cases import get_case
+    from eightstep.records.roles import load_roles
+
     with ws.session() as session:
         get_case(session, case_id)
         views = load_roles(session, case_id)

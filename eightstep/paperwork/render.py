@@ -13,7 +13,6 @@ from typing import Any
 
 from eightstep import __version__
 from eightstep.engine.actors import checked_role
-from eightstep.engine.cases import default_actor
 from eightstep.errors import InputError, NotFoundError, Remedy
 from eightstep.i18n import _
 from eightstep.paperwork import privacy
@@ -21,7 +20,6 @@ from eightstep.paperwork.casedata import CaseData, load_case_data
 from eightstep.paperwork.context import FormInfo, as_context, secrets
 from eightstep.paperwork.environment import FormEnvironment, TemplateVersion
 from eightstep.paperwork.forms import FORMS, generic
-from eightstep.paperwork.log import log_events
 from eightstep.paperwork.materials import checklist
 from eightstep.paperwork.names import form_ids, template_name
 from eightstep.paperwork.needs import Gap, MissingData, Needs
@@ -255,6 +253,9 @@ class Paperwork:
         Printing is recorded even for a withdrawn case; the records must not have changed since they were read.
         Each event names the actor's role (``as_role``, else the one on record: one lookup for all of them).
         """
+        from eightstep.engine.cases import default_actor  # the recording side: the ORM (listing forms needs none)
+        from eightstep.paperwork.log import log_events
+
         return log_events(self.ws, case_id, version, at=at, actor=default_actor(actor), events=events,
                           role=as_role)
 

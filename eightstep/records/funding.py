@@ -5,7 +5,6 @@ Arithmetic lives in ``money``; this module reads and writes the store, one trans
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,12 +19,19 @@ from eightstep.errors import InputError, Remedy
 from eightstep.i18n import _
 from eightstep.records import tabular
 from eightstep.records.households import room_problems
-from eightstep.rules.money import Figures, ShareTable, compute_shares, yuan_plain
+from eightstep.records.moneyview import (  # noqa: F401  (re-exported: the read-only half, without the ORM)
+    AGREEMENT_FORM,
+    E4,
+    agreement_signed,
+    agreement_stage,
+    figures_of,
+    share_table,
+)
+from eightstep.rules.money import Figures, ShareTable, yuan_plain
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
-from eightstep.workflow.schema import Stage, Workflow
+from eightstep.workflow.schema import Workflow
 
-E4 = 10_000
 AGREED_COLUMNS = (
     tabular.Column("room", ("room", "房号", "室号", "房间号", "门牌号"), tabular.parse_room),
     tabular.Column("share", ("share", "weight", "分摊比例", "比例", "份额", "分摊份额"),
@@ -33,33 +39,6 @@ AGREED_COLUMNS = (
     tabular.Column("maintenance", ("maintenance", "维保比例", "维保份额"), tabular.parse_decimal(4, positive=False),
                    required=False),
 )
-
-
-def figures_of(row: models.Funding) -> Figures:
-    """The case's figures, with the sums of its agreed money lines (extras, compensation)."""
-    return Figures(total=row.total_fen, subsidy=row.subsidy_fen, other=row.other_fen,
-                   maintenance=row.maintenance_fen, other_note=row.other_note,
-                   extras=row.extras_fen or 0, compensation=row.compensation_fen or 0)
-
-
-# --- the signed agreement ----------------------------------------------------------------------------------
-
-AGREEMENT_FORM = "agreement"  # the owner agreement with its cost-share table (paperwork form id)
-
-
-def agreement_stage(wf: Workflow) -> Stage | None:
-    """The stage whose forms include the owner agreement (the first when several do): leaving it means the
-    owners signed it."""
-    return next((s for s in wf.stages if AGREEMENT_FORM in s.forms), None)
-
-
-def agreement_signed(wf: Workflow, stage_id: str) -> Stage | None:
-    """The agreement stage when a case at ``stage_id`` has left it (the agreement is signed), else None."""
-    stage = agreement_stage(wf)
-    positions = wf.stage_positions
-    if stage is None or stage_id not in positions or positions[stage_id] <= positions[stage.id]:
-        return None
-    return stage
 
 
 def amendment(wf: Workflow, case: models.Case, command: str, amend: str | None, *, changes: bool = True
@@ -159,11 +138,6 @@ def load_agreed(session: Session, case_id: str) -> tuple[dict[str, Fraction], di
         if agreed.maintenance_e4 is not None:
             upkeep[household.room] = Fraction(agreed.maintenance_e4, E4)
     return shares, upkeep
-
-
-def share_table(wf: Workflow, households: Sequence[models.Household], funding: models.Funding,
-                agreed: tuple[dict[str, Fraction], dict[str, Fraction]]) -> ShareTable:
-    return compute_shares(wf.cost_sharing, households, figures_of(funding), agreed[0] or None, agreed[1] or None)
 
 
 def case_shares(ws: Workspace, case_id: str) -> ShareTable:

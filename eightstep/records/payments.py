@@ -10,8 +10,6 @@ settlement only.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
@@ -22,9 +20,10 @@ from sqlmodel import Session, col, select
 from eightstep.engine.recording import Recording, recording
 from eightstep.errors import InputError, NotFoundError, Remedy
 from eightstep.i18n import _
-from eightstep.records.funding import E4, amendment, figures_of, load_funding
-from eightstep.rules.ledger import KINDS, WAYS, Ledger, ledger, receipt_number
-from eightstep.rules.money import MAX_FEN, Figures, ShareTable, compute_shares, yuan, yuan_plain
+from eightstep.records.funding import amendment, figures_of, load_funding
+from eightstep.records.moneyview import E4, CaseMoney, CertificateView, LineView, PaymentView
+from eightstep.rules.ledger import KINDS, WAYS, receipt_number
+from eightstep.rules.money import MAX_FEN, yuan, yuan_plain
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import local_date
@@ -38,106 +37,6 @@ LINE_KINDS: dict[str, tuple[str, str]] = {
     "compensation": ("对业主的补偿", "compensation to a household"),
     "change_order": ("工程变更", "change order"),
 }
-
-
-@dataclass(frozen=True)
-class PaymentView:
-    serial: int
-    receipt: str  # the receipt's number
-    room: str
-    owner: str
-    kind: str
-    way: str
-    amount: int
-    on: date
-    reference: str | None
-    received_by: str | None
-    note: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"serial": self.serial, "receipt": self.receipt, "room": self.room, "owner": self.owner,
-                "kind": self.kind, "way": self.way, "amount": yuan_plain(self.amount), "on": self.on.isoformat(),
-                "reference": self.reference, "received_by": self.received_by, "note": self.note}
-
-
-@dataclass(frozen=True)
-class LineView:
-    id: int
-    kind: str
-    amount: int
-    description: str
-    room: str | None
-    meeting_id: int | None
-    on: date
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "amount": yuan_plain(self.amount), "description": self.description,
-                "room": self.room, "meeting_id": self.meeting_id, "on": self.on.isoformat()}
-
-
-@dataclass(frozen=True)
-class CertificateView:
-    room: str
-    owner: str
-    number: str
-    amount: int
-    on: date
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"room": self.room, "owner": self.owner, "number": self.number, "amount": yuan_plain(self.amount),
-                "on": self.on.isoformat()}
-
-
-@dataclass
-class CaseMoney:
-    """Everything the money of one case is read from, as of a date (None: everything on record)."""
-
-    case_id: str
-    workflow: Workflow
-    funding: models.Funding | None
-    households: list[models.Household]
-    lines: list[LineView]
-    payments: list[PaymentView]
-    certificates: list[CertificateView]
-    agreed: tuple[dict[str, Fraction], dict[str, Fraction]]
-    settlement: models.Settlement | None = None
-    _table: ShareTable | None = field(default=None, repr=False)
-
-    @property
-    def figures(self) -> Figures:
-        """The funding's figures with the extras and compensation of the lines read (as of their date)."""
-        if self.funding is None:
-            raise InputError(_("case {case} has no funding yet: record the total cost first").format(
-                case=self.case_id), remedy=Remedy("funding.set", {"case": self.case_id}))
-        return replace(figures_of(self.funding), extras=self.line_sum("extra"),
-                       compensation=self.line_sum("compensation"))
-
-    def line_sum(self, kind: str) -> int:
-        return sum(line.amount for line in self.lines if line.kind == kind)
-
-    def table(self) -> ShareTable:
-        """The agreement's share table, with the compensation each household receives."""
-        if self._table is None:
-            if not self.households:
-                raise InputError(_("case {case} has no households yet").format(case=self.case_id),
-                                 remedy=Remedy("household.import", {"case": self.case_id}))
-            receives: dict[str, int] = {}
-            for line in self.lines:
-                if line.kind == "compensation" and line.room is not None:
-                    receives[line.room] = receives.get(line.room, 0) + line.amount
-            shares, upkeep = self.agreed
-            self._table = compute_shares(self.workflow.cost_sharing, self.households, self.figures, shares or None,
-                                         upkeep or None, receives)
-        return self._table
-
-    def adjustments(self) -> dict[str, int]:
-        return json.loads(self.settlement.adjustments) if self.settlement is not None else {}
-
-    def ledger(self) -> Ledger:
-        return ledger(self.table(), self.payments, self.adjustments())
-
-    def changes(self) -> int:
-        return self.line_sum("change_order")
 
 
 def counting(model: type[models.Base]) -> Any:

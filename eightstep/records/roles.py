@@ -26,58 +26,17 @@ from eightstep.engine.recording import Recording, households_of, recording
 from eightstep.errors import InputError, NotFoundError
 from eightstep.i18n import _
 from eightstep.records import tabular
-from eightstep.roles import ONE, ROLES, ROTA_EVERY, SIDES, role_title
+from eightstep.records.views import PARTY_ROLES, RoleView, view
+from eightstep.roles import ONE, ROLES, ROTA_EVERY, SIDES
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import as_utc, now_utc
+from eightstep.timeutil import now_utc
 
-__all__ = ["ACTOR_ROLES", "MAX_ROLE_TEXT", "ROLES", "SIDES", "RoleList", "RoleView", "acting_role", "add_role",
-           "list_roles", "recorded_role", "set_contact", "set_rota"]
+__all__ = ["ACTOR_ROLES", "MAX_ROLE_TEXT", "PARTY_ROLES", "ROLES", "SIDES", "RoleList", "RoleView", "acting_role",
+           "add_role", "list_roles", "recorded_role", "set_contact", "set_rota", "view"]
 
 _ID_NUMBER = re.compile(r"^(\d{17}[\dX]|\d{15})$")
 CONTACT = ("phone", "id_number", "address")
-
-
-@dataclass(frozen=True)
-class RoleView:
-    """A role held by someone of the register, with how to reach them (what the forms name)."""
-
-    id: int
-    role: str
-    name: str
-    room: str | None
-    side: str | None
-    phone: str | None
-    note: str | None
-    since: datetime
-    id_number: str | None = None
-    address: str | None = None
-    until: datetime | None = None
-
-    @property
-    def title(self) -> str:
-        title = role_title(self.role)
-        return f"{title}（{SIDES[self.side][0]}）" if self.side in SIDES else title
-
-    @property
-    def role_title(self) -> str:
-        return role_title(self.role)
-
-    def held_at(self, when: datetime) -> bool:
-        return as_utc(self.since) <= when and (self.until is None or as_utc(self.until) > when)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "role": self.role, "title": self.title, "name": self.name, "room": self.room,
-                "side": self.side, "phone": self.phone, "id_number": self.id_number, "address": self.address,
-                "note": self.note, "since": self.since, "until": self.until}
-
-
-def view(role: Any, person: Any) -> RoleView:
-    """A ``case_roles`` row with its ``case_people`` row (ORM objects or Core rows). Its term ends when it passed to
-    another holder (``until``) or was ended by a correction (``voided_at``, ``role.end``), whichever came first."""
-    ends = [as_utc(t) for t in (role.until, getattr(role, "voided_at", None)) if t is not None]
-    return RoleView(role.id or 0, role.role, person.name, role.room, role.side, person.phone, role.note,
-                    as_utc(role.since), person.id_number, person.address, min(ends) if ends else None)
 
 
 def parse_id_number(text: str) -> str:
@@ -265,4 +224,3 @@ def list_roles(ws: Workspace, case_id: str) -> RoleList:
     return RoleList(views, len(rooms), covered, [r for r in rooms if owner_of[r] not in on_rota])
 
 
-PARTY_ROLES = tuple(k for k, v in ROLES.items() if v.holders == ONE)  # who `forms party` names

@@ -22,14 +22,13 @@ from eightstep.engine.recording import households_of, recording
 from eightstep.errors import InputError, NotFoundError, Remedy
 from eightstep.i18n import _
 from eightstep.records.funding import amendment, figures_of, load_agreed, load_funding
+from eightstep.records.views import ENTRIES
 from eightstep.rules.money import MAX_FEN, Figures, ShareTable, compute_shares, yuan, yuan_plain
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, show
 from eightstep.workflow.schema import CostSharing
 
-ENTRIES: dict[str, tuple[str, str]] = {"level": ("平层入户", "level entry"),
-                                       "half_floor": ("半层入户", "half-floor entry")}
 MAX_DURATION_DAYS = 3650
 PAGE = "pages/schemes.html.j2"  # in the templates folder
 

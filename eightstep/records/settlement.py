@@ -6,7 +6,6 @@ the agreement's own weights, to the fen (``rules.ledger.settle``): a refund, or 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlmodel import col, select
 from eightstep.engine.recording import recording
 from eightstep.errors import InputError, Remedy
 from eightstep.i18n import _
+from eightstep.records.moneyview import InvoiceView
 from eightstep.records.payments import CaseMoney, counting, load_money
 from eightstep.records.subsidy import load_steps
 from eightstep.rules.ledger import FinalFigures, Settlement, settle
@@ -23,19 +23,6 @@ from eightstep.rules.subsidy import subsidy_status
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import local_date
-
-
-@dataclass(frozen=True)
-class InvoiceView:
-    number: str
-    issuer: str
-    amount: int
-    on: date
-    note: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"number": self.number, "issuer": self.issuer, "amount": yuan_plain(self.amount),
-                "on": self.on.isoformat(), "note": self.note}
 
 
 def load_invoices(session: Any, case_id: str, as_of: date | None = None) -> list[InvoiceView]:

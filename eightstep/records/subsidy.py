@@ -16,6 +16,7 @@ from eightstep.errors import InputError, Remedy
 from eightstep.i18n import _
 from eightstep.records.documents import approved_by
 from eightstep.records.elevator import current_elevator
+from eightstep.records.moneyview import StepView
 from eightstep.records.payments import counting, load_money
 from eightstep.rules.money import yuan, yuan_plain
 from eightstep.rules.subsidy import SubsidyAmount, SubsidyStatus, basis_text, subsidy_amount, subsidy_status
@@ -25,24 +26,6 @@ from eightstep.timeutil import local_date
 from eightstep.workflow.schema import SubsidyRule
 
 INSPECTION = "supervisory_inspection"  # the approval the application goes with, where the workflow has it
-
-
-@dataclass(frozen=True)
-class StepView:
-    step: str
-    on: date
-    amount_fen: int
-    number: str | None
-    payer: str | None
-    account: str | None
-    basis: str | None
-    note: str | None
-    id: int = 0  # 0: not known (a step just recorded)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "step": self.step, "on": self.on.isoformat(), "amount": yuan_plain(self.amount_fen),
-                "number": self.number, "payer": self.payer, "account": self.account, "basis": self.basis,
-                "note": self.note}
 
 
 @dataclass(frozen=True)

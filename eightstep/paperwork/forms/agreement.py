@@ -15,7 +15,7 @@ from eightstep.paperwork.forms.people import Elevator, elevator, elevator_needed
 from eightstep.paperwork.forms.registry import form, needs_for, refuse, share_map, shares
 from eightstep.paperwork.needs import Needs
 from eightstep.paperwork.parties import Party
-from eightstep.records.funding import AGREEMENT_FORM, agreement_signed, agreement_stage
+from eightstep.records.moneyview import AGREEMENT_FORM, agreement_signed, agreement_stage
 from eightstep.rules.money import MAINTENANCE_TITLES, METHOD_TITLES, Figures, ShareTable
 from eightstep.timeutil import as_utc, local_date
 

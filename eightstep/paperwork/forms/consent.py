@@ -25,7 +25,7 @@ from eightstep.paperwork.forms.people import Elevator, elevator, party_needed
 from eightstep.paperwork.forms.registry import form, households_needed, needs_for, refuse, share_map, shares
 from eightstep.paperwork.needs import Needs
 from eightstep.paperwork.parties import Party
-from eightstep.records.funding import figures_of
+from eightstep.records.moneyview import figures_of
 from eightstep.rules.consent import Tally, area_text
 from eightstep.rules.money import METHOD_TITLES, Figures
 

@@ -13,9 +13,7 @@ from eightstep.paperwork.context import CaseInfo, FormInfo, case_info
 from eightstep.paperwork.forms.people import party_needed
 from eightstep.paperwork.forms.registry import form, needs_for, refuse
 from eightstep.paperwork.needs import Needs
-from eightstep.records.moneyview import MoneyOnRecord
-from eightstep.records.payments import PaymentView
-from eightstep.records.settlement import InvoiceView
+from eightstep.records.moneyview import InvoiceView, MoneyOnRecord, PaymentView
 from eightstep.rules.ledger import KINDS, WAYS, Account, FinalFigures
 from eightstep.rules.money import Figures, ShareTable
 from eightstep.timeutil import local_date

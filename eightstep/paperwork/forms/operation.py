@@ -13,7 +13,7 @@ from eightstep.paperwork.forms.people import party_needed
 from eightstep.paperwork.forms.registry import form, needs_for, refuse
 from eightstep.paperwork.needs import Needs
 from eightstep.paperwork.parties import Party
-from eightstep.records.funding import figures_of
+from eightstep.records.moneyview import figures_of
 from eightstep.rules.money import Figures, room_order
 
 EVERY_TITLES = {"week": "周", "month": "月"}

@@ -9,8 +9,7 @@ from eightstep.i18n import _
 from eightstep.paperwork.casedata import CaseData
 from eightstep.paperwork.needs import Needs
 from eightstep.paperwork.parties import Party
-from eightstep.records.roles import PARTY_ROLES
-from eightstep.records.schemes import ENTRIES
+from eightstep.records.views import ENTRIES, PARTY_ROLES
 from eightstep.roles import role_title
 
 FIELD_TITLES = {"phone": "phone", "id_number": "ID number", "address": "address"}

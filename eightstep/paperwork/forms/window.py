@@ -23,7 +23,7 @@ from eightstep.paperwork.forms.registry import FORMS, form, needs_for, refuse
 from eightstep.paperwork.materials import MaterialRow, checklist
 from eightstep.paperwork.needs import Needs
 from eightstep.paperwork.parties import Party
-from eightstep.records.funding import figures_of
+from eightstep.records.moneyview import figures_of
 from eightstep.rules.consent import Tally
 from eightstep.rules.money import Figures
 from eightstep.timeutil import local_date
