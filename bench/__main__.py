@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shlex
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +24,11 @@ ENV_PG = "EIGHTSTEP_BENCH_PG"
 
 def _sizes(text: str | None) -> tuple[int, ...] | None:
     return tuple(int(x) for x in text.split(",") if x.strip()) if text else None
+
+
+def _command(argv: list[str]) -> str:
+    """The command line of this run, as the page prints it (a password in a URL masked)."""
+    return re.sub(r"(://[^:/@\s]+):[^@\s]+@", r"\1:***@", " ".join(["python -m bench", *map(shlex.quote, argv)]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         previous = json.loads(previous_path.read_text(encoding="utf-8")) if args.merge and previous_path.exists() \
             else None
         suite = Suite(plan, args.out, args.data or args.out / "data", log=lambda m: print(m, flush=True),
-                      previous=previous, pg=args.pg, regenerate=args.regenerate)
+                      previous=previous, pg=args.pg, regenerate=args.regenerate,
+                      command=_command(sys.argv[1:] if argv is None else argv))
         results = suite.run(only)
         print(f"results: {suite.save()}")
         print(f"page: {report.write(results, args.docs)}")

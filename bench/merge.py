@@ -80,7 +80,7 @@ def _take_commands(out: dict[str, Any], found: dict[str, Any] | None, section: s
                                               if k in ("python -c pass", "--help")}}
     target = out[section]
     for n in names:
-        target["commands"][n] = {**found["commands"][n], "run": started}
+        target["commands"][n] = {**found["commands"][n], "run": started, "provenance": found.get("provenance")}
         target.setdefault("argv", {})[n] = found["argv"][n]
         group = "reads" if n in found.get("reads", []) else "records"
         if n not in target.setdefault(group, []):

@@ -112,6 +112,23 @@ def rounds_done(entry: dict[str, Any], step: str) -> str:
         else str(runs)
 
 
+def provenance(*entries: dict[str, Any] | None) -> list[str]:
+    """Which run measured these entries: its exact command, the commit measured and when."""
+    seen: list[str] = []
+    for e in entries:
+        if not e:
+            continue
+        p = e.get("provenance")
+        if not p or not p.get("command"):
+            line = "an earlier session's run (its command was not recorded)"
+        else:
+            changed = f" + {p['changed_files']} changed files" if p.get("changed_files") else ""
+            line = f"`{p['command']}` from commit {p.get('commit')}{changed}, started {p.get('started_at')}"
+        if line not in seen:
+            seen.append(line)
+    return ["", "Measured by " + "; ".join(seen) + "."] if seen else []
+
+
 def audit(results: dict[str, Any], backend: str) -> list[str]:
     entries = (results.get("audit") or {}).get(backend) or {}
     if not entries:
@@ -146,7 +163,7 @@ def audit(results: dict[str, Any], backend: str) -> list[str]:
     if naive:
         out += ["", "Naive baseline (stall rule only): " + "; ".join(
             f"{int(s):,} cases {ms(n['seconds'])} ({mb(n['peak_rss_mb'])}, load {load(n)})" for s, n in naive) + "."]
-    return [*out, "", "The CLI runs, output to a file:", "", *commands]
+    return [*out, "", "The CLI runs, output to a file:", "", *commands, *provenance(*entries.values())]
 
 
 def _count(value: int | None) -> str:
@@ -187,7 +204,7 @@ def bulk(results: dict[str, Any], backend: str) -> list[str]:
                     "CLI `--json` end to end (CPU, peak RSS)", "rounds", "load"], rows), "",
             "*CPU*: the measuring process's own (the client's); *server CPU*: PostgreSQL's backend processes serving "
             "its connections (read from /proc; — on SQLite, where the database work is in the client's CPU).", "",
-            "The CLI runs (on a fresh copy):", "", *commands]
+            "The CLI runs (on a fresh copy):", "", *commands, *provenance(*entries.values())]
 
 
 def peer(results: dict[str, Any]) -> list[str]:
@@ -215,7 +232,8 @@ def peer(results: dict[str, Any]) -> list[str]:
             f"{ratio('spiff_batched', 'eightstep_batched')} "
             f"({ratio('spiff_batched', 'eightstep_batched', 'cpu_seconds')}); against SpiffWorkflow kept in memory "
             f"(not the same way: it reads nothing per move) {ratio('spiff_memory', 'eightstep')} "
-            f"({ratio('spiff_memory', 'eightstep', 'cpu_seconds')}). Above 1 means eightstep is ahead."]
+            f"({ratio('spiff_memory', 'eightstep', 'cpu_seconds')}). Above 1 means eightstep is ahead.",
+            *provenance(p)]
 
 
 def startup(results: dict[str, Any], key: str = "startup") -> list[str]:
@@ -241,7 +259,11 @@ def startup(results: dict[str, Any], key: str = "startup") -> list[str]:
     for name, top in (s.get("importtime") or {}).items():
         out += ["", f"`python -X importtime` of `{name}`, cumulative ms per top-level import: "
                 + ", ".join(f"{mod} {t:,.0f}" for mod, t in top[:8])]
-    return out
+    runs = {c.get("run") for c in s["commands"].values() if c.get("run")}
+    if runs:
+        out += ["", "Merged from several runs (each command's figure over its own run's floor): the runs started "
+                + ", ".join(sorted(runs)) + "."]
+    return [*out, *provenance(s, *(c for c in s["commands"].values() if c.get("provenance")))]
 
 
 def cpu_over_floor(commands: dict[str, Any], name: str) -> float | None:
@@ -270,7 +292,7 @@ def forms(results: dict[str, Any]) -> list[str]:
         ["in one process, WeasyPrint loaded: PDF form by form", ms(inproc.get("pdf_seconds")), "—",
          f"{ms(inproc.get('pdf_s_per_page'))} a page", "—", load(inproc)]]),
         "", f"{f['cli_html'].get('runs', '?')} interleaved rounds of the two commands; the in-process figures: one "
-        "process, after its imports (its CPU time is not split between HTML and PDF)."]
+        "process, after its imports (its CPU time is not split between HTML and PDF).", *provenance(f)]
 
 
 def profiles(results: dict[str, Any]) -> list[str]:
@@ -282,7 +304,10 @@ def profiles(results: dict[str, Any]) -> list[str]:
     out = []
     for name, p in found.items():
         argv = " ".join(str(a) for a in p.get("argv", []))
-        out += [f"**{name}** ({p['samples']:,} samples at 200/s, load {load(p)}; `{argv[-160:]}`):", "",
+        where = ", ".join(x for x in (f"{p['size']:,} cases" if p.get("size") else "",
+                                      f"commit {p['commit']}" if p.get("commit") else "") if x)
+        out += [f"**{name}** ({where + '; ' if where else ''}{p['samples']:,} samples at 200/s, load {load(p)}; "
+                f"`{argv[-160:]}`):", "",
                 "- on the stack: " + "; ".join(f"{f} {v}%" for f, v in p["total"][:14]),
                 "- running itself: " + "; ".join(f"{f} {v}%" for f, v in p["self"][:10]), ""]
     return out

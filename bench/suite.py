@@ -66,7 +66,8 @@ PLANS = {"full": FULL, "quick": QUICK, "smoke": SMOKE}
 
 class Suite:
     def __init__(self, plan: Plan, out: Path, data: Path, log: Callable[[str], None] = print,
-                 previous: dict[str, Any] | None = None, pg: str | None = None, regenerate: bool = False) -> None:
+                 previous: dict[str, Any] | None = None, pg: str | None = None, regenerate: bool = False,
+                 command: str | None = None) -> None:
         self.plan = plan
         self.out = out
         self.data = data
@@ -82,6 +83,10 @@ class Suite:
             "forms": None, "profiles": {}, "speed_check": {"start": speed_check()}, "load_at_start": _loads()}
         if self.pg is not None:
             self.results["machine"]["postgresql"] = self.pg.version()
+        # what each entry was measured by and on (kept with it through `bench merge`)
+        source = self.results["machine"].get("source") or {}
+        self.provenance = {"command": command, "commit": source.get("commit"),
+                           "changed_files": source.get("changed_files"), "started_at": self.results["started_at"]}
         if previous is not None:  # --merge: keep what an earlier run measured, unless measured again
             for key in ("datasets", "audit", "bulk", "peer", "startup", "forms", "profiles"):
                 if previous.get(key):
@@ -100,7 +105,7 @@ class Suite:
         after every run, marked ``partial`` (with the rounds planned) until the step replaces them whole."""
 
         def keep(figures: dict[str, Any], final: bool = False) -> None:
-            entry = {**head, **figures}
+            entry = {**head, **figures, "provenance": self.provenance}
             if not final:
                 entry["partial"] = {"rounds_planned": planned,
                                     "runs_done": {k: v.get("runs") for k, v in figures.items()
@@ -202,7 +207,7 @@ class Suite:
             if cases in self.plan.naive_sizes and backend == "sqlite":
                 entry["naive"] = measure.rounds(self.plan.naive_runs,
                                                 {"n": partial(measure.child, "naive", args)})["n"]
-            self.results["audit"].setdefault(backend, {})[str(cases)] = entry
+            self.results["audit"].setdefault(backend, {})[str(cases)] = {**entry, "provenance": self.provenance}
             self.save()
 
     def bulk(self, backend: str = "sqlite", sizes: tuple[int, ...] | None = None,
@@ -230,7 +235,8 @@ class Suite:
             cli[cli.index("COPY")] = fresh()["db"]
             entry["cli_json"] = measure.command(cli, cwd=self.scratch, stdout=self.scratch / "bulk.json")
             (self.scratch / "bulk.json").unlink(missing_ok=True)
-            self.results["bulk"].setdefault(backend, {})[f"{kind}/{cases}"] = entry
+            self.results["bulk"].setdefault(backend, {})[f"{kind}/{cases}"] = {**entry,
+                                                                              "provenance": self.provenance}
             self.save()
 
     def peer(self) -> None:
@@ -261,13 +267,14 @@ class Suite:
         result["ratio_per_transaction"] = secs["spiff_reload"] / secs["eightstep"]
         result["ratio_batched"] = secs["spiff_batched"] / secs["eightstep_batched"]
         result["ratio_memory"] = secs["spiff_memory"] / secs["eightstep"]
-        self.results["peer"] = result
+        self.results["peer"] = {**result, "provenance": self.provenance}
 
     def startup(self) -> None:
         from bench.startup import startup
 
         self.log(f"   start-up, {self.plan.startup_runs} interleaved rounds")
-        self.results["startup"] = startup(self.scratch / "startup", self.plan.startup_runs)
+        self.results["startup"] = {**startup(self.scratch / "startup", self.plan.startup_runs),
+                                   "provenance": self.provenance}
 
     def forms(self) -> None:
         from bench.forms_bench import folder_pages
@@ -295,7 +302,7 @@ class Suite:
         result["in_process"] = measure.child("forms", {"rounds": self.plan.forms_rounds,
                                                        "pdf_runs": self.plan.pdf_runs})
         result["command"] = " ".join(["eightstep", "forms", "render", "RD-3-2", *ids, "-o", "DIR"])
-        self.results["forms"] = result
+        self.results["forms"] = {**result, "provenance": self.provenance}
 
     def pg_audit(self) -> None:
         if self.pg is None:
@@ -321,7 +328,7 @@ class Suite:
         url = pg_demo(self.pg, folder)
         result = startup(folder, self.plan.startup_runs, db=url)
         result["db"] = url.rsplit("@", 1)[-1]
-        self.results["startup_pg"] = result
+        self.results["startup_pg"] = {**result, "provenance": self.provenance}
         self.pg.drop(DEMO_PG)
 
     def profile(self) -> None:
