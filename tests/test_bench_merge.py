@@ -34,7 +34,8 @@ def test_each_section_comes_from_the_run_named_for_it(tmp_path: Path) -> None:
 def startup(*names: str, floor: float) -> dict[str, object]:
     commands = {"python -c pass": {"seconds": floor}, **{n: {"seconds": floor + 1, "over_floor": 1.0} for n in names}}
     return {"commands": commands, "reads": [n for n in names if n.startswith("case")],
-            "records": [n for n in names if n.startswith("vote")], "argv": {n: ["eightstep", *n.split()] for n in names}}
+            "records": [n for n in names if n.startswith("vote")],
+            "argv": {n: ["eightstep", *n.split()] for n in names}}
 
 
 def test_parts_of_sections_come_from_other_runs(tmp_path: Path) -> None:
