@@ -239,16 +239,23 @@ def write_batch(conn: Connection, moves: list[_Move], *, at: datetime, actor: st
 def _many(conn: Connection, statement: Insert | Update, rows: list[dict[str, Any]]) -> CursorResult[Any]:
     """``conn.execute(statement, rows)`` (every row with the same keys). On SQLite the rows go to the driver's
     executemany as tuples, each value bound as Core binds it (times as stored text), the statement compiled once:
-    Core's handling of each row's parameters cost a tenth of the bulk advance."""
+    Core's handling of each row's parameters cost a tenth of the bulk advance. A value shared by many rows (the
+    batch's two times, the same objects in every row) is bound once: formatting a time costs ~6 us."""
     plan = _driver_plan(statement, conn.dialect, tuple(rows[0])) if conn.dialect.name == "sqlite" else None
     if plan is None:
         return conn.execute(statement, rows)
     sql, names, convert = plan
     values = []
+    done: list[dict[int, Any]] = [{} for _ in convert]  # per converted column: id(value) -> bound value
     for row in rows:
         tup = [row[name] for name in names]
-        for i, process in convert:
-            tup[i] = process(tup[i])
+        for (i, process), bound in zip(convert, done, strict=True):
+            value = tup[i]
+            key = id(value)  # by identity: each value is held by ``rows`` until the end, so no id is reused
+            if key in bound:
+                tup[i] = bound[key]
+            else:
+                tup[i] = bound[key] = process(value)
         values.append(tuple(tup))
     return conn.exec_driver_sql(sql, values)
 

@@ -93,14 +93,20 @@ class OwnerVote:
     def json_text(self) -> str:
         """``as_dict()`` as JSON with sorted keys, not ASCII-escaped (``json.dumps(..., ensure_ascii=False,
         sort_keys=True)``: the same text), written directly: what an advance out of the vote stores."""
-        every = len(self.counted) == len(self.ballots)
-        counted = set() if every else {id(v) for v in self.counted}
-        ballots = ", ".join(
-            f'{{"at": {_json(iso_local(v.cast_at))}, "choice": {_json(v.choice)}, '
-            f'"counted": {_json(every or id(v) in counted)}, "room": {_json(v.room)}}}' for v in self.ballots)
-        return (f'{{"affected": {_json(self.affected)}, "area": {_json(area_text(self.area_centi))}, '
-                f'"ballots": [{ballots}], "choice": {_json(self.choice)}, "conflict": {_json(self.conflict)}, '
-                f'"flats": [{", ".join(map(_json, self.rooms))}], "key": {_json(self.key)}}}')
+        if len(self.ballots) == 1 and len(self.counted) == 1:  # the usual owner: one ballot, counted
+            v = self.ballots[0]
+            ballots = (f'{{"at": {_json(iso_local(v.cast_at))}, "choice": {_json(v.choice)}, "counted": true, '
+                       f'"room": {_json(v.room)}}}')
+        else:
+            every = len(self.counted) == len(self.ballots)
+            counted = set() if every else {id(v) for v in self.counted}
+            ballots = ", ".join(
+                f'{{"at": {_json(iso_local(v.cast_at))}, "choice": {_json(v.choice)}, '
+                f'"counted": {_json(every or id(v) in counted)}, "room": {_json(v.room)}}}' for v in self.ballots)
+        flats = _json(self.rooms[0]) if len(self.rooms) == 1 else ", ".join(map(_json, self.rooms))
+        return (f'{{"affected": {"true" if self.affected else "false"}, "area": "{area_text(self.area_centi)}", '
+                f'"ballots": [{ballots}], "choice": {_json(self.choice)}, '
+                f'"conflict": {"true" if self.conflict else "false"}, "flats": [{flats}], "key": {_json(self.key)}}}')
 
 
 def _json(value: str | bool | None) -> str:
