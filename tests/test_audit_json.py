@@ -13,7 +13,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import delete, select, update
 
-from eightstep import engine
+from eightstep import engine, records
 from eightstep.audit import stalled as audit
 from eightstep.audit.redact import redact_findings
 from eightstep.store import tables
@@ -64,10 +64,14 @@ def test_json_is_the_audit_from_scratch(demo_dir: Path, tmp_path: Path, runner: 
         # changes after the answers were kept: each changed case's entry no longer holds
         engine.resume(ws, "QT-2-1", reason="调解完成", at=at("2025-09-20"))
         engine.suspend(ws, "QT-1-2", reason="等待诉讼结果", at=at("2026-02-01"))
-        for day in DAYS:
-            warm = cli(runner, db, day)
-            assert warm == scratch(ws, day)
-        assert '"type": "status"' in warm
+        scan = tmp_path / "technical-files.pdf"
+        scan.write_bytes(b"%PDF-1.4 technical files")
+        records.add_document(ws, "RD-4-1", "technical_files", scan, at=at("2026-03-01"))  # one blocker less
+        warm = [cli(runner, db, day) for day in DAYS]  # before ``scratch`` empties the kept answers
+        assert warm == [scratch(ws, day) for day in DAYS]
+        assert '"type": "status"' in warm[-1]
+        # RD-4-1 no longer misses it (its document blocker, that remedy, the order blocker): 6 -> 3
+        assert (expected.count('"kind": "technical_files"'), warm[-1].count('"kind": "technical_files"')) == (6, 3)
 
         # entries kept in the earlier compact form (``separators=(",", ":")``) give the same text
         cli(runner, db, DAYS[-1])

@@ -21,6 +21,7 @@ since, which for today's audit is all of them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import date
@@ -209,34 +210,44 @@ def _blocked(ws: Workspace, findings: list[Finding], day: date, then: dict[str, 
 
 
 Items = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]  # what ``stream_json`` does to each chunk
+_NO_BLOCKERS = '"blockers": []}'  # how the JSON text of a finding without blockers ends (its last key)
 
 
 def stream_json(ws: Workspace, *, as_of: date | None = None, complex_name: str | None = None,
-                finish: Items | None = None, chunk: int = 500) -> tuple[AuditResult, Iterator[dict[str, Any]]]:
-    """``stream`` for a JSON output: the findings as ``Finding.as_dict`` gives them with their blockers (the
-    same objects, in the same order), each chunk passed through ``finish``. The blockers kept for cases that have
-    not changed are used as stored, without building a ``Blocker`` (``eightstep.audit.blocked``)."""
+                finish: Items | None = None, chunk: int = 500) -> tuple[AuditResult, Iterator[str]]:
+    """``stream`` for a JSON output: each finding as the JSON text of its ``Finding.as_dict`` with its blockers
+    (the compact encoding of ``json.JSONEncoder(ensure_ascii=False)``), in order. ``finish`` gets each chunk's
+    objects first (the masking, in place, same order); a case's blockers that it need not see (kept in
+    ``case_checks``, nothing to mask or leave out: ``eightstep.audit.blocked``) are spliced in as stored."""
     result, then = _found(ws, as_of, complex_name)
-    return result, _blocked_items(ws, result.findings, result.as_of, then, finish, chunk)
+    return result, _blocked_texts(ws, result.findings, result.as_of, then, finish, chunk)
 
 
-def _blocked_items(ws: Workspace, findings: list[Finding], day: date, then: dict[str, asof.State],
-                   finish: Items | None, chunk: int) -> Iterator[dict[str, Any]]:
+def _blocked_texts(ws: Workspace, findings: list[Finding], day: date, then: dict[str, asof.State],
+                   finish: Items | None, chunk: int) -> Iterator[str]:
     at = check_time(day)
+    encode = json.JSONEncoder(ensure_ascii=False).encode
     with fewer_collections():
         while findings:
             part = findings[:chunk]
             del findings[:chunk]
             found = blocker_dicts(ws, list(dict.fromkeys(f.case for f in part)), at, then)
-            items = []
+            items: list[dict[str, Any]] = []
+            stored: list[str | None] = []
             for finding in part:
                 blockers = found[finding.case]
                 item = finding.as_dict()
-                item["waiting_on"] = _waiting_on(finding, (b.get("authority") for b in blockers
-                                                           if b["type"] == "approval"))
-                item["blockers"] = blockers  # shared by the findings of one case: ``finish`` copies what it changes
+                if isinstance(blockers, str):  # spliced after encoding: nothing in it is read or changed
+                    stored.append(blockers)
+                else:
+                    stored.append(None)
+                    item["waiting_on"] = _waiting_on(finding, (b.get("authority") for b in blockers
+                                                               if b["type"] == "approval"))
+                    item["blockers"] = blockers  # shared by a case's findings: ``finish`` copies what it changes
                 items.append(item)
-            yield from (finish(items) if finish is not None else items)
+            for item, text in zip(finish(items) if finish is not None else items, stored, strict=True):
+                line = encode(item)
+                yield line if text is None else line[:-len(_NO_BLOCKERS)] + '"blockers": ' + text + "}"
 
 
 def _find(ws: Workspace, day: date, complex_name: str | None) -> tuple[list[Finding], dict[str, asof.State]]:

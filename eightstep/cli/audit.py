@@ -94,11 +94,11 @@ def stalled(settings: Settings, as_of: date | None, complex_name: str | None, as
             out.check(xlsx_file)  # before the work, not after it
         ws = settings.workspace()
         shared: Iterator[Finding] = iter(())
-        items: Iterator[dict[str, Any]] = iter(())
+        texts: Iterator[str] = iter(())
         if as_json:  # leaves the office: names, phone and ID numbers masked; the blockers kept used as stored
             from eightstep.audit.redact import redact_items
 
-            result, items = audit_lib.stream_json(ws, as_of=as_of, complex_name=complex_name,
+            result, texts = audit_lib.stream_json(ws, as_of=as_of, complex_name=complex_name,
                                                   finish=lambda part: redact_items(ws, part))
         elif as_csv or xlsx_file is not None:  # leaves the office: names, phone and ID numbers masked
             from eightstep.audit.redact import redact_chunk
@@ -114,7 +114,7 @@ def stalled(settings: Settings, as_of: date | None, complex_name: str | None, as
             labels = [_(label) for label in CSV_LABELS]
             out.add(xlsx_file, xlsx_bytes([Sheet(str(result.as_of), labels, finding_rows(shared))]))
     if as_json:
-        emit_json_list(items)
+        emit_json_list(texts, encoded=True)
     elif as_csv:
         write_csv(CSV_COLUMNS, finding_rows(shared))
     elif xlsx_file is not None:

@@ -61,10 +61,10 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
 
 
-def emit_json_list(items: Iterable[Any], batch: int = 500) -> None:
+def emit_json_list(items: Iterable[Any], batch: int = 500, *, encoded: bool = False) -> None:
     """A JSON list written as it is produced, one item per line (compact, by the C encoder): a large listing
-    never exists whole in memory, as objects or as text."""
-    encode = json.JSONEncoder(ensure_ascii=False, default=_default).encode
+    never exists whole in memory, as objects or as text. ``encoded``: the items are their JSON texts already."""
+    encode = _as_is if encoded else json.JSONEncoder(ensure_ascii=False, default=_default).encode
     lines: list[str] = []
     first = True
     for item in items:
@@ -74,6 +74,10 @@ def emit_json_list(items: Iterable[Any], batch: int = 500) -> None:
             click.echo("".join(lines), nl=False)
             lines = []
     click.echo("".join(lines) + ("[]" if first else "\n]"))
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 def width(text: str) -> int:

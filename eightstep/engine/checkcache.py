@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Select
+from sqlalchemy import Connection, Engine, Row, Select, and_, or_, select
 from sqlalchemy.exc import DBAPIError
 
 from eightstep import __version__
@@ -41,6 +41,7 @@ from eightstep.store import read, tables
 from eightstep.store.db import BUSY_TIMEOUT_MS
 from eightstep.store.migrations import HEAD
 from eightstep.timeutil import as_utc
+from eightstep.workflow.status import ACTIVE
 
 _log = logging.getLogger(__name__)
 
@@ -54,7 +55,9 @@ def basis(calendar: WorkCalendar) -> str:
 
 
 def encode(blockers: Iterable[Blocker]) -> str:
-    return json.dumps([b.as_dict() for b in blockers], ensure_ascii=False, separators=(",", ":"))
+    """The blockers' ``as_dict`` objects as JSON text in the form the JSON outputs write (the default separators),
+    so that an output can splice it as stored (``eightstep.audit.blocked``; earlier entries are compact)."""
+    return json.dumps([b.as_dict() for b in blockers], ensure_ascii=False)
 
 
 def decode(text: str) -> list[Blocker]:
@@ -136,17 +139,21 @@ def cached_blockers(row: Row[Any], at: datetime, basis_: str) -> list[Blocker] |
     return decode(row.check_blockers) if holds(row, at, basis_) else None
 
 
-def kept(conn: Connection, case_ids: list[str], names: tuple[str, ...], at: datetime, basis_: str
-         ) -> dict[str, tuple[Row[Any], list[dict[str, Any]]]]:
-    """Case id -> (its row's ``names``, its kept blockers as the JSON objects ``Blocker.as_dict`` gives) for the
-    cases among ``case_ids`` whose entry holds at ``at``; the others are not in the answer (run the guards).
-    No ``Blocker`` is built: what a city's audit written as JSON needs (``encode`` wrote ``as_dict``'s objects)."""
-    query = read.case_query(conn.dialect.name, names).where(tables.cases.c.id.in_(case_ids))
-    found = {}
-    for row in conn.execute(with_entries(query, conn.dialect.name)):
-        if row.check_version is not None and holds(row, at, basis_):
-            found[row.id] = (row, json.loads(row.check_blockers))
-    return found
+def kept(conn: Connection, case_ids: list[str], at: datetime, basis_: str) -> dict[str, tuple[bool, str]]:
+    """Case id -> (whether the case is active and in its stage by ``at``, its kept blockers as stored:
+    ``encode``'s JSON text) for the cases among ``case_ids`` whose entry holds at ``at`` (``holds``, asked in
+    SQL); the others are not in the answer (run the guards). No ``Blocker`` is built and no time is parsed:
+    what a city's audit written as JSON needs. (Without the first, the machine's own conditions of an advance
+    block the case too: ``engine.position``.)"""
+    cases = tables.cases
+    at = as_utc(at)
+    plain = and_(cases.c.status == ACTIVE, cases.c.stage_entered_at <= at)
+    query = (select(cases.c.id, plain.label("plain"), CHECKS.c.blockers)
+             .join_from(cases, CHECKS, CHECKS.c.case_id == cases.c.id)
+             .where(cases.c.id.in_(case_ids), CHECKS.c.version == cases.c.version,
+                    CHECKS.c.workflow_sha256 == cases.c.workflow_sha256, CHECKS.c.basis == basis_,
+                    CHECKS.c.valid_from <= at, or_(CHECKS.c.valid_until.is_(None), CHECKS.c.valid_until > at)))
+    return {row.id: (bool(row.plain), row.blockers) for row in conn.execute(query)}
 
 
 CACHE_BUSY_TIMEOUT_MS = 200  # a cache write waits this long for another writer (a command's writes wait 10 s)
