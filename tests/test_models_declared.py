@@ -56,3 +56,16 @@ def test_a_nullable_column_is_optional_and_a_required_one_is_not():
     hints = _declared(models.Case)
     assert hints["stage"] is str
     assert typing.get_args(hints["review_at"]) == (datetime, type(None))
+
+
+def test_the_plain_rows_declare_what_their_models_declare():
+    """``eightstep.store.rows`` (the rows the recordings on Core write) has the columns of the ORM classes."""
+    from eightstep.store import rows
+
+    plain = rows.Row.__subclasses__()
+    assert {cls.__name__ for cls in plain} >= {"Case", "Household", "Ballot", "Document", "Approval", "CanvassEntry"}
+    for cls in plain:
+        (model,) = [m for m in CLASSES if m.__table__ is cls.__table__]
+        hints = {name: hint for name, hint in typing.get_type_hints(cls).items() if name != "__table__"}
+        assert hints == _declared(model), cls.__name__
+        assert cls.__name__ == model.__name__

@@ -1,7 +1,8 @@
-"""What a read command imports: only what it needs (issue 15, start-up). Each command runs in a fresh process, as
+"""What a command imports: only what it needs (issue 15, start-up). Each command runs in a fresh process, as
 an officer's does, and reports the heavy modules it loaded: the ORM (sqlmodel, its model classes), SQLAlchemy's
 PostgreSQL dialect on a SQLite file, the YAML parser once the case's workflow is in the snapshot cache, jinja2;
-and for showing and listing cases, pydantic (the workflow's outline is enough)."""
+and for showing and listing cases, pydantic (the workflow's outline is enough). The recording commands of the
+start-up benchmark write on Core (``recording(..., core=True)``, the moves): no ORM either."""
 
 from __future__ import annotations
 
@@ -33,6 +34,14 @@ VIEWS = {("case", "show", "RD-3-2"), ("case", "list")}
 FORMS_LIST = ("forms", "list", "RD-4-1")
 HEAVY_FOR_FORMS = ("sqlmodel", "sqlalchemy.orm", "eightstep.store.models", "eightstep.store.money_models",
                    "eightstep.engine.recording", "sqlalchemy.dialects.postgresql")
+# bench/startup.py's recording commands, in this order (the suspension is then lifted); "{file}": a scan
+RECORDS = [("vote", "cast", "RD-4-2", "201", "agree"),
+           ("canvass", "add", "RD-4-2", "301", "--stance", "hesitant", "--concern", "噪音"),
+           ("doc", "add", "RD-1-2", "works_finished", "{file}"),
+           ("case", "suspend", "RD-2-2", "--reason", "业主诉讼"),
+           ("case", "resume", "RD-2-2", "--reason", "诉讼撤回"),
+           ("vote", "import", "RD-4-2", "{votes}"),
+           ("approval", "add", "RD-1-2", "feasibility", "--authority", "区审批局")]
 
 
 def loaded_by(db: Path, args: tuple[str, ...], cache: Path) -> list[str]:
@@ -61,3 +70,13 @@ def test_a_read_command_imports_no_orm_and_nothing_it_does_not_use(warm: tuple[P
                                                                    args: tuple[str, ...]) -> None:
     db, cache = warm
     assert loaded_by(db, args, cache) == []
+
+
+@pytest.mark.parametrize("args", RECORDS, ids=lambda args: " ".join(args[:2]))
+def test_a_recording_command_imports_no_orm(warm: tuple[Path, Path], args: tuple[str, ...]) -> None:
+    db, cache = warm
+    scan, votes = cache / "scan.pdf", cache / "votes.csv"
+    scan.write_bytes(b"%PDF-1.4 startup")
+    votes.write_text("room,choice\n201,agree\n", encoding="utf-8")
+    argv = tuple(str(scan) if a == "{file}" else str(votes) if a == "{votes}" else a for a in args)
+    assert loaded_by(db, argv, cache) == []

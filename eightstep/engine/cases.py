@@ -12,26 +12,31 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
 
 from eightstep.engine.evidence import RECORD_TABLES, FullRecords
 from eightstep.engine.views import CaseView, show_case
 from eightstep.errors import ConflictError, InputError, Remedy
 from eightstep.i18n import _
-from eightstep.store import models, read
+from eightstep.store import read, rows, tables
 from eightstep.store.tables import WITHDRAWN
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import business_time, local_date, now_utc
 from eightstep.workflow.loaded import LoadedWorkflow
 from eightstep.workflow.registry import DEFAULT_WORKFLOW
 
+if TYPE_CHECKING:  # the ORM is imported by the functions that write through its session (start-up, issue 15)
+    from sqlmodel import Session
+
+    from eightstep.store import models
+
 CASE_ID = re.compile(r"^[\w][\w.\-]{0,63}\Z")  # \Z: "$" would let a trailing newline through
 NAME_LIMIT = 100  # a complex, building or unit name
 ENV_ACTOR = "EIGHTSTEP_ACTOR"
+CASES = tables.cases
 
 
 def default_actor(actor: str | None) -> str:
@@ -50,6 +55,8 @@ def default_actor(actor: str | None) -> str:
 
 def get_case(session: Session, case_id: str) -> models.Case:
     """The case as an ORM object of ``session`` (to change it); NotFoundError when there is none."""
+    from eightstep.store import models
+
     case = session.get(models.Case, case_id)
     if case is None:
         raise read.no_case(case_id)
@@ -86,6 +93,23 @@ def editing(ws: Workspace, case_id: str, *, expected_version: int | None = None,
         yield session, case, loaded
 
 
+@contextmanager
+def editing_on_core(ws: Workspace, case_id: str, *, expected_version: int | None = None, allow_withdrawn: bool = False,
+                    move: bool = False) -> Iterator[tuple[Connection, Any, LoadedWorkflow]]:
+    """``editing`` on a Core transaction, without the ORM: the case row as read for a move (written with
+    ``events.cas_statement``), else as a ``rows.Case`` (written with the recording's event)."""
+    with ws.transaction() as conn:  # a busy database or a duplicate event becomes ConflictError there
+        if move:
+            case: Any = read.case(conn, case_id)
+        else:
+            found = conn.execute(select(CASES).where(CASES.c.id == case_id)).mappings().first()
+            if found is None:
+                raise read.no_case(case_id)
+            case = rows.of(rows.Case, found)
+        refuse_stale_or_withdrawn(case, expected_version, allow_withdrawn=allow_withdrawn)
+        yield conn, case, read.workflow(conn, ws.workflows, case)
+
+
 def refuse_stale_or_withdrawn(case: Any, expected_version: int | None, *, allow_withdrawn: bool = False) -> None:
     if expected_version is not None and case.version != expected_version:
         raise ConflictError(_("case {case} is at version {version}, not {expected}: it was changed by someone "
@@ -100,6 +124,10 @@ def refuse_stale_or_withdrawn(case: Any, expected_version: int | None, *, allow_
 
 def snapshot(session: Session, loaded: LoadedWorkflow) -> None:
     """Store the workflow text (once per hash). Refuse an edited file that kept a version already in use."""
+    from sqlmodel import select
+
+    from eightstep.store import models
+
     if session.get(models.WorkflowSnapshot, loaded.sha256) is not None:
         return
     clash = session.exec(select(models.WorkflowSnapshot).where(
@@ -124,7 +152,10 @@ def open_case(ws: Workspace, case_id: str, *, complex_name: str, building: str, 
 
     ``as_role``: the role the actor acts in (officer, street, ...), kept in the history. The opening is recorded
     with ``engine.recording.record_in`` in the transaction that creates the case."""
+    from sqlmodel import select
+
     from eightstep.engine.recording import record_in  # it builds on this module (``editing``)
+    from eightstep.store import models
 
     if not CASE_ID.match(case_id):
         raise InputError(_("case id {case!r}: use up to 64 letters, digits, '-', '_' or '.', e.g. RD-3-2").format(
@@ -171,6 +202,8 @@ def new_case(session: Session, loaded: LoadedWorkflow, cx: models.Complex, case_
              at: datetime) -> models.Case:
     """The row of a new case of ``cx`` at the workflow's first stage, written in ``session`` (``open_case`` and
     the complex rollout); ConflictError when another was opened for the unit or the id at the same moment."""
+    from eightstep.store import models
+
     case = models.Case(id=case_id, complex_id=cx.id, building=building, unit=unit, workflow_id=loaded.id,
                        workflow_version=loaded.version, workflow_sha256=loaded.sha256,
                        stage=loaded.definition.initial, opened_at=at, stage_entered_at=at, clock_started_at=at)

@@ -9,14 +9,18 @@ import os
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Update, bindparam, insert, update
-from sqlmodel import Session
 
 from eightstep.engine.actors import acting_role
-from eightstep.store import models, tables
+from eightstep.store import tables
 from eightstep.timeutil import as_utc, now_utc
+
+if TYPE_CHECKING:  # the ORM only where a caller brings its session: a recording on Core never imports it
+    from sqlmodel import Session
+
+    from eightstep.store import models
 
 GENESIS = "0" * 64
 
@@ -144,6 +148,19 @@ def append_events(session: Session, case: models.Case, entries: Sequence[tuple[s
     ``Workspace.writing``) before any event of its own is written, so no event is ever duplicated. The events
     themselves are Core inserts (an ORM ``Event`` costs a millisecond to build).
     """
+    rows = chain_rows(case, entries, at=at, actor=actor, from_stage=from_stage, to_stage=to_stage, role=role,
+                      facts=facts)
+    session.add(case)
+    session.flush()
+    session.execute(insert(EVENTS), rows)
+    return rows
+
+
+def chain_rows(case: Any, entries: Sequence[tuple[str, str | None, dict[str, Any] | None]], *, at: datetime,
+               actor: str, from_stage: str | None, to_stage: str | None, role: str | None,
+               facts: str | None = None) -> list[dict[str, Any]]:
+    """The next events of ``case`` (``append_events``), each following the one before; moves the case's chain
+    head (``event_count``, ``last_hash``) to the last."""
     recorded = now_utc()
     rows: list[dict[str, Any]] = []
     for action, note, details in entries:
@@ -152,13 +169,10 @@ def append_events(session: Session, case: models.Case, entries: Sequence[tuple[s
                         details=with_role(details, role), facts=None if rows else facts)
         rows.append(row)
         case.event_count, case.last_hash = row["seq"], row["hash"]
-    session.add(case)
-    session.flush()
-    session.execute(insert(EVENTS), rows)
     return rows
 
 
-EVENTS = models.Event.__table__
+EVENTS = tables.events
 
 
 def move_rows(case: Any, action: str, sets: dict[str, Any], *, at: datetime, recorded_at: datetime, actor: str,

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, Date, DateTime, Table
 
-from eightstep.store import models, tables
+from eightstep.store import tables
 from eightstep.timeutil import as_utc
 
 PUT = "put"
@@ -31,10 +31,10 @@ DROP = "drop"
 
 # The tables whose rows are facts of the history: every table of a case (a ``case_id`` column), and mediation
 # steps, which belong to their objection's case; not the case row itself (its columns below), nor the history and
-# the guards' cache. (``models`` is imported so that every table is defined, whichever module defines it.)
+# the guards' cache. (``tables`` defines every table, whichever module holds its columns; not the ORM classes.)
 NOT_FACTS = frozenset({"cases", "case_checks", "events", "event_facts"})
 FACT_TABLES: dict[str, Table] = {
-    table.name: table for table in models.Base.metadata.sorted_tables
+    table.name: table for table in tables.metadata.sorted_tables
     if table.name not in NOT_FACTS and ("case_id" in table.c or table.name == "mediation_steps")}
 CASES = "cases"
 CASE_TABLE: Table = tables.cases

@@ -5,45 +5,51 @@ or a withdrawal, dated on or after the litigation step)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, select
 
 from eightstep.errors import Remedy
 from eightstep.i18n import _, pick
-from eightstep.store import models
+from eightstep.store import tables
+from eightstep.store.tables import not_voided
 from eightstep.timeutil import as_utc, show
-from eightstep.workflow.schema import Workflow
+
+if TYPE_CHECKING:
+    from eightstep.workflow.schema import Workflow
+
+OBJECTIONS, STEPS, DOCUMENTS = tables.objections, tables.mediation_steps, tables.documents
 
 
-def litigation_steps(session: Session, case_id: str, at: datetime) -> list[tuple[models.Objection, datetime]]:
-    """Each objection of the case taken to court by ``at``, with the time of its (first) litigation step."""
-    rows = session.exec(select(models.Objection, models.MediationStep.at)
-                        .join(models.MediationStep, col(models.MediationStep.objection_id) == col(models.Objection.id))
-                        .where(models.Objection.case_id == case_id, models.MediationStep.step == "litigation",
-                               models.not_voided(models.Objection.__table__),
-                               models.not_voided(models.MediationStep.__table__))
-                        .order_by(col(models.MediationStep.at)))
-    first: dict[int, tuple[models.Objection, datetime]] = {}
-    for objection, when in rows:
+def litigation_steps(conn: Connection, case_id: str, at: datetime) -> list[tuple[int, datetime]]:
+    """Each objection of the case taken to court by ``at`` (its id), with the time of its (first) litigation step."""
+    rows = conn.execute(select(OBJECTIONS.c.id, STEPS.c.at)
+                        .join(STEPS, STEPS.c.objection_id == OBJECTIONS.c.id)
+                        .where(OBJECTIONS.c.case_id == case_id, STEPS.c.step == "litigation",
+                               not_voided(OBJECTIONS), not_voided(STEPS))
+                        .order_by(STEPS.c.at))
+    first: dict[int, tuple[int, datetime]] = {}
+    for row in rows:
+        objection, when = row.id, row.at
         if as_utc(when) <= at:
-            first.setdefault(objection.id or 0, (objection, as_utc(when)))
+            first.setdefault(objection or 0, (objection, as_utc(when)))
     return list(first.values())
 
 
-def litigation_pending(session: Session, case_id: str, wf: Workflow, at: datetime) -> tuple[str, Remedy] | None:
+def litigation_pending(conn: Connection, case_id: str, wf: Workflow, at: datetime) -> tuple[str, Remedy] | None:
     """Why the case may not resume at ``at`` (an objection in court without its end on record), or None."""
     ends = wf.objections.litigation_ends
     if not ends:
         return None
-    for objection, since in litigation_steps(session, case_id, at):
-        ended = session.exec(select(models.Document.id).where(
-            models.Document.case_id == case_id, col(models.Document.kind).in_(ends),
-            models.Document.issued_at >= since, models.Document.issued_at <= at,
-            models.not_voided(models.Document.__table__))).first()
+    for objection, since in litigation_steps(conn, case_id, at):
+        ended = conn.execute(select(DOCUMENTS.c.id).where(
+            DOCUMENTS.c.case_id == case_id, DOCUMENTS.c.kind.in_(ends),
+            DOCUMENTS.c.issued_at >= since, DOCUMENTS.c.issued_at <= at,
+            not_voided(DOCUMENTS))).first()
         if ended is None:
             titles = ", ".join(pick(wf.documents[k].title, wf.documents[k].title_en) for k in ends)
             return (_("objection #{id} went to court on {since}: the case resumes once the litigation has ended on "
-                      "record ({titles}, dated from {since} on)").format(id=objection.id, since=show(since),
+                      "record ({titles}, dated from {since} on)").format(id=objection, since=show(since),
                                                                         titles=titles),
                     Remedy("doc.add", {"case": case_id, "kind": ends[0]}))
     return None

@@ -192,7 +192,7 @@ def _status_move(ws: Workspace, case_id: str, trigger: str, reason: str | None, 
                    expected_version=expected_version) as rec:
         case, at = rec.case, rec.at
         position = _decide(ws, case, rec.loaded, trigger, at)
-        pending = litigation_pending(rec.session, case_id, rec.loaded.definition, at) if trigger == RESUME else None
+        pending = litigation_pending(rec.conn, case_id, rec.loaded.definition, at) if trigger == RESUME else None
         if pending is not None:
             raise InputError(pending[0], remedy=pending[1])
         if trigger == RESUME and case.suspended_at is not None:

@@ -3,9 +3,9 @@
 Every recording command (a ballot, a document, a role, a party, a render, ...) is one transaction on one case
 that ends with exactly one event of the case's hash-chained history::
 
-    with recording(ws, case_id, "vote.cast", at=at, actor=actor, as_role=as_role) as rec:
+    with recording(ws, case_id, "vote.cast", at=at, actor=actor, as_role=as_role, core=True) as rec:
         household = rec.household(room)
-        rec.add(models.Ballot(case_id=case_id, household_id=household.id, choice=choice, cast_at=rec.at, ...))
+        rec.add(rows.Ballot(case_id=case_id, household_id=household.id, choice=choice, cast_at=rec.at, ...))
         rec.details = {"room": room, "choice": choice}
 
 ``recording`` does once, for all of them:
@@ -42,6 +42,11 @@ before its stage was entered is its refusal, not ``too_early``); the row is writ
 (``events.move_rows``, shared with the bulk advance). A move changes the case row only, which
 ``audit.projection`` replays from the event itself, so its event carries no facts.
 
+With ``core=True`` (ballots, canvass visits, documents, approvals; issue 15) a recording is on a Core transaction
+too: the body adds rows of ``eightstep.store.rows``, written with Core when added; ``rec.case`` is a ``rows.Case``
+whose changed columns are written compare-and-set with the event. The same rows, facts and events as the ORM's
+(tests/test_recording_core.py), without importing sqlalchemy.orm, sqlmodel or the model classes.
+
 ``record_in`` is the same without the transaction and the case read, for a case the caller has just created in
 its own transaction (opening a case, the complex rollout: ``rec.from_stage`` None) or has just written (a case
 brought in by ``case import``).
@@ -50,59 +55,39 @@ brought in by ``case import``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Table, insert
-from sqlmodel import Session, select
+from sqlalchemy import Connection, Table, delete, insert, update
 
 from eightstep.engine.actors import acting_role, checked_role
-from eightstep.engine.cases import default_actor, editing, refuse_stale_or_withdrawn
-from eightstep.engine.events import EVENTS, append_events, cas_statement, move_rows
+from eightstep.engine.cases import default_actor, editing, editing_on_core
+from eightstep.engine.events import EVENTS, append_events, cas_statement, chain_rows, move_rows
 from eightstep.engine.facts import CASE_TABLE, CASES, DROP, PUT, SET, Digest, fact_text, image, key_column
+from eightstep.engine.households import find_household, households_of
 from eightstep.engine.permissions import check_permission
-from eightstep.errors import ConflictError, InputError, NotFoundError, Remedy
+from eightstep.errors import ConflictError, InputError, Remedy
 from eightstep.i18n import _
-from eightstep.rules.rooms import normal_room
-from eightstep.store import models, read, tables
-from eightstep.store.files import FILE_COLUMNS, BlobStore
+from eightstep.store import rows, tables
+from eightstep.store.files import FILE_REFERENCES, BlobStore, drop_unreferenced
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, business_time, now_utc, show
 from eightstep.workflow.loaded import LoadedWorkflow
-from eightstep.workflow.schema import Workflow
+
+if TYPE_CHECKING:  # the ORM only for the recordings that write ORM objects (``core=False``): start-up, issue 15
+    from sqlmodel import Session
+
+    from eightstep.workflow.schema import Workflow
+
+__all__ = ["FILE_REFERENCES", "Recording", "drop_unreferenced", "find_household", "households_of", "record_in",
+           "recording", "too_early"]
 
 FACTS = tables.event_facts
-HOUSEHOLDS = tables.households
 FACT_CHUNK = 2000  # facts held before they are written (a large import streams them)
 _INSERT_EVENT = insert(EVENTS)
-
-
-def households_of(session: Session, case_id: str) -> list[models.Household]:
-    """The households of the case that count (not voided), in the order they were recorded."""
-    return list(session.exec(select(models.Household).where(
-        models.Household.case_id == case_id, models.not_voided(HOUSEHOLDS)).order_by(models.Household.id)))
-
-
-def find_household(session: Session, case_id: str, room: str) -> models.Household:
-    """The household of ``room`` in the case (the one lookup every record that names a room uses)."""
-    household = session.exec(select(models.Household).where(
-        models.Household.case_id == case_id, models.Household.room == room, models.not_voided(HOUSEHOLDS))).first()
-    if household is None:  # another spelling of the same flat: ２０１, 201室
-        try:
-            normal = normal_room(room)
-        except ValueError:
-            normal = room
-        if normal != room:
-            household = session.exec(select(models.Household).where(
-                models.Household.case_id == case_id, models.Household.room == normal,
-                models.not_voided(HOUSEHOLDS))).first()
-    if household is None:
-        raise NotFoundError(_("case {case} has no room {room!r}").format(case=case_id, room=room),
-                            remedy=Remedy("household.list", {"case": case_id}))
-    return household
 
 
 def too_early(case: Any, when: datetime) -> str | None:
@@ -123,8 +108,8 @@ def too_early(case: Any, when: datetime) -> str | None:
 class Recording:
     """One recording in progress: the case, its rules, when, who, and what the event will say."""
 
-    db: Session | Connection  # the transaction: an ORM session; for a move, a Core connection
-    case: Any  # models.Case; for a move, the case row as read (Core)
+    db: Session | Connection  # the transaction: an ORM session; on Core (a move, ``core=True``) a connection
+    case: Any  # models.Case; on Core a rows.Case (a move: the case row as read)
     loaded: LoadedWorkflow
     action: str
     at: datetime
@@ -132,7 +117,7 @@ class Recording:
     as_role: str | None
     details: dict[str, Any] = field(default_factory=dict)
     note: str | None = None
-    changed: list[tuple[str, models.Base]] = field(default_factory=list)  # (PUT | DROP, row), in order
+    changed: list[tuple[str, Any]] = field(default_factory=list)  # (PUT | DROP, row), in order
     events: list[tuple[str, str | None, dict[str, Any] | None]] = field(default_factory=list)  # several, if any
     from_stage: str | None = ""  # the event's; the case's stage at the start (None: opening the case)
     digest: Digest = field(default_factory=Digest)  # of the facts written so far
@@ -145,13 +130,22 @@ class Recording:
     move: str | None = None  # a move of the case (engine.moves): its event's action
     sets: dict[str, Any] = field(default_factory=dict)  # what a move changes of the case row
     after: list[tuple[Table, dict[str, Any]]] = field(default_factory=list)  # rows a move writes after its event
-    _session: Session | None = None  # a move's ORM session on its connection, made when asked
+    _session: Session | None = None  # an ORM session on the Core connection, made when asked
+    _case_row: dict[str, Any] = field(default_factory=dict)  # on Core: the case row's columns as read
 
     def __post_init__(self) -> None:
         self.from_stage = self.case.stage
         self._seq = self.case.event_count + 1
         if self.move is None:
             self._case_before = image(CASE_TABLE, self.case)
+            if self.on_core:
+                self._case_row = {c.key: getattr(self.case, c.key) for c in CASE_TABLE.columns}
+
+    @property
+    def on_core(self) -> bool:
+        """The transaction is a Core connection (a move; a recording with ``core=True``): rows of
+        ``eightstep.store.rows`` are written with Core statements, without the ORM."""
+        return isinstance(self.db, Connection)
 
     def entries(self) -> list[tuple[str, str | None, dict[str, Any] | None]]:
         """The events to write: ``events`` when the body set several (forms rendered together), else one."""
@@ -177,11 +171,13 @@ class Recording:
 
     @property
     def session(self) -> Session:
-        """The transaction's ORM session (a move's is made on its connection when first asked: a resume's litigation
-        check)."""
-        if isinstance(self.db, Session):
+        """The transaction's ORM session (on Core, one is made on the connection when first asked: a recording on
+        Core that still writes an ORM object)."""
+        if not isinstance(self.db, Connection):
             return self.db
         if self._session is None:
+            from sqlmodel import Session
+
             self._session = Session(bind=self.db)
         return self._session
 
@@ -189,6 +185,11 @@ class Recording:
     def conn(self) -> Connection:
         """The transaction's connection."""
         return self.db if isinstance(self.db, Connection) else self.db.connection()
+
+    def execute(self, statement: Any, params: Any = None) -> Any:
+        """Run a Core statement in the transaction: through the ORM session when there is one (its pending rows
+        are written first, as its own queries do), else on the connection."""
+        return (self.db if self._session is None else self._session).execute(statement, params)
 
     @property
     def case_id(self) -> str:
@@ -215,34 +216,58 @@ class Recording:
             self.created.append(digest)
         return digest, size
 
-    def household(self, room: str) -> models.Household:
-        return find_household(self.session, self.case.id, room)
+    def household(self, room: str) -> Any:
+        """The household of ``room`` (``households.find_household``): a ``rows.Household`` on Core."""
+        return find_household(self.db if self._session is None else self._session, self.case.id, room)
 
-    def add(self, row: models.Base, *, with_id: bool = False) -> Any:
-        """Stage a new row of the case; ``with_id``: write it now, so that its id is known on return (the
-        database's write lock is then taken here rather than at the end)."""
-        self.session.add(row)
-        if with_id:
-            self.session.flush()
+    def add(self, row: Any, *, with_id: bool = False) -> Any:
+        """Stage a new row of the case (an ORM object; on Core a ``rows.Row``, written now, its id filled in);
+        ``with_id``: write it now, so that its id is known on return (the database's write lock is then taken here
+        rather than at the end)."""
+        if isinstance(row, rows.Row):
+            self._insert(row)
+        else:
+            self.session.add(row)
+            if with_id:
+                self.session.flush()
         self.changed.append((PUT, row))
         return row
 
-    def add_all(self, rows: list[models.Base]) -> None:
+    def add_all(self, new: list[Any]) -> None:
         """Stage many new rows of the case."""
-        self.session.add_all(rows)
-        self.changed.extend((PUT, row) for row in rows)
+        for row in new:
+            self.add(row)
 
-    def change(self, row: models.Base, **values: Any) -> Any:
-        """Set ``values`` on an existing row of the case and write it."""
+    def change(self, row: Any, **values: Any) -> Any:
+        """Set ``values`` on an existing row of the case and write it (the case row itself is written at the end,
+        with the event)."""
         for name, value in values.items():
             setattr(row, name, value)
-        self.session.add(row)
+        if isinstance(row, rows.Row):
+            if row is not self.case:
+                table, key = row.__table__, row.key_column()
+                self.execute(update(table).where(table.c[key] == getattr(row, key)).values(values))
+        else:
+            self.session.add(row)
         self.changed.append((PUT, row))
         return row
 
-    def remove(self, row: models.Base) -> None:
-        self.session.delete(row)
+    def remove(self, row: Any) -> None:
+        if isinstance(row, rows.Row):
+            table, key = row.__table__, row.key_column()
+            self.execute(delete(table).where(table.c[key] == getattr(row, key)))
+        else:
+            self.session.delete(row)
         self.changed.append((DROP, row))
+
+    def _insert(self, row: rows.Row) -> None:
+        """Write a new ``rows.Row`` with Core; its key, when the database gives it, is set on it."""
+        if not self.on_core:
+            raise RuntimeError("rows.Row is written on Core: open the recording with core=True")
+        result = self.execute(insert(row.__table__).values(row.values()))
+        key = row.key_column()
+        if getattr(row, key) is None:
+            setattr(row, key, result.inserted_primary_key[0])
 
     # --- the facts: what the history keeps of the rows written ------------------------------------------
 
@@ -258,7 +283,7 @@ class Recording:
 
     def _flush_facts(self) -> None:
         if self._pending:
-            self.session.execute(insert(FACTS), [
+            self.execute(insert(FACTS), [
                 {"case_id": self.case.id, "seq": self._seq, "n": self._written + i, "fact": text}
                 for i, text in enumerate(self._pending)])
             self._written += len(self._pending)
@@ -283,13 +308,36 @@ class Recording:
         if self.move is not None:
             self._finish_move(granted)
             return
-        self.session.flush()  # the staged rows get their ids
+        if self._session is not None or not self.on_core:
+            self.session.flush()  # the staged rows get their ids
         self.write_facts(self._staged_facts())
         role = granted or acting_role(self.conn, self.case.id, self.actor, self.as_role, self.at)
-        append_events(self.session, self.case, self.entries(), at=self.at, actor=self.actor,
-                      from_stage=self.from_stage, to_stage=self.case.stage, role=role,
-                      facts=self.digest.summary() if self.digest.count else None)
+        facts = self.digest.summary() if self.digest.count else None
+        if self.on_core:
+            self._append_on_core(role, facts)
+        else:
+            append_events(self.session, self.case, self.entries(), at=self.at, actor=self.actor,
+                          from_stage=self.from_stage, to_stage=self.case.stage, role=role, facts=facts)
         self._flush_facts()
+
+    def _append_on_core(self, role: str | None, facts: str | None) -> None:
+        """``events.append_events`` on Core: the case row's changed columns and its new chain head written
+        compare-and-set on the version read (what the ORM's version counter does), then the events."""
+        case = self.case
+        seen = case.version
+        events = chain_rows(case, self.entries(), at=self.at, actor=self.actor, from_stage=self.from_stage,
+                            to_stage=case.stage, role=role, facts=facts)
+        sets = {name: getattr(case, name) for name, value in self._case_row.items()
+                if name not in _CHAIN and getattr(case, name) != value}
+        # The ORM wrote a case row the body changed twice (its columns, then the chain head), each write counting on
+        # ``version``: the same count here, so that ``expected_version`` means what it did.
+        version = seen + (2 if sets else 1)
+        cas = {"b_id": case.id, "b_seen": seen, "b_seq": case.event_count, "b_hash": case.last_hash,
+               "b_version": version, **{f"b_{name}": value for name, value in sets.items()}}
+        if self.execute(cas_statement(tuple(sets)), cas).rowcount != 1:
+            raise _lost_race(case.id)
+        case.version = version
+        self.execute(_INSERT_EVENT, events)
 
     def _finish_move(self, granted: str | None) -> None:
         """A move: the case row (compare-and-set on the version read), its event, then the rows of ``also``."""
@@ -299,12 +347,19 @@ class Recording:
         cas, event = move_rows(self.case, action, self.sets, at=self.at, recorded_at=now_utc(), actor=self.actor,
                                note=note, details=details, role=role)
         if conn.execute(cas_statement(tuple(self.sets)), cas).rowcount != 1:
-            raise ConflictError(_("case {case} was changed by someone else while this command ran; nothing was "
-                                  "written. Look at the case and try again").format(case=self.case.id),
-                                remedy=Remedy("case.show", {"case": self.case.id}))
+            raise _lost_race(self.case.id)
         conn.execute(_INSERT_EVENT, event)
         for table, values in self.after:
             conn.execute(insert(table), values)
+
+
+_CHAIN = frozenset({"event_count", "last_hash", "version"})  # the case row's columns the events themselves set
+
+
+def _lost_race(case_id: str) -> ConflictError:
+    return ConflictError(_("case {case} was changed by someone else while this command ran; nothing was written. "
+                           "Look at the case and try again").format(case=case_id),
+                         remedy=Remedy("case.show", {"case": case_id}))
 
 
 @contextmanager
@@ -312,7 +367,7 @@ def record_in(db: Session | Connection, case: Any, loaded: LoadedWorkflow, actio
               at: datetime | None = None, actor: str | None = None, as_role: str | None = None,
               validate: Callable[[Recording], None] | None = None, move: str | None = None) -> Iterator[Recording]:
     """A recording on ``case`` in the caller's transaction ``db`` (which commits or rolls back): an ORM session, or
-    for a move a Core connection."""
+    a Core connection (a move; ``case`` a ``rows.Case`` otherwise)."""
     rec = Recording(db, case, loaded, action, business_time(at), default_actor(actor), checked_role(as_role),
                     move=move)
     granted = check_permission(rec.conn, loaded.definition, case.id, action, rec.actor, rec.as_role,
@@ -328,14 +383,20 @@ def record_in(db: Session | Connection, case: Any, loaded: LoadedWorkflow, actio
 @contextmanager
 def recording(ws: Workspace, case_id: str, action: str, *, at: datetime | None = None, actor: str | None = None,
               as_role: str | None = None, expected_version: int | None = None, allow_withdrawn: bool = False,
-              validate: Callable[[Recording], None] | None = None, move: str | None = None) -> Iterator[Recording]:
+              validate: Callable[[Recording], None] | None = None, move: str | None = None,
+              core: bool = False) -> Iterator[Recording]:
     """One transaction on one case ending with its one event (see the module's docstring); ``move``: a move of the
-    case, the action of its event."""
+    case, the action of its event; ``core``: the body writes ``eightstep.store.rows`` rows, on a Core transaction
+    (no ORM imported)."""
     when = business_time(at)  # before the transaction: a bad time never takes the lock
     checked_role(as_role)
     created: list[str] = []
-    opened = _moving(ws, case_id, expected_version) if move is not None else editing(
-        ws, case_id, expected_version=expected_version, allow_withdrawn=allow_withdrawn)
+    opened: AbstractContextManager[tuple[Any, Any, LoadedWorkflow]]
+    if move is not None or core:  # a move is never of a withdrawn case
+        opened = editing_on_core(ws, case_id, expected_version=expected_version,
+                                 allow_withdrawn=allow_withdrawn and move is None, move=move is not None)
+    else:
+        opened = editing(ws, case_id, expected_version=expected_version, allow_withdrawn=allow_withdrawn)
     try:
         with opened as (db, case, loaded), record_in(db, case, loaded, action, at=when, actor=actor,
                                                           as_role=as_role, validate=validate, move=move) as rec:
@@ -344,38 +405,3 @@ def recording(ws: Workspace, case_id: str, action: str, *, at: datetime | None =
     except BaseException:
         drop_unreferenced(ws, created)
         raise
-
-
-@contextmanager
-def _moving(ws: Workspace, case_id: str, expected_version: int | None
-            ) -> Iterator[tuple[Connection, Any, LoadedWorkflow]]:
-    """``editing`` for a move, on Core without the ORM: the case row as read (a move writes it with
-    ``cas_statement``)."""
-    with ws.transaction() as conn:  # a busy database or a duplicate event becomes ConflictError there
-        case = read.case(conn, case_id)
-        refuse_stale_or_withdrawn(case, expected_version)
-        yield conn, case, read.workflow(conn, ws.workflows, case)
-
-
-# Where records refer to stored files by their SHA-256.
-FILE_REFERENCES = tuple((tables.metadata.tables[table], column) for table, column in FILE_COLUMNS)
-
-
-def referenced(conn: Connection, digests: list[str]) -> set[str]:
-    """Which of ``digests`` a record refers to."""
-    found: set[str] = set()
-    for table, column in FILE_REFERENCES:
-        found.update(conn.execute(select(table.c[column]).where(table.c[column].in_(digests))).scalars())
-    return found
-
-
-def drop_unreferenced(ws: Workspace, digests: list[str]) -> None:
-    """Remove from the file store what a failed recording put there first, unless a record refers to it (another
-    command that stored the same file at the same moment and won)."""
-    if not digests:
-        return
-    with ws.engine.connect() as conn:
-        keep = referenced(conn, digests)
-    for digest in digests:
-        if digest not in keep:
-            ws.files.remove(digest)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import select
 
 from eightstep.engine.ballots import current_ballots, voters
-from eightstep.engine.cases import get_case, load_records, workflow_of
+from eightstep.engine.cases import load_records
 from eightstep.engine.recording import recording
 from eightstep.errors import InputError, Remedy
 from eightstep.i18n import _
@@ -25,7 +25,8 @@ from eightstep.records.votes import consent_rule
 from eightstep.rules.consent import Voter
 from eightstep.rules.money import room_order
 from eightstep.rules.whatif import WhatIf, gains, what_if
-from eightstep.store import models
+from eightstep.store import read, rows, tables
+from eightstep.store.tables import not_voided
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, now_utc
 from eightstep.workflow.schema import ConsentRule
@@ -89,7 +90,7 @@ class Entry:
                 "kinds": self.kinds, "by": self.by, "at": self.at}
 
 
-def _entry(row: models.CanvassEntry, room: str) -> Entry:
+def _entry(row: Any, room: str) -> Entry:
     return Entry(row.id or 0, room, row.stance, row.concern, [k for k in row.kinds.split(",") if k],
                  row.visited_by, as_utc(row.at))
 
@@ -109,9 +110,9 @@ def add_entry(ws: Workspace, case_id: str, room: str, *, stance: str, concern: s
         kinds = list(dict.fromkeys(kinds))
     else:
         kinds = classify(concern) if concern else []
-    with recording(ws, case_id, "canvass.add", at=at, actor=actor, as_role=as_role) as rec:
+    with recording(ws, case_id, "canvass.add", at=at, actor=actor, as_role=as_role, core=True) as rec:
         flat = rec.household(room)
-        row = rec.add(models.CanvassEntry(case_id=case_id, household_id=flat.id or 0, stance=stance, concern=concern,
+        row = rec.add(rows.CanvassEntry(case_id=case_id, household_id=flat.id or 0, stance=stance, concern=concern,
                                           kinds=",".join(kinds), visited_by=(by or "").strip() or rec.actor,
                                           at=rec.at, recorded_at=now_utc()), with_id=True)
         rec.details = {"room": room, "stance": stance, "concern": concern, "kinds": kinds, "by": row.visited_by}
@@ -124,15 +125,14 @@ def add_entry(ws: Workspace, case_id: str, room: str, *, stance: str, concern: s
 class CaseVoters:
     rule: ConsentRule
     voters: list[Voter]
-    households: Sequence[models.Household]
+    households: Sequence[Any]  # the read layer's household rows
     ballots: dict[int, str]  # household id -> current choice
 
 
 def case_voters(ws: Workspace, case_id: str) -> CaseVoters:
-    with ws.session() as session:
-        case = get_case(session, case_id)
-        loaded = workflow_of(ws, session, case)
-        records = load_records(session, case_id)
+    with ws.engine.connect() as conn:
+        loaded = read.workflow(conn, ws.workflows, read.case(conn, case_id))
+        records = load_records(conn, case_id)
     _stage, rule = consent_rule(loaded.definition)
     if not records.households:
         raise InputError(_("case {case} has no households yet").format(case=case_id),
@@ -206,13 +206,14 @@ def canvass_list(ws: Workspace, case_id: str) -> CanvassList:
     """Every household, the ones to visit first on top, with its latest stance and its concerns; and the
     concerns by kind and floor (what the negotiation must answer)."""
     data = case_voters(ws, case_id)
-    with ws.session() as session:
-        rows = session.exec(select(models.CanvassEntry).where(models.CanvassEntry.case_id == case_id,
-                                                              models.not_voided(models.CanvassEntry.__table__))
-                            .order_by(models.CanvassEntry.at, models.CanvassEntry.id)).all()
+    entries_table = tables.canvass_entries
+    with ws.engine.connect() as conn:
+        logged = conn.execute(select(entries_table).where(entries_table.c.case_id == case_id,
+                                                          not_voided(entries_table))
+                              .order_by(entries_table.c.at, entries_table.c.id)).all()
     by_id = {h.id: h for h in data.households}
     entries: dict[str, list[Entry]] = {}
-    for row in rows:
+    for row in logged:
         room = by_id[row.household_id].room
         entries.setdefault(room, []).append(_entry(row, room))
     latest = {room: items[-1] for room, items in entries.items()}
@@ -246,7 +247,7 @@ def canvass_list(ws: Workspace, case_id: str) -> CanvassList:
     return CanvassList(case_id, result, out, _summary(data.households, entries))
 
 
-def _summary(households: Sequence[models.Household], entries: dict[str, list[Entry]]) -> list[ConcernSummary]:
+def _summary(households: Sequence[Any], entries: dict[str, list[Entry]]) -> list[ConcernSummary]:
     floors = {h.room: h.floor for h in households}
     out = []
     for kind, (title, _en, _words) in CONCERN_KINDS.items():

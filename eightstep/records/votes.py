@@ -7,10 +7,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import select
 
 from eightstep.engine.ballots import current_ballots
-from eightstep.engine.cases import get_case
 from eightstep.engine.recording import Recording, households_of, recording, too_early
 from eightstep.errors import InputError
 from eightstep.i18n import _
@@ -18,7 +17,8 @@ from eightstep.records import tabular
 from eightstep.records.households import names_of, parse_names, room_problems
 from eightstep.records.tallying import consent_rule, vote_tally  # noqa: F401 (vote_tally: its old home)
 from eightstep.rules.consent import AGREE, CHOICES
-from eightstep.store import models
+from eightstep.store import read, rows, tables
+from eightstep.store.tables import not_voided
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, business_time, now_utc, parse_at
 
@@ -35,7 +35,10 @@ VOTE_COLUMNS = (
 )
 
 
-def _signers(household: models.Household, signed_by: tuple[str, ...] | None) -> str | None:
+BALLOTS = tables.ballots
+
+
+def _signers(household: rows.Household, signed_by: tuple[str, ...] | None) -> str | None:
     """``signed_by`` as stored (JSON), each name checked against the flat's title."""
     if not signed_by:
         return None
@@ -48,14 +51,14 @@ def _signers(household: models.Household, signed_by: tuple[str, ...] | None) -> 
     return json.dumps(list(signed_by), ensure_ascii=False)
 
 
-def _set_ballot(rec: Recording, household: models.Household, choice: str, at: datetime,
+def _set_ballot(rec: Recording, household: rows.Household, choice: str, at: datetime,
                 signed_by: tuple[str, ...] | None = None) -> str | None:
     """Add a ballot (earlier ones stay, so a tally as of an earlier date is still right); return the
     household's previous choice."""
-    earlier = list(rec.session.exec(select(models.Ballot).where(models.Ballot.household_id == household.id,
-                                                                models.not_voided(models.Ballot.__table__))))
+    earlier = [rows.of(rows.Ballot, row) for row in rec.execute(select(BALLOTS).where(
+        BALLOTS.c.household_id == household.id, not_voided(BALLOTS))).mappings()]
     before = current_ballots(earlier, None, rec.case.evidence_from).get(household.id or -1)
-    rec.add(models.Ballot(case_id=rec.case_id, household_id=household.id or 0, choice=choice, cast_at=at,
+    rec.add(rows.Ballot(case_id=rec.case_id, household_id=household.id or 0, choice=choice, cast_at=at,
                           recorded_at=now_utc(), signed_by=_signers(household, signed_by)))
     return before.choice if before else None
 
@@ -68,7 +71,7 @@ def cast_vote(ws: Workspace, case_id: str, room: str, choice: str, *, at: dateti
     if choice not in CHOICES:
         raise InputError(_("choice {choice!r}: use agree, oppose or abstain").format(
                              choice=choice))
-    with recording(ws, case_id, "vote.cast", at=at, actor=actor, as_role=as_role) as rec:
+    with recording(ws, case_id, "vote.cast", at=at, actor=actor, as_role=as_role, core=True) as rec:
         before = _set_ballot(rec, rec.household(room), choice, rec.at, signed_by)
         rec.details = {"room": room, "choice": choice, "previous": before,
                        **({"signed_by": list(signed_by)} if signed_by else {})}
@@ -83,9 +86,9 @@ def import_votes(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
     default_at = business_time(at)
     problems: list[str] = []
     parsed: list[tuple[str, str, datetime, str]] = []
-    with ws.session() as session:
-        get_case(session, case_id)
-        rooms = {h.room for h in households_of(session, case_id)}
+    with ws.engine.connect() as conn:
+        read.case(conn, case_id, ("id",))
+        rooms = {h.room for h in households_of(conn, case_id)}
     seen: set[str] = set()
     signers: dict[str, tuple[str, ...] | None] = {}
     for row in rows:
@@ -111,7 +114,7 @@ def import_votes(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
             raise InputError("\n".join(early))
 
     with recording(ws, case_id, "vote.import", at=max(w for _, _, w, _ in parsed), actor=actor,
-                   as_role=as_role, validate=dated) as rec:
+                   as_role=as_role, validate=dated, core=True) as rec:
         for room, choice, when, _where in parsed:
             _set_ballot(rec, rec.household(room), choice, when, signers[room])
         counts = {c: sum(1 for _, x, _, _ in parsed if x == c) for c in CHOICES}
@@ -120,8 +123,8 @@ def import_votes(ws: Workspace, case_id: str, path: Path, *, at: datetime | None
 
 
 def consent_records(ws: Workspace, case_id: str) -> list[dict[str, Any]]:
-    with ws.session() as session:
-        rows = session.exec(select(models.ConsentRecord).where(models.ConsentRecord.case_id == case_id)
-                            .order_by(models.ConsentRecord.id))
+    records = tables.consent_records
+    with ws.engine.connect() as conn:
+        found = conn.execute(select(records).where(records.c.case_id == case_id).order_by(records.c.id))
         return [{"stage": r.stage, "at": as_utc(r.at), "rule": json.loads(r.rule), "tally": json.loads(r.tally)}
-                for r in rows]
+                for r in found]

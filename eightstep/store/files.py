@@ -8,9 +8,16 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, select
 
 from eightstep.errors import InputError
 from eightstep.i18n import _
+from eightstep.store import tables
+
+if TYPE_CHECKING:
+    from eightstep.store.workspace import Workspace
 
 CHUNK = 1 << 20
 # (table, column): every record that refers to a stored file by its SHA-256 (a document's scan, a scheme's proposal,
@@ -87,3 +94,27 @@ class BlobStore:
             return "missing"
         actual = sha256_file(target)
         return None if actual == sha256 else f"changed (now {actual[:12]})"
+
+
+# Where records refer to stored files by their SHA-256.
+FILE_REFERENCES = tuple((tables.metadata.tables[table], column) for table, column in FILE_COLUMNS)
+
+
+def referenced(conn: Connection, digests: list[str]) -> set[str]:
+    """Which of ``digests`` a record refers to."""
+    found: set[str] = set()
+    for table, column in FILE_REFERENCES:
+        found.update(conn.execute(select(table.c[column]).where(table.c[column].in_(digests))).scalars())
+    return found
+
+
+def drop_unreferenced(ws: Workspace, digests: list[str]) -> None:
+    """Remove from the file store what a failed recording put there first, unless a record refers to it (another
+    command that stored the same file at the same moment and won)."""
+    if not digests:
+        return
+    with ws.engine.connect() as conn:
+        keep = referenced(conn, digests)
+    for digest in digests:
+        if digest not in keep:
+            ws.files.remove(digest)

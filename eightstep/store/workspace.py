@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -10,7 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 
 from eightstep.errors import ConflictError, InputError, Remedy
 from eightstep.i18n import _
@@ -176,15 +184,8 @@ class Workspace:
     @contextmanager
     def _refusals(self) -> Iterator[None]:
         """What the database refuses in a write transaction (rolled back by then), as the messages people read."""
-        from sqlalchemy.orm.exc import StaleDataError
-
         try:
             yield
-        except StaleDataError:
-            raise ConflictError(
-                _("the case was changed by someone else while this command ran; nothing was written. Look at "
-                  "the case and try again")
-            ) from None
         except IntegrityError as exc:
             if not _is_unique_violation(exc):
                 raise
@@ -203,6 +204,13 @@ class Workspace:
             raise InputError(_("the database refused the change ({reason}): this login may only read there, or "
                                "the case belongs to another office; nothing was written").format(
                                    reason=reason)) from None
+        except SQLAlchemyError as exc:
+            if not _is_stale(exc):
+                raise
+            raise ConflictError(
+                _("the case was changed by someone else while this command ran; nothing was written. Look at "
+                  "the case and try again")
+            ) from None
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -218,6 +226,13 @@ PG_BUSY = {"40001": "serialization_failure", "40P01": "deadlock_detected", "55P0
 def _codes(exc: DBAPIError) -> tuple[str | None, str | None]:
     """(SQLSTATE, SQLite error name) of the driver's exception; None where the driver has no such thing."""
     return getattr(exc.orig, "sqlstate", None), getattr(exc.orig, "sqlite_errorname", None)
+
+
+def _is_stale(exc: SQLAlchemyError) -> bool:
+    """The ORM's lost race on a version counter (StaleDataError). Only a session raises it, so the ORM is not
+    imported to ask (a transaction on Core never loads it)."""
+    orm_exc = sys.modules.get("sqlalchemy.orm.exc")
+    return orm_exc is not None and isinstance(exc, orm_exc.StaleDataError)
 
 
 def _is_unique_violation(exc: IntegrityError) -> bool:
