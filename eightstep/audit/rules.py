@@ -65,7 +65,7 @@ Past = list[Any] | None  # the rules' second argument: cases as they stood on a 
 def stalled_stages(scope: AuditScope, past: Past = None) -> list[Finding]:
     """Active cases longer in their stage than its limit: found by SQL, or among ``past``."""
     out = []
-    for case in scope.current(stall_query(scope)) if past is None else past:
+    for case in scope.each(stall_query(scope)) if past is None else past:
         finding = _stalled_stage(scope, case)
         if finding is not None:
             out.append(finding)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from sys import intern
@@ -146,13 +146,23 @@ class AuditScope:
     def rows(self, query: Any) -> Sequence[Row[Any]]:
         """Run ``query``; the names of the complexes of its rows are read too (one query per few hundred)."""
         rows = self.conn.execute(query).all()
+        self._name_complexes(rows)
+        return rows
+
+    def _name_complexes(self, rows: Sequence[Row[Any]]) -> None:
         self.complex_names.update(read.complex_names(self.conn, {row.complex_id for row in rows}
                                                      - self.complex_names.keys()))
-        return rows
 
     def current(self, query: Any) -> list[Row[Any]]:
         """``rows`` of the cases whose row still says how they stood on the audit date."""
         return [row for row in self.rows(query) if row.id not in self.moved]
+
+    def each(self, query: Any, size: int = 2000) -> Iterator[Row[Any]]:
+        """``current`` read ``size`` rows at a time (their complexes' names with them): a rule that keeps only
+        what it finds never holds a city's rows at once."""
+        for part in self.conn.execute(query).partitions(size):
+            self._name_complexes(part)
+            yield from (row for row in part if row.id not in self.moved)
 
     def past_cases(self, case_ids: list[str]) -> tuple[list[Any], dict[str, asof.State]]:
         """Cases that have moved since the audit date, as they stood at its end (``eightstep.engine.asof``): their rows
