@@ -123,7 +123,8 @@ def provenance(*entries: dict[str, Any] | None) -> list[str]:
             line = "an earlier session's run (its command was not recorded)"
         else:
             changed = f" + {p['changed_files']} changed files" if p.get("changed_files") else ""
-            line = f"`{p['command']}` from commit {p.get('commit')}{changed}, started {p.get('started_at')}"
+            line = f"`{p['command']}` from commit {p.get('commit')}{changed}, started {p.get('started_at')}" + (
+                f" ({p['note']})" if p.get("note") else "")
         if line not in seen:
             seen.append(line)
     return ["", "Measured by " + "; ".join(seen) + "."] if seen else []
@@ -205,6 +206,39 @@ def bulk(results: dict[str, Any], backend: str) -> list[str]:
             "*CPU*: the measuring process's own (the client's); *server CPU*: PostgreSQL's backend processes serving "
             "its connections (read from /proc; — on SQLite, where the database work is in the client's CPU).", "",
             "The CLI runs (on a fresh copy):", "", *commands, *provenance(*entries.values())]
+
+
+def beside(results: dict[str, Any]) -> list[str]:
+    """The figures measured on both backends at the same size, side by side (wall time; CPU time in brackets,
+    PostgreSQL's as the client's + the server's)."""
+    rows = []
+    for size in sorted({int(k.split("/")[1]) for k in (results.get("bulk") or {}).get("pg", {})}):
+        both = [((results.get("bulk") or {}).get(b) or {}).get(f"ready/{size}") for b in ("sqlite", "pg")]
+        cells = []
+        for b in both:
+            w = (b or {}).get("write") or {}
+            cpu = (w.get("cpu_seconds") or 0) + (w.get("server_cpu_seconds") or 0)
+            cells.append("—" if not w else f"{num(w['advanced_per_s'])} ({num(w['advanced'] / cpu) if cpu else '—'})")
+        rows.append([f"bulk advance, {size:,} ready cases: advanced per second (per CPU second)", *cells])
+    audits = results.get("audit") or {}
+    for size in sorted(set(audits.get("pg", {})) & set(audits.get("sqlite", {})), key=int):
+        cells = []
+        for b in ("sqlite", "pg"):
+            e = audits[b][size]
+            cells.append(f"{ms(fig(e, 'cli_warm'))} ({ms(fig(e, 'cli_warm', 'cpu_seconds'))})")
+        rows.append([f"`audit stalled --json`, {int(size):,} cases, warm: seconds (client CPU)", *cells])
+    starts = [results.get(k) or {} for k in ("startup", "startup_pg")]
+    if all(starts):
+        for name in [*starts[1].get("reads", []), *starts[1].get("records", [])]:
+            if name in starts[0].get("commands", {}):
+                rows.append([f"`eightstep {name}` over `python -c pass` (CPU over the floor's)", *(
+                    f"{ms(st['commands'][name]['over_floor'])} ({ms(cpu_over_floor(st['commands'], name))})"
+                    for st in starts)])
+    if not rows:
+        return ["(nothing measured on both)"]
+    return [*table(["figure", "SQLite", "PostgreSQL"], rows), "",
+            "Each figure from its own table (its load, rounds and command there); on PostgreSQL the CPU per advanced "
+            "case counts the server's backends too."]
 
 
 def peer(results: dict[str, Any]) -> list[str]:
@@ -356,6 +390,7 @@ def render(results: dict[str, Any], notes: str) -> str:
         "district's mix (35 % done). Each write run on a fresh copy.", "",
         "SQLite (`python -m bench run --only bulk --bulk-sizes N`):", "", *bulk(results, "sqlite"), "",
         "PostgreSQL:", "", *bulk(results, "pg"), "",
+        "## PostgreSQL beside SQLite", "", *beside(results), "",
         "## One case per transaction, and batched: the peer engine (SpiffWorkflow)", "",
         "`python -m bench run --only peer`", "", *peer(results), "",
         "## Start-up", "",
