@@ -65,6 +65,28 @@ def _loads(values: list[float] | None) -> str:
     return " / ".join(f"{v:.2f}" for v in values) if values else "—"
 
 
+def load_of(results: dict[str, Any], key: str) -> str:
+    """The load range around the runs a target's figure comes from."""
+    audits = (results.get("audit") or {}).get("sqlite") or {}
+    big = audits[max(audits, key=int)] if audits else {}
+    forms = results.get("forms") or {}
+    peer = results.get("peer") or {}
+    if key.startswith("startup:"):
+        return load(((results.get("startup") or {}).get("commands") or {}).get(key.split(":", 1)[1]))
+    if key.startswith("bulk_"):
+        return load((((results.get("bulk") or {}).get("sqlite") or {}).get(f"ready/{key[5:]}") or {}).get("write"))
+    if key == "peer_per_transaction":
+        return load({"load": (fig(peer, "eightstep", "load") or []) + (fig(peer, "spiff_reload", "load") or [])})
+    if key.startswith("audit_"):
+        return load(big.get("cli_cold" if key == "audit_cli_cold" else "cli_warm"))
+    if key.startswith("forms_"):
+        return load(forms.get("cli_" + key[6:]))
+    city = {int(k.split("/")[2]): v for k, v in (results.get("datasets") or {}).items() if k.startswith("sqlite/city/")}
+    if key == "generate" and city:  # the 1-minute load average as the build ended
+        return load({"load": ((city[max(city)].get("generated") or {}).get("load_average") or [])[:1]})
+    return "—"
+
+
 def targets(results: dict[str, Any]) -> list[str]:
     rows = []
     for t in evaluate(results):
@@ -73,8 +95,9 @@ def targets(results: dict[str, Any]) -> list[str]:
         verdict = "not measured" if t["met"] is None else "met" if t["met"] else f"**missed** ({t['missed_by']:,.1f}x)"
         cpu = "—" if t.get("cpu") is None else (
             f"{num(t['cpu'], digits)} {t['unit']} ({'met' if t['cpu_met'] else 'missed'})")
-        rows.append([t["label"], t["target"], value, verdict, cpu])
-    return [*table(["figure", "target", "measured (median, wall time)", "verdict", "the same from CPU time"], rows), "",
+        rows.append([t["label"], t["target"], value, verdict, cpu, load_of(results, t["key"])])
+    return [*table(["figure", "target", "measured (median, wall time)", "verdict", "the same from CPU time", "load"],
+                   rows), "",
             "*The same from CPU time*: the figure computed from the process's own CPU time instead of the wall clock "
             "(start-up: CPU over the floor's CPU; bulk: advanced cases per CPU second of the measuring process, set-up "
             "included; peer: the ratio of CPU times). On a machine shared with other busy processes the wall time "
