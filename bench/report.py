@@ -380,7 +380,7 @@ def render(results: dict[str, Any], notes: str) -> str:
         "Reproduce everything: `python -m bench run --pg postgresql+psycopg://USER@HOST/DB` from the top of the "
         "repository (without `--pg`, SQLite only; `--quick` for 10k cases in minutes); each section names the "
         "command of its own figures. `python -m bench report` rewrites this page from `bench/out/results.json`. "
-        "The synthetic databases are cached in `bench/out/data/` (1M cases: about 10 GB each). SpiffWorkflow and "
+        "The synthetic databases are cached in `bench/out/data/` (1M cases: about 17 GB each). SpiffWorkflow and "
         "py-spy come with `pip install -e '.[bench]'`.",
         "",
         "Every figure is the median of interleaved rounds (each round runs every measurement of its table once), "
