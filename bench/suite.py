@@ -8,6 +8,7 @@ measured again alone, when the machine is quiet).
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
 import shutil
@@ -22,7 +23,7 @@ from bench import dbs, measure
 from bench.bulk_bench import AT as BULK_AT
 from bench.generate import Spec
 from bench.machine import machine_info, speed_check
-from bench.startup import console_script
+from bench.startup import compiled, console_script
 from bench.synth import REF_DAY
 
 RESULTS_SCHEMA = 2
@@ -120,6 +121,10 @@ class Suite:
 
     def run(self, only: set[str] | None = None) -> dict[str, Any]:
         self.scratch.mkdir(parents=True, exist_ok=True)
+        # the measuring processes read compiled modules, as an installed eightstep's (PYTHONDONTWRITEBYTECODE, set
+        # on the development machines, would have each of them compile what it imports from a fresh checkout)
+        compiled()
+        compileall.compile_dir(str(Path(__file__).parent), quiet=1)
         steps = {"audit": self.audit, "bulk": self.bulk, "peer": self.peer, "startup": self.startup,
                  "forms": self.forms, "pg_audit": self.pg_audit, "pg_bulk": self.pg_bulk,
                  "pg_startup": self.pg_startup, "profile": self.profile}
