@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--pg-sizes", default=None, help="PostgreSQL sizes instead of the plan's")
     run.add_argument("--pg", default=os.environ.get(ENV_PG),
                      help=f"a PostgreSQL URL (a login that may create databases; env {ENV_PG}): the pg step")
+    run.add_argument("--profiles", default=None,
+                     help="the profile step: only these (audit_warm,bulk,peer,forms_html,forms_pdf,generate)")
     run.add_argument("--regenerate", action="store_true", help="build the databases used again (timed)")
     run.add_argument("--merge", action="store_true", help="keep the other figures of an earlier results.json")
     run.add_argument("--out", type=Path, default=OUT, help="results folder (default bench/out)")
@@ -84,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         suite = Suite(plan, args.out, args.data or args.out / "data", log=lambda m: print(m, flush=True),
                       previous=previous, pg=args.pg, regenerate=args.regenerate,
                       command=_command(sys.argv[1:] if argv is None else argv))
+        suite.profile_only = {p.strip() for p in (args.profiles or "").split(",") if p.strip()}
         results = suite.run(only)
         print(f"results: {suite.save()}")
         print(f"page: {report.write(results, args.docs)}")

@@ -76,6 +76,7 @@ class Suite:
         self.pg = dbs.Postgres(pg) if pg else None
         self.regenerate = regenerate
         self.rebuilt: set[str] = set()
+        self.profile_only: set[str] = set()  # the profile step: only these profiles (audit_warm, bulk, peer, ...)
         self.peer_setup: tuple[Path, list[str]] | None = None  # the peer step's template database and case ids
         self.scratch = out / "scratch"
         self.results: dict[str, Any] = {
