@@ -189,7 +189,7 @@ def test_peer_figures(smoke: tuple[dict[str, Any], Path]) -> None:
     for name in ("eightstep", "spiff_reload", "spiff_memory", "eightstep_batched", "spiff_batched"):
         assert peer[name]["moves"] == 7 * peer["n"], name
         assert peer[name]["final_stages"] == ["operation"], name
-        assert peer[name]["seconds"] > 0
+        assert peer[name]["seconds"] > 0 and peer[name]["loop_cpu_seconds"] > 0
     assert peer["spiff_reload"]["state_bytes"] > 0
     assert peer["ratio_per_transaction"] > 0 and peer["ratio_batched"] > 0
 
