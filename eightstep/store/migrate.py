@@ -56,9 +56,12 @@ def upgrade(engine: Engine) -> SchemaChange:
         with (own or engine).begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+            watch = None
+            if connection.dialect.name == "sqlite" and read_schema_state(connection).revision != HEAD:
+                watch = KeyWatch(connection)  # what the revisions write, to check the keys they could break
             change = _upgrade(connection, engine)
-            if connection.dialect.name == "sqlite" and change.before != change.after:
-                _check_foreign_keys(connection)  # (only after migrations ran: the whole database is read)
+            if watch is not None:
+                _check_foreign_keys(connection, watch.finish())  # (only after migrations ran)
         return change
     finally:
         if own is not None:
@@ -115,13 +118,90 @@ def _write_meta(connection: Connection) -> None:
         connection.execute(insert(table).values(key="created_at", value=now_utc().isoformat()))
 
 
-def _check_foreign_keys(connection: Connection) -> None:
-    """Migrations on SQLite run with foreign keys off (copying a table would trip them): check them after."""
-    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+def _check_foreign_keys(connection: Connection, tables: list[str]) -> None:
+    """Migrations on SQLite run with foreign keys off (copying a table would trip them): check them after, in
+    ``tables`` (the keys the upgrade could have broken, :class:`KeyWatch`)."""
+    broken: list[Any] = []
+    for table in tables:
+        broken += connection.exec_driver_sql(f"PRAGMA foreign_key_check({_quoted(table)})").fetchall()
     if broken:
         sample = ", ".join(f"{row[0]} row {row[1]} -> {row[2]}" for row in broken[:5])
         raise InputError(_("the upgrade would break {count} foreign keys ({sample}); nothing was changed").format(
                              count=len(broken), sample=sample))
+
+
+class KeyWatch:
+    """Which foreign keys an upgrade of a SQLite database could have broken, so that only those are checked (the
+    whole check reads every row: minutes at a city's scale, for a revision that adds a column).
+
+    Before the revisions run, temporary triggers note every table whose rows are inserted or deleted, or updated
+    in a column a key is made of (its own foreign key columns, its primary key, its unique columns, the columns
+    other tables refer to); the schema is compared before and after. Checked after: the foreign keys *of* every
+    table written, copied (a batch rebuild: new root page), created or altered, and the foreign keys of every
+    table *referring to* a table written, copied or dropped. A data migration is checked as fully as before in
+    what it touched; nothing has to be declared by the revision."""
+
+    LOG = "eightstep_keywatch"
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.before = self._tables()
+        run = connection.exec_driver_sql
+        self.keys = {table: run(f"PRAGMA foreign_key_list({_quoted(table)})").fetchall() for table in self.before}
+        run(f"CREATE TEMP TABLE {self.LOG} (name TEXT PRIMARY KEY)")
+        for n, table in enumerate(self.before):
+            note = f"BEGIN INSERT OR IGNORE INTO {self.LOG} VALUES ({_literal(table)}); END"
+            on = f"ON main.{_quoted(table)} FOR EACH ROW {note}"
+            run(f"CREATE TEMP TRIGGER {self.LOG}_{n}_i AFTER INSERT {on}")
+            run(f"CREATE TEMP TRIGGER {self.LOG}_{n}_d AFTER DELETE {on}")
+            columns = self._key_columns(table)
+            if columns:
+                run(f"CREATE TEMP TRIGGER {self.LOG}_{n}_u AFTER UPDATE OF "
+                    f"{', '.join(_quoted(c) for c in sorted(columns))} {on}")
+
+    def finish(self) -> list[str]:
+        """The tables whose foreign keys to check (sorted); the triggers are dropped."""
+        run = self.connection.exec_driver_sql
+        written = {str(row[0]) for row in run(f"SELECT name FROM {self.LOG}")}
+        for row in run("SELECT name FROM temp.sqlite_master WHERE type = 'trigger' AND name LIKE ?",
+                       (f"{self.LOG}%",)).fetchall():
+            run(f"DROP TRIGGER temp.{_quoted(str(row[0]))}")
+        run(f"DROP TABLE temp.{self.LOG}")
+        after = self._tables()
+        copied = {t for t in after if t in self.before and after[t][0] != self.before[t][0]}
+        changed = {t for t in after if t not in self.before or after[t][1] != self.before[t][1]}
+        gone = (written | copied | (self.before.keys() - after.keys()))
+        check = (written | copied | changed) & after.keys()
+        check |= {t for t in after if self._parents(t) & gone}
+        return sorted(check)
+
+    def _tables(self) -> dict[str, tuple[Any, Any]]:
+        rows = self.connection.exec_driver_sql(
+            "SELECT name, rootpage, sql FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        return {str(name): (rootpage, sql) for name, rootpage, sql in rows.all()}
+
+    def _parents(self, table: str) -> set[str]:
+        return {str(row[2]) for row in self.connection.exec_driver_sql(f"PRAGMA foreign_key_list({_quoted(table)})")}
+
+    def _key_columns(self, table: str) -> set[str]:
+        """The columns of ``table`` an update could break or orphan a key through."""
+        run = self.connection.exec_driver_sql
+        columns = {row[1] for row in run(f"PRAGMA table_info({_quoted(table)})") if row[5]}  # primary key
+        columns |= {row[3] for row in self.keys[table]}  # its own keys
+        for index in run(f"PRAGMA index_list({_quoted(table)})").fetchall():
+            if index[2]:  # unique: an UPDATE OR REPLACE can delete another row through it
+                columns |= {row[2] for row in run(f"PRAGMA index_info({_quoted(index[1])})") if row[2]}
+        for keys in self.keys.values():  # the columns other tables refer to (none named: its primary key)
+            columns |= {row[4] for row in keys if row[2] == table and row[4]}
+        return columns
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text_: str) -> str:
+    return "'" + text_.replace("'", "''") + "'"
 
 
 def _sqlite_migration_engine(engine: Engine) -> Engine | None:
