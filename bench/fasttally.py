@@ -68,7 +68,7 @@ class FastTally:
                     self.trusted = False
                 self.owners_json = None
             return real.passed, self._dict(real) if real.passed else None
-        return self.fast(flats, ballots, local_iso)
+        return self.fast(flats, ballots, local_iso, report=False)
 
     def real(self, flats: Sequence[Flat], ballots: dict[int, tuple[str, int]], aware: Any) -> Tally:
         voters = []
@@ -82,8 +82,10 @@ class FastTally:
     def _dict(result: Tally) -> dict[str, Any]:
         return {name: getattr(result, name) for name in TALLY_KEYS}  # Tally.as_dict(), without its deep copies
 
-    def fast(self, flats: Sequence[Flat], ballots: dict[int, tuple[str, int]], local_iso: Any
-             ) -> tuple[bool, dict[str, Any] | None]:
+    def fast(self, flats: Sequence[Flat], ballots: dict[int, tuple[str, int]], local_iso: Any, *,
+             report: bool = True) -> tuple[bool, dict[str, Any] | None]:
+        """``report``: the per-owner report also as dicts (else ``per_owner`` is None: the caller writes the tally
+        from :attr:`owners_json`, the same report as JSON)."""
         rule = self.rule
         area_total = area_part = area_agree = heads_part = 0
         heads = {AGREE: 0, OPPOSE: 0, "abstain": 0}
@@ -111,23 +113,25 @@ class FastTally:
         passed = participation_met and agreement_met and base_heads > 0
         if not passed:
             return False, None
-        per_owner = []
+        per_owner: list[dict[str, Any]] | None = [] if report else None
         plain, ordered = [], []
-        for hid, room, area, key, _floor in sorted(flats, key=lambda f: (f[4], len(f[1]), f[1])):
+        for hid, room, area, key, _floor in sorted(flats, key=_FLAT_ORDER):
             cast = ballots.get(hid)
-            area_str = area_text(area)
+            area_str = _AREA_TEXT[area] if area < _AREA_CACHED else area_text(area)
             if cast is None:
-                per_owner.append({"key": key, "flats": [room], "area": area_str, "choice": None, "conflict": False,
-                                  "affected": False, "ballots": []})
+                if per_owner is not None:
+                    per_owner.append({"key": key, "flats": [room], "area": area_str, "choice": None,
+                                      "conflict": False, "affected": False, "ballots": []})
                 plain.append(f'{{"key": "{key}", "flats": ["{room}"], "area": "{area_str}", "choice": null, '
                              f'"conflict": false, "affected": false, "ballots": []}}')
                 ordered.append(f'{{"affected": false, "area": "{area_str}", "ballots": [], "choice": null, '
                                f'"conflict": false, "flats": ["{room}"], "key": "{key}"}}')
                 continue
             choice, at = cast[0], local_iso(cast[1])
-            per_owner.append({"key": key, "flats": [room], "area": area_str, "choice": choice, "conflict": False,
-                              "affected": False, "ballots": [{"room": room, "choice": choice, "at": at,
-                                                              "counted": True}]})
+            if per_owner is not None:
+                per_owner.append({"key": key, "flats": [room], "area": area_str, "choice": choice,
+                                  "conflict": False, "affected": False,
+                                  "ballots": [{"room": room, "choice": choice, "at": at, "counted": True}]})
             plain.append(f'{{"key": "{key}", "flats": ["{room}"], "area": "{area_str}", "choice": "{choice}", '
                          f'"conflict": false, "affected": false, "ballots": [{{"room": "{room}", "choice": '
                          f'"{choice}", "at": "{at}", "counted": true}}]}}')
@@ -146,4 +150,11 @@ class FastTally:
         return True, {name: values.get(name, getattr(_DEFAULTS, name, None)) for name in self.fields}
 
 
+def _flat_order(flat: Flat) -> tuple[int, int, str]:
+    return flat[4], len(flat[1]), flat[1]
+
+
+_FLAT_ORDER = _flat_order  # rules.consent.flat_order on the flat tuples (every synthetic flat has a floor)
+_AREA_CACHED = 20_000
+_AREA_TEXT = [area_text(centi) for centi in range(_AREA_CACHED)]  # a flat's area as the tally writes it
 _DEFAULTS = Tally(0, 0, 0, 0, 0, 0, "", "", "", False, False, False, {})  # fields the fast path does not set

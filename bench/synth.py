@@ -152,6 +152,32 @@ _OWNERS = "@per_owner@"  # stands for the per-owner report while a tally is enco
 _OWNERS_JSON = json.dumps(_OWNERS)
 
 
+def _template(encode: Any, keys: list[str]) -> str:
+    """``encode`` of a dict with ``keys`` as a ``str.format`` template with one field per key (the values are
+    filled in already encoded)."""
+    text = encode({key: f"@{key}@" for key in keys}).replace("{", "{{").replace("}", "}}")
+    for key in keys:
+        text = text.replace(json.dumps(f"@{key}@"), "{" + key + "}", 1)
+    return text
+
+
+def _scalar(value: Any) -> str:
+    """A value of a tally (a number, a text, a flag, None or an empty list) as JSON."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if type(value) is int:
+        return str(value)
+    if type(value) is str:
+        return _str(value)
+    if value == []:
+        return "[]"
+    raise TypeError(f"not a scalar of a tally: {value!r}")
+
+
 def details_json(details: dict[str, Any]) -> str:
     """The event details exactly as ``eightstep.engine.events`` stores them."""
     return _DETAILS(details)
@@ -227,6 +253,9 @@ class CaseFactory:
         rule_dict = tally([Voter("101", "k", 1, floor=1)], rule).rule
         self.tally = FastTally(rule)
         self.rule_json = (json.dumps(rule_dict, ensure_ascii=False), _DETAILS(rule_dict))  # as stored, as hashed
+        fields = self.tally.fields  # a fast tally's dict has the keys in this order
+        self.tally_templates = (_template(lambda d: _DETAILS({"consent": d}), fields),
+                                _template(lambda d: json.dumps(d, ensure_ascii=False), fields))
         self.upkeep_dates: dict[str, tuple[str | None, str | None]] = {}  # case id -> maintained_at, inspected_at
 
     # -- randomness ------------------------------------------------------------------------------------
@@ -305,7 +334,11 @@ class CaseFactory:
     def tally_json(self, result: dict[str, Any], owners: tuple[str, str] | None) -> tuple[str, str]:
         """(the advance event's details, the consent record's tally) of a passed tally, as ``json.dumps`` writes
         them; the rule (the same for every case) encoded once, the per-owner report as the fast tally wrote it
-        (``owners``: plain and with sorted keys), if it did."""
+        (``owners``: plain and with sorted keys), if it did (then the rest is written into templates)."""
+        if owners is not None:
+            values = {key: _scalar(value) for key, value in result.items() if key not in ("rule", "per_owner")}
+            return (self.tally_templates[0].format(rule=self.rule_json[1], per_owner=owners[1], **values),
+                    self.tally_templates[1].format(rule=self.rule_json[0], per_owner=owners[0], **values))
         short = {**result, "rule": _RULE, "per_owner": _OWNERS}
         details = _DETAILS({"consent": short}).replace(_RULE_JSON, self.rule_json[1], 1)
         record = json.dumps(short, ensure_ascii=False).replace(_RULE_JSON, self.rule_json[0], 1)
@@ -406,8 +439,10 @@ class CaseFactory:
     def document(self, rows: Rows, case_id: str, kind: str, stage_id: str, issued: int, leave: int | None) -> None:
         if leave is not None and issued > leave:
             issued = leave - 60
-        rows.documents.append((self.ids.next("document"), case_id, kind, stage_id, stored(issued), None, None,
-                               kind + ".pdf", self.hex(), 20_000 + int(self.rng.random() * 1_980_000),
+        ids = self.ids
+        ids.document += 1
+        rows.documents.append((ids.document, case_id, kind, stage_id, stored(issued), None, None, kind + ".pdf",
+                               f"{self.rng.getrandbits(256):064x}", 20_000 + int(self.rng.random() * 1_980_000),
                                stored(issued + 30)))
 
     def approval(self, rows: Rows, case_id: str, kind: str, decided: int, decision: str) -> None:
@@ -419,6 +454,8 @@ class CaseFactory:
                 last: int, chain: Chain, *, enough: bool) -> None:
         """Ballots of the vote; ``enough``: the rule passes (re-drawn until it does)."""
         r = self.rng.random
+        base = start * 1440 - SHANGHAI_MINUTES + 540  # self.when(start, last), written out
+        span = last - start + 1 if last > start else 1
         for attempt in range(20):
             turnout = 0.85 + 0.15 * r() if enough else 0.1 + 0.5 * r()
             cast: dict[int, tuple[str, int]] = {}
@@ -428,16 +465,19 @@ class CaseFactory:
                 roll = r()
                 choice = "agree" if enough and attempt > 10 else (
                     "agree" if roll < 0.88 else "oppose" if roll < 0.95 else "abstain")
-                cast[hid] = (choice, self.when(start, last))
+                cast[hid] = (choice, base + int(r() * span) * 1440 + int(r() * 480))
             passed, result = self.tally(households, cast, local_iso, aware)
             if passed == enough:
                 break
         chain.owners_json = self.tally.owners_json if result is not None else None
         append = rows.ballots.append
         ballot = self.ids.ballot
+        days, clock = _DAYS, _CLOCK
         for hid, (choice, when) in cast.items():
             ballot += 1
-            append((ballot, case_id, hid, choice, stored(when), stored(when + 120)))
+            recorded = when + 120
+            append((ballot, case_id, hid, choice, days[when // 1440] + clock[when % 1440],
+                    days[recorded // 1440] + clock[recorded % 1440]))
         self.ids.ballot = ballot
         if cast:
             chain.add(max(when for _choice, when in cast.values()), "vote.import", self.stage_ids[0],
@@ -496,17 +536,23 @@ class Chain:
         case_id = self.case_id
         head = _str(case_id)
         event_id = ids.event
+        seq = self.seq
+        days, clock, clock_z, text, sha256 = _DAYS, _CLOCK, _CLOCK_Z, _text, hashlib.sha256
+        append = out.append
         for at, _order, action, from_stage, to_stage, actor, body, note in sorted(self.pending):
-            self.seq += 1
+            seq += 1
             event_id += 1
-            recorded = at + 5
+            day, minute = divmod(at, 1440)
+            r_day, r_minute = divmod(at + 5, 1440)  # recorded five minutes after it happened
             # json.dumps([...], ensure_ascii=False, separators=(",", ":")) of engine.events.event_hash, written out
-            payload = (f'[{head},{self.seq},"{stamp(at)}","{stamp(recorded)}",{_text(actor)},{_text(action)},'
-                       f'{_text(from_stage)},{_text(to_stage)},{_text(note)},{_str(body)},"{prev}"]')
-            digest = hashlib.sha256(payload.encode()).hexdigest()
-            out.append((event_id, case_id, self.seq, stored(at), stored(recorded), actor, action, from_stage,
-                        to_stage, note, body, prev, digest))
+            payload = (f'[{head},{seq},"{days[day]}{clock_z[minute]}","{days[r_day]}{clock_z[r_minute]}",'
+                       f'{text(actor)},{text(action)},{text(from_stage)},{text(to_stage)},{text(note)},{_str(body)},'
+                       f'"{prev}"]')
+            digest = sha256(payload.encode()).hexdigest()
+            append((event_id, case_id, seq, days[day] + clock[minute], days[r_day] + clock[r_minute], actor, action,
+                    from_stage, to_stage, note, body, prev, digest))
             prev = digest
         ids.event = event_id
+        self.seq = seq
         self.head = prev
         self.pending = []
