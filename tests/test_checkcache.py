@@ -9,7 +9,6 @@ before a record it counted, after a running notice period has ended, or with oth
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -25,6 +24,7 @@ from eightstep.engine import CheckResult, checkcache
 from eightstep.store import models
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, local_midnight_utc
+from tests.helpers.revisions import one_more_revision
 
 CHECKS = models.CaseCheck.__table__
 D = date.fromisoformat
@@ -236,33 +236,11 @@ def test_a_busy_database_gets_no_entries_and_the_same_answers(demo: Workspace) -
 
 # --- and never across a data migration ---------------------------------------------------------------------
 
-DATA_MIGRATION = '''"""a data migration, for the test: the feasibility opinions on record were refused after all"""
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = "{new}"
-down_revision = "{head}"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.execute(sa.text("UPDATE approvals SET decision = 'rejected' WHERE kind = 'feasibility'"))
-
-
-def downgrade() -> None:
-    pass
-'''
-
-
 def test_a_data_migration_never_leaves_an_old_answer_in_the_cache(ws: Workspace, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """A revision that changes records without bumping the cases' versions (here: it turns an approval into a
     refusal) runs under a filled cache: the upgrade empties the cache, and an entry of the old revision put back
     is still not reused (the schema revision is part of its basis)."""
-    from eightstep.store import db, migrate, migrations
-
     placed_at(ws, "M-1", "迁移小区", "survey", opened="2025-03-01", entered="2025-03-02")
     survey = tmp_path / "survey.pdf"
     survey.write_bytes(b"%PDF survey")
@@ -273,17 +251,9 @@ def test_a_data_migration_never_leaves_an_old_answer_in_the_cache(ws: Workspace,
     kept = entries(ws)["M-1"]
     assert kept["version"] == engine.show_case(ws, "M-1").version
 
-    folder = tmp_path / "migrations"  # the package's revisions and one more: the data migration
-    shutil.copytree(migrate.MIGRATIONS_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
-    new = f"{int(migrations.HEAD) + 1:04d}"
-    (folder / "versions" / f"{new}_refused_after_all.py").write_text(
-        DATA_MIGRATION.format(new=new, head=migrations.HEAD), encoding="utf-8")
-    real_config = migrate.alembic_config
-    monkeypatch.setattr(migrate, "alembic_config", lambda connection=None, url=None: real_config(
-        connection, url, directory=folder))
-    for module in (migrate, db, checkcache):
-        monkeypatch.setattr(module, "HEAD", new)
-    monkeypatch.setattr(migrate, "REVISIONS", (*migrations.REVISIONS, new))
+    new = one_more_revision(  # the data migration
+        tmp_path, monkeypatch, """op.execute(sa.text("UPDATE approvals SET decision = 'rejected' WHERE kind = """
+        """'feasibility'"))""", "the feasibility opinions on record were refused after all", heads=(checkcache,))
     upgraded, _ = Workspace.init(ws.url)
     try:
         assert upgraded.schema_change is not None and upgraded.schema_change.after == new

@@ -18,8 +18,9 @@ import pytest
 from sqlalchemy import Connection
 
 from eightstep.errors import InputError
-from eightstep.store import db, migrate, migrations
+from eightstep.store import migrate, migrations
 from eightstep.store.workspace import Workspace
+from tests.helpers.revisions import one_more_revision
 
 
 @pytest.fixture(scope="module")
@@ -113,39 +114,9 @@ def test_the_keys_checked_are_those_the_change_could_break(connection: Connectio
     assert left == []  # the triggers and their log are gone
 
 
-REVISION = '''"""a revision written for the test"""
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = "{new}"
-down_revision = "{head}"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    {body}
-
-
-def downgrade() -> None:
-    pass
-'''
-
-
 def upgrade_with(database: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> Workspace:
     """`eightstep init` of ``database`` with the package's revisions and one more, whose upgrade is ``body``."""
-    folder = tmp_path / "migrations"
-    shutil.copytree(migrate.MIGRATIONS_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
-    new = f"{int(migrations.HEAD) + 1:04d}"
-    (folder / "versions" / f"{new}_for_the_test.py").write_text(
-        REVISION.format(new=new, head=migrations.HEAD, body=body), encoding="utf-8")
-    real_config = migrate.alembic_config
-    monkeypatch.setattr(migrate, "alembic_config", lambda connection=None, url=None: real_config(
-        connection, url, directory=folder))
-    for module in (migrate, db):
-        monkeypatch.setattr(module, "HEAD", new)
-    monkeypatch.setattr(migrate, "REVISIONS", (*migrations.REVISIONS, new))
+    one_more_revision(tmp_path, monkeypatch, body, "a revision written for the test")
     ws, _ = Workspace.init(str(database))
     return ws
 
