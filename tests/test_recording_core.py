@@ -1,6 +1,6 @@
 """Recordings on Core write what the ORM wrote (issue 15, start-up of the recording commands).
 
-Casting a ballot, importing ballots, logging a canvass visit, adding a document or an approval record their rows
+Casting a ballot, importing ballots, logging a canvass visit, adding a document, an approval or a meeting record their rows
 through Core (``recording(..., core=True)``, rows of ``eightstep.store.rows``) so that these commands never import
 the ORM. The same story is recorded in two databases at the same frozen clock: once by the library, once by the
 recording bodies as they were written with ORM objects (kept here as the reference). Every row, every fact and
@@ -23,7 +23,7 @@ from eightstep import engine, records, timeutil
 from eightstep.audit.verify import verify
 from eightstep.engine.ballots import current_ballots
 from eightstep.engine.recording import recording
-from eightstep.records import canvass
+from eightstep.records import canvass, meetings
 from eightstep.records.canvass import classify
 from eightstep.records.votes import import_votes
 from eightstep.store import models, tables
@@ -34,7 +34,9 @@ pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
 CASE = "CORE-1"
 FROZEN = datetime(2025, 4, 1, 8, 0, tzinfo=UTC)
-COMPARED = ("cases", "households", "ballots", "documents", "approvals", "canvass_entries", "events", "event_facts")
+COMPARED = ("cases", "households", "ballots", "documents", "approvals", "canvass_entries", "meetings", "events",
+            "event_facts")
+MINUTES = {"kinds": ["cost_shares", "brand"], "attendees": ["李建国", "周桂兰"], "decision": "按楼层分摊"}
 
 
 def t(day: int, hour: int = 9) -> datetime:
@@ -69,6 +71,8 @@ def by_the_library(ws: Workspace, scan: Path) -> None:
     records.add_document(ws, CASE, "maintenance_record", scan, at=t(5, 11))  # moves maintained_at on the case
     records.add_approval(ws, CASE, "feasibility", authority="区审批局", at=t(5, 12), file=scan, note="同意")
     import_votes(ws, CASE, scan.parent / "votes.csv")
+    meetings.add_meeting(ws, CASE, at=t(7), attendees=["李建国,周桂兰"], decision=" 按楼层分摊 ",
+                         kinds=["cost_shares", "brand"], file=scan)
 
 
 def the_orm_way(ws: Workspace, scan: Path) -> None:
@@ -115,6 +119,13 @@ def the_orm_way(ws: Workspace, scan: Path) -> None:
         for room, choice in (("401", "agree"), ("402", "oppose")):
             ballot(room, choice, when, rec)
         rec.details = {"file": "votes.csv", "ballots": 2, "agree": 1, "oppose": 1, "abstain": 0}
+    with recording(ws, CASE, "meeting.add", at=t(7)) as rec:
+        digest = rec.store_file(scan)[0]
+        meeting = rec.add(models.Meeting(case_id=CASE, kinds="cost_shares,brand", held_at=rec.at,
+                                         attendees=json.dumps(MINUTES["attendees"], ensure_ascii=False),
+                                         decision="按楼层分摊", file_name=scan.name, file_sha256=digest,
+                                         actor=rec.actor, recorded_at=timeutil.now_utc()), with_id=True)
+        rec.details = {"meeting": meeting.id, **MINUTES, "file": scan.name, "sha256": digest}
 
 
 def contents(ws: Workspace) -> dict[str, list[tuple[Any, ...]]]:
@@ -138,7 +149,7 @@ def test_the_same_rows_facts_and_events_as_the_orm_wrote(frozen: None, ws: Works
     for name in COMPARED:
         differing = [(ours_row, row) for ours_row, row in zip(ours[name], theirs[name], strict=True) if ours_row != row]
         assert not differing, (name, differing[:2])
-    assert len(ours["events"]) == 9 and len(ours["ballots"]) == 4
+    assert len(ours["events"]) == 10 and len(ours["ballots"]) == 4 and len(ours["meetings"]) == 1
     facts = [json.loads(row[-1]) for row in ours["event_facts"]]
     assert ["cases", "set", CASE, {"maintained_at": "2025-03-05T11:00:00.000000Z"}] in facts
 

@@ -2,7 +2,8 @@
 an officer's does, and reports the heavy modules it loaded: the ORM (sqlmodel, its model classes), SQLAlchemy's
 PostgreSQL dialect on a SQLite file, the YAML parser once the case's workflow is in the snapshot cache, jinja2;
 and for showing and listing cases, pydantic (the workflow's outline is enough). The recording commands of the
-start-up benchmark write on Core (``recording(..., core=True)``, the moves): no ORM either."""
+start-up benchmark (and vote import, approval add, meeting add) write on Core (``recording(..., core=True)``, the
+moves): no ORM either."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ RECORDS = [("vote", "cast", "RD-4-2", "201", "agree"),
            ("case", "suspend", "RD-2-2", "--reason", "业主诉讼"),
            ("case", "resume", "RD-2-2", "--reason", "诉讼撤回"),
            ("vote", "import", "RD-4-2", "{votes}"),
-           ("approval", "add", "RD-1-2", "feasibility", "--authority", "区审批局")]
+           ("approval", "add", "RD-1-2", "feasibility", "--authority", "区审批局"),
+           ("meeting", "add", "RD-4-2", "--at", "2025-06-01", "--attendees", "李建国", "--decision", "同意")]
 
 
 def loaded_by(db: Path, args: tuple[str, ...], cache: Path) -> list[str]:

@@ -11,14 +11,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import select
 
-from eightstep.engine.cases import get_case
 from eightstep.engine.guards import MEETING_KINDS
 from eightstep.engine.recording import recording
 from eightstep.errors import InputError
 from eightstep.i18n import _
-from eightstep.store import models
+from eightstep.store import read, rows, tables
+from eightstep.store.tables import not_voided
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, now_utc
 
@@ -47,7 +47,7 @@ class MeetingView:
                 "decision": self.decision, "file": self.file_name, "sha256": self.file_sha256, "actor": self.actor}
 
 
-def _view(row: models.Meeting) -> MeetingView:
+def _view(row: Any) -> MeetingView:
     return MeetingView(row.id or 0, row.kinds.split(","), as_utc(row.held_at), json.loads(row.attendees),
                        row.decision, row.file_name, row.file_sha256, row.actor)
 
@@ -70,21 +70,21 @@ def add_meeting(ws: Workspace, case_id: str, *, at: datetime | None, attendees: 
                              unknown=', '.join(unknown), meeting_kinds=', '.join(MEETING_KINDS)), field="kind")
     if file is not None and not file.is_file():
         raise InputError(_("{file}: no such file").format(file=file))
-    with recording(ws, case_id, "meeting.add", at=at, actor=actor, as_role=as_role) as rec:
+    with recording(ws, case_id, "meeting.add", at=at, actor=actor, as_role=as_role, core=True) as rec:
         digest = rec.store_file(file)[0] if file is not None else None
-        row = rec.add(models.Meeting(case_id=case_id, kinds=",".join(kinds), held_at=rec.at,
-                                     attendees=json.dumps(names, ensure_ascii=False), decision=decision.strip(),
-                                     file_name=file.name if file else None, file_sha256=digest, actor=rec.actor,
-                                     recorded_at=now_utc()), with_id=True)
+        row = rec.add(rows.Meeting(case_id=case_id, kinds=",".join(kinds), held_at=rec.at,
+                                   attendees=json.dumps(names, ensure_ascii=False), decision=decision.strip(),
+                                   file_name=file.name if file else None, file_sha256=digest, actor=rec.actor,
+                                   recorded_at=now_utc()), with_id=True)
         rec.details = {"meeting": row.id, "kinds": kinds, "attendees": names, "decision": row.decision,
                        "file": row.file_name, "sha256": digest}
     return _view(row)
 
 
 def list_meetings(ws: Workspace, case_id: str) -> list[MeetingView]:
-    with ws.session() as session:
-        get_case(session, case_id)
-        rows = session.exec(select(models.Meeting).where(models.Meeting.case_id == case_id,
-                                                         models.not_voided(models.Meeting.__table__))
-                            .order_by(models.Meeting.held_at, models.Meeting.id)).all()
-    return [_view(r) for r in rows]
+    meetings = tables.meetings
+    with ws.engine.connect() as conn:
+        read.case(conn, case_id, ("id",))
+        found = conn.execute(select(meetings).where(meetings.c.case_id == case_id, not_voided(meetings))
+                             .order_by(meetings.c.held_at, meetings.c.id)).all()
+    return [_view(r) for r in found]

@@ -163,3 +163,19 @@ class CanvassEntry(Row):
     recorded_at: datetime
     voided_at: datetime | None
     void_reason: str | None
+
+
+class Meeting(Row):
+    __table__ = tables.meetings
+    id: int
+    case_id: str
+    kinds: str
+    held_at: datetime
+    attendees: str
+    decision: str
+    file_name: str | None
+    file_sha256: str | None
+    actor: str
+    recorded_at: datetime
+    voided_at: datetime | None
+    void_reason: str | None
