@@ -1,10 +1,10 @@
 """Recordings on Core write what the ORM wrote (issue 15, start-up of the recording commands).
 
-Casting a ballot, importing ballots, logging a canvass visit, adding a document, an approval or a meeting record their rows
-through Core (``recording(..., core=True)``, rows of ``eightstep.store.rows``) so that these commands never import
-the ORM. The same story is recorded in two databases at the same frozen clock: once by the library, once by the
-recording bodies as they were written with ORM objects (kept here as the reference). Every row, every fact and
-every event, hash included, must be the same, byte for byte.
+Casting a ballot, importing ballots, logging a canvass visit, adding a document, an approval or a meeting record
+their rows through Core (``recording(..., core=True)``, rows of ``eightstep.store.rows``) so that these commands
+never import the ORM. The same story is recorded in two databases at the same frozen clock: once by the library,
+once by the recording bodies as they were written with ORM objects (kept here as the reference). Every row, every
+fact and every event, hash included, must be the same, byte for byte.
 """
 
 from __future__ import annotations
