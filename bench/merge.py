@@ -41,10 +41,27 @@ def merge(parts: list[tuple[tuple[str, ...], Path]]) -> dict[str, Any]:
     return out
 
 
+def stamp(node: Any, results: dict[str, Any]) -> None:
+    """Give each entry of ``node`` measured without a recorded provenance (a bench from before it was kept) the
+    run it comes from: its start and the commit its checkout was at."""
+    if not isinstance(node, dict):
+        return
+    if "provenance" in node or any(k in node for k in ("cases", "commands", "n", "cli_html")):
+        if not node.get("provenance"):
+            source = (results.get("machine") or {}).get("source") or {}
+            node["provenance"] = {"command": None, "commit": source.get("commit"),
+                                  "changed_files": source.get("changed_files"), "started_at": results.get("started_at")}
+        return
+    for value in node.values():
+        stamp(value, results)
+
+
 def take(out: dict[str, Any], results: dict[str, Any], name: str) -> None:
     """Section (or part) ``name`` of ``results`` into ``out``; a part the run does not have is said and skipped."""
     section, _dot, part = name.partition(".")
     found = copy.deepcopy(results.get(section))
+    if section != "datasets":
+        stamp(found, results)
     if not part:
         out[section] = found
         return

@@ -143,8 +143,10 @@ def provenance(*entries: dict[str, Any] | None) -> list[str]:
         if not e:
             continue
         p = e.get("provenance")
-        if not p or not p.get("command"):
+        if not p:
             line = "an earlier session's run (its command was not recorded)"
+        elif not p.get("command"):
+            line = f"a run started {p.get('started_at')} from commit {p.get('commit')} (its command is not recorded)"
         else:
             changed = f" + {p['changed_files']} changed files" if p.get("changed_files") else ""
             line = f"`{p['command']}` from commit {p.get('commit')}{changed}, started {p.get('started_at')}" + (

@@ -42,7 +42,7 @@ def test_parts_of_sections_come_from_other_runs(tmp_path: Path) -> None:
     reads = results(tmp_path / "r.json", "R", startup=startup("case show", "vote cast", floor=0.1),
                     bulk={"sqlite": {"ready/100000": {"w": 1}}})
     writes = results(tmp_path / "w.json", "W", startup=startup("case show", "vote cast", floor=0.2))
-    pg = results(tmp_path / "p.json", "P", bulk={"pg": {"ready/100000": {"w": 2}}, "sqlite": {"ready/10000": 3}})
+    pg = results(tmp_path / "p.json", "P", bulk={"pg": {"ready/100000": {"cases": 2}}, "sqlite": {"ready/10000": 3}})
     out = tmp_path / "merged.json"
     assert main(["merge", str(out), f"startup.reads,bulk={reads}", f"startup.records={writes}",
                  f"bulk.pg,audit.pg={pg}"]) == 0
@@ -51,5 +51,8 @@ def test_parts_of_sections_come_from_other_runs(tmp_path: Path) -> None:
     assert commands["case show"]["run"] == "R" and commands["vote cast"]["run"] == "W"
     assert commands["python -c pass"] == {"seconds": 0.1}  # the floor of the first run that gave start-up figures
     assert merged["startup"]["records"] == ["vote cast"] and merged["startup"]["reads"] == ["case show"]
-    assert merged["bulk"] == {"sqlite": {"ready/100000": {"w": 1}}, "pg": {"ready/100000": {"w": 2}}}
+    assert merged["bulk"]["sqlite"] == {"ready/100000": {"w": 1}}
+    # an entry measured by a bench that did not record its command: the run it came from is named
+    assert merged["bulk"]["pg"] == {"ready/100000": {"cases": 2, "provenance": {
+        "command": None, "commit": None, "changed_files": None, "started_at": "P"}}}
     assert "audit" not in merged or merged["audit"] is None  # P had no audit: skipped, nothing invented
