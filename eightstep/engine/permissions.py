@@ -9,7 +9,9 @@ window`` is not enough. A refusal says which roles the action needs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Connection
 
@@ -17,14 +19,20 @@ from eightstep.engine.actors import held_roles
 from eightstep.errors import EightstepError, Remedy
 from eightstep.i18n import _
 from eightstep.roles import ACTOR_ROLES
-from eightstep.workflow.schema import Workflow
+
+
+class Governed(Protocol):
+    """What says who may record what: a workflow's definition, or the ``LoadedWorkflow`` (its outline's copy)."""
+
+    @property
+    def permissions(self) -> Mapping[str, list[str]]: ...
 
 
 class PermissionRefused(EightstepError):
     """The workflow's permissions do not let this actor, in this role, record this action."""
 
 
-def allowed_roles(workflow: Workflow, action: str) -> list[str] | None:
+def allowed_roles(workflow: Governed, action: str) -> list[str] | None:
     """The roles that may record ``action`` (its own entry, else its group's ``noun.*``, else ``*``); None: open."""
     rules = workflow.permissions
     if not rules or "." not in action:  # opening a case is never governed: nobody holds a role in it yet
@@ -36,7 +44,7 @@ def allowed_roles(workflow: Workflow, action: str) -> list[str] | None:
     return None
 
 
-def check_permission(conn: Connection, workflow: Workflow, case_id: str, action: str, actor: str,
+def check_permission(conn: Connection, workflow: Governed, case_id: str, action: str, actor: str,
                      role: str | None, at: datetime) -> str | None:
     """Refuse (PermissionRefused) when the workflow's permissions do not let ``actor`` acting as ``role`` record
     ``action`` in the case at ``at``. Returns the role the action is recorded in: ``role``, or (without one) the

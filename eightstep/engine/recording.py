@@ -370,8 +370,7 @@ def record_in(db: Session | Connection, case: Any, loaded: LoadedWorkflow, actio
     a Core connection (a move; ``case`` a ``rows.Case`` otherwise)."""
     rec = Recording(db, case, loaded, action, business_time(at), default_actor(actor), checked_role(as_role),
                     move=move)
-    granted = check_permission(rec.conn, loaded.definition, case.id, action, rec.actor, rec.as_role,
-                               rec.at)
+    granted = check_permission(rec.conn, loaded, case.id, action, rec.actor, rec.as_role, rec.at)
     if validate is not None:
         validate(rec)
     if move is None:  # a move's time is the case machine's to judge (before its stage: a refusal of the move)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -22,14 +22,15 @@ from eightstep.engine.recording import recording
 from eightstep.errors import InputError, Remedy
 from eightstep.i18n import _
 from eightstep.records.votes import consent_rule
-from eightstep.rules.consent import Voter
-from eightstep.rules.money import room_order
-from eightstep.rules.whatif import WhatIf, gains, what_if
 from eightstep.store import read, rows, tables
 from eightstep.store.tables import not_voided
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, now_utc
-from eightstep.workflow.schema import ConsentRule
+
+if TYPE_CHECKING:  # the what-if and the rule's types only where the list is made: `canvass add` starts without them
+    from eightstep.rules.consent import Voter
+    from eightstep.rules.whatif import WhatIf
+    from eightstep.workflow.schema import ConsentRule
 
 STANCES: dict[str, tuple[str, str]] = {
     "supportive": ("支持", "supportive"), "hesitant": ("犹豫", "hesitant"), "opposed": ("反对", "opposed")}
@@ -143,6 +144,8 @@ def case_voters(ws: Workspace, case_id: str) -> CaseVoters:
 
 def case_what_if(ws: Workspace, case_id: str, exclude: list[str] | None = None) -> WhatIf:
     """What it takes for the case's vote to pass; owners of the ``exclude`` rooms are taken as not moving."""
+    from eightstep.rules.whatif import what_if
+
     data = case_voters(ws, case_id)
     rooms = {h.room: h for h in data.households}
     unknown = [r for r in exclude or [] if r not in rooms]
@@ -205,6 +208,9 @@ class CanvassList:
 def canvass_list(ws: Workspace, case_id: str) -> CanvassList:
     """Every household, the ones to visit first on top, with its latest stance and its concerns; and the
     concerns by kind and floor (what the negotiation must answer)."""
+    from eightstep.rules.money import room_order
+    from eightstep.rules.whatif import gains, what_if
+
     data = case_voters(ws, case_id)
     entries_table = tables.canvass_entries
     with ws.engine.connect() as conn:

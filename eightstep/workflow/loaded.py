@@ -3,7 +3,8 @@
 A command that finds its case's workflow in the cache of parsed snapshots (``eightstep.workflow.snapcache``)
 unpickles one of these without importing the YAML parser and the checks of ``eightstep.workflow.loader``, and
 without the schema's pydantic models until it asks for ``definition``: the ``outline`` (the stages' ids and
-titles) is plain data, enough to show and list cases.
+titles) is plain data, enough to show and list cases, and so are its ``permissions`` (who may record what: every
+recording checks them).
 """
 
 from __future__ import annotations
@@ -20,16 +21,19 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Outline:
-    """A workflow's id, version and stages (id, Chinese title, English title), in order: plain data."""
+    """A workflow's id, version and stages (id, Chinese title, English title), in order, and its permissions
+    (action, the roles that may record it): plain data."""
 
     id: str
     version: str
     stages: tuple[tuple[str, str, str], ...]
+    permissions: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @classmethod
     def of(cls, definition: Workflow) -> Outline:
         return cls(definition.id, definition.version,
-                   tuple((s.id, s.title, s.title_en) for s in definition.stages))
+                   tuple((s.id, s.title, s.title_en) for s in definition.stages),
+                   permissions=tuple((action, tuple(roles)) for action, roles in definition.permissions.items()))
 
     def stage_ids(self) -> list[str]:
         return [stage_id for stage_id, _title, _title_en in self.stages]
@@ -55,6 +59,11 @@ class LoadedWorkflow:
         self._kept: bytes | None = None
         self.source, self.content, self.sha256 = source, content, sha256
         self.outline = Outline.of(definition)
+
+    @property
+    def permissions(self) -> dict[str, list[str]]:
+        """The workflow's ``permissions`` from the outline (the permission check of a recording needs no pydantic)."""
+        return {action: list(roles) for action, roles in self.outline.permissions}
 
     @property
     def definition(self) -> Workflow:
