@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 from functools import cache
+from typing import Any
 
 from eightstep.errors import InputError, Remedy
 from eightstep.i18n import _
@@ -22,7 +24,24 @@ def html_to_pdf(html: str, base_url: str | None = None) -> bytes:
         raise InputError(_("PDF output needs WeasyPrint's system libraries (Pango, HarfBuzz), which are missing "
                            "({reason}); HTML output needs nothing more and prints on A4 from a browser").format(
                                reason=exc)) from None
-    return weasyprint.HTML(string=html, base_url=base_url).write_pdf()
+    fonts = getattr(_kept, "fonts", None) or _font_configuration()
+    pdf = weasyprint.HTML(string=html, base_url=base_url).write_pdf(font_config=fonts)
+    # The next document reuses the fonts loaded for this one (fontconfig's set-up costs about a tenth of a page),
+    # unless this one added fonts of its own (@font-face): then the next starts afresh, as each did before.
+    _kept.fonts = fonts if fonts is not None and getattr(fonts, "_folder", True) is None else None
+    return pdf
+
+
+_kept = threading.local()  # .fonts: the fonts the thread's last document used, when nothing was added to them
+
+
+def _font_configuration() -> Any:
+    """WeasyPrint's fonts (fontconfig's configuration, the system's fonts); None: let WeasyPrint make its own."""
+    try:
+        from weasyprint.text.fonts import FontConfiguration
+    except ImportError:
+        return None
+    return FontConfiguration()
 
 
 @cache
