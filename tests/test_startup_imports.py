@@ -27,14 +27,15 @@ except SystemExit:
 print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)), file=sys.stderr)
 """
 HEAVY_FOR_VIEWS = (*HEAVY, "pydantic")  # showing and listing cases needs only the workflow's outline, plain data
-READS = [("case", "show", "RD-3-2"), ("case", "list"), ("vote", "tally", "RD-4-1"), ("case", "check", "RD-3-2"),
-         ("forms", "list", "RD-4-1")]
+READS = [("case", "show", "RD-3-2"), ("case", "list"), ("vote", "tally", "RD-4-1"), ("case", "check", "RD-3-2")]
 VIEWS = {("case", "show", "RD-3-2"), ("case", "list")}
-# Listing a case's forms builds every form's context (the money and the register on the read layer: no ORM). It
-# still imports jinja2 (where each template is) and ruamel.yaml (the notice counts working days in the holiday data).
-FORMS_LIST = ("forms", "list", "RD-4-1")
-HEAVY_FOR_FORMS = ("sqlmodel", "sqlalchemy.orm", "eightstep.store.models", "eightstep.store.money_models",
-                   "eightstep.engine.recording", "sqlalchemy.dialects.postgresql")
+# Listing a case's forms builds every form's context (the money and the register on the read layer: no ORM, no
+# recording); rendering one logs it in the history on Core. Both need jinja2, and the notice's working days the
+# holiday data (ruamel.yaml).
+NO_ORM = ("sqlmodel", "sqlalchemy.orm", "eightstep.store.models", "eightstep.store.money_models",
+          "sqlalchemy.dialects.postgresql")
+HEAVY_FOR_FORMS = {("forms", "list", "RD-4-1"): (*NO_ORM, "eightstep.engine.recording"),
+                   ("forms", "render", "RD-3-2", "tally", "-o", "-"): NO_ORM}
 # bench/startup.py's recording commands, in this order (the suspension is then lifted); "{file}": a scan
 RECORDS = [("vote", "cast", "RD-4-2", "201", "agree"),
            ("canvass", "add", "RD-4-2", "301", "--stance", "hesitant", "--concern", "噪音"),
@@ -48,7 +49,7 @@ RECORDS = [("vote", "cast", "RD-4-2", "201", "agree"),
 
 def loaded_by(db: Path, args: tuple[str, ...], cache: Path) -> list[str]:
     env = {**os.environ, "EIGHTSTEP_CACHE_DIR": str(cache)}
-    heavy = HEAVY_FOR_VIEWS if args in VIEWS else HEAVY_FOR_FORMS if args == FORMS_LIST else HEAVY
+    heavy = HEAVY_FOR_VIEWS if args in VIEWS else HEAVY_FOR_FORMS.get(args, HEAVY)
     # cwd: not the checkout, where `python -c` would import the source tree instead of the installed package
     done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=heavy), "--db", str(db), *args],
                           capture_output=True, text=True, env=env, timeout=120, check=False, cwd=cache)
@@ -82,3 +83,9 @@ def test_a_recording_command_imports_no_orm(warm: tuple[Path, Path], args: tuple
     votes.write_text("room,choice\n201,agree\n", encoding="utf-8")
     argv = tuple(str(scan) if a == "{file}" else str(votes) if a == "{votes}" else a for a in args)
     assert loaded_by(db, argv, cache) == []
+
+
+@pytest.mark.parametrize("args", list(HEAVY_FOR_FORMS), ids=lambda args: " ".join(args[:2]))
+def test_listing_and_rendering_forms_import_no_orm(warm: tuple[Path, Path], args: tuple[str, ...]) -> None:
+    db, cache = warm
+    assert loaded_by(db, args, cache) == []

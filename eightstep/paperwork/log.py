@@ -27,6 +27,6 @@ def log_events(ws: Workspace, case_id: str, version: int, *, at: datetime, actor
     if not events:
         return version
     with recording(ws, case_id, events[0][0], at=at, actor=actor, as_role=role, expected_version=version,
-                   allow_withdrawn=True) as rec:
+                   allow_withdrawn=True, core=True) as rec:
         rec.events = [(action, None, details) for action, details in events]
     return rec.case.version
