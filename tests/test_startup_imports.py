@@ -89,3 +89,16 @@ def test_a_recording_command_imports_no_orm(warm: tuple[Path, Path], args: tuple
 def test_listing_and_rendering_forms_import_no_orm(warm: tuple[Path, Path], args: tuple[str, ...]) -> None:
     db, cache = warm
     assert loaded_by(db, args, cache) == []
+
+
+def test_the_objects_a_command_made_are_left_to_the_process_end(warm: tuple[Path, Path]) -> None:
+    """Python's last garbage collection at exit would walk every object of the command's imports: the CLI freezes
+    them in an exit handler (the workspace is closed before, with the command's context)."""
+    db, cache = warm
+    probe = ("import atexit, gc, sys\nfrom eightstep.cli import main\ntry:\n"
+             "    main.main(sys.argv[1:], prog_name='eightstep', standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+             "before = gc.get_freeze_count()\natexit._run_exitfuncs()\nprint(before, gc.get_freeze_count() > 10000)")
+    done = subprocess.run([sys.executable, "-c", probe, "--db", str(db), "case", "show", "RD-3-2"],
+                          capture_output=True, text=True, timeout=120, check=True, cwd=cache,
+                          env={**os.environ, "EIGHTSTEP_CACHE_DIR": str(cache)})
+    assert done.stdout.split()[-2:] == ["0", "True"]
