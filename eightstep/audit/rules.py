@@ -4,7 +4,7 @@ the cases that have moved since, as they stood then."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
@@ -157,30 +157,29 @@ def _latest_documents(scope: AuditScope, case_ids: list[str], kind: str) -> dict
 
 
 def upkeep_cases(scope: AuditScope, sha: str, wf: Workflow, column: str, kind: str, cutoff: date
-                 ) -> list[tuple[Row[Any], date | None]]:
+                 ) -> Iterator[tuple[Row[Any], date | None]]:
     """Active cases of workflow ``sha`` in a final stage whose last ``kind`` record up to the audit date (or their
     entry into the stage, whichever is later) is before ``cutoff``, each with the date of that record.
 
     ``column`` is the case's latest ``kind`` record of all (``Case.maintained_at`` or ``inspected_at``): when it
     is before the cutoff or missing, that is the answer, found by a range search on ``(stage, column)``. Only a
-    case with a record after the audit date (a past audit) needs its documents read.
+    case with a record after the audit date (a past audit) needs its documents read. The rows are read a few
+    thousand at a time (a city has tens of thousands of elevators past their maintenance).
     """
     border = local_midnight_utc(cutoff)
     end = scope.end
     latest = CASES.c[column]
     base = (CASES.c.workflow_sha256 == sha, CASES.c.stage.in_([s.id for s in final_stages(wf)]),
             CASES.c.status == ACTIVE, CASES.c.stage_entered_at < border)
-    found: list[tuple[Row[Any], date | None]] = []
     for before in (latest.is_(None), latest < border):  # two range searches (an OR of both would scan the stage)
-        for case in scope.current(case_query(scope, *base, before)):
+        for case in scope.each(case_query(scope, *base, before)):
             value = getattr(case, column)
-            found.append((case, local_date(value) if value is not None else None))
+            yield case, local_date(value) if value is not None else None
     recent = exists().where(DOCUMENTS.c.case_id == CASES.c.id, DOCUMENTS.c.kind == kind,
                             DOCUMENTS.c.issued_at >= border, DOCUMENTS.c.issued_at < end, not_voided(DOCUMENTS))
     later = scope.current(case_query(scope, *base, latest >= end, ~recent))
     dates = _latest_documents(scope, [case.id for case in later], kind)
-    found.extend((case, dates.get(case.id)) for case in later)
-    return found
+    yield from ((case, dates.get(case.id)) for case in later)
 
 
 def past_upkeep_cases(scope: AuditScope, past: list[Any], sha: str, wf: Workflow, kind: str
@@ -198,8 +197,8 @@ def upkeep_since(scope: AuditScope, past: Past, sha: str, wf: Workflow, column: 
     """The cases of ``upkeep_cases`` (as of a past audit date: of ``past_upkeep_cases``), each with the date of
     its last ``kind`` record (None: none yet), the day it entered its stage, and the day the upkeep interval
     counts from (the later of the two)."""
-    found = (upkeep_cases(scope, sha, wf, column, kind, cutoff) if past is None
-             else past_upkeep_cases(scope, past, sha, wf, kind))
+    found: Iterable[tuple[Any, date | None]] = (upkeep_cases(scope, sha, wf, column, kind, cutoff) if past is None
+                                                else past_upkeep_cases(scope, past, sha, wf, kind))
     for case, last in found:
         entered = local_date(case.stage_entered_at)
         yield case, last, entered, max(entered, last) if last else entered
