@@ -25,6 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None  # type: ignore[assignment]
+
 from bench.synth import (
     COLUMNS,
     DISTRICTS,
@@ -56,9 +61,11 @@ class Generated:
     seconds: float
     phases: dict[str, float]
     workers: int
+    cpu_seconds: float | None = None  # user + system, the workers included (None: not measured)
 
     def as_dict(self) -> dict[str, Any]:
         return {"where": self.where, "cases": self.cases, "rows": self.rows, "seconds": round(self.seconds, 2),
+                "cpu_seconds": None if self.cpu_seconds is None else round(self.cpu_seconds, 2),
                 "phases": {k: round(v, 2) for k, v in self.phases.items()}, "workers": self.workers,
                 "generator": GENERATOR_VERSION}
 
@@ -259,13 +266,15 @@ def _init_worker(lock: Any) -> None:
 
 
 def _build_and_write(sink: SqliteSink | PostgresSink, index: int, part: list[Estate], spec: Spec
-                     ) -> tuple[int, int, float, float]:
-    """In a worker: build one chunk and write it. Returns (cases, rows, build seconds, write seconds)."""
-    started = time.perf_counter()
+                     ) -> tuple[int, int, float, float, float]:
+    """In a worker: build one chunk and write it. Returns (cases, rows, CPU seconds building, CPU seconds
+    writing, seconds writing including the wait for the other workers' writes)."""
+    cpu = time.process_time()
     rows = build_chunk(index, part, spec)
-    built = time.perf_counter()
+    built, built_cpu = time.perf_counter(), time.process_time()
     sink.write(index, rows)
-    return len(rows.cases), rows.count(), built - started, time.perf_counter() - built
+    return (len(rows.cases), rows.count(), built_cpu - cpu, time.process_time() - built_cpu,
+            time.perf_counter() - built)
 
 
 def snapshot_row(conn: Any, loaded: Any, paramstyle: str = "qmark") -> None:
@@ -292,7 +301,7 @@ def generate(target: Path | str, cases: int, *, spec: Spec | None = None,
     """Write ``cases`` cases into a new database: a SQLite path (which must not exist) or an empty PostgreSQL
     database's URL. The result does not depend on ``workers`` (each chunk has its own random stream and ids)."""
     spec = spec or Spec()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu()
     phases: dict[str, float] = {}
     if isinstance(target, Path):
         if target.exists():
@@ -317,14 +326,15 @@ def generate(target: Path | str, cases: int, *, spec: Spec | None = None,
     parts = chunks(estates(cases, spec.seed))
     workers = workers or os.cpu_count() or 2
     total_rows = done = 0
-    build = write = 0.0
+    build = write = write_cpu = 0.0
     context = multiprocessing.get_context(_START)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                              initargs=(context.Lock(),)) as pool:
         futures = [pool.submit(_build_and_write, sink, index, part, spec) for index, part in enumerate(parts)]
         for future in as_completed(futures):
-            part_cases, part_rows, b, w = future.result()
+            part_cases, part_rows, b, wc, w = future.result()
             build += b
+            write_cpu += wc
             write += w
             total_rows += part_rows
             done += part_cases
@@ -332,11 +342,22 @@ def generate(target: Path | str, cases: int, *, spec: Spec | None = None,
                 progress(done)
     loaded = time.perf_counter()
     phases["rows"] = loaded - started - phases["schema"]
-    phases["build_cpu"] = build  # summed over the workers
-    phases["write"] = write  # summed over the workers, waits for the other one's writes included
+    phases["build_cpu"] = build  # CPU seconds, summed over the workers
+    phases["write_cpu"] = write_cpu  # CPU seconds, summed over the workers
+    phases["write"] = write  # seconds, summed over the workers, waits for the other one's writes included
     sink.finish()
     phases["indexes"] = time.perf_counter() - loaded
-    return Generated(sink.where, cases, total_rows, time.perf_counter() - started, phases, workers)
+    return Generated(sink.where, cases, total_rows, time.perf_counter() - started, phases, workers,
+                     _cpu() - cpu_started)
+
+
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process and of its children that have ended (the workers, once the
+    pool is shut down)."""
+    if resource is None:
+        return time.process_time()  # Windows: this process only
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def data_name(cases: int, spec: Spec) -> str:
