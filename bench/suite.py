@@ -82,7 +82,8 @@ class Suite:
         self.results: dict[str, Any] = {
             "schema": RESULTS_SCHEMA, "started_at": _now(), "plan": asdict(plan), "machine": machine_info(),
             "as_of": REF_DAY.isoformat(), "datasets": {}, "audit": {}, "bulk": {}, "peer": None, "startup": None,
-            "forms": None, "profiles": {}, "speed_check": {"start": speed_check()}, "load_at_start": _loads()}
+            "startup_pg": None, "forms": None, "profiles": {}, "speed_check": {"start": speed_check()},
+            "load_at_start": _loads()}
         if self.pg is not None:
             self.results["machine"]["postgresql"] = self.pg.version()
         # what each entry was measured by and on (kept with it through `bench merge`)
@@ -90,7 +91,7 @@ class Suite:
         self.provenance = {"command": command, "commit": source.get("commit"),
                            "changed_files": source.get("changed_files"), "started_at": self.results["started_at"]}
         if previous is not None:  # --merge: keep what an earlier run measured, unless measured again
-            for key in ("datasets", "audit", "bulk", "peer", "startup", "forms", "profiles"):
+            for key in ("datasets", "audit", "bulk", "peer", "startup", "startup_pg", "forms", "profiles"):
                 if previous.get(key):
                     self.results[key] = previous[key]
             self.results["merged"] = [*previous.get("merged", []), previous.get("started_at")]
