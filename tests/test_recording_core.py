@@ -1,10 +1,10 @@
 """Recordings on Core write what the ORM wrote (issue 15, start-up of the recording commands).
 
-Casting a ballot, importing ballots, logging a canvass visit, adding a document, an approval or a meeting record
-their rows through Core (``recording(..., core=True)``, rows of ``eightstep.store.rows``) so that these commands
-never import the ORM. The same story is recorded in two databases at the same frozen clock: once by the library,
-once by the recording bodies as they were written with ORM objects (kept here as the reference). Every row, every
-fact and every event, hash included, must be the same, byte for byte.
+Casting a ballot, importing ballots, logging a canvass visit, adding a document, an approval, a meeting or an
+objection record their rows through Core (``recording(..., core=True)``, rows of ``eightstep.store.rows``) so that
+these commands never import the ORM. The same story is recorded in two databases at the same frozen clock: once by
+the library, once by the recording bodies as they were written with ORM objects (kept here as the reference).
+Every row, every fact and every event, hash included, must be the same, byte for byte.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from eightstep.engine.ballots import current_ballots
 from eightstep.engine.recording import recording
 from eightstep.records import canvass, meetings
 from eightstep.records.canvass import classify
+from eightstep.records.objections import lodged_late
 from eightstep.records.votes import import_votes
 from eightstep.store import models, tables
 from eightstep.store.workspace import Workspace
@@ -34,8 +35,8 @@ pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
 CASE = "CORE-1"
 FROZEN = datetime(2025, 4, 1, 8, 0, tzinfo=UTC)
-COMPARED = ("cases", "households", "ballots", "documents", "approvals", "canvass_entries", "meetings", "events",
-            "event_facts")
+COMPARED = ("cases", "households", "ballots", "documents", "approvals", "canvass_entries", "meetings", "objections",
+            "events", "event_facts")
 MINUTES = {"kinds": ["cost_shares", "brand"], "attendees": ["李建国", "周桂兰"], "decision": "按楼层分摊"}
 
 
@@ -73,6 +74,7 @@ def by_the_library(ws: Workspace, scan: Path) -> None:
     import_votes(ws, CASE, scan.parent / "votes.csv")
     meetings.add_meeting(ws, CASE, at=t(7), attendees=["李建国,周桂兰"], decision=" 按楼层分摊 ",
                          kinds=["cost_shares", "brand"], file=scan)
+    records.add_objection(ws, CASE, grounds=" 采光 ", room="201", objector="业主201", written=False, at=t(8))
 
 
 def the_orm_way(ws: Workspace, scan: Path) -> None:
@@ -126,6 +128,14 @@ def the_orm_way(ws: Workspace, scan: Path) -> None:
                                          decision="按楼层分摊", file_name=scan.name, file_sha256=digest,
                                          actor=rec.actor, recorded_at=timeutil.now_utc()), with_id=True)
         rec.details = {"meeting": meeting.id, **MINUTES, "file": scan.name, "sha256": digest}
+    with recording(ws, CASE, "objection.add", at=t(8)) as rec:
+        rec.household("201")
+        late = lodged_late(rec, ws.calendar)
+        objection = rec.add(models.Objection(case_id=CASE, room="201", objector="业主201", grounds="采光",
+                                             written=False, real_name=True, stage=rec.case.stage, lodged_at=rec.at,
+                                             late=late), with_id=True)
+        rec.details = {"objection": objection.id, "room": "201", "objector": "业主201", "grounds": "采光",
+                       "written": False, "real_name": True, "late": late}
 
 
 def contents(ws: Workspace) -> dict[str, list[tuple[Any, ...]]]:
@@ -149,7 +159,7 @@ def test_the_same_rows_facts_and_events_as_the_orm_wrote(frozen: None, ws: Works
     for name in COMPARED:
         differing = [(ours_row, row) for ours_row, row in zip(ours[name], theirs[name], strict=True) if ours_row != row]
         assert not differing, (name, differing[:2])
-    assert len(ours["events"]) == 10 and len(ours["ballots"]) == 4 and len(ours["meetings"]) == 1
+    assert len(ours["events"]) == 11 and len(ours["ballots"]) == 4 and len(ours["objections"]) == 1
     facts = [json.loads(row[-1]) for row in ours["event_facts"]]
     assert ["cases", "set", CASE, {"maintained_at": "2025-03-05T11:00:00.000000Z"}] in facts
 

@@ -2,8 +2,8 @@
 an officer's does, and reports the heavy modules it loaded: the ORM (sqlmodel, its model classes), SQLAlchemy's
 PostgreSQL dialect on a SQLite file, the YAML parser once the case's workflow is in the snapshot cache, jinja2;
 and for showing and listing cases, pydantic (the workflow's outline is enough). The recording commands of the
-start-up benchmark (and vote import, approval add, meeting add) write on Core (``recording(..., core=True)``, the
-moves): no ORM either."""
+start-up benchmark (and vote import, approval add, meeting add, objection add) write on Core
+(``recording(..., core=True)``, the moves): no ORM either."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ RECORDS = [("vote", "cast", "RD-4-2", "201", "agree"),
            ("case", "resume", "RD-2-2", "--reason", "诉讼撤回"),
            ("vote", "import", "RD-4-2", "{votes}"),
            ("approval", "add", "RD-1-2", "feasibility", "--authority", "区审批局"),
-           ("meeting", "add", "RD-4-2", "--at", "2025-06-01", "--attendees", "李建国", "--decision", "同意")]
+           ("meeting", "add", "RD-4-2", "--at", "2025-06-01", "--attendees", "李建国", "--decision", "同意"),
+           ("objection", "add", "RD-4-2", "--grounds", "采光", "--room", "201")]
 
 
 def loaded_by(db: Path, args: tuple[str, ...], cache: Path) -> list[str]:

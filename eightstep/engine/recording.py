@@ -42,7 +42,7 @@ before its stage was entered is its refusal, not ``too_early``); the row is writ
 (``events.move_rows``, shared with the bulk advance). A move changes the case row only, which
 ``audit.projection`` replays from the event itself, so its event carries no facts.
 
-With ``core=True`` (ballots, canvass visits, documents, approvals, meetings: issue 15) a recording is on Core
+With ``core=True`` (ballots, canvass visits, documents, approvals, meetings, objections: issue 15) it is on Core
 too: the body adds rows of ``eightstep.store.rows``, written with Core when added; ``rec.case`` is a ``rows.Case``
 whose changed columns are written compare-and-set with the event. The same rows, facts and events as the ORM's
 (tests/test_recording_core.py), without importing sqlalchemy.orm, sqlmodel or the model classes.

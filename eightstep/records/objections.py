@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel import select
+from sqlalchemy import select as core_select
 
 from eightstep.engine.cases import get_case, workflow_of
 from eightstep.engine.guards import is_complaint
@@ -14,13 +14,17 @@ from eightstep.engine.recording import Recording, recording
 from eightstep.errors import InputError, NotFoundError, Remedy
 from eightstep.i18n import _, pick
 from eightstep.rules.workcalendar import WorkCalendar
-from eightstep.store import models
-from eightstep.store.models import ACTIVE, SUSPENDED
+from eightstep.store import rows, tables
+from eightstep.store.tables import ACTIVE, SUSPENDED, not_voided
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, iso_local, local_date, show
 from eightstep.workflow.schema import MEDIATION_ORDER, Workflow
 
+if TYPE_CHECKING:
+    from eightstep.store import models
+
 MEDIATION_STEPS = MEDIATION_ORDER
+DOCUMENTS = tables.documents
 
 
 def lodged_late(rec: Recording, calendar: WorkCalendar) -> bool:
@@ -30,9 +34,9 @@ def lodged_late(rec: Recording, calendar: WorkCalendar) -> bool:
     rule = rec.workflow.stage(rec.case.stage).requires.notice
     if rule is None:
         return False
-    postings = [local_date(d.issued_at) for d in rec.session.exec(select(models.Document).where(
-        models.Document.case_id == rec.case_id, models.Document.kind == rule.document,
-        models.Document.issued_at <= rec.at, models.not_voided(models.Document.__table__)))]
+    postings = [local_date(issued) for issued in rec.execute(core_select(DOCUMENTS.c.issued_at).where(
+        DOCUMENTS.c.case_id == rec.case_id, DOCUMENTS.c.kind == rule.document, DOCUMENTS.c.issued_at <= rec.at,
+        not_voided(DOCUMENTS))).scalars()]
     if not postings:
         return False
     working = rule.calendar == "working"
@@ -47,20 +51,20 @@ def lodged_late(rec: Recording, calendar: WorkCalendar) -> bool:
 def add_objection(ws: Workspace, case_id: str, *, grounds: str, room: str | None = None,
                   objector: str | None = None, written: bool = True, real_name: bool = True,
                   at: datetime | None = None, actor: str | None = None,
-                  as_role: str | None = None) -> models.Objection:
+                  as_role: str | None = None) -> rows.Objection:
     """Register an objection (异议); returns it with its id."""
     if not grounds or not grounds.strip():
         raise InputError(_("must say what the objection is about (采光, 噪音, 费用, ...)"), field="grounds")
     if not room and not objector:
         raise InputError(_("name the objector's room or the objector"),
                          remedy=Remedy("objection.add", {"case": case_id}))
-    with recording(ws, case_id, "objection.add", at=at, actor=actor, as_role=as_role) as rec:
+    with recording(ws, case_id, "objection.add", at=at, actor=actor, as_role=as_role, core=True) as rec:
         if room:
             rec.household(room)
         late = lodged_late(rec, ws.calendar)
-        objection = rec.add(models.Objection(case_id=case_id, room=room, objector=objector, grounds=grounds.strip(),
-                                             written=written, real_name=real_name, stage=rec.case.stage,
-                                             lodged_at=rec.at, late=late), with_id=True)
+        objection = rec.add(rows.Objection(case_id=case_id, room=room, objector=objector, grounds=grounds.strip(),
+                                           written=written, real_name=real_name, stage=rec.case.stage,
+                                           lodged_at=rec.at, late=late), with_id=True)
         rec.details = {"objection": objection.id, "room": room, "objector": objector, "grounds": objection.grounds,
                        "written": written, "real_name": real_name, "late": late}
     return objection
@@ -68,6 +72,8 @@ def add_objection(ws: Workspace, case_id: str, *, grounds: str, room: str | None
 
 def _open_objection(rec: Recording, objection_id: int) -> models.Objection:
     """The case's objection ``objection_id``, still open and lodged no later than ``rec.at``."""
+    from eightstep.store import models
+
     obj = rec.session.get(models.Objection, objection_id)
     if obj is None or obj.case_id != rec.case_id or obj.voided_at is not None:
         raise NotFoundError(_("case {case} has no objection #{id}").format(case=rec.case_id, id=objection_id),
@@ -83,6 +89,10 @@ def _open_objection(rec: Recording, objection_id: int) -> models.Objection:
 
 def _steps(rec: Recording, objection_id: int) -> list[models.MediationStep]:
     """The objection's mediation steps in the order of their dates."""
+    from sqlmodel import select
+
+    from eightstep.store import models
+
     return list(rec.session.exec(select(models.MediationStep).where(
         models.MediationStep.objection_id == objection_id, models.not_voided(models.MediationStep.__table__))
         .order_by(models.MediationStep.at, models.MediationStep.id)))
@@ -128,6 +138,8 @@ def mediate_objection(ws: Workspace, case_id: str, objection_id: int, *, step: s
         raise InputError(_("must say what happened in this step"), field="note")
     if review_at is not None and step != "litigation":
         raise InputError(_("a review date is the court's: it goes with a litigation step only"))
+    from eightstep.store import models
+
     with recording(ws, case_id, "objection.mediate", at=at, actor=actor, as_role=as_role) as rec:
         _open_objection(rec, objection_id)
         _check_step(rec.workflow, step, _steps(rec, objection_id), rec.at, objection_id)
@@ -171,6 +183,10 @@ def _basis(rec: Recording, obj: models.Objection, basis: str | None) -> models.D
     if basis not in rec.workflow.documents or (kinds and basis not in kinds):
         raise InputError(_("basis {basis!r}: use one of {kinds}").format(
             basis=basis, kinds=", ".join(kinds or rec.workflow.documents)))
+    from sqlmodel import select
+
+    from eightstep.store import models
+
     doc = rec.session.exec(select(models.Document).where(
         models.Document.case_id == rec.case_id, models.Document.kind == basis,
         models.Document.issued_at >= obj.lodged_at, models.Document.issued_at <= rec.at,
@@ -203,6 +219,10 @@ def resolve_objection(ws: Workspace, case_id: str, objection_id: int, *, outcome
 
 
 def list_objections(ws: Workspace, case_id: str) -> list[dict[str, Any]]:
+    from sqlmodel import select
+
+    from eightstep.store import models
+
     with ws.session() as session:
         wf = workflow_of(ws, session, get_case(session, case_id)).definition
         objections = list(session.exec(select(models.Objection).where(

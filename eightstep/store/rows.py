@@ -179,3 +179,23 @@ class Meeting(Row):
     recorded_at: datetime
     voided_at: datetime | None
     void_reason: str | None
+
+
+class Objection(Row):
+    __table__ = tables.objections
+    id: int
+    case_id: str
+    room: str | None
+    objector: str | None
+    grounds: str
+    written: bool
+    real_name: bool
+    stage: str
+    status: str
+    lodged_at: datetime
+    outcome: str | None
+    resolved_at: datetime | None
+    late: bool
+    basis_document_id: int | None
+    voided_at: datetime | None
+    void_reason: str | None
