@@ -95,6 +95,10 @@ CHANGES: dict[str, tuple[list[str], Callable[[Connection], set[str]]]] = {
         lambda conn: {"objections"} | children(conn, "objections")),
     "a table dropped": (["DROP TABLE mediation_steps", "DROP TABLE objections"],
                         lambda conn: children(conn, "objections") - {"mediation_steps"}),
+    "a virtual table created and written": (["CREATE VIRTUAL TABLE search USING fts5(text)",
+                                             "INSERT INTO search VALUES ('x')"],
+                                            lambda conn: {"search", "search_config", "search_content", "search_data",
+                                                          "search_docsize", "search_idx"}),
     "a table created": (["CREATE TABLE notes (id INTEGER PRIMARY KEY, case_id TEXT REFERENCES cases (id))"],
                         lambda conn: {"notes"}),
 }
@@ -166,3 +170,12 @@ def test_a_data_migration_that_orphans_rows_is_refused(database: Path, tmp_path:
     with pytest.raises(InputError, match="would break 3 foreign keys"):  # its rows lose their case
         upgrade_with(database, tmp_path, monkeypatch, 'op.execute(sa.text("DELETE FROM cases"))')
     assert revision(database) == migrations.HEAD
+
+
+def test_a_virtual_table_on_file_is_watched_through_its_own_tables(connection: Connection) -> None:
+    """SQLite refuses triggers on a virtual table (full-text search): its shadow tables are watched instead."""
+    connection.exec_driver_sql("CREATE VIRTUAL TABLE search USING fts5(text)")
+    watch = migrate.KeyWatch(connection)
+    connection.exec_driver_sql("INSERT INTO search VALUES ('x')")
+    checked = watch.finish()
+    assert "search" not in checked and "search_content" in checked  # (the row itself is kept there)

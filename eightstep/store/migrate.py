@@ -150,6 +150,8 @@ class KeyWatch:
         self.keys = {table: run(f"PRAGMA foreign_key_list({_quoted(table)})").fetchall() for table in self.before}
         run(f"CREATE TEMP TABLE {self.LOG} (name TEXT PRIMARY KEY)")
         for n, table in enumerate(self.before):
+            if not self.before[table][0]:
+                continue  # a virtual table (root page 0): no triggers on it, no foreign keys (its tables have)
             note = f"BEGIN INSERT OR IGNORE INTO {self.LOG} VALUES ({_literal(table)}); END"
             on = f"ON main.{_quoted(table)} FOR EACH ROW {note}"
             run(f"CREATE TEMP TRIGGER {self.LOG}_{n}_i AFTER INSERT {on}")
