@@ -117,3 +117,18 @@ def test_fonts_a_document_adds_are_not_passed_on(tmp_path: Path) -> None:
     assert pdf._kept.fonts is not None
     pdf.html_to_pdf(own)
     assert pdf._kept.fonts is None  # the next document starts with the system's fonts only, as each did before
+
+
+def test_listing_the_forms_needs_no_template_environment(demo: Workspace, tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "tally.html.j2").write_text('{% extends "builtin/tally.html.j2" %}', encoding="utf-8")
+    (mine / "handbill.html.j2").write_text("<p>{{ case.id }}</p>", encoding="utf-8")
+    listing = Paperwork(demo, [mine])
+    listed = listing.list_forms("RD-3-2")
+    assert listing._env is None  # no Jinja environment made (nor Jinja imported by the CLI: test_startup_imports)
+    rendering = Paperwork(demo, [mine])
+    assert rendering.env.source_path("tally.html.j2") == str(mine / "tally.html.j2")
+    assert rendering.list_forms("RD-3-2") == listed  # every template file as Jinja's loader finds it
+    assert [f.template for f in listed if f.id in ("tally", "handbill")] == [str(mine / "tally.html.j2"),
+                                                                           str(mine / "handbill.html.j2")]

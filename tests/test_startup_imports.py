@@ -30,11 +30,11 @@ HEAVY_FOR_VIEWS = (*HEAVY, "pydantic")  # showing and listing cases needs only t
 READS = [("case", "show", "RD-3-2"), ("case", "list"), ("vote", "tally", "RD-4-1"), ("case", "check", "RD-3-2")]
 VIEWS = {("case", "show", "RD-3-2"), ("case", "list")}
 # Listing a case's forms builds every form's context (the money and the register on the read layer: no ORM, no
-# recording); rendering one logs it in the history on Core. Both need jinja2, and the notice's working days the
-# holiday data (ruamel.yaml).
+# recording, no template environment); rendering one logs it in the history on Core. The notice's working days need
+# the holiday data (ruamel.yaml).
 NO_ORM = ("sqlmodel", "sqlalchemy.orm", "eightstep.store.models", "eightstep.store.money_models",
           "sqlalchemy.dialects.postgresql")
-HEAVY_FOR_FORMS = {("forms", "list", "RD-4-1"): (*NO_ORM, "eightstep.engine.recording"),
+HEAVY_FOR_FORMS = {("forms", "list", "RD-4-1"): (*NO_ORM, "eightstep.engine.recording", "jinja2"),
                    ("forms", "render", "RD-3-2", "tally", "-o", "-"): NO_ORM}
 # bench/startup.py's recording commands, in this order (the suspension is then lifted); "{file}": a scan
 RECORDS = [("vote", "cast", "RD-4-2", "201", "agree"),

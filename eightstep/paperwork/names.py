@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,6 +26,16 @@ def user_template_dirs(user_dirs: Sequence[Path] = ()) -> list[Path]:
 def template_dirs(user_dirs: Sequence[Path] = ()) -> list[Path]:
     """User folders, then the built-in folder: where form templates are looked for, earlier folders first."""
     return [*user_template_dirs(user_dirs), builtin_dir("templates")]
+
+
+def source_path(folders: Sequence[Path], name: str) -> str | None:
+    """The file the template ``name`` (a file name, no folder) resolves to as Jinja's loader finds it (the first
+    folder that has it, ``eightstep.templating``), without importing Jinja; None when no folder has it."""
+    for folder in folders:
+        filename = posixpath.join(str(folder), name)
+        if os.path.isfile(filename):
+            return os.path.normpath(filename)
+    return None
 
 
 def form_ids(folders: Sequence[Path]) -> set[str]:

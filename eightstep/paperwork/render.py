@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eightstep import __version__
 from eightstep.engine.actors import checked_role
@@ -18,10 +18,9 @@ from eightstep.i18n import _
 from eightstep.paperwork import privacy
 from eightstep.paperwork.casedata import CaseData, load_case_data
 from eightstep.paperwork.context import FormInfo, as_context, secrets
-from eightstep.paperwork.environment import FormEnvironment, TemplateVersion
 from eightstep.paperwork.forms import FORMS, generic
 from eightstep.paperwork.materials import checklist
-from eightstep.paperwork.names import form_ids, template_name
+from eightstep.paperwork.names import form_ids, source_path, template_dirs, template_name
 from eightstep.paperwork.needs import Gap, MissingData, Needs
 from eightstep.paperwork.pack import PackEntry, material_entries
 from eightstep.paperwork.stageneeds import form_info
@@ -30,6 +29,9 @@ from eightstep.store.workspace import Workspace
 from eightstep.suggest import did_you_mean
 from eightstep.timeutil import iso_local, now_utc
 from eightstep.workflow.schema import Workflow
+
+if TYPE_CHECKING:
+    from eightstep.paperwork.environment import FormEnvironment, TemplateVersion
 
 FORMATS = ("html", "pdf")
 
@@ -100,7 +102,17 @@ class Paperwork:
 
     def __init__(self, ws: Workspace | None, template_dirs: Sequence[Path] = ()) -> None:
         self._ws = ws
-        self.env = FormEnvironment(template_dirs)
+        self._template_dirs = tuple(template_dirs)
+        self._env: FormEnvironment | None = None
+
+    @property
+    def env(self) -> FormEnvironment:
+        """The template environment, made when a form is rendered first (listing the forms needs no Jinja)."""
+        if self._env is None:
+            from eightstep.paperwork.environment import FormEnvironment
+
+            self._env = FormEnvironment(self._template_dirs)
+        return self._env
 
     @property
     def ws(self) -> Workspace:
@@ -112,7 +124,7 @@ class Paperwork:
 
     def form_ids(self) -> list[str]:
         """Built-in forms first (in procedure order), then users' own templates by name."""
-        found = form_ids(self.env.dirs)
+        found = form_ids(template_dirs(self._template_dirs))  # the environment's folders
         return [f for f in FORMS if f in found] + sorted(found - set(FORMS))
 
     def _require(self, form_id: str) -> None:
@@ -141,8 +153,16 @@ class Paperwork:
                 except MissingData as exc:
                     missing, gaps = exc.missing, exc.gaps
             out.append(FormStatus(form_id, spec.title if spec else form_id, stages, spec.public if spec else False,
-                                  self.env.source_path(template_name(form_id)), spec is None, missing, gaps))
+                                  self._source_path(template_name(form_id)), spec is None, missing, gaps))
         return out
+
+    def _source_path(self, name: str) -> str:
+        """The file of a form's template (``env.source_path`` without Jinja when the environment is not made)."""
+        if self._env is None:
+            found = source_path(template_dirs(self._template_dirs), name)
+            if found is not None:
+                return found
+        return self.env.source_path(name)
 
     # --- one form ------------------------------------------------------------------------------------------
 
