@@ -1,7 +1,9 @@
 """What a command imports: only what it needs (issue 15, start-up). Each command runs in a fresh process, as
 an officer's does, and reports the heavy modules it loaded: the ORM (sqlmodel, its model classes), SQLAlchemy's
 PostgreSQL dialect on a SQLite file, the YAML parser once the case's workflow is in the snapshot cache, jinja2;
-and for showing and listing cases, pydantic (the workflow's outline is enough). The recording commands of the
+and for showing and listing cases and the tally, pydantic (the workflow's outline and its consent rule are plain
+data) and SQLAlchemy (the statements' compiled form is kept: eightstep.store.plain), and for checking a case with
+no document missing, SQLAlchemy. The recording commands of the
 start-up benchmark (and vote import, approval add, meeting add, objection add) write on Core
 (``recording(..., core=True)``, the moves): no ORM either."""
 
@@ -26,9 +28,13 @@ except SystemExit:
     pass
 print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)), file=sys.stderr)
 """
-HEAVY_FOR_VIEWS = (*HEAVY, "pydantic")  # showing and listing cases needs only the workflow's outline, plain data
+# showing and listing cases and the tally need only the workflow's outline, plain data, and the rows read through
+# sqlite3 with the statements compiled on the first run (eightstep.store.plain)
+HEAVY_FOR_VIEWS = (*HEAVY, "pydantic", "sqlalchemy")
 READS = [("case", "show", "RD-3-2"), ("case", "list"), ("vote", "tally", "RD-4-1"), ("case", "check", "RD-3-2")]
-VIEWS = {("case", "show", "RD-3-2"), ("case", "list")}
+VIEWS = {("case", "show", "RD-3-2"), ("case", "list"), ("vote", "tally", "RD-4-1")}
+# checking a case with no document missing runs the guards (pydantic's workflow) on rows read through sqlite3
+CHECK = ("case", "check", "RD-3-2")
 # Listing a case's forms builds every form's context (the money and the register on the read layer: no ORM, no
 # recording, no template environment); rendering one logs it in the history on Core. The notice's working days need
 # the holiday data (ruamel.yaml).
@@ -50,7 +56,8 @@ RECORDS = [("vote", "cast", "RD-4-2", "201", "agree"),
 
 def loaded_by(db: Path, args: tuple[str, ...], cache: Path) -> list[str]:
     env = {**os.environ, "EIGHTSTEP_CACHE_DIR": str(cache)}
-    heavy = HEAVY_FOR_VIEWS if args in VIEWS else HEAVY_FOR_FORMS.get(args, HEAVY)
+    heavy = (HEAVY_FOR_VIEWS if args in VIEWS else (*HEAVY, "sqlalchemy") if args == CHECK
+             else HEAVY_FOR_FORMS.get(args, HEAVY))
     # cwd: not the checkout, where `python -c` would import the source tree instead of the installed package
     done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=heavy), "--db", str(db), *args],
                           capture_output=True, text=True, env=env, timeout=120, check=False, cwd=cache)
@@ -61,10 +68,14 @@ def loaded_by(db: Path, args: tuple[str, ...], cache: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def warm(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The demo's database and a snapshot cache that holds its workflow (filled by one `case show`)."""
+    """The demo's database and a cache that holds its workflow and the compiled statements of the commands that
+    need no SQLAlchemy (filled by one run of each)."""
     db, cache = demo_dir / "eightstep.db", tmp_path_factory.mktemp("cache")
     first = loaded_by(db, ("case", "show", "RD-3-2"), cache)
     assert "ruamel.yaml" in first  # the first run parses the stored workflow and keeps it
+    assert "sqlalchemy" in first  # and compiles the statements it runs
+    for args in [*VIEWS - {("case", "show", "RD-3-2")}, CHECK]:
+        assert "sqlalchemy" in loaded_by(db, args, cache)  # their own statements
     assert any(cache.iterdir())
     return db, cache
 

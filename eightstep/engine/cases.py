@@ -79,7 +79,7 @@ def load_records(db: Session | Connection, case_id: str) -> FullRecords:
     the guards themselves read less (``engine.checking.GuardReader``)."""
     conn = db if isinstance(db, Connection) else db.connection()
     since = read.case(conn, case_id, ("id", "evidence_from")).evidence_from
-    found = {name: read.records(conn, table, [case_id]).get(case_id, []) for name, table in RECORD_TABLES.items()}
+    found = {name: read.records(conn, name, [case_id]).get(case_id, []) for name in RECORD_TABLES}
     return FullRecords(**found, evidence_from=since)
 
 

@@ -9,20 +9,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
-
-from eightstep.engine import asof, checkcache
 from eightstep.engine.evidence import GUARD_COLUMNS, RECORD_TABLES, CaseRecords
 from eightstep.engine.guards import Blocker, GuardContext, Reads, guards_of, tables_needed
 from eightstep.engine.position import Position
-from eightstep.store import read
+from eightstep.store import plain, read
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, now_utc
 from eightstep.workflow.loaded import LoadedWorkflow
 from eightstep.workflow.machine import ADVANCE, MOVE_CONDITIONS, CaseMachine
-from eightstep.workflow.schema import Stage
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from eightstep.engine import asof, checkcache
+    from eightstep.store.plain import PlainReader
+    from eightstep.workflow.schema import Stage
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ class GuardReader:
             self._plans[key] = tables_needed(stage)
         return self._plans[key]
 
-    def load(self, conn: Connection, cases: Iterable[tuple[Any, Stage]]) -> dict[str, CaseRecords]:
+    def load(self, conn: Connection | PlainReader, cases: Iterable[tuple[Any, Stage]]) -> dict[str, CaseRecords]:
         """Case id -> its records, for each (case, stage). A case is anything with ``id``, ``workflow_sha256``
         and ``evidence_from`` (a row of ``cases``)."""
         wanted: dict[tuple[str, frozenset[str] | None], list[str]] = {}
@@ -82,7 +85,7 @@ class GuardReader:
                 wanted.setdefault(table_kinds, []).append(case.id)
         loaded: dict[str, dict[str, list[Any]]] = {name: {} for name in RECORD_TABLES}
         for (name, kinds), ids in wanted.items():
-            loaded[name].update(read.records(conn, RECORD_TABLES[name], ids, names=GUARD_COLUMNS[name], kinds=kinds))
+            loaded[name].update(read.records(conn, name, ids, names=GUARD_COLUMNS[name], kinds=kinds))
         return {case_id: CaseRecords(**{name: rows.get(case_id, []) for name, rows in loaded.items()},
                                      evidence_from=evidence_from)
                 for case_id, evidence_from in since.items()}
@@ -119,10 +122,15 @@ def check_many(ws: Workspace, case_ids: list[str], at: datetime | None = None, *
     and status to judge some cases in instead of their rows' (an audit as of a date before they moved on).
     """
     at = now_utc() if at is None else as_utc(at)
-    batch = _CheckBatch(ws, at, checkcache.basis(ws.calendar) if cache else None, states or {})
+    basis = None
+    if cache:
+        from eightstep.engine import checkcache  # SQLAlchemy's: the entries are joined to the case rows
+
+        basis = checkcache.basis(ws.calendar)
+    batch = _CheckBatch(ws, at, basis, states or {})
     results: dict[str, CheckResult] = {}
     writable = cache
-    with ws.engine.connect() as conn:
+    with ws.engine.connect() if cache else ws.reading() as conn:
         for ids in read.batches(list(dict.fromkeys(case_ids))):
             checked, entries = batch.check(conn, list(ids))
             results.update((result.case_id, result) for result in checked)
@@ -141,14 +149,19 @@ class _CheckBatch:
     states: Mapping[str, asof.State]  # cases judged in another state than their row's (never cached)
     reader: GuardReader = field(default_factory=GuardReader)
 
-    def check(self, conn: Connection, case_ids: list[str]) -> tuple[list[CheckResult], list[checkcache.Entry]]:
+    def check(self, conn: Connection | PlainReader,
+              case_ids: list[str]) -> tuple[list[CheckResult], list[checkcache.Entry]]:
         """The results of ``case_ids`` in order, and the cache entries to write; nothing is kept."""
+        if self.basis is not None:
+            from eightstep.engine import checkcache
         cached = self.basis is not None
-        dialect = conn.dialect.name
+        dialect = plain.dialect_name(conn)
         cases: list[Any] = read.cases(conn, case_ids, _CHECKED_COLUMNS,
                                       extend=(lambda q: checkcache.with_entries(q, dialect)) if cached else None)
         workflows = _workflows_of(self.ws, conn, cases)
         if self.states:
+            from eightstep.engine import asof
+
             cases = [asof.as_then(case._asdict(), self.states[case.id]) if case.id in self.states else case
                      for case in cases]
         found: dict[str, list[Blocker]] = {}
@@ -175,7 +188,7 @@ class _CheckBatch:
                 for case in cases], entries
 
 
-def _workflows_of(ws: Workspace, conn: Connection, cases: list[Any]) -> dict[str, LoadedWorkflow]:
+def _workflows_of(ws: Workspace, conn: Connection | PlainReader, cases: list[Any]) -> dict[str, LoadedWorkflow]:
     """Content hash -> rules, for the snapshots of ``cases``; NotFoundError names a case whose is missing."""
     workflows = read.workflows(conn, ws.workflows, {case.workflow_sha256 for case in cases})
     for case in cases:

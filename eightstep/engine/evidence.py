@@ -14,10 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import Table
-
-from eightstep.store import tables
-
 if TYPE_CHECKING:
     from eightstep.store import models
 
@@ -193,13 +189,10 @@ class FullRecords(CaseRecords):
     payments: Sequence[models.Payment] = field(default_factory=list)
 
 
-# The record tables behind the fields of ``CaseRecords``, and the Protocol of each.
-RECORD_TABLES: dict[str, Table] = {
-    "documents": tables.documents, "approvals": tables.approvals, "households": tables.households,
-    "ballots": tables.ballots, "objections": tables.objections, "scheme_choices": tables.scheme_choices,
-    "meetings": tables.meetings, "funding": tables.funding, "agreed_shares": tables.agreed_shares,
-    "payments": tables.payments,
-}
+# The record tables behind the fields of ``CaseRecords`` (their names: ``read.records`` takes a table by name),
+# and the Protocol of each.
+RECORD_TABLES: tuple[str, ...] = ("documents", "approvals", "households", "ballots", "objections", "scheme_choices",
+                                  "meetings", "funding", "agreed_shares", "payments")
 RECORD_TYPES: dict[str, type] = {
     "documents": DocumentRecord, "approvals": ApprovalRecord, "households": HouseholdRecord,
     "ballots": BallotRecord, "objections": ObjectionRecord, "scheme_choices": SchemeChoiceRecord,

@@ -137,14 +137,14 @@ def later_stage_records(wf: Workflow, stage_id: str, records: CaseRecords) -> li
 
 def case_notes(ws: Workspace, case_id: str, at: datetime | None = None) -> list[str]:
     """What ``case check`` says besides the blockers: late records and records of a later stage."""
-    from eightstep.store import read, tables  # (the read layer: no ORM classes imported for a read)
+    from eightstep.store import read  # (the read layer: no ORM classes imported for a read)
 
     at = now_utc() if at is None else as_utc(at)
-    with ws.engine.connect() as conn:
+    with ws.reading() as conn:
         case = read.case(conn, case_id)
         loaded = read.workflow(conn, ws.workflows, case)
-        documents = read.records(conn, tables.documents, [case_id], names=("case_id", "kind", "issued_at"))
-        approvals = read.records(conn, tables.approvals, [case_id],
+        documents = read.records(conn, "documents", [case_id], names=("case_id", "kind", "issued_at"))
+        approvals = read.records(conn, "approvals", [case_id],
                                  names=("case_id", "kind", "decision", "decided_at"))
     records = CaseRecords(documents=documents.get(case_id, []), approvals=approvals.get(case_id, []),
                           households=[], ballots=[], objections=[], evidence_from=case.evidence_from)

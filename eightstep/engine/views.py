@@ -7,22 +7,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
-
 from eightstep.errors import EightstepError, InputError
 from eightstep.i18n import _
-from eightstep.store import read, tables
+from eightstep.store import plain, read
 from eightstep.store.read import CaseIdentity
-from eightstep.store.tables import WITHDRAWN
 from eightstep.store.workspace import Workspace
 from eightstep.suggest import did_you_mean
 from eightstep.timeutil import as_utc, iso_local
 from eightstep.workflow.registry import DEFAULT_WORKFLOW
+from eightstep.workflow.status import WITHDRAWN
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection, Select
+
+    from eightstep.store.plain import PlainReader
     from eightstep.workflow.loaded import LoadedWorkflow
 
 
@@ -65,7 +67,7 @@ def view_of(row: Any, loaded: LoadedWorkflow) -> CaseView:
 
 
 def show_case(ws: Workspace, case_id: str) -> CaseView:
-    with ws.engine.connect() as conn:
+    with ws.reading() as conn:
         row = read.case(conn, case_id, VIEW_COLUMNS, place=True)
         return view_of(row, read.workflow(conn, ws.workflows, row))
 
@@ -74,18 +76,12 @@ def list_cases(ws: Workspace, *, complex_name: str | None = None, stage: str | N
                include_withdrawn: bool = True) -> list[CaseView]:
     """The cases, by complex, building and unit; ``stage`` must be a stage id of some workflow (InputError
     naming the known ones otherwise), so that a typo never reads as "no cases"."""
-    cases, complexes = tables.cases, tables.complexes
-    with ws.engine.connect() as conn:
-        query = read.case_query(conn.dialect.name, VIEW_COLUMNS, place=True).order_by(
-            complexes.c.name, cases.c.building, cases.c.unit, cases.c.id)
+    with ws.reading() as conn:
         if complex_name:
             read.complex_id(conn, complex_name)
-            query = query.where(complexes.c.name == complex_name)
-        if stage:
-            query = query.where(cases.c.stage == stage)
-        if not include_withdrawn:
-            query = query.where(cases.c.status != WITHDRAWN)
-        rows = conn.execute(query).all()
+        filters = {name: value for name, value in (("complex", complex_name), ("stage", stage)) if value}
+        rows = plain.fetch(conn, "eightstep.engine.views:_list_query",
+                           (plain.dialect_name(conn), tuple(filters), include_withdrawn), filters)
         workflows = read.workflows(conn, ws.workflows, {row.workflow_sha256 for row in rows})
         views = [view_of(row, workflows.get(row.workflow_sha256) or read.workflow(conn, ws.workflows, row))
                  for row in rows]
@@ -97,7 +93,25 @@ def list_cases(ws: Workspace, *, complex_name: str | None = None, stage: str | N
         return views
 
 
-def known_stages(ws: Workspace, conn: Connection) -> list[str]:
+@lru_cache(maxsize=8)
+def _list_query(dialect: str, filters: tuple[str, ...], include_withdrawn: bool) -> Select[Any]:
+    """The cases in the list's order, with a parameter for each of ``filters`` (``complex``, ``stage``)."""
+    from sqlalchemy import bindparam
+
+    from eightstep.store.tables import cases, complexes
+
+    query = read.case_query(dialect, VIEW_COLUMNS, place=True).order_by(
+        complexes.c.name, cases.c.building, cases.c.unit, cases.c.id)
+    if "complex" in filters:
+        query = query.where(complexes.c.name == bindparam("complex"))
+    if "stage" in filters:
+        query = query.where(cases.c.stage == bindparam("stage"))
+    if not include_withdrawn:
+        query = query.where(cases.c.status != WITHDRAWN)
+    return query
+
+
+def known_stages(ws: Workspace, conn: Connection | PlainReader) -> list[str]:
     """Every stage id of the workflow files and of the workflows stored with cases, the default's first."""
     loaded: list[LoadedWorkflow] = []
     for workflow_id in dict.fromkeys([DEFAULT_WORKFLOW, *ws.workflows.paths()]):
@@ -112,7 +126,7 @@ def known_stages(ws: Workspace, conn: Connection) -> list[str]:
 def history(ws: Workspace, case_id: str) -> list[Any]:
     """The events of the case, in order: objects with the columns of ``events`` as attributes (copies: changing
     one changes nothing stored, and ``events.hash_of`` then tells)."""
-    with ws.engine.connect() as conn:
+    with ws.reading() as conn:
         read.case(conn, case_id, ("id",))
-        rows = read.records(conn, tables.events, [case_id], order="seq").get(case_id, [])
+        rows = read.records(conn, "events", [case_id], order="seq").get(case_id, [])
     return [SimpleNamespace(**row._asdict()) for row in rows]

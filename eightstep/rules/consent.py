@@ -21,11 +21,14 @@ from datetime import datetime
 from fractions import Fraction
 from functools import cached_property
 from json.encoder import encode_basestring
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from eightstep.i18n import _
 from eightstep.timeutil import iso_local, show
-from eightstep.workflow.schema import Above, AffectedOwners, ConsentRule
+from eightstep.workflow.ratio import Above
+
+if TYPE_CHECKING:  # the rule's fields only: `vote tally` passes the plain copy kept with the workflow's outline
+    from eightstep.workflow.schema import AffectedOwners, ConsentRule
 
 AGREE, OPPOSE, ABSTAIN = "agree", "oppose", "abstain"
 CHOICES = (AGREE, OPPOSE, ABSTAIN)

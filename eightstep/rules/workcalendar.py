@@ -19,10 +19,8 @@ later must list every statutory day of its year.
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from eightstep.i18n import _
@@ -36,7 +34,6 @@ from eightstep.rules.holidaydata import (
 
 __all__ = ["PACKAGE_DIR", "HolidayDataError", "WorkCalendar", "YearData", "load_year_file", "statutory_days"]
 
-_log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).with_name("holidays")
 
@@ -56,6 +53,8 @@ def _shipped_files(folder: Path) -> dict[int, Path]:
 
 def _calendar_package() -> str | None:
     """The installed chinesecalendar's name and version (None: not installed)."""
+    from importlib.metadata import PackageNotFoundError, version  # ~20 ms: only for a year not shipped
+
     try:
         return f"chinesecalendar {version('chinesecalendar')}"
     except PackageNotFoundError:
@@ -124,7 +123,9 @@ class WorkCalendar:
                             "are provisional; add a file {year}.yaml to {where} when the State Council publishes "
                             "the year's arrangement").format(year=year, where=where)
                 self.warnings.append(message)
-                _log.warning(message)
+                import logging  # only for a year without data
+
+                logging.getLogger(__name__).warning(message)
         return self._loaded[year]
 
     def is_workday(self, d: date) -> bool:

@@ -7,22 +7,23 @@ only; everything else reads the revision here with plain SQL.
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
-from sqlalchemy.engine import make_url
+from typing import TYPE_CHECKING, Any
 
 from eightstep.errors import InputError, Remedy
 from eightstep.i18n import _
-from eightstep.store import tables
 from eightstep.store.migrations import HEAD, REVISIONS, UNVERSIONED, UNVERSIONED_SCHEMA_VERSION
+from eightstep.store.pragmas import BUSY_TIMEOUT_MS as BUSY_TIMEOUT_MS  # SQLAlchemy only where it is used
+from eightstep.store.pragmas import set_wal as set_wal
+from eightstep.store.pragmas import sqlite_pragmas
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
 
 DEFAULT_DB = "eightstep.db"
-BUSY_TIMEOUT_MS = 10_000
+_SQLITE_FILE = "sqlite:///"  # what resolve_url makes of a path
 
 
 def resolve_url(path_or_url: str | None) -> str:
@@ -33,6 +34,8 @@ def resolve_url(path_or_url: str | None) -> str:
     """
     value = (path_or_url or DEFAULT_DB).strip()
     if "://" in value:
+        from sqlalchemy.engine import make_url
+
         scheme, rest = value.split("://", 1)
         if scheme in ("postgresql", "postgres"):
             value = f"postgresql+psycopg://{rest}"
@@ -46,6 +49,12 @@ def resolve_url(path_or_url: str | None) -> str:
 
 
 def sqlite_path(url: str) -> Path | None:
+    """The SQLite file of ``url`` (None: a server, or SQLite in memory)."""
+    rest = url[len(_SQLITE_FILE):] if url.startswith(_SQLITE_FILE) else ""
+    if rest and rest != ":memory:" and not any(c in rest for c in "%?"):  # as SQLAlchemy's URL reads it
+        return Path(rest)
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return None
@@ -53,9 +62,14 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def make_engine(url: str) -> Engine:
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+
+    from eightstep.store import tables
+
     if sqlite_path(url) is not None:
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", sqlite_pragmas)
         return engine
     tables.add_postgresql_options()  # the partial indexes' WHERE for this dialect (kept off SQLite's path)
     parsed = make_url(url)
@@ -63,33 +77,6 @@ def make_engine(url: str) -> Engine:
     if parsed.get_driver_name() == "psycopg" and "application_name" not in parsed.query:
         args["application_name"] = "eightstep"  # what a DBA sees in pg_stat_activity
     return create_engine(url, pool_pre_ping=True, connect_args=args)
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    set_wal(cursor)
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def set_wal(cursor: Any) -> None:
-    """``PRAGMA journal_mode=WAL``, retried while another connection holds the lock it needs.
-
-    Switching a new file (rollback journal) to WAL takes an exclusive lock, and two connections doing it at once
-    (two `eightstep init` on a new file) deadlock: SQLite then fails one of them at once with "database is
-    locked", without waiting for the busy timeout. Once the file is in WAL mode the pragma takes no lock.
-    """
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    while True:
-        try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.005)
 
 
 @dataclass(frozen=True)
@@ -121,6 +108,10 @@ class SchemaChange:
 
 def read_schema_state(connection: Connection) -> SchemaState:
     """The revision of the database on ``connection`` (one catalog query and one read on a current database)."""
+    from sqlalchemy import inspect, select, text
+
+    from eightstep.store import tables
+
     inspector = inspect(connection)
     if inspector.has_table("alembic_version"):
         rows: Sequence[str] = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
@@ -140,6 +131,16 @@ def create_schema(engine: Engine) -> SchemaChange:
     from eightstep.store.migrate import upgrade
 
     return upgrade(engine)
+
+
+def sqlite_at_head(connection: Any) -> bool:
+    """Whether the SQLite file on ``connection`` (the driver's own, no SQLAlchemy) is at ``HEAD``: the one state
+    ``check_schema`` accepts (any other, a damaged file included, is for ``check_schema`` to say)."""
+    try:
+        return bool(connection.execute('PRAGMA main.table_info("alembic_version")').fetchall()
+                    and connection.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)])
+    except sqlite3.Error:
+        return False
 
 
 def check_schema(engine: Engine, where: str) -> None:

@@ -10,8 +10,10 @@
 
 Rows are read-only, with the tables' column names as attributes; times are aware UTC datetimes on every
 database (SQLite stores them without an offset: ``columns`` reads them back as UTC). Nothing here needs the ORM
-classes of ``eightstep.store.models`` or pydantic. ``BATCH`` is the one batch size of the library: ids per
-``IN (...)`` list and cases per batch of a check, an audit or a bulk advance.
+classes of ``eightstep.store.models`` or pydantic. ``conn`` is SQLAlchemy's connection, or on a SQLite file the
+``PlainReader`` of ``Workspace.reading`` (``eightstep.store.plain``: the same statements, compiled once and run
+without importing SQLAlchemy; a table may then be given by its name). ``BATCH`` is the one batch size of the
+library: ids per ``IN (...)`` list and cases per batch of a check, an audit or a bulk advance.
 """
 
 from __future__ import annotations
@@ -19,20 +21,21 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, Row, Select, Table, bindparam, select, type_coerce
-from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.types import Boolean, Date, DateTime, String, TypeDecorator
-
 from eightstep.errors import NotFoundError, Remedy
 from eightstep.i18n import _
-from eightstep.store import tables
+from eightstep.store import plain
+from eightstep.store.plain import PlainReader, dialect_name
+from eightstep.store.plain import parse_stored as parse_stored  # SQLite's stored times, read as aware UTC
 from eightstep.workflow.label import workflow_label
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection, Row, Select, Table
+    from sqlalchemy.sql.elements import ColumnElement
+
     from eightstep.workflow.loaded import LoadedWorkflow
     from eightstep.workflow.registry import WorkflowRegistry
 
@@ -50,46 +53,45 @@ def batches(items: Sequence[T]) -> Iterator[Sequence[T]]:
 
 # --- columns ---------------------------------------------------------------------------------------------
 
-class _StoredUTC(TypeDecorator[datetime]):
-    """A time as SQLite stores it (UTC, no offset) read as an aware UTC datetime.
+@lru_cache(maxsize=1)
+def _stored_utc() -> Any:
+    """The type of a time as SQLite stores it (UTC, no offset) read as an aware UTC datetime.
 
     The guards compare times with ``as_utc``, which costs ten times more on a naive datetime (``replace``) than on
     an aware one; parsing the stored text with its offset costs no more than SQLAlchemy's own parsing.
     """
+    from sqlalchemy.types import String, TypeDecorator
 
-    impl = String
-    cache_ok = True
+    class StoredUTC(TypeDecorator[datetime]):
+        impl = String
+        cache_ok = True
+        plain_reader = "utc"  # how eightstep.store.plain reads it: parse_stored
 
-    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
-        return parse_stored(value)
+        def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
+            return parse_stored(value)
 
-
-def parse_stored(value: str | None) -> datetime | None:
-    """A time stored by SQLite (``2025-03-01 09:30:00.000000``, UTC) as an aware UTC datetime."""
-    if value is None:
-        return None
-    if len(value) == 26:  # 2025-03-01 09:30:00.000000, as SQLAlchemy writes it
-        return datetime.fromisoformat(value + "+00:00")
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-_STORED_UTC = _StoredUTC()
+    return StoredUTC()
 
 
 def columns(dialect: str, table: Table, names: Iterable[str] | None = None) -> list[ColumnElement[Any]]:
     """``names`` of ``table`` (None: all) for a Core select; on SQLite its times are read as aware UTC."""
+    from sqlalchemy import DateTime, type_coerce
+
     chosen: list[ColumnElement[Any]] = [table.c[n] for n in names] if names is not None else list(table.c)
     if dialect != "sqlite":
         return chosen
-    return [type_coerce(c, _STORED_UTC).label(c.name) if isinstance(c.type, DateTime) else c for c in chosen]
+    return [type_coerce(c, _stored_utc()).label(c.name) if isinstance(c.type, DateTime) else c for c in chosen]
+
+
+def table_named(name: str) -> Table:
+    """The table called ``name`` (every table module's tables are in the one ``metadata``)."""
+    from eightstep.store import money_tables, people_tables, tables  # noqa: F401  (their tables, registered)
+
+    return tables.metadata.tables[name]
 
 
 # --- cases -----------------------------------------------------------------------------------------------
 
-CASES = tables.cases
-COMPLEXES = tables.complexes
-CASE_COLUMNS: tuple[str, ...] = tuple(CASES.c.keys())
 PLACE_COLUMNS = ("complex_name", "district", "street", "community")  # with ``place``: the case's complex
 
 
@@ -129,27 +131,37 @@ def no_case(case_id: str) -> NotFoundError:
 
 
 @lru_cache(maxsize=64)
-def case_query(dialect: str, names: tuple[str, ...] = CASE_COLUMNS, *, place: bool = False) -> Select[Any]:
-    """The columns ``names`` of cases (with ``place``: ``PLACE_COLUMNS`` of its complex), to be filtered."""
-    query = select(*columns(dialect, CASES, names))
+def case_query(dialect: str, names: tuple[str, ...] | None = None, *, place: bool = False) -> Select[Any]:
+    """The columns ``names`` of cases (None: all; with ``place``: ``PLACE_COLUMNS`` of its complex), to be
+    filtered."""
+    from sqlalchemy import select
+
+    from eightstep.store.tables import cases, complexes
+
+    query = select(*columns(dialect, cases, names))
     if place:
-        query = query.add_columns(COMPLEXES.c.name.label("complex_name"), COMPLEXES.c.district,
-                                  COMPLEXES.c.street, COMPLEXES.c.community
-                                  ).join(COMPLEXES, COMPLEXES.c.id == CASES.c.complex_id)
+        query = query.add_columns(complexes.c.name.label("complex_name"), complexes.c.district,
+                                  complexes.c.street, complexes.c.community
+                                  ).join(complexes, complexes.c.id == cases.c.complex_id)
     return query
 
 
-def cases(conn: Connection, ids: Sequence[str], names: tuple[str, ...] = CASE_COLUMNS, *, place: bool = False,
-          extend: Callable[[Select[Any]], Select[Any]] | None = None) -> list[Row[Any]]:
+_READ = "eightstep.store.read:"  # this module's statement builders, for ``plain.fetch``
+
+
+def cases(conn: Connection | PlainReader, ids: Sequence[str], names: tuple[str, ...] | None = None, *,
+          place: bool = False, extend: Callable[[Select[Any]], Select[Any]] | None = None) -> list[Row[Any]]:
     """The rows of the cases ``ids`` in that order (each once), ``BATCH`` ids per query; NotFoundError names the
-    first missing. ``extend`` adds to the select (e.g. the check cache's entries joined)."""
-    query = _by_ids(conn.dialect.name, names, place)
-    if extend is not None:
-        query = extend(query)
+    first missing. ``extend`` adds to the select (e.g. the check cache's entries joined; SQLAlchemy only)."""
     unique = list(dict.fromkeys(ids))
     found: dict[str, Row[Any]] = {}
     for chunk in batches(unique):
-        found.update((row.id, row) for row in conn.execute(query, {"ids": list(chunk)}))
+        if extend is None:
+            rows = plain.fetch(conn, _READ + "_by_ids", (dialect_name(conn), names, place), {"ids": list(chunk)})
+        else:
+            rows = list(conn.execute(extend(_by_ids(dialect_name(conn), names, place)),  # type: ignore[union-attr]
+                                     {"ids": list(chunk)}))
+        found.update((row.id, row) for row in rows)
     for case_id in unique:
         if case_id not in found:
             raise no_case(case_id)
@@ -157,55 +169,75 @@ def cases(conn: Connection, ids: Sequence[str], names: tuple[str, ...] = CASE_CO
 
 
 @lru_cache(maxsize=64)
-def _by_ids(dialect: str, names: tuple[str, ...], place: bool) -> Select[Any]:
-    return case_query(dialect, names, place=place).where(CASES.c.id.in_(bindparam("ids", expanding=True)))
+def _by_ids(dialect: str, names: tuple[str, ...] | None, place: bool) -> Select[Any]:
+    from sqlalchemy import bindparam
+
+    from eightstep.store.tables import cases
+
+    return case_query(dialect, names, place=place).where(cases.c.id.in_(bindparam("ids", expanding=True)))
 
 
-def case(conn: Connection, case_id: str, names: tuple[str, ...] = CASE_COLUMNS, *, place: bool = False) -> Row[Any]:
+def case(conn: Connection | PlainReader, case_id: str, names: tuple[str, ...] | None = None, *,
+         place: bool = False) -> Row[Any]:
     """The row of one case (``cases`` of one id, by a statement of its own: every move and check reads one)."""
-    row = conn.execute(_by_id(conn.dialect.name, names, place), {"id": case_id}).first()
-    if row is None:
+    rows = plain.fetch(conn, _READ + "_by_id", (dialect_name(conn), names, place), {"id": case_id})
+    if not rows:
         raise no_case(case_id)
-    return row
+    return rows[0]
 
 
 @lru_cache(maxsize=64)
-def _by_id(dialect: str, names: tuple[str, ...], place: bool) -> Select[Any]:
-    return case_query(dialect, names, place=place).where(CASES.c.id == bindparam("id"))
+def _by_id(dialect: str, names: tuple[str, ...] | None, place: bool) -> Select[Any]:
+    from sqlalchemy import bindparam
+
+    from eightstep.store.tables import cases
+
+    return case_query(dialect, names, place=place).where(cases.c.id == bindparam("id"))
 
 
-def complex_id(conn: Connection, name: str) -> int:
+def complex_id(conn: Connection | PlainReader, name: str) -> int:
     """The id of the complex called ``name``; NotFoundError when there is none."""
-    found = conn.execute(select(COMPLEXES.c.id).where(COMPLEXES.c.name == name)).scalar()
-    if found is None:
+    found = plain.fetch(conn, _READ + "_complex_by_name", (), {"name": name})
+    if not found:
         raise NotFoundError(_("no complex named {name!r}").format(name=name), remedy=Remedy("case.list"))
-    return int(found)
+    return int(found[0].id)
 
 
-def complex_names(conn: Connection, ids: Collection[int]) -> dict[int, str]:
+def _complex_by_name() -> Select[Any]:
+    from sqlalchemy import bindparam, select
+
+    from eightstep.store.tables import complexes
+
+    return select(complexes.c.id).where(complexes.c.name == bindparam("name"))
+
+
+def complex_names(conn: Connection | PlainReader, ids: Collection[int]) -> dict[int, str]:
     """Complex id -> name, for ``ids``."""
     out: dict[int, str] = {}
     for chunk in batches(sorted(ids)):
-        out.update((r.id, r.name) for r in conn.execute(
-            select(COMPLEXES.c.id, COMPLEXES.c.name).where(COMPLEXES.c.id.in_(chunk))))
+        out.update((r.id, r.name) for r in plain.fetch(conn, _READ + "_complexes_by_id", (), {"ids": list(chunk)}))
     return out
+
+
+def _complexes_by_id() -> Select[Any]:
+    from sqlalchemy import bindparam, select
+
+    from eightstep.store.tables import complexes
+
+    return select(complexes.c.id, complexes.c.name).where(complexes.c.id.in_(bindparam("ids", expanding=True)))
 
 
 # --- workflow snapshots ----------------------------------------------------------------------------------
 
-SNAPSHOTS = tables.workflow_snapshots
-
-
-def workflows(conn: Connection, registry: WorkflowRegistry,
+def workflows(conn: Connection | PlainReader, registry: WorkflowRegistry,
               hashes: Iterable[str] | None = None) -> dict[str, LoadedWorkflow]:
     """Content hash -> the stored workflow snapshot's rules, for ``hashes`` (None: every stored snapshot).
 
     Each snapshot is parsed once per registry (a workspace): only the hashes it has not met yet are read.
     A hash with no stored snapshot is left out (``workflow`` says so for one case)."""
     out: dict[str, LoadedWorkflow] = {}
-    query = select(SNAPSHOTS.c.sha256, SNAPSHOTS.c.workflow_id, SNAPSHOTS.c.version, SNAPSHOTS.c.content)
     if hashes is None:
-        rows: Iterable[Any] = conn.execute(query)
+        rows: Iterable[Any] = plain.fetch(conn, _READ + "_snapshots", (False,))
     else:
         wanted = set(hashes)
         for sha in wanted:
@@ -213,13 +245,25 @@ def workflows(conn: Connection, registry: WorkflowRegistry,
             if known is not None:
                 out[sha] = known
         missing = sorted(wanted - out.keys())
-        rows = [r for chunk in batches(missing) for r in conn.execute(query.where(SNAPSHOTS.c.sha256.in_(chunk)))]
+        rows = [r for chunk in batches(missing)
+                for r in plain.fetch(conn, _READ + "_snapshots", (True,), {"hashes": list(chunk)})]
     for r in rows:
         out[r.sha256] = registry.from_snapshot(r.content, r.sha256, r.workflow_id, r.version)
     return out
 
 
-def workflow(conn: Connection, registry: WorkflowRegistry, case_row: Any) -> LoadedWorkflow:
+@lru_cache(maxsize=2)
+def _snapshots(chosen: bool) -> Select[Any]:
+    """The stored workflow snapshots (``chosen``: those of the content hashes ``hashes``)."""
+    from sqlalchemy import bindparam, select
+
+    from eightstep.store.tables import workflow_snapshots as snapshots
+
+    query = select(snapshots.c.sha256, snapshots.c.workflow_id, snapshots.c.version, snapshots.c.content)
+    return query.where(snapshots.c.sha256.in_(bindparam("hashes", expanding=True))) if chosen else query
+
+
+def workflow(conn: Connection | PlainReader, registry: WorkflowRegistry, case_row: Any) -> LoadedWorkflow:
     """The rules ``case_row`` (anything with ``id`` and ``workflow_sha256``) was opened under."""
     found = workflows(conn, registry, [case_row.workflow_sha256]).get(case_row.workflow_sha256)
     if found is None:
@@ -230,17 +274,22 @@ def workflow(conn: Connection, registry: WorkflowRegistry, case_row: Any) -> Loa
 
 # --- records ---------------------------------------------------------------------------------------------
 
-def records(conn: Connection, table: Table, ids: Collection[Any], *, key: str = "case_id",
+def records(conn: Connection | PlainReader, table: Table | str, ids: Collection[Any], *, key: str = "case_id",
             names: tuple[str, ...] | None = None, kinds: Collection[str] | None = None,
             where: tuple[ColumnElement[bool], ...] = (), order: str | None = None,
             voided: bool = False) -> dict[Any, list[Any]]:
     """Key -> its rows of ``table`` (``names`` columns, None: all; with ``kinds``, only rows of those kinds; only
     those matching ``where`` too), for the ``key`` values ``ids`` (case ids, or objection ids of mediation
     steps), ordered by ``order`` (default: the primary key). A voided record (``records.corrections``) counts
-    nowhere: it is left out unless ``voided``."""
+    nowhere: it is left out unless ``voided``. ``table``: the Table, or its name."""
     out: dict[Any, list[Any]] = {}
     if not ids:
         return out
+    if isinstance(conn, PlainReader):
+        return _plain_records(conn, table if isinstance(table, str) else table.name, ids, key, names, kinds, where,
+                              order, voided)
+    if isinstance(table, str):
+        table = table_named(table)
     order = order or _primary_key(table)
     wanted = names if names is not None else _all_columns(table)
     kind_list = tuple(sorted(kinds)) if kinds is not None else None
@@ -269,12 +318,40 @@ def _all_columns(table: Table) -> tuple[str, ...]:
 @lru_cache(maxsize=256)
 def _query(dialect: str, table: Table, key: str, names: tuple[str, ...], kinds: tuple[str, ...] | None,
            order: str, voided: bool = False) -> Select[Any]:
+    from sqlalchemy import bindparam, select
+
+    from eightstep.store import tables
+
     query = select(*columns(dialect, table, names)).where(table.c[key].in_(bindparam("ids", expanding=True)))
     if not voided:
         query = query.where(tables.not_voided(table))
     if kinds is not None:
         query = query.where(table.c.kind.in_(kinds))
     return query.order_by(table.c[order])
+
+
+def _plain_records(conn: PlainReader, table: str, ids: Collection[Any], key: str, names: tuple[str, ...] | None,
+                   kinds: Collection[str] | None, where: tuple[Any, ...], order: str | None,
+                   voided: bool) -> dict[Any, list[Any]]:
+    """``records`` through a ``PlainReader`` (the statements of ``_query``)."""
+    if where:
+        raise TypeError("records(where=...) needs SQLAlchemy's connection")
+    out: dict[Any, list[Any]] = {}
+    kind_list = tuple(sorted(kinds)) if kinds is not None else None
+    if kind_list == ():  # kind IN (): no row
+        return out
+    for chunk in batches(sorted(set(ids)) if len(ids) > 1 else list(ids)):
+        for row in conn.fetch(_READ + "_records_query", ("sqlite", table, key, names, kind_list, order, voided),
+                              {"ids": list(chunk)}):
+            out.setdefault(getattr(row, key), []).append(row)
+    return out
+
+
+def _records_query(dialect: str, name: str, key: str, names: tuple[str, ...] | None, kinds: tuple[str, ...] | None,
+                   order: str | None, voided: bool) -> Select[Any]:
+    table = table_named(name)
+    return _query(dialect, table, key, names if names is not None else _all_columns(table), kinds,
+                  order or _primary_key(table), voided)
 
 
 # SQLite: the same rows read through the driver's own cursor, as named tuples with the columns' Python types
@@ -284,24 +361,18 @@ def _query(dialect: str, table: Table, key: str, names: tuple[str, ...], kinds: 
 @lru_cache(maxsize=256)
 def _row_type(table: Table, names: tuple[str, ...]) -> tuple[Any, tuple[tuple[int, Callable[[Any], Any]], ...]]:
     """The named tuple of ``names`` of ``table`` and the converters of its columns (position, function)."""
+    from sqlalchemy.types import Boolean, Date, DateTime
+
     converters: list[tuple[int, Callable[[Any], Any]]] = []
     for i, name in enumerate(names):
         kind = table.c[name].type
         if isinstance(kind, DateTime):
             converters.append((i, parse_stored))
         elif isinstance(kind, Boolean):
-            converters.append((i, _parse_bool))
+            converters.append((i, plain.to_bool))
         elif isinstance(kind, Date):
-            converters.append((i, _parse_date))
+            converters.append((i, plain.to_date))
     return namedtuple(f"{table.name}_row", names), tuple(converters)
-
-
-def _parse_date(value: str | None) -> date | None:
-    return None if value is None else date.fromisoformat(value)
-
-
-def _parse_bool(value: int | None) -> bool | None:
-    return None if value is None else bool(value)
 
 
 def _sqlite_rows(conn: Connection, table: Table, key: str, names: tuple[str, ...], ids: list[Any],
@@ -319,14 +390,5 @@ def _sqlite_rows(conn: Connection, table: Table, key: str, names: tuple[str, ...
     finally:
         cursor.close()
     row_type, converters = _row_type(table, names)
-    make = row_type._make
-    if not converters:
-        return [make(r) for r in raw]
-    out = []
-    for r in raw:
-        values = list(r)
-        for i, convert in converters:
-            values[i] = convert(values[i])
-        out.append(make(values))
-    return out
+    return plain.made(raw, row_type._make, converters)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,25 +11,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import (
-    ArgumentError,
-    DBAPIError,
-    IntegrityError,
-    OperationalError,
-    ProgrammingError,
-    SQLAlchemyError,
-)
-
+from eightstep.cachedir import cache_dir
 from eightstep.errors import ConflictError, InputError, Remedy
 from eightstep.i18n import _
 from eightstep.rules.workcalendar import WorkCalendar
+from eightstep.store import db as store_db
 from eightstep.store.db import SchemaChange, check_schema, create_schema, make_engine, resolve_url, sqlite_path
 from eightstep.store.files import BlobStore
 from eightstep.store.outputs import Protected, protected_paths
+from eightstep.store.plain import PlainReader
+from eightstep.store.pragmas import BUSY_TIMEOUT_MS
 from eightstep.workflow.registry import WorkflowRegistry
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection, Dialect, Engine
+    from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
     from sqlmodel import Session
 
 ENV_DB = "EIGHTSTEP_DB"
@@ -72,12 +69,13 @@ class Workspace:
     """Everything a command needs. Build one with :meth:`open` (existing database) or :meth:`init`."""
 
     url: str
-    engine: Engine
+    _engine: Engine | None  # made on first use: a SQLite file's reads may not need SQLAlchemy at all
     files: BlobStore
     workflows: WorkflowRegistry
     calendar: WorkCalendar
     machines: dict[str, object] = field(default_factory=dict)
     schema_change: SchemaChange | None = None  # what `init` did to the schema (None for `open`)
+    _plain: PlainReader | None = None  # ``reading()`` on a SQLite file at this revision (``open`` makes it)
 
     @classmethod
     def _build(cls, db: str | None, workflow_dirs: list[Path] | None = None,
@@ -86,24 +84,16 @@ class Workspace:
         url, _db_path, files_root = locate(db, files)
         holidays = holiday_folders(db, holiday_dirs)
         workflows = [*(workflow_dirs or []), *_dirs_from_env(ENV_WORKFLOWS)]
-        try:
-            engine = make_engine(url)
-        except ModuleNotFoundError as exc:
-            scheme = url.split("://")[0]
-            if scheme.startswith("postgres"):
-                raise InputError(_("the database driver {driver!r} for {scheme} is not installed: PostgreSQL needs "
-                                   "the postgresql extra of eightstep (psycopg 3), and the URL written as "
-                                   "postgresql+psycopg://...").format(driver=exc.name, scheme=scheme),
-                                 remedy=Remedy("install.extra", {"extra": "postgresql"})) from None
-            raise InputError(_("the database driver {driver!r} for {scheme} is not installed").format(
-                driver=exc.name, scheme=scheme)) from None
-        except ArgumentError:  # SQLAlchemy knows no such kind of database (NoSuchModuleError is one)
-            scheme = url.split("://")[0]
-            raise InputError(_("{scheme!r} is not a kind of database eightstep knows; give a SQLite file or a "
-                               "PostgreSQL URL (postgresql+psycopg://user@host/db)").format(scheme=scheme),
-                             field="db") from None
-        return cls(url=url, engine=engine, files=BlobStore(files_root),
+        engine = None if sqlite_path(url) is not None else _server_engine(url)  # SQLite's: on first use
+        return cls(url=url, _engine=engine, files=BlobStore(files_root),
                    workflows=WorkflowRegistry(workflows), calendar=WorkCalendar(holidays))
+
+    @property
+    def engine(self) -> Engine:
+        """SQLAlchemy's engine on the database (made on first use)."""
+        if self._engine is None:
+            self._engine = make_engine(self.url)
+        return self._engine
 
     @classmethod
     def open(cls, db: str | None = None, **kwargs: Any) -> Workspace:
@@ -113,9 +103,42 @@ class Workspace:
         if db_path is not None and not db_path.exists():
             raise InputError(_("no database at {path}: create it there first, or name another database").format(
                 path=db_path), remedy=Remedy("init"))
+        if ws._plain_at_head():
+            return ws
         with ws._reaching():
             check_schema(ws.engine, ws.where)
         return ws
+
+    def _plain_at_head(self) -> bool:
+        """Whether the SQLite file can be read without SQLAlchemy (the cache is on) and is at this eightstep's
+        revision. Anything else, a damaged file included, is then said by ``check_schema`` through SQLAlchemy."""
+        db_path = sqlite_path(self.url)
+        if db_path is None or cache_dir() is None:
+            return False
+        try:
+            reader = PlainReader(db_path, store_db.HEAD, self._dialect, BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error:
+            return False
+        if not store_db.sqlite_at_head(reader.db):
+            reader.close()
+            return False
+        self._plain = reader
+        return True
+
+    def _dialect(self) -> Dialect:
+        """The engine's dialect as it is after a first connection: what a plain statement is compiled with."""
+        with self.engine.connect() as conn:
+            return conn.dialect
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection | PlainReader]:
+        """A connection for the read layer: on a SQLite file at this revision (and the cache on), one through
+        ``sqlite3`` without SQLAlchemy (``eightstep.store.plain``); else SQLAlchemy's."""
+        if self._plain is not None:
+            yield self._plain
+            return
+        with self.engine.connect() as conn:
+            yield conn
 
     @classmethod
     def init(cls, db: str | None = None, **kwargs: Any) -> tuple[Workspace, bool]:
@@ -140,6 +163,8 @@ class Workspace:
     def _reaching(self) -> Iterator[None]:
         """The first contact with the database: a wrong --db becomes a message, not a traceback; on any failure
         the engine's connections are closed (nothing is left for the garbage collector)."""
+        from sqlalchemy.exc import DBAPIError
+
         try:
             yield
         except DBAPIError as exc:
@@ -184,6 +209,8 @@ class Workspace:
     @contextmanager
     def _refusals(self) -> Iterator[None]:
         """What the database refuses in a write transaction (rolled back by then), as the messages people read."""
+        from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
+
         try:
             yield
         except IntegrityError as exc:
@@ -213,7 +240,33 @@ class Workspace:
             ) from None
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        if self._plain is not None:
+            self._plain.close()
+            self._plain = None
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def _server_engine(url: str) -> Engine:
+    """The engine of a database server; a missing driver or an unknown kind of database as a message."""
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_engine(url)
+    except ModuleNotFoundError as exc:
+        scheme = url.split("://")[0]
+        if scheme.startswith("postgres"):
+            raise InputError(_("the database driver {driver!r} for {scheme} is not installed: PostgreSQL needs "
+                               "the postgresql extra of eightstep (psycopg 3), and the URL written as "
+                               "postgresql+psycopg://...").format(driver=exc.name, scheme=scheme),
+                             remedy=Remedy("install.extra", {"extra": "postgresql"})) from None
+        raise InputError(_("the database driver {driver!r} for {scheme} is not installed").format(
+            driver=exc.name, scheme=scheme)) from None
+    except ArgumentError:  # SQLAlchemy knows no such kind of database (NoSuchModuleError is one)
+        scheme = url.split("://")[0]
+        raise InputError(_("{scheme!r} is not a kind of database eightstep knows; give a SQLite file or a "
+                           "PostgreSQL URL (postgresql+psycopg://user@host/db)").format(scheme=scheme),
+                         field="db") from None
 
 
 # PostgreSQL's SQLSTATE codes (psycopg: ``exc.orig.sqlstate``). Its messages may be translated (a server with

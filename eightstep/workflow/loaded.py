@@ -3,8 +3,8 @@
 A command that finds its case's workflow in the cache of parsed snapshots (``eightstep.workflow.snapcache``)
 unpickles one of these without importing the YAML parser and the checks of ``eightstep.workflow.loader``, and
 without the schema's pydantic models until it asks for ``definition``: the ``outline`` (the stages' ids and
-titles) is plain data, enough to show and list cases, and so are its ``permissions`` (who may record what: every
-recording checks them).
+titles, the consent rule) is plain data, enough to show and list cases and to count the ballots, and so are its
+``permissions`` (who may record what: every recording checks them).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pickle
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from eightstep.workflow.frozen import Frozen
 from eightstep.workflow.label import workflow_label
 
 if TYPE_CHECKING:
@@ -21,19 +22,24 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Outline:
-    """A workflow's id, version and stages (id, Chinese title, English title), in order, and its permissions
-    (action, the roles that may record it): plain data."""
+    """A workflow's id, version and stages (id, Chinese title, English title), in order, its permissions (action,
+    the roles that may record it) and its first stage's owner-consent rule (the stage's id and the rule, a ``Frozen``
+    copy; None: no stage asks for consent): plain data."""
 
     id: str
     version: str
     stages: tuple[tuple[str, str, str], ...]
     permissions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    consent: tuple[str, Frozen] | None = None
 
     @classmethod
     def of(cls, definition: Workflow) -> Outline:
+        consent = next(((s.id, Frozen.of(s.requires.consent)) for s in definition.stages
+                        if s.requires.consent is not None), None)
         return cls(definition.id, definition.version,
                    tuple((s.id, s.title, s.title_en) for s in definition.stages),
-                   permissions=tuple((action, tuple(roles)) for action, roles in definition.permissions.items()))
+                   permissions=tuple((action, tuple(roles)) for action, roles in definition.permissions.items()),
+                   consent=consent)
 
     def stage_ids(self) -> list[str]:
         return [stage_id for stage_id, _title, _title_en in self.stages]

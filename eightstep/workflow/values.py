@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, PlainSerializer
 
 from eightstep.i18n import _
+from eightstep.workflow.ratio import Above as Above  # its own module: unpickled without pydantic
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 WORKFLOW_ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
@@ -23,16 +24,6 @@ RoleId = Annotated[str, Field(min_length=1, max_length=40)]
 
 _RATIO_TEXT = re.compile(r"\d{1,20}(?:\.\d{1,20})?(?:/\d{1,20})?", re.ASCII)
 MAX_COEFFICIENT = Decimal(100)
-
-
-class Above(Fraction):
-    """A ratio that must be exceeded, not merely reached: "过半数" (more than half) is written ">1/2"."""
-
-    def __str__(self) -> str:
-        return ">" + super().__str__()
-
-    def __repr__(self) -> str:
-        return f"Above({super().__str__()!r})"
 
 
 def _parse_ratio(value: object) -> Fraction:
