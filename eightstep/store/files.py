@@ -8,15 +8,14 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from sqlalchemy import Connection, select
+from typing import TYPE_CHECKING, Any
 
 from eightstep.errors import InputError
 from eightstep.i18n import _
-from eightstep.store import tables
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from eightstep.store.workspace import Workspace
 
 CHUNK = 1 << 20
@@ -96,14 +95,24 @@ class BlobStore:
         return None if actual == sha256 else f"changed (now {actual[:12]})"
 
 
-# Where records refer to stored files by their SHA-256.
-FILE_REFERENCES = tuple((tables.metadata.tables[table], column) for table, column in FILE_COLUMNS)
+def __getattr__(name: str) -> Any:
+    """``FILE_REFERENCES``: (Table, column) where records refer to stored files by their SHA-256; made on first use
+    (the tables import SQLAlchemy, which a read command on SQLite does without: ``eightstep.store.plain``)."""
+    if name != "FILE_REFERENCES":
+        raise AttributeError(name)
+    from eightstep.store import tables
+
+    references = tuple((tables.metadata.tables[table], column) for table, column in FILE_COLUMNS)
+    globals()["FILE_REFERENCES"] = references
+    return references
 
 
 def referenced(conn: Connection, digests: list[str]) -> set[str]:
     """Which of ``digests`` a record refers to."""
+    from sqlalchemy import select
+
     found: set[str] = set()
-    for table, column in FILE_REFERENCES:
+    for table, column in __getattr__("FILE_REFERENCES"):
         found.update(conn.execute(select(table.c[column]).where(table.c[column].in_(digests))).scalars())
     return found
 
