@@ -372,8 +372,9 @@ def profiles(results: dict[str, Any]) -> list[str]:
         argv = " ".join(str(a) for a in p.get("argv", []))
         where = ", ".join(x for x in (f"{p['size']:,} cases" if p.get("size") else "",
                                       f"commit {p['commit']}" if p.get("commit") else "") if x)
+        note = f" {p['note'][0].upper()}{p['note'][1:]}." if p.get("note") else ""
         out += [f"**{name}** ({where + '; ' if where else ''}{p['samples']:,} samples at 200/s, load {load(p)}; "
-                f"`{argv[-160:]}`):", "",
+                f"`{argv[-160:]}`):{note}", "",
                 "- on the stack: " + "; ".join(f"{f} {v}%" for f, v in p["total"][:14]),
                 "- running itself: " + "; ".join(f"{f} {v}%" for f, v in p["self"][:10]), ""]
     return out
