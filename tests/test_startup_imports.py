@@ -52,12 +52,15 @@ RECORDS = [("vote", "cast", "RD-4-2", "201", "agree"),
            ("approval", "add", "RD-1-2", "feasibility", "--authority", "区审批局"),
            ("meeting", "add", "RD-4-2", "--at", "2025-06-01", "--attendees", "李建国", "--decision", "同意"),
            ("objection", "add", "RD-4-2", "--grounds", "采光", "--room", "201")]
+# the permission check and the document kinds are read from the workflow's outline: a ballot, a canvass visit, a
+# document need no pydantic either
+PLAIN_RECORDS = {("vote", "cast"), ("canvass", "add"), ("doc", "add")}
 
 
 def loaded_by(db: Path, args: tuple[str, ...], cache: Path) -> list[str]:
     env = {**os.environ, "EIGHTSTEP_CACHE_DIR": str(cache)}
     heavy = (HEAVY_FOR_VIEWS if args in VIEWS else (*HEAVY, "sqlalchemy") if args == CHECK
-             else HEAVY_FOR_FORMS.get(args, HEAVY))
+             else (*HEAVY, "pydantic") if args[:2] in PLAIN_RECORDS else HEAVY_FOR_FORMS.get(args, HEAVY))
     # cwd: not the checkout, where `python -c` would import the source tree instead of the installed package
     done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=heavy), "--db", str(db), *args],
                           capture_output=True, text=True, env=env, timeout=120, check=False, cwd=cache)

@@ -34,14 +34,13 @@ def add_document(ws: Workspace, case_id: str, kind: str, path: Path, *, at: date
     if not path.is_file():
         raise InputError(_("{path}: no such file").format(path=path))
     with recording(ws, case_id, "doc.add", at=at, actor=actor, as_role=as_role, core=True) as rec:
-        kinds = rec.workflow.documents
-        known_kind(kind, kinds, rec.loaded.id,
+        issuers = dict(rec.loaded.outline.documents)  # the workflow's kinds, in order (plain data: no pydantic)
+        known_kind(kind, issuers, rec.loaded.id,
                    _("unknown document kind {kind!r} for workflow {workflow}{suggestion}; known: {known}"))
         digest, size = rec.store_file(path)  # removed again if the recording fails
         doc = rec.add(rows.Document(case_id=case_id, kind=kind, stage=rec.case.stage, issued_at=rec.at,
-                                      issuer=issuer or rec.workflow.authorities[kinds[kind].issuer].title,
-                                      number=number, original_name=path.name, sha256=digest, size=size,
-                                      recorded_at=now_utc()))
+                                    issuer=issuer or issuers[kind], number=number, original_name=path.name,
+                                    sha256=digest, size=size, recorded_at=now_utc()))
         _note_upkeep(rec, kind)
         rec.details = {"kind": kind, "file": path.name, "sha256": digest, "number": number, "issuer": doc.issuer}
     return doc
@@ -49,11 +48,10 @@ def add_document(ws: Workspace, case_id: str, kind: str, path: Path, *, at: date
 
 def _note_upkeep(rec: Recording, kind: str) -> None:
     """Keep the case's latest maintenance and inspection dates (``Case.maintained_at``, ``inspected_at``)."""
-    upkeep = rec.workflow.upkeep
+    upkeep = rec.loaded.outline.upkeep  # (maintenance kind, inspection kind)
     if upkeep is None:
         return
-    for column, upkeep_kind in (("maintained_at", upkeep.maintenance_document),
-                                ("inspected_at", upkeep.inspection_document)):
+    for column, upkeep_kind in zip(("maintained_at", "inspected_at"), upkeep, strict=True):
         latest = getattr(rec.case, column)
         if kind == upkeep_kind and (latest is None or as_utc(latest) < rec.at):
             setattr(rec.case, column, rec.at)

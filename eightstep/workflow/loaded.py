@@ -24,13 +24,16 @@ if TYPE_CHECKING:
 class Outline:
     """A workflow's id, version and stages (id, Chinese title, English title), in order, its permissions (action,
     the roles that may record it) and its first stage's owner-consent rule (the stage's id and the rule, a ``Frozen``
-    copy; None: no stage asks for consent): plain data."""
+    copy; None: no stage asks for consent); for adding a document, its kinds with their issuer's title and the
+    upkeep's (maintenance, inspection) kinds: plain data."""
 
     id: str
     version: str
     stages: tuple[tuple[str, str, str], ...]
     permissions: tuple[tuple[str, tuple[str, ...]], ...] = ()
     consent: tuple[str, Frozen] | None = None
+    documents: tuple[tuple[str, str], ...] = ()
+    upkeep: tuple[str, str] | None = None
 
     @classmethod
     def of(cls, definition: Workflow) -> Outline:
@@ -39,7 +42,11 @@ class Outline:
         return cls(definition.id, definition.version,
                    tuple((s.id, s.title, s.title_en) for s in definition.stages),
                    permissions=tuple((action, tuple(roles)) for action, roles in definition.permissions.items()),
-                   consent=consent)
+                   consent=consent,
+                   documents=tuple((kind, definition.authorities[spec.issuer].title)
+                                   for kind, spec in definition.documents.items()),
+                   upkeep=None if definition.upkeep is None else (definition.upkeep.maintenance_document,
+                                                                  definition.upkeep.inspection_document))
 
     def stage_ids(self) -> list[str]:
         return [stage_id for stage_id, _title, _title_en in self.stages]
