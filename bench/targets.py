@@ -126,7 +126,8 @@ def judged(results: dict[str, Any]) -> list[Judged]:
     city = {k.split("/")[2]: v for k, v in datasets.items() if k.startswith("sqlite/city/")}
     gsize, gen = _largest(city)
     out.append(Judged("generate", f"generating the district database{_at(gsize)}", "< 180 s",
-                      (gen["generated"] or {}).get("seconds") if gen else None, "s", 180.0))
+                      (gen["generated"] or {}).get("seconds") if gen else None, "s", 180.0,
+                      cpu=(gen["generated"] or {}).get("cpu_seconds") if gen else None))
     return out
 
 
