@@ -6,8 +6,9 @@ win: its databases were rebuilt), and ``merged`` lists every run's start.
 
 A part of a section can be named instead, later arguments replacing what earlier ones gave:
 ``audit.pg=/b/results.json`` (one backend of the audit, bulk or profiles sections; ``bulk.sqlite.ready/100000``
-one entry of it), ``startup.reads`` / ``startup.records`` (those start-up commands; each keeps the figure over
-its own run's floor), ``startup.vote_cast`` (one command, spaces as ``_``); the same for ``startup_pg``.
+one entry of it; ``datasets.sqlite/city/10000`` one data set's build record, winning over a whole ``datasets``),
+``startup.reads`` / ``startup.records`` (those start-up commands; each keeps the figure over its own run's
+floor), ``startup.vote_cast`` (one command, spaces as ``_``); the same for ``startup_pg``.
 Then ``python -m bench report --results OUT --docs docs/benchmarks.md`` writes the page from it.
 """
 
@@ -37,6 +38,11 @@ def merge(parts: list[tuple[tuple[str, ...], Path]]) -> dict[str, Any]:
     datasets: dict[str, Any] = {}
     for _names, results in sorted(loaded, key=lambda part: "datasets" in part[0]):  # named last: they win
         datasets.update(results.get("datasets") or {})
+    for names, results in loaded:  # and a data set named alone (datasets.sqlite/city/10000) wins over both
+        for name in names:
+            section, _dot, key = name.partition(".")
+            if section == "datasets" and key in (results.get("datasets") or {}):
+                datasets[key] = results["datasets"][key]
     out["datasets"] = datasets
     return out
 
@@ -60,8 +66,9 @@ def take(out: dict[str, Any], results: dict[str, Any], name: str) -> None:
     """Section (or part) ``name`` of ``results`` into ``out``; a part the run does not have is said and skipped."""
     section, _dot, part = name.partition(".")
     found = copy.deepcopy(results.get(section))
-    if section != "datasets":
-        stamp(found, results)
+    if section == "datasets":
+        return  # data sets: see merge()
+    stamp(found, results)
     if not part:
         out[section] = found
         return
