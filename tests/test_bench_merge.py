@@ -58,6 +58,7 @@ def test_parts_of_sections_come_from_other_runs(tmp_path: Path) -> None:
     assert "audit" not in merged or merged["audit"] is None  # P had no audit: skipped, nothing invented
     rebuilt = results(tmp_path / "g.json", "G", datasets={"sqlite/city/10": "new", "sqlite/ready/10": "stale"})
     other = results(tmp_path / "o.json", "O", datasets={"sqlite/ready/10": "rebuilt", "pg/city/10": "pg"})
-    assert main(["merge", str(out), f"bulk={other}", f"datasets.sqlite/city/10={rebuilt}"]) == 0
+    parts = [f"bulk,datasets.sqlite/ready/10={other}", f"datasets.sqlite/city/10={rebuilt}"]
+    assert main(["merge", str(out), *parts]) == 0
     datasets = json.loads(out.read_text(encoding="utf-8"))["datasets"]
     assert datasets == {"sqlite/city/10": "new", "sqlite/ready/10": "rebuilt", "pg/city/10": "pg"}
