@@ -150,7 +150,8 @@ def provenance(*entries: dict[str, Any] | None) -> list[str]:
             line = f"a run started {p.get('started_at')} from commit {p.get('commit')} (its command is not recorded)"
         else:
             changed = f" + {p['changed_files']} changed files" if p.get("changed_files") else ""
-            line = f"`{p['command']}` from commit {p.get('commit')}{changed}, started {p.get('started_at')}" + (
+            commit = f"commit {p['commit']}" if p.get("commit") else "a copy without git history (no commit)"
+            line = f"`{p['command']}` from {commit}{changed}, started {p.get('started_at')}" + (
                 f" ({p['note']})" if p.get("note") else "")
         if line not in seen:
             seen.append(line)
