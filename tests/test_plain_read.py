@@ -191,3 +191,29 @@ def test_the_tally_counts_the_same_with_the_plain_copy_of_the_consent_rule(demo:
                 assert tally(counted, frozen).as_dict() == tally(counted, consent_rule(wf.definition)[1]).as_dict()
                 compared += 1
     assert compared > 10
+
+
+def test_a_time_parameter_is_bound_as_sqlalchemy_binds_it(both: tuple[Connection, PlainReader]) -> None:
+    """`engine.asof.states_at` (the case as it stood: the forms dated a past day, the audit's --as-of) through the
+    plain reader: the time bound in SQLite's stored form, as SQLAlchemy's DATETIME binds it."""
+    from datetime import UTC, date, datetime, timedelta, timezone
+
+    from sqlalchemy import DateTime
+
+    from eightstep.engine.asof import states_at
+
+    conn, reader = both
+    bind = DateTime(timezone=True).dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    assert bind is not None
+    shanghai = timezone(timedelta(hours=8))
+    values = [datetime(2025, 3, 1, 9, 30, tzinfo=UTC), datetime(2025, 3, 1, 9, 30, 5, 123, tzinfo=shanghai),
+              datetime(2026, 1, 2), date(2025, 6, 1), None]
+    assert [plain.write_stored(v) for v in values] == [bind(v) for v in values]
+    ids = [r.id for r in conn.execute(select(cases.c.id))]
+    compared = 0
+    for end in values[:3]:
+        assert isinstance(end, datetime)
+        expected = states_at(conn, ids, end)
+        assert states_at(reader, ids, end) == expected
+        compared += len(expected)
+    assert compared > 10

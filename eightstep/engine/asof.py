@@ -17,17 +17,20 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, select
-
-from eightstep.store import read, tables
-from eightstep.store.tables import ACTIVE, SUSPENDED, WITHDRAWN
+from eightstep.store import plain, read
 from eightstep.timeutil import as_utc
+from eightstep.workflow.status import ACTIVE, SUSPENDED, WITHDRAWN
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Select
+
+    from eightstep.store.plain import PlainReader
 
 MOVES = ("open", "advance", "return", "suspend", "resume", "withdraw")
-EVENTS = tables.events
 
 
 @dataclass(frozen=True)
@@ -86,26 +89,40 @@ def replay(moves: Iterable[tuple[str, datetime, str | None, str | None, str]]) -
     return state
 
 
+@lru_cache(maxsize=2)
+def _moves_before(dialect: str) -> Select[Any]:
+    """The moves of the cases ``:ids`` before ``:end``, in order."""
+    from sqlalchemy import bindparam, select
+
+    from eightstep.store.tables import events
+
+    columns = read.columns(dialect, events, ("case_id", "seq", "action", "business_at", "to_stage", "note",
+                                             "details"))
+    return (select(*columns)
+            .where(events.c.case_id.in_(bindparam("ids", expanding=True)), events.c.action.in_(MOVES),
+                   events.c.business_at < bindparam("end"))
+            .order_by(events.c.case_id, events.c.seq))
+
+
 def moved_since(conn: Connection, since: datetime) -> set[str]:
     """The cases with a move at or after ``since`` (their rows say more than was so before it)."""
+    from sqlalchemy import select
+
+    from eightstep.store.tables import events as EVENTS
+
     # (no DISTINCT: SQLite would then walk the case_id index instead of the range of ix_events_business_at)
     query = select(EVENTS.c.case_id).where(EVENTS.c.business_at >= since, EVENTS.c.action.in_(MOVES))
     return set(conn.execute(query).scalars())
 
 
-def states_at(conn: Connection, case_ids: Iterable[str], end: datetime) -> dict[str, State]:
+def states_at(conn: Connection | PlainReader, case_ids: Iterable[str], end: datetime) -> dict[str, State]:
     """Case id -> its state just before ``end`` (cases not yet opened then are left out)."""
     ids = sorted(set(case_ids))
-    columns = read.columns(conn.dialect.name, EVENTS, ("case_id", "seq", "action", "business_at", "to_stage",
-                                                       "note", "details"))
-    query = (select(*columns)
-             .where(EVENTS.c.case_id.in_(bindparam("ids", expanding=True)), EVENTS.c.action.in_(MOVES),
-                    EVENTS.c.business_at < end)
-             .order_by(EVENTS.c.case_id, EVENTS.c.seq))
     out: dict[str, State] = {}
     for chunk in read.batches(ids):
         moves: dict[str, list[tuple[str, datetime, str | None, str | None, str]]] = {}
-        for row in conn.execute(query, {"ids": list(chunk)}):
+        for row in plain.fetch(conn, "eightstep.engine.asof:_moves_before", (plain.dialect_name(conn),),
+                               {"ids": list(chunk), "end": end}):
             moves.setdefault(row.case_id, []).append((row.action, row.business_at, row.to_stage, row.note,
                                                      row.details))
         for case_id, history in moves.items():

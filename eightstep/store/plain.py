@@ -41,7 +41,7 @@ from eightstep.cachedir import cache_dir
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Dialect
 
-FORMAT = 1  # of an entry; a change to what an entry holds changes this
+FORMAT = 2  # of an entry; a change to what an entry holds changes this
 _POSTCOMPILE = re.compile(r"__\[POSTCOMPILE_(\w+)\]")
 
 
@@ -79,6 +79,34 @@ def to_bool(value: int | None) -> bool | None:  # SQLAlchemy's int_to_boolean (S
 
 READERS: dict[str, Callable[[Any], Any]] = {"utc": parse_stored, "date": to_date, "bool": to_bool}
 
+_STORED = "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
+
+
+def write_stored(value: date | None) -> str | None:
+    """A time (or a date, at midnight) as SQLAlchemy's SQLite DATETIME binds it: its own fields, offset ignored."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return _STORED % {"year": value.year, "month": value.month, "day": value.day, "hour": value.hour,
+                          "minute": value.minute, "second": value.second, "microsecond": value.microsecond}
+    if isinstance(value, date):
+        return _STORED % {"year": value.year, "month": value.month, "day": value.day, "hour": 0, "minute": 0,
+                          "second": 0, "microsecond": 0}
+    raise TypeError("SQLite DateTime type only accepts Python datetime and date objects as input.")
+
+
+WRITERS: dict[str, Callable[[Any], Any]] = {"datetime": write_stored}
+
+
+def _writer(kind: Any, dialect: Dialect) -> str:
+    """How a runtime parameter of ``kind`` is bound (SQLite's DATETIME with its default storage format only)."""
+    from sqlalchemy.dialects.sqlite.base import DATETIME
+
+    impl = kind.dialect_impl(dialect)
+    if type(impl) is DATETIME and impl._storage_format == _STORED and impl._reg is None:
+        return "datetime"
+    raise TypeError(f"a parameter of type {kind!r} is converted by SQLAlchemy in a way a plain statement does not know")
+
 
 # --- compiling (SQLAlchemy imported here only) ---------------------------------------------------------------
 
@@ -90,8 +118,9 @@ def build(ref: str, args: tuple[Any, ...]) -> Any:
 
 def compile_plain(statement: Any, dialect: Dialect, runtime: frozenset[str]) -> tuple[Any, ...]:
     """What running ``statement`` takes, with ``runtime`` the names of the parameters given when it runs:
-    (SQL, parameter slots, column keys, column readers). A slot is ``(name, expanding)`` for a runtime
-    parameter and ``(None, values)`` for the statement's own constants (already as SQLAlchemy binds them)."""
+    (SQL, parameter slots, column keys, column readers). A slot is ``(name, expanding, writer)`` for a runtime
+    parameter (``writer``: None, or how SQLAlchemy would convert it, ``WRITERS``) and ``(None, values, None)`` for
+    the statement's own constants (already as SQLAlchemy binds them)."""
     from sqlalchemy.engine import processors
 
     compiled = statement.compile(dialect=dialect)
@@ -99,13 +128,12 @@ def compile_plain(statement: Any, dialect: Dialect, runtime: frozenset[str]) -> 
         raise TypeError("a plain statement needs the SQLite dialect's qmark parameters")
     processors_by_name = compiled._bind_processors
     sql = compiled.string
-    slots: list[tuple[str | None, Any]] = []
+    slots: list[tuple[str | None, Any, str | None]] = []
     for name in compiled.positiontup or ():
         bind = compiled.binds[name]
         if name in runtime:
-            if name in processors_by_name:
-                raise TypeError(f"parameter {name!r} is converted by SQLAlchemy: not for a plain statement")
-            slots.append((name, bool(bind.expanding)))
+            writer = _writer(bind.type, dialect) if name in processors_by_name else None
+            slots.append((name, bool(bind.expanding), writer))
             continue
         process = processors_by_name.get(name, lambda v: v)
         value = bind.effective_value
@@ -113,9 +141,9 @@ def compile_plain(statement: Any, dialect: Dialect, runtime: frozenset[str]) -> 
             if not value:
                 raise TypeError(f"constant {name!r}: an empty list (SQLAlchemy writes another statement for it)")
             sql = sql.replace(f"__[POSTCOMPILE_{name}]", ", ".join("?" * len(value)))
-            slots.append((None, [process(v) for v in value]))
+            slots.append((None, [process(v) for v in value], None))
         else:
-            slots.append((None, [process(value)]))
+            slots.append((None, [process(value)], None))
     fields: list[str] = []
     readers: list[str | None] = []
     for column in compiled._result_columns:
@@ -195,17 +223,19 @@ class PlainReader:
         sql, slots, fields, readers = entry[1:]
         values: list[Any] = []
         expanded: dict[str, str] = {}
-        for name, spec in slots:
+        for name, spec, writer in slots:
             if name is None:
                 values.extend(spec)
-            elif spec:  # expanding: one ? per value
+                continue
+            write = WRITERS[writer] if writer is not None else None
+            if spec:  # expanding: one ? per value
                 given = list(params[name])
                 if not given:
                     raise ValueError(f"parameter {name!r}: an empty list")
                 expanded[name] = ", ".join("?" * len(given))
-                values.extend(given)
+                values.extend(map(write, given) if write else given)
             else:
-                values.append(params[name])
+                values.append(write(params[name]) if write else params[name])
         if "POSTCOMPILE" in sql:
             sql = _POSTCOMPILE.sub(lambda m: expanded[m.group(1)], sql)
         raw = self.db.execute(sql, values).fetchall()
