@@ -5,6 +5,7 @@ it loaded: the same bytes as when made alone."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,8 +70,22 @@ def test_the_money_read_with_core_is_what_the_orm_reads(demo: Workspace) -> None
     assert compared >= 4  # the demo's pilot has payments, subsidy steps, invoices and its elevator on record
 
 
+@pytest.fixture
+def by_sqlalchemy(demo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
+    """The demo opened without the plain reader (the cache off): every read through SQLAlchemy."""
+    monkeypatch.setenv("EIGHTSTEP_CACHE_DIR", "off")
+    ws = Workspace.open(str(demo_dir / "eightstep.db"))
+    assert ws._plain is None
+    yield ws
+    ws.dispose()
+
+
 @pytest.mark.parametrize("at", [None, MID_STORY], ids=["now", "mid-story"])
-def test_every_form_is_the_same_from_either_read(demo: Workspace, at: datetime | None) -> None:
+def test_every_form_is_the_same_from_either_read(demo: Workspace, by_sqlalchemy: Workspace,
+                                                 at: datetime | None) -> None:
+    """The forms' data read through sqlite3 (``store.plain``, now) or SQLAlchemy, the money by the read layer or
+    by the ORM: every form the same."""
+    assert demo._plain is not None
     pw = Paperwork(demo)
     rendered = 0
     for case_id in case_ids(demo):
@@ -79,14 +94,15 @@ def test_every_form_is_the_same_from_either_read(demo: Workspace, at: datetime |
         except NotFoundError:  # not opened yet then
             continue
         by_orm = replace(data, money=read_by_orm(demo, case_id))
+        core = load_case_data(by_sqlalchemy, case_id, at)
         for form_id in pw.form_ids():
             outputs = []
-            for each in (data, by_orm):
+            for each in (data, by_orm, core):
                 try:
                     outputs.append(pw._render(each, form_id, "html").content)
                 except MissingData as exc:
                     outputs.append(exc.missing)
-            assert outputs[0] == outputs[1], (case_id, form_id)
+            assert outputs[0] == outputs[1] == outputs[2], (case_id, form_id)
             rendered += isinstance(outputs[0], bytes)
     assert rendered >= 50
 

@@ -18,28 +18,36 @@ from fractions import Fraction
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sqlalchemy import Connection, bindparam, select
-
-from eightstep.engine import asof
 from eightstep.engine.evidence import FullRecords
 from eightstep.errors import NotFoundError
 from eightstep.i18n import _
 from eightstep.rules.money import parse_yuan
-from eightstep.store import tables
+from eightstep.store import plain
 from eightstep.timeutil import as_utc, show
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from eightstep.store import models
+    from eightstep.store.plain import PlainReader
 
 Row = TypeVar("Row")  # a record row of some table
 
-EVENTS = tables.events
 MONEY_ACTIONS = ("funding.set", "scheme.choose", "funding.agree", "funding.extra", "funding.compensation",
                  "funding.void-line",  # a voided extra or compensation: the figures without it
                  "funding.void")  # a voided funding: what was set before it counts nowhere
-_MONEY = (select(EVENTS.c.seq, EVENTS.c.business_at, EVENTS.c.action, EVENTS.c.details)
-          .where(EVENTS.c.case_id == bindparam("case_id"), EVENTS.c.action.in_(MONEY_ACTIONS))
-          .order_by(EVENTS.c.seq))
+
+
+def _money(dialect: str) -> Any:
+    """The statement of a case's money events (``plain.fetch`` builder: SQLAlchemy only when it is compiled)."""
+    from sqlalchemy import bindparam, select
+
+    from eightstep.store import read, tables
+
+    events = tables.events
+    return (select(*read.columns(dialect, events, ("seq", "business_at", "action", "details")))
+            .where(events.c.case_id == bindparam("case_id"), events.c.action.in_(MONEY_ACTIONS))
+            .order_by(events.c.seq))
 
 
 @dataclass(frozen=True)
@@ -56,10 +64,11 @@ class MoneyEvent:
     details: dict[str, Any]
 
 
-def money_history(conn: Connection, case_id: str) -> tuple[MoneyEvent, ...]:
+def money_history(conn: Connection | PlainReader, case_id: str) -> tuple[MoneyEvent, ...]:
     """The case's money events in business-time order (then history order)."""
     out = []
-    for row in conn.execute(_MONEY, {"case_id": case_id}):
+    for row in plain.fetch(conn, "eightstep.paperwork.asof:_money", (plain.dialect_name(conn),),
+                           {"case_id": case_id}):
         details = json.loads(row.details or "{}")
         agreed = None
         if row.action == "funding.agree":
@@ -145,6 +154,8 @@ def records_at(records: FullRecords, end: datetime, evidence_from: datetime | No
 
 def case_at(conn: Connection, case: Any, end: datetime) -> Any:
     """The case row with its stage and status as they stood at ``end`` (replayed from its history)."""
+    from eightstep.engine import asof
+
     states = asof.states_at(conn, [case.id], end)
     state = states.get(case.id)
     if state is None:

@@ -14,8 +14,6 @@ from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from eightstep.engine.ballots import current_ballots, voters
 from eightstep.engine.evidence import FullRecords
 from eightstep.errors import InputError, Remedy
@@ -28,7 +26,7 @@ from eightstep.records.views import view
 from eightstep.rules.consent import Voter
 from eightstep.rules.money import ShareTable, room_order
 from eightstep.rules.workcalendar import WorkCalendar
-from eightstep.store import read, tables
+from eightstep.store import plain, read
 from eightstep.store.workspace import Workspace
 from eightstep.timeutil import as_utc, local_date, now_utc, show, through
 from eightstep.workflow.loaded import LoadedWorkflow
@@ -36,12 +34,21 @@ from eightstep.workflow.loaded import LoadedWorkflow
 if TYPE_CHECKING:
     from eightstep.store import models
 
-# The record tables the forms read (``CaseRecords`` fields); meetings are on no form.
-FORM_RECORDS = {"documents": tables.documents, "approvals": tables.approvals, "households": tables.households,
-                "ballots": tables.ballots, "objections": tables.objections, "scheme_choices": tables.scheme_choices}
-_ROLES, _PEOPLE = tables.case_roles, tables.case_people
-_REGISTER = (select(_ROLES, _PEOPLE.c.phone, _PEOPLE.c.id_number, _PEOPLE.c.address)
-             .join(_PEOPLE, _PEOPLE.c.id == _ROLES.c.person_id).order_by(_ROLES.c.since, _ROLES.c.id))
+# The record tables the forms read (``CaseRecords`` fields, by table name); meetings are on no form.
+FORM_RECORDS = {"documents": "documents", "approvals": "approvals", "households": "households", "ballots": "ballots",
+                "objections": "objections", "scheme_choices": "scheme_choices"}
+
+
+def _register(dialect: str) -> Any:
+    """The statement of a case's register: every role with its holder's contact (``plain.fetch`` builder)."""
+    from sqlalchemy import bindparam, select
+
+    from eightstep.store import tables
+
+    roles, people = tables.case_roles, tables.case_people
+    return (select(*read.columns(dialect, roles), *read.columns(dialect, people, ("phone", "id_number", "address")))
+            .select_from(roles).join(people, people.c.id == roles.c.person_id)
+            .where(roles.c.case_id == bindparam("case_id")).order_by(roles.c.since, roles.c.id))
 
 
 @dataclass(frozen=True)
@@ -183,17 +190,20 @@ def load_case_data(ws: Workspace, case_id: str, at: datetime | None = None) -> C
     """The case's records for its forms; with ``at``, as they stood then (``eightstep.paperwork.asof``): a bare
     date stands for the whole of that day."""
     end = through(at) if at is not None else now_utc()
-    with ws.engine.connect() as conn:
+    # Now: the read layer's connection (on a SQLite file, sqlite3 without SQLAlchemy); as of a past day, the
+    # history's replay (``engine.asof``) needs SQLAlchemy's.
+    with ws.reading() if at is None else ws.engine.connect() as conn:
         head = read.case(conn, case_id, place=True)
         loaded = read.workflow(conn, ws.workflows, head)
-        case: Any = head if at is None else asof.case_at(conn, head, end)
+        case: Any = head if at is None else asof.case_at(conn, head, end)  # type: ignore[arg-type]  # (SQLAlchemy's, with at)
         found = {name: read.records(conn, table, [case_id]).get(case_id, []) for name, table in FORM_RECORDS.items()}
-        steps = read.records(conn, tables.mediation_steps, [o.id for o in found["objections"]], key="objection_id")
-        agreed = read.records(conn, tables.agreed_shares, [case_id]).get(case_id, [])
-        funding = read.records(conn, tables.funding, [case_id]).get(case_id, [None])[0]
-        register = tuple(view(r, r) for r in conn.execute(_REGISTER.where(_ROLES.c.case_id == case_id)).all())
-        schemes = {r.id: r for r in read.records(conn, tables.schemes, [case_id]).get(case_id, [])}
-        plans = sorted((p for p in read.records(conn, tables.rota_plans, [case_id]).get(case_id, [])
+        steps = read.records(conn, "mediation_steps", [o.id for o in found["objections"]], key="objection_id")
+        agreed = read.records(conn, "agreed_shares", [case_id]).get(case_id, [])
+        funding = read.records(conn, "funding", [case_id]).get(case_id, [None])[0]
+        register = tuple(view(r, r) for r in plain.fetch(conn, "eightstep.paperwork.casedata:_register",
+                                                         (plain.dialect_name(conn),), {"case_id": case_id}))
+        schemes = {r.id: r for r in read.records(conn, "schemes", [case_id]).get(case_id, [])}
+        plans = sorted((p for p in read.records(conn, "rota_plans", [case_id]).get(case_id, [])
                         if as_utc(p.at) <= end), key=lambda p: (as_utc(p.at), p.id))
         money_events = asof.money_history(conn, case_id)
         money = money_on_record(conn, case_id, loaded.definition)

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eightstep import __version__
-from eightstep.engine.actors import checked_role
 from eightstep.errors import InputError, NotFoundError, Remedy
 from eightstep.i18n import _
 from eightstep.paperwork import privacy
@@ -243,6 +242,8 @@ class Paperwork:
     def _render_logged(self, case_id: str, forms: list[tuple[str, Path | None]], fmt: str, at: datetime | None,
                        actor: str | None, as_role: str | None, outputs: Outputs | None,
                        folder: Path | None = None) -> list[Rendered]:
+        from eightstep.engine.actors import checked_role  # (SQLAlchemy: listing forms needs none on SQLite)
+
         checked_role(as_role)  # a bad --as is refused before anything is rendered or written
         data = load_case_data(self.ws, case_id, at)
         at = at or now_utc()
@@ -292,6 +293,8 @@ class Paperwork:
         whole pack. The files are staged and put in place once the history has recorded the pack (see ``render``
         for ``outputs``).
         """
+        from eightstep.engine.actors import checked_role
+
         checked_role(as_role)
         data = load_case_data(self.ws, case_id, at)
         at = at or now_utc()

@@ -16,18 +16,19 @@ from datetime import date
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
-
 from eightstep.errors import InputError, Remedy
 from eightstep.i18n import _
 from eightstep.rules.ledger import Ledger, ledger, receipt_number
 from eightstep.rules.money import Figures, ShareTable, compute_shares, yuan_plain
 from eightstep.rules.subsidy import SubsidyStatus, basis_text, subsidy_status
-from eightstep.store import read, tables
+from eightstep.store import read
 from eightstep.timeutil import as_utc, local_date
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from eightstep.store import models
+    from eightstep.store.plain import PlainReader
     from eightstep.workflow.schema import Stage, Workflow
 
 E4 = 10_000  # agreed weights are stored in ten-thousandths
@@ -221,35 +222,35 @@ class MoneyOnRecord:
 
 # --- the read ------------------------------------------------------------------------------------------------
 
-def money_on_record(conn: Connection, case_id: str, wf: Workflow) -> MoneyOnRecord:
+def money_on_record(conn: Connection | PlainReader, case_id: str, wf: Workflow) -> MoneyOnRecord:
     """The case's money records that count (not voided) and its elevator's record, read on ``conn`` with Core:
     the same values, in the same order, as the recording side's ORM reads (``records.payments.load_money``,
     ``load_steps``, ``load_invoices``, ``current_elevator``)."""
     def rows(table: Any, order: str | None = None, *, voided: bool = False) -> list[Any]:
         return read.records(conn, table, [case_id], order=order, voided=voided).get(case_id, [])
 
-    every = rows(tables.households, voided=True)
+    every = rows("households", voided=True)
     rooms = {h.id: h for h in every}  # a record may name a household replaced since (household import --replace)
     households = [h for h in every if h.voided_at is None]  # those that share the cost
     lines = [LineView(r.id or 0, r.kind, r.amount_fen, r.description,
                       rooms[r.household_id].room if r.household_id in rooms else None, r.meeting_id,
-                      local_date(r.agreed_at)) for r in rows(tables.money_lines)]
+                      local_date(r.agreed_at)) for r in rows("money_lines")]
     payments = [PaymentView(r.serial, receipt_number(case_id, r.serial), rooms[r.household_id].room,
                             rooms[r.household_id].owner, r.kind, r.way, r.amount_fen, local_date(r.paid_at),
-                            r.reference, r.received_by, r.note) for r in rows(tables.payments, "serial")]
+                            r.reference, r.received_by, r.note) for r in rows("payments", "serial")]
     certificates = [CertificateView(rooms[r.household_id].room, rooms[r.household_id].owner, r.number, r.amount_fen,
-                                    local_date(r.issued_at)) for r in rows(tables.share_certificates)]
-    settlements = rows(tables.settlements)
-    agreed_rows = rows(tables.agreed_shares, voided=True)
+                                    local_date(r.issued_at)) for r in rows("share_certificates")]
+    settlements = rows("settlements")
+    agreed_rows = rows("agreed_shares", voided=True)
     shares = {rooms[a.household_id].room: Fraction(a.weight_e4, E4) for a in agreed_rows if a.household_id in rooms}
     upkeep = {rooms[a.household_id].room: Fraction(a.maintenance_e4, E4) for a in agreed_rows
               if a.household_id in rooms and a.maintenance_e4 is not None}
-    funding = next(iter(rows(tables.funding)), None)
+    funding = next(iter(rows("funding")), None)
     money = CaseMoney(case_id, wf, funding, households, lines, payments, certificates, (shares, upkeep),
                       settlements[-1] if settlements else None)
-    steps = sorted(rows(tables.subsidy_steps), key=lambda r: (as_utc(r.at), r.id))
+    steps = sorted(rows("subsidy_steps"), key=lambda r: (as_utc(r.at), r.id))
     subsidy = [StepView(r.step, local_date(r.at), r.amount_fen, r.number, r.payer, r.account, basis_text(r.basis),
                         r.note, r.id or 0) for r in steps]
     invoices = [InvoiceView(r.number, r.issuer, r.amount_fen, local_date(r.issued_at), r.note)
-                for r in sorted(rows(tables.invoices), key=lambda r: (as_utc(r.issued_at), r.id))]
-    return MoneyOnRecord(money, subsidy, invoices, next(iter(rows(tables.elevators)), None))
+                for r in sorted(rows("invoices"), key=lambda r: (as_utc(r.issued_at), r.id))]
+    return MoneyOnRecord(money, subsidy, invoices, next(iter(rows("elevators")), None))
