@@ -24,7 +24,7 @@ from eightstep.i18n import _
 from eightstep.store import read, rows, tables
 from eightstep.store.tables import WITHDRAWN
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import business_time, local_date, now_utc
+from eightstep.timeutil import as_utc, business_time, local_date, now_utc, show
 from eightstep.workflow.loaded import LoadedWorkflow
 from eightstep.workflow.registry import DEFAULT_WORKFLOW
 
@@ -221,3 +221,17 @@ def opening_details(cx: models.Complex, case: models.Case) -> dict[str, Any]:
     """What the ``open`` event of a new case says: where the unit is and the workflow version it is pinned to."""
     return {"complex": cx.name, "building": case.building, "unit": case.unit,
             "workflow": {"id": case.workflow_id, "version": case.workflow_version, "sha256": case.workflow_sha256}}
+
+
+def too_early(case: Any, when: datetime) -> str | None:
+    """Why a record of ``case`` cannot be dated ``when`` (None: it can): before the case was opened, or before
+    its last return for rework that restarted the records (``evidence_from``)."""
+    when = as_utc(when)
+    if when < as_utc(case.opened_at):
+        return _("{when} is before case {case} was opened ({opened}): a record cannot predate its case; check "
+                 "the date").format(when=show(when), case=case.id, opened=show(case.opened_at))
+    if case.evidence_from is not None and when < as_utc(case.evidence_from):
+        return _("{when} is before case {case} was returned for rework ({since}), when its records restarted: a "
+                 "record dated before the return would not count; check the date").format(
+                     when=show(when), case=case.id, since=show(case.evidence_from))
+    return None

@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Table, delete, insert, update
 
 from eightstep.engine.actors import acting_role, checked_role
-from eightstep.engine.cases import default_actor, editing, editing_on_core
+from eightstep.engine.cases import default_actor, editing, editing_on_core, too_early
 from eightstep.engine.events import EVENTS, append_events, cas_statement, chain_rows, move_rows
 from eightstep.engine.facts import CASE_TABLE, CASES, DROP, PUT, SET, Digest, fact_text, image, key_column
 from eightstep.engine.households import find_household, households_of
@@ -74,7 +74,7 @@ from eightstep.i18n import _
 from eightstep.store import rows, tables
 from eightstep.store.files import FILE_REFERENCES, BlobStore, drop_unreferenced
 from eightstep.store.workspace import Workspace
-from eightstep.timeutil import as_utc, business_time, now_utc, show
+from eightstep.timeutil import as_utc, business_time, now_utc
 from eightstep.workflow.loaded import LoadedWorkflow
 
 if TYPE_CHECKING:  # the ORM only for the recordings that write ORM objects (``core=False``): start-up, issue 15
@@ -88,20 +88,6 @@ __all__ = ["FILE_REFERENCES", "Recording", "drop_unreferenced", "find_household"
 FACTS = tables.event_facts
 FACT_CHUNK = 2000  # facts held before they are written (a large import streams them)
 _INSERT_EVENT = insert(EVENTS)
-
-
-def too_early(case: Any, when: datetime) -> str | None:
-    """Why a record of ``case`` cannot be dated ``when`` (None: it can): before the case was opened, or before
-    its last return for rework that restarted the records (``evidence_from``)."""
-    when = as_utc(when)
-    if when < as_utc(case.opened_at):
-        return _("{when} is before case {case} was opened ({opened}): a record cannot predate its case; check "
-                 "the date").format(when=show(when), case=case.id, opened=show(case.opened_at))
-    if case.evidence_from is not None and when < as_utc(case.evidence_from):
-        return _("{when} is before case {case} was returned for rework ({since}), when its records restarted: a "
-                 "record dated before the return would not count; check the date").format(
-                     when=show(when), case=case.id, since=show(case.evidence_from))
-    return None
 
 
 @dataclass
