@@ -55,8 +55,8 @@ def machine(results: dict[str, Any]) -> list[str]:
             f"- {libs}{source}",
             f"- measured {results['started_at']} – {results.get('finished_at', '(unfinished)')} (load average "
             f"{_loads(results.get('load_at_start'))} at the start, {_loads(results.get('load_at_end'))} at the end)"
-            + (f"; the tables come from the runs started {', '.join(x for x in merged if x)} (`bench merge`: the "
-               "machine, source and dates above are the first run's)" if merged else ""),
+            + (f"; the tables also hold figures of the runs started {', '.join(x for x in merged if x)} (the "
+               "source and dates above are those of one run only: see under each table)" if merged else ""),
             f"- speed check (a fixed pure-Python loop, lower is faster): {num(check.get('start'), 3)} s at the start, "
             f"{num(check.get('end'), 3)} s at the end.",
             f"- audit date (as of) {results['as_of']}"]
