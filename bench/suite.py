@@ -242,6 +242,8 @@ class Suite:
             cli[cli.index("COPY")] = fresh()["db"]
             entry["cli_json"] = measure.command(cli, cwd=self.scratch, stdout=self.scratch / "bulk.json")
             (self.scratch / "bulk.json").unlink(missing_ok=True)
+            if self.pg is not None and dbs.is_pg(source):  # the last clone (a SQLite copy goes with the scratch)
+                self.pg.drop(f"bench_scratch_bulk_{kind}_{cases}")
             self.results["bulk"].setdefault(backend, {})[f"{kind}/{cases}"] = {**entry,
                                                                               "provenance": self.provenance}
             self.save()
