@@ -15,3 +15,6 @@ NOUNS = {"document": N_("document"), "approval": N_("approval"), "ballot": N_("b
          "certificate": N_("share certificate"), "invoice": N_("invoice"), "settlement": N_("settlement"),
          "subsidy_step": N_("subsidy step"), "elevator": N_("elevator record"), "policy": N_("insurance policy"),
          "incident": N_("incident"), "repair": N_("repair")}
+
+# A case's status (``eightstep.workflow.status``) as a person reads it; JSON and CSV keep the code.
+STATUSES = {"active": N_("active"), "suspended": N_("suspended"), "withdrawn": N_("withdrawn")}

@@ -174,3 +174,20 @@ def test_every_message_has_a_chinese_translation() -> None:
     assert not missing, f"{len(missing)} messages are not in the catalog:\n" + "\n".join(missing)
     assert not untranslated, f"{len(untranslated)} messages have no translation:\n" + "\n".join(untranslated)
     assert not placeholders, "translations with other placeholders than their message:\n" + "\n".join(placeholders)
+
+
+def test_a_cases_status_is_said_in_the_interface_language(demo_dir: Path, tmp_path: Path, runner: CliRunner) -> None:
+    """`case show` and `case list` say 进行中 / 暂停 (with the reason) in Chinese, the code in English; --json keeps
+    the code (data for programs)."""
+    import shutil
+
+    db = tmp_path / "eightstep.db"
+    shutil.copy(demo_dir / "eightstep.db", db)
+    cli.run(runner, db, "case", "suspend", "RD-4-2", "--reason", "业主诉讼", "--at", "2026-02-10")
+    shown = cli.run(runner, db, "--lang", "zh", "case", "show", "RD-4-2").stdout
+    assert re.search(r"状态: 暂停 \(业主诉讼\)$", shown, re.M), shown
+    assert re.search(r"状态: 进行中$", cli.run(runner, db, "--lang", "zh", "case", "show", "RD-3-2").stdout, re.M)
+    listed = cli.run(runner, db, "--lang", "zh", "case", "list").stdout
+    assert re.search(r"^RD-4-2 .* 暂停 ", listed, re.M) and re.search(r"^RD-3-2 .* 进行中 ", listed, re.M), listed
+    assert "suspended (业主诉讼)" in cli.run(runner, db, "--lang", "en", "case", "show", "RD-4-2").stdout
+    assert cli.run_json(runner, db, "--lang", "zh", "case", "show", "RD-4-2", "--json")["status"] == "suspended"

@@ -14,6 +14,7 @@ from eightstep.cli.output import emit_json, pad, table, terminal_width
 from eightstep.cli.params import AT, case_argument, json_option, recording_options
 from eightstep.cli.sheets import one_format, table_options, write_table
 from eightstep.i18n import _, titled
+from eightstep.nouns import STATUSES
 
 
 @click.group(cls=Group)
@@ -75,8 +76,8 @@ def list_(settings: Settings, complex_name: str | None, stage: str | None, as_js
         click.echo(_("No cases."))
         return
     table([_("case"), _("complex"), _("unit"), _("stage"), _("status"), _("since")],
-          [[v.id, v.complex, f"{v.building}-{v.unit}", f"S{v.stage_index} {v.stage} {v.stage_title}", v.status,
-            show(v.stage_entered_at)] for v in views])
+          [[v.id, v.complex, f"{v.building}-{v.unit}", f"S{v.stage_index} {v.stage} {v.stage_title}",
+            status_name(v.status), show(v.stage_entered_at)] for v in views])
 
 
 @case.command("show")
@@ -92,7 +93,9 @@ def show_(settings: Settings, case_id: str, as_json: bool) -> None:
     if as_json:
         emit_json(v.as_dict())
         return
-    status = v.status if not v.status_reason or v.status == "active" else f"{v.status} ({v.status_reason})"
+    status = status_name(v.status)
+    if v.status_reason and v.status != "active":
+        status = f"{status} ({v.status_reason})"
     for label, value in [(_("case"), v.id), (_("unit"), f"{v.complex} {v.building}栋{v.unit}单元"),
                          (_("workflow"), f"{v.workflow_id} {v.workflow_version}"),
                          (_("stage"), f"S{v.stage_index} {v.stage} {titled(v.stage_title, v.stage_title_en)}"),
@@ -169,6 +172,11 @@ def history_(settings: Settings, case_id: str, as_json: bool, wide: bool) -> Non
             json.loads(e.details).get("actor_role") or "", e.action,
             f"{e.from_stage or ''} -> {e.to_stage}" if e.from_stage != e.to_stage else e.to_stage,
             e.note or _summary(json.loads(e.details))] for e in events], fit=None if wide else terminal_width())
+
+
+def status_name(code: str) -> str:
+    """A case's status in the interface language (an unknown code as it is)."""
+    return _(STATUSES[code]) if code in STATUSES else code
 
 
 def _logins(login: str | None, origin: str | None) -> str:
