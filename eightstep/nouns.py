@@ -6,7 +6,7 @@ the library's refusals name the kind.
 
 from __future__ import annotations
 
-from eightstep.i18n import N_
+from eightstep.i18n import N_, _
 
 NOUNS = {"document": N_("document"), "approval": N_("approval"), "ballot": N_("ballot"),
          "household": N_("household"), "objection": N_("objection"), "mediation": N_("mediation step"),
@@ -18,3 +18,8 @@ NOUNS = {"document": N_("document"), "approval": N_("approval"), "ballot": N_("b
 
 # A case's status (``eightstep.workflow.status``) as a person reads it; JSON and CSV keep the code.
 STATUSES = {"active": N_("active"), "suspended": N_("suspended"), "withdrawn": N_("withdrawn")}
+
+
+def status_name(code: str) -> str:
+    """A case's status in the interface language (an unknown code as it is)."""
+    return _(STATUSES[code]) if code in STATUSES else code

@@ -177,13 +177,17 @@ def test_every_message_has_a_chinese_translation() -> None:
 
 
 def test_a_cases_status_is_said_in_the_interface_language(demo_dir: Path, tmp_path: Path, runner: CliRunner) -> None:
-    """`case show` and `case list` say 进行中 / 暂停 (with the reason) in Chinese, the code in English; --json keeps
-    the code (data for programs)."""
+    """`case show`, `case list` and the status moves say 进行中 / 暂停 (with the reason) in Chinese, the code in
+    English; --json keeps the code (data for programs). `case check` names a blocker's type in Chinese too."""
     import shutil
 
     db = tmp_path / "eightstep.db"
     shutil.copy(demo_dir / "eightstep.db", db)
-    cli.run(runner, db, "case", "suspend", "RD-4-2", "--reason", "业主诉讼", "--at", "2026-02-10")
+    checked = cli.run(runner, db, "--lang", "zh", "case", "check", "RD-4-2", code=3).stdout
+    assert "[程序] 已逾期：电梯技术资料移交记录" in checked and "[order]" not in checked, checked
+    moved = cli.run(runner, db, "--lang", "zh", "case", "suspend", "RD-4-2", "--reason", "业主诉讼", "--at",
+                    "2026-02-10").stdout
+    assert moved.strip() == "RD-4-2: 进行中 -> 暂停", moved
     shown = cli.run(runner, db, "--lang", "zh", "case", "show", "RD-4-2").stdout
     assert re.search(r"状态: 暂停 \(业主诉讼\)$", shown, re.M), shown
     assert re.search(r"状态: 进行中$", cli.run(runner, db, "--lang", "zh", "case", "show", "RD-3-2").stdout, re.M)

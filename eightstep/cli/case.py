@@ -14,7 +14,7 @@ from eightstep.cli.output import emit_json, pad, table, terminal_width
 from eightstep.cli.params import AT, case_argument, json_option, recording_options
 from eightstep.cli.sheets import one_format, table_options, write_table
 from eightstep.i18n import _, titled
-from eightstep.nouns import STATUSES
+from eightstep.nouns import status_name
 
 
 @click.group(cls=Group)
@@ -172,11 +172,6 @@ def history_(settings: Settings, case_id: str, as_json: bool, wide: bool) -> Non
             json.loads(e.details).get("actor_role") or "", e.action,
             f"{e.from_stage or ''} -> {e.to_stage}" if e.from_stage != e.to_stage else e.to_stage,
             e.note or _summary(json.loads(e.details))] for e in events], fit=None if wide else terminal_width())
-
-
-def status_name(code: str) -> str:
-    """A case's status in the interface language (an unknown code as it is)."""
-    return _(STATUSES[code]) if code in STATUSES else code
 
 
 def _logins(login: str | None, origin: str | None) -> str:

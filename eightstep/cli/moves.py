@@ -179,7 +179,10 @@ def _status_command(name: str, doc: str) -> click.Command:
 
         move = getattr(engine, name)(settings.workspace(), case_id, reason=reason, at=at, actor=actor,
                                      as_role=as_role, **extra)
-        click.echo(f"{move.case_id}: {move.details['status']['from']} -> {move.details['status']['to']}")
+        from eightstep.nouns import status_name
+
+        status = move.details["status"]
+        click.echo(f"{move.case_id}: {status_name(status['from'])} -> {status_name(status['to'])}")
 
     if name == "withdraw":
         yes_option(command)

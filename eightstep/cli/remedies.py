@@ -136,7 +136,8 @@ def type_label(kind: str) -> str:
     labels = {"document": _("document"), "approval": _("approval"), "consent": _("consent"),
               "notice": _("notice"), "objection": _("objection"), "scheme": _("scheme"),
               "meeting": _("meeting"), "status": _("status"), "time": _("time"),
-              "permission": _("permission")}
+              "permission": _("permission"), "order": _("procedure"), "payment": _("payment"),
+              "final": _("final stage")}
     return labels.get(kind, kind)
 
 
