@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from eightstep import engine, records
+from eightstep.engine.checking import GuardReader
 from eightstep.errors import NotFoundError
 from eightstep.store import models, read, tables
 from eightstep.store.workspace import Workspace
@@ -78,6 +79,36 @@ def test_records_of_many_cases_by_kind_and_columns(ws: Workspace, tmp_path: Path
         tables.documents.c.keys())
     assert [d.kind for d in late[ids[0]]] == ["application"]
     assert docs[ids[0]][0].issued_at == datetime(2025, 3, 2, 16, tzinfo=UTC)  # 2025-03-03 in Asia/Shanghai
+
+
+def test_records_grouped_by_case_keep_each_cases_order(ws: Workspace, tmp_path: Path) -> None:
+    """A batch's read ordered by case first (SQLite reads the case_id index in order, no sort) gives each case its
+    records in the same order as before (the primary key, or the order asked): what the guards and forms rely
+    on (the first or latest document of a kind, the order of the owners and ballots)."""
+    ids = open_three(ws)
+    proof = tmp_path / "proof.pdf"
+    proof.write_bytes(b"%PDF-1.4 proof")
+    for day, case_id in enumerate(["R-3", "R-1", "R-3", "R-2", "R-1", "R-3", "R-2"], 2):  # ids interleave cases
+        records.add_document(ws, case_id, "owner_proof" if day % 2 else "application", proof,
+                             at=parse_at(f"2025-03-{21 - day:02d}"))
+    for case_id in ("R-2", "R-3"):
+        records.import_households(ws, case_id, write_households(tmp_path / f"{case_id}.csv"))
+    with ws.engine.connect() as conn:
+        for table, kinds, order in ((tables.documents, None, None), (tables.documents, ["application"], None),
+                                    (tables.documents, None, "issued_at"), (tables.households, None, None)):
+            plain = read.records(conn, table, ids, kinds=kinds, order=order)
+            grouped = read.records(conn, table, ids, kinds=kinds, order=order, grouped=True)
+            assert grouped == plain and list(grouped) == sorted(plain)
+            for rows in grouped.values():
+                key = [getattr(r, order or "id") for r in rows]
+                assert key == sorted(key)
+        docs = read.records(conn, tables.documents, ids, grouped=True)
+        assert [len(docs[case_id]) for case_id in ("R-1", "R-2", "R-3")] == [2, 2, 3]
+        assert [d.issued_at.day for d in docs["R-3"]] == [18, 16, 13]  # id order, not date order
+        homes = GuardReader().load(conn, [(row, read.workflow(conn, ws.workflows, row).definition.stage(row.stage))
+                                           for row in read.cases(conn, ids)])
+    assert [d.id for d in homes["R-3"].documents] == [d.id for d in docs["R-3"]]
+    assert [h.room for h in homes["R-2"].households] == [f"{f}0{n}" for f in range(2, 8) for n in (1, 2)]
 
 
 def test_every_table_has_its_orm_class_with_the_columns_as_attributes() -> None:

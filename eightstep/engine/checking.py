@@ -85,7 +85,8 @@ class GuardReader:
                 wanted.setdefault(table_kinds, []).append(case.id)
         loaded: dict[str, dict[str, list[Any]]] = {name: {} for name in RECORD_TABLES}
         for (name, kinds), ids in wanted.items():
-            loaded[name].update(read.records(conn, name, ids, names=GUARD_COLUMNS[name], kinds=kinds))
+            loaded[name].update(read.records(conn, name, ids, names=GUARD_COLUMNS[name], kinds=kinds,
+                                                 grouped=True))
         return {case_id: CaseRecords(**{name: rows.get(case_id, []) for name, rows in loaded.items()},
                                      evidence_from=evidence_from)
                 for case_id, evidence_from in since.items()}

@@ -277,17 +277,20 @@ def workflow(conn: Connection | PlainReader, registry: WorkflowRegistry, case_ro
 def records(conn: Connection | PlainReader, table: Table | str, ids: Collection[Any], *, key: str = "case_id",
             names: tuple[str, ...] | None = None, kinds: Collection[str] | None = None,
             where: tuple[ColumnElement[bool], ...] = (), order: str | None = None,
-            voided: bool = False) -> dict[Any, list[Any]]:
+            voided: bool = False, grouped: bool = False) -> dict[Any, list[Any]]:
     """Key -> its rows of ``table`` (``names`` columns, None: all; with ``kinds``, only rows of those kinds; only
     those matching ``where`` too), for the ``key`` values ``ids`` (case ids, or objection ids of mediation
-    steps), ordered by ``order`` (default: the primary key). A voided record (``records.corrections``) counts
-    nowhere: it is left out unless ``voided``. ``table``: the Table, or its name."""
+    steps), each key's rows ordered by ``order`` (default: the primary key). A voided record
+    (``records.corrections``) counts nowhere: it is left out unless ``voided``. ``table``: the Table, or its name.
+    ``grouped``: the statement orders by ``key`` first (the same lists; the keys come in their sorted order), so
+    that SQLite reads the key's index in its order instead of sorting the rows of many keys in a temporary B-tree
+    (the batches of a bulk advance)."""
     out: dict[Any, list[Any]] = {}
     if not ids:
         return out
     if isinstance(conn, PlainReader):
         return _plain_records(conn, table if isinstance(table, str) else table.name, ids, key, names, kinds, where,
-                              order, voided)
+                              order, voided, grouped)
     if isinstance(table, str):
         table = table_named(table)
     order = order or _primary_key(table)
@@ -296,9 +299,9 @@ def records(conn: Connection | PlainReader, table: Table | str, ids: Collection[
     sqlite = conn.dialect.name == "sqlite"
     for chunk in batches(sorted(set(ids)) if len(ids) > 1 else list(ids)):
         if sqlite and not where:
-            rows = _sqlite_rows(conn, table, key, wanted, list(chunk), kind_list, order, voided)
+            rows = _sqlite_rows(conn, table, key, wanted, list(chunk), kind_list, order, voided, grouped)
         else:
-            query = _query(conn.dialect.name, table, key, wanted, kind_list, order, voided)
+            query = _query(conn.dialect.name, table, key, wanted, kind_list, order, voided, grouped)
             rows = list(conn.execute(query.where(*where) if where else query, {"ids": list(chunk)}))
         for row in rows:
             out.setdefault(getattr(row, key), []).append(row)
@@ -317,7 +320,7 @@ def _all_columns(table: Table) -> tuple[str, ...]:
 
 @lru_cache(maxsize=256)
 def _query(dialect: str, table: Table, key: str, names: tuple[str, ...], kinds: tuple[str, ...] | None,
-           order: str, voided: bool = False) -> Select[Any]:
+           order: str, voided: bool = False, grouped: bool = False) -> Select[Any]:
     from sqlalchemy import bindparam, select
 
     from eightstep.store import tables
@@ -327,12 +330,17 @@ def _query(dialect: str, table: Table, key: str, names: tuple[str, ...], kinds: 
         query = query.where(tables.not_voided(table))
     if kinds is not None:
         query = query.where(table.c.kind.in_(kinds))
-    return query.order_by(table.c[order])
+    return query.order_by(*(table.c[name] for name in _ordering(key, order, grouped)))
+
+
+def _ordering(key: str, order: str, grouped: bool) -> tuple[str, ...]:
+    """The columns of ORDER BY: ``order``, after ``key`` when ``grouped``."""
+    return (key, order) if grouped and order != key else (order,)
 
 
 def _plain_records(conn: PlainReader, table: str, ids: Collection[Any], key: str, names: tuple[str, ...] | None,
                    kinds: Collection[str] | None, where: tuple[Any, ...], order: str | None,
-                   voided: bool) -> dict[Any, list[Any]]:
+                   voided: bool, grouped: bool = False) -> dict[Any, list[Any]]:
     """``records`` through a ``PlainReader`` (the statements of ``_query``)."""
     if where:
         raise TypeError("records(where=...) needs SQLAlchemy's connection")
@@ -341,17 +349,18 @@ def _plain_records(conn: PlainReader, table: str, ids: Collection[Any], key: str
     if kind_list == ():  # kind IN (): no row
         return out
     for chunk in batches(sorted(set(ids)) if len(ids) > 1 else list(ids)):
-        for row in conn.fetch(_READ + "_records_query", ("sqlite", table, key, names, kind_list, order, voided),
+        for row in conn.fetch(_READ + "_records_query", ("sqlite", table, key, names, kind_list, order, voided,
+                                                                grouped),
                               {"ids": list(chunk)}):
             out.setdefault(getattr(row, key), []).append(row)
     return out
 
 
 def _records_query(dialect: str, name: str, key: str, names: tuple[str, ...] | None, kinds: tuple[str, ...] | None,
-                   order: str | None, voided: bool) -> Select[Any]:
+                   order: str | None, voided: bool, grouped: bool = False) -> Select[Any]:
     table = table_named(name)
     return _query(dialect, table, key, names if names is not None else _all_columns(table), kinds,
-                  order or _primary_key(table), voided)
+                  order or _primary_key(table), voided, grouped)
 
 
 # SQLite: the same rows read through the driver's own cursor, as named tuples with the columns' Python types
@@ -376,7 +385,7 @@ def _row_type(table: Table, names: tuple[str, ...]) -> tuple[Any, tuple[tuple[in
 
 
 def _sqlite_rows(conn: Connection, table: Table, key: str, names: tuple[str, ...], ids: list[Any],
-                 kinds: tuple[str, ...] | None, order: str, voided: bool = False) -> list[Any]:
+                 kinds: tuple[str, ...] | None, order: str, voided: bool = False, grouped: bool = False) -> list[Any]:
     sql = f"SELECT {', '.join(names)} FROM {table.name} WHERE {key} IN ({', '.join('?' * len(ids))})"
     params: list[Any] = list(ids)
     if not voided and "voided_at" in table.c:
@@ -386,7 +395,7 @@ def _sqlite_rows(conn: Connection, table: Table, key: str, names: tuple[str, ...
         params.extend(kinds)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # in conn's transaction
     try:
-        raw = cursor.execute(f"{sql} ORDER BY {order}", params).fetchall()
+        raw = cursor.execute(f"{sql} ORDER BY {', '.join(_ordering(key, order, grouped))}", params).fetchall()
     finally:
         cursor.close()
     row_type, converters = _row_type(table, names)
