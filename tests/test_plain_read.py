@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.engine import make_url
 
 from eightstep.cli import main
+from eightstep.engine.bulk import CASE_COLUMNS
 from eightstep.engine.views import VIEW_COLUMNS
 from eightstep.store import plain, read
 from eightstep.store.db import sqlite_path
@@ -217,3 +218,12 @@ def test_a_time_parameter_is_bound_as_sqlalchemy_binds_it(both: tuple[Connection
         assert states_at(reader, ids, end) == expected
         compared += len(expected)
     assert compared > 10
+
+
+def test_the_driver_rows_of_cases_are_sqlalchemys(both: tuple[Connection, PlainReader]) -> None:
+    """``read.sqlite_rows`` (the bulk advance's pages of cases): the same values, types and order as the Core
+    select of the same columns (times aware UTC, the status reason null or text)."""
+    conn, _ = both
+    for names in (CASE_COLUMNS, tuple(cases.c.keys())):
+        same_rows(list(conn.execute(read.case_query("sqlite", names).where(cases.c.id > "").order_by(cases.c.id))),
+                  read.sqlite_rows(conn, cases, names, "WHERE id > ? ORDER BY id", [""]))

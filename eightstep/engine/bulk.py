@@ -135,10 +135,16 @@ def _page(scope: _Scope, conn: Connection, after: str, size: int) -> tuple[str |
     The page is read along the primary key (a stage filter in SQL would make SQLite use the stage index and sort
     all matches for every page); cases in a final stage are dropped here.
     """
-    query = read.case_query(conn.dialect.name, CASE_COLUMNS).where(CASES.c.status == ACTIVE, CASES.c.id > after)
-    if scope.complex_id is not None:
-        query = query.where(CASES.c.complex_id == scope.complex_id)
-    rows = conn.execute(query.order_by(CASES.c.id).limit(size)).all()
+    if conn.dialect.name == "sqlite":  # the driver's rows, typed as SQLAlchemy's (``read.sqlite_rows``)
+        place = "" if scope.complex_id is None else " AND complex_id = ?"
+        params = [ACTIVE, after, *([] if scope.complex_id is None else [scope.complex_id]), size]
+        rows = read.sqlite_rows(conn, CASES, CASE_COLUMNS, f"WHERE status = ? AND id > ?{place} ORDER BY id LIMIT ?",
+                                params)
+    else:
+        query = read.case_query(conn.dialect.name, CASE_COLUMNS).where(CASES.c.status == ACTIVE, CASES.c.id > after)
+        if scope.complex_id is not None:
+            query = query.where(CASES.c.complex_id == scope.complex_id)
+        rows = list(conn.execute(query.order_by(CASES.c.id).limit(size)))
     if not rows:
         return None, []
     return rows[-1].id, [r for r in rows if (r.workflow_sha256, r.stage) in scope.movable]

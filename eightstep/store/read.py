@@ -384,20 +384,26 @@ def _row_type(table: Table, names: tuple[str, ...]) -> tuple[Any, tuple[tuple[in
     return namedtuple(f"{table.name}_row", names), tuple(converters)
 
 
+def sqlite_rows(conn: Connection, table: Table, names: tuple[str, ...], tail: str, params: list[Any]) -> list[Any]:
+    """SQLite: the rows of ``SELECT names FROM table tail`` (``tail``: WHERE ..., with ``?`` for ``params``) read
+    through the driver's cursor in ``conn``'s transaction, typed as SQLAlchemy types them (as ``records``)."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # in conn's transaction
+    try:
+        raw = cursor.execute(f"SELECT {', '.join(names)} FROM {table.name} {tail}", params).fetchall()
+    finally:
+        cursor.close()
+    row_type, converters = _row_type(table, names)
+    return plain.made(raw, row_type._make, converters)
+
+
 def _sqlite_rows(conn: Connection, table: Table, key: str, names: tuple[str, ...], ids: list[Any],
                  kinds: tuple[str, ...] | None, order: str, voided: bool = False, grouped: bool = False) -> list[Any]:
-    sql = f"SELECT {', '.join(names)} FROM {table.name} WHERE {key} IN ({', '.join('?' * len(ids))})"
+    sql = f"WHERE {key} IN ({', '.join('?' * len(ids))})"
     params: list[Any] = list(ids)
     if not voided and "voided_at" in table.c:
         sql += " AND voided_at IS NULL"
     if kinds is not None:
         sql += f" AND kind IN ({', '.join('?' * len(kinds))})"
         params.extend(kinds)
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # in conn's transaction
-    try:
-        raw = cursor.execute(f"{sql} ORDER BY {', '.join(_ordering(key, order, grouped))}", params).fetchall()
-    finally:
-        cursor.close()
-    row_type, converters = _row_type(table, names)
-    return plain.made(raw, row_type._make, converters)
+    return sqlite_rows(conn, table, names, f"{sql} ORDER BY {', '.join(_ordering(key, order, grouped))}", params)
 
