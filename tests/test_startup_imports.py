@@ -57,12 +57,17 @@ RECORDS = [("vote", "cast", "RD-4-2", "201", "agree"),
 # the permission check and the document kinds are read from the workflow's outline: a ballot, a canvass visit, a
 # document need no pydantic either
 PLAIN_RECORDS = {("vote", "cast"), ("canvass", "add"), ("doc", "add")}
+# suspending and resuming run no guard: their machine is built from the outline's plain stage graph, the litigation
+# check reads the outline's document kinds (no pydantic, no workflow schema, no guard modules)
+PLAIN_MOVES = {("case", "suspend"), ("case", "resume")}
+NO_GUARDS = (*HEAVY, "pydantic", "eightstep.workflow.schema", "eightstep.engine.guards")
 
 
 def loaded_by(db: Path, args: tuple[str, ...], cache: Path) -> list[str]:
     env = {**os.environ, "EIGHTSTEP_CACHE_DIR": str(cache)}
     heavy = (HEAVY_FOR_VIEWS if args in VIEWS else (*HEAVY, "sqlalchemy") if args in CHECKS
-             else (*HEAVY, "pydantic") if args[:2] in PLAIN_RECORDS else HEAVY_FOR_FORMS.get(args, HEAVY))
+             else (*HEAVY, "pydantic") if args[:2] in PLAIN_RECORDS else NO_GUARDS if args[:2] in PLAIN_MOVES
+             else HEAVY_FOR_FORMS.get(args, HEAVY))
     # cwd: not the checkout, where `python -c` would import the source tree instead of the installed package
     done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=heavy), "--db", str(db), *args],
                           capture_output=True, text=True, env=env, timeout=120, check=False, cwd=cache)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 from fractions import Fraction
 from functools import cache
@@ -9,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from eightstep.engine.guards import guards_of
 from eightstep.errors import WorkflowError
 from eightstep.resources import builtin_dir
 from eightstep.workflow.checks import semantic_problems
+from eightstep.workflow.loaded import Outline
 from eightstep.workflow.loader import load_workflow_file
-from eightstep.workflow.machine import mermaid
+from eightstep.workflow.machine import ADVANCE, RESUME, SUSPEND, WITHDRAW, CaseMachine, mermaid, return_trigger
 from eightstep.workflow.registry import WorkflowRegistry
 from eightstep.workflow.schema import Workflow
 
@@ -140,6 +143,37 @@ def test_subsidy_rule_and_upkeep(workflow_id: str, subsidy_fen: int | None) -> N
 @pytest.mark.parametrize("workflow_id", SHIPPED)
 def test_only_written_real_name_objections_count(workflow_id: str) -> None:
     assert shipped(workflow_id).objections.only_written_real_name is True
+
+
+# --------------------------------------------------------------------------- the machine from the outline
+
+
+@pytest.mark.parametrize("workflow_id", SHIPPED)
+def test_the_outline_graph_machine_answers_every_move_but_advance_as_the_workflow_machine(workflow_id: str) -> None:
+    """suspend, resume, withdraw and return build their machine from the outline (plain data, kept in the snapshot
+    cache): every trigger but advance, from every stage, has the same transition with the same conditions, and the
+    same stages to return to, as the machine with the guards; an advance is refused on it."""
+    loaded = load_workflow_file(builtin_dir("workflows") / f"{workflow_id}.yaml")
+    full = CaseMachine(loaded.definition, guards_of)
+    plain = CaseMachine.of_graph(pickle.loads(pickle.dumps(loaded)).outline.graph)
+    stages = loaded.definition.stage_ids()
+    triggers = [SUSPEND, RESUME, WITHDRAW, *(return_trigger(s) for s in stages)]
+    assert [(t, s, plain.conditions(t, s)) for t in triggers for s in stages] == \
+        [(t, s, full.conditions(t, s)) for t in triggers for s in stages]
+    assert any(full.conditions(return_trigger(stages[0]), s) for s in stages)
+    assert [plain.return_targets(s) for s in stages] == [full.return_targets(s) for s in stages]
+    assert [plain.next_stage(s) for s in stages] == [full.next_stage(s) for s in stages]
+    with pytest.raises(RuntimeError):
+        plain.fire(ADVANCE, object())
+
+
+def test_the_outline_keeps_the_documents_that_end_a_litigation() -> None:
+    base = shipped("wuhan")
+    policy = base.objections.model_copy(update={"litigation_ends": list(base.documents)[:2]})
+    wf = base.model_copy(update={"objections": policy})
+    ends = Outline.of(wf).litigation_ends
+    assert ends == tuple((k, wf.documents[k].title, wf.documents[k].title_en) for k in list(wf.documents)[:2])
+    assert len(ends) == 2 and all(title for _kind, title, _en in ends)
 
 
 # --------------------------------------------------------------------------- mermaid

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from eightstep.engine.ballots import voters
+from eightstep.engine.blocker import Blocker as Blocker
+from eightstep.engine.blocker import before_the_stage as before_the_stage
 from eightstep.engine.evidence import RECORD_TABLES, CaseRecords, ObjectionRecord
 from eightstep.errors import Remedy
 from eightstep.i18n import _, pick
@@ -22,35 +23,6 @@ from eightstep.rules.consent import Tally, tally
 from eightstep.rules.workcalendar import WorkCalendar
 from eightstep.timeutil import as_utc, local_date, local_midnight_utc, show
 from eightstep.workflow.schema import Requirements, Stage, Workflow
-
-
-@dataclass(frozen=True)
-class Blocker:
-    """One thing that still stands between a case and the next stage."""
-
-    type: str  # document | approval | consent | notice | objection | scheme | meeting | payment | status | time |
-    # permission
-    message: str
-    kind: str | None = None
-    authority: str | None = None
-    id: int | None = None
-    until: date | None = None
-    remedy: Remedy | None = None  # what clears it (its ``case`` argument is the case checked)
-    provisional: bool = False  # ``until`` was counted across a year without official holiday data
-
-    def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"type": self.type}
-        for key in ("kind", "authority", "id"):
-            if getattr(self, key) is not None:
-                data[key] = getattr(self, key)
-        if self.until is not None:
-            data["until"] = self.until.isoformat()
-        if self.provisional:
-            data["provisional"] = True
-        data["message"] = self.message
-        if self.remedy is not None:
-            data["remedy"] = self.remedy.as_dict()
-        return data
 
 
 @dataclass
@@ -256,15 +228,6 @@ def notice_period_over(ctx: GuardContext) -> list[Blocker]:
         message += f" ({provisional_note(years)})"
     return [Blocker("notice", message, kind=rule.document, until=end, provisional=bool(years),
                     remedy=Remedy("case.advance", {"at": (end + timedelta(days=1)).isoformat()}))]
-
-
-def before_the_stage(entered: datetime, at: datetime) -> Blocker | None:
-    """A move dated before the case entered its stage: the same "time" blocker for one case (``case advance``)
-    and for the bulk advance, so that both answer a wrong date alike."""
-    if at >= as_utc(entered):
-        return None
-    return Blocker("time", _("advancing at {at} would be before the case entered its stage ({entered})").format(
-        at=show(at), entered=show(entered)))
 
 
 def counted_objection(ctx: GuardContext, obj: ObjectionRecord) -> bool:

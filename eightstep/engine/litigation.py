@@ -4,8 +4,8 @@ or a withdrawal, dated on or after the litigation step)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select
 
@@ -14,9 +14,6 @@ from eightstep.i18n import _, pick
 from eightstep.store import tables
 from eightstep.store.tables import not_voided
 from eightstep.timeutil import as_utc, show
-
-if TYPE_CHECKING:
-    from eightstep.workflow.schema import Workflow
 
 OBJECTIONS, STEPS, DOCUMENTS = tables.objections, tables.mediation_steps, tables.documents
 
@@ -36,9 +33,11 @@ def litigation_steps(conn: Connection, case_id: str, at: datetime) -> list[tuple
     return list(first.values())
 
 
-def litigation_pending(conn: Connection, case_id: str, wf: Workflow, at: datetime) -> tuple[str, Remedy] | None:
-    """Why the case may not resume at ``at`` (an objection in court without its end on record), or None."""
-    ends = wf.objections.litigation_ends
+def litigation_pending(conn: Connection, case_id: str, litigation_ends: Sequence[tuple[str, str, str]],
+                       at: datetime) -> tuple[str, Remedy] | None:
+    """Why the case may not resume at ``at`` (an objection in court without its end on record), or None.
+    ``litigation_ends``: the document kinds that end a litigation, with their titles (the workflow's outline)."""
+    ends = [kind for kind, _title, _title_en in litigation_ends]
     if not ends:
         return None
     for objection, since in litigation_steps(conn, case_id, at):
@@ -47,7 +46,7 @@ def litigation_pending(conn: Connection, case_id: str, wf: Workflow, at: datetim
             DOCUMENTS.c.issued_at >= since, DOCUMENTS.c.issued_at <= at,
             not_voided(DOCUMENTS))).first()
         if ended is None:
-            titles = ", ".join(pick(wf.documents[k].title, wf.documents[k].title_en) for k in ends)
+            titles = ", ".join(pick(title, title_en) for _kind, title, title_en in litigation_ends)
             return (_("objection #{id} went to court on {since}: the case resumes once the litigation has ended on "
                       "record ({titles}, dated from {since} on)").format(id=objection, since=show(since),
                                                                         titles=titles),

@@ -17,16 +17,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eightstep.engine.checking import guard_context, machine_of
 from eightstep.engine.events import cas_statement, json_object, json_text, move_rows
 from eightstep.engine.litigation import litigation_pending
 from eightstep.engine.position import Position
 from eightstep.engine.recording import recording
 from eightstep.errors import BlockedError, InputError
 from eightstep.i18n import _
-from eightstep.rules.consent import Tally
 from eightstep.store import tables
 from eightstep.store.workspace import Workspace
 from eightstep.suggest import did_you_mean
@@ -39,9 +37,13 @@ from eightstep.workflow.machine import (
     RETURN_PREFIX,
     SUSPEND,
     WITHDRAW,
+    CaseMachine,
     Unavailable,
     return_trigger,
 )
+
+if TYPE_CHECKING:
+    from eightstep.rules.consent import Tally
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ def advance(ws: Workspace, case_id: str, *, at: datetime | None = None, actor: s
     """
     with recording(ws, case_id, "case.advance", move="advance", at=at, actor=actor, as_role=as_role,
                    expected_version=expected_version) as rec:
+        from eightstep.engine.checking import guard_context, machine_of  # the guards (the workflow schema)
+
         case, loaded = rec.case, rec.loaded
         ctx = guard_context(ws, rec.conn, case, loaded, rec.at)
         position = Position.of(case, ADVANCE, rec.at, ctx)
@@ -133,9 +137,23 @@ def _reason(reason: str | None) -> str:
     return reason.strip()
 
 
+def moves_machine_of(ws: Workspace, loaded: LoadedWorkflow) -> CaseMachine:
+    """The case machine for the moves that run no guard (return, suspend, resume, withdraw): the workflow's own
+    when this workspace has built it, else the same transitions built once from the outline's plain graph (no
+    workflow schema, no guards imported)."""
+    machine = ws.machines.get(loaded.sha256)
+    if isinstance(machine, CaseMachine):
+        return machine
+    key = f"{loaded.sha256}:moves"
+    machine = ws.machines.get(key)
+    if not isinstance(machine, CaseMachine):
+        machine = ws.machines[key] = CaseMachine.of_graph(loaded.outline.graph)
+    return machine
+
+
 def _decide(ws: Workspace, case: Any, loaded: LoadedWorkflow, trigger: str, at: datetime) -> Position:
     """Fire ``trigger`` on ``case``: the position the machine moves it to, or InputError saying why not."""
-    machine = machine_of(ws, loaded)
+    machine = moves_machine_of(ws, loaded)
     position = Position.of(case, trigger, at)
     try:
         moved = machine.fire(trigger, position)
@@ -192,7 +210,8 @@ def _status_move(ws: Workspace, case_id: str, trigger: str, reason: str | None, 
                    expected_version=expected_version) as rec:
         case, at = rec.case, rec.at
         position = _decide(ws, case, rec.loaded, trigger, at)
-        pending = litigation_pending(rec.conn, case_id, rec.loaded.definition, at) if trigger == RESUME else None
+        ends = rec.loaded.outline.litigation_ends
+        pending = litigation_pending(rec.conn, case_id, ends, at) if trigger == RESUME else None
         if pending is not None:
             raise InputError(pending[0], remedy=pending[1])
         if trigger == RESUME and case.suspended_at is not None:

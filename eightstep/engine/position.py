@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eightstep.engine.guards import GUARDS, Blocker, GuardContext, before_the_stage
+from eightstep.engine.blocker import Blocker, before_the_stage
 from eightstep.errors import Remedy
 from eightstep.i18n import N_, _
 from eightstep.timeutil import as_utc, show
@@ -32,6 +32,9 @@ from eightstep.workflow.machine import (
     CaseMachine,
 )
 from eightstep.workflow.status import ACTIVE, SUSPENDED, WITHDRAWN
+
+if TYPE_CHECKING:  # the guards need the workflow schema: a move that runs none imports neither
+    from eightstep.engine.guards import GuardContext
 
 
 @dataclass(slots=True)
@@ -74,7 +77,7 @@ class Position:
         found: list[Blocker] = []
         for name in machine.conditions(self.move, self.case.stage):
             problems = self.problems(name)
-            if problems and name not in GUARDS:
+            if problems and name in CONDITIONS:  # the machine's own, not a guard
                 return problems
             found.extend(problems)
         return found
@@ -101,7 +104,7 @@ def _active(p: Position) -> list[Blocker]:
 
 
 def _in_stage(p: Position) -> list[Blocker]:
-    if p.move == ADVANCE:  # the advance's blocker is the guards' (engine.guards.before_the_stage)
+    if p.move == ADVANCE:  # the advance's blocker is the guards' (engine.blocker.before_the_stage)
         early = before_the_stage(p.case.stage_entered_at, p.at)
         return [early] if early is not None else []
     entered = as_utc(p.case.stage_entered_at)

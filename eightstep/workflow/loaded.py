@@ -4,7 +4,8 @@ A command that finds its case's workflow in the cache of parsed snapshots (``eig
 unpickles one of these without importing the YAML parser and the checks of ``eightstep.workflow.loader``, and
 without the schema's pydantic models until it asks for ``definition``: the ``outline`` (the stages' ids and
 titles, the consent rule) is plain data, enough to show and list cases and to count the ballots, and so are its
-``permissions`` (who may record what: every recording checks them).
+``permissions`` (who may record what: every recording checks them) and its stage graph (``graph``: the moves that
+run no guard, suspend, resume, withdraw and return, build their machine from it).
 """
 
 from __future__ import annotations
@@ -20,12 +21,22 @@ if TYPE_CHECKING:
     from eightstep.workflow.schema import Workflow
 
 
+# A workflow's stages in order, each with where an advance leads (None: a final stage) and the earlier stages it may
+# be returned to: what its case machine is built from (``workflow.machine.CaseMachine``).
+Graph = tuple[tuple[str, str | None, tuple[str, ...]], ...]
+
+
+def graph_of(definition: Workflow) -> Graph:
+    return tuple((s.id, definition.next_of(s.id), tuple(definition.return_targets(s.id))) for s in definition.stages)
+
+
 @dataclass(frozen=True)
 class Outline:
     """A workflow's id, version and stages (id, Chinese title, English title), in order, its permissions (action,
     the roles that may record it) and its first stage's owner-consent rule (the stage's id and the rule, a ``Frozen``
     copy; None: no stage asks for consent); for adding a document, its kinds with their issuer's title and the
-    upkeep's (maintenance, inspection) kinds: plain data."""
+    upkeep's (maintenance, inspection) kinds; its stage graph (``graph_of``) and the document kinds that end a
+    litigation (kind, title, English title: a resume checks them): plain data."""
 
     id: str
     version: str
@@ -34,6 +45,8 @@ class Outline:
     consent: tuple[str, Frozen] | None = None
     documents: tuple[tuple[str, str], ...] = ()
     upkeep: tuple[str, str] | None = None
+    graph: Graph = ()
+    litigation_ends: tuple[tuple[str, str, str], ...] = ()
 
     @classmethod
     def of(cls, definition: Workflow) -> Outline:
@@ -46,7 +59,10 @@ class Outline:
                    documents=tuple((kind, definition.authorities[spec.issuer].title)
                                    for kind, spec in definition.documents.items()),
                    upkeep=None if definition.upkeep is None else (definition.upkeep.maintenance_document,
-                                                                  definition.upkeep.inspection_document))
+                                                                  definition.upkeep.inspection_document),
+                   graph=graph_of(definition),
+                   litigation_ends=tuple((kind, definition.documents[kind].title, definition.documents[kind].title_en)
+                                         for kind in definition.objections.litigation_ends))
 
     def stage_ids(self) -> list[str]:
         return [stage_id for stage_id, _title, _title_en in self.stages]

@@ -19,17 +19,20 @@ names what was asked, so that the model can say why. The machine is built once p
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from transitions import EventData, Machine, MachineError
 
-from eightstep.workflow.schema import Stage, Workflow
+from eightstep.workflow.loaded import Graph, graph_of
 from eightstep.workflow.status import ACTIVE, SUSPENDED, WITHDRAWN
 
 ADVANCE = "advance"
 SUSPEND, RESUME, WITHDRAW = "suspend", "resume", "withdraw"
 RETURN_PREFIX = "return_to_"
 STAGE_ATTRIBUTE = "stage"
+
+if TYPE_CHECKING:
+    from eightstep.workflow.schema import Stage, Workflow
 
 # The status moves: trigger -> (the statuses it starts from, the status it leads to).
 STATUS_MOVES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -111,19 +114,34 @@ def _set_status(status: str) -> Callable[[EventData], None]:
 
 class CaseMachine:
     """The transitions of one workflow version (see the module doc); ``guards(stage)`` names the guard
-    conditions an advance from that stage carries, after the move's own."""
+    conditions an advance from that stage carries, after the move's own. ``CaseMachine.of_graph`` builds the same
+    machine from the outline's plain graph without the guards, for the moves that run none (it fires no advance)."""
+
+    workflow: Workflow  # the definition (not on a machine built from the graph)
 
     def __init__(self, wf: Workflow, guards: Callable[[Stage], Sequence[str]]) -> None:
         self.workflow = wf
-        self.machine = Machine(model=None, states=wf.stage_ids(), initial=wf.initial, auto_transitions=False,
+        self._build(graph_of(wf), {stage.id: tuple(guards(stage)) for stage in wf.stages})
+
+    @classmethod
+    def of_graph(cls, graph: Graph) -> CaseMachine:
+        """The machine of the stage graph ``graph`` (``workflow.loaded.Outline.graph``) without the guards: every
+        return and status move is the one of the workflow's machine; an advance is refused (its guards are not
+        here)."""
+        machine = cls.__new__(cls)
+        machine._build(graph, None)
+        return machine
+
+    def _build(self, graph: Graph, guards: dict[str, tuple[str, ...]] | None) -> None:
+        self.guarded = guards is not None
+        stages = [stage for stage, _next, _returns in graph]
+        self.machine = Machine(model=None, states=stages, initial=stages[0], auto_transitions=False,
                                send_event=True, model_attribute=STAGE_ATTRIBUTE)
-        stages = wf.stage_ids()
-        for stage in wf.stages:
-            nxt = wf.next_of(stage.id)
+        for stage, nxt, returns in graph:
             if nxt is not None:
-                self._add(ADVANCE, stage.id, nxt, [*MOVE_CONDITIONS[ADVANCE], *guards(stage)])
-            for target in wf.return_targets(stage.id):
-                self._add(return_trigger(target), stage.id, target, MOVE_CONDITIONS[RETURN_PREFIX])
+                self._add(ADVANCE, stage, nxt, [*MOVE_CONDITIONS[ADVANCE], *(guards or {}).get(stage, ())])
+            for target in returns:
+                self._add(return_trigger(target), stage, target, MOVE_CONDITIONS[RETURN_PREFIX])
         for trigger, (sources, status) in STATUS_MOVES.items():
             names = MOVE_CONDITIONS[trigger]
             conditions: list[Any] = [_StatusFrom(sources) if n == STATUS_CONDITION else _Asks(n) for n in names]
@@ -139,6 +157,8 @@ class CaseMachine:
     def fire(self, trigger: str, model: Any) -> bool:
         """Fire ``trigger`` on ``model`` (its ``stage`` and ``status`` move when it passes): True when it did,
         False when a condition refused; ``Unavailable`` when the model's stage has no such transition."""
+        if trigger == ADVANCE and not self.guarded:
+            raise RuntimeError("an advance is fired on the workflow's machine with its guards (engine.machine_of)")
         event = self.machine.events.get(trigger)
         if event is None:
             raise Unavailable(trigger)
