@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from eightstep import engine, records
-from eightstep.engine import cases, moves, recording
+from eightstep.engine import cases, checking, recording
 from eightstep.errors import ConflictError, EightstepError
 from eightstep.records import votes
 from eightstep.store.workspace import Workspace
@@ -81,7 +81,7 @@ def run(ws: Workspace, signal_dir: Path, mode: str, args: list[str]) -> None:
         engine.advance(ws, case_id, expected_version=version, actor="helper", note="from the helper")
     elif mode == "advance-paused":
         (case_id,) = args
-        moves.guard_context = pausing_after(moves.guard_context, signal_dir)
+        checking.guard_context = pausing_after(checking.guard_context, signal_dir)  # engine.advance imports it when run
         engine.advance(ws, case_id, actor="helper", note="from the helper")
     elif mode == "vote-paused":
         case_id, room, choice = args
