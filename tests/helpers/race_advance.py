@@ -10,7 +10,9 @@ in between the test changes the same case with the real CLI. Modes:
     advance-expected CASE                  read the case's version, then engine.advance(expected_version=it)
     advance-paused CASE                    engine.advance, paused inside its transaction after the guards ran
     vote-paused CASE ROOM CHOICE           records.cast_vote, paused after the household was read
-    import-votes-paused CASE FILE          records.import_votes, paused after the first ballot was staged
+    import-votes-paused CASE FILE          records.import_votes, paused before its first ballot is written (the
+                                           case and the household read: a recording on Core writes each row
+                                           as it is added, and then holds the database's write lock)
     open-paused CASE COMPLEX BUILDING UNIT AT
                                            engine.open_case, paused after it found no complex of that name
 
@@ -89,7 +91,7 @@ def run(ws: Workspace, signal_dir: Path, mode: str, args: list[str]) -> None:
         records.cast_vote(ws, case_id, room, choice, actor="helper")
     elif mode == "import-votes-paused":
         case_id, file = args
-        votes._set_ballot = pausing_after(votes._set_ballot, signal_dir)
+        votes._set_ballot = pausing_before(votes._set_ballot, signal_dir)
         records.import_votes(ws, case_id, Path(file), actor="helper")
     elif mode == "open-paused":
         case_id, complex_name, building, unit, at = args
