@@ -188,6 +188,10 @@ def test_a_cases_status_is_said_in_the_interface_language(demo_dir: Path, tmp_pa
     moved = cli.run(runner, db, "--lang", "zh", "case", "suspend", "RD-4-2", "--reason", "业主诉讼", "--at",
                     "2026-02-10").stdout
     assert moved.strip() == "RD-4-2: 进行中 -> 暂停", moved
+    again = cli.run(runner, db, "--lang", "zh", "case", "suspend", "RD-4-2", "--reason", "再次", code=1).stderr
+    assert "案件 RD-4-2 当前为暂停：只有进行中的案件可以暂停" in again, again
+    again = cli.run(runner, db, "--lang", "en", "case", "suspend", "RD-4-2", "--reason", "again", code=1).stderr
+    assert "case RD-4-2 is suspended: only an active case can be suspended" in again, again
     shown = cli.run(runner, db, "--lang", "zh", "case", "show", "RD-4-2").stdout
     assert re.search(r"状态: 暂停 \(业主诉讼\)$", shown, re.M), shown
     assert re.search(r"状态: 进行中$", cli.run(runner, db, "--lang", "zh", "case", "show", "RD-3-2").stdout, re.M)

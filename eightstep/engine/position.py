@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from eightstep.engine.blocker import Blocker, before_the_stage
 from eightstep.errors import Remedy
 from eightstep.i18n import N_, _
+from eightstep.nouns import status_name
 from eightstep.timeutil import as_utc, show
 from eightstep.workflow.machine import (
     ACTIVE_CONDITION,
@@ -123,11 +124,18 @@ _EARLY = {
 }
 
 
+# Why a status move is refused, by move (the status said in the reader's language: ``nouns.status_name``).
+_WRONG_STATUS = {
+    SUSPEND: N_("case {case} is {status}: only an active case can be suspended"),
+    RESUME: N_("case {case} is {status}: only a suspended case can be resumed"),
+    WITHDRAW: N_("case {case} is {status}: it cannot be withdrawn again"),
+}
+
+
 def _status(p: Position) -> list[Blocker]:
     if p.status in STATUS_MOVES[p.move][0]:
         return []
-    return [Blocker("status", _("case {case} is {status}: it cannot {move}").format(
-        case=p.case.id, status=p.status, move=p.move))]
+    return [Blocker("status", _(_WRONG_STATUS[p.move]).format(case=p.case.id, status=status_name(p.status)))]
 
 
 def _resumed_after(p: Position) -> list[Blocker]:
