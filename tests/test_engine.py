@@ -715,8 +715,10 @@ def test_stall_clock_moves_forward_by_the_suspended_time(ws: Workspace, pauses: 
 @pytest.mark.parametrize(
     ("status", "action", "message"),
     [
-        pytest.param("active", "resume", "is active: only a suspended case can be resumed", id="resume-active"),
-        pytest.param("suspended", "suspend", "is suspended: only an active case can be suspended", id="suspend-suspended"),
+        pytest.param("active", "resume", "is active: only a suspended case can be resumed",
+                     id="resume-active"),
+        pytest.param("suspended", "suspend", "is suspended: only an active case can be suspended",
+                     id="suspend-suspended"),
     ],
 )
 def test_status_move_from_the_wrong_status(ws: Workspace, status: str, action: str, message: str) -> None:
