@@ -10,7 +10,7 @@ record them and re-export these), and ``money_on_record``, which reads them on t
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
@@ -220,6 +220,30 @@ class MoneyOnRecord:
         return subsidy_status(self.subsidy)
 
 
+def case_money_of(case_id: str, wf: Workflow, funding: Any, every: Sequence[Any], lines: Iterable[Any],
+                  payments: Iterable[Any], certificates: Iterable[Any], agreed: Iterable[Any],
+                  settlement: Any) -> CaseMoney:
+    """The case's money from its rows as read (ORM objects or the read layer's rows, each with the tables' column
+    names): ``every`` household, voided ones too (a record may name a household replaced since), and the money
+    lines, payments, certificates that count, in their order; the agreed share rows."""
+    rooms = {h.id: h for h in every}
+    households = [h for h in every if h.voided_at is None]  # those that share the cost
+    line_views = [LineView(r.id or 0, r.kind, r.amount_fen, r.description,
+                           rooms[r.household_id].room if r.household_id in rooms else None, r.meeting_id,
+                           local_date(r.agreed_at)) for r in lines]
+    payment_views = [PaymentView(r.serial, receipt_number(case_id, r.serial), rooms[r.household_id].room,
+                                 rooms[r.household_id].owner, r.kind, r.way, r.amount_fen, local_date(r.paid_at),
+                                 r.reference, r.received_by, r.note) for r in payments]
+    certificate_views = [CertificateView(rooms[r.household_id].room, rooms[r.household_id].owner, r.number,
+                                         r.amount_fen, local_date(r.issued_at)) for r in certificates]
+    agreed_rows = [a for a in agreed if a.household_id in rooms]
+    shares = {rooms[a.household_id].room: Fraction(a.weight_e4, E4) for a in agreed_rows}
+    upkeep = {rooms[a.household_id].room: Fraction(a.maintenance_e4, E4) for a in agreed_rows
+              if a.maintenance_e4 is not None}
+    return CaseMoney(case_id, wf, funding, households, line_views, payment_views, certificate_views,
+                     (shares, upkeep), settlement)
+
+
 # --- the read ------------------------------------------------------------------------------------------------
 
 def money_on_record(conn: Connection | PlainReader, case_id: str, wf: Workflow) -> MoneyOnRecord:
@@ -229,25 +253,10 @@ def money_on_record(conn: Connection | PlainReader, case_id: str, wf: Workflow) 
     def rows(table: Any, order: str | None = None, *, voided: bool = False) -> list[Any]:
         return read.records(conn, table, [case_id], order=order, voided=voided).get(case_id, [])
 
-    every = rows("households", voided=True)
-    rooms = {h.id: h for h in every}  # a record may name a household replaced since (household import --replace)
-    households = [h for h in every if h.voided_at is None]  # those that share the cost
-    lines = [LineView(r.id or 0, r.kind, r.amount_fen, r.description,
-                      rooms[r.household_id].room if r.household_id in rooms else None, r.meeting_id,
-                      local_date(r.agreed_at)) for r in rows("money_lines")]
-    payments = [PaymentView(r.serial, receipt_number(case_id, r.serial), rooms[r.household_id].room,
-                            rooms[r.household_id].owner, r.kind, r.way, r.amount_fen, local_date(r.paid_at),
-                            r.reference, r.received_by, r.note) for r in rows("payments", "serial")]
-    certificates = [CertificateView(rooms[r.household_id].room, rooms[r.household_id].owner, r.number, r.amount_fen,
-                                    local_date(r.issued_at)) for r in rows("share_certificates")]
     settlements = rows("settlements")
-    agreed_rows = rows("agreed_shares", voided=True)
-    shares = {rooms[a.household_id].room: Fraction(a.weight_e4, E4) for a in agreed_rows if a.household_id in rooms}
-    upkeep = {rooms[a.household_id].room: Fraction(a.maintenance_e4, E4) for a in agreed_rows
-              if a.household_id in rooms and a.maintenance_e4 is not None}
-    funding = next(iter(rows("funding")), None)
-    money = CaseMoney(case_id, wf, funding, households, lines, payments, certificates, (shares, upkeep),
-                      settlements[-1] if settlements else None)
+    money = case_money_of(case_id, wf, next(iter(rows("funding")), None), rows("households", voided=True),
+                          rows("money_lines"), rows("payments", "serial"), rows("share_certificates"),
+                          rows("agreed_shares", voided=True), settlements[-1] if settlements else None)
     steps = sorted(rows("subsidy_steps"), key=lambda r: (as_utc(r.at), r.id))
     subsidy = [StepView(r.step, local_date(r.at), r.amount_fen, r.number, r.payer, r.account, basis_text(r.basis),
                         r.note, r.id or 0) for r in steps]

@@ -11,7 +11,6 @@ settlement only.
 from __future__ import annotations
 
 from datetime import date, datetime
-from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import func
@@ -21,7 +20,7 @@ from eightstep.engine.recording import Recording, recording
 from eightstep.errors import InputError, NotFoundError, Remedy
 from eightstep.i18n import _
 from eightstep.records.funding import amendment, figures_of, load_funding
-from eightstep.records.moneyview import E4, CaseMoney, CertificateView, LineView, PaymentView
+from eightstep.records.moneyview import CaseMoney, CertificateView, LineView, PaymentView, case_money_of
 from eightstep.rules.ledger import KINDS, WAYS, receipt_number
 from eightstep.rules.money import MAX_FEN, yuan, yuan_plain
 from eightstep.store import models
@@ -57,25 +56,14 @@ def load_money(session: Session, case_id: str, wf: Workflow, as_of: date | None 
         return session.exec(select(model).where(model.__table__.c.case_id == case_id, counting(model)).order_by(order))
 
     every = list(session.exec(select(models.Household).where(models.Household.case_id == case_id)))
-    rooms = {h.id: h for h in every}  # a record may name a household replaced since (household import --replace)
-    households = [h for h in every if h.voided_at is None]  # those that share the cost
-    lines = [LineView(r.id or 0, r.kind, r.amount_fen, r.description,
-                      rooms[r.household_id].room if r.household_id in rooms else None, r.meeting_id, _on(r.agreed_at))
-             for r in rows(models.MoneyLine, col(models.MoneyLine.id)) if dated(r.agreed_at)]
-    payments = [PaymentView(r.serial, receipt_number(case_id, r.serial), rooms[r.household_id].room,
-                            rooms[r.household_id].owner, r.kind, r.way, r.amount_fen, _on(r.paid_at), r.reference,
-                            r.received_by, r.note)
-                for r in rows(models.Payment, col(models.Payment.serial)) if dated(r.paid_at)]
-    certificates = [CertificateView(rooms[r.household_id].room, rooms[r.household_id].owner, r.number, r.amount_fen,
-                                    _on(r.issued_at))
-                    for r in rows(models.ShareCertificate, col(models.ShareCertificate.id)) if dated(r.issued_at)]
     settlements = [s for s in rows(models.Settlement, col(models.Settlement.id)) if dated(s.settled_at)]
-    agreed_rows = session.exec(select(models.AgreedShare).where(models.AgreedShare.case_id == case_id)).all()
-    shares = {rooms[a.household_id].room: Fraction(a.weight_e4, E4) for a in agreed_rows if a.household_id in rooms}
-    upkeep = {rooms[a.household_id].room: Fraction(a.maintenance_e4, E4) for a in agreed_rows
-              if a.household_id in rooms and a.maintenance_e4 is not None}
-    return CaseMoney(case_id, wf, load_funding(session, case_id), households, lines, payments, certificates,
-                     (shares, upkeep), settlements[-1] if settlements else None)
+    return case_money_of(
+        case_id, wf, load_funding(session, case_id), every,
+        [r for r in rows(models.MoneyLine, col(models.MoneyLine.id)) if dated(r.agreed_at)],
+        [r for r in rows(models.Payment, col(models.Payment.serial)) if dated(r.paid_at)],
+        [r for r in rows(models.ShareCertificate, col(models.ShareCertificate.id)) if dated(r.issued_at)],
+        session.exec(select(models.AgreedShare).where(models.AgreedShare.case_id == case_id)).all(),
+        settlements[-1] if settlements else None)
 
 
 def case_money(ws: Workspace, case_id: str, as_of: date | None = None) -> CaseMoney:
